@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is set up on the way.
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTHON    := $(BIN)/python
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TST := $(VENV)/.installed-test
+EXT_STAMP := extension/node_modules/.installed
+
+.PHONY: run test lint typecheck pytest ext-test bench clean help
+
+help:
+	@echo "make run    set up .venv and run Breather (proxy + dashboard window) on the default rules"
+	@echo "make test   set up .venv with test extras and run every test, lint and type check"
+	@echo "make bench  run the benchmarks in bench/ and print ratios"
+
+$(PYTHON):
+	@PY=$$(scripts/find-python) && "$$PY" -m venv $(VENV)
+	@$(PYTHON) -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet -e '.[gui]' --config-settings editable_mode=strict
+	@touch $@
+
+$(STAMP_TST): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet -e '.[gui,test]' --config-settings editable_mode=strict
+	$(PYTHON) -m pip check
+	@touch $@ $(STAMP_RUN)
+
+$(EXT_STAMP): extension/package.json
+	cd extension && npm install --no-audit --no-fund --silent
+	@touch $@
+
+run: $(STAMP_RUN)
+	$(BIN)/breather run
+
+lint: $(STAMP_TST)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP_TST)
+	$(BIN)/mypy
+
+pytest: $(STAMP_TST)
+	$(BIN)/pytest
+
+ext-test: $(EXT_STAMP)
+	cd extension && npm test --silent
+	cd extension && npx web-ext lint --self-hosted --output text
+
+test: lint typecheck ext-test pytest
+
+bench: $(STAMP_TST)
+	$(PYTHON) -m bench
+
+clean:
+	rm -rf $(VENV) extension/node_modules build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from breather.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""The ``breather`` command line.
+
+Each sub-command lives in its own module under ``breather.commands`` with ``HELP``, ``add_arguments(parser)``
+and ``run(args, paths) -> int``. Modules import heavy libraries (mitmproxy, Flask, Qt) inside ``run`` so that
+``breather --help`` and ``breather rules check`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from breather import __version__
+from breather.errors import CommandError
+from breather.paths import Paths
+
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "serve",
+    "open",
+    "rules",
+    "classify",
+    "eval",
+    "export",
+    "delete",
+    "demo",
+    "ca",
+    "status",
+)
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"breather.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="breather",
+        description="Breather: a local well-being proxy for social media.",
+    )
+    parser.add_argument("--version", action="version", version=f"breather {__version__}")
+    home_parent = argparse.ArgumentParser(add_help=False)
+    home_parent.add_argument(
+        "--home",
+        metavar="DIR",
+        default=None,
+        help="keep every Breather file under DIR (same as BREATHER_HOME)",
+    )
+    home_parent.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command_module(name)
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP, parents=[home_parent])
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        paths = Paths.resolve(args.home)
+        return int(args._module.run(args, paths) or 0)
+    except CommandError as exc:
+        print(f"breather {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"breather {args.command}: unexpected error: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

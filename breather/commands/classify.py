@@ -1,0 +1,18 @@
+"""`breather classify`."""
+
+from __future__ import annotations
+
+import argparse
+
+from breather.errors import NotAvailableYet
+from breather.paths import Paths
+
+HELP = "print content-warning verdicts for text as JSON lines"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    raise NotAvailableYet("breather classify")

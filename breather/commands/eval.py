@@ -1,0 +1,18 @@
+"""`breather eval`."""
+
+from __future__ import annotations
+
+import argparse
+
+from breather.errors import NotAvailableYet
+from breather.paths import Paths
+
+HELP = "evaluate the classifier on a labelled CSV file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    raise NotAvailableYet("breather eval")

@@ -1,0 +1,18 @@
+"""`breather run`."""
+
+from __future__ import annotations
+
+import argparse
+
+from breather.errors import NotAvailableYet
+from breather.paths import Paths
+
+HELP = "start the service if it is not running and open the dashboard window"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    raise NotAvailableYet("breather run")

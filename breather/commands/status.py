@@ -1,0 +1,18 @@
+"""`breather status`."""
+
+from __future__ import annotations
+
+import argparse
+
+from breather.errors import NotAvailableYet
+from breather.paths import Paths
+
+HELP = "show whether the service is running and today's usage"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    raise NotAvailableYet("breather status")

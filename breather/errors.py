@@ -1,0 +1,16 @@
+"""Errors that reach a person: one clear line and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """A failure the command line reports as one line on stderr."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class NotAvailableYet(CommandError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is not available yet in this version of Breather", exit_code=2)

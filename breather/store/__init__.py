@@ -1,0 +1,1 @@
+"""The usage store: SQLite through sqlite-utils, one writer thread."""

@@ -1,0 +1,1 @@
+"""The Flask dashboard, the extension API and the pywebview window."""

@@ -1,0 +1,1 @@
+"""The mitmproxy side of Breather: addons, site adapters and the in-page overlay."""

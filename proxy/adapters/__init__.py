@@ -1,0 +1,1 @@
+"""Site adapters: find posts in a platform response and mark the flagged ones."""

@@ -1,0 +1,1 @@
+"""Boundary rules: the model, the TOML file, decisions and the content classifier. No mitmproxy, no Flask."""
