@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TST := $(VENV)/.installed-test
 EXT_STAMP := extension/node_modules/.installed
 
-.PHONY: run test lint typecheck pytest ext-test bench clean help
+.PHONY: relink run test lint typecheck pytest ext-test bench clean help
 
 help:
 	@echo "make run    set up .venv and run Breather (proxy + dashboard window) on the default rules"
@@ -17,6 +17,8 @@ $(PYTHON):
 	@PY=$$(scripts/find-python) && "$$PY" -m venv $(VENV)
 	@$(PYTHON) -m pip install --quiet --upgrade pip
 
+# Dependencies are installed when pyproject.toml changes; the project itself is re-linked on every run because
+# strict editable mode (which mypy needs to follow the package-dir mapping) does not see new modules by itself.
 $(STAMP_RUN): pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip install --quiet -e '.[gui]' --config-settings editable_mode=strict
 	@touch $@
@@ -26,14 +28,17 @@ $(STAMP_TST): pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip check
 	@touch $@ $(STAMP_RUN)
 
+relink:
+	@$(PYTHON) -m pip install --quiet --no-deps -e . --config-settings editable_mode=strict
+
 $(EXT_STAMP): extension/package.json
 	cd extension && npm install --no-audit --no-fund --silent
 	@touch $@
 
-run: $(STAMP_RUN)
+run: $(STAMP_RUN) relink
 	$(BIN)/breather run
 
-lint: $(STAMP_TST)
+lint: $(STAMP_TST) relink
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

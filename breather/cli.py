@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"breather {args.command}: unexpected error: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"breather {args.command}: unexpected error: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -36,17 +36,28 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("listen_host", "127.0.0.1", "Address the proxy listens on. Beyond loopback, per-member credentials "
-            "are required."),
+    Setting(
+        "listen_host",
+        "127.0.0.1",
+        "Address the proxy listens on. Beyond loopback, per-member credentials are required.",
+    ),
     Setting("proxy_port", 8080, "Port of the proxy that browsers use.", int),
     Setting("web_port", 8765, "Port of the dashboard, the extension API and /healthz (0 picks a free one).", int),
     Setting("body_size_cap", 4 * 1024 * 1024, "Responses larger than this many bytes pass through unchanged.", int),
-    Setting("classify_budget_ms", 50, "Most milliseconds spent classifying one response; the rest passes "
-            "through unmarked.", int),
+    Setting(
+        "classify_budget_ms",
+        50,
+        "Most milliseconds spent classifying one response; the rest passes through unmarked.",
+        int,
+    ),
     Setting("writer_flush_ms", 250, "How often the usage writer commits queued rows (milliseconds).", int),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
-    Setting("detailed_log", False, "Also store full URLs for the person's own review. Off by default.",
-            _parse_bool),
+    Setting(
+        "detailed_log",
+        False,
+        "Also store full URLs for the person's own review. Off by default.",
+        _parse_bool,
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
