@@ -39,6 +39,11 @@ def breather_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
 def shared_fixtures() -> Path:
     root = fixtures_root()
     if root is None:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from breather import settings
-from tests.conftest import PROJECT_ROOT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
