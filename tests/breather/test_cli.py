@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,9 +27,17 @@ def test_every_command_takes_home(command: str, capsys: pytest.CaptureFixture[st
     assert "--home" in capsys.readouterr().out
 
 
-def test_console_script_runs_as_module() -> None:
+def test_module_runs_from_the_checkout_root(project_root: Path) -> None:
+    """From the repository root ./breather shadows the installed package; the sibling folders must still map."""
     result = subprocess.run(
-        [sys.executable, "-m", "breather", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-c", "import breather.rules, breather.proxy, breather.dashboard; print('ok')"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=project_root,
     )
-    assert result.returncode == 0
-    assert result.stdout.startswith("breather ")
+    assert result.stdout.strip() == "ok", result.stderr
+    version = subprocess.run(
+        [sys.executable, "-m", "breather", "--version"], capture_output=True, text=True, check=False, cwd=project_root
+    )
+    assert version.stdout.startswith("breather ")
