@@ -1,18 +1,59 @@
-"""`breather open`."""
+"""`breather open`: the dashboard of the running service in a desktop window (or the web browser)."""
 
 from __future__ import annotations
 
 import argparse
+import webbrowser
 
-from breather.errors import NotAvailableYet
+from breather.errors import CommandError
 from breather.paths import Paths
+from breather.probe import find_running_service
 
 HELP = "open the dashboard in a desktop window"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--url", default=None, help="open this dashboard URL instead of the running service's")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="open the dashboard in the web browser instead of a desktop window",
+    )
+    # For tests: report the page's title and colours on stdout, stay open until stdin closes.
+    parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
+
+
+def dashboard_url(paths: Paths, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    service = find_running_service(paths)
+    if service is None:
+        raise CommandError("Breather is not running: start it with `breather run` (or `breather serve`)")
+    return service.info.dashboard_url
+
+
+def show_dashboard(url: str, *, prefer_browser: bool = False, self_test: bool = False) -> int:
+    """The window when one can open here, else the system browser, said in one line."""
+    from breather.dashboard.window import check_gui, open_window
+
+    if prefer_browser:
+        return _open_in_browser(url, "as asked")
+    gui = check_gui()
+    if not gui.available:
+        if self_test:
+            raise CommandError(f"cannot run the window self-test: {gui.reason}")
+        return _open_in_browser(url, f"no desktop window: {gui.reason}")
+    open_window(url, self_test=self_test)
+    return 0
+
+
+def _open_in_browser(url: str, why: str) -> int:
+    if not webbrowser.open(url):
+        raise CommandError(f"{why}, and no web browser could be started; open {url} yourself")
+    print(f"Opened the dashboard in your web browser ({why}): {url}")
+    return 0
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    raise NotAvailableYet("breather open")
+    url = dashboard_url(paths, args.url)
+    return show_dashboard(url, prefer_browser=args.browser, self_test=args.self_test)

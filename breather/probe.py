@@ -1,0 +1,104 @@
+"""Find the running ``breather serve``: its service file, whether its pid is alive, and what ``/healthz`` says.
+
+``run``, ``open`` and ``status`` all ask the same question, and a stale service file (left by a killed service)
+must never be mistaken for a running one, so the answer is: file + live pid + a 200 from ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from breather.paths import Paths
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    pid: int
+    web_port: int
+    proxy_port: int | None
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.web_port}/"
+
+    @property
+    def healthz_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.web_port}/healthz"
+
+
+def parse_service_file(text: str, source: str = "service.json") -> ServiceInfo:
+    """Raise ``ValueError`` naming the file and the field when the content is not what ``breather serve`` writes."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    pid = _int_field(data, "pid", source)
+    web_port = _int_field(data, "web_port", source)
+    proxy_port = _int_field(data, "proxy_port", source) if data.get("proxy_port") is not None else None
+    return ServiceInfo(pid=pid, web_port=web_port, proxy_port=proxy_port)
+
+
+def _int_field(data: dict[str, Any], name: str, source: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{source}: {name}: expected a positive integer, got {value!r}")
+    return value
+
+
+def read_service_file(paths: Paths) -> ServiceInfo | None:
+    """The service file's content, or None when there is none. A malformed file raises ``ValueError``."""
+    try:
+        text = paths.service_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return parse_service_file(text, str(paths.service_file))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fetch_health(info: ServiceInfo, timeout: float = 2.0) -> dict[str, Any] | None:
+    """``/healthz`` as a dict when it answers 200 with JSON, else None."""
+    try:
+        with urllib.request.urlopen(info.healthz_url, timeout=timeout) as response:
+            if response.status != 200:
+                return None
+            body = json.loads(response.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return body if isinstance(body, dict) else {"status": body}
+
+
+@dataclass(frozen=True)
+class RunningService:
+    info: ServiceInfo
+    health: dict[str, Any]
+
+
+def find_running_service(paths: Paths) -> RunningService | None:
+    """The service when its file names a live pid whose ``/healthz`` answers; None otherwise (stale files too)."""
+    try:
+        info = read_service_file(paths)
+    except ValueError:
+        return None
+    if info is None or not pid_alive(info.pid):
+        return None
+    health = fetch_health(info)
+    if health is None:
+        return None
+    return RunningService(info=info, health=health)

@@ -1,0 +1,118 @@
+"""`breather open` / `breather run` / the running-service probe, without a display."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from breather.cli import main
+from breather.dashboard.window import SANDBOX_ENV, allow_root_sandboxless, check_gui
+from breather.paths import Paths
+from breather.probe import find_running_service, parse_service_file
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _env_without_display(tmp_path: Path, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    env["BREATHER_HOME"] = str(home)
+    recorder = tmp_path / "browser.py"
+    recorder.write_text(
+        f"import pathlib, sys\npathlib.Path({str(tmp_path / 'opened.txt')!r}).write_text(sys.argv[1])\n",
+        encoding="utf-8",
+    )
+    env["BROWSER"] = f"{sys.executable} {recorder} %s"
+    return env
+
+
+def test_open_without_a_running_service_says_how_to_start_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["open"]) == 1
+    assert "not running: start it with `breather run`" in capsys.readouterr().err
+
+
+def test_a_stale_service_file_is_not_a_running_service(breather_home: Path) -> None:
+    paths = Paths.resolve().ensure()
+    paths.service_file.write_text(json.dumps({"pid": _dead_pid(), "web_port": 1, "proxy_port": 2}), encoding="utf-8")
+    assert find_running_service(paths) is None
+
+
+def test_a_live_pid_without_healthz_is_not_a_running_service(breather_home: Path) -> None:
+    paths = Paths.resolve().ensure()
+    # Our own pid is alive, but nothing answers /healthz on a port nobody listens on.
+    paths.service_file.write_text(json.dumps({"pid": os.getpid(), "web_port": 9, "proxy_port": 2}), encoding="utf-8")
+    assert find_running_service(paths) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "service.json:1:2: not JSON"),
+        ('{"pid": "12", "web_port": 8765}', "service.json: pid: expected a positive integer, got '12'"),
+        ('{"pid": 12}', "service.json: web_port: expected a positive integer, got None"),
+        ("[1, 2]", "service.json: expected a JSON object, got list"),
+    ],
+)
+def test_a_malformed_service_file_gets_a_located_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace("[", r"\[")):
+        parse_service_file(text)
+
+
+def test_no_display_means_no_window_and_says_why() -> None:
+    check = check_gui({})
+    assert not check.available
+    assert "DISPLAY" in check.reason
+
+
+def test_open_without_a_display_opens_the_system_browser_and_says_so(tmp_path: Path, breather_home: Path) -> None:
+    url = "http://127.0.0.1:8765/today"
+    result = subprocess.run(
+        [sys.executable, "-m", "breather", "open", "--url", url],
+        env=_env_without_display(tmp_path, breather_home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert "web browser" in lines[0]
+    assert "no display" in lines[0]
+    assert url in lines[0]
+    assert (tmp_path / "opened.txt").read_text(encoding="utf-8") == url
+
+
+def test_the_window_self_test_refuses_to_fall_back_to_a_browser(tmp_path: Path, breather_home: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "breather", "open", "--url", "http://127.0.0.1:1/", "--self-test"],
+        env=_env_without_display(tmp_path, breather_home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot run the window self-test: no display" in result.stderr
+    assert not (tmp_path / "opened.txt").exists()
+
+
+def test_webengine_sandbox_is_switched_off_only_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    env: dict[str, str] = {SANDBOX_ENV: "--disable-gpu"}
+    allow_root_sandboxless(env)
+    allow_root_sandboxless(env)
+    assert env[SANDBOX_ENV] == "--disable-gpu --no-sandbox"
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    user_env: dict[str, str] = {}
+    allow_root_sandboxless(user_env)
+    assert SANDBOX_ENV not in user_env
