@@ -1,0 +1,186 @@
+"""The adapter contract: what the response pipeline hands an adapter and what it gets back.
+
+Adapters are pure functions of ``(body, context)``: no mitmproxy, no I/O, no logging of post text or URLs. The
+pipeline (``breather.proxy.warnings``) decodes the body to identity, builds an :class:`AdapterContext` for the
+profile, calls :meth:`Adapter.rewrite` off the event loop and turns each :class:`Marked` into a ``warning_shown``
+event. ``None`` from ``rewrite`` means "send the original bytes": nothing was flagged, or the body was not something
+the adapter understands. An adapter never raises for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+MarkField = Literal[
+    "sensitive",  # Mastodon: sensitive + spoiler_text
+    "filtered",  # Mastodon: a "warn" filter result (topic quiet hours: the post is collapsed)
+    "spoiler",  # Reddit: spoiler on a link, spoiler markup on a comment
+    "collapsed",  # Reddit: a comment's own collapsed flag (topic quiet hours)
+    "possibly_sensitive",  # X/Twitter
+    "label",  # Bluesky: a self-label on the post view / record
+    "title",  # YouTube: a warning prefix in the video title (ytInitialData)
+    "html",  # any HTML page: class + data attributes + reveal control
+]
+
+REVEAL_PATH = "/__breather__/reveal"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the judge found in one post: flagged categories (most severe first) and the matched phrases."""
+
+    categories: tuple[str, ...]
+    evidence: tuple[str, ...] = ()
+
+
+class CrisisLineLike(Protocol):
+    """The bits of ``breather.rules.crisis.CrisisLine`` an HTML reveal control shows (read with getattr)."""
+
+    @property
+    def country(self) -> str: ...
+
+
+Judge = Callable[[str], Finding | None]
+Screen = Callable[[str], bool]
+
+
+def always_screen(_text: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """Built per response by the pipeline.
+
+    ``judge`` classifies one post's plain text with the profile's keywords and sensitivity (None = not flagged);
+    ``screen`` is a cheap whole-body pre-check (False = nothing in this body can be flagged, skip parsing);
+    ``hidden_topics`` are the categories under topic quiet hours right now: their posts are collapsed, not deleted;
+    ``crisis`` is shown in HTML reveal controls for self_harm / eating_disorder; ``nonce`` is the CSP nonce for the
+    ``<style>``/``<script>`` an HTML adapter injects.
+    """
+
+    judge: Judge
+    screen: Screen = always_screen
+    hidden_topics: frozenset[str] = frozenset()
+    crisis: Any = None
+    nonce: str | None = None
+
+
+@dataclass(frozen=True)
+class Marked:
+    """One post that was marked. Carries no URL and no post text (privacy): only what the event log keeps."""
+
+    categories: tuple[str, ...]
+    evidence: tuple[str, ...]
+    field: MarkField
+    post_id: str | None = None
+    collapsed: bool = False
+
+    @property
+    def category(self) -> str:
+        return self.categories[0] if self.categories else "custom"
+
+
+@dataclass
+class RewriteResult:
+    body: bytes
+    marked: list[Marked] = field(default_factory=list)
+
+
+class Adapter(Protocol):
+    name: str
+
+    def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None: ...
+
+
+CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
+
+_CATEGORY_LABELS = {
+    "self_harm": "self-harm",
+    "eating_disorder": "eating disorders",
+    "violence": "violence",
+    "harassment": "harassment",
+    "substance": "substance use",
+}
+
+
+def category_label(category: str) -> str:
+    """A human label for a category; user topics (``keyword:<topic>`` / ``custom``) show the topic itself."""
+    if category in _CATEGORY_LABELS:
+        return _CATEGORY_LABELS[category]
+    if ":" in category:
+        return category.split(":", 1)[1] or category
+    return category.replace("_", " ")
+
+
+def warning_text(categories: Iterable[str]) -> str:
+    """The short warning Breather writes into a platform's own CW field, e.g. ``Breather: self-harm, violence``."""
+    labels = ", ".join(dict.fromkeys(category_label(c) for c in categories)) or "sensitive content"
+    return f"Breather: {labels}"
+
+
+def is_collapsed(finding: Finding, ctx: AdapterContext) -> bool:
+    return any(category in ctx.hidden_topics for category in finding.categories)
+
+
+def judge_text(text: str, ctx: AdapterContext) -> Finding | None:
+    """Run the judge on one post's text, never letting a judge failure break the page."""
+    if not text or not text.strip():
+        return None
+    finding = ctx.judge(text)
+    if finding is None or not finding.categories:
+        return None
+    return finding
+
+
+def finding_from_verdict(verdict: Any) -> Finding | None:
+    """Adapt a ``breather.rules.classify.Verdict`` (or anything with ``flagged``/``evidence``) to a Finding.
+
+    ``flagged`` may be a collection of category names or a mapping of them; evidence items may be plain phrases or
+    objects/dicts with a ``phrase``/``text`` attribute. Anything else means "not flagged".
+    """
+    if verdict is None:
+        return None
+    flagged = getattr(verdict, "flagged", None)
+    if isinstance(flagged, bool) or flagged is None:
+        flagged = getattr(verdict, "categories", ()) if flagged else ()
+    categories = tuple(str(c) for c in flagged if isinstance(c, str))
+    if not categories:
+        return None
+    return Finding(categories=categories, evidence=tuple(_evidence_phrases(getattr(verdict, "evidence", ()))))
+
+
+def _evidence_phrases(evidence: Any) -> list[str]:
+    if isinstance(evidence, dict):
+        evidence = [phrase for phrases in evidence.values() for phrase in _as_list(phrases)]
+    phrases: list[str] = []
+    for item in _as_list(evidence):
+        phrase = item if isinstance(item, str) else _phrase_of(item)
+        if phrase and phrase not in phrases:
+            phrases.append(phrase)
+    return phrases[:5]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    return [value] if value else []
+
+
+def _phrase_of(item: Any) -> str | None:
+    for key in ("phrase", "text", "match"):
+        value = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def judge_with(classify: Callable[..., Any], **options: Any) -> Judge:
+    """A judge from the classifier: ``judge_with(classify, keywords=..., sensitivity=...)``."""
+
+    def judge(text: str) -> Finding | None:
+        return finding_from_verdict(classify(text, **options))
+
+    return judge

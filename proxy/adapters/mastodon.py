@@ -1,0 +1,141 @@
+"""Mastodon: statuses wherever they appear (timelines, a status, context, search, notifications v1 and grouped
+v2, conversations) and streaming events.
+
+A flagged status gets Mastodon's own content warning: ``sensitive: true`` and ``spoiler_text``; an author's CW is
+kept and Breather's is appended ("author CW · Breather: self-harm"). Under topic quiet hours the status also gets a
+``filtered`` entry with ``filter_action: "warn"``, which Mastodon clients draw as a collapsed "Filtered: ..." post
+with a "show anyway" button: collapsed, never removed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from breather.proxy.adapters.base import (
+    AdapterContext,
+    Finding,
+    Marked,
+    RewriteResult,
+    is_collapsed,
+    judge_text,
+    warning_text,
+)
+from breather.proxy.adapters.jsonadapter import JsonAdapter, text_id, walk_dicts
+from breather.proxy.adapters.textutil import html_to_text, join_texts
+
+CW_SEPARATOR = " · "
+FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
+STREAM_STATUS_EVENTS = frozenset({"update", "status.update", "notification", "conversation"})
+
+
+def is_status(node: dict[str, Any]) -> bool:
+    return isinstance(node.get("content"), str) and "spoiler_text" in node and "id" in node and "account" in node
+
+
+def status_text(status: dict[str, Any]) -> str:
+    poll = status.get("poll")
+    options = [o.get("title") for o in poll.get("options", []) if isinstance(o, dict)] if isinstance(poll, dict) else []
+    media = status.get("media_attachments")
+    descriptions = [m.get("description") for m in media if isinstance(m, dict)] if isinstance(media, list) else []
+    return join_texts(html_to_text(status["content"]), *options, *descriptions)
+
+
+def add_content_warning(status: dict[str, Any], finding: Finding) -> None:
+    ours = warning_text(finding.categories)
+    existing = status.get("spoiler_text")
+    existing = existing if isinstance(existing, str) else ""
+    if "Breather:" not in existing:
+        status["spoiler_text"] = f"{existing}{CW_SEPARATOR}{ours}" if existing.strip() else ours
+    status["sensitive"] = True
+
+
+def add_warn_filter(status: dict[str, Any], finding: Finding) -> None:
+    category = finding.categories[0]
+    result = {
+        "filter": {
+            "id": f"breather-{category}",
+            "title": f"{warning_text(finding.categories)} (topic quiet hours)",
+            "context": FILTER_CONTEXTS,
+            "expires_at": None,
+            "filter_action": "warn",
+            "keywords": [],
+            "statuses": [],
+        },
+        "keyword_matches": None,
+        "status_matches": None,
+    }
+    existing = status.get("filtered")
+    status["filtered"] = [*existing, result] if isinstance(existing, list) else [result]
+
+
+def mark_status(status: dict[str, Any], ctx: AdapterContext) -> Marked | None:
+    finding = judge_text(status_text(status), ctx)
+    if finding is None:
+        return None
+    add_content_warning(status, finding)
+    collapsed = is_collapsed(finding, ctx)
+    if collapsed:
+        add_warn_filter(status, finding)
+    return Marked(
+        categories=finding.categories,
+        evidence=finding.evidence,
+        field="filtered" if collapsed else "sensitive",
+        post_id=text_id(status.get("id")),
+        collapsed=collapsed,
+    )
+
+
+class MastodonAdapter(JsonAdapter):
+    name = "mastodon"
+
+    def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
+        statuses = [node for node in walk_dicts(document) if is_status(node)]
+        return [marked for status in statuses if (marked := mark_status(status, ctx)) is not None]
+
+
+class MastodonStreamAdapter:
+    """``text/event-stream`` from ``/api/v1/streaming``: each complete event whose payload is a status (or holds
+    one) is marked; partial trailing events, other events and multi-line payloads go out untouched."""
+
+    name = "mastodon"
+
+    def __init__(self) -> None:
+        self._json = MastodonAdapter()
+
+    def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        try:
+            return self._rewrite(body.decode("utf-8"), ctx)
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+
+    def _rewrite(self, text: str, ctx: AdapterContext) -> RewriteResult | None:
+        events = text.split("\n\n")
+        marked: list[Marked] = []
+        # The last piece is either "" (the body ended on an event boundary) or an incomplete event: keep it as is.
+        for index in range(len(events) - 1):
+            rewritten = self._rewrite_event(events[index], ctx, marked)
+            if rewritten is not None:
+                events[index] = rewritten
+        if not marked:
+            return None
+        return RewriteResult(body="\n\n".join(events).encode("utf-8"), marked=marked)
+
+    def _rewrite_event(self, event: str, ctx: AdapterContext, marked: list[Marked]) -> str | None:
+        lines = event.split("\n")
+        names = [line[6:].strip() for line in lines if line.startswith("event:")]
+        data_lines = [i for i, line in enumerate(lines) if line.startswith("data:")]
+        if len(names) != 1 or names[0] not in STREAM_STATUS_EVENTS or len(data_lines) != 1:
+            return None
+        index = data_lines[0]
+        payload = lines[index][5:].lstrip(" ")
+        try:
+            document = json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+        found = self._json.mark_document(document, ctx)
+        if not found:
+            return None
+        marked.extend(found)
+        lines[index] = "data: " + json.dumps(document, ensure_ascii=payload.isascii(), separators=(",", ":"))
+        return "\n".join(lines)

@@ -1,0 +1,45 @@
+"""Which adapter reads which response: the site group's ``adapter`` name plus the response's content type."""
+
+from __future__ import annotations
+
+from breather.proxy.adapters.base import Adapter
+from breather.proxy.adapters.bluesky import BlueskyAdapter
+from breather.proxy.adapters.mastodon import MastodonAdapter, MastodonStreamAdapter
+from breather.proxy.adapters.reddit import RedditAdapter
+from breather.proxy.adapters.twitter import TwitterAdapter
+
+ADAPTER_NAMES = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
+
+_JSON: dict[str, Adapter] = {
+    "reddit": RedditAdapter(),
+    "mastodon": MastodonAdapter(),
+    "twitter": TwitterAdapter(),
+    "bluesky": BlueskyAdapter(),
+}
+_EVENT_STREAM: dict[str, Adapter] = {"mastodon": MastodonStreamAdapter()}
+_HTML: dict[str, Adapter] = {}
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    return media in ("application/json", "text/json", "text/javascript", "application/javascript") or media.endswith(
+        "+json"
+    )
+
+
+def adapter_for(name: str, path: str, content_type: str) -> Adapter | None:
+    """The adapter for this response, or None when the site's adapter does not read this kind of body.
+
+    ``path`` is accepted for adapters that need to tell pages apart; none needs it yet beyond the content type.
+    """
+    media = media_type(content_type)
+    if media == "text/event-stream":
+        return _EVENT_STREAM.get(name)
+    if is_json(media):
+        return _JSON.get(name)
+    if media in ("text/html", "application/xhtml+xml"):
+        return _HTML.get(name) or (_HTML.get("generic") if name in ADAPTER_NAMES else None)
+    return None

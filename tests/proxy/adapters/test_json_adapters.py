@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import json
+
+from breather.proxy.adapters import adapter_for
+from breather.proxy.adapters.bluesky import BlueskyAdapter
+from breather.proxy.adapters.mastodon import MastodonAdapter, MastodonStreamAdapter
+from breather.proxy.adapters.reddit import RedditAdapter
+from breather.proxy.adapters.twitter import TwitterAdapter
+from tests.proxy.adapters.helpers import DISTRESSING, context, dumps
+
+
+def status(id_: str, content: str, spoiler: str = "", sensitive: bool = False) -> dict[str, object]:
+    return {
+        "id": id_,
+        "sensitive": sensitive,
+        "spoiler_text": spoiler,
+        "content": f"<p>{content}</p>",
+        "account": {"id": "1", "acct": "someone"},
+        "reblog": None,
+        "filtered": [],
+    }
+
+
+def test_mastodon_marks_flagged_status_with_its_own_content_warning() -> None:
+    body = dumps([status("1", "Lovely sunset"), status("2", DISTRESSING)])
+    result = MastodonAdapter().rewrite(body, context())
+    assert result is not None
+    calm, flagged = json.loads(result.body)
+    assert calm == status("1", "Lovely sunset")
+    assert flagged["sensitive"] is True
+    assert flagged["spoiler_text"] == "Breather: self-harm"
+    assert [(m.field, m.post_id, m.categories) for m in result.marked] == [("sensitive", "2", ("self_harm",))]
+
+
+def test_mastodon_keeps_the_authors_content_warning_and_appends_ours() -> None:
+    body = dumps(status("7", DISTRESSING, spoiler="mental health", sensitive=True))
+    result = MastodonAdapter().rewrite(body, context())
+    assert result is not None
+    assert json.loads(result.body)["spoiler_text"] == "mental health · Breather: self-harm"
+
+
+def test_mastodon_notifications_and_reblogs_mark_the_status_the_client_draws() -> None:
+    reblog = status("9", "") | {"reblog": status("8", DISTRESSING)}
+    grouped = {"accounts": [], "statuses": [status("3", DISTRESSING)], "notification_groups": []}
+    notifications = [{"id": "1", "type": "mention", "status": reblog}]
+    marked_reblog = MastodonAdapter().rewrite(dumps(notifications), context())
+    marked_grouped = MastodonAdapter().rewrite(dumps(grouped), context())
+    assert marked_reblog is not None and marked_grouped is not None
+    assert json.loads(marked_reblog.body)[0]["status"]["reblog"]["sensitive"] is True
+    assert json.loads(marked_grouped.body)["statuses"][0]["spoiler_text"] == "Breather: self-harm"
+
+
+def test_mastodon_topic_quiet_hours_collapse_with_a_warn_filter() -> None:
+    result = MastodonAdapter().rewrite(
+        dumps([status("2", DISTRESSING)]), context(hidden_topics=frozenset({"self_harm"}))
+    )
+    assert result is not None
+    flagged = json.loads(result.body)[0]
+    assert flagged["filtered"][0]["filter"]["filter_action"] == "warn"
+    assert flagged["content"] == f"<p>{DISTRESSING}</p>"
+    assert result.marked[0].collapsed and result.marked[0].field == "filtered"
+
+
+def test_mastodon_streaming_marks_update_events_and_leaves_the_rest() -> None:
+    payload = json.dumps(json.dumps(status("5", DISTRESSING)))
+    body = f"event: update\ndata: {json.loads(payload)}\n\nevent: delete\ndata: 4\n\n:thump\n\nevent: upd".encode()
+    result = MastodonStreamAdapter().rewrite(body, context())
+    assert result is not None
+    events = result.body.decode().split("\n\n")
+    assert json.loads(events[0].split("data: ", 1)[1])["sensitive"] is True
+    assert events[1:] == ["event: delete\ndata: 4", ":thump", "event: upd"]
+
+
+def test_nothing_flagged_returns_none_so_bytes_go_out_unchanged() -> None:
+    body = dumps([status("1", "Lovely sunset")])
+    assert MastodonAdapter().rewrite(body, context()) is None
+
+
+def reddit_comment(name: str, body: str, replies: object = "") -> dict[str, object]:
+    html = f'<div class="md"><p>{body}</p>\n</div>'
+    return {"kind": "t1", "data": {"name": name, "body": body, "body_html": html, "replies": replies}}
+
+
+def test_reddit_marks_links_as_spoilers_and_wraps_nested_comments_in_spoiler_markup() -> None:
+    link = {"kind": "t3", "data": {"name": "t3_a", "title": DISTRESSING, "selftext": "", "spoiler": False}}
+    nested = reddit_comment("t1_c", DISTRESSING)
+    more = {"kind": "more", "data": {"count": 3, "children": ["x"]}}
+    top = reddit_comment("t1_b", "Nice", {"kind": "Listing", "data": {"children": [nested, more]}})
+    body = json.dumps(
+        [{"kind": "Listing", "data": {"children": [link]}}, {"kind": "Listing", "data": {"children": [top]}}]
+    )
+    result = RedditAdapter().rewrite(body.encode(), context())
+    assert result is not None
+    post, comments = json.loads(result.body)
+    assert post["data"]["children"][0]["data"]["spoiler"] is True
+    top_out = comments["data"]["children"][0]
+    assert {k: v for k, v in top_out["data"].items() if k != "replies"} == {
+        k: v
+        for k, v in top["data"].items()
+        if k != "replies"  # type: ignore[union-attr]
+    }
+    assert top_out["data"]["replies"]["data"]["children"][1] == more
+    marked_comment = top_out["data"]["replies"]["data"]["children"][0]["data"]
+    assert marked_comment["body"] == f"**Breather: self-harm**\n\n>!{DISTRESSING}!<"
+    assert '<span class="md-spoiler-text">' in marked_comment["body_html"]
+    assert [m.post_id for m in result.marked] == ["t3_a", "t1_c"]
+    assert body.startswith('[{"kind": "Listing"') and result.body.startswith(b'[{"kind": "Listing"')
+
+
+def test_reddit_escaped_body_html_stays_escaped() -> None:
+    comment = reddit_comment("t1_x", DISTRESSING)
+    comment["data"]["body_html"] = f'&lt;div class="md"&gt;&lt;p&gt;{DISTRESSING}&lt;/p&gt;&lt;/div&gt;'  # type: ignore[index]
+    result = RedditAdapter().rewrite(dumps(comment), context())
+    assert result is not None
+    html = json.loads(result.body)["data"]["body_html"]
+    assert "<" not in html and '&lt;span class="md-spoiler-text"&gt;' in html
+
+
+def test_reddit_collapses_comments_under_topic_quiet_hours() -> None:
+    result = RedditAdapter().rewrite(
+        dumps(reddit_comment("t1_q", DISTRESSING)), context(hidden_topics=frozenset({"self_harm"}))
+    )
+    assert result is not None
+    data = json.loads(result.body)["data"]
+    assert data["collapsed"] is True and data["body"] == DISTRESSING
+    assert result.marked[0].field == "collapsed"
+
+
+def test_twitter_v2_v11_and_graphql_get_possibly_sensitive() -> None:
+    v2 = {
+        "data": [{"id": "1", "text": "fine", "edit_history_tweet_ids": ["1"]}],
+        "includes": {"tweets": [{"id": "2", "text": DISTRESSING}]},
+    }
+    v11 = [
+        {"id": 3, "id_str": "3", "text": "RT", "retweeted_status": {"id": 4, "id_str": "4", "full_text": DISTRESSING}}
+    ]
+    legacy = {"id_str": "5", "full_text": DISTRESSING, "entities": {"hashtags": [{"text": "x", "indices": [0, 1]}]}}
+    graphql = {
+        "data": {
+            "home": {
+                "instructions": [
+                    {
+                        "entries": [
+                            {
+                                "content": {
+                                    "itemContent": {"tweet_results": {"result": {"rest_id": "5", "legacy": legacy}}}
+                                }
+                            }
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    outputs = [TwitterAdapter().rewrite(dumps(doc), context()) for doc in (v2, v11, graphql)]
+    assert all(out is not None for out in outputs)
+    v2_out, v11_out, gql_out = (json.loads(out.body) for out in outputs if out is not None)
+    assert (
+        "possibly_sensitive" not in v2_out["data"][0] and v2_out["includes"]["tweets"][0]["possibly_sensitive"] is True
+    )
+    assert v11_out[0]["possibly_sensitive"] is True and v11_out[0]["retweeted_status"]["possibly_sensitive"] is True
+    assert (
+        gql_out["data"]["home"]["instructions"][0]["entries"][0]["content"]["itemContent"]["tweet_results"]["result"][
+            "legacy"
+        ]["possibly_sensitive"]
+        is True
+    )
+    assert [len(out.marked) for out in outputs if out is not None] == [1, 1, 1]
+
+
+def test_bluesky_post_view_gets_self_labels_and_bare_record_gets_record_labels() -> None:
+    uri = "at://did:plc:abc/app.bsky.feed.post/3k"
+    view = {"uri": uri, "cid": "c", "author": {"did": "did:plc:abc"}, "record": {"text": DISTRESSING}, "labels": []}
+    feed = {"feed": [{"post": view}], "cursor": "x"}
+    record = {"uri": uri, "cid": "c", "value": {"$type": "app.bsky.feed.post", "text": DISTRESSING}}
+    feed_out = BlueskyAdapter().rewrite(dumps(feed), context())
+    record_out = BlueskyAdapter().rewrite(dumps(record), context())
+    assert feed_out is not None and record_out is not None
+    labels = json.loads(feed_out.body)["feed"][0]["post"]["labels"]
+    assert [(lab["src"], lab["uri"], lab["val"]) for lab in labels] == [
+        ("did:plc:abc", uri, "graphic-media"),
+        ("did:plc:abc", uri, "breather-self-harm"),
+    ]
+    values = json.loads(record_out.body)["value"]["labels"]["values"]
+    assert values == [{"val": "graphic-media"}, {"val": "breather-self-harm"}]
+    assert feed_out.marked[0].field == "label" and feed_out.marked[0].post_id == uri
+
+
+def test_adapter_for_picks_by_name_and_content_type() -> None:
+    assert isinstance(adapter_for("mastodon", "/api/v1/streaming", "text/event-stream"), MastodonStreamAdapter)
+    assert isinstance(adapter_for("reddit", "/r/all.json", "application/json; charset=UTF-8"), RedditAdapter)
+    assert adapter_for("reddit", "/x.png", "image/png") is None
+    assert adapter_for("nonsense", "/", "application/json") is None
