@@ -1,0 +1,483 @@
+"""Read ``rules.toml`` into a validated ``Rules``, reporting every problem with its file:line:col.
+
+Reading uses the stdlib ``tomllib`` (plain values, exact syntax-error positions); editing uses tomlkit
+(``breather.rules.editing``) so comments survive. Profiles are read one by one as written, then inheritance is
+applied: tables (limits, warnings, quiet hours by day key, topic quiet hours by category) merge key by key, every
+other value is replaced by the child's. Who a profile is (user, password, client IPs, default) is never inherited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from breather.rules.countries import check_country
+from breather.rules.errors import Problem, RulesError
+from breather.rules.locate import Locator
+from breather.rules.model import (
+    ADAPTERS,
+    CATEGORIES,
+    SENSITIVITIES,
+    UPLIFT_MODES,
+    Profile,
+    Rules,
+    SiteGroup,
+    TopicWindow,
+    Window,
+)
+from breather.rules.schema import (
+    HOUSEHOLD_KEYS,
+    PROFILE_KEYS,
+    SITE_KEYS,
+    TOP_KEYS,
+    Checker,
+    Invalid,
+    KeyPath,
+    suggestion,
+)
+from breather.rules.timeparse import zone_named
+
+__all__ = ["RulesError", "default_rules_text", "ensure_rules_file", "load_rules", "parse_rules"]
+
+DEFAULT_RULES_RESOURCE = "default_rules.toml"
+IDENTITY_KEYS = frozenset({"default", "user", "password", "client_ips", "inherits"})
+MERGED_TABLES = frozenset({"limits", "warnings", "quiet_hours", "topic_quiet_hours"})
+_SYNTAX_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_SYNTAX_END = re.compile(r"\s*\(at end of document\)$")
+
+
+def load_rules(path: str | os.PathLike[str]) -> Rules:
+    """Read and validate a rules file. A missing or unreadable file is a ``RulesError`` too, with its name."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise RulesError([Problem(str(file), 1, 1, "", f"cannot read the rules file: {reason}")]) from exc
+    return parse_rules(text, file.name)
+
+
+def parse_rules(text: str, filename: str = "rules.toml") -> Rules:
+    data = _decode(text, filename)
+    checker = Checker(filename, Locator(text))
+    reader = _Reader(checker)
+    rules = reader.read(data)
+    if checker.problems or rules is None:
+        raise RulesError(checker.problems)
+    return rules
+
+
+def default_rules_text() -> str:
+    return resources.files("breather.rules").joinpath(DEFAULT_RULES_RESOURCE).read_text(encoding="utf-8")
+
+
+def ensure_rules_file(path: str | os.PathLike[str]) -> bool:
+    """Write the commented default rules to ``path`` unless a file is already there. Returns whether it wrote."""
+    file = Path(path)
+    if file.exists():
+        return False
+    file.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".rules-", suffix=".toml", dir=file.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(default_rules_text())
+        # A link that fails when the target exists: two first runs at once never overwrite each other.
+        os.link(temporary, file)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temporary)
+    return True
+
+
+def _decode(text: str, filename: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line, column = 1, 1
+        place = _SYNTAX_PLACE.search(message)
+        if place is not None:
+            line, column = int(place.group(1)), int(place.group(2))
+            message = message[: place.start()]
+        elif _SYNTAX_END.search(message):
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            message = _SYNTAX_END.sub("", message)
+        problem = Problem(filename, line, column, "", f"TOML syntax error: {message[:1].lower()}{message[1:]}")
+        raise RulesError([problem]) from None
+
+
+@dataclass
+class _Household:
+    timezone: str | None = None
+    country: str = "US"
+    retention_days: int = 90
+    cooling_off: timedelta = timedelta(hours=24)
+    friction_delay: timedelta = timedelta(seconds=10)
+
+
+@dataclass
+class _Declared:
+    """One profile as written: only the keys it sets, already parsed. ``origins`` says which profile set a key."""
+
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, checker: Checker) -> None:
+        self.check = checker
+
+    def read(self, data: dict[str, Any]) -> Rules | None:
+        self.check.known_keys(data, (), TOP_KEYS)
+        household = self._household(data.get("household", {}))
+        groups = self._groups(data.get("sites", {}))
+        declared = self._profiles(data.get("profiles"), groups)
+        resolved = self._resolve(declared, household)
+        default = self._default_profile(data.get("profiles"), resolved)
+        if default is None:
+            return None
+        return Rules(
+            groups=tuple(groups),
+            profiles=resolved,
+            default_profile=default,
+            timezone=household.timezone,
+            retention_days=household.retention_days,
+            cooling_off=household.cooling_off,
+            source=self.check.filename,
+        )
+
+    # household ---------------------------------------------------------------------------------------------------
+
+    def _household(self, raw: Any) -> _Household:
+        result = _Household()
+        path: KeyPath = ("household",)
+        try:
+            table = self.check.table(raw, path)
+        except Invalid:
+            return result
+        self.check.known_keys(table, path, HOUSEHOLD_KEYS)
+        readers = {
+            "timezone": lambda value, at: self._timezone(value, at),
+            "country": lambda value, at: self._country(value, at),
+            "retention_days": lambda value, at: self.check.whole_number(value, at, minimum=1),
+            "cooling_off": self.check.duration,
+            "friction_delay": self.check.duration,
+        }
+        for key, read in readers.items():
+            if key in table:
+                try:
+                    setattr(result, key, read(table[key], (*path, key)))
+                except Invalid:
+                    continue
+        return result
+
+    def _timezone(self, value: Any, path: KeyPath) -> str:
+        name = self.check.string(value, path)
+        self.check.guarded(path, lambda: zone_named(name))
+        return name
+
+    def _country(self, value: Any, path: KeyPath) -> str:
+        text = self.check.string(value, path)
+        return self.check.guarded(path, lambda: check_country(text))
+
+    # site groups -------------------------------------------------------------------------------------------------
+
+    def _groups(self, raw: Any) -> list[SiteGroup]:
+        try:
+            table = self.check.table(raw, ("sites",))
+        except Invalid:
+            return []
+        groups: list[SiteGroup] = []
+        owner: dict[str, str] = {}
+        for name, spec in table.items():
+            path: KeyPath = ("sites", name)
+            try:
+                group = self._group(name, spec, path)
+            except Invalid:
+                continue
+            for index, domain in enumerate(group.domains):
+                if domain in owner:
+                    self.check.problem(
+                        (*path, "domains", index), f'domain "{domain}" is already in site group "{owner[domain]}"'
+                    )
+                owner.setdefault(domain, name)
+            groups.append(group)
+        return groups
+
+    def _group(self, name: str, spec: Any, path: KeyPath) -> SiteGroup:
+        table = self.check.table(spec, path)
+        self.check.known_keys(table, path, SITE_KEYS)
+        adapter = "generic"
+        if "adapter" in table:
+            adapter = self.check.choice(table["adapter"], (*path, "adapter"), ADAPTERS, "adapter")
+        elif name in ADAPTERS:
+            adapter = name
+        if "domains" not in table:
+            raise self.check.fail(path, 'missing "domains": list the domains this site group covers')
+        domains = self.check.domains(table["domains"], (*path, "domains"))
+        return SiteGroup(name=name, adapter=adapter, domains=tuple(domains))
+
+    # profiles as written -----------------------------------------------------------------------------------------
+
+    def _profiles(self, raw: Any, groups: list[SiteGroup]) -> dict[str, _Declared]:
+        if raw is None:
+            self.check.problem((), 'no profiles: add at least one, e.g. [profiles.me] with "default = true"')
+            return {}
+        try:
+            table = self.check.table(raw, ("profiles",))
+        except Invalid:
+            return {}
+        declared: dict[str, _Declared] = {}
+        for name, spec in table.items():
+            path: KeyPath = ("profiles", name)
+            try:
+                profile_table = self.check.table(spec, path)
+            except Invalid:
+                continue
+            declared[name] = self._profile(name, profile_table, path, groups)
+        self._check_identities(declared)
+        return declared
+
+    def _profile(self, name: str, table: dict[str, Any], path: KeyPath, groups: list[SiteGroup]) -> _Declared:
+        self.check.known_keys(table, path, PROFILE_KEYS)
+        declared = _Declared(name)
+        readers = self._profile_readers(groups)
+        for key in PROFILE_KEYS:
+            if key not in table:
+                continue
+            try:
+                declared.values[key] = readers[key](table[key], (*path, key))
+            except Invalid:
+                continue
+            if key in MERGED_TABLES:
+                for inner in declared.values[key]:
+                    declared.origins[(key, inner)] = name
+        return declared
+
+    def _profile_readers(self, groups: list[SiteGroup]) -> dict[str, Any]:
+        check = self.check
+        return {
+            "default": check.boolean,
+            "user": check.string,
+            "password": check.string,
+            "client_ips": lambda value, at: tuple(check.networks(value, at)),
+            "inherits": check.string,
+            "daily_limit": check.limit,
+            "limits": lambda value, at: self._limits(value, at, groups),
+            "break_after": check.limit,
+            "break_length": check.duration,
+            "max_snoozes": check.whole_number,
+            "quiet_hours": check.schedule,
+            "topic_quiet_hours": self._topic_schedules,
+            "always_allowed": lambda value, at: tuple(check.domains(value, at)),
+            "warnings": self._warnings,
+            "keywords": self._keywords,
+            "friction_delay": check.duration,
+            "country": self._country,
+            "uplift": lambda value, at: check.choice(value, at, UPLIFT_MODES, "uplift mode"),
+            "calm": check.boolean,
+        }
+
+    def _limits(self, raw: Any, path: KeyPath, groups: list[SiteGroup]) -> dict[str, timedelta | None]:
+        table = self.check.table(raw, path)
+        names = [group.name for group in groups]
+        limits: dict[str, timedelta | None] = {}
+        for key, value in table.items():
+            at = (*path, key)
+            if key not in names and "." not in key:
+                self.check.problem(
+                    at, f'unknown site "{key}"{suggestion(key, names)}: use a site group name or a domain'
+                )
+                continue
+            try:
+                limits[key.lower()] = self.check.limit(value, at)
+            except Invalid:
+                continue
+        return limits
+
+    def _warnings(self, raw: Any, path: KeyPath) -> dict[str, str]:
+        table = self.check.table(raw, path)
+        levels: dict[str, str] = {}
+        for key, value in table.items():
+            if not self.check.category(key, (*path, key)):
+                continue
+            try:
+                levels[key] = self.check.choice(value, (*path, key), SENSITIVITIES, "sensitivity")
+            except Invalid:
+                continue
+        return levels
+
+    def _topic_schedules(self, raw: Any, path: KeyPath) -> dict[str, dict[str, list[Window]]]:
+        table = self.check.table(raw, path)
+        schedules: dict[str, dict[str, list[Window]]] = {}
+        for key, value in table.items():
+            if not self.check.category(key, (*path, key)):
+                continue
+            try:
+                schedules[key] = self.check.schedule(value, (*path, key))
+            except Invalid:
+                continue
+        return schedules
+
+    def _keywords(self, raw: Any, path: KeyPath) -> tuple[str, ...]:
+        words = self.check.string_list(raw, path)
+        for index, word in enumerate(words):
+            if not word.strip():
+                self.check.problem((*path, index), "a keyword cannot be empty")
+        return tuple(word.strip() for word in words if word.strip())
+
+    def _check_identities(self, declared: dict[str, _Declared]) -> None:
+        users: dict[str, str] = {}
+        networks: dict[Any, str] = {}
+        for name, profile in declared.items():
+            user = profile.values.get("user")
+            if user is not None:
+                if user.casefold() in users:
+                    self.check.problem(
+                        ("profiles", name, "user"), f'user "{user}" already names profile "{users[user.casefold()]}"'
+                    )
+                users.setdefault(user.casefold(), name)
+            for index, network in enumerate(profile.values.get("client_ips", ())):
+                if network in networks:
+                    self.check.problem(
+                        ("profiles", name, "client_ips", index),
+                        f'"{network}" is already used by profile "{networks[network]}"',
+                    )
+                networks.setdefault(network, name)
+
+    # inheritance -------------------------------------------------------------------------------------------------
+
+    def _resolve(self, declared: dict[str, _Declared], household: _Household) -> dict[str, Profile]:
+        merged: dict[str, _Declared] = {}
+        for name in declared:
+            chain = self._chain(name, declared)
+            if chain is None:
+                continue
+            merged[name] = _merge([declared[link] for link in chain])
+        profiles: dict[str, Profile] = {}
+        for name, profile in merged.items():
+            self._check_overlaps(profile)
+            profiles[name] = _build_profile(profile, household)
+        return profiles
+
+    def _chain(self, name: str, declared: dict[str, _Declared]) -> list[str] | None:
+        """The profile and its ancestors, root first; ``None`` (and a problem) for a missing or circular parent."""
+        chain = [name]
+        while (parent := declared[chain[-1]].values.get("inherits")) is not None:
+            at = ("profiles", chain[-1], "inherits")
+            if parent not in declared:
+                self.check.problem(at, f'parent profile "{parent}" does not exist{suggestion(parent, declared)}')
+                return None
+            if parent in chain:
+                loop = " → ".join([*chain[chain.index(parent) :], parent])
+                self.check.problem(at, f"circular inheritance: {loop}")
+                return None
+            chain.append(parent)
+        return list(reversed(chain))
+
+    def _check_overlaps(self, profile: _Declared) -> None:
+        schedules: list[tuple[str, dict[str, list[Window]]]] = []
+        if "quiet_hours" in profile.values:
+            schedules.append(("quiet_hours", profile.values["quiet_hours"]))
+        for category, schedule in profile.values.get("topic_quiet_hours", {}).items():
+            schedules.append((f"topic_quiet_hours.{category}", schedule))
+        for label, schedule in schedules:
+            self._overlaps_in(profile, label, schedule)
+
+    def _overlaps_in(self, profile: _Declared, label: str, schedule: dict[str, list[Window]]) -> None:
+        table = label.split(".")[0]
+        owner_key = label.split(".")[1] if "." in label else None
+        placed = [(key, window) for key, windows in schedule.items() for window in windows]
+        for index, (key, window) in enumerate(placed):
+            for earlier_key, earlier in placed[:index]:
+                if window.minutes_of_week() & earlier.minutes_of_week():
+                    origin_key = owner_key if owner_key is not None else key
+                    origin = profile.origins.get((table, origin_key), profile.name)
+                    path: KeyPath = ("profiles", origin, *label.split("."), key)
+                    self.check.problem(
+                        path,
+                        f'windows overlap: {earlier.describe()} (from "{earlier_key}") and '
+                        f'{window.describe()} (from "{key}")',
+                    )
+                    break
+
+    def _default_profile(self, raw: Any, profiles: dict[str, Profile]) -> str | None:
+        defaults = [name for name, profile in profiles.items() if profile.is_default]
+        if len(defaults) > 1:
+            for name in defaults[1:]:
+                self.check.problem(
+                    ("profiles", name, "default"), f'only one profile can be the default; "{defaults[0]}" already is'
+                )
+            return None
+        if defaults:
+            return defaults[0]
+        if len(profiles) == 1:
+            return next(iter(profiles))
+        if profiles and isinstance(raw, dict):
+            self.check.problem(("profiles",), 'no default profile: mark one with "default = true"')
+        return None
+
+
+def _merge(chain: list[_Declared]) -> _Declared:
+    """Root first: each child's values override, tables merge by key. Identity keys come from the last only."""
+    result = _Declared(chain[-1].name)
+    for link in chain:
+        is_self = link is chain[-1]
+        for key, value in link.values.items():
+            if key in IDENTITY_KEYS and not is_self:
+                continue
+            if key in MERGED_TABLES:
+                result.values[key] = {**result.values.get(key, {}), **value}
+            else:
+                result.values[key] = value
+        result.origins.update(link.origins)
+    return result
+
+
+def _build_profile(declared: _Declared, household: _Household) -> Profile:
+    values = declared.values
+    sensitivity = dict.fromkeys(CATEGORIES, "medium") | values.get("warnings", {})
+    limits = {key: limit for key, limit in values.get("limits", {}).items() if limit is not None}
+    quiet = tuple(window for windows in values.get("quiet_hours", {}).values() for window in windows)
+    topics = tuple(
+        TopicWindow(category, window)
+        for category, schedule in values.get("topic_quiet_hours", {}).items()
+        for windows in schedule.values()
+        for window in windows
+    )
+    return Profile(
+        name=declared.name,
+        user=values.get("user"),
+        password=values.get("password"),
+        client_ips=values.get("client_ips", ()),
+        is_default=values.get("default", False),
+        inherits=values.get("inherits"),
+        daily_limit=values.get("daily_limit"),
+        limits=limits,
+        break_after=values.get("break_after"),
+        break_length=values.get("break_length", timedelta(minutes=5)),
+        max_snoozes=values.get("max_snoozes", 2),
+        quiet_hours=tuple(sorted(quiet, key=_window_order)),
+        topic_quiet_hours=tuple(sorted(topics, key=lambda item: (item.category, *_window_order(item.window)))),
+        always_allowed=values.get("always_allowed", ()),
+        sensitivity=sensitivity,
+        keywords=values.get("keywords", ()),
+        friction_delay=values.get("friction_delay", household.friction_delay),
+        country=values.get("country", household.country),
+        uplift=values.get("uplift", "off"),
+        calm=values.get("calm", False),
+    )
+
+
+def _window_order(window: Window) -> tuple[int, int]:
+    return (window.day, window.start.hour * 60 + window.start.minute)

@@ -1,0 +1,183 @@
+"""The boundary-rule model: what ``rules.toml`` says, after validation and with inheritance applied.
+
+Everything here is a frozen dataclass so the proxy, the dashboard and the decisions can share one ``Rules`` object
+across threads without copying. Times in windows are wall-clock times in the household's time zone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta, tzinfo
+from typing import Literal
+
+from breather.rules.timeparse import DAY_TITLES, format_clock, local_zone, zone_named
+
+ADAPTERS: tuple[str, ...] = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
+CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "harassment", "substance")
+SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")  # ordered from loosest to strictest
+UPLIFT_MODES: tuple[str, ...] = ("off", "gentle", "strong")
+
+Sensitivity = Literal["off", "low", "medium", "high"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Window:
+    """A weekly window that starts on ``day`` (0 = Monday). An ``end`` at or before ``start`` runs into the next day.
+
+    A window belongs to the day it starts on: Fri 23:00–06:00 is Friday's, and is in force early on Saturday.
+    """
+
+    day: int
+    start: time
+    end: time
+
+    @property
+    def spans_midnight(self) -> bool:
+        return self.end <= self.start
+
+    def minutes_of_week(self) -> frozenset[int]:
+        """Each minute of the week (0 = Monday 00:00) the window covers; used to compare schedules."""
+        begin = self.day * 1440 + self.start.hour * 60 + self.start.minute
+        length = (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+        if self.spans_midnight:
+            length += 1440
+        return frozenset((begin + offset) % 10080 for offset in range(length))
+
+    def describe(self) -> str:
+        return f"{DAY_TITLES[self.day]} {format_clock(self.start)}–{format_clock(self.end)}"
+
+
+@dataclass(frozen=True)
+class TopicWindow:
+    """A warning category hidden outright (not just warned about) during ``window``."""
+
+    category: str
+    window: Window
+
+
+@dataclass(frozen=True)
+class SiteGroup:
+    """Domains read by one site adapter. A domain also covers its subdomains."""
+
+    name: str
+    adapter: str
+    domains: tuple[str, ...]
+
+    def matches(self, host: str) -> bool:
+        return any(host_in_domain(host, domain) for domain in self.domains)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One member of the household, with inheritance already applied."""
+
+    name: str
+    user: str | None = None
+    password: str | None = None
+    client_ips: tuple[IPNetwork, ...] = ()
+    is_default: bool = False
+    inherits: str | None = None
+    daily_limit: timedelta | None = None
+    limits: Mapping[str, timedelta] = field(default_factory=dict)
+    break_after: timedelta | None = None
+    break_length: timedelta = timedelta(minutes=5)
+    max_snoozes: int = 2
+    quiet_hours: tuple[Window, ...] = ()
+    topic_quiet_hours: tuple[TopicWindow, ...] = ()
+    always_allowed: tuple[str, ...] = ()
+    sensitivity: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, "medium"))
+    keywords: tuple[str, ...] = ()
+    friction_delay: timedelta = timedelta(seconds=10)
+    country: str = "US"
+    uplift: str = "off"
+    calm: bool = False
+
+    def always_allows(self, host: str) -> bool:
+        return any(host_in_domain(host, domain) for domain in self.always_allowed)
+
+    def hidden_category_windows(self, category: str) -> tuple[Window, ...]:
+        return tuple(item.window for item in self.topic_quiet_hours if item.category == category)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The whole rules file. ``profiles`` is keyed by profile name, in file order."""
+
+    groups: tuple[SiteGroup, ...]
+    profiles: Mapping[str, Profile]
+    default_profile: str
+    timezone: str | None = None
+    retention_days: int = 90
+    cooling_off: timedelta = timedelta(hours=24)
+    source: str = "rules.toml"
+
+    def zone(self) -> tzinfo:
+        """The household time zone: the file's ``timezone`` or, when absent, the machine's own zone."""
+        return zone_named(self.timezone) if self.timezone else local_zone()
+
+    def intercepted_domains(self) -> tuple[str, ...]:
+        """Every group domain, for mitmproxy's ``allow_hosts``; nothing else is decrypted."""
+        return tuple(domain for group in self.groups for domain in group.domains)
+
+    def group_for_host(self, host: str) -> SiteGroup | None:
+        """The group whose domain is the host itself or its closest parent domain."""
+        best: tuple[int, SiteGroup] | None = None
+        for group in self.groups:
+            for domain in group.domains:
+                if host_in_domain(host, domain) and (best is None or len(domain) > best[0]):
+                    best = (len(domain), group)
+        return best[1] if best else None
+
+    def group_named(self, name: str) -> SiteGroup | None:
+        return next((group for group in self.groups if group.name == name), None)
+
+    def profile(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(self.profiles)
+            raise KeyError(f'no profile named "{name}" (profiles: {known})') from None
+
+    def profile_for(self, user: str | None = None, client_ip: str | None = None) -> Profile:
+        """Proxy-auth user name first, then the most specific client-IP network, then the default profile."""
+        if user:
+            for profile in self.profiles.values():
+                if profile.user is not None and profile.user.casefold() == user.casefold():
+                    return profile
+        if client_ip:
+            by_ip = self._profile_for_ip(client_ip)
+            if by_ip is not None:
+                return by_ip
+        return self.profiles[self.default_profile]
+
+    def always_allowed(self, host: str, profile: Profile | str | None = None) -> bool:
+        chosen = self._as_profile(profile)
+        return chosen.always_allows(host)
+
+    def _as_profile(self, profile: Profile | str | None) -> Profile:
+        if profile is None:
+            return self.profiles[self.default_profile]
+        return self.profile(profile) if isinstance(profile, str) else profile
+
+    def _profile_for_ip(self, client_ip: str) -> Profile | None:
+        try:
+            address = ipaddress.ip_address(client_ip.split("%")[0])
+        except ValueError:
+            return None
+        best: tuple[int, Profile] | None = None
+        for profile in self.profiles.values():
+            for network in profile.client_ips:
+                fits = address.version == network.version and address in network
+                if fits and (best is None or network.prefixlen > best[0]):
+                    best = (network.prefixlen, profile)
+        return best[1] if best else None
+
+
+def host_in_domain(host: str, domain: str) -> bool:
+    """``old.reddit.com`` is in ``reddit.com``; ``notreddit.com`` is not. Case and a trailing dot do not matter."""
+    host = host.lower().rstrip(".").split(":")[0] if host.count(":") == 1 else host.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return host == domain or host.endswith("." + domain)

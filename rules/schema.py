@@ -1,0 +1,218 @@
+"""What each key in ``rules.toml`` may hold: the known keys, their types and how their values are read.
+
+The ``Checker`` collects every problem with its place instead of stopping at the first, so a person fixing the file
+sees the whole list at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from breather.rules.errors import Problem
+from breather.rules.locate import Locator
+from breather.rules.model import CATEGORIES, IPNetwork, Window
+from breather.rules.timeparse import DAY_GROUPS, parse_duration, parse_span
+
+T = TypeVar("T")
+KeyPath = tuple[str | int, ...]
+
+TOP_KEYS: tuple[str, ...] = ("household", "sites", "profiles")
+HOUSEHOLD_KEYS: tuple[str, ...] = ("timezone", "country", "retention_days", "cooling_off", "friction_delay")
+SITE_KEYS: tuple[str, ...] = ("adapter", "domains")
+PROFILE_KEYS: tuple[str, ...] = (
+    "default",
+    "user",
+    "password",
+    "client_ips",
+    "inherits",
+    "daily_limit",
+    "limits",
+    "break_after",
+    "break_length",
+    "max_snoozes",
+    "quiet_hours",
+    "topic_quiet_hours",
+    "always_allowed",
+    "warnings",
+    "keywords",
+    "friction_delay",
+    "country",
+    "uplift",
+    "calm",
+)
+# Words that switch a limit off, so a child profile can lift a limit its parent set.
+NO_LIMIT_WORDS = frozenset({"off", "none", "unlimited"})
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+
+
+class Invalid(Exception):
+    """Raised inside the checker when one value is unusable; already recorded as a problem."""
+
+
+def key_text(path: Sequence[str | int]) -> str:
+    """``("profiles", "sam", "quiet_hours", "mon", 1)`` → ``profiles.sam.quiet_hours.mon[1]``; dotted keys quoted."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            shown = f'"{part}"' if "." in part or not part else part
+            text += f".{shown}" if text else shown
+    return text
+
+
+class Checker:
+    def __init__(self, filename: str, locator: Locator) -> None:
+        self.filename = filename
+        self.locator = locator
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Sequence[str | int], message: str) -> None:
+        line, column = self.locator.position(path)
+        found = Problem(self.filename, line, column, key_text(path), message)
+        if found not in self.problems:
+            self.problems.append(found)
+
+    def fail(self, path: Sequence[str | int], message: str) -> Invalid:
+        self.problem(path, message)
+        return Invalid(message)
+
+    def guarded(self, path: Sequence[str | int], read: Callable[[], T]) -> T:
+        """Run a parser that raises ``ValueError`` and turn its message into a located problem."""
+        try:
+            return read()
+        except ValueError as exc:
+            raise self.fail(path, str(exc)) from None
+
+    # Types -------------------------------------------------------------------------------------------------------
+
+    def table(self, value: Any, path: KeyPath) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a table, got {describe(value)}")
+        return value
+
+    def string(self, value: Any, path: KeyPath) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, f"expected a string, got {describe(value)}")
+        return value
+
+    def boolean(self, value: Any, path: KeyPath) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, f"expected true or false, got {describe(value)}")
+        return value
+
+    def whole_number(self, value: Any, path: KeyPath, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"expected a whole number, got {describe(value)}")
+        if value < minimum:
+            raise self.fail(path, f"expected a number of at least {minimum}, got {value}")
+        return value
+
+    def string_list(self, value: Any, path: KeyPath) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of strings, got {describe(value)}")
+        items: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                self.problem((*path, index), f"expected a string, got {describe(item)}")
+                continue
+            items.append(item)
+        return items
+
+    def choice(self, value: Any, path: KeyPath, allowed: Sequence[str], what: str) -> str:
+        text = self.string(value, path)
+        if text not in allowed:
+            raise self.fail(path, f'unknown {what} "{text}"{suggestion(text, allowed)} ({what}s: {", ".join(allowed)})')
+        return text
+
+    def known_keys(self, table: Mapping[str, Any], path: KeyPath, allowed: Sequence[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem((*path, key), f'unknown key "{key}"{suggestion(key, allowed)}')
+
+    # Values ------------------------------------------------------------------------------------------------------
+
+    def duration(self, value: Any, path: KeyPath) -> timedelta:
+        return self.guarded(path, lambda: parse_duration(value))
+
+    def limit(self, value: Any, path: KeyPath) -> timedelta | None:
+        """A duration, or "off" to lift a limit."""
+        if isinstance(value, str) and value.strip().lower() in NO_LIMIT_WORDS:
+            return None
+        return self.guarded(path, lambda: parse_duration(value))
+
+    def domain(self, value: Any, path: KeyPath) -> str:
+        text = self.string(value, path).strip().lower().rstrip(".")
+        if not _DOMAIN.match(text):
+            raise self.fail(path, f'expected a domain like "reddit.com", got "{value}"')
+        return text
+
+    def domains(self, value: Any, path: KeyPath) -> list[str]:
+        found: list[str] = []
+        for index, item in enumerate(self.string_list(value, path)):
+            try:
+                found.append(self.domain(item, (*path, index)))
+            except Invalid:
+                continue
+        return found
+
+    def networks(self, value: Any, path: KeyPath) -> list[IPNetwork]:
+        found: list[IPNetwork] = []
+        for index, item in enumerate(self.string_list(value, path)):
+            try:
+                found.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                self.problem((*path, index), f'expected an IP address or network like "192.168.1.20", got "{item}"')
+        return found
+
+    def schedule(self, value: Any, path: KeyPath) -> dict[str, list[Window]]:
+        """A table of day keys (``mon`` … ``sun``, ``weekdays``, ``weekend``, ``daily``) to one window or a list."""
+        table = self.table(value, path)
+        self.known_keys(table, path, tuple(DAY_GROUPS))
+        result: dict[str, list[Window]] = {}
+        for key, spans in table.items():
+            if key not in DAY_GROUPS:
+                continue
+            listed = spans if isinstance(spans, list) else [spans]
+            windows: list[Window] = []
+            for index, span in enumerate(listed):
+                span_path = (*path, key, index) if isinstance(spans, list) else (*path, key)
+                try:
+                    start, end = self.guarded(span_path, lambda span=span: parse_span(span))
+                except Invalid:
+                    continue
+                windows.extend(Window(day, start, end) for day in DAY_GROUPS[key])
+            result[key] = windows
+        return result
+
+    def category(self, value: str, path: KeyPath) -> bool:
+        if value in CATEGORIES:
+            return True
+        self.problem(
+            path, f'unknown category "{value}"{suggestion(value, CATEGORIES)} (categories: {", ".join(CATEGORIES)})'
+        )
+        return False
+
+
+def suggestion(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def describe(value: Any) -> str:
+    """How a TOML value reads back to the person who wrote it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)

@@ -1,0 +1,127 @@
+"""Durations, clock times and weekly windows as people write them in ``rules.toml``.
+
+The parsers raise ``ValueError`` with a message that finishes the sentence "profiles.me.daily_limit: ...", so the
+loader only has to add the place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_TITLES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Shorthand keys a schedule table accepts besides the day names, and the days they stand for.
+DAY_GROUPS: dict[str, tuple[int, ...]] = {
+    **{name: (index,) for index, name in enumerate(DAY_NAMES)},
+    "weekdays": (0, 1, 2, 3, 4),
+    "weekend": (5, 6),
+    "daily": (0, 1, 2, 3, 4, 5, 6),
+}
+
+_DURATION_PART = re.compile(r"(\d+)\s*([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_duration(raw: object) -> timedelta:
+    """``"45m"``, ``"1h30m"``, ``"90s"``, ``"1d"``; units in falling order, each at most once."""
+    expected = 'expected a duration like "45m" or "1h30m"'
+    if not isinstance(raw, str):
+        raise ValueError(f"{expected}, got {_shown(raw)}")
+    text = raw.strip().lower().replace(" ", "")
+    parts = _DURATION_PART.findall(text)
+    units = [unit for _, unit in parts]
+    well_formed = bool(parts) and "".join(f"{n}{u}" for n, u in parts) == text
+    ordered = units == sorted(set(units), key="dhms".index)
+    if not (well_formed and ordered):
+        raise ValueError(f"{expected}, got {_shown(raw)}")
+    return timedelta(seconds=sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts))
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of ``parse_duration``: ``timedelta(minutes=90)`` → ``"1h30m"``; zero is ``"0m"``."""
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return "0m"
+    pieces = []
+    for unit in "dhms":
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if count:
+            pieces.append(f"{count}{unit}")
+    return "".join(pieces)
+
+
+def parse_clock(raw: str, *, allow_24: bool = False) -> time:
+    """``"07:00"`` → ``time(7, 0)``. ``"24:00"`` is accepted as the end of a window (midnight)."""
+    match = _CLOCK.match(raw.strip())
+    if match is None:
+        raise ValueError(f'expected a time like "22:00", got {_shown(raw)}')
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if allow_24 and hour == 24 and minute == 0:
+        return time(0, 0)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"impossible time {_shown(raw)}: hours go 00–23 and minutes 00–59")
+    return time(hour, minute)
+
+
+def parse_span(raw: object) -> tuple[time, time]:
+    """``"22:00-07:00"`` → (22:00, 07:00). An end before the start runs past midnight; equal ends are refused."""
+    expected = 'expected a window like "22:00-07:00"'
+    if not isinstance(raw, str):
+        raise ValueError(f"{expected}, got {_shown(raw)}")
+    pieces = re.split(r"\s*[-–]\s*", raw.strip())
+    if len(pieces) != 2:
+        raise ValueError(f"{expected}, got {_shown(raw)}")
+    start = parse_clock(pieces[0])
+    end = parse_clock(pieces[1], allow_24=True)
+    if start == end:
+        raise ValueError(f"empty window {_shown(raw)}: the start and the end are the same time")
+    return start, end
+
+
+def format_clock(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone, or ``ValueError`` naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'unknown time zone "{name}": use an IANA name such as "Europe/London"') from exc
+
+
+def local_zone_name() -> str | None:
+    """The machine's IANA zone name, or ``None`` when it cannot be told (then UTC is used, and logged)."""
+    try:
+        import tzlocal
+
+        name = tzlocal.get_localzone_name()
+    except Exception as exc:  # tzlocal raises its own errors for broken set-ups; we fall back instead
+        log.warning("could not read the machine's time zone (%s); using UTC", exc)
+        return None
+    return name or None
+
+
+def local_zone() -> tzinfo:
+    name = local_zone_name()
+    if name is None:
+        return ZoneInfo("UTC")
+    try:
+        return zone_named(name)
+    except ValueError:
+        log.warning("the machine's time zone %r is unknown; using UTC", name)
+        return ZoneInfo("UTC")
+
+
+def _shown(raw: object) -> str:
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return repr(raw)

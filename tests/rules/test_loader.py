@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import textwrap
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from breather.rules.errors import RulesError
+from breather.rules.loader import default_rules_text, ensure_rules_file, load_rules, parse_rules
+from breather.rules.model import Window
+
+SITES = """
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "old.reddit.com"]
+
+[sites.hackernews]
+domains = ["news.ycombinator.com"]
+"""
+
+
+def rules_text(body: str) -> str:
+    return SITES + textwrap.dedent(body)
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "rules.toml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_default_rules_cover_every_platform_and_one_default_profile() -> None:
+    rules = parse_rules(default_rules_text())
+    assert set(rules.intercepted_domains()) >= {
+        "www.reddit.com",
+        "old.reddit.com",
+        "oauth.reddit.com",
+        "reddit.com",
+        "mastodon.social",
+        "x.com",
+        "api.x.com",
+        "twitter.com",
+        "api.twitter.com",
+        "bsky.app",
+        "public.api.bsky.app",
+        "bsky.social",
+        "news.ycombinator.com",
+        "m.facebook.com",
+        "www.facebook.com",
+        "www.youtube.com",
+        "m.youtube.com",
+    }
+    adapters = {group.adapter for group in rules.groups}
+    assert adapters == {"reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube"}
+    me = rules.profile("me")
+    assert rules.default_profile == "me"
+    assert me.daily_limit == timedelta(hours=1)
+    assert (me.break_after, me.break_length) == (timedelta(minutes=25), timedelta(minutes=5))
+    assert set(me.sensitivity.values()) == {"medium"}
+    assert Window(0, time(23), time(7)) in me.quiet_hours
+
+
+def test_default_rules_file_is_mostly_explanation() -> None:
+    lines = default_rules_text().splitlines()
+    comments = [line for line in lines if line.lstrip().startswith("#")]
+    assert len(comments) > len(lines) / 3
+
+
+def test_ensure_rules_file_writes_once_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "config" / "rules.toml"
+    assert ensure_rules_file(target) is True
+    assert load_rules(target).default_profile == "me"
+    target.write_text(target.read_text() + "\n# my note\n")
+    assert ensure_rules_file(target) is False
+    assert target.read_text().endswith("# my note\n")
+    assert [path.name for path in target.parent.iterdir()] == ["rules.toml"]
+
+
+def test_the_issue_example_error_is_reported_exactly() -> None:
+    text = rules_text(
+        """
+        [profiles.sam]
+        default = true
+          daily_limit = "lots"
+        """
+    )
+    line = line_of(text, "lots")
+    assert problems(text) == [
+        f'rules.toml:{line}:3: profiles.sam.daily_limit: expected a duration like "45m" or "1h30m", got "lots"'
+    ]
+
+
+def test_missing_file_is_a_located_error(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match="cannot read the rules file"):
+        load_rules(tmp_path / "absent.toml")
