@@ -1,0 +1,318 @@
+"""Read (and maintenance) functions over a usage-store ``Database``, for the dashboard, the proxy and the jobs.
+
+Pure functions of the database and their arguments: the caller passes the clock (``now``) and the household time
+zone (``tz``), so the same question always gets the same answer and tests need no patching. Days are cut at local
+midnight in ``tz`` (a 23- or 25-hour day around a DST change is still one day). Functions that write (rollups,
+pruning, closing spans) are meant to run on the writer thread: ``writer.call(lambda db: rollup_day(db, day, tz))``.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlite_utils import Database
+
+from breather.store.model import epoch_from_iso, iso, iso_from_epoch
+from breather.store.spans import DEFAULT_PULSETIME_S
+
+DEFAULT_MIN_BREAK_S = 5 * 60
+NO_CATEGORY = "-"
+
+GroupOf = Callable[[str], str | None] | Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SiteDay:
+    day: date
+    profile: str
+    site: str
+    minutes: float
+
+
+@dataclass(frozen=True)
+class EventCount:
+    day: date
+    profile: str
+    kind: str
+    category: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TodayUsage:
+    """Minutes so far today. ``total``/``by_group`` count overlapping time once (two tabs are not twice the time)."""
+
+    total: float
+    by_site: dict[str, float] = field(default_factory=dict)
+    by_group: dict[str, float] = field(default_factory=dict)
+
+
+# -- days in the household's zone ---------------------------------------------------------------------------------
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def day_of(at: datetime, tz: tzinfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def _days(first: date, last: date) -> list[date]:
+    if last < first:
+        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def _boundaries(days: list[date], tz: tzinfo) -> list[float]:
+    """Epoch seconds of each day's local midnight, plus the midnight after the last day."""
+    return [local_midnight(day, tz).timestamp() for day in [*days, days[-1] + timedelta(days=1)]]
+
+
+# -- activity -------------------------------------------------------------------------------------------------------
+
+
+def _spans(db: Database, since: float, until: float, profile: str | None) -> Iterable[tuple[str, str, float, float]]:
+    sql = 'SELECT profile, site, start, "end" FROM activity WHERE "end" > ? AND start < ?'
+    params: list[str] = [iso_from_epoch(since), iso_from_epoch(until)]
+    if profile is not None:
+        sql += " AND profile = ?"
+        params.append(profile)
+    for row_profile, site, start, end in db.execute(sql, params):
+        yield row_profile, site, max(epoch_from_iso(start), since), min(epoch_from_iso(end), until)
+
+
+def minutes_per_site_per_day(
+    db: Database, first: date, last: date, tz: tzinfo, profile: str | None = None
+) -> list[SiteDay]:
+    """Minutes on each site on each day from ``first`` to ``last`` (inclusive), per profile (all when None).
+
+    A span that crosses midnight is split between the two days. Sorted by day, profile, site.
+    """
+    days = _days(first, last)
+    cuts = _boundaries(days, tz)
+    seconds: dict[tuple[int, str, str], float] = defaultdict(float)
+    for row_profile, site, start, end in _spans(db, cuts[0], cuts[-1], profile):
+        index = bisect_right(cuts, start) - 1
+        while start < end:
+            piece_end = min(end, cuts[index + 1])
+            seconds[(index, row_profile, site)] += piece_end - start
+            start = piece_end
+            index += 1
+    return [
+        SiteDay(days[index], row_profile, site, total / 60)
+        for (index, row_profile, site), total in sorted(seconds.items())
+        if total > 0
+    ]
+
+
+def _union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
+    total = 0.0
+    current_start: float | None = None
+    current_end = 0.0
+    for start, end in sorted(intervals):
+        if current_start is None or start > current_end:
+            if current_start is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_start is not None:
+        total += current_end - current_start
+    return total
+
+
+def _group_lookup(group_of: GroupOf | None) -> Callable[[str], str | None]:
+    if group_of is None:
+        return lambda site: None
+    if isinstance(group_of, Mapping):
+        return group_of.get
+    return group_of
+
+
+def minutes_today(db: Database, profile: str, now: datetime, tz: tzinfo, group_of: GroupOf | None = None) -> TodayUsage:
+    """What the boundary decisions need: today's minutes in total, per site and per site group."""
+    start = local_midnight(day_of(now, tz), tz).timestamp()
+    per_site: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for _, site, span_start, span_end in _spans(db, start, now.timestamp(), profile):
+        per_site[site].append((span_start, span_end))
+    lookup = _group_lookup(group_of)
+    per_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for site, intervals in per_site.items():
+        group = lookup(site)
+        if group is not None:
+            per_group[group].extend(intervals)
+    return TodayUsage(
+        total=_union_seconds(span for spans in per_site.values() for span in spans) / 60,
+        by_site={site: _union_seconds(spans) / 60 for site, spans in sorted(per_site.items())},
+        by_group={group: _union_seconds(spans) / 60 for group, spans in sorted(per_group.items())},
+    )
+
+
+def last_break(
+    db: Database, profile: str, now: datetime, min_break_s: float = DEFAULT_MIN_BREAK_S, lookback_h: float = 24
+) -> datetime | None:
+    """When the person last had a break: a ``break_taken`` event, or a pause of ``min_break_s`` between spans."""
+    since = now.timestamp() - lookback_h * 3600
+    row = db.execute(
+        "SELECT MAX(at) FROM events WHERE profile = ? AND kind = 'break_taken' AND at <= ?",
+        (profile, iso(now)),
+    ).fetchone()
+    latest = epoch_from_iso(row[0]) if row and row[0] else None
+    busy_until: float | None = None
+    for _, _, start, end in sorted(_spans(db, since, now.timestamp(), profile), key=lambda span: span[2]):
+        if busy_until is not None and start - busy_until >= min_break_s:
+            latest = max(latest or 0.0, start)
+        busy_until = end if busy_until is None else max(busy_until, end)
+    if busy_until is not None and now.timestamp() - busy_until >= min_break_s:
+        latest = now.timestamp()
+    return None if latest is None else datetime.fromtimestamp(latest, UTC)
+
+
+def active_minutes_since_break(
+    db: Database, profile: str, now: datetime, min_break_s: float = DEFAULT_MIN_BREAK_S, lookback_h: float = 24
+) -> float:
+    """Minutes of use (overlaps counted once) since the last break, for the break cadence."""
+    since_break = last_break(db, profile, now, min_break_s, lookback_h)
+    since = since_break.timestamp() if since_break else now.timestamp() - lookback_h * 3600
+    spans = _spans(db, since, now.timestamp(), profile)
+    return _union_seconds((start, end) for _, _, start, end in spans) / 60
+
+
+def list_profiles(db: Database) -> list[str]:
+    return [row[0] for row in db.execute("SELECT name FROM profiles ORDER BY name")]
+
+
+# -- events ---------------------------------------------------------------------------------------------------------
+
+
+def events_per_day(
+    db: Database, first: date, last: date, tz: tzinfo, profile: str | None = None, site: str | None = None
+) -> list[EventCount]:
+    """How many events of each kind and category happened on each day. Sorted by day, profile, kind, category."""
+    days = _days(first, last)
+    cuts = _boundaries(days, tz)
+    sql = "SELECT at, profile, kind, category FROM events WHERE at >= ? AND at < ?"
+    params = [iso_from_epoch(cuts[0]), iso_from_epoch(cuts[-1])]
+    for column, value in (("profile", profile), ("site", site)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            params.append(value)
+    counts: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for at, row_profile, kind, category in db.execute(sql, params):
+        index = bisect_right(cuts, epoch_from_iso(at)) - 1
+        counts[(index, row_profile, kind, category or NO_CATEGORY)] += 1
+    return [
+        EventCount(days[index], row_profile, kind, None if category == NO_CATEGORY else category, count)
+        for (index, row_profile, kind, category), count in sorted(counts.items())
+    ]
+
+
+# -- rollups, retention, maintenance (run these on the writer thread) -----------------------------------------------
+
+
+def rollup_day(db: Database, day: date, tz: tzinfo) -> int:
+    """Rebuild ``daily_rollups`` for one local day; running it again gives the same rows. Returns the row count.
+
+    One row per (profile, site): its minutes and ``counts``, a JSON object ``{kind: {category or "-": n}}``.
+    Events without a site are counted on the row whose site is ``""``.
+    """
+    minutes: dict[tuple[str, str], float] = defaultdict(float)
+    counts: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(dict)
+    for usage in minutes_per_site_per_day(db, day, day, tz):
+        minutes[(usage.profile, usage.site)] = usage.minutes
+    for profile, site, kind, category, number in _event_counts_by_site(db, day, tz):
+        counts[(profile, site)].setdefault(kind, {})[category] = number
+    built_at = iso(datetime.now(UTC))
+    keys = sorted(minutes.keys() | counts.keys())
+    rows = [
+        (day.isoformat(), profile, site, minutes.get((profile, site), 0.0), _json(counts.get((profile, site), {})))
+        for profile, site in keys
+    ]
+    with db.atomic():
+        db.execute("DELETE FROM daily_rollups WHERE day = ?", (day.isoformat(),))
+        db.conn.executemany(
+            "INSERT INTO daily_rollups (day, profile, site, minutes, counts, built_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(*row, built_at) for row in rows],
+        )
+    return len(rows)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _event_counts_by_site(db: Database, day: date, tz: tzinfo) -> list[tuple[str, str, str, str, int]]:
+    start, end = _boundaries([day], tz)
+    return [
+        (profile, site, kind, category, count)
+        for profile, site, kind, category, count in db.execute(
+            "SELECT profile, COALESCE(site, ''), kind, COALESCE(category, ?), COUNT(*) FROM events "
+            "WHERE at >= ? AND at < ? GROUP BY 1, 2, 3, 4",
+            (NO_CATEGORY, iso_from_epoch(start), iso_from_epoch(end)),
+        )
+    ]
+
+
+def minutes_from_rollups(db: Database, first: date, last: date, profile: str | None = None) -> list[SiteDay]:
+    """The same answer as ``minutes_per_site_per_day`` for days already rolled up, from the small table."""
+    sql = "SELECT day, profile, site, minutes FROM daily_rollups WHERE day >= ? AND day <= ? AND minutes > 0"
+    params = [first.isoformat(), last.isoformat()]
+    if profile is not None:
+        sql += " AND profile = ?"
+        params.append(profile)
+    sql += " ORDER BY day, profile, site"
+    return [SiteDay(date.fromisoformat(day), p, site, minutes) for day, p, site, minutes in db.execute(sql, params)]
+
+
+def prune(db: Database, older_than: datetime, tz: tzinfo) -> dict[str, int]:
+    """Retention: forget spans and events before ``older_than`` and rollups of days before its local day."""
+    cutoff = iso(older_than)
+    with db.atomic():
+        removed = {
+            "activity": db.execute('DELETE FROM activity WHERE "end" < ?', (cutoff,)).rowcount,
+            "events": db.execute("DELETE FROM events WHERE at < ?", (cutoff,)).rowcount,
+            "daily_rollups": db.execute(
+                "DELETE FROM daily_rollups WHERE day < ?", (day_of(older_than, tz).isoformat(),)
+            ).rowcount,
+        }
+    return removed
+
+
+def close_stale_spans(db: Database, now: datetime, pulsetime_s: float = DEFAULT_PULSETIME_S) -> int:
+    """Mark spans no heartbeat has extended for ``pulsetime_s`` as closed (e.g. left open by a crash)."""
+    cutoff = iso_from_epoch(now.timestamp() - pulsetime_s)
+    with db.atomic():
+        return int(db.execute('UPDATE activity SET is_open = 0 WHERE is_open = 1 AND "end" < ?', (cutoff,)).rowcount)
+
+
+def open_spans(db: Database, profile: str | None = None) -> list[tuple[str, str, datetime]]:
+    """(profile, site, started) of the spans still being extended: who is on what right now."""
+    sql = "SELECT profile, site, start FROM activity WHERE is_open = 1"
+    params: list[str] = []
+    if profile is not None:
+        sql += " AND profile = ?"
+        params.append(profile)
+    return [(p, site, datetime.fromisoformat(start)) for p, site, start in db.execute(sql + " ORDER BY 1, 2", params)]
+
+
+# -- small state ----------------------------------------------------------------------------------------------------
+
+
+def get_meta(db: Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else str(row[0])
+
+
+def set_meta(db: Database, key: str, value: str, now: datetime | None = None) -> None:
+    stamp = iso(now or datetime.now(UTC))
+    db.execute(
+        "INSERT INTO meta (key, value, updated) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+        (key, value, stamp),
+    )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database, Migrations
+
+from breather.store.db import open_database
+from breather.store.migrations import STORE_MIGRATIONS
+
+FORBIDDEN_COLUMN_WORDS = ("url", "uri", "path", "query", "post", "text", "body", "title", "content", "html", "link")
+
+
+def test_new_file_has_wal_and_every_table(db_path: Path) -> None:
+    db = open_database(db_path)
+    assert db.journal_mode == "wal"
+    assert {"profiles", "activity", "events", "daily_rollups", "meta"} <= set(db.table_names())
+    db.close()
+
+
+def test_reopening_an_existing_file_keeps_data_and_applies_nothing_twice(db_path: Path) -> None:
+    first = open_database(db_path)
+    first["profiles"].insert({"name": "sam", "created": "2026-01-01T00:00:00.000000+00:00"})
+    applied = [m.name for m in STORE_MIGRATIONS.applied(first)]
+    first.close()
+    second = open_database(db_path)
+    assert [m.name for m in STORE_MIGRATIONS.applied(second)] == applied
+    assert [row["name"] for row in second["profiles"].rows] == ["sam"]
+    assert second.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(applied)
+    second.close()
+
+
+def test_other_parts_add_their_own_migration_set(db_path: Path) -> None:
+    theirs = Migrations("test.dashboard")
+
+    @theirs()
+    def add_tokens(db: Database) -> None:
+        db.table("api_tokens").create({"token_hash": str, "profile": str}, pk="token_hash")
+
+    db = open_database(db_path, extra=[theirs])
+    assert "api_tokens" in db.table_names()
+    db.close()
+    open_database(db_path, extra=[theirs]).close()  # idempotent with the extra set too
+
+
+def test_a_failing_migration_leaves_the_file_usable(db_path: Path) -> None:
+    broken = Migrations("test.broken")
+
+    @broken()
+    def explode(db: Database) -> None:
+        db.table("half_made").create({"id": int}, pk="id")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        open_database(db_path, extra=[broken])
+    db = open_database(db_path)
+    assert "half_made" not in db.table_names()
+    assert "activity" in db.table_names()
+    db.close()
+
+
+def test_no_column_can_hold_a_url_or_post_text(db: Database) -> None:
+    for table in ("profiles", "activity", "events", "daily_rollups", "meta"):
+        for column in db[table].columns:
+            assert not any(word in column.name.lower() for word in FORBIDDEN_COLUMN_WORDS), (table, column.name)
+
+
+def test_readers_on_other_connections_see_committed_rows(db_path: Path) -> None:
+    open_database(db_path).close()
+    raw = sqlite3.connect(db_path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()

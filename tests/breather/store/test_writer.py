@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from breather.store.db import open_database
+from breather.store.model import Event, Heartbeat
+from breather.store.writer import Writer
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def activity(db: Database) -> list[tuple[str, str, str, str, float, int]]:
+    return [
+        tuple(row)
+        for row in db.execute('SELECT profile, site, start, "end", duration_s, is_open FROM activity ORDER BY start')
+    ]
+
+
+def test_heartbeats_become_spans_in_the_database(writer: Writer, db: Database) -> None:
+    for second in range(0, 300, 20):
+        writer.heartbeat(Heartbeat("sam", "reddit.com", at(second)))
+    writer.heartbeat(Heartbeat("sam", "reddit.com", at(1000), duration_s=30, source="extension"))
+    assert writer.flush()
+    assert activity(db) == [
+        (
+            "sam",
+            "reddit.com",
+            at(0).isoformat(timespec="microseconds"),
+            at(280).isoformat(timespec="microseconds"),
+            280.0,
+            0,
+        ),
+        (
+            "sam",
+            "reddit.com",
+            at(1000).isoformat(timespec="microseconds"),
+            at(1030).isoformat(timespec="microseconds"),
+            30.0,
+            1,
+        ),
+    ]
+    assert [row["name"] for row in db["profiles"].rows] == ["sam"]
+
+
+def test_a_span_keeps_growing_across_batches(writer: Writer, db: Database) -> None:
+    writer.heartbeat(Heartbeat("sam", "x.com", at(0)))
+    writer.flush()
+    writer.heartbeat(Heartbeat("sam", "x.com", at(40)))
+    writer.flush()
+    assert [(row[4], row[5]) for row in activity(db)] == [(40.0, 1)]
+
+
+def test_after_a_restart_a_heartbeat_extends_the_span_in_the_file(db_path: Path, db: Database) -> None:
+    first = Writer(db_path, flush_ms=20).start()
+    first.heartbeat(Heartbeat("sam", "x.com", at(0)))
+    first.heartbeat(Heartbeat("sam", "x.com", at(30)))
+    first.close()
+    second = Writer(db_path, flush_ms=20).start()
+    second.heartbeat(Heartbeat("sam", "x.com", at(75)))
+    second.close()
+    assert [(row[4], row[5]) for row in activity(db)] == [(75.0, 0)]
+
+
+def test_close_commits_the_queue_and_closes_open_spans(db_path: Path, db: Database) -> None:
+    writer = Writer(db_path, flush_ms=10_000).start()
+    writer.heartbeat(Heartbeat("sam", "x.com", at(0), duration_s=5))
+    writer.event(Event("sam", "break_shown", at(5), site="x.com"))
+    writer.close()
+    assert [(row[4], row[5]) for row in activity(db)] == [(5.0, 0)]
+    assert db["events"].count == 1
+    writer.heartbeat(Heartbeat("sam", "x.com", at(10)))  # after close: dropped quietly, no exception
+
+
+def test_events_keep_kind_category_and_detail(writer: Writer, db: Database) -> None:
+    writer.event(
+        Event("sam", "warning_shown", at(1), site="reddit.com", category="self_harm", detail={"field": "sensitive"})
+    )
+    writer.event(Event("alex", "rules_reloaded", at(2)))
+    writer.flush()
+    rows = list(db.execute("SELECT profile, kind, site, category, detail FROM events ORDER BY id"))
+    assert rows == [
+        ("sam", "warning_shown", "reddit.com", "self_harm", '{"field": "sensitive"}'),
+        ("alex", "rules_reloaded", None, None, None),
+    ]
+
+
+def test_call_runs_on_the_writer_and_returns_its_result(writer: Writer) -> None:
+    future = writer.call(lambda db: db.execute("SELECT COUNT(*) FROM profiles").fetchone()[0])
+    assert future.result(timeout=5) == 0
+    assert writer.call(lambda db: threading.current_thread().name).result(timeout=5) == "breather-store-writer"
+
+
+def test_a_failing_call_reports_to_its_caller_and_the_batch_still_commits(
+    writer: Writer, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(database: Database) -> None:
+        database.execute("INSERT INTO nowhere VALUES (1)")
+
+    writer.heartbeat(Heartbeat("sam", "x.com", at(0)))
+    with caplog.at_level(logging.ERROR, logger="breather.store.writer"):
+        future = writer.call(broken)
+        with pytest.raises(Exception, match="nowhere"):
+            future.result(timeout=5)
+    writer.flush()
+    assert db["activity"].count == 1
+    assert "a queued call failed" in caplog.text
+
+
+def test_a_full_queue_drops_and_counts_instead_of_blocking(db_path: Path) -> None:
+    writer = Writer(db_path, max_queue=3)  # not started: nothing drains the queue
+    for second in range(5):
+        writer.heartbeat(Heartbeat("sam", "x.com", at(second)))
+    assert writer.stats.dropped == 2
+    assert writer.call(lambda db: None).exception(timeout=1) is not None
+
+
+def test_start_fails_loudly_when_the_database_cannot_open(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError):
+        Writer(blocker / "breather.db").start()
+
+
+def test_readers_on_other_threads_read_while_the_writer_writes(writer: Writer, db_path: Path) -> None:
+    seen: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def count(reader: Database) -> int:
+        return int(reader.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def read() -> None:
+        mine = seen.setdefault(threading.current_thread().name, [])
+        reader = open_database(db_path)
+        try:
+            while not stop.is_set():
+                mine.append(count(reader))
+            mine.append(count(reader))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            reader.close()
+
+    readers = [threading.Thread(target=read, name=f"reader-{n}") for n in range(3)]
+    for thread in readers:
+        thread.start()
+    for second in range(3000):
+        writer.event(Event("sam", "warning_shown", at(second), site="x.com", category="violence"))
+        if second % 500 == 0:
+            writer.flush()
+    writer.flush()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    assert len(seen) == 3
+    for counts in seen.values():
+        assert counts == sorted(counts)  # a reader never sees rows vanish or a batch half-applied and undone
+        assert counts[-1] == 3000
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Heartbeat("sam", "https://reddit.com/r/x", T0), "bare domain"),
+        (lambda: Heartbeat("sam", "reddit.com", datetime(2026, 1, 1)), "timezone-aware"),
+        (lambda: Heartbeat("sam", "reddit.com", T0, source="mail"), "source"),
+        (lambda: Heartbeat("", "reddit.com", T0), "profile"),
+        (lambda: Event("sam", "warning_clicked", T0), "unknown event kind"),
+        (lambda: Event("sam", "warning_shown", T0, detail={"post": "https://x.com/a/status/1"}), "no URLs"),
+        (lambda: Event("sam", "warning_shown", T0, detail={"text": "a" * 200}), "short label"),
+        (lambda: Event("sam", "warning_shown", T0, detail={"nested": {"a": 1}}), "short text"),
+    ],
+)
+def test_bad_records_fail_in_the_callers_frame_with_a_clear_message(make: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()  # type: ignore[operator]
