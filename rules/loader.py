@@ -481,3 +481,12 @@ def _build_profile(declared: _Declared, household: _Household) -> Profile:
 
 def _window_order(window: Window) -> tuple[int, int]:
     return (window.day, window.start.hour * 60 + window.start.minute)
+
+
+def __getattr__(name: str) -> Any:
+    # The watcher is reachable from here too (docs/interfaces.md); imported lazily because it imports this module.
+    if name == "RulesWatcher":
+        from breather.rules.watcher import RulesWatcher
+
+        return RulesWatcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

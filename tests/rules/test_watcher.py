@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from breather.rules.loader import default_rules_text, ensure_rules_file
+from breather.rules.model import Rules
+from breather.rules.watcher import RulesWatcher
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    # Some filesystems keep mtimes coarse; the hash still sees the edit, this only makes the test independent of it.
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+@pytest.fixture
+def rules_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.toml"
+    ensure_rules_file(path)
+    return path
+
+
+def test_valid_edit_is_taken_in(rules_file: Path) -> None:
+    watcher = RulesWatcher(rules_file)
+    assert watcher.current is not None
+    assert watcher.reload() is False
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "45m"')
+    assert watcher.reload() is True
+    assert watcher.current.profile("me").daily_limit == timedelta(minutes=45)
+    assert watcher.last_error is None
+
+
+def test_broken_edit_keeps_the_last_good_rules_and_says_where(
+    rules_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher = RulesWatcher(rules_file)
+    good = watcher.current
+    line = next(n for n, text in enumerate(rules_file.read_text().splitlines(), 1) if text.startswith("daily_limit"))
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "lots"')
+    with caplog.at_level("ERROR", logger="breather.rules.watcher"):
+        assert watcher.reload() is False
+    assert watcher.current is good
+    assert watcher.last_error == (
+        f'rules.toml:{line}:1: profiles.me.daily_limit: expected a duration like "45m" or "1h30m", got "lots"'
+    )
+    assert "keeping the last good rules" in caplog.text
+    edit(rules_file, 'daily_limit = "lots"', 'daily_limit = "2h"')
+    assert watcher.reload() is True
+    assert watcher.last_error is None
+    assert watcher.current is not None
+    assert watcher.current.profile("me").daily_limit == timedelta(hours=2)
+
+
+def test_polling_thread_calls_listeners_on_change(rules_file: Path) -> None:
+    watcher = RulesWatcher(rules_file, interval=0.05)
+    seen: list[Rules] = []
+    errors: list[str] = []
+    changed = threading.Event()
+    refused = threading.Event()
+    watcher.add_listener(lambda rules: (seen.append(rules), changed.set()))
+    watcher.add_error_listener(lambda message: (errors.append(message), refused.set()))
+    watcher.start()
+    try:
+        edit(rules_file, 'break_after = "25m"', 'break_after = "20m"')
+        assert changed.wait(10)
+        assert seen[-1].profile("me").break_after == timedelta(minutes=20)
+        edit(rules_file, 'break_after = "20m"', "break_after = 20")
+        assert refused.wait(10)
+        assert "profiles.me.break_after" in errors[-1]
+        assert watcher.current is seen[-1]
+    finally:
+        watcher.stop()
+    assert len(seen) == 1
+
+
+def test_a_file_broken_from_the_start_has_no_rules_but_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(default_rules_text().replace("[household]", "[household"))
+    watcher = RulesWatcher(path)
+    assert watcher.current is None
+    assert watcher.last_error is not None
+    assert watcher.last_error.startswith("rules.toml:")
+    assert "TOML syntax error" in watcher.last_error
+
+
+def test_reachable_from_the_loader_as_the_contract_says() -> None:
+    from breather.rules import loader
+
+    assert loader.RulesWatcher is RulesWatcher
