@@ -1,0 +1,378 @@
+"""The content classifier: ``classify(text)`` returns a ``Verdict``; ``screen(text)`` is the cheap pre-filter.
+
+A verdict names the well-being categories a post touches with scores, which ones pass the person's sensitivity
+threshold (``flagged``), the phrases that matched (``evidence``, shown as "why this was flagged") and the post's
+tone (``context``: support, recovery, news, counter-speech). When a post cannot be judged (empty, binary, another
+script...) the verdict flags nothing and says why in ``reason``. Nothing here raises on any input text.
+
+Thread-safe: the proxy calls it from worker threads. Raw scores are cached by a hash of the text (never the text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import tomllib
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
+from breather.rules.tokenize import normalise, quick_words, words
+
+CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "harassment", "substance")
+CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
+SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")
+Sensitivity = Literal["off", "low", "medium", "high"]
+CUSTOM_CATEGORY = "custom"
+KEYWORD_PREFIX = "keyword:"
+
+MAX_CHARS = 10_000
+CACHE_SIZE = 8192
+# raw weight at which a category's score reaches 0.5
+SCORE_HALF_POINT = 3.0
+
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    ["the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "is", "are", "was", "were", "be", "been", "i", "you", "he", "she", "it", "we", "they", "my", "your", "his", "her", "this", "that", "not", "no", "so", "if", "do", "don't", "i'm", "it's", "what", "when", "just", "me", "have", "has", "had", "will", "can", "would", "there"]
+)
+
+Keywords = Iterable[str] | Mapping[str, Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the classifier concluded about one post. ``to_dict()`` is its JSON form."""
+
+    scores: Mapping[str, float] = field(default_factory=dict)
+    flagged: tuple[str, ...] = ()
+    evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    context: tuple[str, ...] = ()
+    reason: str | None = None
+    truncated: bool = False
+    scored_chars: int = 0
+
+    @property
+    def is_flagged(self) -> bool:
+        return bool(self.flagged)
+
+    @property
+    def top(self) -> str | None:
+        return self.flagged[0] if self.flagged else None
+
+    @property
+    def needs_crisis_line(self) -> bool:
+        """Self-harm and eating-disorder warnings carry a helpline for the person's country."""
+        return any(category in CRISIS_CATEGORIES for category in self.flagged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": list(self.flagged),
+            "scores": dict(self.scores),
+            "evidence": {category: list(phrases) for category, phrases in self.evidence.items()},
+            "context": list(self.context),
+            "reason": self.reason,
+            "truncated": self.truncated,
+            "scored_chars": self.scored_chars,
+        }
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Scores before thresholds: what the cache keeps (no text, only phrases that matched)."""
+
+    scores: Mapping[str, float]
+    evidence: Mapping[str, tuple[str, ...]]
+    context: tuple[str, ...]
+    reason: str | None
+    truncated: bool
+    scored_chars: int
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    levels: Mapping[str, Mapping[str, float]]
+    sentiment: bool = False
+
+    def threshold(self, category: str, level: str) -> float | None:
+        if level == "off":
+            return None
+        table = self.levels.get(category)
+        if table is None:
+            return 0.0 if category == CUSTOM_CATEGORY or category.startswith(KEYWORD_PREFIX) else None
+        return table.get(level)
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@cache
+def default_thresholds() -> Thresholds:
+    text = resources.files("breather.rules").joinpath("data/thresholds.toml").read_text(encoding="utf-8")
+    return parse_thresholds(tomllib.loads(text))
+
+
+def parse_thresholds(data: Mapping[str, Any]) -> Thresholds:
+    options = data.get("options", {})
+    levels: dict[str, dict[str, float]] = {}
+    for category in CATEGORIES:
+        table = data.get(category, {})
+        levels[category] = {level: float(table[level]) for level in ("low", "medium", "high") if level in table}
+    return Thresholds(levels=levels, sentiment=bool(options.get("sentiment", False)))
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], _Raw] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> _Raw | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: _Raw) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _LRU(CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
+    """True when ``text`` may need a warning and must be fully scored; False means it certainly needs none.
+
+    Cheap on purpose (a lower-case split and set look-ups): the proxy runs it on every post of a page.
+    """
+    if isinstance(text, bytes):
+        return True
+    sample = text[:MAX_CHARS]
+    if not sample.isascii():
+        sample = unicodedata.normalize("NFKC", sample)
+    lexicon = default_lexicon()
+    tokens = quick_words(sample)
+    if any(lexicon.is_trigger(token.strip("'")) for token in tokens):
+        return True
+    if _looks_disguised(sample):
+        return True
+    return bool(keywords) and bool(_keyword_matches(words(normalise(sample)), _compile_keywords(keywords)))
+
+
+def _looks_disguised(sample: str) -> bool:
+    """Spellings that only the full normaliser undoes: entities, digits inside words, spaced or stretched letters."""
+    if "&" in sample:
+        return True
+    lowered = sample.lower()
+    for token in lowered.split():
+        if (
+            not token.isalpha()
+            and any(c.isdigit() or c in "@$!" for c in token[1:-1])
+            and any(c.isalpha() for c in token)
+        ):
+            return True
+    return " s u " in lowered or " k i l l " in lowered
+
+
+def classify(
+    text: str | bytes,
+    *,
+    keywords: Keywords = (),
+    sensitivity: Sensitivity | Mapping[str, Sensitivity] = "medium",
+) -> Verdict:
+    """Judge one post. ``keywords``: the person's own topics, as phrases (category ``custom``) or a mapping of
+    topic -> phrases (categories ``keyword:<topic>``). ``sensitivity``: one level for every category or a
+    mapping per category (missing categories use ``medium``)."""
+    compiled = _compile_keywords(keywords)
+    raw = _raw_verdict(text, compiled)
+    return _apply_thresholds(raw, sensitivity, default_thresholds())
+
+
+def _apply_thresholds(
+    raw: _Raw, sensitivity: Sensitivity | Mapping[str, Sensitivity], thresholds: Thresholds
+) -> Verdict:
+    flagged: list[tuple[float, str]] = []
+    for category, score in raw.scores.items():
+        level = sensitivity if isinstance(sensitivity, str) else sensitivity.get(category, "medium")
+        threshold = thresholds.threshold(category, level)
+        if threshold is not None and score > 0 and score >= threshold:
+            flagged.append((score, category))
+    flagged.sort(key=lambda item: (-item[0], item[1]))
+    return Verdict(
+        scores=raw.scores,
+        flagged=tuple(category for _, category in flagged),
+        evidence=raw.evidence,
+        context=raw.context,
+        reason=raw.reason,
+        truncated=raw.truncated,
+        scored_chars=raw.scored_chars,
+    )
+
+
+def _raw_verdict(text: str | bytes, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Raw:
+    decoded, reason = _as_text(text)
+    if reason is not None:
+        return _Raw({}, {}, (), reason, False, 0)
+    key = (hashlib.blake2b(decoded.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords)
+    found = _cache.get(key)
+    if found is None:
+        found = _score(decoded, keywords)
+        _cache.put(key, found)
+    return found
+
+
+def _as_text(text: str | bytes) -> tuple[str, str | None]:
+    if isinstance(text, bytes):
+        if b"\x00" in text[:MAX_CHARS]:
+            return "", "binary"
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        return "", "not_text"
+    if not text.strip():
+        return "", "empty"
+    head = text[:MAX_CHARS]
+    control = sum(1 for ch in head if (ch < " " and ch not in "\n\r\t") or ch == "\ufffd")
+    if "\x00" in head or control > max(2, len(head) // 20):
+        return "", "binary"
+    return text, None
+
+
+def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Raw:
+    truncated = len(text) > MAX_CHARS
+    sample = text[:MAX_CHARS]
+    normalised = normalise(sample)
+    tokens = words(normalised)
+    chars = len(sample)
+    if not tokens:
+        return _Raw({}, {}, (), "no_words", truncated, chars)
+    lexicon = default_lexicon()
+    matches = lexicon.find(tokens)
+    raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
+    scores = {category: _squash(weight) for category, weight in raw_weights.items() if weight > 0}
+    keyword_hits = _keyword_matches(tokens, keywords)
+    for category, phrases in keyword_hits.items():
+        scores[category] = 1.0
+        evidence[category] = phrases
+    scores = {category: round(score, 3) for category, score in scores.items() if round(score, 3) > 0}
+    evidence = {category: phrases for category, phrases in evidence.items() if category in scores}
+    reason = None if scores else _why_not_judged(normalised, tokens)
+    return _Raw(scores, evidence, contexts, reason, truncated, chars)
+
+
+def _tally(
+    matches: list[Match], tokens: list[str], lexicon: Lexicon
+) -> tuple[dict[str, float], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    weights: dict[str, float] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    contexts: list[str] = []
+    for match in matches:
+        label = match.pattern.label
+        if label.startswith("context:"):
+            name = label.removeprefix("context:")
+            if name not in contexts:
+                contexts.append(name)
+            continue
+        if match.negated and match.pattern.weight > 0:
+            continue
+        weights[label] = weights.get(label, 0.0) + match.pattern.weight
+        if match.pattern.weight > 0:
+            spans.setdefault(label, []).append((match.start, match.end))
+    for name in contexts:
+        for category, amount in lexicon.dampen.get(name, {}).items():
+            if category in weights:
+                weights[category] -= amount
+    evidence = {category: _evidence_phrases(found, tokens) for category, found in spans.items()}
+    return weights, evidence, tuple(sorted(contexts))
+
+
+def _evidence_phrases(spans: list[tuple[int, int]], tokens: list[str]) -> tuple[str, ...]:
+    """The matched words, longest first; a match inside a longer one adds nothing for the reader."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans), key=lambda span: (span[0] - span[1], span[0])):
+        if not any(k_start <= start and end <= k_end for k_start, k_end in kept):
+            kept.append((start, end))
+    phrases: list[str] = []
+    for start, end in sorted(kept):
+        phrase = " ".join(tokens[start:end])
+        if phrase not in phrases:
+            phrases.append(phrase)
+    return tuple(phrases)
+
+
+def _squash(weight: float) -> float:
+    """Map an unbounded sum of weights onto 0..1 (0.5 at SCORE_HALF_POINT) so thresholds read as scores."""
+    return 1.0 - math.exp(-weight * math.log(2) / SCORE_HALF_POINT)
+
+
+def _why_not_judged(normalised: str, tokens: list[str]) -> str | None:
+    letters = [ch for ch in normalised if ch.isalpha()]
+    if not letters:
+        return "no_words"
+    latin = sum(1 for ch in letters if ch < "\u0250")
+    if latin / len(letters) < 0.5:
+        return "unsupported_script"
+    if len(tokens) >= 6:
+        function_words = sum(1 for token in tokens if token in _ENGLISH_FUNCTION_WORDS)
+        if function_words / len(tokens) < 0.08:
+            return "likely_not_english"
+    return None
+
+
+@cache
+def _compile_one(phrase: str) -> tuple[Any, ...]:
+    return compile_phrase(phrase, {})
+
+
+def _compile_keywords(keywords: Keywords) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Hashable (category, compiled phrases) pairs; phrases that have no words are ignored."""
+    if not keywords:
+        return ()
+    topics: list[tuple[str, Iterable[str]]]
+    if isinstance(keywords, Mapping):
+        topics = [(KEYWORD_PREFIX + str(topic), phrases) for topic, phrases in keywords.items()]
+    else:
+        topics = [(CUSTOM_CATEGORY, keywords)]
+    compiled: list[tuple[str, tuple[Any, ...]]] = []
+    for category, phrases in topics:
+        patterns = []
+        for phrase in [phrases] if isinstance(phrases, str) else phrases:
+            try:
+                patterns.append((phrase, _compile_one(phrase)))
+            except ValueError:
+                continue
+        if patterns:
+            compiled.append((category, tuple(patterns)))
+    return tuple(compiled)
+
+
+def _keyword_matches(
+    tokens: list[str], keywords: tuple[tuple[str, tuple[Any, ...]], ...]
+) -> dict[str, tuple[str, ...]]:
+    hits: dict[str, tuple[str, ...]] = {}
+    for category, patterns in keywords:
+        found = []
+        for phrase, elements in patterns:
+            if any(match_at(elements, tokens, start) is not None for start in range(len(tokens))):
+                found.append(phrase)
+        if found:
+            hits[category] = tuple(found)
+    return hits

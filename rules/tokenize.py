@@ -1,0 +1,91 @@
+"""Text normalisation and tokenising for the classifier, written for social-media text.
+
+TextBlob's word and sentence tokenizers need NLTK corpora that cannot be downloaded, so Breather has its own. It
+undoes the tricks that hide words from a phrase list: HTML entities, full-width and styled letters (NFKC), zero-width
+characters, curly apostrophes, stretched letters ("sooooo"), digits standing in for letters ("h4te") and letters
+spaced apart ("h a t e").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"})
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# A digit or symbol wedged between letters is a letter in disguise ("h4te", "k!ll", "su1cide").
+_LEET_WORD = re.compile(r"(?<![^\W_])[a-z]*[a-z][4@31!05$7]+[a-z][a-z4@31!05$7]*")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+# Three or more single letters in a row, spaced apart: "h a t e" -> "hate".
+_SPACED = re.compile(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])")
+
+# Apostrophe-less spellings that matter for negation and first-person phrases.
+_CONTRACTIONS = {
+    "dont": "don't",
+    "didnt": "didn't",
+    "doesnt": "doesn't",
+    "cant": "can't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "isnt": "isn't",
+    "wasnt": "wasn't",
+    "arent": "aren't",
+    "aint": "ain't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "im": "i'm",
+    "ive": "i've",
+    "youre": "you're",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "wanna": "want to",
+    "gonna": "going to",
+}
+
+
+def normalise(text: str) -> str:
+    """Lower-cased, entity-free, NFKC text with disguised spellings undone; the input to every matcher."""
+    unescaped = html.unescape(html.unescape(text)) if "&" in text else text
+    folded = unicodedata.normalize("NFKC", unescaped).translate(_ZERO_WIDTH).translate(_APOSTROPHES).casefold()
+    if any(ch in folded for ch in "4@31!05$7"):
+        folded = _LEET_WORD.sub(lambda match: match.group(0).translate(_LEET), folded)
+    folded = _STRETCHED.sub(r"\1\1", folded)
+    return _SPACED.sub(_join_spaced, folded)
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    letters = match.group(0).replace(" ", "")
+    # "i h a t e" is "i hate": a leading pronoun or article stays a word of its own.
+    if letters[0] in "ia" and len(letters) >= 4:
+        return letters[0] + " " + letters[1:]
+    return letters
+
+
+def words(normalised: str) -> list[str]:
+    """Word tokens of already-normalised text, with apostrophe-less contractions expanded."""
+    tokens: list[str] = []
+    for token in _WORD.findall(normalised):
+        expanded = _CONTRACTIONS.get(token)
+        if expanded is None:
+            tokens.append(token.removesuffix("'s") if token.endswith("'s") and len(token) > 3 else token)
+        else:
+            tokens.extend(expanded.split())
+    return tokens
+
+
+def tokenize(text: str) -> list[str]:
+    return words(normalise(text))
+
+
+_QUICK = str.maketrans({ch: " " for ch in '\n\t\r.,;:!?"()[]{}<>/\\|*#~^+=-_…“”«»'})
+
+
+def quick_words(text: str) -> list[str]:
+    """A cheap split for the screening pass: lower-case, punctuation to spaces, no Unicode normalisation."""
+    return text.lower().translate(_QUICK).split()

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from breather.rules.classify import MAX_CHARS, Verdict, classify, clear_cache, screen
+from breather.rules.lexicon import compile_phrase, load_lexicon
+from breather.rules.tokenize import tokenize
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I can't do this anymore, I want to kill myself tonight", "self_harm"),
+        ("been restricting to 500 cals a day, ugw is 45kg", "eating_disorder"),
+        ("I will kill you and everyone you love", "violence"),
+        ("you are a stupid worthless bitch", "harassment"),
+        ("relapsed on heroin again after three weeks, withdrawals are hell", "substance"),
+    ],
+)
+def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -> None:
+    verdict = classify(text)
+    assert category in verdict.flagged
+    assert verdict.evidence[category], "a flag must say which words caused it"
+    assert all(phrase in " ".join(tokenize(text)) for phrase in verdict.evidence[category])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this bread is killing it",
+        "one year clean today and grateful",
+        "Let me be clear: I don't hate women.",
+        "We went for a walk on the dyke just by the water.",
+        "Fucking hell, what a day.",
+        "Took the rifle to the range, great day of shooting paper targets",
+        "Reminder: the crisis line is there for you, you are not alone",
+        "Nice weather for a walk in the park",
+    ],
+)
+def test_harmless_uses_are_not_flagged(text: str) -> None:
+    assert classify(text).flagged == ()
+
+
+def test_context_marks_support_recovery_and_news() -> None:
+    assert "recovery" in classify("one year clean today").context
+    assert "support" in classify("you are not alone, please reach out to a crisis line").context
+    assert "news" in classify("Police said the suspect was charged with assault").context
+
+
+def test_negation_cancels_a_phrase() -> None:
+    assert "self_harm" in classify("I am going to kill myself").flagged
+    assert "self_harm" not in classify("I am not going to kill myself, I promise").flagged
+
+
+def test_disguised_spellings_are_undone() -> None:
+    assert "harassment" in classify("I h4te you, you stupid b1tch").flagged
+    assert "self_harm" in classify("i w a n t to k i l l myself").flagged
+    assert "self_harm" in classify("ｉ ｗａｎｔ ｔｏ ｄｉｅ, I am so suicidal").flagged
+    assert "self_harm" in classify("I&#39;m suicidal &amp; want to end my life").flagged
+
+
+def test_sensitivity_changes_what_is_flagged() -> None:
+    text = "I hate women."
+    score = classify(text).scores["harassment"]
+    assert 0 < score < 1
+    assert classify(text, sensitivity="off").flagged == ()
+    high = classify(text, sensitivity="high").flagged
+    low = classify(text, sensitivity="low").flagged
+    assert set(low) <= set(high)
+    assert classify(text, sensitivity={"harassment": "off"}).flagged == ()
+
+
+def test_keywords_become_their_own_category() -> None:
+    verdict = classify("The election results are in tonight", keywords=["election*"])
+    assert verdict.flagged == ("custom",)
+    assert verdict.evidence["custom"] == ("election*",)
+    topical = classify("Spoilers for the season finale ahead", keywords={"spoilers": ["spoiler*", "season finale"]})
+    assert topical.flagged == ("keyword:spoilers",)
+    assert classify("nothing to see", keywords=["election"]).flagged == ()
+
+
+def test_verdict_is_json_serialisable() -> None:
+    verdict = classify("I want to die, I am so suicidal")
+    data = json.loads(json.dumps(verdict.to_dict()))
+    assert data["flagged"] == ["self_harm"]
+    assert set(data) == {"flagged", "scores", "evidence", "context", "reason", "truncated", "scored_chars"}
+    assert verdict.needs_crisis_line
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("😀😀🎉", "no_words"),
+        ("!!! ??? ...", "no_words"),
+        (b"\x00\x01\x02\xff binary", "binary"),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08 x", "binary"),
+        ("Ich bin heute sehr müde und gehe früh ins Bett, morgen wird es besser", "likely_not_english"),
+        ("今日はとても疲れたので早く寝ます", "unsupported_script"),
+        ("Сегодня был очень длинный день на работе", "unsupported_script"),
+    ],
+)
+def test_input_it_cannot_judge_gets_a_reason(text: str | bytes, reason: str) -> None:
+    verdict = classify(text)
+    assert verdict.flagged == ()
+    assert verdict.reason == reason
+
+
+def test_huge_posts_are_scored_on_the_first_10k_only() -> None:
+    text = "lovely day. " * 2000 + "I want to kill myself"
+    verdict = classify(text)
+    assert verdict.truncated
+    assert verdict.scored_chars == MAX_CHARS
+    assert verdict.flagged == ()
+    assert "self_harm" in classify("I want to kill myself. " + "lovely day. " * 2000).flagged
+
+
+def test_mixed_scripts_still_judge_the_english() -> None:
+    verdict = classify("今日は I want to kill myself Сегодня")
+    assert "self_harm" in verdict.flagged
+
+
+def test_screen_passes_every_post_that_classify_flags() -> None:
+    posts = [
+        "I want to kill myself",
+        "ugw 45",
+        "you dumbass",
+        "I h4te you",
+        "k i l l myself",
+        "rehab again",
+        "nice weather",
+        "happy birthday to my sister",
+    ]
+    for post in posts:
+        if classify(post).flagged:
+            assert screen(post), post
+    assert not screen("happy birthday to my sister")
+    assert not screen("nice weather")
+    assert screen("the election results", keywords=["election"])
+
+
+def test_cache_returns_the_same_verdict() -> None:
+    clear_cache()
+    first = classify("I want to die")
+    assert classify("I want to die") == first
+
+
+def test_bad_phrases_in_a_lexicon_are_located(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown word class '@nope'"):
+        compile_phrase("kill @nope", {})
+    with pytest.raises(ValueError, match="cannot come first"):
+        compile_phrase("~2 kill", {})
+    broken = tmp_path / "lexicon.toml"
+    broken.write_text('[classes]\n[self_harm]\n"kill ~x me" = 1\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"lexicon.toml: \[self_harm\] phrase 'kill ~x me'"):
+        load_lexicon(broken)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gives_a_verdict(text: str) -> None:
+    verdict = classify(text)
+    assert isinstance(verdict, Verdict)
+    json.dumps(verdict.to_dict())
+    assert set(verdict.flagged) <= set(verdict.scores)
+    assert all(0 < score <= 1 for score in verdict.scores.values())
+    if verdict.reason is not None:
+        assert verdict.flagged == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_give_a_verdict(data: bytes) -> None:
+    verdict = classify(data)
+    json.dumps(verdict.to_dict())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(categories=["So", "Sk", "Zs", "Po", "Cf"]), max_size=60))
+def test_symbols_and_emoji_only_are_never_flagged(text: str) -> None:
+    verdict = classify(text)
+    assert verdict.flagged == ()
