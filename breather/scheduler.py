@@ -1,0 +1,387 @@
+"""The service's background jobs (APScheduler 3): rollups, retention, quiet-hours transitions, the weekly review
+snapshot, and closing activity spans a crashed writer left open.
+
+Each job is a plain function of the database (or the rules) and ``now``, so tests drive it with a chosen clock and a
+real SQLite file. The ``run_*`` wrappers bind a job to the running service: writes go through the store's one writer
+thread (``Writer.call``), reads of the rules go through the runtime's watcher. Every job has an explicit id and is
+added with ``replace_existing=True`` so a restart or a second registration never duplicates it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlite_utils import Database, Migrations
+
+from breather.rules.model import Profile, Rules, Window
+from breather.store import queries
+from breather.store.db import open_database
+from breather.store.model import iso
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+JOB_DAILY_ROLLUP = "daily_rollup"
+JOB_RETENTION = "retention_prune"
+JOB_QUIET_HOURS = "quiet_hours"
+JOB_WEEKLY_REVIEW = "weekly_review"
+JOB_STALE_SPANS = "close_stale_spans"
+JOB_IDS: tuple[str, ...] = (JOB_DAILY_ROLLUP, JOB_RETENTION, JOB_QUIET_HOURS, JOB_WEEKLY_REVIEW, JOB_STALE_SPANS)
+
+ROLLUP_EVERY_MINUTES = 15
+STALE_SPAN_AFTER = timedelta(minutes=10)
+STORE_CALL_TIMEOUT_S = 60.0
+QUIET_HOURS_META_KEY = "quiet_hours"
+
+SCHEDULER_MIGRATIONS = Migrations("breather.scheduler")
+
+
+@SCHEDULER_MIGRATIONS(name="0001_weekly_reviews")
+def create_weekly_reviews(db: Database) -> None:
+    db["weekly_reviews"].create(  # type: ignore[union-attr]
+        {
+            "week": str,
+            "profile": str,
+            "minutes": float,
+            "daily_minutes": str,
+            "limit_minutes": float,
+            "days_within_limit": int,
+            "breaks_taken": int,
+            "breaks_snoozed": int,
+            "limits_reached": int,
+            "warnings": str,
+            "built_at": str,
+        },
+        pk=("week", "profile"),
+        not_null={"minutes", "daily_minutes", "days_within_limit", "warnings", "built_at"},
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- the jobs: plain functions of (db or rules, now) -----------------------------------------------------------------
+
+
+def local_day(now: datetime, zone: tzinfo) -> date:
+    return now.astimezone(zone).date()
+
+
+def rollup_recent_days(db: Database, now: datetime, zone: tzinfo) -> list[date]:
+    """Rebuild yesterday's and today's rollups (idempotent): yesterday's last minutes land after midnight."""
+    today = local_day(now, zone)
+    days = [today - timedelta(days=1), today]
+    for day in days:
+        queries.rollup_day(db, day, zone)
+    return days
+
+
+def prune_old_data(db: Database, now: datetime, retention_days: int, zone: tzinfo) -> dict[str, int]:
+    """Delete what is older than the rules' retention; the weekly reviews older than that go too."""
+    cutoff = now - timedelta(days=retention_days)
+    result = queries.prune(db, cutoff, zone)
+    if db["weekly_reviews"].exists():
+        reviews = db.execute("DELETE FROM weekly_reviews WHERE week < ?", [local_day(cutoff, zone).isoformat()])
+        result["weekly_reviews"] = reviews.rowcount
+    return result
+
+
+def close_stale(db: Database, now: datetime, idle: timedelta = STALE_SPAN_AFTER) -> int:
+    """Spans still marked open long after their last heartbeat were left by a service that died: close them."""
+    return queries.close_stale_spans(db, now, idle.total_seconds())
+
+
+@dataclass(frozen=True)
+class QuietHoursState:
+    """Whether a profile's quiet hours are in force at ``at``, and when that next changes (None: never)."""
+
+    quiet: bool
+    next_change: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"quiet": self.quiet, "next_change": iso(self.next_change) if self.next_change else None}
+
+
+def window_intervals(windows: Iterable[Window], around: datetime, zone: tzinfo) -> list[tuple[datetime, datetime]]:
+    """The windows as UTC intervals from the day before ``around`` to eight days after, overlaps merged.
+
+    Windows are wall-clock times in the household zone, so each is placed on real dates (DST-aware) before merging.
+    """
+    first = local_day(around, zone) - timedelta(days=1)
+    intervals: list[tuple[datetime, datetime]] = []
+    for offset in range(10):
+        day = first + timedelta(days=offset)
+        for window in windows:
+            if window.day != day.weekday():
+                continue
+            end_day = day + timedelta(days=1) if window.spans_midnight else day
+            intervals.append((_at(day, window.start, zone), _at(end_day, window.end, zone)))
+    return _merge(sorted(intervals))
+
+
+def _at(day: date, clock: time, zone: tzinfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def quiet_hours_state(profile: Profile, now: datetime, zone: tzinfo) -> QuietHoursState:
+    for start, end in window_intervals(profile.quiet_hours, now, zone):
+        if start <= now < end:
+            return QuietHoursState(quiet=True, next_change=end)
+        if start > now:
+            return QuietHoursState(quiet=False, next_change=start)
+    return QuietHoursState(quiet=False, next_change=None)
+
+
+def quiet_hours_states(rules: Rules, now: datetime) -> dict[str, QuietHoursState]:
+    zone = rules.zone()
+    return {name: quiet_hours_state(profile, now, zone) for name, profile in rules.profiles.items()}
+
+
+@dataclass(frozen=True)
+class Transition:
+    profile: str
+    quiet: bool
+    at: datetime
+
+    def describe(self) -> str:
+        return f"quiet hours {'began' if self.quiet else 'ended'} for {self.profile}"
+
+
+def transitions_between(
+    before: dict[str, QuietHoursState], after: dict[str, QuietHoursState], now: datetime
+) -> list[Transition]:
+    """Profiles whose quiet hours switched on or off since the last check (a new profile counts when it is quiet)."""
+    changed = []
+    for name, state in after.items():
+        previous = before.get(name)
+        was_quiet = previous.quiet if previous is not None else False
+        if state.quiet != was_quiet:
+            changed.append(Transition(profile=name, quiet=state.quiet, at=now))
+    return changed
+
+
+def save_quiet_hours(db: Database, states: dict[str, QuietHoursState], now: datetime) -> None:
+    """The shared record the dashboard API (and through it the extension and overlay) reads."""
+    value = json.dumps({name: state.as_json() for name, state in states.items()}, sort_keys=True)
+    queries.set_meta(db, QUIET_HOURS_META_KEY, value, now)
+
+
+def week_start(day: date) -> date:
+    """Weeks run Monday to Sunday, as the weekly review is read."""
+    return day - timedelta(days=day.weekday())
+
+
+def snapshot_week(db: Database, rules: Rules, monday: date, now: datetime) -> list[dict[str, Any]]:
+    """One ``weekly_reviews`` row per profile for the week starting ``monday`` (idempotent: rebuilt in place)."""
+    zone = rules.zone()
+    sunday = monday + timedelta(days=6)
+    daily: dict[str, list[float]] = {name: [0.0] * 7 for name in rules.profiles}
+    for usage in queries.minutes_per_site_per_day(db, monday, sunday, zone):
+        if usage.profile in daily:
+            daily[usage.profile][(usage.day - monday).days] += usage.minutes
+    kinds: dict[str, dict[str, int]] = {name: {} for name in rules.profiles}
+    warnings: dict[str, dict[str, int]] = {name: {} for name in rules.profiles}
+    for count in queries.events_per_day(db, monday, sunday, zone):
+        if count.profile not in kinds:
+            continue
+        kinds[count.profile][count.kind] = kinds[count.profile].get(count.kind, 0) + count.count
+        if count.kind == "warning_shown" and count.category:
+            per_category = warnings[count.profile]
+            per_category[count.category] = per_category.get(count.category, 0) + count.count
+    rows = [
+        _review_row(monday, name, profile, daily[name], kinds[name], warnings[name], now)
+        for name, profile in rules.profiles.items()
+    ]
+    db["weekly_reviews"].upsert_all(rows, pk=("week", "profile"))  # type: ignore[union-attr]
+    return rows
+
+
+def _review_row(
+    monday: date,
+    name: str,
+    profile: Profile,
+    daily: list[float],
+    kinds: dict[str, int],
+    warnings: dict[str, int],
+    now: datetime,
+) -> dict[str, Any]:
+    limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
+    return {
+        "week": monday.isoformat(),
+        "profile": name,
+        "minutes": round(sum(daily), 1),
+        "daily_minutes": json.dumps([round(value, 1) for value in daily]),
+        "limit_minutes": limit,
+        "days_within_limit": sum(1 for value in daily if limit is None or value <= limit),
+        "breaks_taken": kinds.get("break_taken", 0),
+        "breaks_snoozed": kinds.get("break_snoozed", 0),
+        "limits_reached": kinds.get("limit_reached", 0),
+        "warnings": json.dumps(warnings, sort_keys=True),
+        "built_at": iso(now),
+    }
+
+
+# -- binding the jobs to a running service ---------------------------------------------------------------------------
+
+
+def _rules_of(runtime: Any) -> Rules:
+    current = runtime.current_rules() if hasattr(runtime, "current_rules") else runtime.rules
+    if current is None:
+        raise RuntimeError("no valid rules are loaded")
+    rules: Rules = current
+    return rules
+
+
+def on_store(runtime: Any, job: Callable[[Database], Any]) -> Any:
+    """Run a writing job on the store's one writer thread; without a writer (a bare runtime), on a connection of
+    its own."""
+    writer = getattr(runtime, "writer", None)
+    if writer is not None:
+        return writer.call(job).result(timeout=STORE_CALL_TIMEOUT_S)
+    db = open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS])
+    try:
+        with db.conn:
+            return job(db)
+    finally:
+        db.close()
+
+
+def run_daily_rollup(runtime: Any, clock: Clock = utc_now) -> list[date]:
+    zone = _rules_of(runtime).zone()
+    now = clock()
+    days: list[date] = on_store(runtime, lambda db: rollup_recent_days(db, now, zone))
+    log.debug("rolled up %s", ", ".join(day.isoformat() for day in days))
+    return days
+
+
+def run_retention(runtime: Any, clock: Clock = utc_now) -> dict[str, int]:
+    rules = _rules_of(runtime)
+    now = clock()
+    result = on_store(runtime, lambda db: prune_old_data(db, now, rules.retention_days, rules.zone()))
+    log.info("retention: removed data older than %d days (%s)", rules.retention_days, result)
+    return dict(result)
+
+
+def run_close_stale_spans(runtime: Any, clock: Clock = utc_now) -> int:
+    now = clock()
+    return int(on_store(runtime, lambda db: close_stale(db, now)))
+
+
+def run_weekly_review(runtime: Any, clock: Clock = utc_now) -> list[dict[str, Any]]:
+    """On Monday morning, the week that just ended; run later in the week it refreshes the one before too."""
+    rules = _rules_of(runtime)
+    now = clock()
+    last_week = week_start(local_day(now, rules.zone())) - timedelta(days=7)
+    rows: list[dict[str, Any]] = on_store(runtime, lambda db: snapshot_week(db, rules, last_week, now))
+    log.info("weekly review for the week of %s saved for %d profile(s)", last_week.isoformat(), len(rows))
+    return rows
+
+
+class QuietHoursWatch:
+    """Remembers the last quiet-hours state per profile, so each run can say what switched since the last one.
+
+    The current states also go on the runtime as ``runtime.quiet_hours`` (for the proxy and the API in-process)
+    and into the store's ``meta`` table under ``quiet_hours`` (for any other reader).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, QuietHoursState] = {}
+
+    def __call__(self, runtime: Any, clock: Clock = utc_now) -> list[Transition]:
+        rules = _rules_of(runtime)
+        now = clock()
+        states = quiet_hours_states(rules, now)
+        with self._lock:
+            changed = transitions_between(self._states, states, now)
+            self._states = states
+        runtime.quiet_hours = states
+        on_store(runtime, lambda db: save_quiet_hours(db, states, now))
+        for transition in changed:
+            log.info("%s at %s", transition.describe(), iso(now))
+        return changed
+
+
+# -- registration ----------------------------------------------------------------------------------------------------
+
+
+def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
+    """Add every job with its explicit id; calling it again (rules reloaded, a new zone) replaces them in place."""
+    zone = _rules_of(runtime).zone()
+    common: dict[str, Any] = {"args": [runtime, clock], "replace_existing": True, "coalesce": True}
+    scheduler.add_job(
+        run_daily_rollup,
+        IntervalTrigger(minutes=ROLLUP_EVERY_MINUTES, timezone=zone),
+        id=JOB_DAILY_ROLLUP,
+        name="roll up yesterday and today",
+        misfire_grace_time=ROLLUP_EVERY_MINUTES * 60,
+        **common,
+    )
+    scheduler.add_job(
+        run_retention,
+        CronTrigger(hour=3, minute=30, timezone=zone),
+        id=JOB_RETENTION,
+        name="delete data older than the retention",
+        misfire_grace_time=6 * 3600,
+        **common,
+    )
+    scheduler.add_job(
+        QuietHoursWatch(),
+        CronTrigger(second=0, timezone=zone),
+        id=JOB_QUIET_HOURS,
+        name="quiet-hours transitions",
+        misfire_grace_time=50,
+        **common,
+    )
+    scheduler.add_job(
+        run_weekly_review,
+        CronTrigger(day_of_week="mon", hour=0, minute=15, timezone=zone),
+        id=JOB_WEEKLY_REVIEW,
+        name="weekly review snapshot",
+        misfire_grace_time=24 * 3600,
+        **common,
+    )
+    scheduler.add_job(
+        run_close_stale_spans,
+        IntervalTrigger(minutes=5, timezone=zone),
+        id=JOB_STALE_SPANS,
+        name="close activity spans left open",
+        misfire_grace_time=300,
+        **common,
+    )
+
+
+def prepare_store(runtime: Any) -> None:
+    """Create the scheduler's own table (weekly reviews) before any job writes to it."""
+    open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS]).close()
+
+
+def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler:
+    """Start the jobs in a background thread; the quiet-hours state is computed once right away."""
+    prepare_store(runtime)
+    scheduler = BackgroundScheduler(timezone=_rules_of(runtime).zone(), daemon=True)
+    register_jobs(scheduler, runtime, clock)
+    scheduler.start()
+    scheduler.modify_job(JOB_QUIET_HOURS, next_run_time=datetime.now(UTC))
+    return scheduler

@@ -1,0 +1,331 @@
+"""Scheduler jobs on a real SQLite file, driven by a chosen clock; and their registration."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlite_utils import Database
+
+from breather import scheduler
+from breather.paths import Paths
+from breather.rules.loader import parse_rules
+from breather.rules.model import Rules
+from breather.store import queries
+from breather.store.db import open_database
+from breather.store.model import Event, Heartbeat
+from breather.store.writer import Writer
+
+LONDON = ZoneInfo("Europe/London")
+
+RULES_TEXT = """
+[household]
+timezone = "Europe/London"
+retention_days = 30
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "www.reddit.com"]
+
+[sites.youtube]
+adapter = "youtube"
+domains = ["www.youtube.com"]
+
+[profiles.alex]
+default = true
+daily_limit = "1h"
+
+[profiles.alex.quiet_hours]
+daily = "22:00-07:00"
+
+[profiles.sam]
+inherits = "alex"
+daily_limit = "30m"
+
+[profiles.sam.quiet_hours]
+daily = "21:00-07:00"
+sat = "07:00-09:00"
+"""
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class ServiceLike:
+    """What the jobs need from the running service: paths, the rules and the store's writer."""
+
+    paths: Paths
+    rules: Rules
+    writer: Writer | None = None
+    quiet_hours: dict[str, Any] = field(default_factory=dict)
+
+    def current_rules(self) -> Rules:
+        return self.rules
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return parse_rules(RULES_TEXT)
+
+
+@pytest.fixture
+def runtime(rules: Rules, breather_home: Path) -> Any:
+    paths = Paths.resolve().ensure()
+    service = ServiceLike(paths=paths, rules=rules)
+    scheduler.prepare_store(service)
+    writer = Writer(paths.database, flush_ms=20).start()
+    service.writer = writer
+    yield service
+    writer.close()
+
+
+def _db(runtime: Any) -> Database:
+    return open_database(runtime.paths.database)
+
+
+def _write(runtime: Any, *records: Heartbeat | Event) -> None:
+    for record in records:
+        if isinstance(record, Heartbeat):
+            runtime.writer.heartbeat(record)
+        else:
+            runtime.writer.event(record)
+    assert runtime.writer.flush(10)
+
+
+# -- rollups ---------------------------------------------------------------------------------------------------------
+
+
+def test_rollup_job_builds_yesterday_and_today_in_the_household_zone(runtime: Any) -> None:
+    _write(
+        runtime,
+        Heartbeat("alex", "www.reddit.com", london(2026, 11, 24, 21, 0), duration_s=20 * 60),
+        Heartbeat("alex", "www.reddit.com", london(2026, 11, 25, 8, 0), duration_s=10 * 60),
+        Event("alex", "break_taken", london(2026, 11, 25, 8, 5), site="www.reddit.com"),
+    )
+    clock = FakeClock(london(2026, 11, 25, 9, 0))
+    days = scheduler.run_daily_rollup(runtime, clock)
+    assert days == [date(2026, 11, 24), date(2026, 11, 25)]
+    rows = {(row["day"], row["site"]): row for row in _db(runtime)["daily_rollups"].rows}
+    assert rows[("2026-11-24", "www.reddit.com")]["minutes"] == pytest.approx(20)
+    assert rows[("2026-11-25", "www.reddit.com")]["minutes"] == pytest.approx(10)
+    assert json.loads(rows[("2026-11-25", "www.reddit.com")]["counts"])["break_taken"]
+
+    scheduler.run_daily_rollup(runtime, clock)
+    assert _db(runtime)["daily_rollups"].count == 2
+
+
+def test_rollup_splits_a_late_evening_session_at_local_midnight(runtime: Any) -> None:
+    _write(runtime, Heartbeat("sam", "www.youtube.com", london(2026, 11, 24, 23, 40), duration_s=40 * 60))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 25, 0, 30)))
+    minutes = {row["day"]: row["minutes"] for row in _db(runtime)["daily_rollups"].rows}
+    assert minutes == {"2026-11-24": pytest.approx(20), "2026-11-25": pytest.approx(20)}
+
+
+# -- retention -------------------------------------------------------------------------------------------------------
+
+
+def test_retention_keeps_exactly_the_rules_number_of_days(runtime: Any) -> None:
+    now = london(2026, 11, 25, 3, 30)
+    _write(
+        runtime,
+        Heartbeat("alex", "www.reddit.com", now - timedelta(days=31), duration_s=600),
+        Event("alex", "warning_shown", now - timedelta(days=31), site="www.reddit.com", category="violence"),
+        Heartbeat("alex", "www.reddit.com", now - timedelta(days=29), duration_s=600),
+        Event("alex", "warning_shown", now - timedelta(days=29), site="www.reddit.com", category="violence"),
+    )
+    removed = scheduler.run_retention(runtime, FakeClock(now))
+    assert removed["activity"] == 1
+    assert removed["events"] == 1
+    db = _db(runtime)
+    assert db["activity"].count == 1
+    assert db["events"].count == 1
+
+
+def test_retention_also_drops_old_weekly_reviews(runtime: Any, rules: Rules) -> None:
+    now = london(2026, 11, 25, 3, 30)
+    runtime.writer.call(lambda db: scheduler.snapshot_week(db, rules, date(2026, 10, 12), now)).result(10)
+    runtime.writer.call(lambda db: scheduler.snapshot_week(db, rules, date(2026, 11, 16), now)).result(10)
+    removed = scheduler.run_retention(runtime, FakeClock(now))
+    assert removed["weekly_reviews"] == 2
+    assert {row["week"] for row in _db(runtime)["weekly_reviews"].rows} == {"2026-11-16"}
+
+
+# -- stale spans -----------------------------------------------------------------------------------------------------
+
+
+def test_spans_left_open_by_a_dead_service_are_closed(runtime: Any) -> None:
+    db = _db(runtime)
+    with db.conn:
+        db.execute(
+            'INSERT INTO activity (profile, site, start, "end", duration_s, source, is_open) VALUES (?,?,?,?,?,?,1)',
+            [
+                "alex",
+                "www.reddit.com",
+                "2026-11-25T08:00:00.000000+00:00",
+                "2026-11-25T08:10:00.000000+00:00",
+                600.0,
+                "proxy",
+            ],
+        )
+    assert scheduler.run_close_stale_spans(runtime, FakeClock(datetime(2026, 11, 25, 8, 15, tzinfo=UTC))) == 0
+    assert queries.open_spans(_db(runtime))
+    assert scheduler.run_close_stale_spans(runtime, FakeClock(datetime(2026, 11, 25, 8, 21, tzinfo=UTC))) == 1
+    assert queries.open_spans(_db(runtime)) == []
+
+
+# -- quiet hours -----------------------------------------------------------------------------------------------------
+
+
+def test_quiet_hours_state_and_next_transition(rules: Rules) -> None:
+    states = scheduler.quiet_hours_states(rules, london(2026, 11, 25, 21, 0))
+    assert states["alex"] == scheduler.QuietHoursState(quiet=False, next_change=london(2026, 11, 25, 22, 0))
+    states = scheduler.quiet_hours_states(rules, london(2026, 11, 25, 23, 0))
+    assert states["alex"] == scheduler.QuietHoursState(quiet=True, next_change=london(2026, 11, 26, 7, 0))
+
+
+def test_back_to_back_windows_merge_into_one_quiet_stretch(rules: Rules) -> None:
+    # Friday's 21:00-07:00 runs into Saturday's own 07:00-09:00: one quiet stretch that ends at 09:00.
+    state = scheduler.quiet_hours_states(rules, london(2026, 11, 28, 1, 0))["sam"]
+    assert state == scheduler.QuietHoursState(quiet=True, next_change=london(2026, 11, 28, 9, 0))
+
+
+def test_quiet_hours_follow_wall_clock_across_a_dst_change(rules: Rules) -> None:
+    # Europe/London falls back on Sun 2026-10-25: 07:00 local is 07:00 UTC, not 06:00 UTC as the night before.
+    state = scheduler.quiet_hours_states(rules, london(2026, 10, 25, 3, 0))["alex"]
+    assert state.quiet
+    assert state.next_change == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+    before = scheduler.quiet_hours_states(rules, london(2026, 10, 24, 3, 0))["alex"]
+    assert before.next_change == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
+
+
+def test_a_profile_without_quiet_hours_never_changes() -> None:
+    rules = parse_rules('[profiles.me]\ndefault = true\ndaily_limit = "1h"\n')
+    state = scheduler.quiet_hours_states(rules, datetime(2026, 11, 25, 12, tzinfo=UTC))["me"]
+    assert state == scheduler.QuietHoursState(quiet=False, next_change=None)
+
+
+def test_quiet_hours_job_reports_transitions_and_tells_the_service(runtime: Any) -> None:
+    watch = scheduler.QuietHoursWatch()
+    clock = FakeClock(london(2026, 11, 25, 21, 59))
+    assert [(item.profile, item.quiet) for item in watch(runtime, clock)] == [("sam", True)]
+    assert runtime.quiet_hours["alex"].quiet is False
+
+    clock.now = london(2026, 11, 25, 22, 0)
+    changed = watch(runtime, clock)
+    assert [(item.profile, item.quiet) for item in changed] == [("alex", True)]
+    assert runtime.quiet_hours["alex"].quiet is True
+    shared = json.loads(queries.get_meta(_db(runtime), scheduler.QUIET_HOURS_META_KEY) or "{}")
+    assert shared["alex"] == {"quiet": True, "next_change": "2026-11-26T07:00:00.000000+00:00"}
+
+    clock.now = london(2026, 11, 25, 22, 1)
+    assert watch(runtime, clock) == []
+    clock.now = london(2026, 11, 26, 7, 0)
+    assert [(item.profile, item.quiet) for item in watch(runtime, clock)] == [("alex", False), ("sam", False)]
+
+
+# -- weekly review ---------------------------------------------------------------------------------------------------
+
+
+def test_weekly_review_snapshot_counts_the_week_that_ended(runtime: Any) -> None:
+    monday = date(2026, 11, 16)
+    records: list[Heartbeat | Event] = []
+    for offset in range(7):
+        day_minutes = 50 if offset < 5 else 80  # over the 1h limit at the weekend
+        records.append(
+            Heartbeat("alex", "www.reddit.com", london(2026, 11, 16 + offset, 19), duration_s=day_minutes * 60)
+        )
+    records += [
+        Event("alex", "break_taken", london(2026, 11, 17, 19, 30)),
+        Event("alex", "break_snoozed", london(2026, 11, 18, 19, 30)),
+        Event("alex", "warning_shown", london(2026, 11, 18, 19, 31), category="violence"),
+        Event("alex", "warning_shown", london(2026, 11, 18, 19, 32), category="violence"),
+        Event("alex", "warning_shown", london(2026, 11, 19, 19, 32), category="self_harm"),
+        Event("alex", "limit_reached", london(2026, 11, 21, 20, 0)),
+        # Outside the week: Sunday before and the Monday after.
+        Event("alex", "break_taken", london(2026, 11, 15, 23, 59)),
+        Event("alex", "break_taken", london(2026, 11, 23, 0, 1)),
+    ]
+    _write(runtime, *records)
+    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
+    alex = next(row for row in rows if row["profile"] == "alex")
+    assert alex["week"] == monday.isoformat()
+    assert alex["minutes"] == pytest.approx(5 * 50 + 2 * 80)
+    assert alex["days_within_limit"] == 5
+    assert alex["breaks_taken"] == 1
+    assert alex["breaks_snoozed"] == 1
+    assert alex["limits_reached"] == 1
+    assert json.loads(alex["warnings"]) == {"self_harm": 1, "violence": 2}
+    sam = next(row for row in rows if row["profile"] == "sam")
+    assert sam["minutes"] == 0
+    assert sam["days_within_limit"] == 7
+
+    scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 25, 12, 0)))
+    assert _db(runtime)["weekly_reviews"].count == 2
+
+
+# -- registration ----------------------------------------------------------------------------------------------------
+
+
+def _triggers(sched: BackgroundScheduler) -> dict[str, Any]:
+    return {job.id: job.trigger for job in sched.get_jobs()}
+
+
+def test_every_job_is_registered_once_with_its_id_and_trigger(runtime: Any) -> None:
+    sched = BackgroundScheduler(timezone=LONDON)
+    sched.start(paused=True)
+    try:
+        scheduler.register_jobs(sched, runtime)
+        scheduler.register_jobs(sched, runtime)  # e.g. after a rules reload: replaces, never duplicates
+        _check_registered(sched)
+    finally:
+        sched.shutdown(wait=False)
+
+
+def _check_registered(sched: BackgroundScheduler) -> None:
+    triggers = _triggers(sched)
+    assert sorted(triggers) == sorted(scheduler.JOB_IDS)
+    assert len(sched.get_jobs()) == len(scheduler.JOB_IDS)
+    assert isinstance(triggers["daily_rollup"], IntervalTrigger)
+    assert triggers["daily_rollup"].interval == timedelta(minutes=15)
+    assert isinstance(triggers["close_stale_spans"], IntervalTrigger)
+    weekly = triggers["weekly_review"]
+    assert isinstance(weekly, CronTrigger)
+    # The weekly snapshot fires on Monday 00:15 in the household zone.
+    fire = weekly.get_next_fire_time(None, london(2026, 11, 25, 12, 0))
+    assert fire == london(2026, 11, 30, 0, 15)
+    retention = triggers["retention_prune"].get_next_fire_time(None, london(2026, 11, 25, 12, 0))
+    assert retention == london(2026, 11, 26, 3, 30)
+    quiet = triggers["quiet_hours"].get_next_fire_time(None, london(2026, 11, 25, 21, 59, 30))
+    assert quiet == london(2026, 11, 25, 22, 0)
+
+
+def test_started_scheduler_computes_quiet_hours_right_away(runtime: Any) -> None:
+    sched = scheduler.start_scheduler(runtime, clock=FakeClock(london(2026, 11, 25, 23, 0)))
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while not runtime.quiet_hours and datetime.now(UTC) < deadline:
+            runtime.writer.flush(1)
+        assert runtime.quiet_hours["alex"].quiet is True
+        assert sched.running
+    finally:
+        sched.shutdown(wait=True)
