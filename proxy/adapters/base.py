@@ -9,7 +9,7 @@ the adapter understands. An adapter never raises for bad input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -149,12 +149,14 @@ def finding_from_verdict(verdict: Any) -> Finding | None:
     categories = tuple(str(c) for c in flagged if isinstance(c, str))
     if not categories:
         return None
-    return Finding(categories=categories, evidence=tuple(_evidence_phrases(getattr(verdict, "evidence", ()))))
+    evidence = _evidence_phrases(getattr(verdict, "evidence", ()), categories)
+    return Finding(categories=categories, evidence=tuple(evidence))
 
 
-def _evidence_phrases(evidence: Any) -> list[str]:
-    if isinstance(evidence, dict):
-        evidence = [phrase for phrases in evidence.values() for phrase in _as_list(phrases)]
+def _evidence_phrases(evidence: Any, categories: tuple[str, ...]) -> list[str]:
+    if isinstance(evidence, Mapping):
+        wanted = [c for c in categories if c in evidence] or list(evidence)
+        evidence = [phrase for category in wanted for phrase in _as_list(evidence[category])]
     phrases: list[str] = []
     for item in _as_list(evidence):
         phrase = item if isinstance(item, str) else _phrase_of(item)

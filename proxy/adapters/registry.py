@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from breather.proxy.adapters.base import Adapter
 from breather.proxy.adapters.bluesky import BlueskyAdapter
+from breather.proxy.adapters.generic import GenericAdapter
+from breather.proxy.adapters.hackernews import HackerNewsAdapter
 from breather.proxy.adapters.mastodon import MastodonAdapter, MastodonStreamAdapter
 from breather.proxy.adapters.reddit import RedditAdapter
+from breather.proxy.adapters.reddit_html import OldRedditAdapter
 from breather.proxy.adapters.twitter import TwitterAdapter
 
 ADAPTER_NAMES = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
@@ -17,7 +20,11 @@ _JSON: dict[str, Adapter] = {
     "bluesky": BlueskyAdapter(),
 }
 _EVENT_STREAM: dict[str, Adapter] = {"mastodon": MastodonStreamAdapter()}
-_HTML: dict[str, Adapter] = {}
+_HTML: dict[str, Adapter] = {
+    "reddit": OldRedditAdapter(),
+    "hackernews": HackerNewsAdapter(),
+    "generic": GenericAdapter(),
+}
 
 
 def media_type(content_type: str) -> str:

@@ -192,3 +192,14 @@ def test_adapter_for_picks_by_name_and_content_type() -> None:
     assert isinstance(adapter_for("reddit", "/r/all.json", "application/json; charset=UTF-8"), RedditAdapter)
     assert adapter_for("reddit", "/x.png", "image/png") is None
     assert adapter_for("nonsense", "/", "application/json") is None
+
+
+def test_judge_with_the_real_classifier_marks_and_explains() -> None:
+    from breather.proxy.adapters.base import AdapterContext, judge_with
+    from breather.rules.classify import classify
+
+    ctx = AdapterContext(judge=judge_with(classify, sensitivity="medium"))
+    result = MastodonAdapter().rewrite(dumps([status("1", "Lovely sunset"), status("2", DISTRESSING)]), ctx)
+    assert result is not None
+    assert result.marked[0].post_id == "2" and result.marked[0].category == "self_harm"
+    assert result.marked[0].evidence and all(e.lower() in DISTRESSING.lower() for e in result.marked[0].evidence)

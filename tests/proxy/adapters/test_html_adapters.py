@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from breather.proxy.adapters import adapter_for
+from breather.proxy.adapters.generic import GenericAdapter
+from breather.proxy.adapters.hackernews import HackerNewsAdapter
+from breather.proxy.adapters.htmlmark import merge_class
+from breather.proxy.adapters.reddit_html import OldRedditAdapter
+from tests.proxy.adapters.helpers import DISTRESSING, context
+
+PAGE = """<!doctype html><html><head><title>x</title></head><body>
+<table><tr class="athing comtr" id="101"><td><div class="comment"><span class="commtext c00">Great write-up,
+thanks</span></div></td></tr>
+<tr class="athing comtr" id="102"><td><div class='comment'><span class="commtext c00">{text}</span></div></td></tr>
+</table></body></html>"""
+
+
+@dataclass
+class Crisis:
+    country: str = "GB"
+    service: str = "Samaritans"
+    phone: str = "116 123"
+
+
+class ElementIndex(HTMLParser):
+    """Which start tags carry which attributes, to check the output as a browser would read it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def elements(page: str) -> list[tuple[str, dict[str, str]]]:
+    index = ElementIndex()
+    index.feed(page)
+    return index.tags
+
+
+def test_hackernews_comment_gets_blur_class_evidence_and_reveal_control() -> None:
+    page = PAGE.format(text=DISTRESSING)
+    result = HackerNewsAdapter().rewrite(page.encode(), context(nonce="n0nce"))
+    assert result is not None
+    out = result.body.decode()
+    marked = [attrs for tag, attrs in elements(out) if "breather-cw" in attrs.get("class", "")]
+    assert len(marked) == 1
+    assert marked[0]["class"] == "comment breather-cw"
+    assert marked[0]["data-breather-categories"] == "self_harm"
+    assert marked[0]["data-breather-evidence"] == "want to end it all"
+    assert 'class="breather-warning"' in out and "Content warning: self-harm." in out
+    assert '<style nonce="n0nce" data-breather="warnings">' in out.split("</head>")[0]
+    assert '<script nonce="n0nce" data-breather="reveal">' in out
+    assert [(m.field, m.post_id) for m in result.marked] == [("html", "102")]
+    # Everything outside the marked element and the injected assets is untouched.
+    assert out.replace(out[out.index("<style") : out.index("</head>")], "").count("Great write-up,\nthanks") == 1
+
+
+def test_reveal_control_names_the_crisis_line_for_self_harm_only() -> None:
+    crisis = Crisis()
+    self_harm = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis))
+    violence = HackerNewsAdapter().rewrite(PAGE.format(text="He was covered in blood").encode(), context(crisis=crisis))
+    assert self_harm is not None and violence is not None
+    assert "Samaritans — 116 123" in self_harm.body.decode()
+    assert "Samaritans" not in violence.body.decode()
+
+
+def test_topic_quiet_hours_collapse_the_post_without_removing_it() -> None:
+    page = PAGE.format(text=DISTRESSING)
+    result = HackerNewsAdapter().rewrite(page.encode(), context(hidden_topics=frozenset({"self_harm"})))
+    assert result is not None
+    out = result.body.decode()
+    assert "breather-cw breather-collapsed" in out and DISTRESSING in out
+    assert "Hidden during your topic quiet hours" in out and result.marked[0].collapsed
+
+
+def test_unflagged_page_and_failed_screen_give_none() -> None:
+    page = PAGE.format(text="A calm comment").encode()
+    assert HackerNewsAdapter().rewrite(page, context()) is None
+    flagged = PAGE.format(text=DISTRESSING).encode()
+    assert HackerNewsAdapter().rewrite(flagged, context(screen=lambda _text: False)) is None
+
+
+def test_generic_marks_articles_and_loose_paragraphs_but_not_navigation() -> None:
+    page = (
+        "<html><body><nav><p>I want to end it all menu</p></nav>"
+        f"<article id='a1'><h2>Title</h2><p>{DISTRESSING}</p></article>"
+        f"<p>Calm</p><p>{DISTRESSING}<div>after</div></body></html>"
+    )
+    result = GenericAdapter().rewrite(page.encode(), context())
+    assert result is not None
+    out = result.body.decode()
+    marked = [(tag, attrs.get("id")) for tag, attrs in elements(out) if "breather-cw" in attrs.get("class", "")]
+    assert marked == [("article", "a1"), ("p", None)]
+    assert "<style data-breather" in out.split("<body>", 1)[1] or "<style data-breather" in out
+
+
+def test_old_reddit_marks_titles_and_comment_bodies_with_fullnames() -> None:
+    page = (
+        '<html><head></head><body><div class="thing link" data-fullname="t3_abc"><p class="title">'
+        f'<a class="title may-blank" href="/r/x">{DISTRESSING}</a></p></div>'
+        '<div class="thing comment" data-fullname="t1_def"><div class="usertext-body"><div class="md">'
+        "<p>I stopped eating again this week</p></div></div></div></body></html>"
+    )
+    result = OldRedditAdapter().rewrite(page.encode(), context())
+    assert result is not None
+    assert [(m.post_id, m.categories) for m in result.marked] == [
+        ("t3_abc", ("self_harm",)),
+        ("t1_def", ("eating_disorder",)),
+    ]
+
+
+def test_merge_class_keeps_the_original_classes_in_every_quoting_style() -> None:
+    assert merge_class('<div class="a b">', "x") == '<div class="a b x">'
+    assert merge_class("<div class='a'>", "x") == '<div class="a x">'
+    assert merge_class("<div class=a id=1>", "x") == '<div class="a x" id=1>'
+    assert merge_class("<div id=1>", "x") == '<div class="x" id=1>'
+    assert merge_class("<p>", "x") == '<p class="x">'
+
+
+def test_html_registry_falls_back_to_generic() -> None:
+    assert isinstance(adapter_for("hackernews", "/item", "text/html; charset=utf-8"), HackerNewsAdapter)
+    assert isinstance(adapter_for("twitter", "/home", "text/html"), GenericAdapter)
+
+
+def test_invalid_utf8_and_fragments_never_raise() -> None:
+    assert HackerNewsAdapter().rewrite(b"\xff\xfe<div class='comment'>", context()) is None
+    fragment = f"<div class='comment'>{DISTRESSING}".encode()
+    result = HackerNewsAdapter().rewrite(fragment, context())
+    assert result is not None and result.body.startswith(b"<style data-breather")
