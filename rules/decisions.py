@@ -25,10 +25,14 @@ class Usage:
     """What the store knows about today, for one profile.
 
     ``minutes_today`` is keyed by site as the store records it (a host such as ``old.reddit.com``) or by site group
-    name; pass one or the other for a given site, not both.
+    name; pass one or the other for a given site, not both. ``group_minutes`` and ``total_minutes``, when given
+    (``breather.store.queries.minutes_today`` gives both), count two tabs open at once only once; otherwise the
+    per-site minutes are added up.
     """
 
     minutes_today: Mapping[str, float] = field(default_factory=dict)
+    group_minutes: Mapping[str, float] = field(default_factory=dict)
+    total_minutes: float | None = None
     active_since_break: timedelta = timedelta(0)
     snoozes_in_a_row: int = 0
     snoozed_until: datetime | None = None
@@ -109,7 +113,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         until = ends.replace(tzinfo=zone)
         reason = f"Quiet hours for {person.name}: {window.describe()} (until {when(ends, local)})"
         return Decision("quiet_hours", reason, until=until, **base)
-    limits = _limit_states(person, host, group, used.minutes_today)
+    limits = _limit_states(person, host, group, used)
     next_break = _next_break_in(person, used, at)
     granted = used.extra_time_until is not None and at < used.extra_time_until
     spent = [state for state in limits if state.remaining <= 0]
@@ -205,13 +209,17 @@ def local_day(at: datetime, zone: tzinfo) -> date:
     return at.astimezone(zone).date()
 
 
-def _limit_states(profile: Profile, host: str, group: SiteGroup, minutes: Mapping[str, float]) -> list[_LimitState]:
+def _limit_states(profile: Profile, host: str, group: SiteGroup, usage: Usage) -> list[_LimitState]:
     states: list[_LimitState] = []
+    minutes = usage.minutes_today
     if profile.daily_limit is not None:
-        states.append(_LimitState(ALL_SITES, sum(minutes.values()), profile.daily_limit))
+        total = usage.total_minutes if usage.total_minutes is not None else sum(minutes.values())
+        states.append(_LimitState(ALL_SITES, total, profile.daily_limit))
     for key, limit in profile.limits.items():
         if key == group.name:
-            used = sum(value for site, value in minutes.items() if site == key or group.matches(site))
+            used = usage.group_minutes.get(key)
+            if used is None:
+                used = sum(value for site, value in minutes.items() if site == key or group.matches(site))
             states.append(_LimitState(key, used, limit))
         elif "." in key and host_in_domain(host, key):
             used = sum(value for site, value in minutes.items() if "." in site and host_in_domain(site, key))

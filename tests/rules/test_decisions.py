@@ -137,6 +137,15 @@ def test_group_limit_also_reads_usage_keyed_by_group_name() -> None:
     assert decision.reason.startswith("Daily limit for me on reddit: 31m used of 30m")
 
 
+def test_store_totals_count_overlapping_tabs_once() -> None:
+    rules = make_rules('daily_limit = "1h"\n[profiles.me.limits]\nreddit = "30m"\n')
+    # Two reddit tabs open side by side for 25 minutes: 50 site-minutes, 25 minutes of the person's time.
+    usage = Usage({"old.reddit.com": 25, "reddit.com": 25}, group_minutes={"reddit": 25}, total_minutes=25)
+    decision = decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), usage)
+    assert decision.kind == "allow"
+    assert decision.minutes_used == 25
+
+
 def test_domain_limit_covers_its_subdomains_only() -> None:
     rules = make_rules('[profiles.me.limits]\n"old.reddit.com" = "10m"\n')
     usage = Usage({"old.reddit.com": 10, "reddit.com": 50})
