@@ -1,0 +1,180 @@
+"""What one running ``breather serve`` shares between its parts.
+
+The mitmproxy addons (event loop thread), the Flask app (waitress threads) and the scheduler (its own thread) all
+hold the same :class:`Runtime`. Everything mutable on it is either thread-safe by construction (``Counters``,
+``Sessions``) or owned by one thread (the store ``Writer`` queue).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from breather.paths import Paths
+
+COUNTER_NAMES: tuple[str, ...] = (
+    "flows_seen",
+    "documents_seen",
+    "rewritten",
+    "warnings_marked",
+    "passed_after_error",
+    "passed_over_cap",
+    "classify_budget_hit",
+    "pages_served",
+    "local_api_calls",
+)
+
+
+class Counters:
+    """Thread-safe event counters shown in ``/healthz``."""
+
+    def __init__(self, names: tuple[str, ...] = COUNTER_NAMES) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, int] = dict.fromkeys(names, 0)
+
+    def increment(self, name: str, by: int = 1) -> None:
+        with self._lock:
+            self._values[name] = self._values.get(name, 0) + by
+
+    def get(self, name: str) -> int:
+        with self._lock:
+            return self._values.get(name, 0)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._values)
+
+
+HEAVY_RUN_WARNINGS = 5
+HEAVY_RUN_WINDOW = timedelta(minutes=10)
+
+
+@dataclass
+class Session:
+    """In-memory usage state of one profile, fed by document requests and heartbeats.
+
+    The store keeps the durable record; this is what the proxy decides on without touching the disk in a hook.
+    """
+
+    active_since_break_s: float = 0.0
+    seconds_today: dict[str, float] = field(default_factory=dict)
+    day: str = ""
+    last_seen: dict[str, datetime] = field(default_factory=dict)
+    snoozes_in_row: int = 0
+    snoozed_until: datetime | None = None
+    break_until: datetime | None = None
+    extra_time_until: datetime | None = None
+    overrides_until: dict[str, datetime] = field(default_factory=dict)
+    recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
+
+
+class Sessions:
+    """All profiles' :class:`Session` objects behind one lock."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def update(self, profile: str, change: Callable[[Session], Any]) -> Any:
+        """Run ``change`` on the profile's session under the lock and return its result."""
+        with self._lock:
+            session = self._sessions.setdefault(profile, Session())
+            return change(session)
+
+    def read(self, profile: str) -> Session:
+        """A copy, safe to read without the lock."""
+        with self._lock:
+            session = self._sessions.setdefault(profile, Session())
+            return Session(
+                active_since_break_s=session.active_since_break_s,
+                seconds_today=dict(session.seconds_today),
+                day=session.day,
+                last_seen=dict(session.last_seen),
+                snoozes_in_row=session.snoozes_in_row,
+                snoozed_until=session.snoozed_until,
+                break_until=session.break_until,
+                extra_time_until=session.extra_time_until,
+                overrides_until=dict(session.overrides_until),
+                recent_warnings=deque(session.recent_warnings, maxlen=64),
+            )
+
+
+def heavy_run(warnings: deque[datetime], now: datetime) -> bool:
+    """A run of distressing content: enough warnings inside the window to suggest a pause."""
+    recent = [at for at in warnings if now - at <= HEAVY_RUN_WINDOW]
+    return len(recent) >= HEAVY_RUN_WARNINGS
+
+
+@dataclass(frozen=True)
+class PendingOverride:
+    """A block page that was shown: its override is accepted only once ``friction`` has passed since ``issued_at``."""
+
+    token: str
+    profile: str
+    site: str
+    kind: str
+    issued_at: datetime
+    friction: timedelta
+
+
+@dataclass
+class Runtime:
+    """The shared state of one running service (see docs/interfaces.md, "The running service")."""
+
+    paths: Paths
+    settings: dict[str, Any]
+    rules: Any
+    writer: Any = None
+    counters: Counters = field(default_factory=Counters)
+    sessions: Sessions = field(default_factory=Sessions)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    proxy_port: int | None = None
+    web_port: int | None = None
+    block_tokens: dict[str, PendingOverride] = field(default_factory=dict)
+    proxy_ready: threading.Event = field(default_factory=threading.Event)
+    web_ready: threading.Event = field(default_factory=threading.Event)
+    started_monotonic: float = field(default_factory=time.monotonic)
+
+    @property
+    def ready(self) -> bool:
+        return self.proxy_ready.is_set() and self.web_ready.is_set()
+
+    def current_rules(self) -> Any:
+        return getattr(self.rules, "current", self.rules)
+
+    def rules_status(self) -> dict[str, Any]:
+        rules = self.current_rules()
+        domains = list(rules.intercepted_domains()) if rules is not None else []
+        error = getattr(self.rules, "last_error", None)
+        return {"domains": len(domains), "last_error": str(error) if error else None}
+
+    def health(self) -> dict[str, Any]:
+        """The ``/healthz`` body. ``status`` is ``ok`` only once both the proxy and the web server listen."""
+        return {
+            "status": "ok" if self.ready else "starting",
+            "pid": _pid(),
+            "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
+            "proxy": {"port": self.proxy_port, "ready": self.proxy_ready.is_set(), **self.counters.snapshot()},
+            "web": {"port": self.web_port, "ready": self.web_ready.is_set()},
+            "rules": self.rules_status(),
+        }
+
+    def log_event(self, event: Any) -> None:
+        if self.writer is not None:
+            self.writer.event(event)
+
+    def log_heartbeat(self, heartbeat: Any) -> None:
+        if self.writer is not None:
+            self.writer.heartbeat(heartbeat)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,0 +1,228 @@
+"""``breather serve``: one process with the proxy, the web server and the scheduler.
+
+mitmproxy's master owns the main thread's asyncio loop; the Flask app runs under waitress in a thread and is bound
+(port 0 allowed) before the proxy starts, so nothing can open the dashboard before it listens; the usage writer and
+the rules watcher have threads of their own. Ports and pid go to ``paths.service_file`` once everything listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from breather.errors import CommandError
+from breather.paths import Paths
+from breather.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``breather serve`` was asked for, beyond the settings."""
+
+    scripts: Sequence[str] = ()
+    set_options: Sequence[str] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def is_loopback(host: str) -> bool:
+    if host in {"localhost", ""}:
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen_host(host: str, rules: Any) -> None:
+    """Beyond loopback, everyone on the network could use the proxy: refuse unless members must sign in."""
+    if is_loopback(host):
+        return
+    if not proxy_credentials(rules):
+        raise CommandError(
+            f"refusing to listen on {host}: beyond loopback every household member needs proxy credentials "
+            f"(set `user` and `password` for each profile in the rules file), or use 127.0.0.1"
+        )
+
+
+def proxy_credentials(rules: Any) -> dict[str, str]:
+    """Proxy-auth user name → password for every profile that has both."""
+    return {p.user: p.password for p in rules.profiles.values() if p.user and p.password}
+
+
+def load_rules_watcher(paths: Paths) -> Any:
+    from breather.rules.loader import ensure_rules_file
+    from breather.rules.watcher import RulesWatcher
+
+    ensure_rules_file(paths.rules_file)
+    watcher = RulesWatcher(paths.rules_file)
+    if watcher.current is None:
+        raise CommandError(f"the rules file has errors:\n{watcher.last_error}")
+    return watcher
+
+
+def start_writer(paths: Paths, settings: dict[str, Any]) -> Any:
+    from breather.store.writer import Writer
+
+    writer = Writer(paths.database, flush_ms=settings["writer_flush_ms"])
+    writer.start()
+    return writer
+
+
+def build_runtime(paths: Paths, settings: dict[str, Any]) -> Runtime:
+    paths.ensure()
+    watcher = load_rules_watcher(paths)
+    check_listen_host(settings["listen_host"], watcher.current)
+    writer = start_writer(paths, settings)
+    return Runtime(paths=paths, settings=settings, rules=watcher, writer=writer)
+
+
+def write_service_file(runtime: Runtime) -> None:
+    info = {
+        "pid": os.getpid(),
+        "proxy_host": runtime.settings["listen_host"],
+        "proxy_port": runtime.proxy_port,
+        "web_host": "127.0.0.1",
+        "web_port": runtime.web_port,
+        "started_at": runtime.started_at.isoformat(),
+    }
+    target = runtime.paths.service_file
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    os.replace(temporary, target)
+
+
+def remove_service_file(paths: Paths) -> None:
+    try:
+        info = json.loads(paths.service_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if info.get("pid") == os.getpid():
+        paths.service_file.unlink(missing_ok=True)
+
+
+class WebServer:
+    """The Flask app under waitress, in a thread; bound in ``__init__`` so the port is known at once."""
+
+    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+        import waitress
+
+        self._server = waitress.create_server(make_web_app(runtime), host=host, port=port, threads=4)
+        self.port: int = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="breather-web", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+
+def make_web_app(runtime: Runtime) -> Any:
+    """The dashboard; if it cannot be loaded, /healthz alone, so a broken dashboard never switches the proxy off."""
+    try:
+        from breather.dashboard.app import create_app
+
+        return create_app(None, runtime=runtime)
+    except Exception:
+        log.exception("the dashboard could not be loaded; serving /healthz only")
+        return _health_only_app(runtime)
+
+
+def _health_only_app(runtime: Runtime) -> Any:
+    from flask import Flask, jsonify
+
+    app = Flask("breather.service")
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        body = runtime.health()
+        return jsonify(body), 200 if body["status"] == "ok" else 503
+
+    return app
+
+
+def start_scheduler(runtime: Runtime) -> Any:
+    try:
+        from breather.scheduler import start_scheduler as start
+    except ModuleNotFoundError as exc:
+        if exc.name != "breather.scheduler":
+            raise
+        log.warning("the scheduler is not installed; no background jobs")
+        return None
+    return start(runtime)
+
+
+async def run_master(runtime: Runtime, options: ServeOptions) -> None:
+    """Build mitmproxy's master with Breather's addons, run it until SIGINT/SIGTERM, then close the listeners."""
+    from mitmproxy import exceptions
+    from mitmproxy import options as mitm_options
+    from mitmproxy.tools.dump import DumpMaster
+
+    from breather.proxy.addon import make_addons
+
+    settings = runtime.settings
+    opts = mitm_options.Options(
+        listen_host=settings["listen_host"],
+        listen_port=settings["proxy_port"],
+        confdir=str(runtime.paths.mitmproxy_confdir),
+    )
+    master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+    master.addons.add(*make_addons(runtime))
+    try:
+        opts.update(
+            stream_large_bodies=str(settings["body_size_cap"]),
+            connection_strategy="lazy",
+            **options.extra,
+        )
+        opts.set(*options.set_options, defer=True)
+        if options.scripts:
+            opts.update(scripts=[os.path.abspath(script) for script in options.scripts])
+    except exceptions.OptionsError as exc:
+        raise CommandError(str(exc), exit_code=2) from exc
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, master.shutdown)
+    try:
+        await master.run()
+    finally:
+        proxyserver = master.addons.get("proxyserver")
+        if proxyserver is not None:
+            await proxyserver.servers.update([])
+
+
+def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
+    runtime = build_runtime(paths, settings)
+    web: WebServer | None = None
+    scheduler = None
+    try:
+        try:
+            web = WebServer(runtime, "127.0.0.1", settings["web_port"])
+        except OSError as exc:
+            raise CommandError(f"cannot listen on 127.0.0.1:{settings['web_port']} for the dashboard: {exc}") from exc
+        runtime.web_port = web.port
+        web.start()
+        runtime.web_ready.set()
+        runtime.rules.start()
+        scheduler = start_scheduler(runtime)
+        asyncio.run(run_master(runtime, options))
+    finally:
+        runtime.proxy_ready.clear()
+        remove_service_file(paths)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if web is not None:
+            web.stop()
+        runtime.rules.stop()
+        runtime.writer.close()
+    return 0

@@ -1,0 +1,93 @@
+// Breather overlay: heartbeats while the page is visible and in use, and the break interstitial.
+// It talks only to /__breather__/... on the page's own origin; the proxy answers those itself.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var config = {};
+  try { config = JSON.parse((script && script.getAttribute("data-breather")) || "{}"); } catch (e) { config = {}; }
+  var HEARTBEAT_MS = (config.heartbeat_s || 30) * 1000;
+  var IDLE_MS = 60 * 1000;
+  var lastInput = Date.now();
+  var breakShown = false;
+
+  function post(path, body) {
+    return fetch("/__breather__/" + path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-Breather": "1" },
+      body: JSON.stringify(body || {})
+    }).then(function (r) { return r.ok ? r.json() : {}; }).catch(function () { return {}; });
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function showBreak(reason, snoozeAllowed) {
+    if (breakShown || !document.body) { return; }
+    breakShown = true;
+    var layer = el("div", "breather-break");
+    layer.setAttribute("role", "dialog");
+    layer.setAttribute("aria-modal", "true");
+    layer.id = "breather-break";
+    var card = el("div", "breather-card");
+    card.appendChild(el("h1", "", "Time for a breather"));
+    card.appendChild(el("p", "breather-reason", reason || "You have been scrolling for a while."));
+    card.appendChild(el("div", "breather-circle"));
+    var guide = el("p", "breather-note", "Breathe in as the circle grows, out as it shrinks.");
+    card.appendChild(guide);
+    var actions = el("div", "breather-actions");
+    actions.hidden = true;
+    var done = el("button", "breather-button breather-primary breather-done", "I'm done for now");
+    var snooze = el("button", "breather-button breather-snooze", "5 more minutes");
+    done.type = "button";
+    snooze.type = "button";
+    actions.appendChild(done);
+    if (snoozeAllowed !== false) { actions.appendChild(snooze); }
+    card.appendChild(actions);
+    layer.appendChild(card);
+    document.body.appendChild(layer);
+    post("break-shown", { reason: config.break_kind || "cadence" });
+    setTimeout(function () { actions.hidden = false; done.focus(); }, (config.pause_s || 8) * 1000);
+    done.addEventListener("click", function () {
+      post("break", {}).then(function () {
+        card.textContent = "";
+        card.appendChild(el("h1", "", "Well done."));
+        card.appendChild(el("p", "", "You can close this tab. The site will be here later."));
+      });
+    });
+    snooze.addEventListener("click", function () {
+      post("snooze", {}).then(function (answer) {
+        var minutes = answer && answer.snoozed_for_s ? Math.round(answer.snoozed_for_s / 60) : 5;
+        layer.remove();
+        breakShown = false;
+        config.snooze_note = "Next reminder in " + minutes + " minutes.";
+      });
+    });
+  }
+
+  function heartbeat() {
+    if (document.visibilityState !== "visible" || Date.now() - lastInput > IDLE_MS) { return; }
+    post("heartbeat", { visible: true, active: true }).then(function (answer) {
+      if (answer && answer.break_due) { showBreak(answer.reason, answer.snooze_allowed); }
+    });
+  }
+
+  ["pointermove", "keydown", "scroll", "touchstart", "wheel"].forEach(function (name) {
+    window.addEventListener(name, function () { lastInput = Date.now(); }, { passive: true, capture: true });
+  });
+  setInterval(heartbeat, HEARTBEAT_MS);
+
+  function start() {
+    document.documentElement.setAttribute("data-breather", "on");
+    if (config.break_due) { showBreak(config.reason, config.snooze_allowed); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

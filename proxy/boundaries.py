@@ -1,0 +1,123 @@
+"""Limits, quiet hours and break reminders, decided on each request to an intercepted site.
+
+The decision itself is ``breather.rules.decisions.decide`` (pure), fed with the profile's in-memory usage. A
+document request during a limit or quiet hours gets a Breather page instead of the site (the site is never
+contacted); a break that is due, or a heavy run of distressing posts, is marked on the flow so the overlay shows the
+break interstitial. Topic quiet hours are passed on to the content-warning step. Fail closed: a boundary holds even
+when something else on the page breaks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mitmproxy import http
+
+from breather.proxy import flows
+from breather.proxy.pages import BlockPage, block_response, new_token
+from breather.runtime import PendingOverride, Runtime, Session, heavy_run
+
+log = logging.getLogger(__name__)
+
+BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocked"}
+
+
+def usage_for(session: Session, rules: Any, at: datetime) -> Any:
+    """What ``decide`` needs to know about today, from the profile's in-memory session."""
+    from breather.rules.decisions import Usage
+
+    today = at.astimezone(rules.zone()).date().isoformat()
+    per_site = session.seconds_today if session.day == today else {}
+    return Usage(
+        minutes_today={site: seconds / 60 for site, seconds in per_site.items()},
+        active_since_break=timedelta(seconds=session.active_since_break_s),
+        snoozes_in_a_row=session.snoozes_in_row,
+        snoozed_until=session.snoozed_until,
+        extra_time_until=session.extra_time_until,
+    )
+
+
+class Boundaries:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def decide(self, profile_name: str, site: str, at: datetime) -> Any:
+        from breather.rules.decisions import decide
+
+        rules = self.runtime.current_rules()
+        profile = rules.profile(profile_name)
+        session = self.runtime.sessions.read(profile_name)
+        return decide(rules, profile, site, at, usage_for(session, rules, at))
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        site = flows.site_of(flow)
+        if flow.response is not None or site is None or flows.is_local_api(flow):
+            return
+        rules = self.runtime.current_rules()
+        profile = flows.profile_of(flow) or rules.default_profile
+        now = datetime.now(UTC)
+        decision = self.decide(profile, site, now)
+        flow.metadata[flows.HIDDEN_TOPICS] = frozenset(getattr(decision, "hidden_topics", ()) or ())
+        if not flows.is_document_request(flow):
+            return
+        self.runtime.counters.increment("documents_seen")
+        self._log_visit(profile, site, now)
+        session = self.runtime.sessions.read(profile)
+        if decision.kind in BLOCKING and not self._overridden(session, site, now):
+            self._block(flow, rules.profile(profile), site, decision, now)
+            return
+        self._mark_break(flow, session, decision, now)
+
+    def _overridden(self, session: Session, site: str, now: datetime) -> bool:
+        until = session.overrides_until.get(site)
+        return until is not None and now < until
+
+    def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
+        token = new_token()
+        self.runtime.block_tokens[token] = PendingOverride(
+            token, profile.name, site, decision.kind, now, decision.friction_delay
+        )
+        page = BlockPage(
+            kind=decision.kind,
+            site=site,
+            reason=decision.reason,
+            friction_s=int(decision.friction_delay.total_seconds()),
+            token=token,
+            can_ask=len(self.runtime.current_rules().profiles) > 1,
+        )
+        flow.response = block_response(page)
+        self.runtime.counters.increment("pages_served")
+        self._event(profile.name, BLOCKING[decision.kind], site, now)
+
+    def _mark_break(self, flow: http.HTTPFlow, session: Session, decision: Any, now: datetime) -> None:
+        if session.snoozed_until is not None and now < session.snoozed_until:
+            return
+        if decision.kind == "break_due":
+            flow.metadata[flows.BREAK_DUE] = {
+                "kind": "cadence",
+                "reason": decision.reason,
+                "snooze_allowed": decision.snooze_allowed,
+            }
+        elif heavy_run(session.recent_warnings, now):
+            flow.metadata[flows.BREAK_DUE] = {
+                "kind": "heavy",
+                "reason": "That was a lot of heavy posts in a short while. A pause might help.",
+            }
+
+    def _log_visit(self, profile: str, site: str, now: datetime) -> None:
+        from breather.store.model import Heartbeat
+
+        try:
+            self.runtime.log_heartbeat(Heartbeat(profile, site, now, 0.0, "proxy"))
+        except ValueError as exc:
+            log.warning("not logging a visit: %s", exc)
+
+    def _event(self, profile: str, kind: str, site: str, now: datetime) -> None:
+        from breather.store.model import Event
+
+        try:
+            self.runtime.log_event(Event(profile, kind, now, site))
+        except ValueError as exc:
+            log.warning("not logging %s: %s", kind, exc)

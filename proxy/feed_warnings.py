@@ -1,0 +1,164 @@
+"""The response pipeline that turns a feed into one with content warnings.
+
+For a response from an intercepted site: pick the site group's adapter for the content type, decode the body to
+identity, let the adapter mark the flagged posts off the event loop (classification is capped per response by
+``classify_budget_ms``: whatever is left when the budget runs out passes unmarked), put the edited body back as
+identity, and log one ``warning_shown`` event per marked post. Anything unusual (over the size cap, streamed,
+non-2xx, undecodable, an adapter that returns None) leaves the original bytes untouched.
+
+(The module is not called ``warnings.py`` because mitmproxy puts a script's folder first on ``sys.path`` while it
+loads ``proxy/addon.py``, and a ``warnings`` module there would shadow the standard library's.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from mitmproxy import http
+
+from breather.proxy import flows
+from breather.proxy.adapters import adapter_for
+from breather.proxy.adapters.base import AdapterContext, Finding, Judge, Marked, finding_from_verdict
+from breather.proxy.bodies import decoded_body, is_streamed, replace_body
+from breather.proxy.safety import original_on_error
+from breather.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JUDGE_CACHE_SIZE = 4096
+
+
+def budgeted(judge: Judge, deadline: float, on_exhausted: Callable[[], None]) -> Judge:
+    """A judge that stops judging (returns None: unmarked) once ``deadline`` (monotonic seconds) has passed."""
+    exhausted = False
+
+    def judge_within_budget(text: str) -> Finding | None:
+        nonlocal exhausted
+        if time.monotonic() > deadline:
+            if not exhausted:
+                exhausted = True
+                on_exhausted()
+            return None
+        return judge(text)
+
+    return judge_within_budget
+
+
+def profile_judge(profile: Any) -> Judge:
+    """The classifier with this profile's keywords and sensitivity, remembering recent texts (feeds repeat)."""
+    from breather.rules.classify import classify
+
+    keywords = tuple(profile.keywords)
+    sensitivity = dict(profile.sensitivity)
+
+    @lru_cache(maxsize=JUDGE_CACHE_SIZE)
+    def judge(text: str) -> Finding | None:
+        return finding_from_verdict(classify(text, keywords=keywords, sensitivity=sensitivity))
+
+    return judge
+
+
+def profile_screen(profile: Any) -> Callable[[str], bool]:
+    from breather.rules.classify import screen
+
+    keywords = tuple(profile.keywords)
+    return lambda text: screen(text, keywords)
+
+
+class FeedWarnings:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._judges: dict[str, tuple[Any, Judge]] = {}
+
+    def judge_for(self, profile: Any) -> Judge:
+        """One cached judge per profile, rebuilt when the rules (and so the profile) change."""
+        cached = self._judges.get(profile.name)
+        if cached is None or cached[0] is not profile:
+            cached = (profile, profile_judge(profile))
+            self._judges[profile.name] = cached
+        return cached[1]
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        response = flow.response
+        if response is None or flows.site_of(flow) is None or flows.is_local_api(flow):
+            return
+        if not 200 <= response.status_code < 300 or is_streamed(response) or response.raw_content is None:
+            return
+        if len(response.raw_content) > self.runtime.settings["body_size_cap"]:
+            self.runtime.counters.increment("passed_over_cap")
+            return
+        adapter = adapter_for(
+            str(flow.metadata.get(flows.ADAPTER, "generic")), flow.request.path, flows.media_type(response)
+        )
+        if adapter is None:
+            return
+        if flows.media_type(response) == "text/html" and not flows.is_document_request(flow):
+            return
+        with original_on_error(self.runtime, flow, f"{adapter.name} adapter"):
+            await self._rewrite(flow, response, adapter)
+
+    async def _rewrite(self, flow: http.HTTPFlow, response: http.Response, adapter: Any) -> None:
+        body = decoded_body(response)
+        if body is None or len(body) > self.runtime.settings["body_size_cap"]:
+            return
+        context = self._context(flow)
+        result = await asyncio.to_thread(adapter.rewrite, body, context)
+        if result is None:
+            return
+        replace_body(response, result.body)
+        self.runtime.counters.increment("rewritten")
+        self.runtime.counters.increment("warnings_marked", len(result.marked))
+        self._log_marked(flow, result.marked)
+
+    def _context(self, flow: http.HTTPFlow) -> AdapterContext:
+        rules = self.runtime.current_rules()
+        profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
+        deadline = time.monotonic() + self.runtime.settings["classify_budget_ms"] / 1000
+        judge = budgeted(
+            self.judge_for(profile), deadline, lambda: self.runtime.counters.increment("classify_budget_hit")
+        )
+        hidden = flow.metadata.get(flows.HIDDEN_TOPICS, frozenset())
+        return AdapterContext(
+            judge=judge,
+            screen=profile_screen(profile),
+            hidden_topics=frozenset(hidden),
+            crisis=crisis_for(profile),
+            nonce=flows.nonce_for(flow),
+        )
+
+    def _log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:
+        if not marked:
+            return
+        from breather.store.model import Event
+
+        profile = flows.profile_of(flow) or "default"
+        site = flows.site_of(flow)
+        now = datetime.now(UTC)
+        for item in marked:
+            detail = {"field": item.field, "collapsed": item.collapsed}
+            category = event_label(item.category)
+            self.runtime.log_event(Event(profile, "warning_shown", now, site, category, detail))
+        self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * len(marked)))
+
+
+def event_label(category: str) -> str:
+    """The store takes short labels only; a user's own topic may contain spaces or other characters."""
+    cleaned = "".join(char if char.isalnum() or char in "_.:-" else "_" for char in category)
+    return cleaned[:64] or "custom"
+
+
+def crisis_for(profile: Any) -> Any:
+    try:
+        from breather.rules.crisis import crisis_line
+    except ModuleNotFoundError:
+        return None
+    try:
+        return crisis_line(profile.country)
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,68 @@
+"""Small questions every Breather addon asks about a flow, answered once.
+
+Marks that addons leave for each other live in ``flow.metadata`` under the keys below.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from mitmproxy import http
+
+PROFILE = "breather.profile"
+SITE = "breather.site"
+ADAPTER = "breather.adapter"
+NONCE = "breather.nonce"
+BREAK_DUE = "breather.break_due"
+HIDDEN_TOPICS = "breather.hidden_topics"
+LOCAL_PREFIX = "/__breather__/"
+
+
+def is_local_api(flow: http.HTTPFlow) -> bool:
+    return flow.request.path.startswith(LOCAL_PREFIX)
+
+
+def is_document_request(flow: http.HTTPFlow) -> bool:
+    """A top-level page load: what a person navigates to, as opposed to the scripts, images and XHRs of a page.
+
+    Browsers say so in ``Sec-Fetch-Dest``; for clients that do not send it (curl, old browsers) a GET that prefers
+    HTML counts as a document.
+    """
+    request = flow.request
+    if request.method != "GET" or is_local_api(flow):
+        return False
+    dest = request.headers.get("sec-fetch-dest")
+    if dest is not None:
+        return dest == "document"
+    return "text/html" in request.headers.get("accept", "")
+
+
+def media_type(message: http.Message) -> str:
+    return message.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_html_document_response(flow: http.HTTPFlow) -> bool:
+    """2xx HTML answering a document request: the only kind of response that gets the overlay."""
+    response = flow.response
+    if response is None or not 200 <= response.status_code < 300:
+        return False
+    return media_type(response) == "text/html" and is_document_request(flow)
+
+
+def nonce_for(flow: http.HTTPFlow) -> str:
+    """One CSP nonce per response, shared by everything Breather injects into it."""
+    value = flow.metadata.get(NONCE)
+    if not isinstance(value, str):
+        value = secrets.token_urlsafe(18)
+        flow.metadata[NONCE] = value
+    return value
+
+
+def profile_of(flow: http.HTTPFlow) -> str | None:
+    value = flow.metadata.get(PROFILE)
+    return value if isinstance(value, str) else None
+
+
+def site_of(flow: http.HTTPFlow) -> str | None:
+    value = flow.metadata.get(SITE)
+    return value if isinstance(value, str) else None

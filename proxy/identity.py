@@ -1,0 +1,98 @@
+"""Who is browsing: the proxy-auth user name, else the client's IP, else the default profile.
+
+When any profile in the rules has proxy credentials, every client must sign in (HTTP ``Proxy-Authorization``
+Basic); a CONNECT that signed in authenticates the requests inside its tunnel. The profile name lands in
+``flow.metadata["breather.profile"]`` for the other addons.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import weakref
+from typing import Any
+
+from mitmproxy import connection, http
+
+from breather.proxy.flows import PROFILE
+from breather.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+REALM = "Breather"
+
+
+def parse_basic(header: str) -> tuple[str, str]:
+    """``Basic dXNlcjpwYXNz`` → ``("user", "pass")``; anything else raises ValueError."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise ValueError("expected HTTP Basic credentials")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("credentials are not valid base64 UTF-8") from exc
+    user, separator, password = decoded.partition(":")
+    if not separator:
+        raise ValueError("credentials have no ':' between user and password")
+    return user, password
+
+
+def credentials_of(rules: Any) -> dict[str, str]:
+    return {p.user.casefold(): p.password for p in rules.profiles.values() if p.user and p.password}
+
+
+def check_password(known: dict[str, str], user: str, password: str) -> bool:
+    expected = known.get(user.casefold())
+    return expected is not None and hmac.compare_digest(expected.encode(), password.encode())
+
+
+def auth_required_response() -> http.Response:
+    return http.Response.make(
+        407,
+        b"Breather: sign in with your household member name and password.\n",
+        {"Proxy-Authenticate": f'Basic realm="{REALM}"', "Content-Type": "text/plain; charset=utf-8"},
+    )
+
+
+class Identity:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.signed_in: weakref.WeakKeyDictionary[connection.Client, str] = weakref.WeakKeyDictionary()
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        self._identify(flow)
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return
+        self._identify(flow)
+
+    def _identify(self, flow: http.HTTPFlow) -> None:
+        rules = self.runtime.current_rules()
+        known = credentials_of(rules)
+        user = self.signed_in.get(flow.client_conn)
+        if known and user is None:
+            user = self._sign_in(flow, known)
+            if user is None:
+                flow.response = auth_required_response()
+                return
+            self.signed_in[flow.client_conn] = user
+        client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
+        flow.metadata[PROFILE] = rules.profile_for(user, client_ip).name
+
+    def _sign_in(self, flow: http.HTTPFlow, known: dict[str, str]) -> str | None:
+        header = flow.request.headers.get("proxy-authorization")
+        if header is None:
+            return None
+        try:
+            user, password = parse_basic(header)
+        except ValueError as exc:
+            log.info("proxy sign-in refused: %s", exc)
+            return None
+        if not check_password(known, user, password):
+            log.info("proxy sign-in refused for %r: wrong name or password", user)
+            return None
+        del flow.request.headers["proxy-authorization"]
+        return user

@@ -1,0 +1,98 @@
+"""Decrypt only the social sites named in the rules; tunnel everything else untouched.
+
+mitmproxy's ``allow_hosts`` is refreshed from the rules whenever they reload. QUIC/HTTP3 is refused for the sites
+Breather reads (their ``alt-svc`` advertisements are stripped and UDP to them is dropped) so browsers stay on TCP,
+where the proxy can see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from mitmproxy import ctx, http, udp
+
+from breather.proxy.flows import ADAPTER, SITE
+from breather.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def host_pattern(domain: str) -> str:
+    """A regex for mitmproxy's ``host:port`` strings: the domain itself or any subdomain, nothing else."""
+    cleaned = domain.strip().lower().rstrip(".")
+    if not cleaned or any(char in cleaned for char in "/:@ "):
+        raise ValueError(f"not a domain name: {domain!r}")
+    return rf"^(?:[^:]+\.)?{re.escape(cleaned)}(?::\d+)?$"
+
+
+def allow_patterns(domains: Iterable[str]) -> list[str]:
+    return [host_pattern(domain) for domain in dict.fromkeys(domains)]
+
+
+def site_domain(host: str, domains: Iterable[str]) -> str:
+    """The widest rules domain a host is in (``old.reddit.com`` → ``reddit.com``): what usage and events record."""
+    host = host.lower().rstrip(".")
+    matches = [d.lower() for d in domains if host == d.lower() or host.endswith("." + d.lower())]
+    return min(matches, key=len) if matches else host
+
+
+class Intercept:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._patterns: list[re.Pattern[str]] = []
+
+    def running(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.apply_rules()
+        add_listener = getattr(self.runtime.rules, "add_listener", None)
+        if add_listener is not None:
+            add_listener(self._rules_changed)
+
+    def _rules_changed(self, *_: Any) -> None:
+        """Called on the watcher's thread: hop onto the event loop, where options may be changed."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.apply_rules)
+
+    def apply_rules(self) -> None:
+        rules = self.runtime.current_rules()
+        if rules is None:
+            return
+        patterns = allow_patterns(rules.intercepted_domains())
+        self._patterns = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
+        ctx.options.update(allow_hosts=patterns)
+        log.info("intercepting %d domains", len(patterns))
+
+    def is_intercepted(self, host: str, port: int) -> bool:
+        target = f"{host}:{port}"
+        return any(pattern.search(target) for pattern in self._patterns)
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Note which rules domain (and so which site adapter) this request belongs to."""
+        self.runtime.counters.increment("flows_seen")
+        rules = self.runtime.current_rules()
+        if rules is None:
+            return
+        host = flow.request.pretty_host
+        group = rules.group_for_host(host)
+        if group is None:
+            return
+        flow.metadata[SITE] = site_domain(host, group.domains)
+        flow.metadata[ADAPTER] = group.adapter
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is None or "alt-svc" not in flow.response.headers:
+            return
+        del flow.response.headers["alt-svc"]
+
+    def udp_start(self, flow: udp.UDPFlow) -> None:
+        address = flow.server_conn.address
+        if address is None:
+            return
+        host = flow.server_conn.sni or address[0]
+        if self.is_intercepted(host, address[1]):
+            flow.kill()

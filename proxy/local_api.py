@@ -1,0 +1,202 @@
+"""Answers ``/__breather__/…`` on every intercepted site itself; those requests never reach the site.
+
+The overlay and Breather's pages call it on the page's own origin: heartbeats (while the page is visible and in
+use), reveals, snoozes, breaks taken, overrides after the friction delay, and asks for more time. Every call must be
+a POST with ``X-Breather: 1`` (a header a cross-site form cannot send), and bodies are small JSON objects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mitmproxy import http
+
+from breather.proxy import flows
+from breather.runtime import Runtime, Session, heavy_run
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 4096
+HEARTBEAT_S = 30.0
+SNOOZE_MINUTES = (5, 3, 2, 1)
+OVERRIDE_MINUTES = 15
+HEAVY_RUN_REASON = "That was a lot of heavy posts in a short while. A pause might help."
+
+
+class ApiError(ValueError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def json_response(status: int, body: dict[str, Any]) -> http.Response:
+    return http.Response.make(
+        status,
+        json.dumps(body).encode("utf-8"),
+        {"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
+
+
+def parse_body(request: http.Request) -> dict[str, Any]:
+    """A small JSON object, or ApiError(400) saying what is wrong with it."""
+    raw = request.raw_content or b""
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, f"body over {MAX_BODY} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return value
+
+
+def snooze_length(snoozes_in_row: int) -> timedelta:
+    """Each snooze in a row is shorter: 5, 3, 2, then 1 minute."""
+    index = min(max(snoozes_in_row - 1, 0), len(SNOOZE_MINUTES) - 1)
+    return timedelta(minutes=SNOOZE_MINUTES[index])
+
+
+class LocalApi:
+    def __init__(self, runtime: Runtime, decide: Callable[[str, str, datetime], Any] | None = None) -> None:
+        self.runtime = runtime
+        self.decide = decide
+        self.routes: dict[str, Callable[[str, str, dict[str, Any], datetime], dict[str, Any]]] = {
+            "heartbeat": self.heartbeat,
+            "reveal": self.reveal,
+            "break-shown": self.break_shown,
+            "snooze": self.snooze,
+            "break": self.take_break,
+            "override": self.override,
+            "more-time": self.more_time,
+        }
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or not flows.is_local_api(flow) or flows.site_of(flow) is None:
+            return
+        self.runtime.counters.increment("local_api_calls")
+        try:
+            flow.response = json_response(200, self._answer(flow))
+        except ApiError as exc:
+            flow.response = json_response(exc.status, {"error": type(exc).__name__, "message": str(exc)})
+
+    def _answer(self, flow: http.HTTPFlow) -> dict[str, Any]:
+        name = flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
+        handler = self.routes.get(name)
+        if handler is None:
+            raise ApiError(404, f"no such Breather call: {name!r}")
+        if flow.request.method != "POST" or flow.request.headers.get("x-breather") != "1":
+            raise ApiError(403, "Breather calls are POSTs with the X-Breather header")
+        profile = flows.profile_of(flow) or self.runtime.current_rules().default_profile
+        site = flows.site_of(flow) or ""
+        return handler(profile, site, parse_body(flow.request), datetime.now(UTC))
+
+    def _event(self, profile: str, kind: str, site: str, at: datetime, **extra: Any) -> None:
+        from breather.store.model import Event
+
+        try:
+            self.runtime.log_event(Event(profile, kind, at, site or None, **extra))
+        except ValueError as exc:
+            log.warning("not logging %s: %s", kind, exc)
+
+    def heartbeat(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        if body.get("visible") is False or body.get("active") is False:
+            return {"ok": True, "counted": False}
+        from breather.store.model import Heartbeat
+
+        self.runtime.log_heartbeat(Heartbeat(profile, site, at, HEARTBEAT_S, "overlay"))
+        day = at.astimezone(self.runtime.current_rules().zone()).date().isoformat()
+        self.runtime.sessions.update(profile, lambda s: add_active_time(s, site, day, at, HEARTBEAT_S))
+        return {"ok": True, "counted": True, **self.break_status(profile, site, at)}
+
+    def break_status(self, profile: str, site: str, at: datetime) -> dict[str, Any]:
+        session = self.runtime.sessions.read(profile)
+        if session.snoozed_until is not None and at < session.snoozed_until:
+            return {"break_due": False}
+        if heavy_run(session.recent_warnings, at):
+            return {
+                "break_due": True,
+                "reason": "That was a lot of heavy posts in a short while.",
+                "snooze_allowed": True,
+            }
+        if self.decide is None:
+            return {"break_due": False}
+        decision = self.decide(profile, site, at)
+        return {
+            "break_due": decision.kind == "break_due",
+            "reason": decision.reason,
+            "snooze_allowed": decision.snooze_allowed,
+        }
+
+    def reveal(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        category = body.get("category")
+        if not isinstance(category, str) or not category:
+            raise ApiError(400, 'reveal needs {"category": "<category>"}')
+        self._event(profile, "warning_revealed", site, at, category=category[:64])
+        return {"ok": True}
+
+    def break_shown(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        reason = body.get("reason") if isinstance(body.get("reason"), str) else "cadence"
+        self._event(profile, "break_shown", site, at, detail={"reason": str(reason)[:32]})
+        return {"ok": True}
+
+    def snooze(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        def apply(session: Session) -> timedelta:
+            session.snoozes_in_row += 1
+            length = snooze_length(session.snoozes_in_row)
+            session.snoozed_until = at + length
+            session.recent_warnings.clear()
+            return length
+
+        length = self.runtime.sessions.update(profile, apply)
+        self._event(profile, "break_snoozed", site, at, detail={"minutes": int(length.total_seconds() // 60)})
+        return {"ok": True, "snoozed_for_s": int(length.total_seconds())}
+
+    def take_break(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        def apply(session: Session) -> None:
+            session.snoozes_in_row = 0
+            session.snoozed_until = None
+            session.active_since_break_s = 0.0
+            session.break_until = at
+            session.recent_warnings.clear()
+
+        self.runtime.sessions.update(profile, apply)
+        self._event(profile, "break_taken", site, at)
+        return {"ok": True}
+
+    def override(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        pending = self.runtime.block_tokens.pop(str(body.get("token", "")), None)
+        if pending is None or pending.profile != profile:
+            raise ApiError(403, "this page is out of date; reload it")
+        waited = at - pending.issued_at
+        if waited < pending.friction:
+            self.runtime.block_tokens[pending.token] = pending
+            left = int((pending.friction - waited).total_seconds()) + 1
+            return {"ok": False, "message": f"Take {left} more seconds to think it over."}
+        until = at + timedelta(minutes=OVERRIDE_MINUTES)
+        self.runtime.sessions.update(profile, lambda s: s.overrides_until.__setitem__(pending.site, until))
+        self._event(profile, "limit_overridden", pending.site, at, detail={"kind": pending.kind})
+        return {"ok": True, "until": until.isoformat()}
+
+    def more_time(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        minutes = body.get("minutes", 15)
+        if not isinstance(minutes, int) or not 1 <= minutes <= 240:
+            raise ApiError(400, "minutes must be a whole number from 1 to 240")
+        self._event(profile, "more_time_asked", site, at, detail={"minutes": minutes})
+        return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
+
+
+def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:
+    """Count ``seconds`` of active use; ``day`` is today's date in the household zone (a new day starts at zero)."""
+    if session.day != day:
+        session.day = day
+        session.seconds_today = {}
+    session.seconds_today[site] = session.seconds_today.get(site, 0.0) + seconds
+    session.active_since_break_s += seconds
+    session.last_seen[site] = at

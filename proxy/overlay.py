@@ -1,0 +1,92 @@
+"""Inject the Breather overlay (heartbeats, break interstitial) into 2xx HTML documents of intercepted sites.
+
+The overlay's ``<style>`` and ``<script>`` carry a per-response nonce that is added to the page's CSP, so the page's
+own policy keeps protecting it. Anything that is not a successful HTML document (a 404 page, an HTML fragment
+fetched by script, a streamed body) is left alone.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mitmproxy import http
+
+from breather.proxy import flows
+from breather.proxy.bodies import decoded_body, is_streamed, replace_body
+from breather.proxy.csp import add_nonce
+from breather.proxy.safety import original_on_error
+from breather.runtime import Runtime
+
+HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+BODY_START = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+
+
+@cache
+def asset(name: str) -> str:
+    return resources.files("breather.proxy").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def overlay_markup(nonce: str, config: dict[str, Any]) -> bytes:
+    data = html.escape(json.dumps(config, separators=(",", ":")), quote=True)
+    markup = (
+        f'<style nonce="{nonce}" id="breather-overlay-style">{asset("overlay.css")}</style>'
+        f'<script nonce="{nonce}" id="breather-overlay" data-breather="{data}">{asset("overlay.js")}</script>'
+    )
+    return markup.encode("utf-8")
+
+
+def inject(body: bytes, markup: bytes) -> bytes:
+    """Before ``</head>``, else just after ``<body …>``, else at the very start."""
+    match = HEAD_END.search(body)
+    if match is not None:
+        return body[: match.start()] + markup + body[match.start() :]
+    match = BODY_START.search(body)
+    if match is not None:
+        return body[: match.end()] + markup + body[match.end() :]
+    return markup + body
+
+
+def add_nonce_to_headers(response: http.Response, nonce: str) -> None:
+    for header in ("content-security-policy", "content-security-policy-report-only"):
+        policies = response.headers.get_all(header)
+        if policies:
+            response.headers.set_all(header, [add_nonce(policy, nonce) for policy in policies])
+
+
+class Overlay:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if flow.response is None or flows.site_of(flow) is None:
+            return
+        if not flows.is_html_document_response(flow) or is_streamed(flow.response):
+            return
+        with original_on_error(self.runtime, flow, "overlay"):
+            self._inject(flow, flow.response)
+
+    def _inject(self, flow: http.HTTPFlow, response: http.Response) -> None:
+        body = decoded_body(response)
+        if body is None or len(body) > self.runtime.settings["body_size_cap"]:
+            return
+        nonce = flows.nonce_for(flow)
+        config = self._config(flow)
+        replace_body(response, inject(body, overlay_markup(nonce, config)))
+        add_nonce_to_headers(response, nonce)
+
+    def _config(self, flow: http.HTTPFlow) -> dict[str, Any]:
+        due = flow.metadata.get(flows.BREAK_DUE)
+        config: dict[str, Any] = {"heartbeat_s": 30, "pause_s": 8}
+        if isinstance(due, dict):
+            config.update(
+                break_due=True,
+                reason=due.get("reason", ""),
+                break_kind=due.get("kind", "cadence"),
+                snooze_allowed=due.get("snooze_allowed", True),
+            )
+        return config

@@ -1,0 +1,78 @@
+"""Breather's own pages, served instead of a site during a limit or quiet hours.
+
+The page answers with status 200 (it is a real page the person is meant to read, and a 4xx would make some sites'
+service workers retry or show their own error) and ``Cache-Control: no-store`` (so the site's real page comes back
+as soon as the boundary ends). Overriding takes a friction delay from the rules: the button counts down in the page,
+and the proxy itself refuses an override token younger than the delay.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass
+from string import Template
+
+from mitmproxy import http
+
+from breather.proxy.overlay import asset
+
+TITLES = {
+    "limit_reached": "That's your time for today",
+    "quiet_hours": "Quiet hours",
+    "break_due": "Time for a breather",
+}
+SUGGESTIONS = {
+    "limit_reached": "Maybe stretch, drink some water, or message a friend directly.",
+    "quiet_hours": "The feed will still be here later. Rest well.",
+    "break_due": "Look away from the screen for a moment.",
+}
+
+
+@dataclass(frozen=True)
+class BlockPage:
+    kind: str
+    site: str
+    reason: str
+    friction_s: int
+    token: str
+    can_ask: bool
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def render_block_page(page: BlockPage, nonce: str) -> bytes:
+    ask = (
+        '<button type="button" class="breather-button breather-ask">Ask for more time</button>' if page.can_ask else ""
+    )
+    text = Template(asset("block.html")).substitute(
+        title=html.escape(TITLES.get(page.kind, "Breather")),
+        kind=html.escape(page.kind),
+        reason=html.escape(page.reason),
+        suggestion=html.escape(SUGGESTIONS.get(page.kind, "")),
+        site=html.escape(page.site),
+        friction_s=str(int(page.friction_s)),
+        token=html.escape(page.token),
+        ask_button=ask,
+        nonce=nonce,
+        css=asset("overlay.css"),
+    )
+    return text.encode("utf-8")
+
+
+def block_response(page: BlockPage) -> http.Response:
+    nonce = secrets.token_urlsafe(18)
+    return http.Response.make(
+        200,
+        render_block_page(page, nonce),
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": (
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'"
+            ),
+            "X-Breather": page.kind,
+        },
+    )
