@@ -128,7 +128,7 @@ class Checker:
     def choice(self, value: Any, path: KeyPath, allowed: Sequence[str], what: str) -> str:
         text = self.string(value, path)
         if text not in allowed:
-            raise self.fail(path, f'unknown {what} "{text}"{suggestion(text, allowed)} ({what}s: {", ".join(allowed)})')
+            raise self.fail(path, f'unknown {what} "{text}"{suggestion(text, allowed)} (one of: {", ".join(allowed)})')
         return text
 
     def known_keys(self, table: Mapping[str, Any], path: KeyPath, allowed: Sequence[str]) -> None:

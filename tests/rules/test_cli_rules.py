@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from breather.cli import main
+from breather.paths import Paths
+from breather.rules.loader import default_rules_text
+
+FAMILY = """
+[household]
+timezone = "Europe/London"
+
+[sites.reddit]
+domains = ["reddit.com", "old.reddit.com"]
+
+[profiles.parent]
+default = true
+daily_limit = "2h"
+[profiles.parent.quiet_hours]
+weekdays = "21:00-07:00"
+
+[profiles.sam]
+inherits = "parent"
+user = "sam"
+password = "pw"
+daily_limit = "45m"
+[profiles.sam.warnings]
+violence = "high"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    return path
+
+
+def test_check_creates_the_default_on_first_run_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check"]) == 0
+    rules_file = Paths.resolve().rules_file
+    assert rules_file.read_text() == default_rules_text()
+    captured = capsys.readouterr()
+    assert "valid (1 profile, 7 site groups)" in captured.out
+    assert "wrote the default rules" in captured.err
+
+
+def test_check_lists_every_problem_one_per_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY.replace('daily_limit = "45m"', 'daily_limit = "lots"').replace("high", "loud"))
+    assert main(["rules", "check", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        'rules.toml:18:1: profiles.sam.daily_limit: expected a duration like "45m" or "1h30m", got "lots"',
+        'rules.toml:20:1: profiles.sam.warnings.violence: unknown sensitivity "loud" (one of: off, low, medium, high)',
+    ]
+
+
+def test_check_reports_a_syntax_error_with_its_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY.replace('user = "sam"', "user = sam"))
+    assert main(["rules", "check", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == "rules.toml:16:8: TOML syntax error: invalid value"
+
+
+def test_explain_prints_the_decision_and_its_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY)
+    code = main(["rules", "explain", "--file", str(path), "--profile", "sam", "--site", "reddit.com",
+                 "--at", "2026-11-25T21:30"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "quiet_hours: Quiet hours for sam: Wed 21:00–07:00 (until 07:00 tomorrow)"
+    assert "no usage recorded yet: counted as zero" in out
+
+
+def test_explain_with_used_minutes_reaches_the_childs_own_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, FAMILY)
+    args = ["rules", "explain", "--file", str(path), "--profile", "sam", "--site", "old.reddit.com"]
+    assert main([*args, "--at", "2026-11-25T12:00", "--used", "50m", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "limit_reached"
+    assert data["limit_minutes"] == 45
+    assert data["reason"] == "Daily limit for sam on all sites: 50m used of 45m (resets at 00:00 tomorrow)"
+
+
+def test_explain_reads_todays_usage_from_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from breather.store.writer import Heartbeat, Writer
+
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text(FAMILY)
+    writer = Writer(paths.database)
+    writer.start()
+    writer.heartbeat(Heartbeat("sam", "old.reddit.com", datetime(2026, 11, 25, 11, 0, tzinfo=UTC), duration_s=3000))
+    writer.flush(10)
+    writer.close()
+    assert main(["rules", "explain", "--profile", "sam", "--site", "reddit.com", "--at", "2026-11-25T12:00"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("limit_reached: Daily limit for sam on all sites: 50m used of 45m")
+    assert "usage from the store: 50m today" in out
+
+
+def test_explain_bad_flags_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY)
+    base = ["rules", "explain", "--file", str(path), "--site", "reddit.com"]
+    assert main([*base, "--at", "tomorrow"]) == 2
+    assert main([*base, "--used", "lots"]) == 2
+    assert main([*base, "--profile", "nobody"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        'breather rules: --at: expected a time like "2026-11-25T21:30", got "tomorrow"',
+        'breather rules: --used: expected a duration like "45m" or "1h30m", got "lots"',
+        'breather rules: no profile named "nobody" (profiles: parent, sam)',
+    ]
+
+
+def test_explain_on_a_broken_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY.replace('"45m"', '"x"').replace('"2h"', '"y"'))
+    assert main(["rules", "explain", "--file", str(path), "--site", "reddit.com"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "(and 1 more: run `breather rules check`)" in err
+    assert "Traceback" not in err
+
+
+def test_show_prints_the_profile_after_inheritance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, FAMILY)
+    assert main(["rules", "show", "--file", str(path), "--profile", "sam"]) == 0
+    shown = tomllib.loads(capsys.readouterr().out)["profiles"]["sam"]
+    assert shown["daily_limit"] == "45m"
+    assert shown["quiet_hours"]["mon"] == ["21:00-07:00"]
+    assert shown["warnings"]["violence"] == "high"
+    assert shown["warnings"]["self_harm"] == "medium"
+    assert shown["password"] == "(set)"
+    assert main(["rules", "show", "--file", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["profile"] == "parent"
+
+
+def test_rules_without_an_action_shows_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 2
+    assert "check" in capsys.readouterr().out
