@@ -1,18 +1,50 @@
-"""`breather demo`."""
+"""`breather demo`: a realistic month for a household of four, in a home of its own."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from datetime import datetime
 
-from breather.errors import NotAvailableYet
-from breather.paths import Paths
+from breather.errors import CommandError
+from breather.paths import HOME_ENV, Paths
 
 HELP = "seed a realistic month of usage for a household of four"
 
 
+def _moment(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date and time like 2026-11-25T18:00+00:00, got {raw!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone too, like 2026-11-25T18:00+00:00, got {raw!r}")
+    return moment
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--days", type=int, default=30, help="how many days of usage, ending now (default 30)")
+    parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same household (default 1)")
+    parser.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        metavar="ISO",
+        help="pretend it is this moment (the last day is its day), e.g. 2026-11-25T18:00+00:00",
+    )
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    raise NotAvailableYet("breather demo")
+    from breather.demo import DemoHomeNotEmpty, seed_demo
+
+    if args.home is None and not os.environ.get(HOME_ENV):
+        raise CommandError(f"the demo goes into a home of its own: pass --home DIR (or set {HOME_ENV})")
+    try:
+        summary = seed_demo(paths, days=args.days, seed=args.seed, now=args.now)
+    except DemoHomeNotEmpty as exc:
+        raise CommandError(str(exc)) from exc
+    except ValueError as exc:
+        raise CommandError(str(exc), exit_code=2) from exc
+    print(f"Demo household written to {paths.config_dir.parent}: {summary.describe()}")
+    print(f"See it with: breather run --home {paths.config_dir.parent}")
+    return 0

@@ -1,0 +1,202 @@
+"""`breather demo`: a month for a household of four, deterministic per seed, through the real store."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from breather.cli import main
+from breather.demo import seed_demo
+from breather.paths import Paths
+from breather.rules.loader import load_rules
+from breather.store import queries
+from breather.store.db import open_database
+
+NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # a Wednesday
+
+
+def _seed(home: Path, seed: int = 7, days: int = 30) -> tuple[Paths, Database]:
+    paths = Paths.resolve(home)
+    seed_demo(paths, days=days, seed=seed, now=NOW)
+    return paths, open_database(paths.database)
+
+
+def _fingerprint(db: Database) -> str:
+    digest = hashlib.sha256()
+    for sql in (
+        'SELECT profile, site, start, "end" FROM activity ORDER BY 1, 2, 3',
+        "SELECT at, profile, kind, site, category FROM events ORDER BY 1, 2, 3, 4, 5",
+        "SELECT profile, site, asked_at, status, reason, granted_minutes FROM time_requests ORDER BY 1, 3",
+        "SELECT week, goal FROM weekly_goals ORDER BY 1",
+    ):
+        for row in db.execute(sql):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, Database]:
+    return _seed(tmp_path_factory.mktemp("demo"))
+
+
+def test_the_household_has_four_profiles_in_a_valid_rules_file(demo: tuple[Paths, Database]) -> None:
+    paths, db = demo
+    rules = load_rules(paths.rules_file)
+    assert list(rules.profiles) == ["alex", "jordan", "maya", "leo"]
+    assert rules.default_profile == "alex"
+    assert sorted(queries.list_profiles(db)) == ["alex", "jordan", "leo", "maya"]
+    assert rules.group_for_host("www.tiktok.com") is not None
+
+
+def test_every_member_uses_the_sites_on_most_days(demo: tuple[Paths, Database]) -> None:
+    paths, db = demo
+    zone = load_rules(paths.rules_file).zone()
+    usage = queries.minutes_per_site_per_day(db, date(2026, 10, 27), date(2026, 11, 25), zone)
+    for member in ("alex", "jordan", "maya", "leo"):
+        days_used = {row.day for row in usage if row.profile == member}
+        assert len(days_used) >= 24, member
+    assert min(row.day for row in usage) == date(2026, 10, 27)
+    sites = {row.site for row in usage}
+    assert {"www.reddit.com", "www.youtube.com", "www.tiktok.com"} <= sites
+
+
+def test_teens_peak_in_the_evening_and_use_more_at_the_weekend(demo: tuple[Paths, Database]) -> None:
+    paths, db = demo
+    zone = load_rules(paths.rules_file).zone()
+    by_hour = [0.0] * 24
+    weekend, weekday = [], []
+    for start, end, profile in db.execute('SELECT start, "end", profile FROM activity'):
+        if profile not in ("maya", "leo"):
+            continue
+        began = datetime.fromisoformat(start).astimezone(zone)
+        if began.weekday() < 5:
+            by_hour[began.hour] += (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    assert sum(by_hour[9:15]) == 0  # at school
+    assert 16 <= by_hour.index(max(by_hour)) <= 21
+    for usage in queries.minutes_per_site_per_day(db, date(2026, 10, 27), date(2026, 11, 24), zone):
+        if usage.profile in ("maya", "leo"):
+            (weekend if usage.day.weekday() >= 5 else weekday).append(usage)
+    weekend_days = {u.day for u in weekend}
+    weekday_days = {u.day for u in weekday}
+    per_weekend_day = sum(u.minutes for u in weekend) / len(weekend_days)
+    per_weekday = sum(u.minutes for u in weekday) / len(weekday_days)
+    assert per_weekend_day > per_weekday
+
+
+def test_boundaries_and_warnings_leave_their_traces(demo: tuple[Paths, Database]) -> None:
+    _, db = demo
+    kinds = dict(db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
+    for kind in (
+        "warning_shown",
+        "warning_revealed",
+        "break_shown",
+        "break_taken",
+        "break_snoozed",
+        "limit_reached",
+        "more_time_asked",
+        "more_time_granted",
+        "more_time_declined",
+        "quiet_hours_blocked",
+    ):
+        assert kinds.get(kind, 0) > 0, kind
+    categories = {row[0] for row in db.execute("SELECT DISTINCT category FROM events WHERE kind = 'warning_shown'")}
+    assert categories == {"self_harm", "eating_disorder", "violence", "harassment", "substance"}
+
+
+def test_nobody_uses_the_sites_during_their_quiet_hours(demo: tuple[Paths, Database]) -> None:
+    from breather.scheduler import quiet_hours_state
+
+    paths, db = demo
+    rules = load_rules(paths.rules_file)
+    for profile, start, end in db.execute('SELECT profile, start, "end" FROM activity'):
+        began = datetime.fromisoformat(start)
+        state = quiet_hours_state(rules.profile(profile), began + timedelta(seconds=1), rules.zone())
+        assert not state.quiet, (profile, start)
+        if state.next_change is not None:
+            assert datetime.fromisoformat(end) <= state.next_change + timedelta(seconds=1), (profile, start, end)
+
+
+def test_asks_for_more_time_are_decided_or_pending(demo: tuple[Paths, Database]) -> None:
+    _, db = demo
+    statuses = dict(db.execute("SELECT status, COUNT(*) FROM time_requests GROUP BY status").fetchall())
+    assert statuses.get("pending", 0) >= 1
+    assert statuses.get("granted", 0) >= 1
+    assert statuses.get("declined", 0) >= 1
+    declined = db.execute("SELECT reason FROM time_requests WHERE status = 'declined'").fetchall()
+    assert all(reason for (reason,) in declined)
+    askers = {row[0] for row in db.execute("SELECT DISTINCT profile FROM time_requests")}
+    assert askers <= {"maya", "leo"}
+
+
+def test_a_goal_is_saved_for_each_week(demo: tuple[Paths, Database]) -> None:
+    _, db = demo
+    weeks = [row[0] for row in db.execute("SELECT week FROM weekly_goals ORDER BY week")]
+    assert weeks == ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]
+
+
+def test_nothing_private_is_stored(demo: tuple[Paths, Database]) -> None:
+    _, db = demo
+    for table in ("activity", "events"):
+        for row in db[table].rows:
+            assert not any(isinstance(value, str) and "://" in value for value in row.values())
+
+
+def test_the_same_seed_gives_the_same_household(tmp_path: Path, demo: tuple[Paths, Database]) -> None:
+    _, first = demo
+    _, again = _seed(tmp_path / "again", seed=7)
+    _, other = _seed(tmp_path / "other", seed=8)
+    assert _fingerprint(again) == _fingerprint(first)
+    assert _fingerprint(other) != _fingerprint(first)
+
+
+def test_days_sets_the_length_of_the_history(tmp_path: Path) -> None:
+    paths, db = _seed(tmp_path / "week", days=7)
+    zone = load_rules(paths.rules_file).zone()
+    days = {row.day for row in queries.minutes_per_site_per_day(db, date(2026, 1, 1), date(2026, 12, 31), zone)}
+    assert min(days) == date(2026, 11, 19)
+    assert max(days) == date(2026, 11, 25)
+
+
+def test_demo_refuses_a_home_that_already_has_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "used"
+    assert main(["demo", "--home", str(home), "--days", "2"]) == 0
+    before = (home / "data" / "breather.db").stat().st_size
+    assert main(["demo", "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert "rules.toml already exists" in err
+    assert "choose a new --home DIR" in err
+    assert (home / "data" / "breather.db").stat().st_size == before
+
+
+def test_demo_needs_a_home_of_its_own(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    result = subprocess.run(
+        [sys.executable, "-m", "breather", "demo"], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 1
+    assert "pass --home DIR" in result.stderr
+    assert not (tmp_path / "xdg").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--days", "0"], "--days must be at least 1, got 0"),
+        (["--now", "yesterday"], "expected a date and time like 2026-11-25T18:00+00:00, got 'yesterday'"),
+        (["--now", "2026-11-25T18:00"], "give a time zone too"),
+    ],
+)
+def test_bad_arguments_get_a_clear_message(
+    tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(["demo", "--home", str(tmp_path / "h"), *argv])
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
