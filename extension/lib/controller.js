@@ -1,0 +1,334 @@
+// What the service worker does. Each function reads what it needs from storage and writes back what must survive:
+// the worker can be stopped at any moment, so nothing here relies on module globals (apart from a lock that only
+// has meaning while the worker is alive).
+
+import { ApiError, createClient, parsePairingCode } from "./api.js";
+import { parseDomains, parseProxy, siteOfUrl } from "./domains.js";
+import { dueNotifications, eventForButton, parseNotificationId } from "./notify.js";
+import { isLoopback, parseOptions, parseServiceUrl, withDefaults } from "./options.js";
+import { drain, enqueue } from "./queue.js";
+import { applyRouting, routingState, stopRouting } from "./routing.js";
+
+export const HEARTBEAT_ALARM = "breather-heartbeat";
+export const HEARTBEAT_PERIOD_MINUTES = 0.5;
+export const IDLE_AFTER_SECONDS = 60;
+const CONFIG_MAX_AGE_MS = 5 * 60 * 1000;
+const CA_PROBE_TIMEOUT_MS = 4000;
+
+const LOCAL_KEYS = ["token", "profile", "consent", "config", "routingEnabled", "needsPairing", "options", "queue"];
+
+export async function loadState(platform) {
+  const stored = await platform.local.get(LOCAL_KEYS);
+  return { ...stored, options: withDefaults(stored.options), queue: stored.queue ?? [] };
+}
+
+function clientFor(platform, state) {
+  return createClient({ serviceUrl: state.options.serviceUrl, token: state.token, fetch: platform.fetch });
+}
+
+export async function ensureAlarm(platform) {
+  const existing = await platform.alarms.get(HEARTBEAT_ALARM);
+  if (!existing) {
+    await platform.alarms.create(HEARTBEAT_ALARM, {
+      periodInMinutes: HEARTBEAT_PERIOD_MINUTES,
+      delayInMinutes: HEARTBEAT_PERIOD_MINUTES,
+    });
+  }
+}
+
+async function forgetToken(platform) {
+  await platform.local.set({ needsPairing: true });
+  await platform.local.remove("token");
+  await platform.badge("!");
+}
+
+/** The active tab's intercepted site with focus and idle state; null for every other site (nothing is sent). */
+export async function observeActivity(platform, domains, now = new Date()) {
+  const tab = await platform.activeTab();
+  const site = tab && tab.url ? siteOfUrl(tab.url, domains) : null;
+  if (!site) {
+    return null;
+  }
+  const [window, idle] = await Promise.all([platform.windowInfo(tab.windowId), platform.idleState(IDLE_AFTER_SECONDS)]);
+  return { site, visible: !window.minimized, focused: window.focused, idle, at: now.toISOString() };
+}
+
+function sendQueued(client) {
+  return async (item) => {
+    try {
+      if (item.kind === "event") {
+        await client.event(item.body);
+      } else {
+        await client.heartbeat(item.body);
+      }
+      return "sent";
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "rejected") {
+        return "rejected";
+      }
+      throw error;
+    }
+  };
+}
+
+let flushing = Promise.resolve();
+
+/** Adds `items` to the stored queue and sends everything queued; one flush at a time. */
+export function queueAndFlush(platform, items = []) {
+  const run = async () => {
+    const state = await loadState(platform);
+    let queue = state.queue;
+    for (const item of items) {
+      queue = enqueue(queue, item);
+    }
+    await platform.local.set({ queue });
+    if (!state.token) {
+      return { stoppedBy: "unpaired", queued: queue.length };
+    }
+    const result = await drain(queue, sendQueued(clientFor(platform, state)));
+    await platform.local.set({ queue: result.remaining });
+    await platform.session.set({ serviceDown: result.stoppedBy === "offline" });
+    if (result.stoppedBy === "unauthorized") {
+      await forgetToken(platform);
+    }
+    return { stoppedBy: result.stoppedBy, queued: result.remaining.length, flushed: result.sent };
+  };
+  flushing = flushing.then(run, run);
+  return flushing;
+}
+
+/** Fetches /api/v1/config when older than five minutes (or `force`), re-applying routing if it changed. */
+export async function refreshConfig(platform, { force = false, now = Date.now() } = {}) {
+  const state = await loadState(platform);
+  if (!state.token || (!force && state.config && now - state.config.fetchedAt < CONFIG_MAX_AGE_MS)) {
+    return state.config ?? null;
+  }
+  const answer = await clientFor(platform, state).config();
+  const config = { domains: parseDomains(answer.domains), proxy: parseProxy(answer.proxy), fetchedAt: now };
+  await platform.local.set({ config });
+  const changed =
+    !state.config ||
+    JSON.stringify([state.config.domains, state.config.proxy]) !== JSON.stringify([config.domains, config.proxy]);
+  if (state.routingEnabled && state.consent?.routing && changed) {
+    await applyRouting(platform, config);
+  }
+  return config;
+}
+
+async function notifyFromStatus(platform, state, status, site) {
+  const { lastStatus = null, notified = {} } = await platform.session.get(["lastStatus", "notified"]);
+  const { notifications, notified: next } = dueNotifications({
+    status,
+    previous: lastStatus,
+    options: state.options,
+    site,
+    notified,
+  });
+  await platform.session.set({ lastStatus: status, notified: next });
+  for (const item of notifications) {
+    await platform.notifications.create(item.id, {
+      type: "basic",
+      iconUrl: platform.extensionUrl("icons/icon-128.png"),
+      title: item.title,
+      message: item.message,
+      buttons: item.buttons.length ? item.buttons.map((title) => ({ title })) : undefined,
+    });
+  }
+  return notifications;
+}
+
+/** Every ~30 s: one heartbeat for the active social tab, the queue flushed, config and notifications refreshed. */
+export async function tick(platform, now = new Date()) {
+  const state = await loadState(platform);
+  if (!state.token || !state.consent?.activity) {
+    return { skipped: state.token ? "no consent" : "not paired" };
+  }
+  const beat = await observeActivity(platform, state.config?.domains ?? [], now);
+  const flushed = await queueAndFlush(platform, beat ? [{ kind: "heartbeat", body: beat }] : []);
+  if (flushed.stoppedBy) {
+    return { heartbeat: beat, ...flushed };
+  }
+  try {
+    await refreshConfig(platform, { now: now.getTime() });
+    const status = await clientFor(platform, state).status();
+    const shown = await notifyFromStatus(platform, state, status, beat?.site ?? null);
+    return { heartbeat: beat, ...flushed, notifications: shown.map((item) => item.id) };
+  } catch (error) {
+    return handleApiFailure(platform, error, { heartbeat: beat, ...flushed });
+  }
+}
+
+async function handleApiFailure(platform, error, extra = {}) {
+  if (!(error instanceof ApiError)) {
+    throw error;
+  }
+  if (error.kind === "unauthorized") {
+    await forgetToken(platform);
+  }
+  if (error.kind === "offline") {
+    await platform.session.set({ serviceDown: true });
+  }
+  return { ...extra, stoppedBy: error.kind, error: error.message };
+}
+
+/** The first-run page's "Pair" button: code + consent → token, config, routing, alarm. */
+export async function pair(platform, { code, serviceUrl, routing, activity }) {
+  const cleanCode = parsePairingCode(code);
+  const cleanUrl = parseServiceUrl(serviceUrl);
+  const client = createClient({ serviceUrl: cleanUrl, fetch: platform.fetch });
+  let answer;
+  try {
+    answer = await client.pair(cleanCode, platform.browser);
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "offline") {
+      throw new Error(`Breather is not running at ${cleanUrl}. Start it with \`breather run\`, then try again.`);
+    }
+    if (error instanceof ApiError && (error.kind === "rejected" || error.kind === "unauthorized")) {
+      throw new Error(`The service did not accept the code: ${error.message}`);
+    }
+    throw error;
+  }
+  const { options: storedOptions = {} } = await platform.local.get(["options"]);
+  await platform.local.set({
+    token: answer.token,
+    profile: answer.profile,
+    needsPairing: false,
+    consent: { routing: Boolean(routing), activity: Boolean(activity), at: new Date().toISOString() },
+    options: { ...storedOptions, serviceUrl: cleanUrl },
+  });
+  await platform.badge("");
+  const config = await refreshConfig(platform, { force: true });
+  const routed = routing ? await applyRouting(platform, config) : { routed: false, reason: "routing is off" };
+  await ensureAlarm(platform);
+  return { profile: answer.profile, domains: config.domains, routing: routed };
+}
+
+/** The popup's switch (and the first-run page's second step on Firefox, after the permission prompt). */
+export async function setRouting(platform, { enabled }) {
+  const { consent = null } = await platform.local.get(["consent"]);
+  if (!enabled) {
+    await stopRouting(platform);
+    await platform.local.set({ consent: { ...(consent ?? {}), routing: false } });
+    return { routing: await routingState(platform) };
+  }
+  const config = await refreshConfig(platform, { force: false });
+  if (!config) {
+    throw new Error("Pair with Breather first: the extension does not know which sites to route yet.");
+  }
+  await platform.local.set({ consent: { ...(consent ?? {}), routing: true } });
+  const result = await applyRouting(platform, config);
+  return { routing: { ...(await routingState(platform)), reason: result.reason } };
+}
+
+/** "Take a break now" in the popup, and the notification buttons. Queued if the service is down. */
+export async function postEvent(platform, kind, site) {
+  const body = { kind, site: site ?? null };
+  const result = await queueAndFlush(platform, [{ kind: "event", body }]);
+  return { sent: !result.stoppedBy, ...result };
+}
+
+export async function takeBreak(platform) {
+  const state = await loadState(platform);
+  const tab = await platform.activeTab();
+  const site = tab?.url ? siteOfUrl(tab.url, state.config?.domains ?? []) : null;
+  return postEvent(platform, "break_taken", site);
+}
+
+export async function onNotificationButton(platform, notificationId, buttonIndex) {
+  const parsed = parseNotificationId(notificationId);
+  if (!parsed) {
+    return null;
+  }
+  await platform.notifications.clear(notificationId);
+  return postEvent(platform, eventForButton(parsed.kind, buttonIndex), parsed.site);
+}
+
+/**
+ * Does a secure request to an intercepted site through the proxy succeed? Only then is the Breather CA trusted by
+ * this browser. The path is answered by the proxy itself, so no request reaches the social site.
+ */
+export async function probeCaTrusted(platform, domains) {
+  if (!domains || domains.length === 0) {
+    return null;
+  }
+  try {
+    await platform.fetch(`https://${domains[0]}/__breather__/ping`, {
+      method: "GET",
+      mode: "no-cors",
+      cache: "no-store",
+      credentials: "omit",
+      signal: AbortSignal.timeout(CA_PROBE_TIMEOUT_MS),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Everything the popup shows, in one answer. `view` picks the popup's panel. */
+export async function popupState(platform) {
+  const state = await loadState(platform);
+  const base = { serviceUrl: state.options.serviceUrl, dashboardUrl: `${state.options.serviceUrl}/`, queued: state.queue.length };
+  if (!state.consent) {
+    return { ...base, view: "welcome" };
+  }
+  if (!state.token) {
+    return { ...base, view: "pair", revoked: Boolean(state.needsPairing) };
+  }
+  let status;
+  try {
+    status = await clientFor(platform, state).status();
+  } catch (error) {
+    const failure = await handleApiFailure(platform, error);
+    if (failure.stoppedBy === "unauthorized") {
+      return { ...base, view: "pair", revoked: true };
+    }
+    return { ...base, view: "down", problem: failure.error };
+  }
+  await platform.session.set({ lastStatus: status, serviceDown: false });
+  const routing = await routingState(platform);
+  const caTrusted = routing.active ? await probeCaTrusted(platform, state.config?.domains) : null;
+  return { ...base, view: "status", profile: state.profile, status, routing, caTrusted };
+}
+
+export async function saveOptions(platform, { values }) {
+  const parsed = parseOptions(values ?? {});
+  if (parsed.errors) {
+    return { ok: false, errors: parsed.errors, error: Object.values(parsed.errors).join("; ") };
+  }
+  const { options: stored = {}, token = null } = await platform.local.get(["options", "token"]);
+  const next = { ...stored, ...parsed.values };
+  await platform.local.set({ options: next });
+  const moved = withDefaults(next).serviceUrl !== withDefaults(stored).serviceUrl;
+  if (moved && token) {
+    // A token belongs to one service: another address means pairing with that service.
+    await stopRouting(platform);
+    await platform.local.remove(["token", "config"]);
+    await platform.local.set({ needsPairing: true });
+    await platform.badge("!");
+  }
+  return { options: withDefaults(next), mustPair: moved && Boolean(token), needsHostPermission: !isLoopback(withDefaults(next).serviceUrl) };
+}
+
+export async function unpair(platform) {
+  await stopRouting(platform);
+  await platform.local.remove(["token", "profile", "config", "consent", "queue", "needsPairing"]);
+  await platform.alarms.clear(HEARTBEAT_ALARM);
+  await platform.badge("");
+  return {};
+}
+
+export async function onInstalled(platform, details) {
+  if (details.reason === "install") {
+    await platform.openTab(platform.extensionUrl("welcome/welcome.html"));
+  }
+  await onStartup(platform);
+}
+
+export async function onStartup(platform) {
+  const state = await loadState(platform);
+  if (state.token && state.consent) {
+    await ensureAlarm(platform);
+  }
+  await platform.badge(state.needsPairing ? "!" : "");
+}

@@ -1,0 +1,52 @@
+// Plain-language lines for the popup, from the popup state. Pure, so the wording is tested without a browser.
+
+function minutesText(seconds) {
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+}
+
+function routingText(routing, status) {
+  if (!routing.active) {
+    return { routing: `Social sites do not go through Breather: ${routing.reason}.`, routingOk: false };
+  }
+  if (status.through_proxy === false) {
+    return { routing: "Routing is on, but Breather has not seen your social traffic yet.", routingOk: false };
+  }
+  return { routing: "Social sites go through Breather; everything else goes direct.", routingOk: true };
+}
+
+function caText(caTrusted) {
+  if (caTrusted === true) {
+    return { ca: "This browser trusts Breather's certificate.", caOk: true };
+  }
+  if (caTrusted === false) {
+    return {
+      ca: "Secure social sites could not be opened through Breather: trust its certificate (`breather ca` shows how).",
+      caOk: false,
+    };
+  }
+  return { ca: "", caOk: false };
+}
+
+export function describeStatus(state) {
+  const status = state.status;
+  const minutes = Math.round(status.minutes_today ?? 0);
+  const limited = typeof status.limit_minutes === "number";
+  let nextBreak = "No break reminders are set.";
+  if (typeof status.next_break_in_s === "number") {
+    nextBreak = status.next_break_in_s <= 0 ? "A break is due now." : `Next break in ${minutesText(status.next_break_in_s)}.`;
+  }
+  let decision = status.decision?.reason ?? "";
+  if (status.quiet_hours) {
+    decision = "Quiet hours: social sites are paused.";
+  }
+  return {
+    minutes,
+    limit: limited ? ` of ${status.limit_minutes}` : " (no daily limit)",
+    limitFraction: limited && status.limit_minutes > 0 ? Math.min(1, minutes / status.limit_minutes) : null,
+    nextBreak,
+    decision,
+    ...routingText(state.routing, status),
+    ...caText(state.caTrusted),
+  };
+}

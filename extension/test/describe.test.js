@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { describeStatus } from "../lib/describe.js";
+
+const status = {
+  minutes_today: 41.6,
+  limit_minutes: 60,
+  next_break_in_s: 170,
+  decision: { kind: "allow", reason: "within your limits" },
+  quiet_hours: false,
+  through_proxy: true,
+};
+const routed = { enabled: true, active: true, reason: null };
+
+test("the popup reads minutes against the limit and the time to the next break", () => {
+  const text = describeStatus({ status, routing: routed, caTrusted: true });
+  assert.equal(text.minutes, 42);
+  assert.equal(text.limit, " of 60");
+  assert.equal(text.nextBreak, "Next break in 3 minutes.");
+  assert.equal(text.routing, "Social sites go through Breather; everything else goes direct.");
+  assert.equal(text.ca, "This browser trusts Breather's certificate.");
+});
+
+test("a due break, no limit and quiet hours are said plainly", () => {
+  const text = describeStatus({
+    status: { ...status, limit_minutes: null, next_break_in_s: 0, quiet_hours: true },
+    routing: routed,
+    caTrusted: null,
+  });
+  assert.equal(text.limit, " (no daily limit)");
+  assert.equal(text.limitFraction, null);
+  assert.equal(text.nextBreak, "A break is due now.");
+  assert.equal(text.decision, "Quiet hours: social sites are paused.");
+  assert.equal(text.ca, "");
+});
+
+test("routing that is off or unseen, and an untrusted CA, are flagged as problems", () => {
+  const off = describeStatus({ status, routing: { enabled: false, active: false, reason: "routing is off" }, caTrusted: null });
+  assert.equal(off.routing, "Social sites do not go through Breather: routing is off.");
+  assert.equal(off.routingOk, false);
+  const unseen = describeStatus({ status: { ...status, through_proxy: false }, routing: routed, caTrusted: false });
+  assert.match(unseen.routing, /has not seen your social traffic/);
+  assert.match(unseen.ca, /could not be opened through Breather/);
+  assert.equal(unseen.caOk, false);
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import vm from "node:vm";
+
+import { buildPac, matchingDomain, originPatterns, parseDomains, siteOfUrl } from "../lib/domains.js";
+
+function runPac(pac, url) {
+  const context = vm.createContext({});
+  vm.runInContext(pac, context);
+  return context.FindProxyForURL(url, new URL(url).hostname);
+}
+
+test("the PAC sends intercepted domains and their subdomains to the proxy, everything else direct", () => {
+  const pac = buildPac(["reddit.com", "X.com"], { host: "127.0.0.1", port: 8080 });
+  assert.equal(runPac(pac, "https://reddit.com/"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "https://old.reddit.com/r/aww"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "https://x.com/home"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "https://notreddit.com/"), "DIRECT");
+  assert.equal(runPac(pac, "https://reddit.com.evil.example/"), "DIRECT");
+  assert.equal(runPac(pac, "https://mybank.example/login"), "DIRECT");
+  assert.equal(runPac(pac, "http://127.0.0.1:8765/api/v1/status"), "DIRECT");
+});
+
+test("the PAC never falls back to DIRECT for a social site (Breather down means the site waits)", () => {
+  const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 9090 });
+  assert.doesNotMatch(runPac(pac, "https://www.reddit.com/"), /DIRECT/);
+});
+
+test("an empty domain list routes nothing", () => {
+  const pac = buildPac([], { host: "127.0.0.1", port: 8080 });
+  assert.equal(runPac(pac, "https://reddit.com/"), "DIRECT");
+});
+
+test("a domain that is not a domain name is refused with its value, so nothing can be injected into the PAC", () => {
+  assert.throws(() => buildPac(['reddit.com"];alert(1);//'], { host: "127.0.0.1", port: 8080 }), /not a domain name: .*reddit\.com/);
+  assert.throws(() => parseDomains(["good.com", ""]), /not a domain name: ""/);
+  assert.throws(() => parseDomains("reddit.com"), /must be a list/);
+  assert.throws(() => parseDomains([42]), /must be text, got 42/);
+});
+
+test("a bad proxy address is refused and says which part is wrong", () => {
+  assert.throws(() => buildPac(["reddit.com"], { host: "127.0.0.1", port: 70000 }), /port must be 1-65535, got 70000/);
+  assert.throws(() => buildPac(["reddit.com"], { host: "a b", port: 8080 }), /proxy host/);
+  assert.throws(() => buildPac(["reddit.com"], null), /proxy must be an object/);
+});
+
+test("wildcards and trailing dots from the service are normalised and duplicates dropped", () => {
+  assert.deepEqual(parseDomains(["*.Reddit.com", "reddit.com.", "x.com"]), ["reddit.com", "x.com"]);
+});
+
+test("the most specific intercepted domain wins, and other sites match nothing", () => {
+  const domains = ["google.com", "news.google.com"];
+  assert.equal(matchingDomain("www.news.google.com", domains), "news.google.com");
+  assert.equal(matchingDomain("mail.google.com", domains), "google.com");
+  assert.equal(matchingDomain("example.org", domains), null);
+});
+
+test("only web pages on intercepted sites have a site; browser pages and other sites do not", () => {
+  const domains = ["reddit.com"];
+  assert.equal(siteOfUrl("https://www.reddit.com/r/aww/comments/1", domains), "reddit.com");
+  assert.equal(siteOfUrl("chrome://extensions/", domains), null);
+  assert.equal(siteOfUrl("about:blank", domains), null);
+  assert.equal(siteOfUrl("https://en.wikipedia.org/wiki/Reddit", domains), null);
+  assert.equal(siteOfUrl("not a url", domains), null);
+});
+
+test("host-permission patterns cover a domain and its subdomains", () => {
+  assert.deepEqual(originPatterns(["reddit.com"]), ["*://reddit.com/*", "*://*.reddit.com/*"]);
+});
