@@ -36,6 +36,8 @@ MAX_CHARS = 10_000
 CACHE_SIZE = 8192
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
+# with sentiment on, a wholly positive post keeps (1 - this) of its weight, a wholly negative one gains this much
+SENTIMENT_STRENGTH = 0.4
 
 _ENGLISH_FUNCTION_WORDS = frozenset(
     [
@@ -250,13 +252,22 @@ def classify(
     *,
     keywords: Keywords = (),
     sensitivity: Sensitivity | Mapping[str, Sensitivity] = "medium",
+    sentiment: bool | None = None,
 ) -> Verdict:
     """Judge one post. ``keywords``: the person's own topics, as phrases (category ``custom``) or a mapping of
     topic -> phrases (categories ``keyword:<topic>``). ``sensitivity``: one level for every category or a
-    mapping per category (missing categories use ``medium``)."""
+    mapping per category (missing categories use ``medium``). ``sentiment``: use TextBlob's sentiment as a
+    modifier (None: what the evaluation chose, in data/thresholds.toml)."""
+    thresholds = default_thresholds()
     compiled = _compile_keywords(keywords)
-    raw = _raw_verdict(text, compiled)
-    return _apply_thresholds(raw, sensitivity, default_thresholds())
+    raw = _raw_verdict(text, compiled, thresholds.sentiment if sentiment is None else sentiment)
+    return _apply_thresholds(raw, sensitivity, thresholds)
+
+
+def raw_scores(text: str | bytes, *, sentiment: bool | None = None) -> Mapping[str, float]:
+    """Category scores before any threshold (for tuning and evaluation)."""
+    use_sentiment = default_thresholds().sentiment if sentiment is None else sentiment
+    return _raw_verdict(text, (), use_sentiment).scores
 
 
 def _apply_thresholds(
@@ -280,14 +291,14 @@ def _apply_thresholds(
     )
 
 
-def _raw_verdict(text: str | bytes, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Raw:
+def _raw_verdict(text: str | bytes, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> _Raw:
     decoded, reason = _as_text(text)
     if reason is not None:
         return _Raw({}, {}, (), reason, False, 0)
-    key = (hashlib.blake2b(decoded.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords)
+    key = (hashlib.blake2b(decoded.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords, sentiment)
     found = _cache.get(key)
     if found is None:
-        found = _score(decoded, keywords)
+        found = _score(decoded, keywords, sentiment)
         _cache.put(key, found)
     return found
 
@@ -308,7 +319,7 @@ def _as_text(text: str | bytes) -> tuple[str, str | None]:
     return text, None
 
 
-def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Raw:
+def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> _Raw:
     truncated = len(text) > MAX_CHARS
     sample = text[:MAX_CHARS]
     normalised = normalise(sample)
@@ -319,6 +330,9 @@ def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Raw
     lexicon = default_lexicon()
     matches = lexicon.find(tokens)
     raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
+    if sentiment and any(weight > 0 for weight in raw_weights.values()):
+        factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)
+        raw_weights = {category: weight * factor for category, weight in raw_weights.items()}
     scores = {category: _squash(weight) for category, weight in raw_weights.items() if weight > 0}
     keyword_hits = _keyword_matches(tokens, keywords)
     for category, phrases in keyword_hits.items():
@@ -368,6 +382,16 @@ def _evidence_phrases(spans: list[tuple[int, int]], tokens: list[str]) -> tuple[
         if phrase not in phrases:
             phrases.append(phrase)
     return tuple(phrases)
+
+
+def _polarity(text: str) -> float:
+    """TextBlob's pattern-lexicon polarity (-1..1); needs no NLTK data. Imported late: it is slow to load."""
+    from textblob import TextBlob
+
+    try:
+        return float(TextBlob(text).sentiment.polarity)
+    except Exception:  # a third-party analyser must never break a verdict
+        return 0.0
 
 
 def _squash(weight: float) -> float:

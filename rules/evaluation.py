@@ -1,0 +1,356 @@
+"""Evaluation that keeps the classifier honest: labelled sets, a fixed dev/test split, metrics, threshold tuning.
+
+* ``read_labelled_csv`` reads a person's own CSV (``breather eval FILE.csv``).
+* ``shared_examples`` builds the evaluation sets from ``../shared/fixtures/labelled`` in place (nothing is copied),
+  mapping each source's labels onto Breather's categories as its LABELS.md describes.
+* ``split_of`` puts every text in ``dev`` or ``test`` by a hash of the text: fixed, deterministic, and a duplicate
+  text never lands on both sides. Thresholds are tuned on ``dev`` only.
+
+Run ``python -m breather.rules.evaluation report`` for the tables in docs/classifier.md, and
+``python -m breather.rules.evaluation tune --write rules/data/thresholds.toml`` to re-choose thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from breather.rules.classify import CATEGORIES, Sensitivity, classify, raw_scores
+
+NONE = "none"
+KNOWN_LABELS = (*CATEGORIES, NONE)
+LEVELS = ("low", "medium", "high")
+# The HateCheck functionalities the issue calls contrast cases: counter-speech, negation, reclaimed/homonym terms.
+HATECHECK_CONTRAST = ("counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "slur_reclaimed_nh", "slur_homonym_nh")
+# The most `none` posts one category may flag on dev: self_harm's target is 3% (we keep a margin); a warning that
+# fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
+MAX_NONE_FPR = {"self_harm": 0.02}
+DEFAULT_MAX_NONE_FPR = 0.03
+
+csv.field_size_limit(10_000_000)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: frozenset[str] | None  # None: not part of the metrics, only reported (e.g. other mental-health posts)
+    source: str
+    group: str
+
+
+def split_of(text: str) -> str:
+    digest = hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return "test" if digest[0] % 2 else "dev"
+
+
+def read_labelled_csv(path: Path, text_col: str = "text", label_col: str = "label") -> list[Example]:
+    """Rows of ``text_col`` and ``label_col`` (one or more labels joined by ``|``); raises ValueError, located."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror})") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        for wanted in (text_col, label_col):
+            if wanted not in columns:
+                raise ValueError(f"{path}:1: no column {wanted!r} (columns: {', '.join(columns) or 'none'})")
+        examples = []
+        try:
+            for row in reader:
+                labels = _parse_labels(row[label_col] or "", f"{path}:{reader.line_num}")
+                examples.append(Example(row[text_col] or "", labels, path.name, "/".join(sorted(labels))))
+        except csv.Error as exc:
+            raise ValueError(f"{path}:{reader.line_num}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return examples
+
+
+def _parse_labels(raw: str, where: str) -> frozenset[str]:
+    labels = frozenset(part.strip().lower() for part in raw.replace("+", "|").split("|") if part.strip())
+    unknown = sorted(labels - set(KNOWN_LABELS))
+    if unknown or not labels:
+        shown = ", ".join(repr(label) for label in unknown) or "an empty label"
+        raise ValueError(f"{where}: {shown} is not one of {', '.join(KNOWN_LABELS)}")
+    return labels - {NONE} if len(labels) > 1 else labels
+
+
+# --- the shared labelled sets -------------------------------------------------------------------------------
+
+
+def shared_examples(root: Path) -> list[Example]:
+    labelled = root / "labelled" if (root / "labelled").is_dir() else root
+    examples: list[Example] = []
+    for builder in (_davidson, _ethos, _hatecheck, _jigsaw, _reddit_mental_health):
+        examples.extend(builder(labelled))
+    return examples
+
+
+def _rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle, delimiter=delimiter)
+
+
+def _davidson(root: Path) -> Iterator[Example]:
+    names = {"0": "hate", "1": "offensive", "2": "neither"}
+    for row in _rows(root / "davidson_hate_offensive" / "labeled_data.csv"):
+        labels = frozenset({NONE}) if row["class"] == "2" else frozenset({"harassment"})
+        yield Example(row["tweet"], labels, "davidson", f"davidson:{names[row['class']]}")
+
+
+def _ethos(root: Path) -> Iterator[Example]:
+    folder = root / "ethos"
+    violent = {
+        row["comment"].strip()
+        for row in _rows(folder / "Ethos_Dataset_Multi_Label.csv", ";")
+        if float(row["violence"]) >= 0.5
+    }
+    for row in _rows(folder / "Ethos_Dataset_Binary.csv", ";"):
+        text = row["comment"]
+        if float(row["isHate"]) < 0.5:
+            yield Example(text, frozenset({NONE}), "ethos", "ethos:not_hate")
+        elif text.strip() in violent:
+            yield Example(text, frozenset({"violence", "harassment"}), "ethos", "ethos:violent_hate")
+        else:
+            yield Example(text, frozenset({"harassment"}), "ethos", "ethos:hate")
+
+
+def _hatecheck(root: Path) -> Iterator[Example]:
+    for row in _rows(root / "hatecheck" / "test_suite_cases.csv"):
+        functionality = row["functionality"]
+        if functionality.startswith("threat_"):
+            labels = frozenset({"violence", "harassment"})
+        elif row["label_gold"] == "hateful":
+            labels = frozenset({"harassment"})
+        else:
+            labels = frozenset({NONE})
+        yield Example(row["test_case"], labels, "hatecheck", f"hatecheck:{functionality}")
+
+
+def _jigsaw(root: Path) -> Iterator[Example]:
+    for row in _rows(root / "jigsaw_toxic_sample_ibm" / "test_examples.csv"):
+        labels: set[str] = set()
+        if row["threat"] == "1":
+            labels.add("violence")
+        if "1" in (row["insult"], row["identity_hate"], row["toxic"]):
+            labels.add("harassment")
+        yield Example(row["comment_text"], frozenset(labels or {NONE}), "jigsaw", "jigsaw")
+
+
+def _reddit_mental_health(root: Path) -> Iterator[Example]:
+    path = root / "reddit_mental_health_27subs_low2020" / "rmhd_27subreddits_sample180.csv"
+    for row in _rows(path):
+        suggested = row["suggested_category"]
+        labels = None if suggested == "none_mental_health_other" else frozenset({suggested})
+        yield Example(row["post"], labels, "reddit_mh", f"reddit_mh:{row['subreddit']}")
+
+
+# --- metrics ------------------------------------------------------------------------------------------------
+
+
+Predict = Callable[[str], Iterable[str]]
+
+
+def predictor(sensitivity: Sensitivity = "medium", *, sentiment: bool | None = None) -> Predict:
+    def predict(text: str) -> tuple[str, ...]:
+        return classify(text, sensitivity=sensitivity, sentiment=sentiment).flagged
+
+    return predict
+
+
+def metrics(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, Any]:
+    """The ``breather eval`` JSON: per category precision/recall/F1/support and the false-positive rate on none."""
+    counts = {category: [0, 0, 0, 0] for category in CATEGORIES}  # tp, fp, fn, support
+    none_total = none_flagged = 0
+    for example, flagged in zip(examples, predictions, strict=True):
+        if example.labels is None:
+            continue
+        if NONE in example.labels:
+            none_total += 1
+            none_flagged += bool(flagged & set(CATEGORIES))
+        for category, tally in counts.items():
+            truth, said = category in example.labels, category in flagged
+            tally[0] += truth and said
+            tally[1] += said and not truth
+            tally[2] += truth and not said
+            tally[3] += truth
+    categories = {}
+    for category, (tp, fp, fn, support) in counts.items():
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        categories[category] = {
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+            "f1": round(f1, 3),
+            "support": support,
+        }
+    fpr = none_flagged / none_total if none_total else 0.0
+    return {"categories": categories, "none": {"false_positive_rate": round(fpr, 3), "support": none_total}}
+
+
+def predict_all(examples: Sequence[Example], predict: Predict) -> list[frozenset[str]]:
+    return [frozenset(predict(example.text)) for example in examples]
+
+
+def flagged_rates(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, dict[str, Any]]:
+    """Per group: how many posts, and what share was flagged (any category, and per category)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for example, flagged in zip(examples, predictions, strict=True):
+        entry = groups.setdefault(example.group, {"posts": 0, "flagged": 0, "by_category": {}})
+        entry["posts"] += 1
+        entry["flagged"] += bool(flagged)
+        for category in flagged:
+            entry["by_category"][category] = entry["by_category"].get(category, 0) + 1
+    for entry in groups.values():
+        entry["flagged_rate"] = round(entry["flagged"] / entry["posts"], 3)
+    return dict(sorted(groups.items()))
+
+
+def shared_report(examples: Sequence[Example], predict: Predict) -> dict[str, Any]:
+    """Everything docs/classifier.md shows: overall, per source, per group, HateCheck contrast, other MH posts."""
+    predictions = predict_all(examples, predict)
+    report = metrics(examples, predictions)
+    sources = sorted({example.source for example in examples})
+    report["sources"] = {}
+    for source in sources:
+        picked = [i for i, example in enumerate(examples) if example.source == source]
+        report["sources"][source] = metrics([examples[i] for i in picked], [predictions[i] for i in picked])
+    groups = flagged_rates(examples, predictions)
+    report["groups"] = groups
+    contrast = [groups[f"hatecheck:{name}"] for name in HATECHECK_CONTRAST if f"hatecheck:{name}" in groups]
+    posts = sum(entry["posts"] for entry in contrast)
+    flagged = sum(entry["flagged"] for entry in contrast)
+    report["hatecheck_contrast"] = {"posts": posts, "flagged_rate": round(flagged / posts, 3) if posts else 0.0}
+    other = [ex for ex in examples if ex.labels is None]
+    other_flags = [predictions[i] for i, ex in enumerate(examples) if ex.labels is None]
+    report["mental_health_other"] = _other_summary(other, other_flags)
+    return report
+
+
+def _other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, Any]:
+    if not examples:
+        return {"posts": 0}
+    by_category: dict[str, int] = {}
+    for flagged in predictions:
+        for category in flagged:
+            by_category[category] = by_category.get(category, 0) + 1
+    any_flag = sum(1 for flagged in predictions if flagged)
+    return {
+        "posts": len(examples),
+        "flagged_rate": round(any_flag / len(examples), 3),
+        "by_category_rate": {c: round(n / len(examples), 3) for c, n in sorted(by_category.items())},
+    }
+
+
+# --- threshold tuning on dev ----------------------------------------------------------------------------------
+
+
+def tune_thresholds(examples: Sequence[Example], *, sentiment: bool = False) -> dict[str, dict[str, float]]:
+    """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5.
+
+    Every level keeps the share of ``none`` posts the category flags within MAX_NONE_FPR.
+    """
+    scored = [(example, raw_scores(example.text, sentiment=sentiment)) for example in examples if example.labels]
+    grid = [round(0.05 * step, 2) for step in range(2, 20)]
+    chosen: dict[str, dict[str, float]] = {}
+    for category in CATEGORIES:
+        curve = [(threshold, *_counts(scored, category, threshold)) for threshold in grid]
+        chosen[category] = {}
+        for level, beta in (("low", 0.5), ("medium", 1.0), ("high", 2.0)):
+            cap = MAX_NONE_FPR.get(category, DEFAULT_MAX_NONE_FPR)
+            allowed = [point for point in curve if point[4] <= cap] or curve[-1:]
+            best = max(allowed, key=lambda point: (_f_beta(point[1], point[2], point[3], beta), point[0]))
+            chosen[category][level] = best[0]
+    return chosen
+
+
+def _counts(
+    scored: Sequence[tuple[Example, Mapping[str, float]]], category: str, threshold: float
+) -> tuple[int, int, int, float]:
+    tp = fp = fn = none_hits = none_total = 0
+    for example, scores in scored:
+        assert example.labels is not None
+        said = scores.get(category, 0.0) >= threshold
+        truth = category in example.labels
+        tp += truth and said
+        fp += said and not truth
+        fn += truth and not said
+        if NONE in example.labels:
+            none_total += 1
+            none_hits += said
+    return tp, fp, fn, none_hits / none_total if none_total else 0.0
+
+
+def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    denominator = (1 + beta**2) * tp + beta**2 * fn + fp
+    return (1 + beta**2) * tp / denominator if denominator else 0.0
+
+
+def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: bool) -> str:
+    lines = [
+        "# Score thresholds per category and sensitivity (a category is flagged when its score reaches the threshold).",
+        "# Chosen on the dev split of the shared labelled sets by `python -m breather.rules.evaluation tune`; see",
+        '# docs/classifier.md. "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
+        "# (F0.5-best); each keeps flagged `none` posts at or under 3% (self_harm: 2%).",
+        "",
+        "[options]",
+        "# TextBlob pattern sentiment as a score modifier (the ablation in docs/classifier.md decides this).",
+        f"sentiment = {'true' if sentiment else 'false'}",
+    ]
+    for category, levels in chosen.items():
+        lines += ["", f"[{category}]", *(f"{level} = {levels[level]}" for level in LEVELS)]
+    return "\n".join(lines) + "\n"
+
+
+# --- command line for maintainers -------------------------------------------------------------------------------
+
+
+def _fixtures_root(given: str | None) -> Path:
+    import os
+
+    candidate = (
+        given
+        or os.environ.get("BREATHER_FIXTURES")
+        or str(Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures")
+    )
+    path = Path(candidate)
+    if not path.is_dir():
+        raise SystemExit(f"fixtures folder not found: {path} (pass --fixtures or set BREATHER_FIXTURES)")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m breather.rules.evaluation")
+    parser.add_argument("action", choices=["report", "tune"])
+    parser.add_argument("--fixtures", default=None)
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
+    parser.add_argument("--sentiment", choices=["default", "on", "off"], default="default")
+    parser.add_argument("--write", default=None, help="tune: write the thresholds file here")
+    args = parser.parse_args(argv)
+    examples = shared_examples(_fixtures_root(args.fixtures))
+    sentiment = None if args.sentiment == "default" else args.sentiment == "on"
+    if args.action == "tune":
+        dev = [example for example in examples if split_of(example.text) == "dev"]
+        chosen = tune_thresholds(dev, sentiment=bool(sentiment))
+        text = thresholds_toml(chosen, sentiment=bool(sentiment))
+        if args.write:
+            Path(args.write).write_text(text, encoding="utf-8")
+        sys.stdout.write(text)
+        return 0
+    picked = [ex for ex in examples if args.split == "all" or split_of(ex.text) == args.split]
+    json.dump(shared_report(picked, predictor(sentiment=sentiment)), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
