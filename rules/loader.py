@@ -217,15 +217,19 @@ class _Reader:
     def _group(self, name: str, spec: Any, path: KeyPath) -> SiteGroup:
         table = self.check.table(spec, path)
         self.check.known_keys(table, path, SITE_KEYS)
-        adapter = "generic"
+        adapter = name if name in ADAPTERS else "generic"
         if "adapter" in table:
-            adapter = self.check.choice(table["adapter"], (*path, "adapter"), ADAPTERS, "adapter")
-        elif name in ADAPTERS:
-            adapter = name
+            adapter = self._adapter(table["adapter"], (*path, "adapter"))
         if "domains" not in table:
             raise self.check.fail(path, 'missing "domains": list the domains this site group covers')
         domains = self.check.domains(table["domains"], (*path, "domains"))
         return SiteGroup(name=name, adapter=adapter, domains=tuple(domains))
+
+    def _adapter(self, value: Any, path: KeyPath) -> str:
+        try:
+            return self.check.choice(value, path, ADAPTERS, "adapter")
+        except Invalid:
+            return "generic"
 
     # profiles as written -----------------------------------------------------------------------------------------
 
@@ -373,8 +377,8 @@ class _Reader:
     def _chain(self, name: str, declared: dict[str, _Declared]) -> list[str] | None:
         """The profile and its ancestors, root first; ``None`` (and a problem) for a missing or circular parent."""
         chain = [name]
+        at = ("profiles", name, "inherits")
         while (parent := declared[chain[-1]].values.get("inherits")) is not None:
-            at = ("profiles", chain[-1], "inherits")
             if parent not in declared:
                 self.check.problem(at, f'parent profile "{parent}" does not exist{suggestion(parent, declared)}')
                 return None

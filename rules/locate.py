@@ -75,6 +75,8 @@ class Locator:
     def _header(self, header: re.Match[str], number: int, array_counts: dict[Path, int]) -> Path:
         path = split_key(header.group(2))
         column = header.start(1) + 1
+        for depth in range(1, len(path)):
+            self._remember(path[:depth], number, column)
         if header.group(1) == "[[":
             index = array_counts.get(path, 0)
             array_counts[path] = index + 1

@@ -1,0 +1,276 @@
+"""Every kind of mistake is reported with its file:line:col, and all of them at once."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from breather.rules.errors import RulesError
+from breather.rules.loader import parse_rules
+from breather.rules.model import TopicWindow, Window
+
+HEAD = """[sites.reddit]
+domains = ["reddit.com"]
+
+[profiles.me]
+default = true
+"""
+# HEAD is five lines: the first line a test adds is line 6.
+
+
+def problems(body: str, head: str = HEAD) -> list[str]:
+    with pytest.raises(RulesError) as caught:
+        parse_rules(head + body, "rules.toml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_toml_syntax_error() -> None:
+    assert problems('daily_limit = "1h\n') == ["rules.toml:6:18: TOML syntax error: illegal character '\\n'"]
+
+
+def test_unknown_key_suggests_the_closest() -> None:
+    assert problems('daily_limt = "1h"\n') == [
+        'rules.toml:6:1: profiles.me.daily_limt: unknown key "daily_limt" (did you mean "daily_limit"?)'
+    ]
+
+
+def test_unknown_top_level_and_household_keys() -> None:
+    found = problems("", head="[houshold]\ncountry = 'GB'\n\n" + HEAD)
+    assert found == ['rules.toml:1:1: houshold: unknown key "houshold" (did you mean "household"?)']
+    found = problems("", head='[household]\ntimezon = "UTC"\n' + HEAD)
+    assert found == ['rules.toml:2:1: household.timezon: unknown key "timezon" (did you mean "timezone"?)']
+
+
+def test_wrong_types() -> None:
+    assert problems('daily_limit = 45\ncalm = "yes"\nkeywords = "cats"\nmax_snoozes = -1\n') == [
+        'rules.toml:6:1: profiles.me.daily_limit: expected a duration like "45m" or "1h30m", got 45',
+        'rules.toml:7:1: profiles.me.calm: expected true or false, got "yes"',
+        'rules.toml:8:1: profiles.me.keywords: expected a list of strings, got "cats"',
+        "rules.toml:9:1: profiles.me.max_snoozes: expected a number of at least 0, got -1",
+    ]
+
+
+def test_impossible_time() -> None:
+    assert problems('[profiles.me.quiet_hours]\nmon = "22:00-25:00"\n') == [
+        'rules.toml:7:1: profiles.me.quiet_hours.mon: impossible time "25:00": hours go 00–23 and minutes 00–59'
+    ]
+
+
+def test_empty_window() -> None:
+    assert problems('[profiles.me.quiet_hours]\nmon = "22:00-22:00"\n') == [
+        'rules.toml:7:1: profiles.me.quiet_hours.mon: empty window "22:00-22:00": the start and the end are the '
+        "same time"
+    ]
+
+
+def test_overlapping_windows_on_the_same_day() -> None:
+    assert problems('[profiles.me.quiet_hours]\nweekdays = "21:00-23:00"\nmon = ["08:00-09:00", "22:00-23:30"]\n') == [
+        'rules.toml:8:1: profiles.me.quiet_hours.mon: windows overlap: Mon 21:00–23:00 (from "weekdays") and '
+        'Mon 22:00–23:30 (from "mon")'
+    ]
+
+
+def test_window_past_midnight_overlapping_the_next_mornings_window() -> None:
+    assert problems('[profiles.me.quiet_hours]\nfri = "23:00-06:00"\nsat = "05:00-08:00"\n') == [
+        'rules.toml:8:1: profiles.me.quiet_hours.sat: windows overlap: Fri 23:00–06:00 (from "fri") and '
+        'Sat 05:00–08:00 (from "sat")'
+    ]
+
+
+def test_unknown_category_in_warnings_and_topic_quiet_hours() -> None:
+    body = '[profiles.me.warnings]\nviolenc = "high"\n[profiles.me.topic_quiet_hours]\npolitics = { daily = "20:00-21:00" }\n'
+    known = "(categories: self_harm, eating_disorder, violence, harassment, substance)"
+    assert problems(body) == [
+        f'rules.toml:7:1: profiles.me.warnings.violenc: unknown category "violenc" (did you mean "violence"?) {known}',
+        f'rules.toml:9:1: profiles.me.topic_quiet_hours.politics: unknown category "politics" {known}',
+    ]
+
+
+def test_inline_table_keys_are_located_exactly() -> None:
+    body = '[profiles.me.topic_quiet_hours]\nviolence = { daily = "20:00-25:00" }\n'
+    assert problems(body) == [
+        'rules.toml:7:14: profiles.me.topic_quiet_hours.violence.daily: impossible time "25:00": hours go 00–23 '
+        "and minutes 00–59"
+    ]
+
+
+def test_missing_parent_profile() -> None:
+    assert problems('[profiles.kid]\ninherits = "parnet"\n') == [
+        'rules.toml:7:1: profiles.kid.inherits: parent profile "parnet" does not exist'
+    ]
+    assert problems('[profiles.kid]\ninherits = "mee"\n') == [
+        'rules.toml:7:1: profiles.kid.inherits: parent profile "mee" does not exist (did you mean "me"?)'
+    ]
+
+
+def test_circular_parent_profiles() -> None:
+    found = problems('inherits = "b"\n[profiles.b]\ninherits = "me"\n')
+    assert found == [
+        "rules.toml:6:1: profiles.me.inherits: circular inheritance: me → b → me",
+        "rules.toml:8:1: profiles.b.inherits: circular inheritance: b → me → b",
+    ]
+
+
+def test_domain_in_two_groups() -> None:
+    found = problems("", head='[sites.a]\ndomains = ["x.com"]\n[sites.b]\ndomains = ["y.com", "X.com"]\n' + HEAD)
+    assert found == ['rules.toml:4:1: sites.b.domains[1]: domain "x.com" is already in site group "a"']
+
+
+def test_bad_domain_and_adapter() -> None:
+    found = problems("", head='[sites.a]\nadapter = "redit"\ndomains = ["https://x.com/"]\n' + HEAD)
+    adapters = "reddit, mastodon, twitter, bluesky, hackernews, facebook, youtube, generic"
+    assert found == [
+        f'rules.toml:2:1: sites.a.adapter: unknown adapter "redit" (did you mean "reddit"?) (one of: {adapters})',
+        'rules.toml:3:1: sites.a.domains[0]: expected a domain like "reddit.com", got "https://x.com/"',
+    ]
+
+
+def test_bad_country_codes() -> None:
+    assert problems('country = "XX"\n') == [
+        'rules.toml:6:1: profiles.me.country: expected a two-letter ISO country code like "GB" or "US", got "XX"'
+    ]
+    assert problems('country = "UK"\n') == [
+        'rules.toml:6:1: profiles.me.country: "UK" is not an ISO country code: use "GB" for the United Kingdom'
+    ]
+
+
+def test_bad_time_zone_name() -> None:
+    found = problems("", head='[household]\ntimezone = "Europe/Londn"\n' + HEAD)
+    assert found == [
+        'rules.toml:2:1: household.timezone: unknown time zone "Europe/Londn": use an IANA name such as "Europe/London"'
+    ]
+
+
+def test_bad_ip_and_clashing_identities() -> None:
+    body = 'user = "sam"\nclient_ips = ["192.168.1.300"]\n[profiles.b]\nuser = "SAM"\n'
+    assert problems(body) == [
+        'rules.toml:7:1: profiles.me.client_ips[0]: expected an IP address or network like "192.168.1.20", '
+        'got "192.168.1.300"',
+        'rules.toml:9:1: profiles.b.user: user "SAM" already names profile "me"',
+    ]
+
+
+def test_default_profile_must_be_one() -> None:
+    assert problems("[profiles.b]\ndefault = true\n") == [
+        'rules.toml:7:1: profiles.b.default: only one profile can be the default; "me" already is'
+    ]
+    head = '[sites.reddit]\ndomains = ["reddit.com"]\n[profiles.a]\n[profiles.b]\n'
+    assert problems("", head=head) == ['rules.toml:3:1: profiles: no default profile: mark one with "default = true"']
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    body = 'daily_limit = "lots"\nbreak_after = "soon"\nuplift = "max"\ncountry = "Mars"\n'
+    found = problems(body)
+    assert [line.split(": ")[1] for line in found] == [
+        "profiles.me.daily_limit",
+        "profiles.me.break_after",
+        "profiles.me.uplift",
+        "profiles.me.country",
+    ]
+
+
+# Every rule type parses into the model ------------------------------------------------------------------------
+
+FULL = """
+[household]
+timezone = "America/New_York"
+country = "gb"
+retention_days = 30
+cooling_off = "2d"
+friction_delay = "15s"
+
+[sites.reddit]
+domains = ["reddit.com", "old.reddit.com"]
+
+[sites.forum]
+adapter = "generic"
+domains = ["forum.example"]
+
+[profiles.parent]
+default = true
+daily_limit = "2h"
+break_after = "30m"
+break_length = "10m"
+keywords = ["spoiler"]
+[profiles.parent.limits]
+reddit = "1h"
+"forum.example" = "20m"
+[profiles.parent.quiet_hours]
+weekdays = "22:00-06:30"
+[profiles.parent.warnings]
+violence = "low"
+[profiles.parent.topic_quiet_hours]
+violence = { daily = "20:00-21:00" }
+
+[profiles.sam]
+inherits = "parent"
+user = "sam"
+password = "secret"
+client_ips = ["192.168.1.0/24", "192.168.1.20"]
+daily_limit = "45m"
+always_allowed = ["forum.example"]
+country = "US"
+uplift = "gentle"
+calm = true
+friction_delay = "1m"
+[profiles.sam.limits]
+reddit = "off"
+[profiles.sam.quiet_hours]
+weekend = ["07:00-09:00", "23:00-24:00"]
+[profiles.sam.warnings]
+self_harm = "high"
+"""
+
+
+def test_every_rule_type_reaches_the_model() -> None:
+    rules = parse_rules(FULL)
+    assert (rules.timezone, rules.retention_days, rules.cooling_off) == ("America/New_York", 30, timedelta(days=2))
+    assert rules.group_named("forum") is not None
+    parent, sam = rules.profile("parent"), rules.profile("sam")
+    assert parent.country == "GB" and parent.friction_delay == timedelta(seconds=15)
+    assert parent.limits == {"reddit": timedelta(hours=1), "forum.example": timedelta(minutes=20)}
+    assert parent.topic_quiet_hours == tuple(TopicWindow("violence", Window(d, time(20), time(21))) for d in range(7))
+    assert parent.keywords == ("spoiler",)
+    # The child: own values win, tables merge key by key, identity is never inherited.
+    assert sam.daily_limit == timedelta(minutes=45)
+    assert sam.limits == {"forum.example": timedelta(minutes=20)}
+    assert sam.break_after == timedelta(minutes=30) and sam.break_length == timedelta(minutes=10)
+    assert sam.sensitivity["self_harm"] == "high" and sam.sensitivity["violence"] == "low"
+    assert sam.sensitivity["substance"] == "medium"
+    assert Window(0, time(22), time(6, 30)) in sam.quiet_hours
+    assert Window(5, time(23), time(0)) in sam.quiet_hours
+    assert len(sam.quiet_hours) == 5 + 4
+    assert len(sam.topic_quiet_hours) == 7
+    assert (sam.uplift, sam.calm, sam.country, sam.friction_delay) == ("gentle", True, "US", timedelta(minutes=1))
+    assert sam.keywords == ("spoiler",)
+    assert sam.is_default is False and parent.user is None
+
+
+def test_profiles_are_found_by_user_then_ip_then_default() -> None:
+    rules = parse_rules(
+        FULL.replace('client_ips = ["192.168.1.0/24", "192.168.1.20"]', 'client_ips = ["192.168.1.0/24"]')
+    )
+    assert rules.profile_for("SAM", None).name == "sam"
+    assert rules.profile_for(None, "192.168.1.77").name == "sam"
+    assert rules.profile_for(None, "10.0.0.1").name == "parent"
+    assert rules.profile_for("stranger", "not-an-ip").name == "parent"
+
+
+def test_the_most_specific_network_wins() -> None:
+    text = FULL.replace('client_ips = ["192.168.1.0/24", "192.168.1.20"]', 'client_ips = ["192.168.1.20"]')
+    text += '[profiles.guest]\nclient_ips = ["192.168.1.0/24"]\n'
+    rules = parse_rules(text)
+    assert rules.profile_for(None, "192.168.1.20").name == "sam"
+    assert rules.profile_for(None, "192.168.1.21").name == "guest"
+
+
+def test_hosts_find_their_group_through_parent_domains() -> None:
+    rules = parse_rules(FULL)
+    assert rules.intercepted_domains() == ("reddit.com", "old.reddit.com", "forum.example")
+    group = rules.group_for_host("i.old.reddit.com")
+    assert group is not None and group.name == "reddit"
+    assert rules.group_for_host("notreddit.com") is None
+    assert rules.group_for_host("OLD.Reddit.com.") is not None
+    assert rules.always_allowed("www.forum.example", "sam")
+    assert not rules.always_allowed("www.forum.example", "parent")
