@@ -1,18 +1,99 @@
-"""`breather export`."""
+"""`breather export`: the usage data as JSON or CSV, to stdout or a file (or one CSV file per table)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from breather.errors import NotAvailableYet
+from breather.errors import CommandError
 from breather.paths import Paths
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 HELP = "export usage data as CSV or JSON"
 
 
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {raw!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default: json)")
+    parser.add_argument("--since", type=_date, metavar="DATE", help="only data from this local day on (YYYY-MM-DD)")
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        help="write here instead of stdout; with --format csv, a folder (existing, or ending in /) gets one file "
+        "per table",
+    )
+    parser.add_argument("--tz", metavar="ZONE", help="time zone for --since (default: the rules' household zone)")
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    raise NotAvailableYet("breather export")
+    from breather.store import export
+    from breather.store.db import open_database
+
+    if not paths.database.exists():
+        raise CommandError(f"no usage data yet: {paths.database} does not exist")
+    zone = _zone(args.tz, paths)
+    db = open_database(paths.database)
+    try:
+        if args.output is None:
+            _write(args.format, db, sys.stdout, args.since, zone)
+            return 0
+        target = Path(args.output)
+        if args.format == "csv" and (target.is_dir() or args.output.endswith(("/", "\\"))):
+            written = export.write_csv_files(db, target, args.since, zone)
+            print(f"wrote {len(written)} files to {target}", file=sys.stderr)
+            return 0
+        _write_file(args.format, db, target, args.since, zone)
+    finally:
+        db.close()
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo) -> None:
+    from breather.store import export
+
+    if fmt == "json":
+        export.write_json(db, out, since, zone)
+    else:
+        export.write_csv_sections(db, out, since, zone)
+
+
+def _write_file(fmt: str, db: Database, target: Path, since: date | None, zone: tzinfo) -> None:
+    """Write next to the target and rename, so a failed export never leaves half a file under the real name."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as handle:
+            _write(fmt, db, handle, since, zone)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CommandError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _zone(name: str | None, paths: Paths) -> tzinfo:
+    from breather.rules.timeparse import local_zone, zone_named
+
+    if name is not None:
+        try:
+            return zone_named(name)
+        except ValueError as exc:
+            raise CommandError(f"--tz: {exc}", exit_code=2) from exc
+    if paths.rules_file.exists():
+        from breather.rules.loader import load_rules
+
+        try:
+            return load_rules(paths.rules_file).zone()
+        except ValueError:
+            pass  # a broken rules file must not block getting one's data out; `breather rules check` reports it
+    return local_zone()

@@ -1,0 +1,104 @@
+"""Exporting the household's usage data as JSON or CSV.
+
+Only what a person would call "my data" leaves the file: profiles, activity spans, events, daily rollups and,
+when the dashboard has created them, time requests and weekly goals. Secrets (API tokens, pairing codes, the
+household passphrase) and internal state (``meta``, migrations) are never exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlite_utils import Database
+
+from breather.store.model import iso
+from breather.store.queries import local_midnight
+
+FORMAT_NAME = "breather-export"
+FORMAT_VERSION = 1
+
+# table -> (column that --since filters on, whether it holds a local day rather than a UTC timestamp)
+EXPORTED_TABLES: dict[str, tuple[str | None, bool]] = {
+    "profiles": (None, False),
+    "activity": ("end", False),
+    "events": ("at", False),
+    "daily_rollups": ("day", True),
+    "time_requests": ("asked_at", False),
+    "weekly_goals": ("week", True),
+}
+JSON_COLUMNS = {("events", "detail"), ("daily_rollups", "counts")}
+
+
+@dataclass(frozen=True)
+class TableExport:
+    name: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def collect(db: Database, since: date | None, tz: tzinfo) -> Iterator[TableExport]:
+    present = set(db.table_names())
+    for name, (column, is_day) in EXPORTED_TABLES.items():
+        if name not in present:
+            continue
+        sql = f"SELECT * FROM [{name}]"
+        params: list[str] = []
+        if since is not None and column is not None:
+            sql += f" WHERE [{column}] >= ?"
+            params.append(since.isoformat() if is_day else iso(local_midnight(since, tz)))
+        cursor = db.execute(sql + " ORDER BY rowid", params)
+        yield TableExport(name, [item[0] for item in cursor.description], list(cursor.fetchall()))
+
+
+def write_json(db: Database, out: TextIO, since: date | None, tz: tzinfo, now: datetime | None = None) -> None:
+    tables = {
+        table.name: [_json_row(table.name, dict(zip(table.columns, row, strict=True))) for row in table.rows]
+        for table in collect(db, since, tz)
+    }
+    document = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "exported_at": iso(now or datetime.now(UTC)),
+        "since": since.isoformat() if since else None,
+        "time_zone": str(tz),
+        "tables": tables,
+    }
+    json.dump(document, out, indent=1, ensure_ascii=False)
+    out.write("\n")
+
+
+def _json_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    for column, value in row.items():
+        if (table, column) in JSON_COLUMNS and isinstance(value, str):
+            row[column] = json.loads(value)
+    return row
+
+
+def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo) -> None:
+    """One stream: each table as a ``# table: NAME`` line, a header row, its rows and a blank line."""
+    writer = csv.writer(out, lineterminator="\n")
+    for table in collect(db, since, tz):
+        out.write(f"# table: {table.name}\n")
+        writer.writerow(table.columns)
+        writer.writerows(table.rows)
+        out.write("\n")
+
+
+def write_csv_files(db: Database, folder: Path, since: date | None, tz: tzinfo) -> list[Path]:
+    """One ``NAME.csv`` per table in ``folder`` (what spreadsheets open directly). Returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in collect(db, since, tz):
+        target = folder / f"{table.name}.csv"
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(table.columns)
+            writer.writerows(table.rows)
+        written.append(target)
+    return written
