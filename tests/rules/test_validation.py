@@ -79,7 +79,10 @@ def test_window_past_midnight_overlapping_the_next_mornings_window() -> None:
 
 
 def test_unknown_category_in_warnings_and_topic_quiet_hours() -> None:
-    body = '[profiles.me.warnings]\nviolenc = "high"\n[profiles.me.topic_quiet_hours]\npolitics = { daily = "20:00-21:00" }\n'
+    body = (
+        '[profiles.me.warnings]\nviolenc = "high"\n'
+        '[profiles.me.topic_quiet_hours]\npolitics = { daily = "20:00-21:00" }\n'
+    )
     known = "(categories: self_harm, eating_disorder, violence, harassment, substance)"
     assert problems(body) == [
         f'rules.toml:7:1: profiles.me.warnings.violenc: unknown category "violenc" (did you mean "violence"?) {known}',
