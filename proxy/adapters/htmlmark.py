@@ -84,6 +84,7 @@ class PostFinder(HTMLParser):
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self.ancestors: Ancestors = []
         self.posts: list[PostSpan] = []
+        self.comments: list[tuple[int, str]] = []
         self.current: PostSpan | None = None
 
     def source_offset(self) -> int:
@@ -130,6 +131,13 @@ class PostFinder(HTMLParser):
             post.parts.append(data)
             post.size += len(data)
 
+    def handle_comment(self, data: str) -> None:
+        if "<" not in data:
+            return
+        start = self.source_offset() + 4
+        if self.source.startswith(data, start):
+            self.comments.append((start, data))
+
     def _close(self) -> None:
         if self.current is not None:
             self.posts.append(self.current)
@@ -142,9 +150,13 @@ class PostFinder(HTMLParser):
 
 
 def find_posts(source: str, selector: Selector, id_of: IdOf) -> list[PostSpan]:
+    return scan(source, selector, id_of).finish()
+
+
+def scan(source: str, selector: Selector, id_of: IdOf) -> PostFinder:
     finder = PostFinder(source, selector, id_of)
     finder.feed(source)
-    return finder.finish()
+    return finder
 
 
 def merge_class(start_tag: str, extra: str) -> str:
@@ -235,30 +247,62 @@ def insert_assets(source: str, nonce: str | None) -> str:
     return block + source
 
 
-def mark_html(source: str, ctx: AdapterContext, selector: Selector, id_of: IdOf) -> tuple[str, list[Marked]] | None:
-    """The marked page and what was marked, or None when no post was flagged."""
+def mark_html(
+    source: str,
+    ctx: AdapterContext,
+    selector: Selector,
+    id_of: IdOf,
+    *,
+    inside_comments: bool = False,
+    with_assets: bool = True,
+) -> tuple[str, list[Marked]] | None:
+    """The marked page and what was marked, or None when no post was flagged.
+
+    ``inside_comments``: also mark posts inside ``<!-- ... -->`` (Facebook ships deferred markup that way and its
+    script un-comments it later).
+    """
+    finder = scan(source, selector, id_of)
     edits: list[tuple[int, int, str]] = []
     marked: list[Marked] = []
-    for post in find_posts(source, selector, id_of):
-        start_tag = source[post.start : post.tag_end]
-        if "breather-cw" in start_tag:
-            continue
-        finding = judge_text(post.text, ctx)
-        if finding is None:
-            continue
-        collapsed = is_collapsed(finding, ctx)
-        replacement = warning_control(finding, ctx, collapsed) + marked_start_tag(start_tag, finding, collapsed)
-        edits.append((post.start, post.tag_end, replacement))
-        marked.append(Marked(finding.categories, finding.evidence, "html", post.post_id, collapsed))
+    for post in finder.finish():
+        edit = mark_post(source, post, ctx)
+        if edit is not None:
+            edits.append(edit[0])
+            marked.append(edit[1])
+    if inside_comments:
+        for start, data in finder.comments:
+            inner = mark_html(data, ctx, selector, id_of, with_assets=False)
+            if inner is not None and "-->" not in inner[0]:
+                edits.append((start, start + len(data), inner[0]))
+                marked.extend(inner[1])
     if not marked:
         return None
+    page = splice(source, sorted(edits))
+    return (insert_assets(page, ctx.nonce) if with_assets else page), marked
+
+
+def mark_post(source: str, post: PostSpan, ctx: AdapterContext) -> tuple[tuple[int, int, str], Marked] | None:
+    start_tag = source[post.start : post.tag_end]
+    if "breather-cw" in start_tag:
+        return None
+    finding = judge_text(post.text, ctx)
+    if finding is None:
+        return None
+    collapsed = is_collapsed(finding, ctx)
+    replacement = warning_control(finding, ctx, collapsed) + marked_start_tag(start_tag, finding, collapsed)
+    return (post.start, post.tag_end, replacement), Marked(
+        finding.categories, finding.evidence, "html", post.post_id, collapsed
+    )
+
+
+def splice(source: str, edits: list[tuple[int, int, str]]) -> str:
     pieces: list[str] = []
     cursor = 0
     for start, end, replacement in edits:
         pieces += [source[cursor:start], replacement]
         cursor = end
     pieces.append(source[cursor:])
-    return insert_assets("".join(pieces), ctx.nonce), marked
+    return "".join(pieces)
 
 
 def decode_html(body: bytes) -> str | None:
@@ -272,6 +316,7 @@ class HtmlAdapter:
     """An HTML adapter is a selector (which elements are posts) plus how to name a post."""
 
     name = "generic"
+    inside_comments = False
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         raise NotImplementedError
@@ -289,7 +334,7 @@ class HtmlAdapter:
         source = decode_html(body)
         if source is None or not ctx.screen(html.unescape(source)):
             return None
-        result = mark_html(source, ctx, self.select, self.post_id)
+        result = mark_html(source, ctx, self.select, self.post_id, inside_comments=self.inside_comments)
         if result is None:
             return None
         page, marked = result

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from breather.proxy.adapters.base import Adapter
 from breather.proxy.adapters.bluesky import BlueskyAdapter
+from breather.proxy.adapters.facebook import FacebookAdapter, FacebookPayloadAdapter
 from breather.proxy.adapters.generic import GenericAdapter
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
 from breather.proxy.adapters.mastodon import MastodonAdapter, MastodonStreamAdapter
 from breather.proxy.adapters.reddit import RedditAdapter
 from breather.proxy.adapters.reddit_html import OldRedditAdapter
 from breather.proxy.adapters.twitter import TwitterAdapter
+from breather.proxy.adapters.youtube import YouTubeHtmlAdapter, YouTubeJsonAdapter
 
 ADAPTER_NAMES = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
 
@@ -18,11 +20,15 @@ _JSON: dict[str, Adapter] = {
     "mastodon": MastodonAdapter(),
     "twitter": TwitterAdapter(),
     "bluesky": BlueskyAdapter(),
+    "facebook": FacebookPayloadAdapter(),
+    "youtube": YouTubeJsonAdapter(),
 }
 _EVENT_STREAM: dict[str, Adapter] = {"mastodon": MastodonStreamAdapter()}
 _HTML: dict[str, Adapter] = {
     "reddit": OldRedditAdapter(),
     "hackernews": HackerNewsAdapter(),
+    "facebook": FacebookAdapter(),
+    "youtube": YouTubeHtmlAdapter(),
     "generic": GenericAdapter(),
 }
 

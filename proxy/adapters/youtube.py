@@ -1,0 +1,102 @@
+"""YouTube: the ``ytInitialData`` object in watch/channel/home pages, and the same renderers in youtubei JSON.
+
+YouTube's page is drawn by its script from this data, so there is no element to blur in the HTML and no warning
+field in the data. A flagged video's title gets a visible prefix ("⚠ Breather: self-harm — ...") in the data the
+page draws from (``Marked.field == "title"``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from breather.proxy.adapters.base import (
+    AdapterContext,
+    Finding,
+    Marked,
+    RewriteResult,
+    is_collapsed,
+    judge_text,
+    warning_text,
+)
+from breather.proxy.adapters.jsonadapter import JsonAdapter, walk_dicts
+from breather.proxy.adapters.textutil import join_texts
+
+_INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\]|ytInitialData)\s*=\s*(?=\{)")
+TITLE_PREFIX = "⚠ "
+
+
+def run_text(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    if isinstance(value.get("simpleText"), str):
+        return str(value["simpleText"])
+    if isinstance(value.get("content"), str):
+        return str(value["content"])
+    runs = value.get("runs")
+    return "".join(r.get("text", "") for r in runs if isinstance(r, dict)) if isinstance(runs, list) else ""
+
+
+def is_video(node: dict[str, Any]) -> bool:
+    return isinstance(node.get("videoId"), str) and isinstance(node.get("title"), dict)
+
+
+def prefix_title(title: dict[str, Any], prefix: str) -> None:
+    if isinstance(title.get("simpleText"), str):
+        title["simpleText"] = prefix + title["simpleText"]
+    elif isinstance(title.get("content"), str):
+        title["content"] = prefix + title["content"]
+    elif isinstance(title.get("runs"), list) and title["runs"] and isinstance(title["runs"][0], dict):
+        title["runs"][0]["text"] = prefix + str(title["runs"][0].get("text", ""))
+
+
+def mark_video(video: dict[str, Any], ctx: AdapterContext) -> Marked | None:
+    title = run_text(video["title"])
+    if title.startswith(TITLE_PREFIX + "Breather:"):
+        return None
+    finding: Finding | None = judge_text(join_texts(title, run_text(video.get("descriptionSnippet"))), ctx)
+    if finding is None:
+        return None
+    prefix_title(video["title"], f"{TITLE_PREFIX}{warning_text(finding.categories)} — ")
+    return Marked(finding.categories, finding.evidence, "title", str(video["videoId"]), is_collapsed(finding, ctx))
+
+
+class YouTubeJsonAdapter(JsonAdapter):
+    name = "youtube"
+
+    def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
+        videos = [node for node in walk_dicts(document) if is_video(node)]
+        return [marked for video in videos if (marked := mark_video(video, ctx)) is not None]
+
+
+def script_safe_json(document: Any) -> str:
+    """JSON that cannot end its <script> early: every "<" (only ever inside strings) becomes \\u003c."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+class YouTubeHtmlAdapter:
+    name = "youtube"
+
+    def __init__(self) -> None:
+        self._json = YouTubeJsonAdapter()
+
+    def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        try:
+            return self._rewrite(body, ctx)
+        except Exception:  # fail open: a page must never break because of a warning
+            return None
+
+    def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        source = body.decode("utf-8")
+        match = _INITIAL_DATA.search(source)
+        if match is None:
+            return None
+        document, end = json.JSONDecoder().raw_decode(source, match.end())
+        if not ctx.screen(source[match.end() : end]):
+            return None
+        marked = self._json.mark_document(document, ctx)
+        if not marked:
+            return None
+        page = source[: match.end()] + script_safe_json(document) + source[end:]
+        return RewriteResult(body=page.encode("utf-8"), marked=marked)

@@ -1,0 +1,300 @@
+"""Tier 2: every adapter on every matching real response in ../shared/fixtures/feeds.
+
+* Bodies with nothing to flag come out unchanged (``rewrite`` returns None, so the original bytes go out).
+* A distressing sentence swapped into one real post, inside the real structure, comes out flagged with the
+  platform's field, and every other post is untouched.
+* Through the real classifier, whatever it flags in the real feeds is marked and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from breather.proxy.adapters import adapter_for
+from breather.proxy.adapters.base import AdapterContext, judge_with
+from breather.proxy.adapters.htmlmark import HtmlAdapter, find_posts
+from breather.rules.classify import classify
+from tests.conftest import fixtures_root
+from tests.proxy.adapters.helpers import DISTRESSING, context
+
+pytestmark = pytest.mark.fixtures
+
+# folder -> (adapter name, content type by file suffix). instagram/ and tiktok/ have no adapter: structure-only
+# mocks of sites the default rules do not intercept.
+FOLDERS: dict[str, str] = {
+    "reddit": "reddit",
+    "mastodon": "mastodon",
+    "twitter": "twitter",
+    "bluesky": "bluesky",
+    "hackernews": "hackernews",
+    "facebook": "facebook",
+    "youtube": "youtube",
+}
+CONTENT_TYPES = {".json": "application/json", ".html": "text/html; charset=utf-8", ".txt": "application/javascript"}
+
+
+def feed_files() -> list[str]:
+    root = fixtures_root()
+    if root is None:
+        return []
+    files = []
+    for folder in FOLDERS:
+        for path in sorted((root / "feeds" / folder).iterdir()):
+            if path.is_file() and not path.name.endswith(".meta.json") and path.suffix in CONTENT_TYPES:
+                files.append(f"{folder}/{path.name}")
+    return files
+
+
+FILES = feed_files()
+
+
+def load(shared_fixtures: Path, name: str) -> tuple[bytes, Any]:
+    body = (shared_fixtures / "feeds" / name).read_bytes()
+    folder = name.split("/", 1)[0]
+    adapter = adapter_for(FOLDERS[folder], "/", CONTENT_TYPES[Path(name).suffix])
+    assert adapter is not None, f"no adapter reads {name}"
+    return body, adapter
+
+
+def test_every_feed_folder_is_covered(shared_fixtures: Path) -> None:
+    present = {p.name for p in (shared_fixtures / "feeds").iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert set(FOLDERS) | {"instagram", "tiktok"} >= present
+    assert len(FILES) >= 40
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_unflagged_real_body_is_left_byte_identical(shared_fixtures: Path, name: str) -> None:
+    body, adapter = load(shared_fixtures, name)
+    assert adapter.rewrite(body, context()) is None
+
+
+# --- swapping one post's text inside the real structure --------------------------------------------------------
+
+
+def first_post_text_field(document: Any, name: str) -> tuple[dict[str, Any], str] | None:
+    """The dict and key that hold the text of the first post, found independently of the adapters."""
+    folder = name.split("/", 1)[0]
+    for node in _dicts(document):
+        if folder == "reddit" and node.get("kind") == "t1" and isinstance(node.get("data", {}).get("body"), str):
+            return node["data"], "body"
+        if folder == "reddit" and node.get("kind") == "t3":
+            return node["data"], "title"
+        if folder == "mastodon" and isinstance(node.get("content"), str) and "spoiler_text" in node:
+            return node, "content"
+        if folder == "twitter" and "retweeted_status" in node:
+            continue
+        if folder == "twitter" and ("full_text" in node or ("text" in node and "id" in node)):
+            return node, "full_text" if "full_text" in node else "text"
+        if folder == "bluesky" and isinstance(node.get("text"), str) and node.get("$type") == "app.bsky.feed.post":
+            return node, "text"
+        if folder == "youtube" and isinstance(node.get("videoId"), str) and isinstance(node.get("title"), dict):
+            title = node["title"]
+            return (title, "simpleText") if "simpleText" in title else (title["runs"][0], "text")
+    return None
+
+
+def _dicts(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, dict):
+            found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
+
+
+EXPECTED_FIELD = {
+    "reddit": "spoiler",
+    "mastodon": "sensitive",
+    "twitter": "possibly_sensitive",
+    "bluesky": "label",
+    "youtube": "title",
+}
+
+
+def swap_json(body: bytes, name: str, prefix: bytes = b"") -> tuple[bytes, Any] | None:
+    document = json.loads(body[len(prefix) :])
+    found = first_post_text_field(document, name)
+    if found is None:
+        return None
+    holder, key = found
+    holder[key] = f"<p>{DISTRESSING}</p>" if key == "content" else DISTRESSING
+    return prefix + json.dumps(document).encode(), document
+
+
+def swap_html(body: bytes, adapter: HtmlAdapter) -> bytes | None:
+    source = body.decode("utf-8")
+    posts = find_posts(source, adapter.select, adapter.post_id)
+    if not posts:
+        return None
+    cut = posts[len(posts) // 2].tag_end
+    return (source[:cut] + DISTRESSING + " " + source[cut:]).encode("utf-8")
+
+
+JSON_FILES = [n for n in FILES if n.endswith(".json")]
+HTML_FILES = [n for n in FILES if n.endswith(".html") and not n.startswith("youtube/")]
+
+
+@pytest.mark.parametrize("name", JSON_FILES)
+def test_distressing_post_swapped_into_real_json_is_flagged_with_the_platform_field(
+    shared_fixtures: Path, name: str
+) -> None:
+    body, adapter = load(shared_fixtures, name)
+    swapped = swap_json(body, name)
+    if swapped is None:  # an error body such as Reddit's quarantine 403: no posts, so nothing may change
+        assert json.loads(body) and adapter.rewrite(body, context()) is None
+        return
+    swapped_body, original = swapped
+    result = adapter.rewrite(swapped_body, context())
+    assert result is not None, name
+    assert len(result.marked) == 1
+    assert result.marked[0].field == EXPECTED_FIELD[name.split("/", 1)[0]]
+    assert result.marked[0].categories == ("self_harm",)
+    out = json.loads(result.body)
+    assert_only_marked_post_changed(original, out, name)
+
+
+def assert_only_marked_post_changed(original: Any, out: Any, name: str) -> None:
+    """Remove Breather's marks from the output: what is left must equal the swapped input exactly."""
+    folder = name.split("/", 1)[0]
+    for node in _dicts(out):
+        if folder == "reddit" and isinstance(node.get("data"), dict):
+            data = node["data"]
+            if data.get("spoiler") is True:
+                before = _find_original_value(original, data.get("name"), "spoiler")
+                if before is MISSING:
+                    data.pop("spoiler")
+                else:
+                    data["spoiler"] = before
+            if isinstance(data.get("body"), str) and data["body"].startswith("**Breather:"):
+                data["body"] = DISTRESSING
+                data.pop("body_html", None)
+        if folder == "mastodon" and isinstance(node.get("spoiler_text"), str) and "Breather:" in node["spoiler_text"]:
+            node["spoiler_text"] = node["spoiler_text"].split("Breather:")[0].removesuffix(" · ")
+            node["sensitive"] = "__sensitive__"
+        if folder == "twitter" and node.get("possibly_sensitive") is True:
+            node["possibly_sensitive"] = "__sensitive__"
+        if folder == "bluesky" and isinstance(node.get("labels"), list):
+            node["labels"] = [lab for lab in node["labels"] if not _breather_label(lab)]
+        if folder == "bluesky" and isinstance(node.get("labels"), dict):
+            node.pop("labels")
+        for key in ("simpleText", "text"):
+            if folder == "youtube" and str(node.get(key, "")).startswith("⚠ Breather:"):
+                node[key] = node[key].split(" — ", 1)[1]
+    for node in _dicts(original):
+        if folder == "mastodon" and isinstance(node.get("content"), str) and DISTRESSING in node["content"]:
+            node["sensitive"] = "__sensitive__"
+        if folder == "twitter" and DISTRESSING in (node.get("full_text"), node.get("text")):
+            node["possibly_sensitive"] = "__sensitive__"
+        if folder == "reddit" and node.get("body") == DISTRESSING:
+            node.pop("body_html", None)
+    if folder == "twitter":
+        for node in _dicts(out):
+            inner = node.get("retweeted_status")
+            if isinstance(inner, dict) and inner.get("possibly_sensitive") == "__sensitive__":
+                before = _find_original_value(original, node.get("id_str"), "possibly_sensitive")
+                node["possibly_sensitive"] = before
+                if before is MISSING:
+                    node.pop("possibly_sensitive")
+    assert out == original
+
+
+def _breather_label(label: Any) -> bool:
+    return isinstance(label, dict) and (
+        label.get("val") == "graphic-media" or str(label.get("val")).startswith("breather-")
+    )
+
+
+MISSING = object()
+
+
+def _find_original_value(original: Any, ident: Any, key: str) -> Any:
+    for node in _dicts(original):
+        if ident is not None and (node.get("name") == ident or node.get("id_str") == ident):
+            return node.get(key, MISSING)
+    return MISSING
+
+
+@pytest.mark.parametrize("name", HTML_FILES)
+def test_distressing_text_swapped_into_a_real_html_post_is_blurred_and_nothing_else_moves(
+    shared_fixtures: Path, name: str
+) -> None:
+    body, adapter = load(shared_fixtures, name)
+    if not isinstance(adapter, HtmlAdapter):
+        pytest.fail(f"{name}: expected an HTML adapter")
+    swapped = swap_html(body, adapter)
+    if swapped is None:
+        assert adapter.rewrite(body, context()) is None
+        return
+    result = adapter.rewrite(swapped, context())
+    assert result is not None, name
+    assert [m.field for m in result.marked] == ["html"]
+    out = result.body.decode("utf-8")
+    assert out.count('class="breather-warning"') == 1 and 'data-breather-categories="self_harm"' in out
+    assert strip_breather(out) == swapped.decode("utf-8")
+
+
+def strip_breather(page: str) -> str:
+    """Undo Breather's splices: the injected assets, the warning note and the added attributes."""
+    import re
+
+    page = re.sub(
+        r'<style[^>]*data-breather="warnings">.*?</style><script[^>]*data-breather="reveal">.*?</script>',
+        "",
+        page,
+        flags=re.S,
+    )
+    page = re.sub(r'<span class="breather-warning".*?</label></span>', "", page, flags=re.S)
+    page = re.sub(r' data-breather-categories="[^"]*" data-breather-evidence="[^"]*"', "", page)
+    return page.replace(' class="breather-cw"', "").replace(' breather-cw"', '"')
+    return page
+
+
+# --- the real classifier on the real feeds ------------------------------------------------------------------------
+
+Judge = Callable[[str], Any]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_real_classifier_on_real_feeds_marks_only_what_it_flags(shared_fixtures: Path, name: str) -> None:
+    body, adapter = load(shared_fixtures, name)
+    ctx = AdapterContext(judge=judge_with(classify))
+    result = adapter.rewrite(body, ctx)
+    if result is None:
+        return
+    assert result.marked, name
+    for marked in result.marked:
+        assert marked.categories and marked.field
+    if name.endswith((".json",)) and not name.startswith("youtube"):
+        assert isinstance(json.loads(result.body), (dict, list))
+
+
+def test_youtube_page_video_swapped_in_initial_data_gets_a_title_warning(shared_fixtures: Path) -> None:
+    import re
+
+    name = "youtube/channel_videos_page.html"
+    body, adapter = load(shared_fixtures, name)
+    page = body.decode("utf-8")
+    start = re.search(r"var ytInitialData = ", page)
+    assert start is not None
+    data, end = json.JSONDecoder().raw_decode(page, start.end())
+    found = first_post_text_field(data, name)
+    assert found is not None
+    holder, key = found
+    holder[key] = DISTRESSING
+    swapped = page[: start.end()] + json.dumps(data) + page[end:]
+    result = adapter.rewrite(swapped.encode(), context())
+    assert result is not None
+    assert [(m.field, m.categories) for m in result.marked] == [("title", ("self_harm",))]
+    out = result.body.decode()
+    assert out[: start.end()] == page[: start.end()] and out.endswith(page[end:])
+    marked_data, _ = json.JSONDecoder().raw_decode(out, start.end())
+    assert f"⚠ Breather: self-harm — {DISTRESSING}" in json.dumps(marked_data, ensure_ascii=False)
