@@ -63,7 +63,8 @@ export function createClient({ serviceUrl, token = null, fetch: fetchFn }) {
   return {
     pair: (code, browser) => call("POST", "/api/v1/pair", { code, browser }),
     config: () => call("GET", "/api/v1/config"),
-    status: () => call("GET", "/api/v1/status"),
+    // `site` (the social site in front, if any) lets the service judge breaks for that site's group.
+    status: (site = null) => call("GET", site ? `/api/v1/status?site=${encodeURIComponent(site)}` : "/api/v1/status"),
     heartbeat: (beat) => call("POST", "/api/v1/heartbeat", beat),
     event: (event) => call("POST", "/api/v1/events", event),
   };

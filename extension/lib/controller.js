@@ -150,7 +150,7 @@ export async function tick(platform, now = new Date()) {
   }
   try {
     await refreshConfig(platform, { now: now.getTime() });
-    const status = await clientFor(platform, state).status();
+    const status = await clientFor(platform, state).status(beat?.site ?? null);
     const shown = await notifyFromStatus(platform, state, status, beat?.site ?? null);
     return { heartbeat: beat, ...flushed, notifications: shown.map((item) => item.id) };
   } catch (error) {
@@ -223,6 +223,9 @@ export async function setRouting(platform, { enabled }) {
 /** "Take a break now" in the popup, and the notification buttons. Queued if the service is down. */
 export async function postEvent(platform, kind, site) {
   const body = { kind, site: site ?? null };
+  if (kind === "more_time_asked") {
+    body.minutes = 5;
+  }
   const result = await queueAndFlush(platform, [{ kind: "event", body }]);
   return { sent: !result.stoppedBy, ...result };
 }

@@ -79,6 +79,7 @@ test("a tick on a social tab sends one heartbeat with the site, focus and idle s
   assert.deepEqual(service.heartbeats, [
     { site: "reddit.com", visible: true, focused: false, idle: "idle", at: "2026-01-05T10:00:00.000Z" },
   ]);
+  assert.equal(service.lastStatusSite, "reddit.com");
 });
 
 test("nothing at all is sent about other sites", async () => {
@@ -193,6 +194,12 @@ test("a due break shows a notification whose buttons post break_taken and break_
     { kind: "break_taken", site: "reddit.com" },
   ]);
   assert.equal(raw.world.notifications.has("breather:break:reddit.com"), false);
+});
+
+test("asking for 5 more minutes near the limit posts more_time_asked with the minutes", async () => {
+  const { service, platform } = await paired();
+  await controller.onNotificationButton(platform, "breather:limit:x.com", 1);
+  assert.deepEqual(service.events, [{ kind: "more_time_asked", site: "x.com", minutes: 5 }]);
 });
 
 test("take a break now reaches the service later if it is down when pressed", async () => {

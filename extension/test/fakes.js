@@ -200,6 +200,7 @@ export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host:
     const auth = init.headers?.Authorization ?? "";
     const authorised = service.tokens.has(auth.replace(/^Bearer /, ""));
     const route = `${method} ${parsed.pathname}`;
+    service.lastStatusSite = parsed.searchParams.get("site");
     if (route === "POST /api/v1/pair") {
       if (body.code !== service.code) return json(400, { error: "BadRequest", message: "unknown or expired code" });
       const token = `token-${service.tokens.size + 1}`;
