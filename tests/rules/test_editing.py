@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import difflib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from breather.rules.editing import set_value, set_value_in_text
+from breather.rules.errors import RulesError
+from breather.rules.loader import default_rules_text, ensure_rules_file, load_rules
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_changing_one_value_keeps_every_comment_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    ensure_rules_file(path)
+    before = path.read_text()
+    rules = set_value(path, "profiles.me.daily_limit", "45m")
+    after = path.read_text()
+    assert changed_lines(before, after) == ['-daily_limit = "1h"', '+daily_limit = "45m"']
+    assert rules.profile("me").daily_limit == timedelta(minutes=45)
+    assert load_rules(path).profile("me").daily_limit == timedelta(minutes=45)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rules.toml"]
+
+
+def test_adding_a_key_into_an_existing_table_with_a_dotted_domain(tmp_path: Path) -> None:
+    text = default_rules_text()
+    after = set_value_in_text(text, 'profiles.me.limits."news.ycombinator.com"', timedelta(minutes=20))
+    assert changed_lines(text, after) == ['+"news.ycombinator.com" = "20m"']
+    after = set_value_in_text(after, ["profiles", "me", "limits", "reddit"], "30m")
+    assert '\nreddit = "30m"\n' in after
+    assert "# Limits for one site group or one domain" in after
+
+
+def test_adding_a_new_table_and_removing_a_key() -> None:
+    text = default_rules_text()
+    after = set_value_in_text(text, "profiles.me.topic_quiet_hours.violence", {"daily": "21:00-07:00"})
+    assert changed_lines(text, after) == ['+violence = {daily = "21:00-07:00"}']
+    removed = set_value_in_text(after, "profiles.me.break_after", None)
+    assert "break_after" not in removed.replace("# After this much active use", "").split("[profiles.me.warnings]")[0]
+    assert changed_lines(after, removed) == ['-break_after = "25m"']
+
+
+def test_an_invalid_edit_is_refused_and_the_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    ensure_rules_file(path)
+    before = path.read_text()
+    with pytest.raises(RulesError) as caught:
+        set_value(path, "profiles.me.daily_limit", "lots")
+    assert str(caught.value).startswith("rules.toml:")
+    assert "profiles.me.daily_limit" in str(caught.value)
+    assert path.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rules.toml"]
+
+
+def test_the_file_mode_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    ensure_rules_file(path)
+    path.chmod(0o600)
+    set_value(path, "profiles.me.calm", True)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_rules(path).profile("me").calm is True
