@@ -1,18 +1,83 @@
-"""`breather eval`."""
+"""`breather eval`: precision, recall and F1 of the classifier on a labelled CSV file (or the shared sets)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
-from breather.errors import NotAvailableYet
+from breather.errors import CommandError
 from breather.paths import Paths
 
 HELP = "evaluate the classifier on a labelled CSV file"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("file", nargs="?", help="CSV with a text column and a label column")
+    parser.add_argument("--text-col", default="text", help="column holding the post text (default: text)")
+    parser.add_argument(
+        "--label-col",
+        default="label",
+        help="column holding the label: self_harm, eating_disorder, violence, harassment, substance or none "
+        "(several joined by |)",
+    )
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument("--sensitivity", choices=["low", "medium", "high"], default="medium")
+    parser.add_argument("--shared", action="store_true", help="evaluate on the shared labelled sets instead of FILE")
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="test", help="with --shared")
+    parser.add_argument("--fixtures", default=None, help="with --shared: the fixtures folder")
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    raise NotAvailableYet("breather eval")
+    from breather.rules import evaluation
+
+    if args.shared:
+        report = _shared(args, evaluation)
+    elif args.file:
+        try:
+            examples = evaluation.read_labelled_csv(Path(args.file), args.text_col, args.label_col)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        predictions = evaluation.predict_all(examples, evaluation.predictor(args.sensitivity))
+        report = evaluation.metrics(examples, predictions)
+    else:
+        raise CommandError("give a CSV file, or --shared for the shared labelled sets", exit_code=2)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    else:
+        sys.stdout.write(format_table(report))
+    return 0
+
+
+def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
+    root = Path(args.fixtures or os.environ.get("BREATHER_FIXTURES") or "../shared/fixtures")
+    if not (root / "labelled").is_dir():
+        raise CommandError(f"{root}: no labelled/ folder (pass --fixtures or set BREATHER_FIXTURES)")
+    examples = [
+        example
+        for example in evaluation.shared_examples(root)
+        if args.split == "all" or evaluation.split_of(example.text) == args.split
+    ]
+    report: dict[str, Any] = evaluation.shared_report(examples, evaluation.predictor(args.sensitivity))
+    report.pop("groups", None) if args.format == "table" else None
+    return report
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [f"{'category':<16} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+    for category, row in report["categories"].items():
+        lines.append(
+            f"{category:<16} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>6.3f} {row['support']:>8}"
+        )
+    none = report["none"]
+    lines.append(f"none: {none['false_positive_rate']:.1%} flagged of {none['support']} posts")
+    if "hatecheck_contrast" in report:
+        contrast = report["hatecheck_contrast"]
+        lines.append(f"HateCheck contrast cases: {contrast['flagged_rate']:.1%} flagged of {contrast['posts']}")
+    other = report.get("mental_health_other", {})
+    if other.get("posts"):
+        lines.append(f"other mental-health posts: {other['flagged_rate']:.1%} flagged of {other['posts']}")
+    return "\n".join(lines) + "\n"
