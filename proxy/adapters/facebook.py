@@ -27,6 +27,12 @@ class FacebookAdapter(HtmlAdapter):
     def post_id(self, attrs: Attrs, ancestors: Ancestors) -> str | None:
         return attrs.get("data-commentid") or None
 
+    def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        # Facebook serves its for (;;); payloads as text/html too.
+        if body.startswith(JSON_GUARD):
+            return FacebookPayloadAdapter().rewrite(body, ctx)
+        return super().rewrite(body, ctx)
+
 
 class FacebookPayloadAdapter:
     """``for (;;);{...}``: the guard is kept, each ``html`` string in the payload is marked like a page fragment."""

@@ -305,6 +305,12 @@ def splice(source: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
+def looks_like_script_data(source: str) -> bool:
+    """JSON (or a guarded JSON payload) served as text/html: splicing markup into it would corrupt its strings."""
+    head = source[:64].lstrip()
+    return head.startswith(("{", "[", "for (;;);", "while(1);", ")]}'"))
+
+
 def decode_html(body: bytes) -> str | None:
     try:
         return body.decode("utf-8")
@@ -332,7 +338,7 @@ class HtmlAdapter:
 
     def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = decode_html(body)
-        if source is None or not ctx.screen(html.unescape(source)):
+        if source is None or looks_like_script_data(source) or not ctx.screen(html.unescape(source)):
             return None
         result = mark_html(source, ctx, self.select, self.post_id, inside_comments=self.inside_comments)
         if result is None:

@@ -33,14 +33,18 @@ _HTML: dict[str, Adapter] = {
 }
 
 
+# for (;;);{json} payloads and JSONP-ish APIs come as JavaScript; the adapters check the body itself anyway.
+JSON_TYPES = frozenset(
+    {"application/json", "text/json", "text/javascript", "application/javascript", "application/x-javascript"}
+)
+
+
 def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
 def is_json(media: str) -> bool:
-    return media in ("application/json", "text/json", "text/javascript", "application/javascript") or media.endswith(
-        "+json"
-    )
+    return media in JSON_TYPES or media.endswith("+json")
 
 
 def adapter_for(name: str, path: str, content_type: str) -> Adapter | None:

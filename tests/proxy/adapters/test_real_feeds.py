@@ -53,10 +53,24 @@ def feed_files() -> list[str]:
 FILES = feed_files()
 
 
+def recorded_content_type(path: Path) -> str | None:
+    """The Content-Type the platform sent, from the .meta.json beside the fixture (its layout varies)."""
+    meta_path = path.with_name(path.name + ".meta.json")
+    if not meta_path.exists():
+        return None
+    for node in _dicts(json.loads(meta_path.read_text(encoding="utf-8"))):
+        for key, value in node.items():
+            if key.lower() == "content-type":
+                return str(value[0] if isinstance(value, list) else value)
+    return None
+
+
 def load(shared_fixtures: Path, name: str) -> tuple[bytes, Any]:
-    body = (shared_fixtures / "feeds" / name).read_bytes()
+    path = shared_fixtures / "feeds" / name
+    body = path.read_bytes()
     folder = name.split("/", 1)[0]
-    adapter = adapter_for(FOLDERS[folder], "/", CONTENT_TYPES[Path(name).suffix])
+    content_type = recorded_content_type(path) or CONTENT_TYPES[Path(name).suffix]
+    adapter = adapter_for(FOLDERS[folder], "/", content_type)
     assert adapter is not None, f"no adapter reads {name}"
     return body, adapter
 
@@ -298,3 +312,22 @@ def test_youtube_page_video_swapped_in_initial_data_gets_a_title_warning(shared_
     assert out[: start.end()] == page[: start.end()] and out.endswith(page[end:])
     marked_data, _ = json.JSONDecoder().raw_decode(out, start.end())
     assert f"⚠ Breather: self-harm — {DISTRESSING}" in json.dumps(marked_data, ensure_ascii=False)
+
+
+def test_facebook_real_scroll_payload_with_a_swapped_post_is_marked_inside_its_html(shared_fixtures: Path) -> None:
+    from breather.proxy.adapters.facebook import JSON_GUARD, FacebookAdapter
+
+    name = "facebook/m_facebook_page_content_list_view_more.forloop_json.txt"
+    body, adapter = load(shared_fixtures, name)
+    assert recorded_content_type(shared_fixtures / "feeds" / name) == "text/html; charset=utf-8"
+    document = json.loads(body[len(JSON_GUARD) :])
+    holder = next(node for node in _dicts(document) if isinstance(node.get("html"), str) and "_5rgt" in node["html"])
+    swapped_html = swap_html(holder["html"].encode(), FacebookAdapter())
+    assert swapped_html is not None
+    holder["html"] = swapped_html.decode()
+    result = adapter.rewrite(JSON_GUARD + json.dumps(document).encode(), context())
+    assert result is not None and result.body.startswith(JSON_GUARD)
+    assert [m.field for m in result.marked] == ["html"]
+    out = json.loads(result.body[len(JSON_GUARD) :])
+    marked_html = next(node["html"] for node in _dicts(out) if "breather-cw" in str(node.get("html")))
+    assert strip_breather(marked_html) == holder["html"]
