@@ -1,18 +1,147 @@
-"""`breather status`."""
+"""`breather status`: is the service running, what has each profile used today, and is the rules file sound."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
-from breather.errors import NotAvailableYet
 from breather.paths import Paths
+from breather.probe import RunningService, find_running_service
 
-HELP = "show whether the service is running and today's usage"
+HELP = "show whether the service is running, today's usage per profile and any rules error"
+
+SHOWN_COUNTERS = ("flows_seen", "documents_seen", "rewritten", "warnings_marked", "passed_after_error")
+NOT_RUNNING_EXIT = 3  # as `systemctl status` does: the question was answered, the answer is "not running"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def rules_report(paths: Paths) -> dict[str, Any]:
+    """The rules file's state without writing anything: a first run's default is not created by a status check."""
+    from breather.rules.loader import RulesError, load_rules
+
+    if not paths.rules_file.exists():
+        return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True}
+    try:
+        rules = load_rules(paths.rules_file)
+    except RulesError as exc:
+        return {"file": str(paths.rules_file), "ok": False, "profiles": [], "errors": [str(p) for p in exc.problems]}
+    return {
+        "file": str(paths.rules_file),
+        "ok": True,
+        "profiles": list(rules.profiles),
+        "errors": [],
+        "zone": str(rules.zone()),
+        "_rules": rules,
+    }
+
+
+def today_usage(paths: Paths, zone: tzinfo, now: datetime) -> dict[str, dict[str, float]]:
+    """Minutes per site per profile today (household zone); empty when nothing was ever recorded."""
+    from breather.store import queries
+    from breather.store.db import open_database
+
+    if not paths.database.exists():
+        return {}
+    db = open_database(paths.database)
+    try:
+        today = now.astimezone(zone).date()
+        usage: dict[str, dict[str, float]] = {}
+        for row in queries.minutes_per_site_per_day(db, today, today, zone):
+            usage.setdefault(row.profile, {})[row.site] = round(row.minutes, 1)
+        return usage
+    finally:
+        db.close()
+
+
+def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
+    from breather.rules.timeparse import local_zone
+
+    moment = now or datetime.now(UTC)
+    service = find_running_service(paths)
+    rules = rules_report(paths)
+    loaded = rules.pop("_rules", None)
+    zone = loaded.zone() if loaded is not None else local_zone()
+    profiles = list(rules["profiles"])
+    usage = today_usage(paths, zone, moment)
+    profiles += [name for name in usage if name not in profiles]
+    return {
+        "running": service is not None,
+        "service": _service_json(service),
+        "today": {
+            "day": moment.astimezone(zone).date().isoformat(),
+            "profiles": {name: usage.get(name, {}) for name in profiles},
+        },
+        "rules": rules,
+    }
+
+
+def _service_json(service: RunningService | None) -> dict[str, Any] | None:
+    if service is None:
+        return None
+    info = service.info
+    return {
+        "pid": info.pid,
+        "web_port": info.web_port,
+        "proxy_port": info.proxy_port,
+        "dashboard": info.dashboard_url,
+        "health": service.health,
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    return "\n".join([*_service_lines(report["service"]), *_usage_lines(report["today"]), *_rules_lines(report)])
+
+
+def _service_lines(service: dict[str, Any] | None) -> list[str]:
+    if service is None:
+        return ["Breather is not running (start it with `breather run`)."]
+    proxy = f"proxy on 127.0.0.1:{service['proxy_port']}, " if service["proxy_port"] else ""
+    lines = [f"Breather is running (pid {service['pid']}): {proxy}dashboard at {service['dashboard']}"]
+    counters = service["health"].get("proxy") or {}
+    shown = [f"{name.replace('_', ' ')} {counters[name]}" for name in SHOWN_COUNTERS if name in counters]
+    if shown:
+        lines.append("  proxy: " + ", ".join(shown))
+    return lines
+
+
+def _usage_lines(today: dict[str, Any]) -> list[str]:
+    lines = [f"Today ({today['day']}):"]
+    if not today["profiles"]:
+        lines.append("  no profiles yet")
+    for name, sites in today["profiles"].items():
+        if not sites:
+            lines.append(f"  {name}: nothing yet")
+            continue
+        total = sum(sites.values())
+        by_site = ", ".join(f"{site} {minutes:.0f}m" for site, minutes in sorted(sites.items(), key=lambda i: -i[1]))
+        lines.append(f"  {name}: {total:.0f} min ({by_site})")
+    return lines
+
+
+def _rules_lines(report: dict[str, Any]) -> list[str]:
+    rules = report["rules"]
+    if rules.get("missing"):
+        return [f"Rules: {rules['file']} does not exist yet (the default is written on first run)"]
+    if rules["ok"]:
+        count = len(rules["profiles"])
+        lines = [f"Rules: {rules['file']} is valid ({count} profile{'' if count == 1 else 's'})"]
+    else:
+        kept = " (the service keeps the last good rules)" if report["running"] else ""
+        lines = [f"Rules: {rules['file']} has {len(rules['errors'])} problem(s){kept}:"]
+        lines += [f"  {problem}" for problem in rules["errors"]]
+    service = report["service"]
+    service_error = ((service or {}).get("health") or {}).get("rules", {}).get("last_error")
+    if service_error and rules["ok"]:
+        lines.append(f"  the service reports: {service_error}")
+    return lines
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    raise NotAvailableYet("breather status")
+    report = collect(paths)
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else render(report))
+    return 0 if report["running"] else NOT_RUNNING_EXIT

@@ -116,3 +116,44 @@ def test_webengine_sandbox_is_switched_off_only_as_root(monkeypatch: pytest.Monk
     user_env: dict[str, str] = {}
     allow_root_sandboxless(user_env)
     assert SANDBOX_ENV not in user_env
+
+
+def test_status_names_every_rules_problem_with_its_place(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text('[profiles.me]\ndefault = true\ndaily_limit = "lots"\nbreak_after = 5\n', "utf-8")
+    assert main(["status"]) == 3
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Breather is not running (start it with `breather run`)."
+    assert f"Rules: {paths.rules_file} has 2 problem(s):" in out
+    problems = [line.strip() for line in out if line.strip().startswith("rules.toml:")]
+    assert len(problems) == 2
+    assert problems[0].startswith("rules.toml:3:")
+    assert "profiles.me.daily_limit" in problems[0]
+    assert "lots" in problems[0]
+
+
+def test_status_shows_todays_minutes_per_site_for_each_profile(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from breather.rules.loader import ensure_rules_file
+    from breather.store.model import Heartbeat
+    from breather.store.writer import Writer
+
+    paths = Paths.resolve().ensure()
+    ensure_rules_file(paths.rules_file)
+    now = datetime.now(UTC)
+    writer = Writer(paths.database).start()
+    # Within today whatever the zone: the last minutes before now (or just after midnight, a few seconds).
+    start = max(now - timedelta(minutes=12), now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0))
+    minutes = (now - start).total_seconds() / 60
+    writer.heartbeat(Heartbeat("me", "www.reddit.com", start, duration_s=(now - start).total_seconds()))
+    writer.close()
+
+    assert main(["status"]) == 3
+    out = capsys.readouterr().out
+    assert f"  me: {minutes:.0f} min (www.reddit.com {minutes:.0f}m)" in out
+    assert f"Rules: {paths.rules_file} is valid (1 profile)" in out
