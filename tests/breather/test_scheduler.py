@@ -329,3 +329,26 @@ def test_started_scheduler_computes_quiet_hours_right_away(runtime: Any) -> None
         assert sched.running
     finally:
         sched.shutdown(wait=True)
+
+
+def test_a_rules_change_moves_the_jobs_to_the_new_time_zone(runtime: Any, breather_home: Path) -> None:
+    from breather.rules.watcher import RulesWatcher
+
+    rules_file = runtime.paths.rules_file
+    rules_file.write_text(RULES_TEXT, encoding="utf-8")
+    watcher = RulesWatcher(rules_file)
+    runtime.rules = watcher
+    runtime.current_rules = lambda: watcher.current
+    sched = scheduler.start_scheduler(runtime)
+    try:
+        assert str(sched.get_job("weekly_review").trigger.timezone) == "Europe/London"
+        rules_file.write_text(RULES_TEXT.replace("Europe/London", "America/New_York"), encoding="utf-8")
+        assert watcher.reload()
+        trigger = sched.get_job("weekly_review").trigger
+        assert str(trigger.timezone) == "America/New_York"
+        new_york = ZoneInfo("America/New_York")
+        fire = trigger.get_next_fire_time(None, datetime(2026, 11, 25, 12, tzinfo=new_york))
+        assert fire == datetime(2026, 11, 30, 0, 15, tzinfo=new_york)
+        assert len(sched.get_jobs()) == len(scheduler.JOB_IDS)
+    finally:
+        sched.shutdown(wait=True)
