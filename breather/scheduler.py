@@ -391,12 +391,12 @@ def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler
 def follow_rules(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
     """When the rules file changes (a new time zone, new quiet hours), re-register the jobs in the new zone and
     recompute the quiet hours at once instead of at the next minute."""
-    watcher = getattr(runtime, "rules", None)
-    if not hasattr(watcher, "add_listener"):
+    add_listener = getattr(getattr(runtime, "rules", None), "add_listener", None)
+    if add_listener is None:
         return
 
     def rules_changed(_rules: Rules) -> None:
         register_jobs(scheduler, runtime, clock)
         scheduler.modify_job(JOB_QUIET_HOURS, next_run_time=datetime.now(UTC))
 
-    watcher.add_listener(rules_changed)
+    add_listener(rules_changed)
