@@ -1,0 +1,97 @@
+"""The extension API (``/api/v1``): thin views over ``breather.dashboard.pages.extension``.
+
+Every answer is JSON; every error is ``{"error": Type, "message": ...}`` (see ``app._register_error_handlers``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+
+from breather.dashboard import context, security
+from breather.dashboard.db import get_db
+from breather.dashboard.errors import ApiError
+from breather.dashboard.openapi import openapi_document
+from breather.dashboard.pages import extension, pairing
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says where the JSON broke."""
+    if not request.mimetype or request.mimetype != "application/json":
+        raise ApiError(415, "UnsupportedMediaType", "send the body as application/json")
+    raw = request.get_data(as_text=True)
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "MalformedJson", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "MalformedJson", "the body must be a JSON object")
+    return body
+
+
+@bp.route("/<path:_any>", methods=["OPTIONS"])
+def preflight(_any: str) -> Response:
+    """CORS preflight; the headers are added (for paired extension origins only) by ``security.add_cors_headers``."""
+    return Response(status=204)
+
+
+@bp.post("/pair")
+def pair() -> Response:
+    body = json_body()
+    profile, token = pairing.redeem(
+        context.write,
+        code=extension.required_str(body, "code"),
+        browser=extension.optional_str(body, "browser") or "unknown",
+        origin=request.headers.get("Origin"),
+        limiter=current_app.extensions["breather.pairing_limiter"],
+    )
+    return jsonify({"token": token, "profile": profile})
+
+
+@bp.get("/config")
+@security.token_required
+def config() -> Response:
+    answer = extension.proxy_config(context.current_rules(), current_app.config["SETTINGS"], context.runtime())
+    answer["pac_url"] = url_for("api.pac", _external=True)
+    return jsonify(answer)
+
+
+@bp.get("/pac")
+def pac() -> Response:
+    script = extension.pac_script(context.current_rules(), current_app.config["SETTINGS"], context.runtime())
+    return Response(script, mimetype="application/x-ns-proxy-autoconfig")
+
+
+@bp.post("/heartbeat")
+@security.token_required
+def heartbeat() -> Response:
+    beat = extension.parse_heartbeat(json_body())
+    extension.record_heartbeat(context.writer(), g.profile, beat, context.runtime())
+    rules = context.current_rules()
+    return jsonify(extension.status_for(get_db(), rules, g.profile, context.runtime(), context.now(), site=beat.site))
+
+
+@bp.get("/status")
+@security.token_required
+def status() -> Response:
+    site = request.args.get("site") or None
+    return jsonify(
+        extension.status_for(get_db(), context.current_rules(), g.profile, context.runtime(), context.now(), site=site)
+    )
+
+
+@bp.post("/events")
+@security.token_required
+def events() -> tuple[Response, int]:
+    event = extension.parse_event(json_body())
+    extension.record_event(context.writer(), g.profile, event)
+    return jsonify({"recorded": event.kind}), 201
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

@@ -1,0 +1,88 @@
+"""What the views share: the service runtime (when there is one), the rules in force and the store writer.
+
+Under ``breather serve`` all three come from the runtime. Without one (tests, ``flask run``) the app reads the
+rules file itself (reloaded when it changes) and starts its own writer thread on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlite_utils import Database
+
+from breather.paths import Paths
+from breather.rules.loader import ensure_rules_file, load_rules
+from breather.rules.model import Rules
+from breather.store.writer import Writer
+
+_lock = threading.Lock()
+
+
+def now() -> datetime:
+    """The app's clock: real time, or a fixed ``CLOCK`` callable from the test config."""
+    clock: Callable[[], datetime] | None = current_app.config.get("CLOCK")
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def runtime() -> Any:
+    return current_app.config.get("RUNTIME")
+
+
+def paths() -> Paths:
+    found: Paths = current_app.config["PATHS"]
+    return found
+
+
+def current_rules() -> Rules:
+    service = runtime()
+    if service is not None:
+        rules: Rules = service.current_rules()
+        return rules
+    return _rules_from_file(current_app)
+
+
+def _rules_from_file(app: Flask) -> Rules:
+    path = paths().rules_file
+    ensure_rules_file(path)
+    stamp = path.stat().st_mtime_ns
+    with _lock:
+        cached = app.extensions.get("breather.rules")
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_rules(path))
+            app.extensions["breather.rules"] = cached
+    loaded: Rules = cached[1]
+    return loaded
+
+
+def writer() -> Any:
+    service = runtime()
+    if service is not None and service.writer is not None:
+        return service.writer
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _lock:
+        own = app.extensions.get("breather.writer")
+        if own is None:
+            own = Writer(app.config["DATABASE"])
+            own.start()
+            app.extensions["breather.writer"] = own
+    return own
+
+
+def close_own_writer(app: Flask) -> None:
+    """Stop the writer the app started for itself (tests and ``flask run``); a runtime's writer is not ours."""
+    own = app.extensions.pop("breather.writer", None)
+    if own is not None:
+        own.close()
+
+
+WRITE_TIMEOUT_S = 10.0
+
+
+def write[T](fn: Callable[[Database], T]) -> T:
+    """Run ``fn(db)`` on the one writer thread, in its own savepoint, and wait for the commit."""
+    result: T = writer().call(fn).result(timeout=WRITE_TIMEOUT_S)
+    return result

@@ -1,0 +1,232 @@
+"""The pages that change things: Rules, Requests, Setup and Data. Every form carries the CSRF token; rule changes,
+approvals and deletion also need the household passphrase."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from breather.dashboard import charts, context, security
+from breather.dashboard.db import get_db
+from breather.dashboard.errors import ApiError
+from breather.dashboard.pages import data as data_pages
+from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
+from breather.rules.timeparse import format_duration
+
+bp = Blueprint("manage", __name__)
+bp.before_request(security.check_form_request)
+
+
+def _now() -> datetime:
+    return context.now()
+
+
+# --- Rules --------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/rules")
+def rules() -> str:
+    current = context.current_rules()
+    db = get_db()
+    rules_page.apply_due_changes(db, context.paths().rules_file, context.write, _now())
+    text = context.paths().rules_file.read_text(encoding="utf-8")
+    return render_template(
+        "rules.html",
+        text=text,
+        forms=rules_page.profile_forms(current),
+        pending=rules_page.pending_changes(db),
+        cooling_off_text=format_duration(current.cooling_off),
+        minutes=charts.minutes_text,
+        result=None,
+    )
+
+
+@bp.post("/rules")
+def rules_submit() -> str | BaseResponse:
+    """One form posts either the raw TOML or one profile's common settings; ``action`` says preview, dry run or save."""
+    current = context.current_rules()
+    path = context.paths().rules_file
+    old_text = path.read_text(encoding="utf-8")
+    if request.form.get("profile"):
+        new_text = rules_page.edit_profile(old_text, request.form.get("profile", ""), request.form)
+    else:
+        new_text = request.form.get("text", "").replace("\r\n", "\n")
+    action = request.form.get("action", "preview")
+    result = rules_page.check(new_text, path.name)
+    if result.rules is not None and action in ("preview", "dry_run"):
+        result = rules_page.explain(
+            get_db(), current, result, _now(), dry_run=action == "dry_run", profile=request.form.get("profile")
+        )
+    if action == "save" and result.rules is not None:
+        security.require_passphrase(request.form.get("passphrase", ""))
+        outcome = rules_page.save(get_db(), path, old_text, new_text, current, result.rules, context.write, _now())
+        flash(outcome, "ok")
+        return redirect(url_for("manage.rules"))
+    status = 200 if result.rules is not None else 422
+    page = render_template(
+        "rules.html",
+        text=new_text,
+        forms=rules_page.profile_forms(result.rules or current),
+        pending=rules_page.pending_changes(get_db()),
+        cooling_off_text=format_duration(current.cooling_off),
+        minutes=charts.minutes_text,
+        result=result,
+    )
+    return Response(page, status=status, mimetype="text/html")
+
+
+# --- Requests -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/requests")
+def requests_page() -> str:
+    db = get_db()
+    now = _now()
+    return render_template(
+        "requests.html",
+        pending=requests.pending(db, now),
+        answered=requests.answered(db, now),
+        grants=requests.GRANTS,
+    )
+
+
+@bp.post("/requests/<int:event_id>/approve")
+def approve(event_id: int) -> BaseResponse:
+    ask = requests.find(get_db(), event_id)
+    now = _now()
+    minutes, until = requests.grant_until(request.form.get("grant", ""), now, context.current_rules())
+    security.require_passphrase(request.form.get("passphrase", ""))
+    row = requests.answer_row(ask, "approved", now, None, minutes, until)
+    context.write(lambda db: db.table("time_answers").insert(row))
+    context.writer().event(requests.answer_event(ask, "approved", now, minutes))
+    requests.apply_grant(context.runtime(), ask, until)
+    flash(f"{ask.profile} has {requests.GRANTS[request.form['grant']]} more on {ask.site or 'their sites'}.", "ok")
+    return redirect(url_for("manage.requests_page"))
+
+
+@bp.post("/requests/<int:event_id>/decline")
+def decline(event_id: int) -> BaseResponse:
+    ask = requests.find(get_db(), event_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > 300:
+        raise ApiError(400, "ReasonNeeded", "say why in a few words (at most 300 characters)")
+    security.require_passphrase(request.form.get("passphrase", ""))
+    now = _now()
+    row = requests.answer_row(ask, "declined", now, reason, None, None)
+    context.write(lambda db: db.table("time_answers").insert(row))
+    context.writer().event(requests.answer_event(ask, "declined", now, None))
+    flash(f"Declined {ask.profile}'s ask, with your reason.", "ok")
+    return redirect(url_for("manage.requests_page"))
+
+
+# --- Setup --------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/setup")
+def setup_page() -> str:
+    current = context.current_rules()
+    db = get_db()
+    host, port = extension.proxy_endpoint(current_app.config["SETTINGS"], context.runtime())
+    return render_template(
+        "setup.html",
+        ca_ready=context.paths().ca_certificate.exists(),
+        pac_url=url_for("api.pac", _external=True),
+        proxy_host=host,
+        proxy_port=port,
+        members=setup.member_settings(current),
+        codes=pairing.active_codes(db),
+        passphrase_set=security.passphrase_is_set(db),
+        check=setup.live_check(current, context.runtime(), request.args.get("check"), _now()),
+        guides=setup.TRUST_STEPS,
+    )
+
+
+@bp.get("/setup/ca.pem")
+def ca_certificate() -> Response:
+    path = context.paths().ca_certificate
+    if not path.exists():
+        raise ApiError(404, "NoCertificateYet", "the certificate is made the first time Breather runs; start it first")
+    response = Response(path.read_bytes(), mimetype="application/x-x509-ca-cert")
+    response.headers["Content-Disposition"] = 'attachment; filename="breather-ca.pem"'
+    return response
+
+
+@bp.post("/setup/pair")
+def make_pairing_code() -> BaseResponse:
+    member = request.form.get("member", "")
+    if member not in context.current_rules().profiles:
+        raise ApiError(400, "UnknownMember", f"there is no member called {member!r}")
+    ttl = int(current_app.config["PAIRING_CODE_TTL_S"])
+    code = context.write(lambda db: pairing.create_code(db, member, ttl))
+    flash(f"Pairing code for {member}: {code} (valid for {ttl // 60} minutes).", "ok")
+    return redirect(url_for("manage.setup_page") + "#pairing")
+
+
+@bp.post("/setup/passphrase")
+def set_passphrase() -> BaseResponse:
+    new = request.form.get("new_passphrase", "")
+    if new != request.form.get("confirm_passphrase", ""):
+        raise ApiError(400, "PassphraseMismatch", "the two new passphrases differ; nothing was changed")
+    row = security.new_passphrase_row(new, request.form.get("passphrase"))
+    context.write(lambda db: db.table("household").upsert(row, pk="key"))
+    flash("The household passphrase is set.", "ok")
+    return redirect(url_for("manage.setup_page"))
+
+
+# --- Data ---------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/data")
+def data() -> str:
+    current = context.current_rules()
+    return render_template("data.html", counts=data_pages.counts(get_db()), retention=current.retention_days)
+
+
+@bp.get("/data/export.json")
+def export_json() -> Response:
+    response = Response(data_pages.export_json(get_db()), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="breather-export.json"'
+    return response
+
+
+@bp.get("/data/export/<table>.csv")
+def export_csv(table: str) -> Response:
+    if table not in data_pages.EXPORT_TABLES:
+        raise ApiError(404, "UnknownTable", f"choose one of {', '.join(data_pages.EXPORT_TABLES)}")
+    response = Response(data_pages.export_csv(get_db(), table), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="breather-{table}.csv"'
+    return response
+
+
+@bp.post("/data/delete")
+def delete_everything() -> BaseResponse:
+    if request.form.get("confirm", "").strip().lower() != "delete":
+        raise ApiError(400, "NotConfirmed", "type DELETE to confirm; nothing was deleted")
+    security.require_passphrase(request.form.get("passphrase", ""))
+    removed = context.write(data_pages.delete_everything)
+    flash(f"Deleted {sum(removed.values())} records. Breather starts counting again from now.", "ok")
+    return redirect(url_for("manage.data"))
+
+
+@bp.post("/data/retention")
+def retention() -> BaseResponse:
+    try:
+        days = int(request.form.get("retention_days", ""))
+    except ValueError:
+        raise ApiError(400, "InvalidRetention", "retention is a whole number of days") from None
+    if not 1 <= days <= 3650:
+        raise ApiError(400, "InvalidRetention", "keep records between 1 and 3650 days")
+    security.require_passphrase(request.form.get("passphrase", ""))
+    path = context.paths().rules_file
+    old_text = path.read_text(encoding="utf-8")
+    new_text = rules_page.set_retention(old_text, days)
+    checked = rules_page.check(new_text, path.name)
+    if checked.rules is None:
+        raise ApiError(400, "InvalidRetention", "; ".join(problem.text for problem in checked.problems))
+    outcome = rules_page.save(
+        get_db(), path, old_text, new_text, context.current_rules(), checked.rules, context.write, _now()
+    )
+    flash(outcome, "ok")
+    return redirect(url_for("manage.data"))

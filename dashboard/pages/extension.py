@@ -1,0 +1,220 @@
+"""What the extension API answers, without Flask: parsing bodies, the PAC, the status of one profile."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from breather.dashboard.errors import ApiError
+from breather.dashboard.pages import usage
+from breather.rules.decisions import Usage, decide
+from breather.rules.model import Rules
+from breather.store import queries
+from breather.store.model import Event, Heartbeat, check_site
+
+IDLE_STATES = ("active", "idle", "locked")
+EXTENSION_EVENT_KINDS = ("break_taken", "break_snoozed", "more_time_asked")
+THROUGH_PROXY_WINDOW = timedelta(minutes=2)
+HEARTBEAT_SECONDS = 30.0  # the extension sends one every 30 s while a social tab is in front
+
+
+def required_str(body: dict[str, Any], key: str, limit: int = 200) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "InvalidField", f"'{key}' must be a non-empty string")
+    if len(value) > limit:
+        raise ApiError(400, "InvalidField", f"'{key}' must be at most {limit} characters")
+    return value.strip()
+
+
+def optional_str(body: dict[str, Any], key: str, limit: int = 200) -> str | None:
+    return required_str(body, key, limit) if body.get(key) is not None else None
+
+
+def _site(body: dict[str, Any]) -> str:
+    raw = required_str(body, "site", 253).lower()
+    try:
+        return check_site(raw)
+    except ValueError as exc:
+        raise ApiError(400, "InvalidField", f"'site': {exc}") from None
+
+
+def _timestamp(body: dict[str, Any]) -> datetime:
+    raw = body.get("at")
+    if raw is None:
+        return datetime.now(UTC)
+    if not isinstance(raw, str):
+        raise ApiError(400, "InvalidField", "'at' must be an ISO-8601 time with a UTC offset")
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "InvalidField", f"'at': {raw!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise ApiError(400, "InvalidField", "'at' must carry a UTC offset, e.g. 2026-03-01T09:30:00Z")
+    return moment
+
+
+@dataclass(frozen=True)
+class BrowserBeat:
+    site: str
+    visible: bool
+    focused: bool
+    idle: str
+    at: datetime
+
+    @property
+    def counts(self) -> bool:
+        """Only a visible, focused tab with an active person is time spent on the site."""
+        return self.visible and self.focused and self.idle == "active"
+
+
+def parse_heartbeat(body: dict[str, Any]) -> BrowserBeat:
+    idle = body.get("idle", "active")
+    if idle not in IDLE_STATES:
+        raise ApiError(400, "InvalidField", f"'idle' must be one of {', '.join(IDLE_STATES)}")
+    flags = {}
+    for key in ("visible", "focused"):
+        value = body.get(key, True)
+        if not isinstance(value, bool):
+            raise ApiError(400, "InvalidField", f"'{key}' must be true or false")
+        flags[key] = value
+    return BrowserBeat(_site(body), flags["visible"], flags["focused"], str(idle), _timestamp(body))
+
+
+def record_heartbeat(writer: Any, profile: str, beat: BrowserBeat, runtime: Any) -> None:
+    if not beat.counts:
+        return
+    writer.heartbeat(Heartbeat(profile, beat.site, beat.at, duration_s=0.0, source="extension"))
+
+
+@dataclass(frozen=True)
+class BrowserEvent:
+    kind: str
+    site: str | None
+    minutes: int | None
+
+
+def parse_event(body: dict[str, Any]) -> BrowserEvent:
+    kind = body.get("kind")
+    if kind not in EXTENSION_EVENT_KINDS:
+        raise ApiError(400, "InvalidField", f"'kind' must be one of {', '.join(EXTENSION_EVENT_KINDS)}")
+    site = _site(body) if body.get("site") is not None else None
+    minutes = body.get("minutes")
+    if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 240):
+        raise ApiError(400, "InvalidField", "'minutes' must be a whole number from 1 to 240")
+    return BrowserEvent(str(kind), site, minutes)
+
+
+def record_event(writer: Any, profile: str, event: BrowserEvent) -> None:
+    """Log the event; an ask for more time then waits on the Requests page."""
+    detail = {"minutes": event.minutes} if event.minutes is not None else None
+    writer.event(Event(profile, event.kind, datetime.now(UTC), site=event.site, detail=detail))
+
+
+# --- Proxy configuration ------------------------------------------------------------------------------------------
+
+
+def proxy_endpoint(settings: dict[str, Any], runtime: Any) -> tuple[str, int]:
+    host = str(settings.get("listen_host", "127.0.0.1"))
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    port = getattr(runtime, "proxy_port", None) or int(settings.get("proxy_port", 8080))
+    return host, int(port)
+
+
+def proxy_config(rules: Rules, settings: dict[str, Any], runtime: Any) -> dict[str, Any]:
+    host, port = proxy_endpoint(settings, runtime)
+    return {"proxy": {"host": host, "port": port}, "domains": sorted(set(rules.intercepted_domains()))}
+
+
+def pac_script(rules: Rules, settings: dict[str, Any], runtime: Any) -> str:
+    """A PAC that sends only the intercepted domains (and their subdomains) to Breather; all else goes direct."""
+    host, port = proxy_endpoint(settings, runtime)
+    domains = json.dumps(sorted(set(rules.intercepted_domains())))
+    return (
+        "// Breather: only these social sites go through the local proxy; everything else is direct.\n"
+        f"var BREATHER_DOMAINS = {domains};\n"
+        "function FindProxyForURL(url, host) {\n"
+        "  host = host.toLowerCase();\n"
+        "  for (var i = 0; i < BREATHER_DOMAINS.length; i++) {\n"
+        "    var d = BREATHER_DOMAINS[i];\n"
+        '    if (host === d || dnsDomainIs(host, "." + d)) {\n'
+        f'      return "PROXY {host}:{port}";\n'
+        "    }\n"
+        "  }\n"
+        '  return "DIRECT";\n'
+        "}\n"
+    )
+
+
+# --- Status -------------------------------------------------------------------------------------------------------
+
+
+def minutes_today(db: Database, rules: Rules, profile: str, now: datetime) -> queries.TodayUsage:
+    """The same numbers the proxy decides on: overlapping tabs count once."""
+    return queries.minutes_today(db, profile, now, rules.zone(), group_of=lambda host: usage.site_label(rules, host))
+
+
+def through_proxy(runtime: Any, profile: str, now: datetime) -> bool | None:
+    """Whether the proxy itself saw this profile's traffic lately; unknown (None) without a running service."""
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None:
+        return None
+    seen = sessions.read(profile).last_seen.values()
+    return any(now - at <= THROUGH_PROXY_WINDOW for at in seen)
+
+
+def _usage_for_decision(db: Database, profile: str, today: queries.TodayUsage, runtime: Any, now: datetime) -> Usage:
+    """The running proxy's in-memory session when there is one, else what the store says."""
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None:
+        active = queries.active_minutes_since_break(db, profile, now)
+        return Usage(minutes_today=today.by_group, active_since_break=timedelta(minutes=active))
+    session = sessions.read(profile)
+    return Usage(
+        minutes_today=today.by_group,
+        active_since_break=timedelta(seconds=session.active_since_break_s),
+        snoozes_in_a_row=session.snoozes_in_row,
+        snoozed_until=session.snoozed_until,
+    )
+
+
+def representative_site(rules: Rules, site: str | None) -> str:
+    if site:
+        return site
+    domains = rules.intercepted_domains()
+    return domains[0] if domains else "reddit.com"
+
+
+def status_for(
+    db: Database,
+    rules: Rules,
+    profile_name: str,
+    runtime: Any,
+    now: datetime | None = None,
+    site: str | None = None,
+) -> dict[str, Any]:
+    moment = now or datetime.now(UTC)
+    profile = rules.profiles.get(profile_name) or rules.profiles[rules.default_profile]
+    today = minutes_today(db, rules, profile.name, moment)
+    decision = decide(
+        rules,
+        profile,
+        representative_site(rules, site),
+        moment,
+        _usage_for_decision(db, profile.name, today, runtime, moment),
+    )
+    limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
+    return {
+        "profile": profile.name,
+        "minutes_today": round(today.total, 1),
+        "limit_minutes": round(limit) if limit is not None else None,
+        "next_break_in_s": decision.next_break_in.total_seconds() if decision.next_break_in is not None else None,
+        "decision": {"kind": decision.kind, "reason": decision.reason},
+        "quiet_hours": decision.kind == "quiet_hours",
+        "through_proxy": through_proxy(runtime, profile.name, moment),
+    }

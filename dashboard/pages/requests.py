@@ -1,0 +1,115 @@
+"""Asks for more time (``more_time_asked`` events) and the household's answers to them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from breather.dashboard.errors import ApiError
+from breather.rules.model import Rules
+from breather.store.model import Event
+
+GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of the day"}
+PENDING_LOOKBACK = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Ask:
+    event_id: int
+    profile: str
+    site: str | None
+    at: datetime
+    minutes: int | None
+    status: str = "pending"
+    reason: str | None = None
+    granted_until: datetime | None = None
+
+
+def _ask(row: tuple[Any, ...]) -> Ask:
+    event_id, profile, site, at, detail, status, reason, until = row
+    minutes = json.loads(detail).get("minutes") if detail else None
+    return Ask(
+        int(event_id),
+        profile,
+        site,
+        datetime.fromisoformat(at),
+        minutes if isinstance(minutes, int) else None,
+        status or "pending",
+        reason,
+        datetime.fromisoformat(until) if until else None,
+    )
+
+
+_ASKS = """
+select e.id, e.profile, e.site, e.at, e.detail, a.status, a.reason, a.granted_until
+from events e left join time_answers a on a.event_id = e.id
+where e.kind = 'more_time_asked' and e.at >= ?
+"""
+
+
+def pending(db: Database, now: datetime) -> list[Ask]:
+    since = (now - PENDING_LOOKBACK).astimezone(UTC).isoformat()
+    rows = db.execute(_ASKS + " and a.event_id is null order by e.at", [since]).fetchall()
+    return [_ask(row) for row in rows]
+
+
+def answered(db: Database, now: datetime, days: int = 7) -> list[Ask]:
+    since = (now - timedelta(days=days)).astimezone(UTC).isoformat()
+    rows = db.execute(_ASKS + " and a.event_id is not null order by e.at desc limit 50", [since]).fetchall()
+    return [_ask(row) for row in rows]
+
+
+def grant_until(choice: str, now: datetime, rules: Rules) -> tuple[int, datetime]:
+    """(minutes, until) for "15", "60" or "rest" (until local midnight)."""
+    if choice not in GRANTS:
+        raise ApiError(400, "InvalidGrant", "approve for 15 minutes, 1 hour or the rest of the day")
+    if choice == "rest":
+        local = now.astimezone(rules.zone())
+        midnight = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=rules.zone())
+        return max(1, int((midnight - local).total_seconds() // 60)), midnight.astimezone(UTC)
+    minutes = int(choice)
+    return minutes, now + timedelta(minutes=minutes)
+
+
+def find(db: Database, event_id: int) -> Ask:
+    row = db.execute(_ASKS.replace("e.at >= ?", "e.id = ?"), [event_id]).fetchone()
+    if row is None:
+        raise ApiError(404, "UnknownRequest", f"there is no ask for more time numbered {event_id}")
+    ask = _ask(row)
+    if ask.status != "pending":
+        raise ApiError(409, "AlreadyAnswered", f"this ask was already answered ({ask.status})")
+    return ask
+
+
+def answer_row(
+    ask: Ask, status: str, now: datetime, reason: str | None, minutes: int | None, until: datetime | None
+) -> dict[str, Any]:
+    return {
+        "event_id": ask.event_id,
+        "profile": ask.profile,
+        "site": ask.site,
+        "answered_at": now.isoformat(timespec="seconds"),
+        "status": status,
+        "reason": reason,
+        "granted_minutes": minutes,
+        "granted_until": until.isoformat(timespec="seconds") if until else None,
+    }
+
+
+def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> Event:
+    kind = "more_time_granted" if status == "approved" else "more_time_declined"
+    detail = {"minutes": minutes} if minutes is not None else None
+    return Event(ask.profile, kind, now, site=ask.site, detail=detail)
+
+
+def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
+    """Tell the running proxy at once: the site is let through for this member until ``until``."""
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None or ask.site is None:
+        return
+    site = ask.site
+    sessions.update(ask.profile, lambda session: session.overrides_until.__setitem__(site, until))

@@ -1,0 +1,413 @@
+"""The Rules page: validate an edit, preview it, replay last week against it, and save it with cooling-off.
+
+An edit that only tightens boundaries is written at once. An edit that loosens anything waits for the rules'
+``cooling_off`` delay as a pending change; ``apply_due_changes`` writes it once due (if the file has not been
+edited meanwhile). Edits from the form go through tomlkit, so the file's comments and layout survive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from sqlite_utils import Database
+from tomlkit.items import Table
+
+from breather.dashboard.errors import ApiError
+from breather.dashboard.pages import usage
+from breather.rules.decisions import Usage, decide
+from breather.rules.errors import RulesError
+from breather.rules.loader import parse_rules
+from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
+from breather.rules.timeparse import format_duration, parse_duration
+
+Writes = Callable[[Callable[[Database], Any]], Any]
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    line: int
+    column: int
+    key: str
+    message: str
+    text: str
+
+
+@dataclass
+class CheckResult:
+    rules: Rules | None
+    problems: list[ProblemView] = field(default_factory=list)
+    preview: list[str] = field(default_factory=list)
+    dry_run: list[DryRunLine] = field(default_factory=list)
+    loosens: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DryRunLine:
+    profile: str
+    minutes: float
+    days_over_before: int
+    days_over_after: int
+    quiet_minutes_before: float
+    quiet_minutes_after: float
+
+
+def check(text: str, filename: str) -> CheckResult:
+    try:
+        return CheckResult(parse_rules(text, filename))
+    except RulesError as exc:
+        return CheckResult(None, [ProblemView(p.line, p.column, p.key, p.message, str(p)) for p in exc.problems])
+
+
+# --- Loosening or tightening ----------------------------------------------------------------------------------------
+
+
+def _looser_limit(old: timedelta | None, new: timedelta | None) -> bool:
+    return old is not None and (new is None or new > old)
+
+
+def _quiet_minutes(profile: Profile) -> frozenset[int]:
+    return frozenset().union(*(window.minutes_of_week() for window in profile.quiet_hours))
+
+
+def loosenings(old: Rules, new: Rules) -> list[str]:
+    """Every way ``new`` is looser than ``old``, in words. Empty means the edit only tightens (or is neutral)."""
+    found: list[str] = []
+    for name, before in old.profiles.items():
+        after = new.profiles.get(name)
+        if after is None:
+            found.append(f"{name}: profile removed")
+            continue
+        found += [f"{name}: {what}" for what in _profile_loosenings(before, after)]
+    if new.retention_days > old.retention_days:
+        found.append(f"records kept longer ({old.retention_days} → {new.retention_days} days)")
+    if new.cooling_off < old.cooling_off:
+        found.append("a shorter cooling-off delay")
+    if set(old.intercepted_domains()) - set(new.intercepted_domains()):
+        found.append("sites no longer looked after")
+    return found
+
+
+def _profile_loosenings(before: Profile, after: Profile) -> list[str]:
+    found = []
+    if _looser_limit(before.daily_limit, after.daily_limit):
+        found.append("a bigger daily limit")
+    for site, limit in before.limits.items():
+        if _looser_limit(limit, after.limits.get(site)):
+            found.append(f"a bigger limit on {site}")
+    if _looser_limit(before.break_after, after.break_after):
+        found.append("breaks further apart")
+    if after.break_length < before.break_length:
+        found.append("shorter breaks")
+    if after.max_snoozes > before.max_snoozes:
+        found.append("more snoozes")
+    if after.friction_delay < before.friction_delay:
+        found.append("a shorter wait on block pages")
+    if _quiet_minutes(before) - _quiet_minutes(after):
+        found.append("shorter quiet hours")
+    for category in CATEGORIES:
+        old_level = SENSITIVITIES.index(before.sensitivity.get(category, "medium"))
+        if SENSITIVITIES.index(after.sensitivity.get(category, "medium")) < old_level:
+            found.append(f"weaker {category.replace('_', ' ')} warnings")
+    if set(before.keywords) - set(after.keywords):
+        found.append("fewer keywords")
+    if set(after.always_allowed) - set(before.always_allowed):
+        found.append("more always-allowed sites")
+    if {(t.category, t.window) for t in before.topic_quiet_hours} - {
+        (t.category, t.window) for t in after.topic_quiet_hours
+    }:
+        found.append("shorter topic quiet hours")
+    return found
+
+
+# --- Preview and dry run --------------------------------------------------------------------------------------------
+
+
+def explain(
+    db: Database, current: Rules, result: CheckResult, now: datetime, dry_run: bool, profile: str | None = None
+) -> CheckResult:
+    assert result.rules is not None
+    new = result.rules
+    result.loosens = loosenings(current, new)
+    result.preview = preview_today(db, current, new, now)
+    if dry_run:
+        result.dry_run = replay_week(db, current, new, now)
+    return result
+
+
+def _group_minutes(db: Database, rules: Rules, profile: str, now: datetime) -> dict[str, float]:
+    from breather.store import queries
+
+    today = queries.minutes_today(db, profile, now, rules.zone(), group_of=lambda host: usage.site_label(rules, host))
+    return dict(today.by_group)
+
+
+def preview_today(db: Database, old: Rules, new: Rules, now: datetime) -> list[str]:
+    """What would be different right now, member by member and site by site."""
+    lines: list[str] = []
+    for name, person in new.profiles.items():
+        minutes = _group_minutes(db, new, name, now)
+        for group in new.groups:
+            site = group.domains[0]
+            after = decide(new, person, site, now, Usage(minutes_today=minutes))
+            before_kind = "allow"
+            if name in old.profiles and old.group_named(group.name) is not None:
+                before_kind = decide(old, old.profiles[name], site, now, Usage(minutes_today=minutes)).kind
+            if after.kind != before_kind:
+                lines.append(f"{name} on {group.name}: {before_kind.replace('_', ' ')} → {after.reason}")
+        before = old.profiles.get(name)
+        if before is not None and before.daily_limit != person.daily_limit:
+            lines.append(f"{name}: daily limit {_limit_text(before.daily_limit)} → {_limit_text(person.daily_limit)}")
+    return lines or ["Nothing would change for anyone right now."]
+
+
+def _limit_text(limit: timedelta | None) -> str:
+    return format_duration(limit) if limit else "none"
+
+
+def replay_week(db: Database, old: Rules, new: Rules, now: datetime) -> list[DryRunLine]:
+    """Last 7 days of logged activity, judged by the old and the new rules: days over the daily limit and minutes
+    that fell in quiet hours (to the hour: the log is cut into hours)."""
+    today = now.astimezone(new.zone()).date()
+    per_day: dict[str, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
+    quiet_hour_minutes: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for piece in usage.pieces(db, new, usage.last_days(today, 7)):
+        per_day[piece.profile][piece.day] += piece.seconds / 60
+        quiet_hour_minutes[piece.profile].append((piece.weekday * 1440 + piece.hour * 60 + 30, piece.seconds / 60))
+    lines = []
+    for name in new.profiles:
+        days = per_day.get(name, {})
+        quiet = quiet_hour_minutes.get(name, [])
+        before, after = old.profiles.get(name), new.profiles[name]
+        lines.append(
+            DryRunLine(
+                profile=name,
+                minutes=sum(days.values()),
+                days_over_before=_days_over(days, before.daily_limit if before else None),
+                days_over_after=_days_over(days, after.daily_limit),
+                quiet_minutes_before=_in_quiet(quiet, before) if before else 0.0,
+                quiet_minutes_after=_in_quiet(quiet, after),
+            )
+        )
+    return lines
+
+
+def _days_over(days: Mapping[Any, float], limit: timedelta | None) -> int:
+    if limit is None:
+        return 0
+    return sum(1 for minutes in days.values() if minutes > limit.total_seconds() / 60)
+
+
+def _in_quiet(pieces: list[tuple[int, float]], profile: Profile) -> float:
+    covered = _quiet_minutes(profile)
+    return sum(minutes for minute, minutes in pieces if minute in covered)
+
+
+# --- The form -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileForm:
+    name: str
+    daily_limit: str
+    break_after: str
+    break_length: str
+    max_snoozes: int
+    quiet_hours: str
+    warnings: dict[str, str]
+    keywords: str
+
+
+def _duration_or_off(value: timedelta | None) -> str:
+    return format_duration(value) if value else "off"
+
+
+def profile_forms(rules: Rules) -> list[ProfileForm]:
+    return [
+        ProfileForm(
+            name=profile.name,
+            daily_limit=_duration_or_off(profile.daily_limit),
+            break_after=_duration_or_off(profile.break_after),
+            break_length=format_duration(profile.break_length),
+            max_snoozes=profile.max_snoozes,
+            quiet_hours=_quiet_text(rules, profile.name),
+            warnings={category: profile.sensitivity.get(category, "medium") for category in CATEGORIES},
+            keywords=", ".join(profile.keywords),
+        )
+        for profile in rules.profiles.values()
+    ]
+
+
+def _quiet_text(rules: Rules, name: str) -> str:
+    return "\n".join(window.describe() for window in rules.profiles[name].quiet_hours)
+
+
+FORM_DURATIONS = ("daily_limit", "break_after", "break_length")
+
+
+def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
+    """Apply the form's common settings to ``[profiles.<name>]`` with tomlkit: only changed keys are written, so
+    inherited values stay inherited and every comment stays where it was."""
+    document = tomlkit.parse(text)
+    profiles = document.get("profiles")
+    if not isinstance(profiles, Table) or name not in profiles:
+        raise ApiError(400, "UnknownMember", f"there is no profile called {name!r} in the rules file")
+    current = parse_rules(text).profiles[name]
+    table = profiles[name]
+    for key in FORM_DURATIONS:
+        _set_duration(table, key, form.get(key, ""), getattr(current, key))
+    _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
+    _set_warnings(table, form, current)
+    _set_keywords(table, form.get("keywords", ""), current.keywords)
+    return tomlkit.dumps(document)
+
+
+def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> None:
+    value = raw.strip().lower()
+    if not value or value == _duration_or_off(current):
+        return
+    if value == "off":
+        table[key] = "off"
+        return
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise ApiError(400, "InvalidField", f"{key.replace('_', ' ')}: {exc}") from None
+    table[key] = value
+
+
+def _set_snoozes(table: Any, raw: str, current: int) -> None:
+    if not raw.strip() or raw.strip() == str(current):
+        return
+    if not raw.strip().isdigit():
+        raise ApiError(400, "InvalidField", f"snoozes in a row: expected a whole number, got {raw!r}")
+    table["max_snoozes"] = int(raw)
+
+
+def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None:
+    for category in CATEGORIES:
+        level = form.get(f"warning_{category}", "")
+        if not level or level == current.sensitivity.get(category):
+            continue
+        if level not in SENSITIVITIES:
+            raise ApiError(400, "InvalidField", f"{category} warnings: choose one of {', '.join(SENSITIVITIES)}")
+        if "warnings" not in table:
+            table["warnings"] = tomlkit.table()
+        table["warnings"][category] = level
+
+
+def _set_keywords(table: Any, raw: str, current: tuple[str, ...]) -> None:
+    words = [word.strip() for word in raw.split(",") if word.strip()]
+    if words == list(current):
+        return
+    table["keywords"] = words
+
+
+def set_retention(text: str, days: int) -> str:
+    document = tomlkit.parse(text)
+    household = document.get("household")
+    if not isinstance(household, Table):
+        household = tomlkit.table()
+        document["household"] = household
+    household["retention_days"] = days
+    return tomlkit.dumps(document)
+
+
+# --- Saving -------------------------------------------------------------------------------------------------------
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(
+    db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
+) -> str:
+    if path.read_text(encoding="utf-8") != old_text:
+        raise ApiError(409, "RulesChanged", "the rules file changed while you were editing; reload and try again")
+    loosened = loosenings(old, new)
+    if not loosened:
+        write_atomically(path, new_text)
+        return "Saved. The new rules apply now."
+    effective = now + old.cooling_off
+    row = {
+        "submitted_at": now.isoformat(timespec="seconds"),
+        "effective_at": effective.isoformat(timespec="seconds"),
+        "base_sha": sha(old_text),
+        "text": new_text,
+        "summary": "; ".join(loosened),
+        "applied_at": None,
+        "outcome": None,
+    }
+    write(lambda conn: conn.table("pending_rule_changes").insert(row))
+    local = effective.astimezone(old.zone())
+    return (
+        f"This loosens a boundary ({'; '.join(loosened)}), so it waits {format_duration(old.cooling_off)} "
+        f"and takes effect on {local:%A at %H:%M}. Tightening is always immediate."
+    )
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    id: int
+    submitted_at: datetime
+    effective_at: datetime
+    summary: str
+
+
+def pending_changes(db: Database) -> list[PendingChange]:
+    rows = db.execute(
+        "select id, submitted_at, effective_at, summary from pending_rule_changes where applied_at is null "
+        "order by effective_at"
+    )
+    return [
+        PendingChange(row_id, datetime.fromisoformat(at), datetime.fromisoformat(due), summary)
+        for row_id, at, due, summary in rows
+    ]
+
+
+def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], Any]:
+    def mark(conn: Database) -> Any:
+        return conn.execute(
+            "update pending_rule_changes set applied_at = ?, outcome = ? where id = ?", [stamp, outcome, row_id]
+        )
+
+    return mark
+
+
+def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
+    """Write every pending change whose cooling-off is over. A change made to a file that has since been edited
+    again is dropped as superseded (applying it would undo the later edit)."""
+    due = db.execute(
+        "select id, base_sha, text from pending_rule_changes where applied_at is null and effective_at <= ? "
+        "order by effective_at",
+        [now.isoformat(timespec="seconds")],
+    ).fetchall()
+    applied = 0
+    for row_id, base, text in due:
+        current = path.read_text(encoding="utf-8")
+        outcome = "superseded" if sha(current) != base else "applied"
+        if outcome == "applied":
+            write_atomically(path, text)
+            applied += 1
+        write(_mark_done(row_id, outcome, now.isoformat(timespec="seconds")))
+    return applied

@@ -1,0 +1,95 @@
+"""The Setup page: trusting the CA, the proxy settings per member, and the live "does it go through?" check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from breather.rules.model import Rules, host_in_domain
+
+LIVE_CHECK_WINDOW = timedelta(minutes=5)
+DEFAULT_CHECK_HOST = "reddit.com"
+
+# Steps to trust the Breather CA, per system and browser (Chrome/Edge on Windows and macOS use the system store).
+TRUST_STEPS: dict[str, list[str]] = {
+    "Windows (Chrome, Edge)": [
+        "Download the certificate below and double-click it.",
+        'Choose "Install Certificate…", "Current User", then "Place all certificates in the following store".',
+        'Pick "Trusted Root Certification Authorities", finish, and confirm the security warning.',
+        "Restart the browser.",
+    ],
+    "macOS (Safari, Chrome)": [
+        "Download the certificate and double-click it: Keychain Access opens.",
+        'Add it to the "login" keychain, then double-click "Breather" (mitmproxy) in the list.',
+        'Open "Trust" and set "When using this certificate" to "Always Trust". Close and enter your password.',
+    ],
+    "Linux (Chrome, Chromium)": [
+        "Download the certificate.",
+        'Run: certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n Breather -i breather-ca.pem',
+        "Restart the browser.",
+    ],
+    "Firefox (any system)": [
+        "Open Settings → Privacy & Security → Certificates → View Certificates.",
+        'Under "Authorities" choose "Import…", pick the downloaded file.',
+        'Tick "Trust this CA to identify websites" and confirm.',
+    ],
+    "Android and iPhone": [
+        "Open this page on the phone (LAN mode) and download the certificate.",
+        "Android: Settings → Security → Encryption & credentials → Install a certificate → CA certificate.",
+        "iPhone: install the profile in Settings, then enable it in General → About → Certificate Trust Settings.",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    name: str
+    user: str | None
+    password: str | None
+    client_ips: tuple[str, ...]
+    is_default: bool
+
+
+def member_settings(rules: Rules) -> list[MemberSettings]:
+    return [
+        MemberSettings(
+            name=profile.name,
+            user=profile.user,
+            password=profile.password,
+            client_ips=tuple(str(network) for network in profile.client_ips),
+            is_default=profile.is_default,
+        )
+        for profile in rules.profiles.values()
+    ]
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    host: str
+    answer: bool | None  # None: Breather is not running, so nothing can be said
+    message: str
+
+
+def live_check(rules: Rules, runtime: Any, host: str | None, now: datetime) -> LiveCheck | None:
+    """Has the running proxy seen traffic for ``host`` lately, from any member? Read from the proxy's own sessions."""
+    if host is None:
+        return None
+    wanted = host.strip().lower() or DEFAULT_CHECK_HOST
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None:
+        return LiveCheck(wanted, None, "Breather is not running, so nothing goes through it. Start it and try again.")
+    latest: datetime | None = None
+    for name in rules.profiles:
+        for site, at in sessions.read(name).last_seen.items():
+            if host_in_domain(site, wanted) and (latest is None or at > latest):
+                latest = at
+    if latest is not None and now - latest <= LIVE_CHECK_WINDOW:
+        seconds = int((now - latest).total_seconds())
+        return LiveCheck(wanted, True, f"Yes: Breather saw {wanted} {seconds} seconds ago.")
+    return LiveCheck(
+        wanted,
+        False,
+        f"No: nothing from {wanted} reached Breather in the last 5 minutes. Open {wanted} in the browser you set up "
+        "(with the extension or the proxy settings below), then check again.",
+    )

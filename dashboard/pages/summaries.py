@@ -1,0 +1,225 @@
+"""What the Today, History, Family and Weekly review pages show, computed from the store and the rules.
+
+Every member's numbers are computed the same way and shown the same way to everyone: minutes, counts and
+categories, never a URL or a post's text (the store holds none).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlite_utils import Database
+
+from breather.dashboard.pages import usage
+from breather.dashboard.pages.usage import Period
+from breather.rules.model import Profile, Rules
+from breather.store import queries
+
+BREAK_KINDS = ("break_shown", "break_taken", "break_snoozed")
+WARNING_KINDS = ("warning_shown", "warning_revealed")
+LATE_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
+
+
+def limit_minutes(profile: Profile | None, site: str | None = None) -> float | None:
+    if profile is None:
+        return None
+    limit = profile.daily_limit if site is None else profile.limits.get(site)
+    return limit.total_seconds() / 60 if limit else None
+
+
+def change_text(now: float, before: float) -> str:
+    if before < 1 and now < 1:
+        return "no change"
+    if before < 1:
+        return "new this period"
+    percent = round(100 * (now - before) / before)
+    if percent == 0:
+        return "about the same"
+    return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than the period before"
+
+
+# --- Today --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SiteLine:
+    site: str
+    minutes: float
+    limit: float | None
+
+
+@dataclass
+class Today:
+    profile: str
+    day: date
+    total: float
+    daily_limit: float | None
+    sites: list[SiteLine]
+    breaks: Counter[str]
+    warnings: Counter[str]
+    next_break_in_s: float | None
+    decision: dict[str, str] = field(default_factory=dict)
+
+
+def today(db: Database, rules: Rules, profile_name: str, now: datetime) -> Today:
+    day = now.astimezone(rules.zone()).date()
+    period = Period(day, day)
+    profile = rules.profiles.get(profile_name)
+    spent = queries.minutes_today(
+        db, profile_name, now, rules.zone(), group_of=lambda host: usage.site_label(rules, host)
+    )
+    per_site = sorted(spent.by_group.items(), key=lambda item: -item[1])
+    limited = dict(profile.limits) if profile else {}
+    sites = [SiteLine(site, minutes, limit_minutes(profile, site)) for site, minutes in per_site]
+    sites += [SiteLine(site, 0.0, limit_minutes(profile, site)) for site in limited if site not in spent.by_group]
+    happened = usage.events(db, rules, period, (*BREAK_KINDS, "warning_shown"), profile_name)
+    return Today(
+        profile=profile_name,
+        day=day,
+        total=spent.total,
+        daily_limit=limit_minutes(profile),
+        sites=sites,
+        breaks=Counter(row.kind for row in happened if row.kind in BREAK_KINDS),
+        warnings=Counter(row.category or "other" for row in happened if row.kind == "warning_shown"),
+        next_break_in_s=None,
+    )
+
+
+# --- History ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    period: Period
+    profile: str | None
+    total: float
+    previous_total: float
+    by_site: dict[str, float]
+    by_member: dict[str, float]
+    site_changes: dict[str, str]
+    per_day: dict[date, float]
+    heatmap: dict[tuple[int, int], float]
+
+    @property
+    def change(self) -> str:
+        return change_text(self.total, self.previous_total)
+
+
+def history(db: Database, rules: Rules, today_: date, days: int, profile: str | None) -> History:
+    period = usage.last_days(today_, days)
+    now = usage.usage(db, rules, period, profile)
+    before = usage.usage(db, rules, period.previous(), profile)
+    before_sites = before.sites()
+    per_day: defaultdict[date, float] = defaultdict(float)
+    for (_, day), minutes in now.by_profile_day.items():
+        per_day[day] += minutes
+    return History(
+        period=period,
+        profile=profile,
+        total=now.total(),
+        previous_total=before.total(),
+        by_site=now.sites(),
+        by_member=now.profiles(),
+        site_changes={site: change_text(minutes, before_sites.get(site, 0.0)) for site, minutes in now.sites().items()},
+        per_day=dict(per_day),
+        heatmap=now.heatmap,
+    )
+
+
+# --- Family -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MemberWeek:
+    name: str
+    today: float
+    week: float
+    previous_week: float
+    daily_limit: float | None
+    days_within_limit: int
+    days: int
+    top_sites: list[tuple[str, float]]
+    breaks: Counter[str]
+    warnings: Counter[str]
+    late_minutes: float
+
+    @property
+    def change(self) -> str:
+        return change_text(self.week, self.previous_week)
+
+
+def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
+    """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
+    week = usage.last_days(today_, 7)
+    pieces = list(usage.pieces(db, rules, Period(week.previous().first, week.last)))
+    happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown"))
+    result = []
+    for name in names:
+        mine = [piece for piece in pieces if piece.profile == name]
+        this_week = [piece for piece in mine if piece.day >= week.first]
+        by_day: defaultdict[date, float] = defaultdict(float)
+        by_site: defaultdict[str, float] = defaultdict(float)
+        for piece in this_week:
+            by_day[piece.day] += piece.seconds / 60
+            by_site[piece.site] += piece.seconds / 60
+        profile = rules.profiles.get(name)
+        limit = limit_minutes(profile)
+        their_events = [row for row in happened if row.profile == name]
+        result.append(
+            MemberWeek(
+                name=name,
+                today=by_day.get(today_, 0.0),
+                week=sum(by_day.values()),
+                previous_week=sum(piece.seconds for piece in mine if piece.day < week.first) / 60,
+                daily_limit=limit,
+                days_within_limit=sum(1 for day in week.each_day() if limit is None or by_day.get(day, 0.0) <= limit),
+                days=week.days,
+                top_sites=list(usage.ranked(by_site).items())[:3],
+                breaks=Counter(row.kind for row in their_events if row.kind in BREAK_KINDS),
+                warnings=Counter(row.category or "other" for row in their_events if row.kind == "warning_shown"),
+                late_minutes=sum(piece.seconds for piece in this_week if piece.hour in LATE_HOURS) / 60,
+            )
+        )
+    return result
+
+
+# --- Weekly review ------------------------------------------------------------------------------------------------
+
+
+def talking_points(members: list[MemberWeek]) -> list[str]:
+    """A few gentle, factual openers drawn from the week's numbers; never a ranking or a verdict."""
+    points: list[str] = []
+    for member in members:
+        if member.daily_limit is not None:
+            points.append(
+                f"{member.name} stayed within their daily limit on {member.days_within_limit} of {member.days} days."
+            )
+        taken, shown = member.breaks["break_taken"], member.breaks["break_shown"]
+        if shown:
+            points.append(
+                f"{member.name} took {taken} of the {shown} breaks suggested. What helped, or got in the way?"
+            )
+        if member.previous_week >= 1 and abs(member.week - member.previous_week) >= 0.2 * member.previous_week:
+            points.append(f"{member.name}'s time this week: {member.change}.")
+        if member.late_minutes >= 30:
+            points.append(
+                f"{member.name} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?"
+            )
+        if member.warnings:
+            category, count = member.warnings.most_common(1)[0]
+            points.append(
+                f"{member.name} saw {count} posts behind a {category.replace('_', ' ')} warning. "
+                "Anything to talk about?"
+            )
+    return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
+
+
+def week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def next_week_key(day: date) -> str:
+    return week_key(day + timedelta(days=7))

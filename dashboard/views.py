@@ -1,0 +1,146 @@
+"""The read-only pages: Today, History, Family, Weekly review; and ``/healthz``. Thin: the numbers come from
+``breather.dashboard.pages``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from breather.dashboard import charts, context, security
+from breather.dashboard.db import get_db
+from breather.dashboard.errors import ApiError
+from breather.dashboard.pages import extension, summaries, usage
+
+bp = Blueprint("views", __name__)
+bp.before_request(security.check_form_request)
+
+HISTORY_DAYS = (7, 30, 90)
+
+
+def _now() -> datetime:
+    return context.now()
+
+
+def _chosen_member(members: list[str], default: str | None) -> str | None:
+    wanted = request.args.get("member")
+    if wanted is None:
+        return default
+    if wanted == "" or wanted == "everyone":
+        return None
+    if wanted not in members:
+        raise ApiError(404, "UnknownMember", f"there is no member called {wanted!r}")
+    return wanted
+
+
+@bp.get("/")
+def today() -> str:
+    rules = context.current_rules()
+    db = get_db()
+    members = usage.members(db, rules)
+    member = _chosen_member(members, rules.default_profile) or rules.default_profile
+    now = _now()
+    page = summaries.today(db, rules, member, now)
+    status = extension.status_for(db, rules, member, context.runtime(), now)
+    bars = [charts.Bar(line.site, line.minutes, line.limit) for line in page.sites]
+    return render_template(
+        "today.html",
+        page=page,
+        status=status,
+        members=members,
+        member=member,
+        chart=charts.bar_chart(bars, f"Minutes per site today for {member}"),
+        minutes=charts.minutes_text,
+    )
+
+
+@bp.get("/history")
+def history() -> str:
+    rules = context.current_rules()
+    db = get_db()
+    members = usage.members(db, rules)
+    member = _chosen_member(members, None)
+    try:
+        days = int(request.args.get("days", "7"))
+    except ValueError:
+        days = 0
+    if days not in HISTORY_DAYS:
+        raise ApiError(400, "InvalidPeriod", "choose 7, 30 or 90 days")
+    today = _now().astimezone(rules.zone()).date()
+    page = summaries.history(db, rules, today, days, member)
+    who = member or "everyone"
+    return render_template(
+        "history.html",
+        page=page,
+        members=members,
+        member=member,
+        days=days,
+        choices=HISTORY_DAYS,
+        site_chart=charts.bar_chart(
+            [charts.Bar(site, minutes) for site, minutes in page.by_site.items()],
+            f"Minutes per site, last {days} days, {who}",
+        ),
+        member_chart=charts.bar_chart(
+            [charts.Bar(name, minutes) for name, minutes in page.by_member.items()],
+            f"Minutes per member, last {days} days",
+        ),
+        day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days"),
+        heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
+        minutes=charts.minutes_text,
+    )
+
+
+@bp.get("/family")
+def family() -> str:
+    rules = context.current_rules()
+    db = get_db()
+    today = _now().astimezone(rules.zone()).date()
+    members = summaries.member_weeks(db, rules, today, usage.members(db, rules))
+    return render_template("family.html", members=members, minutes=charts.minutes_text)
+
+
+@bp.get("/review")
+def review() -> str:
+    rules = context.current_rules()
+    db = get_db()
+    today = _now().astimezone(rules.zone()).date()
+    members = summaries.member_weeks(db, rules, today, usage.members(db, rules))
+    week = usage.last_days(today, 7)
+    goal_row = db.execute("select goal from weekly_goals where week = ?", [summaries.next_week_key(today)]).fetchone()
+    return render_template(
+        "review.html",
+        week=week,
+        members=members,
+        points=summaries.talking_points(members),
+        goal=goal_row[0] if goal_row else "",
+        goal_week=summaries.next_week_key(today),
+        chart=charts.bar_chart(
+            [charts.Bar(m.name, m.week, m.daily_limit * 7 if m.daily_limit else None) for m in members],
+            "Minutes this week per member, against seven days of their daily limit",
+        ),
+        minutes=charts.minutes_text,
+    )
+
+
+@bp.post("/review/goal")
+def save_goal() -> BaseResponse:
+    goal = request.form.get("goal", "").strip()
+    week = request.form.get("week", "")
+    if len(goal) > 500:
+        raise ApiError(400, "GoalTooLong", "keep the goal under 500 characters")
+    if not week or len(week) != 8 or "-W" not in week:
+        raise ApiError(400, "InvalidWeek", f"{week!r} is not a week like 2026-W09")
+    row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
+    context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
+    return redirect(url_for("views.review", saved="1"))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    runtime = context.runtime()
+    if runtime is None:
+        get_db().execute("select 1").fetchone()
+        return jsonify({"status": "ok", "web": {"ready": True}, "proxy": None}), 200
+    body = runtime.health()
+    return jsonify(body), 200 if body.get("status") == "ok" else 503

@@ -1,0 +1,141 @@
+"""flaskr-style fixtures: an app on a temporary home, its test client and CLI runner, and small seeding helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from breather.dashboard import context
+from breather.dashboard.app import create_app
+from breather.dashboard.security import ScryptCost
+from breather.store.model import Event, Heartbeat
+from breather.store.writer import Writer
+
+# A cheap scrypt cost so tests stay fast; the real cost is measured in bench/dashboard_bench.py.
+TEST_SCRYPT = ScryptCost(n=2**10, r=8, p=1)
+PASSPHRASE = "correct horse battery"
+# The dashboard's clock in tests: a Wednesday evening, so "today" always has a whole day behind it.
+NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+
+FAMILY_RULES = """\
+# Our household
+[household]
+timezone = "UTC"
+retention_days = 90
+cooling_off = "24h"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "www.reddit.com", "old.reddit.com"]
+
+[sites.youtube]
+adapter = "youtube"
+domains = ["www.youtube.com"]
+
+[profiles.parent]
+default = true
+user = "parent"
+daily_limit = "1h"  # a parent's limit
+break_after = "25m"
+
+[profiles.parent.limits]
+reddit = "30m"
+
+[profiles.teen]
+user = "teen"
+password = "teen-proxy-pass"
+daily_limit = "45m"
+break_after = "20m"
+
+[profiles.teen.quiet_hours]
+daily = "22:00-07:00"
+"""
+
+
+@pytest.fixture
+def app(breather_home: Path) -> Iterator[Flask]:
+    rules_file = breather_home / "config" / "rules.toml"
+    rules_file.parent.mkdir(parents=True, exist_ok=True)
+    rules_file.write_text(FAMILY_RULES, encoding="utf-8")
+    app = create_app({"TESTING": True, "HOME": str(breather_home), "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW})
+    yield app
+    context.close_own_writer(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def form_token(client: FlaskClient, path: str = "/setup") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def set_passphrase(client: FlaskClient, passphrase: str = PASSPHRASE) -> None:
+    token = form_token(client)
+    response = client.post(
+        "/setup/passphrase",
+        data={"csrf_token": token, "new_passphrase": passphrase, "confirm_passphrase": passphrase},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def pair(client: FlaskClient, member: str = "teen") -> str:
+    """Make a pairing code on Setup and redeem it through the API, as the extension does; returns the token."""
+    token = form_token(client)
+    page = client.post("/setup/pair", data={"csrf_token": token, "member": member}, follow_redirects=True)
+    code = re.search(r"Pairing code for " + member + r": ([A-Z]{4}-\d{4})", page.get_data(as_text=True))
+    assert code, "no pairing code shown"
+    answer = client.post("/api/v1/pair", json={"code": code.group(1), "browser": "chrome"})
+    assert answer.status_code == 200, answer.get_json()
+    return str(answer.get_json()["token"])
+
+
+class Seeder:
+    """Writes usage through the real store Writer, the way the proxy does."""
+
+    def __init__(self, database: str) -> None:
+        self.writer = Writer(database, flush_ms=20).start()
+
+    def minutes(self, profile: str, site: str, start: datetime, minutes: float) -> None:
+        # One heartbeat per 30 s, as the proxy and the extension send them.
+        beats = int(minutes * 2)
+        for index in range(beats + 1):
+            at = start + timedelta(seconds=30 * index)
+            self.writer.heartbeat(Heartbeat(profile, site, at))
+
+    def event(self, profile: str, kind: str, at: datetime, **fields: Any) -> None:
+        self.writer.event(Event(profile, kind, at, **fields))
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()
+
+
+@pytest.fixture
+def seed(app: Flask) -> Iterator[Seeder]:
+    seeder = Seeder(app.config["DATABASE"])
+    yield seeder
+    seeder.close()
+
+
+def today_at(hour: int, minute: int = 0) -> datetime:
+    return NOW.replace(hour=hour, minute=minute)
