@@ -212,3 +212,38 @@ def test_meta_keeps_small_state(writer: Writer, db: Database) -> None:
     writer.call(lambda database: queries.set_meta(database, "last_rollup", "2026-05-05")).result(5)
     assert queries.get_meta(db, "last_rollup") == "2026-05-05"
     assert queries.get_meta(db, "missing", "none") == "none"
+
+
+def test_rolled_up_days_are_read_from_rollups_in_the_same_zone_only(writer: Writer, db: Database) -> None:
+    day = date(2026, 5, 4)
+    span(writer, "sam", "x.com", datetime(2026, 5, 4, 12, 0, tzinfo=BERLIN), 12)
+    span(writer, "sam", "x.com", datetime(2026, 5, 5, 12, 0, tzinfo=BERLIN), 7)
+    writer.flush()
+    writer.call(lambda database: queries.rollup_day(database, day, BERLIN)).result(5)
+    span(writer, "sam", "x.com", datetime(2026, 5, 4, 18, 0, tzinfo=BERLIN), 3)  # arrives after the rollup
+    writer.flush()
+    two_days = (date(2026, 5, 4), date(2026, 5, 5))
+    assert by_day(queries.minutes_per_site_per_day(db, *two_days, BERLIN)) == {
+        ("2026-05-04", "sam", "x.com"): 12,  # the rolled-up day answers from the rollup
+        ("2026-05-05", "sam", "x.com"): 7,  # the day not rolled up answers live
+    }
+    assert (
+        by_day(queries.minutes_per_site_per_day(db, *two_days, BERLIN, use_rollups=False))[
+            ("2026-05-04", "sam", "x.com")
+        ]
+        == 15
+    )
+    assert by_day(queries.minutes_per_site_per_day(db, *two_days, NEW_YORK))[("2026-05-04", "sam", "x.com")] == 15
+    writer.call(lambda database: queries.rollup_day(database, day, BERLIN)).result(5)
+    assert by_day(queries.minutes_per_site_per_day(db, day, day, BERLIN)) == {("2026-05-04", "sam", "x.com"): 15}
+
+
+def test_rolling_up_in_another_zone_replaces_the_old_zones_rollups(writer: Writer, db: Database) -> None:
+    span(writer, "sam", "x.com", datetime(2026, 5, 4, 12, 0, tzinfo=BERLIN), 12)
+    writer.flush()
+    writer.call(lambda database: queries.rollup_day(database, date(2026, 5, 4), BERLIN)).result(5)
+    writer.call(lambda database: queries.rollup_day(database, date(2026, 5, 3), NEW_YORK)).result(5)
+    assert [row["day"] for row in db["daily_rollups"].rows] == []  # New York's 3 May had no use; Berlin's rows went
+    assert by_day(queries.minutes_per_site_per_day(db, date(2026, 5, 4), date(2026, 5, 4), NEW_YORK)) == {
+        ("2026-05-04", "sam", "x.com"): 12
+    }
