@@ -32,24 +32,33 @@ def dashboard_url(paths: Paths, explicit: str | None) -> str:
     return service.info.dashboard_url
 
 
-def show_dashboard(url: str, *, prefer_browser: bool = False, self_test: bool = False) -> int:
-    """The window when one can open here, else the system browser, said in one line."""
+def show_dashboard(
+    url: str, *, prefer_browser: bool = False, self_test: bool = False, browserless_ok: bool = False
+) -> int:
+    """The window when one can open here, else the system browser, said in one line.
+
+    ``browserless_ok``: with neither a display nor a browser (a server over SSH), printing the URL is enough.
+    """
     from breather.dashboard.window import check_gui, open_window
 
     if prefer_browser:
-        return _open_in_browser(url, "as asked")
+        return _open_in_browser(url, "as asked", browserless_ok)
     gui = check_gui()
     if not gui.available:
         if self_test:
             raise CommandError(f"cannot run the window self-test: {gui.reason}")
-        return _open_in_browser(url, f"no desktop window: {gui.reason}")
+        return _open_in_browser(url, f"no desktop window: {gui.reason}", browserless_ok)
     open_window(url, self_test=self_test)
     return 0
 
 
-def _open_in_browser(url: str, why: str) -> int:
+def _open_in_browser(url: str, why: str, browserless_ok: bool) -> int:
     if not webbrowser.open(url):
-        raise CommandError(f"{why}, and no web browser could be started; open {url} yourself")
+        message = f"{why}, and no web browser could be started; open {url} yourself"
+        if browserless_ok:
+            print(message.capitalize())
+            return 0
+        raise CommandError(message)
     print(f"Opened the dashboard in your web browser ({why}): {url}")
     return 0
 

@@ -132,4 +132,4 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     print(f"{verb} Breather (pid {info.pid}{proxy}), dashboard at {info.dashboard_url}", flush=True)
     if args.no_window:
         return 0
-    return show_dashboard(info.dashboard_url, prefer_browser=args.browser)
+    return show_dashboard(info.dashboard_url, prefer_browser=args.browser, browserless_ok=True)

@@ -157,3 +157,21 @@ def test_status_shows_todays_minutes_per_site_for_each_profile(
     out = capsys.readouterr().out
     assert f"  me: {minutes:.0f} min (www.reddit.com {minutes:.0f}m)" in out
     assert f"Rules: {paths.rules_file} is valid (1 profile)" in out
+
+
+def test_open_without_a_display_or_a_browser_prints_the_url(tmp_path: Path, breather_home: Path) -> None:
+    env = _env_without_display(tmp_path, breather_home)
+    env["BROWSER"] = str(tmp_path / "no-such-browser") + " %s"
+    result = subprocess.run(
+        [sys.executable, "-m", "breather", "open", "--url", "http://127.0.0.1:8765/"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "breather open: no desktop window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), "
+        "and no web browser could be started; open http://127.0.0.1:8765/ yourself"
+    )
