@@ -34,13 +34,21 @@ log = logging.getLogger(__name__)
 JUDGE_CACHE_SIZE = 4096
 
 
-def budgeted(judge: Judge, deadline: float, on_exhausted: Callable[[], None]) -> Judge:
-    """A judge that stops judging (returns None: unmarked) once ``deadline`` (monotonic seconds) has passed."""
+def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) -> Judge:
+    """A judge that stops judging (returns None: unmarked) ``budget_s`` after its first call.
+
+    The clock starts at the first post, not when the response arrived, so time spent waiting for a worker thread
+    on a busy machine does not eat the budget.
+    """
+    deadline: float | None = None
     exhausted = False
 
     def judge_within_budget(text: str) -> Finding | None:
-        nonlocal exhausted
-        if time.monotonic() > deadline:
+        nonlocal deadline, exhausted
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + budget_s
+        elif now > deadline:
             if not exhausted:
                 exhausted = True
                 on_exhausted()
@@ -56,6 +64,7 @@ def profile_judge(profile: Any) -> Judge:
 
     keywords = tuple(profile.keywords)
     sensitivity = dict(profile.sensitivity)
+    classify("warm up", keywords=keywords, sensitivity=sensitivity)  # loads the lexicon outside any budget
 
     @lru_cache(maxsize=JUDGE_CACHE_SIZE)
     def judge(text: str) -> Finding | None:
@@ -119,9 +128,9 @@ class FeedWarnings:
     def _context(self, flow: http.HTTPFlow) -> AdapterContext:
         rules = self.runtime.current_rules()
         profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
-        deadline = time.monotonic() + self.runtime.settings["classify_budget_ms"] / 1000
+        budget_s = self.runtime.settings["classify_budget_ms"] / 1000
         judge = budgeted(
-            self.judge_for(profile), deadline, lambda: self.runtime.counters.increment("classify_budget_hit")
+            self.judge_for(profile), budget_s, lambda: self.runtime.counters.increment("classify_budget_hit")
         )
         hidden = flow.metadata.get(flows.HIDDEN_TOPICS, frozenset())
         return AdapterContext(

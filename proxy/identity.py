@@ -1,7 +1,8 @@
 """Who is browsing: the proxy-auth user name, else the client's IP, else the default profile.
 
 When any profile in the rules has proxy credentials, every client must sign in (HTTP ``Proxy-Authorization``
-Basic); a CONNECT that signed in authenticates the requests inside its tunnel. The profile name lands in
+Basic), except a device whose IP a profile names in ``client_ips``; a CONNECT that signed in authenticates the
+requests inside its tunnel. The profile name lands in
 ``flow.metadata["breather.profile"]`` for the other addons.
 """
 
@@ -72,14 +73,14 @@ class Identity:
     def _identify(self, flow: http.HTTPFlow) -> None:
         rules = self.runtime.current_rules()
         known = credentials_of(rules)
+        client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
         user = self.signed_in.get(flow.client_conn)
-        if known and user is None:
+        if known and user is None and not rules.profile_for(None, client_ip).client_ips:
             user = self._sign_in(flow, known)
             if user is None:
                 flow.response = auth_required_response()
                 return
             self.signed_in[flow.client_conn] = user
-        client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
         flow.metadata[PROFILE] = rules.profile_for(user, client_ip).name
 
     def _sign_in(self, flow: http.HTTPFlow, known: dict[str, str]) -> str | None:

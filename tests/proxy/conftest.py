@@ -1,0 +1,90 @@
+"""Helpers for the proxy addon tests: a real rules file, a real usage store, and a runtime around them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from breather import settings as breather_settings
+from breather.paths import Paths
+from breather.rules.watcher import RulesWatcher
+from breather.runtime import Runtime
+from breather.store.writer import Writer
+
+BASE_RULES = """\
+[household]
+timezone = "UTC"
+country = "GB"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "www.reddit.com", "old.reddit.com", "oauth.reddit.com"]
+
+[sites.mastodon]
+adapter = "mastodon"
+domains = ["mastodon.social"]
+
+[sites.hackernews]
+adapter = "hackernews"
+domains = ["news.ycombinator.com"]
+
+[profiles.me]
+default = true
+daily_limit = "1h"
+break_after = "25m"
+break_length = "5m"
+friction_delay = "10s"
+{extra_me}
+{extra_profiles}
+"""
+
+
+def window_around_now(hours: int = 1) -> str:
+    """A daily window that is in force right now (UTC), e.g. ``"13:00-15:00"``."""
+    now = datetime.now(UTC)
+    start = (now - timedelta(hours=hours)).strftime("%H:00")
+    end = (now + timedelta(hours=hours + 1)).strftime("%H:00")
+    return f"{start}-{end}"
+
+
+def rules_text(extra_me: str = "", extra_profiles: str = "") -> str:
+    return BASE_RULES.format(extra_me=extra_me, extra_profiles=extra_profiles)
+
+
+@pytest.fixture
+def make_runtime(breather_home: Path) -> Iterator[Callable[..., Runtime]]:
+    """Build a Runtime on a temp home from rules text; the writer is real and closed after the test."""
+    writers: list[Writer] = []
+
+    def make(text: str | None = None, **overrides: Any) -> Runtime:
+        paths = Paths.resolve(breather_home).ensure()
+        paths.rules_file.write_text(text if text is not None else rules_text(), encoding="utf-8")
+        watcher = RulesWatcher(paths.rules_file)
+        assert watcher.current is not None, watcher.last_error
+        settings = breather_settings.resolve(overrides)
+        writer = Writer(paths.database, flush_ms=50).start()
+        writers.append(writer)
+        return Runtime(paths=paths, settings=settings, rules=watcher, writer=writer)
+
+    yield make
+    for writer in writers:
+        writer.close()
+
+
+def stored_events(runtime: Runtime) -> list[dict[str, Any]]:
+    """What the store holds after the writer has flushed (read through plain sqlite3, as a person would)."""
+    assert runtime.writer.flush(5)
+    with sqlite3.connect(runtime.paths.database) as connection:
+        connection.row_factory = sqlite3.Row
+        rows = connection.execute("select * from events order by id").fetchall()
+    return [dict(row) for row in rows]
+
+
+@pytest.fixture
+def events_of() -> Callable[[Runtime], list[dict[str, Any]]]:
+    return stored_events

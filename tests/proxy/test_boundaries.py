@@ -1,0 +1,158 @@
+"""Limits, quiet hours and breaks on real rules, with usage fed the way the overlay feeds it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mitmproxy.test import tflow
+
+from breather.proxy import flows
+from breather.proxy.addon import make_addons
+from breather.proxy.boundaries import Boundaries
+from breather.proxy.local_api import LocalApi
+from breather.runtime import Runtime
+from tests.proxy.conftest import rules_text, window_around_now
+
+
+def document(host: str = "www.reddit.com", profile: str = "me", dest: str = "document") -> Any:
+    flow = tflow.tflow()
+    flow.request.host = host
+    flow.request.path = "/"
+    flow.request.headers["sec-fetch-dest"] = dest
+    flow.metadata[flows.SITE] = "reddit.com"
+    flow.metadata[flows.PROFILE] = profile
+    return flow
+
+
+def local_call(name: str, body: dict[str, Any], profile: str = "me") -> Any:
+    flow = document(profile=profile)
+    flow.request.method = "POST"
+    flow.request.path = f"/__breather__/{name}"
+    flow.request.headers["x-breather"] = "1"
+    flow.request.headers["sec-fetch-dest"] = "empty"
+    flow.request.content = json.dumps(body).encode()
+    return flow
+
+
+def spend(runtime: Runtime, minutes: float, profile: str = "me") -> None:
+    """Active use the way the overlay reports it: heartbeats through the local API."""
+    api = LocalApi(runtime)
+    for _ in range(int(minutes * 2)):
+        api.request(local_call("heartbeat", {"visible": True, "active": True}, profile))
+
+
+def test_quiet_hours_answer_the_page_with_breather_and_never_contact_the_site(make_runtime, events_of) -> None:
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 200
+    assert flow.response.headers["x-breather"] == "quiet_hours"
+    assert flow.response.headers["cache-control"] == "no-store"
+    assert b"Quiet hours" in flow.response.content
+    assert [e["kind"] for e in events_of(runtime)] == ["quiet_hours_blocked"]
+
+
+def test_requests_a_page_makes_by_script_are_not_blocked(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    flow = document(dest="empty")
+    Boundaries(runtime).request(flow)
+    assert flow.response is None
+
+
+def test_after_the_daily_limit_the_page_is_a_limit_page_with_a_friction_delay(make_runtime, events_of) -> None:
+    runtime = make_runtime()
+    spend(runtime, 61)
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flow.response is not None and flow.response.headers["x-breather"] == "limit_reached"
+    assert b'data-delay="10"' in flow.response.content
+    assert "limit_reached" in [e["kind"] for e in events_of(runtime)]
+
+
+def test_an_override_is_refused_before_the_friction_delay_and_lets_the_site_through_after(make_runtime) -> None:
+    runtime = make_runtime()
+    spend(runtime, 61)
+    boundaries, api = Boundaries(runtime), LocalApi(runtime)
+    blocked = document()
+    boundaries.request(blocked)
+    token = next(iter(runtime.block_tokens))
+
+    early = local_call("override", {"token": token})
+    api.request(early)
+    assert json.loads(early.response.content)["ok"] is False
+
+    pending = runtime.block_tokens[token]
+    runtime.block_tokens[token] = type(pending)(
+        **{**pending.__dict__, "issued_at": pending.issued_at - timedelta(seconds=11)}
+    )
+    late = local_call("override", {"token": token})
+    api.request(late)
+    assert json.loads(late.response.content)["ok"] is True
+
+    again = document()
+    boundaries.request(again)
+    assert again.response is None
+
+
+def test_a_break_that_is_due_is_marked_for_the_overlay(make_runtime) -> None:
+    runtime = make_runtime()
+    spend(runtime, 26)
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flow.response is None
+    assert flow.metadata[flows.BREAK_DUE]["kind"] == "cadence"
+
+
+def test_each_snooze_in_a_row_is_shorter(make_runtime, events_of) -> None:
+    runtime = make_runtime()
+    spend(runtime, 26)
+    api = LocalApi(runtime)
+    lengths = []
+    for _ in range(3):
+        flow = local_call("snooze", {})
+        api.request(flow)
+        lengths.append(json.loads(flow.response.content)["snoozed_for_s"])
+    assert lengths == [300, 180, 120]
+    during = document()
+    Boundaries(runtime).request(during)
+    assert flows.BREAK_DUE not in during.metadata
+    assert [e["kind"] for e in events_of(runtime)].count("break_snoozed") == 3
+
+
+def test_taking_a_break_resets_the_cadence(make_runtime, events_of) -> None:
+    runtime = make_runtime()
+    spend(runtime, 26)
+    api = LocalApi(runtime)
+    api.request(local_call("break", {}))
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flows.BREAK_DUE not in flow.metadata
+    assert "break_taken" in [e["kind"] for e in events_of(runtime)]
+
+
+def test_a_heavy_run_of_warnings_prompts_a_break(make_runtime) -> None:
+    runtime = make_runtime()
+    now = datetime.now(UTC)
+    runtime.sessions.update("me", lambda s: s.recent_warnings.extend([now] * 5))
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flow.metadata[flows.BREAK_DUE]["kind"] == "heavy"
+
+
+def test_the_whole_chain_blocks_a_signed_in_member_by_their_own_rules(make_runtime) -> None:
+    family = f'[profiles.sam]\nuser = "sam"\npassword = "pw"\nquiet_hours = {{ daily = "{window_around_now()}" }}\n'
+    runtime = make_runtime(rules_text(extra_profiles=family))
+    chain = make_addons(runtime)
+    flow = tflow.tflow()
+    flow.request.host = "old.reddit.com"
+    flow.request.headers["sec-fetch-dest"] = "document"
+    flow.request.headers["proxy-authorization"] = "Basic c2FtOnB3"
+    for addon in chain:
+        for hook in ("requestheaders", "request"):
+            if flow.response is None and hasattr(addon, hook):
+                getattr(addon, hook)(flow)
+    assert flow.metadata[flows.PROFILE] == "sam"
+    assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"

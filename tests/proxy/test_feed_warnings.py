@@ -1,0 +1,160 @@
+"""The response pipeline, with the real adapters and the real classifier, on small Reddit-shaped bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from typing import Any
+
+import brotli
+import pytest
+from mitmproxy import http
+from mitmproxy.test import tflow
+
+from breather.proxy import feed_warnings, flows
+from breather.proxy.feed_warnings import FeedWarnings
+
+DISTRESSING = "I want to kill myself tonight, I cannot go on"
+
+
+def listing(*titles: str) -> bytes:
+    children = [
+        {"kind": "t3", "data": {"name": f"t3_{n}", "title": title, "selftext": "", "spoiler": False}}
+        for n, title in enumerate(titles)
+    ]
+    return json.dumps({"kind": "Listing", "data": {"children": children, "after": None}}).encode()
+
+
+def reddit_flow(body: bytes, *, encoding: str | None = None, status: int = 200, ctype: str = "application/json") -> Any:
+    flow = tflow.tflow(resp=True)
+    flow.request.host = "oauth.reddit.com"
+    flow.request.path = "/r/all/new"
+    flow.metadata[flows.SITE] = "reddit.com"
+    flow.metadata[flows.ADAPTER] = "reddit"
+    flow.metadata[flows.PROFILE] = "me"
+    raw = body
+    headers = {"content-type": ctype}
+    if encoding == "gzip":
+        raw = gzip.compress(body)
+    elif encoding == "br":
+        raw = brotli.compress(body)
+    if encoding:
+        headers["content-encoding"] = encoding
+    flow.response = http.Response.make(status, b"", headers)
+    flow.response.raw_content = raw
+    return flow
+
+
+# The marking tests give classification a generous budget: the machine is shared, and the budget has its own test.
+GENEROUS = {"classify_budget_ms": 5000}
+
+
+def run(addon: FeedWarnings, flow: Any) -> None:
+    asyncio.run(addon.response(flow))
+
+
+def posts(flow: Any) -> list[dict[str, Any]]:
+    return [child["data"] for child in json.loads(flow.response.content)["data"]["children"]]
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "br"])
+def test_a_distressing_post_is_marked_and_the_body_goes_out_as_identity(make_runtime, events_of, encoding) -> None:
+    runtime = make_runtime(**GENEROUS)
+    flow = reddit_flow(listing("Cute dog pictures", DISTRESSING), encoding=encoding)
+    run(FeedWarnings(runtime), flow)
+    assert "content-encoding" not in flow.response.headers
+    assert int(flow.response.headers["content-length"]) == len(flow.response.raw_content)
+    assert [post["spoiler"] for post in posts(flow)] == [False, True]
+    assert runtime.counters.get("rewritten") == 1
+    shown = [event for event in events_of(runtime) if event["kind"] == "warning_shown"]
+    assert [(e["site"], e["category"], json.loads(e["detail"])["field"]) for e in shown] == [
+        ("reddit.com", "self_harm", "spoiler")
+    ]
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "br"])
+def test_a_calm_feed_goes_out_byte_for_byte(make_runtime, encoding) -> None:
+    runtime = make_runtime(**GENEROUS)
+    flow = reddit_flow(listing("Cute dog pictures", "A recipe for bread"), encoding=encoding)
+    before = (flow.response.raw_content, flow.response.headers.copy())
+    run(FeedWarnings(runtime), flow)
+    assert (flow.response.raw_content, flow.response.headers) == before
+    assert runtime.counters.get("rewritten") == 0
+
+
+def unchanged_after(runtime: Any, flow: Any) -> bool:
+    before = (flow.response.raw_content, flow.response.headers.copy(), flow.response.status_code)
+    run(FeedWarnings(runtime), flow)
+    return (flow.response.raw_content, flow.response.headers, flow.response.status_code) == before
+
+
+def test_non_2xx_answers_pass_unchanged(make_runtime) -> None:
+    assert unchanged_after(make_runtime(), reddit_flow(listing(DISTRESSING), status=404))
+
+
+def test_a_body_over_the_size_cap_passes_unchanged_and_is_counted(make_runtime) -> None:
+    runtime = make_runtime(body_size_cap=100)
+    assert unchanged_after(runtime, reddit_flow(listing(DISTRESSING)))
+    assert runtime.counters.get("passed_over_cap") == 1
+
+
+def test_truncated_gzip_passes_unchanged(make_runtime) -> None:
+    flow = reddit_flow(listing(DISTRESSING), encoding="gzip")
+    flow.response.raw_content = flow.response.raw_content[:-20]
+    assert unchanged_after(make_runtime(), flow)
+
+
+def test_invalid_utf8_and_unknown_json_pass_unchanged(make_runtime) -> None:
+    runtime = make_runtime()
+    assert unchanged_after(runtime, reddit_flow(b'{"title": "\xff\xfe kill myself"}'))
+    assert unchanged_after(runtime, reddit_flow(json.dumps({"weird": [DISTRESSING]}).encode()))
+
+
+def test_a_streamed_response_is_not_touched(make_runtime) -> None:
+    flow = reddit_flow(listing(DISTRESSING))
+    flow.response.stream = True
+    assert unchanged_after(make_runtime(), flow)
+
+
+def test_html_fetched_by_a_script_is_not_a_document_and_passes_unchanged(make_runtime) -> None:
+    flow = reddit_flow(f"<html><body><p>{DISTRESSING}</p></body></html>".encode(), ctype="text/html")
+    flow.request.headers["sec-fetch-dest"] = "empty"
+    assert unchanged_after(make_runtime(), flow)
+
+
+def test_an_adapter_crash_sends_the_original_and_is_counted(make_runtime, monkeypatch) -> None:
+    class Broken:
+        name = "broken"
+
+        def rewrite(self, body: bytes, ctx: Any) -> Any:
+            raise RuntimeError("adapter bug")
+
+    monkeypatch.setattr(feed_warnings, "adapter_for", lambda *_: Broken())
+    runtime = make_runtime()
+    flow = reddit_flow(listing(DISTRESSING), encoding="gzip")
+    assert unchanged_after(runtime, flow)
+    assert runtime.counters.get("passed_after_error") == 1
+
+
+def test_when_the_classify_budget_is_spent_the_rest_passes_unmarked(make_runtime) -> None:
+    runtime = make_runtime(classify_budget_ms=0)
+    flow = reddit_flow(listing(DISTRESSING, DISTRESSING + " again", DISTRESSING + " and again"))
+    run(FeedWarnings(runtime), flow)
+    assert [post["spoiler"] for post in posts(flow)] == [True, False, False]
+    assert runtime.counters.get("classify_budget_hit") == 1
+
+
+def test_topic_quiet_hours_collapse_instead_of_warning(make_runtime, events_of) -> None:
+    runtime = make_runtime(**GENEROUS)
+    flow = reddit_flow(listing(DISTRESSING))
+    flow.metadata[flows.HIDDEN_TOPICS] = frozenset({"self_harm"})
+    run(FeedWarnings(runtime), flow)
+    shown = [json.loads(e["detail"]) for e in events_of(runtime) if e["kind"] == "warning_shown"]
+    assert shown == [{"collapsed": True, "field": "spoiler"}]
+
+
+def test_heavy_runs_are_remembered_for_the_break_prompt(make_runtime) -> None:
+    runtime = make_runtime(**GENEROUS)
+    run(FeedWarnings(runtime), reddit_flow(listing(*[DISTRESSING] * 5)))
+    assert len(runtime.sessions.read("me").recent_warnings) == 5

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+from mitmproxy.test import tflow
+
+from breather.errors import CommandError
+from breather.proxy import flows
+from breather.proxy.identity import Identity, parse_basic
+from breather.service import check_listen_host
+from tests.proxy.conftest import rules_text
+
+FAMILY = """
+[profiles.sam]
+user = "sam"
+password = "correct horse"
+daily_limit = "30m"
+
+[profiles.kid]
+client_ips = ["192.168.1.50/32"]
+"""
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def connect_flow(client_ip: str = "127.0.0.1", auth: str | None = None) -> tflow.http.HTTPFlow:
+    flow = tflow.tflow()
+    flow.client_conn.peername = (client_ip, 50000)
+    if auth is not None:
+        flow.request.headers["proxy-authorization"] = auth
+    return flow
+
+
+def test_without_credentials_the_client_ip_or_the_default_profile_is_used(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_profiles='[profiles.kid]\nclient_ips = ["192.168.1.50/32"]\n'))
+    identity = Identity(runtime)
+    by_ip = connect_flow("192.168.1.50")
+    identity.requestheaders(by_ip)
+    assert by_ip.metadata[flows.PROFILE] == "kid"
+    other = connect_flow("127.0.0.1")
+    identity.requestheaders(other)
+    assert other.metadata[flows.PROFILE] == "me"
+    assert other.response is None
+
+
+def test_with_credentials_in_the_rules_everyone_must_sign_in(make_runtime) -> None:
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    anonymous = connect_flow()
+    identity.http_connect(anonymous)
+    assert anonymous.response is not None and anonymous.response.status_code == 407
+    assert "Basic" in anonymous.response.headers["proxy-authenticate"]
+
+    wrong = connect_flow(auth=basic("sam", "wrong"))
+    identity.http_connect(wrong)
+    assert wrong.response is not None and wrong.response.status_code == 407
+
+
+def test_a_signed_in_tunnel_carries_the_member_to_the_requests_inside_it(make_runtime) -> None:
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    connect = connect_flow(auth=basic("Sam", "correct horse"))
+    identity.http_connect(connect)
+    assert connect.response is None
+    assert connect.metadata[flows.PROFILE] == "sam"
+    assert "proxy-authorization" not in connect.request.headers
+
+    inner = tflow.tflow()
+    inner.client_conn = connect.client_conn
+    identity.requestheaders(inner)
+    assert inner.metadata[flows.PROFILE] == "sam"
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("Bearer abc", "expected HTTP Basic"),
+        ("Basic !!!", "not valid base64"),
+        ("Basic " + base64.b64encode(b"nocolon").decode(), "no ':'"),
+    ],
+)
+def test_malformed_credentials_say_what_is_wrong(header: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_basic(header)
+
+
+def test_listening_beyond_loopback_needs_member_credentials(make_runtime) -> None:
+    alone = make_runtime().current_rules()
+    with pytest.raises(CommandError, match=r"refusing to listen on 0\.0\.0\.0"):
+        check_listen_host("0.0.0.0", alone)
+    check_listen_host("127.0.0.1", alone)
+    check_listen_host("::1", alone)
+    family = make_runtime(rules_text(extra_profiles=FAMILY)).current_rules()
+    check_listen_host("0.0.0.0", family)
+
+
+def test_a_device_named_by_ip_needs_no_sign_in_even_when_others_have_credentials(make_runtime) -> None:
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    flow = connect_flow("192.168.1.50")
+    identity.http_connect(flow)
+    assert flow.response is None
+    assert flow.metadata[flows.PROFILE] == "kid"

@@ -1,0 +1,76 @@
+"""``/__breather__/…`` is answered by the proxy itself, checked, and logged to the real store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+from mitmproxy.test import tflow
+
+from breather.proxy import flows
+from breather.proxy.local_api import LocalApi
+
+
+def call(path: str, body: bytes = b"{}", method: str = "POST", header: bool = True) -> Any:
+    flow = tflow.tflow()
+    flow.request.host = "old.reddit.com"
+    flow.request.method = method
+    flow.request.path = path
+    flow.request.content = body
+    if header:
+        flow.request.headers["x-breather"] = "1"
+    flow.metadata[flows.SITE] = "reddit.com"
+    flow.metadata[flows.PROFILE] = "me"
+    return flow
+
+
+def answer(runtime: Any, flow: Any) -> tuple[int, dict[str, Any]]:
+    LocalApi(runtime).request(flow)
+    assert flow.response is not None, "the local API must answer itself, never forward"
+    return flow.response.status_code, json.loads(flow.response.content)
+
+
+def test_a_heartbeat_is_answered_locally_and_stored_as_overlay_time(make_runtime) -> None:
+    runtime = make_runtime()
+    status, body = answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
+    assert status == 200 and body["counted"] is True and body["break_due"] is False
+    assert runtime.writer.flush(5)
+    with sqlite3.connect(runtime.paths.database) as connection:
+        rows = connection.execute("select profile, site, source, duration_s from activity").fetchall()
+    assert rows == [("me", "reddit.com", "overlay", 30.0)]
+
+
+def test_a_hidden_page_does_not_count(make_runtime) -> None:
+    runtime = make_runtime()
+    status, body = answer(runtime, call("/__breather__/heartbeat", b'{"visible": false}'))
+    assert (status, body["counted"]) == (200, False)
+    assert runtime.sessions.read("me").active_since_break_s == 0
+
+
+def test_reveal_and_more_time_are_logged_with_the_category_only(make_runtime, events_of) -> None:
+    runtime = make_runtime()
+    assert answer(runtime, call("/__breather__/reveal", b'{"category": "self_harm"}'))[0] == 200
+    assert answer(runtime, call("/__breather__/more-time", b'{"minutes": 20}'))[0] == 200
+    logged = [(e["kind"], e["category"], e["detail"]) for e in events_of(runtime)]
+    assert logged == [("warning_revealed", "self_harm", None), ("more_time_asked", None, '{"minutes": 20}')]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "method", "header", "status", "message"),
+    [
+        ("/__breather__/nope", b"{}", "POST", True, 404, "no such Breather call: 'nope'"),
+        ("/__breather__/reveal", b"{}", "GET", True, 403, "POSTs with the X-Breather header"),
+        ("/__breather__/reveal", b"{}", "POST", False, 403, "POSTs with the X-Breather header"),
+        ("/__breather__/reveal", b"{not json", "POST", True, 400, "body is not JSON"),
+        ("/__breather__/reveal", b"[1]", "POST", True, 400, "must be a JSON object"),
+        ("/__breather__/reveal", b"{}", "POST", True, 400, "reveal needs"),
+        ("/__breather__/more-time", b'{"minutes": 999}', "POST", True, 400, "from 1 to 240"),
+        ("/__breather__/override", b'{"token": "forged"}', "POST", True, 403, "out of date"),
+    ],
+)
+def test_bad_calls_get_a_clear_error(make_runtime, path, body, method, header, status, message) -> None:
+    got_status, got = answer(make_runtime(), call(path, body, method, header))
+    assert got_status == status
+    assert message in got["message"]

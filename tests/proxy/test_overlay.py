@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import gzip
+import re
+from typing import Any
+
+from mitmproxy import http
+from mitmproxy.test import tflow
+
+from breather.proxy import flows
+from breather.proxy.csp import add_nonce
+from breather.proxy.overlay import Overlay, inject
+
+PAGE = b"<!doctype html><html><head><title>feed</title></head><body><p>hello</p></body></html>"
+
+
+def page_flow(body: bytes = PAGE, *, status: int = 200, dest: str = "document", headers: dict[str, str] | None = None):
+    flow = tflow.tflow(resp=True)
+    flow.request.host = "news.ycombinator.com"
+    flow.request.headers["sec-fetch-dest"] = dest
+    flow.metadata[flows.SITE] = "news.ycombinator.com"
+    flow.response = http.Response.make(status, body, {"content-type": "text/html; charset=utf-8", **(headers or {})})
+    return flow
+
+
+def nonce_in(body: bytes) -> str:
+    match = re.search(rb'<script nonce="([^"]+)" id="breather-overlay"', body)
+    assert match, body[:400]
+    return match.group(1).decode()
+
+
+def test_a_document_gets_the_overlay_before_head_end_with_a_nonce_in_its_csp(make_runtime) -> None:
+    csp = "default-src 'self'; script-src 'self' https://cdn.example"
+    flow = page_flow(headers={"content-security-policy": csp})
+    Overlay(make_runtime()).response(flow)
+    body = flow.response.content
+    nonce = nonce_in(body)
+    assert body.index(b'id="breather-overlay"') < body.index(b"</head>")
+    assert f"script-src 'self' https://cdn.example 'nonce-{nonce}'" in flow.response.headers["content-security-policy"]
+    assert f"style-src 'self' 'nonce-{nonce}'" in flow.response.headers["content-security-policy"]
+
+
+def test_a_gzip_page_is_sent_as_identity_after_injection(make_runtime) -> None:
+    flow = page_flow(headers={"content-encoding": "gzip"})
+    flow.response.raw_content = gzip.compress(PAGE)
+    Overlay(make_runtime()).response(flow)
+    assert "content-encoding" not in flow.response.headers
+    assert b"breather-overlay" in flow.response.raw_content
+
+
+def untouched(runtime: Any, flow: Any) -> bool:
+    before = flow.response.raw_content
+    Overlay(runtime).response(flow)
+    return flow.response.raw_content == before
+
+
+def test_error_pages_fragments_and_other_sites_are_left_alone(make_runtime) -> None:
+    runtime = make_runtime()
+    assert untouched(runtime, page_flow(status=404))
+    assert untouched(runtime, page_flow(dest="empty"))
+    not_ours = page_flow()
+    del not_ours.metadata[flows.SITE]
+    assert untouched(runtime, not_ours)
+
+
+def test_a_break_that_is_due_reaches_the_overlay_config(make_runtime) -> None:
+    flow = page_flow()
+    flow.metadata[flows.BREAK_DUE] = {"kind": "cadence", "reason": "25 minutes", "snooze_allowed": False}
+    Overlay(make_runtime()).response(flow)
+    assert b"&quot;break_due&quot;:true" in flow.response.content
+    assert b"&quot;snooze_allowed&quot;:false" in flow.response.content
+
+
+def test_injection_falls_back_to_body_then_to_the_start() -> None:
+    assert inject(b"<body class=x><p>a</p>", b"<X>") == b"<body class=x><X><p>a</p>"
+    assert inject(b"<p>a</p>", b"<X>") == b"<X><p>a</p>"
+
+
+def test_unsafe_inline_without_nonces_is_left_alone_so_the_site_keeps_working() -> None:
+    policy = "script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'"
+    assert "nonce" not in add_nonce(policy, "N")
+
+
+def test_a_nonce_policy_gets_ours_added_and_connect_src_allows_the_local_api() -> None:
+    policy = "script-src 'nonce-site' 'strict-dynamic'; connect-src https://api.example"
+    result = add_nonce(policy, "N")
+    assert "script-src 'nonce-site' 'strict-dynamic' 'nonce-N'" in result
+    assert "connect-src https://api.example 'self'" in result
