@@ -42,10 +42,10 @@ lint: $(STAMP_TST) relink
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP_TST)
+typecheck: $(STAMP_TST) relink
 	$(BIN)/mypy
 
-pytest: $(STAMP_TST)
+pytest: $(STAMP_TST) relink
 	$(BIN)/pytest
 
 ext-test: $(EXT_STAMP)
