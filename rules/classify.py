@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 import tomllib
 import unicodedata
@@ -94,6 +95,9 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
         "there",
     ]
 )
+
+# Spellings only the full normaliser undoes: entities, digits or symbols inside words, spaced-out letters.
+_DISGUISED = re.compile(r"&#?\w+;|[a-zA-Z][0-9@$!][a-zA-Z]|(?:^|\s)(?:\w ){3,}")
 
 Keywords = Iterable[str] | Mapping[str, Iterable[str]]
 
@@ -223,28 +227,9 @@ def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
     sample = text[:MAX_CHARS]
     if not sample.isascii():
         sample = unicodedata.normalize("NFKC", sample)
-    lexicon = default_lexicon()
-    tokens = quick_words(sample)
-    if any(lexicon.is_trigger(token.strip("'")) for token in tokens):
-        return True
-    if _looks_disguised(sample):
+    if default_lexicon().any_trigger(quick_words(sample)) or _DISGUISED.search(sample):
         return True
     return bool(keywords) and bool(_keyword_matches(words(normalise(sample)), _compile_keywords(keywords)))
-
-
-def _looks_disguised(sample: str) -> bool:
-    """Spellings that only the full normaliser undoes: entities, digits inside words, spaced or stretched letters."""
-    if "&" in sample:
-        return True
-    lowered = sample.lower()
-    for token in lowered.split():
-        if (
-            not token.isalpha()
-            and any(c.isdigit() or c in "@$!" for c in token[1:-1])
-            and any(c.isalpha() for c in token)
-        ):
-            return True
-    return " s u " in lowered or " k i l l " in lowered
 
 
 def classify(
@@ -400,7 +385,7 @@ def _squash(weight: float) -> float:
 
 
 def _why_not_judged(normalised: str, tokens: list[str]) -> str | None:
-    letters = [ch for ch in normalised if ch.isalpha()]
+    letters = [ch for ch in normalised[:2000] if ch.isalpha()]
     if not letters:
         return "no_words"
     latin = sum(1 for ch in letters if ch < "\u0250")

@@ -16,6 +16,7 @@ from typing import Any
 from breather.rules.tokenize import tokenize
 
 NEGATION_WINDOW = 3
+MEMO_SIZE = 50_000
 
 # Words too common to pick a post for full scoring on their own (the screening pass ignores them).
 _STOPWORDS = frozenset(
@@ -137,6 +138,8 @@ class Lexicon:
     by_prefix: dict[int, dict[str, list[Pattern]]] = field(default_factory=dict)
     triggers: set[str] = field(default_factory=set)
     trigger_prefixes: dict[int, set[str]] = field(default_factory=dict)
+    _memo: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    _trigger_memo: dict[str, bool] = field(default_factory=dict)
 
     def add(self, pattern: Pattern) -> None:
         first = pattern.elements[0]
@@ -155,7 +158,11 @@ class Lexicon:
             chosen = max(solid, key=lambda e: len(e.word))
         else:
             classes = [e for e in pattern.elements if e.kind == "class"]
-            chosen = min(classes, key=lambda e: len(e.words)) if classes else pattern.elements[0]
+            chosen = (
+                min(classes, key=lambda e: (len(e.words & _STOPWORDS), len(e.words)))
+                if classes
+                else pattern.elements[0]
+            )
         if chosen.kind == "prefix":
             self.trigger_prefixes.setdefault(len(chosen.word), set()).add(chosen.word)
         elif chosen.kind == "class":
@@ -163,11 +170,20 @@ class Lexicon:
         else:
             self.triggers.add(chosen.word)
 
-    def candidates(self, token: str) -> Iterable[Pattern]:
-        yield from self.by_word.get(token, ())
-        for length, table in self.by_prefix.items():
-            if len(token) >= length:
-                yield from table.get(token[:length], ())
+    def candidates(self, token: str) -> tuple[Pattern, ...]:
+        """Patterns that can start at ``token``; memoised, since a feed repeats the same words again and again."""
+        found = self._memo.get(token)
+        if found is None:
+            found = tuple(self.by_word.get(token, ())) + tuple(
+                pattern
+                for length, table in self.by_prefix.items()
+                if len(token) >= length
+                for pattern in table.get(token[:length], ())
+            )
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.clear()
+            self._memo[token] = found
+        return found
 
     def find(self, tokens: list[str]) -> list[Match]:
         """Every phrase found in ``tokens``, each phrase once (its first occurrence)."""
@@ -189,10 +205,12 @@ class Lexicon:
             return False
         return any(token in self.negations for token in tokens[max(0, start - NEGATION_WINDOW) : start])
 
-    def is_trigger(self, token: str) -> bool:
-        if token in self.triggers:
+    def any_trigger(self, tokens: Iterable[str]) -> bool:
+        """True when one of ``tokens`` is the telling word of some phrase (the screening pass)."""
+        unique = set(tokens)
+        if not self.triggers.isdisjoint(unique):
             return True
-        return any(token[:length] in prefixes for length, prefixes in self.trigger_prefixes.items())
+        return any(token[:length] in prefixes for token in unique for length, prefixes in self.trigger_prefixes.items())
 
 
 def match_at(elements: tuple[Element, ...], tokens: list[str], position: int) -> int | None:

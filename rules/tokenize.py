@@ -16,6 +16,8 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), No
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"})
 
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 # A digit or symbol wedged between letters is a letter in disguise ("h4te", "k!ll", "su1cide").
 _LEET_WORD = re.compile(r"(?<![^\W_])[a-z]*[a-z][4@31!05$7]+[a-z][a-z4@31!05$7]*")
@@ -52,7 +54,8 @@ _CONTRACTIONS = {
 def normalise(text: str) -> str:
     """Lower-cased, entity-free, NFKC text with disguised spellings undone; the input to every matcher."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
-    folded = unicodedata.normalize("NFKC", unescaped).translate(_ZERO_WIDTH).translate(_APOSTROPHES).casefold()
+    folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
+    folded = folded.casefold()
     if any(ch in folded for ch in "4@31!05$7"):
         folded = _LEET_WORD.sub(lambda match: match.group(0).translate(_LEET), folded)
     folded = _STRETCHED.sub(r"\1\1", folded)
@@ -65,6 +68,13 @@ def _join_spaced(match: re.Match[str]) -> str:
     if letters[0] in "ia" and len(letters) >= 4:
         return letters[0] + " " + letters[1:]
     return letters
+
+
+def _unicode_fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text)
+    if _INVISIBLE.search(folded):
+        folded = folded.translate(_ZERO_WIDTH)
+    return folded.translate(_APOSTROPHES) if _CURLY.search(folded) else folded
 
 
 def words(normalised: str) -> list[str]:
@@ -83,9 +93,9 @@ def tokenize(text: str) -> list[str]:
     return words(normalise(text))
 
 
-_QUICK = str.maketrans({ch: " " for ch in '\n\t\r.,;:!?"()[]{}<>/\\|*#~^+=-_…“”«»'})
+_QUICK_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def quick_words(text: str) -> list[str]:
-    """A cheap split for the screening pass: lower-case, punctuation to spaces, no Unicode normalisation."""
-    return text.lower().translate(_QUICK).split()
+    """A cheap split for the screening pass: lower-case words, no Unicode normalisation."""
+    return _QUICK_WORD.findall(text.lower())

@@ -1,0 +1,49 @@
+"""Tier 2: the classifier on the test split of the shared labelled sets must not fall below docs/classifier.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from breather.rules.evaluation import predictor, shared_examples, shared_report, split_of
+
+# The test-split table recorded in docs/classifier.md, rounded down: a drop below any of these fails.
+F1_FLOORS = {"self_harm": 0.56, "eating_disorder": 0.65, "violence": 0.28, "harassment": 0.77, "substance": 0.76}
+RECALL_FLOORS = {"self_harm": 0.62}
+NONE_FPR_CEILING = 0.06
+HATECHECK_CONTRAST_CEILING = 0.29
+
+
+@pytest.fixture(scope="module")
+def report(shared_fixtures: Path) -> dict[str, Any]:
+    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
+    return shared_report(examples, predictor("medium"))
+
+
+pytestmark = pytest.mark.fixtures
+
+
+@pytest.mark.parametrize("category", sorted(F1_FLOORS))
+def test_category_f1_holds(report: dict[str, Any], category: str) -> None:
+    row = report["categories"][category]
+    assert row["support"] > 0
+    assert row["f1"] >= F1_FLOORS[category], row
+    assert row["recall"] >= RECALL_FLOORS.get(category, 0.0), row
+
+
+def test_none_posts_rarely_flagged(report: dict[str, Any]) -> None:
+    assert report["none"]["support"] > 1000
+    assert report["none"]["false_positive_rate"] <= NONE_FPR_CEILING
+
+
+def test_hatecheck_contrast_cases_rarely_flagged(report: dict[str, Any]) -> None:
+    assert report["hatecheck_contrast"]["posts"] > 100
+    assert report["hatecheck_contrast"]["flagged_rate"] <= HATECHECK_CONTRAST_CEILING
+
+
+def test_other_mental_health_posts_are_reported(report: dict[str, Any]) -> None:
+    other = report["mental_health_other"]
+    assert other["posts"] > 500
+    assert 0 <= other["flagged_rate"] < 0.5
