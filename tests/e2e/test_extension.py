@@ -1,0 +1,313 @@
+"""The browser extension in real Chromium, paired with a real ``breather serve``.
+
+A person's path: the extension is loaded, they pair it on the consent page with a code from the dashboard, browse a
+social site (through the real proxy, with the Breather CA), the extension's heartbeat lands in the real SQLite store,
+and the popup shows today's minutes. Then they switch routing off (the browser's own proxy setting comes back) and
+the service stops (the popup says so plainly).
+
+The only fake is the internet: a tiny addon loaded with ``breather serve -s`` answers the social site with a
+recorded page, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from breather.paths import Paths
+
+pytestmark = pytest.mark.e2e
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = PROJECT_ROOT / "extension"
+CHROMIUM = "/usr/bin/chromium"
+SOCIAL_HOST = "old.reddit.com"
+OTHER_SOCIAL_HOST = "x.com"
+PROFILE = "me"
+
+RULES = """\
+[household]
+timezone = "UTC"
+country = "US"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "old.reddit.com", "www.reddit.com"]
+
+[sites.twitter]
+adapter = "twitter"
+domains = ["x.com"]
+
+[profiles.me]
+default = true
+daily_limit = "1h"
+break_after = "25m"
+break_length = "5m"
+"""
+
+RECORDED_SITE_ADDON = """\
+from mitmproxy import http
+
+PAGE = (
+    b"<!doctype html><html><head><title>r/aww</title></head>"
+    b"<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
+)
+
+
+class RecordedSocialSite:
+    \"\"\"Stands in for the internet: answers the social site's pages locally. Script addons run before
+    Breather's, so Breather's own /__breather__/ calls are left to it.\"\"\"
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or flow.request.pretty_host != "old.reddit.com":
+            return
+        if flow.request.path.startswith("/__breather__/"):
+            return
+        flow.response = http.Response.make(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+
+
+addons = [RecordedSocialSite()]
+"""
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    paths: Paths
+    web_url: str
+    proxy_port: int
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else "(no log)"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _require(path: str, what: str) -> None:
+    if not Path(path).exists() and shutil.which(path) is None:
+        pytest.fail(f"{what} is needed for this end-to-end test: {path} not found")
+
+
+def _wait_for(check: Any, timeout: float, what: str, service: Service | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if service is not None and service.process.poll() is not None:
+            pytest.fail(f"breather serve exited while waiting for {what}:\n{service.log_tail()}")
+        time.sleep(0.2)
+    detail = f"\n{service.log_tail()}" if service is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+
+
+def _service_info(paths: Paths) -> dict[str, Any] | None:
+    """The running service's ports, once it has written its service file whole."""
+    try:
+        info: dict[str, Any] = json.loads(paths.service_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info
+
+
+def _healthy(web_url: str) -> bool:
+    try:
+        return httpx.get(f"{web_url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def service(breather_home: Path, tmp_path: Path) -> Iterator[Service]:
+    paths = Paths.resolve(breather_home).ensure()
+    paths.rules_file.write_text(RULES, encoding="utf-8")
+    addon = tmp_path / "recorded_social_site.py"
+    addon.write_text(RECORDED_SITE_ADDON, encoding="utf-8")
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "breather", "serve", "--home", str(breather_home)]
+    command += ["--proxy-port", "0", "--web-port", "0", "-s", str(addon)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=os.environ.copy())
+    running = Service(process, paths, web_url="", proxy_port=0, log=log)
+    try:
+        info = _wait_for(lambda: _service_info(paths), 60, "the service file", running)
+        running.web_url = f"http://127.0.0.1:{info['web_port']}"
+        running.proxy_port = int(info["proxy_port"])
+        _wait_for(lambda: _healthy(running.web_url), 60, "/healthz", running)
+        yield running
+    finally:
+        running.stop()
+
+
+def _ca_spki(paths: Paths) -> str:
+    """The base64 SHA-256 of the Breather CA's public key, for Chromium's --ignore-certificate-errors-spki-list."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = x509.load_pem_x509_certificate(paths.ca_certificate.read_bytes())
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+
+
+def _pairing_code(paths: Paths) -> str:
+    """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
+    from breather.dashboard.db import connect
+    from breather.dashboard.pages.pairing import create_code
+
+    db = connect(str(paths.database))
+    try:
+        return create_code(db, PROFILE, ttl_s=600)
+    finally:
+        db.close()
+
+
+def _seed_earlier_usage(paths: Paths) -> None:
+    """Twenty minutes on x.com earlier today, written the way the proxy writes it, so the popup has a day to show."""
+    from breather.store.model import Heartbeat
+    from breather.store.writer import Writer
+
+    now = datetime.now(UTC)
+    since_midnight = (now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    duration = max(0.0, min(20 * 60.0, since_midnight - 120))
+    writer = Writer(paths.database).start()
+    try:
+        writer.heartbeat(
+            Heartbeat(PROFILE, OTHER_SOCIAL_HOST, now - timedelta(seconds=duration + 60), duration, source="proxy")
+        )
+        assert writer.flush(10), "the seeding writer did not commit"
+    finally:
+        writer.close()
+
+
+def _extension_heartbeats(paths: Paths) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)) as db:
+        rows = db.execute("select profile, site from activity where source = 'extension'").fetchall()
+    return [(str(profile), str(site)) for profile, site in rows]
+
+
+def _status(service: Service, token: str) -> dict[str, Any]:
+    answer = httpx.get(f"{service.web_url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day(
+    service: Service, tmp_path: Path
+) -> None:
+    _require(CHROMIUM, "Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    _seed_earlier_usage(service.paths)
+    code = _pairing_code(service.paths)
+    flags = [f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}", *CHROMIUM_FLAGS]
+    flags.append(f"--ignore-certificate-errors-spki-list={_ca_spki(service.paths)}")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=flags
+        )
+        try:
+            worker = browser.service_workers[0] if browser.service_workers else browser.wait_for_event("serviceworker")
+            extension_id = worker.url.split("/")[2]
+            base = f"chrome-extension://{extension_id}"
+
+            # The consent page: agree, give the service address and the code from the dashboard.
+            welcome = browser.new_page()
+            welcome.goto(f"{base}/welcome/welcome.html")
+            assert "Never:" in welcome.inner_text("body")
+            welcome.fill("#service-url", service.web_url)
+            welcome.fill("#code", code.lower().replace("-", " "))
+            welcome.click("#pair")
+            welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
+            assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")
+
+            proxy = worker.evaluate("chrome.proxy.settings.get({})")
+            assert proxy["levelOfControl"] == "controlled_by_this_extension"
+            assert proxy["value"]["mode"] == "pac_script"
+            pac = proxy["value"]["pacScript"]["data"]
+            assert f"PROXY 127.0.0.1:{service.proxy_port}" in pac
+            assert '"old.reddit.com"' in pac and "mybank" not in pac
+
+            # Browse the social site: the PAC sends it through Breather, which answers with the recorded page.
+            social = browser.new_page()
+            social.goto(f"https://{SOCIAL_HOST}/r/aww/")
+            assert "Recorded old.reddit.com" in social.inner_text("h1")
+            social.bring_to_front()
+
+            # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
+            worker.evaluate("chrome.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5})")
+            beats = _wait_for(lambda: _extension_heartbeats(service.paths), 30, "the extension's heartbeat", service)
+            assert (PROFILE, SOCIAL_HOST) in beats
+            assert all(site in {SOCIAL_HOST} for _, site in beats), "only the social site in front is reported"
+
+            # Breather's in-page overlay is there (the page really came through Breather) and, within its 30 s
+            # heartbeat, the service reports the traffic as seen through the proxy: what the popup's line says.
+            social.wait_for_selector("html[data-breather='on']", timeout=10_000)
+            social.mouse.move(40, 40)
+            token = worker.evaluate("chrome.storage.local.get('token').then((stored) => stored.token)")
+            _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the traffic", service)
+            expected_minutes = round(_status(service, token)["minutes_today"])
+            assert expected_minutes >= 1 or datetime.now(UTC).hour == 0
+
+            popup = browser.new_page()
+            popup.goto(f"{base}/popup/popup.html")
+            popup.wait_for_selector("#view-status:not([hidden])", timeout=20_000)
+            assert popup.inner_text("#minutes") == str(expected_minutes)
+            assert popup.inner_text("#limit") == " of 60"
+            assert "Social sites go through Breather" in popup.inner_text("#routing")
+            assert popup.inner_text("#ca") == "This browser trusts Breather's certificate."
+            assert popup.get_attribute("#dashboard", "href") == f"{service.web_url}/"
+
+            # Switching routing off gives the browser back its own proxy setting.
+            popup.uncheck("#routing-switch")
+            popup.wait_for_selector("#routing.breather-problem", timeout=10_000)
+            after = worker.evaluate("chrome.proxy.settings.get({})")
+            assert after["levelOfControl"] == "controllable_by_this_extension"
+            assert after["value"]["mode"] != "pac_script"
+
+            # The service stops: the popup says so plainly instead of showing stale numbers.
+            service.stop()
+            popup.reload()
+            popup.wait_for_selector("#view-down:not([hidden])", timeout=20_000)
+            assert "Breather is not running." in popup.inner_text("#view-down")
+            assert service.web_url in popup.inner_text("#down-url")
+        finally:
+            browser.close()
