@@ -226,20 +226,24 @@ def events_per_day(
 ) -> list[EventCount]:
     """How many events of each kind and category happened on each day. Sorted by day, profile, kind, category."""
     days = _days(first, last)
-    cuts = _boundaries(days, tz)
-    sql = "SELECT at, profile, kind, category FROM events WHERE at >= ? AND at < ?"
-    params = [iso_from_epoch(cuts[0]), iso_from_epoch(cuts[-1])]
+    cuts = [iso_from_epoch(cut) for cut in _boundaries(days, tz)]
+    # One range scan of the ``at`` index per day, counted inside SQLite.
+    values = ", ".join("(?, ?, ?)" for _ in days)
+    params: list[str | int] = [item for index in range(len(days)) for item in (index, cuts[index], cuts[index + 1])]
+    sql = (
+        f"WITH cuts(idx, lo, hi) AS (VALUES {values}) "
+        "SELECT cuts.idx, e.profile, e.kind, e.category, COUNT(*) FROM cuts "
+        "JOIN events AS e ON e.at >= cuts.lo AND e.at < cuts.hi"
+    )
     for column, value in (("profile", profile), ("site", site)):
         if value is not None:
-            sql += f" AND {column} = ?"
+            sql += f" AND e.{column} = ?"
             params.append(value)
-    counts: dict[tuple[int, str, str, str], int] = defaultdict(int)
-    for at, row_profile, kind, category in db.execute(sql, params):
-        index = bisect_right(cuts, epoch_from_iso(at)) - 1
-        counts[(index, row_profile, kind, category or NO_CATEGORY)] += 1
+    sql += " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, COALESCE(e.category, ?)"
+    params.append(NO_CATEGORY)
     return [
-        EventCount(days[index], row_profile, kind, None if category == NO_CATEGORY else category, count)
-        for (index, row_profile, kind, category), count in sorted(counts.items())
+        EventCount(days[index], row_profile, kind, category, count)
+        for index, row_profile, kind, category, count in db.execute(sql, params)
     ]
 
 

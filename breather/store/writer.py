@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -260,9 +261,13 @@ class _Batch:
         conn = db.conn
         conn.executemany("INSERT OR IGNORE INTO profiles (name, created) VALUES (?, ?)", list(self.profiles.items()))
         changed, closed = self.spans.pending()
-        new_ids = {id(span): _write_span(conn, span, is_open=1) for span in changed}
-        for span in closed:
-            _write_span(conn, span, is_open=0)
+        # Only spans that stay open need their new row id back; the rest are written in bulk.
+        new_ids = {id(span): _insert_span(conn, span) for span in changed if span.row_id is None}
+        _update_spans(conn, [span for span in changed if id(span) not in new_ids], is_open=1)
+        _update_spans(conn, [span for span in closed if span.row_id is not None], is_open=0)
+        conn.executemany(
+            _INSERT_SPAN, [_span_values(span, 0) + _span_key(span) for span in closed if span.row_id is None]
+        )
         conn.executemany(
             "INSERT INTO events (at, profile, kind, site, category, detail) VALUES (?, ?, ?, ?, ?, ?)", self.events
         )
@@ -301,20 +306,30 @@ def _run_call(db: Database, call: _Call) -> None:
         call.future.set_exception(exc)
 
 
-def _write_span(conn: Any, span: Span, is_open: int) -> int:
-    values = (iso_from_epoch(span.start), iso_from_epoch(span.end), span.duration_s, is_open)
-    if span.row_id is not None:
-        conn.execute(
-            'UPDATE activity SET start = ?, "end" = ?, duration_s = ?, is_open = ? WHERE id = ?',
-            (*values, span.row_id),
-        )
-        return span.row_id
-    cursor = conn.execute(
-        'INSERT INTO activity (start, "end", duration_s, is_open, profile, site, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        (*values, span.profile, span.site, span.source),
-    )
-    row_id: int = cursor.lastrowid
+_INSERT_SPAN = (
+    'INSERT INTO activity (start, "end", duration_s, is_open, profile, site, source) VALUES (?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+def _span_values(span: Span, is_open: int) -> tuple[str, str, float, int]:
+    return iso_from_epoch(span.start), iso_from_epoch(span.end), span.duration_s, is_open
+
+
+def _span_key(span: Span) -> tuple[str, str, str]:
+    return span.profile, span.site, span.source
+
+
+def _insert_span(conn: sqlite3.Connection, span: Span) -> int:
+    row_id = conn.execute(_INSERT_SPAN, _span_values(span, 1) + _span_key(span)).lastrowid
+    assert row_id is not None
     return row_id
+
+
+def _update_spans(conn: sqlite3.Connection, spans: list[Span], is_open: int) -> None:
+    conn.executemany(
+        'UPDATE activity SET start = ?, "end" = ?, duration_s = ?, is_open = ? WHERE id = ?',
+        [(*_span_values(span, is_open), span.row_id) for span in spans],
+    )
 
 
 def _find_span(db: Database, profile: str, site: str, ends_after: float) -> Span | None:
