@@ -37,6 +37,7 @@ MAX_ATTEMPTS = 3
 @dataclass
 class _Flush:
     done: threading.Event = field(default_factory=threading.Event)
+    committed: bool = False
 
 
 @dataclass
@@ -107,12 +108,12 @@ class Writer:
         return future
 
     def flush(self, timeout: float | None = 10.0) -> bool:
-        """Wait until everything queued so far is committed. False if that did not happen within ``timeout``."""
+        """Wait until everything queued so far is committed. False if it was not (a failed batch) or not in time."""
         if self._thread is None or not self._thread.is_alive():
             return False
         marker = _Flush()
         self._queue.put(marker)
-        return marker.done.wait(timeout)
+        return marker.done.wait(timeout) and marker.committed
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued, close every open span, stop the thread."""
@@ -173,6 +174,7 @@ class Writer:
                 batch.spans.evict_stale()
             self._commit(db, batch)
             for marker in markers:
+                marker.committed = batch.is_empty()
                 marker.done.set()
 
     def _collect(self, batch: _Batch, markers: list[_Flush]) -> bool:

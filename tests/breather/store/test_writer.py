@@ -185,3 +185,19 @@ def test_readers_on_other_threads_read_while_the_writer_writes(writer: Writer, d
 def test_bad_records_fail_in_the_callers_frame_with_a_clear_message(make: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()  # type: ignore[operator]
+
+
+def test_a_failed_batch_is_logged_kept_and_committed_once_the_file_recovers(
+    writer: Writer, db_path: Path, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer.heartbeat(Heartbeat("sam", "x.com", at(0)))
+    assert writer.flush()
+    db.execute("ALTER TABLE events RENAME TO events_away")
+    with caplog.at_level(logging.ERROR, logger="breather.store.writer"):
+        writer.event(Event("sam", "break_shown", at(1)))  # the caller is never handed the failure
+        assert writer.flush() is False
+    assert "batch failed (attempt 1), will retry" in caplog.text
+    db.execute("ALTER TABLE events_away RENAME TO events")
+    assert writer.flush()
+    assert [row["kind"] for row in db["events"].rows] == ["break_shown"]
+    assert writer.stats.failed_batches == 1
