@@ -55,7 +55,8 @@ def label_values(finding: Finding) -> list[str]:
 
 def add_view_labels(node: dict[str, Any], finding: Finding) -> None:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    existing = node.get("labels") if isinstance(node.get("labels"), list) else []
+    labels = node.get("labels")
+    existing: list[Any] = labels if isinstance(labels, list) else []
     present = {label.get("val") for label in existing if isinstance(label, dict)}
     additions = [
         {"src": author_did(node), "uri": node["uri"], "cid": node.get("cid"), "val": value, "cts": now}

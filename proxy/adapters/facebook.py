@@ -17,6 +17,7 @@ JSON_GUARD = b"for (;;);"
 
 class FacebookAdapter(HtmlAdapter):
     name = "facebook"
+    hints = ("_5rgt", "comment-body", "msg")
     inside_comments = True
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:

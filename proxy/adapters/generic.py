@@ -9,6 +9,7 @@ SKIPPED_PARENTS = frozenset({"nav", "header", "footer", "button", "label", "form
 
 class GenericAdapter(HtmlAdapter):
     name = "generic"
+    hints = ("<p", "<P", "<article", "<ARTICLE")
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         if tag not in ("article", "p"):

@@ -14,6 +14,7 @@ POST_CLASSES = frozenset({"titleline", "comment", "commtext"})
 
 class HackerNewsAdapter(HtmlAdapter):
     name = "hackernews"
+    hints = ("comment", "commtext", "titleline", "<a")
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         if tag in ("span", "div") and POST_CLASSES.intersection(classes(attrs)):

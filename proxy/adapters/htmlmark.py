@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
-from html.parser import HTMLParser
 from importlib import resources
 
 from breather.proxy.adapters.base import (
@@ -25,25 +22,16 @@ from breather.proxy.adapters.base import (
     is_collapsed,
     judge_text,
 )
+from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
 
-MAX_POST_CHARS = 8000
-VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-)
-# A <p> has no end tag of its own in much real HTML: these close it implicitly.
-CLOSES_P = frozenset(
-    {"p", "div", "section", "article", "aside", "ul", "ol", "table", "blockquote", "pre", "form", "header", "footer"}
-    | {f"h{level}" for level in range(1, 7)}
-)
+__all__ = ["Ancestors", "Attrs", "HtmlAdapter", "classes", "mark_html", "nearest_attr"]
+
 _CLASS_ATTR = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 _TAG_NAME = re.compile(r"<[A-Za-z][^\s/>]*")
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-
-Attrs = dict[str, str]
-Ancestors = list[tuple[str, Attrs]]
-Selector = Callable[[str, Attrs, Ancestors], bool]
-IdOf = Callable[[Attrs, Ancestors], str | None]
 
 
 def classes(attrs: Attrs) -> set[str]:
@@ -56,107 +44,6 @@ def nearest_attr(ancestors: Ancestors, attribute: str, css_class: str | None = N
         if attribute in attrs and (css_class is None or css_class in classes(attrs)):
             return attrs[attribute] or None
     return None
-
-
-@dataclass
-class PostSpan:
-    tag: str
-    start: int  # offset of the start tag's "<"
-    tag_end: int  # offset just after the start tag's ">"
-    post_id: str | None
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    depth: int = 1
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.parts).split())
-
-
-class PostFinder(HTMLParser):
-    """Collects the outermost elements the selector picks, with their plain text."""
-
-    def __init__(self, source: str, selector: Selector, id_of: IdOf) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.selector = selector
-        self.id_of = id_of
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
-        self.ancestors: Ancestors = []
-        self.posts: list[PostSpan] = []
-        self.comments: list[tuple[int, str]] = []
-        self.current: PostSpan | None = None
-
-    def source_offset(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if self.current is not None:
-            self._inside_post(tag)
-        elif self.selector(tag, attributes, self.ancestors):
-            start = self.source_offset()
-            raw = self.get_starttag_text() or ""
-            if tag not in VOID_TAGS and not raw.endswith("/>"):
-                self.current = PostSpan(tag, start, start + len(raw), self.id_of(attributes, self.ancestors))
-        if tag not in VOID_TAGS:
-            self.ancestors.append((tag, attributes))
-
-    def _inside_post(self, tag: str) -> None:
-        post = self.current
-        assert post is not None
-        if post.tag == "p" and tag in CLOSES_P:
-            self._close()
-        elif tag == post.tag:
-            post.depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        post = self.current
-        if post is not None and (tag == post.tag or (post.tag == "p" and tag in CLOSES_P)):
-            post.depth -= 1 if tag == post.tag else post.depth
-            if post.depth <= 0:
-                self._close()
-        self._pop_ancestor(tag)
-
-    def _pop_ancestor(self, tag: str) -> None:
-        for index in range(len(self.ancestors) - 1, -1, -1):
-            if self.ancestors[index][0] == tag:
-                del self.ancestors[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        post = self.current
-        if post is not None and post.size < MAX_POST_CHARS:
-            post.parts.append(data)
-            post.size += len(data)
-
-    def handle_comment(self, data: str) -> None:
-        if "<" not in data:
-            return
-        start = self.source_offset() + 4
-        if self.source.startswith(data, start):
-            self.comments.append((start, data))
-
-    def _close(self) -> None:
-        if self.current is not None:
-            self.posts.append(self.current)
-        self.current = None
-
-    def finish(self) -> list[PostSpan]:
-        self.close()
-        self._close()
-        return self.posts
-
-
-def find_posts(source: str, selector: Selector, id_of: IdOf) -> list[PostSpan]:
-    return scan(source, selector, id_of).finish()
-
-
-def scan(source: str, selector: Selector, id_of: IdOf) -> PostFinder:
-    finder = PostFinder(source, selector, id_of)
-    finder.feed(source)
-    return finder
 
 
 def merge_class(start_tag: str, extra: str) -> str:
@@ -255,23 +142,24 @@ def mark_html(
     *,
     inside_comments: bool = False,
     with_assets: bool = True,
+    hints: tuple[str, ...] = (),
 ) -> tuple[str, list[Marked]] | None:
     """The marked page and what was marked, or None when no post was flagged.
 
     ``inside_comments``: also mark posts inside ``<!-- ... -->`` (Facebook ships deferred markup that way and its
     script un-comments it later).
     """
-    finder = scan(source, selector, id_of)
+    found = scan(source, selector, id_of, hints)
     edits: list[tuple[int, int, str]] = []
     marked: list[Marked] = []
-    for post in finder.finish():
+    for post in found.posts:
         edit = mark_post(source, post, ctx)
         if edit is not None:
             edits.append(edit[0])
             marked.append(edit[1])
     if inside_comments:
-        for start, data in finder.comments:
-            inner = mark_html(data, ctx, selector, id_of, with_assets=False)
+        for start, data in found.comments:
+            inner = mark_html(data, ctx, selector, id_of, with_assets=False, hints=hints)
             if inner is not None and "-->" not in inner[0]:
                 edits.append((start, start + len(data), inner[0]))
                 marked.extend(inner[1])
@@ -305,6 +193,12 @@ def splice(source: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
+def visible_text(source: str) -> str:
+    """Roughly what a reader sees: scripts, styles and tags dropped, entities decoded. Only for screening: the
+    screen answers "could anything here be flagged?" in a few ms, so a calm page never pays for the scan."""
+    return html.unescape(_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", source)))
+
+
 def looks_like_script_data(source: str) -> bool:
     """JSON (or a guarded JSON payload) served as text/html: splicing markup into it would corrupt its strings."""
     head = source[:64].lstrip()
@@ -323,6 +217,8 @@ class HtmlAdapter:
 
     name = "generic"
     inside_comments = False
+    # Substrings one of which every post's start tag contains: other tags are never offered to select().
+    hints: tuple[str, ...] = ()
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         raise NotImplementedError
@@ -338,9 +234,11 @@ class HtmlAdapter:
 
     def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = decode_html(body)
-        if source is None or looks_like_script_data(source) or not ctx.screen(html.unescape(source)):
+        if source is None or looks_like_script_data(source) or not ctx.screen(visible_text(source)):
             return None
-        result = mark_html(source, ctx, self.select, self.post_id, inside_comments=self.inside_comments)
+        result = mark_html(
+            source, ctx, self.select, self.post_id, inside_comments=self.inside_comments, hints=self.hints
+        )
         if result is None:
             return None
         page, marked = result

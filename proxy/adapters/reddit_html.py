@@ -7,6 +7,7 @@ from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, clas
 
 class OldRedditAdapter(HtmlAdapter):
     name = "reddit"
+    hints = ("title", "md")
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         css = classes(attrs)

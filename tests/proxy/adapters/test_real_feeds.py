@@ -17,7 +17,8 @@ import pytest
 
 from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.base import AdapterContext, judge_with
-from breather.proxy.adapters.htmlmark import HtmlAdapter, find_posts
+from breather.proxy.adapters.htmlmark import HtmlAdapter
+from breather.proxy.adapters.htmlscan import find_posts
 from breather.rules.classify import classify
 from tests.conftest import fixtures_root
 from tests.proxy.adapters.helpers import DISTRESSING, context
@@ -146,7 +147,7 @@ def swap_json(body: bytes, name: str, prefix: bytes = b"") -> tuple[bytes, Any] 
 
 def swap_html(body: bytes, adapter: HtmlAdapter) -> bytes | None:
     source = body.decode("utf-8")
-    posts = find_posts(source, adapter.select, adapter.post_id)
+    posts = find_posts(source, adapter.select, adapter.post_id, adapter.hints)
     if not posts:
         return None
     cut = posts[len(posts) // 2].tag_end
