@@ -1,6 +1,8 @@
 """The extension API (``/api/v1``): thin views over ``breather.dashboard.pages.extension``.
 
 Every answer is JSON; every error is ``{"error": Type, "message": ...}`` (see ``app._register_error_handlers``).
+CORS preflights are Flask's automatic OPTIONS answers; ``security.add_cors_headers`` adds the CORS headers, and only
+for paired extension origins.
 """
 
 from __future__ import annotations
@@ -31,12 +33,6 @@ def json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "MalformedJson", "the body must be a JSON object")
     return body
-
-
-@bp.route("/<path:_any>", methods=["OPTIONS"])
-def preflight(_any: str) -> Response:
-    """CORS preflight; the headers are added (for paired extension origins only) by ``security.add_cors_headers``."""
-    return Response(status=204)
 
 
 @bp.post("/pair")

@@ -66,7 +66,8 @@ def writer() -> Any:
     with _lock:
         own = app.extensions.get("breather.writer")
         if own is None:
-            own = Writer(app.config["DATABASE"])
+            flush_ms = int(app.config.get("WRITER_FLUSH_MS") or app.config["SETTINGS"]["writer_flush_ms"])
+            own = Writer(app.config["DATABASE"], flush_ms=flush_ms)
             own.start()
             app.extensions["breather.writer"] = own
     return own

@@ -157,7 +157,7 @@ def ca_certificate() -> Response:
 def make_pairing_code() -> BaseResponse:
     member = request.form.get("member", "")
     if member not in context.current_rules().profiles:
-        raise ApiError(400, "UnknownMember", f"there is no member called {member!r}")
+        raise ApiError(400, "UnknownMember", f"there is no member called {member}")
     ttl = int(current_app.config["PAIRING_CODE_TTL_S"])
     code = context.write(lambda db: pairing.create_code(db, member, ttl))
     flash(f"Pairing code for {member}: {code} (valid for {ttl // 60} minutes).", "ok")

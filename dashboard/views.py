@@ -30,7 +30,7 @@ def _chosen_member(members: list[str], default: str | None) -> str | None:
     if wanted == "" or wanted == "everyone":
         return None
     if wanted not in members:
-        raise ApiError(404, "UnknownMember", f"there is no member called {wanted!r}")
+        raise ApiError(404, "UnknownMember", f"there is no member called {wanted}")
     return wanted
 
 

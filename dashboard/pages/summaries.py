@@ -29,7 +29,7 @@ def limit_minutes(profile: Profile | None, site: str | None = None) -> float | N
     return limit.total_seconds() / 60 if limit else None
 
 
-def change_text(now: float, before: float) -> str:
+def change_text(now: float, before: float, than: str = "the period before") -> str:
     if before < 1 and now < 1:
         return "no change"
     if before < 1:
@@ -37,7 +37,7 @@ def change_text(now: float, before: float) -> str:
     percent = round(100 * (now - before) / before)
     if percent == 0:
         return "about the same"
-    return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than the period before"
+    return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than {than}"
 
 
 # --- Today --------------------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class MemberWeek:
 
     @property
     def change(self) -> str:
-        return change_text(self.week, self.previous_week)
+        return change_text(self.week, self.previous_week, than="last week")
 
 
 def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
@@ -209,9 +209,9 @@ def talking_points(members: list[MemberWeek]) -> list[str]:
             )
         if member.warnings:
             category, count = member.warnings.most_common(1)[0]
+            posts = "1 post" if count == 1 else f"{count} posts"
             points.append(
-                f"{member.name} saw {count} posts behind a {category.replace('_', ' ')} warning. "
-                "Anything to talk about?"
+                f"{member.name} saw {posts} with a warning about {category.replace('_', ' ')}. Anything to talk about?"
             )
     return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
 

@@ -64,7 +64,15 @@ def app(breather_home: Path) -> Iterator[Flask]:
     rules_file = breather_home / "config" / "rules.toml"
     rules_file.parent.mkdir(parents=True, exist_ok=True)
     rules_file.write_text(FAMILY_RULES, encoding="utf-8")
-    app = create_app({"TESTING": True, "HOME": str(breather_home), "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW})
+    app = create_app(
+        {
+            "TESTING": True,
+            "HOME": str(breather_home),
+            "SCRYPT_COST": TEST_SCRYPT,
+            "CLOCK": lambda: NOW,
+            "WRITER_FLUSH_MS": 10,
+        }
+    )
     yield app
     context.close_own_writer(app)
 
@@ -114,19 +122,24 @@ class Seeder:
 
     def __init__(self, database: str) -> None:
         self.writer = Writer(database, flush_ms=20).start()
+        self._beats: list[Heartbeat] = []
 
     def minutes(self, profile: str, site: str, start: datetime, minutes: float) -> None:
-        # One heartbeat per 30 s, as the proxy and the extension send them.
-        beats = int(minutes * 2)
-        for index in range(beats + 1):
-            at = start + timedelta(seconds=30 * index)
-            self.writer.heartbeat(Heartbeat(profile, site, at))
+        """One heartbeat per 30 s, as the proxy and the extension send them (sent in time order on ``send``)."""
+        for index in range(int(minutes * 2) + 1):
+            self._beats.append(Heartbeat(profile, site, start + timedelta(seconds=30 * index)))
+
+    def send(self) -> None:
+        for beat in sorted(self._beats, key=lambda beat: beat.at):
+            self.writer.heartbeat(beat)
+        self._beats = []
+        self.writer.flush()
 
     def event(self, profile: str, kind: str, at: datetime, **fields: Any) -> None:
         self.writer.event(Event(profile, kind, at, **fields))
 
     def close(self) -> None:
-        self.writer.flush()
+        self.send()
         self.writer.close()
 
 

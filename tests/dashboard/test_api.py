@@ -1,0 +1,147 @@
+"""The extension API as the extension uses it: pair, config, PAC, heartbeat, status, events, OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from breather.store.db import open_database
+from tests.dashboard.conftest import NOW, Seeder, pair, today_at
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_pairing_code_is_exchanged_once_for_a_token(client: FlaskClient) -> None:
+    token = pair(client, "teen")
+    status = client.get("/api/v1/status", headers=auth(token)).get_json()
+    assert status["profile"] == "teen"
+
+
+def test_a_used_or_unknown_pairing_code_is_refused(client: FlaskClient) -> None:
+    answer = client.post("/api/v1/pair", json={"code": "ABCD-2345"})
+    assert answer.status_code == 403
+    assert answer.get_json()["error"] == "InvalidPairingCode"
+
+
+def test_pairing_guesses_are_rate_limited(client: FlaskClient) -> None:
+    codes = [client.post("/api/v1/pair", json={"code": f"ABCD-{n:04d}"}).status_code for n in range(2000, 2012)]
+    assert codes[:10] == [403] * 10
+    assert codes[10:] == [429, 429]
+
+
+def test_config_and_pac_send_only_the_intercepted_domains_to_the_proxy(client: FlaskClient) -> None:
+    token = pair(client)
+    config = client.get("/api/v1/config", headers=auth(token)).get_json()
+    assert config["proxy"] == {"host": "127.0.0.1", "port": 8080}
+    assert "old.reddit.com" in config["domains"] and "www.youtube.com" in config["domains"]
+    assert config["pac_url"].endswith("/api/v1/pac")
+    pac = client.get("/api/v1/pac")
+    assert pac.mimetype == "application/x-ns-proxy-autoconfig"
+    script = pac.get_data(as_text=True)
+    assert '"PROXY 127.0.0.1:8080"' in script and "DIRECT" in script and '"reddit.com"' in script
+    assert "example.com" not in script
+
+
+def test_heartbeats_become_minutes_in_the_status(client: FlaskClient, app: Flask) -> None:
+    token = pair(client, "parent")
+    start = today_at(19, 30)
+    for second in range(0, 10 * 60 + 1, 30):
+        beat = {"site": "old.reddit.com", "visible": True, "focused": True, "idle": "active"}
+        beat["at"] = (start + timedelta(seconds=second)).isoformat()
+        assert client.post("/api/v1/heartbeat", json=beat, headers=auth(token)).status_code == 200
+    app.extensions["breather.writer"].flush()
+    status = client.get("/api/v1/status?site=old.reddit.com", headers=auth(token)).get_json()
+    assert status["minutes_today"] == 10.0
+    assert status["limit_minutes"] == 60
+    assert status["decision"]["kind"] == "allow"
+    assert status["through_proxy"] is None
+
+
+def test_a_hidden_or_idle_tab_is_not_counted(client: FlaskClient, app: Flask) -> None:
+    token = pair(client, "parent")
+    for second in range(0, 301, 30):
+        at = (today_at(19) + timedelta(seconds=second)).isoformat()
+        client.post("/api/v1/heartbeat", json={"site": "reddit.com", "visible": False, "at": at}, headers=auth(token))
+        client.post("/api/v1/heartbeat", json={"site": "reddit.com", "idle": "idle", "at": at}, headers=auth(token))
+    app.extensions["breather.writer"].flush()
+    assert client.get("/api/v1/status", headers=auth(token)).get_json()["minutes_today"] == 0.0
+
+
+def test_quiet_hours_show_in_the_status(app: Flask, client: FlaskClient) -> None:
+    token = pair(client, "teen")
+    app.config["CLOCK"] = lambda: NOW.replace(hour=23)
+    status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(token)).get_json()
+    assert status["quiet_hours"] is True
+    assert status["decision"]["kind"] == "quiet_hours"
+    assert "Quiet hours" in status["decision"]["reason"]
+
+
+def test_a_spent_limit_shows_in_the_status(client: FlaskClient, seed: Seeder) -> None:
+    seed.minutes("teen", "www.youtube.com", today_at(16), 50)
+    seed.send()
+    token = pair(client, "teen")
+    status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(token)).get_json()
+    assert status["decision"]["kind"] == "limit_reached"
+    assert status["minutes_today"] >= 45
+
+
+def test_a_heartbeat_with_a_url_instead_of_a_site_is_refused(client: FlaskClient) -> None:
+    token = pair(client)
+    answer = client.post("/api/v1/heartbeat", json={"site": "https://reddit.com/r/x/comments/1"}, headers=auth(token))
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "InvalidField"
+
+
+def test_events_are_logged_and_an_ask_waits_on_the_requests_page(client: FlaskClient, app: Flask) -> None:
+    token = pair(client, "teen")
+    answer = client.post(
+        "/api/v1/events",
+        json={"kind": "more_time_asked", "site": "www.youtube.com", "minutes": 15},
+        headers=auth(token),
+    )
+    assert answer.status_code == 201
+    assert client.post("/api/v1/events", json={"kind": "break_taken"}, headers=auth(token)).status_code == 201
+    assert client.post("/api/v1/events", json={"kind": "limit_reached"}, headers=auth(token)).status_code == 400
+    app.extensions["breather.writer"].flush()
+    db = open_database(app.config["DATABASE"])
+    kinds = [row[0] for row in db.execute("select kind from events order by id")]
+    db.close()
+    assert kinds == ["more_time_asked", "break_taken"]
+    page = client.get("/requests").get_data(as_text=True)
+    assert "teen asks for 15 more minutes on www.youtube.com" in page
+
+
+def test_non_json_bodies_get_415(client: FlaskClient) -> None:
+    token = pair(client)
+    answer = client.post("/api/v1/heartbeat", data="site=reddit.com", headers=auth(token))
+    assert answer.status_code == 415
+    assert answer.get_json()["error"] == "UnsupportedMediaType"
+
+
+def test_unknown_api_routes_answer_json(client: FlaskClient) -> None:
+    answer = client.get("/api/v1/nothing-here")
+    assert answer.status_code == 404
+    assert answer.get_json()["error"] == "NotFound"
+
+
+def test_the_openapi_document_matches_the_routes(app: Flask, client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    routes = {
+        (rule.rule, method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and "<" not in rule.rule
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == routes
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            rule = next(r for r in app.url_map.iter_rules() if r.rule == path)
+            view = app.view_functions[rule.endpoint]
+            needs_token = getattr(view, "__wrapped__", None) is not None
+            assert ("security" in operation) == needs_token, (path, method)

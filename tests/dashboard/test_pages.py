@@ -1,0 +1,286 @@
+"""What a person sees on each page, from usage written through the real store writer."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from breather.dashboard.app import create_app
+from breather.paths import Paths
+from breather.rules.loader import load_rules
+from breather.runtime import Runtime
+from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, set_passphrase, today_at
+
+
+@pytest.fixture
+def household(seed: Seeder) -> Seeder:
+    """Today: parent 40 min reddit + 10 youtube; teen 50 min youtube late at night. A week back: more for both."""
+    seed.minutes("parent", "old.reddit.com", today_at(9), 40)
+    seed.minutes("parent", "www.youtube.com", today_at(12), 10)
+    seed.minutes("teen", "www.youtube.com", today_at(15), 50)
+    seed.event("parent", "break_shown", today_at(9, 25))
+    seed.event("parent", "break_taken", today_at(9, 26))
+    seed.event("parent", "break_snoozed", today_at(12, 5))
+    seed.event("parent", "warning_shown", today_at(9, 10), site="old.reddit.com", category="violence")
+    seed.event("parent", "warning_shown", today_at(9, 12), site="old.reddit.com", category="violence")
+    seed.event("teen", "warning_shown", today_at(15, 1), site="www.youtube.com", category="eating_disorder")
+    for days_ago in range(1, 6):
+        seed.minutes("teen", "www.youtube.com", today_at(22, 10) - timedelta(days=days_ago), 40)
+    for days_ago in range(8, 12):
+        seed.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=days_ago), 90)
+    seed.send()
+    return seed
+
+
+def text_of(client: FlaskClient, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_today_shows_minutes_per_site_against_limits_breaks_and_warnings(
+    client: FlaskClient, household: Seeder
+) -> None:
+    page = text_of(client, "/")
+    assert "Wednesday 4 March" in page
+    assert 'id="today-total">50 min<' in page
+    assert "of a 1 h daily limit" in page
+    assert '<th scope="row">reddit</th><td>40 min</td><td>30 min</td>' in page
+    assert "1 taken · 1 snoozed" in page
+    assert '<span class="chip-count">2</span> violence' in page
+    assert 'class="bar over"' in page  # reddit is over its 30-minute limit
+    teen = text_of(client, "/?member=teen")
+    assert 'id="today-total">50 min<' in teen and "eating disorder" in teen
+
+
+def test_today_for_an_unknown_member_is_a_clear_404(client: FlaskClient) -> None:
+    assert "no member called zoe" in text_of(client, "/?member=zoe", 404)
+
+
+def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, household: Seeder) -> None:
+    week = text_of(client, "/history?days=7")
+    assert 'id="history-total">5 h<' in week  # 50 + 50 today, 5 × 40 for teen
+    assert "17% less than the period before (6 h)" in week  # the parent's 4 × 90 the week before
+    assert week.count('class="heat h') == 7 * 24
+    assert "<title>Wed 22:00: " in week
+    month = text_of(client, "/history?days=30&member=parent")
+    assert 'id="history-total">6 h 50 min<' in month  # 50 today + 4×90
+    assert text_of(client, "/history?days=90").count('<rect class="bar"') >= 90
+    assert "choose 7, 30 or 90 days" in text_of(client, "/history?days=12", 400)
+
+
+def test_family_shows_every_member_the_same_way_and_no_addresses(client: FlaskClient, household: Seeder) -> None:
+    page = text_of(client, "/family")
+    for name in ("parent", "teen"):
+        assert f">{name}</h2>" in page
+    assert "www.youtube.com" not in page and "old.reddit.com" not in page
+    assert "youtube · 4 h 10 min" in page
+    assert "http" not in page.split("<main", 1)[1].split("</main>")[0]
+
+
+def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClient, household: Seeder) -> None:
+    page = text_of(client, "/review")
+    assert "teen stayed within their daily limit on 6 of 7 days." in page
+    assert "teen saw 1 post with a warning about eating disorder." in page
+    assert "86% less than last week" in page
+    assert "parent took 1 of the 1 breaks suggested." in page
+    assert "online after 22:00" in page
+    assert 'href="/static/print.css" media="print"' in page
+    token = form_token(client, "/review")
+    saved = client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
+    assert saved.status_code == 302
+    assert "No phones at dinner" in text_of(client, "/review")
+
+
+def test_rules_editor_shows_toml_errors_at_their_line(client: FlaskClient, app: Flask) -> None:
+    rules_file = app.config["PATHS"].rules_file
+    before = rules_file.read_text()
+    broken = before.replace('daily_limit = "45m"', 'daily_limit = "45 minutes"')
+    token = form_token(client, "/rules")
+    response = client.post("/rules", data={"csrf_token": token, "text": broken, "action": "preview"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    line = broken.splitlines().index('daily_limit = "45 minutes"') + 1
+    assert f"Line {line}, column" in page and "profiles.teen.daily_limit" in page
+    assert f'<li id="line-{line}" class="bad">' in page
+    assert rules_file.read_text() == before
+
+
+def test_rules_preview_and_dry_run_replay_last_week(client: FlaskClient, app: Flask, household: Seeder) -> None:
+    rules_file = app.config["PATHS"].rules_file
+    stricter = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"')
+    stricter = stricter.replace('daily_limit = "1h"', 'daily_limit = "45m"')
+    token = form_token(client, "/rules")
+    page = text_of_post(client, "/rules", {"csrf_token": token, "text": stricter, "action": "dry_run"})
+    assert "parent on youtube: allow → Daily limit for parent on all sites: 50" in page
+    assert "teen: daily limit 45m → 30m" in page
+    assert '<th scope="row">teen</th><td>4 h 10 min</td><td>1 → 6</td>' in page
+    assert "Only tightens" in page
+
+
+def text_of_post(client: FlaskClient, path: str, data: dict[str, str]) -> str:
+    response = client.post(path, data=data)
+    assert response.status_code == 200, response.get_data(as_text=True)[:800]
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_tightening_saves_at_once_and_keeps_comments(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    token = form_token(client, "/rules")
+    form = {"csrf_token": token, "profile": "teen", "daily_limit": "30m", "action": "save", "passphrase": PASSPHRASE}
+    assert client.post("/rules", data=form).status_code == 302
+    text = rules_file.read_text()
+    assert "# a parent's limit" in text and "# Our household" in text
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=30)
+
+
+def test_loosening_waits_for_the_cooling_off_delay(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    before = rules_file.read_text()
+    token = form_token(client, "/rules")
+    form = {"csrf_token": token, "profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
+    page = client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "This loosens a boundary (teen: a bigger daily limit), so it waits 1d" in page
+    assert rules_file.read_text() == before
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=2)
+
+
+def test_a_rule_change_with_a_wrong_passphrase_changes_nothing(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    before = rules_file.read_text()
+    token = form_token(client, "/rules")
+    form = {"csrf_token": token, "profile": "teen", "daily_limit": "10m", "action": "save", "passphrase": "nope"}
+    assert client.post("/rules", data=form).status_code == 403
+    assert rules_file.read_text() == before
+
+
+def ask(client: FlaskClient, app: Flask, seed: Seeder, minutes: int = 15) -> int:
+    seed.event("teen", "more_time_asked", NOW - timedelta(minutes=5), site="www.youtube.com", detail={"minutes": 15})
+    seed.writer.flush()
+    found = re.search(r"/requests/(\d+)/approve", client.get("/requests").get_data(as_text=True))
+    assert found
+    return int(found.group(1))
+
+
+def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed: Seeder) -> None:
+    paths = Paths.resolve(str(breather_home))
+    from tests.dashboard.conftest import FAMILY_RULES, TEST_SCRYPT
+
+    paths.ensure()
+    paths.rules_file.write_text(FAMILY_RULES)
+    runtime = Runtime(
+        paths=paths,
+        settings={"listen_host": "127.0.0.1", "proxy_port": 8080, "writer_flush_ms": 10},
+        rules=load_rules(paths.rules_file),
+        writer=seed.writer,
+    )
+    app = create_app({"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime)
+    client = app.test_client()
+    set_passphrase(client)
+    event_id = ask(client, app, seed)
+    token = form_token(client, "/requests")
+    wrong = client.post(f"/requests/{event_id}/approve", data={"csrf_token": token, "grant": "60", "passphrase": "x"})
+    assert wrong.status_code == 403
+    assert runtime.sessions.read("teen").overrides_until == {}
+    done = client.post(
+        f"/requests/{event_id}/approve", data={"csrf_token": token, "grant": "60", "passphrase": PASSPHRASE}
+    )
+    assert done.status_code == 302
+    assert runtime.sessions.read("teen").overrides_until["www.youtube.com"] == NOW + timedelta(hours=1)
+    page = text_of(client, "/requests")
+    assert "No one is waiting" in page and "yes, until 21:00" in page
+
+
+def test_declining_needs_a_reason(client: FlaskClient, app: Flask, seed: Seeder) -> None:
+    set_passphrase(client)
+    event_id = ask(client, app, seed)
+    token = form_token(client, "/requests")
+    url = f"/requests/{event_id}/decline"
+    assert client.post(url, data={"csrf_token": token, "passphrase": PASSPHRASE}).status_code == 400
+    answer = client.post(url, data={"csrf_token": token, "reason": "homework first", "passphrase": PASSPHRASE})
+    assert answer.status_code == 302
+    assert "no: homework first" in text_of(client, "/requests")
+    again = client.post(url, data={"csrf_token": token, "reason": "x", "passphrase": PASSPHRASE})
+    assert again.status_code == 409
+
+
+def test_setup_shows_pac_credentials_and_an_honest_live_check(client: FlaskClient) -> None:
+    page = text_of(client, "/setup?check=reddit.com")
+    assert "http://localhost/api/v1/pac" in page
+    assert "teen-proxy-pass" in page and "<td>teen</td>" in page
+    assert "Breather is not running" in page
+    assert "The certificate is made the first time Breather runs" in page
+    assert client.get("/setup/ca.pem").status_code == 404
+
+
+def test_live_check_reads_the_proxy_sessions(breather_home: object) -> None:
+    paths = Paths.resolve(str(breather_home)).ensure()
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    paths.rules_file.write_text(FAMILY_RULES)
+    runtime = Runtime(
+        paths=paths, settings={"listen_host": "127.0.0.1", "proxy_port": 8080}, rules=load_rules(paths.rules_file)
+    )
+    app = create_app({"TESTING": True, "CLOCK": lambda: NOW}, runtime=runtime)
+    client = app.test_client()
+    assert "No: nothing from reddit.com reached Breather" in text_of(client, "/setup?check=reddit.com")
+    runtime.sessions.update("teen", lambda s: s.last_seen.__setitem__("old.reddit.com", NOW - timedelta(seconds=12)))
+    assert "Yes: Breather saw reddit.com 12 seconds ago." in text_of(client, "/setup?check=reddit.com")
+
+
+def test_data_export_has_minutes_and_categories_but_no_urls(client: FlaskClient, household: Seeder) -> None:
+    exported = json.loads(client.get("/data/export.json").get_data(as_text=True))
+    assert {row["profile"] for row in exported["activity"]} == {"parent", "teen"}
+    assert {row["category"] for row in exported["events"]} >= {"violence", "eating_disorder"}
+    assert "http" not in json.dumps(exported)
+    csv_text = client.get("/data/export/activity.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "profile,site,start,end,duration_s,source"
+    assert client.get("/data/export/api_tokens.csv").status_code == 404
+
+
+def test_delete_everything_needs_confirmation_and_the_passphrase(client: FlaskClient, household: Seeder) -> None:
+    set_passphrase(client)
+    token = form_token(client, "/data")
+    assert client.post("/data/delete", data={"csrf_token": token, "passphrase": PASSPHRASE}).status_code == 400
+    wrong = {"csrf_token": token, "confirm": "DELETE", "passphrase": "nope"}
+    assert client.post("/data/delete", data=wrong).status_code == 403
+    assert 'id="today-total">50 min<' in text_of(client, "/")
+    right = {"csrf_token": token, "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete", data=right).status_code == 302
+    assert 'id="today-total">0 min<' in text_of(client, "/")
+
+
+def test_retention_is_written_into_the_rules_file(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    token = form_token(client, "/data")
+    form = {"csrf_token": token, "retention_days": "30", "passphrase": PASSPHRASE}
+    assert client.post("/data/retention", data=form).status_code == 302
+    assert load_rules(app.config["PATHS"].rules_file).retention_days == 30
+    assert "# Our household" in app.config["PATHS"].rules_file.read_text()
+
+
+def test_healthz_without_a_runtime_reports_the_web_part(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok", "web": {"ready": True}, "proxy": None}
+
+
+def test_healthz_with_a_runtime_reports_its_counters(breather_home: object) -> None:
+    paths = Paths.resolve(str(breather_home)).ensure()
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=None)
+    app = create_app({"TESTING": True}, runtime=runtime)
+    starting = app.test_client().get("/healthz")
+    assert starting.status_code == 503 and starting.get_json()["status"] == "starting"
+    runtime.proxy_ready.set()
+    runtime.web_ready.set()
+    runtime.counters.increment("flows_seen", 3)
+    body = app.test_client().get("/healthz").get_json()
+    assert body["status"] == "ok" and body["proxy"]["flows_seen"] == 3
