@@ -9,7 +9,7 @@ reported alongside any kind, since they hide posts rather than sites.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -96,23 +96,25 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
     local = at.astimezone(zone)
     host = site.lower().rstrip(".")
     group = rules.group_for_host(host)
-    base = {
-        "profile": person.name,
-        "site": host,
-        "group": group.name if group else None,
-        "hidden_topics": hidden_topics(person, local),
-        "friction_delay": person.friction_delay,
-    }
+    base = Decision(
+        "allow",
+        "",
+        profile=person.name,
+        site=host,
+        group=group.name if group else None,
+        hidden_topics=hidden_topics(person, local),
+        friction_delay=person.friction_delay,
+    )
     if person.always_allows(host):
-        return Decision("allow", f"{host} is always allowed for {person.name}", **base)
+        return replace(base, reason=f"{host} is always allowed for {person.name}")
     if group is None:
-        return Decision("allow", f"{host} is not one of the sites Breather looks after", **base)
+        return replace(base, reason=f"{host} is not one of the sites Breather looks after")
     quiet = quiet_hours_at(person.quiet_hours, local)
     if quiet is not None:
         window, ends = quiet
         until = ends.replace(tzinfo=zone)
         reason = f"Quiet hours for {person.name}: {window.describe()} (until {when(ends, local)})"
-        return Decision("quiet_hours", reason, until=until, **base)
+        return replace(base, kind="quiet_hours", reason=reason, until=until)
     limits = _limit_states(person, host, group, used)
     next_break = _next_break_in(person, used, at)
     granted = used.extra_time_until is not None and at < used.extra_time_until
@@ -124,33 +126,29 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
             f"Daily limit for {person.name} on {state.label}: {format_minutes(state.used)} used of "
             f"{format_duration(state.limit)} (resets at 00:00 tomorrow)"
         )
-        return Decision(
-            "limit_reached",
-            reason,
-            until=midnight.replace(tzinfo=zone),
-            minutes_used=state.used,
-            limit=state.limit,
-            **base,
+        until = midnight.replace(tzinfo=zone)
+        return replace(
+            base, kind="limit_reached", reason=reason, until=until, minutes_used=state.used, limit=state.limit
         )
     tightest = min(limits, key=lambda state: state.remaining, default=None)
-    figures = {"minutes_used": tightest.used, "limit": tightest.limit} if tightest else {}
+    if tightest is not None:
+        base = replace(base, minutes_used=tightest.used, limit=tightest.limit)
     if next_break is not None and next_break <= timedelta(0):
         length = person.break_length
         reason = (
             f"Time for a break, {person.name}: {format_duration(used.active_since_break)} of active use "
             f"(a {format_duration(length)} break, until {when((local + length).replace(tzinfo=None), local)})"
         )
-        return Decision(
-            "break_due",
-            reason,
+        return replace(
+            base,
+            kind="break_due",
+            reason=reason,
             until=at + length,
             next_break_in=timedelta(0),
             snooze_allowed=used.snoozes_in_a_row < person.max_snoozes,
-            **figures,
-            **base,
         )
     reason = _allow_reason(person, tightest, next_break, granted, used, local)
-    return Decision("allow", reason, next_break_in=next_break, **figures, **base)
+    return replace(base, reason=reason, next_break_in=next_break)
 
 
 def hidden_topics(profile: Profile, local: datetime) -> frozenset[str]:

@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -252,7 +253,7 @@ class _Reader:
         self._check_identities(declared)
         return declared
 
-    def _profile(self, name: str, table: dict[str, Any], path: KeyPath, groups: list[SiteGroup]) -> _Declared:
+    def _profile(self, name: str, table: Mapping[str, Any], path: KeyPath, groups: list[SiteGroup]) -> _Declared:
         self.check.known_keys(table, path, PROFILE_KEYS)
         declared = _Declared(name)
         readers = self._profile_readers(groups)

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from breather.rules.errors import Problem
@@ -184,7 +185,7 @@ class Checker:
             for index, span in enumerate(listed):
                 span_path = (*path, key, index) if isinstance(spans, list) else (*path, key)
                 try:
-                    start, end = self.guarded(span_path, lambda span=span: parse_span(span))
+                    start, end = self.guarded(span_path, partial(parse_span, span))
                 except Invalid:
                     continue
                 windows.extend(Window(day, start, end) for day in DAY_GROUPS[key])
