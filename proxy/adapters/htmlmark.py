@@ -70,15 +70,27 @@ def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
 
 
 def crisis_note(crisis: object) -> str:
+    """One line naming the helpline (``breather.rules.crisis.CrisisLine``: service, phone, text, web, hours)."""
     if crisis is None:
         return ""
     service = _first_attr(crisis, "service", "name")
-    contact = " · ".join(v for v in (_first_attr(crisis, "phone"), _first_attr(crisis, "text", "sms")) if v)
+    hours = _first_attr(crisis, "hours")
+    phone = _first_attr(crisis, "phone")
+    contact = " · ".join(
+        v for v in (f"{phone} ({hours})" if phone and hours else phone, _first_attr(crisis, "text")) if v
+    )
     web = _first_attr(crisis, "web", "url")
-    parts = [p for p in (service, contact, web) if p]
-    if not parts:
+    parts = [p for p in (service, contact) if p]
+    link = (
+        f' <a href="{html.escape(web)}" target="_blank" rel="noopener noreferrer">{html.escape(web)}</a>'
+        if web.startswith("https://")
+        else ""
+    )
+    if not parts and not link:
         return ""
-    return f'<span class="breather-crisis">Support is there if you need it: {html.escape(" — ".join(parts))}</span>'
+    return (
+        f'<span class="breather-crisis">Support is there if you need it: {html.escape(" — ".join(parts))}{link}</span>'
+    )
 
 
 def _first_attr(obj: object, *names: str) -> str:
@@ -90,10 +102,9 @@ def _first_attr(obj: object, *names: str) -> str:
 
 
 def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> str:
-    """The note placed right before the post: what it is, why, a helpline where it matters, and the reveal toggle.
+    """The note placed right before the post: what it is, why, a helpline where it matters, and a reveal button.
 
-    The toggle is a checkbox the stylesheet reads (``:has(:checked) + .breather-cw``), so revealing works in
-    fragments a site inserts with innerHTML and under any CSP; reveal.js, when present, only logs the reveal.
+    reveal.js (injected once per document) shows the post when the button is clicked and logs the category.
     """
     labels = ", ".join(dict.fromkeys(category_label(c) for c in finding.categories))
     why = ", ".join(f"“{e}”" for e in finding.evidence[:3])
@@ -103,8 +114,7 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     return (
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
         f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{because}{crisis}'
-        f'<label class="breather-reveal"><input type="checkbox" class="breather-reveal-toggle">Show this post'
-        f"</label></span>"
+        f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
     )
 
 

@@ -1,5 +1,5 @@
-// Breather reveal logging: the stylesheet does the revealing; this only tells the proxy a post was revealed
-// (the category, nothing else). One delegated listener, so posts the site inserts later are covered too.
+// Breather reveal control: one delegated listener per document, so posts the site inserts later work too.
+// A click shows the post and tells the proxy which category was revealed (nothing else).
 (function () {
   "use strict";
   if (window.__breatherReveal) return;
@@ -9,7 +9,7 @@
     try {
       fetch("/__breather__/reveal", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-Breather": "1" },
         body: JSON.stringify({ category: category }),
         credentials: "same-origin",
         keepalive: true,
@@ -20,15 +20,17 @@
   }
 
   document.addEventListener(
-    "change",
+    "click",
     function (event) {
-      var toggle = event.target;
-      if (!toggle || !toggle.classList || !toggle.classList.contains("breather-reveal-toggle") || !toggle.checked) {
-        return;
-      }
-      var warning = toggle.closest(".breather-warning");
-      if (!warning || warning.getAttribute("data-breather-logged")) return;
-      warning.setAttribute("data-breather-logged", "1");
+      var button = event.target && event.target.closest ? event.target.closest(".breather-reveal") : null;
+      if (!button) return;
+      var warning = button.closest(".breather-warning");
+      var post = warning ? warning.nextElementSibling : null;
+      if (!post || !post.classList.contains("breather-cw")) return;
+      event.preventDefault();
+      event.stopPropagation();
+      post.classList.add("breather-revealed");
+      warning.classList.add("breather-revealed");
       logReveal(warning.getAttribute("data-breather-category") || "custom");
     },
     true

@@ -135,5 +135,5 @@ def test_slices_and_mutations_of_real_html_never_raise_and_stay_well_formed(
         return
     out = result.body.decode("utf-8")  # valid UTF-8 in, valid UTF-8 out
     before = start_tags(mutated.decode("utf-8"))
-    # Each mark adds exactly its note (span, two or three inner spans, label, input) and nothing else moves.
+    # Each mark adds its note (warning span, label span, evidence span, button): tags are only ever added.
     assert start_tags(out) >= before + len(result.marked) * 4

@@ -131,3 +131,15 @@ def test_invalid_utf8_and_fragments_never_raise() -> None:
     fragment = f"<div class='comment'>{DISTRESSING}".encode()
     result = HackerNewsAdapter().rewrite(fragment, context())
     assert result is not None and result.body.startswith(b"<style data-breather")
+
+
+def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
+    from breather.rules.crisis import crisis_line
+
+    page = PAGE.format(text="I stopped eating again, I feel disgusting").encode()
+    result = HackerNewsAdapter().rewrite(page, context(crisis=crisis_line("GB")))
+    assert result is not None
+    out = result.body.decode()
+    note = out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
+    assert "Samaritans — 116 123 (24/7) · Shout: text SHOUT to 85258" in note
+    assert '<a href="https://www.samaritans.org" target="_blank" rel="noopener noreferrer">' in note
