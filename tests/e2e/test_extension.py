@@ -26,12 +26,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from breather.paths import Paths
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Worker
 
 pytestmark = pytest.mark.e2e
 
@@ -229,85 +232,138 @@ def _status(service: Service, token: str) -> dict[str, Any]:
     return result
 
 
-def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day(
-    service: Service, tmp_path: Path
-) -> None:
+@dataclass
+class Chromium:
+    context: BrowserContext
+    worker: Worker
+    base: str
+
+    def current_worker(self) -> Worker:
+        """The extension's service worker as it is now (a stopped worker is started again by the next event)."""
+        return self.context.service_workers[-1]
+
+
+@contextlib.contextmanager
+def chromium_with_extension(service: Service, profile_dir: Path) -> Iterator[Chromium]:
     _require(CHROMIUM, "Debian's chromium")
     from playwright.sync_api import sync_playwright
 
-    _seed_earlier_usage(service.paths)
-    code = _pairing_code(service.paths)
     flags = [f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}", *CHROMIUM_FLAGS]
     flags.append(f"--ignore-certificate-errors-spki-list={_ca_spki(service.paths)}")
-
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=flags
+        context = playwright.chromium.launch_persistent_context(
+            str(profile_dir), executable_path=CHROMIUM, headless=True, args=flags
         )
         try:
-            worker = browser.service_workers[0] if browser.service_workers else browser.wait_for_event("serviceworker")
-            extension_id = worker.url.split("/")[2]
-            base = f"chrome-extension://{extension_id}"
-
-            # The consent page: agree, give the service address and the code from the dashboard.
-            welcome = browser.new_page()
-            welcome.goto(f"{base}/welcome/welcome.html")
-            assert "Never:" in welcome.inner_text("body")
-            welcome.fill("#service-url", service.web_url)
-            welcome.fill("#code", code.lower().replace("-", " "))
-            welcome.click("#pair")
-            welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
-            assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")
-
-            proxy = worker.evaluate("chrome.proxy.settings.get({})")
-            assert proxy["levelOfControl"] == "controlled_by_this_extension"
-            assert proxy["value"]["mode"] == "pac_script"
-            pac = proxy["value"]["pacScript"]["data"]
-            assert f"PROXY 127.0.0.1:{service.proxy_port}" in pac
-            assert '"old.reddit.com"' in pac and "mybank" not in pac
-
-            # Browse the social site: the PAC sends it through Breather, which answers with the recorded page.
-            social = browser.new_page()
-            social.goto(f"https://{SOCIAL_HOST}/r/aww/")
-            assert "Recorded old.reddit.com" in social.inner_text("h1")
-            social.bring_to_front()
-
-            # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
-            worker.evaluate("chrome.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5})")
-            beats = _wait_for(lambda: _extension_heartbeats(service.paths), 30, "the extension's heartbeat", service)
-            assert (PROFILE, SOCIAL_HOST) in beats
-            assert all(site in {SOCIAL_HOST} for _, site in beats), "only the social site in front is reported"
-
-            # Breather's in-page overlay is there (the page really came through Breather) and, within its 30 s
-            # heartbeat, the service reports the traffic as seen through the proxy: what the popup's line says.
-            social.wait_for_selector("html[data-breather='on']", timeout=10_000)
-            social.mouse.move(40, 40)
-            token = worker.evaluate("chrome.storage.local.get('token').then((stored) => stored.token)")
-            _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the traffic", service)
-            expected_minutes = round(_status(service, token)["minutes_today"])
-            assert expected_minutes >= 1 or datetime.now(UTC).hour == 0
-
-            popup = browser.new_page()
-            popup.goto(f"{base}/popup/popup.html")
-            popup.wait_for_selector("#view-status:not([hidden])", timeout=20_000)
-            assert popup.inner_text("#minutes") == str(expected_minutes)
-            assert popup.inner_text("#limit") == " of 60"
-            assert "Social sites go through Breather" in popup.inner_text("#routing")
-            assert popup.inner_text("#ca") == "This browser trusts Breather's certificate."
-            assert popup.get_attribute("#dashboard", "href") == f"{service.web_url}/"
-
-            # Switching routing off gives the browser back its own proxy setting.
-            popup.uncheck("#routing-switch")
-            popup.wait_for_selector("#routing.breather-problem", timeout=10_000)
-            after = worker.evaluate("chrome.proxy.settings.get({})")
-            assert after["levelOfControl"] == "controllable_by_this_extension"
-            assert after["value"]["mode"] != "pac_script"
-
-            # The service stops: the popup says so plainly instead of showing stale numbers.
-            service.stop()
-            popup.reload()
-            popup.wait_for_selector("#view-down:not([hidden])", timeout=20_000)
-            assert "Breather is not running." in popup.inner_text("#view-down")
-            assert service.web_url in popup.inner_text("#down-url")
+            worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+            yield Chromium(context, worker, f"chrome-extension://{worker.url.split('/')[2]}")
         finally:
-            browser.close()
+            context.close()
+
+
+def pair_on_consent_page(chromium: Chromium, service: Service) -> None:
+    """The consent page: agree, give the service address and the code from the dashboard."""
+    code = _pairing_code(service.paths)
+    welcome = chromium.context.new_page()
+    welcome.goto(f"{chromium.base}/welcome/welcome.html")
+    assert "Never:" in welcome.inner_text("body")
+    welcome.fill("#service-url", service.web_url)
+    welcome.fill("#code", code.lower().replace("-", " "))
+    welcome.click("#pair")
+    welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
+    assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")
+
+
+def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day(
+    service: Service, tmp_path: Path
+) -> None:
+    _seed_earlier_usage(service.paths)
+    with chromium_with_extension(service, tmp_path / "chromium-profile") as chromium:
+        browser, worker, base = chromium.context, chromium.worker, chromium.base
+        pair_on_consent_page(chromium, service)
+
+        proxy = worker.evaluate("chrome.proxy.settings.get({})")
+        assert proxy["levelOfControl"] == "controlled_by_this_extension"
+        assert proxy["value"]["mode"] == "pac_script"
+        pac = proxy["value"]["pacScript"]["data"]
+        assert f"PROXY 127.0.0.1:{service.proxy_port}" in pac
+        assert '"old.reddit.com"' in pac and "mybank" not in pac
+
+        # Browse the social site: the PAC sends it through Breather, which answers with the recorded page.
+        social = browser.new_page()
+        social.goto(f"https://{SOCIAL_HOST}/r/aww/")
+        assert "Recorded old.reddit.com" in social.inner_text("h1")
+        social.bring_to_front()
+
+        # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
+        worker.evaluate("chrome.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5})")
+        beats = _wait_for(lambda: _extension_heartbeats(service.paths), 30, "the extension's heartbeat", service)
+        assert (PROFILE, SOCIAL_HOST) in beats
+        assert all(site in {SOCIAL_HOST} for _, site in beats), "only the social site in front is reported"
+
+        # Breather's in-page overlay is there (the page really came through Breather) and, within its 30 s
+        # heartbeat, the service reports the traffic as seen through the proxy: what the popup's line says.
+        social.wait_for_selector("html[data-breather='on']", timeout=10_000)
+        social.mouse.move(40, 40)
+        token = chromium.current_worker().evaluate("chrome.storage.local.get('token').then((stored) => stored.token)")
+        _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the traffic", service)
+        expected_minutes = round(_status(service, token)["minutes_today"])
+        assert expected_minutes >= 1 or datetime.now(UTC).hour == 0
+
+        popup = browser.new_page()
+        popup.goto(f"{base}/popup/popup.html")
+        popup.wait_for_selector("#view-status:not([hidden])", timeout=20_000)
+        assert popup.inner_text("#minutes") == str(expected_minutes)
+        assert popup.inner_text("#limit") == " of 60"
+        assert "Social sites go through Breather" in popup.inner_text("#routing")
+        assert popup.inner_text("#ca") == "This browser trusts Breather's certificate."
+        assert popup.get_attribute("#dashboard", "href") == f"{service.web_url}/"
+
+        # Switching routing off gives the browser back its own proxy setting.
+        popup.uncheck("#routing-switch")
+        popup.wait_for_selector("#routing.breather-problem", timeout=10_000)
+        after = chromium.current_worker().evaluate("chrome.proxy.settings.get({})")
+        assert after["levelOfControl"] == "controllable_by_this_extension"
+        assert after["value"]["mode"] != "pac_script"
+
+        # The service stops: the popup says so plainly instead of showing stale numbers.
+        service.stop()
+        popup.reload()
+        popup.wait_for_selector("#view-down:not([hidden])", timeout=20_000)
+        assert "Breather is not running." in popup.inner_text("#view-down")
+        assert service.web_url in popup.inner_text("#down-url")
+
+
+def _revoke_all_tokens(paths: Paths) -> None:
+    """What "unpair" on the dashboard's Setup page does to this browser's token."""
+    db = sqlite3.connect(paths.database)
+    try:
+        with db:
+            db.execute("update api_tokens set revoked_at = ? where revoked_at is null", [datetime.now(UTC).isoformat()])
+    finally:
+        db.close()
+
+
+def test_extension_survives_an_evicted_worker_and_asks_to_pair_again_after_revocation(
+    service: Service, tmp_path: Path
+) -> None:
+    with chromium_with_extension(service, tmp_path / "chromium-profile") as chromium:
+        pair_on_consent_page(chromium, service)
+        chromium.worker.evaluate("globalThis.breatherTestMarker = 1")
+
+        # Chrome stops idle extension workers; everything must come back from storage when the next event wakes it.
+        page = chromium.context.pages[0]
+        cdp = chromium.context.new_cdp_session(page)
+        cdp.send("ServiceWorker.enable")
+        cdp.send("ServiceWorker.stopAllWorkers")
+        popup = chromium.context.new_page()
+        popup.goto(f"{chromium.base}/popup/popup.html")
+        popup.wait_for_selector("#view-status:not([hidden])", timeout=20_000)
+        assert popup.inner_text("#limit") == " of 60"
+        assert chromium.current_worker().evaluate("String(globalThis.breatherTestMarker)") == "undefined"
+
+        _revoke_all_tokens(service.paths)
+        popup.reload()
+        popup.wait_for_selector("#view-pair:not([hidden])", timeout=20_000)
+        assert "no longer recognises this browser" in popup.inner_text("#pair-revoked")
+        assert chromium.current_worker().evaluate("chrome.action.getBadgeText({})") == "!"
