@@ -54,6 +54,9 @@ raw.notifications.onClicked.addListener((notificationId) => {
   platform.openTab(platform.extensionUrl("popup/popup.html")).catch(logFailure("open popup"));
 });
 
+// Chrome: a PAC or proxy failure shows up here (the popup's routing line says what the person can do about it).
+raw.proxy.onProxyError?.addListener(logFailure("proxy"));
+
 // Firefox: decide per request. The stored routing state is cached here only as a copy, dropped on every change.
 if (raw.proxy?.onRequest) {
   let cached = null;

@@ -140,10 +140,11 @@ async function notifyFromStatus(platform, state, status, site) {
 /** Every ~30 s: one heartbeat for the active social tab, the queue flushed, config and notifications refreshed. */
 export async function tick(platform, now = new Date()) {
   const state = await loadState(platform);
-  if (!state.token || !state.consent?.activity) {
-    return { skipped: state.token ? "no consent" : "not paired" };
+  if (!state.token || !state.consent) {
+    return { skipped: "not paired" };
   }
-  const beat = await observeActivity(platform, state.config?.domains ?? [], now);
+  // Without consent to report activity nothing is observed, but routing still follows the service's domain list.
+  const beat = state.consent.activity ? await observeActivity(platform, state.config?.domains ?? [], now) : null;
   const flushed = await queueAndFlush(platform, beat ? [{ kind: "heartbeat", body: beat }] : []);
   if (flushed.stoppedBy) {
     return { heartbeat: beat, ...flushed };

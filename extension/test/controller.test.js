@@ -113,6 +113,15 @@ test("heartbeats wait while the service is down and arrive in order, with their 
   assert.deepEqual(raw.storage.local.data.queue, []);
 });
 
+test("without consent to report activity nothing is sent, yet routing follows the service's domain list", async () => {
+  const { raw, service, platform } = setUp();
+  await controller.pair(platform, { code: "ABCD-1234", serviceUrl: SERVICE_URL, routing: true, activity: false });
+  service.domains = ["reddit.com", "tiktok.com"];
+  await controller.tick(platform, new Date(Date.now() + 10 * 60 * 1000));
+  assert.deepEqual(service.heartbeats, []);
+  assert.equal(pacRoute(raw, "https://www.tiktok.com/"), "PROXY 127.0.0.1:8080");
+});
+
 test("a revoked token asks to pair again, keeps the queued activity and marks the toolbar button", async () => {
   const { raw, service, platform } = await paired();
   service.revokeAll();
