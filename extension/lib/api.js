@@ -77,7 +77,7 @@ export function parsePairingCode(raw) {
     .toUpperCase()
     .replace(/\s+/g, "");
   if (!/^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code)) {
-    throw new Error("the pairing code looks like ABCD-1234 (shown on the dashboard's Devices page)");
+    throw new Error("the pairing code looks like ABCD-1234 (shown on the dashboard's Setup page)");
   }
   return code.includes("-") ? code : `${code.slice(0, 4)}-${code.slice(4)}`;
 }

@@ -182,7 +182,7 @@ export async function pair(platform, { code, serviceUrl, routing, activity }) {
     answer = await client.pair(cleanCode, platform.browser);
   } catch (error) {
     if (error instanceof ApiError && error.kind === "offline") {
-      throw new Error(`Breather is not running at ${cleanUrl}. Start it with \`breather run\`, then try again.`);
+      throw new Error(`Breather is not running at ${cleanUrl}. Start it with “breather run”, then try again.`);
     }
     if (error instanceof ApiError && (error.kind === "rejected" || error.kind === "unauthorized")) {
       throw new Error(`The service did not accept the code: ${error.message}`);

@@ -21,7 +21,7 @@ function caText(caTrusted) {
   }
   if (caTrusted === false) {
     return {
-      ca: "Secure social sites could not be opened through Breather: trust its certificate (`breather ca` shows how).",
+      ca: "Secure social sites could not be opened through Breather: trust its certificate (run “breather ca” to see how).",
       caOk: false,
     };
   }

@@ -59,7 +59,7 @@ test("pairing while Breather is down says plainly how to start it", async () => 
   const { platform } = setUp({ service });
   await assert.rejects(
     controller.pair(platform, { code: "ABCD-1234", serviceUrl: SERVICE_URL, routing: true, activity: true }),
-    /Breather is not running at http:\/\/127\.0\.0\.1:8765\. Start it with `breather run`/,
+    /Breather is not running at http:\/\/127\.0\.0\.1:8765\. Start it with “breather run”/,
   );
 });
 
