@@ -13,12 +13,12 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Breather"
-GUI_BACKEND = "qt"
+GUI_BACKEND: Final = "qt"
 SANDBOX_ENV = "QTWEBENGINE_CHROMIUM_FLAGS"
 
 # Read by the self-test: what the page says its title is and the colour it paints its background with.
@@ -67,20 +67,34 @@ def open_window(url: str, *, self_test: bool = False) -> None:
     allow_root_sandboxless()
     window = webview.create_window(WINDOW_TITLE, url, width=1200, height=860, min_size=(640, 480))
     if self_test:
-        webview.start(_self_test, window, gui=GUI_BACKEND)
+        webview.start(_self_test, (window,), gui=GUI_BACKEND)
     else:
         webview.start(gui=GUI_BACKEND)
 
 
 def _self_test(window: Any) -> None:
-    """Report what the window shows on stdout, then stay open until stdin closes (the test's screenshot time)."""
-    if not window.events.loaded.wait(60):
-        print(json.dumps({"error": "the page did not load within 60 s"}), flush=True)
+    """Report what the window shows on stdout, then stay open until stdin closes (the test's screenshot time).
+
+    The probe goes through ``run_js`` (Qt's ``runJavaScript``, which page scripts' CSP does not govern) rather than
+    ``evaluate_js``: the latter wraps the code in ``eval()``, and the dashboard's ``script-src 'self'`` rightly
+    refuses eval.
+    """
+    try:
+        print(json.dumps(_probe(window)), flush=True)
+        sys.stdin.read()
+    except Exception as exc:
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+    finally:
         window.destroy()
-        return
-    probe = window.evaluate_js(_SELF_TEST_PROBE)
-    report = json.loads(probe) if isinstance(probe, str) else {"error": f"unexpected evaluate_js result {probe!r}"}
+
+
+def _probe(window: Any) -> dict[str, Any]:
+    if not window.events.loaded.wait(60):
+        return {"error": "the page did not load within 60 s"}
+    raw = window.run_js(_SELF_TEST_PROBE)
+    if not isinstance(raw, str):
+        return {"error": f"the page answered {raw!r} instead of JSON"}
+    report: dict[str, Any] = json.loads(raw)
     report["window_title"] = window.title
-    print(json.dumps(report), flush=True)
-    sys.stdin.read()
-    window.destroy()
+    report["url"] = window.get_current_url()
+    return report
