@@ -125,14 +125,29 @@ def is_collapsed(finding: Finding, ctx: AdapterContext) -> bool:
     return any(category in ctx.hidden_topics for category in finding.categories)
 
 
+class JudgeFailed(Exception):
+    """The judge or the screen raised. The only exception ``rewrite`` lets out: a classifier bug is the pipeline's
+    to count (it sends the original bytes), not something an adapter should hide as "nothing flagged"."""
+
+
 def judge_text(text: str, ctx: AdapterContext) -> Finding | None:
-    """Run the judge on one post's text, never letting a judge failure break the page."""
+    """Run the judge on one post's text (empty text is never judged)."""
     if not text or not text.strip():
         return None
-    finding = ctx.judge(text)
+    try:
+        finding = ctx.judge(text)
+    except Exception as error:
+        raise JudgeFailed(type(error).__name__) from error
     if finding is None or not finding.categories:
         return None
     return finding
+
+
+def screen_text(text: str, ctx: AdapterContext) -> bool:
+    try:
+        return bool(ctx.screen(text))
+    except Exception as error:
+        raise JudgeFailed(type(error).__name__) from error
 
 
 def finding_from_verdict(verdict: Any) -> Finding | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult
+from breather.proxy.adapters.base import AdapterContext, JudgeFailed, Marked, RewriteResult, screen_text
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_html
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
@@ -46,6 +46,8 @@ class FacebookPayloadAdapter:
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body, ctx)
+        except JudgeFailed:
+            raise
         except Exception:  # fail open: a payload must never break because of a warning
             return None
 
@@ -58,7 +60,7 @@ class FacebookPayloadAdapter:
         marked: list[Marked] = []
         for node in list(walk_dicts(document)):
             fragment = node.get("html")
-            if isinstance(fragment, str) and "<" in fragment and ctx.screen(fragment):
+            if isinstance(fragment, str) and "<" in fragment and screen_text(fragment, ctx):
                 marked.extend(self._mark_fragment(node, fragment, ctx))
         if not marked:
             return None

@@ -16,11 +16,13 @@ from breather.proxy.adapters.base import (
     CRISIS_CATEGORIES,
     AdapterContext,
     Finding,
+    JudgeFailed,
     Marked,
     RewriteResult,
     category_label,
     is_collapsed,
     judge_text,
+    screen_text,
 )
 from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
 
@@ -239,12 +241,14 @@ class HtmlAdapter:
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body, ctx)
+        except JudgeFailed:
+            raise
         except Exception:  # fail open: a page must never break because of a warning
             return None
 
     def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = decode_html(body)
-        if source is None or looks_like_script_data(source) or not ctx.screen(visible_text(source)):
+        if source is None or looks_like_script_data(source) or not screen_text(visible_text(source), ctx):
             return None
         result = mark_html(
             source, ctx, self.select, self.post_id, inside_comments=self.inside_comments, hints=self.hints

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult
+from breather.proxy.adapters.base import AdapterContext, JudgeFailed, Marked, RewriteResult, screen_text
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
 
 MAX_DEPTH = 64
@@ -19,10 +19,14 @@ class JsonAdapter:
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body, ctx)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except JudgeFailed:
+            raise
+        except Exception:  # fail open: an odd body must never break the page
             return None
 
     def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        if not screen_text(screenable(body), ctx):
+            return None
         parsed = parse_json(body)
         if parsed is None:
             return None
@@ -34,6 +38,18 @@ class JsonAdapter:
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         raise NotImplementedError
+
+
+def screenable(body: bytes) -> str:
+    """The body as text with JSON string escapes undone well enough for screening (never for output)."""
+    text = body.decode("utf-8", errors="replace")
+    if "\\" not in text:
+        return text
+    if text.isascii():
+        return text.encode("ascii").decode("unicode_escape", errors="replace")
+    for escape, plain in (("\\n", " "), ("\\r", " "), ("\\t", " "), ('\\"', '"'), ("\\/", "/")):
+        text = text.replace(escape, plain)
+    return text
 
 
 def walk_dicts(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

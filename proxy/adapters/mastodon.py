@@ -15,6 +15,7 @@ from typing import Any
 from breather.proxy.adapters.base import (
     AdapterContext,
     Finding,
+    JudgeFailed,
     Marked,
     RewriteResult,
     is_collapsed,
@@ -106,7 +107,9 @@ class MastodonStreamAdapter:
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body.decode("utf-8"), ctx)
-        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except JudgeFailed:
+            raise
+        except Exception:  # fail open: an odd stream chunk must never break the stream
             return None
 
     def _rewrite(self, text: str, ctx: AdapterContext) -> RewriteResult | None:

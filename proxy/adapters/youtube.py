@@ -14,10 +14,12 @@ from typing import Any
 from breather.proxy.adapters.base import (
     AdapterContext,
     Finding,
+    JudgeFailed,
     Marked,
     RewriteResult,
     is_collapsed,
     judge_text,
+    screen_text,
     warning_text,
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, walk_dicts
@@ -84,6 +86,8 @@ class YouTubeHtmlAdapter:
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body, ctx)
+        except JudgeFailed:
+            raise
         except Exception:  # fail open: a page must never break because of a warning
             return None
 
@@ -93,7 +97,7 @@ class YouTubeHtmlAdapter:
         if match is None:
             return None
         document, end = json.JSONDecoder().raw_decode(source, match.end())
-        if not ctx.screen(source[match.end() : end]):
+        if not screen_text(source[match.end() : end], ctx):
             return None
         marked = self._json.mark_document(document, ctx)
         if not marked:

@@ -203,3 +203,31 @@ def test_judge_with_the_real_classifier_marks_and_explains() -> None:
     assert result is not None
     assert result.marked[0].post_id == "2" and result.marked[0].category == "self_harm"
     assert result.marked[0].evidence and all(e.lower() in DISTRESSING.lower() for e in result.marked[0].evidence)
+
+
+def test_a_calm_screen_skips_parsing_and_escaped_text_still_reaches_it() -> None:
+    seen: list[str] = []
+
+    def screen(text: str) -> bool:
+        seen.append(text)
+        return False
+
+    body = json.dumps([status("1", "I\u2019m fine\nreally")]).encode()  # ASCII JSON with \u and \n escapes
+    assert MastodonAdapter().rewrite(body, context(screen=screen)) is None
+    assert "I’m fine\nreally" in seen[0]
+
+
+def test_a_failing_judge_is_reported_not_hidden_as_nothing_flagged() -> None:
+    import pytest
+
+    from breather.proxy.adapters.base import AdapterContext, JudgeFailed
+    from breather.proxy.adapters.hackernews import HackerNewsAdapter
+
+    def broken(_text: str) -> None:
+        raise RuntimeError("lexicon missing")
+
+    ctx = AdapterContext(judge=broken)  # type: ignore[arg-type]
+    with pytest.raises(JudgeFailed):
+        MastodonAdapter().rewrite(dumps([status("1", "Lovely sunset")]), ctx)
+    with pytest.raises(JudgeFailed):
+        HackerNewsAdapter().rewrite(b"<div class='comment'>hello</div>", ctx)

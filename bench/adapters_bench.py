@@ -1,0 +1,93 @@
+"""Site adapter cost per response on the real feed fixtures. Run: ``python -m bench adapters``.
+
+For each fixture, the median time of ``adapter.rewrite`` in three situations:
+* ``calm``: the screen finds nothing (a page with nothing to flag): the cost every calm response pays;
+* ``scan``: the screen says "maybe" but no post is flagged: the full post-finding pass (parse/scan, judge stubbed);
+* ``real``: the real screen and classifier (``breather.rules.classify``), warm cache, as the proxy runs it.
+Plus, for HTML, the stdlib ``html.parser`` tokenising the same page, as the ratio the scanner is measured against.
+Numbers go to docs/adapters.md; the machine is shared, so compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+from breather.proxy.adapters import adapter_for
+from breather.proxy.adapters.base import AdapterContext, Finding, judge_with
+from breather.rules.classify import classify, screen
+
+FOLDERS = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube")
+CONTENT_TYPES = {".json": "application/json", ".html": "text/html", ".txt": "text/html"}
+
+
+def fixtures() -> Path:
+    explicit = os.environ.get("BREATHER_FIXTURES")
+    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+
+
+def median_ms(action: Callable[[], object], rounds: int = 7) -> float:
+    action()
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def never(_text: str) -> Finding | None:
+    return None
+
+
+def html_parser_ms(body: bytes) -> float:
+    def tokenise() -> None:
+        parser = HTMLParser()
+        parser.feed(body.decode("utf-8"))
+        parser.close()
+
+    return median_ms(tokenise, rounds=3)
+
+
+def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str | None:
+    adapter = adapter_for(folder, "/", CONTENT_TYPES[path.suffix])
+    if adapter is None:
+        return None
+    body = path.read_bytes()
+    times = {name: median_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
+    result = adapter.rewrite(body, contexts["real"])
+    ratio = ""
+    if path.suffix == ".html" and folder != "youtube":
+        ratio = f"{html_parser_ms(body) / times['scan']:.1f}x"
+    marked = len(result.marked) if result else 0
+    return (
+        f"{folder + '/' + path.name:58} {len(body) // 1024:5d} {times['calm']:8.2f} {times['scan']:8.2f}"
+        f" {times['real']:8.2f} {marked:6d} {ratio:>16}"
+    )
+
+
+def main() -> None:
+    root = fixtures() / "feeds"
+    contexts = {
+        "calm": AdapterContext(judge=never, screen=lambda _text: False),
+        "scan": AdapterContext(judge=never),
+        "real": AdapterContext(judge=judge_with(classify), screen=screen),
+    }
+    print(
+        f"{'fixture':58} {'KB':>5} {'calm ms':>8} {'scan ms':>8} {'real ms':>8} {'marked':>6} {'html.parser/scan':>16}"
+    )
+    for folder in FOLDERS:
+        for path in sorted((root / folder).iterdir()):
+            if path.name.endswith(".meta.json") or path.suffix not in CONTENT_TYPES:
+                continue
+            line = measure(folder, path, contexts)
+            if line is not None:
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
