@@ -56,7 +56,7 @@ def _open_in_browser(url: str, why: str, browserless_ok: bool) -> int:
     if not webbrowser.open(url):
         message = f"{why}, and no web browser could be started; open {url} yourself"
         if browserless_ok:
-            print(message.capitalize())
+            print(message[0].upper() + message[1:])
             return 0
         raise CommandError(message)
     print(f"Opened the dashboard in your web browser ({why}): {url}")

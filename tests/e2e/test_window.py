@@ -169,6 +169,31 @@ def test_run_starts_one_detached_service_and_reuses_it(demo_home: Path, tmp_path
     assert paths.log_file.exists()
 
 
+def test_run_on_a_fresh_home_without_display_or_browser_starts_the_service_and_prints_its_url(tmp_path: Path) -> None:
+    home = tmp_path / "fresh"
+    env = _env(home, tmp_path)
+    env["BROWSER"] = str(tmp_path / "no-such-browser") + " %s"
+    try:
+        result = subprocess.run(
+            _breather("run", "--wait", "90"), env=env, capture_output=True, text=True, timeout=150, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        paths = Paths.resolve(home)
+        running = find_running_service(paths)
+        assert running is not None
+        started, fallback = result.stdout.strip().splitlines()
+        assert started.startswith("Started Breather")
+        assert fallback == (
+            "No desktop window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), and no web browser could "
+            f"be started; open {running.info.dashboard_url} yourself"
+        )
+        # The embedded defaults: the commented default rules and the SQLite file in the home's folders.
+        assert "# Breather boundary rules" in paths.rules_file.read_text(encoding="utf-8")
+        assert paths.database.exists()
+    finally:
+        _stop_service(Paths.resolve(home))
+
+
 def test_run_explains_why_the_service_did_not_start(tmp_path: Path) -> None:
     home = tmp_path / "broken"
     paths = Paths.resolve(home).ensure()
