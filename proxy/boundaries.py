@@ -88,6 +88,7 @@ class Boundaries:
             can_ask=len(self.runtime.current_rules().profiles) > 1,
         )
         flow.response = block_response(page)
+        flow.metadata[flows.OWN_PAGE] = True
         self.runtime.counters.increment("pages_served")
         self._event(profile.name, BLOCKING[decision.kind], site, now)
 

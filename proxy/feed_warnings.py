@@ -95,7 +95,7 @@ class FeedWarnings:
 
     async def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
-        if response is None or flows.site_of(flow) is None or flows.is_local_api(flow):
+        if response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
             return
         if not 200 <= response.status_code < 300 or is_streamed(response) or response.raw_content is None:
             return

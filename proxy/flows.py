@@ -15,11 +15,17 @@ ADAPTER = "breather.adapter"
 NONCE = "breather.nonce"
 BREAK_DUE = "breather.break_due"
 HIDDEN_TOPICS = "breather.hidden_topics"
+OWN_PAGE = "breather.own_page"
 LOCAL_PREFIX = "/__breather__/"
 
 
 def is_local_api(flow: http.HTTPFlow) -> bool:
     return flow.request.path.startswith(LOCAL_PREFIX)
+
+
+def is_breather_answer(flow: http.HTTPFlow) -> bool:
+    """A response Breather made itself (block page, local API): later response steps leave it alone."""
+    return bool(flow.metadata.get(OWN_PAGE)) or is_local_api(flow)
 
 
 def is_document_request(flow: http.HTTPFlow) -> bool:

@@ -63,7 +63,7 @@ class Overlay:
         self.runtime = runtime
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if flow.response is None or flows.site_of(flow) is None:
+        if flow.response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
             return
         if not flows.is_html_document_response(flow) or is_streamed(flow.response):
             return

@@ -410,8 +410,7 @@ def chromium(tmp_path: Path) -> Iterator[Callable[[Service], Any]]:
         pytest.fail(f"{CHROMIUM} is needed for the end-to-end browser tests")
     from playwright.sync_api import sync_playwright
 
-    manager = sync_playwright()
-    playwright = manager.start()
+    playwright = sync_playwright().start()
     contexts: list[Any] = []
 
     def launch(service: Service, *extra_args: str) -> Any:
@@ -433,4 +432,4 @@ def chromium(tmp_path: Path) -> Iterator[Callable[[Service], Any]]:
     yield launch
     for context in contexts:
         context.close()
-    manager.stop()
+    playwright.stop()

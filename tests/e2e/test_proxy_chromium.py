@@ -1,0 +1,120 @@
+"""Headless Chromium through a real ``breather serve``: a content warning on a real page, and the break screen.
+
+Both are checked in the DOM and saved as screenshots (``tmp_path``) that a person can look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+DISTRESSING = "I want to kill myself tonight, I cannot go on"
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
+TITLE = re.compile(rb'(class="titleline"><a href="[^"]*">)([^<]*)')
+
+
+def rules(extra: str = "") -> str:
+    return f"""\
+[household]
+timezone = "UTC"
+
+[sites.hackernews]
+adapter = "hackernews"
+domains = ["news.ycombinator.com"]
+
+[profiles.me]
+default = true
+{extra}
+"""
+
+
+def front_page_with(shared_fixtures: Path, sentence: str | None) -> bytes:
+    """The real 2023 HN front page with the first story's title swapped for ``sentence`` (in memory only)."""
+    page = (shared_fixtures / "feeds" / "hackernews" / "front_page_2023-10_jblanava.html").read_bytes()
+    if sentence is None:
+        return page
+    return TITLE.sub(lambda m: m.group(1) + sentence.encode(), page, count=1)
+
+
+def test_chromium_shows_a_reveal_able_warning_on_a_real_page_under_a_strict_csp(
+    serve, upstream, chromium, shared_fixtures, tmp_path
+) -> None:
+    upstream.route(
+        "news.ycombinator.com",
+        "/",
+        front_page_with(shared_fixtures, DISTRESSING),
+        headers={"Content-Security-Policy": STRICT_CSP},
+    )
+    service = serve(rules())
+    page = chromium(service).new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto("https://news.ycombinator.com/?enc=gzip")
+
+    page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    warned = page.locator(".breather-cw")
+    assert warned.count() >= 1, (service.health(), service.log()[-2000:])
+    assert "self_harm" in (warned.first.get_attribute("data-breather-categories") or "")
+    note = page.locator(".breather-warning").first
+    assert "self-harm" in note.inner_text().lower()
+    assert page.locator(".breather-reveal").count() >= 1
+    page.screenshot(path=str(tmp_path / "warning.png"), full_page=False)
+    assert not [e for e in errors if "Content Security Policy" in e and "breather" in e.lower()]
+    assert service.health()["proxy"]["rewritten"] >= 1
+
+
+def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismisses_it(
+    serve, upstream, chromium, shared_fixtures, tmp_path
+) -> None:
+    upstream.route("news.ycombinator.com", "/", front_page_with(shared_fixtures, None))
+    service = serve(rules('break_after = "1m"\nbreak_length = "5m"\nmax_snoozes = 2'))
+    with service.client() as client:
+        for _ in range(2):
+            answer = client.post(
+                "https://news.ycombinator.com/__breather__/heartbeat",
+                json={"visible": True, "active": True},
+                headers={"X-Breather": "1"},
+            )
+            assert answer.status_code == 200
+    page = chromium(service).new_page()
+    page.goto("https://news.ycombinator.com/")
+    screen = page.locator("#breather-break")
+    screen.wait_for(state="visible", timeout=15000)
+    assert "Time for a breather" in screen.inner_text()
+    page.locator(".breather-actions").wait_for(state="visible", timeout=15000)
+    page.screenshot(path=str(tmp_path / "break.png"))
+    assert page.locator("button.breather-done").is_visible()
+
+    page.locator("button.breather-snooze").click()
+    screen.wait_for(state="detached", timeout=10000)
+    page.reload()
+    page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    assert page.locator("#breather-break").count() == 0
+
+
+def test_chromium_gets_the_quiet_hours_page_and_its_override_waits_for_the_friction_delay(
+    serve, upstream, chromium, shared_fixtures, tmp_path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    window = f"{(now - timedelta(hours=1)):%H}:00-{(now + timedelta(hours=2)):%H}:00"
+    upstream.route("news.ycombinator.com", "/", front_page_with(shared_fixtures, None))
+    service = serve(rules(f'friction_delay = "3s"\nquiet_hours = {{ daily = "{window}" }}'))
+    page = chromium(service).new_page()
+    page.goto("https://news.ycombinator.com/")
+    assert page.locator("#breather-block").get_attribute("data-kind") == "quiet_hours"
+    assert page.locator("#breather-overlay").count() == 0
+    override = page.locator("button.breather-override")
+    assert override.is_disabled()
+    page.screenshot(path=str(tmp_path / "quiet.png"))
+    expect(override).to_be_enabled(timeout=10000)
+    override.click()
+    page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    assert page.locator(".titleline").count() > 10
+    assert not upstream.asked_for("news.ycombinator.com", "/__breather__/override")
