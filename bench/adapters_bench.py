@@ -1,6 +1,6 @@
 """Site adapter cost per response on the real feed fixtures. Run: ``python -m bench adapters``.
 
-For each fixture, the median time of ``adapter.rewrite`` in three situations:
+For each fixture, the best of 7 timings of ``adapter.rewrite`` in three situations:
 * ``calm``: the screen finds nothing (a page with nothing to flag): the cost every calm response pays;
 * ``scan``: the screen says "maybe" but no post is flagged: the full post-finding pass (parse/scan, judge stubbed);
 * ``real``: the real screen and classifier (``breather.rules.classify``), warm cache, as the proxy runs it.
@@ -11,7 +11,6 @@ Numbers go to docs/adapters.md; the machine is shared, so compare ratios, not ab
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -30,14 +29,15 @@ def fixtures() -> Path:
     return Path(explicit) if explicit else Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 
 
-def median_ms(action: Callable[[], object], rounds: int = 7) -> float:
+def best_ms(action: Callable[[], object], rounds: int = 7) -> float:
+    """The fastest of ``rounds`` runs: on a shared machine the minimum is the least disturbed number."""
     action()
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
         action()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return min(samples)
 
 
 def never(_text: str) -> Finding | None:
@@ -50,7 +50,7 @@ def html_parser_ms(body: bytes) -> float:
         parser.feed(body.decode("utf-8"))
         parser.close()
 
-    return median_ms(tokenise, rounds=3)
+    return best_ms(tokenise, rounds=3)
 
 
 def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str | None:
@@ -58,7 +58,7 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
     if adapter is None:
         return None
     body = path.read_bytes()
-    times = {name: median_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
+    times = {name: best_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
     result = adapter.rewrite(body, contexts["real"])
     ratio = ""
     if path.suffix == ".html" and folder != "youtube":

@@ -90,6 +90,10 @@ def mark_post(node: dict[str, Any], record: dict[str, Any], ctx: AdapterContext)
 class BlueskyAdapter(JsonAdapter):
     name = "bluesky"
 
+    def feed_items(self, document: Any) -> list[list[Any]]:
+        feed = document.get("feed") if isinstance(document, dict) else None
+        return [feed] if isinstance(feed, list) and feed else []
+
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         posts = [(node, record) for node in walk_dicts(document) if (record := post_record(node)) is not None]
         return [marked for node, record in posts if (marked := mark_post(node, record, ctx)) is not None]

@@ -39,6 +39,11 @@ class JsonAdapter:
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         raise NotImplementedError
 
+    def feed_items(self, document: Any) -> list[list[Any]]:
+        """The lists whose order is the order of a feed page (for uplift reordering, issue 7): items may be
+        moved within one list, never between lists; everything else (cursors, ids) stays put. [] = not a feed."""
+        return []
+
 
 def screenable(body: bytes) -> str:
     """The body as text with JSON string escapes undone well enough for screening (never for output)."""

@@ -90,6 +90,12 @@ def mark_status(status: dict[str, Any], ctx: AdapterContext) -> Marked | None:
 class MastodonAdapter(JsonAdapter):
     name = "mastodon"
 
+    def feed_items(self, document: Any) -> list[list[Any]]:
+        if isinstance(document, list) and document and all(isinstance(item, dict) for item in document):
+            return [document]
+        groups = document.get("notification_groups") if isinstance(document, dict) else None
+        return [groups] if isinstance(groups, list) and groups else []
+
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         statuses = [node for node in walk_dicts(document) if is_status(node)]
         return [marked for status in statuses if (marked := mark_status(status, ctx)) is not None]

@@ -78,6 +78,18 @@ def mark_comment(data: dict[str, Any], finding: Finding, ctx: AdapterContext) ->
 class RedditAdapter(JsonAdapter):
     name = "reddit"
 
+    def feed_items(self, document: Any) -> list[list[Any]]:
+        listings = document if isinstance(document, list) else [document]
+        return [
+            children
+            for listing in listings
+            if isinstance(listing, dict)
+            and listing.get("kind") == "Listing"
+            and isinstance(children := listing.get("data", {}).get("children"), list)
+            and children
+            and all(isinstance(c, dict) and c.get("kind") == "t3" for c in children)
+        ]
+
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         marked: list[Marked] = []
         for node in list(walk_dicts(document)):

@@ -31,6 +31,20 @@ def tweet_text(tweet: dict[str, Any]) -> str:
 class TwitterAdapter(JsonAdapter):
     name = "twitter"
 
+    def feed_items(self, document: Any) -> list[list[Any]]:
+        if isinstance(document, list) and document:
+            return [document]
+        if not isinstance(document, dict):
+            return []
+        for key in ("data", "statuses"):
+            if isinstance(document.get(key), list) and document[key]:
+                return [document[key]]
+        return [
+            node["entries"]
+            for node in walk_dicts(document)
+            if node.get("type") == "TimelineAddEntries" and isinstance(node.get("entries"), list) and node["entries"]
+        ]
+
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         tweets = [node for node in walk_dicts(document) if is_tweet(node)]
         marked: list[Marked] = []
