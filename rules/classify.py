@@ -15,7 +15,6 @@ import math
 import re
 import threading
 import tomllib
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from importlib import resources
 from typing import Any, Literal
 
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
-from breather.rules.tokenize import normalise, quick_words, words
+from breather.rules.screening import Screener
+from breather.rules.tokenize import normalise, words
 
 CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "harassment", "substance")
 CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
@@ -35,6 +35,8 @@ KEYWORD_PREFIX = "keyword:"
 
 MAX_CHARS = 10_000
 CACHE_SIZE = 8192
+# A phrase must stand for at least this much weight for its telling word to send a post on to full scoring.
+SCREEN_MIN_WEIGHT = 1.0
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
 # with sentiment on, a wholly positive post keeps (1 - this) of its weight, a wholly negative one gains this much
@@ -96,9 +98,6 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
     ]
 )
 
-# Spellings only the full normaliser undoes: entities, digits or symbols inside words, spaced-out letters.
-_DISGUISED = re.compile(r"&#?\w+;|[a-zA-Z][0-9@$!][a-zA-Z]|(?:^|\s)(?:\w ){3,}")
-
 Keywords = Iterable[str] | Mapping[str, Iterable[str]]
 
 
@@ -149,6 +148,8 @@ class _Raw:
     reason: str | None
     truncated: bool
     scored_chars: int
+    passed: bool = True  # the screening pass let it through
+    judged: bool = True  # fully scored (a screened-out entry from ``screen`` is not, until ``classify`` asks)
 
 
 @dataclass(frozen=True)
@@ -217,19 +218,59 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+@cache
+def default_screener() -> Screener:
+    """Trigger words of the lexicon's phrases that can matter on their own (weight >= SCREEN_MIN_WEIGHT)."""
+    words, prefixes = default_lexicon().trigger_words(SCREEN_MIN_WEIGHT)
+    return Screener.build(words, prefixes)
+
+
+@cache
+def _keyword_screener(keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> Screener:
+    words: list[str] = []
+    prefixes: list[str] = []
+    for _category, patterns in keywords:
+        for _phrase, elements in patterns:
+            solid = [element for element in elements if element.kind in ("word", "prefix")]
+            chosen = max(solid, key=lambda element: len(element.word))
+            (prefixes if chosen.kind == "prefix" else words).append(chosen.word)
+    return Screener.build(words, prefixes)
+
+
 def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
     """True when ``text`` may need a warning and must be fully scored; False means it certainly needs none.
 
-    Cheap on purpose (a lower-case split and set look-ups): the proxy runs it on every post of a page.
+    Cheap on purpose (one regex over the lower-cased text, and a cache by text hash): the proxy runs it on every
+    post of a page. ``classify`` applies the same gate, so a post screened out is never flagged.
     """
-    if isinstance(text, bytes):
-        return True
+    compiled = _compile_keywords(keywords)
+    decoded, reason = _as_text(text)
+    if reason is not None:
+        return False
+    key = _cache_key(decoded, compiled, default_thresholds().sentiment)
+    found = _cache.get(key)
+    if found is not None:
+        return found.passed
+    passed = _passes(decoded, compiled)
+    if not passed:
+        _cache.put(key, _SCREENED_OUT)
+    return passed
+
+
+def _passes(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> bool:
     sample = text[:MAX_CHARS]
-    if not sample.isascii():
-        sample = unicodedata.normalize("NFKC", sample)
-    if default_lexicon().any_trigger(quick_words(sample)) or _DISGUISED.search(sample):
+    if default_screener().hits(sample):
         return True
-    return bool(keywords) and bool(_keyword_matches(words(normalise(sample)), _compile_keywords(keywords)))
+    return bool(keywords) and _keyword_screener(keywords).hits(sample)
+
+
+# What the cache keeps for a post the screen stopped, until ``classify`` asks for the full verdict.
+_SCREENED_OUT = _Raw({}, {}, (), None, False, 0, passed=False, judged=False)
+
+
+def _cache_key(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> tuple[Any, ...]:
+    head = text[:MAX_CHARS]
+    return (hashlib.blake2b(head.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords, sentiment)
 
 
 def classify(
@@ -280,12 +321,18 @@ def _raw_verdict(text: str | bytes, keywords: tuple[tuple[str, tuple[Any, ...]],
     decoded, reason = _as_text(text)
     if reason is not None:
         return _Raw({}, {}, (), reason, False, 0)
-    key = (hashlib.blake2b(decoded.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords, sentiment)
+    key = _cache_key(decoded, keywords, sentiment)
     found = _cache.get(key)
-    if found is None:
-        found = _score(decoded, keywords, sentiment)
+    if found is None or not found.judged:
+        passed = found.passed if found is not None else _passes(decoded, keywords)
+        found = _score(decoded, keywords, sentiment, passed)
         _cache.put(key, found)
     return found
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
 
 
 def _as_text(text: str | bytes) -> tuple[str, str | None]:
@@ -298,23 +345,26 @@ def _as_text(text: str | bytes) -> tuple[str, str | None]:
     if not text.strip():
         return "", "empty"
     head = text[:MAX_CHARS]
-    control = sum(1 for ch in head if (ch < " " and ch not in "\n\r\t") or ch == "\ufffd")
-    if "\x00" in head or control > max(2, len(head) // 20):
+    if head.isascii() and head.isprintable():
+        return text, None
+    if "\x00" in head or len(_CONTROL.findall(head)) > max(2, len(head) // 20):
         return "", "binary"
     return text, None
 
 
-def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> _Raw:
+def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool, passed: bool) -> _Raw:
     truncated = len(text) > MAX_CHARS
     sample = text[:MAX_CHARS]
     normalised = normalise(sample)
     tokens = words(normalised)
     chars = len(sample)
     if not tokens:
-        return _Raw({}, {}, (), "no_words", truncated, chars)
+        return _Raw({}, {}, (), "no_words", truncated, chars, passed)
     lexicon = default_lexicon()
     matches = lexicon.find(tokens)
     raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
+    if not passed:  # the tone is still worth telling; the scores follow the screening gate
+        return _Raw({}, {}, contexts, _why_not_judged(normalised, tokens), truncated, chars, passed)
     if sentiment and any(weight > 0 for weight in raw_weights.values()):
         factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)
         raw_weights = {category: weight * factor for category, weight in raw_weights.items()}
@@ -326,7 +376,7 @@ def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentime
     scores = {category: round(score, 3) for category, score in scores.items() if round(score, 3) > 0}
     evidence = {category: phrases for category, phrases in evidence.items() if category in scores}
     reason = None if scores else _why_not_judged(normalised, tokens)
-    return _Raw(scores, evidence, contexts, reason, truncated, chars)
+    return _Raw(scores, evidence, contexts, reason, truncated, chars, passed)
 
 
 def _tally(
@@ -385,12 +435,15 @@ def _squash(weight: float) -> float:
 
 
 def _why_not_judged(normalised: str, tokens: list[str]) -> str | None:
-    letters = [ch for ch in normalised[:2000] if ch.isalpha()]
-    if not letters:
+    head = normalised[:2000]
+    if not head.isascii():
+        letters = len(_LETTER.findall(head))
+        if not letters:
+            return "no_words"
+        if len(_NON_LATIN_LETTER.findall(head)) / letters > 0.5:
+            return "unsupported_script"
+    elif not any(ch.isalpha() for ch in head):
         return "no_words"
-    latin = sum(1 for ch in letters if ch < "\u0250")
-    if latin / len(letters) < 0.5:
-        return "unsupported_script"
     if len(tokens) >= 6:
         function_words = sum(1 for token in tokens if token in _ENGLISH_FUNCTION_WORDS)
         if function_words / len(tokens) < 0.08:

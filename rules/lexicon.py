@@ -7,7 +7,7 @@ so matching one post costs one dictionary look-up per word plus the few patterns
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -136,10 +136,10 @@ class Lexicon:
     negations: frozenset[str]
     by_word: dict[str, list[Pattern]] = field(default_factory=dict)
     by_prefix: dict[int, dict[str, list[Pattern]]] = field(default_factory=dict)
-    triggers: set[str] = field(default_factory=set)
-    trigger_prefixes: dict[int, set[str]] = field(default_factory=dict)
+    # telling word (or prefix) of each positive phrase -> the largest weight it stands for (the screening pass)
+    triggers: dict[str, float] = field(default_factory=dict)
+    trigger_prefixes: dict[str, float] = field(default_factory=dict)
     _memo: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
-    _trigger_memo: dict[str, bool] = field(default_factory=dict)
 
     def add(self, pattern: Pattern) -> None:
         first = pattern.elements[0]
@@ -164,11 +164,10 @@ class Lexicon:
                 else pattern.elements[0]
             )
         if chosen.kind == "prefix":
-            self.trigger_prefixes.setdefault(len(chosen.word), set()).add(chosen.word)
-        elif chosen.kind == "class":
-            self.triggers.update(chosen.words)
+            _raise_to(self.trigger_prefixes, chosen.word, pattern.weight)
         else:
-            self.triggers.add(chosen.word)
+            for word in chosen.words if chosen.kind == "class" else (chosen.word,):
+                _raise_to(self.triggers, word, pattern.weight)
 
     def candidates(self, token: str) -> tuple[Pattern, ...]:
         """Patterns that can start at ``token``; memoised, since a feed repeats the same words again and again."""
@@ -189,12 +188,18 @@ class Lexicon:
         """Every phrase found in ``tokens``, each phrase once (its first occurrence)."""
         seen: set[int] = set()
         found: list[Match] = []
+        memo = self._memo
         for start, token in enumerate(tokens):
-            for pattern in self.candidates(token):
-                if id(pattern) in seen:
-                    continue
-                end = match_at(pattern.elements, tokens, start)
-                if end is None:
+            patterns = memo.get(token)
+            if patterns is None:
+                patterns = self.candidates(token)
+            for pattern in patterns:
+                # the look-up already matched the first element; a one-word phrase needs nothing more
+                if len(pattern.elements) == 1:
+                    end: int | None = start + 1
+                else:
+                    end = match_at(pattern.elements[1:], tokens, start + 1)
+                if end is None or id(pattern) in seen:
                     continue
                 seen.add(id(pattern))
                 found.append(Match(pattern, start, end, self._negated(pattern, tokens, start)))
@@ -205,12 +210,15 @@ class Lexicon:
             return False
         return any(token in self.negations for token in tokens[max(0, start - NEGATION_WINDOW) : start])
 
-    def any_trigger(self, tokens: Iterable[str]) -> bool:
-        """True when one of ``tokens`` is the telling word of some phrase (the screening pass)."""
-        unique = set(tokens)
-        if not self.triggers.isdisjoint(unique):
-            return True
-        return any(token[:length] in prefixes for token in unique for length, prefixes in self.trigger_prefixes.items())
+    def trigger_words(self, min_weight: float = 0.0) -> tuple[list[str], list[str]]:
+        """The words and prefixes that stand for a phrase of at least ``min_weight`` (for the screening pass)."""
+        words = [word for word, weight in self.triggers.items() if weight >= min_weight]
+        prefixes = [prefix for prefix, weight in self.trigger_prefixes.items() if weight >= min_weight]
+        return words, prefixes
+
+
+def _raise_to(table: dict[str, float], key: str, weight: float) -> None:
+    table[key] = max(weight, table.get(key, 0.0))
 
 
 def match_at(elements: tuple[Element, ...], tokens: list[str], position: int) -> int | None:
