@@ -7,15 +7,19 @@ hold the same :class:`Runtime`. Everything mutable on it is either thread-safe b
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from breather.paths import Paths
+
+log = logging.getLogger(__name__)
 
 COUNTER_NAMES: tuple[str, ...] = (
     "flows_seen",
@@ -71,6 +75,9 @@ class Session:
     extra_time_until: datetime | None = None
     overrides_until: dict[str, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
+    stored_minutes: dict[str, float] = field(default_factory=dict)
+    stored_active_minutes: float = 0.0
+    stored_day: str = ""
 
 
 class Sessions:
@@ -102,7 +109,80 @@ class Sessions:
                 extra_time_until=session.extra_time_until,
                 overrides_until=dict(session.overrides_until),
                 recent_warnings=deque(session.recent_warnings, maxlen=64),
+                stored_minutes=dict(session.stored_minutes),
+                stored_active_minutes=session.stored_active_minutes,
+                stored_day=session.stored_day,
             )
+
+    def profiles(self) -> list[str]:
+        with self._lock:
+            return list(self._sessions)
+
+
+class StoreUsage:
+    """Keeps each profile's session in step with the usage store, on a thread of its own.
+
+    The store sees everything (the overlay's and the extension's heartbeats, earlier runs of the service), so a
+    restart or a second browser never resets a limit. Every ``interval`` seconds this reads today's minutes and the
+    active minutes since the last break, and zeroes the in-memory counts that the store now includes; between
+    reads, decisions add the in-memory counts on top.
+    """
+
+    def __init__(self, runtime: Runtime, interval: float = 10.0) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="breather-usage-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from breather.store.db import open_database
+
+        db = open_database(self.runtime.paths.database)
+        try:
+            while True:
+                try:
+                    self.refresh(db)
+                except Exception:
+                    log.exception("could not read today's usage from the store; keeping the last figures")
+                if self._stop.wait(self.interval):
+                    return
+        finally:
+            db.close()
+
+    def refresh(self, db: Any, now: datetime | None = None) -> None:
+        from breather.store.queries import active_minutes_since_break, minutes_today
+
+        rules = self.runtime.current_rules()
+        if rules is None:
+            return
+        moment = now or datetime.now(UTC)
+        zone = rules.zone()
+        if self.runtime.writer is not None:
+            self.runtime.writer.flush(2)
+        names = set(self.runtime.sessions.profiles()) | set(rules.profiles)
+        for name in names:
+            today = minutes_today(db, name, moment, zone)
+            active = active_minutes_since_break(db, name, moment)
+            day = moment.astimezone(zone).date().isoformat()
+            self.runtime.sessions.update(name, partial(_take_stored, by_site=today.by_site, active=active, day=day))
+
+
+def _take_stored(session: Session, by_site: dict[str, float], active: float, day: str) -> None:
+    session.stored_minutes = dict(by_site)
+    session.stored_active_minutes = active
+    session.stored_day = day
+    session.seconds_today = {}
+    session.day = day
+    session.active_since_break_s = 0.0
 
 
 def heavy_run(warnings: deque[datetime], now: datetime) -> bool:

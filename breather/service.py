@@ -20,7 +20,7 @@ from typing import Any
 
 from breather.errors import CommandError
 from breather.paths import Paths
-from breather.runtime import Runtime
+from breather.runtime import Runtime, StoreUsage
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,7 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
 
 def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
     runtime = build_runtime(paths, settings)
+    usage = StoreUsage(runtime)
     web: WebServer | None = None
     scheduler = None
     try:
@@ -214,6 +215,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
         web.start()
         runtime.web_ready.set()
         runtime.rules.start()
+        usage.start()
         scheduler = start_scheduler(runtime)
         asyncio.run(run_master(runtime, options))
     finally:
@@ -223,6 +225,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
             scheduler.shutdown(wait=False)
         if web is not None:
             web.stop()
+        usage.stop()
         runtime.rules.stop()
         runtime.writer.close()
     return 0

@@ -17,7 +17,7 @@ from breather.proxy.intercept import Intercept
 from breather.proxy.lifecycle import Lifecycle
 from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
-from breather.runtime import Runtime
+from breather.runtime import Runtime, StoreUsage
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,14 @@ class Standalone:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.usage = StoreUsage(runtime)
 
     def running(self) -> None:
         self.runtime.rules.start()
+        self.usage.start()
 
     def done(self) -> None:
+        self.usage.stop()
         self.runtime.rules.stop()
         if self.runtime.writer is not None:
             self.runtime.writer.close()

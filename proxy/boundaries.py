@@ -25,14 +25,18 @@ BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocke
 
 
 def usage_for(session: Session, rules: Any, at: datetime) -> Any:
-    """What ``decide`` needs to know about today, from the profile's in-memory session."""
+    """What ``decide`` needs to know about today: the store's figures plus what happened since they were read."""
     from breather.rules.decisions import Usage
 
     today = at.astimezone(rules.zone()).date().isoformat()
-    per_site = session.seconds_today if session.day == today else {}
+    minutes = dict(session.stored_minutes) if session.stored_day == today else {}
+    if session.day == today:
+        for site, seconds in session.seconds_today.items():
+            minutes[site] = minutes.get(site, 0.0) + seconds / 60
+    active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
     return Usage(
-        minutes_today={site: seconds / 60 for site, seconds in per_site.items()},
-        active_since_break=timedelta(seconds=session.active_since_break_s),
+        minutes_today=minutes,
+        active_since_break=active,
         snoozes_in_a_row=session.snoozes_in_row,
         snoozed_until=session.snoozed_until,
         extra_time_until=session.extra_time_until,

@@ -163,6 +163,7 @@ class LocalApi:
             session.snoozes_in_row = 0
             session.snoozed_until = None
             session.active_since_break_s = 0.0
+            session.stored_active_minutes = 0.0
             session.break_until = at
             session.recent_warnings.clear()
 

@@ -156,3 +156,29 @@ def test_the_whole_chain_blocks_a_signed_in_member_by_their_own_rules(make_runti
                 getattr(addon, hook)(flow)
     assert flow.metadata[flows.PROFILE] == "sam"
     assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
+
+
+def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runtime) -> None:
+    from breather.runtime import StoreUsage
+    from breather.store.db import open_database
+    from breather.store.model import Heartbeat
+
+    runtime = make_runtime()
+    start = datetime.now(UTC) - timedelta(minutes=70)
+    for minute in range(0, 65, 1):
+        runtime.log_heartbeat(Heartbeat("me", "reddit.com", start + timedelta(minutes=minute), 60.0, "extension"))
+    assert runtime.writer.flush(5)
+
+    fresh = make_runtime()  # a new service on the same home: nothing in memory
+    flow = document()
+    Boundaries(fresh).request(flow)
+    assert flow.response is None
+
+    db = open_database(fresh.paths.database)
+    try:
+        StoreUsage(fresh).refresh(db)
+    finally:
+        db.close()
+    blocked = document()
+    Boundaries(fresh).request(blocked)
+    assert blocked.response is not None and blocked.response.headers["x-breather"] == "limit_reached"
