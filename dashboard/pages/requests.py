@@ -44,8 +44,17 @@ def _ask(row: tuple[Any, ...]) -> Ask:
     )
 
 
+# An ask is answered by a ``time_answers`` row (made here, with the reason and the grant), or else by a later
+# ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else.
 _ASKS = """
-select e.id, e.profile, e.site, e.at, e.detail, a.status, a.reason, a.granted_until
+select e.id, e.profile, e.site, e.at, e.detail,
+  coalesce(a.status, (
+    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
+    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
+      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
+    order by r.at limit 1
+  )) as status,
+  a.reason, a.granted_until
 from events e left join time_answers a on a.event_id = e.id
 where e.kind = 'more_time_asked' and e.at >= ?
 """
@@ -53,13 +62,13 @@ where e.kind = 'more_time_asked' and e.at >= ?
 
 def pending(db: Database, now: datetime) -> list[Ask]:
     since = (now - PENDING_LOOKBACK).astimezone(UTC).isoformat()
-    rows = db.execute(_ASKS + " and a.event_id is null order by e.at", [since]).fetchall()
+    rows = db.execute(f"select * from ({_ASKS}) where status is null order by at", [since]).fetchall()
     return [_ask(row) for row in rows]
 
 
 def answered(db: Database, now: datetime, days: int = 7) -> list[Ask]:
     since = (now - timedelta(days=days)).astimezone(UTC).isoformat()
-    rows = db.execute(_ASKS + " and a.event_id is not null order by e.at desc limit 50", [since]).fetchall()
+    rows = db.execute(f"select * from ({_ASKS}) where status is not null order by at desc limit 50", [since]).fetchall()
     return [_ask(row) for row in rows]
 
 

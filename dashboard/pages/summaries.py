@@ -188,32 +188,37 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
 # --- Weekly review ------------------------------------------------------------------------------------------------
 
 
+POINTS_PER_MEMBER = 2
+
+
 def talking_points(members: list[MemberWeek]) -> list[str]:
-    """A few gentle, factual openers drawn from the week's numbers; never a ranking or a verdict."""
+    """A few gentle, factual openers drawn from the week's numbers: at most two per member, the most notable
+    first. Never a ranking or a verdict."""
     points: list[str] = []
     for member in members:
-        if member.daily_limit is not None:
-            points.append(
-                f"{member.name} stayed within their daily limit on {member.days_within_limit} of {member.days} days."
-            )
-        taken, shown = member.breaks["break_taken"], member.breaks["break_shown"]
-        if shown:
-            points.append(
-                f"{member.name} took {taken} of the {shown} breaks suggested. What helped, or got in the way?"
-            )
-        if member.previous_week >= 1 and abs(member.week - member.previous_week) >= 0.2 * member.previous_week:
-            points.append(f"{member.name}'s time this week: {member.change}.")
-        if member.late_minutes >= 30:
-            points.append(
-                f"{member.name} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?"
-            )
-        if member.warnings:
-            category, count = member.warnings.most_common(1)[0]
-            posts = "1 post" if count == 1 else f"{count} posts"
-            points.append(
-                f"{member.name} saw {posts} with a warning about {category.replace('_', ' ')}. Anything to talk about?"
-            )
+        points += _member_points(member)[:POINTS_PER_MEMBER]
     return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
+
+
+def _member_points(member: MemberWeek) -> list[str]:
+    name = member.name
+    found: list[str] = []
+    if member.late_minutes >= 30:
+        found.append(f"{name} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?")
+    if member.previous_week >= 1 and abs(member.week - member.previous_week) >= 0.2 * member.previous_week:
+        found.append(f"{name}'s time this week: {member.change}. What changed?")
+    if member.daily_limit is not None and member.days_within_limit < member.days:
+        found.append(f"{name} stayed within their daily limit on {member.days_within_limit} of {member.days} days.")
+    taken, shown = member.breaks["break_taken"], member.breaks["break_shown"]
+    if shown and taken * 2 < shown:
+        found.append(f"{name} took {taken} of the {shown} breaks suggested. What got in the way?")
+    if member.warnings:
+        category, count = member.warnings.most_common(1)[0]
+        posts = "1 post" if count == 1 else f"{count} posts"
+        found.append(f"{name} saw {posts} with a warning about {category.replace('_', ' ')}. Anything to talk about?")
+    if member.daily_limit is not None and member.days_within_limit == member.days:
+        found.append(f"{name} stayed within their daily limit all {member.days} days. Worth noticing.")
+    return found
 
 
 def week_key(day: date) -> str:

@@ -85,11 +85,12 @@ def test_family_shows_every_member_the_same_way_and_no_addresses(client: FlaskCl
 
 def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClient, household: Seeder) -> None:
     page = text_of(client, "/review")
-    assert "teen stayed within their daily limit on 6 of 7 days." in page
-    assert "teen saw 1 post with a warning about eating disorder." in page
-    assert "86% less than last week" in page
-    assert "parent took 1 of the 1 breaks suggested." in page
-    assert "online after 22:00" in page
+    points = page.split('id="talking-points">')[1].split("</ol>")[0]
+    assert points.count("<li>") == 4  # two per member, the most notable first
+    assert "teen spent 200 minutes online after 22:00. How was sleep?" in points
+    assert "teen stayed within their daily limit on 6 of 7 days." in points
+    assert "parent&#39;s time this week: 86% less than last week." in points
+    assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
     token = form_token(client, "/review")
     saved = client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
@@ -284,3 +285,14 @@ def test_healthz_with_a_runtime_reports_its_counters(breather_home: object) -> N
     runtime.counters.increment("flows_seen", 3)
     body = app.test_client().get("/healthz").get_json()
     assert body["status"] == "ok" and body["proxy"]["flows_seen"] == 3
+
+
+def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: Seeder) -> None:
+    seed.event("teen", "more_time_asked", NOW - timedelta(hours=3), site="www.youtube.com")
+    seed.event("teen", "more_time_granted", NOW - timedelta(hours=2, minutes=50), site="www.youtube.com")
+    seed.event("teen", "more_time_asked", NOW - timedelta(minutes=5), site="old.reddit.com")
+    seed.writer.flush()
+    page = text_of(client, "/requests")
+    assert page.count("teen asks for more time on") == 1
+    assert "teen asks for more time on old.reddit.com" in page
+    assert "<td>www.youtube.com</td><td>Wed 17:00</td> <td>yes</td>" in page
