@@ -1,5 +1,15 @@
 // Plain-language lines for the popup, from the popup state. Pure, so the wording is tested without a browser.
 
+/** Rounds half to even, like Python's round(), so the popup shows the same whole minutes as the dashboard. */
+export function roundLikeDashboard(value) {
+  const floor = Math.floor(value);
+  const rest = value - floor;
+  if (rest !== 0.5) {
+    return Math.round(value);
+  }
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 function minutesText(seconds) {
   const minutes = Math.ceil(seconds / 60);
   return minutes === 1 ? "1 minute" : `${minutes} minutes`;
@@ -30,7 +40,7 @@ function caText(caTrusted) {
 
 export function describeStatus(state) {
   const status = state.status;
-  const minutes = Math.round(status.minutes_today ?? 0);
+  const minutes = roundLikeDashboard(status.minutes_today ?? 0);
   const limited = typeof status.limit_minutes === "number";
   let nextBreak = "No break reminders are set.";
   if (typeof status.next_break_in_s === "number") {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeStatus } from "../lib/describe.js";
+import { describeStatus, roundLikeDashboard } from "../lib/describe.js";
 
 const status = {
   minutes_today: 41.6,
@@ -43,4 +43,8 @@ test("routing that is off or unseen, and an untrusted CA, are flagged as problem
   assert.match(unseen.routing, /has not seen your social traffic/);
   assert.match(unseen.ca, /could not be opened through Breather/);
   assert.equal(unseen.caOk, false);
+});
+
+test("whole minutes are rounded the way the dashboard rounds them (half to even)", () => {
+  assert.deepEqual([20.5, 21.5, 20.4, 20.6, 0.5, 0].map(roundLikeDashboard), [20, 22, 20, 21, 0, 0]);
 });
