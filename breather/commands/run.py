@@ -10,12 +10,19 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from breather.commands.open import show_dashboard
 from breather.errors import CommandError
 from breather.paths import Paths
 from breather.probe import RunningService, fetch_health, find_running_service, pid_alive, read_service_file
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two simultaneous runs there may race
+    fcntl = None  # type: ignore[assignment]
 
 HELP = "start the service if it is not running and open the dashboard window"
 
@@ -115,13 +122,28 @@ def _last_line(log_file: Path) -> str:
     return lines[-1].strip() if lines else ""
 
 
+@contextmanager
+def start_lock(paths: Paths) -> Iterator[None]:
+    """One ``breather run`` at a time decides whether to start the service, so two at once never start two."""
+    paths.ensure()
+    with (paths.state_dir / "run.lock").open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_service(paths: Paths, home: str | None, wait_s: float) -> tuple[RunningService, bool]:
     """The running service, started first when needed; the flag says whether this call started it."""
-    running = find_running_service(paths)
-    if running is not None:
-        return running, False
-    process = start_service(paths, home)
-    return wait_until_ready(paths, process, wait_s), True
+    with start_lock(paths):
+        running = find_running_service(paths)
+        if running is not None:
+            return running, False
+        process = start_service(paths, home)
+        return wait_until_ready(paths, process, wait_s), True
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:

@@ -165,8 +165,7 @@ def test_run_starts_one_detached_service_and_reuses_it(demo_home: Path, tmp_path
     assert report["service"]["pid"] == running.info.pid
     assert set(report["today"]["profiles"]) == {"alex", "jordan", "maya", "leo"}
     assert report["rules"]["ok"] is True
-    assert "service.log" not in status.stdout
-    assert paths.log_file.exists()
+    assert "proxy listening" in paths.log_file.read_text(encoding="utf-8")
 
 
 def test_run_on_a_fresh_home_without_display_or_browser_starts_the_service_and_prints_its_url(tmp_path: Path) -> None:
@@ -190,6 +189,23 @@ def test_run_on_a_fresh_home_without_display_or_browser_starts_the_service_and_p
         # The embedded defaults: the commented default rules and the SQLite file in the home's folders.
         assert "# Breather boundary rules" in paths.rules_file.read_text(encoding="utf-8")
         assert paths.database.exists()
+    finally:
+        _stop_service(Paths.resolve(home))
+
+
+def test_two_runs_at_once_start_one_service(tmp_path: Path) -> None:
+    home = tmp_path / "twice"
+    env = _env(home, tmp_path)
+    command = _breather("run", "--no-window", "--wait", "90")
+    try:
+        runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = sorted(run.communicate(timeout=150)[0] for run in runs)
+        assert [run.returncode for run in runs] == [0, 0]
+        assert outputs[0].startswith("Already running: Breather (pid ")
+        assert outputs[1].startswith("Started Breather (pid ")
+        running = find_running_service(Paths.resolve(home))
+        assert running is not None
+        assert all(f"(pid {running.info.pid}," in output for output in outputs)
     finally:
         _stop_service(Paths.resolve(home))
 
