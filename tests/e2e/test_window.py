@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,6 +167,28 @@ def test_run_starts_one_detached_service_and_reuses_it(demo_home: Path, tmp_path
     assert set(report["today"]["profiles"]) == {"alex", "jordan", "maya", "leo"}
     assert report["rules"]["ok"] is True
     assert "proxy listening" in paths.log_file.read_text(encoding="utf-8")
+    assert set(_published_quiet_hours(paths)) == {"alex", "jordan", "maya", "leo"}
+
+
+def _published_quiet_hours(paths: Paths) -> dict[str, Any]:
+    """The running service's scheduler publishes every profile's quiet-hours state in the store right after start."""
+    from breather.scheduler import QUIET_HOURS_META_KEY
+    from breather.store.db import open_database
+    from breather.store.queries import get_meta
+
+    deadline = time.monotonic() + 30
+    while True:
+        db = open_database(paths.database)
+        try:
+            raw = get_meta(db, QUIET_HOURS_META_KEY)
+        finally:
+            db.close()
+        if raw is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert raw is not None, "the scheduler did not publish the quiet-hours state"
+    states: dict[str, Any] = json.loads(raw)
+    return states
 
 
 def test_run_on_a_fresh_home_without_display_or_browser_starts_the_service_and_prints_its_url(tmp_path: Path) -> None:
