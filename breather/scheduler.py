@@ -330,6 +330,10 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
     """Add every job with its explicit id; calling it again (rules reloaded, a new zone) replaces them in place."""
     zone = _rules_of(runtime).zone()
     common: dict[str, Any] = {"args": [runtime, clock], "replace_existing": True, "coalesce": True}
+    # Keep the watch (and its memory of who is in quiet hours) across re-registrations, or every rules reload
+    # during the night would announce that quiet hours "began" again.
+    existing = scheduler.get_job(JOB_QUIET_HOURS)
+    watch = existing.func if existing is not None and isinstance(existing.func, QuietHoursWatch) else QuietHoursWatch()
     scheduler.add_job(
         run_daily_rollup,
         IntervalTrigger(minutes=ROLLUP_EVERY_MINUTES, timezone=zone),
@@ -347,7 +351,7 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         **common,
     )
     scheduler.add_job(
-        QuietHoursWatch(),
+        watch,
         CronTrigger(second=0, timezone=zone),
         id=JOB_QUIET_HOURS,
         name="quiet-hours transitions",

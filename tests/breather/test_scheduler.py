@@ -352,3 +352,18 @@ def test_a_rules_change_moves_the_jobs_to_the_new_time_zone(runtime: Any, breath
         assert len(sched.get_jobs()) == len(scheduler.JOB_IDS)
     finally:
         sched.shutdown(wait=True)
+
+
+def test_re_registering_keeps_who_is_already_in_quiet_hours(runtime: Any) -> None:
+    sched = BackgroundScheduler(timezone=LONDON)
+    sched.start(paused=True)
+    try:
+        clock = FakeClock(london(2026, 11, 25, 23, 0))
+        scheduler.register_jobs(sched, runtime, clock)
+        began = sched.get_job("quiet_hours").func(runtime, clock)
+        assert {item.profile for item in began} == {"alex", "sam"}
+        scheduler.register_jobs(sched, runtime, clock)  # a rules reload in the middle of the night
+        clock.now = london(2026, 11, 25, 23, 1)
+        assert sched.get_job("quiet_hours").func(runtime, clock) == []
+    finally:
+        sched.shutdown(wait=False)
