@@ -23,6 +23,8 @@ CLOSES_P = frozenset(
     {"p", "div", "section", "article", "aside", "ul", "ol", "table", "blockquote", "pre", "form", "header", "footer"}
     | {f"h{level}" for level in range(1, 7)}
 )
+# ...and these end tags close an open <p> too (the element it sits in has ended).
+P_ENDED_BY = CLOSES_P | {"li", "dd", "dt", "td", "th", "tr", "body", "html", "main", "nav", "section", "article"}
 _ATTR = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _NAME_END = " \t\n\r\f/>"
 
@@ -198,7 +200,7 @@ class Scanner:
             post.depth -= 1
             if post.depth <= 0:
                 self._close()
-        elif post is not None and post.tag == "p" and name in CLOSES_P:
+        elif post is not None and post.tag == "p" and name in P_ENDED_BY:
             self._close()
         for index in range(len(self.ancestors) - 1, -1, -1):
             if self.ancestors[index][0] == name:

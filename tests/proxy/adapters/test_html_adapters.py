@@ -143,3 +143,9 @@ def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
     note = out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
     assert "Samaritans — 116 123 (24/7) · Shout: text SHOUT to 85258" in note
     assert '<a href="https://www.samaritans.org" target="_blank" rel="noopener noreferrer">' in note
+
+
+def test_an_unclosed_paragraph_ends_with_its_list_item() -> None:
+    """Otherwise the calm paragraph would swallow the next item's text and be blurred for it."""
+    page = f"<ul><li><p>A calm note about gardening</li><li>{DISTRESSING}</li></ul>"
+    assert GenericAdapter().rewrite(page.encode(), context()) is None
