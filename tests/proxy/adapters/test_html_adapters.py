@@ -149,3 +149,15 @@ def test_an_unclosed_paragraph_ends_with_its_list_item() -> None:
     """Otherwise the calm paragraph would swallow the next item's text and be blurred for it."""
     page = f"<ul><li><p>A calm note about gardening</li><li>{DISTRESSING}</li></ul>"
     assert GenericAdapter().rewrite(page.encode(), context()) is None
+
+
+def test_new_reddit_shreddit_slots_are_marked_with_their_thing_ids() -> None:
+    page = (
+        '<html><head></head><body><shreddit-post id="t3_new" post-title="x">'
+        f'<a slot="title" href="/r/x/comments/new">{DISTRESSING}</a><div slot="text-body"><p>calm body</p></div>'
+        '</shreddit-post><shreddit-comment thingid="t1_c1"><div slot="comment"><p>I stopped eating again</p></div>'
+        '</shreddit-comment><div slot="title">not inside a post</div></body></html>'
+    )
+    result = OldRedditAdapter().rewrite(page.encode(), context())
+    assert result is not None
+    assert [(m.post_id, m.category) for m in result.marked] == [("t3_new", "self_harm"), ("t1_c1", "eating_disorder")]
