@@ -22,7 +22,7 @@ from breather.proxy.adapters.base import (
     screen_text,
     warning_text,
 )
-from breather.proxy.adapters.jsonadapter import JsonAdapter, walk_dicts
+from breather.proxy.adapters.jsonadapter import JsonAdapter, screenable, walk_dicts
 from breather.proxy.adapters.textutil import join_texts
 
 _INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\]|ytInitialData)\s*=\s*(?=\{)")
@@ -96,9 +96,10 @@ class YouTubeHtmlAdapter:
         match = _INITIAL_DATA.search(source)
         if match is None:
             return None
-        document, end = json.JSONDecoder().raw_decode(source, match.end())
-        if not screen_text(source[match.end() : end], ctx):
+        script_end = source.find("</script", match.end())
+        if not screen_text(screenable(source[match.end() : script_end].encode("utf-8")), ctx):
             return None
+        document, end = json.JSONDecoder().raw_decode(source, match.end())
         marked = self._json.mark_document(document, ctx)
         if not marked:
             return None
