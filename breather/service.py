@@ -180,11 +180,7 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
     master.addons.add(*make_addons(runtime))
     try:
-        opts.update(
-            stream_large_bodies=str(settings["body_size_cap"]),
-            connection_strategy="lazy",
-            **options.extra,
-        )
+        opts.update(stream_large_bodies=str(settings["body_size_cap"]), **options.extra)
         opts.set(*options.set_options, defer=True)
         if options.scripts:
             opts.update(scripts=[os.path.abspath(script) for script in options.scripts])

@@ -85,6 +85,16 @@ class FeedWarnings:
         self.runtime = runtime
         self._judges: dict[str, tuple[Any, Judge]] = {}
 
+    def running(self) -> None:
+        """Build every profile's judge (and load the classifier's lexicon) on a worker, not on the first page."""
+        rules = self.runtime.current_rules()
+        if rules is not None:
+            asyncio.get_running_loop().run_in_executor(None, self._warm, list(rules.profiles.values()))
+
+    def _warm(self, profiles: list[Any]) -> None:
+        for profile in profiles:
+            self.judge_for(profile)
+
     def judge_for(self, profile: Any) -> Judge:
         """One cached judge per profile, rebuilt when the rules (and so the profile) change."""
         cached = self._judges.get(profile.name)

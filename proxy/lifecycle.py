@@ -16,6 +16,11 @@ class Lifecycle:
         self.runtime = runtime
 
     def running(self) -> None:
+        unknown = sorted(ctx.options.deferred)
+        if unknown:
+            # Logged as an error during start-up, so mitmproxy's error check stops the service, as mitmdump would.
+            log.error("unknown mitmproxy option(s) given with --set: %s", ", ".join(unknown))
+            return
         proxyserver = ctx.master.addons.get("proxyserver")
         addresses = proxyserver.listen_addrs() if proxyserver is not None else []
         if addresses:

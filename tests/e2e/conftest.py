@@ -178,6 +178,7 @@ class Upstream:
         self.ca = ca
         self.routes: dict[tuple[str, str], Route] = {}
         self.requests: list[tuple[str, str]] = []
+        self._compressed: dict[tuple[int, str], bytes] = {}
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -219,6 +220,19 @@ class Upstream:
         with self._lock:
             return (host, path) in self.requests
 
+    def _encoded(self, route: Route, encoding: str | None) -> bytes:
+        """Compressed once per route and encoding, as real sites serve pre-compressed pages."""
+        if encoding not in ("gzip", "br"):
+            return route.body
+        key = (id(route), encoding)
+        with self._lock:
+            cached = self._compressed.get(key)
+        if cached is None:
+            cached = gzip.compress(route.body) if encoding == "gzip" else brotli.compress(route.body)
+            with self._lock:
+                self._compressed[key] = cached
+        return cached
+
     def _handler_class(self) -> type[http.server.BaseHTTPRequestHandler]:
         upstream = self
 
@@ -246,12 +260,11 @@ class Upstream:
         route = self.routes.get((host, parts.path))
         if route is None:
             route = Route(f"no route for {host}{parts.path}\n".encode(), "text/plain", status=404)
-        body, headers = route.body, dict(route.headers)
+        headers = dict(route.headers)
         encoding = dict(item.split("=", 1) for item in parts.query.split("&") if "=" in item).get("enc")
-        if encoding == "gzip":
-            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
-        elif encoding == "br":
-            body, headers["Content-Encoding"] = brotli.compress(body), "br"
+        body = self._encoded(route, encoding)
+        if encoding in ("gzip", "br"):
+            headers["Content-Encoding"] = encoding
         handler.send_response(route.status)
         handler.send_header("Content-Type", route.content_type)
         handler.send_header("Content-Length", str(len(body)))

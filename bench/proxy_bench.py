@@ -1,0 +1,246 @@
+"""Proxy benchmark: plain mitmproxy (mitmdump, no addons) against ``breather serve``, in one run, same responses.
+
+Both proxies sit in front of the same local HTTPS upstream (the end-to-end tier's, with its own CA) and are asked
+for the same real pages from ``../shared/fixtures``: a ~320 KB Hacker News HTML page (three real pages joined, as
+a document request so Breather also decides boundaries and injects its overlay) and a ~130 KB Reddit JSON listing,
+each plain, gzip and brotli. Reported: median latency of sequential requests on one keep-alive connection,
+throughput with a few concurrent clients, tunnel throughput for a host that is not intercepted, and the service's
+RSS after 10,000 feed responses. Targets (issue 4): latency ≤ 1.15×, throughput ≥ 0.85×, tunnel ≥ 0.95×,
+RSS ≤ 250 MB. Everything runs on loopback with bounded loops. Run: ``python -m bench proxy``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("BREATHER_FIXTURES", PROJECT_ROOT.parent / "shared" / "fixtures"))
+LATENCY_REQUESTS = int(os.environ.get("BREATHER_BENCH_LATENCY", "100"))
+THROUGHPUT_CLIENTS = 4
+THROUGHPUT_REQUESTS = int(os.environ.get("BREATHER_BENCH_THROUGHPUT", "50"))
+RSS_RESPONSES = int(os.environ.get("BREATHER_BENCH_RSS", "10000"))
+TUNNEL_BYTES = 2 * 1024 * 1024
+TUNNEL_REQUESTS = 40
+
+RULES = """\
+[household]
+timezone = "UTC"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "oauth.reddit.com", "www.reddit.com", "old.reddit.com"]
+
+[sites.hackernews]
+adapter = "hackernews"
+domains = ["news.ycombinator.com"]
+
+[profiles.me]
+default = true
+"""
+
+DOCUMENT_HEADERS = {"Accept": "text/html", "Sec-Fetch-Dest": "document"}
+
+
+def feed_page() -> bytes:
+    folder = FIXTURES / "feeds" / "hackernews"
+    parts = [
+        (folder / name).read_bytes()
+        for name in ("newhackers_ask_comments.html", "newhackers_comments.html", "front_page_2023-10_jblanava.html")
+    ]
+    return b"\n".join(parts)
+
+
+def json_listing() -> bytes:
+    return (FIXTURES / "feeds" / "reddit" / "r_askreddit_hot.json").read_bytes()
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+class Plain:
+    """mitmdump without addons (only the upstream mapping the benchmark needs, also loaded into Breather)."""
+
+    def __init__(self, home: Path, upstream: object, ca_pem: Path) -> None:
+        from tests.e2e.conftest import E2E_DIR, UPSTREAM_HOSTS, free_port
+
+        self.port = free_port()
+        self.confdir = home / "mitmproxy"
+        command = [
+            str(Path(sys.executable).with_name("mitmdump")),
+            "-q",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "--set",
+            f"confdir={self.confdir}",
+            "--set",
+            f"ssl_verify_upstream_trusted_ca={ca_pem}",
+            "--set",
+            r"ignore_hosts=^bank\.example:",
+            "-s",
+            str(E2E_DIR / "upstream_map.py"),
+        ]
+        env = {
+            **os.environ,
+            "BREATHER_TEST_UPSTREAM": upstream.address,  # type: ignore[attr-defined]
+            "BREATHER_TEST_HOSTS": ",".join(UPSTREAM_HOSTS),
+        }
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not self.ca.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+
+    @property
+    def ca(self) -> Path:
+        return self.confdir / "mitmproxy-ca-cert.pem"
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(20)
+
+
+def client_for(proxy_url: str, ca: Path, upstream_ca: Path) -> httpx.Client:
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_verify_locations(cafile=str(upstream_ca))
+    return httpx.Client(proxy=proxy_url, verify=context, timeout=30)
+
+
+def median_latency_ms(make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str]) -> float:
+    with make_client() as client:
+        for _ in range(5):
+            client.get(url, headers=headers).raise_for_status()
+        timings = []
+        for _ in range(LATENCY_REQUESTS):
+            started = time.perf_counter()
+            client.get(url, headers=headers).raise_for_status()
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def throughput_rps(make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str], per: int) -> float:
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with make_client() as client:
+                for _ in range(per):
+                    client.get(url, headers=headers).raise_for_status()
+        except BaseException as exc:  # reported after the run
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(THROUGHPUT_CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return THROUGHPUT_CLIENTS * per / elapsed
+
+
+def tunnel_mb_s(make_client: Callable[[], httpx.Client]) -> float:
+    with make_client() as client:
+        client.get("https://bank.example/big").raise_for_status()
+        started = time.perf_counter()
+        for _ in range(TUNNEL_REQUESTS):
+            client.get("https://bank.example/big").raise_for_status()
+        elapsed = time.perf_counter() - started
+    return TUNNEL_REQUESTS * TUNNEL_BYTES / elapsed / 1e6
+
+
+def main() -> None:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from tests.e2e.conftest import Upstream, make_test_ca, start_service
+
+    page, listing = feed_page(), json_listing()
+    print(f"feed page {len(page) / 1024:.0f} KB HTML, listing {len(listing) / 1024:.0f} KB JSON; machine shared")
+    with tempfile.TemporaryDirectory(prefix="breather-bench-") as folder:
+        root = Path(folder)
+        ca = make_test_ca(root / "ca")
+        upstream = Upstream(ca).start()
+        upstream.route("news.ycombinator.com", "/", page)
+        upstream.route("oauth.reddit.com", "/r/AskReddit/hot", listing, "application/json")
+        upstream.route("bank.example", "/big", os.urandom(TUNNEL_BYTES), "application/octet-stream")
+        plain = Plain(root / "plain", upstream, ca.ca_pem)
+        breather = start_service(root / "breather", RULES, upstream)
+        proxies = {
+            "plain": (plain.proxy_url, plain.ca, plain.pid),
+            "breather": (breather.proxy_url, breather.ca, breather.process.pid),
+        }
+        try:
+            run_all(proxies, ca.ca_pem)
+        finally:
+            plain.stop()
+            breather.stop()
+            upstream.stop()
+
+
+def run_all(proxies: dict[str, tuple[str, Path, int]], upstream_ca: Path) -> None:
+    cases = [
+        (f"html{suffix}", f"https://news.ycombinator.com/{suffix}", DOCUMENT_HEADERS)
+        for suffix in ("", "?enc=gzip", "?enc=br")
+    ] + [
+        (f"json{suffix}", f"https://oauth.reddit.com/r/AskReddit/hot{suffix}", {})
+        for suffix in ("", "?enc=gzip", "?enc=br")
+    ]
+    makers = {name: (lambda u=url, c=ca: client_for(u, c, upstream_ca)) for name, (url, ca, _) in proxies.items()}
+    print(
+        f"{'case':<16}{'plain p50 ms':>13}{'breather p50':>13}{'ratio':>7}{'plain rps':>11}{'breather':>10}{'ratio':>7}"
+    )
+    for name, url, headers in cases:
+        latency = {proxy: median_latency_ms(makers[proxy], url, headers) for proxy in proxies}
+        rps = {proxy: throughput_rps(makers[proxy], url, headers, THROUGHPUT_REQUESTS) for proxy in proxies}
+        print(
+            f"{name:<16}{latency['plain']:>13.2f}{latency['breather']:>13.2f}"
+            f"{latency['breather'] / latency['plain']:>13.2f}{rps['plain']:>13.0f}{rps['breather']:>13.0f}"
+            f"{rps['breather'] / rps['plain']:>13.2f}",
+            flush=True,
+        )
+    tunnel = {proxy: tunnel_mb_s(makers[proxy]) for proxy in proxies}
+    print(
+        f"tunnel (not intercepted): plain {tunnel['plain']:.0f} MB/s, breather {tunnel['breather']:.0f} MB/s, "
+        f"ratio {tunnel['breather'] / tunnel['plain']:.2f}",
+        flush=True,
+    )
+    per_client = max(1, RSS_RESPONSES // THROUGHPUT_CLIENTS)
+    url = "https://oauth.reddit.com/r/AskReddit/hot?enc=gzip"
+    for proxy in proxies:
+        throughput_rps(makers[proxy], url, {}, per_client)
+    rss = {proxy: rss_mb(pid) for proxy, (_, _, pid) in proxies.items()}
+    print(
+        f"RSS after {per_client * THROUGHPUT_CLIENTS} feed responses: plain {rss['plain']:.0f} MB, "
+        f"breather {rss['breather']:.0f} MB (target ≤ 250 MB)",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
