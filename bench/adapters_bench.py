@@ -69,7 +69,7 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
     times = {name: best_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
     result = adapter.rewrite(body, contexts["real"])
     ratio = ""
-    if isinstance(adapter, HtmlAdapter):
+    if isinstance(adapter, HtmlAdapter) and path.suffix == ".html":
         ratio = f"{html_parser_ms(body) / scanner_ms(body, adapter):.1f}x"
     marked = len(result.marked) if result else 0
     return (
