@@ -26,7 +26,7 @@ CLOSES_P = frozenset(
 # ...and these end tags close an open <p> too (the element it sits in has ended).
 P_ENDED_BY = CLOSES_P | {"li", "dd", "dt", "td", "th", "tr", "body", "html", "main", "nav", "section", "article"}
 _ATTR = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
-_NAME_END = " \t\n\r\f/>"
+_NAME = re.compile(r"[^\s/>]+")
 
 
 class LazyAttrs(Mapping[str, str]):
@@ -104,19 +104,16 @@ def tag_end(source: str, lt: int) -> int:
 
 
 def name_end(raw: str) -> int:
-    index = 1
-    while index < len(raw) and raw[index] not in _NAME_END:
-        index += 1
-    return index
+    match = _NAME.match(raw, 1)
+    return match.end() if match else 1
 
 
 class Scanner:
     def __init__(self, source: str, selector: Selector, id_of: IdOf, hints: tuple[str, ...]) -> None:
         self.source = source
-        self.lowered: str | None = None
         self.selector = selector
         self.id_of = id_of
-        self.hints = hints
+        self.hints = re.compile("|".join(re.escape(hint) for hint in hints)) if hints else None
         self.ancestors: Ancestors = []
         self.current: PostSpan | None = None
         self.result = Scan()
@@ -141,7 +138,7 @@ class Scanner:
 
     def _markup(self, lt: int) -> int:
         source = self.source
-        follower = source[lt + 1 : lt + 2]
+        follower = source[lt + 1] if lt + 1 < len(source) else ""
         if source.startswith("<!--", lt):
             end = source.find("-->", lt + 4)
             end = len(source) if end < 0 else end
@@ -169,10 +166,11 @@ class Scanner:
     def _skip_raw_text(self, name: str, after: int) -> int:
         if name not in RAW_TEXT_TAGS:
             return after
-        if self.lowered is None:
-            self.lowered = self.source.lower()
-        close = self.lowered.find("</" + name, after)
-        return len(self.source) if close < 0 else close
+        # Lower- or upper-case end tags; a mixed-case one is not found and the rest of the page is left alone.
+        end = len(self.source)
+        lower = self.source.find("</" + name, after)
+        upper = self.source.find("</" + name.upper(), after, lower if lower >= 0 else end)
+        return upper if upper >= 0 else (lower if lower >= 0 else end)
 
     def _start_tag(self, lt: int, raw: str) -> str:
         cut = name_end(raw)
@@ -192,7 +190,7 @@ class Scanner:
         return name
 
     def _offered(self, raw: str) -> bool:
-        return not self.hints or any(hint in raw for hint in self.hints)
+        return self.hints is None or self.hints.search(raw) is not None
 
     def _end_tag(self, name: str) -> None:
         post = self.current
