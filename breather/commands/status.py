@@ -18,6 +18,23 @@ NOT_RUNNING_EXIT = 3  # as `systemctl status` does: the question was answered, t
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument(
+        "--at",
+        type=_moment,
+        default=None,
+        metavar="ISO",
+        help="report as of this moment instead of now, e.g. 2026-11-25T22:30+00:00",
+    )
+
+
+def _moment(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date and time like 2026-11-25T22:30+00:00, got {raw!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone too, like 2026-11-25T22:30+00:00, got {raw!r}")
+    return moment
 
 
 def rules_report(paths: Paths) -> dict[str, Any]:
@@ -75,8 +92,23 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
         "today": {
             "day": moment.astimezone(zone).date().isoformat(),
             "profiles": {name: usage.get(name, {}) for name in profiles},
+            "quiet_hours_until": _quiet_now(loaded, moment),
         },
         "rules": rules,
+    }
+
+
+def _quiet_now(rules: Any, now: datetime) -> dict[str, str]:
+    """Profiles whose quiet hours are in force now, with the local time they end."""
+    from breather.scheduler import quiet_hours_states
+
+    if rules is None:
+        return {}
+    zone = rules.zone()
+    return {
+        name: state.next_change.astimezone(zone).strftime("%H:%M") if state.next_change else "further notice"
+        for name, state in quiet_hours_states(rules, now).items()
+        if state.quiet
     }
 
 
@@ -113,13 +145,15 @@ def _usage_lines(today: dict[str, Any]) -> list[str]:
     lines = [f"Today ({today['day']}):"]
     if not today["profiles"]:
         lines.append("  no profiles yet")
+    quiet = today.get("quiet_hours_until", {})
     for name, sites in today["profiles"].items():
+        note = f"; quiet hours until {quiet[name]}" if name in quiet else ""
         if not sites:
-            lines.append(f"  {name}: nothing yet")
+            lines.append(f"  {name}: nothing yet{note}")
             continue
         total = sum(sites.values())
         by_site = ", ".join(f"{site} {minutes:.0f}m" for site, minutes in sorted(sites.items(), key=lambda i: -i[1]))
-        lines.append(f"  {name}: {total:.0f} min ({by_site})")
+        lines.append(f"  {name}: {total:.0f} min ({by_site}){note}")
     return lines
 
 
@@ -142,6 +176,6 @@ def _rules_lines(report: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    report = collect(paths)
+    report = collect(paths, args.at)
     print(json.dumps(report, indent=2, sort_keys=True) if args.json else render(report))
     return 0 if report["running"] else NOT_RUNNING_EXIT

@@ -175,3 +175,18 @@ def test_open_without_a_display_or_a_browser_prints_the_url(tmp_path: Path, brea
         "breather open: no desktop window: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), "
         "and no web browser could be started; open http://127.0.0.1:8765/ yourself"
     )
+
+
+def test_status_says_whose_quiet_hours_are_in_force(breather_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text(
+        '[household]\ntimezone = "Europe/London"\n\n'
+        '[profiles.me]\ndefault = true\n\n[profiles.me.quiet_hours]\ndaily = "23:00-07:00"\n\n'
+        '[profiles.teen]\nuser = "teen"\n\n[profiles.teen.quiet_hours]\ndaily = "21:30-07:15"\n',
+        encoding="utf-8",
+    )
+    assert main(["status", "--at", "2026-11-25T22:00+00:00"]) == 3
+    out = capsys.readouterr().out.splitlines()
+    assert "  me: nothing yet" in out
+    assert "  teen: nothing yet; quiet hours until 07:15" in out
+    assert not paths.database.exists()
