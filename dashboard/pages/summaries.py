@@ -109,8 +109,8 @@ class History:
 
 def history(db: Database, rules: Rules, today_: date, days: int, profile: str | None) -> History:
     period = usage.last_days(today_, days)
-    now = usage.usage(db, rules, period, profile)
-    before = usage.usage(db, rules, period.previous(), profile)
+    now = usage.usage(db, rules, period, profile, today_)
+    before = usage.usage(db, rules, period.previous(), profile, today_)
     before_sites = before.sites()
     per_day: defaultdict[date, float] = defaultdict(float)
     for (_, day), minutes in now.by_profile_day.items():

@@ -8,10 +8,12 @@ site group from the rules (``old.reddit.com`` and ``www.reddit.com`` are both "r
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -60,33 +62,84 @@ def site_label(rules: Rules, host: str) -> str:
     return group.name if group is not None else host
 
 
+# Spans cut at local hour boundaries and summed per (profile, host, local day, hour) inside SQLite: a recursive CTE
+# splits each span at every hour it crosses. Times are seconds on the local clock (UTC epoch + the zone's offset,
+# constant within one segment; ``_segments`` splits the period where the offset changes). Doing this in Python
+# cost ~12 µs per piece, over half a second for a five-person 90-day History.
+_HOURLY = """
+with recursive spans(profile, site, b, e) as (
+  select profile, site,
+    max((julianday(start) - 2440587.5) * 86400.0, :lo) + :offset,
+    min((julianday([end]) - 2440587.5) * 86400.0, :hi) + :offset
+  from activity where [end] > :lo_iso and start < :hi_iso {member}
+),
+cut(profile, site, b, e) as (
+  select profile, site, b, e from spans where e > b
+  union all
+  select profile, site, (cast(b / 3600 as integer) + 1) * 3600.0, e from cut
+  where (cast(b / 3600 as integer) + 1) * 3600.0 < e
+)
+select profile, site, cast(b / 86400 as integer) as day, (cast(b as integer) % 86400) / 3600 as hour,
+  sum(min(e, (cast(b / 3600 as integer) + 1) * 3600.0) - b) as seconds
+from cut group by profile, site, day, hour
+"""
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+
+
+def _offset(zone: tzinfo, epoch: float) -> float:
+    delta = datetime.fromtimestamp(epoch, zone).utcoffset()
+    return delta.total_seconds() if delta is not None else 0.0
+
+
+def _segments(zone: tzinfo, start: float, end: float) -> list[tuple[float, float, float]]:
+    """(from, to, UTC offset) pieces of [start, end) with one offset each; a DST change is found to the second."""
+    segments = []
+    cursor = start
+    while cursor < end:
+        offset = _offset(zone, cursor)
+        probe = cursor
+        while probe < end and _offset(zone, min(probe + 86400, end - 1)) == offset and probe + 86400 < end:
+            probe += 86400
+        if probe + 86400 >= end and _offset(zone, end - 1) == offset:
+            segments.append((cursor, end, offset))
+            break
+        low, high = probe, min(probe + 86400, end)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if _offset(zone, middle) == offset else (low, middle)
+        segments.append((cursor, high, offset))
+        cursor = high
+    return segments
+
+
 def pieces(db: Database, rules: Rules, period: Period, profile: str | None = None) -> Iterator[Piece]:
-    """Every span overlapping the period, cut at local hour boundaries and clipped to the period."""
+    """Minutes of every span overlapping the period, per local day and hour, clipped to the period."""
+    yield from _hourly(db, rules, period, profile)
+
+
+def _hourly(db: Database, rules: Rules, period: Period, profile: str | None) -> Iterator[Piece]:
     zone = rules.zone()
     start = local_midnight(period.first, zone).timestamp()
     end = local_midnight(period.last + timedelta(days=1), zone).timestamp()
-    sql = "select profile, site, start, [end] from activity where [end] > ? and start < ?"
-    params: list[str] = [iso(datetime.fromtimestamp(start, UTC)), iso(datetime.fromtimestamp(end, UTC))]
-    if profile is not None:
-        sql += " and profile = ?"
-        params.append(profile)
+    sql = _HOURLY.format(member="and profile = :profile" if profile is not None else "")
     labels: dict[str, str] = {}
-    for who, host, span_start, span_end in db.execute(sql, params):
-        label = labels.get(host)
-        if label is None:
-            label = labels[host] = site_label(rules, host)
-        begin = max(datetime.fromisoformat(span_start).timestamp(), start)
-        finish = min(datetime.fromisoformat(span_end).timestamp(), end)
-        yield from _cut_by_hour(who, label, begin, finish, zone)
-
-
-def _cut_by_hour(profile: str, site: str, begin: float, finish: float, zone: tzinfo) -> Iterator[Piece]:
-    while begin < finish:
-        local = datetime.fromtimestamp(begin, zone)
-        hour_end = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).timestamp()
-        cut = min(finish, hour_end)
-        yield Piece(profile, site, local.date(), local.weekday(), local.hour, cut - begin)
-        begin = cut
+    for lo, hi, offset in _segments(zone, start, end):
+        params = {
+            "lo": lo,
+            "hi": hi,
+            "offset": offset,
+            "lo_iso": iso(datetime.fromtimestamp(lo, UTC)),
+            "hi_iso": iso(datetime.fromtimestamp(hi, UTC)),
+            "profile": profile,
+        }
+        for who, host, day_number, hour, seconds in db.execute(sql, params):
+            label = labels.get(host)
+            if label is None:
+                label = labels[host] = site_label(rules, host)
+            day = date.fromordinal(_EPOCH_ORDINAL + day_number)
+            yield Piece(who, label, day, (day_number + _EPOCH_WEEKDAY) % 7, hour, seconds)
 
 
 @dataclass
@@ -108,6 +161,15 @@ class Usage:
                 totals[site] += minutes
         return ranked(totals)
 
+    def plus(self, other: Usage) -> Usage:
+        """Both periods' minutes together (used to add today's fresh numbers to the cached days)."""
+        return Usage(
+            _added(self.by_profile_site, other.by_profile_site),
+            _added(self.by_profile_day, other.by_profile_day),
+            _added(self.by_site_day, other.by_site_day),
+            _added(self.heatmap, other.heatmap),
+        )
+
     def profiles(self) -> dict[str, float]:
         totals: defaultdict[str, float] = defaultdict(float)
         for (who, _), minutes in self.by_profile_site.items():
@@ -115,17 +177,64 @@ class Usage:
         return ranked(totals)
 
 
+def _added[K](first: dict[K, float], second: dict[K, float]) -> dict[K, float]:
+    total = dict(first)
+    for key, minutes in second.items():
+        total[key] = total.get(key, 0.0) + minutes
+    return total
+
+
 def ranked[K](totals: dict[K, float]) -> dict[K, float]:
     """Largest first."""
     return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
 
-def usage(db: Database, rules: Rules, period: Period, profile: str | None = None) -> Usage:
+def usage(db: Database, rules: Rules, period: Period, profile: str | None = None, today: date | None = None) -> Usage:
+    """Minutes over the period summed every way the pages need.
+
+    Given ``today``, the days before it come from a small in-memory cache, used only while the store's finished
+    spans look unchanged (their count, their latest end and the newest row id), so a deletion, a pruning or a new
+    span is seen at once; today is always read fresh and added on top.
+    """
+    if today is None or period.first >= today:
+        return _summed(pieces(db, rules, period, profile))
+    closed = Period(period.first, min(period.last, today - timedelta(days=1)))
+    result = _closed_usage(db, rules, closed, profile, today)
+    if period.last >= today:
+        result = result.plus(_summed(pieces(db, rules, Period(today, period.last), profile)))
+    return result
+
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Usage]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _closed_usage(db: Database, rules: Rules, period: Period, profile: str | None, today: date) -> Usage:
+    path = db.execute("pragma database_list").fetchone()[2]
+    key = (path, rules.timezone, rules.groups, period, profile)
+    cut = iso(local_midnight(today, rules.zone()))
+    counted = db.execute("select count(*), max([end]) from activity where [end] < ?", [cut]).fetchone()
+    signature = (*counted, db.execute("select max(id) from activity").fetchone()[0], cut)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == signature:
+            _cache.move_to_end(key)
+            return hit[1]
+    found = _summed(pieces(db, rules, period, profile))
+    with _cache_lock:
+        _cache[key] = (signature, found)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return found
+
+
+def _summed(found: Iterable[Piece]) -> Usage:
     by_profile_site: defaultdict[tuple[str, str], float] = defaultdict(float)
     by_profile_day: defaultdict[tuple[str, date], float] = defaultdict(float)
     by_site_day: defaultdict[tuple[str, date], float] = defaultdict(float)
     heat: defaultdict[tuple[int, int], float] = defaultdict(float)
-    for piece in pieces(db, rules, period, profile):
+    for piece in found:
         minutes = piece.seconds / 60.0
         by_profile_site[(piece.profile, piece.site)] += minutes
         by_profile_day[(piece.profile, piece.day)] += minutes

@@ -296,3 +296,15 @@ def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: See
     assert page.count("teen asks for more time on") == 1
     assert "teen asks for more time on old.reddit.com" in page
     assert "<td>www.youtube.com</td><td>Wed 17:00</td> <td>yes</td>" in page
+
+
+def test_history_sees_new_and_deleted_past_usage_at_once(client: FlaskClient, household: Seeder) -> None:
+    assert 'id="history-total">5 h<' in text_of(client, "/history?days=7")
+    # A member and site with no open span, so the writer merges these heartbeats into one span.
+    household.minutes("teen", "old.reddit.com", today_at(10) - timedelta(days=2), 30)
+    household.send()
+    assert 'id="history-total">5 h 30 min<' in text_of(client, "/history?days=7")
+    set_passphrase(client)
+    token = form_token(client, "/data")
+    client.post("/data/delete", data={"csrf_token": token, "confirm": "DELETE", "passphrase": PASSPHRASE})
+    assert 'id="history-total">0 min<' in text_of(client, "/history?days=7")
