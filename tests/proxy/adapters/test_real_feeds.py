@@ -287,7 +287,11 @@ MARK_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 def restore_marked(out: Any, original: Any, folder: str, marked_ids: set[str]) -> None:
     """Put back, from the original, the mark keys of the marked posts (and of retweet wrappers around them)."""
     id_keys, keys = MARK_KEYS[folder]
-    originals = {str(node[k]): node for node in _dicts(original) for k in id_keys[:1] if k in node}
+    originals = {
+        str(next(node[k] for k in id_keys if k in node)): node
+        for node in _dicts(original)
+        if any(k in node for k in id_keys)
+    }
     for node in _dicts(out):
         ident = next((str(node[k]) for k in id_keys if k in node), None)
         wraps_marked = isinstance(node.get("retweeted_status"), dict) and any(
