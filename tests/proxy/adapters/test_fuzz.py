@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from breather.proxy.adapters.base import AdapterContext, Finding
+from breather.proxy.adapters.htmlmark import HtmlAdapter
+from breather.proxy.adapters.mastodon import MastodonStreamAdapter
 from tests.proxy.adapters.test_real_feeds import FILES, load
 
 pytestmark = pytest.mark.fixtures
@@ -134,6 +136,29 @@ def test_slices_and_mutations_of_real_html_never_raise_and_stay_well_formed(
     if result is None:
         return
     out = result.body.decode("utf-8")  # valid UTF-8 in, valid UTF-8 out
+    if not isinstance(adapter, HtmlAdapter):
+        return
     before = start_tags(mutated.decode("utf-8"))
     # Each mark adds its note (warning span, label span, evidence span, button): tags are only ever added.
     assert start_tags(out) >= before + len(result.marked) * 4
+
+
+@FUZZ
+@given(data=st.data())
+def test_mastodon_stream_built_from_real_statuses_survives_any_cut(shared_fixtures: Path, data: st.DataObject) -> None:
+    statuses = json.loads((shared_fixtures / "feeds" / "mastodon" / "home_timeline.json").read_bytes())
+    picked = data.draw(st.lists(st.sampled_from(statuses), min_size=1, max_size=4))
+    events = [f"event: update\ndata: {json.dumps(status)}\n\n" for status in picked]
+    stream = ("".join(events) + ":thump\n\n").encode()
+    cut = stream[: data.draw(st.integers(0, len(stream)))]
+    mutated = data.draw(byte_mutations(cut)) if cut and data.draw(st.booleans()) else cut
+    result = MastodonStreamAdapter().rewrite(mutated, EVERYTHING)
+    if result is None:
+        return
+    before = mutated.decode("utf-8").split("\n\n")
+    after = result.body.decode("utf-8").split("\n\n")
+    assert len(after) == len(before) and after[-1] == before[-1]  # no event added, dropped, or a partial one touched
+    for old, new in zip(before, after, strict=True):
+        if old != new:
+            marked = json.loads(new.split("data: ", 1)[1])
+            assert marked["sensitive"] is True and "Breather:" in marked["spoiler_text"]
