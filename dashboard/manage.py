@@ -35,7 +35,7 @@ def rules() -> str:
     return render_template(
         "rules.html",
         text=text,
-        forms=rules_page.profile_forms(current),
+        forms=rules_page.profile_forms(current, text),
         pending=rules_page.pending_changes(db),
         cooling_off_text=format_duration(current.cooling_off),
         minutes=charts.minutes_text,
@@ -68,7 +68,7 @@ def rules_submit() -> str | BaseResponse:
     page = render_template(
         "rules.html",
         text=new_text,
-        forms=rules_page.profile_forms(result.rules or current),
+        forms=rules_page.profile_forms(result.rules or current, new_text),
         pending=rules_page.pending_changes(get_db()),
         cooling_off_text=format_duration(current.cooling_off),
         minutes=charts.minutes_text,

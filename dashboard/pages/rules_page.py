@@ -221,7 +221,10 @@ class ProfileForm:
     break_after: str
     break_length: str
     max_snoozes: int
-    quiet_hours: str
+    quiet_hours: str  # in force, inheritance applied, for reading
+    own_quiet_hours: str  # as this profile's own table says, one "key = value" a line, for editing
+    own_limits: str
+    inherits: str | None
     warnings: dict[str, str]
     keywords: str
 
@@ -230,7 +233,8 @@ def _duration_or_off(value: timedelta | None) -> str:
     return format_duration(value) if value else "off"
 
 
-def profile_forms(rules: Rules) -> list[ProfileForm]:
+def profile_forms(rules: Rules, text: str) -> list[ProfileForm]:
+    document = _parse_or_empty(text)
     return [
         ProfileForm(
             name=profile.name,
@@ -239,11 +243,68 @@ def profile_forms(rules: Rules) -> list[ProfileForm]:
             break_length=format_duration(profile.break_length),
             max_snoozes=profile.max_snoozes,
             quiet_hours=_quiet_text(rules, profile.name),
+            own_quiet_hours=_own_lines(document, profile.name, "quiet_hours"),
+            own_limits=_own_lines(document, profile.name, "limits"),
+            inherits=profile.inherits,
             warnings={category: profile.sensitivity.get(category, "medium") for category in CATEGORIES},
             keywords=", ".join(profile.keywords),
         )
         for profile in rules.profiles.values()
     ]
+
+
+def _parse_or_empty(text: str) -> Any:
+    try:
+        return tomlkit.parse(text)
+    except Exception:  # the raw editor shows the located error; the forms just show nothing of their own
+        return tomlkit.document()
+
+
+def _own_table(document: Any, name: str, key: str) -> Any:
+    profiles = document.get("profiles")
+    if not isinstance(profiles, Table) or name not in profiles:
+        return None
+    table = profiles[name].get(key)
+    return table if isinstance(table, Table) else None
+
+
+def _own_lines(document: Any, name: str, key: str) -> str:
+    table = _own_table(document, name, key)
+    if table is None:
+        return ""
+    lines = []
+    for item_key, value in table.items():
+        values = value if isinstance(value, list) else [value]
+        lines += [f"{item_key} = {item}" for item in values]
+    return "\n".join(lines)
+
+
+def _lines_to_values(raw: str, what: str) -> dict[str, list[str]]:
+    """``weekdays = 23:00-07:00`` lines → ``{"weekdays": ["23:00-07:00"]}``; a key given twice gets both values."""
+    values: dict[str, list[str]] = {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        key, sep, value = (part.strip().strip('"') for part in text.partition("="))
+        if not sep or not key or not value:
+            raise ApiError(400, "InvalidField", f"{what}, line {number}: write it as 'key = value', got {text!r}")
+        values.setdefault(key, []).append(value)
+    return values
+
+
+def _set_lines_table(profile_table: Any, key: str, raw: str | None, current: str, what: str) -> None:
+    """Replace the profile's own ``key`` table by the lines given, keeping the keys (and comments) left alone."""
+    if raw is None or raw.replace("\r\n", "\n").strip() == current.strip():
+        return
+    wanted = _lines_to_values(raw, what)
+    if key not in profile_table:
+        profile_table[key] = tomlkit.table()
+    table = profile_table[key]
+    for old in [item for item in table if item not in wanted]:
+        del table[old]
+    for item, values in wanted.items():
+        table[item] = values[0] if len(values) == 1 else values
 
 
 def _quiet_text(rules: Rules, name: str) -> str:
@@ -261,7 +322,10 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     if not isinstance(profiles, Table) or name not in profiles:
         raise ApiError(400, "UnknownMember", f"there is no profile called {name!r} in the rules file")
     current = parse_rules(text).profiles[name]
+    own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
+    _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet, "quiet hours")
+    _set_lines_table(table, "limits", form.get("limits"), own_limits, "site limits")
     for key in FORM_DURATIONS:
         _set_duration(table, key, form.get(key, ""), getattr(current, key))
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)

@@ -308,3 +308,36 @@ def test_history_sees_new_and_deleted_past_usage_at_once(client: FlaskClient, ho
     token = form_token(client, "/data")
     client.post("/data/delete", data={"csrf_token": token, "confirm": "DELETE", "passphrase": PASSPHRASE})
     assert 'id="history-total">0 min<' in text_of(client, "/history?days=7")
+
+
+def test_the_form_edits_quiet_hours_and_site_limits_in_place(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    page = text_of(client, "/rules")
+    assert ">daily = 22:00-07:00</textarea>" in page and ">reddit = 30m</textarea>" in page
+    token = form_token(client, "/rules")
+    form = {
+        "csrf_token": token,
+        "profile": "teen",
+        "quiet_hours": "daily = 21:00-07:00\nweekend = 07:00-08:00",
+        "limits": "youtube = 20m",
+        "action": "save",
+        "passphrase": PASSPHRASE,
+    }
+    assert client.post("/rules", data=form).status_code == 302
+    teen = load_rules(rules_file).profiles["teen"]
+    assert teen.limits["youtube"] == timedelta(minutes=20)
+    assert len(teen.quiet_hours) == 9  # longer every night (so it applies at once), and weekend mornings
+    assert "# a parent's limit" in rules_file.read_text()
+
+
+def test_a_malformed_form_line_is_a_clear_400(client: FlaskClient, app: Flask) -> None:
+    token = form_token(client, "/rules")
+    form = {"csrf_token": token, "profile": "teen", "quiet_hours": "daily 21:00", "action": "preview"}
+    response = client.post("/rules", data=form)
+    assert response.status_code == 400
+    assert "quiet hours, line 1: write it as" in response.get_data(as_text=True)
+    overlapping = dict(form, quiet_hours="daily = 21:00-07:00\nweekend = 23:00-09:00")
+    refused = client.post("/rules", data=overlapping)
+    assert refused.status_code == 422
+    assert "windows overlap: Sat 21:00–07:00" in refused.get_data(as_text=True)
