@@ -137,6 +137,7 @@ def setup_page() -> str:
         proxy_port=port,
         members=setup.member_settings(current),
         codes=pairing.active_codes(db),
+        paired=pairing.paired_browsers(db),
         passphrase_set=security.passphrase_is_set(db),
         check=setup.live_check(current, context.runtime(), request.args.get("check"), _now()),
         guides=setup.TRUST_STEPS,
@@ -161,6 +162,17 @@ def make_pairing_code() -> BaseResponse:
     ttl = int(current_app.config["PAIRING_CODE_TTL_S"])
     code = context.write(lambda db: pairing.create_code(db, member, ttl))
     flash(f"Pairing code for {member}: {code} (valid for {ttl // 60} minutes).", "ok")
+    return redirect(url_for("manage.setup_page") + "#pairing")
+
+
+@bp.post("/setup/revoke")
+def revoke_browser() -> BaseResponse:
+    """Unpairing only takes access away, so the session's CSRF token is enough (no passphrase)."""
+    digest = request.form.get("token_hash", "")
+    now = _now()
+    if not context.write(lambda db: pairing.revoke(db, digest, now)):
+        raise ApiError(404, "UnknownBrowser", "that browser is not paired (any more)")
+    flash("That browser is unpaired; its extension must be paired again to report anything.", "ok")
     return redirect(url_for("manage.setup_page") + "#pairing")
 
 

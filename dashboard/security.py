@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 from sqlite_utils import Database
 
+from breather.dashboard import context
 from breather.dashboard.db import get_db, utc_now_iso
 from breather.dashboard.errors import ApiError
 
@@ -242,20 +244,36 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "Unauthorized", "send the token from pairing as 'Authorization: Bearer <token>'")
+        digest = token_digest(token.strip())
         row = (
             get_db()
             .execute(
-                "select profile from api_tokens where token_hash = ? and revoked_at is null",
-                [token_digest(token.strip())],
+                "select profile, last_seen_at from api_tokens where token_hash = ? and revoked_at is null", [digest]
             )
             .fetchone()
         )
         if row is None:
             raise ApiError(401, "Unauthorized", "this token is unknown or was revoked; pair the extension again")
         g.profile = row[0]
+        _note_seen(digest, row[1])
         return view(*args, **kwargs)
 
     return wrapped
+
+
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def _note_seen(digest: str, last_seen: str | None) -> None:
+    """Keep "last seen" for the Setup page's list of paired browsers, written at most every few minutes and
+    without waiting for it (the writer thread does it in its next batch)."""
+    now = datetime.now(UTC)
+    if last_seen and now - datetime.fromisoformat(last_seen) < SEEN_EVERY:
+        return
+    stamp = now.isoformat(timespec="seconds")
+    context.writer().call(
+        lambda db: db.execute("update api_tokens set last_seen_at = ? where token_hash = ?", [stamp, digest])
+    )
 
 
 def is_extension_origin(origin: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,3 +84,35 @@ def redeem(
             403, "InvalidPairingCode", "this pairing code is unknown, used or expired; make a new one on Setup"
         )
     return paired
+
+
+@dataclass(frozen=True)
+class PairedBrowser:
+    token_hash: str
+    profile: str
+    browser: str
+    paired_at: datetime
+    last_seen: datetime | None
+
+
+def paired_browsers(db: Database) -> list[PairedBrowser]:
+    rows = db.execute(
+        "select token_hash, profile, browser, created_at, last_seen_at from api_tokens where revoked_at is null "
+        "order by created_at"
+    )
+    return [
+        PairedBrowser(digest, profile, browser or "unknown", datetime.fromisoformat(created), _maybe_time(seen))
+        for digest, profile, browser, created, seen in rows
+    ]
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def revoke(db: Database, token_hash: str, now: datetime) -> int:
+    stamp = now.isoformat(timespec="seconds")
+    cursor = db.execute(
+        "update api_tokens set revoked_at = ? where token_hash = ? and revoked_at is null", [stamp, token_hash]
+    )
+    return int(cursor.rowcount)

@@ -145,3 +145,18 @@ def test_the_openapi_document_matches_the_routes(app: Flask, client: FlaskClient
             view = app.view_functions[rule.endpoint]
             needs_token = getattr(view, "__wrapped__", None) is not None
             assert ("security" in operation) == needs_token, (path, method)
+
+
+def test_setup_lists_paired_browsers_and_unpairing_revokes_the_token(client: FlaskClient, app: Flask) -> None:
+    token = pair(client, "teen")
+    assert client.get("/api/v1/status", headers=auth(token)).status_code == 200
+    app.extensions["breather.writer"].flush()
+    page = client.get("/setup").get_data(as_text=True)
+    row = page.split('id="paired"')[1]
+    assert '<th scope="row">teen</th><td>chrome</td>' in row and "not yet" not in row
+    digest = row.split('name="token_hash" value="')[1].split('"')[0]
+    from tests.dashboard.conftest import csrf_from
+
+    answer = client.post("/setup/revoke", data={"csrf_token": csrf_from(page), "token_hash": digest})
+    assert answer.status_code == 302
+    assert client.get("/api/v1/status", headers=auth(token)).status_code == 401
