@@ -341,3 +341,20 @@ def test_a_malformed_form_line_is_a_clear_400(client: FlaskClient, app: Flask) -
     refused = client.post("/rules", data=overlapping)
     assert refused.status_code == 422
     assert "windows overlap: Sat 21:00–07:00" in refused.get_data(as_text=True)
+
+
+def test_a_waiting_loosening_is_dropped_if_the_file_was_edited_meanwhile(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    token = form_token(client, "/rules")
+    looser = {"csrf_token": token, "profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
+    client.post("/rules", data=looser)
+    assert "a bigger daily limit" in text_of(client, "/rules")
+    stricter = {"csrf_token": token, "profile": "parent", "daily_limit": "50m", "action": "save"}
+    client.post("/rules", data=dict(stricter, passphrase=PASSPHRASE))
+    app.config["CLOCK"] = lambda: NOW + timedelta(days=2)
+    page = text_of(client, "/rules")
+    rules = load_rules(rules_file)
+    assert rules.profiles["teen"].daily_limit == timedelta(minutes=45)  # the loosening did not undo the later edit
+    assert rules.profiles["parent"].daily_limit == timedelta(minutes=50)
+    assert "Waiting to take effect" not in page
