@@ -13,8 +13,10 @@ so it belongs to the position, not the entry. Each position keeps the ``sortInde
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from breather.proxy.adapters import adapter_for
@@ -23,6 +25,7 @@ from breather.proxy.adapters.jsonbody import dump_json, parse_json
 from breather.proxy.adapters.reddit import link_text
 from breather.proxy.adapters.textutil import html_to_text, join_texts
 from breather.proxy.adapters.twitter import tweet_text
+from breather.proxy.calm import calm_body
 from breather.rules.uplift import UPLIFT_MODES, Item, UpliftMode, reorder, uplift_score
 
 Scorer = Callable[[str], float | None]
@@ -122,6 +125,7 @@ def text_scorer(classify: Callable[..., Any], polarity: Callable[[str], float], 
     return score
 
 
+@lru_cache(maxsize=4096)
 def textblob_polarity(text: str) -> float:
     """TextBlob's pattern-lexicon polarity (-1..1), which works offline (no NLTK corpora needed)."""
     from textblob import TextBlob
@@ -133,6 +137,30 @@ def default_scorer(keywords: Iterable[str] | Mapping[str, Iterable[str]] = (), s
     from breather.rules.classify import classify
 
     return text_scorer(classify, textblob_polarity, keywords=keywords, sensitivity=sensitivity)
+
+
+def within_budget(scorer: Scorer, budget_s: float) -> Scorer:
+    """A scorer that gives None (stay in place) once ``budget_s`` has passed since its first call: a huge page is
+    reordered as far as time allows, never held back for long."""
+    deadline: float | None = None
+
+    def score(text: str) -> float | None:
+        nonlocal deadline
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + budget_s
+        elif now > deadline:
+            return None
+        return scorer(text)
+
+    return score
+
+
+def soothe_body(body: bytes, adapter_name: str, path: str, uplift: str, calm: bool, scorer: Scorer) -> bytes | None:
+    """Calm (when asked) and then uplift one JSON body; None when neither changed it."""
+    calmed = calm_body(body, adapter_name, path) if calm else None
+    reordered = uplift_body(calmed or body, adapter_name, path, uplift, scorer) if uplift != "off" else None
+    return reordered or calmed
 
 
 def _mode(mode: str) -> UpliftMode:

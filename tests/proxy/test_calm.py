@@ -240,3 +240,83 @@ def test_every_real_feed_loses_its_counters_and_nothing_else(shared_fixtures: Pa
     after = json.loads(out)
     assert assert_only_calm_fields_changed(before, after)
     assert visible_counters(after, COUNTERS[platform]) == []
+
+
+# --- in the response pipeline (real rules, real Boundaries decision, real FeedWarnings) ---------------------------
+
+PIPELINE_RULES = """\
+[household]
+timezone = "UTC"
+country = "GB"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "oauth.reddit.com"]
+
+[profiles.me]
+default = true
+daily_limit = "1h"
+calm = {calm}
+{quiet}
+"""
+
+
+def quiet_hours_now() -> str:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    window = f"{(now - timedelta(hours=1)).strftime('%H:00')}-{(now + timedelta(hours=2)).strftime('%H:00')}"
+    return f'quiet_hours = {{ daily = "{window}" }}'
+
+
+def listing_flow(runtime: Any, encoding: str | None = None) -> Any:
+    """A JSON listing request that went through the real Boundaries request hook, then got its response."""
+    import gzip
+
+    from mitmproxy import http
+    from mitmproxy.test import tflow
+
+    from breather.proxy import flows
+    from breather.proxy.boundaries import Boundaries
+
+    children = [{"kind": "t3", "data": {"name": "t3_a", "title": "A calm title", "score": 4312, "hide_score": False}}]
+    body = json.dumps({"kind": "Listing", "data": {"after": "t3_z", "children": children}}).encode()
+    flow = tflow.tflow(resp=True)
+    flow.request.host, flow.request.path = "oauth.reddit.com", "/hot"
+    flow.request.headers["sec-fetch-dest"] = "empty"
+    flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
+    flow.response = None
+    Boundaries(runtime).request(flow)
+    headers = {"content-type": "application/json; charset=utf-8"}
+    if encoding == "gzip":
+        headers["content-encoding"] = "gzip"
+    flow.response = http.Response.make(200, b"", headers)
+    flow.response.raw_content = gzip.compress(body) if encoding == "gzip" else body
+    return flow
+
+
+def through_pipeline(runtime: Any, flow: Any) -> Any:
+    import asyncio
+
+    from breather.proxy.feed_warnings import FeedWarnings
+
+    asyncio.run(FeedWarnings(runtime).response(flow))
+    return flow
+
+
+def test_calm_in_quiet_hours_hides_the_score_in_the_served_page(make_runtime: Any) -> None:
+    runtime = make_runtime(PIPELINE_RULES.format(calm="true", quiet=quiet_hours_now()))
+    flow = through_pipeline(runtime, listing_flow(runtime, "gzip"))
+    link = json.loads(flow.response.content)["data"]["children"][0]["data"]
+    assert link["hide_score"] is True and link["score"] == 0
+    assert "content-encoding" not in flow.response.headers
+
+
+@pytest.mark.parametrize(("calm", "quiet"), [("false", True), ("true", False)])
+def test_calm_off_or_outside_its_windows_leaves_the_bytes_identical(make_runtime: Any, calm: str, quiet: bool) -> None:
+    runtime = make_runtime(PIPELINE_RULES.format(calm=calm, quiet=quiet_hours_now() if quiet else ""))
+    flow = listing_flow(runtime, "gzip")
+    raw, headers = flow.response.raw_content, flow.response.headers.copy()
+    through_pipeline(runtime, flow)
+    assert flow.response.raw_content == raw
+    assert flow.response.headers == headers

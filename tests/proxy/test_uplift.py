@@ -354,3 +354,79 @@ def test_strong_uplift_lifts_the_top_of_a_real_reddit_front_page(shared_fixtures
         return sum(textblob_polarity(child["data"]["title"]) for child in children) / 10
 
     assert top_ten_polarity(out) > top_ten_polarity(body)
+
+
+# --- in the response pipeline (real rules, real classifier and TextBlob, real FeedWarnings) ----------------------
+
+PIPELINE_RULES = """\
+[household]
+timezone = "UTC"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "oauth.reddit.com"]
+
+[profiles.me]
+default = true
+uplift = "{uplift}"
+"""
+
+
+def served(runtime: Any, body: bytes) -> Any:
+    import asyncio
+
+    from mitmproxy import http
+    from mitmproxy.test import tflow
+
+    from breather.proxy import flows
+    from breather.proxy.feed_warnings import FeedWarnings
+
+    flow = tflow.tflow(resp=True)
+    flow.request.host, flow.request.path = "oauth.reddit.com", "/r/all/hot"
+    flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
+    flow.response = http.Response.make(200, b"", {"content-type": "application/json"})
+    flow.response.raw_content = body
+    asyncio.run(FeedWarnings(runtime).response(flow))
+    return flow
+
+
+PAGE = reddit_listing([reddit_link("t3_plain", PLAIN), reddit_link("t3_happy", HAPPY)])
+
+
+def test_the_pipeline_serves_an_uplifted_page_to_a_strong_profile(make_runtime: Any) -> None:
+    runtime = make_runtime(PIPELINE_RULES.format(uplift="strong"), classify_budget_ms=5000)
+    flow = served(runtime, PAGE)
+    assert names(flow.response.content) == ["t3_happy", "t3_plain"]
+
+
+def test_uplift_off_sends_the_page_byte_for_byte(make_runtime: Any) -> None:
+    runtime = make_runtime(PIPELINE_RULES.format(uplift="off"))
+    assert served(runtime, PAGE).response.raw_content == PAGE
+
+
+def test_a_failing_uplift_sends_the_page_as_it_was(make_runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from breather.proxy import feed_warnings
+
+    def broken(*_args: Any) -> bytes:
+        raise RuntimeError("scorer exploded")
+
+    monkeypatch.setattr(feed_warnings, "soothe_body", broken)
+    runtime = make_runtime(PIPELINE_RULES.format(uplift="strong"))
+    flow = served(runtime, PAGE)
+    assert flow.response.raw_content == PAGE
+    assert runtime.counters.snapshot()["passed_after_error"] == 1
+
+
+def test_the_budget_leaves_the_rest_of_a_page_unscored() -> None:
+    from breather.proxy.uplift import within_budget
+
+    calls: list[str] = []
+
+    def slow(text: str) -> float:
+        calls.append(text)
+        return 1.0
+
+    scorer = within_budget(slow, budget_s=-1.0)  # already spent after the first post
+    assert scorer("first") == 1.0
+    assert scorer("second") is None
+    assert calls == ["first"]
