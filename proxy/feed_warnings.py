@@ -25,8 +25,10 @@ from mitmproxy import http
 from breather.proxy import flows
 from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.base import AdapterContext, Finding, Judge, Marked, finding_from_verdict
+from breather.proxy.adapters.registry import is_json
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
 from breather.proxy.safety import original_on_error
+from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
 from breather.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class FeedWarnings:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._judges: dict[str, tuple[Any, Judge]] = {}
+        self._scorers: dict[str, tuple[Any, Scorer]] = {}
 
     def running(self) -> None:
         """Build every profile's judge (and load the classifier's lexicon) on a worker, not on the first page."""
@@ -128,12 +131,40 @@ class FeedWarnings:
             return
         context = self._context(flow)
         result = await asyncio.to_thread(adapter.rewrite, body, context)
-        if result is None:
+        if result is not None:
+            replace_body(response, result.body)
+            self.runtime.counters.increment("rewritten")
+            self.runtime.counters.increment("warnings_marked", len(result.marked))
+            self._log_marked(flow, result.marked)
+            body = result.body
+        await self._soothe(flow, response, body)
+
+    async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes) -> None:
+        """Calm and uplift (issue 7) a JSON feed page after its warnings; any failure leaves the page as it was."""
+        if not is_json(flows.media_type(response)):
             return
-        replace_body(response, result.body)
-        self.runtime.counters.increment("rewritten")
-        self.runtime.counters.increment("warnings_marked", len(result.marked))
-        self._log_marked(flow, result.marked)
+        rules = self.runtime.current_rules()
+        profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
+        calm = bool(profile.calm and flow.metadata.get(flows.CALM_WINDOW))
+        if not calm and profile.uplift == "off":
+            return
+        name = str(flow.metadata.get(flows.ADAPTER, "generic"))
+        scorer = within_budget(self.scorer_for(profile), self.runtime.settings["classify_budget_ms"] / 1000)
+        try:
+            soothed = await asyncio.to_thread(soothe_body, body, name, flow.request.path, profile.uplift, calm, scorer)
+        except Exception:
+            log.exception("calm/uplift failed on a response from %s; sending it as it was", flow.request.host)
+            self.runtime.counters.increment("passed_after_error")
+            return
+        if soothed is not None:
+            replace_body(response, soothed)
+
+    def scorer_for(self, profile: Any) -> Scorer:
+        cached = self._scorers.get(profile.name)
+        if cached is None or cached[0] is not profile:
+            cached = (profile, default_scorer(tuple(profile.keywords), dict(profile.sensitivity)))
+            self._scorers[profile.name] = cached
+        return cached[1]
 
     def _context(self, flow: http.HTTPFlow) -> AdapterContext:
         rules = self.runtime.current_rules()
