@@ -320,3 +320,27 @@ def test_calm_off_or_outside_its_windows_leaves_the_bytes_identical(make_runtime
     through_pipeline(runtime, flow)
     assert flow.response.raw_content == raw
     assert flow.response.headers == headers
+
+
+@pytest.mark.parametrize(("calm", "expected"), [("true", True), ("false", False)])
+def test_html_pages_get_the_calm_stylesheet_only_when_calm_applies(
+    make_runtime: Any, calm: str, expected: bool
+) -> None:
+    from mitmproxy import http
+    from mitmproxy.test import tflow
+
+    from breather.proxy import flows
+    from breather.proxy.boundaries import Boundaries
+    from breather.proxy.overlay import Overlay
+
+    runtime = make_runtime(PIPELINE_RULES.format(calm=calm, quiet=quiet_hours_now()))
+    flow = tflow.tflow()
+    flow.request.host, flow.request.path = "old.reddit.com", "/"
+    flow.request.headers["sec-fetch-dest"] = "empty"  # not a document: quiet hours do not block it here
+    flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
+    Boundaries(runtime).request(flow)
+    flow.request.headers["sec-fetch-dest"] = "document"
+    page = b"<html><head><title>r</title></head><body><span class='score'>12</span></body></html>"
+    flow.response = http.Response.make(200, page, {"content-type": "text/html; charset=utf-8"})
+    Overlay(runtime).response(flow)
+    assert (b'id="breather-calm-style"' in flow.response.content) is expected
