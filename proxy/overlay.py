@@ -76,8 +76,18 @@ class Overlay:
             return
         nonce = flows.nonce_for(flow)
         config = self._config(flow)
-        replace_body(response, inject(body, overlay_markup(nonce, config)))
+        markup = overlay_markup(nonce, config) + self._calm_markup(flow, nonce)
+        replace_body(response, inject(body, markup))
         add_nonce_to_headers(response, nonce)
+
+    def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:
+        """Calm mode (issue 7): counters and badges hidden on the page while quiet hours or a limit are in force."""
+        if not flow.metadata.get(flows.CALM_WINDOW):
+            return b""
+        rules = self.runtime.current_rules()
+        if not rules.profile(flows.profile_of(flow) or rules.default_profile).calm:
+            return b""
+        return f'<style nonce="{nonce}" id="breather-calm-style">{asset("calm.css")}</style>'.encode()
 
     def _config(self, flow: http.HTTPFlow) -> dict[str, Any]:
         due = flow.metadata.get(flows.BREAK_DUE)
