@@ -29,7 +29,8 @@ $(STAMP_TST): pyproject.toml | $(PYTHON)
 	@touch $@ $(STAMP_RUN)
 
 relink:
-	@$(PYTHON) -m pip install --quiet --no-deps -e . --config-settings editable_mode=strict
+	@$(PYTHON) -m pip install --quiet --no-deps -e . --config-settings editable_mode=strict \
+		> $(VENV)/relink.log 2>&1 || { cat $(VENV)/relink.log; exit 1; }
 
 $(EXT_STAMP): extension/package.json
 	cd extension && npm install --no-audit --no-fund --silent
