@@ -59,6 +59,13 @@ class Boundaries:
         site = flows.site_of(flow)
         if flow.response is not None or site is None or flows.is_local_api(flow):
             return
+        try:
+            self._apply(flow, site)
+        except Exception:
+            log.exception("deciding boundaries for %s failed; letting the request through", site)
+            self.runtime.counters.increment("passed_after_error")
+
+    def _apply(self, flow: http.HTTPFlow, site: str) -> None:
         rules = self.runtime.current_rules()
         profile = flows.profile_of(flow) or rules.default_profile
         now = datetime.now(UTC)

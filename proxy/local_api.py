@@ -16,6 +16,7 @@ from typing import Any
 from mitmproxy import http
 
 from breather.proxy import flows
+from breather.proxy.break_exercise import exercise_for_break
 from breather.runtime import Runtime, Session, heavy_run
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,10 @@ class LocalApi:
             flow.response = json_response(200, self._answer(flow))
         except ApiError as exc:
             flow.response = json_response(exc.status, {"error": type(exc).__name__, "message": str(exc)})
+        except Exception as exc:  # a bug here must still never forward the call to the site
+            log.exception("local API call %s failed", flow.request.path)
+            self.runtime.counters.increment("passed_after_error")
+            flow.response = json_response(500, {"error": type(exc).__name__, "message": "Breather had a problem"})
 
     def _answer(self, flow: http.HTTPFlow) -> dict[str, Any]:
         name = flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
@@ -142,9 +147,12 @@ class LocalApi:
         return {"ok": True}
 
     def break_shown(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """Log the break and hand the overlay this break's self-care exercise (the rotation advances here)."""
         reason = body.get("reason") if isinstance(body.get("reason"), str) else "cadence"
-        self._event(profile, "break_shown", site, at, detail={"reason": str(reason)[:32]})
-        return {"ok": True}
+        exercise = exercise_for_break(self.runtime, profile, at)
+        detail = {"reason": str(reason)[:32], "exercise": exercise.id.replace("/", "-")[:64]}
+        self._event(profile, "break_shown", site, at, detail=detail)
+        return {"ok": True, "exercise": exercise.to_dict()}
 
     def snooze(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         def apply(session: Session) -> timedelta:

@@ -74,3 +74,17 @@ def test_bad_calls_get_a_clear_error(make_runtime, path, body, method, header, s
     got_status, got = answer(make_runtime(), call(path, body, method, header))
     assert got_status == status
     assert message in got["message"]
+
+
+def test_a_bug_in_a_call_is_answered_with_500_and_still_never_forwarded(make_runtime, monkeypatch) -> None:
+    runtime = make_runtime()
+    api = LocalApi(runtime)
+
+    def broken(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("bug")
+
+    api.routes["reveal"] = broken
+    flow = call("/__breather__/reveal", b'{"category": "violence"}')
+    api.request(flow)
+    assert flow.response is not None and flow.response.status_code == 500
+    assert runtime.counters.get("passed_after_error") == 1
