@@ -137,3 +137,19 @@ def test_breather_ca_prints_the_certificate_path_and_how_to_trust_it(tmp_path) -
         [sys.executable, "-m", "breather", "ca", "--home", str(home), "--path"], capture_output=True, text=True
     )
     assert path_only.stdout.strip() == str(cert)
+
+
+def test_listening_on_the_network_without_member_credentials_refuses_to_start(tmp_path) -> None:
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "rules.toml").write_text(RULES)
+    result = subprocess.run(
+        [sys.executable, "-m", "breather", "serve", "--home", str(home), "--listen-host", "0.0.0.0", "--web-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "refusing to listen on 0.0.0.0" in result.stderr
+    assert "user" in result.stderr and "password" in result.stderr
+    assert not (home / "state" / "service.json").exists()
