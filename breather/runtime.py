@@ -78,6 +78,8 @@ class Session:
     stored_minutes: dict[str, float] = field(default_factory=dict)
     stored_active_minutes: float = 0.0
     stored_day: str = ""
+    recent_exercises: list[str] = field(default_factory=list)
+    breaks_shown: int = 0
 
 
 class Sessions:
@@ -112,6 +114,8 @@ class Sessions:
                 stored_minutes=dict(session.stored_minutes),
                 stored_active_minutes=session.stored_active_minutes,
                 stored_day=session.stored_day,
+                recent_exercises=list(session.recent_exercises),
+                breaks_shown=session.breaks_shown,
             )
 
     def profiles(self) -> list[str]:

@@ -26,6 +26,21 @@
     return node;
   }
 
+  var KIND_LABELS = { breathing: "Breathing", grounding: "Grounding", stretch: "Stretch", note: "A note to self" };
+
+  // The proxy picks one short exercise per break (rotated); until it answers, the breathing circle stands in.
+  function showExercise(box, exercise) {
+    if (!exercise.title || !exercise.steps || !exercise.steps.length) { return; }
+    box.textContent = "";
+    box.setAttribute("data-breather-exercise", exercise.id || "");
+    box.appendChild(el("p", "breather-kind", KIND_LABELS[exercise.kind] || ""));
+    box.appendChild(el("h2", "breather-exercise-title", exercise.title));
+    if (exercise.kind === "breathing") { box.appendChild(el("div", "breather-circle")); }
+    var steps = el("ol", "breather-steps");
+    exercise.steps.forEach(function (step) { steps.appendChild(el("li", "", step)); });
+    box.appendChild(steps);
+  }
+
   function showBreak(reason, snoozeAllowed) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
@@ -36,9 +51,10 @@
     var card = el("div", "breather-card");
     card.appendChild(el("h1", "", "Time for a breather"));
     card.appendChild(el("p", "breather-reason", reason || "You have been scrolling for a while."));
-    card.appendChild(el("div", "breather-circle"));
-    var guide = el("p", "breather-note", "Breathe in as the circle grows, out as it shrinks.");
-    card.appendChild(guide);
+    var exercise = el("div", "breather-exercise");
+    exercise.appendChild(el("div", "breather-circle"));
+    exercise.appendChild(el("p", "breather-note", "Breathe in as the circle grows, out as it shrinks."));
+    card.appendChild(exercise);
     var actions = el("div", "breather-actions");
     actions.hidden = true;
     var done = el("button", "breather-button breather-primary breather-done", "I'm done for now");
@@ -50,7 +66,9 @@
     card.appendChild(actions);
     layer.appendChild(card);
     document.body.appendChild(layer);
-    post("break-shown", { reason: config.break_kind || "cadence" });
+    post("break-shown", { reason: config.break_kind || "cadence" }).then(function (answer) {
+      if (answer && answer.exercise) { showExercise(exercise, answer.exercise); }
+    });
     setTimeout(function () { actions.hidden = false; done.focus(); }, (config.pause_s || 8) * 1000);
     done.addEventListener("click", function () {
       post("break", {}).then(function () {

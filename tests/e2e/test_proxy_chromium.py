@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from breather.rules.exercises import load_exercises
+
 pytestmark = pytest.mark.e2e
 
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
@@ -86,6 +88,11 @@ def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismis
     screen = page.locator("#breather-break")
     screen.wait_for(state="visible", timeout=15000)
     assert "Time for a breather" in screen.inner_text()
+    title = page.locator("#breather-break .breather-exercise-title")
+    title.wait_for(state="visible", timeout=15000)
+    shipped = {exercise.title: exercise for exercise in load_exercises(None)}
+    offered = shipped[title.inner_text()]
+    assert page.locator("#breather-break .breather-steps li").count() == len(offered.steps)
     page.locator(".breather-actions").wait_for(state="visible", timeout=15000)
     page.screenshot(path=str(tmp_path / "break.png"))
     assert page.locator("button.breather-done").is_visible()
