@@ -111,8 +111,9 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from breather.dashboard import api, manage, views
+    from breather.dashboard import api, learn_views, manage, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(learn_views.bp)
     app.register_blueprint(api.bp)

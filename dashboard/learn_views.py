@@ -1,0 +1,61 @@
+"""The Learn section: short guides written by the project, readable offline (issue 7, "help that teaches").
+
+The views only look things up: the guides are data (``breather.dashboard.learn``) and the getting-help guide adds
+the crisis line for each country the household's members live in, from the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from flask import Blueprint, abort, render_template
+
+from breather.dashboard import context
+from breather.dashboard.learn import guide, guides
+from breather.rules.crisis import OVERRIDE_FILE, CrisisLine, crisis_line
+from breather.rules.model import Rules
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("learn", __name__, url_prefix="/learn")
+
+GETTING_HELP = "getting-help"
+
+
+@bp.get("")
+def index() -> str:
+    return render_template("learn/index.html", guides=guides())
+
+
+@bp.get("/<slug>")
+def show(slug: str) -> str:
+    found = guide(slug)
+    if found is None:
+        abort(404, description=f"There is no guide called {slug!r}. The Learn page lists them all.")
+    lines, problem = _crisis_lines(context.current_rules()) if slug == GETTING_HELP else ((), None)
+    return render_template("learn/guide.html", guide=found, crisis_lines=lines, crisis_problem=problem)
+
+
+def household_countries(rules: Rules) -> list[str]:
+    """Each country the members' profiles name, the default profile's first, without repeats."""
+    names = [rules.default_profile, *sorted(rules.profiles)]
+    countries = [rules.profile(name).country for name in names]
+    return list(dict.fromkeys(countries))
+
+
+def _crisis_lines(rules: Rules) -> tuple[tuple[CrisisLine, ...], str | None]:
+    """The lines for the household; a broken override file is named on the page and the shipped table used."""
+    countries = household_countries(rules)
+    override = context.paths().config_dir / OVERRIDE_FILE
+    try:
+        return _unique(crisis_line(country, override=override) for country in countries), None
+    except ValueError as exc:
+        log.warning("crisis lines override not used: %s", exc)
+        shipped_only = override.with_name(f"{OVERRIDE_FILE}.shipped-only")  # never a file: no override applies
+        return _unique(crisis_line(country, override=shipped_only) for country in countries), str(exc)
+
+
+def _unique(lines: Iterable[CrisisLine]) -> tuple[CrisisLine, ...]:
+    """ "UK" and "GB" are one line; so is every unknown country (the international directory)."""
+    return tuple({line.code: line for line in lines}.values())
