@@ -38,6 +38,9 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/setup", "Setup", ("Trust Breather's certificate", "/api/v1/pac", "Pair the extension")),
     ("/setup?check=reddit.com", "Setup", ("reached Breather in the last 5 minutes",)),
     ("/data", "Your data", ("What is stored", "Delete everything")),
+    ("/learn", "Learn", ("How feeds are built to keep you scrolling", "Where to get help")),
+    ("/learn/getting-help", "Where to get help", ("Someone to talk to, now", "Samaritans", "116 123")),
+    ("/learn/harmful-content", "When you meet harmful content", ("Mastodon", "Bluesky")),
 )
 
 # Chromium decodes the PNG; the page counts colours and how much of it differs from the background.
@@ -115,7 +118,7 @@ def shots_dir(tmp_path: Path) -> Path:
 def shot_name(path: str, suffix: str = "") -> str:
     slug = path.strip("/")
     slug = ("today" + slug if slug.startswith("?") else slug or "today").replace("?", "-").replace("=", "-")
-    slug = slug.replace("&", "-")
+    slug = slug.replace("&", "-").replace("/", "-")
     return f"{slug}{suffix}.png"
 
 
@@ -185,5 +188,19 @@ def test_the_weekly_review_prints_without_navigation(demo_service: Service, brow
     assert not page.locator("textarea#goal").is_visible()
     assert page.locator("#talking-points li").count() >= 3
     page.screenshot(full_page=True, path=str(shots_dir(tmp_path) / "review-print.png"))
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+
+
+def test_a_guide_prints_with_its_crisis_box_and_without_navigation(
+    demo_service: Service, browser: Any, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(demo_service.web_url + "/learn/getting-help")
+    page.emulate_media(media="print")
+    assert not page.locator("header.masthead").is_visible()
+    assert not page.locator(".crumbs").is_visible()
+    assert "Samaritans" in page.locator("aside.crisis").inner_text()
+    page.screenshot(full_page=True, path=str(shots_dir(tmp_path) / "learn-getting-help-print.png"))
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
