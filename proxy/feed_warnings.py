@@ -180,6 +180,7 @@ class FeedWarnings:
             hidden_topics=frozenset(hidden),
             crisis=crisis_for(profile),
             nonce=flows.nonce_for(flow),
+            learn_url=content_warnings_guide_url(self.runtime),
         )
 
     def _log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:
@@ -195,6 +196,17 @@ class FeedWarnings:
             category = event_label(item.category)
             self.runtime.log_event(Event(profile, "warning_shown", now, site, category, detail))
         self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * len(marked)))
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def content_warnings_guide_url(runtime: Runtime) -> str | None:
+    """The dashboard's guide, when a browser of this machine can open it (the dashboard listens on loopback only,
+    so a household member's other device could not: in LAN mode there is no link)."""
+    if runtime.web_port is None or runtime.settings.get("listen_host", "127.0.0.1") not in LOOPBACK_HOSTS:
+        return None
+    return f"http://127.0.0.1:{runtime.web_port}/learn/content-warnings"
 
 
 def event_label(category: str) -> str:

@@ -58,7 +58,8 @@ class AdapterContext:
     ``screen`` is a cheap whole-body pre-check (False = nothing in this body can be flagged, skip parsing);
     ``hidden_topics`` are the categories under topic quiet hours right now: their posts are collapsed, not deleted;
     ``crisis`` is shown in HTML reveal controls for self_harm / eating_disorder; ``nonce`` is the CSP nonce for the
-    ``<style>``/``<script>`` an HTML adapter injects.
+    ``<style>``/``<script>`` an HTML adapter injects; ``learn_url`` (when the dashboard is reachable from this
+    browser) is linked from HTML reveal controls: the dashboard's guide to reading content warnings.
     """
 
     judge: Judge
@@ -66,6 +67,7 @@ class AdapterContext:
     hidden_topics: frozenset[str] = frozenset()
     crisis: Any = None
     nonce: str | None = None
+    learn_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,18 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     crisis = crisis_note(ctx.crisis) if CRISIS_CATEGORIES.intersection(finding.categories) else ""
     return (
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
-        f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{because}{crisis}'
+        f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{because}{crisis}{learn_link(ctx)}'
         f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
+    )
+
+
+def learn_link(ctx: AdapterContext) -> str:
+    """A plain link to the dashboard's guide; no referrer, so the dashboard never learns which page it was on."""
+    if not ctx.learn_url:
+        return ""
+    return (
+        f'<a class="breather-learn" href="{html.escape(ctx.learn_url)}" target="_blank" rel="noopener noreferrer">'
+        "About content warnings</a>"
     )
 
 
