@@ -69,6 +69,13 @@ def test_chromium_shows_a_reveal_able_warning_on_a_real_page_under_a_strict_csp(
     assert not [e for e in errors if "Content Security Policy" in e and "breather" in e.lower()]
     assert service.health()["proxy"]["rewritten"] >= 1
 
+    guide = page.locator(".breather-warning .breather-learn").first
+    assert guide.get_attribute("href") == f"{service.web_url}/learn/content-warnings"
+    with page.context.expect_page() as opened:
+        guide.click()
+    opened.value.wait_for_load_state()
+    assert opened.value.locator("h1").inner_text() == "Reading content warnings"
+
 
 def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismisses_it(
     serve, upstream, chromium, shared_fixtures, tmp_path
