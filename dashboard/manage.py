@@ -139,7 +139,7 @@ def setup_page() -> str:
         codes=pairing.active_codes(db),
         paired=pairing.paired_browsers(db),
         passphrase_set=security.passphrase_is_set(db),
-        check=setup.live_check(current, context.runtime(), request.args.get("check"), _now()),
+        check=setup.live_check(db, current, context.runtime(), request.args.get("check"), _now()),
         guides=setup.TRUST_STEPS,
     )
 

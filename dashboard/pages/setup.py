@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlite_utils import Database
+
 from breather.rules.model import Rules, host_in_domain
+from breather.store.model import iso
 
 LIVE_CHECK_WINDOW = timedelta(minutes=5)
 DEFAULT_CHECK_HOST = "reddit.com"
@@ -71,21 +74,28 @@ class LiveCheck:
     message: str
 
 
-def live_check(rules: Rules, runtime: Any, host: str | None, now: datetime) -> LiveCheck | None:
-    """Has the running proxy seen traffic for ``host`` lately, from any member? Read from the proxy's own sessions."""
+def live_check(db: Database, rules: Rules, runtime: Any, host: str | None, now: datetime) -> LiveCheck | None:
+    """Has the running proxy seen traffic for ``host`` lately, from any member?
+
+    Two records only the proxy makes: its in-memory sessions (pages with the overlay) and the activity it logs for
+    each page it passes (``source`` proxy or overlay; the extension's own reports do not count as "through").
+    """
     if host is None:
         return None
     wanted = host.strip().lower() or DEFAULT_CHECK_HOST
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         return LiveCheck(wanted, None, "Breather is not running, so nothing goes through it. Start it and try again.")
-    latest: datetime | None = None
-    for name in rules.profiles:
-        for site, at in sessions.read(name).last_seen.items():
-            if host_in_domain(site, wanted) and (latest is None or at > latest):
-                latest = at
+    seen = [
+        at
+        for name in rules.profiles
+        for site, at in sessions.read(name).last_seen.items()
+        if host_in_domain(site, wanted)
+    ]
+    logged = _latest_proxied(db, wanted, now)
+    latest = max([*seen, *([logged] if logged else [])], default=None)
     if latest is not None and now - latest <= LIVE_CHECK_WINDOW:
-        seconds = int((now - latest).total_seconds())
+        seconds = max(0, int((now - latest).total_seconds()))
         return LiveCheck(wanted, True, f"Yes: Breather saw {wanted} {seconds} seconds ago.")
     return LiveCheck(
         wanted,
@@ -93,3 +103,13 @@ def live_check(rules: Rules, runtime: Any, host: str | None, now: datetime) -> L
         f"No: nothing from {wanted} reached Breather in the last 5 minutes. Open {wanted} in the browser you set up "
         "(with the extension or the proxy settings below), then check again.",
     )
+
+
+def _latest_proxied(db: Database, host: str, now: datetime) -> datetime | None:
+    since = iso(now - LIVE_CHECK_WINDOW)
+    row = db.execute(
+        "select max([end]) from activity where [end] >= ? and source in ('proxy', 'overlay') "
+        "and (site = ? or site like ?)",
+        [since, host, f"%.{host}"],
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None

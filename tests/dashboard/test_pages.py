@@ -14,6 +14,7 @@ from breather.dashboard.app import create_app
 from breather.paths import Paths
 from breather.rules.loader import load_rules
 from breather.runtime import Runtime
+from breather.store.model import Heartbeat
 from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, set_passphrase, today_at
 
 
@@ -237,6 +238,23 @@ def test_live_check_reads_the_proxy_sessions(breather_home: object) -> None:
     assert "No: nothing from reddit.com reached Breather" in text_of(client, "/setup?check=reddit.com")
     runtime.sessions.update("teen", lambda s: s.last_seen.__setitem__("old.reddit.com", NOW - timedelta(seconds=12)))
     assert "Yes: Breather saw reddit.com 12 seconds ago." in text_of(client, "/setup?check=reddit.com")
+    assert "No: nothing from www.youtube.com" in text_of(client, "/setup?check=www.youtube.com")
+
+
+def test_live_check_also_reads_pages_the_proxy_logged(breather_home: object, seed: Seeder) -> None:
+    paths = Paths.resolve(str(breather_home)).ensure()
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    paths.rules_file.write_text(FAMILY_RULES)
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
+    app = create_app({"TESTING": True, "CLOCK": lambda: NOW}, runtime=runtime)
+    seed.writer.heartbeat(Heartbeat("parent", "www.youtube.com", NOW - timedelta(minutes=1), source="extension"))
+    seed.writer.flush()
+    client = app.test_client()
+    assert "No: nothing from youtube.com" in text_of(client, "/setup?check=youtube.com")
+    seed.writer.heartbeat(Heartbeat("teen", "www.youtube.com", NOW - timedelta(seconds=40), source="proxy"))
+    seed.writer.flush()
+    assert "Yes: Breather saw youtube.com 40 seconds ago." in text_of(client, "/setup?check=youtube.com")
 
 
 def test_data_export_has_minutes_and_categories_but_no_urls(client: FlaskClient, household: Seeder) -> None:
