@@ -14,7 +14,9 @@ from typing import Any
 from flask import Flask, current_app
 from sqlite_utils import Database
 
+from breather.dashboard.errors import ApiError
 from breather.paths import Paths
+from breather.rules.errors import RulesError
 from breather.rules.loader import ensure_rules_file, load_rules
 from breather.rules.model import Rules
 from breather.store.writer import Writer
@@ -52,7 +54,13 @@ def _rules_from_file(app: Flask) -> Rules:
     with _lock:
         cached = app.extensions.get("breather.rules")
         if cached is None or cached[0] != stamp:
-            cached = (stamp, load_rules(path))
+            try:
+                cached = (stamp, load_rules(path))
+            except RulesError as exc:
+                if cached is None:
+                    raise ApiError(500, "RulesBroken", f"the rules file has problems: {exc}") from None
+                # Like the service's watcher: keep the last good rules; the Rules page shows the problems.
+                cached = (stamp, cached[1])
             app.extensions["breather.rules"] = cached
     loaded: Rules = cached[1]
     return loaded

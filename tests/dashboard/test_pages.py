@@ -376,3 +376,25 @@ def test_a_waiting_loosening_is_dropped_if_the_file_was_edited_meanwhile(client:
     assert rules.profiles["teen"].daily_limit == timedelta(minutes=45)  # the loosening did not undo the later edit
     assert rules.profiles["parent"].daily_limit == timedelta(minutes=50)
     assert "Waiting to take effect" not in page
+
+
+def test_a_broken_rules_file_keeps_the_last_good_rules_and_the_editor_shows_why(
+    client: FlaskClient, app: Flask
+) -> None:
+    rules_file = app.config["PATHS"].rules_file
+    assert client.get("/").status_code == 200
+    rules_file.write_text(rules_file.read_text().replace('daily_limit = "45m"', "daily_limit = 45"))
+    assert 'id="today-total">' in text_of(client, "/?member=teen")
+    token = form_token(client, "/rules")
+    response = client.post("/rules", data={"csrf_token": token, "text": rules_file.read_text(), "action": "preview"})
+    assert response.status_code == 422 and "profiles.teen.daily_limit" in response.get_data(as_text=True)
+
+
+def test_a_rules_file_broken_from_the_start_says_where(client: FlaskClient, app: Flask) -> None:
+    rules_file = app.config["PATHS"].rules_file
+    rules_file.write_text(rules_file.read_text().replace('daily_limit = "45m"', "daily_limit = 45"))
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "rules.toml:" in response.get_data(as_text=True) and "profiles.teen.daily_limit" in response.get_data(
+        as_text=True
+    )
