@@ -39,7 +39,6 @@ def create_app(test_config: dict[str, Any] | None = None, runtime: Any = None) -
 
 
 def _defaults(paths: Paths, service_settings: dict[str, Any], runtime: Any) -> dict[str, Any]:
-    web_port = runtime.web_port if runtime is not None else None
     return {
         "PATHS": paths,
         "SETTINGS": service_settings,
@@ -50,7 +49,7 @@ def _defaults(paths: Paths, service_settings: dict[str, Any], runtime: Any) -> d
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_NAME": "breather_session",
         "ALLOWED_HOSTS": _allowed_host_names(service_settings),
-        "WEB_PORT": web_port or None,
+        "WEB_PORT": None,  # None: the runtime's port once it is bound (see security.expected_port)
         "SCRYPT_COST": ScryptCost(),
         "PASSPHRASE_ATTEMPTS": 5,
         "PASSPHRASE_WINDOW_S": 300.0,

@@ -68,9 +68,20 @@ def host_allowed(host_header: str, allowed_names: frozenset[str], port: int | No
     return port is None or given_port == port
 
 
+def expected_port() -> int | None:
+    """The configured port, else the running service's (known only once its server has bound, after the app was
+    built), else None: any port, the name is still checked."""
+    configured = current_app.config.get("WEB_PORT")
+    if configured:
+        return int(configured)
+    runtime = current_app.config.get("RUNTIME")
+    port = getattr(runtime, "web_port", None)
+    return int(port) if port else None
+
+
 def check_host() -> None:
     allowed = current_app.config["ALLOWED_HOSTS"]
-    port = current_app.config.get("WEB_PORT")
+    port = expected_port()
     if not host_allowed(request.host, allowed, port):
         raise ApiError(
             400,

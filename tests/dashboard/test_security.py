@@ -169,3 +169,17 @@ def test_cors_is_answered_only_for_a_paired_extension_origin(client: FlaskClient
 def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> None:
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_with_a_service_the_port_it_bound_is_required(breather_home: object) -> None:
+    from breather.dashboard.app import create_app
+    from breather.paths import Paths
+    from breather.runtime import Runtime
+
+    runtime = Runtime(
+        paths=Paths.resolve(str(breather_home)).ensure(), settings={"listen_host": "127.0.0.1"}, rules=None
+    )
+    client = create_app({"TESTING": True}, runtime=runtime).test_client()
+    runtime.web_port = 48765  # bound after the app was built, as breather serve does
+    assert client.get("/healthz", headers={"Host": "127.0.0.1:48765"}).status_code in (200, 503)
+    assert client.get("/healthz", headers={"Host": "127.0.0.1:9999"}).status_code == 400
