@@ -153,3 +153,12 @@ def test_listening_on_the_network_without_member_credentials_refuses_to_start(tm
     assert "refusing to listen on 0.0.0.0" in result.stderr
     assert "user" in result.stderr and "password" in result.stderr
     assert not (home / "state" / "service.json").exists()
+
+
+def test_sigint_stops_the_service_cleanly_too(serve) -> None:
+    import signal
+
+    service = serve(RULES)
+    service.process.send_signal(signal.SIGINT)
+    assert service.process.wait(20) == 0
+    assert not service.paths.service_file.exists()
