@@ -101,9 +101,32 @@ def test_api_without_a_token_or_with_a_revoked_one_is_401(client: FlaskClient, a
     db.close()
     stale = client.post("/api/v1/events", json={"kind": "break_taken"}, headers={"Authorization": f"Bearer {token}"})
     assert stale.status_code == 401
+    assert stored(app, "events") == 0
 
 
-def test_malformed_json_gets_a_located_400(client: FlaskClient) -> None:
+def stored(app: Flask, table: str) -> int:
+    app.extensions["breather.writer"].flush()
+    from breather.store.db import open_database
+
+    db = open_database(app.config["DATABASE"])
+    try:
+        return int(db.execute(f"select count(*) from {table}").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_foreign_host_cannot_write_even_with_a_valid_token(client: FlaskClient, app: Flask) -> None:
+    token = pair(client)
+    answer = client.post(
+        "/api/v1/events",
+        json={"kind": "break_taken"},
+        headers={"Authorization": f"Bearer {token}", "Host": "rebound.evil.example:8765"},
+    )
+    assert answer.status_code == 400
+    assert stored(app, "events") == 0
+
+
+def test_malformed_json_gets_a_located_400(client: FlaskClient, app: Flask) -> None:
     token = pair(client)
     response = client.post(
         "/api/v1/heartbeat",
@@ -115,6 +138,7 @@ def test_malformed_json_gets_a_located_400(client: FlaskClient) -> None:
     body = response.get_json()
     assert body["error"] == "MalformedJson"
     assert body["message"].startswith("line 1 column 23")
+    assert stored(app, "activity") == 0 and stored(app, "events") == 0
 
 
 def test_wrong_passphrase_changes_nothing_and_attempts_are_limited(client: FlaskClient, app: Flask) -> None:
