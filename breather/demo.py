@@ -266,6 +266,8 @@ def seed_demo(paths: Paths, *, days: int = 30, seed: int = 1, now: datetime | No
             writer.event(event)
             summary.count(event.kind)
         goals = _weekly_goals(rng, first_day, moment.date(), zone)
+        if not writer.flush(60):
+            raise RuntimeError("the usage writer did not finish writing the demo data")
         writer.call(lambda db: _store_household_rows(db, requests, goals)).result(timeout=60)
         if not writer.flush(60):
             raise RuntimeError("the usage writer did not finish writing the demo data")
@@ -468,12 +470,34 @@ def _request_events(requests: list[dict[str, Any]]) -> Iterator[Event]:
 
 
 def _store_household_rows(db: Database, requests: list[dict[str, Any]], goals: list[dict[str, Any]]) -> None:
-    """Asks for more time and weekly goals live in the dashboard's tables, created by its own migrations."""
+    """Answers to asks for more time and weekly goals live in the dashboard's tables (its own migrations).
+
+    An ask is the store's ``more_time_asked`` event; a decided one also gets the dashboard's ``time_answers`` row
+    (with the reason for a decline), exactly as the Requests page writes it.
+    """
     from breather.dashboard.migrations import migrations as dashboard_migrations
 
     if dashboard_migrations.pending(db):
         dashboard_migrations.apply(db)
-    if requests:
-        db["time_requests"].insert_all(requests, alter=False)  # type: ignore[union-attr]
+    answers = [_answer_row(db, row) for row in requests if row["status"] != "pending"]
+    if answers:
+        db["time_answers"].insert_all(answers, pk="event_id")  # type: ignore[union-attr]
     if goals:
         db["weekly_goals"].upsert_all(goals, pk="week")  # type: ignore[union-attr]
+
+
+def _answer_row(db: Database, request: dict[str, Any]) -> dict[str, Any]:
+    (event_id,) = db.execute(
+        "select id from events where kind = 'more_time_asked' and profile = ? and site = ? and at = ?",
+        [request["profile"], request["site"], request["asked_at"]],
+    ).fetchone()
+    return {
+        "event_id": event_id,
+        "profile": request["profile"],
+        "site": request["site"],
+        "answered_at": request["decided_at"],
+        "status": "approved" if request["status"] == "granted" else "declined",
+        "reason": request.get("reason"),
+        "granted_minutes": request.get("granted_minutes"),
+        "granted_until": request.get("granted_until"),
+    }

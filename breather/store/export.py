@@ -29,7 +29,7 @@ EXPORTED_TABLES: dict[str, tuple[str | None, bool]] = {
     "activity": ("end", False),
     "events": ("at", False),
     "daily_rollups": ("day", True),
-    "time_requests": ("asked_at", False),
+    "time_answers": ("answered_at", False),
     "weekly_goals": ("week", True),
 }
 JSON_COLUMNS = {("events", "detail"), ("daily_rollups", "counts")}

@@ -12,6 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 from breather.cli import main
+from breather.dashboard.pages import requests
 from breather.demo import seed_demo
 from breather.paths import Paths
 from breather.rules.loader import load_rules
@@ -32,7 +33,7 @@ def _fingerprint(db: Database) -> str:
     for sql in (
         'SELECT profile, site, start, "end" FROM activity ORDER BY 1, 2, 3',
         "SELECT at, profile, kind, site, category FROM events ORDER BY 1, 2, 3, 4, 5",
-        "SELECT profile, site, asked_at, status, reason, granted_minutes FROM time_requests ORDER BY 1, 3",
+        "SELECT event_id, status, reason, granted_minutes FROM time_answers ORDER BY 1",
         "SELECT week, goal FROM weekly_goals ORDER BY 1",
     ):
         for row in db.execute(sql):
@@ -124,14 +125,16 @@ def test_nobody_uses_the_sites_during_their_quiet_hours(demo: tuple[Paths, Datab
 
 def test_asks_for_more_time_are_decided_or_pending(demo: tuple[Paths, Database]) -> None:
     _, db = demo
-    statuses = dict(db.execute("SELECT status, COUNT(*) FROM time_requests GROUP BY status").fetchall())
-    assert statuses.get("pending", 0) >= 1
-    assert statuses.get("granted", 0) >= 1
-    assert statuses.get("declined", 0) >= 1
-    declined = db.execute("SELECT reason FROM time_requests WHERE status = 'declined'").fetchall()
-    assert all(reason for (reason,) in declined)
-    askers = {row[0] for row in db.execute("SELECT DISTINCT profile FROM time_requests")}
+    pending = requests.pending(db, NOW)
+    answered = requests.answered(db, NOW, days=31)
+    assert len(pending) >= 1
+    statuses = {ask.status for ask in answered}
+    assert {"approved", "declined"} <= statuses
+    assert all(ask.reason for ask in answered if ask.status == "declined")
+    askers = {ask.profile for ask in pending + answered}
     assert askers <= {"maya", "leo"}
+    tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
+    assert "time_requests" not in tables, "asks are events plus time_answers; no second table of free-text notes"
 
 
 def test_a_goal_is_saved_for_each_week(demo: tuple[Paths, Database]) -> None:
