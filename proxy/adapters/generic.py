@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from breather.proxy.adapters.htmljump import Opaque, Regions, jump_posts, tags_matching
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter
+from breather.proxy.adapters.htmlscan import PostSpan
 
 SKIPPED_PARENTS = frozenset({"nav", "header", "footer", "button", "label", "form", "template", "noscript"})
+_POST_TAG = re.compile(r"<(?:p|article)(?=[\s/>])", re.IGNORECASE)
 
 
 class GenericAdapter(HtmlAdapter):
@@ -15,3 +20,9 @@ class GenericAdapter(HtmlAdapter):
         if tag not in ("article", "p"):
             return False
         return not any(parent in SKIPPED_PARENTS for parent, _ in ancestors)
+
+    def jump(self, source: str) -> list[PostSpan]:
+        opaque = Opaque(source)
+        skipped = Regions(source, SKIPPED_PARENTS, opaque)
+        candidates = tags_matching(source, _POST_TAG, lambda tag: not skipped.covers(tag.start))
+        return jump_posts(source, candidates, lambda tag: tag.attrs.get("id") or None, opaque)

@@ -3,13 +3,50 @@
 Posts are ``span.titleline`` (story titles), elements with class ``comment``/``commtext`` (comments), and on old
 pages the story link directly inside ``td.title``. Table rows are never marked themselves: a warning inserted
 before a ``<tr>`` would be pushed out of the table by the browser.
+
+Pages are read by jumping to those start tags (``htmljump``); ``select``/``post_id`` say the same thing for the
+full scanner, which the tests use as the reference.
 """
 
 from __future__ import annotations
 
+import re
+
+from breather.proxy.adapters.htmljump import (
+    Opaque,
+    OpenAncestors,
+    StartTag,
+    children,
+    jump_posts,
+    merged,
+    tags_containing,
+    tags_matching,
+)
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, nearest_attr
+from breather.proxy.adapters.htmlscan import PostSpan
 
 POST_CLASSES = frozenset({"titleline", "comment", "commtext"})
+_POST_CLASSES = tuple(sorted(POST_CLASSES))
+_TITLE_CELL = re.compile(r"<td\b[^>]*?title", re.IGNORECASE)
+_ROW_CLASSES = ("athing",)
+
+
+def is_post_tag(tag: StartTag) -> bool:
+    return tag.name in ("span", "div") and bool(POST_CLASSES.intersection(classes(tag.attrs)))
+
+
+def is_title_cell(tag: StartTag) -> bool:
+    return tag.name == "td" and "title" in classes(tag.attrs)
+
+
+def is_story_row(tag: StartTag) -> bool:
+    return "id" in tag.attrs and "athing" in classes(tag.attrs)
+
+
+def has_link(source: str, cell: StartTag) -> bool:
+    """Most title cells hold a rank or a ``span.titleline``, never a link of their own: skip walking those."""
+    cell_end = source.find("</td", cell.end)
+    return source.find("<a", cell.end, cell_end if cell_end >= 0 else len(source)) >= 0
 
 
 class HackerNewsAdapter(HtmlAdapter):
@@ -26,3 +63,21 @@ class HackerNewsAdapter(HtmlAdapter):
 
     def post_id(self, attrs: Attrs, ancestors: Ancestors) -> str | None:
         return nearest_attr(ancestors, "id", "athing")
+
+    def jump(self, source: str) -> list[PostSpan]:
+        opaque = Opaque(source)
+        rows = OpenAncestors(source, _ROW_CLASSES, is_story_row, opaque)
+        title_links = [
+            child
+            for cell in tags_matching(source, _TITLE_CELL, is_title_cell)
+            if has_link(source, cell)
+            for child in children(source, cell)
+            if child.name == "a"
+        ]
+        candidates = merged(tags_containing(source, _POST_CLASSES, is_post_tag, ("span", "div")) + title_links)
+
+        def row_id(tag: StartTag) -> str | None:
+            row = rows.nearest_open(tag.start)
+            return (row.attrs.get("id") or None) if row is not None else None
+
+        return jump_posts(source, candidates, row_id, opaque)

@@ -172,13 +172,7 @@ def mark_html(
     script un-comments it later).
     """
     found = scan(source, selector, id_of, hints)
-    edits: list[tuple[int, int, str]] = []
-    marked: list[Marked] = []
-    for post in found.posts:
-        edit = mark_post(source, post, ctx)
-        if edit is not None:
-            edits.append(edit[0])
-            marked.append(edit[1])
+    edits, marked = judge_posts(source, found.posts, ctx)
     if inside_comments:
         for start, data in found.comments:
             inner = mark_html(data, ctx, selector, id_of, with_assets=False, hints=hints)
@@ -189,6 +183,27 @@ def mark_html(
         return None
     page = splice(source, sorted(edits))
     return (insert_assets(page, ctx.nonce) if with_assets else page), marked
+
+
+def mark_found(source: str, posts: list[PostSpan], ctx: AdapterContext) -> tuple[str, list[Marked]] | None:
+    """The page with the flagged ones of ``posts`` (found by jumping to them) marked, or None."""
+    edits, marked = judge_posts(source, posts, ctx)
+    if not marked:
+        return None
+    return insert_assets(splice(source, edits), ctx.nonce), marked
+
+
+def judge_posts(
+    source: str, posts: list[PostSpan], ctx: AdapterContext
+) -> tuple[list[tuple[int, int, str]], list[Marked]]:
+    edits: list[tuple[int, int, str]] = []
+    marked: list[Marked] = []
+    for post in posts:
+        edit = mark_post(source, post, ctx)
+        if edit is not None:
+            edits.append(edit[0])
+            marked.append(edit[1])
+    return edits, marked
 
 
 def mark_post(source: str, post: PostSpan, ctx: AdapterContext) -> tuple[tuple[int, int, str], Marked] | None:
@@ -248,6 +263,11 @@ class HtmlAdapter:
     def post_id(self, attrs: Attrs, ancestors: Ancestors) -> str | None:
         return attrs.get("id") or None
 
+    def jump(self, source: str) -> list[PostSpan] | None:
+        """The posts found by jumping straight to their start tags (``htmljump``), or None: walk the whole page
+        with ``select``/``post_id`` (the full scanner)."""
+        return None
+
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         try:
             return self._rewrite(body, ctx)
@@ -260,9 +280,13 @@ class HtmlAdapter:
         source = decode_html(body)
         if source is None or looks_like_script_data(source) or not screen_text(visible_text(source), ctx):
             return None
-        result = mark_html(
-            source, ctx, self.select, self.post_id, inside_comments=self.inside_comments, hints=self.hints
-        )
+        posts = self.jump(source)
+        if posts is not None:
+            result = mark_found(source, posts, ctx)
+        else:
+            result = mark_html(
+                source, ctx, self.select, self.post_id, inside_comments=self.inside_comments, hints=self.hints
+            )
         if result is None:
             return None
         page, marked = result

@@ -1,0 +1,321 @@
+"""Find posts by jumping straight to their start tags instead of walking every tag of the page.
+
+Walking every tag in Python (``htmlscan.Scanner``) costs ~150-300 ms on a 300 KB Hacker News page, although only a
+few hundred of its ~8,000 tags start a post. Here an adapter names its post start tags with a precompiled pattern
+(found at C speed); each candidate is checked against the same rules the full scanner applies, and only the
+post's own element is walked (with the full scanner's code, so its text and its end are exactly the same).
+
+What the full scanner knows from walking the page, this module works out locally:
+* candidates inside comments, ``<!...>`` declarations and raw-text elements (script, style, ...) are skipped, and
+  so are candidates that sit inside another tag's quoted attribute value;
+* a candidate inside a post that is still open is part of that post, not a post of its own;
+* ancestors an adapter asks about (the row a comment sits in, a ``nav`` around a paragraph) come from the
+  adapter's own cheap lookups, not from a stack of every open element.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from breather.proxy.adapters.htmlscan import (
+    RAW_TEXT_TAGS,
+    VOID_TAGS,
+    LazyAttrs,
+    PostSpan,
+    Scanner,
+    name_end,
+    tag_end,
+)
+
+
+def _any_case(name: str) -> str:
+    # Spelled out rather than re.IGNORECASE, which makes the pattern test every offset (5-10x slower here).
+    return "".join(f"[{char}{char.upper()}]" for char in name)
+
+
+_OPAQUE_START = re.compile(r"<!--|<[!?]|<(" + "|".join(_any_case(n) for n in sorted(RAW_TEXT_TAGS)) + r")(?=[\s/>])")
+
+
+@dataclass(frozen=True)
+class StartTag:
+    """One start tag found in the source: where it is, its lower-case name and its attributes (parsed lazily)."""
+
+    start: int
+    end: int  # just after its ">"
+    name: str
+    attrs: LazyAttrs
+    void: bool
+
+
+def start_tag_at(source: str, lt: int) -> StartTag | None:
+    """The start tag beginning at ``lt``, read exactly as the full scanner reads it (quotes respected)."""
+    if not source[lt + 1 : lt + 2].isalpha():
+        return None
+    gt = tag_end(source, lt)
+    if gt < 0:
+        return None
+    raw = source[lt : gt + 1]
+    cut = name_end(raw)
+    name = raw[1:cut].lower()
+    return StartTag(lt, gt + 1, name, LazyAttrs(raw, cut), name in VOID_TAGS or raw.endswith("/>"))
+
+
+class Opaque:
+    """The parts of a page the full scanner never reads as markup: comments, declarations, raw-text bodies."""
+
+    def __init__(self, source: str) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        cursor = 0
+        while (match := _OPAQUE_START.search(source, cursor)) is not None:
+            lt = match.start()
+            if inside_tag(source, lt):
+                cursor = lt + 1
+                continue
+            end = opaque_end(source, lt, match.group(1))
+            self.starts.append(lt)
+            self.ends.append(end)
+            cursor = max(end, lt + 1)
+
+    def covers(self, offset: int) -> bool:
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return index >= 0 and offset < self.ends[index]
+
+
+def opaque_end(source: str, lt: int, raw_name: str | None) -> int:
+    """Where the full scanner resumes reading markup after the opaque part starting at ``lt``."""
+    length = len(source)
+    if raw_name is None:
+        if source.startswith("<!--", lt):
+            end = source.find("-->", lt + 4)
+            return length if end < 0 else end + 3
+        end = source.find(">", lt)
+        return length if end < 0 else end + 1
+    gt = tag_end(source, lt)
+    if gt < 0:
+        return length
+    name = raw_name.lower()
+    lower = source.find("</" + name, gt + 1)
+    upper = source.find("</" + name.upper(), gt + 1, lower if lower >= 0 else length)
+    return upper if upper >= 0 else (lower if lower >= 0 else length)
+
+
+def inside_tag(source: str, offset: int) -> bool:
+    """Whether ``offset`` lies inside the markup of an earlier tag (a quoted attribute value swallowing it)."""
+    lt = offset
+    while (lt := source.rfind("<", 0, lt)) >= 0:
+        follower = source[lt + 1 : lt + 2]
+        if follower.isalpha():
+            end = tag_end(source, lt)
+            return end < 0 or end >= offset
+        if follower in ("/", "!", "?"):
+            return source.find(">", lt, offset) < 0
+    return False
+
+
+class _Never:
+    """Selector and id for the post walk: while a post is open the full scanner never selects another one."""
+
+    @staticmethod
+    def select(*_args: object) -> bool:
+        return False
+
+    @staticmethod
+    def id_of(*_args: object) -> None:
+        return None
+
+
+def walk_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan, int]:
+    """The post opened by ``tag`` with its text, and the offset of the markup that ended it."""
+    scanner = Scanner(source, _Never.select, _Never.id_of, ())
+    post = PostSpan(tag.name, tag.start, tag.end, post_id)
+    scanner.current = post
+    cursor, length = tag.end, len(source)
+    while cursor < length and scanner.current is not None:
+        lt = source.find("<", cursor)
+        if lt < 0:
+            scanner._text(cursor, length)
+            return post, length
+        scanner._text(cursor, lt)
+        cursor = scanner._markup(lt)
+        if scanner.current is None:
+            return post, lt
+    return post, length
+
+
+IdAt = Callable[[StartTag], str | None]
+
+
+def jump_posts(source: str, candidates: Iterable[StartTag], id_at: IdAt, opaque: Opaque) -> list[PostSpan]:
+    """Posts from candidate start tags (in source order), as the full scanner would find them."""
+    posts: list[PostSpan] = []
+    open_until = 0
+    for tag in candidates:
+        if tag.start < open_until or tag.void or opaque.covers(tag.start) or inside_tag(source, tag.start):
+            continue
+        post, open_until = walk_post(source, tag, id_at(tag))
+        posts.append(post)
+    return posts
+
+
+def tags_matching(source: str, pattern: re.Pattern[str], accept: Callable[[StartTag], bool]) -> list[StartTag]:
+    """The start tags where ``pattern`` matches (it must match at the ``<``) that ``accept`` confirms."""
+    found = []
+    for match in pattern.finditer(source):
+        tag = start_tag_at(source, match.start())
+        if tag is not None and accept(tag):
+            found.append(tag)
+    return found
+
+
+def tags_containing(
+    source: str, words: tuple[str, ...], accept: Callable[[StartTag], bool], names: tuple[str, ...] = ()
+) -> list[StartTag]:
+    """The start tags whose markup contains one of ``words`` (class names, say) that ``accept`` confirms.
+
+    Faster than a pattern anchored at ``<``: each word is found with ``str.find`` at C speed (class names are
+    case-sensitive, so no case folding) and only its few hits are read back to their tag; a hit in text lies
+    past its tag's end and is dropped. ``names``: only tags with these (lower-case) names are read at all."""
+    found: dict[int, StartTag] = {}
+    longest = max((len(name) for name in names), default=0)
+    for word in words:
+        hit = source.find(word)
+        while hit >= 0:
+            lt = source.rfind("<", 0, hit)
+            if lt >= 0 and lt not in found and (not names or _named(source, lt, names, longest)):
+                tag = start_tag_at(source, lt)
+                if tag is not None and tag.end > hit + len(word) and accept(tag):
+                    found[lt] = tag
+            hit = source.find(word, hit + len(word))
+    return [found[start] for start in sorted(found)]
+
+
+def _named(source: str, lt: int, names: tuple[str, ...], longest: int) -> bool:
+    head = source[lt + 1 : lt + 2 + longest].lower()
+    return any(head.startswith(name) and not head[len(name) : len(name) + 1].isalnum() for name in names)
+
+
+def merged(found: Iterable[StartTag]) -> list[StartTag]:
+    """Candidates from several patterns, in source order, each start tag once."""
+    unique = {tag.start: tag for tag in found}
+    return [unique[start] for start in sorted(unique)]
+
+
+class Regions:
+    """Where elements of some names are open, paired the way the full scanner pairs them (an end tag closes the
+    innermost open element of its name), ignoring what sits in opaque parts and inside other tags."""
+
+    def __init__(self, source: str, names: Iterable[str], opaque: Opaque) -> None:
+        alternatives = "|".join(re.escape(name) for name in sorted(names))
+        pattern = re.compile(r"<(/?)(" + alternatives + r")(?=[\s/>])", re.IGNORECASE)
+        open_stack: list[tuple[str, int]] = []
+        spans: list[tuple[int, int]] = []
+        for match in pattern.finditer(source):
+            lt = match.start()
+            if opaque.covers(lt) or inside_tag(source, lt):
+                continue
+            name = match.group(2).lower()
+            if not match.group(1):
+                tag = start_tag_at(source, lt)
+                if tag is not None and not tag.void:
+                    open_stack.append((name, lt))
+                continue
+            for index in range(len(open_stack) - 1, -1, -1):
+                if open_stack[index][0] == name:
+                    spans.extend((start, lt) for _name, start in open_stack[index:])
+                    del open_stack[index:]
+                    break
+        spans.extend((start, len(source)) for _name, start in open_stack)
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for start, end in sorted(spans):
+            if self.ends and start <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], end)
+            else:
+                self.starts.append(start)
+                self.ends.append(end)
+
+    def covers(self, offset: int) -> bool:
+        index = bisect.bisect_left(self.starts, offset) - 1
+        return index >= 0 and offset < self.ends[index]
+
+
+# End tags that close a table cell even when the cell's own end tag is missing.
+CELL_ENDERS = frozenset({"td", "th", "tr", "table", "tbody", "thead", "tfoot", "body", "html"})
+
+
+def children(source: str, parent: StartTag) -> list[StartTag]:
+    """The start tags directly inside ``parent`` (a small element such as a table cell), paired like the full
+    scanner pairs them; comments and raw-text bodies skipped."""
+    found: list[StartTag] = []
+    open_names: list[str] = []
+    cursor, length = parent.end, len(source)
+    while (lt := source.find("<", cursor, length)) >= 0:
+        follower = source[lt + 1 : lt + 2]
+        if follower in ("!", "?"):
+            cursor = opaque_end(source, lt, None)
+        elif follower == "/":
+            gt = source.find(">", lt)
+            name = source[lt + 2 : gt if gt >= 0 else length].strip().split(" ")[0].lower()
+            if name in open_names:
+                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
+            elif name == parent.name or name in CELL_ENDERS:
+                break
+            cursor = length if gt < 0 else gt + 1
+        elif (tag := start_tag_at(source, lt)) is None:
+            cursor = lt + 1
+        else:
+            if not open_names:
+                found.append(tag)
+            if not tag.void:
+                open_names.append(tag.name)
+            cursor = opaque_end(source, lt, tag.name) if tag.name in RAW_TEXT_TAGS else tag.end
+    return found
+
+
+# Elements whose end tag closes a table row still open inside them (the full scanner pops every element above).
+TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "body", "html")
+
+
+class OpenAncestors:
+    """Elements whose tag contains one of ``words`` that may enclose a post (Hacker News' ``tr.athing`` rows):
+    for an offset, the nearest one before it if it is still open there. Between the two, start and end tags of its name
+    and of the table parts are paired like the full scanner pairs them; an end tag with nothing to pair closes it."""
+
+    def __init__(self, source: str, words: tuple[str, ...], accept: Callable[[StartTag], bool], opaque: Opaque):
+        self.source = source
+        self.opaque = opaque
+        self.tags = [
+            tag
+            for tag in tags_containing(source, words, accept)
+            if not opaque.covers(tag.start) and not inside_tag(source, tag.start)
+        ]
+        self.starts = [tag.start for tag in self.tags]
+        self._patterns: dict[str, re.Pattern[str]] = {}
+
+    def nearest_open(self, offset: int) -> StartTag | None:
+        index = bisect.bisect_left(self.starts, offset) - 1
+        if index < 0:
+            return None
+        tag = self.tags[index]
+        opened: list[str] = []
+        for match in self._structure(tag.name).finditer(self.source, tag.end, offset):
+            if self.opaque.covers(match.start()):
+                continue
+            name = match.group(2).lower()
+            if not match.group(1):
+                opened.append(name)
+            elif name in opened:
+                del opened[len(opened) - 1 - opened[::-1].index(name) :]
+            else:
+                return None
+        return tag
+
+    def _structure(self, name: str) -> re.Pattern[str]:
+        if name not in self._patterns:
+            names = "|".join(re.escape(n) for n in sorted({name, *TABLE_PARTS}))
+            self._patterns[name] = re.compile(r"<(/?)(" + names + r")(?=[\s/>])", re.IGNORECASE)
+        return self._patterns[name]
