@@ -153,14 +153,12 @@ def _health_only_app(runtime: Runtime) -> Any:
 
 
 def start_scheduler(runtime: Runtime) -> Any:
-    try:
-        from breather.scheduler import start_scheduler as start
-    except ModuleNotFoundError as exc:
-        if exc.name != "breather.scheduler":
-            raise
-        log.warning("the scheduler is not installed; no background jobs")
-        return None
-    return start(runtime)
+    from breather.dashboard import jobs as dashboard_jobs
+    from breather.scheduler import start_scheduler as start
+
+    scheduler = start(runtime)
+    dashboard_jobs.register(scheduler, runtime)
+    return scheduler
 
 
 async def run_master(runtime: Runtime, options: ServeOptions) -> None:
