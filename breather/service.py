@@ -49,8 +49,8 @@ def check_listen_host(host: str, rules: Any) -> None:
         return
     if not proxy_credentials(rules):
         raise CommandError(
-            f"refusing to listen on {host}: beyond loopback every household member needs proxy credentials "
-            f"(set `user` and `password` for each profile in the rules file), or use 127.0.0.1"
+            f"refusing to listen on {host or 'every interface'}: beyond loopback every household member needs "
+            "proxy credentials (set `user` and `password` for each profile in the rules file), or use 127.0.0.1"
         )
 
 
@@ -184,6 +184,8 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
             opts.update(scripts=[os.path.abspath(script) for script in options.scripts])
     except exceptions.OptionsError as exc:
         raise CommandError(str(exc), exit_code=2) from exc
+    # ``--set listen_host=...`` reaches mitmproxy directly, so check the address it will really listen on.
+    check_listen_host(opts.listen_host, runtime.rules.current)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, master.shutdown)

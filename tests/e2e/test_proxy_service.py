@@ -139,18 +139,28 @@ def test_breather_ca_prints_the_certificate_path_and_how_to_trust_it(tmp_path) -
     assert path_only.stdout.strip() == str(cert)
 
 
-def test_listening_on_the_network_without_member_credentials_refuses_to_start(tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("listen", "named"),
+    [
+        (["--listen-host", "0.0.0.0"], "0.0.0.0"),
+        (["--proxy-port", "0", "--set", "listen_host=0.0.0.0"], "0.0.0.0"),
+        (["--proxy-port", "0", "--set", "listen_host="], "every interface"),
+    ],
+)
+def test_listening_on_the_network_without_member_credentials_refuses_to_start(
+    tmp_path, listen: list[str], named: str
+) -> None:
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
     (home / "config" / "rules.toml").write_text(RULES)
     result = subprocess.run(
-        [sys.executable, "-m", "breather", "serve", "--home", str(home), "--listen-host", "0.0.0.0", "--web-port", "0"],
+        [sys.executable, "-m", "breather", "serve", "--home", str(home), "--web-port", "0", *listen],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 1
-    assert "refusing to listen on 0.0.0.0" in result.stderr
+    assert f"refusing to listen on {named}" in result.stderr
     assert "user" in result.stderr and "password" in result.stderr
     assert not (home / "state" / "service.json").exists()
 
