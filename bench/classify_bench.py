@@ -11,6 +11,7 @@ Screening is measured with an empty cache on every round, so the rate is the reg
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import os
@@ -18,10 +19,12 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from breather.rules.classify import classify, clear_cache, screen
+from breather.rules.classify import classify, clear_cache, default_thresholds, screen
+from breather.rules.learned import MODEL_FILE, parse_model
 
 TEXT_KEYS = frozenset({"text", "body", "selftext", "content", "title", "full_text", "description", "spoiler_text"})
 PAGE = 100
@@ -88,6 +91,13 @@ def _screen_rate(posts: list[str], rounds: int) -> tuple[float, float, int]:
     return rounds * len(posts) / cpu, rounds * len(posts) / wall, passed
 
 
+def _model_load_ms() -> float:
+    data = resources.files("breather.rules").joinpath(MODEL_FILE).read_bytes()
+    started = time.process_time()
+    parse_model(gzip.decompress(data).decode("utf-8"))
+    return (time.process_time() - started) * 1000
+
+
 def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
 
@@ -96,6 +106,7 @@ def main() -> dict[str, float]:
     posts = feed_posts()
     if len(posts) < PAGE:
         raise RuntimeError(f"only {len(posts)} feed posts found under {_fixtures() / 'feeds'}")
+    load_ms = _model_load_ms()
     classify("warm up the lexicon")
     screen_rate, screen_wall, passed = _screen_rate(posts, rounds=25)
     clear_cache()
@@ -116,8 +127,11 @@ def main() -> dict[str, float]:
         "page_p99_ms_cold": _p99(cold),
         "page_p99_ms_warm": _p99(warm),
         "page_median_ms_cold": statistics.median(cold),
+        "model_load_ms": load_ms,
     }
-    print(f"{len(posts)} real feed posts, {len(pages)} pages of {PAGE}")
+    model_state = "on" if default_thresholds().model else "off"
+    print(f"{len(posts)} real feed posts, {len(pages)} pages of {PAGE}; learned model {model_state}")
+    print(f"model file read and parsed once per process in {load_ms:.0f} ms")
     print(
         f"screening: {screen_rate:,.0f} posts/s CPU ({screen_wall:,.0f}/s wall), "
         f"{results['screen_pass_share']:.0%} passed on to full scoring"

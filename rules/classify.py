@@ -22,6 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+from breather.rules.learned import LinearModel, default_model, dense_features, ngrams
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
 from breather.rules.screening import Screener
 from breather.rules.tokenize import normalise, words
@@ -99,6 +100,7 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 )
 
 Keywords = Iterable[str] | Mapping[str, Iterable[str]]
+_Compiled = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -149,18 +151,23 @@ class _Raw:
     truncated: bool
     scored_chars: int
     passed: bool = True  # the screening pass let it through
+    modelled: bool = False  # scores come from the learned model (its thresholds apply)
+    # categories whose evidence is lexicon phrases; the model's n-grams are shown only for flagged categories
+    lexicon_evidence: frozenset[str] = frozenset()
     judged: bool = True  # fully scored (a screened-out entry from ``screen`` is not, until ``classify`` asks)
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    levels: Mapping[str, Mapping[str, float]]
+    levels: Mapping[str, Mapping[str, float]]  # for the model's scores
     sentiment: bool = False
+    model: bool = False
+    lexicon_levels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # lexicon alone (fallback)
 
-    def threshold(self, category: str, level: str) -> float | None:
+    def threshold(self, category: str, level: str, *, with_model: bool = True) -> float | None:
         if level == "off":
             return None
-        table = self.levels.get(category)
+        table = (self.levels if with_model else self.lexicon_levels or self.levels).get(category)
         if table is None:
             return 0.0 if category == CUSTOM_CATEGORY or category.startswith(KEYWORD_PREFIX) else None
         return table.get(level)
@@ -179,11 +186,26 @@ def default_thresholds() -> Thresholds:
 
 def parse_thresholds(data: Mapping[str, Any]) -> Thresholds:
     options = data.get("options", {})
+    return Thresholds(
+        levels=_levels(data),
+        sentiment=bool(options.get("sentiment", False)),
+        model=bool(options.get("model", False)),
+        lexicon_levels=_levels(data.get("lexicon_only", {})),
+    )
+
+
+def _levels(data: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     levels: dict[str, dict[str, float]] = {}
     for category in CATEGORIES:
         table = data.get(category, {})
-        levels[category] = {level: float(table[level]) for level in ("low", "medium", "high") if level in table}
-    return Thresholds(levels=levels, sentiment=bool(options.get("sentiment", False)))
+        if table:
+            levels[category] = {level: float(table[level]) for level in ("low", "medium", "high") if level in table}
+    return levels
+
+
+def _active_model(use_model: bool | None) -> LinearModel | None:
+    wanted = default_thresholds().model if use_model is None else use_model
+    return default_model() if wanted else None
 
 
 class _LRU:
@@ -220,9 +242,11 @@ def clear_cache() -> None:
 
 @cache
 def default_screener() -> Screener:
-    """Trigger words of the lexicon's phrases that can matter on their own (weight >= SCREEN_MIN_WEIGHT)."""
+    """Trigger words of the lexicon's phrases that can matter on their own (weight >= SCREEN_MIN_WEIGHT), and the
+    words the model weighs most (chosen when it was trained)."""
     words, prefixes = default_lexicon().trigger_words(SCREEN_MIN_WEIGHT)
-    return Screener.build(words, prefixes)
+    model = _active_model(None)
+    return Screener.build([*words, *(model.triggers if model else ())], prefixes)
 
 
 @cache
@@ -247,7 +271,7 @@ def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
     decoded, reason = _as_text(text)
     if reason is not None:
         return False
-    key = _cache_key(decoded, compiled, default_thresholds().sentiment)
+    key = _cache_key(decoded, compiled, _mode(None, None))
     found = _cache.get(key)
     if found is not None:
         return found.passed
@@ -257,7 +281,7 @@ def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
     return passed
 
 
-def _passes(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> bool:
+def _passes(text: str, keywords: _Compiled) -> bool:
     sample = text[:MAX_CHARS]
     if default_screener().hits(sample):
         return True
@@ -268,9 +292,16 @@ def _passes(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> boo
 _SCREENED_OUT = _Raw({}, {}, (), None, False, 0, passed=False, judged=False)
 
 
-def _cache_key(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> tuple[Any, ...]:
+def _mode(sentiment: bool | None, model: bool | None) -> tuple[bool, bool]:
+    """(use TextBlob sentiment, use the learned model): None means what data/thresholds.toml chose."""
+    thresholds = default_thresholds()
+    use_sentiment = thresholds.sentiment if sentiment is None else sentiment
+    return use_sentiment, _active_model(model) is not None
+
+
+def _cache_key(text: str, keywords: _Compiled, mode: tuple[bool, bool]) -> tuple[Any, ...]:
     head = text[:MAX_CHARS]
-    return (hashlib.blake2b(head.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords, sentiment)
+    return (hashlib.blake2b(head.encode("utf-8", "surrogatepass"), digest_size=16).digest(), keywords, mode)
 
 
 def classify(
@@ -279,21 +310,21 @@ def classify(
     keywords: Keywords = (),
     sensitivity: Sensitivity | Mapping[str, Sensitivity] = "medium",
     sentiment: bool | None = None,
+    model: bool | None = None,
 ) -> Verdict:
     """Judge one post. ``keywords``: the person's own topics, as phrases (category ``custom``) or a mapping of
     topic -> phrases (categories ``keyword:<topic>``). ``sensitivity``: one level for every category or a
     mapping per category (missing categories use ``medium``). ``sentiment``: use TextBlob's sentiment as a
-    modifier (None: what the evaluation chose, in data/thresholds.toml)."""
-    thresholds = default_thresholds()
+    modifier; ``model``: use the learned model (False: the lexicon alone). None: what the evaluation chose, in
+    data/thresholds.toml."""
     compiled = _compile_keywords(keywords)
-    raw = _raw_verdict(text, compiled, thresholds.sentiment if sentiment is None else sentiment)
-    return _apply_thresholds(raw, sensitivity, thresholds)
+    raw = _raw_verdict(text, compiled, _mode(sentiment, model))
+    return _apply_thresholds(raw, sensitivity, default_thresholds())
 
 
-def raw_scores(text: str | bytes, *, sentiment: bool | None = None) -> Mapping[str, float]:
+def raw_scores(text: str | bytes, *, sentiment: bool | None = None, model: bool | None = None) -> Mapping[str, float]:
     """Category scores before any threshold (for tuning and evaluation)."""
-    use_sentiment = default_thresholds().sentiment if sentiment is None else sentiment
-    return _raw_verdict(text, (), use_sentiment).scores
+    return _raw_verdict(text, (), _mode(sentiment, model)).scores
 
 
 def _apply_thresholds(
@@ -302,14 +333,19 @@ def _apply_thresholds(
     flagged: list[tuple[float, str]] = []
     for category, score in raw.scores.items():
         level = sensitivity if isinstance(sensitivity, str) else sensitivity.get(category, "medium")
-        threshold = thresholds.threshold(category, level)
+        threshold = thresholds.threshold(category, level, with_model=raw.modelled)
         if threshold is not None and score > 0 and score >= threshold:
             flagged.append((score, category))
     flagged.sort(key=lambda item: (-item[0], item[1]))
+    shown = {category for _, category in flagged}
     return Verdict(
         scores=raw.scores,
         flagged=tuple(category for _, category in flagged),
-        evidence=raw.evidence,
+        evidence={
+            category: phrases
+            for category, phrases in raw.evidence.items()
+            if phrases and (not raw.modelled or category in raw.lexicon_evidence or category in shown)
+        },
         context=raw.context,
         reason=raw.reason,
         truncated=raw.truncated,
@@ -317,15 +353,15 @@ def _apply_thresholds(
     )
 
 
-def _raw_verdict(text: str | bytes, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool) -> _Raw:
+def _raw_verdict(text: str | bytes, keywords: _Compiled, mode: tuple[bool, bool]) -> _Raw:
     decoded, reason = _as_text(text)
     if reason is not None:
         return _Raw({}, {}, (), reason, False, 0)
-    key = _cache_key(decoded, keywords, sentiment)
+    key = _cache_key(decoded, keywords, mode)
     found = _cache.get(key)
     if found is None or not found.judged:
         passed = found.passed if found is not None else _passes(decoded, keywords)
-        found = _score(decoded, keywords, sentiment, passed)
+        found = _score(decoded, keywords, mode, passed)
         _cache.put(key, found)
     return found
 
@@ -352,31 +388,68 @@ def _as_text(text: str | bytes) -> tuple[str, str | None]:
     return text, None
 
 
-def _score(text: str, keywords: tuple[tuple[str, tuple[Any, ...]], ...], sentiment: bool, passed: bool) -> _Raw:
+def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool) -> _Raw:
     truncated = len(text) > MAX_CHARS
     sample = text[:MAX_CHARS]
-    normalised = normalise(sample)
-    tokens = words(normalised)
-    chars = len(sample)
-    if not tokens:
-        return _Raw({}, {}, (), "no_words", truncated, chars, passed)
-    lexicon = default_lexicon()
-    matches = lexicon.find(tokens)
-    raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
+    view = lexical_view(sample, sentiment=mode[0] and passed)
+    if not view.tokens:
+        return _Raw({}, {}, (), "no_words", truncated, len(sample), passed)
     if not passed:  # the tone is still worth telling; the scores follow the screening gate
-        return _Raw({}, {}, contexts, _why_not_judged(normalised, tokens), truncated, chars, passed)
-    if sentiment and any(weight > 0 for weight in raw_weights.values()):
-        factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)
-        raw_weights = {category: weight * factor for category, weight in raw_weights.items()}
-    scores = {category: _squash(weight) for category, weight in raw_weights.items() if weight > 0}
-    keyword_hits = _keyword_matches(tokens, keywords)
-    for category, phrases in keyword_hits.items():
+        reason = _why_not_judged(view.normalised, view.tokens)
+        return _Raw({}, {}, view.contexts, reason, truncated, len(sample), passed)
+    model = _active_model(mode[1])
+    evidence = dict(view.evidence)
+    if model is None:
+        scores = dict(view.scores)
+    else:
+        grams = ngrams(view.tokens)
+        scores = {c: p for c, p in model.scores(grams, dense_features(view.scores, view.contexts)).items() if p >= 0.01}
+        for category in scores:
+            if not evidence.get(category):
+                evidence[category] = model.top_grams(grams, category, skip=_ENGLISH_FUNCTION_WORDS)
+    for category, phrases in _keyword_matches(view.tokens, keywords).items():
         scores[category] = 1.0
         evidence[category] = phrases
     scores = {category: round(score, 3) for category, score in scores.items() if round(score, 3) > 0}
     evidence = {category: phrases for category, phrases in evidence.items() if category in scores}
-    reason = None if scores else _why_not_judged(normalised, tokens)
-    return _Raw(scores, evidence, contexts, reason, truncated, chars, passed)
+    reason = None if scores else _why_not_judged(view.normalised, view.tokens)
+    return _Raw(
+        scores,
+        evidence,
+        view.contexts,
+        reason,
+        truncated,
+        len(sample),
+        passed,
+        modelled=model is not None,
+        lexicon_evidence=frozenset(category for category, phrases in view.evidence.items() if phrases),
+    )
+
+
+@dataclass(frozen=True)
+class LexicalView:
+    """What the lexicon sees in a post: its words, category scores (0..1), evidence phrases and contexts."""
+
+    normalised: str
+    tokens: list[str]
+    scores: dict[str, float]
+    evidence: dict[str, tuple[str, ...]]
+    contexts: tuple[str, ...]
+
+
+def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
+    """The lexicon's reading of ``sample`` (the model's input, and the whole verdict without it)."""
+    normalised = normalise(sample)
+    tokens = words(normalised)
+    if not tokens:
+        return LexicalView(normalised, tokens, {}, {}, ())
+    lexicon = default_lexicon()
+    raw_weights, evidence, contexts = _tally(lexicon.find(tokens), tokens, lexicon)
+    if sentiment and any(weight > 0 for weight in raw_weights.values()):
+        factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)
+        raw_weights = {category: weight * factor for category, weight in raw_weights.items()}
+    scores = {category: _squash(weight) for category, weight in raw_weights.items() if weight > 0}
+    return LexicalView(normalised, tokens, scores, evidence, contexts)
 
 
 def _tally(

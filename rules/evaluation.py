@@ -7,7 +7,8 @@
   text never lands on both sides. Thresholds are tuned on ``dev`` only.
 
 Run ``python -m breather.rules.evaluation report`` for the tables in docs/classifier.md, and
-``python -m breather.rules.evaluation tune --write rules/data/thresholds.toml`` to re-choose thresholds.
+``python -m breather.rules.evaluation tune --write rules/data/thresholds.toml`` to re-choose the lexicon-only
+thresholds (the model's are chosen by ``python -m breather.rules.train``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ HATECHECK_CONTRAST = ("counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "sl
 # fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
 MAX_NONE_FPR = {"self_harm": 0.02}
 DEFAULT_MAX_NONE_FPR = 0.03
+# The F-beta each sensitivity maximises: beta > 1 counts recall more. (Self-harm with medium = F2 was tried: test
+# recall 0.73 but precision 0.39, 17% of other mental-health posts flagged and "I am not going to kill myself"
+# flagged; so self-harm keeps F1 at medium, and "high" is where its recall is.)
+LEVEL_BETAS = {"low": 0.5, "medium": 1.0, "high": 2.0}
+CATEGORY_LEVEL_BETAS: dict[str, dict[str, float]] = {}
 
 csv.field_size_limit(10_000_000)
 
@@ -159,9 +165,11 @@ def _reddit_mental_health(root: Path) -> Iterator[Example]:
 Predict = Callable[[str], Iterable[str]]
 
 
-def predictor(sensitivity: Sensitivity = "medium", *, sentiment: bool | None = None) -> Predict:
+def predictor(
+    sensitivity: Sensitivity = "medium", *, sentiment: bool | None = None, model: bool | None = None
+) -> Predict:
     def predict(text: str) -> tuple[str, ...]:
-        return classify(text, sensitivity=sensitivity, sentiment=sentiment).flagged
+        return classify(text, sensitivity=sensitivity, sentiment=sentiment, model=model).flagged
 
     return predict
 
@@ -255,17 +263,23 @@ def _other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[
 
 
 def tune_thresholds(examples: Sequence[Example], *, sentiment: bool = False) -> dict[str, dict[str, float]]:
-    """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5.
+    """Thresholds for the lexicon alone (the model's come from ``breather.rules.train``, on out-of-fold scores)."""
+    scored = [
+        (example, raw_scores(example.text, sentiment=sentiment, model=False)) for example in examples if example.labels
+    ]
+    return choose_thresholds(scored)
 
-    Every level keeps the share of ``none`` posts the category flags within MAX_NONE_FPR.
+
+def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> dict[str, dict[str, float]]:
+    """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5. Every level
+    keeps the share of ``none`` posts the category flags within MAX_NONE_FPR.
     """
-    scored = [(example, raw_scores(example.text, sentiment=sentiment)) for example in examples if example.labels]
-    grid = [round(0.05 * step, 2) for step in range(2, 20)]
+    grid = [round(0.025 * step, 3) for step in range(2, 39)]
     chosen: dict[str, dict[str, float]] = {}
     for category in CATEGORIES:
         curve = [(threshold, *_counts(scored, category, threshold)) for threshold in grid]
         chosen[category] = {}
-        for level, beta in (("low", 0.5), ("medium", 1.0), ("high", 2.0)):
+        for level, beta in CATEGORY_LEVEL_BETAS.get(category, LEVEL_BETAS).items():
             cap = MAX_NONE_FPR.get(category, DEFAULT_MAX_NONE_FPR)
             allowed = [point for point in curve if point[4] <= cap] or curve[-1:]
             best = max(allowed, key=lambda point: (_f_beta(point[1], point[2], point[3], beta), point[0]))
@@ -295,20 +309,42 @@ def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
     return (1 + beta**2) * tp / denominator if denominator else 0.0
 
 
-def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: bool) -> str:
+def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: bool, model: bool = False) -> str:
     lines = [
         "# Score thresholds per category and sensitivity (a category is flagged when its score reaches the threshold).",
-        "# Chosen on the dev split of the shared labelled sets by `python -m breather.rules.evaluation tune`; see",
-        '# docs/classifier.md. "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
+        "# Chosen on out-of-fold scores of the dev split of the shared labelled sets by",
+        "# `python -m breather.rules.train`; see docs/classifier.md.",
+        '# "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
         "# (F0.5-best); each keeps flagged `none` posts at or under 3% (self_harm: 2%).",
         "",
         "[options]",
         "# TextBlob pattern sentiment as a score modifier (the ablation in docs/classifier.md decides this).",
         f"sentiment = {'true' if sentiment else 'false'}",
+        "# The learned model (data/model.tsv.gz) scores posts; the [lexicon_only.*] thresholds apply without it.",
+        f"model = {'true' if model else 'false'}",
     ]
     for category, levels in chosen.items():
         lines += ["", f"[{category}]", *(f"{level} = {levels[level]}" for level in LEVELS)]
     return "\n".join(lines) + "\n"
+
+
+LEXICON_ONLY_MARKER = "\n# The lexicon alone"
+
+
+def lexicon_only_toml(chosen: Mapping[str, Mapping[str, float]]) -> str:
+    """The ``[lexicon_only.*]`` tables: thresholds for the lexicon's scores when the model is not used."""
+    lines = [
+        LEXICON_ONLY_MARKER.strip(),
+        "# (no model file, or classify(model=False)): chosen on dev by `python -m breather.rules.evaluation tune`.",
+    ]
+    for category, levels in chosen.items():
+        lines += ["", f"[lexicon_only.{category}]", *(f"{level} = {levels[level]}" for level in LEVELS)]
+    return "\n".join(lines) + "\n"
+
+
+def replace_lexicon_only(current: str, chosen: Mapping[str, Mapping[str, float]]) -> str:
+    head = current[: current.index(LEXICON_ONLY_MARKER)] if LEXICON_ONLY_MARKER in current else current
+    return head.rstrip("\n") + "\n\n" + lexicon_only_toml(chosen)
 
 
 # --- command line for maintainers -------------------------------------------------------------------------------
@@ -334,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fixtures", default=None)
     parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
     parser.add_argument("--sentiment", choices=["default", "on", "off"], default="default")
+    parser.add_argument("--model", choices=["default", "on", "off"], default="default", help="report: learned model")
+    parser.add_argument("--sensitivity", choices=LEVELS, default="medium")
     parser.add_argument("--write", default=None, help="tune: write the thresholds file here")
     args = parser.parse_args(argv)
     examples = shared_examples(_fixtures_root(args.fixtures))
@@ -341,13 +379,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.action == "tune":
         dev = [example for example in examples if split_of(example.text) == "dev"]
         chosen = tune_thresholds(dev, sentiment=bool(sentiment))
-        text = thresholds_toml(chosen, sentiment=bool(sentiment))
+        text = lexicon_only_toml(chosen)
         if args.write:
-            Path(args.write).write_text(text, encoding="utf-8")
+            target = Path(args.write)
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            target.write_text(replace_lexicon_only(current, chosen), encoding="utf-8")
         sys.stdout.write(text)
         return 0
     picked = [ex for ex in examples if args.split == "all" or split_of(ex.text) == args.split]
-    json.dump(shared_report(picked, predictor(sentiment=sentiment)), sys.stdout, indent=1)
+    model = None if args.model == "default" else args.model == "on"
+    report = shared_report(picked, predictor(args.sensitivity, sentiment=sentiment, model=model))
+    json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
 

@@ -1,0 +1,156 @@
+"""The small learned model: per-category logistic regression over word uni/bi-grams and the lexicon's own scores.
+
+Trained by ``python -m breather.rules.train`` on the dev split of the shared labelled sets only; the weights ship in
+``data/model.tsv.gz`` (pruned and quantised to 8 bits). Inference is pure Python: one dictionary look-up per
+uni/bi-gram of a post. The lexicon stays the explanation ("why this was flagged") and the fallback when the file
+is missing or broken; its category scores and the post's context (support, recovery, news, counter-speech) are
+inputs of the model, so negation and context still lower a score.
+
+File format (gzip text): a JSON header line (categories, bias, dequantisation scales, dense feature weights, the
+screening trigger words), then one ``feature<TAB>q1 q2 ...`` line per n-gram, q an int8 per category.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+MODEL_FILE = "data/model.tsv.gz"
+
+
+def ngrams(tokens: Sequence[str]) -> set[str]:
+    """The sparse features of a post: its distinct words and word pairs."""
+    grams = set(tokens)
+    grams.update(f"{first} {second}" for first, second in itertools.pairwise(tokens))
+    return grams
+
+
+def dense_features(lexicon_scores: Mapping[str, float], contexts: Iterable[str]) -> dict[str, float]:
+    """The lexicon's view of the post, as model inputs: its category scores and the contexts it found."""
+    features = {f"lex:{category}": score for category, score in lexicon_scores.items() if score > 0}
+    features.update({f"ctx:{name}": 1.0 for name in contexts})
+    return features
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    categories: tuple[str, ...]
+    bias: tuple[float, ...]
+    dense: Mapping[str, tuple[float, ...]]
+    sparse: Mapping[str, tuple[float, ...]]
+    triggers: tuple[str, ...] = ()
+
+    def scores(self, grams: set[str], dense: Mapping[str, float]) -> dict[str, float]:
+        """Probability per category (0..1)."""
+        sparse = self.sparse
+        hits = [sparse[gram] for gram in grams if gram in sparse]
+        totals = [sum(column) for column in zip(*hits, strict=True)] if hits else [0.0] * len(self.categories)
+        norm = 1.0 / math.sqrt(len(grams)) if grams else 0.0
+        logits = [bias + total * norm for bias, total in zip(self.bias, totals, strict=True)]
+        for name, value in dense.items():
+            weights = self.dense.get(name)
+            if weights is not None:
+                logits = [logit + weight * value for logit, weight in zip(logits, weights, strict=True)]
+        return {category: _sigmoid(logit) for category, logit in zip(self.categories, logits, strict=True)}
+
+    def top_grams(
+        self, grams: set[str], category: str, limit: int = 3, skip: frozenset[str] = frozenset()
+    ) -> tuple[str, ...]:
+        """The n-grams that pushed ``category`` up the most: the model's own "why this was flagged".
+        Grams made only of ``skip`` words ("in the") explain nothing to a reader and are left out."""
+        index = self.categories.index(category)
+        weighed = [
+            (self.sparse[gram][index], gram)
+            for gram in grams
+            if gram in self.sparse and not all(word in skip for word in gram.split())
+        ]
+        best = sorted((item for item in weighed if item[0] > 0), key=lambda item: (-item[0], item[1]))[:limit]
+        return tuple(gram for _, gram in best)
+
+
+def _sigmoid(logit: float) -> float:
+    if logit < -30:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+@cache
+def default_model() -> LinearModel | None:
+    """The shipped model, or None (lexicon only) when its file is missing or unreadable: never an exception."""
+    try:
+        data = resources.files("breather.rules").joinpath(MODEL_FILE).read_bytes()
+    except OSError:
+        log.warning("no classifier model at %s: using the lexicon alone", MODEL_FILE)
+        return None
+    try:
+        return parse_model(gzip.decompress(data).decode("utf-8"))
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        log.warning("classifier model %s unreadable (%s): using the lexicon alone", MODEL_FILE, exc)
+        return None
+
+
+def parse_model(text: str) -> LinearModel:
+    """Read the model file's text; raises ValueError naming the line that is wrong."""
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError("model file is empty")
+    header: dict[str, Any] = json.loads(lines[0])
+    if header.get("format") != FORMAT:
+        raise ValueError(f"model format {header.get('format')!r}, expected {FORMAT}")
+    categories = tuple(header["categories"])
+    scales = [float(scale) for scale in header["scales"]]
+    sparse: dict[str, tuple[float, ...]] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        gram, _, packed = line.partition("\t")
+        values = packed.split()
+        if len(values) != len(categories):
+            raise ValueError(f"model line {number}: {len(values)} weights for {len(categories)} categories")
+        sparse[gram] = tuple(int(value) * scale for value, scale in zip(values, scales, strict=True))
+    return LinearModel(
+        categories=categories,
+        bias=tuple(float(value) for value in header["bias"]),
+        dense={name: tuple(float(v) for v in values) for name, values in header["dense"].items()},
+        sparse=sparse,
+        triggers=tuple(header.get("triggers", ())),
+    )
+
+
+def dump_model(
+    path: Path,
+    categories: Sequence[str],
+    bias: Sequence[float],
+    dense: Mapping[str, Sequence[float]],
+    sparse: Mapping[str, Sequence[float]],
+    triggers: Sequence[str],
+) -> None:
+    """Write weights quantised to int8 per category; n-grams whose weights all round to 0 are dropped."""
+    largest = [max((abs(weights[i]) for weights in sparse.values()), default=0.0) for i in range(len(categories))]
+    scales = [value / 127 if value else 1.0 for value in largest]
+    header = {
+        "format": FORMAT,
+        "categories": list(categories),
+        "bias": [round(value, 6) for value in bias],
+        "scales": [round(scale, 9) for scale in scales],
+        "dense": {name: [round(v, 6) for v in values] for name, values in sorted(dense.items())},
+        "triggers": sorted(triggers),
+    }
+    lines = [json.dumps(header, sort_keys=True)]
+    for gram in sorted(sparse):
+        quantised = [round(weight / scale) for weight, scale in zip(sparse[gram], scales, strict=True)]
+        if any(quantised):
+            lines.append(f"{gram}\t{' '.join(str(q) for q in quantised)}")
+    # no name and mtime 0 in the gzip header: retraining gives byte-identical files
+    with path.open("wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle:
+        handle.write(("\n".join(lines) + "\n").encode("utf-8"))

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import gzip
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from breather.rules.classify import CATEGORIES, classify, default_thresholds, screen
+from breather.rules.learned import MODEL_FILE, default_model, dump_model, ngrams, parse_model
+from breather.rules.screening import Screener, trie_pattern
+from breather.rules.tokenize import tokenize
+
+
+def _tiny_model(path: Path) -> None:
+    dump_model(
+        path,
+        ["self_harm", "violence"],
+        [-2.0, -3.0],
+        {"lex:self_harm": [4.0, 0.0], "ctx:support": [-1.0, -1.0]},
+        {"hopeless": [3.0, 0.0], "kill": [1.0, 2.54], "the": [0.001, 0.0]},
+        ["hopeless"],
+    )
+
+
+def test_model_file_round_trips_quantised_and_deterministic(tmp_path: Path) -> None:
+    _tiny_model(tmp_path / "a.gz")
+    _tiny_model(tmp_path / "b.gz")
+    assert (tmp_path / "a.gz").read_bytes() == (tmp_path / "b.gz").read_bytes()
+    model = parse_model(gzip.decompress((tmp_path / "a.gz").read_bytes()).decode())
+    assert model.categories == ("self_harm", "violence")
+    assert model.triggers == ("hopeless",)
+    assert "the" not in model.sparse, "weights that round to 0 are pruned"
+    assert model.sparse["hopeless"][0] == pytest.approx(3.0, rel=0.01)
+    assert model.sparse["kill"][1] == pytest.approx(2.54, rel=0.01)
+    hopeless = model.scores(ngrams(["so", "hopeless"]), {})
+    plain = model.scores(ngrams(["so", "tired"]), {})
+    assert hopeless["self_harm"] > plain["self_harm"]
+    supported = model.scores(ngrams(["so", "hopeless"]), {"ctx:support": 1.0})
+    assert supported["self_harm"] < hopeless["self_harm"], "support context lowers the score"
+    assert model.top_grams(ngrams(["so", "hopeless", "kill"]), "self_harm") == ("hopeless", "kill")
+
+
+def test_a_broken_model_file_is_located() -> None:
+    header = '{"format": 1, "categories": ["a", "b"], "bias": [0, 0], "scales": [1, 1], "dense": {}}'
+    with pytest.raises(ValueError, match="model line 3: 1 weights for 2 categories"):
+        parse_model(header + "\nfine\t1 2\nbroken\t7\n")
+    with pytest.raises(ValueError, match="format 9"):
+        parse_model('{"format": 9}')
+
+
+def test_the_shipped_model_loads_without_download_and_is_small() -> None:
+    data = resources.files("breather.rules").joinpath(MODEL_FILE).read_bytes()
+    assert len(data) < 3_000_000
+    model = default_model()
+    assert model is not None
+    assert model.categories == CATEGORIES
+    assert len(model.sparse) > 1000
+    assert default_thresholds().model
+
+
+def test_model_and_lexicon_alone_both_judge() -> None:
+    text = "I can't do this anymore, I want to kill myself tonight"
+    assert "self_harm" in classify(text).flagged
+    assert "self_harm" in classify(text, model=False).flagged
+    assert classify("Nice weather for a walk in the park", model=False).flagged == ()
+
+
+def test_evidence_is_words_from_the_post() -> None:
+    verdict = classify("been restricting so hard, 600 cals today and my ugw feels so far away")
+    assert "eating_disorder" in verdict.flagged
+    for phrases in verdict.evidence.values():
+        for phrase in phrases:
+            assert phrase in " ".join(tokenize("been restricting so hard, 600 cals today and my ugw feels so far"))
+
+
+def test_trie_pattern_matches_whole_words_and_prefixes() -> None:
+    pattern = re.compile(trie_pattern(["kill", "kms"], ["suicid"]))
+    assert pattern.search("i will kill")
+    assert pattern.search("suicidal thoughts")
+    assert not pattern.search("what a skill")
+    assert not pattern.search("killer app")
+    assert not pattern.search("presuicide")
+    screener = Screener.build(["hate"], [])
+    assert screener.hits("I H4TE you")
+    assert screener.hits("I h a t e you")
+    assert screener.hits("I &#104;ate you")
+    assert not screener.hits("https://youtu.be/watch?v=h4te")
+    assert not screener.hits("I love you")
+
+
+WORDS = [
+    "i", "want", "to", "kill", "myself", "you", "stupid", "bitch", "not", "never", "relapsed", "heroin", "cals",
+    "restricting", "ugw", "die", "hate", "all", "them", "h4te", "k i l l", "suicidal", "the", "park", "walk", "&amp;",
+    "ｋｉｌｌ", "hopeless", "purge", "drunk", "stab", "shoot", "crisis", "line", "clean", "today",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=25))
+def test_whatever_classify_flags_the_screen_lets_through(words: list[str]) -> None:
+    text = " ".join(words)
+    if classify(text).flagged or classify(text, sensitivity="high").flagged:
+        assert screen(text)
