@@ -4,8 +4,9 @@ For each fixture, the best of 7 timings of ``adapter.rewrite`` in three situatio
 * ``calm``: the screen finds nothing (a page with nothing to flag): the cost every calm response pays;
 * ``scan``: the screen says "maybe" but no post is flagged: the full post-finding pass (parse/scan, judge stubbed);
 * ``real``: the real screen and classifier (``breather.rules.classify``), warm cache, as the proxy runs it.
-Plus, for HTML, how many times faster the post scanner alone is than the stdlib ``html.parser`` tokenising the
-same page.
+Plus, for HTML, how many times faster the full post scanner (every tag walked) is than the stdlib ``html.parser``
+tokenising the same page, and, for adapters that jump straight to their post start tags (``htmljump``), how many
+times faster that is than the full scanner.
 Numbers go to docs/adapters.md; the machine is shared, so compare ratios, not absolutes.
 """
 
@@ -61,6 +62,13 @@ def scanner_ms(body: bytes, adapter: HtmlAdapter) -> float:
     return best_ms(lambda: scan(source, adapter.select, adapter.post_id, adapter.hints), rounds=3)
 
 
+def jump_speedup(body: bytes, adapter: HtmlAdapter) -> str:
+    source = body.decode("utf-8")
+    if adapter.jump(source) is None:
+        return ""
+    return f"{scanner_ms(body, adapter) / best_ms(lambda: adapter.jump(source), rounds=3):.1f}x"
+
+
 def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str | None:
     adapter = adapter_for(folder, "/", CONTENT_TYPES[path.suffix])
     if adapter is None:
@@ -68,13 +76,14 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
     body = path.read_bytes()
     times = {name: best_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
     result = adapter.rewrite(body, contexts["real"])
-    ratio = ""
+    ratio = jump = ""
     if isinstance(adapter, HtmlAdapter) and path.suffix == ".html":
         ratio = f"{html_parser_ms(body) / scanner_ms(body, adapter):.1f}x"
+        jump = jump_speedup(body, adapter)
     marked = len(result.marked) if result else 0
     return (
         f"{folder + '/' + path.name:58} {len(body) // 1024:5d} {times['calm']:8.2f} {times['scan']:8.2f}"
-        f" {times['real']:8.2f} {marked:6d} {ratio:>16}"
+        f" {times['real']:8.2f} {marked:6d} {ratio:>16} {jump:>14}"
     )
 
 
@@ -86,7 +95,8 @@ def main() -> None:
         "real": AdapterContext(judge=judge_with(classify), screen=screen),
     }
     print(
-        f"{'fixture':58} {'KB':>5} {'calm ms':>8} {'scan ms':>8} {'real ms':>8} {'marked':>6} {'scanner speed-up':>16}"
+        f"{'fixture':58} {'KB':>5} {'calm ms':>8} {'scan ms':>8} {'real ms':>8} {'marked':>6}"
+        f" {'scanner speed-up':>16} {'jump vs scan':>14}"
     )
     for folder in FOLDERS:
         for path in sorted((root / folder).iterdir()):

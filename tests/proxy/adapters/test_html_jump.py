@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from breather.proxy.adapters.generic import GenericAdapter
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
 from breather.proxy.adapters.htmlmark import HtmlAdapter
-from breather.proxy.adapters.htmlscan import find_posts
+from breather.proxy.adapters.htmlscan import _tag_end_with_open_quote, find_posts, tag_end
 from tests.conftest import fixtures_root
 
 JUMPING: list[HtmlAdapter] = [HackerNewsAdapter(), GenericAdapter()]
@@ -85,3 +87,10 @@ def test_hacker_news_posts_carry_their_row_id_only_while_the_row_is_open() -> No
     jumped = HackerNewsAdapter().jump(page)
     assert jumped is not None
     assert [(p.text, p.post_id) for p in jumped] == [("Story", "7"), ("More", None)]
+
+
+@given(st.text(alphabet="<>\"' a=b\n/", max_size=24))
+def test_one_pattern_tag_end_agrees_with_the_quote_by_quote_loop(markup: str) -> None:
+    for offset, char in enumerate(markup):
+        if char == "<":
+            assert tag_end(markup, offset) == _tag_end_with_open_quote(markup, offset)
