@@ -164,6 +164,11 @@ class Thresholds:
     model: bool = False
     lexicon_levels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # lexicon alone (fallback)
 
+    @property
+    def lowest(self) -> dict[str, float]:
+        """Per category, the model score below which no sensitivity flags it."""
+        return {category: min(table.values()) for category, table in self.levels.items() if table}
+
     def threshold(self, category: str, level: str, *, with_model: bool = True) -> float | None:
         if level == "off":
             return None
@@ -404,8 +409,9 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
     else:
         grams = ngrams(view.tokens)
         scores = {c: p for c, p in model.scores(grams, dense_features(view.scores, view.contexts)).items() if p >= 0.01}
-        for category in scores:
-            if not evidence.get(category):
+        lowest = default_thresholds().lowest
+        for category, score in scores.items():
+            if not evidence.get(category) and score >= lowest.get(category, 0.0):
                 evidence[category] = model.top_grams(grams, category, skip=_ENGLISH_FUNCTION_WORDS)
     for category, phrases in _keyword_matches(view.tokens, keywords).items():
         scores[category] = 1.0

@@ -71,13 +71,15 @@ class LinearModel:
         """The n-grams that pushed ``category`` up the most: the model's own "why this was flagged".
         Grams made only of ``skip`` words ("in the") explain nothing to a reader and are left out."""
         index = self.categories.index(category)
-        weighed = [
-            (self.sparse[gram][index], gram)
-            for gram in grams
-            if gram in self.sparse and not all(word in skip for word in gram.split())
-        ]
-        best = sorted((item for item in weighed if item[0] > 0), key=lambda item: (-item[0], item[1]))[:limit]
-        return tuple(gram for _, gram in best)
+        sparse = self.sparse
+        weighed = sorted((-sparse[gram][index], gram) for gram in grams if gram in sparse and sparse[gram][index] > 0)
+        chosen: list[str] = []
+        for _, gram in weighed:
+            if not all(word in skip for word in gram.split()):
+                chosen.append(gram)
+                if len(chosen) == limit:
+                    break
+        return tuple(chosen)
 
 
 def _sigmoid(logit: float) -> float:

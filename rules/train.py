@@ -43,6 +43,7 @@ L2 = 1e-5
 STEPS = 250
 LEARNING_RATE = 0.1
 TRIGGERS_PER_CATEGORY = 60
+MAX_TRIGGER_SHARE = 0.003
 PRUNE_BELOW = 0.05
 # Context may only lower these categories: the weight is held at this value instead of learned (Davidson labels
 # reclaimed and friendly uses "offensive", which would teach the model the opposite of HateCheck's contrast cases).
@@ -165,10 +166,23 @@ def _subset(data: Featurised, picked: Any) -> Featurised:
     return Featurised([data.grams[i] for i in picked], [data.dense[i] for i in picked], data.labels[picked])
 
 
-def choose_triggers(vocabulary: list[str], weights: Any) -> list[str]:
-    """Single words the model weighs most per category: the screening pass lets their posts through."""
+def choose_triggers(vocabulary: list[str], weights: Any, data: Featurised) -> list[str]:
+    """Single words the model weighs most per category: the screening pass lets their posts through.
+
+    Words found in more than MAX_TRIGGER_SHARE of dev posts ("have", "but") are left out: they would send most
+    posts on to full scoring, and alone they never decide a verdict."""
+    counts: dict[str, int] = {}
+    for grams in data.grams:
+        for gram in grams:
+            if " " not in gram:
+                counts[gram] = counts.get(gram, 0) + 1
+    ceiling = MAX_TRIGGER_SHARE * len(data.grams)
+    words = [
+        i
+        for i, name in enumerate(vocabulary)
+        if " " not in name and ":" not in name and len(name) > 2 and counts.get(name, 0) <= ceiling
+    ]
     chosen: set[str] = set()
-    words = [i for i, name in enumerate(vocabulary) if " " not in name and ":" not in name and len(name) > 2]
     for j in range(weights.shape[1]):
         ranked = sorted(words, key=lambda i: (-weights[i, j], vocabulary[i]))[:TRIGGERS_PER_CATEGORY]
         chosen.update(vocabulary[i] for i in ranked if weights[i, j] > 0)
@@ -185,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(examples)} dev posts, positives per category {data.labels.sum(axis=0)}", file=sys.stderr)
     oof = out_of_fold(examples, data)
     vocabulary, weights, bias = fit(data)
-    triggers = choose_triggers(vocabulary, weights)
+    triggers = choose_triggers(vocabulary, weights, data)
     words, prefixes = default_lexicon().trigger_words(SCREEN_MIN_WEIGHT)
     screener = Screener.build([*words, *triggers], prefixes)
     passed = np.array([screener.hits(example.text[:MAX_CHARS]) for example in examples])

@@ -10,10 +10,11 @@ import pytest
 from breather.rules.evaluation import predictor, shared_examples, shared_report, split_of
 
 # The test-split table recorded in docs/classifier.md, rounded down: a drop below any of these fails.
-F1_FLOORS = {"self_harm": 0.56, "eating_disorder": 0.65, "violence": 0.28, "harassment": 0.77, "substance": 0.76}
+F1_FLOORS = {"self_harm": 0.62, "eating_disorder": 0.72, "violence": 0.64, "harassment": 0.89, "substance": 0.82}
 RECALL_FLOORS = {"self_harm": 0.62}
-NONE_FPR_CEILING = 0.06
-HATECHECK_CONTRAST_CEILING = 0.29
+NONE_FPR_CEILING = 0.04
+HATECHECK_CONTRAST_CEILING = 0.10  # the issue's target
+OTHER_MENTAL_HEALTH_CEILING = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -46,4 +47,12 @@ def test_hatecheck_contrast_cases_rarely_flagged(report: dict[str, Any]) -> None
 def test_other_mental_health_posts_are_reported(report: dict[str, Any]) -> None:
     other = report["mental_health_other"]
     assert other["posts"] > 500
-    assert 0 <= other["flagged_rate"] < 0.5
+    assert 0 <= other["flagged_rate"] <= OTHER_MENTAL_HEALTH_CEILING
+
+
+def test_lexicon_alone_still_judges(shared_fixtures: Path) -> None:
+    """The fallback when the model file is missing: the lexicon-only table in docs/classifier.md."""
+    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
+    lexicon = shared_report(examples, predictor("medium", model=False))
+    assert lexicon["categories"]["harassment"]["f1"] >= 0.77
+    assert lexicon["categories"]["self_harm"]["recall"] >= 0.62
