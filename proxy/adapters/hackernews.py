@@ -23,7 +23,7 @@ from breather.proxy.adapters.htmljump import (
     tags_matching,
 )
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, nearest_attr
-from breather.proxy.adapters.htmlscan import PostSpan
+from breather.proxy.adapters.htmlscan import RAW_TEXT_TAGS, PostSpan
 
 POST_CLASSES = frozenset({"titleline", "comment", "commtext"})
 _POST_CLASSES = tuple(sorted(POST_CLASSES))
@@ -43,15 +43,24 @@ def is_story_row(tag: StartTag) -> bool:
     return "id" in tag.attrs and "athing" in classes(tag.attrs)
 
 
+# Anything in a title cell's first stretch that could hide or hold a direct link: then the cell is walked.
+_MAY_HOLD_LINK = ("<a", "<!", "<td", "<table", *(f"<{name}" for name in RAW_TEXT_TAGS))
+
+
 def has_link(source: str, cell: StartTag) -> bool:
-    """Most title cells hold a rank or a ``span.titleline``, never a link of their own: skip walking those."""
+    """Most title cells hold a rank or a ``span.titleline``, never a link of their own: skip walking those.
+
+    Conservative: any link, comment, raw-text element or nested cell before the first ``</td`` means "walk it"."""
     cell_end = source.find("</td", cell.end)
-    return source.find("<a", cell.end, cell_end if cell_end >= 0 else len(source)) >= 0
+    if cell_end < 0:
+        return True
+    inside = source[cell.end : cell_end].lower()
+    return any(marker in inside for marker in _MAY_HOLD_LINK)
 
 
 class HackerNewsAdapter(HtmlAdapter):
     name = "hackernews"
-    hints = ("comment", "commtext", "titleline", "<a")
+    hints = ("comment", "commtext", "titleline", "<a", "<A")
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
         if tag in ("span", "div") and POST_CLASSES.intersection(classes(attrs)):

@@ -58,7 +58,9 @@ HN_ODD_PAGE = """<html><head><title>class="comment" in a title</title>
 <div class="reply"><a href="r">reply</a></div></div></td></tr></table></td></tr>
 </table><a title='<div class="comment">in an attribute</div>'>link</a>
 <div class="comment-tree">not a comment class</div><SPAN CLASS="commtext">upper case tag</SPAN>
-<td class="title"><a href="m">More</a></td></body></html>"""
+<td class="title"><a href="m">More</a></td>
+<table><tr class="athing" id="3"><td class="title"><table><tr><td>inner</td></tr></table><a href="n">After a table</a>
+</td><td class="title"><!-- </td> --><A HREF="o">Upper-case link after a comment</A></td></tr></table></body></html>"""
 
 GENERIC_ODD_PAGE = """<html><body><nav><p>menu</p><form><p>field help</p></form></nav>
 <header><p>banner</p></header><article id="a1"><h2>Title</h2><p>inside the article</p></article>
