@@ -9,6 +9,7 @@ the adapter understands. An adapter never raises for bad input.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -95,6 +96,25 @@ class Adapter(Protocol):
     name: str
 
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None: ...
+
+
+def fail_open[A](
+    rewrite: Callable[[A, bytes, AdapterContext], RewriteResult | None],
+) -> Callable[[A, bytes, AdapterContext], RewriteResult | None]:
+    """Make an adapter's ``rewrite`` fail open: a body it cannot handle goes out as it came (None), so a page never
+    breaks because of a warning. Only ``JudgeFailed`` escapes, so the pipeline counts a classifier failure instead
+    of mistaking it for "nothing to flag"."""
+
+    @functools.wraps(rewrite)
+    def guarded(adapter: A, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
+        try:
+            return rewrite(adapter, body, ctx)
+        except JudgeFailed:
+            raise
+        except Exception:
+            return None
+
+    return guarded
 
 
 CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})

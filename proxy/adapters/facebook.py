@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, JudgeFailed, Marked, RewriteResult, screen_text
+from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open, screen_text
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_html
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
@@ -43,15 +43,8 @@ class FacebookPayloadAdapter:
     def __init__(self) -> None:
         self._html = FacebookAdapter()
 
+    @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        try:
-            return self._rewrite(body, ctx)
-        except JudgeFailed:
-            raise
-        except Exception:  # fail open: a payload must never break because of a warning
-            return None
-
-    def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         guard = JSON_GUARD if body.startswith(JSON_GUARD) else b""
         parsed = parse_json(body[len(guard) :])
         if parsed is None:

@@ -16,10 +16,10 @@ from breather.proxy.adapters.base import (
     CRISIS_CATEGORIES,
     AdapterContext,
     Finding,
-    JudgeFailed,
     Marked,
     RewriteResult,
     category_label,
+    fail_open,
     is_collapsed,
     judge_text,
     screen_text,
@@ -268,15 +268,8 @@ class HtmlAdapter:
         with ``select``/``post_id`` (the full scanner)."""
         return None
 
+    @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        try:
-            return self._rewrite(body, ctx)
-        except JudgeFailed:
-            raise
-        except Exception:  # fail open: a page must never break because of a warning
-            return None
-
-    def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = decode_html(body)
         if source is None or looks_like_script_data(source) or not screen_text(visible_text(source), ctx):
             return None

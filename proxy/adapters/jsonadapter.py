@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, JudgeFailed, Marked, RewriteResult, screen_text
+from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open, screen_text
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
 
 MAX_DEPTH = 64
@@ -16,15 +16,8 @@ class JsonAdapter:
 
     name = "json"
 
+    @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        try:
-            return self._rewrite(body, ctx)
-        except JudgeFailed:
-            raise
-        except Exception:  # fail open: an odd body must never break the page
-            return None
-
-    def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         if not screen_text(screenable(body), ctx):
             return None
         parsed = parse_json(body)

@@ -15,9 +15,9 @@ from typing import Any
 from breather.proxy.adapters.base import (
     AdapterContext,
     Finding,
-    JudgeFailed,
     Marked,
     RewriteResult,
+    fail_open,
     is_collapsed,
     judge_text,
     warning_text,
@@ -110,15 +110,9 @@ class MastodonStreamAdapter:
     def __init__(self) -> None:
         self._json = MastodonAdapter()
 
+    @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        try:
-            return self._rewrite(body.decode("utf-8"), ctx)
-        except JudgeFailed:
-            raise
-        except Exception:  # fail open: an odd stream chunk must never break the stream
-            return None
-
-    def _rewrite(self, text: str, ctx: AdapterContext) -> RewriteResult | None:
+        text = body.decode("utf-8")
         events = text.split("\n\n")
         marked: list[Marked] = []
         # The last piece is either "" (the body ended on an event boundary) or an incomplete event: keep it as is.

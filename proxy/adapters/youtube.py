@@ -14,9 +14,9 @@ from typing import Any
 from breather.proxy.adapters.base import (
     AdapterContext,
     Finding,
-    JudgeFailed,
     Marked,
     RewriteResult,
+    fail_open,
     is_collapsed,
     judge_text,
     screen_text,
@@ -83,15 +83,8 @@ class YouTubeHtmlAdapter:
     def __init__(self) -> None:
         self._json = YouTubeJsonAdapter()
 
+    @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        try:
-            return self._rewrite(body, ctx)
-        except JudgeFailed:
-            raise
-        except Exception:  # fail open: a page must never break because of a warning
-            return None
-
-    def _rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = body.decode("utf-8")
         match = _INITIAL_DATA.search(source)
         if match is None:
