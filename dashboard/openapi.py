@@ -79,6 +79,10 @@ def _schemas() -> dict[str, Any]:
                 "next_break_in_s": {"type": ["number", "null"]},
                 "decision": {"type": "object", "properties": {"kind": text, "reason": text}},
                 "quiet_hours": {"type": "boolean"},
+                "quiet_hours_change_in_s": {
+                    "type": ["integer", "null"],
+                    "description": "seconds until quiet hours next start (or end, while quiet); null: none set",
+                },
                 "through_proxy": {"type": ["boolean", "null"]},
             },
         },

@@ -12,7 +12,8 @@ from sqlite_utils import Database
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
 from breather.rules.decisions import Usage, decide
-from breather.rules.model import Rules
+from breather.rules.model import Profile, Rules
+from breather.scheduler import quiet_hours_state
 from breather.store import queries
 from breather.store.model import Event, Heartbeat, check_site
 
@@ -190,6 +191,15 @@ def representative_site(rules: Rules, site: str | None) -> str:
     return domains[0] if domains else "reddit.com"
 
 
+def quiet_hours_change_in_s(rules: Rules, profile: Profile, now: datetime) -> int | None:
+    """Whole seconds until the profile's quiet hours next start or end (None: it has none), so the extension can
+    warn ahead of time. Computed from the rules rather than the scheduler's minute-old copy, to the second."""
+    next_change = quiet_hours_state(profile, now, rules.zone()).next_change
+    if next_change is None:
+        return None
+    return max(0, round((next_change - now).total_seconds()))
+
+
 def status_for(
     db: Database,
     rules: Rules,
@@ -216,5 +226,6 @@ def status_for(
         "next_break_in_s": decision.next_break_in.total_seconds() if decision.next_break_in is not None else None,
         "decision": {"kind": decision.kind, "reason": decision.reason},
         "quiet_hours": decision.kind == "quiet_hours",
+        "quiet_hours_change_in_s": quiet_hours_change_in_s(rules, profile, moment),
         "through_proxy": through_proxy(runtime, profile.name, moment),
     }

@@ -80,6 +80,23 @@ def test_quiet_hours_show_in_the_status(app: Flask, client: FlaskClient) -> None
     assert "Quiet hours" in status["decision"]["reason"]
 
 
+def test_the_status_counts_down_to_quiet_hours_starting_and_ending(app: Flask, client: FlaskClient) -> None:
+    token = pair(client, "teen")
+    app.config["CLOCK"] = lambda: NOW.replace(hour=21, minute=50, second=30)
+    before = client.get("/api/v1/status", headers=auth(token)).get_json()
+    assert before["quiet_hours"] is False
+    assert before["quiet_hours_change_in_s"] == 9 * 60 + 30
+    app.config["CLOCK"] = lambda: NOW.replace(hour=23)
+    during = client.get("/api/v1/status", headers=auth(token)).get_json()
+    assert during["quiet_hours"] is True
+    assert during["quiet_hours_change_in_s"] == 8 * 3600
+
+
+def test_a_profile_without_quiet_hours_has_no_countdown(client: FlaskClient) -> None:
+    token = pair(client, "parent")
+    assert client.get("/api/v1/status", headers=auth(token)).get_json()["quiet_hours_change_in_s"] is None
+
+
 def test_a_spent_limit_shows_in_the_status(client: FlaskClient, seed: Seeder) -> None:
     seed.minutes("teen", "www.youtube.com", today_at(16), 50)
     seed.send()
