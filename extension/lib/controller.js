@@ -115,7 +115,7 @@ export async function refreshConfig(platform, { force = false, now = Date.now() 
   return config;
 }
 
-async function notifyFromStatus(platform, state, status, site) {
+async function notifyFromStatus(platform, state, status, site, now) {
   const { lastStatus = null, notified = {} } = await platform.session.get(["lastStatus", "notified"]);
   const { notifications, notified: next } = dueNotifications({
     status,
@@ -123,6 +123,7 @@ async function notifyFromStatus(platform, state, status, site) {
     options: state.options,
     site,
     notified,
+    now,
   });
   await platform.session.set({ lastStatus: status, notified: next });
   for (const item of notifications) {
@@ -152,7 +153,7 @@ export async function tick(platform, now = new Date()) {
   try {
     await refreshConfig(platform, { now: now.getTime() });
     const status = await clientFor(platform, state).status(beat?.site ?? null);
-    const shown = await notifyFromStatus(platform, state, status, beat?.site ?? null);
+    const shown = await notifyFromStatus(platform, state, status, beat?.site ?? null, now);
     return { heartbeat: beat, ...flushed, notifications: shown.map((item) => item.id) };
   } catch (error) {
     return handleApiFailure(platform, error, { heartbeat: beat, ...flushed });

@@ -90,7 +90,7 @@ export const OPTIONS = Object.freeze([
     kind: "boolean",
     default: true,
     label: "Tell me when quiet hours start",
-    help: "Social sites pause during quiet hours; this says so when they begin.",
+    help: "Social sites pause during quiet hours; this says so ten minutes ahead and again when they begin.",
     parse: parseBoolean,
   },
 ]);

@@ -205,6 +205,21 @@ test("a due break shows a notification whose buttons post break_taken and break_
   assert.equal(raw.world.notifications.has("breather:break:reddit.com"), false);
 });
 
+test("quiet hours coming are announced once, even across a service-worker restart", async () => {
+  const { raw, service, platform } = await paired();
+  service.status = { ...service.status, quiet_hours_change_in_s: 590 };
+  const first = await controller.tick(platform, new Date("2026-01-05T21:50:10Z"));
+  assert.deepEqual(first.notifications, ["breather:quietSoon:"]);
+  assert.equal(raw.world.notifications.get("breather:quietSoon:").message, "Quiet hours start in 10 minutes.");
+  raw.world.notifications.clear();
+  const fresh = createPlatform(raw, service.fetch);
+  await controller.onStartup(fresh);
+  service.status = { ...service.status, quiet_hours_change_in_s: 560 };
+  const afterRestart = await controller.tick(fresh, new Date("2026-01-05T21:50:40Z"));
+  assert.deepEqual(afterRestart.notifications, []);
+  assert.equal(raw.world.notifications.size, 0);
+});
+
 test("asking for 5 more minutes near the limit posts more_time_asked with the minutes", async () => {
   const { service, platform } = await paired();
   await controller.onNotificationButton(platform, "breather:limit:x.com", 1);

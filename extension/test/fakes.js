@@ -184,6 +184,7 @@ export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host:
       next_break_in_s: 600,
       decision: { kind: "allow", reason: "within limits" },
       quiet_hours: false,
+      quiet_hours_change_in_s: null,
       through_proxy: true,
     },
   };

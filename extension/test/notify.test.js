@@ -54,10 +54,35 @@ test("quiet hours are announced when they start, not on every tick during them",
   assert.deepEqual(during.notifications, []);
 });
 
+test("quiet hours are announced once about ten minutes ahead, however many ticks see them coming", () => {
+  const far = dueNotifications({ status: { ...calm, quiet_hours_change_in_s: 11 * 60 }, options, now: at("2026-01-05T21:49:00Z") });
+  assert.deepEqual(far.notifications, []);
+  const near = { ...calm, quiet_hours_change_in_s: 9 * 60 + 31 };
+  const first = dueNotifications({ status: near, options, now: at("2026-01-05T21:50:29Z") });
+  assert.deepEqual(first.notifications.map((item) => [item.kind, item.message]), [["quietSoon", "Quiet hours start in 10 minutes."]]);
+  assert.equal(first.notifications[0].title, "Quiet hours are coming");
+  // The next tick 30 s later (and a little clock skew) is the same start: not announced again.
+  const next = { ...calm, quiet_hours_change_in_s: 9 * 60 + 2 };
+  const again = dueNotifications({ status: next, options, notified: first.notified, now: at("2026-01-05T21:50:59Z") });
+  assert.deepEqual(again.notifications, []);
+  const tomorrow = { ...calm, quiet_hours_change_in_s: 60 };
+  const nextNight = dueNotifications({ status: tomorrow, options, notified: again.notified, now: at("2026-01-06T21:59:00Z") });
+  assert.deepEqual(nextNight.notifications.map((item) => item.message), ["Quiet hours start in 1 minute."]);
+});
+
+test("no early quiet-hours notice while quiet hours are on, or when there are none", () => {
+  const during = { ...calm, quiet_hours: true, quiet_hours_change_in_s: 300 };
+  assert.deepEqual(dueNotifications({ status: during, previous: during, options }).notifications, []);
+  assert.deepEqual(dueNotifications({ status: { ...calm, quiet_hours_change_in_s: null }, options }).notifications, []);
+  assert.deepEqual(dueNotifications({ status: calm, options }).notifications, []);
+});
+
 test("a notification the person switched off is never shown", () => {
   const off = { ...options, notifyBreak: false, notifyLimit: false, notifyQuietHours: false };
   const status = { ...calm, next_break_in_s: 0, minutes_today: 58, quiet_hours: true };
   assert.deepEqual(dueNotifications({ status, previous: calm, options: off, site: "reddit.com" }).notifications, []);
+  const soon = { ...calm, quiet_hours_change_in_s: 300 };
+  assert.deepEqual(dueNotifications({ status: soon, options: off }).notifications, []);
 });
 
 test("buttons post the same events as the in-page overlay", () => {
