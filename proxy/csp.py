@@ -7,7 +7,15 @@ off and break the site's own inline scripts.
 
 from __future__ import annotations
 
+import html
+import re
+
 FETCH_DIRECTIVES = ("script-src", "style-src")
+
+# A start tag whose quoted attribute values may hold ``>``; attributes inside it, with their value span.
+META_TAG = re.compile(rb"""<meta\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+ATTRIBUTE = re.compile(rb"""([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+HEAD_END = re.compile(rb"</head\s*>|<body\b", re.IGNORECASE)
 
 
 def _parse(policy: str) -> list[list[str]]:
@@ -58,3 +66,50 @@ def _allow_same_origin_fetch(directives: list[list[str]], names: list[str]) -> N
         directives[names.index(target)][1:] = [*kept, "'self'"]
     else:
         directives.append(["connect-src", *kept, "'self'"])
+
+
+def add_nonce_to_meta(document: bytes, nonce: str) -> bytes:
+    """Add the nonce to every ``<meta http-equiv="Content-Security-Policy">`` in the head.
+
+    Only each such tag's ``content`` value is rewritten; every other byte of the document stays as it was.
+    """
+    head_end = HEAD_END.search(document)
+    limit = head_end.start() if head_end is not None else len(document)
+    pieces: list[bytes] = []
+    done = 0
+    for tag in META_TAG.finditer(document, 0, limit):
+        span = _policy_value_span(tag.group(0))
+        if span is None:
+            continue
+        start, end = tag.start() + span[0], tag.start() + span[1]
+        pieces += [document[done:start], _rewritten_value(document[start:end], nonce)]
+        done = end
+    if not pieces:
+        return document
+    return b"".join([*pieces, document[done:]])
+
+
+def _policy_value_span(tag: bytes) -> tuple[int, int] | None:
+    """Where the ``content`` value sits in a CSP meta tag (quotes included), or None for any other meta tag."""
+    attributes: dict[bytes, re.Match[bytes]] = {}
+    for match in ATTRIBUTE.finditer(tag, len(b"<meta"), len(tag) - 1):
+        if match.group(2) is not None:
+            attributes.setdefault(match.group(1).lower(), match)  # as in HTML, the first of a repeated name wins
+    equiv = attributes.get(b"http-equiv")
+    content = attributes.get(b"content")
+    if equiv is None or content is None:
+        return None
+    if html.unescape(_unquoted(equiv.group(2)).decode("latin-1")).strip().lower() != "content-security-policy":
+        return None
+    return content.span(2)
+
+
+def _unquoted(value: bytes) -> bytes:
+    return value[1:-1] if value[:1] in (b'"', b"'") else value
+
+
+def _rewritten_value(value: bytes, nonce: str) -> bytes:
+    quote = value[:1] if value[:1] in (b'"', b"'") else b'"'
+    policy = html.unescape(_unquoted(value).decode("utf-8", "surrogateescape"))
+    escaped = add_nonce(policy, nonce).replace("&", "&amp;").replace(quote.decode(), html.escape(quote.decode()))
+    return quote + escaped.encode("utf-8", "surrogateescape") + quote

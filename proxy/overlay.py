@@ -1,8 +1,9 @@
 """Inject the Breather overlay (heartbeats, break interstitial) into 2xx HTML documents of intercepted sites.
 
-The overlay's ``<style>`` and ``<script>`` carry a per-response nonce that is added to the page's CSP, so the page's
-own policy keeps protecting it. Anything that is not a successful HTML document (a 404 page, an HTML fragment
-fetched by script, a streamed body) is left alone.
+The overlay's ``<style>`` and ``<script>`` carry a per-response nonce that is added to the page's CSP (its headers and
+any ``<meta http-equiv="Content-Security-Policy">`` in its head), so the page's own policy keeps protecting it.
+Anything that is not a successful HTML document (a 404 page, an HTML fragment fetched by script, a streamed body) is
+left alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
-from breather.proxy.csp import add_nonce
+from breather.proxy.csp import add_nonce, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
 from breather.runtime import Runtime
 
@@ -77,7 +78,7 @@ class Overlay:
         nonce = flows.nonce_for(flow)
         config = self._config(flow)
         markup = overlay_markup(nonce, config) + self._calm_markup(flow, nonce)
-        replace_body(response, inject(body, markup))
+        replace_body(response, inject(add_nonce_to_meta(body, nonce), markup))
         add_nonce_to_headers(response, nonce)
 
     def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:

@@ -77,6 +77,30 @@ def test_chromium_shows_a_reveal_able_warning_on_a_real_page_under_a_strict_csp(
     assert opened.value.locator("h1").inner_text() == "Reading content warnings"
 
 
+def with_meta_policy(page: bytes, policy: str) -> bytes:
+    """The page with its policy in a ``<meta http-equiv>`` tag at the top of its head instead of a header."""
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'.encode()
+    return re.sub(rb"<head\b[^>]*>", lambda m: m.group(0) + tag, page, count=1, flags=re.IGNORECASE)
+
+
+def test_chromium_runs_the_overlay_and_warnings_under_a_strict_csp_in_a_meta_tag(
+    serve, upstream, chromium, shared_fixtures
+) -> None:
+    upstream.route(
+        "news.ycombinator.com", "/", with_meta_policy(front_page_with(shared_fixtures, DISTRESSING), STRICT_CSP)
+    )
+    service = serve(rules())
+    page = chromium(service).new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto("https://news.ycombinator.com/")
+
+    page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    assert page.locator(".breather-cw").count() >= 1, (service.health(), service.log()[-2000:])
+    assert page.locator(".breather-warning").first.is_visible()
+    assert not [e for e in errors if "Content Security Policy" in e and "breather" in e.lower()]
+
+
 def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismisses_it(
     serve, upstream, chromium, shared_fixtures, tmp_path
 ) -> None:

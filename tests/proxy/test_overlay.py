@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import html
 import re
 from typing import Any
 
@@ -8,7 +9,7 @@ from mitmproxy import http
 from mitmproxy.test import tflow
 
 from breather.proxy import flows
-from breather.proxy.csp import add_nonce
+from breather.proxy.csp import add_nonce, add_nonce_to_meta
 from breather.proxy.overlay import Overlay, inject
 
 PAGE = b"<!doctype html><html><head><title>feed</title></head><body><p>hello</p></body></html>"
@@ -86,3 +87,63 @@ def test_a_nonce_policy_gets_ours_added_and_connect_src_allows_the_local_api() -
     result = add_nonce(policy, "N")
     assert "script-src 'nonce-site' 'strict-dynamic' 'nonce-N'" in result
     assert "connect-src https://api.example 'self'" in result
+
+
+META_POLICY = "default-src 'self'; script-src 'self' https://cdn.example"
+
+
+def meta_page(tag: bytes) -> bytes:
+    return b"<!doctype html><html><head><meta charset=utf-8>" + tag + b"<title>feed</title></head><body>x</body></html>"
+
+
+def test_a_policy_in_a_meta_tag_gets_the_nonce_and_the_rest_of_the_page_is_untouched(make_runtime) -> None:
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{META_POLICY}">'.encode()
+    flow = page_flow(meta_page(tag))
+    Overlay(make_runtime()).response(flow)
+    body = flow.response.content
+    nonce = nonce_in(body)
+    expected = (
+        f"default-src 'self'; script-src 'self' https://cdn.example 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+    )
+    new_tag = f'<meta http-equiv="Content-Security-Policy" content="{expected}">'.encode()
+    markup_start = body.index(b"<style nonce=")
+    assert body[:markup_start] == meta_page(new_tag)[: meta_page(new_tag).index(b"</head>")]
+    assert body[body.index(b"</head>") :] == b"</head><body>x</body></html>"
+    assert "content-security-policy" not in flow.response.headers
+
+
+def test_header_and_meta_policies_both_get_the_same_nonce(make_runtime) -> None:
+    tag = b"<META Content='script-src &#39;nonce-site&#39;' HTTP-EQUIV=content-security-policy>"
+    flow = page_flow(meta_page(tag), headers={"content-security-policy": "style-src 'self'"})
+    Overlay(make_runtime()).response(flow)
+    nonce = nonce_in(flow.response.content)
+    assert f"style-src 'self' 'nonce-{nonce}'" == flow.response.headers["content-security-policy"]
+    found = re.search(rb"<META Content='([^']*)' HTTP-EQUIV=content-security-policy>", flow.response.content)
+    assert found, flow.response.content[:300]
+    assert html.unescape(found.group(1).decode()) == f"script-src 'nonce-site' 'nonce-{nonce}'"
+
+
+def test_a_header_policy_alone_leaves_the_head_byte_identical(make_runtime) -> None:
+    flow = page_flow(
+        meta_page(b'<meta name="referrer" content="origin">'), headers={"content-security-policy": META_POLICY}
+    )
+    Overlay(make_runtime()).response(flow)
+    nonce = nonce_in(flow.response.content)
+    assert flow.response.content.startswith(meta_page(b'<meta name="referrer" content="origin">').split(b"</head>")[0])
+    assert f"'nonce-{nonce}'" in flow.response.headers["content-security-policy"]
+
+
+def test_a_meta_policy_relying_on_unsafe_inline_only_gains_connect_src_self(make_runtime) -> None:
+    tag = b'<meta http-equiv="Content-Security-Policy" content="default-src https://cdn.example \'unsafe-inline\'">'
+    flow = page_flow(meta_page(tag))
+    Overlay(make_runtime()).response(flow)
+    head = flow.response.content.split(b"<style nonce=")[0]
+    policy = "default-src https://cdn.example 'unsafe-inline'; connect-src https://cdn.example 'unsafe-inline' 'self'"
+    assert f'<meta http-equiv="Content-Security-Policy" content="{policy}">'.encode() in head
+    assert b"nonce-" not in head
+
+
+def test_meta_policies_outside_the_head_are_not_touched() -> None:
+    tag = b'<meta http-equiv="Content-Security-Policy" content="script-src \'self\'">'
+    document = b"<html><head></head><body>" + tag + b"</body></html>"
+    assert add_nonce_to_meta(document, "N") == document
