@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from mitmproxy import udp
+from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow
 
 from breather.proxy import flows
@@ -73,3 +75,26 @@ def test_alt_svc_is_stripped_so_browsers_stay_on_tcp(make_runtime) -> None:
     flow.response.headers["alt-svc"] = 'h3=":443"; ma=86400'
     addon.responseheaders(flow)
     assert "alt-svc" not in flow.response.headers
+
+
+def udp_flow_to(address: tuple[str, int], sni: str | None) -> udp.UDPFlow:
+    flow = tflow.tudpflow()
+    flow.server_conn.address = address
+    flow.server_conn.sni = sni
+    return flow
+
+
+def test_udp_to_an_intercepted_site_is_dropped_and_other_udp_is_left_alone(make_runtime) -> None:
+    addon = Intercept(make_runtime())
+    with taddons.context(addon):
+        addon.apply_rules()
+        by_sni = udp_flow_to(("203.0.113.7", 443), "www.reddit.com")
+        by_address = udp_flow_to(("old.reddit.com", 443), None)
+        other = udp_flow_to(("quic.bank.example", 443), "quic.bank.example")
+        for flow in (by_sni, by_address, other):
+            addon.udp_start(flow)
+
+    for dropped in (by_sni, by_address):
+        assert dropped.error is not None and dropped.error.msg == Error.KILLED_MESSAGE
+        assert not dropped.live
+    assert other.error is None and other.live
