@@ -38,6 +38,9 @@ MAX_CHARS = 10_000
 CACHE_SIZE = 8192
 # A phrase must stand for at least this much weight for its telling word to send a post on to full scoring.
 SCREEN_MIN_WEIGHT = 1.0
+# Below this model score a category is flagged only when lexicon phrases of it were found: at self_harm's low,
+# recall-first thresholds, short posts with no telling words ("nothing to see") otherwise cross on n-gram noise.
+LEXICON_EVIDENCE_BELOW = {"self_harm": 0.25}
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
 # with sentiment on, a wholly positive post keeps (1 - this) of its weight, a wholly negative one gains this much
@@ -339,8 +342,11 @@ def _apply_thresholds(
     for category, score in raw.scores.items():
         level = sensitivity if isinstance(sensitivity, str) else sensitivity.get(category, "medium")
         threshold = thresholds.threshold(category, level, with_model=raw.modelled)
-        if threshold is not None and score > 0 and score >= threshold:
-            flagged.append((score, category))
+        if threshold is None or score <= 0 or score < threshold:
+            continue
+        if raw.modelled and not model_flag_supported(category, score, category in raw.lexicon_evidence):
+            continue
+        flagged.append((score, category))
     flagged.sort(key=lambda item: (-item[0], item[1]))
     shown = {category for _, category in flagged}
     return Verdict(
@@ -356,6 +362,11 @@ def _apply_thresholds(
         truncated=raw.truncated,
         scored_chars=raw.scored_chars,
     )
+
+
+def model_flag_supported(category: str, score: float, lexicon_found: bool) -> bool:
+    """False when a model score is too low to flag ``category`` without any of its lexicon phrases in the post."""
+    return lexicon_found or score >= LEXICON_EVIDENCE_BELOW.get(category, 0.0)
 
 
 def _raw_verdict(text: str | bytes, keywords: _Compiled, mode: tuple[bool, bool]) -> _Raw:
@@ -408,7 +419,8 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
         scores = dict(view.scores)
     else:
         grams = ngrams(view.tokens)
-        scores = {c: p for c, p in model.scores(grams, dense_features(view.scores, view.contexts)).items() if p >= 0.01}
+        dense = dense_features(view.scores, view.contexts, view.negated)
+        scores = {c: p for c, p in model.scores(grams, dense).items() if p >= 0.01}
         lowest = default_thresholds().lowest
         for category, score in scores.items():
             if not evidence.get(category) and score >= lowest.get(category, 0.0):
@@ -441,6 +453,8 @@ class LexicalView:
     scores: dict[str, float]
     evidence: dict[str, tuple[str, ...]]
     contexts: tuple[str, ...]
+    # per category, the weight of phrases a negation cancelled ("not going to kill myself"): a model input
+    negated: dict[str, float] = field(default_factory=dict)
 
 
 def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
@@ -450,12 +464,22 @@ def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
     if not tokens:
         return LexicalView(normalised, tokens, {}, {}, ())
     lexicon = default_lexicon()
-    raw_weights, evidence, contexts = _tally(lexicon.find(tokens), tokens, lexicon)
+    matches = lexicon.find(tokens)
+    raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
     if sentiment and any(weight > 0 for weight in raw_weights.values()):
         factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)
         raw_weights = {category: weight * factor for category, weight in raw_weights.items()}
     scores = {category: _squash(weight) for category, weight in raw_weights.items() if weight > 0}
-    return LexicalView(normalised, tokens, scores, evidence, contexts)
+    return LexicalView(normalised, tokens, scores, evidence, contexts, _negated_weights(matches))
+
+
+def _negated_weights(matches: list[Match]) -> dict[str, float]:
+    cancelled: dict[str, float] = {}
+    for match in matches:
+        if match.negated and match.pattern.weight > 0 and not match.pattern.label.startswith("context:"):
+            label = match.pattern.label
+            cancelled[label] = cancelled.get(label, 0.0) + match.pattern.weight
+    return cancelled
 
 
 def _tally(

@@ -30,15 +30,17 @@ KNOWN_LABELS = (*CATEGORIES, NONE)
 LEVELS = ("low", "medium", "high")
 # The HateCheck functionalities the issue calls contrast cases: counter-speech, negation, reclaimed/homonym terms.
 HATECHECK_CONTRAST = ("counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "slur_reclaimed_nh", "slur_homonym_nh")
-# The most `none` posts one category may flag on dev: self_harm's target is 3% (we keep a margin); a warning that
-# fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
-MAX_NONE_FPR = {"self_harm": 0.02}
+# The most `none` posts one category may flag on dev: self_harm's target is 3% on test (dev keeps a small margin); a
+# warning that fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
+MAX_NONE_FPR = {"self_harm": 0.025}
 DEFAULT_MAX_NONE_FPR = 0.03
-# The F-beta each sensitivity maximises: beta > 1 counts recall more. (Self-harm with medium = F2 was tried: test
-# recall 0.73 but precision 0.39, 17% of other mental-health posts flagged and "I am not going to kill myself"
-# flagged; so self-harm keeps F1 at medium, and "high" is where its recall is.)
+# The F-beta each sensitivity maximises: beta > 1 counts recall more. Self-harm's medium counts recall nine times
+# (F3): the issue puts its recall first, capped by `none` posts flagged; the model's negation input (neg:*) keeps
+# "I am not going to kill myself" unflagged at that threshold. Its precision against other mental-health posts is
+# reported in docs/classifier.md.
 LEVEL_BETAS = {"low": 0.5, "medium": 1.0, "high": 2.0}
-CATEGORY_LEVEL_BETAS: dict[str, dict[str, float]] = {}
+# Self-harm is the one category where a missed post costs most (issue 3: recall first, within the cap on `none`).
+CATEGORY_LEVEL_BETAS: dict[str, dict[str, float]] = {"self_harm": {"low": 1.0, "medium": 3.0, "high": 5.0}}
 
 csv.field_size_limit(10_000_000)
 
@@ -274,7 +276,7 @@ def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> 
     """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5. Every level
     keeps the share of ``none`` posts the category flags within MAX_NONE_FPR.
     """
-    grid = [round(0.025 * step, 3) for step in range(2, 39)]
+    grid = [0.01, 0.02, 0.03, 0.04] + [round(0.025 * step, 3) for step in range(2, 39)]
     chosen: dict[str, dict[str, float]] = {}
     for category in CATEGORIES:
         curve = [(threshold, *_counts(scored, category, threshold)) for threshold in grid]
@@ -315,7 +317,8 @@ def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: boo
         "# Chosen on out-of-fold scores of the dev split of the shared labelled sets by",
         "# `python -m breather.rules.train`; see docs/classifier.md.",
         '# "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
-        "# (F0.5-best); each keeps flagged `none` posts at or under 3% (self_harm: 2%).",
+        "# (F0.5-best); self_harm counts recall more (low F1, medium F3, high F5). Each keeps flagged `none` posts",
+        "# at or under 3% (self_harm: 2.5%).",
         "",
         "[options]",
         "# TextBlob pattern sentiment as a score modifier (the ablation in docs/classifier.md decides this).",

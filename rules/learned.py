@@ -37,10 +37,14 @@ def ngrams(tokens: Sequence[str]) -> set[str]:
     return grams
 
 
-def dense_features(lexicon_scores: Mapping[str, float], contexts: Iterable[str]) -> dict[str, float]:
-    """The lexicon's view of the post, as model inputs: its category scores and the contexts it found."""
+def dense_features(
+    lexicon_scores: Mapping[str, float], contexts: Iterable[str], negated: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """The lexicon's view of the post, as model inputs: its category scores, the contexts it found, and how much
+    weight a negation cancelled per category (``neg:*``, capped at 1; like contexts, it may only lower a score)."""
     features = {f"lex:{category}": score for category, score in lexicon_scores.items() if score > 0}
     features.update({f"ctx:{name}": 1.0 for name in contexts})
+    features.update({f"neg:{category}": min(1.0, weight / 3.0) for category, weight in (negated or {}).items()})
     return features
 
 

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from breather.rules.classify import CATEGORIES, MAX_CHARS, SCREEN_MIN_WEIGHT, default_lexicon, lexical_view
+from breather.rules.classify import (
+    CATEGORIES,
+    MAX_CHARS,
+    SCREEN_MIN_WEIGHT,
+    default_lexicon,
+    lexical_view,
+    model_flag_supported,
+)
 from breather.rules.evaluation import (
     LEXICON_ONLY_MARKER,
     NONE,
@@ -44,12 +51,16 @@ STEPS = 250
 LEARNING_RATE = 0.1
 TRIGGERS_PER_CATEGORY = 60
 MAX_TRIGGER_SHARE = 0.003
+MIN_TRIGGER_POSTS = 3
 PRUNE_BELOW = 0.05
-# Context may only lower these categories: the weight is held at this value instead of learned (Davidson labels
-# reclaimed and friendly uses "offensive", which would teach the model the opposite of HateCheck's contrast cases).
+# Context (and negation) may only lower these categories: the weight is held at this value instead of learned
+# (Davidson labels reclaimed and friendly uses "offensive", which would teach the model the opposite of HateCheck's
+# contrast cases).
 FIXED_DENSE = {
     "ctx:reclaimed": {"harassment": -4.0},
     "ctx:counter_speech": {"harassment": -2.0, "violence": -2.0},
+    # Subreddit labels rarely show a denied intent ("I am not going to kill myself"), so the data cannot teach it.
+    "neg:self_harm": {"self_harm": -2.0},
 }
 
 
@@ -65,7 +76,7 @@ def featurise(examples: Sequence[Example]) -> Featurised:
     for example in examples:
         view = lexical_view(example.text[:MAX_CHARS])
         grams.append(ngrams(view.tokens))
-        dense.append(dense_features(view.scores, view.contexts))
+        dense.append(dense_features(view.scores, view.contexts, view.negated))
         labels = example.labels or frozenset()
         rows.append([category in labels for category in CATEGORIES])
     return Featurised(grams, dense, np.array(rows, dtype=np.float64))
@@ -118,7 +129,9 @@ def fit(data: Featurised) -> tuple[list[str], Any, Any]:
         if name in index
         for category, value in table.items()
     ]
-    context_rows = np.array([i for i, name in enumerate(vocabulary) if name.startswith("ctx:")], dtype=np.int64)
+    context_rows = np.array(
+        [i for i, name in enumerate(vocabulary) if name.startswith(("ctx:", "neg:"))], dtype=np.int64
+    )
     bias = np.zeros(k)
     moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros(k), np.zeros(k)]
     for step in range(1, STEPS + 1):
@@ -132,7 +145,7 @@ def fit(data: Featurised) -> tuple[list[str], Any, Any]:
             moments[second] = 0.999 * moments[second] + 0.001 * grad**2
             corrected = moments[first] / (1 - 0.9**step)
             param -= LEARNING_RATE * corrected / (np.sqrt(moments[second] / (1 - 0.999**step)) + 1e-8)
-        weights[context_rows] = np.minimum(weights[context_rows], 0.0)  # a post's context may only lower a score
+        weights[context_rows] = np.minimum(weights[context_rows], 0.0)  # context and negation may only lower a score
         for row, column, value in fixed:
             weights[row, column] = value
     return vocabulary, weights, bias
@@ -184,9 +197,22 @@ def choose_triggers(vocabulary: list[str], weights: Any, data: Featurised) -> li
     ]
     chosen: set[str] = set()
     for j in range(weights.shape[1]):
+        # a word seen in only one or two of the category's posts ("weather") is noise, not a trigger
+        seen = _positive_counts(data, j)
         ranked = sorted(words, key=lambda i: (-weights[i, j], vocabulary[i]))[:TRIGGERS_PER_CATEGORY]
-        chosen.update(vocabulary[i] for i in ranked if weights[i, j] > 0)
+        chosen.update(
+            vocabulary[i] for i in ranked if weights[i, j] > 0 and seen.get(vocabulary[i], 0) >= MIN_TRIGGER_POSTS
+        )
     return sorted(chosen)
+
+
+def _positive_counts(data: Featurised, column: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for grams, positive in zip(data.grams, data.labels[:, column], strict=True):
+        if positive:
+            for gram in grams:
+                counts[gram] = counts.get(gram, 0) + 1
+    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -204,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     screener = Screener.build([*words, *triggers], prefixes)
     passed = np.array([screener.hits(example.text[:MAX_CHARS]) for example in examples])
     oof[~passed] = 0.0
+    _gate_unsupported(examples, oof)
     scored = [
         (example, {c: float(oof[i, j]) for j, c in enumerate(CATEGORIES)})
         for i, example in enumerate(examples)
@@ -226,6 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:
+    """Zero the scores classify would not flag for want of lexicon evidence, so thresholds see what ships."""
+    for i, example in enumerate(examples):
+        evidence = lexical_view(example.text[:MAX_CHARS]).evidence
+        for j, category in enumerate(CATEGORIES):
+            if not model_flag_supported(category, float(scores[i, j]), bool(evidence.get(category))):
+                scores[i, j] = 0.0
 
 
 def _write_thresholds(path: Path, chosen: dict[str, dict[str, float]]) -> None:

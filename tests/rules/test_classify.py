@@ -16,6 +16,8 @@ from breather.rules.tokenize import tokenize
     ("text", "category"),
     [
         ("I can't do this anymore, I want to kill myself tonight", "self_harm"),
+        ("I have a plan and the pills are ready, this is goodbye", "self_harm"),
+        ("Wanting to die. I have never wanted to die more than right now", "self_harm"),
         ("been restricting to 500 cals a day, ugw is 45kg", "eating_disorder"),
         ("I will kill you and everyone you love", "violence"),
         ("you are a stupid worthless bitch", "harassment"),
@@ -54,7 +56,14 @@ def test_context_marks_support_recovery_and_news() -> None:
 
 def test_negation_cancels_a_phrase() -> None:
     assert "self_harm" in classify("I am going to kill myself").flagged
-    assert "self_harm" not in classify("I am not going to kill myself, I promise").flagged
+    for level in ("low", "medium", "high"):
+        assert "self_harm" not in classify("I am not going to kill myself, I promise", sensitivity=level).flagged
+        assert "self_harm" not in classify("I would never hurt myself", sensitivity=level).flagged
+
+
+def test_short_posts_without_telling_words_are_not_flagged_at_recall_first_thresholds() -> None:
+    for text in ("nothing to see", "Goodbye x Young Dolph featuring Trinidad James", "I have never seen a yellow duck"):
+        assert classify(text, sensitivity="high").flagged == (), text
 
 
 def test_disguised_spellings_are_undone() -> None:

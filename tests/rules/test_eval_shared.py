@@ -10,11 +10,13 @@ import pytest
 from breather.rules.evaluation import predictor, shared_examples, shared_report, split_of
 
 # The test-split table recorded in docs/classifier.md, rounded down: a drop below any of these fails.
-F1_FLOORS = {"self_harm": 0.62, "eating_disorder": 0.72, "violence": 0.64, "harassment": 0.89, "substance": 0.82}
-RECALL_FLOORS = {"self_harm": 0.62}
-NONE_FPR_CEILING = 0.04
+# self_harm trades F1 for recall on purpose (issue 3: recall first, capped by `none` posts; see docs/classifier.md).
+F1_FLOORS = {"self_harm": 0.45, "eating_disorder": 0.74, "violence": 0.64, "harassment": 0.89, "substance": 0.83}
+RECALL_FLOORS = {"self_harm": 0.75}
+NONE_FPR_CEILING = 0.05
+SELF_HARM_NONE_CEILING = 0.03  # the issue's target
 HATECHECK_CONTRAST_CEILING = 0.10  # the issue's target
-OTHER_MENTAL_HEALTH_CEILING = 0.15
+OTHER_MENTAL_HEALTH_CEILING = 0.20
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,15 @@ def test_category_f1_holds(report: dict[str, Any], category: str) -> None:
 def test_none_posts_rarely_flagged(report: dict[str, Any]) -> None:
     assert report["none"]["support"] > 1000
     assert report["none"]["false_positive_rate"] <= NONE_FPR_CEILING
+
+
+def test_self_harm_flags_few_none_posts(shared_fixtures: Path) -> None:
+    """The issue's cap that comes with self-harm's recall target: <= 3% of `none` posts flagged self_harm."""
+    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
+    harmless = [example.text for example in examples if example.labels == frozenset({"none"})]
+    flagged = sum("self_harm" in predictor("medium")(text) for text in harmless)
+    assert len(harmless) > 1000
+    assert flagged / len(harmless) <= SELF_HARM_NONE_CEILING
 
 
 def test_hatecheck_contrast_cases_rarely_flagged(report: dict[str, Any]) -> None:
