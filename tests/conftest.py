@@ -27,6 +27,20 @@ def fixtures_root() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+def real_json_feeds(platforms: tuple[str, ...]) -> list[str]:
+    """``platform/file.json`` for every recorded JSON feed of those platforms, for parametrising at collection time
+    (before fixtures exist). Without the fixtures folder the list is empty: pytest skips, and CI fails on skips."""
+    root = fixtures_root()
+    if root is None:
+        return []
+    return [
+        f"{platform}/{path.name}"
+        for platform in platforms
+        for path in sorted((root / "feeds" / platform).glob("*.json"))
+        if not path.name.endswith(".meta.json")
+    ]
+
+
 @pytest.fixture(autouse=True)
 def breather_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "breather-home"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from breather.proxy.calm import calm_body, calm_stylesheet
+from tests.conftest import real_json_feeds
 
 # Every key calm may touch, and what it may become (a callable check on the new value, or "gone").
 ALLOWED_CHANGES: dict[str, Any] = {
@@ -191,16 +191,7 @@ PLATFORMS = ("reddit", "mastodon", "twitter", "bluesky")
 
 
 def real_feed_names() -> list[str]:
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    root = (Path(explicit) if explicit else Path(__file__).resolve().parents[3] / "shared" / "fixtures") / "feeds"
-    if not root.is_dir():
-        return []
-    return [
-        f"{platform}/{path.name}"
-        for platform in PLATFORMS
-        for path in sorted((root / platform).glob("*.json"))
-        if not path.name.endswith(".meta.json")
-    ]
+    return real_json_feeds(PLATFORMS)
 
 
 COUNTERS = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from breather.proxy.adapters import adapter_for
 from breather.proxy.uplift import default_scorer, feed_posts, score_post, textblob_polarity, uplift_body
 from breather.rules.uplift import GENTLE_MAX_SHIFT
+from tests.conftest import real_json_feeds
 
 HAPPY = "What a lovely sunny morning, so grateful for my wonderful friends!"
 SAD = "I want to kill myself, nothing matters anymore and I feel hopeless"
@@ -271,17 +271,7 @@ PLATFORMS = ("reddit", "mastodon", "twitter", "bluesky")
 
 
 def real_feed_names() -> list[str]:
-    """Collected before fixtures exist, so this finds the folder the way the ``shared_fixtures`` fixture does."""
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    root = (Path(explicit) if explicit else Path(__file__).resolve().parents[3] / "shared" / "fixtures") / "feeds"
-    if not root.is_dir():
-        return []
-    return [
-        f"{platform}/{path.name}"
-        for platform in PLATFORMS
-        for path in sorted((root / platform).glob("*.json"))
-        if not path.name.endswith(".meta.json")
-    ]
+    return real_json_feeds(PLATFORMS)
 
 
 @pytest.fixture(scope="module")
