@@ -46,8 +46,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("body_size_cap", 4 * 1024 * 1024, "Responses larger than this many bytes pass through unchanged.", int),
     Setting(
         "classify_budget_ms",
-        50,
-        "Most milliseconds spent classifying one response; the rest passes through unmarked.",
+        250,
+        "Most milliseconds spent classifying one response; the rest passes through unmarked. Only a page of "
+        "posts never seen before gets near it: verdicts are cached.",
         int,
     ),
     Setting("writer_flush_ms", 250, "How often the usage writer commits queued rows (milliseconds).", int),
