@@ -1,8 +1,9 @@
 """Decrypt only the social sites named in the rules; tunnel everything else untouched.
 
 mitmproxy's ``allow_hosts`` is refreshed from the rules whenever they reload. QUIC/HTTP3 is refused for the sites
-Breather reads (their ``alt-svc`` advertisements are stripped and UDP to them is dropped) so browsers stay on TCP,
-where the proxy can see them.
+Breather reads so browsers stay on TCP, where the proxy can see them: their ``alt-svc`` advertisements are stripped
+(regular proxy mode), raw UDP to them is dropped, and a QUIC handshake naming them is refused (transparent, local
+and WireGuard modes, where mitmproxy itself would otherwise speak QUIC with the browser).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mitmproxy import ctx, http, udp
+from mitmproxy.proxy.layers.quic import QuicTlsData, QuicTlsSettings
 
 from breather.proxy.flows import ADAPTER, SITE
 from breather.runtime import Runtime
@@ -96,3 +98,28 @@ class Intercept:
         host = flow.server_conn.sni or address[0]
         if self.is_intercepted(host, address[1]):
             flow.kill()
+
+    def quic_start_client(self, data: QuicTlsData) -> None:
+        """Refuse QUIC with the browser for an intercepted site: it then retries over TCP, where warnings work."""
+        host = data.conn.sni
+        if not host or not self.is_intercepted(host, quic_port(data)):
+            return
+        data.settings = RefusedQuic()
+        log.info("refused QUIC to %s so the browser falls back to TCP", host)
+
+
+class RefusedQuic(QuicTlsSettings):
+    """QUIC settings that mean "no", whichever order the addons run in.
+
+    mitmproxy's TLS addon leaves settings another addon provided alone (it checks ``is not None``), and its QUIC
+    layer closes the connection before any handshake reply when the settings are falsy. Under ``breather serve``
+    our addon runs after the TLS addon; as a ``mitmdump -s`` script it runs before it.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def quic_port(data: QuicTlsData) -> int:
+    address = data.context.server.address
+    return address[1] if address else 443

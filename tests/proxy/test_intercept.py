@@ -5,10 +5,13 @@ import re
 import pytest
 from mitmproxy import udp
 from mitmproxy.flow import Error
+from mitmproxy.options import Options
+from mitmproxy.proxy.context import Context
+from mitmproxy.proxy.layers.quic import QuicTlsData, QuicTlsSettings
 from mitmproxy.test import taddons, tflow
 
 from breather.proxy import flows
-from breather.proxy.intercept import Intercept, allow_patterns, host_pattern, site_domain
+from breather.proxy.intercept import Intercept, RefusedQuic, allow_patterns, host_pattern, site_domain
 from tests.proxy.conftest import rules_text
 
 
@@ -98,3 +101,25 @@ def test_udp_to_an_intercepted_site_is_dropped_and_other_udp_is_left_alone(make_
         assert dropped.error is not None and dropped.error.msg == Error.KILLED_MESSAGE
         assert not dropped.live
     assert other.error is None and other.live
+
+
+def quic_data_for(sni: str, provided: QuicTlsSettings | None) -> QuicTlsData:
+    client = tflow.tclient_conn()
+    client.sni = sni
+    context = Context(client, Options())
+    context.server.address = (sni, 443)
+    return QuicTlsData(client, context, settings=provided)
+
+
+@pytest.mark.parametrize("provided", [None, QuicTlsSettings()], ids=["before-tls-addon", "after-tls-addon"])
+def test_quic_with_an_intercepted_site_gets_settings_that_refuse_it(make_runtime, provided) -> None:
+    addon = Intercept(make_runtime())
+    with taddons.context(addon):
+        addon.apply_rules()
+        refused = quic_data_for("www.reddit.com", provided)
+        other = quic_data_for("quic.bank.example", provided)
+        addon.quic_start_client(refused)
+        addon.quic_start_client(other)
+
+    assert isinstance(refused.settings, RefusedQuic) and not refused.settings
+    assert other.settings is provided

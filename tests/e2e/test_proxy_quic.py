@@ -1,0 +1,104 @@
+"""QUIC to an intercepted site is refused in the modes where mitmproxy itself speaks QUIC with the browser.
+
+In transparent, local-capture and WireGuard modes a browser's HTTP/3 reaches mitmproxy's QUIC layers (not the raw
+UDP hook). Breather must refuse that handshake for the sites it reads, so the browser falls back to TCP, where the
+warnings work. A reverse ``http3`` proxy puts the same QUIC layers behind one UDP port we can reach from a test.
+The control is plain mitmdump in the same mode: there the same handshake completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aioquic.asyncio import connect
+from aioquic.quic.configuration import QuicConfiguration
+
+pytestmark = pytest.mark.e2e
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RULES = """\
+[household]
+timezone = "UTC"
+
+[sites.hackernews]
+adapter = "hackernews"
+domains = ["news.ycombinator.com"]
+
+[profiles.me]
+default = true
+"""
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def quic_handshake(port: int, server_name: str) -> bool:
+    """True when a QUIC (HTTP/3) handshake with ``server_name`` completes through the proxy on ``port``."""
+    configuration = QuicConfiguration(
+        is_client=True, alpn_protocols=["h3"], server_name=server_name, verify_mode=ssl.CERT_NONE
+    )
+
+    async def attempt() -> bool:
+        try:
+            async with asyncio.timeout(4):
+                async with connect("127.0.0.1", port, configuration=configuration, wait_connected=True):
+                    return True
+        except (TimeoutError, ConnectionError):
+            return False
+
+    return asyncio.run(attempt())
+
+
+def start_mitmdump(folder: Path, port: int, *scripts: Path) -> subprocess.Popen[bytes]:
+    """mitmdump as a reverse HTTP/3 proxy (to a dead upstream: only the browser-side handshake matters here),
+    returned once it listens."""
+    folder.mkdir(parents=True)
+    mitmdump = Path(sys.executable).with_name("mitmdump")
+    mode = f"reverse:http3://127.0.0.1:9@{port}"
+    command = [str(mitmdump), "--set", f"confdir={folder / 'mitmproxy'}", "--mode", mode]
+    for script in scripts:
+        command += ["-s", str(script)]
+    log = folder / "mitmdump.log"
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while "listening" not in log.read_text():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "mitmdump did not start listening"
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(20)
+
+
+def test_quic_to_an_intercepted_site_is_refused_while_plain_mitmproxy_accepts_it(tmp_path, breather_home) -> None:
+    (breather_home / "config").mkdir(parents=True)
+    (breather_home / "config" / "rules.toml").write_text(RULES)
+
+    plain_port = free_udp_port()
+    plain = start_mitmdump(tmp_path / "plain", plain_port)
+    try:
+        assert quic_handshake(plain_port, "news.ycombinator.com"), "control: plain mitmdump speaks QUIC"
+    finally:
+        stop(plain)
+
+    port = free_udp_port()
+    breather = start_mitmdump(tmp_path / "breather", port, PROJECT_ROOT / "proxy" / "addon.py")
+    try:
+        assert not quic_handshake(port, "news.ycombinator.com")
+    finally:
+        stop(breather)
+    log = (tmp_path / "breather" / "mitmdump.log").read_text()
+    assert "refused QUIC to news.ycombinator.com" in log
