@@ -18,6 +18,7 @@ from typing import Any
 
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
+from breather.proxy.calm_youtube import calm_youtube
 
 Calmer = Callable[[Any, str], bool]
 """Calm one parsed document in place for a request path; True when anything changed."""
@@ -182,4 +183,5 @@ _CALMERS: dict[str, Calmer] = {
     "mastodon": calm_mastodon,
     "twitter": calm_twitter,
     "bluesky": calm_bluesky,
+    "youtube": calm_youtube,
 }

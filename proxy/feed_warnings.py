@@ -27,6 +27,7 @@ from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.base import AdapterContext, Finding, Judge, Marked, finding_from_verdict
 from breather.proxy.adapters.registry import is_json
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
+from breather.proxy.calm_media import is_calmable
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
 from breather.runtime import Runtime
@@ -140,18 +141,21 @@ class FeedWarnings:
         await self._soothe(flow, response, body)
 
     async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes) -> None:
-        """Calm and uplift (issue 7) a JSON feed page after its warnings; any failure leaves the page as it was."""
-        if not is_json(flows.media_type(response)):
+        """Calm (issue 7: JSON, Mastodon's stream, YouTube's page data) and uplift (JSON feed pages) a response after
+        its warnings; any failure leaves it as it was."""
+        media = flows.media_type(response)
+        if not is_calmable(media):
             return
         rules = self.runtime.current_rules()
         profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
         calm = bool(profile.calm and flow.metadata.get(flows.CALM_WINDOW))
-        if not calm and profile.uplift == "off":
+        if not calm and (profile.uplift == "off" or not is_json(media)):
             return
         name = str(flow.metadata.get(flows.ADAPTER, "generic"))
         scorer = within_budget(self.scorer_for(profile), self.runtime.settings["classify_budget_ms"] / 1000)
+        path = flow.request.path
         try:
-            soothed = await asyncio.to_thread(soothe_body, body, name, flow.request.path, profile.uplift, calm, scorer)
+            soothed = await asyncio.to_thread(soothe_body, body, name, path, media, profile.uplift, calm, scorer)
         except Exception:
             log.exception("calm/uplift failed on a response from %s; sending it as it was", flow.request.host)
             self.runtime.counters.increment("passed_after_error")

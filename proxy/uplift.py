@@ -23,9 +23,10 @@ from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.jsonadapter import JsonAdapter
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
 from breather.proxy.adapters.reddit import link_text
+from breather.proxy.adapters.registry import is_json
 from breather.proxy.adapters.textutil import html_to_text, join_texts
 from breather.proxy.adapters.twitter import tweet_text
-from breather.proxy.calm import calm_body
+from breather.proxy.calm_media import calm_response
 from breather.rules.uplift import UPLIFT_MODES, Item, UpliftMode, reorder, uplift_score
 
 Scorer = Callable[[str], float | None]
@@ -156,11 +157,14 @@ def within_budget(scorer: Scorer, budget_s: float) -> Scorer:
     return score
 
 
-def soothe_body(body: bytes, adapter_name: str, path: str, uplift: str, calm: bool, scorer: Scorer) -> bytes | None:
-    """Calm (when asked) and then uplift one JSON body; None when neither changed it."""
-    calmed = calm_body(body, adapter_name, path) if calm else None
-    reordered = uplift_body(calmed or body, adapter_name, path, uplift, scorer) if uplift != "off" else None
-    return reordered or calmed
+def soothe_body(
+    body: bytes, adapter_name: str, path: str, media: str, uplift: str, calm: bool, scorer: Scorer
+) -> bytes | None:
+    """Calm (when asked) and then uplift (JSON only) one body; None when neither changed it."""
+    calmed = calm_response(body, adapter_name, path, media) if calm else None
+    if uplift == "off" or not is_json(media):
+        return calmed
+    return uplift_body(calmed or body, adapter_name, path, uplift, scorer) or calmed
 
 
 def _mode(mode: str) -> UpliftMode:

@@ -1,0 +1,141 @@
+"""Calm mode for YouTube: the renderer data the page draws its counters from, in ``ytInitialData`` and youtubei JSON.
+
+Pure: no mitmproxy, no I/O. YouTube's page is drawn by its script from this data, so the counters are taken out of
+the data rather than hidden after drawing. Only fields YouTube itself leaves out in ordinary cases are removed, so
+the client already knows how to draw without them:
+
+- view counts (``viewCountText``, ``shortViewCountText``, the watch page's ``videoViewCountRenderer``): absent on
+  upcoming premieres and some live streams;
+- ``subscriberCountText``: absent on channels that hide their subscriber count (a YouTube setting);
+- comment likes (``voteCount``) and comment totals (``commentCount``, ``countText``): absent on comments nobody
+  liked and on videos whose comments are off;
+- the like button's count text (``toggleButtonRenderer`` with the LIKE icon, ``buttonViewModel`` with a like
+  icon): the button then draws as an icon only, as the dislike button always does;
+- view / subscriber parts in the newer ``metadataParts`` lists (lockups, page headers): removed from the list
+  (English labels only: these are free text);
+- a view count inside a screen-reader label (a title's ``accessibilityData.label`` ends in "160 views"): cut out
+  of the label (English only);
+- the "new videos" dot in the guide (``presentationStyle: GUIDE_ENTRY_PRESENTATION_STYLE_NEW_CONTENT``) and the
+  bell's ``unseenCount``: an entry with nothing new, a bell with nothing unseen.
+
+Everything else in the page stays byte-for-byte: :func:`calm_page` splices only the ``ytInitialData`` object back,
+with every ``<`` written as ``\\u003c`` so the new JSON cannot close its ``<script>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from breather.proxy.adapters.jsonadapter import walk_dicts
+from breather.proxy.adapters.youtube import script_safe_json
+
+COUNT_FIELDS = ("viewCountText", "shortViewCountText", "subscriberCountText", "voteCount", "commentCount")
+VIEW_COUNT_RENDERER_FIELDS = ("viewCount", "shortViewCount", "extraShortViewCount", "originalViewCount")
+LIKE_BUTTON_TEXTS = ("defaultText", "toggledText")
+NEW_CONTENT_STYLE = "GUIDE_ENTRY_PRESENTATION_STYLE_NEW_CONTENT"
+COUNT_PART = re.compile(r"^\s*[\d.,]+\s*[KMB]?\s+(?:views?|watching|subscribers?|likes?|comments?)\s*$", re.IGNORECASE)
+LABEL_COUNT = re.compile(r"\s*\b\d[\d.,]*\s*[KMB]?\s+(?:views?|watching)\b", re.IGNORECASE)
+INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\]|ytInitialData)\s*=\s*(?=\{)")
+
+
+def calm_youtube(document: Any, _path: str) -> bool:
+    """Calm one parsed youtubei document (or ytInitialData) in place; True when anything changed."""
+    changed = False
+    for node in list(walk_dicts(document)):
+        changed = _calm_node(node) or changed
+    return changed
+
+
+def calm_page(body: bytes) -> bytes | None:
+    """A YouTube HTML page with its ytInitialData calmed, or None when there is none or nothing to calm."""
+    try:
+        source = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    match = INITIAL_DATA.search(source)
+    if match is None:
+        return None
+    try:
+        document, end = json.JSONDecoder().raw_decode(source, match.end())
+    except (ValueError, RecursionError):
+        return None
+    if not calm_youtube(document, ""):
+        return None
+    return (source[: match.end()] + script_safe_json(document) + source[end:]).encode("utf-8")
+
+
+def _calm_node(node: dict[str, Any]) -> bool:
+    changed = _drop_texts(node, COUNT_FIELDS)
+    if _is_comments_header(node):
+        changed = _drop_texts(node, ("countText",)) or changed
+    view_count = node.get("videoViewCountRenderer")
+    if isinstance(view_count, dict):
+        changed = _drop(view_count, VIEW_COUNT_RENDERER_FIELDS) or changed
+    if _is_like_toggle(node):
+        changed = _drop(node, LIKE_BUTTON_TEXTS) or changed
+    if _is_like_view_model(node):
+        changed = _drop(node, ("title",)) or changed
+    parts = node.get("metadataParts")
+    if isinstance(parts, list):
+        kept = [part for part in parts if not _is_count_part(part)]
+        if len(kept) != len(parts):
+            node["metadataParts"] = kept
+            changed = True
+    if node.get("presentationStyle") == NEW_CONTENT_STYLE:
+        changed = _drop(node, ("presentationStyle",)) or changed
+    changed = _calm_label(node) or changed
+    unseen = node.get("unseenCount")
+    if isinstance(unseen, int) and not isinstance(unseen, bool) and unseen != 0:
+        node["unseenCount"] = 0
+        changed = True
+    return changed
+
+
+def _calm_label(node: dict[str, Any]) -> bool:
+    """A title's screen-reader label ends in its view count ("... 3 minutes 160 views"): the count leaves it too."""
+    data = node.get("accessibilityData")
+    if not isinstance(data, dict) or not isinstance(data.get("label"), str):
+        return False
+    label = data["label"]
+    calmed = LABEL_COUNT.sub("", label)
+    if calmed == label:
+        return False
+    data["label"] = calmed
+    return True
+
+
+def _drop(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    present = [key for key in keys if key in node]
+    for key in present:
+        del node[key]
+    return bool(present)
+
+
+def _drop_texts(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Drop display texts (``{"simpleText": ...}`` / ``{"runs": [...]}``) only: a number under the same name is data."""
+    present = [key for key in keys if isinstance(node.get(key), dict)]
+    for key in present:
+        del node[key]
+    return bool(present)
+
+
+def _is_comments_header(node: dict[str, Any]) -> bool:
+    return "countText" in node and ("sortMenu" in node or "createRenderer" in node)
+
+
+def _is_like_toggle(node: dict[str, Any]) -> bool:
+    icon = node.get("defaultIcon")
+    return isinstance(icon, dict) and icon.get("iconType") == "LIKE" and "isToggled" in node
+
+
+def _is_like_view_model(node: dict[str, Any]) -> bool:
+    icon = node.get("iconName")
+    return isinstance(icon, str) and icon.upper() in ("LIKE", "THUMB_UP") and isinstance(node.get("title"), str)
+
+
+def _is_count_part(part: Any) -> bool:
+    text = part.get("text") if isinstance(part, dict) else None
+    content = text.get("content") if isinstance(text, dict) else None
+    return isinstance(content, str) and COUNT_PART.match(content) is not None
