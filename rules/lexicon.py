@@ -1,7 +1,9 @@
 """The weighted phrase lexicon: loading ``data/lexicon.toml``, compiling phrases, finding them in a post.
 
-Phrases compile to small token patterns (word, prefix, word class, gap) indexed by the token that can start them,
-so matching one post costs one dictionary look-up per word plus the few patterns that start there.
+Phrases compile to small token patterns (word, prefix, word class, gap). For matching, each phrase is indexed under
+its rarest element (its anchor): a post wakes only the phrases whose anchor it contains (set arithmetic on its
+distinct words), and each of those is tried only where its first element occurs. Same matches as trying every
+phrase at every word (tests/rules/test_fast_paths.py keeps that reference), about 5x faster on real feeds.
 """
 
 from __future__ import annotations
@@ -193,6 +195,16 @@ class Match:
     negated: bool
 
 
+@dataclass(eq=False)
+class _Entry:
+    """A pattern ready for the fast matcher: how to find its first word, and how to check the rest."""
+
+    pattern: Pattern
+    order: tuple[int, int, int]  # its place among the patterns starting at one word (the old scan's order)
+    required: frozenset[str]  # plain words of the phrase: all must be in the post
+    rest_words: list[str] | None  # the elements after the first, when all are plain words (one slice compare)
+
+
 @dataclass
 class Lexicon:
     categories: tuple[str, ...]
@@ -203,7 +215,15 @@ class Lexicon:
     # telling word (or prefix) of each positive phrase -> the largest weight it stands for (the screening pass)
     triggers: dict[str, float] = field(default_factory=dict)
     trigger_prefixes: dict[str, float] = field(default_factory=dict)
-    _memo: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    # the matcher's index: each phrase under its rarest element (its anchor), so a post wakes only the phrases
+    # whose anchor it contains
+    _anchor_words: dict[str, list[_Entry]] = field(default_factory=dict)
+    _anchor_prefixes: dict[int, dict[str, list[_Entry]]] = field(default_factory=dict)
+    # memo of the tokens seen so far: those that wake phrases (and which), and all of them
+    _woken: dict[str, tuple[_Entry, ...]] = field(default_factory=dict)
+    _waking: set[str] = field(default_factory=set)
+    _seen: set[str] = field(default_factory=set)
+    _added: int = 0
 
     def add(self, pattern: Pattern) -> None:
         first = pattern.elements[0]
@@ -212,8 +232,30 @@ class Lexicon:
         else:
             for word in first.words if first.kind == "class" else (first.word,):
                 self.by_word.setdefault(word, []).append(pattern)
+        self._index(pattern)
         if pattern.weight > 0 and not pattern.label.startswith("context:"):
             self._add_trigger(pattern)
+
+    def _index(self, pattern: Pattern) -> None:
+        first, rest = pattern.elements[0], pattern.elements[1:]
+        if first.kind == "prefix":
+            order = (1, list(self.by_prefix).index(len(first.word)), self._added)
+        else:
+            order = (0, 0, self._added)
+        self._added += 1
+        entry = _Entry(
+            pattern,
+            order,
+            frozenset(e.word for e in pattern.elements if e.kind == "word"),
+            [e.word for e in rest] if all(e.kind == "word" for e in rest) else None,
+        )
+        anchor = min(pattern.elements, key=_rarity)
+        if anchor.kind == "prefix":
+            self._anchor_prefixes.setdefault(len(anchor.word), {}).setdefault(anchor.word, []).append(entry)
+        else:
+            for word in anchor.words if anchor.kind == "class" else (anchor.word,):
+                self._anchor_words.setdefault(word, []).append(entry)
+        self._forget()
 
     def _add_trigger(self, pattern: Pattern) -> None:
         """Remember the most telling element of a phrase: the screening pass looks for it alone."""
@@ -235,41 +277,53 @@ class Lexicon:
             for word in chosen.words if chosen.kind == "class" else (chosen.word,):
                 _raise_to(self.triggers, word, pattern.weight)
 
-    def candidates(self, token: str) -> tuple[Pattern, ...]:
-        """Patterns that can start at ``token``; memoised, since a feed repeats the same words again and again."""
-        found = self._memo.get(token)
-        if found is None:
-            found = tuple(self.by_word.get(token, ())) + tuple(
-                pattern
-                for length, table in self.by_prefix.items()
+    def _forget(self) -> None:
+        self._woken.clear()
+        self._waking.clear()
+        self._seen.clear()
+
+    def _learn(self, tokens: set[str]) -> None:
+        """Look up the phrases that new tokens wake (the memo makes a feed's repeated words free)."""
+        if len(self._seen) > MEMO_SIZE:
+            self._forget()
+        for token in tokens:
+            found = tuple(self._anchor_words.get(token, ())) + tuple(
+                entry
+                for length, table in self._anchor_prefixes.items()
                 if len(token) >= length
-                for pattern in table.get(token[:length], ())
+                for entry in table.get(token[:length], ())
             )
-            if len(self._memo) > MEMO_SIZE:
-                self._memo.clear()
-            self._memo[token] = found
-        return found
+            if found:
+                self._woken[token] = found
+                self._waking.add(token)
+        self._seen.update(tokens)
 
     def find(self, tokens: list[str]) -> list[Match]:
-        """Every phrase found in ``tokens``, each phrase once (its first occurrence)."""
-        seen: set[int] = set()
-        found: list[Match] = []
-        memo = self._memo
-        for start, token in enumerate(tokens):
-            patterns = memo.get(token)
-            if patterns is None:
-                patterns = self.candidates(token)
-            for pattern in patterns:
-                # the look-up already matched the first element; a one-word phrase needs nothing more
-                if len(pattern.elements) == 1:
-                    end: int | None = start + 1
-                else:
-                    end = match_at(pattern.elements[1:], tokens, start + 1)
-                if end is None or id(pattern) in seen:
-                    continue
-                seen.add(id(pattern))
-                found.append(Match(pattern, start, end, self._negated(pattern, tokens, start)))
-        return found
+        """Every phrase found in ``tokens``, each phrase once (its first occurrence), ordered by where it starts.
+
+        Only the phrases whose anchor (rarest element) is in the post are tried, each from the positions of its
+        first element; finding which ones is set arithmetic on the post's distinct words, and most posts wake none.
+        """
+        present = set(tokens)
+        unseen = present - self._seen
+        if unseen:
+            self._learn(unseen)
+        woken = self._woken
+        active: dict[_Entry, None] = {}
+        for token in present & self._waking:
+            for entry in woken[token]:
+                active[entry] = None
+        found: list[tuple[tuple[int, int, int, int], Match]] = []
+        for entry in active:
+            if not entry.required <= present:
+                continue
+            span = _first_span(entry, tokens, present)
+            if span is not None:
+                start, end = span
+                match = Match(entry.pattern, start, end, self._negated(entry.pattern, tokens, start))
+                found.append(((start, *entry.order), match))
+        found.sort(key=lambda item: item[0])
+        return [match for _, match in found]
 
     def _negated(self, pattern: Pattern, tokens: list[str], start: int) -> bool:
         if pattern.starts_negated:
@@ -281,6 +335,55 @@ class Lexicon:
         words = [word for word, weight in self.triggers.items() if weight >= min_weight]
         prefixes = [prefix for prefix, weight in self.trigger_prefixes.items() if weight >= min_weight]
         return words, prefixes
+
+
+def _rarity(element: Element) -> tuple[int, int]:
+    """Sort key of a phrase's elements, rarest in real text first: the anchor the matcher indexes it under."""
+    if element.kind == "gap":
+        return (9, 0)
+    if element.kind == "class":
+        return (6 if element.words & _STOPWORDS else 4, len(element.words))
+    if element.kind == "prefix":
+        return (1, -len(element.word)) if len(element.word) >= 4 else (4, -len(element.word))
+    if element.word in _STOPWORDS:
+        return (7, -len(element.word))
+    if element.word in _COMMON:
+        return (2, -len(element.word))
+    return (0 if len(element.word) >= 4 else 3, -len(element.word))
+
+
+def _first_span(entry: _Entry, tokens: list[str], present: set[str]) -> tuple[int, int] | None:
+    """Start and end of the first place ``entry``'s phrase matches, trying only where its first element does."""
+    first = entry.pattern.elements[0]
+    if first.kind == "word":
+        return _first_span_from(entry, tokens, first.word)
+    accepted: frozenset[str] | set[str]
+    if first.kind == "class":
+        accepted = first.words & present
+    else:
+        accepted = {token for token in present if token.startswith(first.word)}
+    spans = [span for word in accepted if (span := _first_span_from(entry, tokens, word)) is not None]
+    return min(spans) if spans else None
+
+
+def _first_span_from(entry: _Entry, tokens: list[str], word: str) -> tuple[int, int] | None:
+    """The first match of ``entry``'s phrase that starts at an occurrence of ``word``."""
+    rest_words = entry.rest_words
+    rest = entry.pattern.elements[1:]
+    width = len(rest)
+    start = -1
+    while True:
+        try:
+            start = tokens.index(word, start + 1)
+        except ValueError:
+            return None
+        if rest_words is not None:
+            if not width or tokens[start + 1 : start + 1 + width] == rest_words:
+                return start, start + 1 + width
+            continue
+        end = match_at(rest, tokens, start + 1)
+        if end is not None:
+            return start, end
 
 
 def _raise_to(table: dict[str, float], key: str, weight: float) -> None:

@@ -1,0 +1,145 @@
+"""The classifier's fast paths must give exactly what the simple implementations gave.
+
+The references below are the straightforward versions the fast code replaced (a scan of every token against
+every phrase that can start there). Both run on every real feed post in ../shared/fixtures/feeds and every dev
+post of the evaluation sets, plus generated token lists, and must agree match for match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from breather.rules.classify import MAX_CHARS, default_lexicon
+from breather.rules.evaluation import shared_examples, split_of
+from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, match_at, parse_lexicon
+from breather.rules.tokenize import tokenize
+
+
+def _reference_find(lexicon: Lexicon, tokens: list[str]) -> list[Match]:
+    """Every phrase, at its first start, in order of start: try each phrase that can begin at each token."""
+    seen: set[int] = set()
+    found: list[Match] = []
+    for start, token in enumerate(tokens):
+        candidates: list[Pattern] = list(lexicon.by_word.get(token, ()))
+        for length, table in lexicon.by_prefix.items():
+            if len(token) >= length:
+                candidates.extend(table.get(token[:length], ()))
+        for pattern in candidates:
+            end = match_at(pattern.elements[1:], tokens, start + 1)
+            if end is None or id(pattern) in seen:
+                continue
+            seen.add(id(pattern))
+            negated = not pattern.starts_negated and any(
+                word in lexicon.negations for word in tokens[max(0, start - 3) : start]
+            )
+            found.append(Match(pattern, start, end, negated))
+    return found
+
+
+def _feed_strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        if len(node) >= 20 and " " in node:
+            yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _feed_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _feed_strings(item)
+
+
+@pytest.fixture(scope="module")
+def real_texts(shared_fixtures: Path) -> list[str]:
+    """Every text-like string of the recorded JSON feeds, and every dev post of the evaluation sets."""
+    texts: list[str] = []
+    for path in sorted((shared_fixtures / "feeds").rglob("*.json")):
+        if path.name.endswith(".meta.json"):
+            continue
+        try:
+            texts.extend(_feed_strings(json.loads(path.read_text(encoding="utf-8"))))
+        except (ValueError, UnicodeDecodeError):
+            continue
+    texts.extend(example.text for example in shared_examples(shared_fixtures) if split_of(example.text) == "dev")
+    assert len(texts) > 15_000, "the feeds and the dev split should give tens of thousands of posts"
+    return texts
+
+
+def _described(matches: list[Match]) -> list[tuple[str, str, int, int, bool]]:
+    return [(m.pattern.label, m.pattern.source, m.start, m.end, m.negated) for m in matches]
+
+
+def test_phrase_matcher_agrees_with_the_reference_on_every_real_post(real_texts: list[str]) -> None:
+    lexicon = default_lexicon()
+    disagreements = []
+    total = 0
+    for text in real_texts:
+        tokens = tokenize(text[:MAX_CHARS])
+        expected = _reference_find(lexicon, tokens)
+        total += len(expected)
+        if _described(lexicon.find(tokens)) != _described(expected):
+            disagreements.append(text[:80])
+    assert total > 10_000, "the real posts should exercise thousands of phrase matches"
+    assert disagreements == []
+
+
+_TRICKY = {
+    "classes": {"self": ["i", "me", "my"], "harm": ["hurt", "cut"], "negation": ["not", "never", "no"]},
+    "self_harm": {
+        "@self ~2 @harm": 2.0,
+        "want* ~1 die": 1.5,
+        "die": 1.0,
+        "hurt ~2 myself ~1 again": 1.0,
+        "never again": -1.0,
+        "cut*": 0.5,
+        "cutt* ~3 me": 0.7,
+        "no ~1 hope": 1.0,
+        "die die": 0.5,
+    },
+    "violence": {"hurt": 0.4, "cut ~2 you": 1.2, "@harm ~1 @self": 0.3},
+    "context": {"support": {"phrases": ["you are not alone", "not ~1 alone"], "dampen": {"self_harm": 1.0}}},
+}
+_VOCABULARY = sorted(
+    {"i", "me", "my", "hurt", "cut", "cutting", "cutter", "want", "wants", "wanted", "die", "myself", "again"}
+    | {"never", "not", "no", "hope", "you", "are", "alone", "the", "and", "feel", "so"}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=30))
+def test_phrase_matcher_agrees_on_gaps_prefixes_classes_and_repeats(tokens: list[str]) -> None:
+    lexicon = parse_lexicon(_TRICKY)
+    assert _described(lexicon.find(tokens)) == _described(_reference_find(lexicon, tokens))
+
+
+def _lexicon_vocabulary() -> list[str]:
+    lexicon = default_lexicon()
+    words = set(lexicon.by_word) | set(lexicon.negations)
+    for table in lexicon.by_prefix.values():
+        for prefix in table:
+            words.update({prefix, prefix + "ing", prefix + "s"})
+    return sorted(words | {"the", "a", "and", "so", "to", "today", "xyz"})
+
+
+_DEFAULT_VOCABULARY = _lexicon_vocabulary()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_DEFAULT_VOCABULARY), max_size=60))
+def test_phrase_matcher_agrees_on_generated_posts_of_lexicon_words(tokens: list[str]) -> None:
+    lexicon = default_lexicon()
+    assert _described(lexicon.find(tokens)) == _described(_reference_find(lexicon, tokens))
+
+
+def test_a_phrase_added_after_loading_is_found() -> None:
+    lexicon = parse_lexicon(_TRICKY)
+    tokens = ["my", "brand", "new", "phrase", "here"]
+    assert lexicon.find(tokens) == []
+    lexicon.add(Pattern("brand new phrase", "violence", 1.0, compile_phrase("brand new phrase", {}), False))
+    assert [(m.pattern.source, m.start, m.end) for m in lexicon.find(tokens)] == [("brand new phrase", 1, 4)]
