@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from breather.proxy.adapters.base import AdapterContext, Finding, Marked, is_collapsed, judge_text
-from breather.proxy.adapters.jsonadapter import JsonAdapter, walk_dicts
+from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, values_of
 
 CLIENT_LABEL = "graphic-media"
 SELF_LABELS_TYPE = "com.atproto.label.defs#selfLabels"
@@ -39,6 +39,16 @@ def post_record(node: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(record, dict) and isinstance(record.get("text"), str):
         return record
     return None
+
+
+def is_post(node: dict[str, Any]) -> bool:
+    return post_record(node) is not None
+
+
+def embedded_views(node: dict[str, Any]) -> list[Any]:
+    """A post's quoted posts live in its embed view (``embed``; ``embeds`` on a quoted view record): its author,
+    record and labels hold none."""
+    return values_of(node, ("embed", "embeds"))
 
 
 def author_did(node: dict[str, Any]) -> str | None:
@@ -95,5 +105,6 @@ class BlueskyAdapter(JsonAdapter):
         return [feed] if isinstance(feed, list) and feed else []
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
-        posts = [(node, record) for node in walk_dicts(document) if (record := post_record(node)) is not None]
+        found = find_posts(document, is_post, embedded_views)
+        posts = [(node, record) for node in found if (record := post_record(node)) is not None]
         return [marked for node, record in posts if (marked := mark_post(node, record, ctx)) is not None]

@@ -22,16 +22,22 @@ from breather.proxy.adapters.base import (
     judge_text,
     warning_text,
 )
-from breather.proxy.adapters.jsonadapter import JsonAdapter, text_id, walk_dicts
+from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id, values_of
 from breather.proxy.adapters.textutil import html_to_text, join_texts
 
 CW_SEPARATOR = " · "
 FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
 STREAM_STATUS_EVENTS = frozenset({"update", "status.update", "notification", "conversation"})
+# Where a status holds other statuses: a boost's original, and a quote (Mastodon 4.4: quote.quoted_status).
+NESTED_STATUS_KEYS = ("reblog", "quote")
 
 
 def is_status(node: dict[str, Any]) -> bool:
     return isinstance(node.get("content"), str) and "spoiler_text" in node and "id" in node and "account" in node
+
+
+def nested_statuses(status: dict[str, Any]) -> list[Any]:
+    return values_of(status, NESTED_STATUS_KEYS)
 
 
 def status_text(status: dict[str, Any]) -> str:
@@ -97,7 +103,7 @@ class MastodonAdapter(JsonAdapter):
         return [groups] if isinstance(groups, list) and groups else []
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
-        statuses = [node for node in walk_dicts(document) if is_status(node)]
+        statuses = find_posts(document, is_status, nested_statuses)
         return [marked for status in statuses if (marked := mark_status(status, ctx)) is not None]
 
 

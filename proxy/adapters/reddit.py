@@ -21,7 +21,7 @@ from breather.proxy.adapters.base import (
     judge_text,
     warning_text,
 )
-from breather.proxy.adapters.jsonadapter import JsonAdapter, text_id, walk_dicts
+from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id
 from breather.proxy.adapters.textutil import join_texts
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -31,6 +31,16 @@ _MD_OPEN = re.compile(r'(<div class="md">)')
 def thing(node: dict[str, Any], kind: str) -> dict[str, Any] | None:
     data = node.get("data")
     return data if node.get("kind") == kind and isinstance(data, dict) else None
+
+
+def is_post(node: dict[str, Any]) -> bool:
+    return node.get("kind") in ("t1", "t3") and isinstance(node.get("data"), dict)
+
+
+def replies_of(node: dict[str, Any]) -> list[Any]:
+    """A comment's replies are the only things inside a thing (a link's own data holds none)."""
+    replies = node["data"].get("replies") if node.get("kind") == "t1" else None
+    return [replies] if isinstance(replies, dict) else []
 
 
 def link_text(data: dict[str, Any]) -> str:
@@ -92,7 +102,7 @@ class RedditAdapter(JsonAdapter):
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         marked: list[Marked] = []
-        for node in list(walk_dicts(document)):
+        for node in find_posts(document, is_post, replies_of):
             link = thing(node, "t3")
             if link is not None and (finding := judge_text(link_text(link), ctx)) is not None:
                 marked.append(mark_link(link, finding, ctx))

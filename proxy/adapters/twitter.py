@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from breather.proxy.adapters.base import AdapterContext, Marked, is_collapsed, judge_text
-from breather.proxy.adapters.jsonadapter import JsonAdapter, text_id, walk_dicts
+from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id, walk_dicts
 from breather.proxy.adapters.textutil import join_texts
 
 
@@ -19,6 +19,15 @@ def is_tweet(node: dict[str, Any]) -> bool:
     has_text = isinstance(node.get("full_text"), str) or isinstance(node.get("text"), str)
     has_id = "id_str" in node or "id" in node
     return has_text and has_id and "indices" not in node
+
+
+# A tweet's parts that never hold a tweet (hashtags, mentions, urls, media): the rest is searched, because
+# retweets, quotes and GraphQL's *_result wrappers nest tweets under many different keys.
+NO_TWEETS_INSIDE = frozenset({"entities", "extended_entities"})
+
+
+def searched_parts(tweet: dict[str, Any]) -> list[Any]:
+    return [value for key, value in tweet.items() if key not in NO_TWEETS_INSIDE]
 
 
 def tweet_text(tweet: dict[str, Any]) -> str:
@@ -46,7 +55,7 @@ class TwitterAdapter(JsonAdapter):
         ]
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
-        tweets = [node for node in walk_dicts(document) if is_tweet(node)]
+        tweets = find_posts(document, is_tweet, searched_parts)
         marked: list[Marked] = []
         marked_objects: set[int] = set()
         for tweet in tweets:

@@ -205,16 +205,40 @@ def test_judge_with_the_real_classifier_marks_and_explains() -> None:
     assert result.marked[0].evidence and all(e.lower() in DISTRESSING.lower() for e in result.marked[0].evidence)
 
 
-def test_a_calm_screen_skips_parsing_and_escaped_text_still_reaches_it() -> None:
-    seen: list[str] = []
+def test_a_distressing_post_deep_in_a_long_calm_page_is_marked_with_the_real_screen_in_the_context() -> None:
+    """The classifier's screen reads a text's first 10,000 characters: a whole-body screen would stop here."""
+    from breather.proxy.adapters.base import AdapterContext, judge_with
+    from breather.rules.classify import classify, screen
 
-    def screen(text: str) -> bool:
-        seen.append(text)
-        return False
+    calm = [status(str(i), f"Lovely sunset over the bay, day {i} of the walk along the coast") for i in range(120)]
+    body = dumps([*calm, status("last", DISTRESSING)])
+    assert len(body) > 20_000
+    result = MastodonAdapter().rewrite(body, AdapterContext(judge=judge_with(classify), screen=screen))
+    assert result is not None
+    assert [m.post_id for m in result.marked] == ["last"]
+    assert json.loads(result.body)[-1]["spoiler_text"] == "Breather: self-harm"
 
-    body = json.dumps([status("1", "I\u2019m fine\nreally")]).encode()  # ASCII JSON with \u and \n escapes
-    assert MastodonAdapter().rewrite(body, context(screen=screen)) is None
-    assert "I’m fine\nreally" in seen[0]
+
+def test_json_that_only_the_stdlib_reads_is_still_marked_and_written_back_valid() -> None:
+    """NaN and lone surrogate escapes are accepted by browsers' JSON.parse-like readers and by ``json``, not by
+    orjson: such a body must not pass unmarked."""
+    body = (
+        b'[{"id": "2", "sensitive": false, "spoiler_text": "", "content": "<p>'
+        + DISTRESSING.encode()
+        + (b'</p>", "account": {"id": "1"}, "score": NaN, "note": "\\ud800"}]')
+    )
+    result = MastodonAdapter().rewrite(body, context())
+    assert result is not None
+    out = json.loads(result.body)
+    assert out[0]["sensitive"] is True and out[0]["note"] == "\ud800" and out[0]["score"] != out[0]["score"]
+
+
+def test_compact_bodies_stay_compact_and_spaced_ones_stay_spaced() -> None:
+    compact = MastodonAdapter().rewrite(dumps([status("2", DISTRESSING)]), context())
+    spaced = MastodonAdapter().rewrite(json.dumps([status("2", DISTRESSING)]).encode() + b"\n", context())
+    assert compact is not None and spaced is not None
+    assert compact.body.startswith(b'[{"id":"2","sensitive":true,')
+    assert spaced.body.startswith(b'[{"id": "2", "sensitive": true,') and spaced.body.endswith(b"}]\n")
 
 
 def test_a_failing_judge_is_reported_not_hidden_as_nothing_flagged() -> None:
