@@ -154,7 +154,7 @@ class JudgeFailed(Exception):
 
 def judge_text(text: str, ctx: AdapterContext) -> Finding | None:
     """Run the judge on one post's text (empty text is never judged)."""
-    if not text or not text.strip():
+    if not text or text.isspace():  # isspace: no stripped copy of a long post just to see it is blank
         return None
     try:
         finding = ctx.judge(text)

@@ -28,11 +28,6 @@ _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MD_OPEN = re.compile(r'(<div class="md">)')
 
 
-def thing(node: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    data = node.get("data")
-    return data if node.get("kind") == kind and isinstance(data, dict) else None
-
-
 def is_post(node: dict[str, Any]) -> bool:
     return node.get("kind") in ("t1", "t3") and isinstance(node.get("data"), dict)
 
@@ -103,13 +98,11 @@ class RedditAdapter(JsonAdapter):
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         marked: list[Marked] = []
         for node in find_posts(document, is_post, replies_of):
-            link = thing(node, "t3")
-            if link is not None and (finding := judge_text(link_text(link), ctx)) is not None:
-                marked.append(mark_link(link, finding, ctx))
-                continue
-            comment = thing(node, "t1")
-            if comment is not None and isinstance(comment.get("body"), str):
-                finding = judge_text(comment["body"], ctx)
+            data = node["data"]
+            if node["kind"] == "t3":
+                finding = judge_text(link_text(data), ctx)
                 if finding is not None:
-                    marked.append(mark_comment(comment, finding, ctx))
+                    marked.append(mark_link(data, finding, ctx))
+            elif isinstance(body := data.get("body"), str) and (finding := judge_text(body, ctx)) is not None:
+                marked.append(mark_comment(data, finding, ctx))
         return marked
