@@ -19,9 +19,14 @@ _CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 # A digit or symbol wedged between letters is a letter in disguise ("h4te", "k!ll", "su1cide").
 _LEET_WORD = re.compile(r"(?<![^\W_])[a-z]*[a-z][4@31!05$7]+[a-z][a-z4@31!05$7]*")
+# Cheap necessary conditions, each searched before the full pattern: on most posts the search fails fast and the
+# costlier substitution never runs (both start with something the regex engine can skip to quickly).
+_LEET_HINT = re.compile(r"[a-z][4@31!05$7]+[a-z]")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 # Three or more single letters in a row, spaced apart: "h a t e" -> "hate".
 _SPACED = re.compile(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])")
+# the second and third of such letters: a space, a lone letter, a space, a letter that ends a word
+_SPACED_HINT = re.compile(r" [a-z] [a-z](?![^\W_])")
 
 # Apostrophe-less spellings that matter for negation and first-person phrases.
 _CONTRACTIONS = {
@@ -54,10 +59,10 @@ def normalise(text: str) -> str:
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
     folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
     folded = folded.casefold()
-    if any(ch in folded for ch in "4@31!05$7"):
+    if _LEET_HINT.search(folded):
         folded = _LEET_WORD.sub(lambda match: match.group(0).translate(_LEET), folded)
     folded = _STRETCHED.sub(r"\1\1", folded)
-    return _SPACED.sub(_join_spaced, folded)
+    return _SPACED.sub(_join_spaced, folded) if _SPACED_HINT.search(folded) else folded
 
 
 def _join_spaced(match: re.Match[str]) -> str:
@@ -76,16 +81,27 @@ def _unicode_fold(text: str) -> str:
     return _CURLY.sub("'", folded) if _CURLY.search(folded) else folded
 
 
+_CONTRACTED = frozenset(_CONTRACTIONS)
+_MULTI_WORD = frozenset(word for word, expanded in _CONTRACTIONS.items() if " " in expanded)
+
+
 def words(normalised: str) -> list[str]:
-    """Word tokens of already-normalised text, with apostrophe-less contractions expanded."""
-    tokens: list[str] = []
-    for token in _WORD.findall(normalised):
-        expanded = _CONTRACTIONS.get(token)
-        if expanded is None:
-            tokens.append(token.removesuffix("'s") if token.endswith("'s") and len(token) > 3 else token)
-        else:
-            tokens.extend(expanded.split())
-    return tokens
+    """Word tokens of already-normalised text, with apostrophe-less contractions expanded and a trailing 's dropped
+    from words longer than three characters ("it's" -> "it", "mom's" -> "mom").
+
+    The fixes are worked out once per distinct word and applied with C-level map/join, not a loop per token.
+    """
+    tokens = _WORD.findall(normalised)
+    fixes: dict[str, str] = {}
+    if "'s" in normalised:
+        fixes = {token: token[:-2] for token in set(tokens) if len(token) > 3 and token.endswith("'s")}
+    contracted = _CONTRACTED.intersection(tokens)
+    if not fixes and not contracted:
+        return tokens
+    for token in contracted:
+        fixes[token] = _CONTRACTIONS[token]
+    fixed = list(map(fixes.get, tokens, tokens))
+    return " ".join(fixed).split(" ") if contracted & _MULTI_WORD else fixed
 
 
 def tokenize(text: str) -> list[str]:
