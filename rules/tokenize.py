@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import cast
 
 _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"})
 
@@ -100,7 +101,8 @@ def words(normalised: str) -> list[str]:
         return tokens
     for token in contracted:
         fixes[token] = _CONTRACTIONS[token]
-    fixed = list(map(fixes.get, tokens, tokens))
+    # fixes.get(token, token) never gives None: cast for mypy, which types map's two-argument get as Optional
+    fixed = cast(list[str], list(map(fixes.get, tokens, tokens)))
     return " ".join(fixed).split(" ") if contracted & _MULTI_WORD else fixed
 
 
