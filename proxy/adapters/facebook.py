@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open, screen_text
-from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_html
+from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open
+from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_html, screen_long
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
 
@@ -53,7 +53,7 @@ class FacebookPayloadAdapter:
         marked: list[Marked] = []
         for node in list(walk_dicts(document)):
             fragment = node.get("html")
-            if isinstance(fragment, str) and "<" in fragment and screen_text(fragment, ctx):
+            if isinstance(fragment, str) and "<" in fragment and screen_long(fragment, ctx):
                 marked.extend(self._mark_fragment(node, fragment, ctx))
         if not marked:
             return None

@@ -144,16 +144,23 @@ def injected_assets(nonce: str | None) -> str:
 
 
 def insert_assets(source: str, nonce: str | None) -> str:
-    if 'data-breather="warnings"' in source:
-        return source
+    edit = assets_edit(source, nonce)
+    return source if edit is None else splice(source, [edit])
+
+
+def assets_edit(source: str, nonce: str | None) -> tuple[int, int, str] | None:
+    """Where the stylesheet and reveal script go (before ``</head>``, else after ``<body>``, else first), as a
+    splice; None when a response seen twice already has them (they would sit before that point)."""
     block = injected_assets(nonce)
     head_end = _HEAD_END.search(source)
     if head_end is not None:
-        return source[: head_end.start()] + block + source[head_end.start() :]
-    body = _BODY_START.search(source)
-    if body is not None:
-        return source[: body.end()] + block + source[body.end() :]
-    return block + source
+        at = head_end.start()
+    else:
+        body = _BODY_START.search(source)
+        at = body.end() if body is not None else 0
+    if 'data-breather="warnings"' in source[: at + len(block)]:
+        return None
+    return at, at, block
 
 
 def mark_html(
@@ -190,7 +197,48 @@ def mark_found(source: str, posts: list[PostSpan], ctx: AdapterContext) -> tuple
     edits, marked = judge_posts(source, posts, ctx)
     if not marked:
         return None
-    return insert_assets(splice(source, edits), ctx.nonce), marked
+    assets = assets_edit(source, ctx.nonce)
+    # One splice for the marks and the assets: the page is copied once. The assets go in before a mark at the
+    # same offset (a fragment's first post), as inserting them afterwards would.
+    return splice(source, sorted([*([assets] if assets else []), *edits], key=lambda edit: edit[0])), marked
+
+
+# The classifier's screen reads at most its first 10,000 characters (``breather.rules.classify.MAX_CHARS``): longer
+# text is screened in pieces of this size, so nothing past that point escapes it.
+SCREEN_CHARS = 9_000
+# Pieces of one long text overlap by this much, so a phrase cut at a piece boundary is still seen whole.
+SCREEN_OVERLAP = 500
+
+
+def screen_long(text: str, ctx: AdapterContext) -> bool:
+    """The screen over all of ``text``, however long: False only when no piece of it could be flagged."""
+    step = SCREEN_CHARS - SCREEN_OVERLAP
+    return any(screen_text(text[start : start + SCREEN_CHARS], ctx) for start in range(0, max(len(text), 1), step))
+
+
+def screened_texts(posts: list[PostSpan], ctx: AdapterContext) -> list[tuple[PostSpan, str]]:
+    """Each post with its text, for the posts the screen lets through.
+
+    Posts are screened in batches of whole texts of up to ``SCREEN_CHARS`` (joined by newlines, so a batch's hits
+    are a superset of its posts' own hits): a calm batch costs one screen call instead of one per post, and no
+    screen call ever reads past the classifier's limit. A post longer than that is screened on its own, like the
+    classifier's own gate reads it."""
+    passed: list[tuple[PostSpan, str]] = []
+    batch: list[tuple[PostSpan, str]] = []
+    size = 0
+    for post in posts:
+        text = post.text
+        if not text:
+            continue
+        if batch and size + len(text) > SCREEN_CHARS:
+            if screen_text("\n".join(text for _post, text in batch), ctx):
+                passed.extend(batch)
+            batch, size = [], 0
+        batch.append((post, text))
+        size += len(text) + 1
+    if batch and screen_text("\n".join(text for _post, text in batch), ctx):
+        passed.extend(batch)
+    return passed
 
 
 def judge_posts(
@@ -198,19 +246,21 @@ def judge_posts(
 ) -> tuple[list[tuple[int, int, str]], list[Marked]]:
     edits: list[tuple[int, int, str]] = []
     marked: list[Marked] = []
-    for post in posts:
-        edit = mark_post(source, post, ctx)
+    for post, text in screened_texts(posts, ctx):
+        edit = mark_post(source, post, text, ctx)
         if edit is not None:
             edits.append(edit[0])
             marked.append(edit[1])
     return edits, marked
 
 
-def mark_post(source: str, post: PostSpan, ctx: AdapterContext) -> tuple[tuple[int, int, str], Marked] | None:
+def mark_post(
+    source: str, post: PostSpan, text: str, ctx: AdapterContext
+) -> tuple[tuple[int, int, str], Marked] | None:
     start_tag = source[post.start : post.tag_end]
     if "breather-cw" in start_tag:
         return None
-    finding = judge_text(post.text, ctx)
+    finding = judge_text(text, ctx)
     if finding is None:
         return None
     collapsed = is_collapsed(finding, ctx)
@@ -271,11 +321,15 @@ class HtmlAdapter:
     @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         source = decode_html(body)
-        if source is None or looks_like_script_data(source) or not screen_text(visible_text(source), ctx):
+        if source is None or looks_like_script_data(source):
             return None
         posts = self.jump(source)
         if posts is not None:
+            # Finding the posts by jumping costs less than screening the whole page first; their texts are
+            # screened (in batches) before any is judged.
             result = mark_found(source, posts, ctx)
+        elif not screen_long(visible_text(source), ctx):
+            return None
         else:
             result = mark_html(
                 source, ctx, self.select, self.post_id, inside_comments=self.inside_comments, hints=self.hints

@@ -19,9 +19,9 @@ from breather.proxy.adapters.base import (
     fail_open,
     is_collapsed,
     judge_text,
-    screen_text,
     warning_text,
 )
+from breather.proxy.adapters.htmlmark import screen_long
 from breather.proxy.adapters.jsonadapter import JsonAdapter, screenable, walk_dicts
 from breather.proxy.adapters.textutil import join_texts
 
@@ -90,7 +90,7 @@ class YouTubeHtmlAdapter:
         if match is None:
             return None
         script_end = source.find("</script", match.end())
-        if not screen_text(screenable(source[match.end() : script_end].encode("utf-8")), ctx):
+        if not screen_long(screenable(source[match.end() : script_end].encode("utf-8")), ctx):
             return None
         document, end = json.JSONDecoder().raw_decode(source, match.end())
         marked = self._json.mark_document(document, ctx)
