@@ -17,17 +17,18 @@ from breather.proxy.adapters.htmljump import (
     OpenAncestors,
     StartTag,
     children,
+    is_simple_markup,
     jump_posts,
     merged,
+    simple_post_end,
+    start_tag_at,
     tags_containing,
-    tags_matching,
 )
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, nearest_attr
 from breather.proxy.adapters.htmlscan import RAW_TEXT_TAGS, PostSpan
 
 POST_CLASSES = frozenset({"titleline", "comment", "commtext"})
 _POST_CLASSES = tuple(sorted(POST_CLASSES))
-_TITLE_CELL = re.compile(r"<td\b[^>]*?title", re.IGNORECASE)
 _ROW_CLASSES = ("athing",)
 
 
@@ -44,18 +45,45 @@ def is_story_row(tag: StartTag) -> bool:
 
 
 # Anything in a title cell's first stretch that could hide or hold a direct link: then the cell is walked.
-_MAY_HOLD_LINK = ("<a", "<!", "<td", "<table", *(f"<{name}" for name in RAW_TEXT_TAGS))
+_MAY_HOLD_LINK = re.compile("|".join(["<a", "<!", "<td", "<table", *(f"<{name}" for name in sorted(RAW_TEXT_TAGS))]))
+# The same inside a leading span, where links are the span's own; and what could end the cell in there.
+_SPAN_MAY_HIDE_LINK = re.compile(
+    "|".join(["<!", "<td", "<table", *(f"<{name}" for name in sorted(RAW_TEXT_TAGS)), "</t", "</body", "</html"])
+)
 
 
 def has_link(source: str, cell: StartTag) -> bool:
     """Most title cells hold a rank or a ``span.titleline``, never a link of their own: skip walking those.
 
-    Conservative: any link, comment, raw-text element or nested cell before the first ``</td`` means "walk it"."""
+    Conservative: any link, comment, raw-text element or nested cell before the first ``</td`` means "walk it";
+    links inside a leading span with simple markup (today's ``span.titleline``) are that span's, not the cell's."""
     cell_end = source.find("</td", cell.end)
     if cell_end < 0:
         return True
     inside = source[cell.end : cell_end].lower()
-    return any(marker in inside for marker in _MAY_HOLD_LINK)
+    if _MAY_HOLD_LINK.search(inside) is None:
+        return False
+    skipped = leading_span_length(source, cell, cell_end)
+    return (
+        skipped == 0
+        or _MAY_HOLD_LINK.search(inside, skipped) is not None
+        or _SPAN_MAY_HIDE_LINK.search(inside, 0, skipped) is not None
+    )
+
+
+def leading_span_length(source: str, cell: StartTag, cell_end: int) -> int:
+    """How many characters of the cell a leading ``<span>...</span>`` with simple markup takes (0: none)."""
+    lt = source.find("<", cell.end, cell_end)
+    if lt < 0 or source[cell.end : lt].strip():
+        return 0
+    span = start_tag_at(source, lt)
+    if span is None or span.name != "span" or span.void:
+        return 0
+    end = simple_post_end(source, span)
+    close = source.find(">", end, cell_end) if 0 <= end < cell_end else -1
+    if close < 0 or not is_simple_markup(source, span.end, end):
+        return 0
+    return close + 1 - cell.end
 
 
 class HackerNewsAdapter(HtmlAdapter):
@@ -78,7 +106,7 @@ class HackerNewsAdapter(HtmlAdapter):
         rows = OpenAncestors(source, _ROW_CLASSES, is_story_row, opaque)
         title_links = [
             child
-            for cell in tags_matching(source, _TITLE_CELL, is_title_cell)
+            for cell in tags_containing(source, ("title",), is_title_cell, ("td",))
             if has_link(source, cell)
             for child in children(source, cell)
             if child.name == "a"

@@ -16,9 +16,11 @@ What the full scanner knows from walking the page, this module works out locally
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from breather.proxy.adapters.htmlscan import (
     MAX_POST_CHARS,
@@ -40,8 +42,7 @@ def _any_case(name: str) -> str:
 _OPAQUE_START = re.compile(r"<!--|<[!?]|<(" + "|".join(_any_case(n) for n in sorted(RAW_TEXT_TAGS)) + r")(?=[\s/>])")
 
 
-@dataclass(frozen=True)
-class StartTag:
+class StartTag(NamedTuple):
     """One start tag found in the source: where it is, its lower-case name and its attributes (parsed lazily)."""
 
     start: int
@@ -183,23 +184,41 @@ def simple_post_end(source: str, tag: StartTag) -> int:
     return -1
 
 
+def is_simple_markup(source: str, start: int, end: int) -> bool:
+    """Whether the full scanner reads ``source[start:end]`` exactly like a naive split at ``<`` and ``>``."""
+    return (
+        _SIMPLE_MARKUP.fullmatch(source, start, end) is not None and _RAW_TEXT_START.search(source, start, end) is None
+    )
+
+
 def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan, int]:
     """Like :func:`walk_post`, at C speed when the post's markup is simple (the usual case): its end found by pairing
     tags of its own name, its text by one substitution. Anything the naive reading could get wrong (comments,
     scripts and other raw-text elements, quoted "<" or ">", stray "<", very long posts) is walked instead."""
     end = simple_post_end(source, tag)
-    if (
-        end < 0
-        or _SIMPLE_MARKUP.fullmatch(source, tag.end, end) is None
-        or _RAW_TEXT_START.search(source, tag.end, end) is not None
-    ):
+    if end < 0 or not is_simple_markup(source, tag.end, end):
         return walk_post(source, tag, post_id)
     post = PostSpan(tag.name, tag.start, tag.end, post_id)
     inner = source[tag.end : end]
     if inner:
-        post.parts.append(_ANY_TAG.sub(" ", inner) if "<" in inner else inner)
+        post.parts.append(inner)
         post.size = len(inner)
+        post.plain = plain_text(inner) if len(inner) <= CACHED_POST_CHARS else uncached_plain_text(inner)
     return post, end
+
+
+# Feeds repeat posts across reloads and pages: a post's text is cached by its exact markup (bounded, and only for
+# posts of ordinary length, so the cache stays a few MB at most).
+CACHED_POST_CHARS = 2_000
+
+
+def uncached_plain_text(inner: str) -> str:
+    """The visible text of simple markup: every tag a word break (as the walker joins its text pieces)."""
+    stripped = _ANY_TAG.sub(" ", inner) if "<" in inner else inner
+    return " ".join(html.unescape(stripped).split())
+
+
+plain_text = lru_cache(maxsize=1024)(uncached_plain_text)
 
 
 IdAt = Callable[[StartTag], str | None]
@@ -230,18 +249,26 @@ def tags_matching(source: str, pattern: re.Pattern[str], accept: Callable[[Start
 def tags_containing(
     source: str, words: tuple[str, ...], accept: Callable[[StartTag], bool], names: tuple[str, ...] = ()
 ) -> list[StartTag]:
-    """The start tags whose markup contains one of ``words`` (class names, say) that ``accept`` confirms.
+    """The start tags whose markup contains one of ``words`` (class names) that ``accept`` confirms.
 
     Faster than a pattern anchored at ``<``: each word is found with ``str.find`` at C speed (class names are
-    case-sensitive, so no case folding) and only its few hits are read back to their tag; a hit in text lies
-    past its tag's end and is dropped. ``names``: only tags with these (lower-case) names are read at all."""
+    case-sensitive, so no case folding) and only its few hits are read back to their tag; a hit inside a longer
+    word ("comments", "titleline" for "title") cannot be that class and is skipped, and a hit in text lies past
+    its tag's end and is dropped. ``names``: only tags with these (lower-case) names are read at all.
+    (Like any literal search, a class name spelled with character references, ``&#99;omment``, is not found.)"""
     found: dict[int, StartTag] = {}
-    longest = max((len(name) for name in names), default=0)
+    named = _named(names) if names else None
     for word in words:
         hit = source.find(word)
         while hit >= 0:
             lt = source.rfind("<", 0, hit)
-            if lt >= 0 and lt not in found and (not names or _named(source, lt, names, longest)):
+            if (
+                lt >= 0
+                and lt not in found
+                and _class_token_at(source, hit, len(word))
+                and not _closed_before(source, lt, hit)
+                and (named is None or named.match(source, lt) is not None)
+            ):
                 tag = start_tag_at(source, lt)
                 if tag is not None and tag.end > hit + len(word) and accept(tag):
                     found[lt] = tag
@@ -249,9 +276,31 @@ def tags_containing(
     return [found[start] for start in sorted(found)]
 
 
-def _named(source: str, lt: int, names: tuple[str, ...], longest: int) -> bool:
-    head = source[lt + 1 : lt + 2 + longest].lower()
-    return any(head.startswith(name) and not head[len(name) : len(name) + 1].isalnum() for name in names)
+def _class_token_at(source: str, hit: int, length: int) -> bool:
+    """Whether the word at ``hit`` could be a whole class name: class lists split at whitespace only, so a letter,
+    digit, ``-`` or ``_`` right before it, or one of those or ``/`` right after it, makes it part of a longer one."""
+    before = source[hit - 1 : hit]
+    after = source[hit + length : hit + length + 1]
+    return not (before.isalnum() or before in ("-", "_") or after.isalnum() or after in ("-", "_", "/"))
+
+
+def _closed_before(source: str, lt: int, hit: int) -> bool:
+    """Whether the markup at ``lt`` certainly ends before ``hit`` (a ``>`` with no quote before it that could hide
+    it): then ``hit`` is text, and the tag need not be read. Quotes in between: read the tag to be sure."""
+    gt = source.find(">", lt, hit)
+    return gt >= 0 and source.find('"', lt, gt) < 0 and source.find("'", lt, gt) < 0
+
+
+_NAMED: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _named(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches at a ``<`` opening a tag of one of ``names`` (any case; the name not running on into letters/digits)."""
+    pattern = _NAMED.get(names)
+    if pattern is None:
+        alternatives = "|".join(re.escape(name) for name in names)
+        pattern = _NAMED[names] = re.compile(r"<(?:" + alternatives + r")(?![^\W_])", re.IGNORECASE)
+    return pattern
 
 
 def merged(found: Iterable[StartTag]) -> list[StartTag]:

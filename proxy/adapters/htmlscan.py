@@ -39,11 +39,11 @@ class LazyAttrs(Mapping[str, str]):
 
     def _attrs(self) -> dict[str, str]:
         if self._parsed is None:
-            body = self._raw[self._name_end : -1]
             parsed: dict[str, str] = {}
-            for match in _ATTR.finditer(body):
-                value = next((g for g in match.groups()[1:] if g is not None), "")
-                parsed.setdefault(match.group(1).lower(), html.unescape(value))
+            # findall: one C call for all attributes; an empty or missing value is "" in every alternative.
+            for name, double, single, bare in _ATTR.findall(self._raw, self._name_end, len(self._raw) - 1):
+                value = double or single or bare
+                parsed.setdefault(name.lower(), html.unescape(value) if "&" in value else value)
             self._parsed = parsed
         return self._parsed
 
@@ -72,9 +72,12 @@ class PostSpan:
     parts: list[str] = field(default_factory=list)
     size: int = 0
     depth: int = 1
+    plain: str | None = None  # the text, when the reader already knows it
 
     @property
     def text(self) -> str:
+        if self.plain is not None:
+            return self.plain
         return " ".join(html.unescape(" ".join(self.parts)).split())
 
 

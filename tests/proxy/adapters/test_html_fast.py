@@ -143,3 +143,107 @@ def test_hacker_news_page_with_only_simple_posts_is_marked_by_the_shortcut() -> 
     result = HackerNewsAdapter().rewrite(page.encode(), context())
     assert result is not None
     assert [(m.post_id, m.categories) for m in result.marked] == [("5", ("self_harm",))]
+
+
+CALM = "We walked along the river and talked about the garden, the weather and the new library. "
+
+
+def long_calm_page(post_open: str, post_close: str, last: str) -> str:
+    """Over 10,000 characters of calm posts (the classifier's screen reads no further), then one more post."""
+    posts = "".join(f"{post_open}{CALM * 3}{post_close}\n" for _ in range(60))
+    return f"<html><head></head><body>{posts}{post_open}{last}{post_close}</body></html>"
+
+
+LATE = "I have the pills ready and I want to kill myself tonight."
+
+
+@pytest.mark.parametrize(
+    ("adapter_name", "post_open", "post_close"),
+    [
+        ("hackernews", '<tr class="athing" id="9"><td><div class="commtext c00">', "</div></td></tr>"),
+        ("generic", "<article>", "</article>"),
+        ("reddit", '<div class="thing" data-fullname="t1_x"><div class="md">', "</div></div>"),
+    ],
+)
+def test_a_distressing_post_far_down_a_long_page_is_still_screened_in_and_flagged(
+    adapter_name: str, post_open: str, post_close: str
+) -> None:
+    """The page-wide screen used to read only the first 10,000 characters of the visible text."""
+    from breather.proxy.adapters import adapter_for
+    from breather.proxy.adapters.base import AdapterContext, judge_with
+    from breather.rules.classify import classify, screen
+
+    assert not screen(CALM * 200) and screen(LATE)
+    ctx = AdapterContext(judge=judge_with(classify), screen=screen)
+    adapter = adapter_for(adapter_name, "/", "text/html")
+    assert adapter is not None
+    assert adapter.rewrite(long_calm_page(post_open, post_close, CALM).encode(), ctx) is None
+    result = adapter.rewrite(long_calm_page(post_open, post_close, LATE).encode(), ctx)
+    assert result is not None
+    assert [m.category for m in result.marked] == ["self_harm"]
+
+
+def test_screen_long_reads_every_piece_of_a_long_text_and_phrases_cut_at_a_boundary() -> None:
+    from breather.proxy.adapters.htmlmark import SCREEN_CHARS, screen_long
+    from breather.rules.classify import MAX_CHARS
+    from tests.proxy.adapters.helpers import context
+
+    assert SCREEN_CHARS <= MAX_CHARS
+    seen: list[int] = []
+
+    def screen(text: str) -> bool:
+        seen.append(len(text))
+        assert len(text) <= SCREEN_CHARS
+        return "end it all" in text
+
+    for offset in range(SCREEN_CHARS - 20, SCREEN_CHARS + 5):
+        text = "x" * offset + "end it all" + "y" * 30_000
+        assert screen_long(text, context(screen=screen))
+    assert not screen_long("calm " * 10_000, context(screen=screen))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<div class="comment">{text}</div><div class="comment">calm</div>',
+        '<html><body><div class="comment">{text}</div></body></html>',
+        '<html><head><title>t</title></head><body><div class="comment">{text}</div></body></html>',
+    ],
+    ids=["fragment starting with the post", "no head", "head"],
+)
+def test_marks_and_assets_go_in_in_one_splice_and_a_marked_page_is_left_alone(page: str) -> None:
+    from tests.proxy.adapters.helpers import DISTRESSING, context
+
+    source = page.format(text=DISTRESSING)
+    result = HackerNewsAdapter().rewrite(source.encode(), context(nonce="abc"))
+    assert result is not None
+    out = result.body.decode()
+    assert out.count('data-breather="warnings"') == 1 and out.count('data-breather="reveal"') == 1
+    assert out.count(DISTRESSING) == 1 and out.count('class="comment breather-cw"') == 1
+    assert out.index('data-breather="warnings"') < out.index('class="breather-warning"')
+    # Take the inserted pieces out again: what is left is the original, byte for byte.
+    assets = out[out.index("<style") : out.index("</script>") + len("</script>")]
+    rest = out.replace(assets, "", 1)
+    warning = rest[rest.index('<span class="breather-warning"') : rest.index("<div data-breather")]
+    rest = rest.replace(warning, "", 1).replace(" breather-cw", "", 1)
+    assert re.sub(r' data-breather-categories="[^"]*" data-breather-evidence="[^"]*"', "", rest, count=1) == source
+    assert HackerNewsAdapter().rewrite(out.encode(), context(nonce="abc")) is None
+
+
+CLASS_TRAPS = """<table><tr class="athing" id="1"><td><div class="comments">not a post</div>
+<div class="x comment">post one</div><div class='comment'>post two</div><div class=comment>post three</div>
+<div class="comment-tree">no</div><div class="my_comment">no</div><div class="comment/">no</div>
+<div class="commtext
+c00">post four</div><div data-note="a > b" class="comment">post five</div>
+<p>5 comments about the titleline and a title</p><div title="comment">no</div></td></tr></table>"""
+
+
+def test_class_names_are_found_only_as_whole_class_names_like_the_full_scanner() -> None:
+    from breather.proxy.adapters.htmlscan import find_posts
+
+    adapter = HackerNewsAdapter()
+    jumped = adapter.jump(CLASS_TRAPS)
+    assert jumped is not None
+    full = find_posts(CLASS_TRAPS, adapter.select, adapter.post_id, adapter.hints)
+    assert [(p.start, p.text, p.post_id) for p in jumped] == [(p.start, p.text, p.post_id) for p in full]
+    assert [p.text for p in jumped] == ["post one", "post two", "post three", "post four", "post five"]
