@@ -196,29 +196,32 @@ def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan
     tags of its own name, its text by one substitution. Anything the naive reading could get wrong (comments,
     scripts and other raw-text elements, quoted "<" or ">", stray "<", very long posts) is walked instead."""
     end = simple_post_end(source, tag)
-    if end < 0 or not is_simple_markup(source, tag.end, end):
+    if end < 0:
         return walk_post(source, tag, post_id)
-    post = PostSpan(tag.name, tag.start, tag.end, post_id)
     inner = source[tag.end : end]
+    text = simple_text(inner) if len(inner) <= CACHED_POST_CHARS else _simple_text(inner)
+    if text is None:
+        return walk_post(source, tag, post_id)
+    post = PostSpan(tag.name, tag.start, tag.end, post_id, plain=text)
     if inner:
         post.parts.append(inner)
         post.size = len(inner)
-        post.plain = plain_text(inner) if len(inner) <= CACHED_POST_CHARS else uncached_plain_text(inner)
     return post, end
 
 
-# Feeds repeat posts across reloads and pages: a post's text is cached by its exact markup (bounded, and only for
-# posts of ordinary length, so the cache stays a few MB at most).
-CACHED_POST_CHARS = 2_000
-
-
-def uncached_plain_text(inner: str) -> str:
-    """The visible text of simple markup: every tag a word break (as the walker joins its text pieces)."""
+def _simple_text(inner: str) -> str | None:
+    """The visible text of simple markup (every tag a word break, as the walker joins its text pieces), or None
+    when the markup is not simple (see :func:`is_simple_markup`)."""
+    if not is_simple_markup(inner, 0, len(inner)):
+        return None
     stripped = _ANY_TAG.sub(" ", inner) if "<" in inner else inner
     return " ".join(html.unescape(stripped).split())
 
 
-plain_text = lru_cache(maxsize=1024)(uncached_plain_text)
+# Feeds repeat posts across reloads and pages: a post's reading is cached by its exact markup (bounded, and only
+# for posts of ordinary length, so the cache stays a few MB at most).
+CACHED_POST_CHARS = 2_000
+simple_text = lru_cache(maxsize=1024)(_simple_text)
 
 
 IdAt = Callable[[StartTag], str | None]

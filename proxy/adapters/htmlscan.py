@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MAX_POST_CHARS = 8000
 VOID_TAGS = frozenset(
@@ -39,12 +40,7 @@ class LazyAttrs(Mapping[str, str]):
 
     def _attrs(self) -> dict[str, str]:
         if self._parsed is None:
-            parsed: dict[str, str] = {}
-            # findall: one C call for all attributes; an empty or missing value is "" in every alternative.
-            for name, double, single, bare in _ATTR.findall(self._raw, self._name_end, len(self._raw) - 1):
-                value = double or single or bare
-                parsed.setdefault(name.lower(), html.unescape(value) if "&" in value else value)
-            self._parsed = parsed
+            self._parsed = parse_attrs(self._raw, self._name_end)
         return self._parsed
 
     def __getitem__(self, key: str) -> str:
@@ -57,6 +53,26 @@ class LazyAttrs(Mapping[str, str]):
         return len(self._attrs())
 
 
+CACHED_TAG_CHARS = 512
+
+
+def parse_attrs(raw: str, name_end: int) -> dict[str, str]:
+    """A start tag's attributes (the first of a repeated name wins, values unescaped). Cached by the tag's markup
+    (tags of ordinary length): feed pages repeat the same tags (``<div class="comment">``) hundreds of times.
+    Callers must not modify the result."""
+    return _cached_attrs(raw, name_end) if len(raw) <= CACHED_TAG_CHARS else _parse_attrs(raw, name_end)
+
+
+def _parse_attrs(raw: str, name_end: int) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    # findall: one C call for all attributes; an empty or missing value is "" in every alternative.
+    for name, double, single, bare in _ATTR.findall(raw, name_end, len(raw) - 1):
+        value = double or single or bare
+        parsed.setdefault(name.lower(), html.unescape(value) if "&" in value else value)
+    return parsed
+
+
+_cached_attrs = lru_cache(maxsize=2048)(_parse_attrs)
 Attrs = Mapping[str, str]
 Ancestors = list[tuple[str, Attrs]]
 Selector = Callable[[str, Attrs, Ancestors], bool]
