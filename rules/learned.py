@@ -33,7 +33,7 @@ MODEL_FILE = "data/model.tsv.gz"
 def ngrams(tokens: Sequence[str]) -> set[str]:
     """The sparse features of a post: its distinct words and word pairs."""
     grams = set(tokens)
-    grams.update(f"{first} {second}" for first, second in itertools.pairwise(tokens))
+    grams.update(map(" ".join, itertools.pairwise(tokens)))
     return grams
 
 

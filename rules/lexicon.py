@@ -8,6 +8,7 @@ phrase at every word (tests/rules/test_fast_paths.py keeps that reference), abou
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -313,11 +314,13 @@ class Lexicon:
         for token in present & self._waking:
             for entry in woken[token]:
                 active[entry] = None
+        firsts = {entry: _first_words(entry, present) for entry in active if entry.required <= present}
+        if not firsts:
+            return []
+        positions = _positions(tokens, set().union(*firsts.values()))
         found: list[tuple[tuple[int, int, int, int], Match]] = []
-        for entry in active:
-            if not entry.required <= present:
-                continue
-            span = _first_span(entry, tokens, present)
+        for entry, words in firsts.items():
+            span = _first_span(entry, tokens, words, positions)
             if span is not None:
                 start, end = span
                 match = Match(entry.pattern, start, end, self._negated(entry.pattern, tokens, start))
@@ -352,38 +355,45 @@ def _rarity(element: Element) -> tuple[int, int]:
     return (0 if len(element.word) >= 4 else 3, -len(element.word))
 
 
-def _first_span(entry: _Entry, tokens: list[str], present: set[str]) -> tuple[int, int] | None:
-    """Start and end of the first place ``entry``'s phrase matches, trying only where its first element does."""
+def _first_words(entry: _Entry, present: set[str]) -> frozenset[str] | set[str]:
+    """The post's words that the first element of ``entry``'s phrase accepts."""
     first = entry.pattern.elements[0]
     if first.kind == "word":
-        return _first_span_from(entry, tokens, first.word)
-    accepted: frozenset[str] | set[str]
+        return {first.word}
     if first.kind == "class":
-        accepted = first.words & present
+        return first.words & present
+    return {token for token in present if token.startswith(first.word)}
+
+
+def _positions(tokens: list[str], words: set[str]) -> dict[str, list[int]]:
+    """Where each of ``words`` occurs in ``tokens``: one C-level pass picks the positions, then a loop over those."""
+    positions: dict[str, list[int]] = {word: [] for word in words}
+    for index in itertools.compress(itertools.count(), map(words.__contains__, tokens)):
+        positions[tokens[index]].append(index)
+    return positions
+
+
+def _first_span(
+    entry: _Entry, tokens: list[str], words: frozenset[str] | set[str], positions: dict[str, list[int]]
+) -> tuple[int, int] | None:
+    """Start and end of the first place ``entry``'s phrase matches, trying only where its first element does."""
+    if len(words) == 1:
+        starts = positions[next(iter(words))]
     else:
-        accepted = {token for token in present if token.startswith(first.word)}
-    spans = [span for word in accepted if (span := _first_span_from(entry, tokens, word)) is not None]
-    return min(spans) if spans else None
-
-
-def _first_span_from(entry: _Entry, tokens: list[str], word: str) -> tuple[int, int] | None:
-    """The first match of ``entry``'s phrase that starts at an occurrence of ``word``."""
+        starts = sorted(start for word in words for start in positions[word])
     rest_words = entry.rest_words
-    rest = entry.pattern.elements[1:]
-    width = len(rest)
-    start = -1
-    while True:
-        try:
-            start = tokens.index(word, start + 1)
-        except ValueError:
-            return None
-        if rest_words is not None:
+    if rest_words is not None:
+        width = len(rest_words)
+        for start in starts:
             if not width or tokens[start + 1 : start + 1 + width] == rest_words:
                 return start, start + 1 + width
-            continue
+        return None
+    rest = entry.pattern.elements[1:]
+    for start in starts:
         end = match_at(rest, tokens, start + 1)
         if end is not None:
             return start, end
+    return None
 
 
 def _raise_to(table: dict[str, float], key: str, weight: float) -> None:
