@@ -281,10 +281,11 @@ def tags_containing(
 
 def _class_token_at(source: str, hit: int, length: int) -> bool:
     """Whether the word at ``hit`` could be a whole class name: class lists split at whitespace only, so a letter,
-    digit, ``-`` or ``_`` right before it, or one of those or ``/`` right after it, makes it part of a longer one."""
-    before = source[hit - 1 : hit]
-    after = source[hit + length : hit + length + 1]
-    return not (before.isalnum() or before in ("-", "_") or after.isalnum() or after in ("-", "_", "/"))
+    digit, ``-``, ``_``, ``<`` or ``/`` right before it (``</title>``), or a letter, digit, ``-``, ``_``, ``/`` or
+    ``=`` right after it (an attribute name, ``title=``), makes it part of something else."""
+    before = source[hit - 1] if hit > 0 else " "
+    after = source[hit + length] if hit + length < len(source) else " "
+    return not (before.isalnum() or before in "-_</" or after.isalnum() or after in "-_/=")
 
 
 def _closed_before(source: str, lt: int, hit: int) -> bool:
