@@ -3,7 +3,9 @@
 For each fixture, the best of 7 timings of ``adapter.rewrite`` in three situations:
 * ``calm``: the screen finds nothing (a page with nothing to flag): the cost every calm response pays;
 * ``scan``: the screen says "maybe" but no post is flagged: the full post-finding pass (parse/scan, judge stubbed);
-* ``real``: the real screen and classifier (``breather.rules.classify``), warm cache, as the proxy runs it.
+* ``real``: the real screen and classifier (``breather.rules.classify``), warm cache, as the proxy runs it;
+* ``cold``: like ``scan``, but with the HTML readers' caches (tag attributes and post readings by their markup)
+  emptied before every run: a page never seen before (the other columns are a page seen again, e.g. a reload).
 Plus, for HTML, how many times faster the full post scanner (every tag walked) is than the stdlib ``html.parser``
 tokenising the same page, and, for adapters that jump straight to their post start tags (``htmljump``), how many
 times faster that is than the full scanner.
@@ -19,7 +21,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from breather.proxy.adapters import adapter_for
-from breather.proxy.adapters.base import AdapterContext, Finding, judge_with
+from breather.proxy.adapters.base import Adapter, AdapterContext, Finding, judge_with
+from breather.proxy.adapters.htmljump import clear_reading_caches
 from breather.proxy.adapters.htmlmark import HtmlAdapter
 from breather.proxy.adapters.htmlscan import scan
 from breather.rules.classify import classify, screen
@@ -46,6 +49,14 @@ def best_ms(action: Callable[[], object], rounds: int = 7) -> float:
 
 def never(_text: str) -> Finding | None:
     return None
+
+
+def cold_ms(adapter: Adapter, body: bytes, ctx: AdapterContext, rounds: int = 7) -> float:
+    def cold() -> None:
+        clear_reading_caches()
+        adapter.rewrite(body, ctx)
+
+    return best_ms(cold, rounds)
 
 
 def html_parser_ms(body: bytes) -> float:
@@ -75,6 +86,7 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
         return None
     body = path.read_bytes()
     times = {name: best_ms(lambda ctx=ctx: adapter.rewrite(body, ctx)) for name, ctx in contexts.items()}
+    times["cold"] = cold_ms(adapter, body, contexts["scan"])
     result = adapter.rewrite(body, contexts["real"])
     ratio = jump = ""
     if isinstance(adapter, HtmlAdapter) and path.suffix == ".html":
@@ -83,7 +95,7 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
     marked = len(result.marked) if result else 0
     return (
         f"{folder + '/' + path.name:58} {len(body) // 1024:5d} {times['calm']:8.2f} {times['scan']:8.2f}"
-        f" {times['real']:8.2f} {marked:6d} {ratio:>16} {jump:>14}"
+        f" {times['real']:8.2f} {times['cold']:8.2f} {marked:6d} {ratio:>16} {jump:>14}"
     )
 
 
@@ -95,7 +107,7 @@ def main() -> None:
         "real": AdapterContext(judge=judge_with(classify), screen=screen),
     }
     print(
-        f"{'fixture':58} {'KB':>5} {'calm ms':>8} {'scan ms':>8} {'real ms':>8} {'marked':>6}"
+        f"{'fixture':58} {'KB':>5} {'calm ms':>8} {'scan ms':>8} {'real ms':>8} {'cold ms':>8} {'marked':>6}"
         f" {'scanner speed-up':>16} {'jump vs scan':>14}"
     )
     for folder in FOLDERS:

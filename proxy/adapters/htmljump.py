@@ -23,12 +23,15 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from breather.proxy.adapters.htmlscan import (
+    CLOSES_P,
     MAX_POST_CHARS,
+    P_ENDED_BY,
     RAW_TEXT_TAGS,
     VOID_TAGS,
     LazyAttrs,
     PostSpan,
     Scanner,
+    clear_attrs_cache,
     name_end,
     tag_end,
 )
@@ -157,6 +160,15 @@ _SIMPLE_MARKUP = re.compile(
 _RAW_TEXT_START = re.compile(r"<(?:" + "|".join(sorted(RAW_TEXT_TAGS)) + r")(?=[\s/>])", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SAME_NAME: dict[str, re.Pattern[str]] = {}
+# What closes an open <p> for the full scanner: a start tag of CLOSES_P, an end tag of P_ENDED_BY ("</div x>" is
+# not matched here; the markup check then fails on it and the paragraph is walked).
+_P_CLOSER = re.compile(
+    r"<(?:(?:"
+    + "|".join(_any_case(name) for name in sorted(CLOSES_P))
+    + r")(?=[\s/>])|/(?:"
+    + "|".join(_any_case(name) for name in sorted(P_ENDED_BY))
+    + r")\s*>)"
+)
 
 
 def _same_name(name: str) -> re.Pattern[str]:
@@ -172,7 +184,9 @@ def simple_post_end(source: str, tag: StartTag) -> int:
     """Where the post opened by ``tag`` ends (the ``<`` of its end tag), found by pairing only start and end tags of
     its own name, or -1 when its markup is not simple enough for that to be exactly what the full scanner finds."""
     if tag.name == "p":
-        return -1  # a paragraph is also closed by other tags: only the walker knows those rules
+        # A paragraph has no depth: the first block start tag or the end of an element around it closes it.
+        closer = _P_CLOSER.search(source, tag.end, tag.end + MAX_POST_CHARS)
+        return closer.start() if closer is not None else -1
     depth = 1
     for match in _same_name(tag.name).finditer(source, tag.end, tag.end + MAX_POST_CHARS):
         if match.group(1):
@@ -222,6 +236,12 @@ def _simple_text(inner: str) -> str | None:
 # for posts of ordinary length, so the cache stays a few MB at most).
 CACHED_POST_CHARS = 2_000
 simple_text = lru_cache(maxsize=1024)(_simple_text)
+
+
+def clear_reading_caches() -> None:
+    """Forget every cached tag and post reading (benchmarks of pages never seen before)."""
+    simple_text.cache_clear()
+    clear_attrs_cache()
 
 
 IdAt = Callable[[StartTag], str | None]

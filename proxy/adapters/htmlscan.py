@@ -73,6 +73,12 @@ def _parse_attrs(raw: str, name_end: int) -> dict[str, str]:
 
 
 _cached_attrs = lru_cache(maxsize=2048)(_parse_attrs)
+
+
+def clear_attrs_cache() -> None:
+    _cached_attrs.cache_clear()
+
+
 Attrs = Mapping[str, str]
 Ancestors = list[tuple[str, Attrs]]
 Selector = Callable[[str, Attrs, Ancestors], bool]

@@ -45,7 +45,9 @@ def test_fast_reading_equals_the_walk_for_every_element_of_real_pages(shared_fix
     """Every span, div, a and p start tag of every real page (not only posts): the broadest check available."""
 
     source = (shared_fixtures / "feeds" / name).read_text(encoding="utf-8", errors="replace")
-    tags = tags_matching(source, re.compile(r"<(?:span|div|a|li|td)(?=[\s/>])", re.IGNORECASE), lambda tag: True)
+    tags = tags_matching(
+        source, re.compile(r"<(?:span|div|a|li|td|p|article)(?=[\s/>])", re.IGNORECASE), lambda tag: True
+    )
     fast_count = 0
     for tag in tags[:3000]:
         fast, careful = as_row(read_post(source, tag, None)), as_row(walk_post(source, tag, None))
@@ -82,6 +84,12 @@ TRAPS = {
     "declaration inside": '<span class="c">a <!x> </span> b</span>',
     "open quote": '<span class="c">a <a title="x>y</a> b</span> c</span>',
     "paragraph": "<p>first<p>second</p>",
+    "paragraph closed by a block": "<p>first <b>bold</b><div>block</div>",
+    "paragraph closed by its parent": "<li><p>in a list</li><li>next",
+    "paragraph with an odd end tag": "<div><p>text </div x> more</div>",
+    "paragraph closed by upper case": "<p>a <i>b</i><TABLE><tr><td>x",
+    "paragraph never closed": "<p>to the end <i>of</i> the page",
+    "paragraph with a comment": "<p>a <!-- <div> --> b</p>",
 }
 
 
@@ -103,7 +111,9 @@ def test_markup_the_shortcut_could_misread_is_read_exactly_like_the_walk(markup:
         "textarea inside",
         "declaration inside",
         "open quote",
-        "paragraph",
+        "paragraph with an odd end tag",
+        "paragraph never closed",
+        "paragraph with a comment",
     ],
 )
 def test_regions_with_scripts_comments_or_odd_markup_fall_back_to_the_walk(
@@ -123,14 +133,14 @@ def test_regions_with_scripts_comments_or_odd_markup_fall_back_to_the_walk(
 
 
 PIECES = ['<span class="c">', "<span>", "</span>", "<SPAN/>", "<b>", "</b>", "<!--", "-->", "<script>", "</script>"]
-PIECES += ['"', "'", "<a t='", ">", "<", "&amp;", " x", "\n"]
+PIECES += ['"', "'", "<a t='", ">", "<", "&amp;", " x", "\n", "<p>", "</p>", "<div>", "</div x>", "</li>"]
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
 def test_any_mix_of_tags_quotes_and_comments_reads_like_the_walk(pieces: str) -> None:
-    source = '<span class="c">' + pieces
-    fast, careful, _ = both_readings(source, 0)
-    assert fast == careful
+    for opening in ('<span class="c">', "<p>"):
+        fast, careful, _ = both_readings(opening + pieces, 0)
+        assert fast == careful
 
 
 def test_hacker_news_page_with_only_simple_posts_is_marked_by_the_shortcut() -> None:
