@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Reversible
 from typing import Any
 
 from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open
-from breather.proxy.adapters.jsonbody import dump_json, parse_json
+from breather.proxy.adapters.jsonbody import JsonStyle, dump_json, parse_json
 
 MAX_DEPTH = 64
 
@@ -31,10 +31,15 @@ class JsonAdapter:
         marked = self.mark_document(document, ctx)
         if not marked:
             return None
-        return RewriteResult(body=dump_json(document, style), marked=marked)
+        return RewriteResult(body=self.write(body, document, style, marked), marked=marked)
 
     def mark_document(self, document: Any, ctx: AdapterContext) -> list[Marked]:
         raise NotImplementedError
+
+    def write(self, body: bytes, document: Any, style: JsonStyle, marked: list[Marked]) -> bytes:
+        """The marked document as bytes. An adapter whose sites send a layout only the slow writer can imitate may
+        splice its few changed values into ``body`` instead (:mod:`breather.proxy.adapters.jsonsplice`)."""
+        return dump_json(document, style)
 
     def feed_items(self, document: Any) -> list[list[Any]]:
         """The lists whose order is the order of a feed page (for uplift reordering, issue 7): items may be

@@ -84,6 +84,11 @@ def dump_json(document: Any, style: JsonStyle) -> bytes:
     return _dump_imitating(document, style)
 
 
+def orjson_writes(style: JsonStyle) -> bool:
+    """Whether :func:`dump_json` writes this layout with orjson (fast) rather than imitating it with ``json``."""
+    return _orjson_options(style) is not None
+
+
 def _orjson_options(style: JsonStyle) -> int | None:
     """orjson's options for this layout, or None when only ``json`` can write it."""
     if not style.orjson_safe or style.item_separator != ",":

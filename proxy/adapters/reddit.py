@@ -22,10 +22,18 @@ from breather.proxy.adapters.base import (
     warning_text,
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id
+from breather.proxy.adapters.jsonbody import JsonStyle, dump_json, orjson_writes
+from breather.proxy.adapters.jsonsplice import ObjectEdit, splice
 from breather.proxy.adapters.textutil import join_texts
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MD_OPEN = re.compile(r'(<div class="md">)')
+# The keys each kind of mark changes in a post's data (for splicing them into the original body).
+CHANGED_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("t3", "spoiler"): ("spoiler",),
+    ("t1", "spoiler"): ("body", "body_html"),
+    ("t1", "collapsed"): ("collapsed", "collapsed_reason"),
+}
 
 
 def is_post(node: dict[str, Any]) -> bool:
@@ -106,3 +114,27 @@ class RedditAdapter(JsonAdapter):
             elif isinstance(body := data.get("body"), str) and (finding := judge_text(body, ctx)) is not None:
                 marked.append(mark_comment(data, finding, ctx))
         return marked
+
+    def write(self, body: bytes, document: Any, style: JsonStyle, marked: list[Marked]) -> bytes:
+        """Reddit sends ``", "``/``": "`` separators and ASCII escapes, which only the slow writer imitates (~1.7 ms
+        for a listing): splice the marked posts' changed keys into the original instead, when every one can be."""
+        if orjson_writes(style):
+            return dump_json(document, style)
+        edits = splice_edits(document, marked)
+        spliced = splice(body, style, edits) if edits is not None else None
+        return spliced if spliced is not None else dump_json(document, style)
+
+
+def splice_edits(document: Any, marked: list[Marked]) -> list[ObjectEdit] | None:
+    """One edit per marked post: its changed keys, in the data object found by its ``name``."""
+    wanted = {m.post_id: m.field for m in marked}
+    edits: list[ObjectEdit] = []
+    for node in find_posts(document, is_post, replies_of):
+        data = node["data"]
+        name = data.get("name")
+        if name not in wanted or not data:
+            continue
+        keys = CHANGED_KEYS.get((node["kind"], wanted.pop(name)), ())
+        values = {key: data[key] for key in keys if key in data}
+        edits.append(ObjectEdit(anchor=("name", name), first_key=next(iter(data)), values=values))
+    return None if wanted else edits
