@@ -27,6 +27,8 @@ from breather.proxy.adapters.jsonbody import JsonStyle
 
 _SCAN = _json.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants the scanner itself
 _SPACE = re.compile(r"[ \t\n\r]*")
+# Each edit costs ~0.2 ms on a 130 KB listing (reading its object's members); writing the listing whole ~1.7 ms.
+MAX_EDITS = 4
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,10 @@ class ObjectEdit:
 
 
 def splice(body: bytes, style: JsonStyle, edits: Iterable[ObjectEdit]) -> bytes | None:
-    """The body with every edit applied, or None when any edit cannot be placed with certainty."""
-    if style.indent is not None:
+    """The body with every edit applied, or None when any edit cannot be placed with certainty (or there are so
+    many that writing the whole document is cheaper)."""
+    edits = list(edits)
+    if style.indent is not None or len(edits) > MAX_EDITS:
         return None
     try:
         text = body.decode("utf-8")
