@@ -5,34 +5,70 @@ payloads of "see more" scrolling, whose ``html`` strings are marked the same way
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from breather.proxy.adapters.base import AdapterContext, Marked, RewriteResult, fail_open
-from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_html, screen_long
+from breather.proxy.adapters.htmljump import Opaque, StartTag, jump_posts, tags_containing
+from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, mark_found, screen_long
+from breather.proxy.adapters.htmlscan import PostSpan
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
 
 JSON_GUARD = b"for (;;);"
 
 
+POST_WORDS = ("_5rgt", "comment-body", "msg")
+
+
+def is_post_tag(tag: StartTag) -> bool:
+    return tag.name == "div" and is_post(tag.attrs)
+
+
+def is_post(attrs: Attrs) -> bool:
+    return "comment-body" in attrs.get("data-sigil", "").split() or bool({"_5rgt", "msg"} & classes(attrs))
+
+
+def comment_id(tag: StartTag) -> str | None:
+    return tag.attrs.get("data-commentid") or None
+
+
 class FacebookAdapter(HtmlAdapter):
     name = "facebook"
-    hints = ("_5rgt", "comment-body", "msg")
+    hints = POST_WORDS
     inside_comments = True
 
     def select(self, tag: str, attrs: Attrs, ancestors: Ancestors) -> bool:
-        if tag != "div":
-            return False
-        return "comment-body" in attrs.get("data-sigil", "").split() or bool({"_5rgt", "msg"} & classes(attrs))
+        return tag == "div" and is_post(attrs)
 
     def post_id(self, attrs: Attrs, ancestors: Ancestors) -> str | None:
         return attrs.get("data-commentid") or None
+
+    def jump(self, source: str) -> list[PostSpan]:
+        """The posts of the page, then those in the deferred markup of its comments (read as documents of their
+        own, like the full scanner reads them), with offsets in the page; in the full scanner's order (the splice
+        sorts its edits itself)."""
+        opaque = Opaque(source)
+        posts = self._posts(source, opaque)
+        for start, end in opaque.comments_with_markup(source):
+            data = source[start:end]
+            posts.extend(moved(post, start) for post in self._posts(data, Opaque(data)))
+        return posts
+
+    @staticmethod
+    def _posts(source: str, opaque: Opaque) -> list[PostSpan]:
+        candidates = tags_containing(source, POST_WORDS, is_post_tag, ("div",))
+        return jump_posts(source, candidates, comment_id, opaque)
 
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
         # Facebook serves its for (;;); payloads as text/html too.
         if body.startswith(JSON_GUARD):
             return FacebookPayloadAdapter().rewrite(body, ctx)
         return super().rewrite(body, ctx)
+
+
+def moved(post: PostSpan, offset: int) -> PostSpan:
+    return replace(post, start=post.start + offset, tag_end=post.tag_end + offset, plain=post.text)
 
 
 class FacebookPayloadAdapter:
@@ -60,8 +96,7 @@ class FacebookPayloadAdapter:
         return RewriteResult(body=guard + dump_json(document, style), marked=marked)
 
     def _mark_fragment(self, node: dict[str, Any], fragment: str, ctx: AdapterContext) -> list[Marked]:
-        html = self._html
-        result = mark_html(fragment, ctx, html.select, html.post_id, inside_comments=True)
+        result = mark_found(fragment, self._html.jump(fragment), ctx)
         if result is None:
             return []
         node["html"] = result[0]

@@ -55,8 +55,22 @@ class StartTag(NamedTuple):
     void: bool
 
 
+# A start tag with every quote closed, its name (up to whitespace, "/" or ">") as group 1, in one match: the usual
+# case of tag_end + name_end. A name running into a quote, or a quote left open, takes the slower path.
+_START_TAG = re.compile(r"""<([A-Za-z][^\s/>"']*+)(?!["'])(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+
+
 def start_tag_at(source: str, lt: int) -> StartTag | None:
     """The start tag beginning at ``lt``, read exactly as the full scanner reads it (quotes respected)."""
+    match = _START_TAG.match(source, lt)
+    if match is not None:
+        raw = match.group(0)
+        name = match.group(1).lower()
+        return StartTag(lt, match.end(), name, LazyAttrs(raw, match.end(1) - lt), name in VOID_TAGS or raw[-2] == "/")
+    return _start_tag_slowly(source, lt)
+
+
+def _start_tag_slowly(source: str, lt: int) -> StartTag | None:
     if not source[lt + 1 : lt + 2].isalpha():
         return None
     gt = tag_end(source, lt)
@@ -88,6 +102,17 @@ class Opaque:
     def covers(self, offset: int) -> bool:
         index = bisect.bisect_right(self.starts, offset) - 1
         return index >= 0 and offset < self.ends[index]
+
+    def comments_with_markup(self, source: str) -> list[tuple[int, int]]:
+        """(start, end) of the data of each ``<!-- -->`` comment holding a ``<``, as the full scanner collects them
+        (Facebook ships deferred markup that way)."""
+        found = []
+        for start, end in zip(self.starts, self.ends, strict=True):
+            if source.startswith("<!--", start):
+                data_end = end - 3 if source.startswith("-->", end - 3) and end - 3 >= start + 4 else end
+                if source.find("<", start + 4, data_end) >= 0:
+                    found.append((start + 4, data_end))
+        return found
 
 
 def opaque_end(source: str, lt: int, raw_name: str | None) -> int:
@@ -160,6 +185,8 @@ _SIMPLE_MARKUP = re.compile(
 _RAW_TEXT_START = re.compile(r"<(?:" + "|".join(sorted(RAW_TEXT_TAGS)) + r")(?=[\s/>])", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SAME_NAME: dict[str, re.Pattern[str]] = {}
+# How far a post's end is looked for by pairing tags (markup counts here, unlike the walker's text limit).
+MAX_POST_MARKUP = 8 * MAX_POST_CHARS
 # What closes an open <p> for the full scanner: a start tag of CLOSES_P, an end tag of P_ENDED_BY ("</div x>" is
 # not matched here; the markup check then fails on it and the paragraph is walked).
 _P_CLOSER = re.compile(
@@ -185,10 +212,10 @@ def simple_post_end(source: str, tag: StartTag) -> int:
     its own name, or -1 when its markup is not simple enough for that to be exactly what the full scanner finds."""
     if tag.name == "p":
         # A paragraph has no depth: the first block start tag or the end of an element around it closes it.
-        closer = _P_CLOSER.search(source, tag.end, tag.end + MAX_POST_CHARS)
+        closer = _P_CLOSER.search(source, tag.end, tag.end + MAX_POST_MARKUP)
         return closer.start() if closer is not None else -1
     depth = 1
-    for match in _same_name(tag.name).finditer(source, tag.end, tag.end + MAX_POST_CHARS):
+    for match in _same_name(tag.name).finditer(source, tag.end, tag.end + MAX_POST_MARKUP):
         if match.group(1):
             depth -= 1
             if depth == 0:
@@ -225,10 +252,13 @@ def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan
 
 def _simple_text(inner: str) -> str | None:
     """The visible text of simple markup (every tag a word break, as the walker joins its text pieces), or None
-    when the markup is not simple (see :func:`is_simple_markup`)."""
+    when the markup is not simple (see :func:`is_simple_markup`) or holds so much text that the walker would have
+    stopped collecting it part-way (``MAX_POST_CHARS``)."""
     if not is_simple_markup(inner, 0, len(inner)):
         return None
-    stripped = _ANY_TAG.sub(" ", inner) if "<" in inner else inner
+    stripped, tags = _ANY_TAG.subn(" ", inner) if "<" in inner else (inner, 0)
+    if len(stripped) - tags >= MAX_POST_CHARS:
+        return None
     return " ".join(html.unescape(stripped).split())
 
 

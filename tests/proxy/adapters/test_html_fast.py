@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from breather.proxy.adapters import htmljump
+from breather.proxy.adapters.base import AdapterContext, Finding
 from breather.proxy.adapters.hackernews import HackerNewsAdapter, is_post_tag
 from breather.proxy.adapters.htmljump import (
     StartTag,
@@ -90,6 +91,8 @@ TRAPS = {
     "paragraph closed by upper case": "<p>a <i>b</i><TABLE><tr><td>x",
     "paragraph never closed": "<p>to the end <i>of</i> the page",
     "paragraph with a comment": "<p>a <!-- <div> --> b</p>",
+    "long text": '<span class="c">' + "many words here " * 600 + "<b>end</b></span> after",
+    "long markup, short text": '<div class="c">' + ('<b data-x="' + "y" * 60 + '">w</b> ') * 400 + "</div> after",
 }
 
 
@@ -97,6 +100,14 @@ TRAPS = {
 def test_markup_the_shortcut_could_misread_is_read_exactly_like_the_walk(markup: str) -> None:
     fast, careful, _ = both_readings(markup, 0)
     assert fast == careful
+
+
+def test_a_post_with_much_markup_but_little_text_takes_the_shortcut() -> None:
+    markup = TRAPS["long markup, short text"]
+    tag = start_tag_at(markup, 0)
+    assert tag is not None and len(markup) > 3 * 8000
+    end = htmljump.simple_post_end(markup, tag)
+    assert end == markup.rindex("</div>") and htmljump.simple_text(markup[tag.end : end]) is not None
 
 
 @pytest.mark.parametrize(
@@ -114,6 +125,7 @@ def test_markup_the_shortcut_could_misread_is_read_exactly_like_the_walk(markup:
         "paragraph with an odd end tag",
         "paragraph never closed",
         "paragraph with a comment",
+        "long text",
     ],
 )
 def test_regions_with_scripts_comments_or_odd_markup_fall_back_to_the_walk(
@@ -257,3 +269,54 @@ def test_class_names_are_found_only_as_whole_class_names_like_the_full_scanner()
     full = find_posts(CLASS_TRAPS, adapter.select, adapter.post_id, adapter.hints)
     assert [(p.start, p.text, p.post_id) for p in jumped] == [(p.start, p.text, p.post_id) for p in full]
     assert [p.text for p in jumped] == ["post one", "post two", "post three", "post four", "post five"]
+
+
+TAG_PIECES = ["<", "a", "B", "1", " ", "\n", "/", ">", '"', "'", "=", "x", "<b", "/>", "é"]
+
+
+@given(st.lists(st.sampled_from(TAG_PIECES), max_size=16).map("".join))
+def test_one_pattern_start_tag_reads_like_the_step_by_step_reader(markup: str) -> None:
+    for offset, char in enumerate(markup):
+        if char == "<":
+            fast, slow = htmljump.start_tag_at(markup, offset), htmljump._start_tag_slowly(markup, offset)
+            as_tuple = lambda tag: None if tag is None else (tag.start, tag.end, tag.name, dict(tag.attrs), tag.void)  # noqa: E731
+            assert as_tuple(fast) == as_tuple(slow)
+
+
+def flag_everything(text: str) -> Finding | None:
+    return Finding(categories=("violence",), evidence=(text[:12],))
+
+
+FACEBOOK_TRAPS = """<html><head></head><body><div class="_5rgt"><p>story <b>one</b></p></div>
+<div class="msg" data-commentid="c1">old style</div><div data-sigil="comment-body x" data-commentid="c2">body</div>
+<script>var s = '<div class="_5rgt">in a script</div>';</script><div class="_5rgt-like">no</div>
+<code><!-- <div class="_5rgt">deferred <i>one</i></div><div data-sigil="comment-body" data-commentid="c3">two</div>
+<script>x</script> --></code><div class="_5rgt"><!-- <div class="msg">inside a post's comment</div> -->outer</div>
+<!-- unterminated <div class="msg">tail</div>"""
+
+
+@pytest.mark.parametrize("source", ["fixtures", "traps"])
+def test_facebook_jumping_marks_exactly_what_the_full_scan_marks(request: pytest.FixtureRequest, source: str) -> None:
+    """Every post flagged: the jumped page must equal the fully scanned one byte for byte, deferred markup too."""
+    from breather.proxy.adapters.facebook import FacebookAdapter
+    from breather.proxy.adapters.htmlmark import mark_found, mark_html
+    from tests.conftest import fixtures_root
+
+    pages = [FACEBOOK_TRAPS]
+    if source == "fixtures":
+        root = fixtures_root()
+        if root is None:
+            request.getfixturevalue("shared_fixtures")  # skips (or fails in CI) like every fixture test
+            return
+        pages = [path.read_text(encoding="utf-8") for path in sorted((root / "feeds" / "facebook").glob("*.html"))]
+    adapter = FacebookAdapter()
+    ctx = AdapterContext(judge=flag_everything)
+    for page in pages:
+        full = mark_html(page, ctx, adapter.select, adapter.post_id, inside_comments=True)
+        jumped = mark_found(page, adapter.jump(page), ctx)
+        assert (full is None) == (jumped is None)
+        if full is not None and jumped is not None:
+            assert jumped[0] == full[0]
+            assert jumped[1] == full[1]
+    if source == "traps":
+        assert full is not None and len(full[1]) == 8  # 3 page posts, one around a comment, 4 in comments
