@@ -179,10 +179,13 @@ def walk_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan
 # Markup the full scanner reads exactly like a naive "<...>" split: text, start tags whose quoted values hold no
 # "<" or ">", and end tags "</name>" (whitespace allowed before the ">"). Comments, declarations, a "<" that opens
 # no tag, odd end tags ("</ span>", "</span x>") and quotes left open all fail to match: the region is walked.
+# Raw-text elements (script, style, textarea, title, ...) are not simple either: the walker skips their bodies.
+_NOT_RAW_TEXT = r"(?!(?i:" + "|".join(sorted(RAW_TEXT_TAGS)) + r")[\s/>])"
 _SIMPLE_MARKUP = re.compile(
-    r"""(?:[^<]++|<[A-Za-z][^<>"']*+(?:(?:"[^"<>]*+"|'[^'<>]*+')[^<>"']*+)*+>|</[A-Za-z][^<>\s]*+\s*+>)*+"""
+    r"""(?:[^<]++|<"""
+    + _NOT_RAW_TEXT
+    + r"""[A-Za-z][^<>"']*+(?:(?:"[^"<>]*+"|'[^'<>]*+')[^<>"']*+)*+>|</[A-Za-z][^<>\s]*+\s*+>)*+"""
 )
-_RAW_TEXT_START = re.compile(r"<(?:" + "|".join(sorted(RAW_TEXT_TAGS)) + r")(?=[\s/>])", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SAME_NAME: dict[str, re.Pattern[str]] = {}
 # How far a post's end is looked for by pairing tags (markup counts here, unlike the walker's text limit).
@@ -227,9 +230,7 @@ def simple_post_end(source: str, tag: StartTag) -> int:
 
 def is_simple_markup(source: str, start: int, end: int) -> bool:
     """Whether the full scanner reads ``source[start:end]`` exactly like a naive split at ``<`` and ``>``."""
-    return (
-        _SIMPLE_MARKUP.fullmatch(source, start, end) is not None and _RAW_TEXT_START.search(source, start, end) is None
-    )
+    return _SIMPLE_MARKUP.fullmatch(source, start, end) is not None
 
 
 def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan, int]:
