@@ -3,10 +3,13 @@
 Both proxies sit in front of the same local HTTPS upstream (the end-to-end tier's, with its own CA) and are asked
 for the same real pages from ``../shared/fixtures``: a ~320 KB Hacker News HTML page (three real pages joined, as
 a document request so Breather also decides boundaries and injects its overlay) and a ~130 KB Reddit JSON listing,
-each plain, gzip and brotli. Reported: median latency of sequential requests on one keep-alive connection,
-throughput with a few concurrent clients, tunnel throughput for a host that is not intercepted, and the service's
-RSS after 10,000 feed responses. Targets (issue 4): latency ≤ 1.15×, throughput ≥ 0.85×, tunnel ≥ 0.95×,
-RSS ≤ 250 MB. Everything runs on loopback with bounded loops. Run: ``python -m bench proxy``.
+each plain, gzip and brotli (compressed once per route; the upstream sends with TCP_NODELAY, without which a
+compressed body waited ~40 ms for a delayed ACK, for both proxies). Reported: median latency of sequential
+requests on one keep-alive connection and the milliseconds Breather adds to it, throughput with a few concurrent
+clients, tunnel throughput for a host that is not intercepted, and the service's RSS after 10,000 feed responses.
+Targets (issue 4): latency ≤ 1.15×, throughput ≥ 0.85×, tunnel ≥ 0.95×, RSS ≤ 250 MB. Everything runs on loopback
+with bounded loops. Run: ``python -m bench proxy``; ``python -m bench chain`` is the in-process, low-noise view of
+Breather's own share.
 """
 
 from __future__ import annotations
@@ -213,15 +216,16 @@ def run_all(proxies: dict[str, tuple[str, Path, int]], upstream_ca: Path) -> Non
     ]
     makers = {name: (lambda u=url, c=ca: client_for(u, c, upstream_ca)) for name, (url, ca, _) in proxies.items()}
     print(
-        f"{'case':<16}{'plain p50 ms':>13}{'breather p50':>13}{'ratio':>7}{'plain rps':>11}{'breather':>10}{'ratio':>7}"
+        f"{'case':<16}{'plain p50 ms':>13}{'breather p50':>13}{'added ms':>10}{'ratio':>7}"
+        f"{'plain rps':>11}{'breather':>10}{'ratio':>7}"
     )
     for name, url, headers in cases:
         latency = {proxy: median_latency_ms(makers[proxy], url, headers) for proxy in proxies}
         rps = {proxy: throughput_rps(makers[proxy], url, headers, THROUGHPUT_REQUESTS) for proxy in proxies}
         print(
             f"{name:<16}{latency['plain']:>13.2f}{latency['breather']:>13.2f}"
-            f"{latency['breather'] / latency['plain']:>13.2f}{rps['plain']:>13.0f}{rps['breather']:>13.0f}"
-            f"{rps['breather'] / rps['plain']:>13.2f}",
+            f"{latency['breather'] - latency['plain']:>+10.2f}{latency['breather'] / latency['plain']:>7.2f}"
+            f"{rps['plain']:>11.0f}{rps['breather']:>10.0f}{rps['breather'] / rps['plain']:>7.2f}",
             flush=True,
         )
     tunnel = {proxy: tunnel_mb_s(makers[proxy]) for proxy in proxies}
