@@ -89,21 +89,25 @@ def find_posts(
     comment's replies): a post's author, media, previews and awards hold no posts, and skipping them is most of the
     walk on a real feed page. Wrappers the adapter does not know are still searched, so odd shapes keep working."""
     found: list[dict[str, Any]] = []
-    stack: list[tuple[Any, int]] = [(document, 0)]
+    # One stack of containers still to visit and one of their depths, kept in step (no tuple per node).
+    stack: list[Any] = [document] if isinstance(document, (dict, list)) else []
+    depths: list[int] = [0] * len(stack)
     while stack:
-        node, depth = stack.pop()
+        node, depth = stack.pop(), depths.pop()
         if isinstance(node, dict):
             if is_post(node):
                 found.append(node)
                 children: Reversible[Any] = inside(node)
+                if not children:  # the usual post: nothing inside it to follow
+                    continue
             else:
                 children = node.values()
-        elif isinstance(node, list):
-            children = node
         else:
-            continue
+            children = node
         if depth < MAX_DEPTH:
-            stack.extend([(child, depth + 1) for child in reversed(children) if isinstance(child, (dict, list))])
+            containers = [child for child in reversed(children) if isinstance(child, (dict, list))]
+            stack += containers
+            depths += [depth + 1] * len(containers)
     return found
 
 

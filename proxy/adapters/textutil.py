@@ -20,4 +20,5 @@ def html_to_text(fragment: str) -> str:
 
 
 def join_texts(*parts: object) -> str:
-    return "\n".join(part for part in parts if isinstance(part, str) and part.strip())
+    """The non-blank strings among ``parts``, one per line (``isspace``: no stripped copy of a long post)."""
+    return "\n".join([part for part in parts if isinstance(part, str) and part and not part.isspace()])
