@@ -11,6 +11,7 @@ full scanner, which the tests use as the reference.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from breather.proxy.adapters.htmljump import (
     Opaque,
@@ -60,30 +61,41 @@ def has_link(source: str, cell: StartTag) -> bool:
     cell_end = source.find("</td", cell.end)
     if cell_end < 0:
         return True
-    inside = source[cell.end : cell_end].lower()
-    if _MAY_HOLD_LINK.search(inside) is None:
+    inside = source[cell.end : cell_end]
+    return may_hold_link(inside) if len(inside) <= CACHED_CELL_CHARS else _may_hold_link(inside)
+
+
+def _may_hold_link(inside: str) -> bool:
+    """Whether a title cell's markup (up to its first ``</td``) may hold a link of the cell's own."""
+    lowered = inside.lower()
+    if _MAY_HOLD_LINK.search(lowered) is None:
         return False
-    skipped = leading_span_length(source, cell, cell_end)
+    skipped = leading_span_length(inside)
     return (
         skipped == 0
-        or _MAY_HOLD_LINK.search(inside, skipped) is not None
-        or _SPAN_MAY_HIDE_LINK.search(inside, 0, skipped) is not None
+        or _MAY_HOLD_LINK.search(lowered, skipped) is not None
+        or _SPAN_MAY_HIDE_LINK.search(lowered, 0, skipped) is not None
     )
 
 
-def leading_span_length(source: str, cell: StartTag, cell_end: int) -> int:
-    """How many characters of the cell a leading ``<span>...</span>`` with simple markup takes (0: none)."""
-    lt = source.find("<", cell.end, cell_end)
-    if lt < 0 or source[cell.end : lt].strip():
+# The answer depends on the cell's markup alone: cached by it (a reloaded front page asks the same 30 questions).
+CACHED_CELL_CHARS = 2_000
+may_hold_link = lru_cache(maxsize=512)(_may_hold_link)
+
+
+def leading_span_length(inside: str) -> int:
+    """How many characters of a cell's markup a leading ``<span>...</span>`` with simple markup takes (0: none)."""
+    lt = inside.find("<")
+    if lt < 0 or inside[:lt].strip():
         return 0
-    span = start_tag_at(source, lt)
+    span = start_tag_at(inside, lt)
     if span is None or span.name != "span" or span.void:
         return 0
-    end = simple_post_end(source, span)
-    close = source.find(">", end, cell_end) if 0 <= end < cell_end else -1
-    if close < 0 or not is_simple_markup(source, span.end, end):
+    end = simple_post_end(inside, span)
+    close = inside.find(">", end) if end >= 0 else -1
+    if close < 0 or not is_simple_markup(inside, span.end, end):
         return 0
-    return close + 1 - cell.end
+    return close + 1
 
 
 class HackerNewsAdapter(HtmlAdapter):

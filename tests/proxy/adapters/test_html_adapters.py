@@ -80,8 +80,24 @@ def test_topic_quiet_hours_collapse_the_post_without_removing_it() -> None:
 def test_unflagged_page_and_failed_screen_give_none() -> None:
     page = PAGE.format(text="A calm comment").encode()
     assert HackerNewsAdapter().rewrite(page, context()) is None
+    # Adapters that walk every tag screen the page first; a failed screen means no scan at all.
+    reddit = f'<div class="thing" data-fullname="t1_a"><div class="md"><p>{DISTRESSING}</p></div></div>'.encode()
+    assert OldRedditAdapter().rewrite(reddit, context()) is not None
+    assert OldRedditAdapter().rewrite(reddit, context(screen=lambda _text: False)) is None
+
+
+def test_adapters_that_jump_to_their_posts_leave_screening_to_the_judge() -> None:
+    """Hacker News finds its posts more cheaply than a page screen, and the classifier screens each post itself."""
+    screened: list[str] = []
+
+    def screen(text: str) -> bool:
+        screened.append(text)
+        return False
+
     flagged = PAGE.format(text=DISTRESSING).encode()
-    assert HackerNewsAdapter().rewrite(flagged, context(screen=lambda _text: False)) is None
+    result = HackerNewsAdapter().rewrite(flagged, context(screen=screen))
+    assert result is not None and [m.post_id for m in result.marked] == ["102"]
+    assert screened == []
 
 
 def test_generic_marks_articles_and_loose_paragraphs_but_not_navigation() -> None:
