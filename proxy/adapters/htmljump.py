@@ -309,23 +309,31 @@ def tags_containing(
     case-sensitive, so no case folding) and only its few hits are read back to their tag; a hit inside a longer
     word ("comments", "titleline" for "title") cannot be that class and is skipped, and a hit in text lies past
     its tag's end and is dropped. ``names``: only tags with these (lower-case) names are read at all.
+    ``accept`` must answer from the tag's name and attributes alone (it is asked once per distinct markup).
     (Like any literal search, a class name spelled with character references, ``&#99;omment``, is not found.)"""
     found: dict[int, StartTag] = {}
     named = _named(names) if names else None
+    # accept() depends on the tag's markup alone, and pages repeat the same tags: ask once per distinct markup.
+    verdicts: dict[str, bool] = {}
     for word in words:
         hit = source.find(word)
         while hit >= 0:
-            lt = source.rfind("<", 0, hit)
-            if (
-                lt >= 0
-                and lt not in found
-                and _class_token_at(source, hit, len(word))
-                and not _closed_before(source, lt, hit)
-                and (named is None or named.match(source, lt) is not None)
-            ):
-                tag = start_tag_at(source, lt)
-                if tag is not None and tag.end > hit + len(word) and accept(tag):
-                    found[lt] = tag
+            if _class_token_at(source, hit, len(word)):
+                lt = source.rfind("<", 0, hit)
+                if (
+                    lt >= 0
+                    and lt not in found
+                    and not _closed_before(source, lt, hit)
+                    and (named is None or named.match(source, lt) is not None)
+                ):
+                    tag = start_tag_at(source, lt)
+                    if tag is not None and tag.end > hit + len(word):
+                        raw = source[lt : tag.end]
+                        verdict = verdicts.get(raw)
+                        if verdict is None:
+                            verdict = verdicts[raw] = accept(tag)
+                        if verdict:
+                            found[lt] = tag
             hit = source.find(word, hit + len(word))
     return [found[start] for start in sorted(found)]
 
