@@ -158,3 +158,21 @@ def test_heavy_runs_are_remembered_for_the_break_prompt(make_runtime) -> None:
     runtime = make_runtime(**GENEROUS)
     run(FeedWarnings(runtime), reddit_flow(listing(*[DISTRESSING] * 5)))
     assert len(runtime.sessions.read("me").recent_warnings) == 5
+
+
+def test_an_html_warning_names_the_helpline_from_the_services_own_override_table(
+    make_runtime, monkeypatch, tmp_path
+) -> None:
+    runtime = make_runtime(**GENEROUS)
+    (runtime.paths.config_dir / "crisis_lines.toml").write_text(
+        '[GB]\ncountry = "United Kingdom"\nservice = "Household Test Line"\nphone = "555"\n'
+        'web = "https://example.org"\nsource = "https://example.org"\nchecked = "2026-11-25"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BREATHER_HOME", str(tmp_path / "another-home"))  # the service's home, not the environment's
+    flow = reddit_flow(f"<html><body><article><p>{DISTRESSING}</p></article></body></html>".encode(), ctype="text/html")
+    flow.metadata[flows.ADAPTER] = "generic"
+    flow.request.headers["sec-fetch-dest"] = "document"
+    run(FeedWarnings(runtime), flow)
+    page = flow.response.content.decode()
+    assert 'class="breather-warning"' in page and "Household Test Line" in page
