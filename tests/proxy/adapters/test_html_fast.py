@@ -320,3 +320,16 @@ def test_facebook_jumping_marks_exactly_what_the_full_scan_marks(request: pytest
             assert jumped[1] == full[1]
     if source == "traps":
         assert full is not None and len(full[1]) == 8  # 3 page posts, one around a comment, 4 in comments
+
+
+OPAQUE_PIECES = ["<", "!", "--", "?", "script", "SCRIPT", "Style", "title", "x", " ", ">", "/", "iframe", "t"]
+
+
+@given(st.lists(st.sampled_from(OPAQUE_PIECES), max_size=20).map("".join))
+def test_the_dispatching_opaque_pattern_finds_what_the_plain_one_finds(text: str) -> None:
+    from breather.proxy.adapters.htmlscan import RAW_TEXT_TAGS
+
+    names = "|".join(sorted(RAW_TEXT_TAGS))
+    plain = re.compile(r"<!--|<[!?]|<(" + names + r")(?=[\s/>])", re.IGNORECASE)
+    found = [(m.start(), m.group(0), m.group(1)) for m in htmljump._OPAQUE_START.finditer(text)]
+    assert found == [(m.start(), m.group(0), m.group(1)) for m in plain.finditer(text)]
