@@ -41,6 +41,15 @@ def overlay_markup(nonce: str, config: dict[str, Any]) -> bytes:
     return markup.encode("utf-8")
 
 
+def calm_markup(nonce: str) -> bytes:
+    """Calm mode's stylesheet (counters and badges in the page) and script (counters inside open shadow roots)."""
+    markup = (
+        f'<style nonce="{nonce}" id="breather-calm-style">{asset("calm.css")}</style>'
+        f'<script nonce="{nonce}" id="breather-calm-script">{asset("calm.js")}</script>'
+    )
+    return markup.encode("utf-8")
+
+
 def inject(body: bytes, markup: bytes) -> bytes:
     """Before ``</head>``, else just after ``<body …>``, else at the very start."""
     match = HEAD_END.search(body)
@@ -88,7 +97,7 @@ class Overlay:
         rules = self.runtime.current_rules()
         if not rules.profile(flows.profile_of(flow) or rules.default_profile).calm:
             return b""
-        return f'<style nonce="{nonce}" id="breather-calm-style">{asset("calm.css")}</style>'.encode()
+        return calm_markup(nonce)
 
     def _config(self, flow: http.HTTPFlow) -> dict[str, Any]:
         due = flow.metadata.get(flows.BREAK_DUE)

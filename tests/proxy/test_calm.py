@@ -314,7 +314,7 @@ def test_calm_off_or_outside_its_windows_leaves_the_bytes_identical(make_runtime
 
 
 @pytest.mark.parametrize(("calm", "expected"), [("true", True), ("false", False)])
-def test_html_pages_get_the_calm_stylesheet_only_when_calm_applies(
+def test_html_pages_get_the_calm_stylesheet_and_script_only_when_calm_applies(
     make_runtime: Any, calm: str, expected: bool
 ) -> None:
     from mitmproxy import http
@@ -334,4 +334,8 @@ def test_html_pages_get_the_calm_stylesheet_only_when_calm_applies(
     page = b"<html><head><title>r</title></head><body><span class='score'>12</span></body></html>"
     flow.response = http.Response.make(200, page, {"content-type": "text/html; charset=utf-8"})
     Overlay(runtime).response(flow)
-    assert (b'id="breather-calm-style"' in flow.response.content) is expected
+    body = flow.response.content
+    assert (b'id="breather-calm-style"' in body) is expected
+    nonce = flow.metadata[flows.NONCE].encode()
+    assert (b'<script nonce="' + nonce + b'" id="breather-calm-script">' in body) is expected
+    assert body.count(b"<script") == 1 + expected, "the overlay's script, and calm's only in a calm window"

@@ -1,0 +1,278 @@
+"""Calm mode in a real Chromium: counters are hidden on the page a person sees, posts and actions are not.
+
+Hacker News and m.facebook.com on their real recorded pages; www.reddit.com's shreddit components on a page written
+here in their documented shape (no real www.reddit page was recorded), with the counters inside shadow roots.
+Pages are served with a strict nonce-only CSP where Breather's injected markup has to run under it.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from breather.proxy.overlay import asset, calm_markup, inject
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+NONCE = "c4lmn0nce"
+CSP = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src 'nonce-{NONCE}'"
+
+
+class Site:
+    """One page on loopback, sent with the nonce-only CSP."""
+
+    def __init__(self, page: bytes) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Security-Policy", CSP)
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is needed for the browser tier")
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_served(browser: Any, page: bytes) -> tuple[Any, list[str], Site]:
+    tab = browser.new_page()
+    tab.set_default_timeout(20_000)
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    site = Site(page)
+    tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())  # no internet: fail fast
+    tab.goto(site.url, wait_until="load")
+    return tab, errors, site
+
+
+VISIBILITY = "element => getComputedStyle(element).visibility"
+
+
+# --- Hacker News: the real front page -----------------------------------------------------------------------------
+
+
+@pytest.mark.fixtures
+def test_hacker_news_points_are_hidden_and_stories_stay(browser: Any, shared_fixtures: Path) -> None:
+    page = (shared_fixtures / "feeds/hackernews/front_page_2023-10_jblanava.html").read_bytes()
+    tab, errors, site = open_served(browser, inject(page, calm_markup(NONCE)))
+    try:
+        scores = tab.locator("span.score")
+        assert scores.count() >= 20
+        assert set(scores.evaluate_all(f"all => all.map({VISIBILITY})")) == {"hidden"}
+        titles = tab.locator(".titleline > a")
+        assert titles.count() >= 20
+        assert set(titles.evaluate_all(f"all => all.map({VISIBILITY})")) == {"visible"}
+        comment_links = tab.locator(".subline a[href^='item?id=']")
+        assert set(comment_links.evaluate_all(f"all => all.map({VISIBILITY})")) == {"visible"}
+        assert not [e for e in errors if "breather" in e.lower()]
+    finally:
+        site.server.shutdown()
+
+
+@pytest.mark.fixtures
+def test_without_calm_the_same_points_show(browser: Any, shared_fixtures: Path) -> None:
+    page = (shared_fixtures / "feeds/hackernews/front_page_2023-10_jblanava.html").read_bytes()
+    tab, _errors, site = open_served(browser, page)
+    try:
+        assert set(tab.locator("span.score").evaluate_all(f"all => all.map({VISIBILITY})")) == {"visible"}
+    finally:
+        site.server.shutdown()
+
+
+# --- www.reddit.com (shreddit): counters inside open shadow roots ------------------------------------------------
+
+# Written here after the documented shape of shreddit's markup: <shreddit-post score comment-count> with the title
+# slotted in from the light DOM and the numbers drawn by <faceplate-number> inside the post's shadow root; comments'
+# scores inside <shreddit-comment-action-row>'s shadow root. The components are defined at the end of the page (as
+# when their bundle loads late); like Lit, each replaces its shadow root's adoptedStyleSheets when it renders; one
+# post comes server-rendered in a declarative shadow root; a third post arrives later, as infinite scroll adds them.
+SHREDDIT_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>r/breadit</title></head>
+<body>
+<shreddit-feed>
+  <shreddit-post id="t3_a" score="4312" comment-count="87">
+    <a slot="title" href="/r/breadit/comments/a/">A slow loaf, start to finish</a>
+  </shreddit-post>
+  <shreddit-post id="t3_b" score="951" comment-count="12">
+    <template shadowrootmode="open"><div class="actions"><button upvote>up</button>
+      <faceplate-number number="951">951</faceplate-number><button downvote>down</button>
+      <a class="comments" href="/r/breadit/comments/b/"><faceplate-number number="12">12</faceplate-number></a></div>
+      <slot name="title"></slot></template>
+    <a slot="title" href="/r/breadit/comments/b/">Starter that smells of apples</a>
+  </shreddit-post>
+</shreddit-feed>
+<shreddit-comment thingid="t1_c" score="33">
+  <div slot="comment"><p>Try a longer cold proof.</p></div>
+  <shreddit-comment-action-row slot="actionRow" score="33"></shreddit-comment-action-row>
+</shreddit-comment>
+<script nonce="{nonce}">
+  const own = new CSSStyleSheet();
+  own.replaceSync(".actions {{ display: flex; gap: 4px; }}");
+  const actions = (score, comments) => `<div class="actions"><button upvote>up</button>` +
+    `<faceplate-number number="${{score}}">${{score}}</faceplate-number><button downvote>down</button>` +
+    (comments === null ? "" :
+      `<a class="comments"><faceplate-number number="${{comments}}">${{comments}}</faceplate-number></a>`) +
+    `</div><slot name="title"></slot>`;
+  class Post extends HTMLElement {{
+    connectedCallback() {{
+      const root = this.shadowRoot || this.attachShadow({{ mode: "open" }});
+      root.adoptedStyleSheets = [own];
+      root.innerHTML = actions(this.getAttribute("score"), this.getAttribute("comment-count"));
+    }}
+  }}
+  class ActionRow extends HTMLElement {{
+    connectedCallback() {{
+      const root = this.shadowRoot || this.attachShadow({{ mode: "open" }});
+      root.adoptedStyleSheets = [own];
+      root.innerHTML = actions(this.getAttribute("score"), null);
+    }}
+  }}
+  customElements.define("shreddit-post", Post);
+  customElements.define("shreddit-comment-action-row", ActionRow);
+  setTimeout(() => {{
+    const later = document.createElement("shreddit-post");
+    later.id = "t3_c";
+    later.setAttribute("score", "77");
+    later.setAttribute("comment-count", "5");
+    later.innerHTML = '<a slot="title" href="/r/breadit/comments/c/">Rye, finally</a>';
+    document.querySelector("shreddit-feed").append(later);
+    requestAnimationFrame(() => requestAnimationFrame(() => {{ window.scrolledIn = true; }}));
+  }}, 50);
+</script>
+</body></html>
+"""
+
+SHADOW_STATE = """() => [...document.querySelectorAll("shreddit-post, shreddit-comment-action-row")].map((host) => ({
+  id: host.id || host.localName,
+  numbers: [...host.shadowRoot.querySelectorAll("faceplate-number")].map((n) => getComputedStyle(n).visibility),
+  buttons: [...host.shadowRoot.querySelectorAll("button")].map((b) => getComputedStyle(b).visibility),
+  title: host.querySelector("[slot=title]") ? getComputedStyle(host.querySelector("[slot=title]")).visibility : null,
+}))"""
+
+
+def shreddit_state(browser: Any, page: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    tab, errors, site = open_served(browser, page)
+    try:
+        tab.wait_for_function("() => window.scrolledIn === true")
+        return tab.evaluate(SHADOW_STATE), errors
+    finally:
+        site.server.shutdown()
+
+
+def test_shreddit_counters_inside_shadow_roots_are_hidden_and_the_rest_stays(browser: Any) -> None:
+    page = SHREDDIT_PAGE.format(nonce=NONCE).encode()
+    state, errors = shreddit_state(browser, inject(page, calm_markup(NONCE)))
+    assert [host["id"] for host in state] == ["t3_a", "t3_b", "t3_c", "shreddit-comment-action-row"]
+    for host in state:
+        assert host["numbers"] and set(host["numbers"]) == {"hidden"}, host
+        assert host["buttons"] and set(host["buttons"]) == {"visible"}, host
+    assert [host["title"] for host in state[:3]] == ["visible"] * 3
+    assert errors == []
+
+
+def test_without_calm_the_shreddit_counters_show(browser: Any) -> None:
+    page = SHREDDIT_PAGE.format(nonce=NONCE).encode()
+    state, _errors = shreddit_state(browser, page)
+    assert {visibility for host in state for visibility in host["numbers"]} == {"visible"}
+
+
+# --- m.facebook.com: the real recorded pages and the "see more" fragments ----------------------------------------
+
+COUNTER_TEXT = re.compile(r"^[\s·]*\d[\d,.]*\s*[KM]?\s+(?:Likes?|comments?|shares?|replies|reply|people)\b")
+POST_SELECTORS = "._5rgt, .msg, [data-sigil~='comment-body'], [data-sigil~='ufi-inline-like'], h3, header a"
+TEXTS = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (text) found.push([text, getComputedStyle(node.parentElement).visibility]);
+  }
+  return found;
+}"""
+POSTS = f"() => [...document.querySelectorAll({json.dumps(POST_SELECTORS)})].map((e) => getComputedStyle(e).visibility)"
+ADD_CALM = (
+    "css => { const style = document.createElement('style'); style.textContent = css; document.head.append(style); }"
+)
+
+
+def facebook_pages(shared_fixtures: Path) -> list[tuple[str, str]]:
+    folder = shared_fixtures / "feeds/facebook"
+    pages = [(path.name, undefer(path.read_text(encoding="utf-8"))) for path in sorted(folder.glob("*.html"))]
+    payload = json.loads((folder / "m_facebook_page_content_list_view_more.forloop_json.txt").read_text()[9:])
+    fragments = [node["html"] for node in walk(payload) if isinstance(node.get("html"), str)]
+    pages.append(("see-more fragments", "<html><head></head><body>" + "".join(fragments) + "</body></html>"))
+    return pages
+
+
+DEFERRED = re.compile(r"<code\b[^>]*><!--(.*?)--></code>", re.DOTALL)
+
+
+def undefer(page: str) -> str:
+    """What Facebook's script does on load: the markup it ships inside ``<code><!-- ... --></code>`` becomes page."""
+    return DEFERRED.sub(lambda match: match.group(1), page)
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+@pytest.mark.fixtures
+def test_facebook_counts_are_hidden_and_posts_and_actions_are_not(browser: Any, shared_fixtures: Path) -> None:
+    context = browser.new_context(java_script_enabled=False)  # the recorded pages' own scripts cannot run offline
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    tab.route("**/*", lambda route: route.abort())
+    counters_hidden = 0
+    for name, html in facebook_pages(shared_fixtures):
+        tab.set_content(html, wait_until="domcontentloaded")
+        before = tab.evaluate(TEXTS)
+        posts_before = tab.evaluate(POSTS)
+        tab.evaluate(ADD_CALM, asset("calm.css"))
+        after = tab.evaluate(TEXTS)
+        assert [text for text, _ in after] == [text for text, _ in before], name
+        for (text, was), (_, now) in zip(before, after, strict=True):
+            if COUNTER_TEXT.match(text):
+                assert now == "hidden", f"{name}: {text!r} still shows"
+                counters_hidden += was == "visible"
+            elif was != now:
+                assert text in ("like this.",), f"{name}: calm hid {text!r}, which is not a counter"
+        assert posts_before and tab.evaluate(POSTS) == posts_before, f"{name}: a post or action changed visibility"
+    assert counters_hidden >= 30, "the recorded pages show dozens of counts"
+    context.close()
