@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from breather.proxy.adapters.htmljump import Opaque, Regions, jump_posts, tags_matching
+from breather.proxy.adapters.htmljump import Opaque, Regions, any_case_names, jump_posts, tags_matching
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter
 from breather.proxy.adapters.htmlscan import PostSpan
 
 SKIPPED_PARENTS = frozenset({"nav", "header", "footer", "button", "label", "form", "template", "noscript"})
-_POST_TAG = re.compile(r"<(?:p|article)(?=[\s/>])", re.IGNORECASE)
+_POST_TAG = re.compile(r"<(?=[pPaA])(?:" + any_case_names(("p", "article")) + r")(?=[\s/>])")
 
 
 class GenericAdapter(HtmlAdapter):

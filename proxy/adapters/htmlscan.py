@@ -31,7 +31,8 @@ _NAME = re.compile(r"[^\s/>]+")
 
 
 class LazyAttrs(Mapping[str, str]):
-    """A start tag's attributes, parsed on first use (most tags are never asked about)."""
+    """A start tag's attributes, parsed on first use (most tags are never asked about); a value's character
+    references are decoded when it is read (Facebook's long ``data-ft`` values are full of ``&quot;``)."""
 
     def __init__(self, raw: str, name_end: int) -> None:
         self._raw = raw
@@ -44,7 +45,11 @@ class LazyAttrs(Mapping[str, str]):
         return self._parsed
 
     def __getitem__(self, key: str) -> str:
-        return self._attrs()[key]
+        value = self._attrs()[key]
+        return html.unescape(value) if "&" in value else value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._attrs()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._attrs())
@@ -57,7 +62,7 @@ CACHED_TAG_CHARS = 512
 
 
 def parse_attrs(raw: str, name_end: int) -> dict[str, str]:
-    """A start tag's attributes (the first of a repeated name wins, values unescaped). Cached by the tag's markup
+    """A start tag's attributes (the first of a repeated name wins, values as written). Cached by the tag's markup
     (tags of ordinary length): feed pages repeat the same tags (``<div class="comment">``) hundreds of times.
     Callers must not modify the result."""
     return _cached_attrs(raw, name_end) if len(raw) <= CACHED_TAG_CHARS else _parse_attrs(raw, name_end)
@@ -68,7 +73,7 @@ def _parse_attrs(raw: str, name_end: int) -> dict[str, str]:
     # findall: one C call for all attributes; an empty or missing value is "" in every alternative.
     for name, double, single, bare in _ATTR.findall(raw, name_end, len(raw) - 1):
         value = double or single or bare
-        parsed.setdefault(name.lower(), html.unescape(value) if "&" in value else value)
+        parsed.setdefault(name.lower(), value)
     return parsed
 
 
