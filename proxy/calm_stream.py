@@ -1,4 +1,4 @@
-"""Calm mode for Mastodon's streaming API (``text/event-stream`` from ``/api/v1/streaming``).
+"""Calm mode for Mastodon's streaming API: ``text/event-stream`` bodies and the web client's WebSocket messages.
 
 Pure: no mitmproxy, no I/O. In a calm window:
 
@@ -9,6 +9,9 @@ Pure: no mitmproxy, no I/O. In a calm window:
   zeroed count inside the payload would not stop that. Nothing is lost: they stay in the notifications list the
   server keeps, and the person sees them when they open it (or when the stream reconnects after the window).
 
+The same rules apply to a WebSocket message (``{"stream": [...], "event": "update", "payload": "<JSON text>"}``,
+what Mastodon's web client reads): :func:`calm_socket_message`.
+
 Only complete events are touched; an incomplete trailing event (the body was cut mid-event), events with more than
 one ``data:`` line or a payload that is not JSON, and every other event (``delete``, ``filters_changed``, heartbeat
 comments...) pass as they came. A body with nothing to calm gives None: send the original bytes.
@@ -17,6 +20,7 @@ comments...) pass as they came. A body with nothing to calm gives None: send the
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from breather.proxy.calm import calm_mastodon
@@ -72,3 +76,31 @@ def _parse(payload: str) -> Any:
     except (ValueError, RecursionError):
         return None
     return document if isinstance(document, (dict, list)) else None
+
+
+@dataclass(frozen=True)
+class SocketCalm:
+    """What to do with one WebSocket message: hold it back, or send ``text`` in its place."""
+
+    hold: bool = False
+    text: str | None = None
+
+
+HOLD = SocketCalm(hold=True)
+
+
+def calm_socket_message(text: str) -> SocketCalm | None:
+    """One message of Mastodon's WebSocket stream calmed; None when it goes out as it came."""
+    message = _parse(text)
+    if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+        return None
+    if message["event"] in HELD_BACK_EVENTS:
+        return HOLD
+    payload = message.get("payload")
+    if message["event"] not in CALMED_EVENTS or not isinstance(payload, str):
+        return None
+    document = _parse(payload)
+    if document is None or not calm_mastodon(document, STREAM_PATH):
+        return None
+    message["payload"] = json.dumps(document, ensure_ascii=payload.isascii(), separators=(",", ":"))
+    return SocketCalm(text=json.dumps(message, ensure_ascii=text.isascii(), separators=(",", ":")))
