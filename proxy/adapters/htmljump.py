@@ -257,11 +257,7 @@ def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan
     text = simple_text(inner) if len(inner) <= CACHED_POST_CHARS else _simple_text(inner)
     if text is None:
         return walk_post(source, tag, post_id)
-    post = PostSpan(tag.name, tag.start, tag.end, post_id, plain=text)
-    if inner:
-        post.parts.append(inner)
-        post.size = len(inner)
-    return post, end
+    return PostSpan(tag.name, tag.start, tag.end, post_id, plain=text), end
 
 
 def _simple_text(inner: str) -> str | None:

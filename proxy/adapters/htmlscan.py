@@ -90,7 +90,7 @@ Selector = Callable[[str, Attrs, Ancestors], bool]
 IdOf = Callable[[Attrs, Ancestors], str | None]
 
 
-@dataclass
+@dataclass(slots=True)
 class PostSpan:
     tag: str
     start: int  # offset of the start tag's "<"
