@@ -283,11 +283,13 @@ class Lexicon:
         self._waking.clear()
         self._seen.clear()
 
-    def _learn(self, tokens: set[str]) -> None:
-        """Look up the phrases that new tokens wake (the memo makes a feed's repeated words free)."""
-        if len(self._seen) > MEMO_SIZE:
+    def _learn(self, present: set[str], unseen: set[str]) -> None:
+        """Look up the phrases that a post's new words wake (the memo makes a feed's repeated words free). A full
+        memo starts again from this post's words: all of them, since the ones seen before are forgotten too."""
+        if len(self._seen) + len(unseen) > MEMO_SIZE:
             self._forget()
-        for token in tokens:
+            unseen = present
+        for token in unseen:
             found = tuple(self._anchor_words.get(token, ())) + tuple(
                 entry
                 for length, table in self._anchor_prefixes.items()
@@ -297,7 +299,7 @@ class Lexicon:
             if found:
                 self._woken[token] = found
                 self._waking.add(token)
-        self._seen.update(tokens)
+        self._seen.update(unseen)
 
     def find(self, tokens: list[str]) -> list[Match]:
         """Every phrase found in ``tokens``, each phrase once (its first occurrence), ordered by where it starts.
@@ -308,7 +310,7 @@ class Lexicon:
         present = set(tokens)
         unseen = present - self._seen
         if unseen:
-            self._learn(unseen)
+            self._learn(present, unseen)
         woken = self._woken
         active: dict[_Entry, None] = {}
         for token in present & self._waking:
