@@ -17,7 +17,8 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import struct
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -48,6 +49,58 @@ def dense_features(
     return features
 
 
+# A packed weight row: one field per category holding its int8 weight plus 128 (never negative), and a count of 1
+# above them. Adding rows adds every field at once, so a post's totals are one C-level ``sum`` over its known
+# n-grams instead of a zip and a sum per category (the model's biggest cost on long posts). 32-bit fields hold the
+# sum of 2**24 rows without spilling into the next.
+_FIELD_BITS = 32
+_FIELD_MASK = (1 << _FIELD_BITS) - 1
+_INT8_OFFSET = 128
+
+
+@cache
+def _row_layout(fields: int) -> struct.Struct:
+    # each weight+128 as one byte padded to a 32-bit field (struct rejects anything outside 0..255), then the count
+    return struct.Struct("<" + "B3x" * fields + "B")
+
+
+def unpack_sums(total: int, fields: int) -> list[int]:
+    """Per category, the sum of the int8 weights of the rows added into ``total``."""
+    count = total >> (_FIELD_BITS * fields)
+    return [((total >> (_FIELD_BITS * index)) & _FIELD_MASK) - _INT8_OFFSET * count for index in range(fields)]
+
+
+class PackedWeights(Mapping[str, tuple[float, ...]]):
+    """A model file's n-gram weights, kept as packed int8 rows; reads as n-gram -> weight per category."""
+
+    def __init__(self, rows: dict[str, int], scales: Sequence[float]) -> None:
+        self.rows = rows
+        self.scales = tuple(scales)
+        self.vocabulary = frozenset(rows)
+
+    def __getitem__(self, gram: str) -> tuple[float, ...]:
+        row = self.rows[gram]
+        return tuple(
+            (((row >> (_FIELD_BITS * index)) & _FIELD_MASK) - _INT8_OFFSET) * scale
+            for index, scale in enumerate(self.scales)
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, gram: object) -> bool:
+        return gram in self.rows
+
+    def totals(self, grams: set[str]) -> list[float]:
+        """Per category, the summed weights of the ``grams`` the model knows."""
+        summed = sum(map(self.rows.__getitem__, grams & self.vocabulary))
+        sums = unpack_sums(summed, len(self.scales))
+        return [value * scale for value, scale in zip(sums, self.scales, strict=True)]
+
+
 @dataclass(frozen=True)
 class LinearModel:
     categories: tuple[str, ...]
@@ -58,9 +111,7 @@ class LinearModel:
 
     def scores(self, grams: set[str], dense: Mapping[str, float]) -> dict[str, float]:
         """Probability per category (0..1)."""
-        sparse = self.sparse
-        hits = [sparse[gram] for gram in grams if gram in sparse]
-        totals = [sum(column) for column in zip(*hits, strict=True)] if hits else [0.0] * len(self.categories)
+        totals = self._totals(grams)
         norm = 1.0 / math.sqrt(len(grams)) if grams else 0.0
         logits = [bias + total * norm for bias, total in zip(self.bias, totals, strict=True)]
         for name, value in dense.items():
@@ -68,6 +119,14 @@ class LinearModel:
             if weights is not None:
                 logits = [logit + weight * value for logit, weight in zip(logits, weights, strict=True)]
         return {category: _sigmoid(logit) for category, logit in zip(self.categories, logits, strict=True)}
+
+    def _totals(self, grams: set[str]) -> list[float]:
+        """Per category, the summed weights of the post's n-grams the model knows."""
+        sparse = self.sparse
+        if isinstance(sparse, PackedWeights):
+            return sparse.totals(grams)
+        hits = [sparse[gram] for gram in grams if gram in sparse]
+        return [sum(column) for column in zip(*hits, strict=True)] if hits else [0.0] * len(self.categories)
 
     def top_grams(
         self, grams: set[str], category: str, limit: int = 3, skip: frozenset[str] = frozenset()
@@ -117,18 +176,22 @@ def parse_model(text: str) -> LinearModel:
         raise ValueError(f"model format {header.get('format')!r}, expected {FORMAT}")
     categories = tuple(header["categories"])
     scales = [float(scale) for scale in header["scales"]]
-    sparse: dict[str, tuple[float, ...]] = {}
+    layout = _row_layout(len(categories))
+    rows: dict[str, int] = {}
     for number, line in enumerate(lines[1:], start=2):
-        gram, _, packed = line.partition("\t")
-        values = packed.split()
+        gram, _, row = line.partition("\t")
+        values = row.split()
         if len(values) != len(categories):
             raise ValueError(f"model line {number}: {len(values)} weights for {len(categories)} categories")
-        sparse[gram] = tuple(int(value) * scale for value, scale in zip(values, scales, strict=True))
+        try:
+            rows[gram] = int.from_bytes(layout.pack(*[int(value) + _INT8_OFFSET for value in values], 1), "little")
+        except (ValueError, struct.error) as exc:
+            raise ValueError(f"model line {number}: weights must be integers from -128 to 127 ({exc})") from exc
     return LinearModel(
         categories=categories,
         bias=tuple(float(value) for value in header["bias"]),
         dense={name: tuple(float(v) for v in values) for name, values in header["dense"].items()},
-        sparse=sparse,
+        sparse=PackedWeights(rows, scales),
         triggers=tuple(header.get("triggers", ())),
     )
 

@@ -7,6 +7,8 @@ post of the evaluation sets, plus generated token lists, and must agree match fo
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import html
 import json
 import re
@@ -18,8 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from breather.rules.classify import MAX_CHARS, default_lexicon
+from breather.rules import classify as classify_module
+from breather.rules.classify import MAX_CHARS, classify, default_lexicon
 from breather.rules.evaluation import shared_examples, split_of
+from breather.rules.learned import LinearModel, PackedWeights, default_model, ngrams, parse_model
 from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, match_at, parse_lexicon
 from breather.rules.tokenize import _CONTRACTIONS, _join_spaced, _unicode_fold, normalise, tokenize, words
 
@@ -211,3 +215,65 @@ def test_tokenizer_fast_paths_still_undo_disguises() -> None:
     assert tokenize("I wanna die, it's bad, h a t e and su1cide, sooooo dont") == [
         "i", "want", "to", "die", "it", "bad", "hate", "and", "suicide", "soo", "don't"
     ]  # fmt: skip
+
+
+def test_packed_model_weights_read_as_the_file_says_and_sum_like_floats(real_texts: list[str]) -> None:
+    model = default_model()
+    assert model is not None and isinstance(model.sparse, PackedWeights)
+    plain = dataclasses.replace(model, sparse=dict(model.sparse))
+    assert len(plain.sparse) == len(model.sparse) > 1000
+    changed = 0
+    for text in real_texts[::7]:
+        grams = ngrams(tokenize(text[:MAX_CHARS]))
+        packed_scores, float_scores = model.scores(grams, {}), plain.scores(grams, {})
+        assert packed_scores == pytest.approx(float_scores, abs=1e-12)
+        changed += any(round(packed_scores[c], 3) != round(float_scores[c], 3) for c in packed_scores)
+    assert changed == 0
+
+
+def test_a_model_weight_outside_int8_is_located() -> None:
+    header = json.dumps({"format": 1, "categories": ["a", "b"], "bias": [0, 0], "scales": [1, 1], "dense": {}})
+    with pytest.raises(ValueError, match="model line 3: weights must be integers from -128 to 127"):
+        parse_model(f"{header}\nfine\t1 -2\nbroken\t1 300\n")
+    with pytest.raises(ValueError, match="model line 2: weights must be integers"):
+        parse_model(f"{header}\nbroken\t1 x\n")
+    assert parse_model(f"{header}\nedge\t-128 127\n").sparse["edge"] == (-128.0, 127.0)
+
+
+@functools.cache
+def _reference_model() -> LinearModel | None:
+    """The shipped model with its weights as a plain dict of float tuples (summed by zip and sum)."""
+    model = default_model()
+    return None if model is None else dataclasses.replace(model, sparse=dict(model.sparse))
+
+
+def test_verdicts_are_identical_with_the_reference_implementations(
+    real_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole classifier, fast paths on and off, in one process on the same data: same verdict for every post."""
+    fast = _verdicts(real_texts)
+    monkeypatch.setattr(Lexicon, "find", _reference_find)
+    monkeypatch.setattr(classify_module, "normalise", _reference_normalise)
+    monkeypatch.setattr(classify_module, "words", _reference_words)
+    monkeypatch.setattr(classify_module, "default_model", _reference_model)
+    reference = _verdicts(real_texts)
+    assert sum(1 for verdict in reference if verdict["flagged"]) > 1000, "the posts should include many warnings"
+    assert [i for i, (a, b) in enumerate(zip(fast, reference, strict=True)) if a != b] == []
+
+
+def _verdicts(texts: list[str]) -> list[dict[str, Any]]:
+    classify_module.clear_cache()
+    verdicts = [classify(text).to_dict() for text in texts]
+    classify_module.clear_cache()
+    return verdicts
+
+
+def test_phrases_are_still_found_after_the_word_memo_fills_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    lexicon = parse_lexicon(_TRICKY)
+    monkeypatch.setattr("breather.rules.lexicon.MEMO_SIZE", 8)
+    post = ["i", "feel", "so", "hurt", "and", "want", "to", "die"]
+    expected = _described(_reference_find(lexicon, post))
+    assert _described(lexicon.find(post)) == expected != []
+    lexicon.find([f"filler{n}" for n in range(5)])  # fills the memo
+    # a post of words seen before plus a new one: the memo starts again, and must not forget the old words
+    assert _described(lexicon.find([*post, "today"])) == expected
