@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from breather.proxy.calm_stream import calm_stream
 
@@ -89,3 +92,44 @@ def test_non_ascii_payloads_keep_their_characters() -> None:
     assert out is not None
     assert "café ☕".encode() in out
     assert json.loads(events_of(out)[0][1])["favourites_count"] == 0
+
+
+@pytest.mark.fixtures
+def test_a_stream_of_the_real_recorded_statuses_and_notifications(shared_fixtures: Path) -> None:
+    """The recorded home timeline's statuses as live ``update`` events, the recorded notifications between them."""
+    folder = shared_fixtures / "feeds/mastodon"
+    statuses = json.loads((folder / "home_timeline.json").read_bytes())
+    notifications = json.loads((folder / "notifications_v1.json").read_bytes())
+    assert statuses and notifications
+    body = "".join(event("update", item) for item in statuses)
+    body += "".join(event("notification", item) for item in notifications)
+    out = calm_stream(body.encode())
+    assert out is not None
+    calmed = events_of(out)
+    assert [name for name, _ in calmed] == ["update"] * len(statuses)
+    for before, (_, data) in zip(statuses, calmed, strict=True):
+        after = json.loads(data)
+        assert without_counters(after) == without_counters(before)
+        assert all(value == 0 for value in counter_values(after))
+    assert any(value for status in statuses for value in counter_values(status)), "the recording has counts"
+
+
+STATUS_COUNTERS = ("replies_count", "reblogs_count", "favourites_count", "quotes_count")
+
+
+def without_counters(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: without_counters(value) for key, value in node.items() if key not in STATUS_COUNTERS}
+    if isinstance(node, list):
+        return [without_counters(value) for value in node]
+    return node
+
+
+def counter_values(node: Any) -> list[Any]:
+    """Every status counter at any depth (boosted and quoted statuses included); accounts have none of these."""
+    if isinstance(node, dict):
+        own = [value for key, value in node.items() if key in STATUS_COUNTERS]
+        return own + [value for child in node.values() for value in counter_values(child)]
+    if isinstance(node, list):
+        return [value for child in node for value in counter_values(child)]
+    return []
