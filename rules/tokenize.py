@@ -18,12 +18,15 @@ _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# the same on ASCII text, where [^\W_] is exactly [a-zA-Z0-9]: the regex engine checks a byte range, not a Unicode table
+_ASCII_WORD = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
 # A digit or symbol wedged between letters is a letter in disguise ("h4te", "k!ll", "su1cide").
 _LEET_WORD = re.compile(r"(?<![^\W_])[a-z]*[a-z][4@31!05$7]+[a-z][a-z4@31!05$7]*")
 # Cheap necessary conditions, each searched before the full pattern: on most posts the search fails fast and the
 # costlier substitution never runs (both start with something the regex engine can skip to quickly).
 _LEET_HINT = re.compile(r"[a-z][4@31!05$7]+[a-z]")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
+_TRIPLED = tuple(letter * 3 for letter in "abcdefghijklmnopqrstuvwxyz")  # C substring searches beat the regex scan
 # Three or more single letters in a row, spaced apart: "h a t e" -> "hate".
 _SPACED = re.compile(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])")
 # the second and third of such letters: a space, a lone letter, a space, a letter that ends a word
@@ -62,7 +65,8 @@ def normalise(text: str) -> str:
     folded = folded.casefold()
     if _LEET_HINT.search(folded):
         folded = _LEET_WORD.sub(lambda match: match.group(0).translate(_LEET), folded)
-    folded = _STRETCHED.sub(r"\1\1", folded)
+    if any(map(folded.__contains__, _TRIPLED)):
+        folded = _STRETCHED.sub(r"\1\1", folded)
     return _SPACED.sub(_join_spaced, folded) if _SPACED_HINT.search(folded) else folded
 
 
@@ -92,7 +96,7 @@ def words(normalised: str) -> list[str]:
 
     The fixes are worked out once per distinct word and applied with C-level map/join, not a loop per token.
     """
-    tokens = _WORD.findall(normalised)
+    tokens = (_ASCII_WORD if normalised.isascii() else _WORD).findall(normalised)
     fixes: dict[str, str] = {}
     if "'s" in normalised:
         fixes = {token: token[:-2] for token in set(tokens) if len(token) > 3 and token.endswith("'s")}

@@ -277,3 +277,10 @@ def test_phrases_are_still_found_after_the_word_memo_fills_up(monkeypatch: pytes
     lexicon.find([f"filler{n}" for n in range(5)])  # fills the memo
     # a post of words seen before plus a new one: the memo starts again, and must not forget the old words
     assert _described(lexicon.find([*post, "today"])) == expected
+
+
+def test_every_stretched_letter_and_ascii_word_shape_matches_the_reference() -> None:
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        text = f"so{letter * 4}o {letter}{letter}{letter} n{letter}'s {letter}'{letter}'{letter} _{letter}_ 9{letter}'"
+        assert normalise(text) == _reference_normalise(text)
+        assert words(normalise(text)) == _reference_words(_reference_normalise(text))
