@@ -94,6 +94,13 @@ class PackedWeights(Mapping[str, tuple[float, ...]]):
     def __contains__(self, gram: object) -> bool:
         return gram in self.rows
 
+    def column(self, grams: set[str], index: int) -> dict[str, float]:
+        """The weight for category number ``index`` of each of ``grams`` the model knows."""
+        shift, scale, rows = _FIELD_BITS * index, self.scales[index], self.rows
+        return {
+            gram: (((rows[gram] >> shift) & _FIELD_MASK) - _INT8_OFFSET) * scale for gram in grams & self.vocabulary
+        }
+
     def totals(self, grams: set[str]) -> list[float]:
         """Per category, the summed weights of the ``grams`` the model knows."""
         summed = sum(map(self.rows.__getitem__, grams & self.vocabulary))
@@ -135,7 +142,11 @@ class LinearModel:
         Grams made only of ``skip`` words ("in the") explain nothing to a reader and are left out."""
         index = self.categories.index(category)
         sparse = self.sparse
-        weighed = sorted((-sparse[gram][index], gram) for gram in grams if gram in sparse and sparse[gram][index] > 0)
+        if isinstance(sparse, PackedWeights):
+            pushing = sparse.column(grams, index)
+        else:
+            pushing = {gram: sparse[gram][index] for gram in grams if gram in sparse}
+        weighed = sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0)
         chosen: list[str] = []
         for _, gram in weighed:
             if not all(word in skip for word in gram.split()):

@@ -228,6 +228,8 @@ def test_packed_model_weights_read_as_the_file_says_and_sum_like_floats(real_tex
         packed_scores, float_scores = model.scores(grams, {}), plain.scores(grams, {})
         assert packed_scores == pytest.approx(float_scores, abs=1e-12)
         changed += any(round(packed_scores[c], 3) != round(float_scores[c], 3) for c in packed_scores)
+        for category in model.categories:
+            assert model.top_grams(grams, category) == plain.top_grams(grams, category)
     assert changed == 0
 
 
