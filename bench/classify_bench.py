@@ -23,8 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from breather.rules.classify import classify, clear_cache, default_thresholds, screen
-from breather.rules.learned import MODEL_FILE, parse_model
+from breather.rules.classify import classify, clear_cache, default_lexicon, default_thresholds, screen
+from breather.rules.learned import MODEL_FILE, default_model, ngrams, parse_model
+from breather.rules.tokenize import normalise, words
 
 TEXT_KEYS = frozenset({"text", "body", "selftext", "content", "title", "full_text", "description", "spoiler_text"})
 PAGE = 100
@@ -98,6 +99,43 @@ def _model_load_ms() -> float:
     return (time.process_time() - started) * 1000
 
 
+def _stage_ms(posts: list[str]) -> dict[str, float]:
+    """CPU ms per 1,000 posts that pass the screen, for each stage of full scoring (where a cold page's time goes)."""
+    passed = [post[:10_000] for post in posts if screen(post)]
+    lexicon, model = default_lexicon(), default_model()
+    normalised = [normalise(post) for post in passed]
+    tokens = [words(text) for text in normalised]
+    grams = [ngrams(found) for found in tokens]
+    stages = {
+        name: _best_ms(function, items)
+        for name, function, items in (
+            ("normalise", normalise, passed),
+            ("words", words, normalised),
+            ("phrases", lexicon.find, tokens),
+            ("ngrams", ngrams, tokens),
+        )
+    }
+    if model is not None:
+        stages["model"] = _best_ms(lambda found: model.scores(found, {}), grams)
+    stages["classify"] = _best_ms(_classify_cold, passed)
+    return {name: ms * 1000 / len(passed) for name, ms in stages.items()}
+
+
+def _best_ms(function: Any, items: list[Any], rounds: int = 5) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for item in items:
+            function(item)
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
+def _classify_cold(post: str) -> None:
+    clear_cache()
+    classify(post)
+
+
 def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
 
@@ -118,6 +156,7 @@ def main() -> dict[str, float]:
     cold = _page_times(pages, cold=True, rounds=5)
     _page_times(pages, cold=False, rounds=1)  # the cold rounds left only the last page cached
     warm = _page_times(pages, cold=False, rounds=5)
+    stages = _stage_ms(posts)
     results = {
         "posts": len(posts),
         "screen_pass_share": passed / len(posts),
@@ -128,6 +167,7 @@ def main() -> dict[str, float]:
         "page_p99_ms_warm": _p99(warm),
         "page_median_ms_cold": statistics.median(cold),
         "model_load_ms": load_ms,
+        **{f"stage_ms_per_1000_{name}": value for name, value in stages.items()},
     }
     model_state = "on" if default_thresholds().model else "off"
     print(f"{len(posts)} real feed posts, {len(pages)} pages of {PAGE}; learned model {model_state}")
@@ -139,6 +179,8 @@ def main() -> dict[str, float]:
     print(f"classify every post (screened out or scored), cold cache: {full_rate:,.0f} posts/s CPU")
     print(f"100-post page (screen + score, CPU): p99 {results['page_p99_ms_cold']:.2f} ms cold, ", end="")
     print(f"{results['page_p99_ms_warm']:.2f} ms warm (median cold {results['page_median_ms_cold']:.2f} ms)")
+    parts = ", ".join(f"{name} {value:.1f}" for name, value in stages.items() if name != "classify")
+    print(f"per 1,000 posts that pass the screen, CPU ms: {parts}; whole classify {stages['classify']:.1f}")
     return results
 
 
