@@ -236,7 +236,9 @@ def simple_post_end(source: str, tag: StartTag) -> int:
             depth -= 1
             if depth == 0:
                 return match.start()
-        elif source.find(">", match.end()) < 0 or source[source.find(">", match.end()) - 1] != "/":
+            continue
+        gt = source.find(">", match.end())
+        if gt < 0 or source[gt - 1] != "/":  # "<span/>" opens nothing, as for the walker
             depth += 1
     return -1
 
