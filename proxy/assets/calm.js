@@ -4,6 +4,8 @@
 // no text and no behaviour, so voting, opening comments and sharing keep working.
 (() => {
   "use strict";
+  // Browsers without constructed stylesheets or custom elements have no shreddit shadow roots to calm.
+  if (!window.customElements || !("adoptedStyleSheets" in ShadowRoot.prototype)) return;
 
   // Component tag -> CSS for the inside of its shadow root.
   // www.reddit.com (shreddit): a post's score and comment count and a comment's score are <faceplate-number>
