@@ -206,6 +206,17 @@ class _Entry:
     rest_words: list[str] | None  # the elements after the first, when all are plain words (one slice compare)
 
 
+@dataclass(frozen=True)
+class _WordMemo:
+    """Words seen so far, those among them that wake phrases, and which phrases. It only grows, in that order
+    (woken, then waking, then seen), and a full memo is swapped for a new one, never cleared: the proxy matches from
+    several threads, and a thread holding the old memo still reads a consistent one."""
+
+    woken: dict[str, tuple[_Entry, ...]]
+    waking: set[str]
+    seen: set[str]
+
+
 @dataclass
 class Lexicon:
     categories: tuple[str, ...]
@@ -220,10 +231,7 @@ class Lexicon:
     # whose anchor it contains
     _anchor_words: dict[str, list[_Entry]] = field(default_factory=dict)
     _anchor_prefixes: dict[int, dict[str, list[_Entry]]] = field(default_factory=dict)
-    # memo of the tokens seen so far: those that wake phrases (and which), and all of them
-    _woken: dict[str, tuple[_Entry, ...]] = field(default_factory=dict)
-    _waking: set[str] = field(default_factory=set)
-    _seen: set[str] = field(default_factory=set)
+    _memo: _WordMemo = field(default_factory=lambda: _WordMemo({}, set(), set()))
     _added: int = 0
 
     def add(self, pattern: Pattern) -> None:
@@ -256,7 +264,7 @@ class Lexicon:
         else:
             for word in anchor.words if anchor.kind == "class" else (anchor.word,):
                 self._anchor_words.setdefault(word, []).append(entry)
-        self._forget()
+        self._memo = _WordMemo({}, set(), set())
 
     def _add_trigger(self, pattern: Pattern) -> None:
         """Remember the most telling element of a phrase: the screening pass looks for it alone."""
@@ -278,17 +286,12 @@ class Lexicon:
             for word in chosen.words if chosen.kind == "class" else (chosen.word,):
                 _raise_to(self.triggers, word, pattern.weight)
 
-    def _forget(self) -> None:
-        self._woken.clear()
-        self._waking.clear()
-        self._seen.clear()
-
-    def _learn(self, present: set[str], unseen: set[str]) -> None:
+    def _learn(self, present: set[str], unseen: set[str]) -> _WordMemo:
         """Look up the phrases that a post's new words wake (the memo makes a feed's repeated words free). A full
-        memo starts again from this post's words: all of them, since the ones seen before are forgotten too."""
-        if len(self._seen) + len(unseen) > MEMO_SIZE:
-            self._forget()
-            unseen = present
+        memo is replaced by a new one holding this post's words: all of them, not only the new ones."""
+        memo = self._memo
+        if len(memo.seen) + len(unseen) > MEMO_SIZE:
+            memo, unseen = _WordMemo({}, set(), set()), present
         for token in unseen:
             found = tuple(self._anchor_words.get(token, ())) + tuple(
                 entry
@@ -297,9 +300,11 @@ class Lexicon:
                 for entry in table.get(token[:length], ())
             )
             if found:
-                self._woken[token] = found
-                self._waking.add(token)
-        self._seen.update(unseen)
+                memo.woken[token] = found
+                memo.waking.add(token)
+        memo.seen.update(unseen)
+        self._memo = memo
+        return memo
 
     def find(self, tokens: list[str]) -> list[Match]:
         """Every phrase found in ``tokens``, each phrase once (its first occurrence), ordered by where it starts.
@@ -308,13 +313,13 @@ class Lexicon:
         first element; finding which ones is set arithmetic on the post's distinct words, and most posts wake none.
         """
         present = set(tokens)
-        unseen = present - self._seen
+        memo = self._memo
+        unseen = present - memo.seen
         if unseen:
-            self._learn(present, unseen)
-        woken = self._woken
+            memo = self._learn(present, unseen)
         active: dict[_Entry, None] = {}
-        for token in present & self._waking:
-            for entry in woken[token]:
+        for token in present & memo.waking:
+            for entry in memo.woken[token]:
                 active[entry] = None
         firsts = {entry: _first_words(entry, present) for entry in active if entry.required <= present}
         if not firsts:

@@ -13,6 +13,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from breather.rules import classify as classify_module
 from breather.rules.classify import MAX_CHARS, classify, default_lexicon
 from breather.rules.evaluation import shared_examples, split_of
 from breather.rules.learned import LinearModel, PackedWeights, default_model, ngrams, parse_model
-from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, match_at, parse_lexicon
+from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load_lexicon, match_at, parse_lexicon
 from breather.rules.tokenize import _CONTRACTIONS, _join_spaced, _unicode_fold, normalise, tokenize, words
 
 _REFERENCE_LEET = str.maketrans(
@@ -286,3 +287,16 @@ def test_every_stretched_letter_and_ascii_word_shape_matches_the_reference() -> 
         text = f"so{letter * 4}o {letter}{letter}{letter} n{letter}'s {letter}'{letter}'{letter} _{letter}_ 9{letter}'"
         assert normalise(text) == _reference_normalise(text)
         assert words(normalise(text)) == _reference_words(_reference_normalise(text))
+
+
+def test_threads_matching_while_the_memo_keeps_filling_get_the_reference_matches(
+    real_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy classifies from worker threads: a memo swapped under one thread must not cost another its phrases."""
+    lexicon = load_lexicon()
+    monkeypatch.setattr("breather.rules.lexicon.MEMO_SIZE", 200)
+    posts = [tokenize(text[:2000]) for text in real_texts[:: max(1, len(real_texts) // 800)]]
+    expected = [_described(_reference_find(lexicon, tokens)) for tokens in posts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda tokens: _described(lexicon.find(tokens)), posts)) == expected
