@@ -115,7 +115,6 @@ class HackerNewsAdapter(HtmlAdapter):
 
     def jump(self, source: str) -> list[PostSpan]:
         opaque = Opaque(source)
-        rows = OpenAncestors(source, _ROW_CLASSES, is_story_row, opaque)
         title_links = [
             child
             for cell in tags_containing(source, ("title",), is_title_cell, ("td",))
@@ -125,8 +124,13 @@ class HackerNewsAdapter(HtmlAdapter):
         ]
         candidates = merged(tags_containing(source, _POST_CLASSES, is_post_tag, ("span", "div")) + title_links)
 
+        # The story rows are only looked for once a post needs its id (i.e. is marked): most pages mark none.
+        rows: list[OpenAncestors] = []
+
         def row_id(tag: StartTag) -> str | None:
-            row = rows.nearest_open(tag.start)
+            if not rows:
+                rows.append(OpenAncestors(source, _ROW_CLASSES, is_story_row, opaque))
+            row = rows[0].nearest_open(tag.start)
             return (row.attrs.get("id") or None) if row is not None else None
 
-        return jump_posts(source, candidates, row_id, opaque)
+        return jump_posts(source, candidates, row_id, opaque, lazy_ids=True)

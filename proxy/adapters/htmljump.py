@@ -19,7 +19,7 @@ import bisect
 import html
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from breather.proxy.adapters.htmlscan import (
@@ -289,14 +289,19 @@ def clear_reading_caches() -> None:
 IdAt = Callable[[StartTag], str | None]
 
 
-def jump_posts(source: str, candidates: Iterable[StartTag], id_at: IdAt, opaque: Opaque) -> list[PostSpan]:
-    """Posts from candidate start tags (in source order), as the full scanner would find them."""
+def jump_posts(
+    source: str, candidates: Iterable[StartTag], id_at: IdAt, opaque: Opaque, *, lazy_ids: bool = False
+) -> list[PostSpan]:
+    """Posts from candidate start tags (in source order), as the full scanner would find them. ``lazy_ids``: a post's
+    id is looked up only when asked for (``PostSpan.ident``), for ids that cost a lookup of their own."""
     posts: list[PostSpan] = []
     open_until = 0
     for tag in candidates:
         if tag.start < open_until or tag.void or opaque.covers(tag.start) or inside_tag(source, tag.start):
             continue
-        post, open_until = read_post(source, tag, id_at(tag))
+        post, open_until = read_post(source, tag, None if lazy_ids else id_at(tag))
+        if lazy_ids:
+            post.find_id = partial(id_at, tag)
         posts.append(post)
     return posts
 

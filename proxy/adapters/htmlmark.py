@@ -243,7 +243,7 @@ def mark_post(
     collapsed = is_collapsed(finding, ctx)
     replacement = warning_control(finding, ctx, collapsed) + marked_start_tag(start_tag, finding, collapsed)
     return (post.start, post.tag_end, replacement), Marked(
-        finding.categories, finding.evidence, "html", post.post_id, collapsed
+        finding.categories, finding.evidence, "html", post.ident(), collapsed
     )
 
 

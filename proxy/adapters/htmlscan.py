@@ -100,6 +100,13 @@ class PostSpan:
     size: int = 0
     depth: int = 1
     plain: str | None = None  # the text, when the reader already knows it
+    # Finds post_id when it is first asked for (ids are only needed for the few posts that get marked).
+    find_id: Callable[[], str | None] | None = None
+
+    def ident(self) -> str | None:
+        if self.find_id is not None:
+            self.post_id, self.find_id = self.find_id(), None
+        return self.post_id
 
     @property
     def text(self) -> str:

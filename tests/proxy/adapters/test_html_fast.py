@@ -267,7 +267,7 @@ def test_class_names_are_found_only_as_whole_class_names_like_the_full_scanner()
     jumped = adapter.jump(CLASS_TRAPS)
     assert jumped is not None
     full = find_posts(CLASS_TRAPS, adapter.select, adapter.post_id, adapter.hints)
-    assert [(p.start, p.text, p.post_id) for p in jumped] == [(p.start, p.text, p.post_id) for p in full]
+    assert [(p.start, p.text, p.ident()) for p in jumped] == [(p.start, p.text, p.post_id) for p in full]
     assert [p.text for p in jumped] == ["post one", "post two", "post three", "post four", "post five"]
 
 

@@ -32,7 +32,7 @@ def posts_both_ways(adapter: HtmlAdapter, source: str) -> tuple[list[tuple[objec
     full = find_posts(source, adapter.select, adapter.post_id, adapter.hints)
     jumped = adapter.jump(source)
     assert jumped is not None
-    as_rows = lambda posts: [(p.tag, p.start, p.tag_end, p.post_id, p.text) for p in posts]  # noqa: E731
+    as_rows = lambda posts: [(p.tag, p.start, p.tag_end, p.ident(), p.text) for p in posts]  # noqa: E731
     return as_rows(full), as_rows(jumped)
 
 
@@ -88,7 +88,7 @@ def test_hacker_news_posts_carry_their_row_id_only_while_the_row_is_open() -> No
     )
     jumped = HackerNewsAdapter().jump(page)
     assert jumped is not None
-    assert [(p.text, p.post_id) for p in jumped] == [("Story", "7"), ("More", None)]
+    assert [(p.text, p.ident()) for p in jumped] == [("Story", "7"), ("More", None)]
 
 
 @given(st.text(alphabet="<>\"' a=b\n/", max_size=24))
