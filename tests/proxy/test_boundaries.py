@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mitmproxy.test import tflow
 
@@ -158,18 +159,29 @@ def test_the_whole_chain_blocks_a_signed_in_member_by_their_own_rules(make_runti
     assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
 
 
+def zone_at_least_minutes_past_midnight(minutes: int) -> str:
+    """A household time zone whose "today" already holds ``minutes``, so usage from the last hour is all today's
+    whenever the test runs (UTC's today is only minutes old just after midnight)."""
+    for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):  # Etc/GMT-6 is UTC+6
+        local = datetime.now(ZoneInfo(zone))
+        if local.hour * 60 + local.minute >= minutes:
+            return zone
+    raise AssertionError("unreachable: one of three zones six hours apart is past its first 75 minutes")
+
+
 def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runtime) -> None:
     from breather.runtime import StoreUsage
     from breather.store.db import open_database
     from breather.store.model import Heartbeat
 
-    runtime = make_runtime()
+    rules = rules_text().replace('timezone = "UTC"', f'timezone = "{zone_at_least_minutes_past_midnight(75)}"')
+    runtime = make_runtime(rules)
     start = datetime.now(UTC) - timedelta(minutes=70)
     for minute in range(0, 65, 1):
         runtime.log_heartbeat(Heartbeat("me", "reddit.com", start + timedelta(minutes=minute), 60.0, "extension"))
     assert runtime.writer.flush(5)
 
-    fresh = make_runtime()  # a new service on the same home: nothing in memory
+    fresh = make_runtime(rules)  # a new service on the same home: nothing in memory
     flow = document()
     Boundaries(fresh).request(flow)
     assert flow.response is None
