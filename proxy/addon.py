@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from breather.proxy.boundaries import Boundaries
+from breather.proxy.calm_live import CalmLive
 from breather.proxy.feed_warnings import FeedWarnings
 from breather.proxy.identity import Identity
 from breather.proxy.intercept import Intercept
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def make_addons(runtime: Runtime) -> list[Any]:
     """Intercept (which site) → Identity (who) → LocalApi (answers /__breather__/) → Boundaries (limits, quiet
-    hours, breaks) → FeedWarnings (content warnings) → Overlay (injected last, into the final HTML) → Lifecycle."""
+    hours, breaks) → FeedWarnings (content warnings) → CalmLive (calm on live WebSocket streams) → Overlay
+    (injected last, into the final HTML) → Lifecycle."""
     boundaries = Boundaries(runtime)
     return [
         Intercept(runtime),
@@ -32,6 +34,7 @@ def make_addons(runtime: Runtime) -> list[Any]:
         LocalApi(runtime, decide=boundaries.decide),
         boundaries,
         FeedWarnings(runtime),
+        CalmLive(runtime, decide=boundaries.decide),
         Overlay(runtime),
         Lifecycle(runtime),
     ]

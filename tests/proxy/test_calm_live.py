@@ -149,3 +149,21 @@ def test_other_sites_and_binary_messages_are_left_alone(make_runtime: Any) -> No
     binary.websocket.messages.append(WebSocketMessage(Opcode.BINARY, False, text.encode()))
     addon.websocket_message(binary)
     assert not binary.websocket.messages[-1].dropped
+
+
+def test_the_service_chain_calms_the_live_stream(make_runtime: Any) -> None:
+    """The addon is part of what ``breather serve`` loads, not only usable on its own."""
+    from breather.proxy.addon import make_addons
+
+    runtime = make_runtime(RULES.format(calm="true", quiet=quiet_hours_now()))
+    flow = live_flow()
+    from mitmproxy.websocket import WebSocketMessage
+    from wsproto.frame_protocol import Opcode
+
+    message = WebSocketMessage(Opcode.TEXT, False, socket_message("notification", NOTIFICATION).encode())
+    flow.websocket.messages.append(message)
+    for addon in make_addons(runtime):
+        hook = getattr(addon, "websocket_message", None)
+        if hook is not None:
+            hook(flow)
+    assert message.dropped
