@@ -16,6 +16,7 @@ from breather.proxy.feed_warnings import FeedWarnings
 from breather.proxy.identity import Identity
 from breather.proxy.intercept import Intercept
 from breather.proxy.lifecycle import Lifecycle
+from breather.proxy.live_events import LiveEvents
 from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
 from breather.runtime import Runtime, StoreUsage
@@ -25,15 +26,18 @@ log = logging.getLogger(__name__)
 
 def make_addons(runtime: Runtime) -> list[Any]:
     """Intercept (which site) → Identity (who) → LocalApi (answers /__breather__/) → Boundaries (limits, quiet
-    hours, breaks) → FeedWarnings (content warnings) → CalmLive (calm on live WebSocket streams) → Overlay
+    hours, breaks) → FeedWarnings (content warnings) → LiveEvents (the same on
+    server-sent event streams, streamed live) → CalmLive (calm on live WebSocket streams) → Overlay
     (injected last, into the final HTML) → Lifecycle."""
     boundaries = Boundaries(runtime)
+    feed_warnings = FeedWarnings(runtime)
     return [
         Intercept(runtime),
         Identity(runtime),
         LocalApi(runtime, decide=boundaries.decide),
         boundaries,
-        FeedWarnings(runtime),
+        feed_warnings,
+        LiveEvents(runtime, feed_warnings),
         CalmLive(runtime, decide=boundaries.decide),
         Overlay(runtime),
         Lifecycle(runtime),

@@ -132,13 +132,13 @@ class FeedWarnings:
         body = decoded_body(response)
         if body is None or len(body) > self.runtime.settings["body_size_cap"]:
             return
-        context = self._context(flow, adapter)
+        context = self.context_for(flow, adapter)
         result = await asyncio.to_thread(adapter.rewrite, body, context)
         if result is not None:
             replace_body(response, result.body)
             self.runtime.counters.increment("rewritten")
             self.runtime.counters.increment("warnings_marked", len(result.marked))
-            self._log_marked(flow, result.marked)
+            self.log_marked(flow, result.marked)
             body = result.body
         await self._soothe(flow, response, body)
 
@@ -172,7 +172,7 @@ class FeedWarnings:
             self._scorers[profile.name] = cached
         return cached[1]
 
-    def _context(self, flow: http.HTTPFlow, adapter: Any) -> AdapterContext:
+    def context_for(self, flow: http.HTTPFlow, adapter: Any) -> AdapterContext:
         rules = self.runtime.current_rules()
         profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
         budget_s = self.runtime.settings["classify_budget_ms"] / 1000
@@ -190,7 +190,7 @@ class FeedWarnings:
             learn_url=content_warnings_guide_url(self.runtime),
         )
 
-    def _log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:
+    def log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:
         if not marked:
             return
         from breather.store.model import Event

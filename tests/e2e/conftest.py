@@ -169,6 +169,8 @@ class Route:
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    events: tuple[bytes, ...] | None = None  # a live stream: these pieces, then the connection held open
+    hold_open_s: float = 0.0
 
 
 class Upstream:
@@ -212,6 +214,13 @@ class Upstream:
     ) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[(host.lower(), path)] = Route(data, content_type, dict(headers or {}), status)
+
+    def stream_route(
+        self, host: str, path: str, pieces: list[bytes], hold_open_s: float, content_type: str = "text/event-stream"
+    ) -> None:
+        """A response that never finishes in time: ``pieces`` are sent (and flushed) at once, then the connection
+        stays open for ``hold_open_s`` seconds with no length given, like a server-sent event stream."""
+        self.routes[(host.lower(), path)] = Route(b"", content_type, events=tuple(pieces), hold_open_s=hold_open_s)
 
     def route_fixture(self, host: str, path: str, fixture: Path, content_type: str, **kwargs: Any) -> None:
         self.route(host, path, fixture.read_bytes(), content_type, **kwargs)
@@ -263,6 +272,9 @@ class Upstream:
         route = self.routes.get((host, parts.path))
         if route is None:
             route = Route(f"no route for {host}{parts.path}\n".encode(), "text/plain", status=404)
+        if route.events is not None:
+            self._stream(handler, route)
+            return
         headers = dict(route.headers)
         encoding = dict(item.split("=", 1) for item in parts.query.split("&") if "=" in item).get("enc")
         body = self._encoded(route, encoding)
@@ -276,6 +288,18 @@ class Upstream:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(body)
+
+    def _stream(self, handler: http.server.BaseHTTPRequestHandler, route: Route) -> None:
+        handler.close_connection = True
+        handler.send_response(route.status)
+        handler.send_header("Content-Type", route.content_type)
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        for piece in route.events or ():
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+        time.sleep(route.hold_open_s)
 
 
 # -- breather serve -----------------------------------------------------------------------------------------------

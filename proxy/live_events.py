@@ -1,0 +1,118 @@
+"""Server-sent event streams (Mastodon's ``/api/v1/streaming``) go through live, one event at a time.
+
+mitmproxy holds a response until it is complete unless the response is streamed, and an event stream never
+completes: left alone, the browser would wait forever for its first event. So every ``text/event-stream`` response
+of an intercepted site is streamed. Where the site's adapter reads events, each complete event is marked (and calmed
+in a calm window) as it passes; a partial event waits only for the rest of itself, and keep-alive comments go
+straight through. A compressed stream, CR line endings or an event over ``MAX_EVENT_BYTES`` switch that stream to
+plain pass-through: it stays live, it is only no longer edited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from mitmproxy import http
+
+from breather.proxy import flows
+from breather.proxy.adapters import adapter_for
+from breather.proxy.bodies import is_streamed
+from breather.proxy.calm_stream import calm_stream
+from breather.proxy.feed_warnings import FeedWarnings
+from breather.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EVENT_STREAM = "text/event-stream"
+MAX_EVENT_BYTES = 1024 * 1024
+
+Edit = Callable[[bytes], bytes]
+
+
+class EventStreamEditor:
+    """mitmproxy's ``response.stream`` callable: chunks in, whole events out, edited by ``edit``.
+
+    Returns a list of chunks (never an empty ``bytes``: on a chunked HTTP/1 response that would end the body).
+    """
+
+    def __init__(self, edit: Edit) -> None:
+        self._edit = edit
+        self._pending = b""
+        self._raw = False
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        if self._raw:
+            return [chunk] if chunk else []
+        if not chunk:  # the stream ended: whatever is left goes out as it came
+            rest, self._pending = self._pending, b""
+            return [rest] if rest else []
+        data = self._pending + chunk
+        if b"\r" in data or len(data) > MAX_EVENT_BYTES:
+            self._raw, self._pending = True, b""
+            return [data]
+        boundary = data.rfind(b"\n\n")
+        complete, partial = (data[: boundary + 2], data[boundary + 2 :]) if boundary >= 0 else (b"", data)
+        keepalive, self._pending = leading_comments(partial)
+        out = self._edit(complete) if complete else b""
+        return [piece for piece in (out, keepalive) if piece]
+
+
+def leading_comments(partial: bytes) -> tuple[bytes, bytes]:
+    """Split complete ``:comment`` lines off the start of an unfinished event: clients ignore them, and proxies
+    and servers send them to keep an idle stream open, so they must not wait for the next event."""
+    position = 0
+    while partial.startswith(b":", position):
+        line_end = partial.find(b"\n", position)
+        if line_end < 0:
+            break
+        position = line_end + 1
+    return partial[:position], partial[position:]
+
+
+class LiveEvents:
+    def __init__(self, runtime: Runtime, feed: FeedWarnings) -> None:
+        self.runtime = runtime
+        self.feed = feed
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        response = flow.response
+        if response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
+            return
+        if flows.media_type(response) != EVENT_STREAM or is_streamed(response):
+            return
+        coding = response.headers.get("content-encoding", "identity").strip().lower()
+        if not 200 <= response.status_code < 300 or coding not in ("", "identity"):
+            response.stream = True
+            return
+        response.stream = EventStreamEditor(lambda events: self._edit(flow, events))
+
+    def _edit(self, flow: http.HTTPFlow, events: bytes) -> bytes:
+        """Warnings, then calm, on complete events; any failure sends them as they came."""
+        try:
+            return self._calm(flow, self._mark(flow, events))
+        except Exception:
+            log.exception("editing a live event from %s failed; sending it as it came", flow.request.host)
+            self.runtime.counters.increment("passed_after_error")
+            return events
+
+    def _mark(self, flow: http.HTTPFlow, events: bytes) -> bytes:
+        adapter = adapter_for(str(flow.metadata.get(flows.ADAPTER, "generic")), flow.request.path, EVENT_STREAM)
+        if adapter is None:
+            return events
+        # A fresh context per batch: the classify budget is per response, and a stream is a response for hours.
+        result = adapter.rewrite(events, self.feed.context_for(flow, adapter))
+        if result is None:
+            return events
+        self.runtime.counters.increment("rewritten")
+        self.runtime.counters.increment("warnings_marked", len(result.marked))
+        self.feed.log_marked(flow, result.marked)
+        return result.body
+
+    def _calm(self, flow: http.HTTPFlow, events: bytes) -> bytes:
+        if not flow.metadata.get(flows.CALM_WINDOW) or flow.metadata.get(flows.ADAPTER) != "mastodon":
+            return events
+        rules = self.runtime.current_rules()
+        if not rules.profile(flows.profile_of(flow) or rules.default_profile).calm:
+            return events
+        return calm_stream(events) or events
