@@ -242,11 +242,11 @@ def shared_report(examples: Sequence[Example], predict: Predict) -> dict[str, An
     report["hatecheck_contrast"] = {"posts": posts, "flagged_rate": round(flagged / posts, 3) if posts else 0.0}
     other = [ex for ex in examples if ex.labels is None]
     other_flags = [predictions[i] for i, ex in enumerate(examples) if ex.labels is None]
-    report["mental_health_other"] = _other_summary(other, other_flags)
+    report["mental_health_other"] = other_summary(other, other_flags)
     return report
 
 
-def _other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, Any]:
+def other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, Any]:
     if not examples:
         return {"posts": 0}
     by_category: dict[str, int] = {}

@@ -31,11 +31,14 @@ from breather.rules.classify import (
     model_flag_supported,
 )
 from breather.rules.evaluation import (
+    LEVELS,
     LEXICON_ONLY_MARKER,
     NONE,
     Example,
     _fixtures_root,
     choose_thresholds,
+    metrics,
+    other_summary,
     shared_examples,
     split_of,
     thresholds_toml,
@@ -237,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if example.labels is not None
     ]
     chosen = choose_thresholds(scored)
+    print(dev_report(examples, oof, chosen), file=sys.stderr)
     out = Path(args.out)
     sparse = {
         name: weights[i].tolist()
@@ -253,6 +257,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[str, float]]) -> str:
+    """The out-of-fold dev table the thresholds were chosen on, per sensitivity: what a change to the lexicon or the
+    training is measured by before anyone looks at the test split."""
+    lines = ["out-of-fold dev, per level: category P/R/F1 (share of `none` posts it flags); other mental-health"]
+    for level in LEVELS:
+        predictions = [
+            frozenset(c for j, c in enumerate(CATEGORIES) if scores[i, j] > 0 and scores[i, j] >= chosen[c][level])
+            for i in range(len(examples))
+        ]
+        table = metrics(examples, predictions)
+        none = [flagged for example, flagged in zip(examples, predictions, strict=True) if example.labels == {NONE}]
+        cells = [
+            f"{c} {row['precision']:.3f}/{row['recall']:.3f}/{row['f1']:.3f} "
+            f"({sum(c in flagged for flagged in none) / max(1, len(none)):.2%})"
+            for c, row in table["categories"].items()
+        ]
+        other = other_summary(
+            [example for example in examples if example.labels is None],
+            [flagged for example, flagged in zip(examples, predictions, strict=True) if example.labels is None],
+        )
+        lines.append(
+            f"  {level}: " + "; ".join(cells) + f"; none flagged {table['none']['false_positive_rate']:.1%}; "
+            f"other MH flagged {other.get('flagged_rate', 0.0):.1%} "
+            f"(self_harm {other.get('by_category_rate', {}).get('self_harm', 0.0):.1%})"
+        )
+    return "\n".join(lines)
 
 
 def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:

@@ -5,14 +5,17 @@ import re
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from breather.rules.classify import CATEGORIES, classify, default_thresholds, screen
+from breather.rules.evaluation import Example
 from breather.rules.learned import MODEL_FILE, default_model, dump_model, ngrams, parse_model
 from breather.rules.screening import Screener, trie_pattern
 from breather.rules.tokenize import tokenize
+from breather.rules.train import dev_report
 
 
 def _tiny_model(path: Path) -> None:
@@ -105,3 +108,21 @@ def test_whatever_classify_flags_the_screen_lets_through(words: list[str]) -> No
     text = " ".join(words)
     if classify(text).flagged or classify(text, sensitivity="high").flagged:
         assert screen(text)
+
+
+def test_dev_report_shows_what_the_thresholds_were_chosen_on() -> None:
+    """The maintainer's dev table: per level, each category's P/R/F1, `none` posts flagged and other MH posts."""
+    examples = [
+        Example("a", frozenset({"self_harm"}), "t", "t"),
+        Example("b", frozenset({"self_harm"}), "t", "t"),
+        Example("c", frozenset({"none"}), "t", "t"),
+        Example("d", None, "t", "other"),
+    ]
+    scores = np.zeros((4, len(CATEGORIES)))
+    scores[:, 0] = [0.9, 0.1, 0.5, 0.6]  # one self-harm post found, one missed, a `none` post and an other MH post hit
+    chosen = {category: {"low": 0.7, "medium": 0.3, "high": 0.05} for category in CATEGORIES}
+    lines = dev_report(examples, scores, chosen).splitlines()
+    low, medium, high = lines[1:]
+    assert "self_harm 1.000/0.500/0.667 (0.00%)" in low and "other MH flagged 0.0%" in low
+    assert "self_harm 0.500/0.500/0.500 (100.00%)" in medium and "other MH flagged 100.0%" in medium
+    assert "self_harm 0.667/1.000/0.800" in high and "none flagged 100.0%" in high
