@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import logging
 import weakref
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from mitmproxy import connection, http
 
 from breather.proxy.flows import PROFILE
+from breather.rules.passwords import verify_password
 from breather.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ def credentials_of(rules: Any) -> dict[str, str]:
 
 
 def check_password(known: dict[str, str], user: str, password: str) -> bool:
-    expected = known.get(user.casefold())
-    return expected is not None and hmac.compare_digest(expected.encode(), password.encode())
+    """The member's password from the rules, stored as a scrypt hash (or plain text in older files)."""
+    stored = known.get(user.casefold())
+    return stored is not None and verify_password(stored, password)
 
 
 def auth_required_response() -> http.Response:

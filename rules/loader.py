@@ -33,6 +33,7 @@ from breather.rules.model import (
     TopicWindow,
     Window,
 )
+from breather.rules.passwords import check_hash
 from breather.rules.schema import (
     HOUSEHOLD_KEYS,
     PROFILE_KEYS,
@@ -187,6 +188,11 @@ class _Reader:
         self.check.guarded(path, lambda: zone_named(name))
         return name
 
+    def _password(self, value: Any, path: KeyPath) -> str:
+        text = self.check.string(value, path)
+        self.check.guarded(path, lambda: check_hash(text))
+        return text
+
     def _country(self, value: Any, path: KeyPath) -> str:
         text = self.check.string(value, path)
         return self.check.guarded(path, lambda: check_country(text))
@@ -274,7 +280,7 @@ class _Reader:
         return {
             "default": check.boolean,
             "user": check.string,
-            "password": check.string,
+            "password": self._password,
             "client_ips": lambda value, at: tuple(check.networks(value, at)),
             "inherits": check.string,
             "daily_limit": check.limit,

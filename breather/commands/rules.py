@@ -1,4 +1,4 @@
-"""`breather rules`: check the rules file, explain a decision, show a resolved profile."""
+"""`breather rules`: check the rules file, explain a decision, show a resolved profile, set a member's password."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from breather.errors import CommandError
 from breather.paths import Paths
 
-HELP = "check, explain or show the boundary rules"
+HELP = "check, explain or show the boundary rules; set a member's proxy password"
 EXIT_INVALID = 2
 
 
@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("--profile", help="profile name (default: the default profile)")
     show.add_argument("--format", choices=("toml", "json"), default="toml")
     show.add_argument("--file", help="the rules file (default: the one in the config folder)")
+    password = actions.add_parser(
+        "password", help="store a household member's proxy password in the rules, as a salted hash"
+    )
+    password.add_argument("profile", help="the member's profile name")
+    password.add_argument("--stdin", action="store_true", help="read the password from standard input (one line)")
+    password.add_argument("--file", help="the rules file (default: the one in the config folder)")
     parser.set_defaults(_rules_parser=parser)
 
 
@@ -43,6 +49,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         return _explain(args, paths)
     if action == "show":
         return _show(args, paths)
+    if action == "password":
+        return _password(args, paths)
     args._rules_parser.print_help()
     return EXIT_INVALID
 
@@ -80,7 +88,44 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
             print(problem, file=sys.stderr)
         return EXIT_INVALID
     print(f"{path}: valid ({_count(len(rules.profiles), 'profile')}, {_count(len(rules.groups), 'site group')})")
+    for name in _plain_text_passwords(rules):
+        print(f"note: profile {name!r} keeps its password in plain text; `breather rules password {name}` hashes it")
     return 0
+
+
+def _plain_text_passwords(rules: Any) -> list[str]:
+    from breather.rules.passwords import is_hashed
+
+    return [p.name for p in rules.profiles.values() if p.password and not is_hashed(p.password)]
+
+
+def _password(args: argparse.Namespace, paths: Paths) -> int:
+    from breather.rules.editing import set_value
+    from breather.rules.passwords import hash_password
+
+    path = _rules_path(args.file, paths)
+    rules = _load(str(path), paths)
+    profile = _profile(rules, args.profile)
+    hashed = hash_password(_read_new_password(args.stdin))
+    if not profile.user:
+        set_value(path, ("profiles", profile.name, "user"), profile.name)
+    set_value(path, ("profiles", profile.name, "password"), hashed)
+    print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
+    return 0
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        typed = sys.stdin.readline().rstrip("\r\n")
+    else:
+        typed = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != typed:
+            raise CommandError("the two passwords differ; nothing was changed", EXIT_INVALID)
+    if not typed:
+        raise CommandError("a password cannot be empty; nothing was changed", EXIT_INVALID)
+    return typed
 
 
 def _count(number: int, noun: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.rules.model import Rules, host_in_domain
+from breather.rules.passwords import is_hashed
 from breather.store.model import iso
 
 LIVE_CHECK_WINDOW = timedelta(minutes=5)
@@ -52,6 +53,10 @@ class MemberSettings:
     password: str | None
     client_ips: tuple[str, ...]
     is_default: bool
+
+    @property
+    def password_hashed(self) -> bool:
+        return self.password is not None and is_hashed(self.password)
 
 
 def member_settings(rules: Rules) -> list[MemberSettings]:

@@ -225,6 +225,19 @@ def test_setup_shows_pac_credentials_and_an_honest_live_check(client: FlaskClien
     assert client.get("/setup/ca.pem").status_code == 404
 
 
+def test_setup_never_shows_a_hashed_password_and_says_how_to_change_it(client: FlaskClient, app: Flask) -> None:
+    from pathlib import Path
+
+    from breather.rules.passwords import hash_password
+
+    rules_file = Path(app.config["PATHS"].rules_file)
+    hashed = hash_password("teen-proxy-pass")
+    rules_file.write_text(rules_file.read_text().replace('"teen-proxy-pass"', f'"{hashed}"'))
+    page = text_of(client, "/setup")
+    assert hashed not in page and "teen-proxy-pass" not in page
+    assert "stored as a hash" in page and "breather rules password teen" in page
+
+
 def test_live_check_reads_the_proxy_sessions(breather_home: object) -> None:
     paths = Paths.resolve(str(breather_home)).ensure()
     from tests.dashboard.conftest import FAMILY_RULES

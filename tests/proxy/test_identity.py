@@ -101,3 +101,16 @@ def test_a_device_named_by_ip_needs_no_sign_in_even_when_others_have_credentials
     identity.http_connect(flow)
     assert flow.response is None
     assert flow.metadata[flows.PROFILE] == "kid"
+
+
+def test_a_hashed_password_in_the_rules_signs_the_member_in(make_runtime) -> None:
+    from breather.rules.passwords import hash_password
+
+    hashed = FAMILY.replace('password = "correct horse"', f'password = "{hash_password("correct horse")}"')
+    identity = Identity(make_runtime(rules_text(extra_profiles=hashed)))
+    signed_in = connect_flow(auth=basic("sam", "correct horse"))
+    identity.http_connect(signed_in)
+    assert signed_in.response is None and signed_in.metadata[flows.PROFILE] == "sam"
+    wrong = connect_flow(auth=basic("sam", "correct horse!"))
+    identity.http_connect(wrong)
+    assert wrong.response is not None and wrong.response.status_code == 407

@@ -143,3 +143,35 @@ def test_show_prints_the_profile_after_inheritance(tmp_path: Path, capsys: pytes
 def test_rules_without_an_action_shows_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 2
     assert "check" in capsys.readouterr().out
+
+
+def test_rules_password_stores_a_hash_that_the_proxy_accepts(tmp_path, capsys, monkeypatch) -> None:
+    import io
+
+    from breather.rules.loader import load_rules
+    from breather.rules.passwords import verify_password
+
+    path = write(tmp_path, FAMILY.replace('user = "sam"\npassword = "pw"\n', "# sam signs in on the laptop\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long walk\n"))
+    assert main(["rules", "password", "sam", "--stdin", "--file", str(path)]) == 0
+    text = path.read_text()
+    assert "a long walk" not in text and "# sam signs in on the laptop" in text
+    sam = load_rules(path).profiles["sam"]
+    assert sam.user == "sam" and verify_password(sam.password, "a long walk")
+    assert main(["rules", "check", str(path)]) == 0
+    assert "plain text" not in capsys.readouterr().out
+
+
+def test_rules_check_names_profiles_with_plain_text_passwords(tmp_path, capsys) -> None:
+    assert main(["rules", "check", str(write(tmp_path, FAMILY))]) == 0
+    assert "profile 'sam' keeps its password in plain text" in capsys.readouterr().out
+
+
+def test_rules_password_for_an_unknown_profile_changes_nothing(tmp_path, capsys, monkeypatch) -> None:
+    import io
+
+    path = write(tmp_path, FAMILY)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    assert main(["rules", "password", "nobody", "--stdin", "--file", str(path)]) == 2
+    assert 'no profile named "nobody"' in capsys.readouterr().err
+    assert path.read_text() == FAMILY
