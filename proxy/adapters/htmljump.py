@@ -256,7 +256,7 @@ def read_post(source: str, tag: StartTag, post_id: str | None) -> tuple[PostSpan
     if end < 0:
         return walk_post(source, tag, post_id)
     inner = source[tag.end : end]
-    text = simple_text(inner) if len(inner) <= CACHED_POST_CHARS else _simple_text(inner)
+    text = cached_text(inner)
     if text is None:
         return walk_post(source, tag, post_id)
     return PostSpan(tag.name, tag.start, tag.end, post_id, plain=text), end
@@ -278,11 +278,22 @@ def _simple_text(inner: str) -> str | None:
 # for posts of ordinary length, so the cache stays a few MB at most).
 CACHED_POST_CHARS = 2_000
 simple_text = lru_cache(maxsize=1024)(_simple_text)
+# Long posts (a few per comment page, each costing ~50 us to read) get a smaller cache of their own: a few MB at most.
+CACHED_LONG_POST_CHARS = 16_000
+long_text = lru_cache(maxsize=128)(_simple_text)
+
+
+def cached_text(inner: str) -> str | None:
+    """:func:`_simple_text`, remembered for posts of up to ``CACHED_LONG_POST_CHARS`` characters of markup."""
+    if len(inner) <= CACHED_POST_CHARS:
+        return simple_text(inner)
+    return long_text(inner) if len(inner) <= CACHED_LONG_POST_CHARS else _simple_text(inner)
 
 
 def clear_reading_caches() -> None:
     """Forget every cached tag and post reading (benchmarks of pages never seen before)."""
     simple_text.cache_clear()
+    long_text.cache_clear()
     clear_attrs_cache()
 
 
@@ -329,29 +340,111 @@ def tags_containing(
     (Like any literal search, a class name spelled with character references, ``&#99;omment``, is not found.)"""
     found: dict[int, StartTag] = {}
     named = _named(names) if names else None
-    # accept() depends on the tag's markup alone, and pages repeat the same tags: ask once per distinct markup.
-    verdicts: dict[str, bool] = {}
-    for word in words:
-        hit = source.find(word)
+    # Pages repeat the same tags hundreds of times: each distinct markup is read and judged once per call.
+    known: dict[str, _Reading | None] = {}
+    for probe, group in _probes(words):
+        # Each word's hits are taken as the plain one-word search takes them (non-overlapping, left to right).
+        next_allowed = dict.fromkeys(group, 0)
+        hit = source.find(probe)
         while hit >= 0:
-            if _class_token_at(source, hit, len(word)):
-                lt = source.rfind("<", 0, hit)
-                if (
-                    lt >= 0
-                    and lt not in found
-                    and not _closed_before(source, lt, hit)
-                    and (named is None or named.match(source, lt) is not None)
-                ):
-                    tag = start_tag_at(source, lt)
-                    if tag is not None and tag.end > hit + len(word):
-                        raw = source[lt : tag.end]
-                        verdict = verdicts.get(raw)
-                        if verdict is None:
-                            verdict = verdicts[raw] = accept(tag)
-                        if verdict:
-                            found[lt] = tag
-            hit = source.find(word, hit + len(word))
+            for word in group:
+                if hit < next_allowed[word] or not source.startswith(word, hit):
+                    continue
+                next_allowed[word] = hit + len(word)
+                if _class_token_at(source, hit, len(word)):
+                    _confirm(source, hit, len(word), found, known, accept, named)
+            hit = source.find(probe, hit + 1)
     return [found[start] for start in sorted(found)]
+
+
+class _Reading(NamedTuple):
+    """What a tag's markup alone decides: its name, attributes, whether it is void, and accept()'s answer."""
+
+    length: int
+    name: str
+    attrs: LazyAttrs
+    void: bool
+    accepted: bool
+
+
+def _confirm(
+    source: str,
+    hit: int,
+    length: int,
+    found: dict[int, StartTag],
+    known: dict[str, _Reading | None],
+    accept: Callable[[StartTag], bool],
+    named: re.Pattern[str] | None,
+) -> None:
+    """Add the start tag holding the word at ``hit`` to ``found`` when it is one (and ``accept`` takes it)."""
+    lt = source.rfind("<", 0, hit)
+    if lt < 0 or lt in found:
+        return
+    gt = source.find(">", lt)
+    if gt < 0:
+        _confirm_slowly(source, lt, hit + length, found, accept, named)
+        return
+    if gt < hit:
+        # A ">" before the word: the word is text unless a quote before that ">" could be hiding it.
+        if source.find('"', lt, gt) < 0 and source.find("'", lt, gt) < 0:
+            return
+        _confirm_slowly(source, lt, hit + length, found, accept, named)
+        return
+    raw = source[lt : gt + 1]
+    reading = known.get(raw, _UNREAD)
+    if reading is _UNREAD:
+        reading = known[raw] = _read_markup(raw, accept, named)
+    if reading is None:
+        # Not readable from its first ">" alone (a quote hides that ">", a name runs into a quote): read it in place.
+        _confirm_slowly(source, lt, hit + length, found, accept, named)
+    elif reading.accepted and lt + reading.length > hit + length:
+        found[lt] = StartTag(lt, lt + reading.length, reading.name, reading.attrs, reading.void)
+
+
+_UNREAD = _Reading(0, "", LazyAttrs("<>", 1), False, False)
+
+
+def _read_markup(raw: str, accept: Callable[[StartTag], bool], named: re.Pattern[str] | None) -> _Reading | None:
+    """The reading of a tag whose markup is exactly ``raw`` (up to its first ">"), or None when the tag at that
+    ``<`` may not end at that ">" (then it depends on what follows)."""
+    if named is not None and named.match(raw) is None:
+        return _Reading(len(raw), "", LazyAttrs("<>", 1), False, False)
+    tag = start_tag_at(raw, 0)
+    if tag is None or tag.end != len(raw) or _START_TAG.fullmatch(raw) is None:
+        return None
+    return _Reading(len(raw), tag.name, tag.attrs, tag.void, accept(tag))
+
+
+def _confirm_slowly(
+    source: str,
+    lt: int,
+    word_end: int,
+    found: dict[int, StartTag],
+    accept: Callable[[StartTag], bool],
+    named: re.Pattern[str] | None,
+) -> None:
+    if named is not None and named.match(source, lt) is None:
+        return
+    tag = start_tag_at(source, lt)
+    if tag is not None and tag.end > word_end and accept(tag):
+        found[lt] = tag
+
+
+def _probes(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """Words sharing their first four letters are looked for with one search of their common prefix (one pass
+    over the page for ``comment`` and ``commtext`` instead of two)."""
+    groups: dict[str, list[str]] = {}
+    for word in dict.fromkeys(words):
+        groups.setdefault(word[:4], []).append(word)
+    return [(_common_prefix(group), tuple(group)) for group in groups.values()]
+
+
+def _common_prefix(words: list[str]) -> str:
+    prefix = words[0]
+    for word in words[1:]:
+        while not word.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
 
 
 def _class_token_at(source: str, hit: int, length: int) -> bool:
@@ -361,13 +454,6 @@ def _class_token_at(source: str, hit: int, length: int) -> bool:
     before = source[hit - 1] if hit > 0 else " "
     after = source[hit + length] if hit + length < len(source) else " "
     return not (before.isalnum() or before in "-_</" or after.isalnum() or after in "-_/=")
-
-
-def _closed_before(source: str, lt: int, hit: int) -> bool:
-    """Whether the markup at ``lt`` certainly ends before ``hit`` (a ``>`` with no quote before it that could hide
-    it): then ``hit`` is text, and the tag need not be read. Quotes in between: read the tag to be sure."""
-    gt = source.find(">", lt, hit)
-    return gt >= 0 and source.find('"', lt, gt) < 0 and source.find("'", lt, gt) < 0
 
 
 _NAMED: dict[tuple[str, ...], re.Pattern[str]] = {}

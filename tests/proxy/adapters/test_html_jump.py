@@ -6,14 +6,18 @@ same offsets (so the splices land in the same places), same ids and the same tex
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from breather.proxy.adapters import htmljump
 from breather.proxy.adapters.generic import GenericAdapter
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
+from breather.proxy.adapters.htmljump import StartTag, start_tag_at, walk_post
 from breather.proxy.adapters.htmlmark import HtmlAdapter
 from breather.proxy.adapters.htmlscan import _tag_end_with_open_quote, find_posts, tag_end
 from tests.conftest import fixtures_root
@@ -96,3 +100,63 @@ def test_one_pattern_tag_end_agrees_with_the_quote_by_quote_loop(markup: str) ->
     for offset, char in enumerate(markup):
         if char == "<":
             assert tag_end(markup, offset) == _tag_end_with_open_quote(markup, offset)
+
+
+def tags_one_word_at_a_time(
+    source: str, words: tuple[str, ...], accept: Callable[[StartTag], bool], names: tuple[str, ...]
+) -> list[int]:
+    """The plain reading ``tags_containing`` must agree with: each word searched on its own, each hit read back to
+    its ``<`` and that tag read in place."""
+    found: set[int] = set()
+    named = re.compile(r"<(?:" + "|".join(names) + r")(?![^\W_])", re.IGNORECASE) if names else None
+    for word in words:
+        hit = source.find(word)
+        while hit >= 0:
+            lt = source.rfind("<", 0, hit)
+            gt = source.find(">", lt, hit) if lt >= 0 else -1
+            closed = gt >= 0 and source.find('"', lt, gt) < 0 and source.find("'", lt, gt) < 0
+            if htmljump._class_token_at(source, hit, len(word)) and lt >= 0 and not closed:
+                tag = start_tag_at(source, lt) if named is None or named.match(source, lt) else None
+                if tag is not None and tag.end > hit + len(word) and accept(tag):
+                    found.add(lt)
+            hit = source.find(word, hit + len(word))
+    return sorted(found)
+
+
+def post_like(tag: StartTag) -> bool:
+    return tag.name in ("span", "div") and bool({"comment", "commtext"} & set(tag.attrs.get("class", "").split()))
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *('<span class="', "<div class='", '<td class="', "comment", "commtext", "comments", "title", '"'),
+                *("'", ">", "<", " ", "x=", "/", "<!-- ", " -->", "<b ", "</span>", "class=comment", "&#99;omment"),
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+@example('<span title=">" class="comment">a</span><span title=">" class="comment">b</span>')  # quoted ">" first
+@example("<div class=commtext title='<b>'>x</div><div class=commtext>y")  # a "<" inside a quoted value
+@example('<span class="comment"')  # never closed
+@example('<span class="comment">x</span> 3 comments <span class="comment commtext">y</span>')
+def test_finding_tags_by_shared_prefixes_and_remembered_markup_agrees_with_one_word_at_a_time(source: str) -> None:
+    words = ("comment", "commtext", "title")
+    for names in ((), ("span", "div")):
+        found = [tag.start for tag in htmljump.tags_containing(source, words, post_like, names)]
+        assert found == tags_one_word_at_a_time(source, words, post_like, names)
+        for tag in htmljump.tags_containing(source, words, post_like, names):
+            assert tag == start_tag_at(source, tag.start)
+
+
+def test_a_long_post_is_read_once_and_then_remembered() -> None:
+    page = '<span class="comment">' + "A long and thoughtful comment. " * 120 + "</span>"
+    tag = start_tag_at(page, 0)
+    assert tag is not None and len(page) > htmljump.CACHED_POST_CHARS
+    htmljump.clear_reading_caches()
+    first, _ = htmljump.read_post(page, tag, None)
+    second, _ = htmljump.read_post(page, tag, None)
+    assert first.text == second.text == walk_post(page, tag, None)[0].text
+    assert htmljump.long_text.cache_info().hits == 1
