@@ -550,6 +550,12 @@ def children(source: str, parent: StartTag) -> list[StartTag]:
 TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "body", "html")
 
 
+def _overlaps_itself(word: str) -> bool:
+    """Whether two occurrences of ``word`` can overlap ("abab" in "ababab"): then searching backwards could find
+    occurrences the forward search steps over."""
+    return any(word[:size] == word[-size:] for size in range(1, len(word)))
+
+
 class OpenAncestors:
     """Elements whose tag contains one of ``words`` that may enclose a post (Hacker News' ``tr.athing`` rows):
     for an offset, the nearest one before it if it is still open there. Between the two, start and end tags of its name
@@ -558,19 +564,17 @@ class OpenAncestors:
     def __init__(self, source: str, words: tuple[str, ...], accept: Callable[[StartTag], bool], opaque: Opaque):
         self.source = source
         self.opaque = opaque
-        self.tags = [
-            tag
-            for tag in tags_containing(source, words, accept)
-            if not opaque.covers(tag.start) and not inside_tag(source, tag.start)
-        ]
-        self.starts = [tag.start for tag in self.tags]
+        self.words = tuple(dict.fromkeys(words))
+        self.accept = accept
+        self._found: dict[int, StartTag] = {}
+        self._known: dict[str, _Reading | None] = {}
+        self._all: list[StartTag] | None = None
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def nearest_open(self, offset: int) -> StartTag | None:
-        index = bisect.bisect_left(self.starts, offset) - 1
-        if index < 0:
+        tag = self.nearest_before(offset)
+        if tag is None:
             return None
-        tag = self.tags[index]
         opened: list[str] = []
         for match in self._structure(tag.name).finditer(self.source, tag.end, offset):
             if self.opaque.covers(match.start()):
@@ -583,6 +587,37 @@ class OpenAncestors:
             else:
                 return None
         return tag
+
+    def nearest_before(self, offset: int) -> StartTag | None:
+        """The last of the elements (as ``tags_containing`` finds them, outside opaque parts and other tags) that
+        starts before ``offset``. Searched backwards from ``offset`` (a few hundred characters on Hacker News)
+        instead of mapping every row of the page: only the few marked posts ask."""
+        if self.source.startswith("<", offset) and not any(_overlaps_itself(word) for word in self.words):
+            return self._search_back(offset)
+        if self._all is None:
+            self._all = [tag for tag in tags_containing(self.source, self.words, self.accept) if self._usable(tag)]
+        index = bisect.bisect_left([tag.start for tag in self._all], offset) - 1
+        return self._all[index] if index >= 0 else None
+
+    def _search_back(self, offset: int) -> StartTag | None:
+        # A word right before the "<" at offset reads back to a "<" before it; one after it cannot (that "<" is
+        # nearer). Words that cannot overlap themselves are found here exactly as the forward search finds them.
+        source = self.source
+        hits = {word: source.rfind(word, 0, offset) for word in self.words}
+        while True:
+            word = max(hits, key=hits.__getitem__)
+            hit = hits[word]
+            if hit < 0:
+                return None
+            if _class_token_at(source, hit, len(word)):
+                _confirm(source, hit, len(word), self._found, self._known, self.accept, None)
+                tag = self._found.get(source.rfind("<", 0, hit))
+                if tag is not None and self._usable(tag):
+                    return tag
+            hits[word] = source.rfind(word, 0, hit + len(word) - 1)
+
+    def _usable(self, tag: StartTag) -> bool:
+        return not self.opaque.covers(tag.start) and not inside_tag(self.source, tag.start)
 
     def _structure(self, name: str) -> re.Pattern[str]:
         if name not in self._patterns:

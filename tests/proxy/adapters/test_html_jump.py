@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from breather.proxy.adapters import htmljump
 from breather.proxy.adapters.generic import GenericAdapter
-from breather.proxy.adapters.hackernews import HackerNewsAdapter
+from breather.proxy.adapters.hackernews import HackerNewsAdapter, is_story_row
 from breather.proxy.adapters.htmljump import StartTag, start_tag_at, walk_post
 from breather.proxy.adapters.htmlmark import HtmlAdapter
 from breather.proxy.adapters.htmlscan import _tag_end_with_open_quote, find_posts, tag_end
@@ -160,3 +160,59 @@ def test_a_long_post_is_read_once_and_then_remembered() -> None:
     second, _ = htmljump.read_post(page, tag, None)
     assert first.text == second.text == walk_post(page, tag, None)[0].text
     assert htmljump.long_text.cache_info().hits == 1
+
+
+def rows_mapped_up_front(source: str, offset: int) -> StartTag | None:
+    """The reference for the backward row search: every row of the page mapped, the last one before ``offset``."""
+    opaque = htmljump.Opaque(source)
+    rows = [
+        tag
+        for tag in htmljump.tags_containing(source, ("athing",), is_story_row)
+        if not opaque.covers(tag.start) and not htmljump.inside_tag(source, tag.start)
+    ]
+    before = [tag for tag in rows if tag.start < offset]
+    return before[-1] if before else None
+
+
+def assert_rows_agree(source: str) -> None:
+    rows = htmljump.OpenAncestors(source, ("athing",), is_story_row, htmljump.Opaque(source))
+    offsets = [offset for offset, char in enumerate(source) if char == "<"]
+    for offset in offsets if len(offsets) < 400 else offsets[::7]:
+        assert rows.nearest_before(offset) == rows_mapped_up_front(source, offset), offset
+
+
+@pytest.mark.fixtures
+def test_the_row_searched_backwards_is_the_row_a_map_of_every_row_gives(shared_fixtures: Path) -> None:
+    for path in sorted((shared_fixtures / "feeds" / "hackernews").glob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        rows = htmljump.OpenAncestors(source, ("athing",), is_story_row, htmljump.Opaque(source))
+        posts = HackerNewsAdapter().jump(source) or []
+        for post in posts:
+            assert rows.nearest_before(post.start) == rows_mapped_up_front(source, post.start)
+    assert_rows_agree(HN_ODD_PAGE)
+
+
+@example('<tr class="athing" id="1"><!-- <tr class="athing" id="2"> --><td>')
+@example("<tr id=1 class=athing><a title='<tr class=athing id=3>'>x</a><td>")
+@example('<tr class="athing" id="4" title=">"><td><tr class="athings" id="5"><td>')
+@example('<tr class="athing" id="6"><td><tr title="xathing" class="&#97;thing" id="7"><td>')  # no whole word
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *('<tr class="athing" id="1">', "<tr class='athing' id=2>", "<td>", "</tr>", "<!-- ", " -->", '"'),
+                *("'", "<a title='", ">", "athing", " id=9", "<script>", "</script>", "<", "x"),
+            ]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_the_row_search_agrees_on_comments_quotes_and_scripts(source: str) -> None:
+    assert_rows_agree(source)
+
+
+def test_rows_named_by_a_word_that_can_overlap_itself_are_still_found() -> None:
+    page = '<tr class="abab" id="1"><td>x</td></tr><tr class="ababab"><td>y</td></tr>'
+    accept = lambda tag: "abab" in tag.attrs.get("class", "").split()  # noqa: E731
+    rows = htmljump.OpenAncestors(page, ("abab",), accept, htmljump.Opaque(page))
+    assert rows.nearest_before(page.rindex("<td>")) == start_tag_at(page, 0)
