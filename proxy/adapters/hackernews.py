@@ -23,7 +23,7 @@ from breather.proxy.adapters.htmljump import (
     merged,
     simple_post_end,
     start_tag_at,
-    tags_containing,
+    tags_containing_each,
 )
 from breather.proxy.adapters.htmlmark import Ancestors, Attrs, HtmlAdapter, classes, nearest_attr
 from breather.proxy.adapters.htmlscan import RAW_TEXT_TAGS, PostSpan
@@ -115,14 +115,18 @@ class HackerNewsAdapter(HtmlAdapter):
 
     def jump(self, source: str) -> list[PostSpan]:
         opaque = Opaque(source)
+        # One pass over the page finds both "title" cells and "titleline" posts.
+        post_tags, title_cells = tags_containing_each(
+            source, [(_POST_CLASSES, is_post_tag, ("span", "div")), (("title",), is_title_cell, ("td",))]
+        )
         title_links = [
             child
-            for cell in tags_containing(source, ("title",), is_title_cell, ("td",))
+            for cell in title_cells
             if has_link(source, cell)
             for child in children(source, cell)
             if child.name == "a"
         ]
-        candidates = merged(tags_containing(source, _POST_CLASSES, is_post_tag, ("span", "div")) + title_links)
+        candidates = merged(post_tags + title_links)
 
         # The story rows are only looked for once a post needs its id (i.e. is marked): most pages mark none.
         rows: list[OpenAncestors] = []

@@ -338,23 +338,46 @@ def tags_containing(
     its tag's end and is dropped. ``names``: only tags with these (lower-case) names are read at all.
     ``accept`` must answer from the tag's name and attributes alone (it is asked once per distinct markup).
     (Like any literal search, a class name spelled with character references, ``&#99;omment``, is not found.)"""
-    found: dict[int, StartTag] = {}
-    named = _named(names) if names else None
-    # Pages repeat the same tags hundreds of times: each distinct markup is read and judged once per call.
-    known: dict[str, _Reading | None] = {}
-    for probe, group in _probes(words):
+    return tags_containing_each(source, [(words, accept, names)])[0]
+
+
+TagSearch = tuple[tuple[str, ...], Callable[[StartTag], bool], tuple[str, ...]]
+
+
+class _Search:
+    """One ``tags_containing`` question while several are answered in one pass: its answer so far."""
+
+    def __init__(self, accept: Callable[[StartTag], bool], names: tuple[str, ...]) -> None:
+        self.accept = accept
+        self.named = _named(names) if names else None
+        self.found: dict[int, StartTag] = {}
+        # Pages repeat the same tags hundreds of times: each distinct markup is read and judged once per search.
+        self.known: dict[str, _Reading | None] = {}
+
+
+def tags_containing_each(source: str, searches: list[TagSearch]) -> list[list[StartTag]]:
+    """:func:`tags_containing` for each of ``searches`` (words, accept, names), with one pass over the page per
+    group of words that share their first four letters, across all the searches (Hacker News' ``titleline`` posts
+    and ``title`` cells: one pass for both)."""
+    states = [_Search(accept, names) for _words, accept, names in searches]
+    entries = [
+        (word, index) for index, (words, _accept, _names) in enumerate(searches) for word in dict.fromkeys(words)
+    ]
+    for probe, group in _probes(entries):
         # Each word's hits are taken as the plain one-word search takes them (non-overlapping, left to right).
         next_allowed = dict.fromkeys(group, 0)
         hit = source.find(probe)
         while hit >= 0:
-            for word in group:
-                if hit < next_allowed[word] or not source.startswith(word, hit):
+            for entry in group:
+                word = entry[0]
+                if hit < next_allowed[entry] or not source.startswith(word, hit):
                     continue
-                next_allowed[word] = hit + len(word)
+                next_allowed[entry] = hit + len(word)
                 if _class_token_at(source, hit, len(word)):
-                    _confirm(source, hit, len(word), found, known, accept, named)
+                    state = states[entry[1]]
+                    _confirm(source, hit, len(word), state.found, state.known, state.accept, state.named)
             hit = source.find(probe, hit + 1)
-    return [found[start] for start in sorted(found)]
+    return [[state.found[start] for start in sorted(state.found)] for state in states]
 
 
 class _Reading(NamedTuple):
@@ -430,13 +453,13 @@ def _confirm_slowly(
         found[lt] = tag
 
 
-def _probes(words: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+def _probes(entries: list[tuple[str, int]]) -> list[tuple[str, list[tuple[str, int]]]]:
     """Words sharing their first four letters are looked for with one search of their common prefix (one pass
     over the page for ``comment`` and ``commtext`` instead of two)."""
-    groups: dict[str, list[str]] = {}
-    for word in dict.fromkeys(words):
-        groups.setdefault(word[:4], []).append(word)
-    return [(_common_prefix(group), tuple(group)) for group in groups.values()]
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for entry in entries:
+        groups.setdefault(entry[0][:4], []).append(entry)
+    return [(_common_prefix([word for word, _index in group]), group) for group in groups.values()]
 
 
 def _common_prefix(words: list[str]) -> str:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from breather.proxy.adapters import htmljump
 from breather.proxy.adapters.generic import GenericAdapter
-from breather.proxy.adapters.hackernews import HackerNewsAdapter, is_story_row
+from breather.proxy.adapters.hackernews import HackerNewsAdapter, is_story_row, is_title_cell
 from breather.proxy.adapters.htmljump import StartTag, start_tag_at, walk_post
 from breather.proxy.adapters.htmlmark import HtmlAdapter
 from breather.proxy.adapters.htmlscan import _tag_end_with_open_quote, find_posts, tag_end
@@ -142,6 +142,7 @@ def post_like(tag: StartTag) -> bool:
 @example("<div class=commtext title='<b>'>x</div><div class=commtext>y")  # a "<" inside a quoted value
 @example('<span class="comment"')  # never closed
 @example('<span class="comment">x</span> 3 comments <span class="comment commtext">y</span>')
+@example('<td class="title"><span class="titleline">a</span></td><td class="title titleline">b</td>')
 def test_finding_tags_by_shared_prefixes_and_remembered_markup_agrees_with_one_word_at_a_time(source: str) -> None:
     words = ("comment", "commtext", "title")
     for names in ((), ("span", "div")):
@@ -149,6 +150,10 @@ def test_finding_tags_by_shared_prefixes_and_remembered_markup_agrees_with_one_w
         assert found == tags_one_word_at_a_time(source, words, post_like, names)
         for tag in htmljump.tags_containing(source, words, post_like, names):
             assert tag == start_tag_at(source, tag.start)
+    # Several searches in one pass (posts and title cells share the "title" pass) answer each as on its own.
+    searches: list[htmljump.TagSearch] = [(words, post_like, ("span", "div")), (("title",), is_title_cell, ("td",))]
+    together = htmljump.tags_containing_each(source, searches)
+    assert together == [htmljump.tags_containing(source, *search) for search in searches]
 
 
 def test_a_long_post_is_read_once_and_then_remembered() -> None:
