@@ -41,6 +41,9 @@ SCREEN_MIN_WEIGHT = 1.0
 # Below this model score a category is flagged only when lexicon phrases of it were found: at self_harm's low,
 # recall-first thresholds, short posts with no telling words ("nothing to see") otherwise cross on n-gram noise.
 LEXICON_EVIDENCE_BELOW = {"self_harm": 0.25}
+# ...unless the post has at least this many distinct words: the noise comes from short posts, whose few n-grams swing
+# a length-normalised score, while the self-harm posts the lexicon misses are long narratives with no telling phrase.
+MODEL_ALONE_FROM_DISTINCT_WORDS = 25
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
 # with sentiment on, a wholly positive post keeps (1 - this) of its weight, a wholly negative one gains this much
@@ -158,6 +161,7 @@ class _Raw:
     # categories whose evidence is lexicon phrases; the model's n-grams are shown only for flagged categories
     lexicon_evidence: frozenset[str] = frozenset()
     judged: bool = True  # fully scored (a screened-out entry from ``screen`` is not, until ``classify`` asks)
+    distinct_words: int = 0
 
 
 @dataclass(frozen=True)
@@ -344,7 +348,8 @@ def _apply_thresholds(
         threshold = thresholds.threshold(category, level, with_model=raw.modelled)
         if threshold is None or score <= 0 or score < threshold:
             continue
-        if raw.modelled and not model_flag_supported(category, score, category in raw.lexicon_evidence):
+        lexicon_found = category in raw.lexicon_evidence
+        if raw.modelled and not model_flag_supported(category, score, lexicon_found, raw.distinct_words):
             continue
         flagged.append((score, category))
     flagged.sort(key=lambda item: (-item[0], item[1]))
@@ -364,9 +369,14 @@ def _apply_thresholds(
     )
 
 
-def model_flag_supported(category: str, score: float, lexicon_found: bool) -> bool:
-    """False when a model score is too low to flag ``category`` without any of its lexicon phrases in the post."""
-    return lexicon_found or score >= LEXICON_EVIDENCE_BELOW.get(category, 0.0)
+def model_flag_supported(category: str, score: float, lexicon_found: bool, distinct_words: int) -> bool:
+    """False when a model score is too low to flag ``category`` in a short post without any of its lexicon
+    phrases."""
+    return (
+        lexicon_found
+        or distinct_words >= MODEL_ALONE_FROM_DISTINCT_WORDS
+        or score >= LEXICON_EVIDENCE_BELOW.get(category, 0.0)
+    )
 
 
 def _raw_verdict(text: str | bytes, keywords: _Compiled, mode: tuple[bool, bool]) -> _Raw:
@@ -441,6 +451,7 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
         passed,
         modelled=model is not None,
         lexicon_evidence=frozenset(category for category, phrases in view.evidence.items() if phrases),
+        distinct_words=len(set(view.tokens)),
     )
 
 

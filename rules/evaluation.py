@@ -34,13 +34,15 @@ HATECHECK_CONTRAST = ("counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "sl
 # warning that fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
 MAX_NONE_FPR = {"self_harm": 0.025}
 DEFAULT_MAX_NONE_FPR = 0.03
-# The F-beta each sensitivity maximises: beta > 1 counts recall more. Self-harm's medium counts recall nine times
-# (F3): the issue puts its recall first, capped by `none` posts flagged; the model's negation input (neg:*) keeps
-# "I am not going to kill myself" unflagged at that threshold. Its precision against other mental-health posts is
-# reported in docs/classifier.md.
+# The F-beta each sensitivity maximises: beta > 1 counts recall more.
 LEVEL_BETAS = {"low": 0.5, "medium": 1.0, "high": 2.0}
-# Self-harm is the one category where a missed post costs most (issue 3: recall first, within the cap on `none`).
 CATEGORY_LEVEL_BETAS: dict[str, dict[str, float]] = {"self_harm": {"low": 1.0, "medium": 3.0, "high": 5.0}}
+# Self-harm is the one category where a missed post costs most (issue 3: recall first, within the cap on `none`):
+# these levels take the highest threshold whose recall reaches the target instead of an F-beta optimum (or, when no
+# threshold under the cap reaches it, the one with the most recall). Dev overstates self-harm recall by about 0.1
+# against unseen posts (its lexicon phrases were written from dev misses; docs/classifier.md), so 0.95 on dev aims
+# at the issue's 0.85 on test. The model's negation input (neg:*) keeps "I am not going to kill myself" unflagged.
+RECALL_TARGETS: dict[str, dict[str, float]] = {"self_harm": {"medium": 0.95, "high": 0.97}}
 
 csv.field_size_limit(10_000_000)
 
@@ -273,8 +275,9 @@ def tune_thresholds(examples: Sequence[Example], *, sentiment: bool = False) -> 
 
 
 def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> dict[str, dict[str, float]]:
-    """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5. Every level
-    keeps the share of ``none`` posts the category flags within MAX_NONE_FPR.
+    """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5, except the
+    levels in RECALL_TARGETS, which reach for a recall. Every level keeps the share of ``none`` posts the category
+    flags within MAX_NONE_FPR.
     """
     grid = [0.01, 0.02, 0.03, 0.04] + [round(0.025 * step, 3) for step in range(2, 39)]
     chosen: dict[str, dict[str, float]] = {}
@@ -284,9 +287,17 @@ def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> 
         for level, beta in CATEGORY_LEVEL_BETAS.get(category, LEVEL_BETAS).items():
             cap = MAX_NONE_FPR.get(category, DEFAULT_MAX_NONE_FPR)
             allowed = [point for point in curve if point[4] <= cap] or curve[-1:]
-            best = max(allowed, key=lambda point: (_f_beta(point[1], point[2], point[3], beta), point[0]))
+            target = RECALL_TARGETS.get(category, {}).get(level)
+            if target is None:
+                best = max(allowed, key=lambda point: (_f_beta(point[1], point[2], point[3], beta), point[0]))
+            else:
+                best = max(allowed, key=lambda point: (min(_recall(point[1], point[3]), target), point[0]))
             chosen[category][level] = best[0]
     return chosen
+
+
+def _recall(tp: int, fn: int) -> float:
+    return tp / (tp + fn) if tp + fn else 0.0
 
 
 def _counts(
@@ -317,8 +328,9 @@ def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: boo
         "# Chosen on out-of-fold scores of the dev split of the shared labelled sets by",
         "# `python -m breather.rules.train`; see docs/classifier.md.",
         '# "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
-        "# (F0.5-best); self_harm counts recall more (low F1, medium F3, high F5). Each keeps flagged `none` posts",
-        "# at or under 3% (self_harm: 2.5%).",
+        "# (F0.5-best). self_harm puts recall first: low is F1-best, medium and high take the highest threshold",
+        "# reaching a dev recall of 0.95 (high: 0.97), or the most recall the cap allows. Each keeps flagged `none`",
+        "# posts at or under 3% (self_harm: 2.5%).",
         "",
         "[options]",
         "# TextBlob pattern sentiment as a score modifier (the ablation in docs/classifier.md decides this).",

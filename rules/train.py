@@ -290,9 +290,10 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
 def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:
     """Zero the scores classify would not flag for want of lexicon evidence, so thresholds see what ships."""
     for i, example in enumerate(examples):
-        evidence = lexical_view(example.text[:MAX_CHARS]).evidence
+        view = lexical_view(example.text[:MAX_CHARS])
+        distinct = len(set(view.tokens))
         for j, category in enumerate(CATEGORIES):
-            if not model_flag_supported(category, float(scores[i, j]), bool(evidence.get(category))):
+            if not model_flag_supported(category, float(scores[i, j]), bool(view.evidence.get(category)), distinct):
                 scores[i, j] = 0.0
 
 

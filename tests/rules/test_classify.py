@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from breather.rules.classify import MAX_CHARS, Verdict, classify, clear_cache, screen
+from breather.rules.classify import (
+    LEXICON_EVIDENCE_BELOW,
+    MAX_CHARS,
+    Verdict,
+    classify,
+    clear_cache,
+    lexical_view,
+    screen,
+)
 from breather.rules.lexicon import compile_phrase, load_lexicon
 from breather.rules.tokenize import tokenize
 
@@ -22,6 +31,10 @@ from breather.rules.tokenize import tokenize
         ("I will kill you and everyone you love", "violence"),
         ("you are a stupid worthless bitch", "harassment"),
         ("relapsed on heroin again after three weeks, withdrawals are hell", "substance"),
+        ("third fasting day done, two more kilos to my goal weight", "eating_disorder"),
+        ("weigh in tomorrow so it is low cal everything until then", "eating_disorder"),
+        ("keep talking and I am going to choke you", "violence"),
+        ("I hope they all get raped for what they did", "violence"),
     ],
 )
 def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -> None:
@@ -42,6 +55,8 @@ def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -
         "Took the rifle to the range, great day of shooting paper targets",
         "Reminder: the crisis line is there for you, you are not alone",
         "Nice weather for a walk in the park",
+        "we binged the whole series on netflix this weekend",
+        "that punchline had the whole room crying with laughter",
     ],
 )
 def test_harmless_uses_are_not_flagged(text: str) -> None:
@@ -59,6 +74,35 @@ def test_negation_cancels_a_phrase() -> None:
     for level in ("low", "medium", "high"):
         assert "self_harm" not in classify("I am not going to kill myself, I promise", sensitivity=level).flagged
         assert "self_harm" not in classify("I would never hurt myself", sensitivity=level).flagged
+
+
+@pytest.mark.parametrize(
+    ("with_context", "without"),
+    [
+        ("Police said he tried to kill himself last year", "My mate said he tried to kill himself last year"),
+        ("he tried to kill himself last year, reporter says", "he tried to kill himself last year, my mate says"),
+        ("I used to cut myself, now I am in recovery", "I used to cut myself, now I am in my room"),
+        ("I used to cut myself, you are not alone", "I used to cut myself, you are not at home"),
+    ],
+)
+def test_news_recovery_and_support_contexts_lower_a_self_harm_score(with_context: str, without: str) -> None:
+    assert classify(with_context).context
+    assert not classify(without).context
+    assert classify(with_context).scores["self_harm"] < classify(without).scores["self_harm"]
+
+
+def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone() -> None:
+    """The self-harm posts the lexicon misses are long first-person accounts; 25+ distinct words let the model flag
+    them below the score at which short posts need a lexicon phrase."""
+    text = (
+        "Sat in my old car in the garage for three hours last night with the engine running and the door shut. "
+        "It did not work and I am still here. I keep thinking about doing it properly next time, maybe this "
+        "weekend when the house is empty."
+    )
+    assert not lexical_view(text).evidence.get("self_harm")
+    assert classify(text).scores["self_harm"] < LEXICON_EVIDENCE_BELOW["self_harm"]
+    assert "self_harm" in classify(text).flagged
+    assert "self_harm" in classify(text).evidence
 
 
 def test_short_posts_without_telling_words_are_not_flagged_at_recall_first_thresholds() -> None:
@@ -193,5 +237,7 @@ def test_any_bytes_give_a_verdict(data: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(categories=["So", "Sk", "Zs", "Po", "Cf"]), max_size=60))
 def test_symbols_and_emoji_only_are_never_flagged(text: str) -> None:
+    # a compatibility symbol that stands for letters is a word to the tokenizer ("㎉" is "kcal"), not a symbol
+    assume(not any(character.isalpha() for character in unicodedata.normalize("NFKC", text)))
     verdict = classify(text)
     assert verdict.flagged == ()

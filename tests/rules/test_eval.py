@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from breather.cli import main
-from breather.rules.evaluation import Example, metrics, split_of
+from breather.rules.evaluation import Example, choose_thresholds, metrics, split_of
 
 ROWS = [
     ("I want to kill myself tonight", "self_harm"),
@@ -79,3 +79,26 @@ def test_split_is_fixed_and_roughly_even() -> None:
     assert split_of("  same text ") == split_of("same text")
     test_share = sum(split_of(t) == "test" for t in texts) / len(texts)
     assert 0.45 < test_share < 0.55
+
+
+def _self_harm_scored(low_positive: float) -> list[tuple[Example, dict[str, float]]]:
+    """20 self-harm posts (10 sure, 5 likely, 3 faint, 2 at ``low_positive``) and 100 harmless ones, of which two
+    score 0.035 and two more 0.025."""
+    positives = [0.9] * 10 + [0.3] * 5 + [0.06] * 3 + [low_positive] * 2
+    harmless = [0.035] * 2 + [0.025] * 2 + [0.0] * 96
+    scored = [(Example(f"p{i}", frozenset({"self_harm"}), "t", "t"), {"self_harm": s}) for i, s in enumerate(positives)]
+    scored += [(Example(f"n{i}", frozenset({"none"}), "t", "t"), {"self_harm": s}) for i, s in enumerate(harmless)]
+    return scored
+
+
+def test_self_harm_thresholds_reach_for_recall_within_the_none_cap() -> None:
+    chosen = choose_thresholds(_self_harm_scored(low_positive=0.035))["self_harm"]
+    # 0.03 catches all 20 and flags 2% of harmless posts; 0.04 misses two (recall 0.9); 0.02 flags 4% (over 2.5%)
+    assert chosen["medium"] == 0.03
+    assert chosen["high"] == 0.03
+
+
+def test_self_harm_takes_the_most_recall_the_cap_allows_when_the_target_is_out_of_reach() -> None:
+    chosen = choose_thresholds(_self_harm_scored(low_positive=0.015))["self_harm"]
+    # catching the last two would flag 4% of harmless posts; 0.05 is the highest threshold that still catches 18
+    assert chosen["medium"] == 0.05

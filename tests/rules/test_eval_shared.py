@@ -10,13 +10,16 @@ import pytest
 from breather.rules.evaluation import predictor, shared_examples, shared_report, split_of
 
 # The test-split table recorded in docs/classifier.md, rounded down: a drop below any of these fails.
-# self_harm trades F1 for recall on purpose (issue 3: recall first, capped by `none` posts; see docs/classifier.md).
-F1_FLOORS = {"self_harm": 0.45, "eating_disorder": 0.74, "violence": 0.64, "harassment": 0.89, "substance": 0.83}
-RECALL_FLOORS = {"self_harm": 0.75}
-NONE_FPR_CEILING = 0.05
+# self_harm trades precision for recall on purpose (issue 3: recall first, bounded by the cap of 3% of `none` posts
+# flagged self_harm; docs/classifier.md): its recall floor is what ships, while its F1 floor and the ceilings on
+# `none` posts flagged by any category and on other mental-health posts flagged are set at the shipped numbers, which
+# that choice raised (0.458 -> 0.385, 4.8% -> 6.2%, 19.6% -> 31.1%).
+F1_FLOORS = {"self_harm": 0.38, "eating_disorder": 0.74, "violence": 0.66, "harassment": 0.89, "substance": 0.83}
+RECALL_FLOORS = {"self_harm": 0.84}
+NONE_FPR_CEILING = 0.065
 SELF_HARM_NONE_CEILING = 0.03  # the issue's target
 HATECHECK_CONTRAST_CEILING = 0.10  # the issue's target
-OTHER_MENTAL_HEALTH_CEILING = 0.20
+OTHER_MENTAL_HEALTH_CEILING = 0.32
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def test_self_harm_flags_few_none_posts(shared_fixtures: Path) -> None:
     harmless = [example.text for example in examples if example.labels == frozenset({"none"})]
     flagged = sum("self_harm" in predictor("medium")(text) for text in harmless)
     assert len(harmless) > 1000
-    assert flagged / len(harmless) <= SELF_HARM_NONE_CEILING
+    assert flagged / len(harmless) <= SELF_HARM_NONE_CEILING, f"{flagged} of {len(harmless)}"
 
 
 def test_hatecheck_contrast_cases_rarely_flagged(report: dict[str, Any]) -> None:
