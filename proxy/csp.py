@@ -86,7 +86,7 @@ def add_nonce_to_meta(document: bytes, nonce: str) -> bytes:
         done = end
     if not pieces:
         return document
-    return b"".join([*pieces, document[done:]])
+    return b"".join([*pieces, memoryview(document)[done:]])  # a view: the page's tail is copied once, not twice
 
 
 def _policy_value_span(tag: bytes) -> tuple[int, int] | None:

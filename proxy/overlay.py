@@ -53,12 +53,13 @@ def calm_markup(nonce: str) -> bytes:
 def inject(body: bytes, markup: bytes) -> bytes:
     """Before ``</head>``, else just after ``<body …>``, else at the very start."""
     match = HEAD_END.search(body)
-    if match is not None:
-        return body[: match.start()] + markup + body[match.start() :]
-    match = BODY_START.search(body)
-    if match is not None:
-        return body[: match.end()] + markup + body[match.end() :]
-    return markup + body
+    at = match.start() if match is not None else None
+    if at is None:
+        match = BODY_START.search(body)
+        at = match.end() if match is not None else 0
+    # One copy of the page (a view of each half, joined), not two: "a + b + c" copies the long tail twice.
+    page = memoryview(body)
+    return b"".join((page[:at], markup, page[at:]))
 
 
 def add_nonce_to_headers(response: http.Response, nonce: str) -> None:
