@@ -96,7 +96,9 @@ export function buildPac(domainList, proxyConfig) {
   ].join("\n");
 }
 
-/** Host-permission match patterns for the domains (Firefox only proxies URLs it has host permission for). */
+// Host-permission match patterns for the domains (Firefox only proxies URLs it has host permission for). One per
+// scheme, not "*://": in Firefox "*" also means ws/wss, which the manifest's optional "http://*/*" and "https://*/*"
+// do not cover, so Firefox refuses such a request. "*.domain" also matches the domain itself.
 export function originPatterns(domainList) {
-  return parseDomains(domainList).flatMap((domain) => [`*://${domain}/*`, `*://*.${domain}/*`]);
+  return parseDomains(domainList).flatMap((domain) => [`https://*.${domain}/*`, `http://*.${domain}/*`]);
 }

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import vm from "node:vm";
 
 import { createPlatform } from "../lib/browser.js";
+import { originPatterns } from "../lib/domains.js";
 import * as controller from "../lib/controller.js";
 import { firefoxProxyFor } from "../lib/routing.js";
 import { fakeBrowser, fakeService } from "./fakes.js";
@@ -257,7 +258,8 @@ test("Firefox routes through proxy.onRequest only once it may, and only the soci
   assert.equal(service.pairedBrowser, "firefox");
   assert.equal(answer.routing.routed, false);
   assert.match(answer.routing.reason, /Firefox has not been allowed/);
-  await raw.permissions.request({ origins: ["*://reddit.com/*", "*://*.reddit.com/*", "*://x.com/*", "*://*.x.com/*"] });
+  await assert.rejects(raw.permissions.request({ origins: ["*://*.reddit.com/*"] }), /not declared in the manifest/);
+  await raw.permissions.request({ origins: originPatterns(["reddit.com", "x.com"]) });
   const result = await controller.setRouting(platform, { enabled: true });
   assert.equal(result.routing.active, true);
   const routing = { enabled: true, config: raw.storage.local.data.config };

@@ -64,6 +64,6 @@ test("only web pages on intercepted sites have a site; browser pages and other s
   assert.equal(siteOfUrl("not a url", domains), null);
 });
 
-test("host-permission patterns cover a domain and its subdomains", () => {
-  assert.deepEqual(originPatterns(["reddit.com"]), ["*://reddit.com/*", "*://*.reddit.com/*"]);
+test("host-permission patterns cover a domain and its subdomains, for the schemes the manifest declares", () => {
+  assert.deepEqual(originPatterns(["reddit.com"]), ["https://*.reddit.com/*", "http://*.reddit.com/*"]);
 });

@@ -1,6 +1,15 @@
 // A fake WebExtension API (enough of chrome.* / browser.* for Breather) and a fake Breather service behind fetch.
 // Both keep their state in plain objects the tests look at.
 
+import { readFileSync } from "node:fs";
+
+// The schemes of the manifest's optional_host_permissions (all hosts: "http://*/*", "https://*/*").
+const OPTIONAL_SCHEMES = new Set(
+  JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8")).optional_host_permissions.map(
+    (pattern) => pattern.split("://")[0],
+  ),
+);
+
 function event() {
   const listeners = [];
   return {
@@ -146,6 +155,11 @@ export function fakeBrowser({ firefox = false } = {}) {
     permissions: {
       contains: async ({ origins }) => origins.every((origin) => world.grantedOrigins.has(origin)),
       request: async ({ origins }) => {
+        // Like Firefox: only origins within the manifest's optional host permissions may be asked for.
+        const undeclared = origins.find((origin) => !OPTIONAL_SCHEMES.has(origin.split("://")[0]));
+        if (undeclared) {
+          throw new Error(`Cannot request origin permission for ${undeclared} since it was not declared in the manifest`);
+        }
         origins.forEach((origin) => world.grantedOrigins.add(origin));
         return true;
       },
