@@ -1,0 +1,250 @@
+"""The browser extension in real Firefox ESR, paired with a real ``breather serve``.
+
+A person's path: the extension is installed (temporarily, as from about:debugging) and its "Set up Breather" tab
+opens by itself; they pair on it with a code from the dashboard and press "Allow routing" (Firefox only proxies
+sites the extension has permission for). A site outside the rules then loads directly, a social site loads through
+the real proxy with Breather's overlay on it, the extension's heartbeat lands in the real SQLite store, and the
+popup says that social sites go through Breather and that this Firefox trusts Breather's certificate.
+
+Firefox routes with ``proxy.onRequest`` (not a PAC), so this covers the half of ``lib/routing.js`` that Chromium
+never runs. The only fake is the internet: the shared ``upstream`` fixture answers as old.reddit.com, and a small
+plain-HTTP server on 127.0.0.1 answers as ``direct.test`` (a name only Firefox can resolve, through the
+``network.dns.localDomains`` pref: sent through the proxy, it could not load).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from breather.paths import Paths
+from tests.e2e.firefox import EXTENSION_BASE, Firefox, firefox
+
+pytestmark = pytest.mark.e2e
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = PROJECT_ROOT / "extension"
+SOCIAL_HOST = "old.reddit.com"
+DIRECT_HOST = "direct.test"
+PROFILE = "me"
+
+RULES = """\
+[household]
+timezone = "UTC"
+country = "US"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "old.reddit.com", "www.reddit.com"]
+
+[profiles.me]
+default = true
+daily_limit = "1h"
+break_after = "25m"
+break_length = "5m"
+"""
+
+SOCIAL_PAGE = (
+    "<!doctype html><html><head><title>r/aww</title></head>"
+    "<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
+)
+DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1>Reached directly</h1></body></html>"
+
+
+def _wait_for(check: Any, timeout: float, what: str, service: Any = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if service is not None and service.process.poll() is not None:
+            pytest.fail(f"breather serve exited while waiting for {what}:\n{service.log()[-4000:]}")
+        time.sleep(0.2)
+    detail = f"\n{service.log()[-4000:]}" if service is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+
+
+@pytest.fixture
+def service(serve: Any, upstream: Any) -> Any:
+    upstream.route(SOCIAL_HOST, "/r/aww/", SOCIAL_PAGE)
+    return serve(RULES)
+
+
+@pytest.fixture
+def direct_site() -> Iterator[tuple[int, list[str]]]:
+    """A plain-HTTP site on 127.0.0.1 that is not in the rules; yields its port and the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(DIRECT_PAGE)))
+            self.end_headers()
+            self.wfile.write(DIRECT_PAGE)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            del format, args
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="e2e-direct-site", daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1]), asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _pairing_code(paths: Paths) -> str:
+    """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
+    from breather.dashboard.db import connect
+    from breather.dashboard.pages.pairing import create_code
+
+    db = connect(str(paths.database))
+    try:
+        return create_code(db, PROFILE, ttl_s=600)
+    finally:
+        db.close()
+
+
+def _extension_heartbeats(paths: Paths) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)) as db:
+        rows = db.execute("select profile, site from activity where source = 'extension'").fetchall()
+    return [(str(profile), str(site)) for profile, site in rows]
+
+
+def _status(service: Any, token: str) -> dict[str, Any]:
+    answer = httpx.get(f"{service.web_url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _flows_seen(service: Any) -> int:
+    return int(service.health()["proxy"]["flows_seen"])
+
+
+def _text(browser: Firefox, handle: str, selector: str) -> str:
+    script = "const [selector, done] = arguments; done(document.querySelector(selector)?.innerText ?? null);"
+    return str(browser.page_script(handle, script, (selector,)))
+
+
+def _shown(browser: Firefox, handle: str, selector: str) -> bool:
+    script = "const [selector, done] = arguments; done(Boolean(document.querySelector(selector)));"
+    return bool(browser.page_script(handle, script, (selector,)))
+
+
+def _click(browser: Firefox, handle: str, selector: str) -> None:
+    from marionette_driver.by import By
+
+    browser.client.switch_to_window(handle)
+    browser.client.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def _type(browser: Firefox, handle: str, selector: str, text: str) -> None:
+    from marionette_driver.by import By
+
+    browser.client.switch_to_window(handle)
+    field = browser.client.find_element(By.CSS_SELECTOR, selector)
+    field.clear()
+    field.send_keys(text)
+
+
+def _pairing_outcome(browser: Firefox, handle: str) -> str | None:
+    """The consent page's answer: "paired", the problem it shows, or None while it is still asking."""
+    if _shown(browser, handle, "#done:not([hidden])"):
+        return "paired"
+    return _text(browser, handle, "#problem") or None
+
+
+def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
+    """The "Set up Breather" tab that opened on install: pair, then Firefox's extra "Allow routing" step."""
+    welcome = browser.tab_with_url(f"{EXTENSION_BASE}/welcome/welcome.html")
+    assert "Never:" in _text(browser, welcome, "body")
+    prefilled = "const [done] = arguments; done(document.querySelector('#service-url').value);"
+    default = _wait_for(lambda: browser.page_script(welcome, prefilled), 10, "the prefilled service address")
+    assert default == "http://127.0.0.1:8765"
+    _type(browser, welcome, "#service-url", service.web_url)
+    _type(browser, welcome, "#code", _pairing_code(service.paths).lower().replace("-", " "))
+    _click(browser, welcome, "#pair")
+    outcome = _wait_for(lambda: _pairing_outcome(browser, welcome), 20, "the pairing answer", service)
+    assert outcome == "paired", f"pairing failed on the consent page: {outcome}"
+    assert _shown(browser, welcome, "#firefox-step:not([hidden])"), "Firefox's 'Allow routing' step is missing"
+    assert SOCIAL_HOST in _text(browser, welcome, "#firefox-sites")
+    _click(browser, welcome, "#allow-routing")
+    routed = "Social sites now go through Breather."
+    _wait_for(lambda: _text(browser, welcome, "#routing-text") == routed, 20, "routing to be on", service)
+    return welcome
+
+
+def open_tab(browser: Firefox, url: str) -> str:
+    """A new tab in front, at ``url`` (Marionette waits for the page to load)."""
+    client = browser.client
+    handle = str(client.open(type="tab", focus=True)["handle"])
+    client.switch_to_window(handle)
+    client.navigate(url)
+    return handle
+
+
+def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
+    service: Any, upstream: Any, direct_site: tuple[int, list[str]], tmp_path: Path
+) -> None:
+    direct_port, direct_asked = direct_site
+    with firefox(tmp_path / "firefox-profile", service.ca, local_names=(DIRECT_HOST,)) as browser:
+        assert browser.install_extension(EXTENSION) == "breather@breather.local"
+        welcome = pair_and_allow_routing(browser, service)
+
+        # A site outside the rules goes direct: it loads although the proxy could not even resolve its name.
+        flows_before = _flows_seen(service)
+        direct = open_tab(browser, f"http://{DIRECT_HOST}:{direct_port}/account")
+        assert _text(browser, direct, "h1") == "Reached directly"
+        assert "/account" in direct_asked
+        assert _flows_seen(service) == flows_before, "the direct site must not pass through Breather"
+
+        # The social site goes through the real proxy (TLS with the Breather CA this profile trusts).
+        social = open_tab(browser, f"https://{SOCIAL_HOST}/r/aww/")
+        assert _text(browser, social, "h1") == "Recorded old.reddit.com"
+        assert upstream.asked_for(SOCIAL_HOST, "/r/aww/")
+        assert _flows_seen(service) > flows_before
+        _wait_for(lambda: _shown(browser, social, "html[data-breather='on']"), 20, "Breather's overlay", service)
+
+        # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
+        browser.page_script(
+            welcome,
+            "const [done] = arguments;"
+            "browser.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5}).then(done);",
+        )
+        beats = _wait_for(lambda: _extension_heartbeats(service.paths), 60, "the extension's heartbeat", service)
+        assert (PROFILE, SOCIAL_HOST) in beats
+        assert {site for _, site in beats} == {SOCIAL_HOST}, "only the social site in front is reported"
+
+        # Within its 30 s heartbeat Breather's overlay on the page tells the service the traffic came through it:
+        # the popup's "Social sites go through Breather" line is read from that.
+        token = browser.page_script(
+            welcome, "const [done] = arguments; browser.storage.local.get('token').then((s) => done(s.token));"
+        )
+        _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the social traffic", service)
+
+        # The popup page (opened as a tab): routing really on, and this Firefox trusts Breather's certificate.
+        # Marionette may not navigate a web tab to an extension page; the extension opens it as it does itself.
+        browser.page_script(
+            welcome, "const [done] = arguments; browser.tabs.create({url: '/popup/popup.html'}).then(() => done());"
+        )
+        popup = browser.tab_with_url(f"{EXTENSION_BASE}/popup/popup.html")
+        _wait_for(lambda: _shown(browser, popup, "#view-status:not([hidden])"), 20, "the popup's day", service)
+        assert "Social sites go through Breather" in _text(browser, popup, "#routing")
+        assert _text(browser, popup, "#ca") == "This browser trusts Breather's certificate."
+        assert _text(browser, popup, "#limit").strip() == "of 60"
+        assert not upstream.asked_for(SOCIAL_HOST, "/__breather__/ping"), "the CA check must not reach the site"
