@@ -35,6 +35,7 @@ from breather.rules.tokenize import tokenize
         ("weigh in tomorrow so it is low cal everything until then", "eating_disorder"),
         ("keep talking and I am going to choke you", "violence"),
         ("I hope they all get raped for what they did", "violence"),
+        ("staying under 500 kcal a day until the weigh in", "eating_disorder"),
     ],
 )
 def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -> None:
@@ -57,6 +58,8 @@ def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -
         "Nice weather for a walk in the park",
         "we binged the whole series on netflix this weekend",
         "that punchline had the whole room crying with laughter",
+        "the soup has 300 kcal per bowl",
+        "this recipe is 450 kcal per serving and ready in 20 minutes",
     ],
 )
 def test_harmless_uses_are_not_flagged(text: str) -> None:
