@@ -4,7 +4,8 @@ A person's path: the extension is installed (temporarily, as from about:debuggin
 opens by itself; they pair on it with a code from the dashboard and press "Allow routing" (Firefox only proxies
 sites the extension has permission for). A site outside the rules then loads directly, a social site loads through
 the real proxy with Breather's overlay on it, the extension's heartbeat lands in the real SQLite store, and the
-popup says that social sites go through Breather and that this Firefox trusts Breather's certificate.
+popup says that social sites go through Breather and that this Firefox trusts Breather's certificate. Switched
+off in the popup, routing stops at once: the next social page does not reach Breather.
 
 Firefox routes with ``proxy.onRequest`` (not a PAC), so this covers the half of ``lib/routing.js`` that Chromium
 never runs. The only fake is the internet: the shared ``upstream`` fixture answers as old.reddit.com, and a small
@@ -76,6 +77,7 @@ def _wait_for(check: Any, timeout: float, what: str, service: Any = None) -> Any
 @pytest.fixture
 def service(serve: Any, upstream: Any) -> Any:
     upstream.route(SOCIAL_HOST, "/r/aww/", SOCIAL_PAGE)
+    upstream.route(SOCIAL_HOST, "/r/cats/", SOCIAL_PAGE)
     return serve(RULES)
 
 
@@ -189,12 +191,18 @@ def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
     return welcome
 
 
-def open_tab(browser: Firefox, url: str) -> str:
-    """A new tab in front, at ``url`` (Marionette waits for the page to load)."""
+def open_tab(browser: Firefox, url: str, *, may_fail: bool = False) -> str:
+    """A new tab in front, at ``url`` (Marionette waits for the page to load; ``may_fail``: or its error page)."""
+    from marionette_driver.errors import MarionetteException
+
     client = browser.client
     handle = str(client.open(type="tab", focus=True)["handle"])
     client.switch_to_window(handle)
-    client.navigate(url)
+    try:
+        client.navigate(url)
+    except MarionetteException as error:
+        if not (may_fail and "error page" in str(error)):
+            raise
     return handle
 
 
@@ -202,7 +210,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
     service: Any, upstream: Any, direct_site: tuple[int, list[str]], tmp_path: Path
 ) -> None:
     direct_port, direct_asked = direct_site
-    with firefox(tmp_path / "firefox-profile", service.ca, local_names=(DIRECT_HOST,)) as browser:
+    with firefox(tmp_path / "firefox-profile", service.ca, local_names=(DIRECT_HOST, SOCIAL_HOST)) as browser:
         assert browser.install_extension(EXTENSION) == "breather@breather.local"
         welcome = pair_and_allow_routing(browser, service)
 
@@ -248,3 +256,11 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         assert _text(browser, popup, "#ca") == "This browser trusts Breather's certificate."
         assert _text(browser, popup, "#limit").strip() == "of 60"
         assert not upstream.asked_for(SOCIAL_HOST, "/__breather__/ping"), "the CA check must not reach the site"
+
+        # Routing switched off in the popup: the next social page no longer goes through Breather. (Here it cannot
+        # load at all: this profile resolves old.reddit.com to 127.0.0.1, where nothing listens on 443.)
+        _click(browser, popup, "#routing-switch")
+        _wait_for(lambda: _shown(browser, popup, "#routing.breather-problem"), 20, "routing to be off", service)
+        again = open_tab(browser, f"https://{SOCIAL_HOST}/r/cats/", may_fail=True)
+        assert _text(browser, again, "h1") != "Recorded old.reddit.com"
+        assert not upstream.asked_for(SOCIAL_HOST, "/r/cats/")
