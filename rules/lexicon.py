@@ -286,10 +286,15 @@ class Lexicon:
             for word in chosen.words if chosen.kind == "class" else (chosen.word,):
                 _raise_to(self.triggers, word, pattern.weight)
 
-    def _learn(self, present: set[str], unseen: set[str]) -> _WordMemo:
+    def _learn(self, present: set[str]) -> _WordMemo:
         """Look up the phrases that a post's new words wake (the memo makes a feed's repeated words free). A full
-        memo is replaced by a new one holding this post's words: all of them, not only the new ones."""
+        memo is replaced by a new one holding this post's words: all of them, not only the new ones.
+
+        What is new is worked out again against the memo this call learns into: another thread may have swapped
+        the memo since the caller looked, and words the old memo knew would otherwise be missing from the new one.
+        """
         memo = self._memo
+        unseen = present - memo.seen
         if len(memo.seen) + len(unseen) > MEMO_SIZE:
             memo, unseen = _WordMemo({}, set(), set()), present
         for token in unseen:
@@ -314,9 +319,8 @@ class Lexicon:
         """
         present = set(tokens)
         memo = self._memo
-        unseen = present - memo.seen
-        if unseen:
-            memo = self._learn(present, unseen)
+        if not present <= memo.seen:
+            memo = self._learn(present)
         active: dict[_Entry, None] = {}
         for token in present & memo.waking:
             for entry in memo.woken[token]:
