@@ -139,21 +139,20 @@ class LinearModel:
         self, grams: set[str], category: str, limit: int = 3, skip: frozenset[str] = frozenset()
     ) -> tuple[str, ...]:
         """The n-grams that pushed ``category`` up the most: the model's own "why this was flagged".
-        Grams made only of ``skip`` words ("in the") explain nothing to a reader and are left out."""
+        Grams without a telling word (only ``skip`` words or short ones: "in the", "am", "here") explain nothing
+        to a reader and are left out."""
         index = self.categories.index(category)
         sparse = self.sparse
         if isinstance(sparse, PackedWeights):
             pushing = sparse.column(grams, index)
         else:
             pushing = {gram: sparse[gram][index] for gram in grams if gram in sparse}
-        weighed = sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0)
-        chosen: list[str] = []
-        for _, gram in weighed:
-            if not all(word in skip for word in gram.split()):
-                chosen.append(gram)
-                if len(chosen) == limit:
-                    break
-        return tuple(chosen)
+        weighed = [gram for _, gram in sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0)]
+        telling = [gram for gram in weighed if any(_tells(word, skip) for word in gram.split())]
+        # A pair of words says where in the post the model looked ("old car", "the garage"); a lone word rarely
+        # does, so pairs come first and single words only fill what is left.
+        pairs = [gram for gram in telling if " " in gram]
+        return tuple([*pairs, *(gram for gram in telling if " " not in gram)][:limit])
 
 
 def _sigmoid(logit: float) -> float:
@@ -234,3 +233,77 @@ def dump_model(
     # no name and mtime 0 in the gzip header: retraining gives byte-identical files
     with path.open("wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle:
         handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+# Words too common to show a reader why a post was flagged, on top of the caller's function words.
+_FILLERS = frozenset(
+    [
+        "here",
+        "there",
+        "still",
+        "just",
+        "then",
+        "than",
+        "also",
+        "very",
+        "much",
+        "some",
+        "that",
+        "this",
+        "with",
+        "from",
+        "have",
+        "been",
+        "were",
+        "what",
+        "when",
+        "them",
+        "they",
+        "your",
+        "about",
+        "would",
+        "could",
+        "should",
+        "really",
+        "like",
+        "know",
+        "time",
+        "even",
+        "into",
+        "only",
+        "over",
+        "back",
+        "more",
+        "most",
+        "make",
+        "made",
+        "going",
+        "thing",
+        "things",
+        "being",
+        "doing",
+        "because",
+        "anything",
+        "something",
+        "everything",
+        "every",
+        "which",
+        "while",
+        "where",
+        "after",
+        "before",
+        "again",
+        "other",
+        "people",
+        "want",
+        "told",
+        "said",
+        "feel",
+        "felt",
+    ]
+)
+
+
+def _tells(word: str, skip: frozenset[str]) -> bool:
+    """A word a reader can see the point of: not a function word, a filler, or a word of one to three letters."""
+    return len(word) > 3 and word not in skip and word not in _FILLERS and not word.startswith("'")
