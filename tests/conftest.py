@@ -10,6 +10,11 @@
 from __future__ import annotations
 
 import os
+
+# Imported up front on purpose: pytest imports tracemalloc lazily inside its unraisable-exception hook, and when a
+# garbage collection during that first import finds another leaked object, the nested hook meets a half-imported
+# module and fails whichever test happens to be running (seen once in CI).
+import tracemalloc  # noqa: F401
 from pathlib import Path
 
 import pytest

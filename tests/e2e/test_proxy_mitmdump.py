@@ -83,3 +83,5 @@ def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, 
     finally:
         process.terminate()
         process.wait(20)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -55,7 +55,8 @@ def start_mitmdump(folder: Path, port: int, *scripts: Path) -> subprocess.Popen[
     for script in scripts:
         command += ["-s", str(script)]
     log = folder / "mitmdump.log"
-    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while "listening" not in log.read_text():
         assert process.poll() is None, log.read_text()

@@ -376,6 +376,8 @@ def test_the_window_shows_the_dashboard_and_closing_it_keeps_the_service(
         assert window.stdin is not None
         window.stdin.close()
         code = _wait_or_kill(window, 60)
+        if window.stdout is not None:
+            window.stdout.close()
     assert code == 0, window_log.read_text()[-2000:]
 
     still = find_running_service(paths)
