@@ -107,8 +107,11 @@ MASTODON_STATUS_COUNTERS = ("replies_count", "reblogs_count", "favourites_count"
 
 
 def calm_mastodon(document: Any, path: str) -> bool:
-    if path.split("?", 1)[0].rstrip("/").endswith("/notifications/unread_count") and isinstance(document, dict):
+    endpoint = path.split("?", 1)[0].rstrip("/")
+    if endpoint.endswith("/notifications/unread_count") and isinstance(document, dict):
         return _zero(document, ("count",))
+    if endpoint.endswith("/api/v1/announcements") and isinstance(document, list):
+        return any([_read_announcement(item) for item in document if isinstance(item, dict)])
     return _each(document, _calm_mastodon_node)
 
 
@@ -118,6 +121,13 @@ def _calm_mastodon_node(node: dict[str, Any]) -> bool:
     if node.get("unread") is True and "last_status" in node and "accounts" in node:  # a conversation
         return _set(node, "unread", False)
     return False
+
+
+def _read_announcement(announcement: dict[str, Any]) -> bool:
+    """An unread server announcement arrives read, so the web client draws no unread dot on its megaphone."""
+    if announcement.get("read") is not False or "published_at" not in announcement:
+        return False
+    return _set(announcement, "read", True)
 
 
 # X / Twitter --------------------------------------------------------------------------------------------------

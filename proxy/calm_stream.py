@@ -8,6 +8,9 @@ Pure: no mitmproxy, no I/O. In a calm window:
 - ``notification`` events are held back: each one the web client receives raises the unread badge by one, and a
   zeroed count inside the payload would not stop that. Nothing is lost: they stay in the notifications list the
   server keeps, and the person sees them when they open it (or when the stream reconnects after the window).
+- ``announcement`` events (a server announcement published while the tab is open) are held back for the same
+  reason: the client adds each one as unread. The server keeps it; the next ``GET /api/v1/announcements`` brings
+  it (marked read inside the window, unread again after it).
 
 The same rules apply to a WebSocket message (``{"stream": [...], "event": "update", "payload": "<JSON text>"}``,
 what Mastodon's web client reads): :func:`calm_socket_message`.
@@ -25,13 +28,14 @@ from typing import Any
 
 from breather.proxy.calm import calm_mastodon
 
-HELD_BACK_EVENTS = frozenset({"notification"})
+HELD_BACK_EVENTS = frozenset({"notification", "announcement"})
 CALMED_EVENTS = frozenset({"update", "status.update", "conversation"})
 STREAM_PATH = "/api/v1/streaming"
 
 
 def calm_stream(body: bytes) -> bytes | None:
-    """The event stream with counters zeroed and notifications held back, or None when nothing changed."""
+    """The event stream with counters zeroed and notifications and announcements held back, or None when nothing
+    changed."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -46,6 +46,7 @@ ALLOWED_CHANGES: dict[str, Any] = {
     "has_mail": lambda value: value is False,
     "has_mod_mail": lambda value: value is False,
     "unread": lambda value: value is False,
+    "read": lambda value: value is True,
     "state": lambda value: value == "Enabled",
     **dict.fromkeys(["likeCount", "repostCount", "replyCount", "quoteCount", "bookmarkCount"], "gone"),
 }
@@ -129,6 +130,36 @@ def test_mastodon_status_counters_conversations_and_unread_count() -> None:
     assert calm_json([conversation], "mastodon", "/api/v1/conversations")[0]["unread"] is False
     assert calm_json({"count": 4}, "mastodon", "/api/v2/notifications/unread_count") == {"count": 0}
     assert calm_body(b'{"count": 4}', "mastodon", "/api/v1/some/other/count") is None
+
+
+def announcement(announcement_id: str, *, read: bool) -> dict[str, Any]:
+    """A server announcement in the shape of Mastodon's ``GET /api/v1/announcements``."""
+    return {
+        "id": announcement_id,
+        "content": "<p>The server restarts for an upgrade on Sunday morning.</p>",
+        "starts_at": None,
+        "ends_at": None,
+        "all_day": False,
+        "published_at": "2026-11-20T08:00:00.000Z",
+        "updated_at": "2026-11-20T08:00:00.000Z",
+        "read": read,
+        "mentions": [],
+        "statuses": [],
+        "tags": [],
+        "emojis": [],
+        "reactions": [{"name": "\U0001f44d", "count": 12, "me": False}],
+    }
+
+
+def test_mastodon_announcements_arrive_read_and_are_otherwise_untouched() -> None:
+    page = [announcement("1", read=False), announcement("2", read=True)]
+    calmed = calm_json(page, "mastodon", "/api/v1/announcements")
+    assert [item["read"] for item in calmed] == [True, True], "no unread dot on the announcements megaphone"
+    assert calmed[0]["reactions"] == page[0]["reactions"]
+    all_read = json.dumps([announcement("2", read=True)]).encode()
+    assert calm_body(all_read, "mastodon", "/api/v1/announcements") is None, "nothing unread: the original bytes"
+    unread = json.dumps([announcement("3", read=False)]).encode()
+    assert calm_body(unread, "mastodon", "/api/v1/timelines/home") is None, "only the announcements endpoint"
 
 
 def test_x_counters_views_badges_and_the_new_posts_pill() -> None:

@@ -12,7 +12,7 @@ from breather.proxy.calm_live import CalmLive
 from breather.proxy.calm_stream import HOLD, calm_socket_message
 from tests.proxy.test_calm import quiet_hours_now
 from tests.proxy.test_calm_pipeline import RULES
-from tests.proxy.test_calm_stream import CONVERSATION, NOTIFICATION, status
+from tests.proxy.test_calm_stream import ANNOUNCEMENT, CONVERSATION, NOTIFICATION, status
 
 
 def socket_message(event: str, payload: Any) -> str:
@@ -31,6 +31,7 @@ def test_socket_messages_are_calmed_like_stream_events() -> None:
     calmed = payload_of(update.text)
     assert (calmed["replies_count"], calmed["reblogs_count"], calmed["favourites_count"]) == (0, 0, 0)
     assert calm_socket_message(socket_message("notification", NOTIFICATION)) == HOLD
+    assert calm_socket_message(socket_message("announcement", ANNOUNCEMENT)) == HOLD
     conversation = calm_socket_message(socket_message("conversation", CONVERSATION))
     assert conversation is not None and conversation.text is not None
     assert payload_of(conversation.text)["unread"] is False

@@ -30,6 +30,7 @@ def event(name: str, payload: Any) -> str:
 
 NOTIFICATION = {"id": "77", "type": "favourite", "account": {"id": "3"}, "status": status("1")}
 CONVERSATION = {"id": "c1", "unread": True, "accounts": [{"id": "3"}], "last_status": status("5")}
+ANNOUNCEMENT = {"id": "8", "content": "<p>Maintenance on Sunday</p>", "published_at": "2026-11-20T08:00:00Z"}
 
 
 def events_of(body: bytes) -> list[tuple[str, str]]:
@@ -41,19 +42,21 @@ def events_of(body: bytes) -> list[tuple[str, str]]:
     return found
 
 
-def test_live_statuses_lose_their_counters_and_notifications_are_held_back() -> None:
+def test_live_statuses_lose_their_counters_and_notifications_and_announcements_are_held_back() -> None:
     body = (
         ":thump\n\n"
         + event("update", status("1"))
         + event("notification", NOTIFICATION)
         + event("delete", "12345")
         + event("status.update", status("2", favourites=3))
+        + event("announcement", ANNOUNCEMENT)
+        + event("announcement.delete", "8")
         + event("conversation", CONVERSATION)
     ).encode()
     out = calm_stream(body)
     assert out is not None
     names = [name for name, _ in events_of(out)]
-    assert names == ["", "update", "delete", "status.update", "conversation"]
+    assert names == ["", "update", "delete", "status.update", "announcement.delete", "conversation"]
     assert out.startswith(b":thump\n\n"), "heartbeat comments pass as they came"
     payloads = {name: data for name, data in events_of(out)}
     for name in ("update", "status.update"):
