@@ -207,6 +207,78 @@ def test_without_calm_the_shreddit_counters_show(browser: Any) -> None:
     assert {visibility for host in state for visibility in host["numbers"]} == {"visible"}
 
 
+# --- Signed-in badges: www.reddit.com's header and m.facebook.com's jewels ---------------------------------------
+
+# The recordings are signed out, so these pages are written here after the signed-in markup: www.reddit.com's header
+# puts a <dynamic-badge data-id="notification-count-element"> beside the bell (#notifications-inbox-button) and a
+# badge with the id #header-action-item-chat-button-badge on the chat button, in the page's own DOM (the badge draws
+# its number in its shadow root); m.facebook.com's top bar has one .jewel per tab, whose link holds the tab's name
+# and a <span data-sigil="count"> with the red number.
+SIGNED_IN_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>signed in</title></head>
+<body>
+<reddit-header-action-items><header><nav>
+  <span id="header-action-item-chat-button"><a href="/chat" class="bell">Chat</a>
+    <dynamic-badge id="header-action-item-chat-button-badge" initial-count="2"></dynamic-badge></span>
+  <faceplate-tracker noun="inbox"><a id="notifications-inbox-button" class="bell" href="/notifications">Inbox</a>
+    <dynamic-badge data-id="notification-count-element" initial-count="5"></dynamic-badge></faceplate-tracker>
+</nav></header></reddit-header-action-items>
+<div id="mJewelNav">
+  <div class="_59te jewel _hzb hasCount" id="requests_jewel" data-sigil="nav-popover requests">
+    <a href="/friends/center/requests/" class="_19no touchable bell" data-sigil="icon"><span>Friend requests</span>
+      <div class="_2ftp"><div class="_59tf" data-sigil="messenger_icon">
+        <span class="_59tg" data-sigil="count">1</span></div></div></a></div>
+  <div class="_59te jewel _hzb hasCount" id="notifications_jewel" data-sigil="nav-popover notifications">
+    <a href="/notifications.php" class="_19no touchable bell" data-sigil="icon"><span>Notifications</span>
+      <div class="_2ftp"><div class="_59tf" data-sigil="messenger_icon">
+        <span class="_59tg" data-sigil="count">7</span></div></div></a></div>
+</div>
+<script nonce="{nonce}">
+  customElements.define("dynamic-badge", class extends HTMLElement {{
+    connectedCallback() {{
+      const count = this.getAttribute("initial-count");
+      this.attachShadow({{ mode: "open" }}).innerHTML = `<span class="count">${{count}}</span>`;
+    }}
+  }});
+</script>
+</body></html>
+"""
+
+BADGE_STATE = """() => ({
+  badges: [...document.querySelectorAll("dynamic-badge, .jewel [data-sigil~=count]")].map((badge) => {
+    const box = badge.getBoundingClientRect();
+    return { shown: getComputedStyle(badge).visibility === "visible" && box.width * box.height > 0, count:
+      badge.shadowRoot ? badge.shadowRoot.textContent : badge.textContent };
+  }),
+  bells: [...document.querySelectorAll(".bell")].map((bell) => [bell.textContent.trim(),
+    getComputedStyle(bell).visibility === "visible" && bell.getBoundingClientRect().width > 0]),
+})"""
+
+
+def signed_in_state(browser: Any, page: bytes) -> dict[str, Any]:
+    tab, errors, site = open_served(browser, page)
+    try:
+        assert errors == []
+        return tab.evaluate(BADGE_STATE)
+    finally:
+        site.server.shutdown()
+
+
+def test_signed_in_unread_badges_are_hidden_and_their_buttons_stay(browser: Any) -> None:
+    page = SIGNED_IN_PAGE.format(nonce=NONCE).encode()
+    calmed = signed_in_state(browser, inject(page, calm_markup(NONCE)))
+    assert [badge["count"] for badge in calmed["badges"]] == ["2", "5", "1", "7"]
+    assert [badge["shown"] for badge in calmed["badges"]] == [False] * 4
+    assert [name.split()[0] for name, _ in calmed["bells"]] == ["Chat", "Inbox", "Friend", "Notifications"]
+    assert all(shown for _, shown in calmed["bells"]), "the bell, chat and jewel links stay usable"
+
+
+def test_without_calm_the_signed_in_badges_show(browser: Any) -> None:
+    page = SIGNED_IN_PAGE.format(nonce=NONCE).encode()
+    state = signed_in_state(browser, page)
+    assert [badge["shown"] for badge in state["badges"]] == [True] * 4
+
+
 # --- m.facebook.com: the real recorded pages and the "see more" fragments ----------------------------------------
 
 COUNTER_TEXT = re.compile(r"^[\s·]*\d[\d,.]*\s*[KM]?\s+(?:Likes?|comments?|shares?|replies|reply|people)\b")
