@@ -12,9 +12,10 @@ the client already knows how to draw without them:
 - the like button's count text (``toggleButtonRenderer`` with the LIKE icon, ``buttonViewModel`` with a like
   icon): the button then draws as an icon only, as the dislike button always does;
 - view / subscriber parts in the newer ``metadataParts`` lists (lockups, page headers): removed from the list
-  (English labels only: these are free text);
+  (free text: English and the other languages in ``VIEW_WORDS`` / ``PEOPLE_WORDS`` / ``CJK_COUNT``);
 - a view count inside a screen-reader label (a title's ``accessibilityData.label`` ends in "160 views"): cut out
-  of the label (English only);
+  of the label (the same languages);
+- a video's "New" badge (``badges`` is optional on a video renderer; "4K", "CC", "LIVE" stay);
 - the "new videos" dot in the guide (``presentationStyle: GUIDE_ENTRY_PRESENTATION_STYLE_NEW_CONTENT``) and the
   bell's ``unseenCount``: an entry with nothing new, a bell with nothing unseen.
 
@@ -35,8 +36,54 @@ COUNT_FIELDS = ("viewCountText", "shortViewCountText", "subscriberCountText", "v
 VIEW_COUNT_RENDERER_FIELDS = ("viewCount", "shortViewCount", "extraShortViewCount", "originalViewCount")
 LIKE_BUTTON_TEXTS = ("defaultText", "toggledText")
 NEW_CONTENT_STYLE = "GUIDE_ENTRY_PRESENTATION_STYLE_NEW_CONTENT"
-COUNT_PART = re.compile(r"^\s*[\d.,]+\s*[KMB]?\s+(?:views?|watching|subscribers?|likes?|comments?)\s*$", re.IGNORECASE)
-LABEL_COUNT = re.compile(r"\s*\b\d[\d.,]*\s*[KMB]?\s+(?:views?|watching)\b", re.IGNORECASE)
+# YouTube writes its counts as free text in the person's interface language. These are the count nouns of the
+# languages it is most used in; a part in any other language keeps its number (the failure is a count left showing,
+# never another part removed). A number may carry a short multiplier ("1.2K", "1,2 Mio.", "3 тыс.") and a "de"/"di"
+# ("1,2 M de vues", "1,2 Mln di visualizzazioni").
+VIEW_WORDS = (
+    "views?|watching|Aufrufe?|Zuschauer|vues?|spectateurs|visualizaciones|visualización|vistas|espectadores"
+    "|visualizações|visualização|assistindo|visualizzazioni|visualizzazione|spettatori"
+    "|weergaven|weergave|kijkers|просмотр(?:ов|а)?"
+    "|wyświetleń|wyświetlenia|görüntüleme|izleniyor"
+)
+PEOPLE_WORDS = (
+    "subscribers?|likes?|comments?|Abonnenten|Kommentare|abonnés?|commentaires|suscriptores|suscriptor"
+    "|comentarios|inscritos?|comentários|iscritti|iscritto|commenti|abonnees|abonnee|reacties"
+    "|подписчик(?:ов|а)?"
+    "|subskrybentów|abone|yorum"
+)
+NUMBER = r"\d[\d.,\s]*(?:[^\W\d_]{1,4}\.?\s+)?(?:(?:de|di)\s+)?"
+# Japanese, Chinese and Korean put the noun around the number: "視聴回数 1.2万回", "1.2万次观看", "조회수 1.2만회".
+CJK_COUNT = (
+    r"(?:視聴回数|チャンネル登録者数|조회수|구독자)\s*[\d.,]+\s*\w?\s*[回人회명]"
+    r"|[\d.,]+\s*\w?\s*(?:回視聴|次观看|位订阅者)"
+)
+COUNT_PART = re.compile(rf"^\s*(?:{NUMBER}(?:{VIEW_WORDS}|{PEOPLE_WORDS})|{CJK_COUNT})\s*$", re.IGNORECASE)
+LABEL_COUNT = re.compile(rf"\s*\b{NUMBER}(?:{VIEW_WORDS})\b", re.IGNORECASE)
+# The "New" badge on a video (``metadataBadgeRenderer`` with the SIMPLE style, the same style as "4K" and "CC", so
+# only its label tells them apart), in the same languages.
+NEW_BADGE_LABELS = frozenset(
+    {
+        "new",
+        "neu",
+        "nouveau",
+        "nouvelle",
+        "nuevo",
+        "nueva",
+        "novo",
+        "nova",
+        "nuovo",
+        "nieuw",
+        "yeni",
+        "nowy",
+        "nowe",
+        "новое",
+        "новинка",
+        "新着",
+        "新",
+        "신규",
+    }
+)
 # `var ytInitialData = {`, `window["ytInitialData"] = {`: starting with the literal name lets the search skip ahead.
 INITIAL_DATA = re.compile(r"ytInitialData(?:\"\])?\s*=\s*(?=\{)")
 
@@ -86,6 +133,12 @@ def _calm_node(node: dict[str, Any]) -> bool:
         if len(kept) != len(parts):
             node["metadataParts"] = kept
             changed = True
+    badges = node.get("badges")
+    if isinstance(badges, list):
+        kept = [badge for badge in badges if not _is_new_badge(badge)]
+        if len(kept) != len(badges):
+            node["badges"] = kept
+            changed = True
     if node.get("presentationStyle") == NEW_CONTENT_STYLE:
         changed = _drop(node, ("presentationStyle",)) or changed
     changed = _calm_label(node) or changed
@@ -107,6 +160,7 @@ _KEYS = frozenset(
         "presentationStyle",
         "accessibilityData",
         "unseenCount",
+        "badges",
     }
 )
 
@@ -151,6 +205,12 @@ def _is_like_toggle(node: dict[str, Any]) -> bool:
 def _is_like_view_model(node: dict[str, Any]) -> bool:
     icon = node.get("iconName")
     return isinstance(icon, str) and icon.upper() in ("LIKE", "THUMB_UP") and isinstance(node.get("title"), str)
+
+
+def _is_new_badge(badge: Any) -> bool:
+    renderer = badge.get("metadataBadgeRenderer") if isinstance(badge, dict) else None
+    label = renderer.get("label") if isinstance(renderer, dict) else None
+    return isinstance(label, str) and label.strip().casefold() in NEW_BADGE_LABELS
 
 
 def _is_count_part(part: Any) -> bool:

@@ -122,6 +122,53 @@ def test_watch_page_counters_leave_the_data_and_the_rest_stays() -> None:
     assert document["guideEntryRenderer"] == {"formattedTitle": text("Crumb")}
 
 
+COUNTS_IN_OTHER_LANGUAGES = (
+    "1,2 M de vues",
+    "1.234 Aufrufe",
+    "12.345 Abonnenten",
+    "12 mil visualizaciones",
+    "1,2 mi de visualizações",
+    "1,2 Mln di visualizzazioni",
+    "3 тыс. просмотров",
+    "視聴回数 1.2万回",
+    "チャンネル登録者数 12万人",
+    "1.2万次观看",
+    "조회수 1.2만회",
+)
+NOT_COUNTS = ("vor 3 Tagen", "il y a 2 jours", "hace 1 año", "3 дня назад", "3日前", "Crumb", "4K", "Tutorial 2024")
+
+
+@pytest.mark.parametrize("count", COUNTS_IN_OTHER_LANGUAGES)
+def test_view_and_subscriber_counts_leave_in_other_interface_languages_too(count: str) -> None:
+    parts = [{"text": {"content": count}}, *({"text": {"content": other}} for other in NOT_COUNTS)]
+    document = {"metadataRows": [{"metadataParts": parts}]}
+    assert calm_youtube(document, "/browse")
+    assert [part["text"]["content"] for part in document["metadataRows"][0]["metadataParts"]] == list(NOT_COUNTS)
+
+
+def test_a_view_count_leaves_a_german_screen_reader_label() -> None:
+    document = {"accessibilityData": {"label": "Sauerteig von Crumb vor 3 Tagen 4 Minuten 160 Aufrufe"}}
+    assert calm_youtube(document, "/browse")
+    assert document == {"accessibilityData": {"label": "Sauerteig von Crumb vor 3 Tagen 4 Minuten"}}
+
+
+def test_the_new_badge_leaves_a_video_and_other_badges_stay() -> None:
+    def badge(label: str) -> dict[str, Any]:
+        return {"metadataBadgeRenderer": {"style": "BADGE_STYLE_TYPE_SIMPLE", "label": label, "trackingParams": "x"}}
+
+    document = {
+        "items": [
+            {"videoRenderer": {"videoId": "a", "badges": [badge("New"), badge("4K")]}},
+            {"videoRenderer": {"videoId": "b", "badges": [badge("Neu")]}},
+            {"videoRenderer": {"videoId": "c", "badges": [badge("CC")]}},
+        ]
+    }
+    assert calm_youtube(document, "/browse")
+    badges = [item["videoRenderer"]["badges"] for item in document["items"]]
+    assert badges == [[badge("4K")], [], [badge("CC")]]
+    assert not calm_youtube({"videoRenderer": {"videoId": "c", "badges": [badge("CC")]}}, "/browse")
+
+
 def test_the_bells_unseen_count_goes_to_zero() -> None:
     unseen = {
         "unseenCount": 7,
