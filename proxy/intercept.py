@@ -42,14 +42,38 @@ def site_domain(host: str, domains: Iterable[str]) -> str:
     return min(matches, key=len) if matches else host
 
 
+class RefusalNotAnError(logging.Filter):
+    """mitmproxy logs every QUIC handshake without settings as an ERROR. For the handshakes Breather refused on
+    purpose that is expected (and already logged as such), so those records go down to DEBUG; any other client's
+    stays an ERROR."""
+
+    MESSAGE = "No QUIC context was provided"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: set[Any] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        client = getattr(record, "client", None)
+        if record.levelno >= logging.ERROR and client in self.refused and self.MESSAGE in record.getMessage():
+            self.refused.discard(client)
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+MITMPROXY_SERVER_LOG = logging.getLogger("mitmproxy.proxy.server")
+
+
 class Intercept:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._loop: asyncio.AbstractEventLoop | None = None
         self._patterns: list[re.Pattern[str]] = []
+        self._refusals = RefusalNotAnError()
 
     def running(self) -> None:
         self._loop = asyncio.get_running_loop()
+        MITMPROXY_SERVER_LOG.addFilter(self._refusals)
         self.apply_rules()
         add_listener = getattr(self.runtime.rules, "add_listener", None)
         if add_listener is not None:
@@ -105,7 +129,11 @@ class Intercept:
         if not host or not self.is_intercepted(host, quic_port(data)):
             return
         data.settings = RefusedQuic()
+        self._refusals.refused.add(data.context.client.peername)
         log.info("refused QUIC to %s so the browser falls back to TCP", host)
+
+    def done(self) -> None:
+        MITMPROXY_SERVER_LOG.removeFilter(self._refusals)
 
 
 class RefusedQuic(QuicTlsSettings):

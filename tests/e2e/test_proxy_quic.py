@@ -89,3 +89,4 @@ def test_quic_to_an_intercepted_site_is_refused_while_plain_mitmproxy_accepts_it
         stop(breather)
     log = (tmp_path / "breather" / "mitmdump.log").read_text()
     assert "refused QUIC to news.ycombinator.com" in log
+    assert "No QUIC context" not in log, "a refusal Breather meant is not reported as an error"

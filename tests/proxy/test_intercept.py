@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -11,7 +12,14 @@ from mitmproxy.proxy.layers.quic import QuicTlsData, QuicTlsSettings
 from mitmproxy.test import taddons, tflow
 
 from breather.proxy import flows
-from breather.proxy.intercept import Intercept, RefusedQuic, allow_patterns, host_pattern, site_domain
+from breather.proxy.intercept import (
+    Intercept,
+    RefusalNotAnError,
+    RefusedQuic,
+    allow_patterns,
+    host_pattern,
+    site_domain,
+)
 from tests.proxy.conftest import rules_text
 
 
@@ -123,3 +131,22 @@ def test_quic_with_an_intercepted_site_gets_settings_that_refuse_it(make_runtime
 
     assert isinstance(refused.settings, RefusedQuic) and not refused.settings
     assert other.settings is provided
+
+
+def test_only_the_refusals_breather_made_are_taken_out_of_the_error_log() -> None:
+    refusals = RefusalNotAnError()
+    refusals.refused.add(("127.0.0.1", 5000))
+
+    def record(client: tuple[str, int]) -> logging.LogRecord:
+        made = logging.LogRecord(
+            "mitmproxy.proxy.server", logging.ERROR, __file__, 1, RefusalNotAnError.MESSAGE, (), None
+        )
+        made.client = client
+        return made
+
+    ours, theirs = record(("127.0.0.1", 5000)), record(("127.0.0.1", 6000))
+    assert refusals.filter(ours) and refusals.filter(theirs), "nothing is dropped, only re-levelled"
+    assert (ours.levelno, theirs.levelno) == (logging.DEBUG, logging.ERROR)
+    again = record(("127.0.0.1", 5000))
+    refusals.filter(again)
+    assert again.levelno == logging.ERROR, "each refusal covers one handshake"
