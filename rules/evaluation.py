@@ -34,6 +34,11 @@ HATECHECK_CONTRAST = ("counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "sl
 # warning that fires on harmless posts gets switched off, so every other category gets the same 3% ceiling.
 MAX_NONE_FPR = {"self_harm": 0.025}
 DEFAULT_MAX_NONE_FPR = 0.03
+# Self-harm's "high" is for a person who wants every self-harm warning they can get: it may flag up to twice the cap's
+# share of `none` posts (without this the cap binds at medium already, and high could not warn any more than medium).
+# Only self_harm: its length gate keeps the model from flagging short posts alone, while harassment has no such guard
+# and its learned prior (the labelled sets are mostly offensive tweets) would flag "nothing to see" at a lower bar.
+LEVEL_NONE_FPR_FACTOR: dict[str, dict[str, float]] = {"self_harm": {"high": 2.0}}
 # The F-beta each sensitivity maximises: beta > 1 counts recall more.
 LEVEL_BETAS = {"low": 0.5, "medium": 1.0, "high": 2.0}
 CATEGORY_LEVEL_BETAS: dict[str, dict[str, float]] = {"self_harm": {"low": 1.0, "medium": 3.0, "high": 5.0}}
@@ -277,7 +282,7 @@ def tune_thresholds(examples: Sequence[Example], *, sentiment: bool = False) -> 
 def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> dict[str, dict[str, float]]:
     """Per category: medium maximises F1, high maximises F2 (recall counts double), low maximises F0.5, except the
     levels in RECALL_TARGETS, which reach for a recall. Every level keeps the share of ``none`` posts the category
-    flags within MAX_NONE_FPR.
+    flags within MAX_NONE_FPR (times LEVEL_NONE_FPR_FACTOR where one is set: self_harm's ``high``).
     """
     grid = [0.01, 0.02, 0.03, 0.04] + [round(0.025 * step, 3) for step in range(2, 39)]
     chosen: dict[str, dict[str, float]] = {}
@@ -285,7 +290,8 @@ def choose_thresholds(scored: Sequence[tuple[Example, Mapping[str, float]]]) -> 
         curve = [(threshold, *_counts(scored, category, threshold)) for threshold in grid]
         chosen[category] = {}
         for level, beta in CATEGORY_LEVEL_BETAS.get(category, LEVEL_BETAS).items():
-            cap = MAX_NONE_FPR.get(category, DEFAULT_MAX_NONE_FPR)
+            factor = LEVEL_NONE_FPR_FACTOR.get(category, {}).get(level, 1.0)
+            cap = MAX_NONE_FPR.get(category, DEFAULT_MAX_NONE_FPR) * factor
             allowed = [point for point in curve if point[4] <= cap] or curve[-1:]
             target = RECALL_TARGETS.get(category, {}).get(level)
             if target is None:
@@ -330,7 +336,7 @@ def thresholds_toml(chosen: Mapping[str, Mapping[str, float]], *, sentiment: boo
         '# "high" sensitivity warns more (F2-best), "medium" is F1-best, "low" warns less',
         "# (F0.5-best). self_harm puts recall first: low is F1-best, medium and high take the highest threshold",
         "# reaching a dev recall of 0.95 (high: 0.97), or the most recall the cap allows. Each keeps flagged `none`",
-        "# posts at or under 3% (self_harm: 2.5%).",
+        "# posts at or under 3% (self_harm: 2.5%; self_harm's high: twice that).",
         "",
         "[options]",
         "# TextBlob pattern sentiment as a score modifier (the ablation in docs/classifier.md decides this).",

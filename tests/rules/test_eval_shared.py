@@ -20,6 +20,9 @@ NONE_FPR_CEILING = 0.065
 SELF_HARM_NONE_CEILING = 0.03  # the issue's target
 HATECHECK_CONTRAST_CEILING = 0.10  # the issue's target
 OTHER_MENTAL_HEALTH_CEILING = 0.32
+# Self-harm's `high` may flag twice the cap's share of `none` posts, and must then warn more than `medium` does.
+HIGH_SELF_HARM_RECALL_FLOOR = 0.85
+HIGH_SELF_HARM_NONE_CEILING = 0.06
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,14 @@ def test_lexicon_alone_still_judges(shared_fixtures: Path) -> None:
     lexicon = shared_report(examples, predictor("medium", model=False))
     assert lexicon["categories"]["harassment"]["f1"] >= 0.77
     assert lexicon["categories"]["self_harm"]["recall"] >= 0.62
+
+
+def test_high_sensitivity_warns_of_self_harm_more_than_medium(shared_fixtures: Path, report: dict[str, Any]) -> None:
+    """A person who chooses `high` gets more self-harm warnings, within twice the cap on `none`."""
+    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
+    high = shared_report(examples, predictor("high"))["categories"]["self_harm"]
+    assert high["recall"] > report["categories"]["self_harm"]["recall"]
+    assert high["recall"] >= HIGH_SELF_HARM_RECALL_FLOOR
+    harmless = [example.text for example in examples if example.labels == frozenset({"none"})]
+    flagged = sum("self_harm" in predictor("high")(text) for text in harmless)
+    assert flagged / len(harmless) <= HIGH_SELF_HARM_NONE_CEILING, f"{flagged} of {len(harmless)}"
