@@ -99,6 +99,12 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     assert "No phones at dinner" in text_of(client, "/review")
 
 
+def test_the_warning_levels_say_what_they_mean(client: FlaskClient) -> None:
+    page = client.get("/rules").get_data(as_text=True)
+    assert 'aria-describedby="teen-levels"' in page
+    assert "High: every warning Breather can give, with more false alarms" in text_of(client, "/rules")
+
+
 def test_rules_editor_shows_toml_errors_at_their_line(client: FlaskClient, app: Flask) -> None:
     rules_file = app.config["PATHS"].rules_file
     before = rules_file.read_text()
