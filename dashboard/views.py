@@ -115,6 +115,7 @@ def review() -> str:
         points=summaries.talking_points(members),
         goal=goal_row[0] if goal_row else "",
         goal_week=summaries.next_week_key(today),
+        goal_week_start=summaries.next_week_start(today),
         chart=charts.bar_chart(
             [charts.Bar(m.name, m.week, m.daily_limit * 7 if m.daily_limit else None) for m in members],
             "Minutes this week per member, against seven days of their daily limit",

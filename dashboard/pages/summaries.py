@@ -228,3 +228,8 @@ def week_key(day: date) -> str:
 
 def next_week_key(day: date) -> str:
     return week_key(day + timedelta(days=7))
+
+
+def next_week_start(day: date) -> date:
+    """The Monday the week after ``day`` starts on: what a family reads, where the goals table keeps "2026-W11"."""
+    return day + timedelta(days=7 - day.weekday())

@@ -93,6 +93,7 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     assert "parent&#39;s time this week: 86% less than last week." in points
     assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
+    assert "Our goal for the week of Monday 9 March" in page, "the week the goal is for, in words"
     token = form_token(client, "/review")
     saved = client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
     assert saved.status_code == 302
