@@ -38,21 +38,21 @@ LIKE_BUTTON_TEXTS = ("defaultText", "toggledText")
 NEW_CONTENT_STYLE = "GUIDE_ENTRY_PRESENTATION_STYLE_NEW_CONTENT"
 # YouTube writes its counts as free text in the person's interface language. These are the count nouns of the
 # languages it is most used in; a part in any other language keeps its number (the failure is a count left showing,
-# never another part removed). A number may carry a short multiplier ("1.2K", "1,2 Mio.", "3 тыс.") and a "de"/"di"
-# ("1,2 M de vues", "1,2 Mln di visualizzazioni").
+# never another part removed). A number may carry a short multiplier ("1.2K", "1,2 Mio.", "3 тыс.", "1,2 jt",
+# "1٫2 مليون") and a "de"/"di" ("1,2 M de vues", "1,2 Mln di visualizzazioni").
 VIEW_WORDS = (
     "views?|watching|Aufrufe?|Zuschauer|vues?|spectateurs|visualizaciones|visualización|vistas|espectadores"
     "|visualizações|visualização|assistindo|visualizzazioni|visualizzazione|spettatori"
     "|weergaven|weergave|kijkers|просмотр(?:ов|а)?"
-    "|wyświetleń|wyświetlenia|görüntüleme|izleniyor"
+    "|wyświetleń|wyświetlenia|görüntüleme|izleniyor|(?:x\\s+)?ditonton|lượt xem|مشاهدات|مشاهدة"
 )
 PEOPLE_WORDS = (
     "subscribers?|likes?|comments?|Abonnenten|Kommentare|abonnés?|commentaires|suscriptores|suscriptor"
     "|comentarios|inscritos?|comentários|iscritti|iscritto|commenti|abonnees|abonnee|reacties"
     "|подписчик(?:ов|а)?"
-    "|subskrybentów|abone|yorum"
+    "|subskrybentów|abone|yorum|người đăng ký|مشتركين|مشترك"
 )
-NUMBER = r"\d[\d.,\s]*(?:[^\W\d_]{1,4}\.?\s+)?(?:(?:de|di)\s+)?"
+NUMBER = r"\d[\d.,٫٬\s]*(?:[^\s\d]{1,6}\.?\s+)?(?:(?:de|di)\s+)?"
 # Japanese, Chinese and Korean put the noun around the number: "視聴回数 1.2万回", "1.2万次观看", "조회수 1.2만회".
 CJK_COUNT = (
     r"(?:視聴回数|チャンネル登録者数|조회수|구독자)\s*[\d.,]+\s*\w?\s*[回人회명]"

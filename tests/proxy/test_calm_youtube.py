@@ -134,8 +134,23 @@ COUNTS_IN_OTHER_LANGUAGES = (
     "チャンネル登録者数 12万人",
     "1.2万次观看",
     "조회수 1.2만회",
+    "1,2 jt x ditonton",
+    "1,2 Tr lượt xem",
+    "١٫٢ مليون مشاهدة",
 )
-NOT_COUNTS = ("vor 3 Tagen", "il y a 2 jours", "hace 1 año", "3 дня назад", "3日前", "Crumb", "4K", "Tutorial 2024")
+NOT_COUNTS = (
+    "vor 3 Tagen",
+    "il y a 2 jours",
+    "hace 1 año",
+    "3 дня назад",
+    "3日前",
+    "3 hari yang lalu",
+    "2 năm trước",
+    "قبل 3 أيام",
+    "Crumb",
+    "4K",
+    "Tutorial 2024",
+)
 
 
 @pytest.mark.parametrize("count", COUNTS_IN_OTHER_LANGUAGES)
