@@ -52,7 +52,9 @@ PEOPLE_WORDS = (
     "|подписчик(?:ов|а)?"
     "|subskrybentów|abone|yorum|người đăng ký|مشتركين|مشترك"
 )
-NUMBER = r"\d[\d.,٫٬\s]*(?:[^\s\d]{1,6}\.?\s+)?(?:(?:de|di)\s+)?"
+# Digit groups taken whole (possessive: a long run of digits and spaces cannot make the search backtrack), and a
+# match may not start inside a number, so a label made of "1 1 1 ..." costs linear time, not quadratic.
+NUMBER = r"(?<![\d.,٫٬])(?<!\d\s)(?:\d+(?:[.,٫٬\s]\d+)*+)\s*(?:[^\s\d]{1,6}\.?\s+)?(?:(?:de|di)\s+)?"
 # Japanese, Chinese and Korean put the noun around the number: "視聴回数 1.2万回", "1.2万次观看", "조회수 1.2만회".
 CJK_COUNT = (
     r"(?:視聴回数|チャンネル登録者数|조회수|구독자)\s*[\d.,]+\s*\w?\s*[回人회명]"

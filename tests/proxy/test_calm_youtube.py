@@ -167,6 +167,15 @@ def test_a_view_count_leaves_a_german_screen_reader_label() -> None:
     assert document == {"accessibilityData": {"label": "Sauerteig von Crumb vor 3 Tagen 4 Minuten"}}
 
 
+def test_a_label_made_of_numbers_is_read_in_one_pass() -> None:
+    """Titles are the uploader's text: a run of numbers must not make the count search backtrack (quadratic: minutes
+    for this label before the fix), and numbers that are not a count stay."""
+    title = "1 " * 20_000 + "2.5 " * 5_000
+    document = {"accessibilityData": {"label": f"{title}by Crumb 4 minutes 160 views"}}
+    assert calm_youtube(document, "/browse")
+    assert document == {"accessibilityData": {"label": f"{title}by Crumb 4 minutes"}}
+
+
 def test_the_new_badge_leaves_a_video_and_other_badges_stay() -> None:
     def badge(label: str) -> dict[str, Any]:
         return {"metadataBadgeRenderer": {"style": "BADGE_STYLE_TYPE_SIMPLE", "label": label, "trackingParams": "x"}}
