@@ -13,7 +13,9 @@ import re
 FETCH_DIRECTIVES = ("script-src", "style-src")
 
 # A start tag whose quoted attribute values may hold ``>``; attributes inside it, with their value span.
-META_TAG = re.compile(rb"""<meta\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+# No "<" inside a tag or its quoted values: otherwise every "<meta" of an unclosed run ('<meta "<meta "...') would
+# rescan to the end of the head, quadratic in its length. A policy never holds a "<".
+META_TAG = re.compile(rb"""<meta\b(?:[^<>"']|"[^<"]*"|'[^<']*')*>""", re.IGNORECASE)
 ATTRIBUTE = re.compile(rb"""([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 HEAD_END = re.compile(rb"</head\s*>|<body\b", re.IGNORECASE)
 

@@ -24,7 +24,7 @@ from breather.proxy.safety import original_on_error
 from breather.runtime import Runtime
 
 HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
-BODY_START = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+BODY_START = re.compile(rb"<body\b[^<>]*>", re.IGNORECASE)  # no "<" inside: linear on a run of unclosed "<body"
 
 
 @cache

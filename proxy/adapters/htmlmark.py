@@ -25,15 +25,14 @@ from breather.proxy.adapters.base import (
     screen_text,
 )
 from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
+from breather.proxy.adapters.textutil import without_scripts, without_tags
 
 __all__ = ["Ancestors", "Attrs", "HtmlAdapter", "classes", "mark_html", "nearest_attr"]
 
 _CLASS_ATTR = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 _TAG_NAME = re.compile(r"<[A-Za-z][^\s/>]*")
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
-_BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BODY_START = re.compile(r"<body\b[^<>]*>", re.IGNORECASE)  # no "<" inside: linear on a run of unclosed "<body"
 
 
 def classes(attrs: Attrs) -> set[str]:
@@ -260,7 +259,7 @@ def splice(source: str, edits: list[tuple[int, int, str]]) -> str:
 def visible_text(source: str) -> str:
     """Roughly what a reader sees: scripts, styles and tags dropped, entities decoded. Only for screening: the
     screen answers "could anything here be flagged?" in a few ms, so a calm page never pays for the scan."""
-    return html.unescape(_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", source)))
+    return html.unescape(without_tags(without_scripts(source)))
 
 
 def looks_like_script_data(source: str) -> bool:
