@@ -32,7 +32,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/history?days=30", "History: the last 30 days", ("Daily average",)),
     ("/history?days=90&member=leo", "History: the last 90 days", ("leo",)),
     ("/family", "Family: the last 7 days", ("alex", "jordan", "maya", "leo", "Warnings seen")),
-    ("/review", "Our week", ("Talking points", "Our goal for next week")),
+    ("/review", "Our week", ("Talking points", "Our goal for the week of Monday")),
     ("/rules", "Rules", ("Each member's common settings", "The rules file", "Daily limit")),
     ("/requests", "Asks for more time", ("asks for", "Answered this week")),
     ("/setup", "Setup", ("Trust Breather's certificate", "/api/v1/pac", "Pair the extension")),
