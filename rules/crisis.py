@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from breather.paths import Paths
+from breather.rules.tomltext import read_toml
 
 INTERNATIONAL = "INTERNATIONAL"
 OVERRIDE_FILE = "crisis_lines.toml"
@@ -76,10 +77,7 @@ def parse_table(data: Mapping[str, Any], origin: str) -> dict[str, CrisisLine]:
 
 
 def _load(path: Path) -> dict[str, CrisisLine]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    data = read_toml(path.read_text(encoding="utf-8"), str(path))
     return parse_table(data, str(path))
 
 

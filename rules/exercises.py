@@ -7,11 +7,12 @@ kind in a row when another kind is available.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from breather.rules.tomltext import read_toml
 
 EXERCISE_KINDS = ("breathing", "grounding", "stretch", "note")
 RECENT_TO_AVOID = 4
@@ -46,10 +47,7 @@ def load_exercises(override: Path | None = None) -> tuple[Exercise, ...]:
 
 
 def parse_exercises(text: str, origin: str = "exercises.toml") -> tuple[Exercise, ...]:
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{origin}: {exc}") from exc
+    document = read_toml(text, origin)
     entries = document.get("exercise", [])
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{origin}: expected at least one [[exercise]] table")

@@ -9,7 +9,6 @@ phrase at every word (tests/rules/test_fast_paths.py keeps that reference), abou
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from breather.rules.tokenize import tokenize
+from breather.rules.tomltext import read_toml
 
 NEGATION_WINDOW = 3
 MEMO_SIZE = 50_000
@@ -504,8 +504,5 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     else:
         text = path.read_text(encoding="utf-8")
         origin = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{origin}: {exc}") from exc
+    data = read_toml(text, origin)
     return parse_lexicon(data, origin)

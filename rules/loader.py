@@ -45,6 +45,7 @@ from breather.rules.schema import (
     suggestion,
 )
 from breather.rules.timeparse import zone_named
+from breather.rules.tomltext import TOO_DEEP, too_deep_line
 
 __all__ = ["RulesError", "default_rules_text", "ensure_rules_file", "load_rules", "parse_rules"]
 
@@ -115,6 +116,8 @@ def _decode(text: str, filename: str) -> dict[str, Any]:
             message = _SYNTAX_END.sub("", message)
         problem = Problem(filename, line, column, "", f"TOML syntax error: {message[:1].lower()}{message[1:]}")
         raise RulesError([problem]) from None
+    except RecursionError:
+        raise RulesError([Problem(filename, too_deep_line(text), 1, "", TOO_DEEP)]) from None
 
 
 @dataclass

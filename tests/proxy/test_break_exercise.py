@@ -84,6 +84,18 @@ def test_a_persons_own_exercises_file_replaces_the_shipped_one(make_runtime) -> 
     assert shown == {"Look out of the window", "Shoulder rolls"}
 
 
+def test_an_exercises_file_nested_too_deeply_to_read_leaves_the_shipped_ones(
+    make_runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = make_runtime()
+    own = runtime.paths.config_dir / "exercises.toml"
+    own.write_text("steps = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="breather.proxy.break_exercise"):
+        exercise = break_shown(runtime)["exercise"]
+    assert exercise["id"] in {shipped.id for shipped in load_exercises(None)}
+    assert f"{own}:1: arrays or inline tables nested too deeply to read" in caplog.text
+
+
 def test_a_broken_exercises_file_is_reported_with_its_place_and_the_shipped_ones_are_used(
     make_runtime, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -65,6 +65,9 @@ def test_broken_override_is_reported_with_file_and_entry(tmp_path: Path) -> None
     broken.write_text("[FR\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"crisis_lines\.toml"):
         load_table(broken)
+    broken.write_text("\n[FR]\nphone = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"crisis_lines\.toml:3: arrays or inline tables nested too deeply"):
+        load_table(broken)
 
 
 def test_entry_is_json_ready() -> None:

@@ -29,6 +29,11 @@ def test_toml_syntax_error() -> None:
     assert problems('daily_limit = "1h\n') == ["rules.toml:6:18: TOML syntax error: illegal character '\\n'"]
 
 
+def test_arrays_nested_past_what_toml_can_read_are_a_located_problem_not_a_crash() -> None:
+    nested = "keywords = " + "[" * 3000 + "]" * 3000 + "\n"
+    assert problems(nested) == ["rules.toml:6:1: arrays or inline tables nested too deeply to read"]
+
+
 def test_unknown_key_suggests_the_closest() -> None:
     assert problems('daily_limt = "1h"\n') == [
         'rules.toml:6:1: profiles.me.daily_limt: unknown key "daily_limt" (did you mean "daily_limit"?)'

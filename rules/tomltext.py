@@ -1,0 +1,43 @@
+"""Reading the TOML files a person may edit (rules, crisis lines, exercises, lexicon overrides).
+
+Every way such a file can be unreadable becomes a ``ValueError`` naming the file and, where possible, the line:
+tomllib's syntax errors, and also arrays or inline tables nested so deeply that its recursive reader gives up
+(a ``RecursionError`` otherwise, which no caller expects from a typo).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+# Where the nesting is reported: far below tomllib's limit (about a thousand levels), far above any real file.
+REPORTED_DEPTH = 100
+
+
+def read_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{origin}: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"{origin}:{too_deep_line(text)}: {TOO_DEEP}") from None
+
+
+TOO_DEEP = "arrays or inline tables nested too deeply to read"
+
+
+def too_deep_line(text: str) -> int:
+    """The line on which brackets and braces first open REPORTED_DEPTH levels deep (strings are not told apart:
+    this only places a message), else the last line."""
+    depth = 0
+    line = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth >= REPORTED_DEPTH:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return line
