@@ -30,6 +30,8 @@ def json_body() -> dict[str, Any]:
         body = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "MalformedJson", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ApiError(400, "MalformedJson", "arrays or objects nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "MalformedJson", "the body must be a JSON object")
     return body

@@ -53,6 +53,8 @@ def parse_body(request: http.Request) -> dict[str, Any]:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"body is not JSON: {exc}") from exc
+    except RecursionError:
+        raise ApiError(400, "body is not JSON this API reads: nested too deeply") from None
     if not isinstance(value, dict):
         raise ApiError(400, "body must be a JSON object")
     return value

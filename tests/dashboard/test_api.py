@@ -139,6 +139,14 @@ def test_non_json_bodies_get_415(client: FlaskClient) -> None:
     assert answer.get_json()["error"] == "UnsupportedMediaType"
 
 
+def test_json_nested_too_deeply_is_a_clear_400(client: FlaskClient) -> None:
+    token = pair(client)
+    headers = {**auth(token), "Content-Type": "application/json"}
+    answer = client.post("/api/v1/heartbeat", data="[" * 100_000, headers=headers)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "MalformedJson"
+
+
 def test_unknown_api_routes_answer_json(client: FlaskClient) -> None:
     answer = client.get("/api/v1/nothing-here")
     assert answer.status_code == 404

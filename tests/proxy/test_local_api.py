@@ -65,6 +65,7 @@ def test_reveal_and_more_time_are_logged_with_the_category_only(make_runtime, ev
         ("/__breather__/reveal", b"{}", "POST", False, 403, "POSTs with the X-Breather header"),
         ("/__breather__/reveal", b"{not json", "POST", True, 400, "body is not JSON"),
         ("/__breather__/reveal", b"[1]", "POST", True, 400, "must be a JSON object"),
+        ("/__breather__/reveal", b"[" * 4000, "POST", True, 400, "nested too deeply"),
         ("/__breather__/reveal", b"{}", "POST", True, 400, "reveal needs"),
         ("/__breather__/more-time", b'{"minutes": 999}', "POST", True, 400, "from 1 to 240"),
         ("/__breather__/override", b'{"token": "forged"}', "POST", True, 403, "out of date"),
