@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,12 +52,13 @@ class RefusalNotAnError(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.refused: set[Any] = set()
+        # Bounded: should mitmproxy ever stop logging a refusal, the list cannot grow without end.
+        self.refused: deque[Any] = deque(maxlen=256)
 
     def filter(self, record: logging.LogRecord) -> bool:
         client = getattr(record, "client", None)
         if record.levelno >= logging.ERROR and client in self.refused and self.MESSAGE in record.getMessage():
-            self.refused.discard(client)
+            self.refused.remove(client)
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return True
 
@@ -129,7 +131,7 @@ class Intercept:
         if not host or not self.is_intercepted(host, quic_port(data)):
             return
         data.settings = RefusedQuic()
-        self._refusals.refused.add(data.context.client.peername)
+        self._refusals.refused.append(data.context.client.peername)
         log.info("refused QUIC to %s so the browser falls back to TCP", host)
 
     def done(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 # Where the nesting is reported: far below tomllib's limit (about a thousand levels), far above any real file.
 REPORTED_DEPTH = 100
+TOO_DEEP = "arrays or inline tables nested too deeply to read"
 
 
 def read_toml(text: str, origin: str) -> dict[str, Any]:
@@ -21,9 +22,6 @@ def read_toml(text: str, origin: str) -> dict[str, Any]:
         raise ValueError(f"{origin}: {exc}") from exc
     except RecursionError:
         raise ValueError(f"{origin}:{too_deep_line(text)}: {TOO_DEEP}") from None
-
-
-TOO_DEEP = "arrays or inline tables nested too deeply to read"
 
 
 def too_deep_line(text: str) -> int:

@@ -135,7 +135,7 @@ def test_quic_with_an_intercepted_site_gets_settings_that_refuse_it(make_runtime
 
 def test_only_the_refusals_breather_made_are_taken_out_of_the_error_log() -> None:
     refusals = RefusalNotAnError()
-    refusals.refused.add(("127.0.0.1", 5000))
+    refusals.refused.append(("127.0.0.1", 5000))
 
     def record(client: tuple[str, int]) -> logging.LogRecord:
         made = logging.LogRecord(
