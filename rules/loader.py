@@ -100,7 +100,13 @@ def ensure_rules_file(path: str | os.PathLike[str]) -> bool:
     return True
 
 
+# No line of a rules file comes near this; tomllib's time grows with the square of a dotted key's length, so a
+# pasted line of megabytes would otherwise hold the reader (and the dashboard's preview) for hours.
+MAX_LINE_CHARS = 20_000
+
+
 def _decode(text: str, filename: str) -> dict[str, Any]:
+    _refuse_overlong_lines(text, filename)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -118,6 +124,15 @@ def _decode(text: str, filename: str) -> dict[str, Any]:
         raise RulesError([problem]) from None
     except RecursionError:
         raise RulesError([Problem(filename, too_deep_line(text), 1, "", TOO_DEEP)]) from None
+
+
+def _refuse_overlong_lines(text: str, filename: str) -> None:
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            message = f"line is {len(line):,} characters long; a rules line may be at most {MAX_LINE_CHARS:,}"
+            raise RulesError([Problem(filename, number, MAX_LINE_CHARS + 1, "", message)])
 
 
 @dataclass

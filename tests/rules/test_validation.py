@@ -34,6 +34,13 @@ def test_arrays_nested_past_what_toml_can_read_are_a_located_problem_not_a_crash
     assert problems(nested) == ["rules.toml:6:1: arrays or inline tables nested too deeply to read"]
 
 
+def test_a_pasted_line_of_megabytes_is_refused_before_the_toml_reader_sees_it() -> None:
+    dotted = ".".join(["a"] * 1_000_000) + " = 1\n"
+    assert problems(dotted) == [
+        "rules.toml:6:20001: line is 2,000,003 characters long; a rules line may be at most 20,000"
+    ]
+
+
 def test_unknown_key_suggests_the_closest() -> None:
     assert problems('daily_limt = "1h"\n') == [
         'rules.toml:6:1: profiles.me.daily_limt: unknown key "daily_limt" (did you mean "daily_limit"?)'
