@@ -22,6 +22,7 @@ Fixtures (use them from any ``tests/e2e/test_*.py``):
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -30,6 +31,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -416,6 +418,47 @@ def start_service(
         time.sleep(0.2)
     process.kill()
     raise AssertionError(f"breather serve did not come up in {timeout}s:\n{log_path.read_text()[-3000:]}")
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, service: Service | None = None) -> Any:
+    """``check()``'s first truthy value; fails with the service's log if it exits or ``timeout`` passes first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if service is not None and service.process.poll() is not None:
+            pytest.fail(f"breather serve exited while waiting for {what}:\n{service.log()[-4000:]}")
+        time.sleep(0.2)
+    detail = f"\n{service.log()[-4000:]}" if service is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+
+
+def pairing_code(paths: Paths, profile: str) -> str:
+    """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
+    from breather.dashboard.db import connect
+    from breather.dashboard.pages.pairing import create_code
+
+    db = connect(str(paths.database))
+    try:
+        return create_code(db, profile, ttl_s=600)
+    finally:
+        db.close()
+
+
+def extension_heartbeats(paths: Paths) -> list[tuple[str, str]]:
+    """(profile, site) of every stretch of activity the extension reported, read from the real database."""
+    with contextlib.closing(sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)) as db:
+        rows = db.execute("select profile, site from activity where source = 'extension'").fetchall()
+    return [(str(profile), str(site)) for profile, site in rows]
+
+
+def extension_status(service: Service, token: str) -> dict[str, Any]:
+    """What ``/api/v1/status`` tells the extension holding ``token``."""
+    answer = httpx.get(f"{service.web_url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -12,22 +12,19 @@ with ``--proxy-server``; this test needs the extension's own PAC to do the routi
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import shutil
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from breather.paths import Paths
+from tests.e2e.conftest import extension_heartbeats, extension_status, pairing_code, spki_hash, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Worker
@@ -82,48 +79,11 @@ def _require(path: str, what: str) -> None:
         pytest.fail(f"{what} is needed for this end-to-end test: {path} not found")
 
 
-def _wait_for(check: Any, timeout: float, what: str, service: Any = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        if service is not None and service.process.poll() is not None:
-            pytest.fail(f"breather serve exited while waiting for {what}:\n{service.log()[-4000:]}")
-        time.sleep(0.2)
-    detail = f"\n{service.log()[-4000:]}" if service is not None else ""
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
-
-
 @pytest.fixture
 def service(serve: Callable[..., Any], upstream: Any) -> Any:
     """A real ``breather serve`` (shared e2e fixture) whose "internet" answers the social page."""
     upstream.route(SOCIAL_HOST, "/r/aww/", SOCIAL_PAGE)
     return serve(RULES)
-
-
-def _ca_spki(paths: Paths) -> str:
-    """The base64 SHA-256 of the Breather CA's public key, for Chromium's --ignore-certificate-errors-spki-list."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    certificate = x509.load_pem_x509_certificate(paths.ca_certificate.read_bytes())
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
-
-
-def _pairing_code(paths: Paths) -> str:
-    """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
-    from breather.dashboard.db import connect
-    from breather.dashboard.pages.pairing import create_code
-
-    db = connect(str(paths.database))
-    try:
-        return create_code(db, PROFILE, ttl_s=600)
-    finally:
-        db.close()
 
 
 def _seed_earlier_usage(paths: Paths) -> None:
@@ -144,19 +104,6 @@ def _seed_earlier_usage(paths: Paths) -> None:
         writer.close()
 
 
-def _extension_heartbeats(paths: Paths) -> list[tuple[str, str]]:
-    with contextlib.closing(sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)) as db:
-        rows = db.execute("select profile, site from activity where source = 'extension'").fetchall()
-    return [(str(profile), str(site)) for profile, site in rows]
-
-
-def _status(service: Any, token: str) -> dict[str, Any]:
-    answer = httpx.get(f"{service.web_url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=5)
-    answer.raise_for_status()
-    result: dict[str, Any] = answer.json()
-    return result
-
-
 @dataclass
 class Chromium:
     context: BrowserContext
@@ -174,7 +121,7 @@ def chromium_with_extension(service: Any, profile_dir: Path) -> Iterator[Chromiu
     from playwright.sync_api import sync_playwright
 
     flags = [f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}", *CHROMIUM_FLAGS]
-    flags.append(f"--ignore-certificate-errors-spki-list={_ca_spki(service.paths)}")
+    flags.append(f"--ignore-certificate-errors-spki-list={spki_hash(service.paths.ca_certificate)}")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile_dir), executable_path=CHROMIUM, headless=True, args=flags
@@ -188,7 +135,7 @@ def chromium_with_extension(service: Any, profile_dir: Path) -> Iterator[Chromiu
 
 def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
     """The consent page: agree, give the service address and the code from the dashboard."""
-    code = _pairing_code(service.paths)
+    code = pairing_code(service.paths, PROFILE)
     welcome = chromium.context.new_page()
     welcome.goto(f"{chromium.base}/welcome/welcome.html")
     assert "Never:" in welcome.inner_text("body")
@@ -223,7 +170,7 @@ def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day
 
         # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
         worker.evaluate("chrome.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5})")
-        beats = _wait_for(lambda: _extension_heartbeats(service.paths), 30, "the extension's heartbeat", service)
+        beats = wait_for(lambda: extension_heartbeats(service.paths), 30, "the extension's heartbeat", service)
         assert (PROFILE, SOCIAL_HOST) in beats
         assert all(site in {SOCIAL_HOST} for _, site in beats), "only the social site in front is reported"
 
@@ -232,14 +179,14 @@ def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day
         social.wait_for_selector("html[data-breather='on']", timeout=10_000)
         social.mouse.move(40, 40)
         token = chromium.current_worker().evaluate("chrome.storage.local.get('token').then((stored) => stored.token)")
-        _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the traffic", service)
-        minutes_before = round(_status(service, token)["minutes_today"])
+        wait_for(lambda: extension_status(service, token)["through_proxy"], 60, "the proxy to see the traffic", service)
+        minutes_before = round(extension_status(service, token)["minutes_today"])
         assert minutes_before >= 1 or datetime.now(UTC).hour == 0
 
         popup = browser.new_page()
         popup.goto(f"{base}/popup/popup.html")
         popup.wait_for_selector("#view-status:not([hidden])", timeout=20_000)
-        minutes_after = round(_status(service, token)["minutes_today"])
+        minutes_after = round(extension_status(service, token)["minutes_today"])
         # The reddit minutes keep growing while the test runs, so the popup's number lies between two readings.
         assert minutes_before <= int(popup.inner_text("#minutes")) <= minutes_after
         assert popup.inner_text("#limit") == " of 60"

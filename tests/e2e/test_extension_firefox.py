@@ -15,19 +15,15 @@ plain-HTTP server on 127.0.0.1 answers as ``direct.test`` (a name only Firefox c
 
 from __future__ import annotations
 
-import contextlib
 import http.server
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from breather.paths import Paths
+from tests.e2e.conftest import extension_heartbeats, extension_status, pairing_code, wait_for
 from tests.e2e.firefox import EXTENSION_BASE, Firefox, firefox
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +55,6 @@ SOCIAL_PAGE = (
     "<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
 )
 DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1>Reached directly</h1></body></html>"
-
-
-def _wait_for(check: Any, timeout: float, what: str, service: Any = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        if service is not None and service.process.poll() is not None:
-            pytest.fail(f"breather serve exited while waiting for {what}:\n{service.log()[-4000:]}")
-        time.sleep(0.2)
-    detail = f"\n{service.log()[-4000:]}" if service is not None else ""
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
 
 
 @pytest.fixture
@@ -107,31 +90,6 @@ def direct_site() -> Iterator[tuple[int, list[str]]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _pairing_code(paths: Paths) -> str:
-    """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
-    from breather.dashboard.db import connect
-    from breather.dashboard.pages.pairing import create_code
-
-    db = connect(str(paths.database))
-    try:
-        return create_code(db, PROFILE, ttl_s=600)
-    finally:
-        db.close()
-
-
-def _extension_heartbeats(paths: Paths) -> list[tuple[str, str]]:
-    with contextlib.closing(sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)) as db:
-        rows = db.execute("select profile, site from activity where source = 'extension'").fetchall()
-    return [(str(profile), str(site)) for profile, site in rows]
-
-
-def _status(service: Any, token: str) -> dict[str, Any]:
-    answer = httpx.get(f"{service.web_url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=5)
-    answer.raise_for_status()
-    result: dict[str, Any] = answer.json()
-    return result
 
 
 def _flows_seen(service: Any) -> int:
@@ -176,18 +134,18 @@ def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
     welcome = browser.tab_with_url(f"{EXTENSION_BASE}/welcome/welcome.html")
     assert "Never:" in _text(browser, welcome, "body")
     prefilled = "const [done] = arguments; done(document.querySelector('#service-url').value);"
-    default = _wait_for(lambda: browser.page_script(welcome, prefilled), 10, "the prefilled service address")
+    default = wait_for(lambda: browser.page_script(welcome, prefilled), 10, "the prefilled service address")
     assert default == "http://127.0.0.1:8765"
     _type(browser, welcome, "#service-url", service.web_url)
-    _type(browser, welcome, "#code", _pairing_code(service.paths).lower().replace("-", " "))
+    _type(browser, welcome, "#code", pairing_code(service.paths, PROFILE).lower().replace("-", " "))
     _click(browser, welcome, "#pair")
-    outcome = _wait_for(lambda: _pairing_outcome(browser, welcome), 20, "the pairing answer", service)
+    outcome = wait_for(lambda: _pairing_outcome(browser, welcome), 20, "the pairing answer", service)
     assert outcome == "paired", f"pairing failed on the consent page: {outcome}"
     assert _shown(browser, welcome, "#firefox-step:not([hidden])"), "Firefox's 'Allow routing' step is missing"
     assert SOCIAL_HOST in _text(browser, welcome, "#firefox-sites")
     _click(browser, welcome, "#allow-routing")
     routed = "Social sites now go through Breather."
-    _wait_for(lambda: _text(browser, welcome, "#routing-text") == routed, 20, "routing to be on", service)
+    wait_for(lambda: _text(browser, welcome, "#routing-text") == routed, 20, "routing to be on", service)
     return welcome
 
 
@@ -226,7 +184,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         assert _text(browser, social, "h1") == "Recorded old.reddit.com"
         assert upstream.asked_for(SOCIAL_HOST, "/r/aww/")
         assert _flows_seen(service) > flows_before
-        _wait_for(lambda: _shown(browser, social, "html[data-breather='on']"), 20, "Breather's overlay", service)
+        wait_for(lambda: _shown(browser, social, "html[data-breather='on']"), 20, "Breather's overlay", service)
 
         # Fire the heartbeat alarm now instead of waiting 30 s; the listener and the whole path are the real ones.
         browser.page_script(
@@ -234,7 +192,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
             "const [done] = arguments;"
             "browser.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5}).then(done);",
         )
-        beats = _wait_for(lambda: _extension_heartbeats(service.paths), 60, "the extension's heartbeat", service)
+        beats = wait_for(lambda: extension_heartbeats(service.paths), 60, "the extension's heartbeat", service)
         assert (PROFILE, SOCIAL_HOST) in beats
         assert {site for _, site in beats} == {SOCIAL_HOST}, "only the social site in front is reported"
 
@@ -243,7 +201,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         token = browser.page_script(
             welcome, "const [done] = arguments; browser.storage.local.get('token').then((s) => done(s.token));"
         )
-        _wait_for(lambda: _status(service, token)["through_proxy"], 60, "the proxy to see the social traffic", service)
+        wait_for(lambda: extension_status(service, token)["through_proxy"], 60, "the proxy to see it", service)
 
         # The popup page (opened as a tab): routing really on, and this Firefox trusts Breather's certificate.
         # Marionette may not navigate a web tab to an extension page; the extension opens it as it does itself.
@@ -251,7 +209,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
             welcome, "const [done] = arguments; browser.tabs.create({url: '/popup/popup.html'}).then(() => done());"
         )
         popup = browser.tab_with_url(f"{EXTENSION_BASE}/popup/popup.html")
-        _wait_for(lambda: _shown(browser, popup, "#view-status:not([hidden])"), 20, "the popup's day", service)
+        wait_for(lambda: _shown(browser, popup, "#view-status:not([hidden])"), 20, "the popup's day", service)
         assert "Social sites go through Breather" in _text(browser, popup, "#routing")
         assert _text(browser, popup, "#ca") == "This browser trusts Breather's certificate."
         assert _text(browser, popup, "#limit").strip() == "of 60"
@@ -260,7 +218,7 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         # Routing switched off in the popup: the next social page no longer goes through Breather. (Here it cannot
         # load at all: this profile resolves old.reddit.com to 127.0.0.1, where nothing listens on 443.)
         _click(browser, popup, "#routing-switch")
-        _wait_for(lambda: _shown(browser, popup, "#routing.breather-problem"), 20, "routing to be off", service)
+        wait_for(lambda: _shown(browser, popup, "#routing.breather-problem"), 20, "routing to be off", service)
         again = open_tab(browser, f"https://{SOCIAL_HOST}/r/cats/", may_fail=True)
         assert _text(browser, again, "h1") != "Recorded old.reddit.com"
         assert not upstream.asked_for(SOCIAL_HOST, "/r/cats/")
