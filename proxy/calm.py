@@ -18,6 +18,7 @@ from typing import Any
 
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.jsonbody import dump_json, parse_json
+from breather.proxy.calm_edits import drop_keys, set_value, zero_counts
 from breather.proxy.calm_youtube import calm_youtube
 
 Calmer = Callable[[Any, str], bool]
@@ -44,30 +45,6 @@ def calm_stylesheet() -> str:
     return resources.files("breather.proxy").joinpath("assets/calm.css").read_text(encoding="utf-8")
 
 
-def _zero(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    changed = False
-    for key in keys:
-        value = node.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0:
-            node[key] = 0
-            changed = True
-    return changed
-
-
-def _set(node: dict[str, Any], key: str, value: Any) -> bool:
-    if node.get(key) == value:
-        return False
-    node[key] = value
-    return True
-
-
-def _drop(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    present = [key for key in keys if key in node]
-    for key in present:
-        del node[key]
-    return bool(present)
-
-
 def _each(document: Any, calm_one: Callable[[dict[str, Any]], bool]) -> bool:
     changed = False
     for node in list(walk_dicts(document)):
@@ -90,14 +67,14 @@ def _calm_reddit_node(node: dict[str, Any]) -> bool:
     data = node.get("data")
     kind = node.get("kind")
     if isinstance(data, dict) and kind == "t3":
-        hidden = _set(data, "hide_score", True)
-        return _zero(data, REDDIT_LINK_COUNTERS) or hidden
+        hidden = set_value(data, "hide_score", True)
+        return zero_counts(data, REDDIT_LINK_COUNTERS) or hidden
     if isinstance(data, dict) and kind == "t1":
-        hidden = _set(data, "score_hidden", True)
-        return _zero(data, REDDIT_COMMENT_COUNTERS) or hidden
+        hidden = set_value(data, "score_hidden", True)
+        return zero_counts(data, REDDIT_COMMENT_COUNTERS) or hidden
     if "inbox_count" in node:  # /api/v1/me
-        flags = [_set(node, key, False) for key in REDDIT_UNREAD_FLAGS if key in node]
-        return _zero(node, ("inbox_count",)) or any(flags)
+        flags = [set_value(node, key, False) for key in REDDIT_UNREAD_FLAGS if key in node]
+        return zero_counts(node, ("inbox_count",)) or any(flags)
     return False
 
 
@@ -109,7 +86,7 @@ MASTODON_STATUS_COUNTERS = ("replies_count", "reblogs_count", "favourites_count"
 def calm_mastodon(document: Any, path: str) -> bool:
     endpoint = path.split("?", 1)[0].rstrip("/")
     if endpoint.endswith("/notifications/unread_count") and isinstance(document, dict):
-        return _zero(document, ("count",))
+        return zero_counts(document, ("count",))
     if endpoint.endswith("/api/v1/announcements") and isinstance(document, list):
         return any([_read_announcement(item) for item in document if isinstance(item, dict)])
     return _each(document, _calm_mastodon_node)
@@ -117,9 +94,9 @@ def calm_mastodon(document: Any, path: str) -> bool:
 
 def _calm_mastodon_node(node: dict[str, Any]) -> bool:
     if isinstance(node.get("content"), str) and "account" in node and "id" in node and "spoiler_text" in node:
-        return _zero(node, MASTODON_STATUS_COUNTERS)
+        return zero_counts(node, MASTODON_STATUS_COUNTERS)
     if node.get("unread") is True and "last_status" in node and "accounts" in node:  # a conversation
-        return _set(node, "unread", False)
+        return set_value(node, "unread", False)
     return False
 
 
@@ -127,7 +104,7 @@ def _read_announcement(announcement: dict[str, Any]) -> bool:
     """An unread server announcement arrives read, so the web client draws no unread dot on its megaphone."""
     if announcement.get("read") is not False or "published_at" not in announcement:
         return False
-    return _set(announcement, "read", True)
+    return set_value(announcement, "read", True)
 
 
 # X / Twitter --------------------------------------------------------------------------------------------------
@@ -144,17 +121,17 @@ def calm_twitter(document: Any, _path: str) -> bool:
 def _calm_twitter_node(node: dict[str, Any]) -> bool:
     changed = False
     if ("full_text" in node or "text" in node) and ("id_str" in node or "id" in node):
-        changed = _zero(node, TWEET_COUNTERS)
+        changed = zero_counts(node, TWEET_COUNTERS)
     metrics = node.get("public_metrics")
     if isinstance(metrics, dict) and ("like_count" in metrics or "retweet_count" in metrics):
-        changed = _zero(metrics, tuple(metrics)) or changed
+        changed = zero_counts(metrics, tuple(metrics)) or changed
     views = node.get("views")
     if isinstance(views, dict) and "count" in views:
         del views["count"]
         views["state"] = "Enabled"
         changed = True
     if any(key in node for key in X_BADGE_COUNTERS):
-        changed = _zero(node, X_BADGE_COUNTERS) or changed
+        changed = zero_counts(node, X_BADGE_COUNTERS) or changed
     instructions = node.get("instructions")
     if isinstance(instructions, list):
         kept = [item for item in instructions if not _is_new_posts_alert(item)]
@@ -175,16 +152,16 @@ BLUESKY_POST_COUNTERS = ("likeCount", "repostCount", "replyCount", "quoteCount",
 
 def calm_bluesky(document: Any, path: str) -> bool:
     if "app.bsky.notification.getUnreadCount" in path and isinstance(document, dict):
-        return _zero(document, ("count",))
+        return zero_counts(document, ("count",))
     return _each(document, _calm_bluesky_node)
 
 
 def _calm_bluesky_node(node: dict[str, Any]) -> bool:
     uri = node.get("uri")
     if isinstance(uri, str) and "/app.bsky.feed.post/" in uri and "author" in node:
-        return _drop(node, BLUESKY_POST_COUNTERS)
+        return drop_keys(node, BLUESKY_POST_COUNTERS)
     if "unreadCount" in node and "members" in node:  # a chat conversation view
-        return _zero(node, ("unreadCount",))
+        return zero_counts(node, ("unreadCount",))
     return False
 
 

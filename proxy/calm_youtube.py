@@ -31,6 +31,7 @@ from typing import Any
 
 from breather.proxy.adapters.jsonadapter import walk_dicts
 from breather.proxy.adapters.youtube import script_safe_json
+from breather.proxy.calm_edits import drop_items, drop_keys, zero_counts
 
 COUNT_FIELDS = ("viewCountText", "shortViewCountText", "subscriberCountText", "voteCount", "commentCount")
 VIEW_COUNT_RENDERER_FIELDS = ("viewCount", "shortViewCount", "extraShortViewCount", "originalViewCount")
@@ -124,31 +125,17 @@ def _calm_node(node: dict[str, Any]) -> bool:
         changed = _drop_texts(node, ("countText",)) or changed
     view_count = node.get("videoViewCountRenderer")
     if isinstance(view_count, dict):
-        changed = _drop(view_count, VIEW_COUNT_RENDERER_FIELDS) or changed
+        changed = drop_keys(view_count, VIEW_COUNT_RENDERER_FIELDS) or changed
     if _is_like_toggle(node):
-        changed = _drop(node, LIKE_BUTTON_TEXTS) or changed
+        changed = drop_keys(node, LIKE_BUTTON_TEXTS) or changed
     if _is_like_view_model(node):
-        changed = _drop(node, ("title",)) or changed
-    parts = node.get("metadataParts")
-    if isinstance(parts, list):
-        kept = [part for part in parts if not _is_count_part(part)]
-        if len(kept) != len(parts):
-            node["metadataParts"] = kept
-            changed = True
-    badges = node.get("badges")
-    if isinstance(badges, list):
-        kept = [badge for badge in badges if not _is_new_badge(badge)]
-        if len(kept) != len(badges):
-            node["badges"] = kept
-            changed = True
+        changed = drop_keys(node, ("title",)) or changed
+    changed = drop_items(node, "metadataParts", _is_count_part) or changed
+    changed = drop_items(node, "badges", _is_new_badge) or changed
     if node.get("presentationStyle") == NEW_CONTENT_STYLE:
-        changed = _drop(node, ("presentationStyle",)) or changed
+        changed = drop_keys(node, ("presentationStyle",)) or changed
     changed = _calm_label(node) or changed
-    unseen = node.get("unseenCount")
-    if isinstance(unseen, int) and not isinstance(unseen, bool) and unseen != 0:
-        node["unseenCount"] = 0
-        changed = True
-    return changed
+    return zero_counts(node, ("unseenCount",)) or changed
 
 
 _KEYS = frozenset(
@@ -178,13 +165,6 @@ def _calm_label(node: dict[str, Any]) -> bool:
         return False
     data["label"] = calmed
     return True
-
-
-def _drop(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    present = [key for key in keys if key in node]
-    for key in present:
-        del node[key]
-    return bool(present)
 
 
 def _drop_texts(node: dict[str, Any], keys: tuple[str, ...]) -> bool:
