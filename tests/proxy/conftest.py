@@ -1,8 +1,12 @@
-"""Helpers for the proxy addon tests: a real rules file, a real usage store, and a runtime around them."""
+"""Helpers for the proxy addon tests: a real rules file, a real usage store, and a runtime around them; and, for
+the browser tier, one page served on loopback under a chosen CSP and a headless Chromium to open it."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,3 +92,61 @@ def stored_events(runtime: Runtime) -> list[dict[str, Any]]:
 @pytest.fixture
 def events_of() -> Callable[[Runtime], list[dict[str, Any]]]:
     return stored_events
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class CspSite:
+    """One page on loopback, sent with ``csp`` as its Content-Security-Policy. POSTs to it (the overlay's calls to
+    its own origin) are answered ``{}`` and kept in ``posts`` as (JSON body, X-Breather header)."""
+
+    def __init__(self, page: bytes, csp: str) -> None:
+        self.posts: list[tuple[Any, str | None]] = []
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Security-Policy", csp)
+                self.end_headers()
+                self.wfile.write(page)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                site.posts.append((json.loads(self.rfile.read(length)), self.headers.get("X-Breather")))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def headless_chromium() -> Iterator[Any]:
+    """The system Chromium, headless, through Playwright (a browser: open pages or contexts on it)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is needed for the browser tier")
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -7,10 +7,8 @@ Pages are served with a strict nonce-only CSP where Breather's injected markup h
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,59 +16,21 @@ from typing import Any
 import pytest
 
 from breather.proxy.overlay import asset, calm_markup, inject
+from tests.proxy.conftest import CspSite
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 NONCE = "c4lmn0nce"
 CSP = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src 'nonce-{NONCE}'"
 
 
-class Site:
-    """One page on loopback, sent with the nonce-only CSP."""
-
-    def __init__(self, page: bytes) -> None:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Security-Policy", CSP)
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is needed for the browser tier")
-    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def open_served(browser: Any, page: bytes) -> tuple[Any, list[str], Site]:
+def open_served(browser: Any, page: bytes) -> tuple[Any, list[str], CspSite]:
     tab = browser.new_page()
     tab.set_default_timeout(20_000)
     errors: list[str] = []
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    site = Site(page)
+    site = CspSite(page, CSP)
     tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())  # no internet: fail fast
     tab.goto(site.url, wait_until="load")
     return tab, errors, site
@@ -83,9 +43,9 @@ VISIBILITY = "element => getComputedStyle(element).visibility"
 
 
 @pytest.mark.fixtures
-def test_hacker_news_points_are_hidden_and_stories_stay(browser: Any, shared_fixtures: Path) -> None:
+def test_hacker_news_points_are_hidden_and_stories_stay(headless_chromium: Any, shared_fixtures: Path) -> None:
     page = (shared_fixtures / "feeds/hackernews/front_page_2023-10_jblanava.html").read_bytes()
-    tab, errors, site = open_served(browser, inject(page, calm_markup(NONCE)))
+    tab, errors, site = open_served(headless_chromium, inject(page, calm_markup(NONCE)))
     try:
         scores = tab.locator("span.score")
         assert scores.count() >= 20
@@ -97,17 +57,17 @@ def test_hacker_news_points_are_hidden_and_stories_stay(browser: Any, shared_fix
         assert set(comment_links.evaluate_all(f"all => all.map({VISIBILITY})")) == {"visible"}
         assert not [e for e in errors if "breather" in e.lower()]
     finally:
-        site.server.shutdown()
+        site.close()
 
 
 @pytest.mark.fixtures
-def test_without_calm_the_same_points_show(browser: Any, shared_fixtures: Path) -> None:
+def test_without_calm_the_same_points_show(headless_chromium: Any, shared_fixtures: Path) -> None:
     page = (shared_fixtures / "feeds/hackernews/front_page_2023-10_jblanava.html").read_bytes()
-    tab, _errors, site = open_served(browser, page)
+    tab, _errors, site = open_served(headless_chromium, page)
     try:
         assert set(tab.locator("span.score").evaluate_all(f"all => all.map({VISIBILITY})")) == {"visible"}
     finally:
-        site.server.shutdown()
+        site.close()
 
 
 # --- www.reddit.com (shreddit): counters inside open shadow roots ------------------------------------------------
@@ -187,12 +147,12 @@ def shreddit_state(browser: Any, page: bytes) -> tuple[list[dict[str, Any]], lis
         tab.wait_for_function("() => window.scrolledIn === true")
         return tab.evaluate(SHADOW_STATE), errors
     finally:
-        site.server.shutdown()
+        site.close()
 
 
-def test_shreddit_counters_inside_shadow_roots_are_hidden_and_the_rest_stays(browser: Any) -> None:
+def test_shreddit_counters_inside_shadow_roots_are_hidden_and_the_rest_stays(headless_chromium: Any) -> None:
     page = SHREDDIT_PAGE.format(nonce=NONCE).encode()
-    state, errors = shreddit_state(browser, inject(page, calm_markup(NONCE)))
+    state, errors = shreddit_state(headless_chromium, inject(page, calm_markup(NONCE)))
     assert [host["id"] for host in state] == ["t3_a", "t3_b", "t3_c", "shreddit-comment-action-row"]
     for host in state:
         assert host["numbers"] and set(host["numbers"]) == {"hidden"}, host
@@ -201,9 +161,9 @@ def test_shreddit_counters_inside_shadow_roots_are_hidden_and_the_rest_stays(bro
     assert errors == []
 
 
-def test_without_calm_the_shreddit_counters_show(browser: Any) -> None:
+def test_without_calm_the_shreddit_counters_show(headless_chromium: Any) -> None:
     page = SHREDDIT_PAGE.format(nonce=NONCE).encode()
-    state, _errors = shreddit_state(browser, page)
+    state, _errors = shreddit_state(headless_chromium, page)
     assert {visibility for host in state for visibility in host["numbers"]} == {"visible"}
 
 
@@ -261,21 +221,21 @@ def signed_in_state(browser: Any, page: bytes) -> dict[str, Any]:
         assert errors == []
         return tab.evaluate(BADGE_STATE)
     finally:
-        site.server.shutdown()
+        site.close()
 
 
-def test_signed_in_unread_badges_are_hidden_and_their_buttons_stay(browser: Any) -> None:
+def test_signed_in_unread_badges_are_hidden_and_their_buttons_stay(headless_chromium: Any) -> None:
     page = SIGNED_IN_PAGE.format(nonce=NONCE).encode()
-    calmed = signed_in_state(browser, inject(page, calm_markup(NONCE)))
+    calmed = signed_in_state(headless_chromium, inject(page, calm_markup(NONCE)))
     assert [badge["count"] for badge in calmed["badges"]] == ["2", "5", "1", "7"]
     assert [badge["shown"] for badge in calmed["badges"]] == [False] * 4
     assert [name.split()[0] for name, _ in calmed["bells"]] == ["Chat", "Inbox", "Friend", "Notifications"]
     assert all(shown for _, shown in calmed["bells"]), "the bell, chat and jewel links stay usable"
 
 
-def test_without_calm_the_signed_in_badges_show(browser: Any) -> None:
+def test_without_calm_the_signed_in_badges_show(headless_chromium: Any) -> None:
     page = SIGNED_IN_PAGE.format(nonce=NONCE).encode()
-    state = signed_in_state(browser, page)
+    state = signed_in_state(headless_chromium, page)
     assert [badge["shown"] for badge in state["badges"]] == [True] * 4
 
 
@@ -326,8 +286,11 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.fixtures
-def test_facebook_counts_are_hidden_and_posts_and_actions_are_not(browser: Any, shared_fixtures: Path) -> None:
-    context = browser.new_context(java_script_enabled=False)  # the recorded pages' own scripts cannot run offline
+def test_facebook_counts_are_hidden_and_posts_and_actions_are_not(
+    headless_chromium: Any, shared_fixtures: Path
+) -> None:
+    # The recorded pages' own scripts cannot run offline.
+    context = headless_chromium.new_context(java_script_enabled=False)
     tab = context.new_page()
     tab.set_default_timeout(20_000)
     tab.route("**/*", lambda route: route.abort())
