@@ -10,6 +10,7 @@ import pytest
 
 from breather.proxy.calm import calm_body, calm_stylesheet
 from tests.conftest import real_json_feeds
+from tests.proxy.conftest import window_around_now
 
 # Every key calm may touch, and what it may become (a callable check on the new value, or "gone").
 ALLOWED_CHANGES: dict[str, Any] = {
@@ -284,11 +285,8 @@ calm = {calm}
 
 
 def quiet_hours_now() -> str:
-    from datetime import UTC, datetime, timedelta
-
-    now = datetime.now(UTC)
-    window = f"{(now - timedelta(hours=1)).strftime('%H:00')}-{(now + timedelta(hours=2)).strftime('%H:00')}"
-    return f'quiet_hours = {{ daily = "{window}" }}'
+    """A profile line whose quiet hours are in force right now."""
+    return f'quiet_hours = {{ daily = "{window_around_now()}" }}'
 
 
 def listing_flow(runtime: Any, encoding: str | None = None) -> Any:
