@@ -71,7 +71,7 @@ class Boundaries:
         now = datetime.now(UTC)
         decision = self.decide(profile, site, now)
         flow.metadata[flows.HIDDEN_TOPICS] = frozenset(getattr(decision, "hidden_topics", ()) or ())
-        flow.metadata[flows.CALM_WINDOW] = decision.kind in BLOCKING
+        flow.metadata[flows.CALM_WINDOW] = decision.kind in BLOCKING and rules.profile(profile).calm
         if not flows.is_document_request(flow):
             return
         self.runtime.counters.increment("documents_seen")

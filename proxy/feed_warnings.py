@@ -150,7 +150,7 @@ class FeedWarnings:
             return
         rules = self.runtime.current_rules()
         profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
-        calm = bool(profile.calm and flow.metadata.get(flows.CALM_WINDOW))
+        calm = bool(flow.metadata.get(flows.CALM_WINDOW))
         if not calm and (profile.uplift == "off" or not is_json(media)):
             return
         name = str(flow.metadata.get(flows.ADAPTER, "generic"))

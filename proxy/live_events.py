@@ -112,7 +112,4 @@ class LiveEvents:
     def _calm(self, flow: http.HTTPFlow, events: bytes) -> bytes:
         if not flow.metadata.get(flows.CALM_WINDOW) or flow.metadata.get(flows.ADAPTER) != "mastodon":
             return events
-        rules = self.runtime.current_rules()
-        if not rules.profile(flows.profile_of(flow) or rules.default_profile).calm:
-            return events
         return calm_stream(events) or events

@@ -93,12 +93,7 @@ class Overlay:
 
     def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:
         """Calm mode (issue 7): counters and badges hidden on the page while quiet hours or a limit are in force."""
-        if not flow.metadata.get(flows.CALM_WINDOW):
-            return b""
-        rules = self.runtime.current_rules()
-        if not rules.profile(flows.profile_of(flow) or rules.default_profile).calm:
-            return b""
-        return calm_markup(nonce)
+        return calm_markup(nonce) if flow.metadata.get(flows.CALM_WINDOW) else b""
 
     def _config(self, flow: http.HTTPFlow) -> dict[str, Any]:
         due = flow.metadata.get(flows.BREAK_DUE)
