@@ -14,12 +14,11 @@ Numbers go to docs/adapters.md; the machine is shared, so compare ratios, not ab
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+from bench.common import feeds_root, timings_ms
 from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.base import Adapter, AdapterContext, Finding, judge_with
 from breather.proxy.adapters.htmljump import clear_reading_caches
@@ -31,20 +30,9 @@ FOLDERS = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook",
 CONTENT_TYPES = {".json": "application/json", ".html": "text/html", ".txt": "text/html"}
 
 
-def fixtures() -> Path:
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
-
-
 def best_ms(action: Callable[[], object], rounds: int = 7) -> float:
     """The fastest of ``rounds`` runs: on a shared machine the minimum is the least disturbed number."""
-    action()
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return min(samples)
+    return min(timings_ms(action, rounds))
 
 
 def never(_text: str) -> Finding | None:
@@ -100,7 +88,7 @@ def measure(folder: str, path: Path, contexts: dict[str, AdapterContext]) -> str
 
 
 def main() -> None:
-    root = fixtures() / "feeds"
+    root = feeds_root()
     contexts = {
         "calm": AdapterContext(judge=never, screen=lambda _text: False),
         "scan": AdapterContext(judge=never),

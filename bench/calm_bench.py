@@ -8,33 +8,20 @@ and the ratio to a plain ``json.loads`` + ``json.dumps`` round trip of the same 
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.common import feeds_root, timings_ms
 from breather.proxy.calm_media import calm_response
 from breather.proxy.calm_stream import calm_socket_message
 
 JSON_PLATFORMS = ("reddit", "mastodon", "twitter", "bluesky")
 
 
-def fixtures_feeds() -> Path:
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    root = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-    return root / "feeds"
-
-
 def median_ms(run: Callable[[], Any], repeat: int = 15) -> float:
-    run()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+    return statistics.median(timings_ms(run, repeat))
 
 
 def stream_of(statuses: list[Any], notifications: list[Any]) -> bytes:
@@ -80,7 +67,7 @@ def round_trip(body: bytes) -> Callable[[], Any]:
 
 
 def main() -> None:
-    feeds = fixtures_feeds()
+    feeds = feeds_root()
     print(f"{'body':58} {'KB':>6} {'calm ms':>8} {'json ms':>8} {'ratio':>6}")
     for name, body, adapter, media in cases(feeds):
         calm = median_ms(lambda body=body, adapter=adapter, media=media: calm_response(body, adapter, "/", media))

@@ -14,15 +14,14 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import os
 import re
 import statistics
 import time
 from collections.abc import Iterator
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from bench.common import feeds_root
 from breather.rules.classify import classify, clear_cache, default_lexicon, default_thresholds, screen
 from breather.rules.learned import MODEL_FILE, default_model, ngrams, parse_model
 from breather.rules.tokenize import normalise, words
@@ -30,11 +29,6 @@ from breather.rules.tokenize import normalise, words
 TEXT_KEYS = frozenset({"text", "body", "selftext", "content", "title", "full_text", "description", "spoiler_text"})
 PAGE = 100
 _TAGS = re.compile(r"<[^>]+>")
-
-
-def _fixtures() -> Path:
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    return Path(explicit) if explicit else Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -51,7 +45,7 @@ def _strings(node: Any) -> Iterator[str]:
 
 def feed_posts() -> list[str]:
     posts: list[str] = []
-    for path in sorted((_fixtures() / "feeds").rglob("*.json")):
+    for path in sorted(feeds_root().rglob("*.json")):
         if path.name.endswith(".meta.json"):
             continue
         try:
@@ -143,7 +137,7 @@ def _p99(values: list[float]) -> float:
 def main() -> dict[str, float]:
     posts = feed_posts()
     if len(posts) < PAGE:
-        raise RuntimeError(f"only {len(posts)} feed posts found under {_fixtures() / 'feeds'}")
+        raise RuntimeError(f"only {len(posts)} feed posts found under {feeds_root()}")
     load_ms = _model_load_ms()
     classify("warm up the lexicon")
     screen_rate, screen_wall, passed = _screen_rate(posts, rounds=25)

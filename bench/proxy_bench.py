@@ -29,8 +29,9 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import feeds_root
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("BREATHER_FIXTURES", PROJECT_ROOT.parent / "shared" / "fixtures"))
 LATENCY_REQUESTS = int(os.environ.get("BREATHER_BENCH_LATENCY", "100"))
 THROUGHPUT_CLIENTS = 4
 THROUGHPUT_REQUESTS = int(os.environ.get("BREATHER_BENCH_THROUGHPUT", "50"))
@@ -59,7 +60,7 @@ DOCUMENT_HEADERS = {"Accept": "text/html", "Sec-Fetch-Dest": "document"}
 
 
 def feed_page() -> bytes:
-    folder = FIXTURES / "feeds" / "hackernews"
+    folder = feeds_root() / "hackernews"
     parts = [
         (folder / name).read_bytes()
         for name in ("newhackers_ask_comments.html", "newhackers_comments.html", "front_page_2023-10_jblanava.html")
@@ -68,7 +69,7 @@ def feed_page() -> bytes:
 
 
 def json_listing() -> bytes:
-    return (FIXTURES / "feeds" / "reddit" / "r_askreddit_hot.json").read_bytes()
+    return (feeds_root() / "reddit" / "r_askreddit_hot.json").read_bytes()
 
 
 def rss_mb(pid: int) -> float:

@@ -6,21 +6,14 @@ Run ``python -m bench.uplift_report``. Items with no text count as 0 (neutral). 
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.common import feeds_root
 from breather.proxy.adapters import adapter_for
 from breather.proxy.uplift import default_scorer, feed_posts, textblob_polarity, uplift_body
 
 PLATFORMS = ("reddit", "mastodon", "twitter", "bluesky")
-
-
-def fixtures_feeds() -> Path:
-    explicit = os.environ.get("BREATHER_FIXTURES")
-    root = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-    return root / "feeds"
 
 
 def top_ten_polarity(body: bytes, platform: str) -> float | None:
@@ -37,7 +30,7 @@ def main() -> None:
     scorer = default_scorer()
     print(f"{'feed':58} {'before':>7} {'gentle':>7} {'strong':>7} {'ms':>6}")
     for platform in PLATFORMS:
-        for path in sorted((fixtures_feeds() / platform).glob("*.json")):
+        for path in sorted((feeds_root() / platform).glob("*.json")):
             if path.name.endswith(".meta.json"):
                 continue
             body = path.read_bytes()
