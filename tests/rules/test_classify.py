@@ -66,6 +66,28 @@ def test_harmless_uses_are_not_flagged(text: str) -> None:
     assert classify(text).flagged == ()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ed Sheeran's new album is out today and I love it",
+        "My son is in special ed and his teacher is wonderful",
+        "Can a Gen Ed teacher cover an ESL class?",
+        "We teach sex-ed in year nine and phys ed all year",
+    ],
+)
+def test_ed_as_schooling_or_a_name_is_not_an_eating_disorder(text: str) -> None:
+    assert "eating_disorder" not in classify(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["My ED is getting worse, I skipped every meal today", "Ed says I don't deserve dinner tonight"],
+)
+def test_ed_as_the_illness_still_warns(text: str) -> None:
+    """Recovery writing names the illness "ED" or personifies it as "Ed"; only schooling and full names are spared."""
+    assert "eating_disorder" in classify(text).flagged
+
+
 def test_context_marks_support_recovery_and_news() -> None:
     assert "recovery" in classify("one year clean today").context
     assert "support" in classify("you are not alone, please reach out to a crisis line").context

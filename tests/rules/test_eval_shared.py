@@ -14,7 +14,7 @@ from breather.rules.evaluation import predictor, shared_examples, shared_report,
 # flagged self_harm; docs/classifier.md): its recall floor is what ships, while its F1 floor and the ceilings on
 # `none` posts flagged by any category and on other mental-health posts flagged are set at the shipped numbers, which
 # that choice raised (0.458 -> 0.385, 4.8% -> 6.2%, 19.6% -> 31.1%).
-F1_FLOORS = {"self_harm": 0.38, "eating_disorder": 0.74, "violence": 0.66, "harassment": 0.89, "substance": 0.83}
+F1_FLOORS = {"self_harm": 0.38, "eating_disorder": 0.75, "violence": 0.66, "harassment": 0.89, "substance": 0.83}
 RECALL_FLOORS = {"self_harm": 0.84}
 NONE_FPR_CEILING = 0.065
 SELF_HARM_NONE_CEILING = 0.03  # the target

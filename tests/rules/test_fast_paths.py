@@ -26,7 +26,16 @@ from breather.rules.classify import MAX_CHARS, classify, default_lexicon
 from breather.rules.evaluation import shared_examples, split_of
 from breather.rules.learned import LinearModel, PackedWeights, default_model, ngrams, parse_model
 from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load_lexicon, match_at, parse_lexicon
-from breather.rules.tokenize import _CONTRACTIONS, _join_spaced, _unicode_fold, normalise, tokenize, words
+from breather.rules.tokenize import (
+    _CONTRACTIONS,
+    _NOT_THE_ILLNESS,
+    _join_spaced,
+    _spell_out_ed,
+    _unicode_fold,
+    normalise,
+    tokenize,
+    words,
+)
 
 _REFERENCE_LEET = str.maketrans(
     {"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"}
@@ -37,7 +46,8 @@ _REFERENCE_LEET_WORD = re.compile(r"(?<![^\W_])[a-z]*[a-z][4@31!05$7]+[a-z][a-z4
 def _reference_normalise(text: str) -> str:
     """Every rewrite, every time: no searches first to skip the ones a text does not need."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
-    folded = (unescaped if unescaped.isascii() else _unicode_fold(unescaped)).casefold()
+    folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
+    folded = _NOT_THE_ILLNESS.sub(_spell_out_ed, folded).casefold()
     folded = _REFERENCE_LEET_WORD.sub(lambda match: match.group(0).translate(_REFERENCE_LEET), folded)
     folded = re.sub(r"([a-z])\1{2,}", r"\1\1", folded)
     return re.sub(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])", _join_spaced, folded)
