@@ -1,5 +1,9 @@
 """Proxy benchmark: plain mitmproxy (mitmdump, no addons) against ``breather serve``, in one run, same responses.
 
+A third contender, the rewrite floor (``bench/rewrite_floor.py``: mitmdump that only decompresses and, for an HTML
+document, inserts one tag), shows how much of the gap any proxy that reads and marks pages would have, and how
+much is Breather's own.
+
 Both proxies sit in front of the same local HTTPS upstream (the end-to-end tier's, with its own CA) and are asked
 for the same real pages from ``../shared/fixtures``: a ~320 KB Hacker News HTML page (three real pages joined, as
 a document request so Breather also decides boundaries and injects its overlay) and a ~130 KB Reddit JSON listing,
@@ -79,9 +83,10 @@ def rss_mb(pid: int) -> float:
 
 
 class Plain:
-    """mitmdump without addons (only the upstream mapping the benchmark needs, also loaded into Breather)."""
+    """mitmdump without addons (only the upstream mapping the benchmark needs, also loaded into Breather), or with
+    the given extra addon scripts."""
 
-    def __init__(self, home: Path, upstream: object, ca_pem: Path) -> None:
+    def __init__(self, home: Path, upstream: object, ca_pem: Path, scripts: tuple[Path, ...] = ()) -> None:
         from tests.e2e.conftest import E2E_DIR, UPSTREAM_HOSTS, free_port
 
         self.port = free_port()
@@ -101,6 +106,7 @@ class Plain:
             r"ignore_hosts=^bank\.example:",
             "-s",
             str(E2E_DIR / "upstream_map.py"),
+            *(argument for script in scripts for argument in ("-s", str(script))),
         ]
         env = {
             **os.environ,
@@ -195,15 +201,18 @@ def main() -> None:
         upstream.route("oauth.reddit.com", "/r/AskReddit/hot", listing, "application/json")
         upstream.route("bank.example", "/big", os.urandom(TUNNEL_BYTES), "application/octet-stream")
         plain = Plain(root / "plain", upstream, ca.ca_pem)
+        floor = Plain(root / "floor", upstream, ca.ca_pem, (Path(__file__).with_name("rewrite_floor.py"),))
         breather = start_service(root / "breather", RULES, upstream)
         proxies = {
             "plain": (plain.proxy_url, plain.ca, plain.pid),
+            "floor": (floor.proxy_url, floor.ca, floor.pid),
             "breather": (breather.proxy_url, breather.ca, breather.process.pid),
         }
         try:
             run_all(proxies, ca.ca_pem)
         finally:
             plain.stop()
+            floor.stop()
             breather.stop()
             upstream.stop()
 
@@ -228,20 +237,22 @@ def run_all(proxies: dict[str, tuple[str, Path, int]], upstream_ca: Path) -> Non
         for suffix in ("", "?enc=gzip", "?enc=br")
     ]
     makers = {name: (lambda u=url, c=ca: client_for(u, c, upstream_ca)) for name, (url, ca, _) in proxies.items()}
+    print("p50 latency in ms and throughput in requests/s; x: against plain mitmproxy (floor: the rewrite floor)")
     print(
-        f"{'case':<16}{'plain p50 ms':>13}{'breather p50':>13}{'added ms':>10}{'ratio':>7}"
-        f"{'plain rps':>11}{'breather':>10}{'ratio':>7}"
+        f"{'case':<11}{'plain':>7}{'floor':>7}{'breather':>9}{'floor x':>8}{'breather x':>11}"
+        f"{'plain rps':>10}{'floor':>7}{'breather':>9}{'floor x':>8}{'breather x':>11}"
     )
     for name, url, headers in cases:
         latency = {proxy: median_latency_ms(makers[proxy], url, headers) for proxy in proxies}
         rps = {proxy: throughput_rps(makers[proxy], url, headers, THROUGHPUT_REQUESTS) for proxy in proxies}
         print(
-            f"{name:<16}{latency['plain']:>13.2f}{latency['breather']:>13.2f}"
-            f"{latency['breather'] - latency['plain']:>+10.2f}{latency['breather'] / latency['plain']:>7.2f}"
-            f"{rps['plain']:>11.0f}{rps['breather']:>10.0f}{rps['breather'] / rps['plain']:>7.2f}",
+            f"{name:<11}{latency['plain']:>7.2f}{latency['floor']:>7.2f}{latency['breather']:>9.2f}"
+            f"{latency['floor'] / latency['plain']:>8.2f}{latency['breather'] / latency['plain']:>11.2f}"
+            f"{rps['plain']:>10.0f}{rps['floor']:>7.0f}{rps['breather']:>9.0f}"
+            f"{rps['floor'] / rps['plain']:>8.2f}{rps['breather'] / rps['plain']:>11.2f}",
             flush=True,
         )
-    tunnel = tunnel_rounds(makers)
+    tunnel = tunnel_rounds({name: makers[name] for name in ("plain", "breather")})
     ratios = sorted(b / p for p, b in zip(tunnel["plain"], tunnel["breather"], strict=True))
     plain, breather = statistics.median(tunnel["plain"]), statistics.median(tunnel["breather"])
     print(
@@ -251,9 +262,9 @@ def run_all(proxies: dict[str, tuple[str, Path, int]], upstream_ca: Path) -> Non
     )
     per_client = max(1, RSS_RESPONSES // THROUGHPUT_CLIENTS)
     url = "https://oauth.reddit.com/r/AskReddit/hot?enc=gzip"
-    for proxy in proxies:
+    for proxy in ("plain", "breather"):
         throughput_rps(makers[proxy], url, {}, per_client)
-    rss = {proxy: rss_mb(pid) for proxy, (_, _, pid) in proxies.items()}
+    rss = {proxy: rss_mb(pid) for proxy, (_, _, pid) in proxies.items() if proxy != "floor"}
     print(
         f"RSS after {per_client * THROUGHPUT_CLIENTS} feed responses: plain {rss['plain']:.0f} MB, "
         f"breather {rss['breather']:.0f} MB (target ≤ 250 MB)",
