@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,7 @@ import httpx
 from bench.common import feeds_root
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-LATENCY_REQUESTS = int(os.environ.get("BREATHER_BENCH_LATENCY", "100"))
+LATENCY_REQUESTS = int(os.environ.get("BREATHER_BENCH_LATENCY", "200"))
 THROUGHPUT_CLIENTS = 4
 THROUGHPUT_REQUESTS = int(os.environ.get("BREATHER_BENCH_THROUGHPUT", "50"))
 RSS_RESPONSES = int(os.environ.get("BREATHER_BENCH_RSS", "10000"))
@@ -136,22 +137,51 @@ class Plain:
         self.process.wait(20)
 
 
+def thread_cpu_s(pid: int) -> tuple[float, float]:
+    """CPU seconds of a process so far: its main thread (mitmproxy's event loop) and all its other threads."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    main = other = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if int(task.name) == pid:
+            main += seconds
+        else:
+            other += seconds
+    return main, other
+
+
 def client_for(proxy_url: str, ca: Path, upstream_ca: Path) -> httpx.Client:
     context = ssl.create_default_context(cafile=str(ca))
     context.load_verify_locations(cafile=str(upstream_ca))
     return httpx.Client(proxy=proxy_url, verify=context, timeout=30)
 
 
-def median_latency_ms(make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str]) -> float:
+@dataclass(frozen=True)
+class Latency:
+    p50_ms: float
+    loop_cpu_ms: float  # per request, on the proxy's event-loop thread
+    other_cpu_ms: float  # per request, on its other threads (Breather rewrites bodies in a worker thread)
+
+
+def measure_latency(make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str], pid: int) -> Latency:
     with make_client() as client:
         for _ in range(5):
             client.get(url, headers=headers).raise_for_status()
         timings = []
+        loop_before, other_before = thread_cpu_s(pid)
         for _ in range(LATENCY_REQUESTS):
             started = time.perf_counter()
             client.get(url, headers=headers).raise_for_status()
             timings.append(time.perf_counter() - started)
-    return statistics.median(timings) * 1000
+        loop_after, other_after = thread_cpu_s(pid)
+    per_request = 1000 / LATENCY_REQUESTS
+    return Latency(
+        statistics.median(timings) * 1000,
+        (loop_after - loop_before) * per_request,
+        (other_after - other_before) * per_request,
+    )
 
 
 def throughput_rps(make_client: Callable[[], httpx.Client], url: str, headers: dict[str, str], per: int) -> float:
@@ -242,14 +272,26 @@ def run_all(proxies: dict[str, tuple[str, Path, int]], upstream_ca: Path) -> Non
         f"{'case':<11}{'plain':>7}{'floor':>7}{'breather':>9}{'floor x':>8}{'breather x':>11}"
         f"{'plain rps':>10}{'floor':>7}{'breather':>9}{'floor x':>8}{'breather x':>11}"
     )
+    cpu_rows = []
     for name, url, headers in cases:
-        latency = {proxy: median_latency_ms(makers[proxy], url, headers) for proxy in proxies}
+        measured = {proxy: measure_latency(makers[proxy], url, headers, pid) for proxy, (_, _, pid) in proxies.items()}
+        latency = {proxy: result.p50_ms for proxy, result in measured.items()}
         rps = {proxy: throughput_rps(makers[proxy], url, headers, THROUGHPUT_REQUESTS) for proxy in proxies}
         print(
             f"{name:<11}{latency['plain']:>7.2f}{latency['floor']:>7.2f}{latency['breather']:>9.2f}"
             f"{latency['floor'] / latency['plain']:>8.2f}{latency['breather'] / latency['plain']:>11.2f}"
             f"{rps['plain']:>10.0f}{rps['floor']:>7.0f}{rps['breather']:>9.0f}"
             f"{rps['floor'] / rps['plain']:>8.2f}{rps['breather'] / rps['plain']:>11.2f}",
+            flush=True,
+        )
+        cpu_rows.append((name, measured))
+    print("proxy CPU ms per request during the latency runs: event-loop thread + other threads")
+    for name, measured in cpu_rows:
+        print(
+            f"{name:<15}"
+            + "".join(
+                f"{proxy} {result.loop_cpu_ms:.2f} + {result.other_cpu_ms:.2f}   " for proxy, result in measured.items()
+            ),
             flush=True,
         )
     tunnel = tunnel_rounds({name: makers[name] for name in ("plain", "breather")})
