@@ -59,27 +59,25 @@ _CONTRACTIONS = {
 
 # "ED" is how eating-disorder communities name the illness ("my ED", "ED thoughts"), so "ed" weighs for
 # eating_disorder. The same two letters are schooling ("special ed", "gen ed", "sex ed") and a first name ("Ed
-# Sheeran"): spelled out before case is folded away, so neither reads as an eating disorder. A lone "Ed" stays
-# ambiguous on purpose: recovery writing personifies the illness as "Ed".
-_NOT_THE_ILLNESS = re.compile(
-    r"\b(?:(?i:(special|gen|general|sex|drivers|driver's|phys|physical|higher|adult|continuing|further)[ -]ed)"
-    r"|Ed(?= (?:[A-Z][a-z]|[A-Z]\.)))\b"
+# Sheeran"): both are spelled out, so neither reads as an eating disorder. A lone "Ed" stays ambiguous on purpose:
+# recovery writing personifies the illness as "Ed". The name needs the text's own case, so it is matched before
+# folding; each pattern runs only after a plain substring check finds where it could start (a regex scan of every
+# post cost more than the rest of normalise).
+ED_THE_NAME = re.compile(r"\bEd(?= (?:[A-Z][a-z]|[A-Z]\.))")
+ED_THE_SCHOOLING = re.compile(
+    r"\b(special|gen|general|sex|drivers|driver's|phys|physical|higher|adult|continuing|further)[ -]ed\b"
 )
-_EDUCATION_HINT = re.compile(r"(?i:[ -]ed\b)|\bEd ")
-
-
-def _spell_out_ed(match: re.Match[str]) -> str:
-    school = match.group(1)
-    return f"{school} education" if school else "Edward"
 
 
 def normalise(text: str) -> str:
     """Lower-cased, entity-free, NFKC text with disguised spellings undone; the input to every matcher."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
     folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
-    if _EDUCATION_HINT.search(folded):
-        folded = _NOT_THE_ILLNESS.sub(_spell_out_ed, folded)
+    if "Ed " in folded:
+        folded = ED_THE_NAME.sub("Edward", folded)
     folded = folded.casefold()
+    if " ed" in folded or "-ed" in folded:
+        folded = ED_THE_SCHOOLING.sub(r"\1 education", folded)
     if _LEET_HINT.search(folded):
         folded = _LEET_WORD.sub(lambda match: match.group(0).translate(_LEET), folded)
     if any(map(folded.__contains__, _TRIPLED)):

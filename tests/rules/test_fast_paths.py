@@ -28,9 +28,9 @@ from breather.rules.learned import LinearModel, PackedWeights, default_model, ng
 from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load_lexicon, match_at, parse_lexicon
 from breather.rules.tokenize import (
     _CONTRACTIONS,
-    _NOT_THE_ILLNESS,
+    ED_THE_NAME,
+    ED_THE_SCHOOLING,
     _join_spaced,
-    _spell_out_ed,
     _unicode_fold,
     normalise,
     tokenize,
@@ -47,7 +47,7 @@ def _reference_normalise(text: str) -> str:
     """Every rewrite, every time: no searches first to skip the ones a text does not need."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
     folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
-    folded = _NOT_THE_ILLNESS.sub(_spell_out_ed, folded).casefold()
+    folded = ED_THE_SCHOOLING.sub(r"\1 education", ED_THE_NAME.sub("Edward", folded).casefold())
     folded = _REFERENCE_LEET_WORD.sub(lambda match: match.group(0).translate(_REFERENCE_LEET), folded)
     folded = re.sub(r"([a-z])\1{2,}", r"\1\1", folded)
     return re.sub(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])", _join_spaced, folded)
