@@ -44,6 +44,9 @@ LEXICON_EVIDENCE_BELOW = {"self_harm": 0.25}
 # ...unless the post has at least this many distinct words: the noise comes from short posts, whose few n-grams swing
 # a length-normalised score, while the self-harm posts the lexicon misses are long narratives with no telling phrase.
 MODEL_ALONE_FROM_DISTINCT_WORDS = 25
+# "Lexicon phrases of it" means at least one telling phrase's worth of weight: a lone "dead", "die", "death" or "my
+# life" (weights 0.3-0.6) is how game titles, news headlines and "my life is better now" talk too.
+LEXICON_SUPPORT_WEIGHT = 0.8
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
 # with sentiment on, a wholly positive post keeps (1 - this) of its weight, a wholly negative one gains this much
@@ -105,6 +108,37 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
     ]
 )
 
+# Function words of German, Dutch, French, Spanish, Portuguese and Italian that are not also English words, names
+# or slang (left out: "die", "was", "hat", "son", "met", "van", "los", "sus", "ya", "com", "os", "em", "dem", ...).
+# A post whose words are mostly these is in a language the lexicon and the model do not read: an English-looking
+# word in it ("die" in "das die Blinker") says nothing, so only the person's own topics are matched.
+_OTHER_FUNCTION_WORDS = frozenset(
+    word
+    for language in (
+        # German
+        "der das und ist nicht ich sich auf des ein eine einen einem einer von vom wohl noch auch aber wie wir dass "
+        "oder wenn nur schon mein meine nach bei sind haben wird werden kann doch mir mich dich dir uns euch ihr ihre "
+        "zum zur über für vor sehr jetzt immer",
+        # Dutch
+        "het een niet ik zijn voor maar ook nog wel naar deze hij zij wij jij mijn",
+        # French
+        "les est pas je une des du qui dans ce il elle nous vous sont mais avec sur aux ces cette sa ses mes très "
+        "tout être fait comme aussi",
+        # Spanish (and "de", shared with most of the others)
+        "de el que en es por una se su pero como más muy está esta este esto ser fue también porque cuando donde "
+        "todo nos",
+        # Portuguese
+        "não uma é ao pelo pela mais muito isso esse essa ele ela eles você vocês meu minha seu sua foi tem são "
+        "estão aqui já pouco",
+        # Italian
+        "di che gli della delle sono questo questa anche più perché ci nel nella alla dei",
+    )
+    for word in language.split()
+)
+# at least this many such words, and more than twice as many as English function words ("I want to die, que es
+# esto" is still read)
+OTHER_LANGUAGE_MIN_WORDS = 3
+
 Keywords = Iterable[str] | Mapping[str, Iterable[str]]
 _Compiled = tuple[tuple[str, tuple[Any, ...]], ...]
 
@@ -160,6 +194,8 @@ class _Raw:
     modelled: bool = False  # scores come from the learned model (its thresholds apply)
     # categories whose evidence is lexicon phrases; the model's n-grams are shown only for flagged categories
     lexicon_evidence: frozenset[str] = frozenset()
+    # categories whose lexicon phrases weigh enough to back a low model score in a short post
+    lexicon_support: frozenset[str] = frozenset()
     judged: bool = True  # fully scored (a screened-out entry from ``screen`` is not, until ``classify`` asks)
     distinct_words: int = 0
 
@@ -348,8 +384,8 @@ def _apply_thresholds(
         threshold = thresholds.threshold(category, level, with_model=raw.modelled)
         if threshold is None or score <= 0 or score < threshold:
             continue
-        lexicon_found = category in raw.lexicon_evidence
-        if raw.modelled and not model_flag_supported(category, score, lexicon_found, raw.distinct_words):
+        supported = category in raw.lexicon_support
+        if raw.modelled and not model_flag_supported(category, score, supported, raw.distinct_words):
             continue
         flagged.append((score, category))
     flagged.sort(key=lambda item: (-item[0], item[1]))
@@ -369,11 +405,11 @@ def _apply_thresholds(
     )
 
 
-def model_flag_supported(category: str, score: float, lexicon_found: bool, distinct_words: int) -> bool:
-    """False when a model score is too low to flag ``category`` in a short post without any of its lexicon
-    phrases."""
+def model_flag_supported(category: str, score: float, lexicon_support: bool, distinct_words: int) -> bool:
+    """False when a model score is too low to flag ``category`` in a short post without enough weight of its
+    lexicon phrases (``lexicon_support``, see :func:`lexicon_supports`)."""
     return (
-        lexicon_found
+        lexicon_support
         or distinct_words >= MODEL_ALONE_FROM_DISTINCT_WORDS
         or score >= LEXICON_EVIDENCE_BELOW.get(category, 0.0)
     )
@@ -420,9 +456,14 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
     view = lexical_view(sample, sentiment=mode[0] and passed)
     if not view.tokens:
         return _Raw({}, {}, (), "no_words", truncated, len(sample), passed)
+    other_language = reads_as_other_language(view.tokens)
     if not passed:  # the tone is still worth telling; the scores follow the screening gate
-        reason = _why_not_judged(view.normalised, view.tokens)
+        reason = "likely_not_english" if other_language else _why_not_judged(view.normalised, view.tokens)
         return _Raw({}, {}, view.contexts, reason, truncated, len(sample), passed)
+    if other_language:
+        topics = _keyword_matches(view.tokens, keywords)
+        reason = None if topics else "likely_not_english"
+        return _Raw(dict.fromkeys(topics, 1.0), topics, (), reason, truncated, len(sample), passed)
     model = _active_model(mode[1])
     evidence = dict(view.evidence)
     if model is None:
@@ -451,8 +492,14 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
         passed,
         modelled=model is not None,
         lexicon_evidence=frozenset(category for category, phrases in view.evidence.items() if phrases),
+        lexicon_support=frozenset(category for category in view.scores if lexicon_supports(view, category)),
         distinct_words=len(set(view.tokens)),
     )
+
+
+def lexicon_supports(view: LexicalView, category: str) -> bool:
+    """Whether the lexicon found at least ``LEXICON_SUPPORT_WEIGHT`` of ``category`` in the post."""
+    return view.scores.get(category, 0.0) >= _squash(LEXICON_SUPPORT_WEIGHT) - 1e-9
 
 
 @dataclass(frozen=True)
@@ -546,6 +593,12 @@ def _polarity(text: str) -> float:
 def _squash(weight: float) -> float:
     """Map an unbounded sum of weights onto 0..1 (0.5 at SCORE_HALF_POINT) so thresholds read as scores."""
     return 1.0 - math.exp(-weight * math.log(2) / SCORE_HALF_POINT)
+
+
+def reads_as_other_language(tokens: list[str]) -> bool:
+    """Whether a post is mostly in a language other than English (see ``_OTHER_FUNCTION_WORDS``)."""
+    other = sum(map(_OTHER_FUNCTION_WORDS.__contains__, tokens))
+    return other >= OTHER_LANGUAGE_MIN_WORDS and other > 2 * sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, tokens))
 
 
 def _why_not_judged(normalised: str, tokens: list[str]) -> str | None:

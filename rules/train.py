@@ -28,6 +28,7 @@ from breather.rules.classify import (
     SCREEN_MIN_WEIGHT,
     default_lexicon,
     lexical_view,
+    lexicon_supports,
     model_flag_supported,
 )
 from breather.rules.evaluation import (
@@ -293,7 +294,7 @@ def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:
         view = lexical_view(example.text[:MAX_CHARS])
         distinct = len(set(view.tokens))
         for j, category in enumerate(CATEGORIES):
-            if not model_flag_supported(category, float(scores[i, j]), bool(view.evidence.get(category)), distinct):
+            if not model_flag_supported(category, float(scores[i, j]), lexicon_supports(view, category), distinct):
                 scores[i, j] = 0.0
 
 

@@ -88,6 +88,28 @@ def test_ed_as_the_illness_still_warns(text: str) -> None:
     assert "eating_disorder" in classify(text).flagged
 
 
+@pytest.mark.parametrize(
+    "text", ["How do necromancers raise the dead in this game?", "Police report: driver dead after motorway crash"]
+)
+def test_a_lone_weak_word_does_not_make_a_short_post_self_harm(text: str) -> None:
+    """A lone "dead", "die", "death" or "my life" (weights below LEXICON_SUPPORT_WEIGHT) cannot back a low score."""
+    verdict = classify(text)
+    assert "self_harm" not in verdict.flagged
+    assert verdict.scores["self_harm"] < LEXICON_EVIDENCE_BELOW["self_harm"], "the gate, not the score, decides here"
+
+
+def test_a_post_in_another_language_is_not_judged_on_english_lookalikes() -> None:
+    german = "Der Verein hat wohl gemerkt, dass die Fans nicht mehr kommen, und die Preise sind noch immer zu hoch."
+    verdict = classify(german)
+    assert verdict.flagged == ()
+    assert verdict.reason == "likely_not_english"
+    assert classify(german, keywords=["verein"]).flagged == ("custom",), "the person's own topics are any language"
+
+
+def test_a_mostly_english_post_with_a_foreign_phrase_is_still_read() -> None:
+    assert "self_harm" in classify("I want to die tonight, que es esto").flagged
+
+
 def test_context_marks_support_recovery_and_news() -> None:
     assert "recovery" in classify("one year clean today").context
     assert "support" in classify("you are not alone, please reach out to a crisis line").context
