@@ -98,6 +98,13 @@ def test_a_lone_weak_word_does_not_make_a_short_post_self_harm(text: str) -> Non
     assert verdict.scores["self_harm"] < LEXICON_EVIDENCE_BELOW["self_harm"], "the gate, not the score, decides here"
 
 
+def test_a_short_post_about_food_needs_an_eating_disorder_phrase() -> None:
+    """The model scores "food" posts near eating_disorder's threshold; below LEXICON_EVIDENCE_BELOW it needs more."""
+    verdict = classify("We serve really bad food, sorry")
+    assert "eating_disorder" not in verdict.flagged
+    assert verdict.scores["eating_disorder"] < LEXICON_EVIDENCE_BELOW["eating_disorder"]
+
+
 def test_a_post_in_another_language_is_not_judged_on_english_lookalikes() -> None:
     german = "Der Verein hat wohl gemerkt, dass die Fans nicht mehr kommen, und die Preise sind noch immer zu hoch."
     verdict = classify(german)
