@@ -184,7 +184,7 @@ class FeedWarnings:
             judge=judge,
             screen=profile_screen(profile),
             hidden_topics=frozenset(hidden),
-            # Only reveal controls in HTML show a helpline; looking it up reads the override file (~0.13 ms).
+            # Only reveal controls in HTML show a helpline (~0.03 ms: the merged table is kept until the file changes).
             crisis=None if isinstance(adapter, JsonAdapter) else crisis_for(profile, self.runtime.paths.config_dir),
             nonce=flows.nonce_for(flow),
             learn_url=content_warnings_guide_url(self.runtime),

@@ -7,12 +7,14 @@ unknown country gets an international directory and advice to call the local eme
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from breather.paths import Paths
@@ -87,14 +89,30 @@ def shipped_table() -> dict[str, CrisisLine]:
     return parse_table(tomllib.loads(text), "crisis_lines.toml")
 
 
-def load_table(override: Path | None = None) -> dict[str, CrisisLine]:
-    """The shipped table with the person's override file (if it exists) laid over it."""
-    table = dict(shipped_table())
+def load_table(override: Path | None = None) -> Mapping[str, CrisisLine]:
+    """The shipped table with the person's override file (if it exists) laid over it (read-only).
+
+    The proxy asks on every page it marks: the merged table is kept until the file's size or time changes, so a
+    page costs one ``stat`` instead of a TOML parse."""
     if override is None:
         override = Paths.resolve().config_dir / OVERRIDE_FILE
-    if override.is_file():
-        table.update(_load(override))
-    return table
+    try:
+        found = override.stat()
+    except OSError:
+        return _shipped_view()
+    if not stat.S_ISREG(found.st_mode):
+        return _shipped_view()
+    return _merged(str(override), found.st_mtime_ns, found.st_size)
+
+
+@cache
+def _shipped_view() -> Mapping[str, CrisisLine]:
+    return MappingProxyType(shipped_table())
+
+
+@lru_cache(maxsize=8)
+def _merged(path: str, _mtime_ns: int, _size: int) -> Mapping[str, CrisisLine]:
+    return MappingProxyType({**shipped_table(), **_load(Path(path))})
 
 
 def crisis_line(country: str | None, *, override: Path | None = None) -> CrisisLine:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,27 @@ def test_override_in_config_dir_replaces_and_adds(breather_home: Path) -> None:
     assert crisis_line("GB").service == "Local line"
     assert crisis_line("IS").phone == "1717"
     assert crisis_line("US").phone == "988"
+
+
+def test_an_edited_override_takes_effect_at_once(breather_home: Path) -> None:
+    """The merged table is kept between pages, but never past an edit of the file (even one of the same size)."""
+    override = Paths.resolve().ensure().config_dir / "crisis_lines.toml"
+
+    def write(phone: str) -> None:
+        override.write_text(
+            f'[GB]\ncountry = "United Kingdom"\nservice = "Local line"\nphone = "{phone}"\nweb = "https://example.org"\n'
+            'source = "https://example.org"\nchecked = "2026-12-01"\n',
+            encoding="utf-8",
+        )
+
+    write("0800 111")
+    assert crisis_line("GB").phone == "0800 111"
+    before = override.stat().st_mtime_ns
+    write("0800 222")
+    os.utime(override, ns=(before + 1_000_000, before + 1_000_000))
+    assert crisis_line("GB").phone == "0800 222"
+    override.unlink()
+    assert crisis_line("GB").phone != "0800 222"
 
 
 def test_broken_override_is_reported_with_file_and_entry(tmp_path: Path) -> None:
