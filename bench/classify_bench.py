@@ -12,51 +12,22 @@ Screening is measured with an empty cache on every round, so the rate is the reg
 from __future__ import annotations
 
 import gzip
-import html
-import json
-import re
 import statistics
 import time
-from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
 from bench.common import feeds_root
 from breather.rules.classify import classify, clear_cache, default_lexicon, default_thresholds, screen
+from breather.rules.evaluation import recorded_feed_posts
 from breather.rules.learned import MODEL_FILE, default_model, ngrams, parse_model
 from breather.rules.tokenize import normalise, words
 
-TEXT_KEYS = frozenset({"text", "body", "selftext", "content", "title", "full_text", "description", "spoiler_text"})
 PAGE = 100
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in TEXT_KEYS and isinstance(value, str):
-                yield value
-            else:
-                yield from _strings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item)
 
 
 def feed_posts() -> list[str]:
-    posts: list[str] = []
-    for path in sorted(feeds_root().rglob("*.json")):
-        if path.name.endswith(".meta.json"):
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            continue
-        for raw in _strings(data):
-            text = html.unescape(_TAGS.sub(" ", raw)).strip()
-            if len(text) >= 20:
-                posts.append(text)
-    return posts
+    return recorded_feed_posts(feeds_root().parent)
 
 
 def _page_times(pages: list[list[str]], *, cold: bool, rounds: int) -> list[float]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import html
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -268,6 +270,58 @@ def other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[s
     }
 
 
+# --- recorded feeds: what a person would see ------------------------------------------------------------------
+
+# The JSON fields the recorded feeds keep post text in (Reddit, Mastodon, X, Bluesky, Instagram, YouTube snippets).
+FEED_TEXT_KEYS = frozenset({"text", "body", "selftext", "content", "title", "full_text", "description", "spoiler_text"})
+# A tag cannot contain "<": a page of unclosed "<" is then read in linear time.
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def recorded_feed_posts(root: Path) -> list[str]:
+    """The post texts of every recorded JSON feed under ``root/feeds`` (the shared fixtures), markup stripped, in file
+    order, each occurrence (a post seen in two files counts twice: the speed benchmark reads them as pages)."""
+    posts: list[str] = []
+    for path in sorted((root / "feeds").rglob("*.json")):
+        if path.name.endswith(".meta.json"):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        for raw in _feed_texts(data):
+            text = html.unescape(_TAG.sub(" ", raw)).strip()
+            if len(text) >= 20:
+                posts.append(text)
+    return posts
+
+
+def _feed_texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in FEED_TEXT_KEYS and isinstance(value, str):
+                yield value
+            else:
+                yield from _feed_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _feed_texts(item)
+
+
+def feed_summary(root: Path, predict: Predict) -> dict[str, Any]:
+    """How many distinct recorded feed posts get a warning, per category: unlabelled, but it is what a person scrolling
+    those feeds would see (nearly all of them are harmless)."""
+    posts = list(dict.fromkeys(recorded_feed_posts(root)))
+    by_category: dict[str, int] = {}
+    flagged = 0
+    for text in posts:
+        categories = predict(text)
+        flagged += bool(categories)
+        for category in categories:
+            by_category[category] = by_category.get(category, 0) + 1
+    return {"posts": len(posts), "flagged": flagged, "by_category": dict(sorted(by_category.items()))}
+
+
 # --- threshold tuning on dev ----------------------------------------------------------------------------------
 
 
@@ -409,7 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     picked = [ex for ex in examples if args.split == "all" or split_of(ex.text) == args.split]
     model = None if args.model == "default" else args.model == "on"
-    report = shared_report(picked, predictor(args.sensitivity, sentiment=sentiment, model=model))
+    predict = predictor(args.sensitivity, sentiment=sentiment, model=model)
+    report = shared_report(picked, predict)
+    report["recorded_feeds"] = feed_summary(_fixtures_root(args.fixtures), predict)
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

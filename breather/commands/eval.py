@@ -61,7 +61,9 @@ def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
         for example in evaluation.shared_examples(root)
         if args.split == "all" or evaluation.split_of(example.text) == args.split
     ]
-    report: dict[str, Any] = evaluation.shared_report(examples, evaluation.predictor(args.sensitivity))
+    predict = evaluation.predictor(args.sensitivity)
+    report: dict[str, Any] = evaluation.shared_report(examples, predict)
+    report["recorded_feeds"] = evaluation.feed_summary(root, predict)
     report.pop("groups", None) if args.format == "table" else None
     return report
 
@@ -80,4 +82,8 @@ def format_table(report: dict[str, Any]) -> str:
     other = report.get("mental_health_other", {})
     if other.get("posts"):
         lines.append(f"other mental-health posts: {other['flagged_rate']:.1%} flagged of {other['posts']}")
+    feeds = report.get("recorded_feeds", {})
+    if feeds.get("posts"):
+        categories = ", ".join(f"{name} {count}" for name, count in feeds["by_category"].items())
+        lines.append(f"recorded feed posts (unlabelled): {feeds['flagged']} of {feeds['posts']} flagged ({categories})")
     return "\n".join(lines) + "\n"
