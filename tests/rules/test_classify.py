@@ -60,6 +60,7 @@ def test_distressing_posts_are_flagged_with_evidence(text: str, category: str) -
         "that punchline had the whole room crying with laughter",
         "the soup has 300 kcal per bowl",
         "this recipe is 450 kcal per serving and ready in 20 minutes",
+        "Honestly, applying without a cover letter is career suicide in this industry, and everyone in hiring knows it",
     ],
 )
 def test_harmless_uses_are_not_flagged(text: str) -> None:
