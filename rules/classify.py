@@ -46,8 +46,9 @@ LEXICON_EVIDENCE_BELOW = {"self_harm": 0.25, "eating_disorder": 0.3}
 # ...unless the post has at least this many distinct words: the noise comes from short posts, whose few n-grams swing
 # a length-normalised score, while the self-harm posts the lexicon misses are long narratives with no telling phrase.
 MODEL_ALONE_FROM_DISTINCT_WORDS = 25
-# "Lexicon phrases of it" means at least one telling phrase's worth of weight: a lone "dead", "die", "death" or "my
-# life" (weights 0.3-0.6) is how game titles, news headlines and "my life is better now" talk too.
+# "Lexicon phrases of it" means phrases weighing at least this much: a lone "dead", "die", "death" or "my life"
+# (weights 0.3-0.6) is how game titles, news headlines and "my life is better now" talk too. Chosen on dev: the most
+# weight that kept out-of-fold recall (1.0, one telling phrase, lost two self-harm posts).
 LEXICON_SUPPORT_WEIGHT = 0.8
 # raw weight at which a category's score reaches 0.5
 SCORE_HALF_POINT = 3.0
@@ -458,14 +459,13 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
     view = lexical_view(sample, sentiment=mode[0] and passed)
     if not view.tokens:
         return _Raw({}, {}, (), "no_words", truncated, len(sample), passed)
-    other_language = reads_as_other_language(view.tokens)
-    if not passed:  # the tone is still worth telling; the scores follow the screening gate
-        reason = "likely_not_english" if other_language else _why_not_judged(view.normalised, view.tokens)
-        return _Raw({}, {}, view.contexts, reason, truncated, len(sample), passed)
-    if other_language:
-        topics = _keyword_matches(view.tokens, keywords)
+    if reads_as_other_language(view.tokens):  # only the person's own topics can be read in it
+        topics = _keyword_matches(view.tokens, keywords) if passed else {}
         reason = None if topics else "likely_not_english"
         return _Raw(dict.fromkeys(topics, 1.0), topics, (), reason, truncated, len(sample), passed)
+    if not passed:  # the tone is still worth telling; the scores follow the screening gate
+        reason = _why_not_judged(view.normalised, view.tokens)
+        return _Raw({}, {}, view.contexts, reason, truncated, len(sample), passed)
     model = _active_model(mode[1])
     evidence = dict(view.evidence)
     if model is None:
