@@ -337,6 +337,20 @@ def test_real_classifier_finds_something_in_the_real_reddit_threads(shared_fixtu
     assert marked >= 5
 
 
+# The recorded pages are everyday talk (jobs threads, game news): one long Hacker News comment is flagged by the model
+# alone; "career suicide" and "restrict your employment options" were flagged too until the lexicon knew the idioms.
+RECORDED_PAGES_WARNING_CEILING = 2
+
+
+def test_real_classifier_warns_on_few_posts_of_the_recorded_pages(shared_fixtures: Path) -> None:
+    marked = 0
+    for name in (n for n in FILES if n.split("/", 1)[0] in ("hackernews", "facebook", "youtube")):
+        body, adapter = load(shared_fixtures, name)
+        result = adapter.rewrite(body, AdapterContext(judge=judge_with(classify), screen=screen))
+        marked += len(result.marked) if result else 0
+    assert marked <= RECORDED_PAGES_WARNING_CEILING
+
+
 def test_youtube_page_video_swapped_in_initial_data_gets_a_title_warning(shared_fixtures: Path) -> None:
     import re
 
