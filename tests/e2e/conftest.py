@@ -434,6 +434,32 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, service: Servi
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
 
 
+# -- the extension tiers (Chromium and Firefox): one household, one social site, one recorded page ------------------
+
+EXTENSION = PROJECT_ROOT / "extension"
+SOCIAL_HOST = "old.reddit.com"
+EXTENSION_PROFILE = "me"
+EXTENSION_RULES = """\
+[household]
+timezone = "UTC"
+country = "US"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "old.reddit.com", "www.reddit.com"]
+
+[profiles.me]
+default = true
+daily_limit = "1h"
+break_after = "25m"
+break_length = "5m"
+"""
+SOCIAL_PAGE = (
+    "<!doctype html><html><head><title>r/aww</title></head>"
+    "<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
+)
+
+
 def pairing_code(paths: Paths, profile: str) -> str:
     """The code a person would read off the dashboard's Setup page, made by the dashboard's own function."""
     from breather.dashboard.db import connect

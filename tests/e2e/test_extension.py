@@ -24,44 +24,29 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from breather.paths import Paths
-from tests.e2e.conftest import extension_heartbeats, extension_status, pairing_code, spki_hash, wait_for
+from tests.e2e.conftest import (
+    CHROMIUM,
+    EXTENSION,
+    EXTENSION_PROFILE,
+    EXTENSION_RULES,
+    SOCIAL_HOST,
+    SOCIAL_PAGE,
+    extension_heartbeats,
+    extension_status,
+    pairing_code,
+    spki_hash,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Worker
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXTENSION = PROJECT_ROOT / "extension"
-CHROMIUM = "/usr/bin/chromium"
-SOCIAL_HOST = "old.reddit.com"
 OTHER_SOCIAL_HOST = "x.com"
-PROFILE = "me"
-
-RULES = """\
-[household]
-timezone = "UTC"
-country = "US"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "old.reddit.com", "www.reddit.com"]
-
-[sites.twitter]
-adapter = "twitter"
-domains = ["x.com"]
-
-[profiles.me]
-default = true
-daily_limit = "1h"
-break_after = "25m"
-break_length = "5m"
-"""
-
-SOCIAL_PAGE = (
-    "<!doctype html><html><head><title>r/aww</title></head>"
-    "<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
-)
+PROFILE = EXTENSION_PROFILE
+# the Firefox tier's household, plus x.com: the popup shows today's minutes there
+RULES = EXTENSION_RULES + '\n[sites.twitter]\nadapter = "twitter"\ndomains = ["x.com"]\n'
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -23,37 +23,24 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import extension_heartbeats, extension_status, pairing_code, wait_for
+from tests.e2e.conftest import (
+    EXTENSION,
+    EXTENSION_PROFILE,
+    EXTENSION_RULES,
+    SOCIAL_HOST,
+    SOCIAL_PAGE,
+    extension_heartbeats,
+    extension_status,
+    pairing_code,
+    wait_for,
+)
 from tests.e2e.firefox import EXTENSION_BASE, Firefox, firefox
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXTENSION = PROJECT_ROOT / "extension"
-SOCIAL_HOST = "old.reddit.com"
 DIRECT_HOST = "direct.test"
-PROFILE = "me"
-
-RULES = """\
-[household]
-timezone = "UTC"
-country = "US"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "old.reddit.com", "www.reddit.com"]
-
-[profiles.me]
-default = true
-daily_limit = "1h"
-break_after = "25m"
-break_length = "5m"
-"""
-
-SOCIAL_PAGE = (
-    "<!doctype html><html><head><title>r/aww</title></head>"
-    "<body><h1>Recorded old.reddit.com</h1><p>A photo of a sleepy cat.</p></body></html>"
-)
+PROFILE = EXTENSION_PROFILE
+RULES = EXTENSION_RULES
 DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1>Reached directly</h1></body></html>"
 
 
