@@ -172,10 +172,12 @@ class FeedWarnings:
             self._scorers[profile.name] = cached
         return cached[1]
 
-    def context_for(self, flow: http.HTTPFlow, adapter: Any) -> AdapterContext:
+    def context_for(self, flow: http.HTTPFlow, adapter: Any, *, most_ms: int | None = None) -> AdapterContext:
+        """What the adapter needs for this flow; ``most_ms`` lowers the classify budget (never raises it)."""
         rules = self.runtime.current_rules()
         profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
-        budget_s = self.runtime.settings["classify_budget_ms"] / 1000
+        budget_ms = self.runtime.settings["classify_budget_ms"]
+        budget_s = (budget_ms if most_ms is None else min(budget_ms, most_ms)) / 1000
         judge = budgeted(
             self.judge_for(profile), budget_s, lambda: self.runtime.counters.increment("classify_budget_hit")
         )

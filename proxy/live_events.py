@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 EVENT_STREAM = "text/event-stream"
 MAX_EVENT_BYTES = 1024 * 1024
+# mitmproxy calls a stream callable synchronously on its event loop, so a live batch cannot be classified off it
+# like a whole response is: it gets at most this much classify time (a batch is usually one status, ~1 ms cold).
+LIVE_BUDGET_MS = 25
 
 Edit = Callable[[bytes], bytes]
 
@@ -101,7 +104,7 @@ class LiveEvents:
         if adapter is None:
             return events
         # A fresh context per batch: the classify budget is per response, and a stream is a response for hours.
-        result = adapter.rewrite(events, self.feed.context_for(flow, adapter))
+        result = adapter.rewrite(events, self.feed.context_for(flow, adapter, most_ms=LIVE_BUDGET_MS))
         if result is None:
             return events
         self.runtime.counters.increment("rewritten")

@@ -88,3 +88,32 @@ def test_streams_of_other_kinds_are_streamed_untouched(make_runtime) -> None:
         live.responseheaders(flow)
     assert compressed.response.stream is True and failed.response.stream is True
     assert other_site.response.stream is False  # not intercepted: never reaches Breather's addons in practice
+
+
+def test_a_live_batch_holds_the_event_loop_for_at_most_the_live_budget(make_runtime, monkeypatch) -> None:
+    import time
+
+    from breather.proxy import live_events
+
+    runtime = make_runtime(classify_budget_ms=5000)  # a whole response could take this long, off the loop
+    feed = FeedWarnings(runtime)
+    judge_for = feed.judge_for
+
+    def slow_judge_for(profile: Any) -> Any:
+        judge = judge_for(profile)
+
+        def slow(text: str) -> Any:
+            time.sleep(live_events.LIVE_BUDGET_MS / 1000 + 0.01)
+            return judge(text)
+
+        return slow
+
+    monkeypatch.setattr(feed, "judge_for", slow_judge_for)
+    flow = stream_flow()
+    LiveEvents(runtime, feed).responseheaders(flow)
+    distressing = [{**status(str(n)), "content": f"<p>{DISTRESSING}</p>"} for n in range(3)]
+    out = b"".join(flow.response.stream(b"".join(event("update", s).encode() for s in distressing)))
+    data = [json.loads(line[len(b"data: ") :]) for line in out.split(b"\n") if line.startswith(b"data:")]
+    marked = [status.get("sensitive", False) for status in data]
+    assert marked == [True, False, False]  # the first within the budget; the rest pass unmarked, as they came
+    assert runtime.counters.get("classify_budget_hit") == 1
