@@ -18,7 +18,7 @@ import tomllib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -210,7 +210,7 @@ class Thresholds:
     model: bool = False
     lexicon_levels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # lexicon alone (fallback)
 
-    @property
+    @cached_property  # asked for every scored post; the tables never change after parsing
     def lowest(self) -> dict[str, float]:
         """Per category, the model score below which no sensitivity flags it."""
         return {category: min(table.values()) for category, table in self.levels.items() if table}
@@ -481,7 +481,7 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
     for category, phrases in _keyword_matches(view.tokens, keywords).items():
         scores[category] = 1.0
         evidence[category] = phrases
-    scores = {category: round(score, 3) for category, score in scores.items() if round(score, 3) > 0}
+    scores = {category: rounded for category, score in scores.items() if (rounded := round(score, 3)) > 0}
     evidence = {category: phrases for category, phrases in evidence.items() if category in scores}
     reason = None if scores else _why_not_judged(view.normalised, view.tokens)
     return _Raw(

@@ -147,12 +147,18 @@ class LinearModel:
             pushing = sparse.column(grams, index)
         else:
             pushing = {gram: sparse[gram][index] for gram in grams if gram in sparse}
-        weighed = [gram for _, gram in sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0)]
-        telling = [gram for gram in weighed if any(_tells(word, skip) for word in gram.split())]
         # A pair of words says where in the post the model looked ("old car", "the garage"); a lone word rarely
-        # does, so pairs come first and single words only fill what is left.
-        pairs = [gram for gram in telling if " " in gram]
-        return tuple([*pairs, *(gram for gram in telling if " " not in gram)][:limit])
+        # does, so pairs come first and single words only fill what is left. Read in weight order until both are
+        # full: a long post pushes hundreds of grams, and only the first few telling ones are shown.
+        pairs: list[str] = []
+        singles: list[str] = []
+        for _, gram in sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0):
+            kept = pairs if " " in gram else singles
+            if len(kept) < limit and any(_tells(word, skip) for word in gram.split()):
+                kept.append(gram)
+                if len(pairs) == limit:
+                    break
+        return tuple([*pairs, *singles][:limit])
 
 
 def _sigmoid(logit: float) -> float:
