@@ -132,14 +132,14 @@ class FeedWarnings:
         body = decoded_body(response)
         if body is None or len(body) > self.runtime.settings["body_size_cap"]:
             return
-        context = self.context_for(flow, adapter)
-        result = await asyncio.to_thread(adapter.rewrite, body, context)
-        if result is not None:
-            replace_body(response, result.body)
-            self.runtime.counters.increment("rewritten")
-            self.runtime.counters.increment("warnings_marked", len(result.marked))
-            self.log_marked(flow, result.marked)
-            body = result.body
+        if self.profile_for(flow).warns:  # someone who switched every warning off pays nothing for them
+            result = await asyncio.to_thread(adapter.rewrite, body, self.context_for(flow, adapter))
+            if result is not None:
+                replace_body(response, result.body)
+                self.runtime.counters.increment("rewritten")
+                self.runtime.counters.increment("warnings_marked", len(result.marked))
+                self.log_marked(flow, result.marked)
+                body = result.body
         await self._soothe(flow, response, body)
 
     async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes) -> None:
@@ -148,8 +148,7 @@ class FeedWarnings:
         media = flows.media_type(response)
         if not is_calmable(media):
             return
-        rules = self.runtime.current_rules()
-        profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
+        profile = self.profile_for(flow)
         calm = bool(flow.metadata.get(flows.CALM_WINDOW))
         if not calm and (profile.uplift == "off" or not is_json(media)):
             return
@@ -172,10 +171,13 @@ class FeedWarnings:
             self._scorers[profile.name] = cached
         return cached[1]
 
+    def profile_for(self, flow: http.HTTPFlow) -> Any:
+        rules = self.runtime.current_rules()
+        return rules.profile(flows.profile_of(flow) or rules.default_profile)
+
     def context_for(self, flow: http.HTTPFlow, adapter: Any, *, most_ms: int | None = None) -> AdapterContext:
         """What the adapter needs for this flow; ``most_ms`` lowers the classify budget (never raises it)."""
-        rules = self.runtime.current_rules()
-        profile = rules.profile(flows.profile_of(flow) or rules.default_profile)
+        profile = self.profile_for(flow)
         budget_ms = self.runtime.settings["classify_budget_ms"]
         budget_s = (budget_ms if most_ms is None else min(budget_ms, most_ms)) / 1000
         judge = budgeted(

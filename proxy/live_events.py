@@ -101,7 +101,7 @@ class LiveEvents:
 
     def _mark(self, flow: http.HTTPFlow, events: bytes) -> bytes:
         adapter = adapter_for(str(flow.metadata.get(flows.ADAPTER, "generic")), flow.request.path, EVENT_STREAM)
-        if adapter is None:
+        if adapter is None or not self.feed.profile_for(flow).warns:
             return events
         # A fresh context per batch: the classify budget is per response, and a stream is a response for hours.
         result = adapter.rewrite(events, self.feed.context_for(flow, adapter, most_ms=LIVE_BUDGET_MS))

@@ -98,6 +98,11 @@ class Profile:
     def always_allows(self, host: str) -> bool:
         return any(host_in_domain(host, domain) for domain in self.always_allowed)
 
+    @property
+    def warns(self) -> bool:
+        """Whether any post could get a content warning: a category not ``off``, or a topic of the person's own."""
+        return bool(self.keywords) or any(level != "off" for level in self.sensitivity.values())
+
     def hidden_category_windows(self, category: str) -> tuple[Window, ...]:
         return tuple(item.window for item in self.topic_quiet_hours if item.category == category)
 

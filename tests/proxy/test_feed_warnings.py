@@ -14,6 +14,7 @@ from mitmproxy.test import tflow
 
 from breather.proxy import feed_warnings, flows
 from breather.proxy.feed_warnings import FeedWarnings
+from breather.rules.model import CATEGORIES
 
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
 
@@ -176,3 +177,28 @@ def test_an_html_warning_names_the_helpline_from_the_services_own_override_table
     run(FeedWarnings(runtime), flow)
     page = flow.response.content.decode()
     assert 'class="breather-warning"' in page and "Household Test Line" in page
+
+
+WARNINGS_OFF = "warnings = { " + ", ".join(f"{category} = 'off'" for category in CATEGORIES) + " }"
+
+
+def test_with_every_warning_switched_off_no_post_is_even_read(make_runtime, monkeypatch, events_of) -> None:
+    from tests.proxy.conftest import rules_text
+
+    asked: list[str] = []
+    real_adapter_for = feed_warnings.adapter_for
+
+    def spying_adapter_for(*args: Any) -> Any:
+        adapter = real_adapter_for(*args)
+        monkeypatch.setattr(adapter, "rewrite", lambda body, ctx: asked.append("rewrite"))
+        return adapter
+
+    monkeypatch.setattr(feed_warnings, "adapter_for", spying_adapter_for)
+    runtime = make_runtime(rules_text(extra_me=WARNINGS_OFF), **GENEROUS)
+    flow = reddit_flow(listing(DISTRESSING), encoding="gzip")
+    assert unchanged_after(runtime, flow)
+    assert asked == [] and not [e for e in events_of(runtime) if e["kind"] == "warning_shown"]
+    # The person's own topics still need the posts read.
+    runtime = make_runtime(rules_text(extra_me=WARNINGS_OFF + "\nkeywords = ['tonight']"), **GENEROUS)
+    run(FeedWarnings(runtime), reddit_flow(listing(DISTRESSING)))
+    assert asked == ["rewrite"]

@@ -8,7 +8,7 @@ import pytest
 
 from breather.rules.errors import RulesError
 from breather.rules.loader import default_rules_text, ensure_rules_file, load_rules, parse_rules
-from breather.rules.model import Window
+from breather.rules.model import CATEGORIES, Window
 
 SITES = """
 [sites.reddit]
@@ -98,3 +98,23 @@ def test_the_issue_example_error_is_reported_exactly() -> None:
 def test_missing_file_is_a_located_error(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="cannot read the rules file"):
         load_rules(tmp_path / "absent.toml")
+
+
+def test_a_profile_warns_unless_every_category_is_off_and_it_has_no_topics_of_its_own() -> None:
+    off = "warnings = { " + ", ".join(f"{category} = 'off'" for category in CATEGORIES) + " }"
+    rules = parse_rules(
+        rules_text(
+            f"""
+            [profiles.quiet]
+            default = true
+            {off}
+            [profiles.topics]
+            {off}
+            keywords = ["election*"]
+            [profiles.one]
+            inherits = "quiet"
+            warnings = {{ self_harm = "low" }}
+            """
+        )
+    )
+    assert [rules.profile(name).warns for name in ("quiet", "topics", "one")] == [False, True, True]
