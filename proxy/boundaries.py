@@ -94,7 +94,7 @@ class Boundaries:
         page = BlockPage(
             kind=decision.kind,
             site=site,
-            reason=decision.reason,
+            reason=decision.message,
             friction_s=int(decision.friction_delay.total_seconds()),
             token=token,
             can_ask=len(self.runtime.current_rules().profiles) > 1,
@@ -110,7 +110,7 @@ class Boundaries:
         if decision.kind == "break_due":
             flow.metadata[flows.BREAK_DUE] = {
                 "kind": "cadence",
-                "reason": decision.reason,
+                "reason": decision.message,
                 "snooze_allowed": decision.snooze_allowed,
             }
         elif heavy_run(session.recent_warnings, now):

@@ -137,7 +137,7 @@ class LocalApi:
         decision = self.decide(profile, site, at)
         return {
             "break_due": decision.kind == "break_due",
-            "reason": decision.reason,
+            "reason": decision.message,
             "snooze_allowed": decision.snooze_allowed,
         }
 

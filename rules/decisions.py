@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from breather.rules.model import Profile, Rules, SiteGroup, Window, host_in_domain
-from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration
+from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, spoken_duration
 
 DecisionKind = Literal["allow", "break_due", "limit_reached", "quiet_hours"]
 ALL_SITES = "all sites"
@@ -53,6 +53,9 @@ class Decision:
     limit: timedelta | None = None
     friction_delay: timedelta = timedelta(0)
     snooze_allowed: bool = False
+    # What the person reads on Breather's own pages and in the extension: second person, durations in words.
+    # ``reason`` names the profile and is for ``breather rules explain`` and the family's rules preview.
+    message: str = ""
 
     @property
     def blocked(self) -> bool:
@@ -73,6 +76,7 @@ class Decision:
             "limit_minutes": self.limit.total_seconds() / 60 if self.limit is not None else None,
             "friction_delay_s": self.friction_delay.total_seconds(),
             "snooze_allowed": self.snooze_allowed,
+            "message": self.message,
         }
 
 
@@ -106,7 +110,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         friction_delay=person.friction_delay,
     )
     if person.always_allows(host):
-        return replace(base, reason=f"{host} is always allowed for {person.name}")
+        return replace(base, reason=f"{host} is always allowed for {person.name}", message=f"{host} is always allowed.")
     if group is None:
         return replace(base, reason=f"{host} is not one of the sites Breather looks after")
     quiet = quiet_hours_at(person.quiet_hours, local)
@@ -114,7 +118,8 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         window, ends = quiet
         until = ends.replace(tzinfo=zone)
         reason = f"Quiet hours for {person.name}: {window.describe()} (until {when(ends, local)})"
-        return replace(base, kind="quiet_hours", reason=reason, until=until)
+        message = f"The feeds rest until {when(ends, local)} ({window.describe()})."
+        return replace(base, kind="quiet_hours", reason=reason, until=until, message=message)
     limits = _limit_states(person, host, group, used)
     next_break = _next_break_in(person, used, at)
     granted = used.extra_time_until is not None and at < used.extra_time_until
@@ -126,29 +131,46 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
             f"Daily limit for {person.name} on {state.label}: {format_minutes(state.used)} used of "
             f"{format_duration(state.limit)} (resets at 00:00 tomorrow)"
         )
+        message = (
+            f"You have used {spoken_duration(timedelta(minutes=state.used))} of your "
+            f"{spoken_duration(state.limit)} on {state.label} today. It starts again at midnight."
+        )
         until = midnight.replace(tzinfo=zone)
         return replace(
-            base, kind="limit_reached", reason=reason, until=until, minutes_used=state.used, limit=state.limit
+            base,
+            kind="limit_reached",
+            reason=reason,
+            until=until,
+            minutes_used=state.used,
+            limit=state.limit,
+            message=message,
         )
     tightest = min(limits, key=lambda state: state.remaining, default=None)
     if tightest is not None:
         base = replace(base, minutes_used=tightest.used, limit=tightest.limit)
     if next_break is not None and next_break <= timedelta(0):
         length = person.break_length
+        back = when((local + length).replace(tzinfo=None), local)
         reason = (
             f"Time for a break, {person.name}: {format_duration(used.active_since_break)} of active use "
-            f"(a {format_duration(length)} break, until {when((local + length).replace(tzinfo=None), local)})"
+            f"(a {format_duration(length)} break, until {back})"
+        )
+        message = (
+            f"{spoken_duration(used.active_since_break).capitalize()} of scrolling since your last break. "
+            f"A pause of {spoken_duration(length)}, until {back}?"
         )
         return replace(
             base,
             kind="break_due",
             reason=reason,
+            message=message,
             until=at + length,
             next_break_in=timedelta(0),
             snooze_allowed=used.snoozes_in_a_row < person.max_snoozes,
         )
     reason = _allow_reason(person, tightest, next_break, granted, used, local)
-    return replace(base, reason=reason, next_break_in=next_break)
+    message = _allow_message(tightest, next_break, granted, used, local)
+    return replace(base, reason=reason, next_break_in=next_break, message=message)
 
 
 def hidden_topics(profile: Profile, local: datetime) -> frozenset[str]:
@@ -231,6 +253,21 @@ def _next_break_in(profile: Profile, usage: Usage, at: datetime) -> timedelta | 
     if usage.snoozed_until is not None and at < usage.snoozed_until:
         return max(usage.snoozed_until - at, profile.break_after - usage.active_since_break)
     return max(timedelta(0), profile.break_after - usage.active_since_break)
+
+
+def _allow_message(
+    tightest: _LimitState | None, next_break: timedelta | None, granted: bool, usage: Usage, local: datetime
+) -> str:
+    parts = []
+    if tightest is not None:
+        used = spoken_duration(timedelta(minutes=tightest.used))
+        parts.append(f"{used} of your {spoken_duration(tightest.limit)} on {tightest.label} today")
+    if granted and usage.extra_time_until is not None:
+        extra_end = usage.extra_time_until.astimezone(local.tzinfo).replace(tzinfo=None)
+        parts.append(f"extra time until {when(extra_end, local)}")
+    if next_break is not None:
+        parts.append(f"next break in {spoken_duration(next_break)}")
+    return (parts[0][0].upper() + "; ".join(parts)[1:] + ".") if parts else "No limit today."
 
 
 def _allow_reason(

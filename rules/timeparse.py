@@ -56,6 +56,16 @@ def format_duration(value: timedelta) -> str:
     return "".join(pieces)
 
 
+def spoken_duration(value: timedelta) -> str:
+    """A duration as a person reads it: ``"1 minute"``, ``"1 hour 30 minutes"``, ``"under a minute"``."""
+    minutes = round(value.total_seconds() / 60)
+    if minutes <= 0:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    counted = ((hours, "hour"), (minutes, "minute"))
+    return " ".join(f"{count} {unit}{'' if count == 1 else 's'}" for count, unit in counted if count)
+
+
 def parse_clock(raw: str, *, allow_24: bool = False) -> time:
     """``"07:00"`` → ``time(7, 0)``. ``"24:00"`` is accepted as the end of a window (midnight)."""
     match = _CLOCK.match(raw.strip())

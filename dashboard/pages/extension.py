@@ -224,7 +224,7 @@ def status_for(
         "minutes_today": round(today.total, 1),
         "limit_minutes": round(limit) if limit is not None else None,
         "next_break_in_s": decision.next_break_in.total_seconds() if decision.next_break_in is not None else None,
-        "decision": {"kind": decision.kind, "reason": decision.reason},
+        "decision": {"kind": decision.kind, "reason": decision.reason, "message": decision.message},
         "quiet_hours": decision.kind == "quiet_hours",
         "quiet_hours_change_in_s": quiet_hours_change_in_s(rules, profile, moment),
         "through_proxy": through_proxy(runtime, profile.name, moment),

@@ -46,7 +46,7 @@ export function describeStatus(state) {
   if (typeof status.next_break_in_s === "number") {
     nextBreak = status.next_break_in_s <= 0 ? "A break is due now." : `Next break in ${minutesText(status.next_break_in_s)}.`;
   }
-  let decision = status.decision?.reason ?? "";
+  let decision = status.decision?.message || status.decision?.reason || "";
   if (status.quiet_hours) {
     decision = "Quiet hours: social sites are paused.";
   }

@@ -22,6 +22,12 @@ test("the popup reads minutes against the limit and the time to the next break",
   assert.equal(text.ca, "This browser trusts Breather's certificate.");
 });
 
+test("the decision is told in the person's own words when the service sends them", () => {
+  const told = { ...status, decision: { kind: "allow", reason: "Allowed for sam: 41m of 1h", message: "41 minutes of your 1 hour on all sites today." } };
+  assert.equal(describeStatus({ status: told, routing: routed, caTrusted: true }).decision, told.decision.message);
+  assert.equal(describeStatus({ status, routing: routed, caTrusted: true }).decision, "within your limits");
+});
+
 test("a due break, no limit and quiet hours are said plainly", () => {
   const text = describeStatus({
     status: { ...status, limit_minutes: null, next_break_in_s: 0, quiet_hours: true },

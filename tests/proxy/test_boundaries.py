@@ -52,7 +52,8 @@ def test_quiet_hours_answer_the_page_with_breather_and_never_contact_the_site(ma
     assert flow.response.status_code == 200
     assert flow.response.headers["x-breather"] == "quiet_hours"
     assert flow.response.headers["cache-control"] == "no-store"
-    assert b"Quiet hours" in flow.response.content
+    page = flow.response.content.decode()
+    assert "The feeds rest until" in page and "for me" not in page  # the person's own screen: no profile name
     assert [e["kind"] for e in events_of(runtime)] == ["quiet_hours_blocked"]
 
 
@@ -70,6 +71,7 @@ def test_after_the_daily_limit_the_page_is_a_limit_page_with_a_friction_delay(ma
     Boundaries(runtime).request(flow)
     assert flow.response is not None and flow.response.headers["x-breather"] == "limit_reached"
     assert b'data-delay="10"' in flow.response.content
+    assert "You have used 1 hour 1 minute of your 1 hour on all sites today." in flow.response.content.decode()
     assert "limit_reached" in [e["kind"] for e in events_of(runtime)]
 
 

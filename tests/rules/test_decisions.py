@@ -44,6 +44,7 @@ def test_friday_night_window_is_in_force_early_saturday_and_named_as_fridays() -
     decision = decide(rules, "me", "old.reddit.com", at("2026-11-28T01:00"))
     assert decision.kind == "quiet_hours"
     assert decision.reason == "Quiet hours for me: Fri 23:00–06:00 (until 06:00)"
+    assert decision.message == "The feeds rest until 06:00 (Fri 23:00–06:00)."
     assert decision.until == at("2026-11-28T06:00")
     assert decide(rules, "me", "old.reddit.com", at("2026-11-27T23:00")).reason.endswith("(until 06:00 tomorrow)")
     assert decide(rules, "me", "old.reddit.com", at("2026-11-28T06:00")).kind == "allow"
@@ -116,6 +117,7 @@ def test_daily_limit_counts_every_social_site_together() -> None:
     decision = decide(rules, "me", "news.ycombinator.com", at("2026-11-25T12:00"), usage)
     assert decision.kind == "limit_reached"
     assert decision.reason == "Daily limit for me on all sites: 1h used of 1h (resets at 00:00 tomorrow)"
+    assert decision.message == "You have used 1 hour of your 1 hour on all sites today. It starts again at midnight."
     assert decision.until == at("2026-11-26T00:00")
     assert decision.friction_delay == timedelta(seconds=10)
     assert decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), Usage({"reddit.com": 59})).kind == "allow"
@@ -128,6 +130,7 @@ def test_group_limit_applies_only_to_that_group() -> None:
     other = decide(rules, "me", "news.ycombinator.com", at("2026-11-25T12:00"), usage)
     assert other.kind == "allow"
     assert other.reason == "Allowed for me: no daily limit"
+    assert other.message == "No limit today."
 
 
 def test_group_limit_also_reads_usage_keyed_by_group_name() -> None:
@@ -167,6 +170,7 @@ def test_allow_reports_the_tightest_limit() -> None:
     usage = Usage({"reddit.com": 20}, active_since_break=timedelta(minutes=15))
     decision = decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), usage)
     assert decision.reason == "Allowed for me: 20m of 30m used today on reddit; next break in 10m"
+    assert decision.message == "20 minutes of your 30 minutes on reddit today; next break in 10 minutes."
     assert decision.limit == timedelta(minutes=30)
     assert decision.next_break_in == timedelta(minutes=10)
 
@@ -181,6 +185,7 @@ def test_break_is_due_after_the_active_minutes_and_snoozes_run_out() -> None:
     assert due.kind == "break_due"
     assert due.until == now + timedelta(minutes=5)
     assert due.reason == "Time for a break, me: 25m of active use (a 5m break, until 12:05)"
+    assert due.message == "25 minutes of scrolling since your last break. A pause of 5 minutes, until 12:05?"
     assert due.snooze_allowed is True
     tired = decide(rules, "me", "reddit.com", now, Usage(active_since_break=timedelta(minutes=40), snoozes_in_a_row=2))
     assert tired.snooze_allowed is False
