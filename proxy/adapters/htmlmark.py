@@ -75,11 +75,7 @@ def crisis_note(crisis: object) -> str:
     if crisis is None:
         return ""
     service = _first_attr(crisis, "service", "name")
-    hours = _first_attr(crisis, "hours")
-    phone = _first_attr(crisis, "phone")
-    contact = " · ".join(
-        v for v in (f"{phone} ({hours})" if phone and hours else phone, _first_attr(crisis, "text")) if v
-    )
+    contact = _contact(_first_attr(crisis, "phone"), _first_attr(crisis, "text"), _first_attr(crisis, "hours"))
     web = _first_attr(crisis, "web", "url")
     parts = [p for p in (service, contact) if p]
     link = (
@@ -92,6 +88,16 @@ def crisis_note(crisis: object) -> str:
     return (
         f'<span class="breather-crisis">Support is there if you need it: {html.escape(" — ".join(parts))}{link}</span>'
     )
+
+
+def _contact(phone: str, text: str, hours: str) -> str:
+    """ "call or text 988 (24/7)", "call 116 123 (24/7) · Shout: text SHOUT to 85258", "text 1737": what to do, said
+    once (the table gives a bare number for a line that takes texts, or says how to text it)."""
+    when = f" ({hours})" if hours else ""
+    if phone and text == phone:
+        return f"call or text {phone}{when}"
+    texting = f"text {text}" if text[:1].isdigit() else text
+    return " · ".join(part for part in (f"call {phone}{when}" if phone else "", texting) if part)
 
 
 def _first_attr(obj: object, *names: str) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+import pytest
+
 from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.generic import GenericAdapter
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
@@ -64,7 +66,7 @@ def test_reveal_control_names_the_crisis_line_for_self_harm_only() -> None:
     self_harm = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis))
     violence = HackerNewsAdapter().rewrite(PAGE.format(text="He was covered in blood").encode(), context(crisis=crisis))
     assert self_harm is not None and violence is not None
-    assert "Samaritans — 116 123" in self_harm.body.decode()
+    assert "Samaritans — call 116 123" in self_harm.body.decode()
     assert "Samaritans" not in violence.body.decode()
 
 
@@ -157,8 +159,25 @@ def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
     assert result is not None
     out = result.body.decode()
     note = out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
-    assert "Samaritans — 116 123 (24/7) · Shout: text SHOUT to 85258" in note
+    assert "Samaritans — call 116 123 (24/7) · Shout: text SHOUT to 85258" in note
     assert '<a href="https://www.samaritans.org" target="_blank" rel="noopener noreferrer">' in note
+
+
+@pytest.mark.parametrize(
+    ("country", "said"),
+    [
+        ("US", "988 Suicide &amp; Crisis Lifeline — call or text 988 (24/7)"),  # one number for both, said once
+        ("NZ", "call or text 1737"),
+        ("AU", "call 13 11 14 (24/7) · text 0477 13 11 14"),
+    ],
+)
+def test_the_helpline_says_once_how_to_reach_it(country: str, said: str) -> None:
+    from breather.rules.crisis import crisis_line
+
+    page = PAGE.format(text="I stopped eating again, I feel disgusting").encode()
+    result = HackerNewsAdapter().rewrite(page, context(crisis=crisis_line(country)))
+    assert result is not None
+    assert said in result.body.decode()
 
 
 def test_an_unclosed_paragraph_ends_with_its_list_item() -> None:
