@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from breather.rules.learned import LinearModel, default_model, dense_features, ngrams
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
@@ -183,9 +183,9 @@ class Verdict:
         }
 
 
-@dataclass(frozen=True)
-class _Raw:
-    """Scores before thresholds: what the cache keeps (no text, only phrases that matched)."""
+class _Raw(NamedTuple):
+    """Scores before thresholds: what the cache keeps (no text, only phrases that matched). A named tuple, not a
+    frozen dataclass: one is built per scored post, and that is 4x cheaper (~1.4 against ~5.9 us)."""
 
     scores: Mapping[str, float]
     evidence: Mapping[str, tuple[str, ...]]
@@ -327,8 +327,9 @@ def screen(text: str | bytes, keywords: Keywords = ()) -> bool:
     if found is not None:
         return found.passed
     passed = _passes(decoded, compiled)
-    if not passed:
-        _cache.put(key, _SCREENED_OUT)
+    # Remembered either way: a post let through is classified next, which then need not screen it again (a regex
+    # pass over up to 10,000 characters); the verdict takes the same cache slot.
+    _cache.put(key, _SCREENED_IN if passed else _SCREENED_OUT)
     return passed
 
 
@@ -339,8 +340,9 @@ def _passes(text: str, keywords: _Compiled) -> bool:
     return bool(keywords) and _keyword_screener(keywords).hits(sample)
 
 
-# What the cache keeps for a post the screen stopped, until ``classify`` asks for the full verdict.
+# What the cache keeps for a post the screen stopped or let through, until ``classify`` asks for the full verdict.
 _SCREENED_OUT = _Raw({}, {}, (), None, False, 0, passed=False, judged=False)
+_SCREENED_IN = _Raw({}, {}, (), None, False, 0, passed=True, judged=False)
 
 
 def _mode(sentiment: bool | None, model: bool | None) -> tuple[bool, bool]:
@@ -504,9 +506,9 @@ def lexicon_supports(view: LexicalView, category: str) -> bool:
     return view.scores.get(category, 0.0) >= _squash(LEXICON_SUPPORT_WEIGHT) - 1e-9
 
 
-@dataclass(frozen=True)
-class LexicalView:
-    """What the lexicon sees in a post: its words, category scores (0..1), evidence phrases and contexts."""
+class LexicalView(NamedTuple):
+    """What the lexicon sees in a post: its words, category scores (0..1), evidence phrases and contexts (a named
+    tuple, like ``_Raw``: one per scored post)."""
 
     normalised: str
     tokens: list[str]
@@ -514,7 +516,7 @@ class LexicalView:
     evidence: dict[str, tuple[str, ...]]
     contexts: tuple[str, ...]
     # per category, the weight of phrases a negation cancelled ("not going to kill myself"): a model input
-    negated: dict[str, float] = field(default_factory=dict)
+    negated: dict[str, float]
 
 
 def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
@@ -522,7 +524,7 @@ def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
     normalised = normalise(sample)
     tokens = words(normalised)
     if not tokens:
-        return LexicalView(normalised, tokens, {}, {}, ())
+        return LexicalView(normalised, tokens, {}, {}, (), {})
     lexicon = default_lexicon()
     matches = lexicon.find(tokens)
     raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)

@@ -32,10 +32,49 @@ MODEL_FILE = "data/model.tsv.gz"
 
 
 def ngrams(tokens: Sequence[str]) -> set[str]:
-    """The sparse features of a post: its distinct words and word pairs."""
-    grams = set(tokens)
+    """The sparse features of a post: its distinct words and word pairs, and a crude stem ("~" and the first five
+    letters) of each word of six letters or more, so starving, starved and starvation share a feature."""
+    words = set(tokens)
+    grams = set(words)
     grams.update(map(" ".join, itertools.pairwise(tokens)))
+    grams.update(stems(words))
     return grams
+
+
+def stem(word: str) -> str | None:
+    return "~" + word[:5] if len(word) >= 6 and word.isalpha() else None
+
+
+# Feeds repeat their words: each distinct word's stem is worked out once, so a post's stems are one C-level set
+# intersection (the plain comprehension doubled the cost of ``ngrams``). A full memo is swapped for a new one, never
+# cleared: the proxy scores posts from several threads, and one holding the old memo still reads a consistent one.
+STEM_MEMO_SIZE = 100_000
+
+
+@dataclass
+class _StemMemo:
+    seen: set[str]
+    stems: dict[str, str]
+
+
+_stem_memo = _StemMemo(set(), {})
+
+
+def stems(words: set[str]) -> list[str]:
+    """The stems of ``words`` (see :func:`ngrams`)."""
+    global _stem_memo
+    memo = _stem_memo
+    unseen = words - memo.seen
+    if unseen:
+        if len(memo.seen) + len(unseen) > STEM_MEMO_SIZE:
+            memo, unseen = _StemMemo(set(), {}), words
+        for word in unseen:
+            found = stem(word)
+            if found is not None:
+                memo.stems[word] = found
+        memo.seen.update(unseen)
+        _stem_memo = memo
+    return list(map(memo.stems.__getitem__, words & memo.stems.keys()))
 
 
 def dense_features(
@@ -153,6 +192,8 @@ class LinearModel:
         pairs: list[str] = []
         singles: list[str] = []
         for _, gram in sorted((-weight, gram) for gram, weight in pushing.items() if weight > 0):
+            if gram.startswith("~"):  # a stem ("~starv") is not something the reader wrote
+                continue
             kept = pairs if " " in gram else singles
             if len(kept) < limit and any(_tells(word, skip) for word in gram.split()):
                 kept.append(gram)

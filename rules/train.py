@@ -51,7 +51,7 @@ DATA = Path(__file__).resolve().parent / "data"
 FOLDS = 5
 MIN_DOCS = 2  # an n-gram seen in fewer dev posts is noise
 L2 = 1e-5
-STEPS = 250
+STEPS = 500
 LEARNING_RATE = 0.1
 TRIGGERS_PER_CATEGORY = 60
 MAX_TRIGGER_SHARE = 0.003
@@ -197,7 +197,11 @@ def choose_triggers(vocabulary: list[str], weights: Any, data: Featurised) -> li
     words = [
         i
         for i, name in enumerate(vocabulary)
-        if " " not in name and ":" not in name and len(name) > 2 and counts.get(name, 0) <= ceiling
+        if " " not in name
+        and ":" not in name
+        and not name.startswith("~")
+        and len(name) > 2
+        and counts.get(name, 0) <= ceiling
     ]
     chosen: set[str] = set()
     for j in range(weights.shape[1]):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from importlib import resources
 from pathlib import Path
@@ -126,3 +127,40 @@ def test_dev_report_shows_what_the_thresholds_were_chosen_on() -> None:
     assert "self_harm 1.000/0.500/0.667 (0.00%)" in low and "other MH flagged 0.0%" in low
     assert "self_harm 0.500/0.500/0.500 (100.00%)" in medium and "other MH flagged 100.0%" in medium
     assert "self_harm 0.667/1.000/0.800" in high and "none flagged 100.0%" in high
+
+
+def _plain_ngrams(tokens: list[str]) -> set[str]:
+    """The features as the model's docstring defines them, with no memo."""
+    grams = set(tokens) | {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
+    return grams | {"~" + word[:5] for word in tokens if len(word) >= 6 and word.isalpha()}
+
+
+WORDS = st.sampled_from(["starving", "starved", "starvation", "kill", "killing", "myself", "it's", "café", "a"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(posts=st.lists(st.lists(WORDS | st.text(min_size=1, max_size=9), max_size=12), min_size=1, max_size=6))
+def test_ngrams_share_a_stem_across_word_forms_even_as_the_memo_is_swapped(
+    posts: list[list[str]], monkeypatch_module: pytest.MonkeyPatch
+) -> None:
+    from breather.rules import learned
+
+    monkeypatch_module.setattr(learned, "STEM_MEMO_SIZE", 5)  # swapped every few posts
+    for tokens in posts:
+        assert ngrams(tokens) == _plain_ngrams(tokens)
+    assert {"~starv", "starving"} <= ngrams(["starving"]) and "~starv" in ngrams(["starvation"])
+
+
+def test_why_this_was_flagged_names_words_of_the_post_never_a_stem() -> None:
+    model = default_model()
+    assert model is not None
+    grams = ngrams(tokenize("restricting again, starving myself until the slaughter of my appetite is complete"))
+    assert any(gram.startswith("~") and gram in model.sparse for gram in grams)  # the model does weigh stems
+    for category in model.categories:
+        assert not [gram for gram in model.top_grams(grams, category, limit=10) if gram.startswith("~")]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
