@@ -154,6 +154,8 @@ class LinearModel:
     dense: Mapping[str, tuple[float, ...]]
     sparse: Mapping[str, tuple[float, ...]]
     triggers: tuple[str, ...] = ()
+    # what it was trained on: ``breather.rules.train.training_fingerprint()`` at training time ("" if unknown)
+    trained_on: str = ""
 
     def scores(self, grams: set[str], dense: Mapping[str, float]) -> dict[str, float]:
         """Probability per category (0..1)."""
@@ -250,6 +252,7 @@ def parse_model(text: str) -> LinearModel:
         dense={name: tuple(float(v) for v in values) for name, values in header["dense"].items()},
         sparse=PackedWeights(rows, scales),
         triggers=tuple(header.get("triggers", ())),
+        trained_on=str(header.get("trained_on", "")),
     )
 
 
@@ -260,6 +263,7 @@ def dump_model(
     dense: Mapping[str, Sequence[float]],
     sparse: Mapping[str, Sequence[float]],
     triggers: Sequence[str],
+    trained_on: str = "",
 ) -> None:
     """Write weights quantised to int8 per category; n-grams whose weights all round to 0 are dropped."""
     largest = [max((abs(weights[i]) for weights in sparse.values()), default=0.0) for i in range(len(categories))]
@@ -272,6 +276,8 @@ def dump_model(
         "dense": {name: [round(v, 6) for v in values] for name, values in sorted(dense.items())},
         "triggers": sorted(triggers),
     }
+    if trained_on:
+        header["trained_on"] = trained_on
     lines = [json.dumps(header, sort_keys=True)]
     for gram in sorted(sparse):
         quantised = [round(weight / scale) for weight, scale in zip(sparse[gram], scales, strict=True)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ import numpy as np
 
 from breather.rules.classify import (
     CATEGORIES,
+    LEXICON_EVIDENCE_BELOW,
+    LEXICON_SUPPORT_WEIGHT,
     MAX_CHARS,
+    MODEL_ALONE_FROM_DISTINCT_WORDS,
     SCREEN_MIN_WEIGHT,
     default_lexicon,
     lexical_view,
@@ -66,6 +70,29 @@ FIXED_DENSE = {
     # Subreddit labels rarely show a denied intent ("I am not going to kill myself"), so the data cannot teach it.
     "neg:self_harm": {"self_harm": -2.0},
 }
+
+
+def training_fingerprint() -> str:
+    """A hash of what the model's weights and thresholds depend on besides the code: the lexicon (its scores are
+    model inputs) and the training and gating settings. The model file keeps the one it was trained with, and a
+    test fails when the shipped model no longer matches (a lexicon edit without a retrain)."""
+    lexicon = (DATA / "lexicon.toml").read_bytes().replace(b"\r\n", b"\n")  # the same on a Windows checkout
+    settings = {
+        "folds": FOLDS,
+        "min_docs": MIN_DOCS,
+        "l2": L2,
+        "steps": STEPS,
+        "learning_rate": LEARNING_RATE,
+        "triggers": [TRIGGERS_PER_CATEGORY, MAX_TRIGGER_SHARE, MIN_TRIGGER_POSTS],
+        "prune_below": PRUNE_BELOW,
+        "fixed_dense": FIXED_DENSE,
+        "gates": [LEXICON_EVIDENCE_BELOW, LEXICON_SUPPORT_WEIGHT, MODEL_ALONE_FROM_DISTINCT_WORDS],
+        "screen_min_weight": SCREEN_MIN_WEIGHT,
+        "max_chars": MAX_CHARS,
+    }
+    digest = hashlib.sha256(lexicon)
+    digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -253,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ":" not in name and np.abs(weights[i]).max() >= PRUNE_BELOW
     }
     dense = {name: weights[i].tolist() for i, name in enumerate(vocabulary) if ":" in name}
-    dump_model(out / "model.tsv.gz", CATEGORIES, bias.tolist(), dense, sparse, triggers)
+    dump_model(out / "model.tsv.gz", CATEGORIES, bias.tolist(), dense, sparse, triggers, training_fingerprint())
     _write_thresholds(out / "thresholds.toml", chosen)
     print(f"{len(sparse)} n-grams kept of {len(vocabulary)}; {len(triggers)} trigger words", file=sys.stderr)
     print(

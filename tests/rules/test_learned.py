@@ -164,3 +164,31 @@ def test_why_this_was_flagged_names_words_of_the_post_never_a_stem() -> None:
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+def test_the_shipped_model_was_trained_on_the_current_lexicon_and_settings() -> None:
+    """The lexicon's scores are model inputs: editing a phrase, a gate or a training setting without retraining
+    leaves a model (and thresholds) chosen for something else."""
+    from breather.rules.train import training_fingerprint
+
+    model = default_model()
+    assert model is not None
+    assert model.trained_on == training_fingerprint(), (
+        "rules/data/model.tsv.gz was trained on another lexicon or other settings: run "
+        "`python -m breather.rules.train` (then read the test split once, docs/classifier.md)"
+    )
+
+
+def test_the_fingerprint_follows_the_lexicon_and_the_gates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from breather.rules import train
+
+    shipped = train.training_fingerprint()
+    text = (train.DATA / "lexicon.toml").read_text(encoding="utf-8")
+    monkeypatch.setattr(train, "DATA", tmp_path)
+    (tmp_path / "lexicon.toml").write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    assert train.training_fingerprint() == shipped  # a Windows checkout of the same file
+    (tmp_path / "lexicon.toml").write_text(text + '\n"an edited phrase" = 1.0\n', encoding="utf-8")
+    assert train.training_fingerprint() != shipped
+    (tmp_path / "lexicon.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(train, "LEXICON_SUPPORT_WEIGHT", 1.0)
+    assert train.training_fingerprint() != shipped
