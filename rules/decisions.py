@@ -168,8 +168,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
             next_break_in=timedelta(0),
             snooze_allowed=used.snoozes_in_a_row < person.max_snoozes,
         )
-    reason = _allow_reason(person, tightest, next_break, granted, used, local)
-    message = _allow_message(tightest, next_break, granted, used, local)
+    reason, message = _allow_texts(person, tightest, next_break, granted, used, local)
     return replace(base, reason=reason, next_break_in=next_break, message=message)
 
 
@@ -255,39 +254,31 @@ def _next_break_in(profile: Profile, usage: Usage, at: datetime) -> timedelta | 
     return max(timedelta(0), profile.break_after - usage.active_since_break)
 
 
-def _allow_message(
-    tightest: _LimitState | None, next_break: timedelta | None, granted: bool, usage: Usage, local: datetime
-) -> str:
-    parts = []
-    if tightest is not None:
-        used = spoken_duration(timedelta(minutes=tightest.used))
-        parts.append(f"{used} of your {spoken_duration(tightest.limit)} on {tightest.label} today")
-    if granted and usage.extra_time_until is not None:
-        extra_end = usage.extra_time_until.astimezone(local.tzinfo).replace(tzinfo=None)
-        parts.append(f"extra time until {when(extra_end, local)}")
-    if next_break is not None:
-        parts.append(f"next break in {spoken_duration(next_break)}")
-    return (parts[0][0].upper() + "; ".join(parts)[1:] + ".") if parts else "No limit today."
-
-
-def _allow_reason(
+def _allow_texts(
     profile: Profile,
     tightest: _LimitState | None,
     next_break: timedelta | None,
     granted: bool,
     usage: Usage,
     local: datetime,
-) -> str:
-    parts = [f"Allowed for {profile.name}"]
+) -> tuple[str, str]:
+    """The reason (naming the profile, short durations) and the person's message for a visit that is allowed, from
+    the same facts: the tightest limit, extra time granted, the next break."""
+    reason: list[str] = []
+    message: list[str] = []
     if tightest is not None:
-        parts.append(
-            f"{format_minutes(tightest.used)} of {format_duration(tightest.limit)} used today on {tightest.label}"
-        )
+        used, limit = timedelta(minutes=tightest.used), tightest.limit
+        reason.append(f"{format_minutes(tightest.used)} of {format_duration(limit)} used today on {tightest.label}")
+        message.append(f"{spoken_duration(used)} of your {spoken_duration(limit)} on {tightest.label} today")
     else:
-        parts.append("no daily limit")
+        reason.append("no daily limit")
     if granted and usage.extra_time_until is not None:
         extra_end = usage.extra_time_until.astimezone(local.tzinfo).replace(tzinfo=None)
-        parts.append(f"extra time until {when(extra_end, local)}")
+        reason.append(f"extra time until {when(extra_end, local)}")
+        message.append(reason[-1])
     if next_break is not None:
-        parts.append(f"next break in {format_duration(next_break)}")
-    return parts[0] + ": " + "; ".join(parts[1:])
+        reason.append(f"next break in {format_duration(next_break)}")
+        message.append(f"next break in {spoken_duration(next_break)}")
+    said = "; ".join(message)
+    spoken = said[:1].upper() + said[1:] + "." if said else "No limit today."
+    return f"Allowed for {profile.name}: " + "; ".join(reason), spoken
