@@ -129,13 +129,14 @@ class FeedWarnings:
             await self._rewrite(flow, response, adapter)
 
     async def _rewrite(self, flow: http.HTTPFlow, response: http.Response, adapter: Any) -> None:
-        warns = self.profile_for(flow).warns  # someone who switched every warning off pays nothing for them
-        if not warns and not self._soothes(flow, response):
+        profile = self.profile_for(flow)
+        soothes = self._soothes(flow, response, profile)
+        if not profile.warns and not soothes:  # someone who switched every warning off pays nothing for them,
             return  # not even the decoding
         body = decoded_body(response)
         if body is None or len(body) > self.runtime.settings["body_size_cap"]:
             return
-        if warns:
+        if profile.warns:
             result = await asyncio.to_thread(adapter.rewrite, body, self.context_for(flow, adapter))
             if result is not None:
                 replace_body(response, result.body)
@@ -143,15 +144,13 @@ class FeedWarnings:
                 self.runtime.counters.increment("warnings_marked", len(result.marked))
                 self.log_marked(flow, result.marked)
                 body = result.body
-        await self._soothe(flow, response, body)
+        if soothes:
+            await self._soothe(flow, response, body, profile)
 
-    async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes) -> None:
+    async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes, profile: Any) -> None:
         """Calm (issue 7: JSON, Mastodon's stream, YouTube's page data) and uplift (JSON feed pages) a response after
         its warnings; any failure leaves it as it was."""
-        if not self._soothes(flow, response):
-            return
         media = flows.media_type(response)
-        profile = self.profile_for(flow)
         calm = bool(flow.metadata.get(flows.CALM_WINDOW))
         name = str(flow.metadata.get(flows.ADAPTER, "generic"))
         scorer = within_budget(self.scorer_for(profile), self.runtime.settings["classify_budget_ms"] / 1000)
@@ -165,13 +164,13 @@ class FeedWarnings:
         if soothed is not None:
             replace_body(response, soothed)
 
-    def _soothes(self, flow: http.HTTPFlow, response: http.Response) -> bool:
+    @staticmethod
+    def _soothes(flow: http.HTTPFlow, response: http.Response, profile: Any) -> bool:
         """Whether calm or uplift may change this response (a calm window, or uplift on for a JSON feed)."""
         media = flows.media_type(response)
         if not is_calmable(media):
             return False
-        calm = bool(flow.metadata.get(flows.CALM_WINDOW))
-        return calm or (self.profile_for(flow).uplift != "off" and is_json(media))
+        return bool(flow.metadata.get(flows.CALM_WINDOW)) or (profile.uplift != "off" and is_json(media))
 
     def scorer_for(self, profile: Any) -> Scorer:
         cached = self._scorers.get(profile.name)
