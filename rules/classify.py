@@ -503,7 +503,7 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
 
 def lexicon_supports(view: LexicalView, category: str) -> bool:
     """Whether the lexicon found at least ``LEXICON_SUPPORT_WEIGHT`` of ``category`` in the post."""
-    return view.scores.get(category, 0.0) >= _squash(LEXICON_SUPPORT_WEIGHT) - 1e-9
+    return view.scores.get(category, 0.0) >= _support_score()
 
 
 class LexicalView(NamedTuple):
@@ -597,6 +597,12 @@ def _polarity(text: str) -> float:
 def _squash(weight: float) -> float:
     """Map an unbounded sum of weights onto 0..1 (0.5 at SCORE_HALF_POINT) so thresholds read as scores."""
     return 1.0 - math.exp(-weight * math.log(2) / SCORE_HALF_POINT)
+
+
+@cache
+def _support_score() -> float:
+    """``LEXICON_SUPPORT_WEIGHT`` as a score (scores are squashed weights), less a rounding margin."""
+    return _squash(LEXICON_SUPPORT_WEIGHT) - 1e-9
 
 
 def reads_as_other_language(tokens: list[str]) -> bool:
