@@ -322,6 +322,14 @@ def feed_summary(root: Path, predict: Predict) -> dict[str, Any]:
     return {"posts": len(posts), "flagged": flagged, "by_category": dict(sorted(by_category.items()))}
 
 
+def full_report(root: Path, split: str, predict: Predict) -> dict[str, Any]:
+    """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show."""
+    examples = [example for example in shared_examples(root) if split == "all" or split_of(example.text) == split]
+    report = shared_report(examples, predict)
+    report["recorded_feeds"] = feed_summary(root, predict)
+    return report
+
+
 # --- threshold tuning on dev ----------------------------------------------------------------------------------
 
 
@@ -449,10 +457,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sensitivity", choices=LEVELS, default="medium")
     parser.add_argument("--write", default=None, help="tune: write the thresholds file here")
     args = parser.parse_args(argv)
-    examples = shared_examples(_fixtures_root(args.fixtures))
+    root = _fixtures_root(args.fixtures)
     sentiment = None if args.sentiment == "default" else args.sentiment == "on"
     if args.action == "tune":
-        dev = [example for example in examples if split_of(example.text) == "dev"]
+        dev = [example for example in shared_examples(root) if split_of(example.text) == "dev"]
         chosen = tune_thresholds(dev, sentiment=bool(sentiment))
         text = lexicon_only_toml(chosen)
         if args.write:
@@ -461,11 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             target.write_text(replace_lexicon_only(current, chosen), encoding="utf-8")
         sys.stdout.write(text)
         return 0
-    picked = [ex for ex in examples if args.split == "all" or split_of(ex.text) == args.split]
     model = None if args.model == "default" else args.model == "on"
-    predict = predictor(args.sensitivity, sentiment=sentiment, model=model)
-    report = shared_report(picked, predict)
-    report["recorded_feeds"] = feed_summary(_fixtures_root(args.fixtures), predict)
+    report = full_report(root, args.split, predictor(args.sensitivity, sentiment=sentiment, model=model))
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

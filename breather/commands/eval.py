@@ -56,14 +56,7 @@ def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
     root = Path(args.fixtures or os.environ.get("BREATHER_FIXTURES") or "../shared/fixtures")
     if not (root / "labelled").is_dir():
         raise CommandError(f"{root}: no labelled/ folder (pass --fixtures or set BREATHER_FIXTURES)")
-    examples = [
-        example
-        for example in evaluation.shared_examples(root)
-        if args.split == "all" or evaluation.split_of(example.text) == args.split
-    ]
-    predict = evaluation.predictor(args.sensitivity)
-    report: dict[str, Any] = evaluation.shared_report(examples, predict)
-    report["recorded_feeds"] = evaluation.feed_summary(root, predict)
+    report: dict[str, Any] = evaluation.full_report(root, args.split, evaluation.predictor(args.sensitivity))
     report.pop("groups", None) if args.format == "table" else None
     return report
 
