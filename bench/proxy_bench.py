@@ -37,6 +37,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import feeds_root
+from breather.rules.model import CATEGORIES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LATENCY_REQUESTS = int(os.environ.get("BREATHER_BENCH_LATENCY", "200"))
@@ -65,10 +66,7 @@ default = true
 
 # The same service with every content warning switched off (a person who wants only break reminders and limits):
 # its posts are not read, so the gap between the two Breather rows is the price of reading and marking them.
-RULES_WARNINGS_OFF = (
-    RULES + "warnings = { self_harm = 'off', eating_disorder = 'off', violence = 'off', harassment = 'off', "
-    "substance = 'off' }\n"
-)
+RULES_WARNINGS_OFF = RULES + "warnings = { " + ", ".join(f"{category} = 'off'" for category in CATEGORIES) + " }\n"
 
 DOCUMENT_HEADERS = {"Accept": "text/html", "Sec-Fetch-Dest": "document"}
 
