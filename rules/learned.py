@@ -353,10 +353,50 @@ _FILLERS = frozenset(
         "said",
         "feel",
         "felt",
+        # three-letter words that say nothing on their own (the short words that do, "bad", "die", "fat", "cut",
+        # are often the very reason a score is high, so length alone does not rule them out)
+        "all",
+        "any",
+        "ago",
+        "amp",
+        "com",
+        "did",
+        "etc",
+        "get",
+        "got",
+        "him",
+        "how",
+        "its",
+        "let",
+        "lol",
+        "lot",
+        "may",
+        "now",
+        "off",
+        "omg",
+        "one",
+        "our",
+        "out",
+        "own",
+        "per",
+        "put",
+        "say",
+        "see",
+        "too",
+        "two",
+        "use",
+        "utm",
+        "via",
+        "way",
+        "who",
+        "why",
+        "www",
+        "yes",
+        "yet",
     ]
 )
 
 
 def _tells(word: str, skip: frozenset[str]) -> bool:
-    """A word a reader can see the point of: not a function word, a filler, or a word of one to three letters."""
-    return len(word) > 3 and word not in skip and word not in _FILLERS and not word.startswith("'")
+    """A word a reader can see the point of: not a function word, a filler, or a word of one or two letters."""
+    return len(word) > 2 and word not in skip and word not in _FILLERS and not word.startswith("'")

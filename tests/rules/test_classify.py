@@ -160,7 +160,8 @@ def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone
     shown = classify(text).evidence["self_harm"]
     # "why this was flagged" points at words of the post a reader can see the point of, not "here" or "am"
     assert shown and all(gram in " ".join(tokenize(text)) for gram in shown)
-    assert all(any(len(word) > 3 and word not in {"here", "still", "time"} for word in gram.split()) for gram in shown)
+    says_nothing = {"here", "still", "time", "the", "and"}
+    assert all(any(len(word) > 2 and word not in says_nothing for word in gram.split()) for gram in shown)
 
 
 def test_short_posts_without_telling_words_are_not_flagged_at_recall_first_thresholds() -> None:

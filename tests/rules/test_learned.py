@@ -48,6 +48,23 @@ def test_model_file_round_trips_quantised_and_deterministic(tmp_path: Path) -> N
     assert model.top_grams(ngrams(["so", "hopeless", "kill"]), "self_harm") == ("hopeless", "kill")
 
 
+def test_the_reason_shown_is_the_word_that_weighed_most_even_a_short_one(tmp_path: Path) -> None:
+    """ "Flagged for" must name what drove the score: a post flagged for "bad" once showed "school" (three-letter
+    words were all left out), which told the reader a wrong reason. Short function words still explain nothing."""
+    dump_model(
+        tmp_path / "m.gz",
+        ["harassment"],
+        [-3.0],
+        {},
+        {"bad": [7.8], "school": [0.4], "all": [5.0], "no": [2.4]},
+        [],
+    )
+    model = parse_model(gzip.decompress((tmp_path / "m.gz").read_bytes()).decode())
+    shown = model.top_grams(ngrams(["bad", "weather", "all", "no", "school"]), "harassment")
+    assert shown[0] == "bad"
+    assert "all" not in shown and "no" not in shown
+
+
 def test_a_broken_model_file_is_located() -> None:
     header = '{"format": 1, "categories": ["a", "b"], "bias": [0, 0], "scales": [1, 1], "dense": {}}'
     with pytest.raises(ValueError, match="model line 3: 1 weights for 2 categories"):
