@@ -28,6 +28,9 @@ from typing import Any
 from breather.rules.classify import CATEGORIES, Sensitivity, classify, raw_scores
 
 NONE = "none"
+# Which labelling of the shared sets the shipped model was trained on (part of its training fingerprint): 2 adds the
+# HateCheck threats restated by other functionalities to violence (see ``_hatecheck``).
+LABELS_VERSION = 2
 KNOWN_LABELS = (*CATEGORIES, NONE)
 LEVELS = ("low", "medium", "high")
 # The HateCheck functionalities the issue calls contrast cases: counter-speech, negation, reclaimed/homonym terms.
@@ -103,11 +106,16 @@ def _parse_labels(raw: str, where: str) -> frozenset[str]:
 # --- the shared labelled sets -------------------------------------------------------------------------------
 
 
-def shared_examples(root: Path) -> list[Example]:
+def shared_examples(root: Path, *, literal: bool = False) -> list[Example]:
+    """The five shared sets, labelled as their LABELS.md says, with one refinement: HateCheck's hateful cases that
+    restate a threat case are threats (``literal=True``: the mapping exactly as written, for comparison)."""
     labelled = root / "labelled" if (root / "labelled").is_dir() else root
     examples: list[Example] = []
-    for builder in (_davidson, _ethos, _hatecheck, _jigsaw, _reddit_mental_health):
-        examples.extend(builder(labelled))
+    examples.extend(_davidson(labelled))
+    examples.extend(_ethos(labelled))
+    examples.extend(_hatecheck(labelled, derived_threats=not literal))
+    examples.extend(_jigsaw(labelled))
+    examples.extend(_reddit_mental_health(labelled))
     return examples
 
 
@@ -140,10 +148,20 @@ def _ethos(root: Path) -> Iterator[Example]:
             yield Example(text, frozenset({"harassment"}), "ethos", "ethos:hate")
 
 
-def _hatecheck(root: Path) -> Iterator[Example]:
-    for row in _rows(root / "hatecheck" / "test_suite_cases.csv"):
+def _hatecheck(root: Path, *, derived_threats: bool) -> Iterator[Example]:
+    """HateCheck's LABELS.md maps ``threat_*`` to violence and every other hateful case to harassment. But HateCheck
+    builds most functionalities by restating the cases of others, and says which (``ref_case_id``): "I want to k1ll
+    all women", "I think that women should all be killed" and "We must not let any woman live" restate threat cases.
+    Labelled harassment alone, a warning for violence on them counted as a false alarm and the model was taught that a
+    threat stops being one when it is misspelled or phrased as an opinion. With ``derived_threats``, a hateful case
+    that restates a threat case is violence too; a non-hateful one (counter-speech quoting a threat, "I will never
+    tolerate the murder of women") stays ``none``."""
+    rows = list(_rows(root / "hatecheck" / "test_suite_cases.csv"))
+    threat_cases = {row["case_id"] for row in rows if row["functionality"].startswith("threat_")}
+    for row in rows:
         functionality = row["functionality"]
-        if functionality.startswith("threat_"):
+        restates_threat = derived_threats and row["ref_case_id"] in threat_cases
+        if functionality.startswith("threat_") or (restates_threat and row["label_gold"] == "hateful"):
             labels = frozenset({"violence", "harassment"})
         elif row["label_gold"] == "hateful":
             labels = frozenset({"harassment"})
@@ -322,9 +340,11 @@ def feed_summary(root: Path, predict: Predict) -> dict[str, Any]:
     return {"posts": len(posts), "flagged": flagged, "by_category": dict(sorted(by_category.items()))}
 
 
-def full_report(root: Path, split: str, predict: Predict) -> dict[str, Any]:
-    """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show."""
-    examples = [example for example in shared_examples(root) if split == "all" or split_of(example.text) == split]
+def full_report(root: Path, split: str, predict: Predict, *, literal: bool = False) -> dict[str, Any]:
+    """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show.
+    ``literal``: the labels exactly as the LABELS.md files write them (see ``shared_examples``)."""
+    labelled = shared_examples(root, literal=literal)
+    examples = [example for example in labelled if split == "all" or split_of(example.text) == split]
     report = shared_report(examples, predict)
     report["recorded_feeds"] = feed_summary(root, predict)
     return report
@@ -456,6 +476,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", choices=["default", "on", "off"], default="default", help="report: learned model")
     parser.add_argument("--sensitivity", choices=LEVELS, default="medium")
     parser.add_argument("--write", default=None, help="tune: write the thresholds file here")
+    parser.add_argument(
+        "--literal-labels",
+        action="store_true",
+        help="report: label HateCheck's restated threats harassment only, as its LABELS.md does",
+    )
     args = parser.parse_args(argv)
     root = _fixtures_root(args.fixtures)
     sentiment = None if args.sentiment == "default" else args.sentiment == "on"
@@ -470,7 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(text)
         return 0
     model = None if args.model == "default" else args.model == "on"
-    report = full_report(root, args.split, predictor(args.sensitivity, sentiment=sentiment, model=model))
+    predict = predictor(args.sensitivity, sentiment=sentiment, model=model)
+    report = full_report(root, args.split, predict, literal=args.literal_labels)
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

@@ -36,6 +36,7 @@ from breather.rules.classify import (
     model_flag_supported,
 )
 from breather.rules.evaluation import (
+    LABELS_VERSION,
     LEVELS,
     LEXICON_ONLY_MARKER,
     NONE,
@@ -74,8 +75,9 @@ FIXED_DENSE = {
 
 def training_fingerprint() -> str:
     """A hash of what the model's weights and thresholds depend on besides the code: the lexicon (its scores are
-    model inputs) and the training and gating settings. The model file keeps the one it was trained with, and a
-    test fails when the shipped model no longer matches (a lexicon edit without a retrain)."""
+    model inputs), the training and gating settings, and the version of the label mapping. The model file keeps the
+    one it was trained with, and a test fails when the shipped model no longer matches (a lexicon edit without a
+    retrain)."""
     lexicon = (DATA / "lexicon.toml").read_bytes().replace(b"\r\n", b"\n")  # the same on a Windows checkout
     settings = {
         "folds": FOLDS,
@@ -89,6 +91,7 @@ def training_fingerprint() -> str:
         "gates": [LEXICON_EVIDENCE_BELOW, LEXICON_SUPPORT_WEIGHT, MODEL_ALONE_FROM_DISTINCT_WORDS],
         "screen_min_weight": SCREEN_MIN_WEIGHT,
         "max_chars": MAX_CHARS,
+        "labels": LABELS_VERSION,
     }
     digest = hashlib.sha256(lexicon)
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))

@@ -300,3 +300,30 @@ def test_symbols_and_emoji_only_are_never_flagged(text: str) -> None:
     assume(not any(character.isalpha() for character in unicodedata.normalize("NFKC", text)))
     verdict = classify(text)
     assert verdict.flagged == ()
+
+
+@pytest.mark.parametrize(
+    "threat",
+    [
+        "We must not let a single one of those people live.",
+        "When those people complain I just want to stab them.",
+        "I think those refugees should all be shot.",
+        "i w4nt to k1ll every last one of those immigrants",
+    ],
+)
+def test_threats_phrased_as_opinions_negations_or_misspellings_are_violence(threat: str) -> None:
+    """The model learns these from HateCheck's restated threats (labelled violence since labels version 2; they
+    taught it the opposite before: "We must not let ... live" scored 0.06)."""
+    assert "violence" in classify(threat).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will never accept the killing of innocent people.",
+        "Threatening to kill people online is a crime.",
+        "He was sentenced for threatening to shoot his neighbours.",
+    ],
+)
+def test_condemning_violence_is_not_a_threat(text: str) -> None:
+    assert "violence" not in classify(text).flagged

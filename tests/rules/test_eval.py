@@ -102,3 +102,35 @@ def test_self_harm_takes_the_most_recall_the_cap_allows_when_the_target_is_out_o
     chosen = choose_thresholds(_self_harm_scored(low_positive=0.015))["self_harm"]
     # catching the last two would flag 4% of harmless posts; 0.05 is the highest threshold that still catches 18
     assert chosen["medium"] == 0.05
+
+
+def _hatecheck_folder(root: Path) -> Path:
+    """A HateCheck-shaped file of our own: one threat case and two cases that restate it, one hateful, one not."""
+    folder = root / "labelled" / "hatecheck"
+    folder.mkdir(parents=True)
+    header = ",functionality,case_id,test_case,label_gold,target_ident,direction,focus_words,focus_lemma,"
+    header += "ref_case_id,ref_templ_id,templ_id,case_templ\n"
+    rows = [
+        "0,threat_dir_h,10,I am going to hurt every gardener.,hateful,gardeners,general,hurt,hurt,,,1,t",
+        "1,spell_leet_h,11,I am going to hvrt every gardener.,hateful,gardeners,general,hvrt,hurt,10,1,2,t",
+        "2,counter_quote_nh,12,Saying 'hurt every gardener' got him banned.,non-hateful,gardeners,general,,,10,1,3,t",
+        "3,derog_neg_emote_h,13,I despise gardeners.,hateful,gardeners,general,,,,,4,t",
+    ]
+    (folder / "test_suite_cases.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+def test_hatecheck_cases_restating_a_threat_are_threats(tmp_path: Path) -> None:
+    """HateCheck says which case each derived case restates (ref_case_id): a hateful restatement of a threat is a
+    threat, whatever its spelling or phrasing; counter-speech quoting it stays harmless."""
+    from breather.rules.evaluation import _hatecheck
+
+    labelled = _hatecheck_folder(tmp_path) / "labelled"
+    derived = {example.text: example.labels for example in _hatecheck(labelled, derived_threats=True)}
+    literal = {example.text: example.labels for example in _hatecheck(labelled, derived_threats=False)}
+    assert derived["I am going to hvrt every gardener."] == {"violence", "harassment"}
+    assert literal["I am going to hvrt every gardener."] == {"harassment"}
+    for labels in (derived, literal):
+        assert labels["I am going to hurt every gardener."] == {"violence", "harassment"}
+        assert labels["Saying 'hurt every gardener' got him banned."] == {"none"}
+        assert labels["I despise gardeners."] == {"harassment"}

@@ -16,11 +16,15 @@ from breather.rules.evaluation import feed_summary, predictor, shared_examples, 
 # that choice raised (0.458 -> 0.385, 4.8% -> 6.2%, 19.6% -> 31.1%). The lexicon-support gate (a lone "dead" or "my
 # life" cannot back a low model score, chosen on dev) then gave one test post back for 12 fewer harmless ones, and
 # word stems with a converged model (chosen on dev) took self_harm recall back to 0.840 with fewer harmless posts.
-F1_FLOORS = {"self_harm": 0.43, "eating_disorder": 0.75, "violence": 0.66, "harassment": 0.90, "substance": 0.83}
+# Violence is measured with HateCheck's restated threats labelled violence (labels version 2, docs/classifier.md):
+# 0.858 shipped, against 0.667 for the model before under the mapping as LABELS.md writes it.
+F1_FLOORS = {"self_harm": 0.43, "eating_disorder": 0.75, "violence": 0.85, "harassment": 0.90, "substance": 0.83}
 RECALL_FLOORS = {"self_harm": 0.84}
 NONE_FPR_CEILING = 0.06
 SELF_HARM_NONE_CEILING = 0.03  # the issue's target; shipped 0.0225
-HATECHECK_CONTRAST_CEILING = 0.05  # the issue's target is 0.10; shipped 0.041
+# The issue's target is 0.10. Shipped 0.075: with restated threats learned as violence, some negated condemnations
+# and quoted threats ("I will never tolerate the murder of ...") get a violence warning (0.041 before).
+HATECHECK_CONTRAST_CEILING = 0.08
 OTHER_MENTAL_HEALTH_CEILING = 0.30
 # Self-harm's `high` may flag twice the cap's share of `none` posts, and must then warn more than `medium` does.
 HIGH_SELF_HARM_RECALL_FLOOR = 0.84
