@@ -157,6 +157,9 @@ class Verdict:
     reason: str | None = None
     truncated: bool = False
     scored_chars: int = 0
+    # flagged categories with no lexicon phrase in the post: the model read the wording as a whole, and their
+    # evidence is the words that weighed most, not phrases that name the topic
+    worded: tuple[str, ...] = ()
 
     @property
     def is_flagged(self) -> bool:
@@ -180,6 +183,7 @@ class Verdict:
             "reason": self.reason,
             "truncated": self.truncated,
             "scored_chars": self.scored_chars,
+            "worded": list(self.worded),
         }
 
 
@@ -395,9 +399,11 @@ def _apply_thresholds(
         flagged.append((score, category))
     flagged.sort(key=lambda item: (-item[0], item[1]))
     shown = {category for _, category in flagged}
+    worded = tuple(c for _, c in flagged if c not in raw.lexicon_evidence and c in CATEGORIES) if raw.modelled else ()
     return Verdict(
         scores=raw.scores,
         flagged=tuple(category for _, category in flagged),
+        worded=worded,
         evidence={
             category: phrases
             for category, phrases in raw.evidence.items()

@@ -34,6 +34,8 @@ class Finding:
 
     categories: tuple[str, ...]
     evidence: tuple[str, ...] = ()
+    # True when no category was flagged on a matched phrase: the evidence is the words the model weighed most
+    worded: bool = False
 
 
 class CrisisLineLike(Protocol):
@@ -187,7 +189,12 @@ def finding_from_verdict(verdict: Any) -> Finding | None:
     if not categories:
         return None
     evidence = _evidence_phrases(getattr(verdict, "evidence", ()), categories)
-    return Finding(categories=categories, evidence=tuple(evidence))
+    worded = getattr(verdict, "worded", ())
+    return Finding(
+        categories=categories,
+        evidence=tuple(evidence),
+        worded=bool(worded) and set(categories) <= set(worded),
+    )
 
 
 def _evidence_phrases(evidence: Any, categories: tuple[str, ...]) -> list[str]:

@@ -114,15 +114,23 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     reveal.js (injected once per document) shows the post when the button is clicked and logs the category.
     """
     labels = ", ".join(dict.fromkeys(category_label(c) for c in finding.categories))
-    why = ", ".join(f"“{e}”" for e in finding.evidence[:3])
     heading = "Hidden during your topic quiet hours" if collapsed else "Content warning"
-    because = f'<span class="breather-evidence">Flagged for: {html.escape(why)}</span>' if why else ""
+    because = f'<span class="breather-evidence">{html.escape(_because(finding))}</span>' if finding.evidence else ""
     crisis = crisis_note(ctx.crisis) if CRISIS_CATEGORIES.intersection(finding.categories) else ""
     return (
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
         f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{because}{crisis}{learn_link(ctx)}'
         f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
     )
+
+
+def _because(finding: Finding) -> str:
+    """Why the post was flagged, in the person's words: the phrases that matched, or, when the model flagged it on
+    its wording as a whole, that and the words it weighed most (which on their own may look harmless)."""
+    why = ", ".join(f"“{e}”" for e in finding.evidence[:3])
+    if finding.worded:
+        return f"Flagged for its wording as a whole; the words that weighed most: {why}"
+    return f"Flagged for: {why}"
 
 
 def learn_link(ctx: AdapterContext) -> str:

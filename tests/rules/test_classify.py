@@ -160,6 +160,7 @@ def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone
     shown = classify(text).evidence["self_harm"]
     # "why this was flagged" points at words of the post a reader can see the point of, not "here" or "am"
     assert shown and all(gram in " ".join(tokenize(text)) for gram in shown)
+    assert classify(text).worded == ("self_harm",), "the reader is told the flag rests on the wording as a whole"
     says_nothing = {"here", "still", "time", "the", "and"}
     assert all(any(len(word) > 2 and word not in says_nothing for word in gram.split()) for gram in shown)
 
@@ -200,7 +201,9 @@ def test_verdict_is_json_serialisable() -> None:
     verdict = classify("I want to die, I am so suicidal")
     data = json.loads(json.dumps(verdict.to_dict()))
     assert data["flagged"] == ["self_harm"]
-    assert set(data) == {"flagged", "scores", "evidence", "context", "reason", "truncated", "scored_chars"}
+    keys = {"flagged", "scores", "evidence", "context", "reason", "truncated", "scored_chars", "worded"}
+    assert set(data) == keys
+    assert data["worded"] == [], "flagged on a phrase the lexicon knows"
     assert verdict.needs_crisis_line
 
 

@@ -196,3 +196,30 @@ def test_new_reddit_shreddit_slots_are_marked_with_their_thing_ids() -> None:
     result = OldRedditAdapter().rewrite(page.encode(), context())
     assert result is not None
     assert [(m.post_id, m.category) for m in result.marked] == [("t3_new", "self_harm"), ("t1_c1", "eating_disorder")]
+
+
+def test_a_warning_says_when_it_rests_on_the_wording_not_on_a_phrase() -> None:
+    """A model-only flag's "why" is the words it weighed most, which can look harmless on their own ("old car",
+    "the garage"): the note says the post was read as a whole instead of presenting them as the reason."""
+    from breather.proxy.adapters.base import Finding
+    from breather.proxy.adapters.htmlmark import warning_control
+
+    phrase = warning_control(Finding(("self_harm",), ("want to end it all",)), context(), collapsed=False)
+    worded = warning_control(Finding(("self_harm",), ("old car", "the garage"), worded=True), context(), False)
+    assert "Flagged for: “want to end it all”" in phrase
+    assert "wording as a whole" not in phrase
+    assert "Flagged for its wording as a whole; the words that weighed most: “old car”, “the garage”" in worded
+
+
+def test_the_classifier_tells_the_warning_which_flags_rest_on_the_wording() -> None:
+    from breather.proxy.adapters.base import finding_from_verdict
+    from breather.rules.classify import classify
+
+    narrative = (
+        "Sat in my old car in the garage for three hours last night with the engine running and the door shut. "
+        "It did not work and I am still here. I keep thinking about doing it properly next time, maybe this "
+        "weekend when the house is empty."
+    )
+    worded, phrased = finding_from_verdict(classify(narrative)), finding_from_verdict(classify(DISTRESSING))
+    assert worded is not None and worded.worded
+    assert phrased is not None and not phrased.worded
