@@ -189,12 +189,8 @@ def finding_from_verdict(verdict: Any) -> Finding | None:
     if not categories:
         return None
     evidence = _evidence_phrases(getattr(verdict, "evidence", ()), categories)
-    worded = getattr(verdict, "worded", ())
-    return Finding(
-        categories=categories,
-        evidence=tuple(evidence),
-        worded=bool(worded) and set(categories) <= set(worded),
-    )
+    worded = set(categories) <= set(getattr(verdict, "worded", ()))
+    return Finding(categories=categories, evidence=tuple(evidence), worded=worded)
 
 
 def _evidence_phrases(evidence: Any, categories: tuple[str, ...]) -> list[str]:
