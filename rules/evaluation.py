@@ -4,7 +4,8 @@
 * ``shared_examples`` builds the evaluation sets from ``../shared/fixtures/labelled`` in place (nothing is copied),
   mapping each source's labels onto Breather's categories as its LABELS.md describes.
 * ``split_of`` puts every text in ``dev`` or ``test`` by a hash of the text: fixed, deterministic, and a duplicate
-  text never lands on both sides. Thresholds are tuned on ``dev`` only.
+  text never lands on both sides. HateCheck's cases are split by the template they were written from instead
+  (``Example.split``), so no template is trained on and tested on. Thresholds are tuned on ``dev`` only.
 
 Run ``python -m breather.rules.evaluation report`` for the tables in docs/classifier.md, and
 ``python -m breather.rules.evaluation tune --write rules/data/thresholds.toml`` to re-choose the lexicon-only
@@ -31,6 +32,8 @@ NONE = "none"
 # Which labelling of the shared sets the shipped model was trained on (part of its training fingerprint): 2 adds the
 # HateCheck threats restated by other functionalities to violence (see ``_hatecheck``).
 LABELS_VERSION = 2
+# How the shared sets are split (also in the fingerprint): 2 keeps each HateCheck template on one side.
+SPLIT_VERSION = 2
 KNOWN_LABELS = (*CATEGORIES, NONE)
 LEVELS = ("low", "medium", "high")
 # The HateCheck functionalities the issue calls contrast cases: counter-speech, negation, reclaimed/homonym terms.
@@ -63,11 +66,22 @@ class Example:
     labels: frozenset[str] | None  # None: not part of the metrics, only reported (e.g. other mental-health posts)
     source: str
     group: str
+    # What decides the split and the training folds when it is not the text itself: posts written from one template
+    # ("I want to kill all [group]") must stay on one side, or the test split measures memory of the template.
+    split_key: str = ""
+
+    @property
+    def split(self) -> str:
+        return split_of(self.split_key or self.text)
 
 
 def split_of(text: str) -> str:
-    digest = hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return "test" if digest[0] % 2 else "dev"
+    """``dev`` or ``test`` for a text (or an ``Example.split_key``): half each, by a hash."""
+    return "test" if split_hash(text)[0] % 2 else "dev"
+
+
+def split_hash(key: str) -> bytes:
+    return hashlib.blake2b(key.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 def read_labelled_csv(path: Path, text_col: str = "text", label_col: str = "label") -> list[Example]:
@@ -157,6 +171,8 @@ def _hatecheck(root: Path, *, derived_threats: bool) -> Iterator[Example]:
     that restates a threat case is violence too; a non-hateful one (counter-speech quoting a threat, "I will never
     tolerate the murder of women") stays ``none``."""
     rows = list(_rows(root / "hatecheck" / "test_suite_cases.csv"))
+    # Each case is a template filled with one of seven target groups, and most templates restate another's
+    # (``ref_templ_id``): the root template is what must not straddle the split.
     threat_cases = {row["case_id"] for row in rows if row["functionality"].startswith("threat_")}
     for row in rows:
         functionality = row["functionality"]
@@ -167,7 +183,8 @@ def _hatecheck(root: Path, *, derived_threats: bool) -> Iterator[Example]:
             labels = frozenset({"harassment"})
         else:
             labels = frozenset({NONE})
-        yield Example(row["test_case"], labels, "hatecheck", f"hatecheck:{functionality}")
+        template = f"hatecheck-template:{row['ref_templ_id'] or row['templ_id']}"
+        yield Example(row["test_case"], labels, "hatecheck", f"hatecheck:{functionality}", template)
 
 
 def _jigsaw(root: Path) -> Iterator[Example]:
@@ -344,7 +361,7 @@ def full_report(root: Path, split: str, predict: Predict, *, literal: bool = Fal
     """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show.
     ``literal``: the labels exactly as the LABELS.md files write them (see ``shared_examples``)."""
     labelled = shared_examples(root, literal=literal)
-    examples = [example for example in labelled if split == "all" or split_of(example.text) == split]
+    examples = [example for example in labelled if split == "all" or example.split == split]
     report = shared_report(examples, predict)
     report["recorded_feeds"] = feed_summary(root, predict)
     return report
@@ -485,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = _fixtures_root(args.fixtures)
     sentiment = None if args.sentiment == "default" else args.sentiment == "on"
     if args.action == "tune":
-        dev = [example for example in shared_examples(root) if split_of(example.text) == "dev"]
+        dev = [example for example in shared_examples(root) if example.split == "dev"]
         chosen = tune_thresholds(dev, sentiment=bool(sentiment))
         text = lexicon_only_toml(chosen)
         if args.write:

@@ -81,6 +81,23 @@ def test_split_is_fixed_and_roughly_even() -> None:
     assert 0.45 < test_share < 0.55
 
 
+def test_hatecheck_cases_of_one_template_share_a_side(tmp_path: Path) -> None:
+    """HateCheck fills one template with many targets and restates it in other functionalities: split by text, the
+    model was trained on "I want to kill all women" and tested on "I want to kill all trans people". Every case
+    written from one root template (``ref_templ_id``, else its own ``templ_id``) lands on the same side."""
+    from breather.rules.evaluation import _hatecheck
+
+    examples = list(_hatecheck(_hatecheck_folder(tmp_path) / "labelled", derived_threats=True))
+    keys = {example.text: example.split_key for example in examples}
+    restated = ["I am going to hurt every gardener.", "I am going to hvrt every gardener."]
+    restated.append("Saying 'hurt every gardener' got him banned.")
+    assert len({keys[text] for text in restated}) == 1
+    assert keys["I despise gardeners."] != keys[restated[0]]
+    by_text = {example.text: example for example in examples}
+    assert {by_text[text].split for text in restated} == {split_of(keys[restated[0]])}
+    assert Example("plain post", frozenset({"none"}), "own", "own").split == split_of("plain post")
+
+
 def _self_harm_scored(low_positive: float) -> list[tuple[Example, dict[str, float]]]:
     """20 self-harm posts (10 sure, 5 likely, 3 faint, 2 at ``low_positive``) and 100 harmless ones, of which two
     score 0.035 and two more 0.025."""

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from breather.rules import classify as classify_module
 from breather.rules.classify import MAX_CHARS, classify, default_lexicon
-from breather.rules.evaluation import shared_examples, split_of
+from breather.rules.evaluation import shared_examples
 from breather.rules.learned import LinearModel, PackedWeights, default_model, ngrams, parse_model
 from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load_lexicon, match_at, parse_lexicon
 from breather.rules.tokenize import (
@@ -111,7 +111,7 @@ def real_texts(shared_fixtures: Path) -> list[str]:
             texts.extend(_feed_strings(json.loads(path.read_text(encoding="utf-8"))))
         except (ValueError, UnicodeDecodeError):
             continue
-    texts.extend(example.text for example in shared_examples(shared_fixtures) if split_of(example.text) == "dev")
+    texts.extend(example.text for example in shared_examples(shared_fixtures) if example.split == "dev")
     assert len(texts) > 15_000, "the feeds and the dev split should give tens of thousands of posts"
     return texts
 
