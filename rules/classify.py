@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 
 from breather.rules.learned import LinearModel, default_model, dense_features, ngrams
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
+from breather.rules.quoting import split_quoted
 from breather.rules.screening import Screener
 from breather.rules.tokenize import normalise, words
 
@@ -479,13 +480,12 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
     if model is None:
         scores = dict(view.scores)
     else:
-        grams = ngrams(view.tokens)
-        dense = dense_features(view.scores, view.contexts, view.negated)
-        scores = {c: p for c, p in model.scores(grams, dense).items() if p >= 0.01}
+        modelled, read = model_scores(model, sample, view)
+        scores = {c: p for c, p in modelled.items() if p >= 0.01}
         lowest = default_thresholds().lowest
         for category, score in scores.items():
             if not evidence.get(category) and score >= lowest.get(category, 0.0):
-                evidence[category] = model.top_grams(grams, category, skip=_ENGLISH_FUNCTION_WORDS)
+                evidence[category] = model.top_grams(read[category], category, skip=_ENGLISH_FUNCTION_WORDS)
     for category, phrases in _keyword_matches(view.tokens, keywords).items():
         scores[category] = 1.0
         evidence[category] = phrases
@@ -505,6 +505,35 @@ def _score(text: str, keywords: _Compiled, mode: tuple[bool, bool], passed: bool
         lexicon_support=frozenset(category for category in view.scores if lexicon_supports(view, category)),
         distinct_words=len(set(view.tokens)),
     )
+
+
+def model_scores(model: LinearModel, sample: str, view: LexicalView) -> tuple[dict[str, float], dict[str, set[str]]]:
+    """The model's score per category, and the n-grams each one was read from (for the "why"). The model's
+    ``quote_blind`` categories read the post without its quoted passages when it has some (rules/quoting.py)."""
+    grams, dense = model_inputs(view)
+    scores = model.scores(grams, dense)
+    read = dict.fromkeys(scores, grams)
+    if model.quote_blind:
+        frame, quoted = split_quoted(sample)
+        if quoted:
+            frame_grams, frame_dense = quote_blind_inputs(frame, quoted)
+            blind = model.scores(frame_grams, frame_dense)
+            for category in model.quote_blind:
+                scores[category] = blind[category]
+                read[category] = frame_grams
+    return scores, read
+
+
+def model_inputs(view: LexicalView) -> tuple[set[str], dict[str, float]]:
+    """The learned model's inputs for a post: its n-grams and the lexicon's reading of it."""
+    return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated)
+
+
+def quote_blind_inputs(frame: str, quoted: str) -> tuple[set[str], dict[str, float]]:
+    """The model's inputs for a post read without its quoted passages (``split_quoted``'s two parts)."""
+    view = lexical_view(frame)
+    quoted_scores = lexical_view(quoted).scores
+    return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated, quoted_scores)
 
 
 def lexicon_supports(view: LexicalView, category: str) -> bool:

@@ -78,13 +78,18 @@ def stems(words: set[str]) -> list[str]:
 
 
 def dense_features(
-    lexicon_scores: Mapping[str, float], contexts: Iterable[str], negated: Mapping[str, float] | None = None
+    lexicon_scores: Mapping[str, float],
+    contexts: Iterable[str],
+    negated: Mapping[str, float] | None = None,
+    quoted_scores: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """The lexicon's view of the post, as model inputs: its category scores, the contexts it found, and how much
-    weight a negation cancelled per category (``neg:*``, capped at 1; like contexts, it may only lower a score)."""
+    """The lexicon's view of the post, as model inputs: its category scores, the contexts it found, how much
+    weight a negation cancelled per category (``neg:*``, capped at 1; like contexts, it may only lower a score), and
+    for a post read without its quoted passages, the lexicon's scores of those (``quoted:*``, see rules/quoting.py)."""
     features = {f"lex:{category}": score for category, score in lexicon_scores.items() if score > 0}
     features.update({f"ctx:{name}": 1.0 for name in contexts})
     features.update({f"neg:{category}": min(1.0, weight / 3.0) for category, weight in (negated or {}).items()})
+    features.update({f"quoted:{category}": score for category, score in (quoted_scores or {}).items() if score > 0})
     return features
 
 
@@ -154,6 +159,8 @@ class LinearModel:
     dense: Mapping[str, tuple[float, ...]]
     sparse: Mapping[str, tuple[float, ...]]
     triggers: tuple[str, ...] = ()
+    # categories trained on posts read without their quoted passages (rules/quoting.py)
+    quote_blind: tuple[str, ...] = ()
     # what it was trained on: ``breather.rules.train.training_fingerprint()`` at training time ("" if unknown)
     trained_on: str = ""
 
@@ -252,6 +259,7 @@ def parse_model(text: str) -> LinearModel:
         dense={name: tuple(float(v) for v in values) for name, values in header["dense"].items()},
         sparse=PackedWeights(rows, scales),
         triggers=tuple(header.get("triggers", ())),
+        quote_blind=tuple(header.get("quote_blind", ())),
         trained_on=str(header.get("trained_on", "")),
     )
 
@@ -264,6 +272,7 @@ def dump_model(
     sparse: Mapping[str, Sequence[float]],
     triggers: Sequence[str],
     trained_on: str = "",
+    quote_blind: Sequence[str] = (),
 ) -> None:
     """Write weights quantised to int8 per category; n-grams whose weights all round to 0 are dropped."""
     largest = [max((abs(weights[i]) for weights in sparse.values()), default=0.0) for i in range(len(categories))]
@@ -278,6 +287,8 @@ def dump_model(
     }
     if trained_on:
         header["trained_on"] = trained_on
+    if quote_blind:
+        header["quote_blind"] = list(quote_blind)
     lines = [json.dumps(header, sort_keys=True)]
     for gram in sorted(sparse):
         quantised = [round(weight / scale) for weight, scale in zip(sparse[gram], scales, strict=True)]

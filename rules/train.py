@@ -6,8 +6,9 @@ writes ``rules/data/model.tsv.gz`` and ``rules/data/thresholds.toml``. Determini
 Needs numpy (the ``test`` extra) for training only; Breather itself reads the model in pure Python.
 
 Per category, a logistic regression (full-batch Adam, L2) over L2-normalised binary uni/bi-grams plus the lexicon's
-category scores and contexts. Thresholds are chosen on out-of-fold scores (5 folds by text hash, inside dev), so
-they are not tuned on posts the model has already seen; posts the screening pass stops count as unflagged.
+category scores and contexts; violence and harassment read posts without their quoted passages (rules/quoting.py).
+Thresholds are chosen on out-of-fold scores (5 folds inside dev, by the same key as the split), so they are not tuned
+on posts the model has already seen; posts the screening pass stops count as unflagged.
 """
 
 from __future__ import annotations
@@ -34,22 +35,26 @@ from breather.rules.classify import (
     lexical_view,
     lexicon_supports,
     model_flag_supported,
+    model_inputs,
+    quote_blind_inputs,
 )
 from breather.rules.evaluation import (
     LABELS_VERSION,
     LEVELS,
     LEXICON_ONLY_MARKER,
     NONE,
+    SPLIT_VERSION,
     Example,
     _fixtures_root,
     choose_thresholds,
     metrics,
     other_summary,
     shared_examples,
-    split_of,
+    split_hash,
     thresholds_toml,
 )
-from breather.rules.learned import dense_features, dump_model, ngrams
+from breather.rules.learned import dump_model
+from breather.rules.quoting import MAX_QUOTED_SHARE, MIN_FRAME_WORDS, PLACEHOLDER, QUOTE_BLIND, split_quoted
 from breather.rules.screening import Screener
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -92,6 +97,8 @@ def training_fingerprint() -> str:
         "screen_min_weight": SCREEN_MIN_WEIGHT,
         "max_chars": MAX_CHARS,
         "labels": LABELS_VERSION,
+        "split": SPLIT_VERSION,
+        "quote_blind": [QUOTE_BLIND, PLACEHOLDER, MIN_FRAME_WORDS, MAX_QUOTED_SHARE],
     }
     digest = hashlib.sha256(lexicon)
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
@@ -105,15 +112,35 @@ class Featurised:
     labels: Any  # ndarray n x categories
 
 
-def featurise(examples: Sequence[Example]) -> Featurised:
-    grams, dense, rows = [], [], []
+@dataclass
+class Views:
+    """Each post as the model reads it: whole, and (for the ``QUOTE_BLIND`` categories) without its quoted
+    passages. The two differ only for posts that quote (rules/quoting.py)."""
+
+    whole: Featurised
+    blind: Featurised
+
+
+def featurise(examples: Sequence[Example]) -> Views:
+    whole_grams, whole_dense, blind_grams, blind_dense, rows = [], [], [], [], []
     for example in examples:
-        view = lexical_view(example.text[:MAX_CHARS])
-        grams.append(ngrams(view.tokens))
-        dense.append(dense_features(view.scores, view.contexts, view.negated))
+        sample = example.text[:MAX_CHARS]
+        grams, dense = model_inputs(lexical_view(sample))
+        whole_grams.append(grams)
+        whole_dense.append(dense)
+        frame, quoted = split_quoted(sample)
+        if quoted:
+            grams, dense = quote_blind_inputs(frame, quoted)
+        blind_grams.append(grams)
+        blind_dense.append(dense)
         labels = example.labels or frozenset()
         rows.append([category in labels for category in CATEGORIES])
-    return Featurised(grams, dense, np.array(rows, dtype=np.float64))
+    matrix = np.array(rows, dtype=np.float64)
+    return Views(Featurised(whole_grams, whole_dense, matrix), Featurised(blind_grams, blind_dense, matrix))
+
+
+def _columns(blind: bool) -> list[int]:
+    return [j for j, category in enumerate(CATEGORIES) if (category in QUOTE_BLIND) == blind]
 
 
 def _matrix(data: Featurised, index: dict[str, int]) -> tuple[Any, Any, Any]:
@@ -145,23 +172,49 @@ def _vocabulary(data: Featurised) -> list[str]:
     return names + dense
 
 
-def fit(data: Featurised) -> tuple[list[str], Any, Any]:
-    """Vocabulary, weights (features x categories) and biases."""
+Model = tuple[list[str], Any, Any]  # vocabulary, weights (features x categories), biases
+
+
+def fit_views(views: Views) -> Model:
+    """One model: the ``QUOTE_BLIND`` categories fitted on the posts read without their quotes, the rest whole."""
+    parts = [(fit(views.blind, _columns(True)), _columns(True)), (fit(views.whole, _columns(False)), _columns(False))]
+    vocabulary = sorted({name for (names, _, _), _ in parts for name in names}, key=lambda name: (":" in name, name))
+    index = {name: i for i, name in enumerate(vocabulary)}
+    weights = np.zeros((len(vocabulary), len(CATEGORIES)))
+    bias = np.zeros(len(CATEGORIES))
+    for (names, part_weights, part_bias), columns in parts:
+        rows = [index[name] for name in names]
+        weights[np.ix_(rows, columns)] = part_weights
+        bias[columns] = part_bias
+    return vocabulary, weights, bias
+
+
+def predict_views(model: Model, views: Views) -> Any:
+    scores = predict(model, views.whole)
+    blind = _columns(True)
+    scores[:, blind] = predict(model, views.blind)[:, blind]
+    return scores
+
+
+def fit(data: Featurised, columns: Sequence[int]) -> Model:
+    """Vocabulary, weights (features x ``columns``) and biases for the categories in ``columns``."""
     vocabulary = _vocabulary(data)
     index = {name: i for i, name in enumerate(vocabulary)}
     rows, cols, vals = _matrix(data, index)
-    y = data.labels
+    y = data.labels[:, columns]
     n, k = y.shape
     positives = y.sum(axis=0)
     pos_weight = np.sqrt(np.maximum(1.0, (n - positives) / np.maximum(positives, 1)))
     sample_weight = np.where(y > 0, pos_weight, 1.0)
     sample_weight /= sample_weight.sum(axis=0)
     weights = np.zeros((len(vocabulary), k))
+    fitted = [CATEGORIES[j] for j in columns]
     fixed = [
-        (index[name], CATEGORIES.index(category), value)
+        (index[name], fitted.index(category), value)
         for name, table in FIXED_DENSE.items()
         if name in index
         for category, value in table.items()
+        if category in fitted
     ]
     context_rows = np.array(
         [i for i, name in enumerate(vocabulary) if name.startswith(("ctx:", "neg:"))], dtype=np.int64
@@ -185,7 +238,7 @@ def fit(data: Featurised) -> tuple[list[str], Any, Any]:
     return vocabulary, weights, bias
 
 
-def predict(model: tuple[list[str], Any, Any], data: Featurised) -> Any:
+def predict(model: Model, data: Featurised) -> Any:
     vocabulary, weights, bias = model
     rows, cols, vals = _matrix(data, {name: i for i, name in enumerate(vocabulary)})
     n = len(data.grams)
@@ -193,24 +246,29 @@ def predict(model: tuple[list[str], Any, Any], data: Featurised) -> Any:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def _fold(text: str) -> int:
-    return hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()[1] % FOLDS
+def _fold(example: Example) -> int:
+    """The example's fold inside dev: by the same key as the split, so a template is never in and out of a fold."""
+    return split_hash(example.split_key or example.text)[1] % FOLDS
 
 
-def out_of_fold(examples: Sequence[Example], data: Featurised) -> Any:
-    folds = np.array([_fold(example.text) for example in examples])
-    scores = np.zeros(data.labels.shape)
+def out_of_fold(examples: Sequence[Example], views: Views) -> Any:
+    folds = np.array([_fold(example) for example in examples])
+    scores = np.zeros(views.whole.labels.shape)
     for fold in range(FOLDS):
         train = np.flatnonzero(folds != fold)
         held = np.flatnonzero(folds == fold)
-        model = fit(_subset(data, train))
-        scores[held] = predict(model, _subset(data, held))
+        model = fit_views(_subset(views, train))
+        scores[held] = predict_views(model, _subset(views, held))
         print(f"fold {fold + 1}/{FOLDS} done", file=sys.stderr, flush=True)
     return scores
 
 
-def _subset(data: Featurised, picked: Any) -> Featurised:
-    return Featurised([data.grams[i] for i in picked], [data.dense[i] for i in picked], data.labels[picked])
+def _subset(views: Views, picked: Any) -> Views:
+    whole, blind = views.whole, views.blind
+    return Views(
+        Featurised([whole.grams[i] for i in picked], [whole.dense[i] for i in picked], whole.labels[picked]),
+        Featurised([blind.grams[i] for i in picked], [blind.dense[i] for i in picked], blind.labels[picked]),
+    )
 
 
 def choose_triggers(vocabulary: list[str], weights: Any, data: Featurised) -> list[str]:
@@ -258,11 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fixtures", default=None)
     parser.add_argument("--out", default=str(DATA))
     args = parser.parse_args(argv)
-    examples = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if split_of(ex.text) == "dev"]
-    data = featurise(examples)
+    examples = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if ex.split == "dev"]
+    views = featurise(examples)
+    data = views.whole
     print(f"{len(examples)} dev posts, positives per category {data.labels.sum(axis=0)}", file=sys.stderr)
-    oof = out_of_fold(examples, data)
-    vocabulary, weights, bias = fit(data)
+    oof = out_of_fold(examples, views)
+    vocabulary, weights, bias = fit_views(views)
     triggers = choose_triggers(vocabulary, weights, data)
     words, prefixes = default_lexicon().trigger_words(SCREEN_MIN_WEIGHT)
     screener = Screener.build([*words, *triggers], prefixes)
@@ -283,7 +342,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ":" not in name and np.abs(weights[i]).max() >= PRUNE_BELOW
     }
     dense = {name: weights[i].tolist() for i, name in enumerate(vocabulary) if ":" in name}
-    dump_model(out / "model.tsv.gz", CATEGORIES, bias.tolist(), dense, sparse, triggers, training_fingerprint())
+    dump_model(
+        out / "model.tsv.gz",
+        CATEGORIES,
+        bias.tolist(),
+        dense,
+        sparse,
+        triggers,
+        training_fingerprint(),
+        quote_blind=QUOTE_BLIND,
+    )
     _write_thresholds(out / "thresholds.toml", chosen)
     print(f"{len(sparse)} n-grams kept of {len(vocabulary)}; {len(triggers)} trigger words", file=sys.stderr)
     print(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from breather.rules.evaluation import feed_summary, predictor, shared_examples, shared_report, split_of
+from breather.rules.evaluation import Example, feed_summary, predictor, shared_examples, shared_report
 
 # The test-split table recorded in docs/classifier.md, rounded down: a drop below any of these fails.
 # self_harm trades precision for recall on purpose (issue 3: recall first, bounded by the cap of 3% of `none` posts
@@ -16,28 +16,37 @@ from breather.rules.evaluation import feed_summary, predictor, shared_examples, 
 # that choice raised (0.458 -> 0.385, 4.8% -> 6.2%, 19.6% -> 31.1%). The lexicon-support gate (a lone "dead" or "my
 # life" cannot back a low model score, chosen on dev) then gave one test post back for 12 fewer harmless ones, and
 # word stems with a converged model (chosen on dev) took self_harm recall back to 0.840 with fewer harmless posts.
-# Violence is measured with HateCheck's restated threats labelled violence (labels version 2, docs/classifier.md):
-# 0.858 shipped, against 0.667 for the model before under the mapping as LABELS.md writes it.
-F1_FLOORS = {"self_harm": 0.43, "eating_disorder": 0.75, "violence": 0.85, "harassment": 0.90, "substance": 0.83}
+# Violence is measured with HateCheck's restated threats labelled violence (labels version 2, docs/classifier.md),
+# and since split version 2 with every HateCheck template on one side of the split, so the model is tested on
+# templates it has not seen: violence 0.858 -> 0.691, harassment 0.904 -> 0.859, HateCheck contrast cases flagged
+# 7.5% -> 32.7%, `none` posts flagged 5.9% -> 7.7% (with the quote-blind reading of violence and harassment; without
+# it, on the same split, 0.669, 0.862, 39.5% and 8.4%). The Reddit categories are tested on the same posts as before.
+F1_FLOORS = {"self_harm": 0.46, "eating_disorder": 0.75, "violence": 0.69, "harassment": 0.85, "substance": 0.84}
 RECALL_FLOORS = {"self_harm": 0.84}
-NONE_FPR_CEILING = 0.06
-SELF_HARM_NONE_CEILING = 0.03  # the issue's target; shipped 0.0225
-# The issue's target is 0.10. Shipped 0.075: with restated threats learned as violence, some negated condemnations
-# and quoted threats ("I will never tolerate the murder of ...") get a violence warning (0.041 before).
-HATECHECK_CONTRAST_CEILING = 0.08
+NONE_FPR_CEILING = 0.08
+SELF_HARM_NONE_CEILING = 0.03  # the issue's target; shipped 0.0215
+# The issue's target is 0.10; shipped 0.327 on templates the model has not seen (docs/classifier.md: negated
+# condemnations, "We should not allow ... to be raped", are most of it).
+HATECHECK_CONTRAST_CEILING = 0.33
 OTHER_MENTAL_HEALTH_CEILING = 0.30
 # Self-harm's `high` may flag twice the cap's share of `none` posts, and must then warn more than `medium` does.
 HIGH_SELF_HARM_RECALL_FLOOR = 0.84
 HIGH_SELF_HARM_NONE_CEILING = 0.05
 # What a person scrolling the recorded feeds would see (1,832 distinct, nearly all harmless posts): 9 self-harm and
-# 36 warnings of any kind at medium, after 23 and 51 had shown that a lone "dead" or a German "die" was enough.
+# 40 warnings of any kind at medium (13 violence since the template split), after 23 and 51 had shown that a lone
+# "dead" or a German "die" was enough.
 FEED_SELF_HARM_CEILING = 10
 FEED_ANY_CEILING = 40
 
 
 @pytest.fixture(scope="module")
-def report(shared_fixtures: Path) -> dict[str, Any]:
-    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
+def examples(shared_fixtures: Path) -> list[Example]:
+    """The test split."""
+    return [example for example in shared_examples(shared_fixtures) if example.split == "test"]
+
+
+@pytest.fixture(scope="module")
+def report(examples: list[Example]) -> dict[str, Any]:
     return shared_report(examples, predictor("medium"))
 
 
@@ -57,13 +66,24 @@ def test_none_posts_rarely_flagged(report: dict[str, Any]) -> None:
     assert report["none"]["false_positive_rate"] <= NONE_FPR_CEILING
 
 
-def test_self_harm_flags_few_none_posts(shared_fixtures: Path) -> None:
+def test_self_harm_flags_few_none_posts(examples: list[Example]) -> None:
     """The issue's cap that comes with self-harm's recall target: <= 3% of `none` posts flagged self_harm."""
-    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
     harmless = [example.text for example in examples if example.labels == frozenset({"none"})]
     flagged = sum("self_harm" in predictor("medium")(text) for text in harmless)
     assert len(harmless) > 1000
     assert flagged / len(harmless) <= SELF_HARM_NONE_CEILING, f"{flagged} of {len(harmless)}"
+
+
+def test_no_hatecheck_template_is_on_both_sides(shared_fixtures: Path) -> None:
+    """The test split measures templates the model has not been trained on (each template is filled with several
+    target groups: split by text, nearly every template straddled the split)."""
+    sides: dict[str, set[str]] = {}
+    for example in shared_examples(shared_fixtures):
+        if example.source == "hatecheck":
+            sides.setdefault(example.split_key, set()).add(example.split)
+    assert len(sides) > 100
+    assert all(len(split) == 1 for split in sides.values())
+    assert {"dev", "test"} == set().union(*sides.values())
 
 
 def test_hatecheck_contrast_cases_rarely_flagged(report: dict[str, Any]) -> None:
@@ -77,19 +97,17 @@ def test_other_mental_health_posts_are_reported(report: dict[str, Any]) -> None:
     assert 0 <= other["flagged_rate"] <= OTHER_MENTAL_HEALTH_CEILING
 
 
-def test_lexicon_alone_still_judges(shared_fixtures: Path) -> None:
+def test_lexicon_alone_still_judges(examples: list[Example]) -> None:
     """The fallback when the model file is missing: the lexicon-only table in docs/classifier.md."""
-    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
     lexicon = shared_report(examples, predictor("medium", model=False))
     assert lexicon["categories"]["harassment"]["f1"] >= 0.77
     assert lexicon["categories"]["self_harm"]["recall"] >= 0.62
 
 
-def test_high_sensitivity_warns_of_self_harm_more_than_medium(shared_fixtures: Path, report: dict[str, Any]) -> None:
+def test_high_sensitivity_warns_of_self_harm_more_than_medium(examples: list[Example], report: dict[str, Any]) -> None:
     """A person who chooses `high` gets more self-harm warnings (every one `medium` gives, and more), within twice
     the cap on `none`. (Whether the extra ones land on the 75 labelled self-harm posts is up to those posts: at
     0.840 both levels miss the same 12.)"""
-    examples = [example for example in shared_examples(shared_fixtures) if split_of(example.text) == "test"]
     high = shared_report(examples, predictor("high"))["categories"]["self_harm"]
     assert high["recall"] >= max(report["categories"]["self_harm"]["recall"], HIGH_SELF_HARM_RECALL_FLOOR)
     warned = {

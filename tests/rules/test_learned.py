@@ -65,6 +65,31 @@ def test_the_reason_shown_is_the_word_that_weighed_most_even_a_short_one(tmp_pat
     assert "all" not in shown and "no" not in shown
 
 
+def test_quote_blind_categories_read_the_post_without_its_quotes(tmp_path: Path) -> None:
+    """The model file names the categories trained without quoted passages; only those read the post that way, and
+    their "why" comes from the words they read."""
+    from breather.rules.classify import lexical_view, model_scores
+
+    dump_model(
+        tmp_path / "m.gz",
+        ["self_harm", "violence"],
+        [-3.0, -3.0],
+        {"quoted:violence": [0.0, 0.5]},
+        {"stab": [0.0, 20.0], "hurt": [20.0, 0.0], "report": [0.0, -1.0]},
+        [],
+        quote_blind=["violence"],
+    )
+    model = parse_model(gzip.decompress((tmp_path / "m.gz").read_bytes()).decode())
+    assert model.quote_blind == ("violence",)
+    text = 'I will report anyone who says "I will stab and hurt you" to the mods.'
+    scores, read = model_scores(model, text, lexical_view(text))
+    unquoted = "I will report anyone who says I will stab and hurt you to the mods."
+    whole, _ = model_scores(model, unquoted, lexical_view(unquoted))
+    assert scores["violence"] < 0.2 < whole["violence"], "the quoted threat does not count as the writer's words"
+    assert scores["self_harm"] == pytest.approx(whole["self_harm"]), "other categories read the whole post"
+    assert "stab" not in read["violence"] and "stab" in read["self_harm"]
+
+
 def test_a_broken_model_file_is_located() -> None:
     header = '{"format": 1, "categories": ["a", "b"], "bias": [0, 0], "scales": [1, 1], "dense": {}}'
     with pytest.raises(ValueError, match="model line 3: 1 weights for 2 categories"):

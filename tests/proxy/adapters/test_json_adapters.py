@@ -216,7 +216,8 @@ def test_a_distressing_post_deep_in_a_long_calm_page_is_marked_with_the_real_scr
     result = MastodonAdapter().rewrite(body, AdapterContext(judge=judge_with(classify), screen=screen))
     assert result is not None
     assert [m.post_id for m in result.marked] == ["last"]
-    assert json.loads(result.body)[-1]["spoiler_text"] == "Breather: self-harm"
+    # the real classifier also gives this post a (weak) violence flag since the template split: docs/classifier.md
+    assert json.loads(result.body)[-1]["spoiler_text"].startswith("Breather: self-harm")
 
 
 def test_json_that_only_the_stdlib_reads_is_still_marked_and_written_back_valid() -> None:
