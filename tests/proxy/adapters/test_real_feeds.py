@@ -287,8 +287,10 @@ MARK_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 def restore_marked(out: Any, original: Any, folder: str, marked_ids: set[str]) -> None:
     """Put back, from the original, the mark keys of the marked posts (and of retweet wrappers around them)."""
     id_keys, keys = MARK_KEYS[folder]
+    # One id can name several nodes (a Bluesky post view, a record embedded in another post, a reference, its
+    # labels): a node's original is the one with the same id and the same keys besides the mark keys.
     originals = {
-        str(next(node[k] for k in id_keys if k in node)): node
+        (str(next(node[k] for k in id_keys if k in node)), frozenset(node) - set(keys)): node
         for node in _dicts(original)
         if any(k in node for k in id_keys)
     }
@@ -297,9 +299,9 @@ def restore_marked(out: Any, original: Any, folder: str, marked_ids: set[str]) -
         wraps_marked = isinstance(node.get("retweeted_status"), dict) and any(
             str(node["retweeted_status"].get(k)) in marked_ids for k in id_keys
         )
-        if ident is None or (ident not in marked_ids and not wraps_marked) or ident not in originals:
+        before = originals.get((str(ident), frozenset(node) - set(keys)))
+        if ident is None or (ident not in marked_ids and not wraps_marked) or before is None:
             continue
-        before = originals[ident]
         for key in keys:
             if key in before:
                 node[key] = before[key]
