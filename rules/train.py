@@ -54,7 +54,14 @@ from breather.rules.evaluation import (
     thresholds_toml,
 )
 from breather.rules.learned import dump_model
-from breather.rules.quoting import MAX_QUOTED_SHARE, MIN_FRAME_WORDS, PLACEHOLDER, QUOTE_BLIND, split_quoted
+from breather.rules.quoting import (
+    LONGEST_READ_APART,
+    MAX_QUOTED_SHARE,
+    MIN_FRAME_WORDS,
+    PLACEHOLDER,
+    QUOTE_BLIND,
+    split_quoted,
+)
 from breather.rules.screening import Screener
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -98,7 +105,7 @@ def training_fingerprint() -> str:
         "max_chars": MAX_CHARS,
         "labels": LABELS_VERSION,
         "split": SPLIT_VERSION,
-        "quote_blind": [QUOTE_BLIND, PLACEHOLDER, MIN_FRAME_WORDS, MAX_QUOTED_SHARE],
+        "quote_blind": [QUOTE_BLIND, PLACEHOLDER, MIN_FRAME_WORDS, MAX_QUOTED_SHARE, LONGEST_READ_APART],
     }
     digest = hashlib.sha256(lexicon)
     digest.update(json.dumps(settings, sort_keys=True).encode("utf-8"))
