@@ -71,8 +71,13 @@ class Example:
     split_key: str = ""
 
     @property
+    def key(self) -> str:
+        """What the split and the training folds hash."""
+        return self.split_key or self.text
+
+    @property
     def split(self) -> str:
-        return split_of(self.split_key or self.text)
+        return split_of(self.key)
 
 
 def split_of(text: str) -> str:

@@ -255,7 +255,7 @@ def predict(model: Model, data: Featurised) -> Any:
 
 def _fold(example: Example) -> int:
     """The example's fold inside dev: by the same key as the split, so a template is never in and out of a fold."""
-    return split_hash(example.split_key or example.text)[1] % FOLDS
+    return split_hash(example.key)[1] % FOLDS
 
 
 def out_of_fold(examples: Sequence[Example], views: Views) -> Any:
