@@ -85,7 +85,8 @@ def dense_features(
 ) -> dict[str, float]:
     """The lexicon's view of the post, as model inputs: its category scores, the contexts it found, how much
     weight a negation cancelled per category (``neg:*``, capped at 1; like contexts, it may only lower a score), and
-    for a post read without its quoted passages, the lexicon's scores of those (``quoted:*``, see rules/quoting.py)."""
+    for a post read without its quoted passages, the lexicon's scores of those (``quoted:*``, see rules/quoting.py;
+    like contexts, they may only lower a score)."""
     features = {f"lex:{category}": score for category, score in lexicon_scores.items() if score > 0}
     features.update({f"ctx:{name}": 1.0 for name in contexts})
     features.update({f"neg:{category}": min(1.0, weight / 3.0) for category, weight in (negated or {}).items()})

@@ -3,9 +3,9 @@
 Counter-speech quotes what it condemns: 'I will report posts like "kill all of them"'. Read as a whole, that post
 holds the very threat it objects to. So for violence and harassment (``QUOTE_BLIND``) the learned model reads the
 post with each quoted passage replaced by one placeholder word, and gets the lexicon's scores of the passages as
-inputs of their own (``quoted:<category>``), so it learns what a quote is worth instead of reading it as the
-writer's words. Every other category reads the whole post: in "I keep thinking "I want to die"" the quote is the
-writer's own.
+inputs of their own (``quoted:<category>``), which training holds at or below zero: a quote may lower a score, never
+raise it as the writer's own words would. Every other category reads the whole post: in "I keep thinking "I want to
+die"" the quote is the writer's own.
 
 A post that is mostly quote (a quote-tweet with "lol" after it) is read whole: its frame is too short to say how
 the quote is meant. So is a post longer than ``LONGEST_READ_APART`` characters.

@@ -74,6 +74,10 @@ TRIGGERS_PER_CATEGORY = 60
 MAX_TRIGGER_SHARE = 0.003
 MIN_TRIGGER_POSTS = 3
 PRUNE_BELOW = 0.05
+# Inputs that may only lower a score: a context (support, news, counter-speech...), a negated phrase, and what a post
+# quotes: the writer's quote is not the writer's words (Davidson labels quote-tweets of insults offensive, which taught
+# the model that a quoted insult counts as much as one's own, and it flagged counter-speech quoting slurs).
+ONLY_LOWERING = ("ctx:", "neg:", "quoted:")
 # Context (and negation) may only lower these categories: the weight is held at this value instead of learned
 # (Davidson labels reclaimed and friendly uses "offensive", which would teach the model the opposite of HateCheck's
 # contrast cases).
@@ -100,6 +104,7 @@ def training_fingerprint() -> str:
         "triggers": [TRIGGERS_PER_CATEGORY, MAX_TRIGGER_SHARE, MIN_TRIGGER_POSTS],
         "prune_below": PRUNE_BELOW,
         "fixed_dense": FIXED_DENSE,
+        "only_lowering": ONLY_LOWERING,
         "gates": [LEXICON_EVIDENCE_BELOW, LEXICON_SUPPORT_WEIGHT, MODEL_ALONE_FROM_DISTINCT_WORDS],
         "screen_min_weight": SCREEN_MIN_WEIGHT,
         "max_chars": MAX_CHARS,
@@ -223,9 +228,7 @@ def fit(data: Featurised, columns: Sequence[int]) -> Model:
         for category, value in table.items()
         if category in fitted
     ]
-    context_rows = np.array(
-        [i for i, name in enumerate(vocabulary) if name.startswith(("ctx:", "neg:"))], dtype=np.int64
-    )
+    lowering_rows = np.array([i for i, name in enumerate(vocabulary) if name.startswith(ONLY_LOWERING)], dtype=np.int64)
     bias = np.zeros(k)
     moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros(k), np.zeros(k)]
     for step in range(1, STEPS + 1):
@@ -239,7 +242,7 @@ def fit(data: Featurised, columns: Sequence[int]) -> Model:
             moments[second] = 0.999 * moments[second] + 0.001 * grad**2
             corrected = moments[first] / (1 - 0.9**step)
             param -= LEARNING_RATE * corrected / (np.sqrt(moments[second] / (1 - 0.999**step)) + 1e-8)
-        weights[context_rows] = np.minimum(weights[context_rows], 0.0)  # context and negation may only lower a score
+        weights[lowering_rows] = np.minimum(weights[lowering_rows], 0.0)
         for row, column, value in fixed:
             weights[row, column] = value
     return vocabulary, weights, bias

@@ -334,6 +334,15 @@ def test_condemning_violence_is_not_a_threat(text: str) -> None:
     assert "violence" not in classify(text).flagged
 
 
+def test_quoting_an_insult_to_object_to_it_is_not_harassment() -> None:
+    """A quoted passage may lower a score, never raise it as the writer's own words would (the Davidson set labels
+    quote-tweets of insults offensive, which had taught the model that a quoted insult counts in full)."""
+    insult = "you are a worthless pathetic loser"
+    assert "harassment" not in classify(f'Posts like "{insult}" get removed here, and so will you.').flagged
+    assert "harassment" in classify(f"{insult.capitalize()} and everyone knows it.").flagged
+    assert "harassment" in classify(f'"{insult}" lol').flagged
+
+
 def test_a_threat_is_still_flagged_alone_or_as_a_quote_tweet() -> None:
     """A post that is mostly the quote (a short reply under it) is read whole: nothing says how it is meant."""
     assert "violence" in classify("I will kill every one of you tomorrow.").flagged

@@ -90,6 +90,18 @@ def test_quote_blind_categories_read_the_post_without_its_quotes(tmp_path: Path)
     assert "stab" not in read["violence"] and "stab" in read["self_harm"]
 
 
+def test_no_context_negation_or_quote_raises_a_shipped_score() -> None:
+    """A support or news context, a negated phrase and a quoted passage may only lower a category's score: the
+    writer's quote of an insult is not the writer's insult."""
+    from breather.rules.train import ONLY_LOWERING
+
+    model = default_model()
+    assert model is not None
+    lowering = {name: weights for name, weights in model.dense.items() if name.startswith(ONLY_LOWERING)}
+    assert any(name.startswith("quoted:") for name in lowering) and any(name.startswith("ctx:") for name in lowering)
+    assert {name: max(weights) for name, weights in lowering.items() if max(weights) > 0} == {}
+
+
 def test_a_broken_model_file_is_located() -> None:
     header = '{"format": 1, "categories": ["a", "b"], "bias": [0, 0], "scales": [1, 1], "dense": {}}'
     with pytest.raises(ValueError, match="model line 3: 1 weights for 2 categories"):
