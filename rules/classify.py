@@ -524,16 +524,17 @@ def model_scores(model: LinearModel, sample: str, view: LexicalView) -> tuple[di
     return scores, read
 
 
-def model_inputs(view: LexicalView) -> tuple[set[str], dict[str, float]]:
-    """The learned model's inputs for a post: its n-grams and the lexicon's reading of it."""
-    return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated)
+def model_inputs(
+    view: LexicalView, quoted_scores: Mapping[str, float] | None = None
+) -> tuple[set[str], dict[str, float]]:
+    """The learned model's inputs for a post: its n-grams and the lexicon's reading of it (and of the passages it
+    quotes, when ``view`` is of the post without them)."""
+    return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated, quoted_scores)
 
 
 def quote_blind_inputs(frame: str, quoted: str) -> tuple[set[str], dict[str, float]]:
     """The model's inputs for a post read without its quoted passages (``split_quoted``'s two parts)."""
-    view = lexical_view(frame)
-    quoted_scores = lexical_view(quoted).scores
-    return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated, quoted_scores)
+    return model_inputs(lexical_view(frame), lexical_view(quoted).scores)
 
 
 def lexicon_supports(view: LexicalView, category: str) -> bool:

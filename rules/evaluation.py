@@ -176,8 +176,6 @@ def _hatecheck(root: Path, *, derived_threats: bool) -> Iterator[Example]:
     that restates a threat case is violence too; a non-hateful one (counter-speech quoting a threat, "I will never
     tolerate the murder of women") stays ``none``."""
     rows = list(_rows(root / "hatecheck" / "test_suite_cases.csv"))
-    # Each case is a template filled with one of seven target groups, and most templates restate another's
-    # (``ref_templ_id``): the root template is what must not straddle the split.
     threat_cases = {row["case_id"] for row in rows if row["functionality"].startswith("threat_")}
     for row in rows:
         functionality = row["functionality"]
@@ -188,6 +186,8 @@ def _hatecheck(root: Path, *, derived_threats: bool) -> Iterator[Example]:
             labels = frozenset({"harassment"})
         else:
             labels = frozenset({NONE})
+        # Each case is a template filled with one of seven target groups, and most templates restate another's
+        # (``ref_templ_id``): the root template is what must not straddle the split.
         template = f"hatecheck-template:{row['ref_templ_id'] or row['templ_id']}"
         yield Example(row["test_case"], labels, "hatecheck", f"hatecheck:{functionality}", template)
 

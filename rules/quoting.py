@@ -26,7 +26,7 @@ MAX_QUOTED_SHARE = 0.85
 # ~34 ms). Counter-speech is short: every quoting HateCheck case and all but one Davidson tweet are under this.
 LONGEST_READ_APART = 400
 
-_QUOTED = re.compile('"([^"\n]{2,400})"|\u201c([^\u201c\u201d\n]{2,400})\u201d')
+_QUOTED = re.compile('"([^"\n]{2,})"|\u201c([^\u201c\u201d\n]{2,})\u201d')  # posts are short here: no length cap
 
 
 def split_quoted(text: str) -> tuple[str, str]:
