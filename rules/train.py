@@ -189,7 +189,10 @@ Model = tuple[list[str], Any, Any]  # vocabulary, weights (features x categories
 
 def fit_views(views: Views) -> Model:
     """One model: the ``QUOTE_BLIND`` categories fitted on the posts read without their quotes, the rest whole."""
-    parts = [(fit(views.blind, _columns(True)), _columns(True)), (fit(views.whole, _columns(False)), _columns(False))]
+    parts = [
+        (fit(data, columns), columns)
+        for data, columns in ((views.blind, _columns(True)), (views.whole, _columns(False)))
+    ]
     vocabulary = sorted({name for (names, _, _), _ in parts for name in names}, key=lambda name: (":" in name, name))
     index = {name: i for i, name in enumerate(vocabulary)}
     weights = np.zeros((len(vocabulary), len(CATEGORIES)))
@@ -274,11 +277,11 @@ def out_of_fold(examples: Sequence[Example], views: Views) -> Any:
 
 
 def _subset(views: Views, picked: Any) -> Views:
-    whole, blind = views.whole, views.blind
-    return Views(
-        Featurised([whole.grams[i] for i in picked], [whole.dense[i] for i in picked], whole.labels[picked]),
-        Featurised([blind.grams[i] for i in picked], [blind.dense[i] for i in picked], blind.labels[picked]),
-    )
+    return Views(_rows(views.whole, picked), _rows(views.blind, picked))
+
+
+def _rows(data: Featurised, picked: Any) -> Featurised:
+    return Featurised([data.grams[i] for i in picked], [data.dense[i] for i in picked], data.labels[picked])
 
 
 def choose_triggers(vocabulary: list[str], weights: Any, data: Featurised) -> list[str]:
