@@ -334,6 +334,32 @@ def test_condemning_violence_is_not_a_threat(text: str) -> None:
     assert "violence" not in classify(text).flagged
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I would never hurt anyone.",
+        "Nobody should ever be killed for who they are.",
+        "No child deserves to be beaten, whatever their parents believe.",
+        "We cannot let our neighbours be attacked in the street.",
+    ],
+)
+def test_harm_named_only_to_rule_it_out_is_not_a_threat(text: str) -> None:
+    """"Should never be killed", "no one deserves to be hurt": the counter-speech context (rules/data/lexicon.toml)
+    lowers violence and harassment, as it does for quoted threats."""
+    verdict = classify(text)
+    assert "counter_speech" in verdict.context
+    assert "violence" not in verdict.flagged
+
+
+@pytest.mark.parametrize("threat", ["They don't deserve to live.", "No, they should all be killed."])
+def test_a_threat_after_a_negation_word_is_still_a_threat(threat: str) -> None:
+    """The ruling-out phrases need the harm itself to be ruled out: "don't deserve to live" and a "No," that answers
+    someone else keep their violence."""
+    verdict = classify(threat)
+    assert "counter_speech" not in verdict.context
+    assert "violence" in verdict.flagged
+
+
 def test_quoting_an_insult_to_object_to_it_is_not_harassment() -> None:
     """A quoted passage may lower a score, never raise it as the writer's own words would (the Davidson set labels
     quote-tweets of insults offensive, which had taught the model that a quoted insult counts in full)."""
