@@ -344,8 +344,8 @@ def test_condemning_violence_is_not_a_threat(text: str) -> None:
     ],
 )
 def test_harm_named_only_to_rule_it_out_is_not_a_threat(text: str) -> None:
-    """"Should never be killed", "no one deserves to be hurt": the counter-speech context (rules/data/lexicon.toml)
-    lowers violence and harassment, as it does for quoted threats."""
+    """Harm ruled out ("should never be killed", "no one deserves to be hurt") reads as counter-speech, which lowers
+    violence and harassment (rules/data/lexicon.toml), as it does for quoted threats."""
     verdict = classify(text)
     assert "counter_speech" in verdict.context
     assert "violence" not in verdict.flagged
