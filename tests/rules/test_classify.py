@@ -351,6 +351,21 @@ def test_harm_named_only_to_rule_it_out_is_not_a_threat(text: str) -> None:
     assert "violence" not in verdict.flagged
 
 
+@pytest.mark.parametrize(
+    "threat",
+    [
+        "I'll protect my family: I will shoot anyone who comes near them.",
+        "I hope someone shoots him.",
+        "Thanks to you I know who to kill first.",
+    ],
+)
+def test_threats_the_lexicon_once_missed_are_violence(threat: str) -> None:
+    """It had "kill any*" but not "shoot any*", and no third person ("hope someone shoots him")."""
+    verdict = classify(threat)
+    assert "violence" in verdict.flagged
+    assert verdict.evidence["violence"]
+
+
 @pytest.mark.parametrize("threat", ["They don't deserve to live.", "No, they should all be killed."])
 def test_a_threat_after_a_negation_word_is_still_a_threat(threat: str) -> None:
     """The ruling-out phrases need the harm itself to be ruled out: "don't deserve to live" and a "No," that answers
