@@ -146,6 +146,22 @@ def test_news_recovery_and_support_contexts_lower_a_self_harm_score(with_context
     assert classify(with_context).scores["self_harm"] < classify(without).scores["self_harm"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly no one would miss me if I was gone.",
+        "I want to end it tonight, I'm so tired.",
+        "Nobody would notice if I just stopped being here.",
+    ],
+)
+def test_being_missed_by_no_one_and_ending_it_are_self_harm(text: str) -> None:
+    """Phrasings the out-of-fold dev misses showed ("I want to end it with ...", "no one will remember me")."""
+    verdict = classify(text)
+    assert "self_harm" in verdict.flagged
+    assert verdict.evidence["self_harm"]
+    assert verdict.needs_crisis_line
+
+
 def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone() -> None:
     """The self-harm posts the lexicon misses are long first-person accounts; 25+ distinct words let the model flag
     them below the score at which short posts need a lexicon phrase."""
