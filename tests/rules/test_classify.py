@@ -147,19 +147,23 @@ def test_news_recovery_and_support_contexts_lower_a_self_harm_score(with_context
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("category", "text"),
     [
-        "Honestly no one would miss me if I was gone.",
-        "I want to end it tonight, I'm so tired.",
-        "Nobody would notice if I just stopped being here.",
+        # the self-harm posts missed out of fold on dev: "I want to end it with ...", "No one will remember me"
+        ("self_harm", "Honestly no one would miss me if I was gone."),
+        ("self_harm", "I want to end it tonight, I'm so tired."),
+        ("self_harm", "Nobody would notice if I just stopped being here."),
+        # the lexicon had "kill any*" but no other weapon verb, and no third person
+        ("violence", "I'll protect my family: I will shoot anyone who comes near them."),
+        ("violence", "I hope someone shoots him."),
+        ("violence", "Thanks to you I know who to kill first."),
     ],
 )
-def test_being_missed_by_no_one_and_ending_it_are_self_harm(text: str) -> None:
-    """Phrasings the out-of-fold dev misses showed ("I want to end it with ...", "no one will remember me")."""
+def test_phrasings_the_lexicon_once_missed_are_flagged_with_their_evidence(category: str, text: str) -> None:
     verdict = classify(text)
-    assert "self_harm" in verdict.flagged
-    assert verdict.evidence["self_harm"]
-    assert verdict.needs_crisis_line
+    assert category in verdict.flagged
+    assert verdict.evidence[category]
+    assert verdict.needs_crisis_line == (category == "self_harm")
 
 
 def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone() -> None:
@@ -365,21 +369,6 @@ def test_harm_named_only_to_rule_it_out_is_not_a_threat(text: str) -> None:
     verdict = classify(text)
     assert "counter_speech" in verdict.context
     assert "violence" not in verdict.flagged
-
-
-@pytest.mark.parametrize(
-    "threat",
-    [
-        "I'll protect my family: I will shoot anyone who comes near them.",
-        "I hope someone shoots him.",
-        "Thanks to you I know who to kill first.",
-    ],
-)
-def test_threats_the_lexicon_once_missed_are_violence(threat: str) -> None:
-    """It had "kill any*" but not "shoot any*", and no third person ("hope someone shoots him")."""
-    verdict = classify(threat)
-    assert "violence" in verdict.flagged
-    assert verdict.evidence["violence"]
 
 
 @pytest.mark.parametrize("threat", ["They don't deserve to live.", "No, they should all be killed."])
