@@ -513,14 +513,12 @@ def model_scores(model: LinearModel, sample: str, view: LexicalView) -> tuple[di
     grams, dense = model_inputs(view)
     scores = model.scores(grams, dense)
     read = dict.fromkeys(scores, grams)
-    if model.quote_blind:
-        frame, quoted = split_quoted(sample)
-        if quoted:
-            frame_grams, frame_dense = quote_blind_inputs(frame, quoted)
-            blind = model.scores(frame_grams, frame_dense)
-            for category in model.quote_blind:
-                scores[category] = blind[category]
-                read[category] = frame_grams
+    blind_inputs = quote_blind_inputs(sample) if model.quote_blind else None
+    if blind_inputs is not None:
+        blind = model.scores(*blind_inputs)
+        for category in model.quote_blind:
+            scores[category] = blind[category]
+            read[category] = blind_inputs[0]
     return scores, read
 
 
@@ -532,8 +530,12 @@ def model_inputs(
     return ngrams(view.tokens), dense_features(view.scores, view.contexts, view.negated, quoted_scores)
 
 
-def quote_blind_inputs(frame: str, quoted: str) -> tuple[set[str], dict[str, float]]:
-    """The model's inputs for a post read without its quoted passages (``split_quoted``'s two parts)."""
+def quote_blind_inputs(sample: str) -> tuple[set[str], dict[str, float]] | None:
+    """The model's inputs for a post read without its quoted passages, or None when it is read whole (it quotes
+    nothing, or ``split_quoted`` finds too little of the writer's own framing)."""
+    frame, quoted = split_quoted(sample)
+    if not quoted:
+        return None
     return model_inputs(lexical_view(frame), lexical_view(quoted).scores)
 
 

@@ -60,7 +60,6 @@ from breather.rules.quoting import (
     MIN_FRAME_WORDS,
     PLACEHOLDER,
     QUOTE_BLIND,
-    split_quoted,
 )
 from breather.rules.screening import Screener
 
@@ -137,14 +136,12 @@ def featurise(examples: Sequence[Example]) -> Views:
     whole_grams, whole_dense, blind_grams, blind_dense, rows = [], [], [], [], []
     for example in examples:
         sample = example.text[:MAX_CHARS]
-        grams, dense = model_inputs(lexical_view(sample))
-        whole_grams.append(grams)
-        whole_dense.append(dense)
-        frame, quoted = split_quoted(sample)
-        if quoted:
-            grams, dense = quote_blind_inputs(frame, quoted)
-        blind_grams.append(grams)
-        blind_dense.append(dense)
+        whole = model_inputs(lexical_view(sample))
+        blind = quote_blind_inputs(sample) or whole
+        whole_grams.append(whole[0])
+        whole_dense.append(whole[1])
+        blind_grams.append(blind[0])
+        blind_dense.append(blind[1])
         labels = example.labels or frozenset()
         rows.append([category in labels for category in CATEGORIES])
     matrix = np.array(rows, dtype=np.float64)
