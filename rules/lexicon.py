@@ -160,6 +160,20 @@ _COMMON = frozenset(
         "stand",
         "front",
         "safe",
+        # threats to one person ("line them up against", "burn your house down", "throw* acid")
+        "against",
+        "coming",
+        "find",
+        "fire",
+        "hit",
+        "house",
+        "over",
+        "sleep",
+        "until",
+        "where",
+        "bring",
+        "throw",
+        "line",
     ]
 )
 

@@ -341,6 +341,44 @@ def test_threats_phrased_as_opinions_negations_or_misspellings_are_violence(thre
 
 
 @pytest.mark.parametrize(
+    "threat",
+    [
+        "I will find you and I will hurt you.",
+        "Watch your back, you won't see it coming.",
+        "I'll make you bleed.",
+        "Next time I see him I'm going to break his legs.",
+        "I swear I will put you in the hospital.",
+        "I'll burn your house down with you in it.",
+        "I hope your whole family dies in a fire.",
+        "I'm going to strangle her with my bare hands.",
+        "Say that again and I'll break your jaw.",
+    ],
+)
+def test_a_threat_to_one_person_is_violence(threat: str) -> None:
+    """The labelled sets teach threats to groups; threats to one person ("I'll make you bleed") come from the
+    lexicon's own phrases (rules/data/lexicon.toml), and the warning names them."""
+    verdict = classify(threat)
+    assert "violence" in verdict.flagged
+    assert verdict.evidence["violence"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That workout is going to hurt tomorrow.",
+        "I will find you a better recipe.",
+        "I'm going to beat you at chess tonight.",
+        "Watch your step, the floor is wet.",
+        "I'll cut you a slice of cake.",
+        "Break a leg at the audition tonight!",
+        "He broke his arm falling off his bike.",
+    ],
+)
+def test_the_same_words_in_everyday_sentences_are_not_threats(text: str) -> None:
+    assert "violence" not in classify(text).flagged
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Threatening to kill people online is a crime.",

@@ -38,10 +38,11 @@ OTHER_MENTAL_HEALTH_CEILING = 0.30
 HIGH_SELF_HARM_RECALL_FLOOR = 0.85
 HIGH_SELF_HARM_NONE_CEILING = 0.05
 # What a person scrolling the recorded feeds would see (1,832 distinct, nearly all harmless posts): 9 self-harm and
-# 41 warnings of any kind at medium (13 violence since the template split; harassment 16 -> 18 when quotes stopped
-# raising it, 17 since), after 23 and 51 had shown that a lone "dead" or a German "die" was enough.
+# 42 warnings of any kind at medium (13 violence since the template split, 14 with the threats to one person;
+# harassment 16 -> 18 when quotes stopped raising it, 17 since), after 23 and 51 had shown that a lone "dead" or a
+# German "die" was enough.
 FEED_SELF_HARM_CEILING = 10
-FEED_ANY_CEILING = 41
+FEED_ANY_CEILING = 42
 
 
 @pytest.fixture(scope="module")
