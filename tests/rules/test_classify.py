@@ -372,6 +372,9 @@ def test_a_threat_to_one_person_is_violence(threat: str) -> None:
         "I'll cut you a slice of cake.",
         "Break a leg at the audition tonight!",
         "He broke his arm falling off his bike.",
+        "I'm going to shoot some photos at the park later.",
+        "We're gonna shoot the music video tomorrow.",
+        "I'll shoot you an email tonight.",
     ],
 )
 def test_the_same_words_in_everyday_sentences_are_not_threats(text: str) -> None:
