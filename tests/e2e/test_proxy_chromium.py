@@ -127,6 +127,9 @@ def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismis
     page.locator(".breather-actions").wait_for(state="visible", timeout=15000)
     page.screenshot(path=str(tmp_path / "break.png"))
     assert page.locator("button.breather-done").is_visible()
+    # the feed does not show through the break screen
+    backdrop = screen.evaluate("node => getComputedStyle(node).backgroundColor")
+    assert backdrop.startswith("rgb(") and backdrop.count(",") == 2, backdrop
 
     page.locator("button.breather-snooze").click()
     screen.wait_for(state="detached", timeout=10000)
