@@ -39,6 +39,7 @@ from breather.rules.classify import (
     quote_blind_inputs,
 )
 from breather.rules.evaluation import (
+    HATECHECK_CONTRAST,
     LABELS_VERSION,
     LEVELS,
     LEXICON_ONLY_MARKER,
@@ -47,6 +48,7 @@ from breather.rules.evaluation import (
     Example,
     _fixtures_root,
     choose_thresholds,
+    flagged_rates,
     metrics,
     other_summary,
     shared_examples,
@@ -396,8 +398,24 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
             f"  {level}: " + "; ".join(cells) + f"; none flagged {table['none']['false_positive_rate']:.1%}; "
             f"other MH flagged {other.get('flagged_rate', 0.0):.1%} "
             f"(self_harm {other.get('by_category_rate', {}).get('self_harm', 0.0):.1%})"
+            + _contrast_cell(examples, predictions)
         )
     return "\n".join(lines)
+
+
+def _contrast_cell(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> str:
+    """HateCheck's contrast cases flagged, in all and per functionality (the issue's 10% target, out of fold)."""
+    groups = flagged_rates(examples, predictions)
+    present = [name for name in HATECHECK_CONTRAST if f"hatecheck:{name}" in groups]
+    if not present:
+        return ""
+    entries = [groups[f"hatecheck:{name}"] for name in present]
+    flagged, posts = sum(entry["flagged"] for entry in entries), sum(entry["posts"] for entry in entries)
+    each = ", ".join(
+        f"{name.removesuffix('_nh')} {entry['flagged']}/{entry['posts']}"
+        for name, entry in zip(present, entries, strict=True)
+    )
+    return f"; HateCheck contrast flagged {flagged / posts:.1%} ({each})"
 
 
 def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:

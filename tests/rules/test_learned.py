@@ -181,6 +181,22 @@ def test_dev_report_shows_what_the_thresholds_were_chosen_on() -> None:
     assert "self_harm 1.000/0.500/0.667 (0.00%)" in low and "other MH flagged 0.0%" in low
     assert "self_harm 0.500/0.500/0.500 (100.00%)" in medium and "other MH flagged 100.0%" in medium
     assert "self_harm 0.667/1.000/0.800" in high and "none flagged 100.0%" in high
+    assert "HateCheck" not in medium  # no contrast cases among these posts
+
+
+def test_dev_report_counts_hatechecks_contrast_cases_per_functionality() -> None:
+    """The issue's contrast target is measured out of fold before any test read, per functionality."""
+    examples = [
+        Example("I don't hate them", frozenset({"none"}), "hatecheck", "hatecheck:negate_neg_nh"),
+        Example("No one should be hurt", frozenset({"none"}), "hatecheck", "hatecheck:negate_neg_nh"),
+        Example("my day one crew", frozenset({"none"}), "hatecheck", "hatecheck:slur_reclaimed_nh"),
+    ]
+    scores = np.zeros((3, len(CATEGORIES)))
+    scores[0, CATEGORIES.index("harassment")] = 0.95
+    chosen = {category: {"low": 0.99, "medium": 0.9, "high": 0.5} for category in CATEGORIES}
+    _header, low, medium, _high = dev_report(examples, scores, chosen).splitlines()
+    assert "HateCheck contrast flagged 0.0% (negate_neg 0/2, slur_reclaimed 0/1)" in low
+    assert "HateCheck contrast flagged 33.3% (negate_neg 1/2, slur_reclaimed 0/1)" in medium
 
 
 def _plain_ngrams(tokens: list[str]) -> set[str]:
