@@ -41,6 +41,19 @@
     box.appendChild(steps);
   }
 
+  // The feed under the break screen takes no focus or clicks (a Tab would otherwise reach its hidden links).
+  // Returns the elements made inert here, to be given back as they were.
+  function setPageInert(layer) {
+    var benched = [];
+    Array.prototype.forEach.call(document.body.children, function (node) {
+      if (node !== layer && !node.hasAttribute("inert")) {
+        node.setAttribute("inert", "");
+        benched.push(node);
+      }
+    });
+    return benched;
+  }
+
   function showBreak(reason, snoozeAllowed) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
@@ -66,6 +79,7 @@
     card.appendChild(actions);
     layer.appendChild(card);
     document.body.appendChild(layer);
+    var benched = setPageInert(layer);
     post("break-shown", { reason: config.break_kind || "cadence" }).then(function (answer) {
       if (answer && answer.exercise) { showExercise(exercise, answer.exercise); }
     });
@@ -81,6 +95,7 @@
       post("snooze", {}).then(function (answer) {
         var minutes = answer && answer.snoozed_for_s ? Math.round(answer.snoozed_for_s / 60) : 5;
         layer.remove();
+        benched.forEach(function (node) { node.removeAttribute("inert"); });
         breakShown = false;
         config.snooze_note = "Next reminder in " + minutes + " minutes.";
       });

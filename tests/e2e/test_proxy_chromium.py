@@ -127,12 +127,19 @@ def test_chromium_shows_the_break_screen_when_a_break_is_due_and_a_snooze_dismis
     page.locator(".breather-actions").wait_for(state="visible", timeout=15000)
     page.screenshot(path=str(tmp_path / "break.png"))
     assert page.locator("button.breather-done").is_visible()
-    # the feed does not show through the break screen
+    # the feed does not show through the break screen, and Tab cannot reach its hidden links
     backdrop = screen.evaluate("node => getComputedStyle(node).backgroundColor")
     assert backdrop.startswith("rgb(") and backdrop.count(",") == 2, backdrop
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "(() => { const f = document.activeElement; return f.closest('#breather-break') ? 'break' : f.tagName; })()"
+        )
+        assert focused in ("break", "BODY"), focused
 
     page.locator("button.breather-snooze").click()
     screen.wait_for(state="detached", timeout=10000)
+    assert page.locator("[inert]").count() == 0  # the feed is usable again at once
     page.reload()
     page.wait_for_selector("html[data-breather=on]", timeout=15000)
     assert page.locator("#breather-break").count() == 0
