@@ -24,15 +24,17 @@ from breather.rules.evaluation import Example, feed_summary, predictor, shared_e
 # to be hurt") joined the counter-speech context: violence 0.691 -> 0.702, contrast 27.8% -> 25.2%, substance
 # 0.841 -> 0.839. The Reddit categories are tested on the same posts as before.
 # Self-harm phrases chosen from the out-of-fold dev misses ("want to end it", "no one would miss me") then took
-# self_harm recall to 0.853 (the issue's 0.85) at 1.84% of `none` posts, F1 0.463 -> 0.500.
-F1_FLOORS = {"self_harm": 0.50, "eating_disorder": 0.75, "violence": 0.70, "harassment": 0.86, "substance": 0.83}
+# self_harm recall to 0.853 (the issue's 0.85) at 1.84% of `none` posts, F1 0.463 -> 0.500. Training on the project's
+# own sentences (rules/data/written_examples.csv: counter-speech, denials, threats and their look-alikes) took violence
+# 0.702 -> 0.725, eating_disorder 0.755 -> 0.762, contrast 25.2% -> 21.1%, `none` posts flagged 7.6% -> 7.1%.
+F1_FLOORS = {"self_harm": 0.50, "eating_disorder": 0.76, "violence": 0.72, "harassment": 0.86, "substance": 0.84}
 RECALL_FLOORS = {"self_harm": 0.85}
 NONE_FPR_CEILING = 0.08
 SELF_HARM_NONE_CEILING = 0.03  # the issue's target; shipped 0.0184
-# The issue's target is 0.10; shipped 0.252 on templates the model has not seen (docs/classifier.md: negated
-# condemnations, "We should not allow ... to be raped", are most of it, 30 of 56; quoted slurs were 17 of 74
-# counter-quotes until a quote could no longer raise a score).
-HATECHECK_CONTRAST_CEILING = 0.26
+# The issue's target is 0.10; shipped 0.211 on templates the model has not seen (docs/classifier.md: negated
+# condemnations, "We should not allow ... to be raped", are 21 of 56 and counter-references 22 of 85; quoted slurs
+# were 17 of 74 counter-quotes until a quote could no longer raise a score).
+HATECHECK_CONTRAST_CEILING = 0.22
 OTHER_MENTAL_HEALTH_CEILING = 0.30
 # Self-harm's `high` may flag twice the cap's share of `none` posts, and must then warn more than `medium` does.
 HIGH_SELF_HARM_RECALL_FLOOR = 0.85
@@ -40,9 +42,9 @@ HIGH_SELF_HARM_NONE_CEILING = 0.05
 # What a person scrolling the recorded feeds would see (1,832 distinct, nearly all harmless posts): 9 self-harm and
 # 42 warnings of any kind at medium (13 violence since the template split, 14 with the threats to one person;
 # harassment 16 -> 18 when quotes stopped raising it, 17 since), after 23 and 51 had shown that a lone "dead" or a
-# German "die" was enough.
+# German "die" was enough. 40 (violence 10) since the model trains on the project's own sentences.
 FEED_SELF_HARM_CEILING = 10
-FEED_ANY_CEILING = 42
+FEED_ANY_CEILING = 40
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
-"""The project's own sentences (tests/rules/data/): talk about hate, and hate, outside the shared labelled sets.
-``own_sentences.csv`` may be trained on one day; ``own_sentences_heldout.csv`` never: it tells whether that
-generalises. The bounds are today's rates at medium with a little room, so a change that makes them worse fails; the
-issue's target for flagging talk about hate is 10% (HateCheck's contrast cases), far below them."""
+"""The project's own sentences: talk about hate, and hate, outside the shared labelled sets. The model trains on
+``rules/data/written_examples.csv`` (rules/train.py) and never on ``tests/rules/data/own_sentences_heldout.csv``,
+which tells whether what they teach carries over. The bounds are today's rates at medium with a little room, so a
+change that makes them worse fails; the issue's target for flagging talk about hate is 10% (HateCheck's contrast
+cases), below them."""
 
 from __future__ import annotations
 
@@ -13,23 +14,22 @@ import pytest
 
 from breather.rules.classify import classify
 from breather.rules.evaluation import metrics, predict_all, predictor, read_labelled_csv
+from breather.rules.train import WRITTEN_FILE
 
-DATA = Path(__file__).parent / "data"
-OWN_SENTENCES = DATA / "own_sentences.csv"
-HELD_OUT = DATA / "own_sentences_heldout.csv"
-# Shipped 2026-11-27 at medium. own_sentences: counter-speech 21 of 96 flagged, denials 19 of 60, kind mentions 0 of
-# 30, idioms 2 of 14 ("I'm going to kill this workout tomorrow", "I'll hunt you down a copy of that book"). Held out:
-# counter-speech 16 of 90, denials 9 of 45, kind mentions 3 of 18 ("Disabled people have every right to be here."
-# is violence 0.65), idioms 1 of 10 ("I'm going to strangle this printer").
+HELD_OUT = Path(__file__).parent / "data" / "own_sentences_heldout.csv"
+# Shipped 2026-11-27 at medium. Trained on: counter-speech 13 of 96 flagged, denials 9 of 60, kind mentions 0 of 30,
+# idioms and look-alikes 6 of 34. Held out: counter-speech 15 of 90, denials 6 of 45, kind mentions 2 of 18
+# ("Disabled people have every right to be here." is violence 0.64), idioms 1 of 10 ("I'm going to strangle this
+# printer").
 HARMLESS_CEILINGS = {
-    OWN_SENTENCES.name: {"counter_speech": 0.25, "negated": 0.35, "supportive": 0.0, "everyday": 0.15},
-    HELD_OUT.name: {"counter_speech": 0.20, "negated": 0.25, "supportive": 0.20, "everyday": 0.15},
+    WRITTEN_FILE.name: {"counter_speech": 0.16, "negated": 0.18, "supportive": 0.0, "everyday": 0.20},
+    HELD_OUT.name: {"counter_speech": 0.20, "negated": 0.16, "supportive": 0.15, "everyday": 0.15},
 }
-# Caught. own_sentences: hate about a group 14 of 45, insults aimed at the reader 7 of 14, threats to a group 11 of 21
-# (as violence), threats to one person 7 of 16. Held out: 4 of 30, 3 of 8, 12 of 18, 4 of 8.
+# Caught. Trained on: hate about a group 14 of 45, insults aimed at the reader 9 of 20, threats to a group 21 of 21
+# (as violence), to one person 16 of 16. Held out: 4 of 30, 3 of 8, 13 of 18, 5 of 8.
 HARMFUL_FLOORS = {
-    OWN_SENTENCES.name: {"hateful": 0.28, "personal_insults": 0.45, "group_threats": 0.45, "personal_threats": 0.40},
-    HELD_OUT.name: {"hateful": 0.10, "personal_insults": 0.35, "group_threats": 0.60, "personal_threats": 0.45},
+    WRITTEN_FILE.name: {"hateful": 0.28, "personal_insults": 0.40, "group_threats": 0.90, "personal_threats": 0.90},
+    HELD_OUT.name: {"hateful": 0.10, "personal_insults": 0.35, "group_threats": 0.65, "personal_threats": 0.55},
 }
 
 
@@ -41,7 +41,7 @@ def _by_kind(path: Path) -> dict[str, list[tuple[str, str]]]:
     return kinds
 
 
-KINDS = {path.name: _by_kind(path) for path in (OWN_SENTENCES, HELD_OUT)}
+KINDS = {path.name: _by_kind(path) for path in (WRITTEN_FILE, HELD_OUT)}
 
 
 def _share(file: str, kind: str, hit: str | None) -> float:
@@ -62,9 +62,12 @@ def test_hate_and_threats_are_caught_no_less_than_today(file: str, kind: str) ->
     assert _share(file, kind, label) >= HARMFUL_FLOORS[file][kind]
 
 
-def test_the_file_reads_as_a_labelled_set_for_breather_eval() -> None:
-    examples = read_labelled_csv(OWN_SENTENCES)
+@pytest.mark.parametrize(
+    ("path", "rows", "violent", "harmless"), [(WRITTEN_FILE, 322, 37, 220), (HELD_OUT, 227, 26, 163)]
+)
+def test_the_files_read_as_labelled_sets_for_breather_eval(path: Path, rows: int, violent: int, harmless: int) -> None:
+    examples = read_labelled_csv(path)
     report = metrics(examples, predict_all(examples, predictor("medium")))
-    assert len(examples) == sum(len(rows) for rows in KINDS[OWN_SENTENCES.name].values()) == 296
-    assert report["categories"]["violence"]["support"] == 37
-    assert report["none"]["support"] == 200
+    assert len(examples) == sum(len(kind) for kind in KINDS[path.name].values()) == rows
+    assert report["categories"]["violence"]["support"] == violent
+    assert report["none"]["support"] == harmless
