@@ -18,18 +18,18 @@ from breather.rules.train import WRITTEN_FILE
 
 HELD_OUT = Path(__file__).parent / "data" / "own_sentences_heldout.csv"
 # Shipped 2026-11-27 at medium. Trained on: counter-speech 13 of 96 flagged, denials 9 of 60, kind mentions 0 of 30,
-# idioms and look-alikes 6 of 34. Held out: counter-speech 15 of 90, denials 6 of 45, kind mentions 2 of 18
-# ("Disabled people have every right to be here." is violence 0.64), idioms 1 of 10 ("I'm going to strangle this
-# printer").
+# idioms and look-alikes 6 of 34. Held out (389 since a second batch, written after the model shipped):
+# counter-speech 23 of 120, denials 7 of 69, kind mentions 3 of 48 ("Disabled people have every right to be here." is
+# violence 0.64), idioms 3 of 25 ("I'm going to strangle this printer").
 HARMLESS_CEILINGS = {
     WRITTEN_FILE.name: {"counter_speech": 0.16, "negated": 0.18, "supportive": 0.0, "everyday": 0.20},
-    HELD_OUT.name: {"counter_speech": 0.20, "negated": 0.16, "supportive": 0.15, "everyday": 0.15},
+    HELD_OUT.name: {"counter_speech": 0.21, "negated": 0.13, "supportive": 0.08, "everyday": 0.15},
 }
 # Caught. Trained on: hate about a group 14 of 45, insults aimed at the reader 9 of 20, threats to a group 21 of 21
-# (as violence), to one person 16 of 16. Held out: 4 of 30, 3 of 8, 13 of 18, 5 of 8.
+# (as violence), to one person 16 of 16. Held out: 12 of 54, 6 of 20, 19 of 33, 12 of 20.
 HARMFUL_FLOORS = {
     WRITTEN_FILE.name: {"hateful": 0.28, "personal_insults": 0.40, "group_threats": 0.90, "personal_threats": 0.90},
-    HELD_OUT.name: {"hateful": 0.10, "personal_insults": 0.35, "group_threats": 0.65, "personal_threats": 0.55},
+    HELD_OUT.name: {"hateful": 0.20, "personal_insults": 0.25, "group_threats": 0.54, "personal_threats": 0.55},
 }
 
 
@@ -63,7 +63,7 @@ def test_hate_and_threats_are_caught_no_less_than_today(file: str, kind: str) ->
 
 
 @pytest.mark.parametrize(
-    ("path", "rows", "violent", "harmless"), [(WRITTEN_FILE, 322, 37, 220), (HELD_OUT, 227, 26, 163)]
+    ("path", "rows", "violent", "harmless"), [(WRITTEN_FILE, 322, 37, 220), (HELD_OUT, 389, 53, 262)]
 )
 def test_the_files_read_as_labelled_sets_for_breather_eval(path: Path, rows: int, violent: int, harmless: int) -> None:
     examples = read_labelled_csv(path)
