@@ -89,8 +89,11 @@ def split_hash(key: str) -> bytes:
     return hashlib.blake2b(key.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
-def read_labelled_csv(path: Path, text_col: str = "text", label_col: str = "label") -> list[Example]:
-    """Rows of ``text_col`` and ``label_col`` (one or more labels joined by ``|``); raises ValueError, located."""
+def read_labelled_csv(
+    path: Path, text_col: str = "text", label_col: str = "label", group_col: str | None = None
+) -> list[Example]:
+    """Rows of ``text_col`` and ``label_col`` (one or more labels joined by ``|``), grouped by ``group_col`` when
+    given (else by their labels); raises ValueError, located."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -98,14 +101,15 @@ def read_labelled_csv(path: Path, text_col: str = "text", label_col: str = "labe
     with handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
-        for wanted in (text_col, label_col):
+        for wanted in (text_col, label_col, *([group_col] if group_col else [])):
             if wanted not in columns:
                 raise ValueError(f"{path}:1: no column {wanted!r} (columns: {', '.join(columns) or 'none'})")
         examples = []
         try:
             for row in reader:
                 labels = _parse_labels(row[label_col] or "", f"{path}:{reader.line_num}")
-                examples.append(Example(row[text_col] or "", labels, path.name, "/".join(sorted(labels))))
+                group = row[group_col] if group_col else "/".join(sorted(labels))
+                examples.append(Example(row[text_col] or "", labels, path.name, group))
         except csv.Error as exc:
             raise ValueError(f"{path}:{reader.line_num}: {exc}") from exc
         except UnicodeDecodeError as exc:
@@ -285,14 +289,25 @@ def shared_report(examples: Sequence[Example], predict: Predict) -> dict[str, An
         report["sources"][source] = metrics([examples[i] for i in picked], [predictions[i] for i in picked])
     groups = flagged_rates(examples, predictions)
     report["groups"] = groups
-    contrast = [groups[f"hatecheck:{name}"] for name in HATECHECK_CONTRAST if f"hatecheck:{name}" in groups]
-    posts = sum(entry["posts"] for entry in contrast)
-    flagged = sum(entry["flagged"] for entry in contrast)
-    report["hatecheck_contrast"] = {"posts": posts, "flagged_rate": round(flagged / posts, 3) if posts else 0.0}
+    contrast = contrast_summary(groups)
+    report["hatecheck_contrast"] = {"posts": contrast["posts"], "flagged_rate": round(contrast["flagged_rate"], 3)}
     other = [ex for ex in examples if ex.labels is None]
     other_flags = [predictions[i] for i, ex in enumerate(examples) if ex.labels is None]
     report["mental_health_other"] = other_summary(other, other_flags)
     return report
+
+
+def contrast_summary(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """HateCheck's contrast cases among ``groups`` (:func:`flagged_rates`): posts, share flagged, and flagged/posts
+    per functionality present."""
+    present = {name: groups[f"hatecheck:{name}"] for name in HATECHECK_CONTRAST if f"hatecheck:{name}" in groups}
+    posts = sum(entry["posts"] for entry in present.values())
+    flagged = sum(entry["flagged"] for entry in present.values())
+    return {
+        "posts": posts,
+        "flagged_rate": flagged / posts if posts else 0.0,
+        "functionalities": {name: (entry["flagged"], entry["posts"]) for name, entry in present.items()},
+    }
 
 
 def other_summary(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> dict[str, Any]:

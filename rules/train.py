@@ -14,7 +14,6 @@ on posts the model has already seen; posts the screening pass stops count as unf
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import sys
@@ -40,7 +39,6 @@ from breather.rules.classify import (
     quote_blind_inputs,
 )
 from breather.rules.evaluation import (
-    HATECHECK_CONTRAST,
     LABELS_VERSION,
     LEVELS,
     LEXICON_ONLY_MARKER,
@@ -49,6 +47,7 @@ from breather.rules.evaluation import (
     Example,
     _fixtures_root,
     choose_thresholds,
+    contrast_summary,
     flagged_rates,
     metrics,
     other_summary,
@@ -103,11 +102,9 @@ WRITTEN = "written"
 
 def written_examples(path: Path = WRITTEN_FILE) -> list[Example]:
     """The rows of ``path`` (columns text, label, kind) as training examples, grouped by kind."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        kinds = [row["kind"] for row in csv.DictReader(handle)]
     return [
-        Example(example.text, example.labels, WRITTEN, f"{WRITTEN}:{kind}")
-        for example, kind in zip(read_labelled_csv(path), kinds, strict=True)
+        Example(example.text, example.labels, WRITTEN, f"{WRITTEN}:{example.group}")
+        for example in read_labelled_csv(path, group_col="kind")
     ]
 
 
@@ -351,19 +348,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fixtures", default=None)
     parser.add_argument("--out", default=str(DATA))
     args = parser.parse_args(argv)
-    dev = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if ex.split == "dev"]
-    examples = dev + written_examples()
-    views = featurise(examples)
+    examples = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if ex.split == "dev"]
+    written = written_examples()
+    views = featurise(examples + written)
     data = views.whole
     print(
-        f"{len(dev)} dev posts and {len(examples) - len(dev)} written sentences, positives per category "
+        f"{len(examples)} dev posts and {len(written)} written sentences, positives per category "
         f"{data.labels.sum(axis=0)}",
         file=sys.stderr,
     )
-    oof = out_of_fold(examples, views)[: len(dev)]  # the written sentences train; only dev posts are scored
+    # the written sentences train; only dev posts are scored (they come first)
+    oof = out_of_fold(examples + written, views)[: len(examples)]
     vocabulary, weights, bias = fit_views(views)
     triggers = choose_triggers(vocabulary, weights, data)
-    examples = dev
     words, prefixes = default_lexicon().trigger_words(SCREEN_MIN_WEIGHT)
     screener = Screener.build([*words, *triggers], prefixes)
     passed = np.array([screener.hits(example.text[:MAX_CHARS]) for example in examples])
@@ -434,17 +431,12 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
 
 def _contrast_cell(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> str:
     """HateCheck's contrast cases flagged, in all and per functionality (the issue's 10% target, out of fold)."""
-    groups = flagged_rates(examples, predictions)
-    present = [name for name in HATECHECK_CONTRAST if f"hatecheck:{name}" in groups]
-    if not present:
+    contrast = contrast_summary(flagged_rates(examples, predictions))
+    if not contrast["posts"]:
         return ""
-    entries = [groups[f"hatecheck:{name}"] for name in present]
-    flagged, posts = sum(entry["flagged"] for entry in entries), sum(entry["posts"] for entry in entries)
-    each = ", ".join(
-        f"{name.removesuffix('_nh')} {entry['flagged']}/{entry['posts']}"
-        for name, entry in zip(present, entries, strict=True)
-    )
-    return f"; HateCheck contrast flagged {flagged / posts:.1%} ({each})"
+    functionalities = contrast["functionalities"].items()
+    each = ", ".join(f"{name.removesuffix('_nh')} {flagged}/{posts}" for name, (flagged, posts) in functionalities)
+    return f"; HateCheck contrast flagged {contrast['flagged_rate']:.1%} ({each})"
 
 
 def _gate_unsupported(examples: Sequence[Example], scores: Any) -> None:

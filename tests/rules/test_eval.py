@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from breather.cli import main
-from breather.rules.evaluation import Example, choose_thresholds, metrics, split_of
+from breather.rules.evaluation import Example, choose_thresholds, metrics, read_labelled_csv, split_of
 
 ROWS = [
     ("I want to kill myself tonight", "self_harm"),
@@ -51,6 +51,16 @@ def test_eval_reports_a_missing_column(tmp_path: Path, capsys: pytest.CaptureFix
     csv_file = _write_csv(tmp_path / "posts.csv", ROWS, header="body,label")
     assert main(["eval", str(csv_file)]) == 1
     assert "posts.csv:1: no column 'text' (columns: body, label)" in capsys.readouterr().err
+
+
+def test_a_group_column_groups_the_rows_and_must_be_there(tmp_path: Path) -> None:
+    path = tmp_path / "own.csv"
+    path.write_text('text,label,kind\n"Calling them rats is cruel",none,counter_speech\n', encoding="utf-8")
+    (example,) = read_labelled_csv(path, group_col="kind")
+    assert (example.group, example.labels) == ("counter_speech", frozenset({"none"}))
+    assert read_labelled_csv(path)[0].group == "none"
+    with pytest.raises(ValueError, match=r"own\.csv:1: no column 'topic'"):
+        read_labelled_csv(path, group_col="topic")
 
 
 def test_eval_reports_an_unknown_label_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

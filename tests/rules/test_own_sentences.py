@@ -6,7 +6,6 @@ cases), below them."""
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,10 +33,11 @@ HARMFUL_FLOORS = {
 
 
 def _by_kind(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each kind's (text, the category it is about: "violence" for threats, else its one label)."""
     kinds: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            kinds[row["kind"]].append((row["text"], row["label"].split("|")[0]))
+    for example in read_labelled_csv(path, group_col="kind"):
+        labels = example.labels or frozenset()
+        kinds[example.group].append((example.text, "violence" if "violence" in labels else min(labels)))
     return kinds
 
 
