@@ -278,10 +278,14 @@ def flagged_rates(examples: Sequence[Example], predictions: Sequence[frozenset[s
     return dict(sorted(groups.items()))
 
 
-def shared_report(examples: Sequence[Example], predict: Predict) -> dict[str, Any]:
+def shared_report(examples: Sequence[Example], predict: Predict, *, intervals: bool = False) -> dict[str, Any]:
     """Everything docs/classifier.md shows: overall, per source, per group, HateCheck contrast, other MH posts."""
     predictions = predict_all(examples, predict)
     report = metrics(examples, predictions)
+    if intervals:
+        from breather.rules.intervals import bootstrap_intervals  # it imports this module
+
+        report["intervals"] = bootstrap_intervals(examples, predictions)
     sources = sorted({example.source for example in examples})
     report["sources"] = {}
     for source in sources:
@@ -377,12 +381,15 @@ def feed_summary(root: Path, predict: Predict) -> dict[str, Any]:
     return {"posts": len(posts), "flagged": flagged, "by_category": dict(sorted(by_category.items()))}
 
 
-def full_report(root: Path, split: str, predict: Predict, *, literal: bool = False) -> dict[str, Any]:
+def full_report(
+    root: Path, split: str, predict: Predict, *, literal: bool = False, intervals: bool = False
+) -> dict[str, Any]:
     """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show.
-    ``literal``: the labels exactly as the LABELS.md files write them (see ``shared_examples``)."""
+    ``literal``: the labels exactly as the LABELS.md files write them (see ``shared_examples``); ``intervals``: with
+    bootstrap intervals (``breather.rules.intervals``)."""
     labelled = shared_examples(root, literal=literal)
     examples = [example for example in labelled if split == "all" or example.split == split]
-    report = shared_report(examples, predict)
+    report = shared_report(examples, predict, intervals=intervals)
     report["recorded_feeds"] = feed_summary(root, predict)
     return report
 
@@ -518,6 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="report: label HateCheck's restated threats harassment only, as its LABELS.md does",
     )
+    parser.add_argument("--intervals", action="store_true", help="report: with 95%% bootstrap intervals")
     args = parser.parse_args(argv)
     root = _fixtures_root(args.fixtures)
     sentiment = None if args.sentiment == "default" else args.sentiment == "on"
@@ -533,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     model = None if args.model == "default" else args.model == "on"
     predict = predictor(args.sensitivity, sentiment=sentiment, model=model)
-    report = full_report(root, args.split, predict, literal=args.literal_labels)
+    report = full_report(root, args.split, predict, literal=args.literal_labels, intervals=args.intervals)
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

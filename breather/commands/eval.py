@@ -29,10 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shared", action="store_true", help="evaluate on the shared labelled sets instead of FILE")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="test", help="with --shared")
     parser.add_argument("--fixtures", default=None, help="with --shared: the fixtures folder")
+    parser.add_argument(
+        "--intervals",
+        action="store_true",
+        help="add 95%% bootstrap intervals (resampled by post, HateCheck by template): how far each number could "
+        "move by chance",
+    )
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules import evaluation
+    from breather.rules.intervals import bootstrap_intervals
 
     if args.shared:
         report = _shared(args, evaluation)
@@ -43,6 +50,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             raise CommandError(str(exc)) from exc
         predictions = evaluation.predict_all(examples, evaluation.predictor(args.sensitivity))
         report = evaluation.metrics(examples, predictions)
+        if args.intervals:
+            report["intervals"] = bootstrap_intervals(examples, predictions)
     else:
         raise CommandError("give a CSV file, or --shared for the shared labelled sets", exit_code=2)
     if args.format == "json":
@@ -56,22 +65,34 @@ def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
     root = Path(args.fixtures or os.environ.get("BREATHER_FIXTURES") or "../shared/fixtures")
     if not (root / "labelled").is_dir():
         raise CommandError(f"{root}: no labelled/ folder (pass --fixtures or set BREATHER_FIXTURES)")
-    report: dict[str, Any] = evaluation.full_report(root, args.split, evaluation.predictor(args.sensitivity))
+    report: dict[str, Any] = evaluation.full_report(
+        root, args.split, evaluation.predictor(args.sensitivity), intervals=args.intervals
+    )
     report.pop("groups", None) if args.format == "table" else None
     return report
 
 
 def format_table(report: dict[str, Any]) -> str:
-    lines = [f"{'category':<16} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+    intervals = report.get("intervals", {})
+    header = f"{'category':<16} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"
+    lines = [header + (f"  {'recall 95%':>14}  {'f1 95%':>14}" if intervals else "")]
     for category, row in report["categories"].items():
-        lines.append(
-            f"{category:<16} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>6.3f} {row['support']:>8}"
-        )
+        line = f"{category:<16} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>6.3f} {row['support']:>8}"
+        if intervals:
+            spread = intervals["categories"][category]
+            line += f"  {_span(spread['recall']):>14}  {_span(spread['f1']):>14}"
+        lines.append(line)
     none = report["none"]
-    lines.append(f"none: {none['false_positive_rate']:.1%} flagged of {none['support']} posts")
+    lines.append(
+        f"none: {none['false_positive_rate']:.1%} flagged of {none['support']} posts"
+        + _percent_span(intervals.get("none", {}).get("false_positive_rate"))
+    )
     if "hatecheck_contrast" in report:
         contrast = report["hatecheck_contrast"]
-        lines.append(f"HateCheck contrast cases: {contrast['flagged_rate']:.1%} flagged of {contrast['posts']}")
+        lines.append(
+            f"HateCheck contrast cases: {contrast['flagged_rate']:.1%} flagged of {contrast['posts']}"
+            + _percent_span(intervals.get("hatecheck_contrast", {}).get("flagged_rate"))
+        )
     other = report.get("mental_health_other", {})
     if other.get("posts"):
         lines.append(f"other mental-health posts: {other['flagged_rate']:.1%} flagged of {other['posts']}")
@@ -80,3 +101,11 @@ def format_table(report: dict[str, Any]) -> str:
         categories = ", ".join(f"{name} {count}" for name, count in feeds["by_category"].items())
         lines.append(f"recorded feed posts (unlabelled): {feeds['flagged']} of {feeds['posts']} flagged ({categories})")
     return "\n".join(lines) + "\n"
+
+
+def _span(bounds: list[float]) -> str:
+    return f"{bounds[0]:.3f}-{bounds[1]:.3f}"
+
+
+def _percent_span(bounds: list[float] | None) -> str:
+    return f" (95% interval {bounds[0]:.1%}-{bounds[1]:.1%})" if bounds else ""
