@@ -56,6 +56,7 @@ from breather.rules.evaluation import (
     split_hash,
     thresholds_toml,
 )
+from breather.rules.intervals import bootstrap_intervals
 from breather.rules.learned import dump_model
 from breather.rules.quoting import (
     LONGEST_READ_APART,
@@ -426,7 +427,20 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
             f"(self_harm {other.get('by_category_rate', {}).get('self_harm', 0.0):.1%})"
             + _contrast_cell(examples, predictions)
         )
+        if level == "medium":
+            lines.append("    " + _interval_cell(examples, predictions))
     return "\n".join(lines)
+
+
+def _interval_cell(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> str:
+    """How far medium's numbers could move by chance (breather.rules.intervals): a change smaller than this on dev is
+    not evidence."""
+    spread = bootstrap_intervals(examples, predictions)
+    cells = [f"{category} F1 {row['f1'][0]:.3f}-{row['f1'][1]:.3f}" for category, row in spread["categories"].items()]
+    if "hatecheck_contrast" in spread:
+        low, high = spread["hatecheck_contrast"]["flagged_rate"]
+        cells.append(f"contrast {low:.1%}-{high:.1%}")
+    return "95% intervals: " + "; ".join(cells)
 
 
 def _contrast_cell(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> str:

@@ -177,11 +177,14 @@ def test_dev_report_shows_what_the_thresholds_were_chosen_on() -> None:
     scores[:, 0] = [0.9, 0.1, 0.5, 0.6]  # one self-harm post found, one missed, a `none` post and an other MH post hit
     chosen = {category: {"low": 0.7, "medium": 0.3, "high": 0.05} for category in CATEGORIES}
     lines = dev_report(examples, scores, chosen).splitlines()
-    low, medium, high = lines[1:]
+    low, medium, spread, high = lines[1:]
     assert "self_harm 1.000/0.500/0.667 (0.00%)" in low and "other MH flagged 0.0%" in low
     assert "self_harm 0.500/0.500/0.500 (100.00%)" in medium and "other MH flagged 100.0%" in medium
     assert "self_harm 0.667/1.000/0.800" in high and "none flagged 100.0%" in high
     assert "HateCheck" not in medium  # no contrast cases among these posts
+    # Three labelled posts say little: medium's self-harm F1 could be anything from nothing to perfect.
+    assert spread.strip().startswith("95% intervals: self_harm F1 0.000-1.000")
+    assert "contrast" not in spread
 
 
 def test_dev_report_counts_hatechecks_contrast_cases_per_functionality() -> None:
@@ -194,9 +197,10 @@ def test_dev_report_counts_hatechecks_contrast_cases_per_functionality() -> None
     scores = np.zeros((3, len(CATEGORIES)))
     scores[0, CATEGORIES.index("harassment")] = 0.95
     chosen = {category: {"low": 0.99, "medium": 0.9, "high": 0.5} for category in CATEGORIES}
-    _header, low, medium, _high = dev_report(examples, scores, chosen).splitlines()
+    _header, low, medium, spread, _high = dev_report(examples, scores, chosen).splitlines()
     assert "HateCheck contrast flagged 0.0% (negate_neg 0/2, slur_reclaimed 0/1)" in low
     assert "HateCheck contrast flagged 33.3% (negate_neg 1/2, slur_reclaimed 0/1)" in medium
+    assert spread.endswith("contrast 0.0%-100.0%")
 
 
 def _plain_ngrams(tokens: list[str]) -> set[str]:
