@@ -278,14 +278,18 @@ def flagged_rates(examples: Sequence[Example], predictions: Sequence[frozenset[s
     return dict(sorted(groups.items()))
 
 
-def shared_report(examples: Sequence[Example], predict: Predict, *, intervals: bool = False) -> dict[str, Any]:
+def shared_report(
+    examples: Sequence[Example], predict: Predict, *, intervals: bool = False, save_to: Path | None = None
+) -> dict[str, Any]:
     """Everything docs/classifier.md shows: overall, per source, per group, HateCheck contrast, other MH posts."""
+    from breather.rules.intervals import bootstrap_intervals, save_predictions  # it imports this module
+
     predictions = predict_all(examples, predict)
     report = metrics(examples, predictions)
     if intervals:
-        from breather.rules.intervals import bootstrap_intervals  # it imports this module
-
         report["intervals"] = bootstrap_intervals(examples, predictions)
+    if save_to is not None:
+        save_predictions(save_to, examples, predictions)
     sources = sorted({example.source for example in examples})
     report["sources"] = {}
     for source in sources:
@@ -382,14 +386,21 @@ def feed_summary(root: Path, predict: Predict) -> dict[str, Any]:
 
 
 def full_report(
-    root: Path, split: str, predict: Predict, *, literal: bool = False, intervals: bool = False
+    root: Path,
+    split: str,
+    predict: Predict,
+    *,
+    literal: bool = False,
+    intervals: bool = False,
+    save_to: Path | None = None,
 ) -> dict[str, Any]:
     """The shared labelled sets' report on ``split`` (dev, test or all), with what the recorded feeds would show.
     ``literal``: the labels exactly as the LABELS.md files write them (see ``shared_examples``); ``intervals``: with
-    bootstrap intervals (``breather.rules.intervals``)."""
+    bootstrap intervals; ``save_to``: also write the flags there, to compare with another run
+    (``breather.rules.intervals``)."""
     labelled = shared_examples(root, literal=literal)
     examples = [example for example in labelled if split == "all" or example.split == split]
-    report = shared_report(examples, predict, intervals=intervals)
+    report = shared_report(examples, predict, intervals=intervals, save_to=save_to)
     report["recorded_feeds"] = feed_summary(root, predict)
     return report
 
@@ -513,7 +524,8 @@ def _fixtures_root(given: str | None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m breather.rules.evaluation")
-    parser.add_argument("action", choices=["report", "tune"])
+    parser.add_argument("action", choices=["report", "tune", "compare"])
+    parser.add_argument("files", nargs="*", help="compare: BEFORE.json AFTER.json (from --save-predictions/--save-oof)")
     parser.add_argument("--fixtures", default=None)
     parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
     parser.add_argument("--sentiment", choices=["default", "on", "off"], default="default")
@@ -526,7 +538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="report: label HateCheck's restated threats harassment only, as its LABELS.md does",
     )
     parser.add_argument("--intervals", action="store_true", help="report: with 95%% bootstrap intervals")
+    parser.add_argument("--save-predictions", default=None, help="report: write each post's flags here (no text)")
     args = parser.parse_args(argv)
+    if args.action == "compare":
+        return _compare(parser, args.files)
     root = _fixtures_root(args.fixtures)
     sentiment = None if args.sentiment == "default" else args.sentiment == "on"
     if args.action == "tune":
@@ -541,9 +556,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     model = None if args.model == "default" else args.model == "on"
     predict = predictor(args.sensitivity, sentiment=sentiment, model=model)
-    report = full_report(root, args.split, predict, literal=args.literal_labels, intervals=args.intervals)
+    save_to = Path(args.save_predictions) if args.save_predictions else None
+    report = full_report(
+        root, args.split, predict, literal=args.literal_labels, intervals=args.intervals, save_to=save_to
+    )
     json.dump(report, sys.stdout, indent=1)
     sys.stdout.write("\n")
+    return 0
+
+
+def _compare(parser: argparse.ArgumentParser, files: list[str]) -> int:
+    from breather.rules.intervals import compare_files, format_changes
+
+    if len(files) != 2:
+        parser.error("compare needs two files: BEFORE.json AFTER.json")
+    try:
+        report = compare_files(Path(files[0]), Path(files[1]))
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    sys.stdout.write(format_changes(report))
     return 0
 
 

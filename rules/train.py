@@ -56,7 +56,7 @@ from breather.rules.evaluation import (
     split_hash,
     thresholds_toml,
 )
-from breather.rules.intervals import bootstrap_intervals
+from breather.rules.intervals import bootstrap_intervals, save_predictions
 from breather.rules.learned import dump_model
 from breather.rules.quoting import (
     LONGEST_READ_APART,
@@ -348,6 +348,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m breather.rules.train")
     parser.add_argument("--fixtures", default=None)
     parser.add_argument("--out", default=str(DATA))
+    parser.add_argument(
+        "--save-oof",
+        default=None,
+        help="write medium's out-of-fold flags on dev here, to compare with another training run "
+        "(python -m breather.rules.evaluation compare BEFORE AFTER)",
+    )
     args = parser.parse_args(argv)
     examples = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if ex.split == "dev"]
     written = written_examples()
@@ -374,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     chosen = choose_thresholds(scored)
     print(dev_report(examples, oof, chosen), file=sys.stderr)
+    if args.save_oof:
+        save_predictions(Path(args.save_oof), examples, level_predictions(oof, chosen, "medium"))
     out = Path(args.out)
     sparse = {
         name: weights[i].tolist()
@@ -406,10 +414,7 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
     training is measured by before anyone looks at the test split."""
     lines = ["out-of-fold dev, per level: category P/R/F1 (share of `none` posts it flags); other mental-health"]
     for level in LEVELS:
-        predictions = [
-            frozenset(c for j, c in enumerate(CATEGORIES) if scores[i, j] > 0 and scores[i, j] >= chosen[c][level])
-            for i in range(len(examples))
-        ]
+        predictions = level_predictions(scores, chosen, level)
         table = metrics(examples, predictions)
         none = [flagged for example, flagged in zip(examples, predictions, strict=True) if example.labels == {NONE}]
         cells = [
@@ -430,6 +435,13 @@ def dev_report(examples: Sequence[Example], scores: Any, chosen: dict[str, dict[
         if level == "medium":
             lines.append("    " + _interval_cell(examples, predictions))
     return "\n".join(lines)
+
+
+def level_predictions(scores: Any, chosen: dict[str, dict[str, float]], level: str) -> list[frozenset[str]]:
+    """Each post's flags at ``level``: the categories whose (gated) score reaches that level's threshold."""
+    return [
+        frozenset(c for j, c in enumerate(CATEGORIES) if row[j] > 0 and row[j] >= chosen[c][level]) for row in scores
+    ]
 
 
 def _interval_cell(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) -> str:

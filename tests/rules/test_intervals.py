@@ -9,7 +9,16 @@ import pytest
 
 from breather.cli import main
 from breather.rules.evaluation import Example, metrics
-from breather.rules.intervals import bootstrap_intervals, unit_tallies
+from breather.rules.evaluation import main as evaluation_main
+from breather.rules.intervals import (
+    bootstrap_intervals,
+    compare_files,
+    format_changes,
+    load_predictions,
+    paired_intervals,
+    save_predictions,
+    unit_tallies,
+)
 
 HARASSMENT = frozenset({"harassment"})
 NONE = frozenset({"none"})
@@ -107,3 +116,59 @@ def test_eval_prints_intervals_when_asked(tmp_path: Path, capsys: pytest.Capture
     assert report["intervals"]["confidence"] == 0.95
     low, high = report["intervals"]["categories"]["harassment"]["recall"]
     assert 0.0 <= low <= report["categories"]["harassment"]["recall"] <= high <= 1.0
+
+
+def test_a_change_on_the_same_posts_is_judged_against_its_own_chance() -> None:
+    """Before and after differ on 12 of 200 harassment posts, all caught after: beyond chance, though each run's own
+    recall interval is wide enough to overlap the other's."""
+    examples = [Example(f"insult {i}", HARASSMENT, "own", "own") for i in range(200)]
+    before = [HARASSMENT if i % 2 else frozenset() for i in range(200)]
+    after = [HARASSMENT if i % 2 or i < 24 else frozenset() for i in range(200)]
+    change = paired_intervals(examples, before, after)["changes"]["harassment recall"]
+    assert (change["before"], change["after"]) == (0.5, 0.56)
+    low, high = change["change"]
+    assert 0 < low < 0.06 < high
+    own_before = bootstrap_intervals(examples, before)["categories"]["harassment"]["recall"]
+    own_after = bootstrap_intervals(examples, after)["categories"]["harassment"]["recall"]
+    assert own_after[0] < own_before[1]  # compared apart, the two runs' intervals overlap
+
+
+def test_one_post_either_way_is_within_chance() -> None:
+    examples, before = _split(_posts(HARASSMENT, HARASSMENT, 40, "insult") + _posts(NONE, frozenset(), 60, "calm"))
+    after = [*before[:-1], HARASSMENT]  # one harmless post now flagged
+    change = paired_intervals(examples, before, after)["changes"]["none flagged"]
+    low, high = change["change"]
+    assert low <= 0 < high
+    assert "yes" not in format_changes(paired_intervals(examples, before, after))
+
+
+def test_predictions_files_compare_without_keeping_any_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    examples, before = _contrast(templated=True)
+    after = [frozenset() for _ in before]  # the three templates fixed
+    save_predictions(tmp_path / "before.json", examples, before)
+    save_predictions(tmp_path / "after.json", examples, after)
+    assert "case 0-0" not in (tmp_path / "before.json").read_text()
+    report = compare_files(tmp_path / "before.json", tmp_path / "after.json")
+    contrast = report["changes"]["hatecheck contrast flagged"]
+    assert (contrast["before"], contrast["after"]) == (0.3, 0.0)
+    assert report["units"] == 10  # still resampled by template
+    assert evaluation_main(["compare", str(tmp_path / "before.json"), str(tmp_path / "after.json")]) == 0
+    assert "hatecheck contrast flagged" in capsys.readouterr().out
+
+
+def test_comparing_different_posts_or_a_broken_file_says_what_is_wrong(tmp_path: Path) -> None:
+    examples, flags = _contrast(templated=True)
+    save_predictions(tmp_path / "all.json", examples, flags)
+    save_predictions(tmp_path / "fewer.json", examples[:90], flags[:90])
+    with pytest.raises(ValueError, match="hold different posts: 10 only in the first, 0 only in the second"):
+        compare_files(tmp_path / "all.json", tmp_path / "fewer.json")
+    (tmp_path / "broken.json").write_text('{"posts": [{"id": "x"}]}', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken.json: post 1: missing or malformed 'labels'"):
+        load_predictions(tmp_path / "broken.json")
+    with pytest.raises(ValueError, match="not a predictions file"):
+        load_predictions(_write(tmp_path / "list.json", "[1]"))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
