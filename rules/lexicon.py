@@ -236,6 +236,9 @@ class Lexicon:
     categories: tuple[str, ...]
     dampen: dict[str, dict[str, float]]
     negations: frozenset[str]
+    # Words a negation before them negates instead of the phrase after them: "can't stop cutting myself", "can't wait
+    # to die" affirm the phrase ([classes] negation_undone).
+    negation_undone: frozenset[str] = frozenset()
     by_word: dict[str, list[Pattern]] = field(default_factory=dict)
     by_prefix: dict[int, dict[str, list[Pattern]]] = field(default_factory=dict)
     # telling word (or prefix) of each positive phrase -> the largest weight it stands for (the screening pass)
@@ -356,7 +359,11 @@ class Lexicon:
     def _negated(self, pattern: Pattern, tokens: list[str], start: int) -> bool:
         if pattern.starts_negated:
             return False
-        return any(token in self.negations for token in tokens[max(0, start - NEGATION_WINDOW) : start])
+        before = tokens[max(0, start - NEGATION_WINDOW) : start]
+        last = max((at for at, token in enumerate(before) if token in self.negations), default=None)
+        if last is None:
+            return False
+        return not any(token in self.negation_undone for token in before[last + 1 :])
 
     def trigger_words(self, min_weight: float = 0.0) -> tuple[list[str], list[str]]:
         """The words and prefixes that stand for a phrase of at least ``min_weight`` (for the screening pass)."""
@@ -481,6 +488,7 @@ def parse_lexicon(data: Mapping[str, Any], origin: str = "lexicon") -> Lexicon:
         categories=categories,
         dampen={name: dict(table.get("dampen", {})) for name, table in contexts.items()},
         negations=negations,
+        negation_undone=classes.get("negation_undone", frozenset()),
     )
     for category in categories:
         strongest: dict[tuple[Element, ...], tuple[str, float]] = {}

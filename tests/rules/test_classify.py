@@ -132,6 +132,35 @@ def test_negation_cancels_a_phrase() -> None:
 
 
 @pytest.mark.parametrize(
+    ("post", "category"),
+    [
+        # a user test found these unflagged: "can't" negated the phrase, though it belongs to "stop"
+        ("I can't stop cutting myself", "self_harm"),
+        ("I cannot stop hurting myself", "self_harm"),
+        ("I can't stop starving myself", "eating_disorder"),
+        ("I keep cutting my arms", "self_harm"),
+        ("I took a bunch of pills hoping not to wake up", "self_harm"),
+        ("I can't wait to kill myself", "self_harm"),
+        # written afterwards, in other words
+        ("I cant stop hurting myself", "self_harm"),
+        ("I couldn't resist cutting again last night", "self_harm"),
+        ("I never stop thinking about ending my life", "self_harm"),
+        ("I won't stop until I'm thin enough, skipping meals all week", "eating_disorder"),
+    ],
+)
+def test_a_negation_that_belongs_to_stop_or_wait_does_not_cancel_the_phrase(post: str, category: str) -> None:
+    assert category in classify(post).flagged
+
+
+@pytest.mark.parametrize(
+    "post",
+    ["I can't stop laughing at this video", "I cut my arm on a fence yesterday", "I cut my leg in a biking accident"],
+)
+def test_everyday_cuts_and_cant_stops_are_not_self_harm(post: str) -> None:
+    assert classify(post).flagged == ()
+
+
+@pytest.mark.parametrize(
     ("with_context", "without"),
     [
         ("Police said he tried to kill himself last year", "My mate said he tried to kill himself last year"),

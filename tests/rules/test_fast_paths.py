@@ -81,11 +81,20 @@ def _reference_find(lexicon: Lexicon, tokens: list[str]) -> list[Match]:
             if end is None or id(pattern) in seen:
                 continue
             seen.add(id(pattern))
-            negated = not pattern.starts_negated and any(
-                word in lexicon.negations for word in tokens[max(0, start - 3) : start]
-            )
+            negated = not pattern.starts_negated and _reference_negated(lexicon, tokens[max(0, start - 3) : start])
             found.append(Match(pattern, start, end, negated))
     return found
+
+
+def _reference_negated(lexicon: Lexicon, before: list[str]) -> bool:
+    """Walking back from the phrase: a negation negates it, unless a word that takes the negation for itself ("can't
+    *stop* cutting") came first."""
+    for word in reversed(before):
+        if word in lexicon.negation_undone:
+            return False
+        if word in lexicon.negations:
+            return True
+    return False
 
 
 def _feed_strings(node: Any) -> Iterator[str]:
@@ -135,7 +144,12 @@ def test_phrase_matcher_agrees_with_the_reference_on_every_real_post(real_texts:
 
 
 _TRICKY = {
-    "classes": {"self": ["i", "me", "my"], "harm": ["hurt", "cut"], "negation": ["not", "never", "no"]},
+    "classes": {
+        "self": ["i", "me", "my"],
+        "harm": ["hurt", "cut"],
+        "negation": ["not", "never", "no"],
+        "negation_undone": ["stop"],
+    },
     "self_harm": {
         "@self ~2 @harm": 2.0,
         "want* ~1 die": 1.5,
@@ -152,7 +166,7 @@ _TRICKY = {
 }
 _VOCABULARY = sorted(
     {"i", "me", "my", "hurt", "cut", "cutting", "cutter", "want", "wants", "wanted", "die", "myself", "again"}
-    | {"never", "not", "no", "hope", "you", "are", "alone", "the", "and", "feel", "so"}
+    | {"never", "not", "no", "hope", "you", "are", "alone", "the", "and", "feel", "so", "stop"}
 )
 
 
@@ -165,7 +179,7 @@ def test_phrase_matcher_agrees_on_gaps_prefixes_classes_and_repeats(tokens: list
 
 def _lexicon_vocabulary() -> list[str]:
     lexicon = default_lexicon()
-    words = set(lexicon.by_word) | set(lexicon.negations)
+    words = set(lexicon.by_word) | set(lexicon.negations) | set(lexicon.negation_undone)
     for table in lexicon.by_prefix.values():
         for prefix in table:
             words.update({prefix, prefix + "ing", prefix + "s"})
