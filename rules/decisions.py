@@ -173,7 +173,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
 
 
 def hidden_topics(profile: Profile, local: datetime) -> frozenset[str]:
-    """Warning categories hidden outright right now by topic quiet hours."""
+    """Warning categories collapsed right now by topic quiet hours."""
     return frozenset(
         item.category for item in profile.topic_quiet_hours if quiet_hours_at((item.window,), local) is not None
     )

@@ -52,7 +52,7 @@ class Window:
 
 @dataclass(frozen=True)
 class TopicWindow:
-    """A warning category hidden outright (not just warned about) during ``window``."""
+    """A warning category whose posts are collapsed (not just warned about; one click shows them) during ``window``."""
 
     category: str
     window: Window

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import time, timedelta
 from pathlib import Path
@@ -28,6 +29,11 @@ def problems(text: str) -> list[str]:
     with pytest.raises(RulesError) as caught:
         parse_rules(text, "rules.toml")
     return [str(problem) for problem in caught.value.problems]
+
+
+# A commented-out assignment such as `# keywords = ["spoiler"]` or `# "news.ycombinator.com" = "20m"`; prose never
+# starts with a bare or quoted key followed by " = ".
+COMMENTED_EXAMPLE = re.compile(r'^(\s*)#\s*((?:[A-Za-z0-9_-]+|"[^"]+")\s*=\s*\S.*)$')
 
 
 def line_of(text: str, needle: str) -> int:
@@ -69,6 +75,22 @@ def test_default_rules_file_is_mostly_explanation() -> None:
     lines = default_rules_text().splitlines()
     comments = [line for line in lines if line.lstrip().startswith("#")]
     assert len(comments) > len(lines) / 3
+
+
+def test_each_commented_example_in_the_default_rules_is_valid_when_uncommented_alone() -> None:
+    """People edit the default file by uncommenting an example; one that lands in the wrong table or clashes with
+    the rest of the file turns their first edit into an error message."""
+    lines = default_rules_text().splitlines(keepends=True)
+    examples = [(index, match) for index, line in enumerate(lines) if (match := COMMENTED_EXAMPLE.match(line))]
+    assert {"timezone", "keywords", "calm"} <= {match.group(2).split("=")[0].strip() for _, match in examples}
+    failures: dict[str, list[str]] = {}
+    for index, match in examples:
+        uncommented = [*lines[:index], f"{match.group(1)}{match.group(2)}\n", *lines[index + 1 :]]
+        try:
+            parse_rules("".join(uncommented))
+        except RulesError as exc:
+            failures[f"line {index + 1}: {match.group(2)}"] = [str(problem) for problem in exc.problems]
+    assert failures == {}
 
 
 def test_ensure_rules_file_writes_once_and_never_overwrites(tmp_path: Path) -> None:
