@@ -1,48 +1,76 @@
-"""`breather delete --all`: remove every piece of recorded usage (the SQLite file and its WAL/SHM companions)."""
+"""`breather delete --all`: remove every record of use from the store, keep what the household set up.
+
+The rows go (see ``breather.store.queries.USAGE_TABLES``), and the file is then rebuilt and its write-ahead log
+emptied, so no deleted row stays in ``breather.db`` or its ``-wal`` file. The passphrase, paired browsers, rule
+changes waiting to apply, the rules and the proxy's CA stay: deleting data must not lock the household out.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
-from pathlib import Path
 
 from breather.errors import CommandError
 from breather.paths import Paths
 
-HELP = "delete all usage data (asks for confirmation)"
-COMPANION_SUFFIXES = ("", "-wal", "-shm", "-journal")
+HELP = "delete all usage data (asks for confirmation); rules, pairings and the passphrase stay"
+WHAT_GOES = "all usage records, warnings, breaks, answers and goals"
+WHAT_STAYS = "rules, pairings and the passphrase stay"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--all", action="store_true", required=True, help="delete all usage data: activity, events, rollups, requests"
-    )
+    parser.add_argument("--all", action="store_true", required=True, help=f"delete {WHAT_GOES}; {WHAT_STAYS}")
     parser.add_argument("--yes", action="store_true", help="do not ask; required when not run from a terminal")
 
 
-def database_files(paths: Paths) -> list[Path]:
-    return [Path(f"{paths.database}{suffix}") for suffix in COMPANION_SUFFIXES]
-
-
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    present = [path for path in database_files(paths) if path.exists()]
-    if not present:
+    if not paths.database.exists():
         print(f"nothing to delete: there is no usage data at {paths.database}")
         return 0
     _refuse_while_service_runs(paths)
     if not args.yes and not _confirmed(paths):
         print("nothing deleted")
         return 1
-    for path in present:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue  # SQLite removes -wal/-shm itself when the last connection closes
-        except OSError as exc:
-            raise CommandError(f"could not remove {path}: {exc.strerror or exc}") from exc
-        print(f"removed {path}")
-    print(f"kept the rules ({paths.rules_file}) and the proxy's CA ({paths.mitmproxy_confdir}).")
+    removed, clean = _delete(paths)
+    for table, rows in removed.items():
+        print(f"deleted {rows} {'row' if rows == 1 else 'rows'} from {table}")
+    if not clean:
+        raise CommandError(
+            f"the usage data is deleted, but another program is reading {paths.database}, so old copies may remain "
+            f"in {paths.database}-wal until it closes; close it and run 'breather delete --all' again"
+        )
+    print(f"compacted {paths.database}: no deleted row is left in the file")
+    print(
+        "kept the household passphrase, paired browsers and rule changes waiting to apply (in the same file), "
+        f"the rules ({paths.rules_file}) and the proxy's CA ({paths.mitmproxy_confdir})."
+    )
     return 0
+
+
+def _delete(paths: Paths) -> tuple[dict[str, int], bool]:
+    from breather.store import queries
+    from breather.store.db import open_database
+
+    try:
+        db = open_database(paths.database)
+    except sqlite3.Error as exc:
+        raise CommandError(f"could not open {paths.database}: {exc}; nothing deleted") from exc
+    try:
+        try:
+            removed = queries.delete_usage(db)
+        except sqlite3.Error as exc:
+            raise CommandError(f"could not delete from {paths.database}: {exc}; nothing deleted") from exc
+        try:
+            clean = queries.compact(db)
+        except sqlite3.Error as exc:
+            raise CommandError(
+                f"the usage data is deleted, but compacting {paths.database} failed ({exc}); run "
+                "'breather delete --all' again"
+            ) from exc
+    finally:
+        db.close()
+    return removed, clean
 
 
 def _refuse_while_service_runs(paths: Paths) -> None:
@@ -59,5 +87,8 @@ def _refuse_while_service_runs(paths: Paths) -> None:
 def _confirmed(paths: Paths) -> bool:
     if not sys.stdin.isatty():
         raise CommandError("refusing to delete without --yes when input is not a terminal", exit_code=2)
-    answer = input(f"Delete all usage data in {paths.database}? This cannot be undone. Type 'yes' to confirm: ")
+    answer = input(
+        f"Delete {WHAT_GOES} in {paths.database}? {WHAT_STAYS.capitalize()}. This cannot be undone. "
+        "Type 'yes' to confirm: "
+    )
     return answer.strip().lower() == "yes"

@@ -3,7 +3,8 @@
 Pure functions of the database and their arguments: the caller passes the clock (``now``) and the household time
 zone (``tz``), so the same question always gets the same answer and tests need no patching. Days are cut at local
 midnight in ``tz`` (a 23- or 25-hour day around a DST change is still one day). Functions that write (rollups,
-pruning, closing spans) are meant to run on the writer thread: ``writer.call(lambda db: rollup_day(db, day, tz))``.
+pruning, closing spans, deleting all usage) are meant to run on the writer thread:
+``writer.call(lambda db: rollup_day(db, day, tz))``.
 """
 
 from __future__ import annotations
@@ -358,3 +359,74 @@ def set_meta(db: Database, key: str, value: str, now: datetime | None = None) ->
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated",
         (key, value, stamp),
     )
+
+
+# -- deleting every record of use (``breather delete --all``, the Data page) ---------------------------------------
+#
+# The file holds two kinds of rows. Records of what someone did or saw go: time on sites, events, the rollups and
+# weekly reviews built from them, the profiles seen in the data, answers to asks for more time, the weekly goals
+# written at the review, and when each paired browser was last heard from. What the household configured stays:
+# the passphrase, paired browsers, pairing codes, rule changes waiting out their cooling-off, the store's small
+# state (``meta``: the zone rollups are cut in, the quiet-hours state derived from the rules) and the migrations.
+#
+# Deleted rows must not linger in the file: ``delete_usage`` runs with ``secure_delete`` on (SQLite overwrites the
+# freed cells and pages with zeros), and ``compact`` rebuilds the file and empties the write-ahead log, which holds
+# copies of the old pages until a checkpoint has copied it back and truncated it.
+
+# Emptied, in this order. Tables another part of Breather has not created (yet) are skipped.
+USAGE_TABLES: tuple[str, ...] = (
+    "activity",  # breather.store: time spans per profile and site
+    "events",  # breather.store: warnings, breaks, limits, asks for more time...
+    "daily_rollups",  # breather.store: minutes and counts per day, built from the two above
+    "profiles",  # breather.store: who was seen in the data, and when first
+    "weekly_reviews",  # breather.scheduler: each week's minutes and counts per profile
+    "time_answers",  # breather.dashboard: answers to asks (the asks are events; their ids start again after this)
+    "weekly_goals",  # breather.dashboard: the goal written at each weekly review
+)
+# Kept as they are, apart from the usage column named in USAGE_COLUMNS.
+KEPT_TABLES: tuple[str, ...] = (
+    "household",  # the passphrase hash
+    "api_tokens",  # paired browsers
+    "pairing_codes",
+    "pending_rule_changes",  # rule changes held for their cooling-off, and what became of them
+    "meta",  # store state: the zone rollups are cut in, the quiet-hours state derived from the rules
+    "_sqlite_migrations",
+)
+# Columns of kept tables that record use: (table, column) set to NULL.
+USAGE_COLUMNS: tuple[tuple[str, str], ...] = (("api_tokens", "last_seen_at"),)
+
+
+def delete_usage(db: Database) -> dict[str, int]:
+    """Empty every usage table present in one transaction; returns the rows deleted per table.
+
+    Runs on the writer thread in the service (the Data page: ``writer.call(delete_usage)``, which also makes the
+    writer forget its open spans) or on its own connection with the service stopped (``breather delete --all``,
+    which then calls :func:`compact`).
+    """
+    previous = int(db.execute("PRAGMA secure_delete").fetchone()[0])
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        with db.atomic():
+            present = set(db.table_names())
+            removed = {
+                table: db.execute(f"DELETE FROM [{table}]").rowcount for table in USAGE_TABLES if table in present
+            }
+            for table, column in USAGE_COLUMNS:
+                if table in present and column in db.table(table).columns_dict:
+                    db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
+    finally:
+        db.execute(f"PRAGMA secure_delete = {previous}")
+    return removed
+
+
+def compact(db: Database) -> bool:
+    """Rebuild the file without free pages and empty the write-ahead log; False if a reader kept the log busy.
+
+    Call it outside any transaction. ``VACUUM`` writes a fresh copy of what is left; ``wal_checkpoint(TRUNCATE)``
+    copies it into the main file and truncates the ``-wal`` file to zero bytes. It waits (up to the busy timeout)
+    for readers still on an older snapshot; if one stays, the old pages may remain in the ``-wal`` file until the
+    next checkpoint.
+    """
+    db.execute("VACUUM")
+    busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy

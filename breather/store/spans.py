@@ -93,6 +93,11 @@ class SpanTracker:
             self._retire(span)
         self.open.clear()
 
+    def forget_open(self) -> None:
+        """Drop every open span without writing it (their rows were deleted); the next heartbeat starts anew."""
+        self.open.clear()
+        self.closed.clear()
+
     def pending(self) -> tuple[list[Span], list[Span]]:
         """(changed open spans, closed spans) still to be written."""
         return [span for span in self.open.values() if span.dirty], list(self.closed)

@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from breather.store.db import open_database
 from breather.store.model import Event, Heartbeat, epoch_from_iso, iso_from_epoch
-from breather.store.queries import close_stale_spans
+from breather.store.queries import close_stale_spans, compact, delete_usage
 from breather.store.spans import DEFAULT_PULSETIME_S, Span, SpanTracker
 
 log = logging.getLogger(__name__)
@@ -218,6 +218,8 @@ class Writer:
             batch.drop()
             return
         self.stats.batches += 1
+        if batch.usage_deleted():  # before the callers hear back, so a finished delete has left the file clean
+            _after_usage_deleted(db, batch)
         batch.done(new_ids)
 
 
@@ -254,6 +256,16 @@ class _Batch:
         if name not in self.known_profiles:
             self.known_profiles.add(name)
             self.profiles[name] = iso_from_epoch(at)
+
+    def usage_deleted(self) -> bool:
+        """Whether a ``delete_usage`` call in this batch succeeded (a failed call has its Future done already)."""
+        return any(call.fn is delete_usage and not call.future.done() for call in self.calls)
+
+    def forget_usage(self) -> None:
+        """After ``delete_usage``: the open spans' rows are gone (and their ids will be given again), so forget
+        them; the next heartbeat starts a new span. Profiles are written again when next seen."""
+        self.spans.forget_open()
+        self.known_profiles.clear()
 
     def is_empty(self) -> bool:
         changed, closed = self.spans.pending()
@@ -296,6 +308,18 @@ class _Batch:
         self.profiles = {}
         self.calls = []
         self.attempts = 0
+
+
+def _after_usage_deleted(db: Database, batch: _Batch) -> None:
+    """Forget what the writer holds of the deleted usage, then compact the file so no old row stays in it."""
+    batch.forget_usage()
+    try:
+        if not compact(db):
+            log.warning(
+                "usage deleted, but a reader kept the write-ahead log busy; it is emptied at a later checkpoint"
+            )
+    except Exception:
+        log.exception("usage deleted, but compacting the file failed; freed pages were zeroed (secure_delete)")
 
 
 def _run_call(db: Database, call: _Call) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from breather.store import queries
+
 # What an export contains: usage only. No tokens, no passphrase hash, no pairing codes.
 EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "activity": ("profile", "site", "start", "end", "duration_s", "source"),
@@ -17,8 +19,9 @@ EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "daily_rollups": ("day", "profile", "site", "minutes", "counts"),
     "weekly_goals": ("week", "goal", "saved_at"),
 }
-# What "delete everything" empties. Pairings and the passphrase stay, so the household is not locked out.
-DELETED_TABLES: tuple[str, ...] = ("activity", "events", "daily_rollups", "time_answers", "weekly_goals")
+# What "delete everything" empties: every record of use, the same as `breather delete --all`. Rules, pairings, the
+# passphrase and rule changes waiting to apply stay, so the household is not locked out (see breather.store.queries).
+DELETED_TABLES: tuple[str, ...] = queries.USAGE_TABLES
 
 
 def _rows(db: Database, table: str, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
@@ -45,8 +48,9 @@ def export_csv(db: Database, table: str) -> str:
     return out.getvalue()
 
 
-def delete_everything(db: Database) -> dict[str, int]:
-    return {table: db.execute(f"delete from [{table}]").rowcount for table in DELETED_TABLES if db[table].exists()}
+# The store's function itself, not a wrapper: run through ``context.write``, the writer recognises it and also
+# forgets its open spans and compacts the file, so no deleted row stays on disk.
+delete_everything = queries.delete_usage
 
 
 def counts(db: Database) -> dict[str, int]:

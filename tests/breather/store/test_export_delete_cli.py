@@ -4,19 +4,33 @@ import csv
 import io
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from breather.cli import main
+from breather.dashboard import context
+from breather.dashboard.app import create_app
+from breather.dashboard.db import connect
+from breather.dashboard.pages.pairing import paired_browsers
+from breather.dashboard.security import passphrase_is_set
 from breather.paths import Paths
-from breather.store.db import open_database
+from breather.rules.loader import parse_rules
+from breather.store.db import apply_migrations, open_database
 from breather.store.model import Event, Heartbeat
 from breather.store.writer import Writer
 
 DAY1 = datetime(2026, 5, 3, 10, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+# A domain nothing else in the file could contain, to look for in the raw bytes after a delete.
+TELLTALE_SITE = "quokka-telltale-forum.example"
+RULES = """
+[household]
+timezone = "UTC"
+
+[profiles.sam]
+"""
 
 
 @pytest.fixture
@@ -38,6 +52,12 @@ def recorded(paths: Paths) -> Paths:
     db["api_tokens"].insert({"token_hash": "secret-hash", "profile": "sam"})
     db.close()
     return paths
+
+
+def _database_files(paths: Paths) -> list[Path]:
+    """The store and whichever of its companions exist."""
+    candidates = [paths.database.with_name(paths.database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    return [path for path in candidates if path.exists()]
 
 
 def export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -136,20 +156,52 @@ def test_bad_arguments_get_one_clear_line(
     assert message in capsys.readouterr().err
 
 
-def test_delete_with_yes_removes_the_database_files(recorded: Paths, capsys: pytest.CaptureFixture[str]) -> None:
-    holder = open_database(recorded.database)  # a reader keeps -wal/-shm in place, as the dashboard would
+def usage_rows(paths: Paths) -> int:
+    db = open_database(paths.database)
+    try:
+        return sum(db[table].count for table in ("activity", "events", "profiles"))
+    finally:
+        db.close()
+
+
+def test_delete_with_yes_empties_the_usage_and_keeps_the_file(
+    recorded: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holder = open_database(recorded.database)  # an idle reader keeps -wal/-shm in place, as the dashboard would
     holder.execute("SELECT COUNT(*) FROM events").fetchone()
     try:
         assert main(["delete", "--all", "--yes"]) == 0
     finally:
         holder.close()
     out = capsys.readouterr().out
-    for suffix in ("", "-wal", "-shm"):
-        assert f"removed {recorded.database}{suffix}\n" in out
-    assert not any(path.name.startswith("breather.db") for path in recorded.data_dir.iterdir())
+    for line in ("deleted 2 rows from activity", "deleted 2 rows from events", "deleted 1 row from profiles"):
+        assert f"{line}\n" in out
+    assert f"compacted {recorded.database}" in out
+    assert "kept the household passphrase, paired browsers" in out
+    assert usage_rows(recorded) == 0
+    assert main(["delete", "--all", "--yes"]) == 0  # again: nothing left, still fine
+    assert "deleted 0 rows from events" in capsys.readouterr().out
+    code, out, _ = export(capsys)
+    assert code == 0
+    assert all(rows == [] for rows in json.loads(out)["tables"].values())
+
+
+def test_delete_says_when_a_reader_kept_old_pages_in_the_log(
+    recorded: Paths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("breather.store.queries.compact", lambda db: False)  # a reader stayed on an old snapshot
+    assert main(["delete", "--all", "--yes"]) == 1
+    captured = capsys.readouterr()
+    assert "deleted 2 rows from events" in captured.out
+    assert "the usage data is deleted, but another program is reading" in captured.err
+    assert "run 'breather delete --all' again" in captured.err
+    assert usage_rows(recorded) == 0
+
+
+def test_delete_without_a_database_has_nothing_to_do(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["delete", "--all", "--yes"]) == 0
     assert "nothing to delete" in capsys.readouterr().out
-    assert main(["export"]) == 1  # and nothing is left to export
+    assert not paths.database.exists()
 
 
 def test_delete_refuses_without_yes_when_not_on_a_terminal(
@@ -158,7 +210,7 @@ def test_delete_refuses_without_yes_when_not_on_a_terminal(
     monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     assert main(["delete", "--all"]) == 2
     assert "refusing to delete without --yes" in capsys.readouterr().err
-    assert recorded.database.exists()
+    assert usage_rows(recorded) == 5
 
 
 class FakeTerminal(io.StringIO):
@@ -166,19 +218,21 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("answer", "code", "kept"), [("yes\n", 0, False), ("no\n", 1, True), ("\n", 1, True)])
+@pytest.mark.parametrize(("answer", "code", "left"), [("yes\n", 0, 0), ("no\n", 1, 5), ("\n", 1, 5)])
 def test_delete_asks_on_a_terminal(
     recorded: Paths,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     answer: str,
     code: int,
-    kept: bool,
+    left: int,
 ) -> None:
     monkeypatch.setattr("sys.stdin", FakeTerminal(answer))
     assert main(["delete", "--all"]) == code
-    assert "Type 'yes' to confirm" in capsys.readouterr().out
-    assert recorded.database.exists() is kept
+    out = capsys.readouterr().out
+    assert "Type 'yes' to confirm" in out
+    assert "Rules, pairings and the passphrase stay." in out
+    assert usage_rows(recorded) == left
 
 
 def test_delete_refuses_while_the_service_runs(recorded: Paths, capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,7 +240,7 @@ def test_delete_refuses_while_the_service_runs(recorded: Paths, capsys: pytest.C
     recorded.service_file.write_text(json.dumps({"pid": os.getpid(), "web_port": 8765, "proxy_port": 8080}))
     assert main(["delete", "--all", "--yes"]) == 1
     assert "service is running" in capsys.readouterr().err
-    assert recorded.database.exists()
+    assert usage_rows(recorded) == 5
 
 
 def test_delete_needs_all(recorded: Paths, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,4 +248,86 @@ def test_delete_needs_all(recorded: Paths, capsys: pytest.CaptureFixture[str]) -
         main(["delete"])
     assert exit_info.value.code == 2
     assert "--all" in capsys.readouterr().err
-    assert recorded.database.exists()
+    assert usage_rows(recorded) == 5
+
+
+def test_delete_all_removes_usage_but_keeps_the_passphrase_and_pairings(
+    paths: Paths, breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user test: after `delete --all --yes` Setup said the passphrase was "Not set yet" (the file was gone)."""
+    from tests.dashboard.conftest import FAMILY_RULES, TEST_SCRYPT, pair, set_passphrase
+
+    paths.rules_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.rules_file.write_text(FAMILY_RULES, encoding="utf-8")
+    app = create_app({"TESTING": True, "HOME": str(breather_home), "SCRYPT_COST": TEST_SCRYPT, "WRITER_FLUSH_MS": 10})
+    client = app.test_client()
+    set_passphrase(client)
+    token = pair(client, "teen")
+    writer = Writer(paths.database, flush_ms=20).start()
+    for moment in (DAY1, DAY2):
+        writer.heartbeat(Heartbeat("teen", TELLTALE_SITE, moment, duration_s=600))
+        writer.event(Event("teen", "warning_shown", moment, site=TELLTALE_SITE, category="violence"))
+    writer.close()
+    context.close_own_writer(app)  # the service is stopped, as delete requires
+    assert TELLTALE_SITE.encode() in paths.database.read_bytes()  # checkpointed into the main file
+
+    assert main(["delete", "--all", "--yes"]) == 0
+    capsys.readouterr()
+
+    for path in _database_files(paths):  # gone from the file itself: no free page or WAL frame keeps the old rows
+        assert TELLTALE_SITE.encode() not in path.read_bytes(), path
+    db = connect(str(paths.database))
+    try:
+        assert [db[table].count for table in ("activity", "events", "profiles", "daily_rollups")] == [0, 0, 0, 0]
+        assert passphrase_is_set(db)
+        assert [browser.profile for browser in paired_browsers(db)] == ["teen"]
+    finally:
+        db.close()
+    assert "It is set." in client.get("/setup").get_data(as_text=True)
+    assert client.get("/api/v1/config", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    context.close_own_writer(app)
+
+
+# One row in every table Breather creates, and what `delete --all` must do with it.
+DELETED = ("activity", "events", "daily_rollups", "profiles", "weekly_reviews", "time_answers", "weekly_goals")
+KEPT = ("household", "api_tokens", "pairing_codes", "pending_rule_changes", "meta", "_sqlite_migrations")
+
+
+def test_delete_all_decides_for_every_table_breather_creates(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:
+    from breather.scheduler import SCHEDULER_MIGRATIONS, snapshot_week
+    from breather.store import queries
+
+    db = connect(str(paths.database))
+    apply_migrations(db, [SCHEDULER_MIGRATIONS])
+    writer = Writer(paths.database, flush_ms=20).start()
+    writer.heartbeat(Heartbeat("sam", TELLTALE_SITE, DAY1, duration_s=600))
+    writer.event(Event("sam", "more_time_asked", DAY1, site=TELLTALE_SITE))
+    writer.close()
+    queries.rollup_day(db, DAY1.date(), UTC)
+    snapshot_week(db, parse_rules(RULES), DAY1.date() - timedelta(days=DAY1.weekday()), DAY1)
+    db["time_answers"].insert({"event_id": 1, "profile": "sam", "site": TELLTALE_SITE, "status": "declined"})
+    db["weekly_goals"].insert({"week": "2026-W19", "goal": f"less {TELLTALE_SITE}", "saved_at": "2026-05-03"})
+    db["household"].insert({"key": "passphrase_hash", "value": "scrypt$kept"})
+    db["api_tokens"].insert({"token_hash": "kept-hash", "profile": "sam", "last_seen_at": "2026-05-03T10:00:00"})
+    db["pairing_codes"].insert({"code": "ABCD-2345", "profile": "sam", "expires_at": "2026-05-03T10:10:00"})
+    db["pending_rule_changes"].insert({"submitted_at": "2026-05-03", "text": "[household]", "summary": "kept"})
+    queries.set_meta(db, "quiet_hours", "{}")
+    assert set(db.table_names()) == set(DELETED) | set(KEPT)  # a new table needs a decision here and in queries
+    assert all(db[table].count > 0 for table in (*DELETED, *KEPT))
+    before = {table: list(db[table].rows) for table in KEPT if table != "api_tokens"}
+    db.close()
+
+    assert main(["delete", "--all", "--yes"]) == 0
+    assert "deleted 1 row from weekly_reviews" in capsys.readouterr().out
+
+    db = connect(str(paths.database))
+    try:
+        assert {table: db[table].count for table in DELETED} == dict.fromkeys(DELETED, 0)
+        assert {table: list(db[table].rows) for table in before} == before
+        assert [(row["token_hash"], row["last_seen_at"]) for row in db["api_tokens"].rows] == [("kept-hash", None)]
+        assert set(queries.USAGE_TABLES) == set(DELETED)
+        assert set(queries.KEPT_TABLES) == set(KEPT)
+    finally:
+        db.close()
+    for path in _database_files(paths):
+        assert TELLTALE_SITE.encode() not in path.read_bytes(), path

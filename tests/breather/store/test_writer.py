@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from breather.store import queries
 from breather.store.db import open_database
 from breather.store.model import Event, Heartbeat
 from breather.store.writer import Writer
@@ -201,3 +202,30 @@ def test_a_failed_batch_is_logged_kept_and_committed_once_the_file_recovers(
     assert writer.flush()
     assert [row["kind"] for row in db["events"].rows] == ["break_shown"]
     assert writer.stats.failed_batches == 1
+
+
+def test_deleting_all_usage_through_the_writer_forgets_open_spans_and_leaves_no_trace(
+    writer: Writer, db: Database, db_path: Path
+) -> None:
+    """The Data page's "Delete everything" runs ``delete_usage`` on the writer while spans are still open."""
+    site = "quokka-telltale-forum.example"
+    writer.call(lambda conn: conn.execute("PRAGMA secure_delete = OFF")).result(5)  # as on builds without it
+    for second in range(0, 120, 20):
+        writer.heartbeat(Heartbeat("sam", site, at(second)))
+        writer.event(Event("sam", "warning_shown", at(second), site=site, category="violence"))
+    assert writer.flush()
+    assert activity(db)[0][5] == 1  # still open
+    removed = writer.call(queries.delete_usage).result(10)
+    assert removed["activity"] == 1 and removed["events"] == 6 and removed["profiles"] == 1
+    for path in db_path.parent.glob(db_path.name + "*"):
+        assert site.encode() not in path.read_bytes(), path
+    # Within pulsetime of the deleted span's end: it must start afresh, not revive the deleted span's row id
+    # (which the next new span gets again, as the table is empty).
+    writer.heartbeat(Heartbeat("sam", site, at(130)))
+    writer.heartbeat(Heartbeat("sam", "x.com", at(140)))
+    assert writer.flush()
+    assert [(row[1], row[2], row[3]) for row in activity(db)] == [
+        (site, at(130).isoformat(timespec="microseconds"), at(130).isoformat(timespec="microseconds")),
+        ("x.com", at(140).isoformat(timespec="microseconds"), at(140).isoformat(timespec="microseconds")),
+    ]
+    assert [row["name"] for row in db["profiles"].rows] == ["sam"]
