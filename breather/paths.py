@@ -40,6 +40,11 @@ class Paths:
         return self.config_dir / "rules.toml"
 
     @property
+    def last_good_rules(self) -> Path:
+        """The service's copy of the rules it last took in: what it starts with while ``rules.toml`` is broken."""
+        return self.data_dir / "rules.last-good.toml"
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "breather.db"
 

@@ -64,7 +64,7 @@ def load_rules_watcher(paths: Paths) -> Any:
     from breather.rules.watcher import RulesWatcher
 
     ensure_rules_file(paths.rules_file)
-    watcher = RulesWatcher(paths.rules_file)
+    watcher = RulesWatcher(paths.rules_file, last_good=paths.last_good_rules)
     if watcher.current is None:
         raise CommandError(f"the rules file has errors:\n{watcher.last_error}")
     return watcher

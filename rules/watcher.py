@@ -2,6 +2,9 @@
 
 A polling thread (about once a second) compares the file's mtime, size and content hash; polling needs no
 platform-specific file events and catches editors that replace the file instead of writing it in place.
+
+With a ``last_good`` path, every version taken in is also copied there, so that a service started while the file is
+broken (after a reboot, say) starts with the rules that were last in force instead of none at all.
 """
 
 from __future__ import annotations
@@ -27,9 +30,12 @@ class RulesWatcher:
     """``current`` is the last good ``Rules`` (``None`` only if the file was never valid); ``last_error`` the
     located message of the latest refused version (``None`` once the file is valid again)."""
 
-    def __init__(self, path: str | os.PathLike[str], interval: float = 1.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], interval: float = 1.0, last_good: str | os.PathLike[str] | None = None
+    ) -> None:
         self.path = Path(path)
         self.interval = interval
+        self.last_good = Path(last_good) if last_good is not None else None
         self.current: Rules | None = None
         self.last_error: str | None = None
         self._fingerprint: Fingerprint | None = None
@@ -39,6 +45,8 @@ class RulesWatcher:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.reload()
+        if self.current is None:
+            self._fall_back_to_last_good()
 
     def add_listener(self, listener: ChangeListener) -> None:
         """Called with the new rules, on the watcher's thread, each time a valid change is taken in."""
@@ -104,6 +112,7 @@ class RulesWatcher:
             self._refuse(str(exc))
             return False
         self.last_error = None
+        self._keep_copy(text)
         if rules == self.current:
             return False
         first = self.current is None
@@ -113,6 +122,38 @@ class RulesWatcher:
         for listener in self._listeners:
             listener(rules)
         return True
+
+    def _keep_copy(self, text: str) -> None:
+        """Copy a version just taken in to ``last_good`` (atomically: a crash never leaves half a copy)."""
+        if self.last_good is None:
+            return
+        try:
+            if self.last_good.exists() and self.last_good.read_text(encoding="utf-8") == text:
+                return
+            self.last_good.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.last_good.with_name(self.last_good.name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(self.last_good)
+        except OSError as exc:
+            log.warning("could not keep a copy of the last good rules at %s: %s", self.last_good, exc)
+
+    def _fall_back_to_last_good(self) -> None:
+        """The file is broken and nothing was in force yet: take the copy of the last version that was."""
+        from breather.rules.loader import parse_rules
+
+        if self.last_good is None or not self.last_good.exists():
+            return
+        try:
+            rules = parse_rules(self.last_good.read_text(encoding="utf-8"), self.last_good.name)
+        except (OSError, UnicodeDecodeError, RulesError) as exc:
+            log.error("the copy of the last good rules at %s is unusable too: %s", self.last_good, exc)
+            return
+        self.current = rules
+        log.warning(
+            "%s has errors; using the last good rules (saved at %s) until it is fixed",
+            self.path,
+            self.last_good,
+        )
 
     def _refuse(self, message: str) -> None:
         if message == self.last_error:

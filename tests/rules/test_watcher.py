@@ -95,3 +95,34 @@ def test_reachable_from_the_loader_as_the_contract_says() -> None:
     from breather.rules import loader
 
     assert loader.RulesWatcher is RulesWatcher
+
+
+def test_a_service_started_on_a_broken_file_keeps_the_rules_last_in_force(
+    rules_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a reboot with a half-finished edit in the file, the boundaries still hold: the last version taken in
+    was copied aside and is what a new watcher starts with, while the file's problem is still reported."""
+    copy = tmp_path / "data" / "rules.last-good.toml"
+    first = RulesWatcher(rules_file, last_good=copy)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "20m"')
+    assert first.reload() is True
+    edit(rules_file, 'daily_limit = "20m"', 'daily_limit = "45 minutes"')
+    assert first.reload() is False
+    with caplog.at_level("WARNING", logger="breather.rules.watcher"):
+        restarted = RulesWatcher(rules_file, last_good=copy)
+    assert restarted.current is not None
+    assert restarted.current.profile("me").daily_limit == timedelta(minutes=20)
+    assert restarted.last_error is not None and '"45 minutes"' in restarted.last_error
+    assert "using the last good rules" in caplog.text
+    edit(rules_file, 'daily_limit = "45 minutes"', 'daily_limit = "30m"')
+    assert restarted.reload() is True
+    assert restarted.last_error is None
+    assert RulesWatcher(rules_file, last_good=copy).current == restarted.current
+
+
+def test_without_a_usable_copy_a_broken_file_gives_no_rules(rules_file: Path, tmp_path: Path) -> None:
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "lots"')
+    assert RulesWatcher(rules_file, last_good=tmp_path / "never-written.toml").current is None
+    broken_copy = tmp_path / "copy.toml"
+    broken_copy.write_text("this is not [toml", encoding="utf-8")
+    assert RulesWatcher(rules_file, last_good=broken_copy).current is None
