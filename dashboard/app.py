@@ -35,7 +35,15 @@ def create_app(test_config: dict[str, Any] | None = None, runtime: Any = None) -
     security.install(app)
     _register_error_handlers(app)
     _register_blueprints(app)
+    app.context_processor(_shared_template_values)
     return app
+
+
+def _shared_template_values() -> dict[str, Any]:
+    """What every page may show: a problem in the rules file, while the last good rules stay in force."""
+    from breather.dashboard.context import rules_problem
+
+    return {"rules_problem": rules_problem()}
 
 
 def _defaults(paths: Paths, service_settings: dict[str, Any], runtime: Any) -> dict[str, Any]:

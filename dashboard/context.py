@@ -6,6 +6,7 @@ rules file itself (reloaded when it changes) and starts its own writer thread on
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -47,6 +48,18 @@ def current_rules() -> Rules:
     return _rules_from_file(current_app)
 
 
+def rules_problem() -> str | None:
+    """The located problem of ``rules.toml`` while the last good rules stay in force instead, else None."""
+    service = runtime()
+    if service is not None:
+        error = getattr(service.rules, "last_error", None)
+        return str(error) if error else None
+    with contextlib.suppress(ApiError):  # never valid: the page itself says so
+        _rules_from_file(current_app)
+    found: str | None = current_app.extensions.get("breather.rules_problem")
+    return found
+
+
 def _rules_from_file(app: Flask) -> Rules:
     path = paths().rules_file
     ensure_rules_file(path)
@@ -56,10 +69,12 @@ def _rules_from_file(app: Flask) -> Rules:
         if cached is None or cached[0] != stamp:
             try:
                 cached = (stamp, load_rules(path))
+                app.extensions["breather.rules_problem"] = None
             except RulesError as exc:
+                app.extensions["breather.rules_problem"] = str(exc)
                 if cached is None:
                     raise ApiError(500, "RulesBroken", f"the rules file has problems: {exc}") from None
-                # Like the service's watcher: keep the last good rules; the Rules page shows the problems.
+                # Like the service's watcher: keep the last good rules; every page says why (rules_problem).
                 cached = (stamp, cached[1])
             app.extensions["breather.rules"] = cached
     loaded: Rules = cached[1]

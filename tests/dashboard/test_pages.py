@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -418,3 +421,43 @@ def test_a_rules_file_broken_from_the_start_says_where(client: FlaskClient, app:
     assert "rules.toml:" in response.get_data(as_text=True) and "profiles.teen.daily_limit" in response.get_data(
         as_text=True
     )
+
+
+def _break(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the change must be seen
+    os.utime(path, ns=(stamp, stamp))
+
+
+BANNER = "Your rules file has a problem, so the last good rules stay in force."
+
+
+def test_every_page_says_when_the_rules_file_is_broken_and_the_last_good_rules_hold(breather_home: object) -> None:
+    """A hand edit with a mistake is refused by the service; the person should not have to read a log to learn it."""
+    from breather.rules.watcher import RulesWatcher
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    paths = Paths.resolve(str(breather_home)).ensure()
+    paths.rules_file.write_text(FAMILY_RULES)
+    watcher = RulesWatcher(paths.rules_file)
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=watcher)
+    client = create_app({"TESTING": True, "CLOCK": lambda: NOW}, runtime=runtime).test_client()
+    assert BANNER not in text_of(client, "/")
+    _break(paths.rules_file, 'daily_limit = "45m"', 'daily_limit = "45 minutes"')
+    watcher.reload()
+    for page in ("/", "/family", "/rules"):
+        shown = html.unescape(text_of(client, page))
+        assert BANNER in shown
+        assert 'profiles.teen.daily_limit: expected a duration like "45m" or "1h30m", got "45 minutes"' in shown
+    assert "45 min" in text_of(client, "/family")  # the teen's limit in force is still the last good one
+    _break(paths.rules_file, 'daily_limit = "45 minutes"', 'daily_limit = "40m"')
+    watcher.reload()
+    assert BANNER not in text_of(client, "/")
+
+
+def test_without_the_service_the_dashboard_also_says_the_rules_file_is_broken(client: FlaskClient, app: Flask) -> None:
+    assert BANNER not in text_of(client, "/family")
+    _break(app.config["PATHS"].rules_file, 'daily_limit = "45m"', 'daily_limit = "45 minutes"')
+    assert BANNER in text_of(client, "/family")
