@@ -25,7 +25,7 @@ TRUST_STEPS: dict[str, list[str]] = {
     ],
     "macOS (Safari, Chrome)": [
         "Download the certificate and double-click it: Keychain Access opens.",
-        'Add it to the "login" keychain, then double-click "Breather" (mitmproxy) in the list.',
+        'Add it to the "login" keychain, then double-click "mitmproxy" in the list (the name the CA carries).',
         'Open "Trust" and set "When using this certificate" to "Always Trust". Close and enter your password.',
     ],
     "Linux (Chrome, Chromium)": [
