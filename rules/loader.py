@@ -120,10 +120,33 @@ def _decode(text: str, filename: str) -> dict[str, Any]:
             lines = text.splitlines() or [""]
             line, column = len(lines), len(lines[-1]) + 1
             message = _SYNTAX_END.sub("", message)
-        problem = Problem(filename, line, column, "", f"TOML syntax error: {message[:1].lower()}{message[1:]}")
+        hint = _syntax_hint(message, text, line)
+        problem = Problem(filename, line, column, "", f"TOML syntax error: {message[:1].lower()}{message[1:]}{hint}")
         raise RulesError([problem]) from None
     except RecursionError:
         raise RulesError([Problem(filename, too_deep_line(text), 1, "", TOO_DEEP)]) from None
+
+
+# tomllib's messages name the grammar; these say what a person editing by hand most likely did, and how to mend it.
+_SYNTAX_HINTS = (
+    ("Illegal character '\\n'", "a quoted value is not closed on its line: add the closing quote"),
+    ("Cannot overwrite a value", "{key} is already set above in the same table: keep one of the two"),
+    ("Cannot declare", "this [table] header appears twice: merge the two tables into one"),
+    ("Expected newline or end of document after a statement", 'text values need quotes, like daily_limit = "1h"'),
+    ("Invalid value", 'text values need quotes, like daily_limit = "1h"'),
+    ("Expected '=' after a key", 'each setting is written key = value, like daily_limit = "1h"'),
+    ("Unclosed array", "a list opened with [ is not closed with ] (the problem may be on the line before)"),
+    ("Expected ']' at the end of a table declaration", "a [table] header is missing its closing ]"),
+)
+
+
+def _syntax_hint(message: str, text: str, line: int) -> str:
+    for start, hint in _SYNTAX_HINTS:
+        if message.startswith(start):
+            lines = text.splitlines()
+            key = lines[line - 1].split("=", 1)[0].strip() if 0 < line <= len(lines) else ""
+            return " (" + hint.format(key=f'"{key}"' if key else "this key") + ")"
+    return ""
 
 
 def _refuse_overlong_lines(text: str, filename: str) -> None:

@@ -61,7 +61,9 @@ def test_check_lists_every_problem_one_per_line_and_exits_2(tmp_path: Path, caps
 def test_check_reports_a_syntax_error_with_its_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, FAMILY.replace('user = "sam"', "user = sam"))
     assert main(["rules", "check", str(path)]) == 2
-    assert capsys.readouterr().err.strip() == "rules.toml:16:8: TOML syntax error: invalid value"
+    assert capsys.readouterr().err.strip() == (
+        'rules.toml:16:8: TOML syntax error: invalid value (text values need quotes, like daily_limit = "1h")'
+    )
 
 
 def test_explain_prints_the_decision_and_its_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -140,3 +140,21 @@ def test_a_profile_warns_unless_every_category_is_off_and_it_has_no_topics_of_it
         )
     )
     assert [rules.profile(name).warns for name in ("quiet", "topics", "one")] == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        ('daily_limit = "1h"', 'daily_limit = "1h', "a quoted value is not closed on its line: add the closing quote"),
+        ('daily_limit = "1h"', 'daily_limit = "1h"\ndaily_limit = "2h"', '"daily_limit" is already set above'),
+        ('daily_limit = "1h"', "daily_limit = 1h", 'text values need quotes, like daily_limit = "1h"'),
+        ('daily_limit = "1h"', 'daily_limit "1h"', "each setting is written key = value"),
+        ("[profiles.me.warnings]", "[profiles.me.warnings", "a [table] header is missing its closing ]"),
+    ],
+)
+def test_syntax_errors_say_what_was_most_likely_mistyped(old: str, new: str, hint: str) -> None:
+    text = default_rules_text()
+    assert old in text
+    (problem,) = problems(text.replace(old, new, 1))
+    assert problem.startswith("rules.toml:") and "TOML syntax error" in problem
+    assert hint in problem

@@ -26,7 +26,10 @@ def problems(body: str, head: str = HEAD) -> list[str]:
 
 
 def test_toml_syntax_error() -> None:
-    assert problems('daily_limit = "1h\n') == ["rules.toml:6:18: TOML syntax error: illegal character '\\n'"]
+    assert problems('daily_limit = "1h\n') == [
+        "rules.toml:6:18: TOML syntax error: illegal character '\\n' "
+        "(a quoted value is not closed on its line: add the closing quote)"
+    ]
 
 
 def test_arrays_nested_past_what_toml_can_read_are_a_located_problem_not_a_crash() -> None:
