@@ -49,8 +49,9 @@ def check_listen_host(host: str, rules: Any) -> None:
         return
     if not proxy_credentials(rules):
         raise CommandError(
-            f"refusing to listen on {host or 'every interface'}: beyond loopback every household member needs "
-            "proxy credentials (set `user` and `password` for each profile in the rules file), or use 127.0.0.1"
+            f"refusing to listen on {host or 'every interface'}: beyond loopback the proxy must ask who is using it. "
+            "Set `user` and `password` for the profiles in the rules file (`breather rules password NAME`; a member "
+            "without them cannot use the proxy then), or listen on 127.0.0.1"
         )
 
 
