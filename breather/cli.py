@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from breather import __version__
+from breather.commands import common_options
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -32,6 +34,8 @@ COMMANDS: tuple[str, ...] = (
     "status",
 )
 
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program the closed pipe stopped, as for `cat`
+
 
 def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"breather.commands.{name}")
@@ -43,21 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Breather: a local well-being proxy for social media.",
     )
     parser.add_argument("--version", action="version", version=f"breather {__version__}")
-    home_parent = argparse.ArgumentParser(add_help=False)
-    home_parent.add_argument(
-        "--home",
-        metavar="DIR",
-        default=None,
-        help="keep every Breather file under DIR (same as BREATHER_HOME)",
-    )
-    home_parent.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    common = common_options()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = _command_module(name)
-        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP, parents=[home_parent])
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP, parents=[common])
         module.add_arguments(sub)
         sub.set_defaults(_module=module)
     return parser
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it): nothing is left to flush
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         paths = Paths.resolve(args.home)
-        return int(args._module.run(args, paths) or 0)
+        code = int(args._module.run(args, paths) or 0)
+        sys.stdout.flush()  # here, so that a reader gone by now is met below rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`breather export | head -1`): stop quietly, as `cat` does. Later flushes of what
+        # is still buffered go nowhere instead of failing again at exit.
+        _silence_stdout()
+        return BROKEN_PIPE_EXIT
     except CommandError as exc:
         print(f"breather {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,6 +6,7 @@ import argparse
 import os
 from datetime import datetime
 
+from breather.commands import command_hint
 from breather.errors import CommandError
 from breather.paths import HOME_ENV, Paths
 
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         raise CommandError(str(exc)) from exc
     except ValueError as exc:
         raise CommandError(str(exc), exit_code=2) from exc
-    print(f"Demo household written to {paths.config_dir.parent}: {summary.describe()}")
-    print(f"See it with: breather run --home {paths.config_dir.parent}")
+    home = paths.config_dir.parent
+    print(f"Demo household written to {home}: {summary.describe()}")
+    print(
+        f"See it with: {command_hint('run', home=home)}"
+        " (add --proxy-port 0 --web-port 0 while your own Breather is running: 0 picks free ports)"
+    )
     return 0

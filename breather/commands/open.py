@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import webbrowser
 
+from breather.commands import command_hint
 from breather.errors import CommandError
 from breather.paths import Paths
 from breather.probe import find_running_service
@@ -23,12 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
 
 
-def dashboard_url(paths: Paths, explicit: str | None) -> str:
+def dashboard_url(paths: Paths, explicit: str | None, home: str | None = None) -> str:
+    """``explicit``, else the running service's; ``home`` is the ``--home`` given, for the hint when none runs."""
     if explicit:
         return explicit
     service = find_running_service(paths)
     if service is None:
-        raise CommandError("Breather is not running: start it with `breather run` (or `breather serve`)")
+        run, serve = command_hint("run", home=home), command_hint("serve", home=home)
+        raise CommandError(f"Breather is not running: start it with `{run}` (or `{serve}`)")
     return service.info.dashboard_url
 
 
@@ -64,5 +67,5 @@ def _open_in_browser(url: str, why: str, browserless_ok: bool) -> int:
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    url = dashboard_url(paths, args.url)
+    url = dashboard_url(paths, args.url, args.home)
     return show_dashboard(url, prefer_browser=args.browser, self_test=args.self_test)

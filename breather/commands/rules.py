@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from breather.commands import command_hint, common_options
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -18,9 +19,14 @@ EXIT_INVALID = 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="rules_action", metavar="ACTION")
-    check = actions.add_parser("check", help="validate a rules file: exit 0 when valid, 2 with every problem")
+    common = [common_options(nested=True)]  # `breather rules check --home DIR` as well as `rules --home DIR check`
+    check = actions.add_parser(
+        "check", parents=common, help="validate a rules file: exit 0 when valid, 2 with every problem"
+    )
     check.add_argument("file", nargs="?", help="the rules file (default: the one in the config folder)")
-    explain = actions.add_parser("explain", help="say what applies to a profile on a site at a moment, and why")
+    explain = actions.add_parser(
+        "explain", parents=common, help="say what applies to a profile on a site at a moment, and why"
+    )
     explain.add_argument("--profile", help="profile name (default: the default profile)")
     explain.add_argument("--site", required=True, help="a host such as reddit.com")
     explain.add_argument("--at", help="local time such as 2026-11-25T21:30 (default: now)")
@@ -28,12 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--active", help='active use since the last break, such as "20m"')
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
     explain.add_argument("--file", help="the rules file (default: the one in the config folder)")
-    show = actions.add_parser("show", help="print a profile after inheritance, as TOML or JSON")
+    show = actions.add_parser("show", parents=common, help="print a profile after inheritance, as TOML or JSON")
     show.add_argument("--profile", help="profile name (default: the default profile)")
     show.add_argument("--format", choices=("toml", "json"), default="toml")
     show.add_argument("--file", help="the rules file (default: the one in the config folder)")
     password = actions.add_parser(
-        "password", help="store a household member's proxy password in the rules, as a salted hash"
+        "password", parents=common, help="store a household member's proxy password in the rules, as a salted hash"
     )
     password.add_argument("profile", help="the member's profile name")
     password.add_argument("--stdin", action="store_true", help="read the password from standard input (one line)")
@@ -65,7 +71,7 @@ def _rules_path(given: str | None, paths: Paths) -> Path:
     return paths.rules_file
 
 
-def _load(given: str | None, paths: Paths) -> Any:
+def _load(given: str | None, paths: Paths, home: str | None) -> Any:
     from breather.rules.loader import RulesError, load_rules
 
     path = _rules_path(given, paths)
@@ -73,7 +79,8 @@ def _load(given: str | None, paths: Paths) -> Any:
         return load_rules(path)
     except RulesError as exc:
         more = len(exc.problems) - 1
-        tail = f" (and {more} more: run `breather rules check`)" if more else ""
+        check = command_hint("rules", "check", *([given] if given else []), home=home)
+        tail = f" (and {more} more: run `{check}`)" if more else ""
         raise CommandError(f"{exc.problems[0]}{tail}", EXIT_INVALID) from None
 
 
@@ -89,7 +96,8 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
         return EXIT_INVALID
     print(f"{path}: valid ({_count(len(rules.profiles), 'profile')}, {_count(len(rules.groups), 'site group')})")
     for name in _plain_text_passwords(rules):
-        print(f"note: profile {name!r} keeps its password in plain text; `breather rules password {name}` hashes it")
+        fix = command_hint("rules", "password", name, *(["--file", args.file] if args.file else []), home=args.home)
+        print(f"note: profile {name!r} keeps its password in plain text; `{fix}` hashes it")
     return 0
 
 
@@ -104,7 +112,7 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.passwords import hash_password
 
     path = _rules_path(args.file, paths)
-    rules = _load(str(path), paths)
+    rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
     hashed = hash_password(_read_new_password(args.stdin))
     if not profile.user:
@@ -135,7 +143,7 @@ def _count(number: int, noun: str) -> str:
 def _explain(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.decisions import decide
 
-    rules = _load(args.file, paths)
+    rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
     zone = rules.zone()
     at = _moment(args.at, zone)
@@ -156,7 +164,7 @@ def _show(args: argparse.Namespace, paths: Paths) -> int:
 
     from breather.rules.render import profile_to_dict
 
-    rules = _load(args.file, paths)
+    rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
     data = profile_to_dict(profile)
     if args.format == "json":

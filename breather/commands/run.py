@@ -7,14 +7,16 @@ closing the window, or the terminal ``breather run`` was started from, never swi
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from breather.commands.open import show_dashboard
+from breather.commands.serve import SETTING_FLAGS, add_setting_arguments, setting_overrides
 from breather.errors import CommandError
 from breather.paths import Paths
 from breather.probe import RunningService, fetch_health, find_running_service, pid_alive, read_service_file
@@ -28,6 +30,8 @@ HELP = "start the service if it is not running and open the dashboard window"
 
 NOT_AVAILABLE_EXIT = 2
 POLL_INTERVAL_S = 0.2
+PORT_IN_USE = "already in use"  # both the dashboard's and mitmproxy's words for EADDRINUSE, lower-cased
+LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ [\w.]+: ")  # "2026-11-27 04:29:57,878 ERROR x.y: "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,22 +52,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long to wait for a starting service to answer (default 60)",
     )
+    add_setting_arguments(parser)  # passed on to the `breather serve` this starts: --proxy-port 0 --web-port 0 ...
 
 
-def serve_command(home: str | None) -> list[str]:
+def service_flags(args: argparse.Namespace) -> list[str]:
+    """The ``serve`` flags given to ``run``, to pass on to the ``breather serve`` it starts."""
+    given = setting_overrides(args)
+    return [part for flag, name, *_ in SETTING_FLAGS if given[name] is not None for part in (flag, str(given[name]))]
+
+
+def serve_command(home: str | None, flags: Sequence[str] = ()) -> list[str]:
     """``breather serve`` for the same home, run by this interpreter (works without the console script on PATH).
 
-    Without ``--home`` the child inherits ``BREATHER_HOME`` (or its absence) from this process's environment.
+    Without ``--home`` the child inherits ``BREATHER_HOME`` (or its absence) from this process's environment, and
+    the ``BREATHER_<NAME>`` settings too; ``flags`` (from ``service_flags``) win over those.
     """
     home_args = ["--home", home] if home else []
-    return [sys.executable, "-m", "breather", "serve", *home_args]
+    return [sys.executable, "-m", "breather", "serve", *home_args, *flags]
 
 
-def start_service(paths: Paths, home: str | None) -> subprocess.Popen[bytes]:
+def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     paths.ensure()
     with paths.log_file.open("ab") as log:
         return subprocess.Popen(
-            serve_command(home),
+            serve_command(home, flags),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -72,13 +84,16 @@ def start_service(paths: Paths, home: str | None) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_until_ready(paths: Paths, process: subprocess.Popen[bytes], wait_s: float) -> RunningService:
-    """Poll the service file and ``/healthz`` until the new service says ``ok``; explain any early exit."""
+def wait_until_ready(
+    paths: Paths, process: subprocess.Popen[bytes], wait_s: float, log_start: int = 0
+) -> RunningService:
+    """Poll the service file and ``/healthz`` until the new service says ``ok``; explain any early exit from what
+    it logged after ``log_start`` (the log file's size when it was started)."""
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         code = process.poll()
         if code is not None:
-            raise _early_exit(paths, code)
+            raise _early_exit(paths, code, log_start)
         ready = _ready_service(paths, process.pid)
         if ready is not None:
             return ready
@@ -102,24 +117,43 @@ def _ready_service(paths: Paths, pid: int) -> RunningService | None:
     return RunningService(info=info, health=health)
 
 
-def _early_exit(paths: Paths, code: int) -> CommandError:
-    last = _last_line(paths.log_file)
+def _early_exit(paths: Paths, code: int, log_start: int = 0) -> CommandError:
+    lines = _log_lines(paths.log_file, log_start)
+    last = lines[-1] if lines else ""
     if code == NOT_AVAILABLE_EXIT and "not available yet" in last:
         return CommandError(
             "the service part is missing: `breather serve` is not available yet in this version, so nothing can "
             "run behind the window",
             NOT_AVAILABLE_EXIT,
         )
+    in_use = [line for line in lines if PORT_IN_USE in line.lower()]
+    if in_use:
+        said = LOG_PREFIX.sub("", in_use[-1])
+        return CommandError(
+            f"`breather serve` stopped with exit code {code}: {said}; another program (your own Breather?) "
+            f"has that port: choose others with --proxy-port and --web-port (0 picks a free one) "
+            f"(full log: {paths.log_file})"
+        )
     detail = f": {last}" if last else ""
     return CommandError(f"`breather serve` stopped with exit code {code}{detail} (full log: {paths.log_file})")
 
 
-def _last_line(log_file: Path) -> str:
+def _log_lines(log_file: Path, start: int) -> list[str]:
+    """The non-blank lines the log file gained from byte ``start`` on."""
     try:
-        lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        with log_file.open("rb") as handle:
+            handle.seek(start)
+            text = handle.read().decode("utf-8", errors="replace")
     except FileNotFoundError:
-        return ""
-    return lines[-1].strip() if lines else ""
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _log_size(log_file: Path) -> int:
+    try:
+        return log_file.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 @contextmanager
@@ -136,22 +170,28 @@ def start_lock(paths: Paths) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_service(paths: Paths, home: str | None, wait_s: float) -> tuple[RunningService, bool]:
-    """The running service, started first when needed; the flag says whether this call started it."""
+def ensure_service(
+    paths: Paths, home: str | None, wait_s: float, flags: Sequence[str] = ()
+) -> tuple[RunningService, bool]:
+    """The running service, started first when needed (with ``flags``); the bool says whether this call started it."""
     with start_lock(paths):
         running = find_running_service(paths)
         if running is not None:
             return running, False
-        process = start_service(paths, home)
-        return wait_until_ready(paths, process, wait_s), True
+        log_start = _log_size(paths.log_file)
+        process = start_service(paths, home, flags)
+        return wait_until_ready(paths, process, wait_s, log_start), True
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    service, started = ensure_service(paths, args.home, args.wait)
+    flags = service_flags(args)
+    service, started = ensure_service(paths, args.home, args.wait, flags)
     info = service.info
     verb = "Started" if started else "Already running:"
     proxy = f", proxy on {info.proxy_port}" if info.proxy_port else ""
     print(f"{verb} Breather (pid {info.pid}{proxy}), dashboard at {info.dashboard_url}", flush=True)
+    if flags and not started:
+        print(f"note: {' '.join(flags)} only apply to a service `run` starts; this one keeps its own", file=sys.stderr)
     if args.no_window:
         return 0
     return show_dashboard(info.dashboard_url, prefer_browser=args.browser, browserless_ok=True)

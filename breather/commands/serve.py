@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from breather import settings as breather_settings
 from breather.errors import CommandError
@@ -12,10 +13,26 @@ from breather.paths import Paths
 HELP = "run the proxy, the dashboard web server and the scheduler"
 
 
+# The settings `serve` takes as flags (over BREATHER_<NAME>), which `breather run` passes on to the serve it starts.
+SETTING_FLAGS: tuple[tuple[str, str, str, str], ...] = (
+    ("--listen-host", "listen_host", "HOST", "address the proxy listens on (default 127.0.0.1)"),
+    ("--proxy-port", "proxy_port", "PORT", "proxy port (default 8080; 0 picks a free one)"),
+    ("--web-port", "web_port", "PORT", "dashboard port (default 8765; 0 picks a free one)"),
+)
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    for flag, name, metavar, help_text in SETTING_FLAGS:
+        parser.add_argument(flag, type=breather_settings.flag_type(name), default=None, metavar=metavar, help=help_text)
+
+
+def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The setting flags as ``settings.resolve`` overrides (None where not given)."""
+    return {name: getattr(args, name) for _flag, name, _metavar, _help in SETTING_FLAGS}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen-host", default=None, help="address the proxy listens on (default 127.0.0.1)")
-    parser.add_argument("--proxy-port", type=int, default=None, help="proxy port (default 8080; 0 picks a free one)")
-    parser.add_argument("--web-port", type=int, default=None, help="dashboard port (default 8765; 0 picks a free one)")
+    add_setting_arguments(parser)
     parser.add_argument(
         "-s",
         "--script",
@@ -39,9 +56,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     from breather.service import ServeOptions, serve
 
     try:
-        settings = breather_settings.resolve(
-            {"listen_host": args.listen_host, "proxy_port": args.proxy_port, "web_port": args.web_port}
-        )
+        settings = breather_settings.resolve(setting_overrides(args))
     except ValueError as exc:
         raise CommandError(str(exc), exit_code=2) from exc
     configure_logging(paths, settings["log_level"], args.debug)

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from breather.commands import command_hint
 from breather.paths import Paths
 from breather.probe import RunningService, find_running_service
 
@@ -125,13 +126,15 @@ def _service_json(service: RunningService | None) -> dict[str, Any] | None:
     }
 
 
-def render(report: dict[str, Any]) -> str:
-    return "\n".join([*_service_lines(report["service"]), *_usage_lines(report["today"]), *_rules_lines(report)])
+def render(report: dict[str, Any], home: str | None = None) -> str:
+    """The report as text; ``home`` is the ``--home`` given, for the hint on how to start the service."""
+    lines = [*_service_lines(report["service"], home), *_usage_lines(report["today"]), *_rules_lines(report)]
+    return "\n".join(lines)
 
 
-def _service_lines(service: dict[str, Any] | None) -> list[str]:
+def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str]:
     if service is None:
-        return ["Breather is not running (start it with `breather run`)."]
+        return [f"Breather is not running (start it with `{command_hint('run', home=home)}`)."]
     proxy = f"proxy on 127.0.0.1:{service['proxy_port']}, " if service["proxy_port"] else ""
     lines = [f"Breather is running (pid {service['pid']}): {proxy}dashboard at {service['dashboard']}"]
     counters = service["health"].get("proxy") or {}
@@ -177,5 +180,5 @@ def _rules_lines(report: dict[str, Any]) -> list[str]:
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
     report = collect(paths, args.at)
-    print(json.dumps(report, indent=2, sort_keys=True) if args.json else render(report))
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else render(report, args.home))
     return 0 if report["running"] else NOT_RUNNING_EXIT

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from breather.cli import COMMANDS, main
+from breather.cli import COMMANDS, build_parser, main
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +43,104 @@ def test_module_runs_from_the_checkout_root(project_root: Path) -> None:
         [sys.executable, "-m", "breather", "--version"], capture_output=True, text=True, check=False, cwd=project_root
     )
     assert version.stdout.startswith("breather ")
+
+
+def _nested_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path that ends in a parser without sub-commands of its own, such as ("rules", "check")."""
+    found: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _nested_commands(sub, (*path, name)) or [(*path, name)]
+    return found
+
+
+def test_every_nested_command_takes_home_after_it() -> None:
+    """The README promises `--home DIR` on every command: `breather rules check --home DIR` too."""
+    parser = build_parser()
+    nested = [path for path in _nested_commands(parser) if len(path) > 1]
+    assert ("rules", "check") in nested
+    for path in nested:
+        extra = ["nobody"] if path == ("rules", "password") else []
+        extra += ["--site", "x.com"] if path == ("rules", "explain") else []
+        args = parser.parse_args([*path, *extra, "--home", "/tmp/after", "--debug"])
+        assert args.home == "/tmp/after", path
+        assert args.debug is True, path
+
+
+@pytest.mark.parametrize(
+    ("argv", "home", "debug"),
+    [
+        (["rules", "--home", "/tmp/before", "check"], "/tmp/before", False),
+        (["rules", "check", "--home", "/tmp/after"], "/tmp/after", False),
+        (["rules", "--home", "/tmp/before", "check", "--home", "/tmp/after"], "/tmp/after", False),
+        (["rules", "--debug", "check", "--home", "/tmp/after"], "/tmp/after", True),
+        (["rules", "check"], None, False),
+        (["status", "--home", "/tmp/flat"], "/tmp/flat", False),
+    ],
+)
+def test_home_before_or_after_the_action(argv: list[str], home: str | None, debug: bool) -> None:
+    args = build_parser().parse_args(argv)
+    assert args.home == home
+    assert args.debug is debug
+
+
+def test_rules_check_with_home_after_the_action_uses_that_home(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "elsewhere"
+    assert main(["rules", "check", "--home", str(home)]) == 0
+    assert (home / "config" / "rules.toml").exists()
+    assert str(home / "config" / "rules.toml") in capsys.readouterr().out
+
+
+def _closed_pipe_run(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """Run `breather ARGV` with stdout a pipe whose reader has already gone (as `| head -1` once head exits)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "breather", *argv],
+            env={**os.environ, "BREATHER_HOME": str(home)},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize("argv", [["export"], ["status"], ["rules", "show"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(argv: list[str], tmp_path: Path) -> None:
+    from breather.paths import Paths
+    from breather.rules.loader import ensure_rules_file
+    from breather.store.db import open_database
+
+    paths = Paths.resolve(tmp_path / "piped").ensure()
+    ensure_rules_file(paths.rules_file)
+    open_database(paths.database).close()
+    result = _closed_pipe_run(argv, tmp_path / "piped")
+    assert result.stderr == ""
+    assert result.returncode == 141
+
+
+def test_export_into_head_stops_quietly(tmp_path: Path) -> None:
+    """`breather export | head -1` for real: a large export, a reader that reads one line and goes."""
+    from breather.demo import seed_demo
+    from breather.paths import Paths
+
+    home = tmp_path / "big"
+    seed_demo(Paths.resolve(home), days=7, seed=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "breather", "export", "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().strip() != ""
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == ""

@@ -177,6 +177,14 @@ def test_demo_refuses_a_home_that_already_has_data(tmp_path: Path, capsys: pytes
     assert (home / "data" / "breather.db").stat().st_size == before
 
 
+def test_demo_ends_with_the_command_to_see_it_for_that_home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "my demo"
+    assert main(["demo", "--home", str(home), "--days", "1", "--now", "2026-11-25T18:00+00:00"]) == 0
+    hint = capsys.readouterr().out.splitlines()[-1]
+    assert hint.startswith(f"See it with: breather run --home '{home}'")
+    assert "--proxy-port 0 --web-port 0" in hint
+
+
 def test_demo_needs_a_home_of_its_own(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     result = subprocess.run(

@@ -190,3 +190,46 @@ def test_status_says_whose_quiet_hours_are_in_force(breather_home: Path, capsys:
     assert "  me: nothing yet" in out
     assert "  teen: nothing yet; quiet hours until 07:15" in out
     assert not paths.database.exists()
+
+
+def test_hints_to_start_the_service_keep_the_home_given_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "demo home"
+    quoted = f"'{home}'"
+    assert main(["status", "--home", str(home)]) == 3
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"Breather is not running (start it with `breather run --home {quoted}`)."
+    )
+    assert main(["open", "--home", str(home)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"breather open: Breather is not running: start it with `breather run --home {quoted}` "
+        f"(or `breather serve --home {quoted}`)"
+    )
+
+
+def test_run_passes_its_port_flags_to_the_service_it_starts() -> None:
+    from breather.cli import build_parser
+    from breather.commands.run import serve_command, service_flags
+
+    args = build_parser().parse_args(["run", "--proxy-port", "0", "--web-port", "0", "--home", "/tmp/demo"])
+    assert args.proxy_port == 0 and args.web_port == 0
+    command = serve_command(args.home, service_flags(args))
+    assert command[1:] == ["-m", "breather", "serve", "--home", "/tmp/demo", "--proxy-port", "0", "--web-port", "0"]
+    plain = build_parser().parse_args(["run"])
+    assert serve_command(plain.home, service_flags(plain))[1:] == ["-m", "breather", "serve"]
+
+
+def test_a_port_in_use_says_how_to_pick_others(tmp_path: Path) -> None:
+    from breather.commands.run import _early_exit
+
+    paths = Paths.resolve(tmp_path / "h").ensure()
+    paths.log_file.write_text(
+        "old run: fine\n"
+        "breather serve: cannot listen on 127.0.0.1:8765 for the dashboard: [Errno 98] Address already in use\n",
+        encoding="utf-8",
+    )
+    message = str(_early_exit(paths, 1))
+    assert "cannot listen on 127.0.0.1:8765 for the dashboard: [Errno 98] Address already in use" in message
+    assert "--proxy-port" in message and "--web-port" in message
+    assert str(paths.log_file) in message

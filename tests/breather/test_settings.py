@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from breather import settings
+from breather.cli import main
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +22,69 @@ def test_environment_overrides_default_and_flag_overrides_environment() -> None:
     assert values["web_port"] == 0
 
 
-def test_bad_environment_value_names_the_variable() -> None:
-    with pytest.raises(ValueError, match="BREATHER_DETAILED_LOG"):
-        settings.resolve(environ={"BREATHER_DETAILED_LOG": "maybe"})
+def test_no_setting_stores_urls() -> None:
+    """The privacy promise is "never URLs": no setting may offer to keep them (there was an unused detailed_log)."""
+    assert "detailed_log" not in {s.name for s in settings.SETTINGS}
+    assert [s.name for s in settings.SETTINGS if "URL" in s.help.upper()] == []
+    assert "detailed_log" not in settings.resolve(environ={"BREATHER_DETAILED_LOG": "true"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "expected"),
+    [
+        ("BREATHER_WEB_PORT", "abc", "a port number from 0 to 65535"),
+        ("BREATHER_PROXY_PORT", "70000", "a port number from 0 to 65535"),
+        ("BREATHER_PROXY_PORT", "-1", "a port number from 0 to 65535"),
+        ("BREATHER_BODY_SIZE_CAP", "4MB", "a whole number (0 or more)"),
+        ("BREATHER_CLASSIFY_BUDGET_MS", "-5", "a whole number (0 or more)"),
+        ("BREATHER_WRITER_FLUSH_MS", "0", "a whole number (1 or more)"),
+        ("BREATHER_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR"),
+        ("BREATHER_LISTEN_HOST", " ", "a host name or address"),
+    ],
+)
+def test_bad_environment_value_names_the_variable_the_value_and_what_is_expected(
+    variable: str, raw: str, expected: str
+) -> None:
+    with pytest.raises(ValueError) as raised:
+        settings.resolve(environ={variable: raw})
+    assert str(raised.value) == f"{variable}: expected {expected}, got {raw!r}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "value"),
+    [
+        ("BREATHER_WEB_PORT", " 8766 ", 8766),
+        ("BREATHER_PROXY_PORT", "0", 0),
+        ("BREATHER_WRITER_FLUSH_MS", "1", 1),
+        ("BREATHER_LOG_LEVEL", "debug", "DEBUG"),
+        ("BREATHER_LISTEN_HOST", "0.0.0.0", "0.0.0.0"),
+    ],
+)
+def test_good_environment_values_are_parsed(variable: str, raw: str, value: object) -> None:
+    name = variable.removeprefix("BREATHER_").lower()
+    assert settings.resolve(environ={variable: raw})[name] == value
+
+
+def test_serve_with_a_bad_port_variable_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BREATHER_WEB_PORT", "abc")
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err == (
+        "breather serve: BREATHER_WEB_PORT: expected a port number from 0 to 65535, got 'abc'\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_bad_port_flag_gets_the_same_message(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_args: object, **_kwargs: object) -> int:
+        pytest.fail("a service was started with a port out of range")
+
+    monkeypatch.setattr("breather.service.serve", never)
+    monkeypatch.setattr("breather.commands.run.ensure_service", never)
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--web-port", "70000"])
+    assert exit_info.value.code == 2
+    assert "argument --web-port: expected a port number from 0 to 65535, got '70000'" in capsys.readouterr().err

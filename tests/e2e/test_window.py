@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -231,6 +232,36 @@ def test_two_runs_at_once_start_one_service(tmp_path: Path) -> None:
         assert all(f"(pid {running.info.pid}," in output for output in outputs)
     finally:
         _stop_service(Paths.resolve(home))
+
+
+def test_run_takes_the_port_flags_of_serve_when_the_usual_ports_are_taken(demo_home: Path, tmp_path: Path) -> None:
+    """The README's demo step while the person's own Breather holds the ports: `run` says how to pick others, and
+    `--proxy-port 0 --web-port 0` reach the service it starts."""
+    held = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
+    try:
+        env = _env(demo_home, tmp_path)
+        env["BREATHER_PROXY_PORT"], env["BREATHER_WEB_PORT"] = (str(s.getsockname()[1]) for s in held)
+        refused = subprocess.run(
+            _breather("run", "--no-window", "--wait", "90"), env=env, capture_output=True, text=True, timeout=150
+        )
+        assert refused.returncode == 1
+        assert "already in use" in refused.stderr.lower()
+        assert "--proxy-port" in refused.stderr and "--web-port" in refused.stderr
+        started = subprocess.run(
+            _breather("run", "--no-window", "--wait", "90", "--proxy-port", "0", "--web-port", "0"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.startswith("Started Breather (pid ")
+        running = find_running_service(Paths.resolve(demo_home))
+        assert running is not None
+        assert running.info.web_port not in {s.getsockname()[1] for s in held}
+    finally:
+        for server in held:
+            server.close()
 
 
 def test_run_explains_why_the_service_did_not_start(tmp_path: Path) -> None:

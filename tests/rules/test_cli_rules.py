@@ -125,8 +125,21 @@ def test_explain_on_a_broken_file_is_one_line_and_exit_2(tmp_path: Path, capsys:
     assert main(["rules", "explain", "--file", str(path), "--site", "reddit.com"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "(and 1 more: run `breather rules check`)" in err
+    assert f"(and 1 more: run `breather rules check {path}`)" in err
     assert "Traceback" not in err
+
+
+def test_rules_hints_name_the_home_given_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "other home"
+    paths = Paths.resolve(home).ensure()
+    paths.rules_file.write_text(FAMILY)
+    assert main(["rules", "check", "--home", str(home)]) == 0
+    assert f"`breather rules password sam --home '{home}'` hashes it" in capsys.readouterr().out
+    paths.rules_file.write_text(FAMILY.replace('"45m"', '"x"').replace('"2h"', '"y"'))
+    assert main(["rules", "--home", str(home), "show"]) == 2
+    assert f"(and 1 more: run `breather rules check --home '{home}'`)" in capsys.readouterr().err
 
 
 def test_show_prints_the_profile_after_inheritance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
