@@ -236,7 +236,8 @@ class Runtime:
         rules = self.current_rules()
         domains = list(rules.intercepted_domains()) if rules is not None else []
         error = getattr(self.rules, "last_error", None)
-        return {"domains": len(domains), "last_error": str(error) if error else None}
+        held = [change.describe() for change in getattr(self.rules, "held", ())]
+        return {"domains": len(domains), "last_error": str(error) if error else None, "held": held}
 
     def health(self) -> dict[str, Any]:
         """The ``/healthz`` body. ``status`` is ``ok`` only once both the proxy and the web server listen."""

@@ -14,8 +14,9 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from breather.errors import CommandError
@@ -65,10 +66,38 @@ def load_rules_watcher(paths: Paths) -> Any:
     from breather.rules.watcher import RulesWatcher
 
     ensure_rules_file(paths.rules_file)
-    watcher = RulesWatcher(paths.rules_file, last_good=paths.last_good_rules)
+    watcher = RulesWatcher(
+        paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, asked_at=dashboard_asked_at(paths)
+    )
     if watcher.current is None:
         raise CommandError(f"the rules file has errors:\n{watcher.last_error}")
     return watcher
+
+
+def dashboard_asked_at(paths: Paths) -> Callable[[str], datetime | None]:
+    """When a rules version was asked for on the dashboard's Rules page (which held it for its cooling-off already),
+    for the rules watcher; None for a version the dashboard never held, or when its tables are not there yet."""
+
+    def asked_at(text: str) -> datetime | None:
+        import sqlite3
+
+        from breather.dashboard.db import connect
+        from breather.dashboard.pages.rules_page import submitted_at
+
+        if not paths.database.exists():
+            return None
+        try:
+            db = connect(str(paths.database))
+        except sqlite3.Error:
+            return None
+        try:
+            return submitted_at(db, text)
+        except sqlite3.Error:
+            return None
+        finally:
+            db.close()
+
+    return asked_at
 
 
 def start_writer(paths: Paths, settings: dict[str, Any]) -> Any:

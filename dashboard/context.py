@@ -48,6 +48,12 @@ def current_rules() -> Rules:
     return _rules_from_file(current_app)
 
 
+def rules_held() -> list[str]:
+    """Loosened settings of a hand edit that the service holds for their cooling-off (the Rules page lists its own)."""
+    service = runtime()
+    return [change.describe() for change in getattr(getattr(service, "rules", None), "held", ())]
+
+
 def rules_problem() -> str | None:
     """The located problem of ``rules.toml`` while the last good rules stay in force instead, else None."""
     service = runtime()

@@ -5,17 +5,27 @@ platform-specific file events and catches editors that replace the file instead 
 
 With a ``last_good`` path, every version taken in is also copied there, so that a service started while the file is
 broken (after a reboot, say) starts with the rules that were last in force instead of none at all.
+
+With ``cool_loosening`` (the service), an edit of the file by hand waits out the cooling-off like one saved from the
+dashboard: what it tightens applies at once, what it loosens is ``held`` until the household's delay has passed
+(``rules.cooling.apply_change``, from the version last fully in force). The wait survives a restart: the held
+version's hash and the time it was first seen are kept beside the last good copy. A version the dashboard already
+held for its cooling-off (``asked_at`` gives when it was asked for) is not held twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from breather.rules.cooling import PendingChange, apply_change
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
 
@@ -24,6 +34,23 @@ log = logging.getLogger(__name__)
 ChangeListener = Callable[[Rules], None]
 ErrorListener = Callable[[str], None]
 Fingerprint = tuple[int, int, str]
+Clock = Callable[[], datetime]
+AskedAt = Callable[[str], "datetime | None"]
+
+
+class _Waiting(NamedTuple):
+    """The file's version whose loosening is held, and since when."""
+
+    text: str
+    since: datetime
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class RulesWatcher:
@@ -31,19 +58,34 @@ class RulesWatcher:
     located message of the latest refused version (``None`` once the file is valid again)."""
 
     def __init__(
-        self, path: str | os.PathLike[str], interval: float = 1.0, last_good: str | os.PathLike[str] | None = None
+        self,
+        path: str | os.PathLike[str],
+        interval: float = 1.0,
+        last_good: str | os.PathLike[str] | None = None,
+        *,
+        cool_loosening: bool = False,
+        asked_at: AskedAt | None = None,
+        clock: Clock = _utc_now,
     ) -> None:
         self.path = Path(path)
         self.interval = interval
         self.last_good = Path(last_good) if last_good is not None else None
+        self.cool_loosening = cool_loosening
+        self._asked_at = asked_at
+        self._clock = clock
         self.current: Rules | None = None
         self.last_error: str | None = None
+        # Loosened settings of the file not in force yet (cool_loosening), and the version they come from.
+        self.held: tuple[PendingChange, ...] = ()
+        self._waiting: _Waiting | None = None
         self._fingerprint: Fingerprint | None = None
         self._listeners: list[ChangeListener] = []
         self._error_listeners: list[ErrorListener] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # The version last fully in force: what a loosening is measured from (cool_loosening only).
+        self._base: Rules | None = self._read_last_good() if cool_loosening else None
         self.reload()
         if self.current is None:
             self._fall_back_to_last_good()
@@ -68,6 +110,15 @@ class RulesWatcher:
             self._fingerprint = fingerprint
             return self._take(text)
 
+    def release_due(self) -> bool:
+        """Put a held version in force once its cooling-off is over. Returns True when the rules changed."""
+        with self._lock:
+            if self._waiting is None or not self.held:
+                return False
+            if self._clock() < min(change.takes_effect for change in self.held):
+                return False
+            return self._take(self._waiting.text)
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -85,6 +136,7 @@ class RulesWatcher:
         while not self._stopping.wait(self.interval):
             try:
                 self.reload()
+                self.release_due()
             except Exception:  # a listener's bug must not end the watching
                 log.exception("rules watcher: reloading %s failed", self.path)
 
@@ -112,7 +164,38 @@ class RulesWatcher:
             self._refuse(str(exc))
             return False
         self.last_error = None
+        if self.cool_loosening and self._base is not None and rules != self._base:
+            since = self._since(text)
+            in_force, pending = apply_change(self._base, rules, self._clock(), since)
+            if pending:
+                return self._hold(text, since, in_force, pending)
+        return self._accept(text, rules)
+
+    def _accept(self, text: str, rules: Rules) -> bool:
+        """The version is in force as written."""
+        if self._waiting is not None:
+            log.info("the held loosening of %s is in force now", self.path)
+        self._base = rules
+        self._waiting = None
+        self.held = ()
         self._keep_copy(text)
+        self._forget_held_marker()
+        return self._put_in_force(rules)
+
+    def _hold(self, text: str, since: datetime, in_force: Rules, pending: tuple[PendingChange, ...]) -> bool:
+        """What the version tightens applies now; what it loosens waits for its cooling-off."""
+        if self._waiting is None or self._waiting.text != text:
+            log.warning(
+                "%s loosens a boundary; held for the cooling-off: %s",
+                self.path,
+                "; ".join(change.describe() for change in pending),
+            )
+        self._waiting = _Waiting(text, since)
+        self.held = pending
+        self._keep_held_marker(text, since)
+        return self._put_in_force(in_force)
+
+    def _put_in_force(self, rules: Rules) -> bool:
         if rules == self.current:
             return False
         first = self.current is None
@@ -122,6 +205,49 @@ class RulesWatcher:
         for listener in self._listeners:
             listener(rules)
         return True
+
+    def _since(self, text: str) -> datetime:
+        """When this version was first asked for: by the dashboard, or seen in the file (kept across restarts)."""
+        if self._asked_at is not None:
+            asked = self._asked_at(text)
+            if asked is not None:
+                return asked
+        if self._waiting is not None and self._waiting.text == text:
+            return self._waiting.since
+        marker = self._read_held_marker()
+        if marker is not None and marker[0] == _digest(text):
+            return marker[1]
+        return self._clock()
+
+    @property
+    def _held_marker(self) -> Path | None:
+        return self.last_good.with_name(self.last_good.name + ".held.json") if self.last_good is not None else None
+
+    def _keep_held_marker(self, text: str, since: datetime) -> None:
+        marker = self._held_marker
+        if marker is None:
+            return
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"sha256": _digest(text), "since": since.isoformat()}), encoding="utf-8")
+        except OSError as exc:
+            log.warning("could not note when the held rules were first seen (%s): %s", marker, exc)
+
+    def _read_held_marker(self) -> tuple[str, datetime] | None:
+        marker = self._held_marker
+        if marker is None or not marker.exists():
+            return None
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+            return str(data["sha256"]), datetime.fromisoformat(data["since"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring an unreadable note of held rules (%s): %s", marker, exc)
+            return None
+
+    def _forget_held_marker(self) -> None:
+        marker = self._held_marker
+        if marker is not None:
+            marker.unlink(missing_ok=True)
 
     def _keep_copy(self, text: str) -> None:
         """Copy a version just taken in to ``last_good`` (atomically: a crash never leaves half a copy)."""
@@ -137,16 +263,21 @@ class RulesWatcher:
         except OSError as exc:
             log.warning("could not keep a copy of the last good rules at %s: %s", self.last_good, exc)
 
-    def _fall_back_to_last_good(self) -> None:
-        """The file is broken and nothing was in force yet: take the copy of the last version that was."""
+    def _read_last_good(self) -> Rules | None:
         from breather.rules.loader import parse_rules
 
         if self.last_good is None or not self.last_good.exists():
-            return
+            return None
         try:
-            rules = parse_rules(self.last_good.read_text(encoding="utf-8"), self.last_good.name)
+            return parse_rules(self.last_good.read_text(encoding="utf-8"), self.last_good.name)
         except (OSError, UnicodeDecodeError, RulesError) as exc:
-            log.error("the copy of the last good rules at %s is unusable too: %s", self.last_good, exc)
+            log.error("the copy of the last good rules at %s is unusable: %s", self.last_good, exc)
+            return None
+
+    def _fall_back_to_last_good(self) -> None:
+        """The file is broken and nothing was in force yet: take the copy of the last version that was."""
+        rules = self._base or self._read_last_good()
+        if rules is None:
             return
         self.current = rules
         log.warning(

@@ -172,9 +172,14 @@ def _rules_lines(report: dict[str, Any]) -> list[str]:
         lines = [f"Rules: {rules['file']} has {len(rules['errors'])} problem(s){kept}:"]
         lines += [f"  {problem}" for problem in rules["errors"]]
     service = report["service"]
-    service_error = ((service or {}).get("health") or {}).get("rules", {}).get("last_error")
+    service_rules = ((service or {}).get("health") or {}).get("rules", {})
+    service_error = service_rules.get("last_error")
     if service_error and rules["ok"]:
         lines.append(f"  the service reports: {service_error}")
+    held = service_rules.get("held") or []
+    if held:
+        lines.append("  held for the cooling-off (the file says otherwise until then):")
+        lines += [f"    {change}" for change in held]
     return lines
 
 

@@ -458,6 +458,15 @@ def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], An
     return mark
 
 
+def submitted_at(db: Database, text: str) -> datetime | None:
+    """When the rule file ``text`` was asked for on the Rules page, if it was held for its cooling-off there (the
+    service's rules watcher then does not hold it a second time)."""
+    row = db.execute(
+        "select submitted_at from pending_rule_changes where text = ? order by submitted_at limit 1", [text]
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row else None
+
+
 def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
     """Write every pending change whose cooling-off is over. A change made to a file that has since been edited
     again is dropped as superseded (applying it would undo the later edit)."""

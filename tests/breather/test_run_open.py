@@ -233,3 +233,24 @@ def test_a_port_in_use_says_how_to_pick_others(tmp_path: Path) -> None:
     assert "cannot listen on 127.0.0.1:8765 for the dashboard: [Errno 98] Address already in use" in message
     assert "--proxy-port" in message and "--web-port" in message
     assert str(paths.log_file) in message
+
+
+def test_status_lists_what_the_service_holds_for_the_cooling_off() -> None:
+    from breather.commands.status import render
+
+    held = "profiles.me.daily_limit loosens; it takes effect at 2026-11-28T09:00+00:00"
+    report = {
+        "running": True,
+        "service": {
+            "pid": 7,
+            "web_port": 8765,
+            "proxy_port": 8080,
+            "dashboard": "http://127.0.0.1:8765/",
+            "health": {"rules": {"last_error": None, "held": [held]}},
+        },
+        "today": {"day": "2026-11-27", "profiles": {"me": {}}, "quiet_hours_until": {}},
+        "rules": {"file": "rules.toml", "ok": True, "profiles": ["me"], "errors": []},
+    }
+    lines = render(report).splitlines()
+    at = lines.index("  held for the cooling-off (the file says otherwise until then):")
+    assert lines[at + 1] == f"    {held}"

@@ -451,7 +451,7 @@ def test_every_page_says_when_the_rules_file_is_broken_and_the_last_good_rules_h
         shown = html.unescape(text_of(client, page))
         assert BANNER in shown
         assert 'profiles.teen.daily_limit: expected a duration like "45m" or "1h30m", got "45 minutes"' in shown
-    assert "45 min" in text_of(client, "/family")  # the teen's limit in force is still the last good one
+    assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # the last good rules hold
     _break(paths.rules_file, 'daily_limit = "45 minutes"', 'daily_limit = "40m"')
     watcher.reload()
     assert BANNER not in text_of(client, "/")
@@ -461,3 +461,45 @@ def test_without_the_service_the_dashboard_also_says_the_rules_file_is_broken(cl
     assert BANNER not in text_of(client, "/family")
     _break(app.config["PATHS"].rules_file, 'daily_limit = "45m"', 'daily_limit = "45 minutes"')
     assert BANNER in text_of(client, "/family")
+
+
+def test_a_change_the_rules_page_held_is_not_held_again_by_the_service(client: FlaskClient, app: Flask) -> None:
+    from breather.rules.watcher import RulesWatcher
+    from breather.service import dashboard_asked_at
+
+    paths = app.config["PATHS"]
+    moment = [NOW]
+    watcher = RulesWatcher(
+        paths.rules_file,
+        last_good=paths.last_good_rules,
+        cool_loosening=True,
+        asked_at=dashboard_asked_at(paths),
+        clock=lambda: moment[0],
+    )
+    set_passphrase(client)
+    form = {"profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
+    client.post("/rules", data={"csrf_token": form_token(client, "/rules"), **form})
+    app.config["CLOCK"] = moment[0] = NOW + timedelta(hours=25)
+    app.config["CLOCK"] = lambda: moment[0]
+    client.get("/rules")  # the held change is written to the file now
+    assert watcher.reload() is True
+    assert watcher.current is not None and watcher.current.profiles["teen"].daily_limit == timedelta(hours=2)
+    assert watcher.held == ()
+
+
+def test_every_page_says_what_a_hand_edit_loosens_and_when(breather_home: object) -> None:
+    from breather.rules.watcher import RulesWatcher
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    paths = Paths.resolve(str(breather_home)).ensure()
+    paths.rules_file.write_text(FAMILY_RULES)
+    watcher = RulesWatcher(paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, clock=lambda: NOW)
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=watcher)
+    client = create_app({"TESTING": True, "CLOCK": lambda: NOW}, runtime=runtime).test_client()
+    _break(paths.rules_file, 'daily_limit = "45m"', 'daily_limit = "3h"')
+    watcher.reload()
+    shown = html.unescape(text_of(client, "/family"))
+    assert "An edit of the rules file loosens a boundary, so that part waits for the cooling-off." in shown
+    assert "profiles.teen.daily_limit loosens; it takes effect at" in shown
+    assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # in force until then
+    assert runtime.rules_status()["held"] == [change.describe() for change in watcher.held]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -126,3 +126,78 @@ def test_without_a_usable_copy_a_broken_file_gives_no_rules(rules_file: Path, tm
     broken_copy = tmp_path / "copy.toml"
     broken_copy.write_text("this is not [toml", encoding="utf-8")
     assert RulesWatcher(rules_file, last_good=broken_copy).current is None
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def cooling_watcher(rules_file: Path, copy: Path, clock: FakeClock, **options: object) -> RulesWatcher:
+    return RulesWatcher(rules_file, last_good=copy, cool_loosening=True, clock=clock, **options)  # type: ignore[arg-type]
+
+
+def test_a_hand_edit_that_loosens_waits_for_the_cooling_off_and_what_it_tightens_applies_now(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    """The default file promises a day's wait before a bigger limit; a text editor must not be a way around it."""
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    edit(rules_file, 'break_after = "25m"', 'break_after = "15m"')
+    watcher.reload()
+    assert watcher.current is not None
+    me = watcher.current.profile("me")
+    assert me.daily_limit == timedelta(hours=1)  # held
+    assert me.break_after == timedelta(minutes=15)  # a tightening: at once
+    assert [change.setting for change in watcher.held] == ["daily_limit"]
+    assert watcher.held[0].takes_effect == START + timedelta(hours=24)
+    clock.now = START + timedelta(hours=23, minutes=59)
+    assert watcher.release_due() is False
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    assert watcher.current.profile("me").daily_limit == timedelta(hours=3)
+    assert watcher.held == ()
+
+
+def test_a_restart_does_not_reset_or_skip_the_wait(rules_file: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "data" / "copy.toml"
+    clock = FakeClock(START)
+    cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    clock.now = START + timedelta(hours=2)
+    first = cooling_watcher(rules_file, copy, clock)  # a restart right after the edit
+    assert first.current is not None and first.current.profile("me").daily_limit == timedelta(hours=1)
+    clock.now = START + timedelta(hours=20)
+    again = cooling_watcher(rules_file, copy, clock)  # and another, later: the wait counts from the first sight
+    assert [change.takes_effect for change in again.held] == [START + timedelta(hours=26)]
+    clock.now = START + timedelta(hours=26)
+    assert cooling_watcher(rules_file, copy, clock).current.profile("me").daily_limit == timedelta(hours=3)  # type: ignore[union-attr]
+
+
+def test_a_version_the_dashboard_already_held_is_not_held_twice(rules_file: Path, tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    asked = START - timedelta(hours=25)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock, asked_at=lambda text: asked)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    assert watcher.reload() is True
+    assert watcher.current is not None and watcher.current.profile("me").daily_limit == timedelta(hours=3)
+    assert watcher.held == ()
+
+
+def test_undoing_the_loosening_ends_the_wait(rules_file: Path, tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    watcher.reload()
+    assert watcher.held
+    edit(rules_file, 'daily_limit = "3h"', 'daily_limit = "1h"')
+    watcher.reload()
+    assert watcher.held == ()
+    assert not (tmp_path / "copy.toml.held.json").exists()
