@@ -2,8 +2,10 @@
 
 When any profile in the rules has proxy credentials, every client must sign in (HTTP ``Proxy-Authorization``
 Basic), except a device whose IP a profile names in ``client_ips``; a CONNECT that signed in authenticates the
-requests inside its tunnel. The profile name lands in
-``flow.metadata["breather.profile"]`` for the other addons.
+requests inside its tunnel. A profile with a ``user`` and no ``password`` is picked by that name alone, but only
+while the proxy listens on loopback (one machine: the browser's proxy settings say who browses); beyond it a name
+without a password proves nothing. The profile name lands in ``flow.metadata["breather.profile"]`` for the other
+addons.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def credentials_of(rules: Any) -> dict[str, str]:
     return {p.user.casefold(): p.password for p in rules.profiles.values() if p.user and p.password}
 
 
+def names_without_password(rules: Any) -> frozenset[str]:
+    return frozenset(p.user.casefold() for p in rules.profiles.values() if p.user and not p.password)
+
+
 def check_password(known: dict[str, str], user: str, password: str) -> bool:
     """The member's password from the rules, stored as a scrypt hash (or plain text in older files)."""
     stored = known.get(user.casefold())
@@ -76,6 +82,10 @@ class Identity:
         known = credentials_of(rules)
         client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
         user = self.signed_in.get(flow.client_conn)
+        if user is None and self._on_loopback():
+            user = self._named(flow, names_without_password(rules))
+            if user is not None:
+                self.signed_in[flow.client_conn] = user
         if known and user is None and not rules.profile_for(None, client_ip).client_ips:
             user = self._sign_in(flow, known)
             if user is None:
@@ -83,6 +93,25 @@ class Identity:
                 return
             self.signed_in[flow.client_conn] = user
         flow.metadata[PROFILE] = rules.profile_for(user, client_ip).name
+
+    def _on_loopback(self) -> bool:
+        from breather.service import is_loopback
+
+        return is_loopback(str(self.runtime.settings.get("listen_host", "127.0.0.1")))
+
+    def _named(self, flow: http.HTTPFlow, names: frozenset[str]) -> str | None:
+        """The user name a browser sends for a profile that has no password (on loopback only)."""
+        header = flow.request.headers.get("proxy-authorization")
+        if header is None or not names:
+            return None
+        try:
+            user, _password = parse_basic(header)
+        except ValueError:
+            return None
+        if user.casefold() not in names:
+            return None
+        del flow.request.headers["proxy-authorization"]
+        return user
 
     def _sign_in(self, flow: http.HTTPFlow, known: dict[str, str]) -> str | None:
         header = flow.request.headers.get("proxy-authorization")

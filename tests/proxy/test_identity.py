@@ -114,3 +114,45 @@ def test_a_hashed_password_in_the_rules_signs_the_member_in(make_runtime) -> Non
     wrong = connect_flow(auth=basic("sam", "correct horse!"))
     identity.http_connect(wrong)
     assert wrong.response is not None and wrong.response.status_code == 407
+
+
+NAMES_ONLY = """
+[profiles.maya]
+user = "maya"
+daily_limit = "30m"
+
+[profiles.sam]
+user = "sam"
+password = "correct horse"
+"""
+
+
+def test_on_one_machine_a_member_name_without_a_password_picks_that_profile(make_runtime) -> None:
+    """A family shares a laptop, each browser profile set to sign in as its member: with no passwords in the rules
+    the name alone must pick the member's boundaries, not the default's (a user test got the parent's rules)."""
+    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY.split("[profiles.sam]")[0])))
+    maya = connect_flow(auth=basic("Maya", "anything"))
+    identity.requestheaders(maya)
+    assert maya.metadata[flows.PROFILE] == "maya"
+    assert maya.response is None
+    assert "proxy-authorization" not in maya.request.headers  # never forwarded to the site
+    nobody = connect_flow(auth=basic("stranger", ""))
+    identity.requestheaders(nobody)
+    assert nobody.metadata[flows.PROFILE] == "me"
+
+
+def test_a_member_without_a_password_signs_in_by_name_beside_members_with_one(make_runtime) -> None:
+    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY)))
+    maya = connect_flow(auth=basic("maya", ""))
+    identity.http_connect(maya)
+    assert maya.response is None and maya.metadata[flows.PROFILE] == "maya"
+    impostor = connect_flow(auth=basic("sam", ""))  # a name with a password needs the password
+    identity.http_connect(impostor)
+    assert impostor.response is not None and impostor.response.status_code == 407
+
+
+def test_beyond_loopback_a_name_without_a_password_proves_nothing(make_runtime) -> None:
+    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY), listen_host="0.0.0.0"))
+    maya = connect_flow("192.168.1.20", auth=basic("maya", ""))
+    identity.http_connect(maya)
+    assert maya.response is not None and maya.response.status_code == 407
