@@ -3,8 +3,10 @@
 For a response from an intercepted site: pick the site group's adapter for the content type, decode the body to
 identity, let the adapter mark the flagged posts off the event loop (classification is capped per response by
 ``classify_budget_ms``: whatever is left when the budget runs out passes unmarked), put the edited body back as
-identity, and log one ``warning_shown`` event per marked post. Anything unusual (over the size cap, streamed,
-non-2xx, undecodable, an adapter that returns None) leaves the original bytes untouched.
+identity, and log one ``warning_shown`` event per marked post the person had not been shown that day (a feed
+reloaded five times shows one post once, for the weekly review and for the heavy-run break alike). Anything unusual
+(over the size cap, streamed, non-2xx, undecodable, an adapter that returns None) leaves the original bytes
+untouched.
 
 (The module is not called ``warnings.py`` because mitmproxy puts a script's folder first on ``sys.path`` while it
 loads ``proxy/addon.py``, and a ``warnings`` module there would shadow the standard library's.)
@@ -15,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,9 @@ from breather.runtime import Runtime
 log = logging.getLogger(__name__)
 
 JUDGE_CACHE_SIZE = 4096
+# How many posts shown with a warning are remembered (in memory only, per service), so a reload logs nothing new.
+SHOWN_MEMORY = 10_000
+SHOWN_FOR_HOURS = 12
 
 
 def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) -> Judge:
@@ -90,6 +96,9 @@ class FeedWarnings:
         self.runtime = runtime
         self._judges: dict[str, tuple[Any, Judge]] = {}
         self._scorers: dict[str, tuple[Any, Scorer]] = {}
+        # (profile, site, post) -> when its warning was first logged: the post's id where the platform gives one,
+        # else its categories and evidence on that site (never its text).
+        self._shown: OrderedDict[tuple[str, str | None, Any], datetime] = OrderedDict()
 
     def running(self) -> None:
         """Build every profile's judge (and load the classifier's lexicon) on a worker, not on the first page."""
@@ -210,11 +219,30 @@ class FeedWarnings:
         profile = flows.profile_of(flow) or "default"
         site = flows.site_of(flow)
         now = datetime.now(UTC)
+        marked = self._first_showings(profile, site, marked, now)
+        if not marked:
+            return
         for item in marked:
             detail = {"field": item.field, "collapsed": item.collapsed}
             category = event_label(item.category)
             self.runtime.log_event(Event(profile, "warning_shown", now, site, category, detail))
         self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * len(marked)))
+
+    def _first_showings(self, profile: str, site: str | None, marked: list[Marked], now: datetime) -> list[Marked]:
+        """The marks of posts not shown to this person in the last SHOWN_FOR_HOURS."""
+        fresh = []
+        since = now - timedelta(hours=SHOWN_FOR_HOURS)
+        for item in marked:
+            key = (profile, site, item.post_id or (item.categories, item.evidence))
+            seen = self._shown.get(key)
+            if seen is not None and seen >= since:
+                continue
+            self._shown[key] = now
+            self._shown.move_to_end(key)
+            fresh.append(item)
+        while len(self._shown) > SHOWN_MEMORY:
+            self._shown.popitem(last=False)
+        return fresh
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

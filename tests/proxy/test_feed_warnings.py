@@ -204,3 +204,18 @@ def test_with_every_warning_switched_off_no_post_is_even_read(make_runtime, monk
     runtime = make_runtime(rules_text(extra_me=WARNINGS_OFF + "\nkeywords = ['tonight']"), **GENEROUS)
     run(FeedWarnings(runtime), reddit_flow(listing(DISTRESSING)))
     assert asked == ["decode", "rewrite"]
+
+
+def test_a_reloaded_feed_logs_each_warned_post_once(make_runtime, events_of) -> None:
+    """A user test reloaded one timeline three times and the weekly review counted one post four times (and the
+    heavy-run break counted it too). Each reload is still marked; only the first showing is logged."""
+    runtime = make_runtime(**GENEROUS)
+    addon = FeedWarnings(runtime)
+    for _ in range(4):
+        flow = reddit_flow(listing("Cute dog pictures", DISTRESSING))
+        run(addon, flow)
+        assert [post["spoiler"] for post in posts(flow)] == [False, True]
+    run(addon, reddit_flow(listing(DISTRESSING, "Cute dog pictures")))  # another post (t3_0), same words
+    shown = [event for event in events_of(runtime) if event["kind"] == "warning_shown"]
+    assert len(shown) == 2
+    assert len(runtime.sessions.read("me").recent_warnings) == 2
