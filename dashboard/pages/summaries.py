@@ -138,8 +138,8 @@ class MemberWeek:
     week: float
     previous_week: float
     daily_limit: float | None
-    days_within_limit: int
-    days: int
+    days_within_limit: int  # of the days they were online
+    days: int  # days online: a day without any use is neither kept nor missed
     top_sites: list[tuple[str, float]]
     breaks: Counter[str]
     warnings: Counter[str]
@@ -174,8 +174,10 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 week=sum(by_day.values()),
                 previous_week=sum(piece.seconds for piece in mine if piece.day < week.first) / 60,
                 daily_limit=limit,
-                days_within_limit=sum(1 for day in week.each_day() if limit is None or by_day.get(day, 0.0) <= limit),
-                days=week.days,
+                days_within_limit=sum(
+                    1 for minutes in by_day.values() if minutes > 0 and (limit is None or minutes <= limit)
+                ),
+                days=sum(1 for minutes in by_day.values() if minutes > 0),
                 top_sites=list(usage.ranked(by_site).items())[:3],
                 breaks=Counter(row.kind for row in their_events if row.kind in BREAK_KINDS),
                 warnings=Counter(row.category or "other" for row in their_events if row.kind == "warning_shown"),
@@ -208,7 +210,12 @@ def _member_points(member: MemberWeek) -> list[str]:
     if member.previous_week >= 1 and abs(member.week - member.previous_week) >= 0.2 * member.previous_week:
         found.append(f"{name}'s time this week: {member.change}. What changed?")
     if member.daily_limit is not None and member.days_within_limit < member.days:
-        found.append(f"{name} stayed within their daily limit on {member.days_within_limit} of {member.days} days.")
+        found.append(
+            f"{name} stayed within their daily limit on {member.days_within_limit} of the {member.days} days they "
+            "were online."
+            if member.days > 1
+            else f"{name} went over their daily limit on the one day they were online."
+        )
     taken, shown = member.breaks["break_taken"], member.breaks["break_shown"]
     if shown and taken * 2 < shown:
         found.append(f"{name} took {taken} of the {shown} breaks suggested. What got in the way?")
@@ -216,8 +223,9 @@ def _member_points(member: MemberWeek) -> list[str]:
         category, count = member.warnings.most_common(1)[0]
         posts = "1 post" if count == 1 else f"{count} posts"
         found.append(f"{name} saw {posts} with a warning about {category.replace('_', ' ')}. Anything to talk about?")
-    if member.daily_limit is not None and member.days_within_limit == member.days:
-        found.append(f"{name} stayed within their daily limit all {member.days} days. Worth noticing.")
+    if member.daily_limit is not None and member.days and member.days_within_limit == member.days:
+        span = "the day" if member.days == 1 else f"all {member.days} days"
+        found.append(f"{name} stayed within their daily limit on {span} they were online. Worth noticing.")
     return found
 
 

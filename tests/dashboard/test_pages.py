@@ -92,7 +92,7 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     points = page.split('id="talking-points">')[1].split("</ol>")[0]
     assert points.count("<li>") == 4  # two per member, the most notable first
     assert "teen spent 200 minutes online after 22:00. How was sleep?" in points
-    assert "teen stayed within their daily limit on 6 of 7 days." in points
+    assert "teen stayed within their daily limit on 5 of the 6 days they were online." in points
     assert "parent&#39;s time this week: 86% less than last week." in points
     assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
@@ -503,3 +503,18 @@ def test_every_page_says_what_a_hand_edit_loosens_and_when(breather_home: object
     assert "profiles.teen.daily_limit loosens; it takes effect at" in shown
     assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # in force until then
     assert runtime.rules_status()["held"] == [change.describe() for change in watcher.held]
+
+
+def test_a_member_with_no_time_online_is_neither_praised_nor_blamed() -> None:
+    """A user test added 'gran' and the review said she 'stayed within their daily limit all 7 days. Worth
+    noticing.' A day nobody was online says nothing about a limit."""
+    from collections import Counter
+
+    from breather.dashboard.pages.summaries import MemberWeek, talking_points
+
+    gran = MemberWeek("gran", 0.0, 0.0, 0.0, 60.0, 0, 0, [], Counter(), Counter(), 0.0)
+    assert not [point for point in talking_points([gran]) if "gran" in point]
+    once = MemberWeek("sam", 20.0, 20.0, 0.0, 60.0, 1, 1, [], Counter(), Counter(), 0.0)
+    assert "sam stayed within their daily limit on the day they were online. Worth noticing." in talking_points([once])
+    over = MemberWeek("kim", 90.0, 90.0, 0.0, 60.0, 0, 1, [], Counter(), Counter(), 0.0)
+    assert "kim went over their daily limit on the one day they were online." in talking_points([over])
