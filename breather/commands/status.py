@@ -47,7 +47,19 @@ def rules_report(paths: Paths) -> dict[str, Any]:
     try:
         rules = load_rules(paths.rules_file)
     except RulesError as exc:
-        return {"file": str(paths.rules_file), "ok": False, "profiles": [], "errors": [str(p) for p in exc.problems]}
+        broken: dict[str, Any] = {
+            "file": str(paths.rules_file),
+            "ok": False,
+            "profiles": [],
+            "errors": [str(p) for p in exc.problems],
+        }
+        try:  # the service keeps the last version it took in: today's members and windows come from there
+            kept = load_rules(paths.last_good_rules) if paths.last_good_rules.exists() else None
+        except RulesError:
+            kept = None
+        if kept is not None:
+            broken.update(profiles=list(kept.profiles), zone=str(kept.zone()), _rules=kept)
+        return broken
     return {
         "file": str(paths.rules_file),
         "ok": True,

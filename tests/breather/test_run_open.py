@@ -254,3 +254,19 @@ def test_status_lists_what_the_service_holds_for_the_cooling_off() -> None:
     lines = render(report).splitlines()
     at = lines.index("  held for the cooling-off (the file says otherwise until then):")
     assert lines[at + 1] == f"    {held}"
+
+
+def test_status_on_a_broken_file_still_shows_todays_members_from_the_last_good_rules(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from breather.rules.watcher import RulesWatcher
+
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text('[profiles.sam]\ndefault = true\n\n[profiles.kim]\nuser = "kim"\n', "utf-8")
+    RulesWatcher(paths.rules_file, last_good=paths.last_good_rules)  # what the service keeps
+    paths.rules_file.write_text('[profiles.sam]\ndefault = true\ndaily_limit = "lots"\n', "utf-8")
+    main(["status"])
+    out = capsys.readouterr().out.splitlines()
+    assert "  sam: nothing yet" in out and "  kim: nothing yet" in out
+    assert "  no profiles yet" not in out
+    assert any("has 1 problem(s)" in line for line in out)
