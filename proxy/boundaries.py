@@ -22,6 +22,8 @@ from breather.runtime import PendingOverride, Runtime, Session, heavy_run
 log = logging.getLogger(__name__)
 
 BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocked"}
+# A block page reloaded within this long is the same block, logged once (the weekly review counts blocks, not reloads).
+BLOCK_EVENT_GAP = timedelta(minutes=30)
 
 
 def usage_for(session: Session, rules: Any, at: datetime) -> Any:
@@ -46,6 +48,7 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Any:
 class Boundaries:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._blocks_logged: dict[tuple[str, str, str], datetime] = {}
 
     def decide(self, profile_name: str, site: str, at: datetime) -> Any:
         from breather.rules.decisions import decide
@@ -75,11 +78,12 @@ class Boundaries:
         if not flows.is_document_request(flow):
             return
         self.runtime.counters.increment("documents_seen")
-        self._log_visit(profile, site, now)
         session = self.runtime.sessions.read(profile)
         if decision.kind in BLOCKING and not self._overridden(session, site, now):
+            # Not a visit: time in front of Breather's own page is not time on the site.
             self._block(flow, rules.profile(profile), site, decision, now)
             return
+        self._log_visit(profile, site, now)
         self._mark_break(flow, session, decision, now)
 
     def _overridden(self, session: Session, site: str, now: datetime) -> bool:
@@ -102,7 +106,15 @@ class Boundaries:
         flow.response = block_response(page)
         flow.metadata[flows.OWN_PAGE] = True
         self.runtime.counters.increment("pages_served")
-        self._event(profile.name, BLOCKING[decision.kind], site, now)
+        if self._first_block_in_a_while(profile.name, site, decision.kind, now):
+            self._event(profile.name, BLOCKING[decision.kind], site, now)
+
+    def _first_block_in_a_while(self, profile: str, site: str, kind: str, now: datetime) -> bool:
+        """One event per block, not per reload of the block page: again only after BLOCK_EVENT_GAP."""
+        key = (profile, site, kind)
+        last = self._blocks_logged.get(key)
+        self._blocks_logged[key] = now
+        return last is None or now - last >= BLOCK_EVENT_GAP
 
     def _mark_break(self, flow: http.HTTPFlow, session: Session, decision: Any, now: datetime) -> None:
         if session.snoozed_until is not None and now < session.snoozed_until:

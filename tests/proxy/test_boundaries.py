@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -196,3 +197,20 @@ def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runt
     blocked = document()
     Boundaries(fresh).request(blocked)
     assert blocked.response is not None and blocked.response.headers["x-breather"] == "limit_reached"
+
+
+def test_reloading_a_block_page_is_one_block_and_no_time_on_the_site(make_runtime, events_of) -> None:
+    """A user test reloaded the limit page four times in a minute: the site's time grew by 48 s and 'limit_reached'
+    was logged five times. Time in front of Breather's own page is not time on the site, and a block is one event."""
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    boundaries = Boundaries(runtime)
+    for _ in range(5):
+        flow = document()
+        boundaries.request(flow)
+        assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
+    kinds = [e["kind"] for e in events_of(runtime)]
+    assert kinds == ["quiet_hours_blocked"]
+    assert runtime.writer.flush(5)
+    with sqlite3.connect(runtime.paths.database) as connection:
+        spans = connection.execute("select count(*) from activity").fetchone()[0]
+    assert spans == 0
