@@ -158,6 +158,26 @@ class WebServer:
         self._thread.join(timeout=5)
 
 
+def restore_answered_grants(runtime: Runtime) -> None:
+    """More time a household member was granted and that is still running, back in the proxy after a restart."""
+    from datetime import UTC
+
+    try:
+        from breather.dashboard.db import connect
+        from breather.dashboard.pages.requests import restore_grants
+
+        db = connect(str(runtime.paths.database))
+        try:
+            restored = restore_grants(runtime, db, datetime.now(UTC))
+        finally:
+            db.close()
+    except Exception:
+        log.exception("could not restore the more time granted before the restart")
+        return
+    if restored:
+        log.info("restored %d grant(s) of more time still running", restored)
+
+
 def make_web_app(runtime: Runtime) -> Any:
     """The dashboard; if it cannot be loaded, /healthz alone, so a broken dashboard never switches the proxy off."""
     try:
@@ -239,6 +259,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
             raise CommandError(f"cannot listen on 127.0.0.1:{settings['web_port']} for the dashboard: {exc}") from exc
         runtime.web_port = web.port
         web.start()
+        restore_answered_grants(runtime)
         runtime.web_ready.set()
         runtime.rules.start()
         usage.start()

@@ -115,6 +115,23 @@ def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> E
     return Event(ask.profile, kind, now, site=ask.site, detail=detail)
 
 
+def restore_grants(runtime: Any, db: Database, now: datetime) -> int:
+    """After a restart, every approved ask still running lets its site through again: the proxy keeps grants in
+    memory only, and a user test lost a parent's yes to a restart. Returns how many were restored."""
+    rows = db.execute(
+        "select profile, site, granted_until from time_answers "
+        "where status = 'approved' and site is not null and granted_until is not null"
+    ).fetchall()
+    restored = 0
+    for profile, site, until_text in rows:
+        until = datetime.fromisoformat(until_text)
+        until = until if until.tzinfo is not None else until.replace(tzinfo=UTC)
+        if until > now:
+            apply_grant(runtime, Ask(0, profile, site, now, None), until)
+            restored += 1
+    return restored
+
+
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
     """Tell the running proxy at once: the site is let through for this member until ``until``."""
     sessions = getattr(runtime, "sessions", None)

@@ -212,6 +212,21 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
     page = text_of(client, "/requests")
     assert "No one is waiting" in page and "yes, until 21:00" in page
 
+    # A restart: the proxy's memory is new, the parent's yes still holds (a user test lost it), and only until then.
+    from breather.dashboard.db import connect
+    from breather.dashboard.pages.requests import restore_grants
+
+    assert seed.writer.flush(5)
+    restarted = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
+    db = connect(str(paths.database))
+    try:
+        assert restore_grants(restarted, db, NOW + timedelta(minutes=59)) == 1
+        assert restarted.sessions.read("teen").overrides_until["www.youtube.com"] == NOW + timedelta(hours=1)
+        later = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
+        assert restore_grants(later, db, NOW + timedelta(hours=1)) == 0
+    finally:
+        db.close()
+
 
 def test_declining_needs_a_reason(client: FlaskClient, app: Flask, seed: Seeder) -> None:
     set_passphrase(client)
