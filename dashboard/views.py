@@ -108,11 +108,14 @@ def review() -> str:
     members = summaries.member_weeks(db, rules, today, usage.members(db, rules))
     week = usage.last_days(today, 7)
     goal_row = db.execute("select goal from weekly_goals where week = ?", [summaries.next_week_key(today)]).fetchone()
+    this_row = db.execute("select goal from weekly_goals where week = ?", [summaries.week_key(today)]).fetchone()
     return render_template(
         "review.html",
         week=week,
         members=members,
         points=summaries.talking_points(members),
+        this_weeks_goal=this_row[0] if this_row else "",
+        saved=request.args.get("saved") == "1",
         goal=goal_row[0] if goal_row else "",
         goal_week=summaries.next_week_key(today),
         goal_week_start=summaries.next_week_start(today),
@@ -132,6 +135,9 @@ def save_goal() -> BaseResponse:
         raise ApiError(400, "GoalTooLong", "keep the goal under 500 characters")
     if not week or len(week) != 8 or "-W" not in week:
         raise ApiError(400, "InvalidWeek", f"{week!r} is not a week like 2026-W09")
+    today = _now().astimezone(context.current_rules().zone()).date()
+    if week not in (summaries.week_key(today), summaries.next_week_key(today)):
+        raise ApiError(400, "InvalidWeek", f"a goal is for this week or the next, not {week}")
     row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
     context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
     return redirect(url_for("views.review", saved="1"))

@@ -100,7 +100,19 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     token = form_token(client, "/review")
     saved = client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
     assert saved.status_code == 302
+    assert "Saved. It will be here at next week" in text_of(client, saved.headers["location"])
     assert "No phones at dinner" in text_of(client, "/review")
+    far = client.post("/review/goal", data={"csrf_token": token, "week": "2027-W10", "goal": "Someday"})
+    assert far.status_code == 400  # a user test saved goals for any week, never shown anywhere
+
+
+def test_next_weeks_review_opens_with_the_goal_set_last_time(client: FlaskClient, app: Flask) -> None:
+    token = form_token(client, "/review")
+    client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
+    assert "The goal we set for this week" not in text_of(client, "/review")
+    app.config["CLOCK"] = lambda: NOW + timedelta(days=7)
+    page = text_of(client, "/review")
+    assert "The goal we set for this week" in page and "No phones at dinner" in page.split("Our goal for the week")[0]
 
 
 def test_the_warning_levels_say_what_they_mean(client: FlaskClient) -> None:
