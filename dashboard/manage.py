@@ -159,6 +159,9 @@ def make_pairing_code() -> BaseResponse:
     member = request.form.get("member", "")
     if member not in context.current_rules().profiles:
         raise ApiError(400, "UnknownMember", f"there is no member called {member}")
+    if security.passphrase_is_set(get_db()):
+        # A paired browser reports time as that member: without this, a teen could pair theirs as a parent.
+        security.require_passphrase(request.form.get("passphrase", ""))
     ttl = int(current_app.config["PAIRING_CODE_TTL_S"])
     code = context.write(lambda db: pairing.create_code(db, member, ttl))
     flash(f"Pairing code for {member}: {code} (valid for {ttl // 60} minutes).", "ok")

@@ -109,7 +109,8 @@ def set_passphrase(client: FlaskClient, passphrase: str = PASSPHRASE) -> None:
 def pair(client: FlaskClient, member: str = "teen") -> str:
     """Make a pairing code on Setup and redeem it through the API, as the extension does; returns the token."""
     token = form_token(client)
-    page = client.post("/setup/pair", data={"csrf_token": token, "member": member}, follow_redirects=True)
+    form = {"csrf_token": token, "member": member, "passphrase": PASSPHRASE}  # needed once a passphrase is set
+    page = client.post("/setup/pair", data=form, follow_redirects=True)
     code = re.search(r"Pairing code for " + member + r": ([A-Z]{4}-\d{4})", page.get_data(as_text=True))
     assert code, "no pairing code shown"
     answer = client.post("/api/v1/pair", json={"code": code.group(1), "browser": "chrome"})

@@ -545,3 +545,15 @@ def test_a_member_with_no_time_online_is_neither_praised_nor_blamed() -> None:
     assert "sam stayed within their daily limit on the day they were online. Worth noticing." in talking_points([once])
     over = MemberWeek("kim", 90.0, 90.0, 0.0, 60.0, 0, 1, [], Counter(), Counter(), 0.0)
     assert "kim went over their daily limit on the one day they were online." in talking_points([over])
+
+
+def test_once_a_passphrase_is_set_pairing_a_browser_needs_it(client: FlaskClient) -> None:
+    """A paired browser reports time as its member; a user test found a teen could pair theirs as a parent."""
+    set_passphrase(client)
+    token = form_token(client)
+    refused = client.post("/setup/pair", data={"csrf_token": token, "member": "parent"})
+    assert refused.status_code == 403
+    assert "Pairing code for parent" not in text_of(client, "/setup")
+    form = {"csrf_token": token, "member": "parent", "passphrase": PASSPHRASE}
+    allowed = client.post("/setup/pair", data=form, follow_redirects=True)
+    assert allowed.status_code == 200 and "Pairing code for parent" in allowed.get_data(as_text=True)
