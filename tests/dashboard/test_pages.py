@@ -557,3 +557,14 @@ def test_once_a_passphrase_is_set_pairing_a_browser_needs_it(client: FlaskClient
     form = {"csrf_token": token, "member": "parent", "passphrase": PASSPHRASE}
     allowed = client.post("/setup/pair", data=form, follow_redirects=True)
     assert allowed.status_code == 200 and "Pairing code for parent" in allowed.get_data(as_text=True)
+
+
+def test_an_error_page_says_nothing_changed_once_and_only_for_a_change(client: FlaskClient) -> None:
+    token = form_token(client)
+    mismatch = {"csrf_token": token, "new_passphrase": "one two three", "confirm_passphrase": "one two four"}
+    page = client.post("/setup/passphrase", data=mismatch).get_data(as_text=True).lower()
+    assert page.count("nothing was changed") == 1
+    assert "nothing was changed" not in text_of(client, "/?member=nobody", status=404).lower()
+    unset = client.post("/data/delete", data={"csrf_token": token, "confirm": "delete", "passphrase": "x"})
+    assert unset.status_code == 403
+    assert "Set the passphrase on Setup" in unset.get_data(as_text=True)  # the way out, not only "Back to Today"
