@@ -106,6 +106,19 @@ class History:
     def change(self) -> str:
         return change_text(self.total, self.previous_total)
 
+    @property
+    def days_counted(self) -> int:
+        """The days an average is over: from the first day with any data (a month-old install asked for 90 days
+        averages over the month, not over 60 empty days before it) to the period's last."""
+        used = [day for day, minutes in self.per_day.items() if minutes > 0]
+        if not used:
+            return self.period.days
+        return (self.period.last - min(used)).days + 1
+
+    @property
+    def daily_average(self) -> float:
+        return self.total / self.days_counted
+
 
 def history(db: Database, rules: Rules, today_: date, days: int, profile: str | None) -> History:
     period = usage.last_days(today_, days)

@@ -74,7 +74,12 @@ def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, house
     assert "<title>Wed 22:00: " in week
     month = text_of(client, "/history?days=30&member=parent")
     assert 'id="history-total">6 h 50 min<' in month  # 50 today + 4×90
-    assert text_of(client, "/history?days=90").count('<rect class="bar"') >= 90
+    quarter = text_of(client, "/history?days=90")
+    assert quarter.count('<rect class="bar"') >= 90
+    # 11 h 10 min over the 12 days since the parent's first, not over 90 (a user test read 1 h 22 min for 4 h 06 min)
+    average = re.search(r'id="history-average">([^<]*)</p>\s*(<p class="stat-note">[^<]*</p>)?', quarter)
+    assert average is not None
+    assert average.groups() == ("55 min", '<p class="stat-note">over the 12 days since the first one with data</p>')
     assert "choose 7, 30 or 90 days" in text_of(client, "/history?days=12", 400)
 
 
