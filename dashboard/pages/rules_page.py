@@ -164,9 +164,33 @@ def preview_today(db: Database, old: Rules, new: Rules, now: datetime) -> list[s
             if after.kind != before_kind:
                 lines.append(f"{name} on {group.name}: {before_kind.replace('_', ' ')} → {after.reason}")
         before = old.profiles.get(name)
-        if before is not None and before.daily_limit != person.daily_limit:
-            lines.append(f"{name}: daily limit {_limit_text(before.daily_limit)} → {_limit_text(person.daily_limit)}")
+        if before is not None:
+            lines += _setting_changes(name, before, person)
     return lines or ["Nothing would change for anyone right now."]
+
+
+def _setting_changes(name: str, before: Profile, after: Profile) -> list[str]:
+    """The limits and quiet hours an edit changes, whether or not that changes a decision right now."""
+    lines = []
+    if before.daily_limit != after.daily_limit:
+        lines.append(f"{name}: daily limit {_limit_text(before.daily_limit)} → {_limit_text(after.daily_limit)}")
+    for site in sorted(set(before.limits) | set(after.limits)):
+        was, now = before.limits.get(site), after.limits.get(site)
+        if was != now:
+            lines.append(f"{name}: limit on {site} {_limit_text(was)} → {_limit_text(now)}")
+    if _quiet_minutes(before) != _quiet_minutes(after):
+        lines.append(f"{name}: quiet hours {_windows_text(before)} → {_windows_text(after)}")
+    return lines
+
+
+def _windows_text(profile: Profile) -> str:
+    """Quiet hours for reading: one line per set of times ("every day 22:00–07:00", "Mon, Tue 09:00–12:00")."""
+    days_of: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    for window in sorted(profile.quiet_hours, key=lambda w: (w.day, w.start)):
+        times = window.describe().split(" ", 1)
+        days_of[(times[1], "")].append(times[0])
+    parts = [f"{'every day' if len(days) == 7 else ', '.join(days)} {times}" for (times, _), days in days_of.items()]
+    return "; ".join(parts) or "none"
 
 
 def _limit_text(limit: timedelta | None) -> str:

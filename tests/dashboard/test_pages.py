@@ -573,3 +573,19 @@ def test_an_error_page_says_nothing_changed_once_and_only_for_a_change(client: F
     unset = client.post("/data/delete", data={"csrf_token": token, "confirm": "delete", "passphrase": "x"})
     assert unset.status_code == 403
     assert "Set the passphrase on Setup" in unset.get_data(as_text=True)  # the way out, not only "Back to Today"
+
+
+def test_the_preview_lists_changed_limits_and_quiet_hours_even_when_nothing_flips_right_now(
+    client: FlaskClient, app: Flask
+) -> None:
+    """A user test lowered a site limit that no one had reached and read 'Nothing would change for anyone'."""
+    before = app.config["PATHS"].rules_file.read_text()
+    edited = before.replace('daily = "22:00-07:00"', 'daily = "21:30-07:00"').replace(
+        'reddit = "30m"', 'reddit = "20m"'
+    )
+    assert edited.count("21:30") == 1 and 'reddit = "20m"' in edited
+    token = form_token(client, "/rules")
+    page = text_of_post(client, "/rules", {"csrf_token": token, "text": edited, "action": "preview"})
+    assert "teen: quiet hours every day 22:00–07:00 → every day 21:30–07:00" in page
+    assert "parent: limit on reddit 30m → 20m" in page
+    assert "Nothing would change for anyone right now" not in page
