@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -48,11 +48,21 @@ def today() -> str:
         "today.html",
         page=page,
         status=status,
+        more_time=_more_time(member, now, rules.zone()),
         members=members,
         member=member,
         chart=charts.bar_chart(bars, f"Minutes per site today for {member}"),
         minutes=charts.minutes_text,
     )
+
+
+def _more_time(member: str, now: datetime, zone: tzinfo) -> list[tuple[str, str]]:
+    """Sites the member was given more time on (a yes to an ask, or an override), and until when, local time."""
+    service = context.runtime()
+    if service is None:
+        return []
+    passes = service.sessions.read(member).overrides_until
+    return [(site, until.astimezone(zone).strftime("%H:%M")) for site, until in sorted(passes.items()) if until > now]
 
 
 @bp.get("/history")

@@ -228,6 +228,8 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
     assert runtime.sessions.read("teen").overrides_until["www.youtube.com"] == NOW + timedelta(hours=1)
     page = text_of(client, "/requests")
     assert "No one is waiting" in page and "yes, until 21:00" in page
+    # Today said "Limit reached" with no word of the yes (a user test)
+    assert "More time on www.youtube.com until 21:00." in text_of(client, "/?member=teen")
 
     # A restart: the proxy's memory is new, the parent's yes still holds (a user test lost it), and only until then.
     from breather.dashboard.db import connect
