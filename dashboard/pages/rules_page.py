@@ -27,7 +27,7 @@ from breather.rules.decisions import Usage, decide
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
-from breather.rules.timeparse import format_duration, parse_duration
+from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 
@@ -185,11 +185,10 @@ def _setting_changes(name: str, before: Profile, after: Profile) -> list[str]:
 
 def _windows_text(profile: Profile) -> str:
     """Quiet hours for reading: one line per set of times ("every day 22:00–07:00", "Mon, Tue 09:00–12:00")."""
-    days_of: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    days_of: defaultdict[str, list[str]] = defaultdict(list)
     for window in sorted(profile.quiet_hours, key=lambda w: (w.day, w.start)):
-        times = window.describe().split(" ", 1)
-        days_of[(times[1], "")].append(times[0])
-    parts = [f"{'every day' if len(days) == 7 else ', '.join(days)} {times}" for (times, _), days in days_of.items()]
+        days_of[f"{format_clock(window.start)}–{format_clock(window.end)}"].append(DAY_TITLES[window.day])
+    parts = [f"{'every day' if len(days) == 7 else ', '.join(days)} {times}" for times, days in days_of.items()]
     return "; ".join(parts) or "none"
 
 
