@@ -127,15 +127,18 @@ def restore_grants(runtime: Any, db: Database, now: datetime) -> int:
         until = datetime.fromisoformat(until_text)
         until = until if until.tzinfo is not None else until.replace(tzinfo=UTC)
         if until > now:
-            apply_grant(runtime, Ask(0, profile, site, now, None), until)
+            let_through(runtime, profile, site, until)
             restored += 1
     return restored
 
 
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
     """Tell the running proxy at once: the site is let through for this member until ``until``."""
+    if ask.site is not None:
+        let_through(runtime, ask.profile, ask.site, until)
+
+
+def let_through(runtime: Any, profile: str, site: str, until: datetime) -> None:
     sessions = getattr(runtime, "sessions", None)
-    if sessions is None or ask.site is None:
-        return
-    site = ask.site
-    sessions.update(ask.profile, lambda session: session.overrides_until.__setitem__(site, until))
+    if sessions is not None:
+        sessions.update(profile, lambda session: session.overrides_until.__setitem__(site, until))
