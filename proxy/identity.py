@@ -66,8 +66,12 @@ def auth_required_response() -> http.Response:
 
 class Identity:
     def __init__(self, runtime: Runtime) -> None:
+        from breather.service import is_loopback
+
         self.runtime = runtime
         self.signed_in: weakref.WeakKeyDictionary[connection.Client, str] = weakref.WeakKeyDictionary()
+        # The listen address is fixed for the service's life: whether a name alone may pick a profile, decided once.
+        self.names_suffice = is_loopback(str(runtime.settings.get("listen_host", "127.0.0.1")))
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         self._identify(flow)
@@ -82,7 +86,7 @@ class Identity:
         known = credentials_of(rules)
         client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
         user = self.signed_in.get(flow.client_conn)
-        if user is None and self._on_loopback():
+        if user is None and self.names_suffice:
             user = self._named(flow, names_without_password(rules))
             if user is not None:
                 self.signed_in[flow.client_conn] = user
@@ -93,11 +97,6 @@ class Identity:
                 return
             self.signed_in[flow.client_conn] = user
         flow.metadata[PROFILE] = rules.profile_for(user, client_ip).name
-
-    def _on_loopback(self) -> bool:
-        from breather.service import is_loopback
-
-        return is_loopback(str(self.runtime.settings.get("listen_host", "127.0.0.1")))
 
     def _named(self, flow: http.HTTPFlow, names: frozenset[str]) -> str | None:
         """The user name a browser sends for a profile that has no password (on loopback only)."""
