@@ -247,9 +247,7 @@ def metrics(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) 
             tally[3] += truth
     categories = {}
     for category, (tp, fp, fn, support) in counts.items():
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        precision, recall, f1 = precision_recall_f1(tp, fp, fn)
         categories[category] = {
             "precision": round(precision, 3),
             "recall": round(recall, 3),
@@ -258,6 +256,13 @@ def metrics(examples: Sequence[Example], predictions: Sequence[frozenset[str]]) 
         }
     fpr = none_flagged / none_total if none_total else 0.0
     return {"categories": categories, "none": {"false_positive_rate": round(fpr, 3), "support": none_total}}
+
+
+def precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
 
 
 def predict_all(examples: Sequence[Example], predict: Predict) -> list[frozenset[str]]:

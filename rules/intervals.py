@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from breather.rules.classify import CATEGORIES
-from breather.rules.evaluation import HATECHECK_CONTRAST, NONE, Example
+from breather.rules.evaluation import HATECHECK_CONTRAST, NONE, Example, precision_recall_f1
 
 RESAMPLES = 1000
 CONFIDENCE = 0.95
@@ -177,9 +177,7 @@ def _resampled_total(kinds: list[tuple[Tally, int]], units: int, rng: random.Ran
 
 def _rates(total: list[int], index: int) -> dict[str, float]:
     tp, fp, fn = total[index * _PER_CATEGORY : (index + 1) * _PER_CATEGORY]
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = precision_recall_f1(tp, fp, fn)
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
