@@ -146,6 +146,10 @@ def test_negation_cancels_a_phrase() -> None:
         ("I couldn't resist cutting again last night", "self_harm"),
         ("I never stop thinking about ending my life", "self_harm"),
         ("I won't stop until I'm thin enough, skipping meals all week", "eating_disorder"),
+        # a user test: "can't wait" is eagerness, and the second user test found these unflagged
+        ("honestly I can't wait to die", "self_harm"),
+        ("I cannot wait to be dead", "self_harm"),
+        ("I can't wait until I die, everything hurts", "self_harm"),
     ],
 )
 def test_a_negation_that_belongs_to_stop_or_wait_does_not_cancel_the_phrase(post: str, category: str) -> None:
@@ -154,9 +158,16 @@ def test_a_negation_that_belongs_to_stop_or_wait_does_not_cancel_the_phrase(post
 
 @pytest.mark.parametrize(
     "post",
-    ["I can't stop laughing at this video", "I cut my arm on a fence yesterday", "I cut my leg in a biking accident"],
+    [
+        "I can't stop laughing at this video",
+        "I cut my arm on a fence yesterday",
+        "I cut my leg in a biking accident",
+        "this movie made me want to die laughing",
+        "I literally want to die of embarrassment",
+        "I can't wait to see the new film, it's to die for",
+    ],
 )
-def test_everyday_cuts_and_cant_stops_are_not_self_harm(post: str) -> None:
+def test_everyday_cuts_cant_stops_and_figures_of_speech_are_not_self_harm(post: str) -> None:
     assert classify(post).flagged == ()
 
 
