@@ -84,11 +84,17 @@ def rules_submit() -> str | BaseResponse:
 def requests_page() -> str:
     db = get_db()
     now = _now()
+    rules = context.current_rules()
+    zone = rules.zone()
+    pending = requests.pending(db, now)
     return render_template(
         "requests.html",
-        pending=requests.pending(db, now),
+        pending=pending,
         answered=requests.answered(db, now),
-        grants=requests.GRANTS,
+        asked={ask.event_id: requests.when_asked(ask.at, now, zone) for ask in pending},
+        earlier_day={ask.event_id for ask in pending if requests.asked_on_an_earlier_day(ask, now, zone)},
+        grants=requests.grant_labels(now, rules),
+        zone=zone,
     )
 
 
@@ -102,7 +108,8 @@ def approve(event_id: int) -> BaseResponse:
     context.write(lambda db: db.table("time_answers").insert(row))
     context.writer().event(requests.answer_event(ask, "approved", now, minutes))
     requests.apply_grant(context.runtime(), ask, until)
-    flash(f"{ask.profile} has {requests.GRANTS[request.form['grant']]} more on {ask.site or 'their sites'}.", "ok")
+    zone = context.current_rules().zone()
+    flash(f"{ask.profile} can use {ask.site or 'their sites'} until {requests.until_text(until, zone)}.", "ok")
     return redirect(url_for("manage.requests_page"))
 
 

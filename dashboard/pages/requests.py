@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlite_utils import Database
@@ -13,7 +13,7 @@ from breather.dashboard.errors import ApiError
 from breather.rules.model import Rules
 from breather.store.model import Event
 
-GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of the day"}
+GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of today"}
 PENDING_LOOKBACK = timedelta(days=2)
 
 
@@ -70,6 +70,37 @@ def answered(db: Database, now: datetime, days: int = 7) -> list[Ask]:
     since = (now - timedelta(days=days)).astimezone(UTC).isoformat()
     rows = db.execute(f"select * from ({_ASKS}) where status is not null order by at desc limit 50", [since]).fetchall()
     return [_ask(row) for row in rows]
+
+
+def when_asked(at: datetime, now: datetime, zone: tzinfo) -> str:
+    """The ask's time on the household's clock: "today 14:05", "yesterday 21:40" or "Tue 24 Nov, 21:40"."""
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return f"today {clock}"
+    if local.date() == today - timedelta(days=1):
+        return f"yesterday {clock}"
+    return local.strftime("%a %-d %b, %H:%M")
+
+
+def asked_on_an_earlier_day(ask: Ask, now: datetime, zone: tzinfo) -> bool:
+    """An ask from yesterday evening answered this morning: a yes counts from now, and "the rest of the day" is
+    today's rest, which the page must say (a user test read it as the evening asked about)."""
+    return ask.at.astimezone(zone).date() < now.astimezone(zone).date()
+
+
+def grant_labels(now: datetime, rules: Rules) -> dict[str, str]:
+    """Each choice with the time it runs to, so nobody has to work out what "1 hour" means at 23:30."""
+    labels = {}
+    for choice, label in GRANTS.items():
+        _, until = grant_until(choice, now, rules)
+        labels[choice] = f"{label} (until {until_text(until, rules.zone())})"
+    return labels
+
+
+def until_text(until: datetime, zone: tzinfo) -> str:
+    local = until.astimezone(zone)
+    return "midnight" if local.time() == time.min else local.strftime("%H:%M")
 
 
 def grant_until(choice: str, now: datetime, rules: Rules) -> tuple[int, datetime]:

@@ -362,6 +362,24 @@ def test_healthz_with_a_runtime_reports_its_counters(breather_home: object) -> N
     assert body["status"] == "ok" and body["proxy"]["flows_seen"] == 3
 
 
+def test_an_ask_from_yesterday_says_so_and_each_yes_says_when_it_ends(
+    client: FlaskClient, app: Flask, seed: Seeder
+) -> None:
+    """A user test answered last night's ask this morning with "the rest of the day", unsure which day it meant."""
+    set_passphrase(client)
+    seed.event("teen", "more_time_asked", NOW - timedelta(hours=22, minutes=20), site="www.youtube.com")
+    seed.writer.flush()
+    page = text_of(client, "/requests")
+    assert "Asked yesterday 21:40" in page
+    assert "This ask is from an earlier day: a yes now counts from now" in page
+    assert "1 hour (until 21:00)" in page and "the rest of today (until midnight)" in page
+    event_id = int(re.search(r"/requests/(\d+)/approve", page).group(1))  # type: ignore[union-attr]
+    token = form_token(client, "/requests")
+    form = {"csrf_token": token, "grant": "rest", "passphrase": PASSPHRASE}
+    done = client.post(f"/requests/{event_id}/approve", data=form, follow_redirects=True)
+    assert "teen can use www.youtube.com until midnight." in done.get_data(as_text=True)
+
+
 def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: Seeder) -> None:
     seed.event("teen", "more_time_asked", NOW - timedelta(hours=3), site="www.youtube.com")
     seed.event("teen", "more_time_granted", NOW - timedelta(hours=2, minutes=50), site="www.youtube.com")
