@@ -67,6 +67,15 @@ def create_weekly_reviews(db: Database) -> None:
     )
 
 
+@SCHEDULER_MIGRATIONS(name="0002_day_limits")
+def create_day_limits(db: Database) -> None:
+    db["day_limits"].create(  # type: ignore[union-attr]
+        {"day": str, "profile": str, "limit_minutes": float, "recorded_at": str},
+        pk=("day", "profile"),
+        not_null={"recorded_at"},
+    )
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -88,13 +97,49 @@ def rollup_recent_days(db: Database, now: datetime, zone: tzinfo) -> list[date]:
 
 
 def prune_old_data(db: Database, now: datetime, retention_days: int, zone: tzinfo) -> dict[str, int]:
-    """Delete what is older than the rules' retention; the weekly reviews older than that go too."""
+    """Delete what is older than the rules' retention; the weekly reviews and day limits older than that go too."""
     cutoff = now - timedelta(days=retention_days)
     result = queries.prune(db, cutoff, zone)
+    first_kept = local_day(cutoff, zone).isoformat()
     if db["weekly_reviews"].exists():
-        reviews = db.execute("DELETE FROM weekly_reviews WHERE week < ?", [local_day(cutoff, zone).isoformat()])
+        reviews = db.execute("DELETE FROM weekly_reviews WHERE week < ?", [first_kept])
         result["weekly_reviews"] = reviews.rowcount
+    if db["day_limits"].exists():
+        result["day_limits"] = db.execute("DELETE FROM day_limits WHERE day < ?", [first_kept]).rowcount
     return result
+
+
+def record_day_limits(db: Database, rules: Rules, now: datetime) -> None:
+    """Note each member's daily limit for today as it stands now. Run at every rollup and rules change, so a day
+    keeps the limit it ended with: the weekly review judges last Tuesday by Tuesday's limit, not today's."""
+    day = local_day(now, rules.zone()).isoformat()
+    rows = [
+        {"day": day, "profile": name, "limit_minutes": _limit_minutes(profile), "recorded_at": iso(now)}
+        for name, profile in rules.profiles.items()
+    ]
+    db["day_limits"].upsert_all(rows, pk=("day", "profile"))  # type: ignore[union-attr]
+
+
+def limits_by_day(db: Database, rules: Rules, days: Iterable[date]) -> dict[tuple[str, date], float | None]:
+    """(member, day) -> the daily limit in minutes that day (None: no limit). A day with no note (before notes
+    were kept, or the service was not running) takes the limit in the rules now."""
+    wanted = sorted(set(days))
+    noted: dict[tuple[str, date], float | None] = {}
+    if wanted and db["day_limits"].exists():
+        rows = db.execute(
+            "SELECT profile, day, limit_minutes FROM day_limits WHERE day >= ? AND day <= ?",
+            [wanted[0].isoformat(), wanted[-1].isoformat()],
+        )
+        noted = {(profile, date.fromisoformat(day)): limit for profile, day, limit in rows}
+    return {
+        (name, day): noted.get((name, day), _limit_minutes(profile))
+        for name, profile in rules.profiles.items()
+        for day in wanted
+    }
+
+
+def _limit_minutes(profile: Profile) -> float | None:
+    return profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
 
 
 def close_stale(db: Database, now: datetime, idle: timedelta = STALE_SPAN_AFTER) -> int:
@@ -209,9 +254,11 @@ def snapshot_week(db: Database, rules: Rules, monday: date, now: datetime) -> li
         if count.kind == "warning_shown" and count.category:
             per_category = warnings[count.profile]
             per_category[count.category] = per_category.get(count.category, 0) + count.count
+    days = [monday + timedelta(days=offset) for offset in range(7)]
+    limits = limits_by_day(db, rules, days)
     rows = [
-        _review_row(monday, name, profile, daily[name], kinds[name], warnings[name], now)
-        for name, profile in rules.profiles.items()
+        _review_row(monday, name, daily[name], [limits[(name, day)] for day in days], kinds[name], warnings[name], now)
+        for name in rules.profiles
     ]
     db["weekly_reviews"].upsert_all(rows, pk=("week", "profile"))  # type: ignore[union-attr]
     return rows
@@ -220,20 +267,22 @@ def snapshot_week(db: Database, rules: Rules, monday: date, now: datetime) -> li
 def _review_row(
     monday: date,
     name: str,
-    profile: Profile,
     daily: list[float],
+    limits: list[float | None],
     kinds: dict[str, int],
     warnings: dict[str, int],
     now: datetime,
 ) -> dict[str, Any]:
-    limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
+    """``limits``: each day's own limit. A day without use is neither kept nor missed (as on the Family page)."""
     return {
         "week": monday.isoformat(),
         "profile": name,
         "minutes": round(sum(daily), 1),
         "daily_minutes": json.dumps([round(value, 1) for value in daily]),
-        "limit_minutes": limit,
-        "days_within_limit": sum(1 for value in daily if limit is None or value <= limit),
+        "limit_minutes": limits[-1],
+        "days_within_limit": sum(
+            1 for value, limit in zip(daily, limits, strict=True) if value > 0 and (limit is None or value <= limit)
+        ),
         "breaks_taken": kinds.get("break_taken", 0),
         "breaks_snoozed": kinds.get("break_snoozed", 0),
         "limits_reached": kinds.get("limit_reached", 0),
@@ -268,9 +317,14 @@ def on_store(runtime: Any, job: Callable[[Database], Any]) -> Any:
 
 
 def run_daily_rollup(runtime: Any, clock: Clock = utc_now) -> list[date]:
-    zone = _rules_of(runtime).zone()
+    rules = _rules_of(runtime)
     now = clock()
-    days: list[date] = on_store(runtime, lambda db: rollup_recent_days(db, now, zone))
+
+    def job(db: Database) -> list[date]:
+        record_day_limits(db, rules, now)
+        return rollup_recent_days(db, now, rules.zone())
+
+    days: list[date] = on_store(runtime, job)
     log.debug("rolled up %s", ", ".join(day.isoformat() for day in days))
     return days
 
@@ -388,6 +442,7 @@ def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler
     register_jobs(scheduler, runtime, clock)
     scheduler.start()
     scheduler.modify_job(JOB_QUIET_HOURS, next_run_time=datetime.now(UTC))
+    scheduler.modify_job(JOB_DAILY_ROLLUP, next_run_time=datetime.now(UTC))
     follow_rules(scheduler, runtime, clock)
     return scheduler
 
@@ -402,5 +457,6 @@ def follow_rules(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
     def rules_changed(_rules: Rules) -> None:
         register_jobs(scheduler, runtime, clock)
         scheduler.modify_job(JOB_QUIET_HOURS, next_run_time=datetime.now(UTC))
+        scheduler.modify_job(JOB_DAILY_ROLLUP, next_run_time=datetime.now(UTC))  # today's limit noted at once
 
     add_listener(rules_changed)

@@ -277,10 +277,35 @@ def test_weekly_review_snapshot_counts_the_week_that_ended(runtime: Any) -> None
     assert json.loads(alex["warnings"]) == {"self_harm": 1, "violence": 2}
     sam = next(row for row in rows if row["profile"] == "sam")
     assert sam["minutes"] == 0
-    assert sam["days_within_limit"] == 7
+    assert sam["days_within_limit"] == 0, "a week without use is not seven days kept"
 
     scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 25, 12, 0)))
     assert _db(runtime)["weekly_reviews"].count == 2
+
+
+def test_each_day_is_judged_by_the_limit_it_had(runtime: Any) -> None:
+    """A user test: the review judged last week by today's limit, so lowering it on Thursday turned Monday to
+    Wednesday (50 minutes under a 1 h limit) into days over the limit."""
+    records: list[Heartbeat | Event] = [
+        Heartbeat("alex", "www.reddit.com", london(2026, 11, 16 + offset, 19), duration_s=50 * 60)
+        for offset in range(7)
+    ]
+    _write(runtime, *records)
+    for offset in range(3):  # the service ran Monday to Wednesday under 1 h
+        scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 16 + offset, 23, 50)))
+    runtime.rules = parse_rules(RULES_TEXT.replace('daily_limit = "1h"', 'daily_limit = "45m"'))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 19, 9, 0)))
+
+    db = _db(runtime)
+    limits = scheduler.limits_by_day(db, runtime.rules, [date(2026, 11, 16 + offset) for offset in range(7)])
+    assert [limits[("alex", date(2026, 11, 16 + offset))] for offset in range(7)] == [60, 60, 60, 45, 45, 45, 45]
+    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
+    alex = next(row for row in rows if row["profile"] == "alex")
+    assert alex["days_within_limit"] == 3
+    assert alex["limit_minutes"] == 45
+
+    scheduler.run_retention(runtime, FakeClock(london(2026, 12, 18, 12, 0)))  # 30 days: Nov 18 is the first kept
+    assert {day for (day,) in db.execute("SELECT DISTINCT day FROM day_limits")} == {"2026-11-18", "2026-11-19"}
 
 
 # -- registration ----------------------------------------------------------------------------------------------------
