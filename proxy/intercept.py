@@ -19,6 +19,7 @@ from mitmproxy import ctx, http, udp
 from mitmproxy.proxy.layers.quic import QuicTlsData, QuicTlsSettings
 
 from breather.proxy.flows import ADAPTER, SITE
+from breather.rules.model import site_domain
 from breather.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,6 @@ def host_pattern(domain: str) -> str:
 
 def allow_patterns(domains: Iterable[str]) -> list[str]:
     return [host_pattern(domain) for domain in dict.fromkeys(domains)]
-
-
-def site_domain(host: str, domains: Iterable[str]) -> str:
-    """The widest rules domain a host is in (``old.reddit.com`` → ``reddit.com``): what usage and events record."""
-    host = host.lower().rstrip(".")
-    matches = [d.lower() for d in domains if host == d.lower() or host.endswith("." + d.lower())]
-    return min(matches, key=len) if matches else host
 
 
 class RefusalNotAnError(logging.Filter):

@@ -7,7 +7,7 @@ across threads without copying. Times in windows are wall-clock times in the hou
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta, tzinfo
 from typing import Literal
@@ -179,6 +179,14 @@ class Rules:
                 if fits and (best is None or network.prefixlen > best[0]):
                     best = (network.prefixlen, profile)
         return best[1] if best else None
+
+
+def site_domain(host: str, domains: Iterable[str]) -> str:
+    """The widest rules domain a host is in (``old.reddit.com`` → ``reddit.com``): what usage, events and grants
+    record a visit under."""
+    host = host.lower().rstrip(".")
+    matches = [d.lower() for d in domains if host == d.lower() or host.endswith("." + d.lower())]
+    return min(matches, key=len) if matches else host
 
 
 def host_in_domain(host: str, domain: str) -> bool:

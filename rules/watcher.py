@@ -221,7 +221,7 @@ class RulesWatcher:
 
     @property
     def _held_marker(self) -> Path | None:
-        return self.last_good.with_name(self.last_good.name + ".held.json") if self.last_good is not None else None
+        return held_marker_path(self.last_good) if self.last_good is not None else None
 
     def _keep_held_marker(self, text: str, since: datetime) -> None:
         marker = self._held_marker
@@ -235,14 +235,7 @@ class RulesWatcher:
 
     def _read_held_marker(self) -> tuple[str, datetime] | None:
         marker = self._held_marker
-        if marker is None or not marker.exists():
-            return None
-        try:
-            data = json.loads(marker.read_text(encoding="utf-8"))
-            return str(data["sha256"]), datetime.fromisoformat(data["since"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring an unreadable note of held rules (%s): %s", marker, exc)
-            return None
+        return read_held_marker(marker) if marker is not None else None
 
     def _forget_held_marker(self) -> None:
         marker = self._held_marker
@@ -264,13 +257,11 @@ class RulesWatcher:
             log.warning("could not keep a copy of the last good rules at %s: %s", self.last_good, exc)
 
     def _read_last_good(self) -> Rules | None:
-        from breather.rules.loader import parse_rules
-
-        if self.last_good is None or not self.last_good.exists():
+        if self.last_good is None:
             return None
         try:
-            return parse_rules(self.last_good.read_text(encoding="utf-8"), self.last_good.name)
-        except (OSError, UnicodeDecodeError, RulesError) as exc:
+            return read_last_good(self.last_good)
+        except RulesError as exc:
             log.error("the copy of the last good rules at %s is unusable: %s", self.last_good, exc)
             return None
 
@@ -294,3 +285,65 @@ class RulesWatcher:
         log.error("rules file refused (%s):\n%s", kept, message)
         for listener in self._error_listeners:
             listener(message)
+
+
+def held_marker_path(last_good: Path) -> Path:
+    """Where the watcher notes the held version's hash and when it was first seen, beside the last good copy."""
+    return last_good.with_name(last_good.name + ".held.json")
+
+
+def read_held_marker(marker: Path) -> tuple[str, datetime] | None:
+    """The held version's hash and first sighting, or None when there is no (readable) note."""
+    if not marker.exists():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        return str(data["sha256"]), datetime.fromisoformat(data["since"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring an unreadable note of held rules (%s): %s", marker, exc)
+        return None
+
+
+def read_last_good(last_good: Path) -> Rules | None:
+    """The copy of the rules last taken in, or None when there is none yet; ``RulesError`` when it is unusable."""
+    from breather.rules.loader import load_rules
+
+    return load_rules(last_good) if last_good.exists() else None
+
+
+class InForce(NamedTuple):
+    """What the service has in force, as ``read_in_force`` finds it."""
+
+    rules: Rules | None  # None only when the file was never valid
+    refused: RulesError | None = None  # why the file as written is not in force
+    held: tuple[PendingChange, ...] = ()  # what the file loosens that waits for its cooling-off
+
+
+def read_in_force(
+    path: str | os.PathLike[str], last_good: Path, now: datetime, asked_at: AskedAt | None = None
+) -> InForce:
+    """The rules a watcher with ``cool_loosening`` has in force at ``now``, from the files it keeps: the file when
+    valid, less what it loosens that is still held; else the last good copy. Writes nothing, so commands can tell
+    what is in force without a running service (a watcher started now would come to the same)."""
+    from breather.rules.loader import load_rules
+
+    try:
+        kept = read_last_good(last_good)
+    except RulesError as exc:
+        log.warning("the copy of the last good rules at %s is unusable: %s", last_good, exc)
+        kept = None
+    try:
+        written = load_rules(path)
+    except RulesError as exc:
+        return InForce(kept, exc)
+    if kept is None or written == kept:
+        return InForce(written)
+    text = Path(path).read_text(encoding="utf-8")
+    since = (asked_at(text) if asked_at is not None else None) or _first_seen(last_good, text) or now
+    in_force, held = apply_change(kept, written, now, since)
+    return InForce(in_force, None, held)
+
+
+def _first_seen(last_good: Path, text: str) -> datetime | None:
+    marker = read_held_marker(held_marker_path(last_good))
+    return marker[1] if marker is not None and marker[0] == _digest(text) else None

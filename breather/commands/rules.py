@@ -1,11 +1,18 @@
-"""`breather rules`: check the rules file, explain a decision, show a resolved profile, set a member's password."""
+"""`breather rules`: check the rules file, explain a decision, show a resolved profile, set a member's password.
+
+`explain` and `show` describe the rules Breather has in force, which are not always the file as written: a broken
+edit leaves the last good version in force, and a loosening edit waits for its cooling-off. They say so when it
+matters; `--file` describes a file as written instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +22,8 @@ from breather.paths import Paths
 
 HELP = "check, explain or show the boundary rules; set a member's proxy password"
 EXIT_INVALID = 2
+AS_WRITTEN = ""  # `--file` without a path: the config folder's rules file as written
+AS_WRITTEN_HELP = "describe this rules file as written (alone: the one in the config folder), not the rules in force"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("--used", help='minutes used today on this site, such as "40m" (default: from the store)')
     explain.add_argument("--active", help='active use since the last break, such as "20m"')
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
-    explain.add_argument("--file", help="the rules file (default: the one in the config folder)")
+    explain.add_argument("--file", nargs="?", const=AS_WRITTEN, metavar="PATH", help=AS_WRITTEN_HELP)
     show = actions.add_parser("show", parents=common, help="print a profile after inheritance, as TOML or JSON")
     show.add_argument("--profile", help="profile name (default: the default profile)")
     show.add_argument("--format", choices=("toml", "json"), default="toml")
-    show.add_argument("--file", help="the rules file (default: the one in the config folder)")
+    show.add_argument("--file", nargs="?", const=AS_WRITTEN, metavar="PATH", help=AS_WRITTEN_HELP)
     password = actions.add_parser(
         "password", parents=common, help="store a household member's proxy password in the rules, as a salted hash"
     )
@@ -78,10 +87,83 @@ def _load(given: str | None, paths: Paths, home: str | None) -> Any:
     try:
         return load_rules(path)
     except RulesError as exc:
-        more = len(exc.problems) - 1
-        check = command_hint("rules", "check", *([given] if given else []), home=home)
-        tail = f" (and {more} more: run `{check}`)" if more else ""
-        raise CommandError(f"{exc.problems[0]}{tail}", EXIT_INVALID) from None
+        raise _refusal(exc, given, home) from None
+
+
+def _refusal(exc: Any, given: str | None, home: str | None) -> CommandError:
+    more = len(exc.problems) - 1
+    tail = f" (and {more} more: run `{_check_hint(given, home)}`)" if more else ""
+    return CommandError(f"{exc.problems[0]}{tail}", EXIT_INVALID)
+
+
+def _check_hint(given: str | None, home: str | None) -> str:
+    return command_hint("rules", "check", *([given] if given else []), home=home)
+
+
+@dataclass(frozen=True)
+class _Described:
+    """The rules a command describes, and what the reader should know about how they differ from the file."""
+
+    rules: Any
+    refused: Any = None  # the file's RulesError, when the last good version is in force instead
+    held: tuple[Any, ...] = ()  # the file's loosenings still waiting for their cooling-off
+
+
+def _described(args: argparse.Namespace, paths: Paths, at: datetime | None = None) -> _Described:
+    """With ``--file``, that file as written; otherwise the rules the service has in force at ``at`` (default now),
+    found the way its rules watcher finds them."""
+    from breather.rules.watcher import read_in_force
+    from breather.service import dashboard_asked_at
+
+    if args.file is not None:
+        return _Described(_load(args.file, paths, args.home))
+    path = _rules_path(None, paths)
+    state = read_in_force(path, paths.last_good_rules, at or datetime.now(UTC), dashboard_asked_at(paths))
+    if state.rules is None:
+        raise _refusal(state.refused, None, args.home)
+    return _Described(state.rules, state.refused, state.held)
+
+
+def _notes(described: _Described, profile: str, now: datetime, home: str | None, *, tail: str) -> list[str]:
+    """Plain sentences on how the rules described differ from ``rules.toml``, for ``profile``."""
+    notes: list[str] = []
+    if described.refused is not None:
+        notes.append(f"{_problem_text(described.refused, home)}; Breather keeps the last good version, {tail}")
+    held = [change for change in described.held if change.profile in (None, profile)]
+    if held:
+        from breather.rules.decisions import when
+
+        zone = described.rules.zone()
+        until = min(change.takes_effect for change in held).astimezone(zone).replace(tzinfo=None)
+        local_now = now.astimezone(zone).replace(tzinfo=None)
+        loosening = ", ".join(_held_label(change) for change in held)
+        old = "the old setting is" if len(held) == 1 else "the old settings are"
+        notes.append(
+            f"Your edit loosening {loosening} is held until {when(until, local_now)} (cooling-off); "
+            f"until then {old} in force, {tail}"
+        )
+    return notes
+
+
+def _problem_text(refused: Any, home: str | None) -> str:
+    first = refused.problems[0]
+    name = Path(first.file).name
+    what = f"{first.key}: {first.message}" if first.key else first.message
+    if len(refused.problems) == 1:
+        return f"{name} has a problem at line {first.line}: {what}"
+    count, check = len(refused.problems), _check_hint(None, home)
+    return f"{name} has {count} problems (the first at line {first.line}: {what}; `{check}` lists all)"
+
+
+def _held_label(change: Any) -> str:
+    from breather.rules.timeparse import format_duration
+
+    owner = f"{change.profile}'s" if change.profile else "the household's"
+    label = f"{owner} {change.setting.replace('_', ' ')}"
+    if all(value is None or isinstance(value, timedelta) for value in (change.old, change.new)):
+        old, new = (format_duration(value) if value is not None else "off" for value in (change.old, change.new))
+        label += f" ({old} → {new})"
+    return label
 
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:
@@ -143,16 +225,27 @@ def _count(number: int, noun: str) -> str:
 def _explain(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.decisions import decide
 
-    rules = _load(args.file, paths, args.home)
+    described = _described(args, paths)
+    at = _moment(args.at, described.rules.zone())
+    if args.at is not None and args.file is None:  # a held loosening may be in force by then
+        described = _described(args, paths, at)
+    rules = described.rules
     profile = _profile(rules, args.profile)
-    zone = rules.zone()
-    at = _moment(args.at, zone)
+    notes = _notes(described, profile.name, at, args.home, tail="used below")
     usage, note = _usage(args, paths, rules, profile.name, at)
+    grant = _running_grant(paths, profile.name, _proxy_site(rules, args.site), at)
+    if grant is not None:
+        usage = replace(usage, extra_time_until=grant.until)
     decision = decide(rules, profile, args.site, at, usage)
     if args.json:
-        print(json.dumps({**decision.to_dict(), "at": at.isoformat(), "usage": note}, indent=2))
+        extra = {"at": at.isoformat(), "usage": note, "notes": notes, "grant": _grant_json(grant)}
+        print(json.dumps({**decision.to_dict(), **extra}, indent=2))
         return 0
+    for line in notes:
+        print(line)
     print(f"{decision.kind}: {decision.reason}")
+    if grant is not None:
+        print(_describe_grant(grant, rules.zone(), at))
     if decision.hidden_topics:
         print(f"hidden now by topic quiet hours: {', '.join(sorted(decision.hidden_topics))}")
     print(f"({at.strftime('%a %Y-%m-%d %H:%M %Z')}; {note})")
@@ -164,13 +257,16 @@ def _show(args: argparse.Namespace, paths: Paths) -> int:
 
     from breather.rules.render import profile_to_dict
 
-    rules = _load(args.file, paths, args.home)
-    profile = _profile(rules, args.profile)
+    described = _described(args, paths)
+    profile = _profile(described.rules, args.profile)
+    notes = _notes(described, profile.name, datetime.now(UTC), args.home, tail="shown below")
     data = profile_to_dict(profile)
     if args.format == "json":
-        print(json.dumps({"profile": profile.name, **data}, indent=2))
+        print(json.dumps({"profile": profile.name, **data, "notes": notes}, indent=2))
         return 0
     document = tomlkit.document()
+    for line in notes:
+        document.add(tomlkit.comment(line))
     document.add(tomlkit.comment(f"profile {profile.name} after inheritance"))
     document.add("profiles", {profile.name: data})
     print(tomlkit.dumps(document), end="")
@@ -245,3 +341,47 @@ def _stored_usage(
     finally:
         db.close()
     return dict(today.by_site), dict(today.by_group), float(today.total)
+
+
+def _grant_json(grant: Any) -> dict[str, str] | None:
+    if grant is None:
+        return None
+    return {"site": grant.site, "until": grant.until.isoformat(), "approved_at": grant.approved_at.isoformat()}
+
+
+def _describe_grant(grant: Any, zone: Any, at: datetime) -> str:
+    from breather.rules.decisions import when
+
+    local_at = at.astimezone(zone).replace(tzinfo=None)
+    until, approved = (moment.astimezone(zone).replace(tzinfo=None) for moment in (grant.until, grant.approved_at))
+    return (
+        f"more time on {grant.site} until {when(until, local_at)}, approved on the dashboard at "
+        f"{when(approved, local_at)}: Breather lets it through until then"
+    )
+
+
+def _proxy_site(rules: Any, host: str) -> str:
+    """The site the proxy records a host as and keys its grants by."""
+    from breather.rules.model import site_domain
+
+    group = rules.group_for_host(host)
+    return site_domain(host, group.domains if group else ())
+
+
+def _running_grant(paths: Paths, profile: str, site: str, at: datetime) -> Any:
+    """The grant of more time for ``profile`` on ``site`` running at ``at`` (the longest if several are): the
+    same answers the service gives back to the proxy after a restart."""
+    from breather.dashboard.pages.requests import approved_grants
+    from breather.store.db import open_database
+
+    if not paths.database.exists():
+        return None
+    db = open_database(paths.database)
+    try:
+        grants = approved_grants(db)
+    except sqlite3.OperationalError:  # no answers table yet: the dashboard never ran on this store
+        return None
+    finally:
+        db.close()
+    running = [g for g in grants if g.profile == profile and g.site == site and g.approved_at <= at < g.until]
+    return max(running, key=lambda grant: grant.until, default=None)

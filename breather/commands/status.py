@@ -41,6 +41,7 @@ def _moment(raw: str) -> datetime:
 def rules_report(paths: Paths) -> dict[str, Any]:
     """The rules file's state without writing anything: a first run's default is not created by a status check."""
     from breather.rules.loader import RulesError, load_rules
+    from breather.rules.watcher import read_last_good
 
     if not paths.rules_file.exists():
         return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True}
@@ -54,7 +55,7 @@ def rules_report(paths: Paths) -> dict[str, Any]:
             "errors": [str(p) for p in exc.problems],
         }
         try:  # the service keeps the last version it took in: today's members and windows come from there
-            kept = load_rules(paths.last_good_rules) if paths.last_good_rules.exists() else None
+            kept = read_last_good(paths.last_good_rules)
         except RulesError:
             kept = None
         if kept is not None:

@@ -18,8 +18,8 @@ from breather.proxy.intercept import (
     RefusedQuic,
     allow_patterns,
     host_pattern,
-    site_domain,
 )
+from breather.rules.model import site_domain
 from tests.proxy.conftest import rules_text
 
 
