@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from heapq import heappop, heappush
+from itertools import pairwise
 
 from sqlite_utils import Database
 
@@ -101,8 +103,11 @@ def minutes_per_site_per_day(
 ) -> list[SiteDay]:
     """Minutes on each site on each day from ``first`` to ``last`` (inclusive), per profile (all when None).
 
-    A span that crosses midnight is split between the two days. Days already rolled up in the same zone are read
-    from ``daily_rollups`` (the small table), the others from the spans. Sorted by day, profile, site.
+    Each moment a person was online is counted in one row only, so a day's rows add up to their time online that
+    day, as ``minutes_today`` counts it: a tab two sources reported, or two windows side by side, is not twice the
+    time (see ``_one_site_at_a_time``). A span that crosses midnight is split between the two days. Days already
+    rolled up in the same zone are read from ``daily_rollups`` (the small table), the others from the spans. Sorted
+    by day, profile, site.
     """
     days = _days(first, last)
     rolled = _rolled_up_days(db, first, last, tz) if use_rollups else set()
@@ -118,19 +123,45 @@ def _minutes_from_spans(
     if not wanted:
         return []
     cuts = _boundaries(days, tz)
-    seconds: dict[tuple[int, str, str], float] = defaultdict(float)
+    per_profile: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for row_profile, site, start, end in _spans(db, cuts[wanted[0]], cuts[wanted[-1] + 1], profile):
-        index = bisect_right(cuts, start) - 1
-        while start < end:
-            piece_end = min(end, cuts[index + 1])
-            seconds[(index, row_profile, site)] += piece_end - start
-            start = piece_end
-            index += 1
+        per_profile[row_profile].append((site, start, end))
+    seconds: dict[tuple[int, str, str], float] = defaultdict(float)
+    for row_profile, spans in per_profile.items():
+        for site, start, end in _one_site_at_a_time(spans):
+            index = bisect_right(cuts, start) - 1
+            while start < end:
+                piece_end = min(end, cuts[index + 1])
+                seconds[(index, row_profile, site)] += piece_end - start
+                start = piece_end
+                index += 1
     return [
         SiteDay(days[index], row_profile, site, total / 60)
         for (index, row_profile, site), total in seconds.items()
         if total > 0 and days[index] not in skip
     ]
+
+
+def _one_site_at_a_time(spans: list[tuple[str, float, float]]) -> Iterator[tuple[str, float, float]]:
+    """One person's (site, start, end) spans as stretches that never overlap, each on one site.
+
+    They add up to the time online. A moment on two sites at once (the overlay's ``reddit.com`` and the extension's
+    ``old.reddit.com`` for one tab, two windows side by side, the overlay's last 30 s after a tab switch) goes to
+    the site opened last: the tab switched to, the window opened beside.
+    """
+    by_start = sorted(spans, key=lambda span: span[1])
+    edges = sorted({edge for _, start, end in spans for edge in (start, end)})
+    opened: list[tuple[float, str, float]] = []  # a heap of (-start, site, end): the one opened last on top
+    taken = 0
+    for left, right in pairwise(edges):
+        while taken < len(by_start) and by_start[taken][1] <= left:
+            site, start, end = by_start[taken]
+            heappush(opened, (-start, site, end))
+            taken += 1
+        while opened and opened[0][2] <= left:
+            heappop(opened)
+        if opened:
+            yield opened[0][1], left, right
 
 
 def _rolled_up_days(db: Database, first: date, last: date, tz: tzinfo) -> set[date]:
@@ -255,6 +286,7 @@ def rollup_day(db: Database, day: date, tz: tzinfo) -> int:
     """Rebuild ``daily_rollups`` for one local day; running it again gives the same rows. Returns the row count.
 
     One row per (profile, site): its minutes and ``counts``, a JSON object ``{kind: {category or "-": n}}``.
+    A profile's rows add up to its time online that day (each moment in one row, as ``minutes_per_site_per_day``).
     Events without a site are counted on the row whose site is ``""``.
     """
     minutes: dict[tuple[str, str], float] = defaultdict(float)
@@ -380,6 +412,7 @@ USAGE_TABLES: tuple[str, ...] = (
     "daily_rollups",  # breather.store: minutes and counts per day, built from the two above
     "profiles",  # breather.store: who was seen in the data, and when first
     "weekly_reviews",  # breather.scheduler: each week's minutes and counts per profile
+    "day_limits",  # breather.scheduler: each member's daily limit on each day the service ran
     "time_answers",  # breather.dashboard: answers to asks (the asks are events; their ids start again after this)
     "weekly_goals",  # breather.dashboard: the goal written at each weekly review
 )

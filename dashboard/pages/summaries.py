@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from breather.dashboard.pages import usage
 from breather.dashboard.pages.usage import Period
 from breather.rules.model import Profile, Rules
+from breather.scheduler import limits_by_day
 from breather.store import queries
 
 BREAK_KINDS = ("break_shown", "break_taken", "break_snoozed")
@@ -166,19 +167,25 @@ class MemberWeek:
 def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
     """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
     week = usage.last_days(today_, 7)
-    pieces = list(usage.pieces(db, rules, Period(week.previous().first, week.last)))
+    pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown"))
+    day_limits = limits_by_day(db, rules, week.each_day())
     result = []
     for name in names:
-        mine = [piece for piece in pieces if piece.profile == name]
+        # Their time online (overlaps once) for the totals and hours; each site group's own for the top sites.
+        mine = [piece for piece in pieces if piece.profile == name and piece.site is None]
         this_week = [piece for piece in mine if piece.day >= week.first]
         by_day: defaultdict[date, float] = defaultdict(float)
-        by_site: defaultdict[str, float] = defaultdict(float)
         for piece in this_week:
             by_day[piece.day] += piece.seconds / 60
-            by_site[piece.site] += piece.seconds / 60
+        by_site: defaultdict[str, float] = defaultdict(float)
+        for piece in pieces:
+            if piece.profile == name and piece.site is not None and piece.day >= week.first:
+                by_site[piece.site] += piece.seconds / 60
         profile = rules.profiles.get(name)
         limit = limit_minutes(profile)
+        # each day by the limit it had (a limit lowered on Thursday does not make Monday a day over it)
+        limit_on = {day: day_limits.get((name, day), limit) for day in by_day}
         their_events = [row for row in happened if row.profile == name]
         result.append(
             MemberWeek(
@@ -187,9 +194,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 week=sum(by_day.values()),
                 previous_week=sum(piece.seconds for piece in mine if piece.day < week.first) / 60,
                 daily_limit=limit,
-                days_within_limit=sum(
-                    1 for minutes in by_day.values() if minutes > 0 and (limit is None or minutes <= limit)
-                ),
+                days_within_limit=sum(1 for day, minutes in by_day.items() if _online_within(minutes, limit_on[day])),
                 days=sum(1 for minutes in by_day.values() if minutes > 0),
                 top_sites=list(usage.ranked(by_site).items())[:3],
                 breaks=Counter(row.kind for row in their_events if row.kind in BREAK_KINDS),
@@ -198,6 +203,11 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
             )
         )
     return result
+
+
+def _online_within(minutes: float, limit: float | None) -> bool:
+    """A day online and within its limit; a day without use is neither kept nor missed."""
+    return minutes > 0 and (limit is None or minutes <= limit)
 
 
 # --- Weekly review ------------------------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 Spans are stored in UTC; days and the hour-by-weekday heatmap are in the household time zone, so a span that
 crosses local midnight (or an hour) is split and each part counted where it belongs. Sites are shown by their
 site group from the rules (``old.reddit.com`` and ``www.reddit.com`` are both "reddit").
+
+A minute online is one minute, whatever reported it, exactly as Today counts it (``queries.minutes_today``):
+overlapping time counts once per site group (the overlay's and the extension's report of one tab, two reddit
+windows), and once in a person's total (reddit and YouTube side by side). So a total is not the sum of its sites.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from breather.store.model import iso
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Part of one span inside one local hour."""
+    """Time online inside one local hour: on one site group (``site`` is its label) or, with ``site`` None, on any
+    site. Overlapping time counts once in each."""
 
     profile: str
-    site: str
+    site: str | None
     day: date
     weekday: int
     hour: int
@@ -62,26 +67,45 @@ def site_label(rules: Rules, host: str) -> str:
     return group.name if group is not None else host
 
 
-# Spans cut at local hour boundaries and summed per (profile, host, local day, hour) inside SQLite: a recursive CTE
-# splits each span at every hour it crosses. Times are seconds on the local clock (UTC epoch + the zone's offset,
-# constant within one segment; ``_segments`` splits the period where the offset changes). Doing this in Python
-# cost ~12 µs per piece, over half a second for a five-person 90-day History.
+# Time online per (profile, site group, local day, hour) and per (profile, local day, hour), cut inside SQLite.
+# Each span goes into two tracks: its site group's (hosts are mapped to the labels in ``:labels``) and the person's
+# whole time online (label NULL). Within a track each span keeps only its part after every earlier span has ended
+# (one window pass in one order, so spans that start together are trimmed against each other too): the parts never
+# overlap and add up to the time covered. A recursive CTE then splits each part at every hour it crosses. Times are
+# seconds on the local clock (UTC epoch + the zone's offset, constant within one segment; ``_segments`` splits the
+# period where the offset changes), rounded to the millisecond as the store's own queries do: julianday's float
+# error would otherwise leave a sliver of 22:00 in the 21:00 cell. Doing this in Python cost ~12 µs per piece, over
+# half a second for a five-person 90-day History.
 _HOURLY = """
-with recursive spans(profile, site, b, e) as (
-  select profile, site,
-    max((julianday(start) - 2440587.5) * 86400.0, :lo) + :offset,
-    min((julianday([end]) - 2440587.5) * 86400.0, :hi) + :offset
-  from activity where [end] > :lo_iso and start < :hi_iso {member}
+with recursive labels(host, label) as (select key, value from json_each(:labels)),
+spans(profile, label, b, e) as (
+  select profile, coalesce(labels.label, site),
+    max(round((julianday(start) - 2440587.5) * 86400.0, 3), :lo) + :offset,
+    min(round((julianday([end]) - 2440587.5) * 86400.0, 3), :hi) + :offset
+  from activity left join labels on labels.host = activity.site
+  where [end] > :lo_iso and start < :hi_iso {member}
 ),
-cut(profile, site, b, e) as (
-  select profile, site, b, e from spans where e > b
+tracks(profile, label, b, e) as (
+  select profile, label, b, e from spans where e > b
   union all
-  select profile, site, (cast(b / 3600 as integer) + 1) * 3600.0, e from cut
+  select profile, null, b, e from spans where e > b
+),
+trimmed(profile, label, b, e) as (
+  select profile, label,
+    max(b, coalesce(max(e) over (partition by profile, label order by b, e
+                                 rows between unbounded preceding and 1 preceding), b)),
+    e
+  from tracks
+),
+cut(profile, label, b, e) as (
+  select profile, label, b, e from trimmed where e > b
+  union all
+  select profile, label, (cast(b / 3600 as integer) + 1) * 3600.0, e from cut
   where (cast(b / 3600 as integer) + 1) * 3600.0 < e
 )
-select profile, site, cast(b / 86400 as integer) as day, (cast(b as integer) % 86400) / 3600 as hour,
+select profile, label, cast(b / 86400 as integer) as day, (cast(b as integer) % 86400) / 3600 as hour,
   sum(min(e, (cast(b / 3600 as integer) + 1) * 3600.0) - b) as seconds
-from cut group by profile, site, day, hour
+from cut group by profile, label, day, hour
 """
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -115,16 +139,19 @@ def _segments(zone: tzinfo, start: float, end: float) -> list[tuple[float, float
 
 
 def pieces(db: Database, rules: Rules, period: Period, profile: str | None = None) -> Iterator[Piece]:
-    """Minutes of every span overlapping the period, per local day and hour, clipped to the period."""
-    yield from _hourly(db, rules, period, profile)
+    """Each person's time online (on any site, ``site`` None) per local day and hour, clipped to the period:
+    overlapping time counted once, so the pieces add up to the time online."""
+    return (piece for piece in hours(db, rules, period, profile) if piece.site is None)
 
 
-def _hourly(db: Database, rules: Rules, period: Period, profile: str | None) -> Iterator[Piece]:
+def hours(db: Database, rules: Rules, period: Period, profile: str | None = None) -> Iterator[Piece]:
+    """Time online per local day and hour, clipped to the period, twice over: per site group, and on any site
+    (``site`` None). Add up one kind or the other, never both."""
     zone = rules.zone()
     start = local_midnight(period.first, zone).timestamp()
     end = local_midnight(period.last + timedelta(days=1), zone).timestamp()
     sql = _HOURLY.format(member="and profile = :profile" if profile is not None else "")
-    labels: dict[str, str] = {}
+    labels = json.dumps(_labels(db, rules, start, end))
     for lo, hi, offset in _segments(zone, start, end):
         params = {
             "lo": lo,
@@ -133,26 +160,34 @@ def _hourly(db: Database, rules: Rules, period: Period, profile: str | None) -> 
             "lo_iso": iso(datetime.fromtimestamp(lo, UTC)),
             "hi_iso": iso(datetime.fromtimestamp(hi, UTC)),
             "profile": profile,
+            "labels": labels,
         }
-        for who, host, day_number, hour, seconds in db.execute(sql, params):
-            label = labels.get(host)
-            if label is None:
-                label = labels[host] = site_label(rules, host)
+        for who, label, day_number, hour, seconds in db.execute(sql, params):
             day = date.fromordinal(_EPOCH_ORDINAL + day_number)
             yield Piece(who, label, day, (day_number + _EPOCH_WEEKDAY) % 7, hour, seconds)
 
 
+def _labels(db: Database, rules: Rules, start: float, end: float) -> dict[str, str]:
+    """Host -> the label the pages show, for every host with time in [start, end) that is not its own label."""
+    hosts = db.execute(
+        "select distinct site from activity where [end] > ? and start < ?",
+        [iso(datetime.fromtimestamp(start, UTC)), iso(datetime.fromtimestamp(end, UTC))],
+    )
+    return {host: label for (host,) in hosts if (label := site_label(rules, host)) != host}
+
+
 @dataclass
 class Usage:
-    """Minutes over a period, summed every way the pages need."""
+    """Minutes over a period, summed every way the pages need. Per site (group) and per person, overlapping time
+    counts once; a person's total is their time online, not the sum of their sites."""
 
     by_profile_site: dict[tuple[str, str], float]
-    by_profile_day: dict[tuple[str, date], float]
+    by_profile_day: dict[tuple[str, date], float]  # time online
     by_site_day: dict[tuple[str, date], float]
-    heatmap: dict[tuple[int, int], float]  # (weekday, hour) -> minutes
+    heatmap: dict[tuple[int, int], float]  # (weekday, hour) -> minutes online
 
     def total(self, profile: str | None = None) -> float:
-        return sum(minutes for (who, _), minutes in self.by_profile_site.items() if profile in (None, who))
+        return sum(minutes for (who, _), minutes in self.by_profile_day.items() if profile in (None, who))
 
     def sites(self, profile: str | None = None) -> dict[str, float]:
         totals: defaultdict[str, float] = defaultdict(float)
@@ -172,7 +207,7 @@ class Usage:
 
     def profiles(self) -> dict[str, float]:
         totals: defaultdict[str, float] = defaultdict(float)
-        for (who, _), minutes in self.by_profile_site.items():
+        for (who, _), minutes in self.by_profile_day.items():
             totals[who] += minutes
         return ranked(totals)
 
@@ -197,11 +232,11 @@ def usage(db: Database, rules: Rules, period: Period, profile: str | None = None
     span is seen at once; today is always read fresh and added on top.
     """
     if today is None or period.first >= today:
-        return _summed(pieces(db, rules, period, profile))
+        return _summed(hours(db, rules, period, profile))
     closed = Period(period.first, min(period.last, today - timedelta(days=1)))
     result = _closed_usage(db, rules, closed, profile, today)
     if period.last >= today:
-        result = result.plus(_summed(pieces(db, rules, Period(today, period.last), profile)))
+        result = result.plus(_summed(hours(db, rules, Period(today, period.last), profile)))
     return result
 
 
@@ -221,7 +256,7 @@ def _closed_usage(db: Database, rules: Rules, period: Period, profile: str | Non
         if hit is not None and hit[0] == signature:
             _cache.move_to_end(key)
             return hit[1]
-    found = _summed(pieces(db, rules, period, profile))
+    found = _summed(hours(db, rules, period, profile))
     with _cache_lock:
         _cache[key] = (signature, found)
         while len(_cache) > _CACHE_SIZE:
@@ -236,10 +271,12 @@ def _summed(found: Iterable[Piece]) -> Usage:
     heat: defaultdict[tuple[int, int], float] = defaultdict(float)
     for piece in found:
         minutes = piece.seconds / 60.0
-        by_profile_site[(piece.profile, piece.site)] += minutes
-        by_profile_day[(piece.profile, piece.day)] += minutes
-        by_site_day[(piece.site, piece.day)] += minutes
-        heat[(piece.weekday, piece.hour)] += minutes
+        if piece.site is None:
+            by_profile_day[(piece.profile, piece.day)] += minutes
+            heat[(piece.weekday, piece.hour)] += minutes
+        else:
+            by_profile_site[(piece.profile, piece.site)] += minutes
+            by_site_day[(piece.site, piece.day)] += minutes
     return Usage(dict(by_profile_site), dict(by_profile_day), dict(by_site_day), dict(heat))
 
 

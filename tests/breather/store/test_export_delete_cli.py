@@ -289,12 +289,21 @@ def test_delete_all_removes_usage_but_keeps_the_passphrase_and_pairings(
 
 
 # One row in every table Breather creates, and what `delete --all` must do with it.
-DELETED = ("activity", "events", "daily_rollups", "profiles", "weekly_reviews", "time_answers", "weekly_goals")
+DELETED = (
+    "activity",
+    "events",
+    "daily_rollups",
+    "profiles",
+    "weekly_reviews",
+    "day_limits",
+    "time_answers",
+    "weekly_goals",
+)
 KEPT = ("household", "api_tokens", "pairing_codes", "pending_rule_changes", "meta", "_sqlite_migrations")
 
 
 def test_delete_all_decides_for_every_table_breather_creates(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:
-    from breather.scheduler import SCHEDULER_MIGRATIONS, snapshot_week
+    from breather.scheduler import SCHEDULER_MIGRATIONS, record_day_limits, snapshot_week
     from breather.store import queries
 
     db = connect(str(paths.database))
@@ -305,6 +314,7 @@ def test_delete_all_decides_for_every_table_breather_creates(paths: Paths, capsy
     writer.close()
     queries.rollup_day(db, DAY1.date(), UTC)
     snapshot_week(db, parse_rules(RULES), DAY1.date() - timedelta(days=DAY1.weekday()), DAY1)
+    record_day_limits(db, parse_rules(RULES), DAY1)
     db["time_answers"].insert({"event_id": 1, "profile": "sam", "site": TELLTALE_SITE, "status": "declined"})
     db["weekly_goals"].insert({"week": "2026-W19", "goal": f"less {TELLTALE_SITE}", "saved_at": "2026-05-03"})
     db["household"].insert({"key": "passphrase_hash", "value": "scrypt$kept"})

@@ -98,6 +98,29 @@ def test_today_counts_overlapping_tabs_once_and_sums_groups(writer: Writer, db: 
     assert as_function.by_group == {"all": 55}
 
 
+def test_a_moment_on_two_sites_is_in_one_days_row_so_the_rows_add_up_to_today(writer: Writer, db: Database) -> None:
+    morning = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
+
+    def every_30_s(site: str, start: datetime, count: int, duration_s: float, source: str) -> list[Heartbeat]:
+        return [Heartbeat("sam", site, start + timedelta(seconds=30 * n), duration_s, source) for n in range(count)]
+
+    beats = every_30_s("reddit.com", morning, 40, 30, "overlay")  # one tab 09:00-09:20, reported twice
+    beats += every_30_s("old.reddit.com", morning, 41, 0, "extension")
+    beats += every_30_s("x.com", morning + timedelta(minutes=15), 20, 30, "overlay")  # 09:15-09:25 beside it
+    for beat in sorted(beats, key=lambda beat: beat.at):
+        writer.heartbeat(beat)
+    writer.flush()
+    today = queries.minutes_today(db, "sam", morning + timedelta(hours=1), BERLIN)
+    assert today.total == pytest.approx(25)
+    live = queries.minutes_per_site_per_day(db, date(2026, 5, 4), date(2026, 5, 4), BERLIN)
+    assert sum(row.minutes for row in live) == pytest.approx(today.total)  # was 50: each report, each window
+    # The five minutes on both sites go to x.com, opened last; the two reports of one tab share out its 20 minutes.
+    assert sum(row.minutes for row in live if row.site.endswith("reddit.com")) == pytest.approx(15)
+    assert [(row.site, round(row.minutes, 6)) for row in live if row.site == "x.com"] == [("x.com", 10)]
+    writer.call(lambda database: queries.rollup_day(database, date(2026, 5, 4), BERLIN)).result(5)
+    assert queries.minutes_per_site_per_day(db, date(2026, 5, 4), date(2026, 5, 4), BERLIN) == live
+
+
 def test_today_stops_at_now(writer: Writer, db: Database) -> None:
     start = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
     span(writer, "sam", "x.com", start, 60)
