@@ -76,6 +76,10 @@ class Session:
     overrides_until: dict[str, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
     stored_minutes: dict[str, float] = field(default_factory=dict)
+    # the store's time online today and per site group, overlaps counted once (one tab reported by the overlay as
+    # reddit.com and by the extension as old.reddit.com is not twice the minutes)
+    stored_total: float = 0.0
+    stored_groups: dict[str, float] = field(default_factory=dict)
     stored_active_minutes: float = 0.0
     stored_day: str = ""
     recent_exercises: list[str] = field(default_factory=list)
@@ -112,6 +116,8 @@ class Sessions:
                 overrides_until=dict(session.overrides_until),
                 recent_warnings=deque(session.recent_warnings, maxlen=64),
                 stored_minutes=dict(session.stored_minutes),
+                stored_total=session.stored_total,
+                stored_groups=dict(session.stored_groups),
                 stored_active_minutes=session.stored_active_minutes,
                 stored_day=session.stored_day,
                 recent_exercises=list(session.recent_exercises),
@@ -174,14 +180,21 @@ class StoreUsage:
             self.runtime.writer.flush(2)
         names = set(self.runtime.sessions.profiles()) | set(rules.profiles)
         for name in names:
-            today = minutes_today(db, name, moment, zone)
+            today = minutes_today(db, name, moment, zone, group_of=partial(group_name, rules))
             active = active_minutes_since_break(db, name, moment)
             day = moment.astimezone(zone).date().isoformat()
-            self.runtime.sessions.update(name, partial(_take_stored, by_site=today.by_site, active=active, day=day))
+            self.runtime.sessions.update(name, partial(_take_stored, today=today, active=active, day=day))
 
 
-def _take_stored(session: Session, by_site: dict[str, float], active: float, day: str) -> None:
-    session.stored_minutes = dict(by_site)
+def group_name(rules: Any, host: str) -> str | None:
+    group = rules.group_for_host(host)
+    return group.name if group is not None else None
+
+
+def _take_stored(session: Session, today: Any, active: float, day: str) -> None:
+    session.stored_minutes = dict(today.by_site)
+    session.stored_total = today.total
+    session.stored_groups = dict(today.by_group)
     session.stored_active_minutes = active
     session.stored_day = day
     session.seconds_today = {}

@@ -17,7 +17,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.pages import BlockPage, block_response, new_token
-from breather.runtime import PendingOverride, Runtime, Session, heavy_run
+from breather.runtime import PendingOverride, Runtime, Session, group_name, heavy_run
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,22 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Any:
     from breather.rules.decisions import Usage
 
     today = at.astimezone(rules.zone()).date().isoformat()
-    minutes = dict(session.stored_minutes) if session.stored_day == today else {}
-    if session.day == today:
-        for site, seconds in session.seconds_today.items():
-            minutes[site] = minutes.get(site, 0.0) + seconds / 60
+    stored = session.stored_day == today
+    minutes = dict(session.stored_minutes) if stored else {}
+    groups = dict(session.stored_groups) if stored else {}
+    total = session.stored_total if stored else 0.0
+    # since the store was last read: the overlay's heartbeats only, one report per moment, so they simply add up
+    for site, seconds in (session.seconds_today if session.day == today else {}).items():
+        minutes[site] = minutes.get(site, 0.0) + seconds / 60
+        total += seconds / 60
+        group = group_name(rules, site)
+        if group is not None:
+            groups[group] = groups.get(group, 0.0) + seconds / 60
     active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
     return Usage(
         minutes_today=minutes,
+        group_minutes=groups,
+        total_minutes=total,
         active_since_break=active,
         snoozes_in_a_row=session.snoozes_in_row,
         snoozed_until=session.snoozed_until,

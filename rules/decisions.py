@@ -38,6 +38,12 @@ class Usage:
     snoozed_until: datetime | None = None
     extra_time_until: datetime | None = None
 
+    @classmethod
+    def of_today(cls, today: Any, **more: Any) -> Usage:
+        """From ``breather.store.queries.minutes_today``'s answer (asked with site groups): the groups' minutes and
+        the total, each with overlapping time counted once."""
+        return cls(minutes_today=today.by_group, group_minutes=today.by_group, total_minutes=today.total, **more)
+
 
 @dataclass(frozen=True)
 class Decision:

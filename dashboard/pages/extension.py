@@ -174,10 +174,10 @@ def _usage_for_decision(db: Database, profile: str, today: queries.TodayUsage, r
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         active = queries.active_minutes_since_break(db, profile, now)
-        return Usage(minutes_today=today.by_group, active_since_break=timedelta(minutes=active))
+        return Usage.of_today(today, active_since_break=timedelta(minutes=active))
     session = sessions.read(profile)
-    return Usage(
-        minutes_today=today.by_group,
+    return Usage.of_today(
+        today,
         active_since_break=timedelta(seconds=session.active_since_break_s),
         snoozes_in_a_row=session.snoozes_in_row,
         snoozed_until=session.snoozed_until,

@@ -143,24 +143,24 @@ def explain(
     return result
 
 
-def _group_minutes(db: Database, rules: Rules, profile: str, now: datetime) -> dict[str, float]:
+def _usage_today(db: Database, rules: Rules, profile: str, now: datetime) -> Usage:
     from breather.store import queries
 
     today = queries.minutes_today(db, profile, now, rules.zone(), group_of=lambda host: usage.site_label(rules, host))
-    return dict(today.by_group)
+    return Usage.of_today(today)
 
 
 def preview_today(db: Database, old: Rules, new: Rules, now: datetime) -> list[str]:
     """What would be different right now, member by member and site by site."""
     lines: list[str] = []
     for name, person in new.profiles.items():
-        minutes = _group_minutes(db, new, name, now)
+        today = _usage_today(db, new, name, now)
         for group in new.groups:
             site = group.domains[0]
-            after = decide(new, person, site, now, Usage(minutes_today=minutes))
+            after = decide(new, person, site, now, today)
             before_kind = "allow"
             if name in old.profiles and old.group_named(group.name) is not None:
-                before_kind = decide(old, old.profiles[name], site, now, Usage(minutes_today=minutes)).kind
+                before_kind = decide(old, old.profiles[name], site, now, today).kind
             if after.kind != before_kind:
                 lines.append(f"{name} on {group.name}: {before_kind.replace('_', ' ')} → {after.reason}")
         before = old.profiles.get(name)

@@ -199,6 +199,33 @@ def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runt
     assert blocked.response is not None and blocked.response.headers["x-breather"] == "limit_reached"
 
 
+def test_one_tab_reported_by_the_overlay_and_the_extension_counts_once_toward_the_limit(make_runtime) -> None:
+    """The overlay records reddit.com, the extension the tab's old.reddit.com: 40 minutes of one tab were 80 against
+    the limit, and the page was blocked at half the time."""
+    from breather.runtime import StoreUsage
+    from breather.store.db import open_database
+    from breather.store.model import Heartbeat
+
+    rules = rules_text().replace('timezone = "UTC"', f'timezone = "{zone_at_least_minutes_past_midnight(75)}"')
+    runtime = make_runtime(rules)
+    start = datetime.now(UTC) - timedelta(minutes=45)
+    for minute in range(40):
+        at = start + timedelta(minutes=minute)
+        runtime.log_heartbeat(Heartbeat("me", "reddit.com", at, 60.0, "overlay"))
+        runtime.log_heartbeat(Heartbeat("me", "old.reddit.com", at, 60.0, "extension"))
+    assert runtime.writer.flush(5)
+    db = open_database(runtime.paths.database)
+    try:
+        StoreUsage(runtime).refresh(db)
+    finally:
+        db.close()
+    flow = document()
+    Boundaries(runtime).request(flow)
+    assert flow.response is None, "40 minutes online is under the 1 h limit"
+    decision = Boundaries(runtime).decide("me", "reddit.com", datetime.now(UTC))
+    assert decision.kind != "limit_reached"
+
+
 def test_reloading_a_block_page_is_one_block_and_no_time_on_the_site(make_runtime, events_of) -> None:
     """A user test reloaded the limit page four times in a minute: the site's time grew by 48 s and 'limit_reached'
     was logged five times. Time in front of Breather's own page is not time on the site, and a block is one event."""
