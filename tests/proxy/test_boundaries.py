@@ -172,9 +172,19 @@ def zone_at_least_minutes_past_midnight(minutes: int) -> str:
     raise AssertionError("unreachable: one of three zones six hours apart is past its first 75 minutes")
 
 
-def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runtime) -> None:
+def refresh_from_store(runtime: Runtime) -> None:
+    """What the service does every few seconds: read today's minutes from the store into the sessions."""
     from breather.runtime import StoreUsage
     from breather.store.db import open_database
+
+    db = open_database(runtime.paths.database)
+    try:
+        StoreUsage(runtime).refresh(db)
+    finally:
+        db.close()
+
+
+def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runtime) -> None:
     from breather.store.model import Heartbeat
 
     rules = rules_text().replace('timezone = "UTC"', f'timezone = "{zone_at_least_minutes_past_midnight(75)}"')
@@ -189,11 +199,7 @@ def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runt
     Boundaries(fresh).request(flow)
     assert flow.response is None
 
-    db = open_database(fresh.paths.database)
-    try:
-        StoreUsage(fresh).refresh(db)
-    finally:
-        db.close()
+    refresh_from_store(fresh)
     blocked = document()
     Boundaries(fresh).request(blocked)
     assert blocked.response is not None and blocked.response.headers["x-breather"] == "limit_reached"
@@ -202,8 +208,6 @@ def test_a_limit_survives_a_restart_because_usage_comes_from_the_store(make_runt
 def test_one_tab_reported_by_the_overlay_and_the_extension_counts_once_toward_the_limit(make_runtime) -> None:
     """The overlay records reddit.com, the extension the tab's old.reddit.com: 40 minutes of one tab were 80 against
     the limit, and the page was blocked at half the time."""
-    from breather.runtime import StoreUsage
-    from breather.store.db import open_database
     from breather.store.model import Heartbeat
 
     rules = rules_text().replace('timezone = "UTC"', f'timezone = "{zone_at_least_minutes_past_midnight(75)}"')
@@ -214,11 +218,7 @@ def test_one_tab_reported_by_the_overlay_and_the_extension_counts_once_toward_th
         runtime.log_heartbeat(Heartbeat("me", "reddit.com", at, 60.0, "overlay"))
         runtime.log_heartbeat(Heartbeat("me", "old.reddit.com", at, 60.0, "extension"))
     assert runtime.writer.flush(5)
-    db = open_database(runtime.paths.database)
-    try:
-        StoreUsage(runtime).refresh(db)
-    finally:
-        db.close()
+    refresh_from_store(runtime)
     flow = document()
     Boundaries(runtime).request(flow)
     assert flow.response is None, "40 minutes online is under the 1 h limit"
