@@ -45,6 +45,11 @@ class Paths:
         return self.data_dir / "rules.last-good.toml"
 
     @property
+    def shown_warnings(self) -> Path:
+        """Salted digests of the warned posts shown in the last hours, so a restart does not count them again."""
+        return self.data_dir / "shown-warnings.json"
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "breather.db"
 

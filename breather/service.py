@@ -178,6 +178,21 @@ def restore_answered_grants(runtime: Runtime) -> None:
         log.info("restored %d grant(s) of more time still running", restored)
 
 
+def restore_recent_choices(runtime: Runtime) -> None:
+    """A "continue anyway" or a snooze still running, back in the proxy after a restart."""
+    from datetime import UTC
+
+    try:
+        from breather.proxy.restore import restore_into
+
+        running = restore_into(runtime, datetime.now(UTC))
+    except Exception:
+        log.exception("could not restore the overrides and snoozes from before the restart")
+        return
+    if running:
+        log.info("restored %d override(s) and snooze(s) still running", running)
+
+
 def make_web_app(runtime: Runtime) -> Any:
     """The dashboard; if it cannot be loaded, /healthz alone, so a broken dashboard never switches the proxy off."""
     try:
@@ -260,6 +275,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
         runtime.web_port = web.port
         web.start()
         restore_answered_grants(runtime)
+        restore_recent_choices(runtime)
         runtime.web_ready.set()
         runtime.rules.start()
         usage.start()

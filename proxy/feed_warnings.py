@@ -15,7 +15,10 @@ loads ``proxy/addon.py``, and a ``warnings`` module there would shadow the stand
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -96,15 +99,19 @@ class FeedWarnings:
         self.runtime = runtime
         self._judges: dict[str, tuple[Any, Judge]] = {}
         self._scorers: dict[str, tuple[Any, Scorer]] = {}
-        # (profile, site, post) -> when its warning was first logged: the post's id where the platform gives one,
-        # else its categories and evidence on that site (never its text).
-        self._shown: OrderedDict[tuple[str, str | None, Any], datetime] = OrderedDict()
+        # a digest of (profile, site, post) -> when its warning was first logged: the post's id where the platform
+        # gives one, else its categories and evidence on that site (never its text)
+        self._shown = ShownPosts(runtime.paths.shown_warnings)
 
     def running(self) -> None:
         """Build every profile's judge (and load the classifier's lexicon) on a worker, not on the first page."""
+        self._shown.load(datetime.now(UTC))
         rules = self.runtime.current_rules()
         if rules is not None:
             asyncio.get_running_loop().run_in_executor(None, self._warm, list(rules.profiles.values()))
+
+    def done(self) -> None:
+        self._shown.save(datetime.now(UTC))
 
     def _warm(self, profiles: list[Any]) -> None:
         for profile in profiles:
@@ -230,19 +237,65 @@ class FeedWarnings:
 
     def _first_showings(self, profile: str, site: str | None, marked: list[Marked], now: datetime) -> list[Marked]:
         """The marks of posts not shown to this person in the last SHOWN_FOR_HOURS."""
-        fresh = []
+        return [
+            item
+            for item in marked
+            if self._shown.first_time(repr((profile, site, item.post_id or (item.categories, item.evidence))), now)
+        ]
+
+
+class ShownPosts:
+    """Which warned posts a person was already shown, by a salted digest (no post id, text or address is kept).
+
+    Kept in memory, and in a small file across a restart (a user test restarted the service and the same three
+    posts were counted again each time: in the review, and toward the heavy-run break). The salt is random per
+    file, so a digest cannot be checked against a guessed post id without it; entries expire after
+    SHOWN_FOR_HOURS, and a file that cannot be read is ignored (a few posts counted twice is the worst case).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._salt = secrets.token_bytes(16)
+        self._seen: OrderedDict[str, datetime] = OrderedDict()
+
+    def first_time(self, key: str, now: datetime) -> bool:
+        digest = hashlib.blake2b(key.encode(), key=self._salt, digest_size=12).hexdigest()
+        seen = self._seen.get(digest)
+        if seen is not None and seen >= now - timedelta(hours=SHOWN_FOR_HOURS):
+            return False
+        self._seen[digest] = now
+        self._seen.move_to_end(digest)
+        while len(self._seen) > SHOWN_MEMORY:
+            self._seen.popitem(last=False)
+        return True
+
+    def load(self, now: datetime) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            salt = bytes.fromhex(data["salt"])
+            seen = {digest: datetime.fromisoformat(at) for digest, at in data["seen"].items()}
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("ignoring an unreadable list of warned posts already shown (%s): %s", self.path, exc)
+            return
         since = now - timedelta(hours=SHOWN_FOR_HOURS)
-        for item in marked:
-            key = (profile, site, item.post_id or (item.categories, item.evidence))
-            seen = self._shown.get(key)
-            if seen is not None and seen >= since:
-                continue
-            self._shown[key] = now
-            self._shown.move_to_end(key)
-            fresh.append(item)
-        while len(self._shown) > SHOWN_MEMORY:
-            self._shown.popitem(last=False)
-        return fresh
+        self._salt = salt
+        self._seen = OrderedDict(sorted((item for item in seen.items() if item[1] >= since), key=lambda item: item[1]))
+
+    def save(self, now: datetime) -> None:
+        since = now - timedelta(hours=SHOWN_FOR_HOURS)
+        data = {
+            "salt": self._salt.hex(),
+            "seen": {digest: at.isoformat() for digest, at in self._seen.items() if at >= since},
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            temporary.write_text(json.dumps(data), encoding="utf-8")
+            temporary.replace(self.path)
+        except OSError as exc:
+            log.warning("could not keep the list of warned posts already shown (%s): %s", self.path, exc)
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

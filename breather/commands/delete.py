@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         print("nothing deleted")
         return 1
     removed, clean = _delete(paths)
+    paths.shown_warnings.unlink(missing_ok=True)  # when warned posts were shown: a record of use too
     for table, rows in removed.items():
         print(f"deleted {rows} {'row' if rows == 1 else 'rows'} from {table}")
     if not clean:

@@ -219,3 +219,29 @@ def test_a_reloaded_feed_logs_each_warned_post_once(make_runtime, events_of) -> 
     shown = [event for event in events_of(runtime) if event["kind"] == "warning_shown"]
     assert len(shown) == 2
     assert len(runtime.sessions.read("me").recent_warnings) == 2
+
+
+def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, events_of) -> None:
+    """A user test restarted the service between reloads of one feed: warning_shown went 2 -> 5 -> 8."""
+    runtime = make_runtime(**GENEROUS)
+    before = FeedWarnings(runtime)
+    run(before, reddit_flow(listing("Cute dog pictures", DISTRESSING)))
+    before.done()
+    saved = runtime.paths.shown_warnings.read_text(encoding="utf-8")
+    assert "t3_1" not in saved and "kill" not in saved  # digests only
+
+    after = FeedWarnings(runtime)  # a new service: nothing in memory
+    asyncio.run(_running(after))
+    flow = reddit_flow(listing("Cute dog pictures", DISTRESSING))
+    run(after, flow)
+    assert [post["spoiler"] for post in posts(flow)] == [False, True], "still marked"
+    assert len([event for event in events_of(runtime) if event["kind"] == "warning_shown"]) == 1
+
+    runtime.paths.shown_warnings.write_text("{not json", encoding="utf-8")
+    broken = FeedWarnings(runtime)
+    asyncio.run(_running(broken))  # an unreadable file is ignored, not fatal
+    run(broken, reddit_flow(listing(DISTRESSING)))
+
+
+async def _running(addon: FeedWarnings) -> None:
+    addon.running()
