@@ -120,6 +120,7 @@ def fail_open[A](
 
 
 CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
+CUSTOM_CATEGORY = "custom"  # rules.classify's name for a match of the person's own keywords
 
 _CATEGORY_LABELS = {
     "self_harm": "self-harm",
@@ -134,6 +135,8 @@ def category_label(category: str) -> str:
     """A human label for a category; user topics (``keyword:<topic>`` / ``custom``) show the topic itself."""
     if category in _CATEGORY_LABELS:
         return _CATEGORY_LABELS[category]
+    if category == CUSTOM_CATEGORY:  # the person's own words, listed without a topic name
+        return "your topic"
     if ":" in category:
         return category.split(":", 1)[1] or category
     return category.replace("_", " ")

@@ -609,3 +609,11 @@ def test_the_preview_lists_changed_limits_and_quiet_hours_even_when_nothing_flip
     assert "teen: quiet hours every day 22:00–07:00 → every day 21:30–07:00" in page
     assert "parent: limit on reddit 30m → 20m" in page
     assert "Nothing would change for anyone right now" not in page
+
+
+def test_todays_warnings_name_the_persons_own_topics(client: FlaskClient, seed: Seeder) -> None:
+    seed.event("parent", "warning_shown", NOW - timedelta(minutes=5), site="news.ycombinator.com", category="custom")
+    seed.event("parent", "warning_shown", NOW - timedelta(minutes=4), site="reddit.com", category="keyword:cats")
+    seed.writer.flush()
+    page = text_of(client, "/?member=parent")
+    assert "1</span> your topic" in page and "1</span> cats" in page and "custom" not in page

@@ -223,3 +223,18 @@ def test_the_classifier_tells_the_warning_which_flags_rest_on_the_wording() -> N
     worded, phrased = finding_from_verdict(classify(narrative)), finding_from_verdict(classify(DISTRESSING))
     assert worded is not None and worded.worded
     assert phrased is not None and not phrased.worded
+
+
+def test_a_match_of_the_persons_own_words_says_your_topic_not_custom() -> None:
+    """A user test set ``keywords = ["bandcamp"]`` and read "Content warning: custom. ... Show post (custom)"."""
+    from breather.proxy.adapters.base import AdapterContext
+    from breather.proxy.feed_warnings import profile_judge
+    from breather.rules.loader import parse_rules
+
+    rules = parse_rules('[profiles.me]\ndefault = true\nkeywords = ["bandcamp"]\n')
+    page = PAGE.format(text="New album is up on bandcamp tonight")
+    result = HackerNewsAdapter().rewrite(page.encode(), AdapterContext(judge=profile_judge(rules.profiles["me"])))
+    assert result is not None
+    out = result.body.decode()
+    assert "Content warning: your topic." in out and "Show post (your topic)" in out
+    assert "Content warning: custom" not in out
