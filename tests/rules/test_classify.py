@@ -474,3 +474,12 @@ def test_a_threat_is_still_flagged_alone_or_as_a_quote_tweet() -> None:
     """A post that is mostly the quote (a short reply under it) is read whole: nothing says how it is meant."""
     assert "violence" in classify("I will kill every one of you tomorrow.").flagged
     assert "violence" in classify('"I will kill every one of you tomorrow" lol').flagged
+
+
+def test_the_models_evidence_reads_as_a_stretch_of_the_post() -> None:
+    """A user test read "live and", "you live", "will find" as the reason for a threat's warning."""
+    verdict = classify("I will find where you live and hurt you")
+    assert "violence" in verdict.flagged
+    assert verdict.evidence["violence"] == ("will find where you live",)
+    split = classify("I want to end it all tonight, nobody would notice.")
+    assert all(phrase in "i want to end it all tonight, nobody would notice." for phrase in split.evidence["violence"])
