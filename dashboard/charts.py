@@ -28,8 +28,12 @@ class Bar:
     note: str = ""
 
 
+def whole_minutes(minutes: float) -> int:
+    return round(minutes)
+
+
 def minutes_text(minutes: float) -> str:
-    whole = round(minutes)
+    whole = whole_minutes(minutes)
     if whole < 60:
         return f"{whole} min"
     hours, rest = divmod(whole, 60)
@@ -46,15 +50,19 @@ def _svg(width: int, height: int, title: str, body: str, css_class: str) -> Mark
 
 
 def bar_chart(bars: Sequence[Bar], title: str) -> Markup:
-    """Horizontal bars, one per row, with the value written out and the limit (if any) drawn as a line."""
+    """Horizontal bars, one per row, with the value written out and the limit (if any) drawn as a line.
+
+    A bar is as long as the whole minutes written beside it, so half a minute, written "0 min", draws no bar
+    instead of filling the chart as the largest value."""
     if not bars:
         return Markup(f'<p class="empty">{escape(title)}: nothing recorded yet.</p>')
-    scale_max = max(max(bar.value, bar.limit or 0.0) for bar in bars) or 1.0
+    scale_max = max(max(whole_minutes(bar.value), bar.limit or 0.0) for bar in bars) or 1.0
     track = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
     parts: list[str] = []
     for index, bar in enumerate(bars):
         y = index * ROW_HEIGHT
-        width = max(2.0, track * bar.value / scale_max) if bar.value > 0 else 0.0
+        shown = whole_minutes(bar.value)
+        width = max(2.0, track * shown / scale_max) if shown > 0 else 0.0
         over = bar.limit is not None and bar.value > bar.limit
         parts.append(
             f'<text class="label" x="0" y="{y + 22}">{escape(bar.label)}</text>'

@@ -13,6 +13,7 @@ from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
 from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
+from breather.rules.model import Rules
 from breather.rules.timeparse import format_duration
 
 bp = Blueprint("manage", __name__)
@@ -27,52 +28,85 @@ def _now() -> datetime:
 
 
 @bp.get("/rules")
-def rules() -> str:
+def rules() -> Response:
     current = context.current_rules()
-    db = get_db()
-    rules_page.apply_due_changes(db, context.paths().rules_file, context.write, _now())
+    rules_page.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
     text = context.paths().rules_file.read_text(encoding="utf-8")
-    return render_template(
-        "rules.html",
-        text=text,
-        forms=rules_page.profile_forms(current, text),
-        pending=rules_page.pending_changes(db),
-        cooling_off_text=format_duration(current.cooling_off),
-        minutes=charts.minutes_text,
-        result=None,
-    )
+    return _rules_page(current, text, rules_page.profile_forms(current, text))
 
 
 @bp.post("/rules")
-def rules_submit() -> str | BaseResponse:
-    """One form posts either the raw TOML or one profile's common settings; ``action`` says preview, dry run or save."""
+def rules_submit() -> BaseResponse:
+    """One form posts either the raw TOML or one profile's common settings; ``action`` says preview, dry run or save.
+    A refused edit (the rules file broken, no passphrase or a wrong one, a field that does not read) shows the page
+    again with what was typed in it, and why at the top: an error page would lose the edit."""
     current = context.current_rules()
+    try:
+        return _submit_rules(current)
+    except ApiError as refused:
+        return _rules_refused(current, refused)
+
+
+def _submit_rules(current: Rules) -> BaseResponse:
     path = context.paths().rules_file
     old_text = path.read_text(encoding="utf-8")
-    if request.form.get("profile"):
-        new_text = rules_page.edit_profile(old_text, request.form.get("profile", ""), request.form)
+    profile = request.form.get("profile")
+    if profile:
+        new_text = rules_page.edit_profile(old_text, profile, request.form)
     else:
         new_text = request.form.get("text", "").replace("\r\n", "\n")
     action = request.form.get("action", "preview")
     result = rules_page.check(new_text, path.name)
     if result.rules is not None and action in ("preview", "dry_run"):
-        result = rules_page.explain(
-            get_db(), current, result, _now(), dry_run=action == "dry_run", profile=request.form.get("profile")
-        )
+        result = rules_page.explain(get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile)
     if action == "save" and result.rules is not None:
         security.require_passphrase(request.form.get("passphrase", ""))
         outcome = rules_page.save(get_db(), path, old_text, new_text, current, result.rules, context.write, _now())
         flash(outcome, "ok")
         return redirect(url_for("manage.rules"))
-    status = 200 if result.rules is not None else 422
+    forms = rules_page.profile_forms(result.rules or current, new_text)
+    if result.rules is None:
+        forms = rules_page.as_typed(forms, profile, request.form)
+    return _rules_page(current, new_text, forms, result=result, status=200 if result.rules is not None else 422)
+
+
+def _rules_refused(current: Rules, refused: ApiError) -> Response:
+    profile = request.form.get("profile")
+    file_text = context.paths().rules_file.read_text(encoding="utf-8")
+    text = file_text if profile else request.form.get("text", file_text).replace("\r\n", "\n")
+    forms = rules_page.as_typed(rules_page.profile_forms(current, file_text), profile, request.form)
+    response = _rules_page(current, text, forms, refused=refused, status=refused.status)
+    response.headers.update(refused.headers)
+    return response
+
+
+def _rules_page(
+    current: Rules,
+    text: str,
+    forms: list[rules_page.ProfileForm],
+    *,
+    result: rules_page.CheckResult | None = None,
+    refused: ApiError | None = None,
+    status: int = 200,
+) -> Response:
+    """The Rules page. Without a checked edit of its own, the editor's text (the file) is checked: while it does not
+    load, its problems are listed at the top and their lines marked in the editor."""
+    db = get_db()
+    file_problems = [] if result is not None else rules_page.check(text, context.paths().rules_file.name).problems
+    marked = {problem.line for problem in (result.problems if result is not None else file_problems)}
     page = render_template(
         "rules.html",
-        text=new_text,
-        forms=rules_page.profile_forms(result.rules or current, new_text),
-        pending=rules_page.pending_changes(get_db()),
+        text=text,
+        forms=forms,
+        pending=rules_page.pending_changes(db),
         cooling_off_text=format_duration(current.cooling_off),
         minutes=charts.minutes_text,
         result=result,
+        file_problems=file_problems,
+        marked_lines=marked,
+        refused=refused,
+        refused_message=refused.message.removesuffix("; nothing was changed") if refused else None,
+        passphrase_set=security.passphrase_is_set(db),
     )
     return Response(page, status=status, mimetype="text/html")
 

@@ -201,7 +201,7 @@ def new_passphrase_row(new: str, current: str | None) -> dict[str, str]:
 
 
 def require_passphrase(given: str) -> None:
-    """Raise a 4xx ApiError unless ``given`` is the household passphrase; count failures against the limiter."""
+    """Raise a 4xx ApiError unless ``given`` is the household passphrase; count wrong ones against the limiter."""
     limiter: AttemptLimiter = current_app.extensions["breather.passphrase_limiter"]
     wait = limiter.retry_after()
     if wait > 0:
@@ -214,7 +214,9 @@ def require_passphrase(given: str) -> None:
     row = get_db().execute("select value from household where key = ?", [PASSPHRASE_KEY]).fetchone()
     if row is None:
         raise ApiError(403, "PassphraseNotSet", "set a household passphrase on the Setup page first")
-    if not given or not verify_passphrase(given, row[0]):
+    if not given:  # a field left empty is no guess: say what is missing, and do not count it against the limit
+        raise ApiError(403, "PassphraseMissing", "enter the household passphrase; nothing was changed")
+    if not verify_passphrase(given, row[0]):
         limiter.failed()
         raise ApiError(403, "WrongPassphrase", "that is not the household passphrase; nothing was changed")
     limiter.reset()

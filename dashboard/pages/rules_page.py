@@ -12,13 +12,14 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from sqlite_utils import Database
+from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
@@ -243,7 +244,7 @@ class ProfileForm:
     daily_limit: str
     break_after: str
     break_length: str
-    max_snoozes: int
+    max_snoozes: str
     quiet_hours: str  # in force, inheritance applied, for reading
     own_quiet_hours: str  # as this profile's own table says, one "key = value" a line, for editing
     own_limits: str
@@ -264,7 +265,7 @@ def profile_forms(rules: Rules, text: str) -> list[ProfileForm]:
             daily_limit=_duration_or_off(profile.daily_limit),
             break_after=_duration_or_off(profile.break_after),
             break_length=format_duration(profile.break_length),
-            max_snoozes=profile.max_snoozes,
+            max_snoozes=str(profile.max_snoozes),
             quiet_hours=_quiet_text(rules, profile.name),
             own_quiet_hours=_own_lines(document, profile.name, "quiet_hours"),
             own_limits=_own_lines(document, profile.name, "limits"),
@@ -274,6 +275,28 @@ def profile_forms(rules: Rules, text: str) -> list[ProfileForm]:
         )
         for profile in rules.profiles.values()
     ]
+
+
+def as_typed(forms: list[ProfileForm], name: str | None, posted: Mapping[str, str]) -> list[ProfileForm]:
+    """The forms with ``name``'s filled in as posted, so an edit that was not saved is still there to fix or save."""
+    return [_typed(form, posted) if form.name == name else form for form in forms]
+
+
+def _typed(form: ProfileForm, posted: Mapping[str, str]) -> ProfileForm:
+    def given(key: str, shown: str) -> str:
+        return posted.get(key, shown)
+
+    return replace(
+        form,
+        daily_limit=given("daily_limit", form.daily_limit),
+        break_after=given("break_after", form.break_after),
+        break_length=given("break_length", form.break_length),
+        max_snoozes=given("max_snoozes", form.max_snoozes),
+        own_quiet_hours=given("quiet_hours", form.own_quiet_hours),
+        own_limits=given("limits", form.own_limits),
+        warnings={category: given(f"warning_{category}", level) for category, level in form.warnings.items()},
+        keywords=given("keywords", form.keywords),
+    )
 
 
 def _parse_or_empty(text: str) -> Any:
@@ -337,14 +360,26 @@ def _quiet_text(rules: Rules, name: str) -> str:
 FORM_DURATIONS = ("daily_limit", "break_after", "break_length")
 
 
+FILE_BROKEN = (
+    "the rules file has a problem (listed at the top), so a form cannot be applied to it. Fix the marked lines in "
+    "the rules file at the bottom of this page and Save it there, then make this change again"
+)
+
+
 def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     """Apply the form's common settings to ``[profiles.<name>]`` with tomlkit: only changed keys are written, so
-    inherited values stay inherited and every comment stays where it was."""
-    document = tomlkit.parse(text)
+    inherited values stay inherited and every comment stays where it was.
+
+    A file that does not load is refused (409) rather than edited: the form shows the rules in force, not the
+    file's broken values, so neither writing the edit into the broken file nor over it could be judged safely."""
+    try:
+        document = tomlkit.parse(text)
+        current = parse_rules(text).profiles.get(name)
+    except (TOMLKitError, RulesError):
+        raise ApiError(409, "RulesFileBroken", FILE_BROKEN) from None
     profiles = document.get("profiles")
-    if not isinstance(profiles, Table) or name not in profiles:
+    if current is None or not isinstance(profiles, Table) or name not in profiles:
         raise ApiError(400, "UnknownMember", f"there is no profile called {name!r} in the rules file")
-    current = parse_rules(text).profiles[name]
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
     _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet, "quiet hours")
