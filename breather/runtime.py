@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from breather.paths import Paths
+
+if TYPE_CHECKING:
+    from breather.rules.decisions import Usage
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,14 @@ HEAVY_RUN_WARNINGS = 5
 HEAVY_RUN_WINDOW = timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class ShownBreak:
+    """The break on the person's screen: logged once, however often its page is reloaded, and keeping its exercise."""
+
+    reason: str
+    exercise: str
+
+
 @dataclass
 class Session:
     """In-memory usage state of one profile, fed by document requests and heartbeats.
@@ -68,6 +79,7 @@ class Session:
     active_since_break_s: float = 0.0
     seconds_today: dict[str, float] = field(default_factory=dict)
     day: str = ""
+    # per site: the last request of this profile's the proxy saw (a page, a blocked page, an API call of the page)
     last_seen: dict[str, datetime] = field(default_factory=dict)
     snoozes_in_row: int = 0
     snoozed_until: datetime | None = None
@@ -84,6 +96,11 @@ class Session:
     stored_day: str = ""
     recent_exercises: list[str] = field(default_factory=list)
     breaks_shown: int = 0
+    # until it is taken, snoozed, or no longer due
+    break_on_screen: ShownBreak | None = None
+
+    def clear_shown_break(self) -> None:
+        self.break_on_screen = None
 
 
 class Sessions:
@@ -122,7 +139,13 @@ class Sessions:
                 stored_day=session.stored_day,
                 recent_exercises=list(session.recent_exercises),
                 breaks_shown=session.breaks_shown,
+                break_on_screen=session.break_on_screen,
             )
+
+    def note_seen(self, profile: str, site: str, at: datetime) -> None:
+        """The proxy saw a request of ``profile``'s for ``site`` (a page, a blocked page, an API call)."""
+        with self._lock:
+            self._sessions.setdefault(profile, Session()).last_seen[site] = at
 
     def profiles(self) -> list[str]:
         with self._lock:
@@ -184,6 +207,38 @@ class StoreUsage:
             active = active_minutes_since_break(db, name, moment)
             day = moment.astimezone(zone).date().isoformat()
             self.runtime.sessions.update(name, partial(_take_stored, today=today, active=active, day=day))
+
+
+def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
+    """What ``decide`` needs to know about today: the store's figures plus what happened since they were read.
+
+    The one source for every place that tells a person about their limits and breaks (the proxy's pages, Today and
+    the extension's status), so they all agree.
+    """
+    from breather.rules.decisions import Usage
+
+    today = at.astimezone(rules.zone()).date().isoformat()
+    stored = session.stored_day == today
+    minutes = dict(session.stored_minutes) if stored else {}
+    groups = dict(session.stored_groups) if stored else {}
+    total = session.stored_total if stored else 0.0
+    # since the store was last read: the overlay's heartbeats only, one report per moment, so they simply add up
+    for site, seconds in (session.seconds_today if session.day == today else {}).items():
+        minutes[site] = minutes.get(site, 0.0) + seconds / 60
+        total += seconds / 60
+        group = group_name(rules, site)
+        if group is not None:
+            groups[group] = groups.get(group, 0.0) + seconds / 60
+    active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
+    return Usage(
+        minutes_today=minutes,
+        group_minutes=groups,
+        total_minutes=total,
+        active_since_break=active,
+        snoozes_in_a_row=session.snoozes_in_row,
+        snoozed_until=session.snoozed_until,
+        extra_time_until=session.extra_time_until,
+    )
 
 
 def group_name(rules: Any, host: str) -> str | None:

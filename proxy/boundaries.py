@@ -17,41 +17,13 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.pages import BlockPage, block_response, new_token
-from breather.runtime import PendingOverride, Runtime, Session, group_name, heavy_run
+from breather.runtime import PendingOverride, Runtime, Session, heavy_run, usage_for
 
 log = logging.getLogger(__name__)
 
 BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocked"}
 # A block page reloaded within this long is the same block, logged once (the weekly review counts blocks, not reloads).
 BLOCK_EVENT_GAP = timedelta(minutes=30)
-
-
-def usage_for(session: Session, rules: Any, at: datetime) -> Any:
-    """What ``decide`` needs to know about today: the store's figures plus what happened since they were read."""
-    from breather.rules.decisions import Usage
-
-    today = at.astimezone(rules.zone()).date().isoformat()
-    stored = session.stored_day == today
-    minutes = dict(session.stored_minutes) if stored else {}
-    groups = dict(session.stored_groups) if stored else {}
-    total = session.stored_total if stored else 0.0
-    # since the store was last read: the overlay's heartbeats only, one report per moment, so they simply add up
-    for site, seconds in (session.seconds_today if session.day == today else {}).items():
-        minutes[site] = minutes.get(site, 0.0) + seconds / 60
-        total += seconds / 60
-        group = group_name(rules, site)
-        if group is not None:
-            groups[group] = groups.get(group, 0.0) + seconds / 60
-    active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
-    return Usage(
-        minutes_today=minutes,
-        group_minutes=groups,
-        total_minutes=total,
-        active_since_break=active,
-        snoozes_in_a_row=session.snoozes_in_row,
-        snoozed_until=session.snoozed_until,
-        extra_time_until=session.extra_time_until,
-    )
 
 
 class Boundaries:
@@ -93,7 +65,7 @@ class Boundaries:
             self._block(flow, rules.profile(profile), site, decision, now)
             return
         self._log_visit(profile, site, now)
-        self._mark_break(flow, session, decision, now)
+        self._mark_break(flow, profile, session, decision, now)
 
     def _overridden(self, session: Session, site: str, now: datetime) -> bool:
         until = session.overrides_until.get(site)
@@ -125,7 +97,7 @@ class Boundaries:
         self._blocks_logged[key] = now
         return last is None or now - last >= BLOCK_EVENT_GAP
 
-    def _mark_break(self, flow: http.HTTPFlow, session: Session, decision: Any, now: datetime) -> None:
+    def _mark_break(self, flow: http.HTTPFlow, profile: str, session: Session, decision: Any, now: datetime) -> None:
         if session.snoozed_until is not None and now < session.snoozed_until:
             return
         if decision.kind == "break_due":
@@ -139,6 +111,9 @@ class Boundaries:
                 "kind": "heavy",
                 "reason": "That was a lot of heavy posts in a short while. A pause might help.",
             }
+        elif session.break_on_screen is not None:
+            # Taken elsewhere (the extension's button, a long enough pause): the next break is a new one.
+            self.runtime.sessions.update(profile, Session.clear_shown_break)
 
     def _log_visit(self, profile: str, site: str, now: datetime) -> None:
         from breather.store.model import Heartbeat

@@ -5,7 +5,8 @@ Basic), except a device whose IP a profile names in ``client_ips``; a CONNECT th
 requests inside its tunnel. A profile with a ``user`` and no ``password`` is picked by that name alone, but only
 while the proxy listens on loopback (one machine: the browser's proxy settings say who browses); beyond it a name
 without a password proves nothing. The profile name lands in ``flow.metadata["breather.profile"]`` for the other
-addons.
+addons, and each request for a site Breather reads is noted in the profile's session (``last_seen``), which the
+extension's status and the Setup page's live check read.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import base64
 import binascii
 import logging
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 from mitmproxy import connection, http
 
-from breather.proxy.flows import PROFILE
+from breather.proxy.flows import PROFILE, SITE
 from breather.rules.passwords import verify_password
 from breather.runtime import Runtime
 
@@ -80,6 +82,14 @@ class Identity:
         if flow.response is not None:
             return
         self._identify(flow)
+        self._note_seen(flow)
+
+    def _note_seen(self, flow: http.HTTPFlow) -> None:
+        """Every request for a site Breather reads counts as "Breather sees this browser's traffic", whatever comes
+        of it: a page, a limit page served instead, a feed's JSON, a call of the overlay's."""
+        profile, site = flow.metadata.get(PROFILE), flow.metadata.get(SITE)
+        if flow.response is None and isinstance(profile, str) and isinstance(site, str):
+            self.runtime.sessions.note_seen(profile, site, datetime.now(UTC))
 
     def _identify(self, flow: http.HTTPFlow) -> None:
         rules = self.runtime.current_rules()

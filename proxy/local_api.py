@@ -16,8 +16,9 @@ from typing import Any
 from mitmproxy import http
 
 from breather.proxy import flows
-from breather.proxy.break_exercise import exercise_for_break
-from breather.runtime import Runtime, Session, heavy_run
+from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
+from breather.rules.exercises import Exercise
+from breather.runtime import Runtime, Session, ShownBreak, heavy_run
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,13 @@ class LocalApi:
         session = self.runtime.sessions.read(profile)
         if session.snoozed_until is not None and at < session.snoozed_until:
             return {"break_due": False}
+        status = self._break_due(session, profile, site, at)
+        if not status["break_due"] and session.break_on_screen is not None:
+            # Taken elsewhere (the extension's button, a long enough pause): the next break is a new one.
+            self.runtime.sessions.update(profile, Session.clear_shown_break)
+        return status
+
+    def _break_due(self, session: Session, profile: str, site: str, at: datetime) -> dict[str, Any]:
         if heavy_run(session.recent_warnings, at):
             return {
                 "break_due": True,
@@ -149,12 +157,30 @@ class LocalApi:
         return {"ok": True}
 
     def break_shown(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
-        """Log the break and hand the overlay this break's self-care exercise (the rotation advances here)."""
-        reason = body.get("reason") if isinstance(body.get("reason"), str) else "cadence"
-        exercise = exercise_for_break(self.runtime, profile, at)
-        detail = {"reason": str(reason)[:32], "exercise": exercise.id.replace("/", "-")[:64]}
-        self._event(profile, "break_shown", site, at, detail=detail)
+        """Log the break and hand the overlay this break's self-care exercise.
+
+        A break screen reloaded, or shown in a second tab, is the same break: logged once (the weekly review counts
+        breaks suggested, not page loads) and with the same exercise. A new one starts once it is taken, snoozed or
+        no longer due, or when its reason changes. (The proxy's hooks run one at a time, so reading the session and
+        then updating it cannot interleave with another call.)
+        """
+        reason = str(body["reason"])[:32] if isinstance(body.get("reason"), str) else "cadence"
+        shown = self.runtime.sessions.read(profile).break_on_screen
+        same_break = shown is not None and shown.reason == reason
+        exercise = self._exercise_named(shown.exercise) if shown is not None and same_break else None
+        if exercise is None:
+            exercise = exercise_for_break(self.runtime, profile, at)
+            on_screen = ShownBreak(reason, exercise.id)
+            self.runtime.sessions.update(profile, lambda s: setattr(s, "break_on_screen", on_screen))
+        if not same_break:
+            detail = {"reason": reason, "exercise": exercise.id.replace("/", "-")[:64]}
+            self._event(profile, "break_shown", site, at, detail=detail)
         return {"ok": True, "exercise": exercise.to_dict()}
+
+    def _exercise_named(self, exercise_id: str) -> Exercise | None:
+        """The exercise still on offer under that id (None if the person's exercises file changed meanwhile)."""
+        exercises = available_exercises(self.runtime.paths.config_dir / OVERRIDE_NAME)
+        return next((exercise for exercise in exercises if exercise.id == exercise_id), None)
 
     def snooze(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         def apply(session: Session) -> timedelta:
@@ -162,6 +188,7 @@ class LocalApi:
             length = snooze_length(session.snoozes_in_row)
             session.snoozed_until = at + length
             session.recent_warnings.clear()
+            session.break_on_screen = None
             return length
 
         length = self.runtime.sessions.update(profile, apply)
@@ -176,6 +203,7 @@ class LocalApi:
             session.stored_active_minutes = 0.0
             session.break_until = at
             session.recent_warnings.clear()
+            session.break_on_screen = None
 
         self.runtime.sessions.update(profile, apply)
         self._event(profile, "break_taken", site, at)

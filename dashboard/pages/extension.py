@@ -13,6 +13,7 @@ from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
 from breather.rules.decisions import Usage, decide
 from breather.rules.model import Profile, Rules
+from breather.runtime import usage_for
 from breather.scheduler import quiet_hours_state
 from breather.store import queries
 from breather.store.model import Event, Heartbeat, check_site
@@ -161,7 +162,8 @@ def minutes_today(db: Database, rules: Rules, profile: str, now: datetime) -> qu
 
 
 def through_proxy(runtime: Any, profile: str, now: datetime) -> bool | None:
-    """Whether the proxy itself saw this profile's traffic lately; unknown (None) without a running service."""
+    """Whether the proxy itself saw any request of this profile's for a site it reads lately (a page, a limit page
+    served instead, a feed's JSON); unknown (None) without a running service."""
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         return None
@@ -169,19 +171,15 @@ def through_proxy(runtime: Any, profile: str, now: datetime) -> bool | None:
     return any(now - at <= THROUGH_PROXY_WINDOW for at in seen)
 
 
-def _usage_for_decision(db: Database, profile: str, today: queries.TodayUsage, runtime: Any, now: datetime) -> Usage:
-    """The running proxy's in-memory session when there is one, else what the store says."""
+def _usage_for_decision(
+    db: Database, rules: Rules, profile: str, today: queries.TodayUsage, runtime: Any, now: datetime
+) -> Usage:
+    """What the running proxy decides on (the same function builds it), else, without a service, what the store says."""
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         active = queries.active_minutes_since_break(db, profile, now)
         return Usage.of_today(today, active_since_break=timedelta(minutes=active))
-    session = sessions.read(profile)
-    return Usage.of_today(
-        today,
-        active_since_break=timedelta(seconds=session.active_since_break_s),
-        snoozes_in_a_row=session.snoozes_in_row,
-        snoozed_until=session.snoozed_until,
-    )
+    return usage_for(sessions.read(profile), rules, now)
 
 
 def representative_site(rules: Rules, site: str | None) -> str:
@@ -216,7 +214,7 @@ def status_for(
         profile,
         representative_site(rules, site),
         moment,
-        _usage_for_decision(db, profile.name, today, runtime, moment),
+        _usage_for_decision(db, rules, profile.name, today, runtime, moment),
     )
     limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
     return {

@@ -38,14 +38,24 @@ function caText(caTrusted) {
   return { ca: "", caOk: false };
 }
 
+// While the sites are closed there is no next break to count down to; the decision line says why they are closed.
+const CLOSED_KINDS = new Set(["limit_reached", "quiet_hours"]);
+
+function nextBreakText(status) {
+  if (typeof status.next_break_in_s === "number") {
+    return status.next_break_in_s <= 0 ? "A break is due now." : `Next break in ${minutesText(status.next_break_in_s)}.`;
+  }
+  if (status.quiet_hours || CLOSED_KINDS.has(status.decision?.kind)) {
+    return "";
+  }
+  return "No break reminders are set.";
+}
+
 export function describeStatus(state) {
   const status = state.status;
   const minutes = roundLikeDashboard(status.minutes_today ?? 0);
   const limited = typeof status.limit_minutes === "number";
-  let nextBreak = "No break reminders are set.";
-  if (typeof status.next_break_in_s === "number") {
-    nextBreak = status.next_break_in_s <= 0 ? "A break is due now." : `Next break in ${minutesText(status.next_break_in_s)}.`;
-  }
+  const nextBreak = nextBreakText(status);
   let decision = status.decision?.message || status.decision?.reason || "";
   if (status.quiet_hours) {
     decision = "Quiet hours: social sites are paused.";

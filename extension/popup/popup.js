@@ -21,6 +21,7 @@ function renderStatus(state) {
     $("limit-bar").value = text.limitFraction;
   }
   $("next-break").textContent = text.nextBreak;
+  $("next-break").hidden = text.nextBreak === "";
   $("decision").textContent = text.decision;
   $("routing").textContent = text.routing;
   $("routing").className = text.routingOk ? "breather-ok" : "breather-problem";

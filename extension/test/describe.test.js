@@ -41,6 +41,22 @@ test("a due break, no limit and quiet hours are said plainly", () => {
   assert.equal(text.ca, "");
 });
 
+test("once the sites are closed there is no next break to tell, and no claim that none is set", () => {
+  // A user test's popup at the limit said "No break reminders are set." for a profile with a break every minute.
+  const limit = {
+    ...status,
+    next_break_in_s: null,
+    decision: { kind: "limit_reached", reason: "Daily limit", message: "You have used 3 minutes of your 3 minutes on all sites today." },
+  };
+  const atLimit = describeStatus({ status: limit, routing: routed, caTrusted: true });
+  assert.equal(atLimit.nextBreak, "");
+  assert.equal(atLimit.decision, limit.decision.message);
+  const quiet = { ...status, next_break_in_s: null, quiet_hours: true, decision: { kind: "quiet_hours", reason: "Quiet hours" } };
+  assert.equal(describeStatus({ status: quiet, routing: routed, caTrusted: true }).nextBreak, "");
+  const noBreaks = { ...status, next_break_in_s: null };
+  assert.equal(describeStatus({ status: noBreaks, routing: routed, caTrusted: true }).nextBreak, "No break reminders are set.");
+});
+
 test("routing that is off or unseen, and an untrusted CA, are flagged as problems", () => {
   const off = describeStatus({ status, routing: { enabled: false, active: false, reason: "routing is off" }, caTrusted: null });
   assert.equal(off.routing, "Social sites do not go through Breather: routing is off.");

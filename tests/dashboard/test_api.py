@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from mitmproxy.test import tflow
 
+from breather.dashboard.app import create_app
+from breather.paths import Paths
+from breather.proxy.addon import make_addons
+from breather.proxy.boundaries import Boundaries
+from breather.rules.loader import load_rules
+from breather.runtime import Runtime, StoreUsage
 from breather.store.db import open_database
-from tests.dashboard.conftest import NOW, Seeder, pair, today_at
+from tests.dashboard.conftest import FAMILY_RULES, NOW, TEST_SCRYPT, Seeder, pair, today_at
 
 
 def auth(token: str) -> dict[str, str]:
@@ -185,3 +197,70 @@ def test_setup_lists_paired_browsers_and_unpairing_revokes_the_token(client: Fla
     answer = client.post("/setup/revoke", data={"csrf_token": csrf_from(page), "token_hash": digest})
     assert answer.status_code == 302
     assert client.get("/api/v1/status", headers=auth(token)).status_code == 401
+
+
+def service(breather_home: Path, writer: Any, rules: str = FAMILY_RULES) -> Runtime:
+    """What ``breather serve`` shares between the proxy and the dashboard, on the test home."""
+    paths = Paths.resolve(str(breather_home)).ensure()
+    paths.rules_file.write_text(rules, encoding="utf-8")
+    settings = {"listen_host": "127.0.0.1", "proxy_port": 8080}
+    return Runtime(paths=paths, settings=settings, rules=load_rules(paths.rules_file), writer=writer)
+
+
+def test_the_status_says_a_break_is_due_when_the_proxy_shows_one(breather_home: Path, seed: Seeder) -> None:
+    """A user test: Today and the popup said "Next break in 1 min · Open" while the proxy put a break on every page.
+    The status counted only the active time since the proxy last read the store, the proxy all of it."""
+    runtime = service(breather_home, seed.writer)
+    seed.minutes("parent", "www.youtube.com", NOW - timedelta(minutes=27), 26)
+    seed.send()
+    db = open_database(runtime.paths.database)
+    try:
+        StoreUsage(runtime).refresh(db, now=NOW)  # what the service does every few seconds
+    finally:
+        db.close()
+    assert Boundaries(runtime).decide("parent", "www.youtube.com", NOW).kind == "break_due"
+
+    client = create_app(
+        {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime
+    ).test_client()
+    status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(pair(client, "parent"))).get_json()
+    assert status["decision"]["kind"] == "break_due"
+    assert status["next_break_in_s"] == 0
+    today = re.sub(r"\s+", " ", client.get("/?member=parent").get_data(as_text=True))
+    assert 'id="next-break">due now<' in today and 'id="decision">Break due<' in today
+
+
+def through_the_proxy(runtime: Runtime, path: str, dest: str) -> Any:
+    """One request from teen's browser (signed in to the proxy) for www.reddit.com, through every proxy addon."""
+    flow = tflow.tflow()
+    flow.request.host = "www.reddit.com"
+    flow.request.path = path
+    flow.request.headers["sec-fetch-dest"] = dest
+    flow.request.headers["proxy-authorization"] = "Basic " + base64.b64encode(b"teen:teen-proxy-pass").decode()
+    for addon in make_addons(runtime):
+        for hook in ("requestheaders", "request"):
+            if flow.response is None and hasattr(addon, hook):
+                getattr(addon, hook)(flow)
+    return flow
+
+
+@pytest.mark.parametrize(("path", "dest"), [("/r/popular.json", "empty"), ("/", "document")])
+def test_the_status_knows_breather_sees_traffic_it_blocks_or_only_reads(
+    breather_home: Path, seed: Seeder, path: str, dest: str
+) -> None:
+    """A user test's popup, with the limit page open in another tab: "Routing is on, but Breather has not seen your
+    social traffic yet"; and Setup's live check said nothing from reddit.com reached Breather two minutes after its
+    JSON had. Only the overlay's heartbeats counted; a blocked page or a feed's JSON never did."""
+    always_quiet = FAMILY_RULES.replace('daily = "22:00-07:00"', 'daily = ["00:00-12:00", "12:00-00:00"]')
+    runtime = service(breather_home, seed.writer, always_quiet)
+    client = create_app(
+        {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: datetime.now(UTC)}, runtime=runtime
+    ).test_client()
+    token = pair(client, "teen")
+    assert client.get("/api/v1/status", headers=auth(token)).get_json()["through_proxy"] is False
+
+    flow = through_the_proxy(runtime, path, dest)
+    if dest == "document":
+        assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
+    assert client.get("/api/v1/status", headers=auth(token)).get_json()["through_proxy"] is True
+    assert "Breather saw reddit.com" in client.get("/setup?check=reddit.com").get_data(as_text=True)  # Setup's check

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from mitmproxy.test import tflow
 
 from breather.proxy import flows
@@ -241,3 +242,35 @@ def test_reloading_a_block_page_is_one_block_and_no_time_on_the_site(make_runtim
     with sqlite3.connect(runtime.paths.database) as connection:
         spans = connection.execute("select count(*) from activity").fetchone()[0]
     assert spans == 0
+
+
+@pytest.mark.parametrize("page_asks_by", ["a page load", "a heartbeat"])
+def test_a_break_taken_in_the_extension_makes_the_next_break_a_new_one(make_runtime, events_of, page_asks_by) -> None:
+    """A break screen reloaded is one break (logged once); but a break taken where the proxy does not see it (the
+    extension's "Take a break now" reaches it through the store) ends it, so the next break due is logged again."""
+    from breather.store.model import Event
+
+    runtime = make_runtime()
+    boundaries = Boundaries(runtime)
+    api = LocalApi(runtime, decide=boundaries.decide)
+
+    def break_due_now() -> bool:
+        if page_asks_by == "a page load":
+            flow = document()
+            boundaries.request(flow)
+            return flows.BREAK_DUE in flow.metadata
+        call = local_call("heartbeat", {"visible": True, "active": True})
+        api.request(call)
+        return bool(json.loads(call.response.content)["break_due"])
+
+    spend(runtime, 26)
+    assert break_due_now()
+    for _ in range(3):
+        api.request(local_call("break-shown", {"reason": "cadence"}))
+    runtime.log_event(Event("me", "break_taken", datetime.now(UTC)))  # what the dashboard's /api/v1/events does
+    refresh_from_store(runtime)
+    assert not break_due_now()
+    spend(runtime, 26)
+    assert break_due_now()
+    api.request(local_call("break-shown", {"reason": "cadence"}))
+    assert [event["kind"] for event in events_of(runtime)].count("break_shown") == 2

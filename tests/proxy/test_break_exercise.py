@@ -29,21 +29,27 @@ steps = ["Roll both shoulders back five times.", "Then forward five times."]
 """
 
 
-def break_shown(runtime: Any, profile: str = "me") -> dict[str, Any]:
-    """One ``POST /__breather__/break-shown`` from the overlay on old.reddit.com, through the real addons."""
+def local_call(runtime: Any, name: str, body: bytes, profile: str) -> Any:
+    """One ``POST /__breather__/<name>`` from the overlay on old.reddit.com, through the real addons."""
     intercept, local_api = Intercept(runtime), LocalApi(runtime)
     flow = tflow.tflow()
     flow.request.host = "old.reddit.com"
     flow.request.method = "POST"
-    flow.request.path = "/__breather__/break-shown"
-    flow.request.content = b'{"reason": "cadence"}'
+    flow.request.path = f"/__breather__/{name}"
+    flow.request.content = body
     flow.request.headers["x-breather"] = "1"
     with taddons.context(intercept, local_api):
         intercept.requestheaders(flow)
         flow.metadata[flows.PROFILE] = profile
         local_api.request(flow)
     assert flow.response is not None and flow.response.status_code == 200
-    answer: dict[str, Any] = json.loads(flow.response.content)
+    return json.loads(flow.response.content)
+
+
+def break_shown(runtime: Any, profile: str = "me") -> dict[str, Any]:
+    """One break: its screen shown, then the break taken (shown again before that, it is the same break)."""
+    answer: dict[str, Any] = local_call(runtime, "break-shown", b'{"reason": "cadence"}', profile)
+    local_call(runtime, "break", b"{}", profile)
     return answer
 
 

@@ -89,3 +89,38 @@ def test_a_bug_in_a_call_is_answered_with_500_and_still_never_forwarded(make_run
     api.request(flow)
     assert flow.response is not None and flow.response.status_code == 500
     assert runtime.counters.get("passed_after_error") == 1
+
+
+def show_break(runtime: Any, reason: str = "cadence") -> str:
+    """The overlay putting its break screen up (on each page load while a break is due); the exercise it is given."""
+    status, body = answer(runtime, call("/__breather__/break-shown", json.dumps({"reason": reason}).encode()))
+    assert status == 200
+    return str(body["exercise"]["id"])
+
+
+def test_a_break_screen_reloaded_is_one_break_with_one_exercise(make_runtime, events_of) -> None:
+    """A user test (break_after 1m) loaded pages for 4 minutes under one break: 16 'break_shown', and the weekly
+    review said 'took 0 of the 16 breaks suggested'; each reload also offered another exercise."""
+    runtime = make_runtime()
+    offered = {show_break(runtime) for _ in range(16)}
+    assert len(offered) == 1, "the same break keeps its exercise"
+    shown = [event for event in events_of(runtime) if event["kind"] == "break_shown"]
+    assert len(shown) == 1
+    assert json.loads(shown[0]["detail"])["exercise"] in offered
+
+
+def test_a_new_reason_a_snooze_or_a_break_taken_makes_the_next_break_screen_a_new_break(
+    make_runtime, events_of
+) -> None:
+    runtime = make_runtime()
+    first = show_break(runtime)
+    heavy = show_break(runtime, "heavy")
+    assert show_break(runtime, "heavy") == heavy
+    answer(runtime, call("/__breather__/snooze"))
+    after_snooze = show_break(runtime)
+    answer(runtime, call("/__breather__/break"))
+    after_break = show_break(runtime)
+    assert show_break(runtime) == after_break
+    assert len({first, heavy, after_snooze, after_break}) == 4, "each new break offers another exercise"
+    reasons = [json.loads(e["detail"])["reason"] for e in events_of(runtime) if e["kind"] == "break_shown"]
+    assert reasons == ["cadence", "heavy", "cadence", "cadence"]
