@@ -151,6 +151,21 @@ class Sessions:
         with self._lock:
             return list(self._sessions)
 
+    def forget_usage(self) -> None:
+        """After the usage data was deleted: today's minutes and active time start from zero here too (a user test
+        deleted everything, Today said 0 min and the proxy still blocked at the limit). Choices made (snoozes,
+        overrides, grants) stay: they are not records of use."""
+        with self._lock:
+            for session in self._sessions.values():
+                session.seconds_today = {}
+                session.stored_minutes = {}
+                session.stored_total = 0.0
+                session.stored_groups = {}
+                session.stored_active_minutes = 0.0
+                session.active_since_break_s = 0.0
+                session.recent_warnings.clear()
+                session.last_seen = {}
+
 
 class StoreUsage:
     """Keeps each profile's session in step with the usage store, on a thread of its own.

@@ -20,7 +20,17 @@ from breather.proxy.boundaries import Boundaries
 from breather.rules.loader import load_rules
 from breather.runtime import Runtime, StoreUsage
 from breather.store.db import open_database
-from tests.dashboard.conftest import FAMILY_RULES, NOW, TEST_SCRYPT, Seeder, pair, today_at
+from tests.dashboard.conftest import (
+    FAMILY_RULES,
+    NOW,
+    PASSPHRASE,
+    TEST_SCRYPT,
+    Seeder,
+    form_token,
+    pair,
+    set_passphrase,
+    today_at,
+)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -264,3 +274,24 @@ def test_the_status_knows_breather_sees_traffic_it_blocks_or_only_reads(
         assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
     assert client.get("/api/v1/status", headers=auth(token)).get_json()["through_proxy"] is True
     assert "Breather saw reddit.com" in client.get("/setup?check=reddit.com").get_data(as_text=True)  # Setup's check
+
+
+def test_deleting_everything_also_clears_the_running_proxys_count_of_today(breather_home: Path, seed: Seeder) -> None:
+    """A user test deleted everything: Today said 0 min while the proxy still blocked at the old minutes."""
+    runtime = service(breather_home, seed.writer)
+    seed.minutes("teen", "www.youtube.com", NOW - timedelta(minutes=55), 50)
+    seed.send()
+    db = open_database(runtime.paths.database)
+    try:
+        StoreUsage(runtime).refresh(db, now=NOW)
+    finally:
+        db.close()
+    assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind == "limit_reached"
+
+    client = create_app(
+        {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime
+    ).test_client()
+    set_passphrase(client)
+    form = {"csrf_token": form_token(client, "/data"), "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete", data=form).status_code == 302
+    assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind != "limit_reached"
