@@ -51,7 +51,11 @@ def current_rules() -> Rules:
 def rules_held() -> list[str]:
     """Loosened settings of a hand edit that the service holds for their cooling-off (the Rules page lists its own)."""
     service = runtime()
-    return [change.describe() for change in getattr(getattr(service, "rules", None), "held", ())]
+    held = getattr(getattr(service, "rules", None), "held", ())
+    if not held:
+        return []
+    zone, moment = current_rules().zone(), now()
+    return [change.sentence(zone, moment) for change in held]
 
 
 def rules_problem() -> str | None:

@@ -2,19 +2,44 @@
 
 A pure helper for the dashboard (and the service): given the rules before and after an edit, when it was made and
 the time now, it returns the rules in force and the loosened settings still waiting. Nothing is stored here: the
-caller keeps the previous rules and the time of the change, and asks again later. The delay is the *old* rules'
-``cooling_off``, so shortening the delay in the same edit cannot skip it.
+caller keeps the previous rules and when each loosening was first asked for, and asks again later. The delay is the
+*old* rules' ``cooling_off``, so shortening the delay in the same edit cannot skip it.
+
+A setting that holds several things (per-site limits, warning levels, always-allowed sites, keywords, topic quiet
+hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on another applies now.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from breather.rules.model import SENSITIVITIES, Profile, Rules, Window
+from breather.rules.model import SENSITIVITIES, Profile, Rules, TopicWindow, Window
+
+ChangeKey = tuple[str | None, str, str | None]
+"""Which loosening: the profile (None for a household setting), the setting, and the item within it (or None)."""
+
+
+@dataclass(frozen=True)
+class Loosening:
+    """One setting (or one item of a setting) that an edit loosens: ``old`` and ``new`` are that setting's or item's
+    values; an item that is added or dropped is None on the side where it is missing."""
+
+    profile: str | None  # None for a household setting
+    setting: str
+    item: str | None
+    old: Any
+    new: Any
+
+    @property
+    def key(self) -> ChangeKey:
+        return (self.profile, self.setting, self.item)
+
+    def held_until(self, takes_effect: datetime) -> PendingChange:
+        return PendingChange(self.profile, self.setting, self.old, self.new, takes_effect, self.item)
 
 
 @dataclass(frozen=True)
@@ -26,126 +51,321 @@ class PendingChange:
     old: Any
     new: Any
     takes_effect: datetime
+    item: str | None = None  # the site, category, domain or keyword, for a setting that holds several
+
+    @property
+    def key(self) -> ChangeKey:
+        return (self.profile, self.setting, self.item)
+
+    @property
+    def path(self) -> str:
+        """Where the setting is in ``rules.toml``, such as ``profiles.me.limits.reddit``."""
+        owner = f"profiles.{self.profile}" if self.profile else "household"
+        parts = (owner, _TOML_NAMES.get(self.setting, self.setting), self.item)
+        return ".".join(part for part in parts if part is not None)
 
     def describe(self) -> str:
-        owner = f"profiles.{self.profile}" if self.profile else "household"
-        return f"{owner}.{self.setting} loosens; it takes effect at {self.takes_effect.isoformat(timespec='minutes')}"
+        """For machines and logs (``/healthz`` lists these): the setting's path and an ISO time."""
+        return f"{self.path} loosens; it takes effect at {self.takes_effect.isoformat(timespec='minutes')}"
+
+    def label(self) -> str:
+        """What loosens, for people: ``me's daily limit (3m → 1h)``."""
+        return _label(self)
+
+    def until(self, zone: tzinfo, now: datetime) -> str:
+        """When it takes effect on the household's clock, as seen from ``now``: ``07:52 tomorrow``."""
+        from breather.rules.decisions import when
+
+        local = self.takes_effect.astimezone(zone).replace(tzinfo=None)
+        return when(local, now.astimezone(zone).replace(tzinfo=None))
+
+    def sentence(self, zone: tzinfo, now: datetime) -> str:
+        """``me's daily limit (3m → 1h) is held until 07:52 tomorrow``."""
+        return held_sentence((self,), zone, now)
+
+
+def held_sentence(changes: Sequence[PendingChange], zone: tzinfo, now: datetime) -> str:
+    """What is held until when, for people: ``me's daily limit (3m → 1h) is held until 07:52 tomorrow``; changes
+    due at different moments get a clause each (``...; me's break length (5m → 1m) until 09:00 tomorrow``)."""
+    by_moment: dict[datetime, list[PendingChange]] = {}
+    for change in sorted(changes, key=lambda change: change.takes_effect):
+        by_moment.setdefault(change.takes_effect, []).append(change)
+    clauses = []
+    for index, group in enumerate(by_moment.values()):
+        verb = "is held until" if index == 0 else "until"
+        clauses.append(f"{_and([change.label() for change in group])} {verb} {group[0].until(zone, now)}")
+    return "; ".join(clauses)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def apply_change(
-    old: Rules, new: Rules, now: datetime, changed_at: datetime | None = None
+    old: Rules,
+    new: Rules,
+    now: datetime,
+    changed_at: datetime | None = None,
+    asked: Mapping[ChangeKey, datetime] | None = None,
 ) -> tuple[Rules, tuple[PendingChange, ...]]:
-    """The rules in force ``now`` after an edit from ``old`` to ``new`` made at ``changed_at`` (default: now)."""
+    """The rules in force ``now`` after an edit from ``old`` to ``new``. Each loosening waits from when it was first
+    asked for: its time in ``asked`` (see ``first_asked``), else ``changed_at``, else now."""
     made = changed_at or now
-    takes_effect = made + old.cooling_off
-    if now >= takes_effect:
-        return new, ()
-    pending: list[PendingChange] = []
-    profiles: dict[str, Profile] = {}
-    for name, profile in new.profiles.items():
+    held: list[PendingChange] = []
+    for change in loosenings(old, new):
+        takes_effect = (asked or {}).get(change.key, made) + old.cooling_off
+        if now < takes_effect:
+            held.append(change.held_until(takes_effect))
+    return _in_force(old, new, held), tuple(held)
+
+
+def loosenings(old: Rules, new: Rules) -> tuple[Loosening, ...]:
+    """Every setting (or item of one) that ``new`` loosens from ``old``, whether or not its wait is over."""
+    found: list[Loosening] = []
+    for name, after in new.profiles.items():
         before = old.profiles.get(name)
-        if before is None:
-            profiles[name] = profile
-            continue
-        effective, waiting = _cool_profile(before, profile)
-        profiles[name] = effective
-        pending.extend(PendingChange(name, setting, was, wants, takes_effect) for setting, was, wants in waiting)
-    cooling_off = new.cooling_off
+        if before is not None:  # a new profile has no boundary to loosen
+            found.extend(_profile_loosenings(name, before, after))
     if new.cooling_off < old.cooling_off:
-        cooling_off = old.cooling_off
-        pending.append(PendingChange(None, "cooling_off", old.cooling_off, new.cooling_off, takes_effect))
-    effective_rules = dataclasses.replace(new, profiles=profiles, cooling_off=cooling_off)
-    return effective_rules, tuple(pending)
+        found.append(Loosening(None, "cooling_off", None, old.cooling_off, new.cooling_off))
+    return tuple(found)
 
 
-Change = tuple[str, Any, Any]
+def first_asked(
+    old: Rules,
+    new: Rules,
+    now: datetime,
+    earlier: Rules | None = None,
+    since: Mapping[ChangeKey, datetime] | None = None,
+) -> dict[ChangeKey, datetime]:
+    """When each loosening from ``old`` to ``new`` was first asked for. One that the ``earlier`` version asked for
+    too, at ``since``, keeps that time while ``new`` asks for the same or less of it (taking part of a loosening
+    back must not cost its wait); a loosening asked for anew, or further than before, is asked for ``now``."""
+    before = {change.key: change for change in loosenings(old, earlier)} if earlier is not None else {}
+    times: dict[ChangeKey, datetime] = {}
+    for change in loosenings(old, new):
+        prior, kept = before.get(change.key), (since or {}).get(change.key)
+        still_asked = prior is not None and kept is not None and not _kind(change).loosens(prior.new, change.new)
+        times[change.key] = kept if still_asked and kept is not None else now
+    return times
 
 
-def _cool_profile(old: Profile, new: Profile) -> tuple[Profile, list[Change]]:
-    updates: dict[str, Any] = {}
-    waiting: list[Change] = []
-    for setting, cool in _COOLERS.items():
-        was, wants = getattr(old, setting), getattr(new, setting)
-        kept = cool(was, wants)
-        if kept != wants:
-            updates[setting] = kept
-            waiting.append((setting, was, wants))
-    return dataclasses.replace(new, **updates), waiting
+# --- How each setting loosens -------------------------------------------------------------------------------------
+
+Items = Iterable[tuple[str | None, Any, Any]]
 
 
-def _limit(was: timedelta | None, wants: timedelta | None) -> timedelta | None:
+@dataclass(frozen=True)
+class _Kind:
+    """How a setting splits into items (``(item, old, new)``), when an item loosens, and the setting's value in force
+    when some of its items are held (their old values kept, the rest as written)."""
+
+    items: Callable[[Any, Any], Items]
+    loosens: Callable[[Any, Any], bool]
+    in_force: Callable[[Any, Any, frozenset[str | None]], Any]
+
+
+def _whole(was: Any, wants: Any) -> Items:
+    return [(None, was, wants)]
+
+
+def _old_while_held(was: Any, wants: Any, held: frozenset[str | None]) -> Any:
+    return was if held else wants
+
+
+def _bigger_limit(was: timedelta | None, wants: timedelta | None) -> bool:
     """A limit loosens when it grows or goes away."""
-    if was is None:
-        return wants
-    if wants is None or wants > was:
-        return was
-    return wants
+    return was is not None and (wants is None or wants > was)
 
 
-def _at_least(was: Any, wants: Any) -> Any:
-    return was if wants < was else wants
+def _shorter(was: Any, wants: Any) -> bool:
+    return bool(wants < was)
 
 
-def _at_most(was: Any, wants: Any) -> Any:
-    return was if wants > was else wants
-
-
-def _limits(was: Mapping[str, timedelta], wants: Mapping[str, timedelta]) -> Mapping[str, timedelta]:
-    kept: dict[str, timedelta] = {}
-    for key in [*wants, *(key for key in was if key not in wants)]:
-        value = _limit(was.get(key), wants.get(key))
-        if value is not None:
-            kept[key] = value
-    return kept if kept != dict(wants) else wants
+def _more(was: Any, wants: Any) -> bool:
+    return bool(wants > was)
 
 
 def _coverage(windows: Iterable[Window]) -> frozenset[int]:
     return frozenset().union(*(window.minutes_of_week() for window in windows))
 
 
-def _windows(was: tuple[Window, ...], wants: tuple[Window, ...]) -> tuple[Window, ...]:
-    """Quiet hours loosen when any minute they covered is no longer covered; then the old schedule stays."""
-    return was if not _coverage(wants) >= _coverage(was) else wants
+def _uncovers(was: Iterable[Window], wants: Iterable[Window]) -> bool:
+    """Quiet hours loosen when any minute they covered is no longer covered."""
+    return not _coverage(wants) >= _coverage(was)
 
 
-def _topic_windows(was: tuple[Any, ...], wants: tuple[Any, ...]) -> tuple[Any, ...]:
-    categories = {item.category for item in was}
-    for category in categories:
-        before = [item.window for item in was if item.category == category]
-        after = [item.window for item in wants if item.category == category]
-        if not _coverage(after) >= _coverage(before):
-            return was
-    return wants
+def _keys(was: Mapping[str, Any], wants: Mapping[str, Any]) -> list[str]:
+    return [*wants, *(key for key in was if key not in wants)]
 
 
-def _sensitivity(was: Mapping[str, str], wants: Mapping[str, str]) -> Mapping[str, str]:
-    rank = SENSITIVITIES.index
-    kept = {key: was[key] if key in was and rank(level) < rank(was[key]) else level for key, level in wants.items()}
-    return kept if kept != dict(wants) else wants
+def _limit_items(was: Mapping[str, timedelta], wants: Mapping[str, timedelta]) -> Items:
+    return [(key, was.get(key), wants.get(key)) for key in _keys(was, wants)]
 
 
-def _always_allowed(was: tuple[str, ...], wants: tuple[str, ...]) -> tuple[str, ...]:
+def _limits_in_force(
+    was: Mapping[str, timedelta], wants: Mapping[str, timedelta], held: frozenset[str | None]
+) -> Mapping[str, timedelta]:
+    if not held:
+        return wants
+    kept = {key: was.get(key) if key in held else wants.get(key) for key in _keys(was, wants)}
+    return {key: value for key, value in kept.items() if value is not None}
+
+
+def _sensitivity_items(was: Mapping[str, str], wants: Mapping[str, str]) -> Items:
+    return [(category, was.get(category), level) for category, level in wants.items()]
+
+
+def _lower_level(was: str | None, wants: str | None) -> bool:
+    return was is not None and wants is not None and SENSITIVITIES.index(wants) < SENSITIVITIES.index(was)
+
+
+def _sensitivity_in_force(
+    was: Mapping[str, str], wants: Mapping[str, str], held: frozenset[str | None]
+) -> Mapping[str, str]:
+    if not held:
+        return wants
+    return {category: was[category] if category in held else level for category, level in wants.items()}
+
+
+def _allowed_items(was: tuple[str, ...], wants: tuple[str, ...]) -> Items:
+    return [(domain, domain if domain in was else None, domain) for domain in wants]
+
+
+def _added(was: Any, wants: Any) -> bool:
     """A newly always-allowed site waits; a site taken off the list is covered again at once."""
-    kept = tuple(domain for domain in wants if domain in was)
-    return kept if kept != wants else wants
+    return was is None and wants is not None
 
 
-def _keywords(was: tuple[str, ...], wants: tuple[str, ...]) -> tuple[str, ...]:
+def _allowed_in_force(was: tuple[str, ...], wants: tuple[str, ...], held: frozenset[str | None]) -> tuple[str, ...]:
+    return tuple(domain for domain in wants if domain not in held) if held else wants
+
+
+def _keyword_items(was: tuple[str, ...], wants: tuple[str, ...]) -> Items:
+    return [(word, word, word if word in wants else None) for word in was]
+
+
+def _dropped(was: Any, wants: Any) -> bool:
     """A removed keyword keeps its warning for the cooling-off time; a new one applies at once."""
-    removed = tuple(word for word in was if word not in wants)
-    return (*wants, *removed) if removed else wants
+    return was is not None and wants is None
 
 
-_COOLERS: dict[str, Callable[[Any, Any], Any]] = {
-    "daily_limit": _limit,
-    "break_after": _limit,
-    "limits": _limits,
-    "break_length": _at_least,
-    "friction_delay": _at_least,
-    "max_snoozes": _at_most,
-    "quiet_hours": _windows,
-    "topic_quiet_hours": _topic_windows,
-    "sensitivity": _sensitivity,
-    "always_allowed": _always_allowed,
-    "keywords": _keywords,
+def _keywords_in_force(was: tuple[str, ...], wants: tuple[str, ...], held: frozenset[str | None]) -> tuple[str, ...]:
+    return (*wants, *(word for word in was if word in held)) if held else wants
+
+
+def _categories(items: tuple[TopicWindow, ...]) -> list[str]:
+    return list(dict.fromkeys(item.category for item in items))
+
+
+def _topic_items(was: tuple[TopicWindow, ...], wants: tuple[TopicWindow, ...]) -> Items:
+    def windows(items: tuple[TopicWindow, ...], category: str) -> tuple[Window, ...]:
+        return tuple(item.window for item in items if item.category == category)
+
+    categories = dict.fromkeys([*_categories(was), *_categories(wants)])
+    return [(category, windows(was, category), windows(wants, category)) for category in categories]
+
+
+def _topics_in_force(
+    was: tuple[TopicWindow, ...], wants: tuple[TopicWindow, ...], held: frozenset[str | None]
+) -> tuple[TopicWindow, ...]:
+    if not held:
+        return wants
+    return (
+        *(item for item in wants if item.category not in held),
+        *(item for item in was if item.category in held),
+    )
+
+
+_LIMIT = _Kind(_whole, _bigger_limit, _old_while_held)
+_SHORTER = _Kind(_whole, _shorter, _old_while_held)
+_PROFILE_SETTINGS: dict[str, _Kind] = {
+    "daily_limit": _LIMIT,
+    "break_after": _LIMIT,
+    "limits": _Kind(_limit_items, _bigger_limit, _limits_in_force),
+    "break_length": _SHORTER,
+    "friction_delay": _SHORTER,
+    "max_snoozes": _Kind(_whole, _more, _old_while_held),
+    "quiet_hours": _Kind(_whole, _uncovers, _old_while_held),
+    "topic_quiet_hours": _Kind(_topic_items, _uncovers, _topics_in_force),
+    "sensitivity": _Kind(_sensitivity_items, _lower_level, _sensitivity_in_force),
+    "always_allowed": _Kind(_allowed_items, _added, _allowed_in_force),
+    "keywords": _Kind(_keyword_items, _dropped, _keywords_in_force),
 }
+_HOUSEHOLD_SETTINGS: dict[str, _Kind] = {"cooling_off": _SHORTER}
+
+
+def _kind(change: Loosening) -> _Kind:
+    return (_PROFILE_SETTINGS if change.profile is not None else _HOUSEHOLD_SETTINGS)[change.setting]
+
+
+def _profile_loosenings(name: str, before: Profile, after: Profile) -> Iterable[Loosening]:
+    for setting, kind in _PROFILE_SETTINGS.items():
+        for item, was, wants in kind.items(getattr(before, setting), getattr(after, setting)):
+            if kind.loosens(was, wants):
+                yield Loosening(name, setting, item, was, wants)
+
+
+def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
+    """``new``, less what is still ``held``: those settings (or items) keep their ``old`` values."""
+    if not held:
+        return new
+    profiles = {
+        name: _hold_settings(old.profiles[name], profile, [c for c in held if c.profile == name])
+        for name, profile in new.profiles.items()
+    }
+    cooling_off = old.cooling_off if any(change.profile is None for change in held) else new.cooling_off
+    return dataclasses.replace(new, profiles=profiles, cooling_off=cooling_off)
+
+
+def _hold_settings(before: Profile, after: Profile, held: Sequence[PendingChange]) -> Profile:
+    if not held:
+        return after
+    updates: dict[str, Any] = {}
+    for setting in dict.fromkeys(change.setting for change in held):
+        items = frozenset(change.item for change in held if change.setting == setting)
+        in_force = _PROFILE_SETTINGS[setting].in_force
+        updates[setting] = in_force(getattr(before, setting), getattr(after, setting), items)
+    return dataclasses.replace(after, **updates)
+
+
+# --- Words for people ----------------------------------------------------------------------------------------------
+
+_TOML_NAMES = {"sensitivity": "warnings"}
+_NAMES = {
+    "daily_limit": "daily limit",
+    "break_after": "time before a break",
+    "break_length": "break length",
+    "friction_delay": "wait on a block page",
+    "max_snoozes": "snoozes in a row",
+    "cooling_off": "cooling-off",
+}
+
+
+def _label(change: PendingChange) -> str:
+    owner = f"{change.profile}'s" if change.profile else "the household's"
+    item = change.item or ""
+    category = item.replace("_", " ")
+    if change.setting == "limits":
+        return f"{owner} limit on {item} ({_value(change.old)} → {_value(change.new)})"
+    if change.setting == "sensitivity":
+        return f"{owner} {category} warnings ({change.old} → {change.new})"
+    if change.setting == "always_allowed":
+        return f"{owner} always-allowed sites (adding {item})"
+    if change.setting == "keywords":
+        return f'{owner} warning keywords (removing "{item}")'
+    if change.setting in ("quiet_hours", "topic_quiet_hours"):
+        topic = f" for {category} posts" if change.item else ""
+        return f"{owner} quiet hours{topic} (some hours no longer covered)"
+    name = _NAMES.get(change.setting, change.setting.replace("_", " "))
+    return f"{owner} {name} ({_value(change.old)} → {_value(change.new)})"
+
+
+def _value(value: Any) -> str:
+    from breather.rules.timeparse import format_duration
+
+    if value is None:
+        return "off"
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    return str(value)

@@ -8,9 +8,10 @@ broken (after a reboot, say) starts with the rules that were last in force inste
 
 With ``cool_loosening`` (the service), an edit of the file by hand waits out the cooling-off like one saved from the
 dashboard: what it tightens applies at once, what it loosens is ``held`` until the household's delay has passed
-(``rules.cooling.apply_change``, from the version last fully in force). The wait survives a restart: the held
-version's hash and the time it was first seen are kept beside the last good copy. A version the dashboard already
-held for its cooling-off (``asked_at`` gives when it was asked for) is not held twice.
+(``rules.cooling.apply_change``, from the version last fully in force). Each loosening waits from when it was first
+asked for, so a later edit elsewhere in the file does not restart it (``rules.cooling.first_asked``). The wait survives
+a restart: the held version and when each of its loosenings was first seen are kept beside the last good copy. A
+version the dashboard already held for its cooling-off (``asked_at`` gives when it was asked for) is not held twice.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from breather.rules.cooling import PendingChange, apply_change
+from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
 
@@ -39,10 +40,11 @@ AskedAt = Callable[[str], "datetime | None"]
 
 
 class _Waiting(NamedTuple):
-    """The file's version whose loosening is held, and since when."""
+    """The file's version whose loosening is held, and when each of its loosenings was first asked for."""
 
     text: str
-    since: datetime
+    rules: Rules
+    asked: dict[ChangeKey, datetime]
 
 
 def _utc_now() -> datetime:
@@ -165,10 +167,10 @@ class RulesWatcher:
             return False
         self.last_error = None
         if self.cool_loosening and self._base is not None and rules != self._base:
-            since = self._since(text)
-            in_force, pending = apply_change(self._base, rules, self._clock(), since)
+            asked = self._first_asked(self._base, text, rules)
+            in_force, pending = apply_change(self._base, rules, self._clock(), asked=asked)
             if pending:
-                return self._hold(text, since, in_force, pending)
+                return self._hold(_Waiting(text, rules, asked), in_force, pending)
         return self._accept(text, rules)
 
     def _accept(self, text: str, rules: Rules) -> bool:
@@ -182,17 +184,17 @@ class RulesWatcher:
         self._forget_held_marker()
         return self._put_in_force(rules)
 
-    def _hold(self, text: str, since: datetime, in_force: Rules, pending: tuple[PendingChange, ...]) -> bool:
+    def _hold(self, waiting: _Waiting, in_force: Rules, pending: tuple[PendingChange, ...]) -> bool:
         """What the version tightens applies now; what it loosens waits for its cooling-off."""
-        if self._waiting is None or self._waiting.text != text:
+        if self._waiting is None or self._waiting.text != waiting.text:
             log.warning(
                 "%s loosens a boundary; held for the cooling-off: %s",
                 self.path,
                 "; ".join(change.describe() for change in pending),
             )
-        self._waiting = _Waiting(text, since)
+        self._waiting = waiting
         self.held = pending
-        self._keep_held_marker(text, since)
+        self._keep_held_marker(waiting)
         return self._put_in_force(in_force)
 
     def _put_in_force(self, rules: Rules) -> bool:
@@ -206,36 +208,31 @@ class RulesWatcher:
             listener(rules)
         return True
 
-    def _since(self, text: str) -> datetime:
-        """When this version was first asked for: by the dashboard, or seen in the file (kept across restarts)."""
-        if self._asked_at is not None:
-            asked = self._asked_at(text)
-            if asked is not None:
-                return asked
-        if self._waiting is not None and self._waiting.text == text:
-            return self._waiting.since
-        marker = self._read_held_marker()
-        if marker is not None and marker[0] == _digest(text):
-            return marker[1]
-        return self._clock()
+    def _first_asked(self, base: Rules, text: str, rules: Rules) -> dict[ChangeKey, datetime]:
+        """When each loosening of this version was first asked for: on the dashboard, or seen in the file (by this
+        watcher, or before a restart)."""
+        earlier = self._waiting or _noted(self._held_marker, base, text, rules)
+        dashboard = self._asked_at(text) if self._asked_at is not None else None
+        return _first_asked(base, rules, earlier, dashboard, self._clock())
 
     @property
     def _held_marker(self) -> Path | None:
         return held_marker_path(self.last_good) if self.last_good is not None else None
 
-    def _keep_held_marker(self, text: str, since: datetime) -> None:
+    def _keep_held_marker(self, waiting: _Waiting) -> None:
         marker = self._held_marker
         if marker is None:
             return
+        changes = [
+            {"profile": profile, "setting": setting, "item": item, "since": since.isoformat()}
+            for (profile, setting, item), since in waiting.asked.items()
+        ]
+        note = {"text": waiting.text, "changes": changes}
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text(json.dumps({"sha256": _digest(text), "since": since.isoformat()}), encoding="utf-8")
+            marker.write_text(json.dumps(note), encoding="utf-8")
         except OSError as exc:
             log.warning("could not note when the held rules were first seen (%s): %s", marker, exc)
-
-    def _read_held_marker(self) -> tuple[str, datetime] | None:
-        marker = self._held_marker
-        return read_held_marker(marker) if marker is not None else None
 
     def _forget_held_marker(self) -> None:
         marker = self._held_marker
@@ -288,20 +285,71 @@ class RulesWatcher:
 
 
 def held_marker_path(last_good: Path) -> Path:
-    """Where the watcher notes the held version's hash and when it was first seen, beside the last good copy."""
+    """Where the watcher notes the held version and when each of its loosenings was first seen, beside the last good
+    copy."""
     return last_good.with_name(last_good.name + ".held.json")
 
 
-def read_held_marker(marker: Path) -> tuple[str, datetime] | None:
-    """The held version's hash and first sighting, or None when there is no (readable) note."""
+class HeldNote(NamedTuple):
+    """The note of a held version: its text and when each of its loosenings was first seen. A note written before
+    each loosening kept its own time names the version by its hash alone, with one first sighting for all of it."""
+
+    text: str | None  # None in the earlier form
+    asked: Mapping[ChangeKey, datetime]
+    sha256: str | None = None  # the earlier form's
+    since: datetime | None = None  # the earlier form's
+
+
+def read_held_marker(marker: Path) -> HeldNote | None:
+    """The note of the held version, or None when there is no (readable) note."""
     if not marker.exists():
         return None
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
-        return str(data["sha256"]), datetime.fromisoformat(data["since"])
+        if "changes" not in data:
+            return HeldNote(None, {}, str(data["sha256"]), datetime.fromisoformat(data["since"]))
+        asked = {
+            (change["profile"], str(change["setting"]), change["item"]): datetime.fromisoformat(change["since"])
+            for change in data["changes"]
+        }
+        return HeldNote(str(data["text"]), asked)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring an unreadable note of held rules (%s): %s", marker, exc)
         return None
+
+
+def _noted(marker: Path | None, base: Rules, text: str, written: Rules) -> _Waiting | None:
+    """The held version a note describes, to carry its first sightings over to ``text`` (the file now)."""
+    note = read_held_marker(marker) if marker is not None else None
+    if note is None:
+        return None
+    if note.text is None:  # the earlier form: it speaks only of the version with its hash
+        if note.since is None or note.sha256 != _digest(text):
+            return None
+        return _Waiting(text, written, {change.key: note.since for change in loosenings(base, written)})
+    earlier = written if note.text == text else _parsed(note.text)
+    return _Waiting(note.text, earlier, dict(note.asked)) if earlier is not None else None
+
+
+def _parsed(text: str) -> Rules | None:
+    from breather.rules.loader import parse_rules
+
+    try:
+        return parse_rules(text)
+    except RulesError as exc:
+        log.warning("ignoring a note of held rules that no longer reads: %s", exc)
+        return None
+
+
+def _first_asked(
+    base: Rules, written: Rules, earlier: _Waiting | None, dashboard: datetime | None, now: datetime
+) -> dict[ChangeKey, datetime]:
+    """When each loosening from ``base`` to ``written`` was first asked for, carried over from the ``earlier`` held
+    version; a version the dashboard held (since ``dashboard``) waits no longer than from then."""
+    times = first_asked(base, written, now, earlier.rules if earlier else None, earlier.asked if earlier else None)
+    if dashboard is None:
+        return times
+    return {key: min(since, dashboard) for key, since in times.items()}
 
 
 def read_last_good(last_good: Path) -> Rules | None:
@@ -339,11 +387,7 @@ def read_in_force(
     if kept is None or written == kept:
         return InForce(written)
     text = Path(path).read_text(encoding="utf-8")
-    since = (asked_at(text) if asked_at is not None else None) or _first_seen(last_good, text) or now
-    in_force, held = apply_change(kept, written, now, since)
+    earlier = _noted(held_marker_path(last_good), kept, text, written)
+    dashboard = asked_at(text) if asked_at is not None else None
+    in_force, held = apply_change(kept, written, now, asked=_first_asked(kept, written, earlier, dashboard, now))
     return InForce(in_force, None, held)
-
-
-def _first_seen(last_good: Path, text: str) -> datetime | None:
-    marker = read_held_marker(held_marker_path(last_good))
-    return marker[1] if marker is not None and marker[0] == _digest(text) else None

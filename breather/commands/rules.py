@@ -12,7 +12,7 @@ import json
 import sqlite3
 import sys
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +131,11 @@ def _notes(described: _Described, profile: str, now: datetime, home: str | None,
         notes.append(f"{_problem_text(described.refused, home)}; Breather keeps the last good version, {tail}")
     held = [change for change in described.held if change.profile in (None, profile)]
     if held:
-        from breather.rules.decisions import when
+        from breather.rules.cooling import held_sentence
 
-        zone = described.rules.zone()
-        until = min(change.takes_effect for change in held).astimezone(zone).replace(tzinfo=None)
-        local_now = now.astimezone(zone).replace(tzinfo=None)
-        loosening = ", ".join(_held_label(change) for change in held)
         old = "the old setting is" if len(held) == 1 else "the old settings are"
         notes.append(
-            f"Your edit loosening {loosening} is held until {when(until, local_now)} (cooling-off); "
+            f"Your edit loosening {held_sentence(held, described.rules.zone(), now)} (cooling-off); "
             f"until then {old} in force, {tail}"
         )
     return notes
@@ -153,17 +149,6 @@ def _problem_text(refused: Any, home: str | None) -> str:
         return f"{name} has a problem at line {first.line}: {what}"
     count, check = len(refused.problems), _check_hint(None, home)
     return f"{name} has {count} problems (the first at line {first.line}: {what}; `{check}` lists all)"
-
-
-def _held_label(change: Any) -> str:
-    from breather.rules.timeparse import format_duration
-
-    owner = f"{change.profile}'s" if change.profile else "the household's"
-    label = f"{owner} {change.setting.replace('_', ' ')}"
-    if all(value is None or isinstance(value, timedelta) for value in (change.old, change.new)):
-        old, new = (format_duration(value) if value is not None else "off" for value in (change.old, change.new))
-        label += f" ({old} → {new})"
-    return label
 
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:

@@ -100,6 +100,8 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     profiles = list(rules["profiles"])
     usage = today_usage(paths, zone, moment)
     profiles += [name for name in usage if name not in profiles]
+    if service is not None and rules["ok"] and (service.health.get("rules") or {}).get("held"):
+        rules["held"] = held_report(paths, zone, moment)
     return {
         "running": service is not None,
         "service": _service_json(service),
@@ -110,6 +112,23 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
         },
         "rules": rules,
     }
+
+
+def held_report(paths: Paths, zone: tzinfo, now: datetime) -> list[dict[str, str]]:
+    """What the service holds for the cooling-off, found as its rules watcher finds it (the service's ``/healthz``
+    gives only machine lines): each setting's path, when it takes effect, and a sentence for people."""
+    from breather.rules.watcher import read_in_force
+    from breather.service import dashboard_asked_at
+
+    state = read_in_force(paths.rules_file, paths.last_good_rules, now, dashboard_asked_at(paths))
+    return [
+        {
+            "setting": change.path,
+            "takes_effect": change.takes_effect.isoformat(timespec="minutes"),
+            "text": change.sentence(zone, now),
+        }
+        for change in state.held
+    ]
 
 
 def _quiet_now(rules: Any, now: datetime) -> dict[str, str]:
@@ -189,7 +208,7 @@ def _rules_lines(report: dict[str, Any]) -> list[str]:
     service_error = service_rules.get("last_error")
     if service_error and rules["ok"]:
         lines.append(f"  the service reports: {service_error}")
-    held = service_rules.get("held") or []
+    held = [change["text"] for change in rules.get("held", [])] or service_rules.get("held") or []
     if held:
         lines.append("  held for the cooling-off (the file says otherwise until then):")
         lines += [f"    {change}" for change in held]

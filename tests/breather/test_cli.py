@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,56 @@ def test_export_into_head_stops_quietly(tmp_path: Path) -> None:
     process.stdout.close()
     assert process.wait(timeout=60) == 141
     assert process.stderr.read() == ""
+
+
+def test_status_says_in_words_what_the_service_holds_and_until_when(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user test: `breather status` said "profiles.me.break_length loosens; it takes effect at 2026-...T08:08",
+    and the time had moved to that of a later, unrelated edit. A real service's watcher and web server answer here
+    (no proxy: status only reads `/healthz`)."""
+    from breather.paths import Paths
+    from breather.rules.loader import default_rules_text
+    from breather.rules.watcher import RulesWatcher
+    from breather.runtime import Runtime
+    from breather.service import WebServer, write_service_file
+
+    paths = Paths.resolve().ensure()
+    rules = default_rules_text().replace('# timezone = "Europe/London"', 'timezone = "UTC"')
+    paths.rules_file.write_text(rules, encoding="utf-8")
+    moment = [datetime(2026, 11, 27, 7, 54, tzinfo=UTC)]
+    watcher = RulesWatcher(
+        paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, clock=lambda: moment[0]
+    )
+    rules = rules.replace('break_length = "5m"', 'break_length = "1m"')
+    paths.rules_file.write_text(rules, encoding="utf-8")
+    watcher.reload()
+    moment[0] = datetime(2026, 11, 27, 8, 8, tzinfo=UTC)
+    paths.rules_file.write_text(rules.replace("# calm = false", "calm = true"), encoding="utf-8")
+    watcher.reload()
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=watcher)
+    web = WebServer(runtime, "127.0.0.1", 0)
+    runtime.web_port = web.port
+    web.start()
+    runtime.proxy_ready.set()
+    runtime.web_ready.set()
+    write_service_file(runtime)
+    try:
+        assert main(["status", "--at", "2026-11-27T09:00+00:00"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert main(["status", "--at", "2026-11-27T09:00+00:00", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+    finally:
+        web.stop()
+        paths.service_file.unlink()
+    at = lines.index("  held for the cooling-off (the file says otherwise until then):")
+    assert lines[at + 1 :] == ["    me's break length (5m → 1m) is held until 07:54 tomorrow"]
+    assert report["rules"]["held"] == [
+        {
+            "setting": "profiles.me.break_length",
+            "takes_effect": "2026-11-28T07:54+00:00",
+            "text": "me's break length (5m → 1m) is held until 07:54 tomorrow",
+        }
+    ]
+    machine = "profiles.me.break_length loosens; it takes effect at 2026-11-28T07:54+00:00"
+    assert report["service"]["health"]["rules"]["held"] == [machine]  # `/healthz` keeps its machine lines

@@ -168,3 +168,34 @@ def test_the_rules_described_are_the_ones_a_restarted_service_enforces(tmp_path:
     restarted = RulesWatcher(paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True)
     assert described.rules == restarted.current and described.held == ()
     assert described.refused is not None and str(described.refused) == restarted.last_error
+
+
+def test_each_held_loosening_keeps_its_own_time_through_later_edits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user test: a loosening held at 07:54 was said to take effect at 08:08 after an unrelated edit then."""
+    home, paths, _ = home_in_force(tmp_path, RULES)
+    moment = [datetime(2026, 3, 4, 7, 54, tzinfo=UTC)]
+    watcher = RulesWatcher(
+        paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, clock=lambda: moment[0]
+    )
+    paths.rules_file.write_text(LOOSENED, encoding="utf-8")
+    watcher.reload()
+    moment[0] = datetime(2026, 3, 4, 8, 8, tzinfo=UTC)
+    more = 'daily_limit = "2h"\nbreak_length = "1m"\ncalm = true'
+    paths.rules_file.write_text(LOOSENED.replace('daily_limit = "2h"', more), encoding="utf-8")
+    watcher.reload()
+
+    assert main(explain_sam(home, "--at", "2026-03-04T09:00")) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "Your edit loosening sam's daily limit (45m → 2h) is held until 07:54 tomorrow; "
+        "sam's break length (5m → 1m) until 08:08 tomorrow (cooling-off); "
+        "until then the old settings are in force, used below"
+    )
+    assert main(explain_sam(home, "--at", "2026-03-05T08:00", "--json")) == 0
+    decision = json.loads(capsys.readouterr().out)
+    assert decision["kind"] == "allow" and decision["limit_minutes"] == 120  # the first is in force by then
+    assert decision["notes"] == [
+        "Your edit loosening sam's break length (5m → 1m) is held until 08:08 (cooling-off); "
+        "until then the old setting is in force, used below"
+    ]

@@ -552,7 +552,7 @@ def test_every_page_says_what_a_hand_edit_loosens_and_when(breather_home: object
     watcher.reload()
     shown = html.unescape(text_of(client, "/family"))
     assert "An edit of the rules file loosens a boundary, so that part waits for the cooling-off." in shown
-    assert "profiles.teen.daily_limit loosens; it takes effect at" in shown
+    assert "teen's daily limit (45m → 3h) is held until 20:00 tomorrow" in shown
     assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # in force until then
     assert runtime.rules_status()["held"] == [change.describe() for change in watcher.held]
 

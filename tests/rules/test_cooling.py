@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from breather.rules.cooling import apply_change
+from breather.rules.cooling import apply_change, first_asked, held_sentence
 from breather.rules.loader import parse_rules
 from breather.rules.model import Rules, Window
 
@@ -118,3 +118,105 @@ def test_the_old_delay_counts_even_when_the_edit_shortens_it() -> None:
     new = parse_rules(BASE.replace('cooling_off = "24h"', 'cooling_off = "1m"').replace('"1h"', '"3h"'))
     effective, _ = apply_change(old, new, NOW + timedelta(hours=1), changed_at=NOW)
     assert effective.profile("me").daily_limit == timedelta(hours=1)
+
+
+def rewritten(*edits: tuple[str, str]) -> Rules:
+    text = BASE
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    return parse_rules(text)
+
+
+def test_each_loosening_waits_from_when_it_was_first_asked_for() -> None:
+    old = parse_rules(BASE)
+    new = rewritten(('daily_limit = "1h"', 'daily_limit = "2h"'), ('friction_delay = "10s"', 'friction_delay = "2s"'))
+    asked = {("me", "daily_limit", None): NOW - timedelta(hours=23), ("me", "friction_delay", None): NOW}
+    effective, pending = apply_change(old, new, NOW + timedelta(hours=1), asked=asked)
+    me = effective.profile("me")
+    assert (me.daily_limit, me.friction_delay) == (timedelta(hours=2), timedelta(seconds=10))
+    assert [(p.setting, p.takes_effect) for p in pending] == [("friction_delay", NOW + timedelta(days=1))]
+
+
+def test_a_site_limit_loosens_on_its_own_and_a_new_one_applies_at_once() -> None:
+    """Per-site limits are one table in the file, but each site's limit is its own setting."""
+    old = parse_rules(BASE)
+    new = rewritten(
+        ('reddit = "30m"', 'reddit = "2h"\nyoutube = "20m"'),
+        ("[sites.reddit]", '[sites.youtube]\ndomains = ["youtube.com"]\n\n[sites.reddit]'),
+    )
+    effective, pending = apply_change(old, new, NOW)
+    assert effective.profile("me").limits == {"reddit": timedelta(minutes=30), "youtube": timedelta(minutes=20)}
+    assert [(p.setting, p.item, p.old, p.new) for p in pending] == [
+        ("limits", "reddit", timedelta(minutes=30), timedelta(hours=2))
+    ]
+    assert pending[0].describe() == "profiles.me.limits.reddit loosens; it takes effect at 2026-11-26T12:00+00:00"
+
+
+def test_a_tighter_topic_window_applies_while_another_topics_looser_one_waits() -> None:
+    old = rewritten(
+        (
+            "[profiles.me.warnings]",
+            '[profiles.me.topic_quiet_hours]\nviolence = { daily = "20:00-08:00" }\n\n[profiles.me.warnings]',
+        )
+    )
+    new = rewritten(
+        (
+            "[profiles.me.warnings]",
+            "[profiles.me.topic_quiet_hours]\n"
+            'violence = { daily = "22:00-08:00" }\n'
+            'self_harm = { daily = "20:00-08:00" }\n\n'
+            "[profiles.me.warnings]",
+        )
+    )
+    effective, pending = apply_change(old, new, NOW)
+    me = effective.profile("me")
+    assert me.hidden_category_windows("violence") == old.profile("me").hidden_category_windows("violence")
+    assert me.hidden_category_windows("self_harm") == new.profile("me").hidden_category_windows("self_harm")
+    assert [(p.setting, p.item) for p in pending] == [("topic_quiet_hours", "violence")]
+
+
+def test_a_loosening_keeps_its_time_while_asked_for_the_same_or_less_and_not_when_asked_for_more() -> None:
+    old = parse_rules(BASE)
+    two_hours = rewritten(('daily_limit = "1h"', 'daily_limit = "2h"'))
+    earlier = first_asked(old, two_hours, NOW)
+    assert earlier == {("me", "daily_limit", None): NOW}
+    later = NOW + timedelta(hours=3)
+    less = rewritten(('daily_limit = "1h"', 'daily_limit = "90m"'), ('break_after = "25m"', 'break_after = "20m"'))
+    assert first_asked(old, less, later, two_hours, earlier) == {("me", "daily_limit", None): NOW}
+    more = rewritten(('daily_limit = "1h"', 'daily_limit = "3h"'))
+    assert first_asked(old, more, later, two_hours, earlier) == {("me", "daily_limit", None): later}
+    also = rewritten(('daily_limit = "1h"', 'daily_limit = "2h"'), ('violence = "medium"', 'violence = "low"'))
+    assert first_asked(old, also, later, two_hours, earlier) == {
+        ("me", "daily_limit", None): NOW,
+        ("me", "sensitivity", "violence"): later,
+    }
+
+
+def test_a_held_change_reads_as_a_sentence_on_the_households_clock() -> None:
+    old = parse_rules(BASE)
+    new = rewritten(
+        ('timezone = "UTC"', 'timezone = "Europe/Berlin"'),
+        ('daily_limit = "1h"', 'daily_limit = "off"'),
+        ('violence = "medium"', 'violence = "off"'),
+        ('"spoiler", "exam"', '"exam"'),
+        ('friction_delay = "10s"', 'friction_delay = "10s"\nalways_allowed = ["reddit.com"]'),
+        ('daily = "22:00-07:00"', 'daily = "23:00-07:00"'),
+        ('cooling_off = "24h"', 'cooling_off = "1h"'),
+    )
+    asked = {("me", "daily_limit", None): NOW - timedelta(hours=1)}
+    _, pending = apply_change(old, new, NOW, asked=asked)
+    zone = new.zone()
+    assert [change.sentence(zone, NOW) for change in pending] == [
+        "me's daily limit (1h → off) is held until 12:00 tomorrow",
+        "me's quiet hours (some hours no longer covered) is held until 13:00 tomorrow",
+        "me's violence warnings (medium → off) is held until 13:00 tomorrow",
+        "me's always-allowed sites (adding reddit.com) is held until 13:00 tomorrow",
+        'me\'s warning keywords (removing "spoiler") is held until 13:00 tomorrow',
+        "the household's cooling-off (1d → 1h) is held until 13:00 tomorrow",
+    ]
+    assert held_sentence(pending[:3], zone, NOW) == (
+        "me's daily limit (1h → off) is held until 12:00 tomorrow; me's quiet hours (some hours no longer covered) "
+        "and me's violence warnings (medium → off) until 13:00 tomorrow"
+    )
+    assert pending[2].describe() == "profiles.me.warnings.violence loosens; it takes effect at 2026-11-26T12:00+00:00"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 from datetime import UTC, datetime, timedelta
@@ -9,7 +11,7 @@ import pytest
 
 from breather.rules.loader import default_rules_text, ensure_rules_file
 from breather.rules.model import Rules
-from breather.rules.watcher import RulesWatcher
+from breather.rules.watcher import RulesWatcher, read_in_force
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -201,3 +203,107 @@ def test_undoing_the_loosening_ends_the_wait(rules_file: Path, tmp_path: Path) -
     watcher.reload()
     assert watcher.held == ()
     assert not (tmp_path / "copy.toml.held.json").exists()
+
+
+def held_times(watcher: RulesWatcher) -> list[tuple[str, datetime]]:
+    return [(change.setting, change.takes_effect) for change in watcher.held]
+
+
+def test_an_edit_elsewhere_leaves_the_wait_of_a_held_loosening_alone(rules_file: Path, tmp_path: Path) -> None:
+    """A user test: break length loosened at 07:54 was held until 07:54 the next day, and a restart kept that; an
+    unrelated tightening at 08:08 (calm = true) moved it to 08:08."""
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'break_length = "5m"', 'break_length = "1m"')
+    watcher.reload()
+    clock.now = START + timedelta(minutes=14)
+    edit(rules_file, "# calm = false", "calm = true")
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.profile("me").calm is True  # a tightening: at once
+    asked = [("break_length", START + timedelta(hours=24))]
+    assert held_times(watcher) == asked
+    restarted = cooling_watcher(rules_file, copy, clock)
+    assert held_times(restarted) == asked
+    assert read_in_force(rules_file, copy, clock.now).held == restarted.held
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    assert watcher.current.profile("me").break_length == timedelta(minutes=1)
+    assert watcher.held == ()
+
+
+def test_each_loosening_waits_from_when_it_was_first_asked_for(rules_file: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=2)
+    edit(rules_file, 'break_length = "5m"', 'break_length = "1m"')
+    watcher.reload()
+    assert held_times(watcher) == [
+        ("daily_limit", START + timedelta(hours=24)),
+        ("break_length", START + timedelta(hours=26)),
+    ]
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    me = watcher.current.profile("me")  # type: ignore[union-attr]
+    assert (me.daily_limit, me.break_length) == (timedelta(hours=3), timedelta(minutes=5))
+    assert held_times(watcher) == [("break_length", START + timedelta(hours=26))]
+    clock.now = START + timedelta(hours=25)  # a restart in between: the first is still in force, the second held
+    restarted = cooling_watcher(rules_file, copy, clock)
+    assert restarted.current == watcher.current and restarted.held == watcher.held
+    assert read_in_force(rules_file, copy, clock.now) == (watcher.current, None, watcher.held)
+    clock.now = START + timedelta(hours=26)
+    assert watcher.release_due() is True
+    assert watcher.current.profile("me").break_length == timedelta(minutes=1)  # type: ignore[union-attr]
+    assert watcher.held == () and not (tmp_path / "copy.toml.held.json").exists()
+
+
+def test_a_held_value_taken_partly_back_keeps_its_wait_and_loosened_further_starts_a_new_one(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=1)
+    edit(rules_file, 'daily_limit = "3h"', 'daily_limit = "2h"')  # less than asked for at 09:00: no new wait
+    watcher.reload()
+    assert held_times(watcher) == [("daily_limit", START + timedelta(hours=24))]
+    assert held_times(cooling_watcher(rules_file, copy, clock)) == [("daily_limit", START + timedelta(hours=24))]
+    clock.now = START + timedelta(hours=2)
+    edit(rules_file, 'daily_limit = "2h"', 'daily_limit = "4h"')  # more than ever asked for: a wait of its own
+    watcher.reload()
+    assert held_times(watcher) == [("daily_limit", START + timedelta(hours=26))]
+    assert read_in_force(rules_file, copy, clock.now).held == watcher.held
+
+
+def test_the_note_of_an_earlier_version_is_still_read(rules_file: Path, tmp_path: Path) -> None:
+    """Before each change kept its own time, the note named the held version by its hash and one first sighting."""
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    digest = hashlib.sha256(rules_file.read_bytes()).hexdigest()
+    seen = START - timedelta(hours=20)
+    note = tmp_path / "copy.toml.held.json"
+    note.write_text(json.dumps({"sha256": digest, "since": seen.isoformat()}), encoding="utf-8")
+    assert read_in_force(rules_file, copy, clock.now).held[0].takes_effect == seen + timedelta(hours=24)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    assert held_times(watcher) == [("daily_limit", seen + timedelta(hours=24))]
+    clock.now = START + timedelta(minutes=5)
+    edit(rules_file, 'break_after = "25m"', 'break_after = "15m"')
+    watcher.reload()
+    assert held_times(cooling_watcher(rules_file, copy, clock)) == [("daily_limit", seen + timedelta(hours=24))]
+
+
+def test_a_note_of_another_version_in_the_earlier_form_is_ignored(rules_file: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    note = tmp_path / "copy.toml.held.json"
+    note.write_text(json.dumps({"sha256": "0" * 64, "since": (START - timedelta(hours=20)).isoformat()}))
+    assert held_times(cooling_watcher(rules_file, copy, clock)) == [("daily_limit", START + timedelta(hours=24))]
