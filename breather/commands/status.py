@@ -82,7 +82,8 @@ def today_usage(paths: Paths, zone: tzinfo, now: datetime) -> dict[str, dict[str
     try:
         today = now.astimezone(zone).date()
         usage: dict[str, dict[str, float]] = {}
-        for row in queries.minutes_per_site_per_day(db, today, today, zone):
+        # today from the spans themselves: its rollup is rebuilt only every quarter of an hour
+        for row in queries.minutes_per_site_per_day(db, today, today, zone, use_rollups=False):
             usage.setdefault(row.profile, {})[row.site] = round(row.minutes, 1)
         return usage
     finally:

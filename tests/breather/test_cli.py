@@ -199,3 +199,27 @@ def test_status_says_in_words_what_the_service_holds_and_until_when(
     ]
     machine = "profiles.me.break_length loosens; it takes effect at 2026-11-28T07:54+00:00"
     assert report["service"]["health"]["rules"]["held"] == [machine]  # `/healthz` keeps its machine lines
+
+
+def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_hour_ago(tmp_path: Path) -> None:
+    """A user test: `breather status` said 2 min while Today and the block page said 3 (today's rollup was read)."""
+    from datetime import UTC, datetime, timedelta
+
+    from breather.commands.status import today_usage
+    from breather.paths import Paths
+    from breather.store import queries
+    from breather.store.db import open_database
+    from breather.store.model import Heartbeat
+    from breather.store.writer import Writer
+
+    paths = Paths.resolve(tmp_path).ensure()
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    writer = Writer(paths.database, flush_ms=10).start()
+    writer.heartbeat(Heartbeat("me", "news.ycombinator.com", now - timedelta(minutes=5), duration_s=120))
+    assert writer.flush(5)
+    db = open_database(paths.database)
+    queries.rollup_day(db, now.date(), UTC)  # the scheduler's rollup, then a minute more of use
+    db.close()
+    writer.heartbeat(Heartbeat("me", "news.ycombinator.com", now - timedelta(minutes=3), duration_s=60))
+    writer.close()
+    assert today_usage(paths, UTC, now) == {"me": {"news.ycombinator.com": 3.0}}
