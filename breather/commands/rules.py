@@ -284,16 +284,18 @@ def _usage(args: argparse.Namespace, paths: Paths, rules: Any, profile: str, at:
     from breather.rules.decisions import Usage
     from breather.rules.timeparse import parse_duration
 
-    active = _duration_flag("--active", args.active, parse_duration) if args.active else timedelta(0)
+    active = _duration_flag("--active", args.active, parse_duration) if args.active else None
     if args.used is not None:
         used = _duration_flag("--used", args.used, parse_duration)
-        return Usage({args.site: used.total_seconds() / 60}, active_since_break=active), "usage from --used"
+        usage = Usage({args.site: used.total_seconds() / 60}, active_since_break=active or timedelta(0))
+        return usage, "usage from --used"
     stored = _stored_usage(paths, rules, profile, at)
     if stored is None:
-        return Usage(active_since_break=active), "no usage recorded yet: counted as zero"
-    minutes, groups, total = stored
-    usage = Usage(minutes, group_minutes=groups, total_minutes=total, active_since_break=active)
-    return usage, f"usage from the store: {total:.0f}m today"
+        return Usage(active_since_break=active or timedelta(0)), "no usage recorded yet: counted as zero"
+    if active is not None:
+        stored = replace(stored, active_since_break=active)
+    since_break = stored.active_since_break.total_seconds() / 60
+    return stored, f"usage from the store: {stored.total_minutes:.0f}m today, {since_break:.0f}m since the last break"
 
 
 def _duration_flag(flag: str, raw: str, parse: Any) -> Any:
@@ -303,29 +305,30 @@ def _duration_flag(flag: str, raw: str, parse: Any) -> Any:
         raise CommandError(f"{flag}: {exc}", EXIT_INVALID) from None
 
 
-def _stored_usage(
-    paths: Paths, rules: Any, profile: str, at: datetime
-) -> tuple[dict[str, float], dict[str, float], float] | None:
+def _stored_usage(paths: Paths, rules: Any, profile: str, at: datetime) -> Any:
+    """Today's usage as the store has it (the running service adds the last few seconds), or None without a store."""
+    from datetime import timedelta
+    from functools import partial
+
+    from breather.rules.decisions import Usage
+    from breather.runtime import group_name
+    from breather.store import queries
+    from breather.store.db import open_database
+
     if not paths.database.exists():
         return None
-    try:
-        from breather.store import queries
-        from breather.store.db import open_database
-    except ImportError:
-        return None
-    if not hasattr(queries, "minutes_today"):
-        return None
-
-    def group_of(site: str) -> str | None:
-        group = rules.group_for_host(site)
-        return group.name if group else None
-
     db = open_database(paths.database)
     try:
-        today = queries.minutes_today(db, profile, at, rules.zone(), group_of)
+        today = queries.minutes_today(db, profile, at, rules.zone(), partial(group_name, rules))
+        active = queries.active_minutes_since_break(db, profile, at)
     finally:
         db.close()
-    return dict(today.by_site), dict(today.by_group), float(today.total)
+    return Usage(
+        dict(today.by_site),
+        group_minutes=dict(today.by_group),
+        total_minutes=float(today.total),
+        active_since_break=timedelta(minutes=active),
+    )
 
 
 def _grant_json(grant: Any) -> dict[str, str] | None:

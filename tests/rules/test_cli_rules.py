@@ -106,6 +106,25 @@ def test_explain_reads_todays_usage_from_the_store(tmp_path: Path, capsys: pytes
     assert "usage from the store: 50m today" in out
 
 
+def test_explain_counts_the_active_time_since_the_last_break_from_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user test: explain said "next break in 1m" while the proxy showed a break: it never read active time."""
+    from datetime import UTC, datetime
+
+    from breather.store.writer import Heartbeat, Writer
+
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text(FAMILY.replace('daily_limit = "2h"', 'daily_limit = "2h"\nbreak_after = "30m"'))
+    writer = Writer(paths.database).start()
+    writer.heartbeat(Heartbeat("parent", "old.reddit.com", datetime(2026, 11, 25, 11, 40, tzinfo=UTC), duration_s=1200))
+    writer.flush(10)
+    writer.close()
+    assert main(["rules", "explain", "--profile", "parent", "--site", "reddit.com", "--at", "2026-11-25T12:00"]) == 0
+    out = capsys.readouterr().out
+    assert "next break in 10m" in out and "20m since the last break" in out
+
+
 def test_explain_bad_flags_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, FAMILY)
     base = ["rules", "explain", "--file", str(path), "--site", "reddit.com"]
