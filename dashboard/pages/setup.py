@@ -82,8 +82,9 @@ class LiveCheck:
 def live_check(db: Database, rules: Rules, runtime: Any, host: str | None, now: datetime) -> LiveCheck | None:
     """Has the running proxy seen traffic for ``host`` lately, from any member?
 
-    Two records only the proxy makes: its in-memory sessions (pages with the overlay) and the activity it logs for
-    each page it passes (``source`` proxy or overlay; the extension's own reports do not count as "through").
+    Two records only the proxy makes: its in-memory sessions (every request it sees for a rules site: pages, blocked
+    pages, feeds' JSON, overlay calls) and the activity it logs for each page it passes (``source`` proxy or overlay;
+    the extension's own reports do not count as "through").
     """
     if host is None:
         return None
