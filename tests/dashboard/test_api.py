@@ -217,22 +217,33 @@ def service(breather_home: Path, writer: Any, rules: str = FAMILY_RULES) -> Runt
     return Runtime(paths=paths, settings=settings, rules=load_rules(paths.rules_file), writer=writer)
 
 
-def test_the_status_says_a_break_is_due_when_the_proxy_shows_one(breather_home: Path, seed: Seeder) -> None:
-    """A user test: Today and the popup said "Next break in 1 min · Open" while the proxy put a break on every page.
-    The status counted only the active time since the proxy last read the store, the proxy all of it."""
+def service_that_saw(breather_home: Path, seed: Seeder, member: str, minutes: int) -> Runtime:
+    """A service whose store holds ``minutes`` of YouTube for ``member`` up to a minute ago, read into its sessions
+    as it does every few seconds."""
     runtime = service(breather_home, seed.writer)
-    seed.minutes("parent", "www.youtube.com", NOW - timedelta(minutes=27), 26)
+    seed.minutes(member, "www.youtube.com", NOW - timedelta(minutes=minutes + 1), minutes)
     seed.send()
     db = open_database(runtime.paths.database)
     try:
-        StoreUsage(runtime).refresh(db, now=NOW)  # what the service does every few seconds
+        StoreUsage(runtime).refresh(db, now=NOW)
     finally:
         db.close()
-    assert Boundaries(runtime).decide("parent", "www.youtube.com", NOW).kind == "break_due"
+    return runtime
 
-    client = create_app(
+
+def dashboard_of(runtime: Runtime) -> Any:
+    return create_app(
         {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime
     ).test_client()
+
+
+def test_the_status_says_a_break_is_due_when_the_proxy_shows_one(breather_home: Path, seed: Seeder) -> None:
+    """A user test: Today and the popup said "Next break in 1 min · Open" while the proxy put a break on every page.
+    The status counted only the active time since the proxy last read the store, the proxy all of it."""
+    runtime = service_that_saw(breather_home, seed, "parent", 26)
+    assert Boundaries(runtime).decide("parent", "www.youtube.com", NOW).kind == "break_due"
+
+    client = dashboard_of(runtime)
     status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(pair(client, "parent"))).get_json()
     assert status["decision"]["kind"] == "break_due"
     assert status["next_break_in_s"] == 0
@@ -278,19 +289,10 @@ def test_the_status_knows_breather_sees_traffic_it_blocks_or_only_reads(
 
 def test_deleting_everything_also_clears_the_running_proxys_count_of_today(breather_home: Path, seed: Seeder) -> None:
     """A user test deleted everything: Today said 0 min while the proxy still blocked at the old minutes."""
-    runtime = service(breather_home, seed.writer)
-    seed.minutes("teen", "www.youtube.com", NOW - timedelta(minutes=55), 50)
-    seed.send()
-    db = open_database(runtime.paths.database)
-    try:
-        StoreUsage(runtime).refresh(db, now=NOW)
-    finally:
-        db.close()
+    runtime = service_that_saw(breather_home, seed, "teen", 50)
     assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind == "limit_reached"
 
-    client = create_app(
-        {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime
-    ).test_client()
+    client = dashboard_of(runtime)
     set_passphrase(client)
     form = {"csrf_token": form_token(client, "/data"), "confirm": "DELETE", "passphrase": PASSPHRASE}
     assert client.post("/data/delete", data=form).status_code == 302
