@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from breather.errors import CommandError
@@ -74,15 +74,14 @@ def load_rules_watcher(paths: Paths) -> Any:
     return watcher
 
 
-def dashboard_asked_at(paths: Paths) -> Callable[[str], datetime | None]:
+def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | None]:
     """When a rules version was asked for on the dashboard's Rules page (which held it for its cooling-off already),
-    for the rules watcher; None for a version the dashboard never held, or when its tables are not there yet."""
+    for the rules watcher; None for a version the dashboard is not holding, or when its tables are not there yet."""
 
-    def asked_at(text: str) -> datetime | None:
+    def asked_at(text: str, now: datetime) -> datetime | None:
         import sqlite3
 
         from breather.dashboard.db import connect
-        from breather.dashboard.pages.rules_page import submitted_at
 
         if not paths.database.exists():
             return None
@@ -91,13 +90,36 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str], datetime | None]:
         except sqlite3.Error:
             return None
         try:
-            return submitted_at(db, text)
+            return held_on_dashboard(db, text, now)
         except sqlite3.Error:
             return None
         finally:
             db.close()
 
     return asked_at
+
+
+# The dashboard writes a change once due and marks its row applied a moment later, so the watcher mostly sees the
+# file after the mark: a change applied this recently is still the dashboard's own, not one typed back in by hand.
+JUST_APPLIED = timedelta(minutes=5)
+
+
+def held_on_dashboard(db: Any, text: str, now: datetime) -> datetime | None:
+    """When ``text`` was asked for on the Rules page, if the dashboard is holding it still (or has just written it).
+    A change it applied earlier does not count: that text typed back in later is a new loosening and waits again."""
+    rows = db.execute(
+        "select submitted_at, applied_at, outcome from pending_rule_changes where text = ? order by submitted_at",
+        [text],
+    ).fetchall()
+    for submitted, applied, outcome in rows:
+        if applied is None or (outcome == "applied" and abs(now - _utc(applied)) <= JUST_APPLIED):
+            return _utc(submitted)
+    return None
+
+
+def _utc(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def start_writer(paths: Paths, settings: dict[str, Any]) -> Any:

@@ -8,10 +8,12 @@ broken (after a reboot, say) starts with the rules that were last in force inste
 
 With ``cool_loosening`` (the service), an edit of the file by hand waits out the cooling-off like one saved from the
 dashboard: what it tightens applies at once, what it loosens is ``held`` until the household's delay has passed
-(``rules.cooling.apply_change``, from the version last fully in force). Each loosening waits from when it was first
-asked for, so a later edit elsewhere in the file does not restart it (``rules.cooling.first_asked``). The wait survives
-a restart: the held version and when each of its loosenings was first seen are kept beside the last good copy. A
-version the dashboard already held for its cooling-off (``asked_at`` gives when it was asked for) is not held twice.
+(``rules.cooling.apply_change``, from the rules in force, tightenings and loosenings already released included).
+Each loosening waits from when it was first asked for, so a later edit elsewhere in the file does not restart it
+(``rules.cooling.first_asked``). The wait survives a restart: the held version and when each of its loosenings was
+first seen are kept beside the last good copy (which, while something is held, is the rules in force written as a
+rules file). A version the dashboard is holding for its cooling-off (``asked_at`` gives when it was asked for) is not
+held twice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -32,11 +34,14 @@ from breather.rules.model import Rules
 
 log = logging.getLogger(__name__)
 
+_TOML_NAMES = {"sensitivity": "warnings"}  # a profile setting's name in the file, where it differs
+
 ChangeListener = Callable[[Rules], None]
 ErrorListener = Callable[[str], None]
 Fingerprint = tuple[int, int, str]
 Clock = Callable[[], datetime]
-AskedAt = Callable[[str], "datetime | None"]
+AskedAt = Callable[[str, datetime], "datetime | None"]
+"""When the dashboard was asked for a rules text it held, as seen at a moment (None: it did not hold that text)."""
 
 
 class _Waiting(NamedTuple):
@@ -86,7 +91,8 @@ class RulesWatcher:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        # The version last fully in force: what a loosening is measured from (cool_loosening only).
+        # The rules in force, tightenings and released loosenings included: what a loosening is measured from
+        # (cool_loosening only).
         self._base: Rules | None = self._read_last_good() if cool_loosening else None
         self.reload()
         if self.current is None:
@@ -119,7 +125,8 @@ class RulesWatcher:
                 return False
             if self._clock() < min(change.takes_effect for change in self.held):
                 return False
-            return self._take(self._waiting.text)
+            # The held version was valid when it was read; the file may be broken since, and stays reported.
+            return self._settle(self._waiting.text, self._waiting.rules)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -166,6 +173,10 @@ class RulesWatcher:
             self._refuse(str(exc))
             return False
         self.last_error = None
+        return self._settle(text, rules)
+
+    def _settle(self, text: str, rules: Rules) -> bool:
+        """Put a valid version in force, less what it loosens that is still held."""
         if self.cool_loosening and self._base is not None and rules != self._base:
             asked = self._first_asked(self._base, text, rules)
             in_force, pending = apply_change(self._base, rules, self._clock(), asked=asked)
@@ -194,7 +205,12 @@ class RulesWatcher:
             )
         self._waiting = waiting
         self.held = pending
+        # What is in force now (tightenings, loosenings already released) is what later edits are measured from,
+        # and what a restart on a broken file falls back to. The note goes first: a crash between the two leaves
+        # the older copy and a note that keeps every wait.
+        self._base = in_force
         self._keep_held_marker(waiting)
+        self._keep_in_force_copy(waiting.text, in_force, pending)
         return self._put_in_force(in_force)
 
     def _put_in_force(self, rules: Rules) -> bool:
@@ -212,7 +228,7 @@ class RulesWatcher:
         """When each loosening of this version was first asked for: on the dashboard, or seen in the file (by this
         watcher, or before a restart)."""
         earlier = self._waiting or _noted(self._held_marker, base, text, rules)
-        dashboard = self._asked_at(text) if self._asked_at is not None else None
+        dashboard = self._asked_at(text, self._clock()) if self._asked_at is not None else None
         return _first_asked(base, rules, earlier, dashboard, self._clock())
 
     @property
@@ -238,6 +254,15 @@ class RulesWatcher:
         marker = self._held_marker
         if marker is not None:
             marker.unlink(missing_ok=True)
+
+    def _keep_in_force_copy(self, text: str, in_force: Rules, held: tuple[PendingChange, ...]) -> None:
+        if self.last_good is None:
+            return
+        copy = in_force_text(text, in_force, held)
+        if copy is None:
+            log.warning("%s keeps the version last fully in force: the rules in force would not write", self.last_good)
+            return
+        self._keep_copy(copy)
 
     def _keep_copy(self, text: str) -> None:
         """Copy a version just taken in to ``last_good`` (atomically: a crash never leaves half a copy)."""
@@ -342,11 +367,11 @@ def _parsed(text: str) -> Rules | None:
 
 
 def _first_asked(
-    base: Rules, written: Rules, earlier: _Waiting | None, dashboard: datetime | None, now: datetime
+    base: Rules, written: Rules, earlier: _Waiting | None, dashboard: datetime | None, seen: datetime
 ) -> dict[ChangeKey, datetime]:
     """When each loosening from ``base`` to ``written`` was first asked for, carried over from the ``earlier`` held
-    version; a version the dashboard held (since ``dashboard``) waits no longer than from then."""
-    times = first_asked(base, written, now, earlier.rules if earlier else None, earlier.asked if earlier else None)
+    version, else ``seen``; a version the dashboard held (since ``dashboard``) waits no longer than from then."""
+    times = first_asked(base, written, seen, earlier.rules if earlier else None, earlier.asked if earlier else None)
     if dashboard is None:
         return times
     return {key: min(since, dashboard) for key, since in times.items()}
@@ -388,6 +413,43 @@ def read_in_force(
         return InForce(written)
     text = Path(path).read_text(encoding="utf-8")
     earlier = _noted(held_marker_path(last_good), kept, text, written)
-    dashboard = asked_at(text) if asked_at is not None else None
-    in_force, held = apply_change(kept, written, now, asked=_first_asked(kept, written, earlier, dashboard, now))
+    dashboard = asked_at(text, now) if asked_at is not None else None
+    seen = _written_at(Path(path), now)
+    in_force, held = apply_change(kept, written, now, asked=_first_asked(kept, written, earlier, dashboard, seen))
     return InForce(in_force, None, held)
+
+
+def _written_at(path: Path, now: datetime) -> datetime:
+    """When a loosening the watcher has not noted was asked for: no service saw it, so the file's modification time
+    is the best evidence (never later than ``now``, so a look at an earlier moment does not run ahead)."""
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return now
+    return min(modified, now)
+
+
+def in_force_text(text: str, in_force: Rules, held: Sequence[PendingChange]) -> str | None:
+    """The rules in force as a rules file: ``text`` (the held version) with each held setting put back to its value
+    in force. None when that text would not read back as ``in_force`` exactly."""
+    from breather.rules.editing import set_value_in_text
+    from breather.rules.loader import parse_rules
+
+    try:
+        for profile, setting in dict.fromkeys((change.profile, change.setting) for change in held):
+            key, value = _setting_in_force(in_force, profile, setting)
+            text = set_value_in_text(text, key, value, in_force.source)
+        if parse_rules(text, in_force.source) == in_force:
+            return text
+    except (RulesError, ValueError, KeyError) as exc:
+        log.warning("could not write the rules in force as a rules file: %s", exc)
+    return None
+
+
+def _setting_in_force(in_force: Rules, profile: str | None, setting: str) -> tuple[tuple[str, ...], object]:
+    from breather.rules.render import profile_to_dict
+
+    if profile is None:
+        return ("household", setting), getattr(in_force, setting)
+    name = _TOML_NAMES.get(setting, setting)
+    return ("profiles", profile, name), profile_to_dict(in_force.profiles[profile])[name]

@@ -199,3 +199,46 @@ def test_each_held_loosening_keeps_its_own_time_through_later_edits(
         "Your edit loosening sam's break length (5m → 1m) is held until 08:08 (cooling-off); "
         "until then the old setting is in force, used below"
     ]
+
+
+def test_a_loosening_the_dashboard_applied_long_ago_typed_back_by_hand_waits_again(tmp_path: Path) -> None:
+    """A user test: a limit the Rules page loosened (and applied after its wait) weeks ago, tightened since, and then
+    typed back in by hand, was taken for "asked on the dashboard weeks ago" and applied at once."""
+    from breather.dashboard import context
+    from breather.dashboard.app import create_app
+    from breather.service import dashboard_asked_at
+    from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT, form_token, set_passphrase
+
+    _, paths, _ = home_in_force(tmp_path, RULES)
+    moment = [APPROVED_AT]
+    watcher = RulesWatcher(
+        paths.rules_file,
+        last_good=paths.last_good_rules,
+        cool_loosening=True,
+        asked_at=dashboard_asked_at(paths),
+        clock=lambda: moment[0],
+    )
+    config = {"TESTING": True, "HOME": str(paths.config_dir.parent), "SCRYPT_COST": TEST_SCRYPT}
+    app = create_app({**config, "CLOCK": lambda: moment[0], "WRITER_FLUSH_MS": 10})
+    try:
+        client = app.test_client()
+        set_passphrase(client)
+        form = {"profile": "sam", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
+        client.post("/rules", data={"csrf_token": form_token(client, "/rules"), **form})
+        moment[0] = APPROVED_AT + timedelta(hours=25)
+        client.get("/rules")  # due: the dashboard writes the loosening to the file
+        loosened = paths.rules_file.read_text(encoding="utf-8")
+        watcher.reload()
+        assert watcher.current is not None and watcher.current.profiles["sam"].daily_limit == timedelta(hours=2)
+        assert watcher.held == ()  # the dashboard held it already
+    finally:
+        context.close_own_writer(app)
+
+    moment[0] = APPROVED_AT + timedelta(days=20)
+    paths.rules_file.write_text(loosened.replace('daily_limit = "2h"', 'daily_limit = "45m"'), encoding="utf-8")
+    watcher.reload()
+    moment[0] = APPROVED_AT + timedelta(days=21)
+    paths.rules_file.write_text(loosened, encoding="utf-8")
+    watcher.reload()
+    assert watcher.current.profiles["sam"].daily_limit == timedelta(minutes=45)
+    assert [change.takes_effect for change in watcher.held] == [moment[0] + timedelta(hours=24)]

@@ -186,7 +186,7 @@ def test_a_restart_does_not_reset_or_skip_the_wait(rules_file: Path, tmp_path: P
 def test_a_version_the_dashboard_already_held_is_not_held_twice(rules_file: Path, tmp_path: Path) -> None:
     clock = FakeClock(START)
     asked = START - timedelta(hours=25)
-    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock, asked_at=lambda text: asked)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock, asked_at=lambda text, now: asked)
     edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
     assert watcher.reload() is True
     assert watcher.current is not None and watcher.current.profile("me").daily_limit == timedelta(hours=3)
@@ -307,3 +307,101 @@ def test_a_note_of_another_version_in_the_earlier_form_is_ignored(rules_file: Pa
     note = tmp_path / "copy.toml.held.json"
     note.write_text(json.dumps({"sha256": "0" * 64, "since": (START - timedelta(hours=20)).isoformat()}))
     assert held_times(cooling_watcher(rules_file, copy, clock)) == [("daily_limit", START + timedelta(hours=24))]
+
+
+def test_a_further_loosening_of_a_released_setting_waits_alone_and_the_released_value_stays(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    """A user test: a daily limit loosened and released while a break length was still held; 2h → 3h then said
+    "(1h → 3h) is held" and put 1h back in force, and taking it back to 2h left 1h in force."""
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "2h"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=1)
+    edit(rules_file, 'break_length = "5m"', 'break_length = "3m"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    assert held_times(watcher) == [("break_length", START + timedelta(hours=25))]
+    restarted = cooling_watcher(rules_file, copy, clock)
+    for seen in (watcher, restarted):
+        edit(rules_file, 'daily_limit = "2h"', 'daily_limit = "3h"')
+        seen.reload()
+        assert seen.current is not None and seen.current.profile("me").daily_limit == timedelta(hours=2)
+        assert [change.label() for change in seen.held] == ["me's daily limit (2h → 3h)", "me's break length (5m → 3m)"]
+        assert held_times(seen) == [
+            ("daily_limit", START + timedelta(hours=48)),
+            ("break_length", START + timedelta(hours=25)),
+        ]
+        assert read_in_force(rules_file, copy, clock.now) == (seen.current, None, seen.held)
+        edit(rules_file, 'daily_limit = "3h"', 'daily_limit = "2h"')
+        seen.reload()
+        assert seen.current.profile("me").daily_limit == timedelta(hours=2)
+        assert held_times(seen) == [("break_length", START + timedelta(hours=25))]
+
+
+def test_a_loosening_released_while_the_file_is_broken_comes_in_and_the_problem_is_still_reported(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'break_length = "5m"', 'break_length = "3m"')
+    watcher.reload()
+    edit(rules_file, 'violence = "medium"', 'violence = "meduim"')
+    assert watcher.reload() is False
+    problem = watcher.last_error
+    assert problem is not None and "meduim" in problem
+    clock.now = START + timedelta(hours=25)
+    assert watcher.release_due() is True
+    assert watcher.current is not None and watcher.current.profile("me").break_length == timedelta(minutes=3)
+    assert watcher.held == ()
+    assert watcher.last_error == problem
+
+
+def test_what_is_in_force_while_a_loosening_is_held_survives_a_restart_on_a_broken_file(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    """A user test: a bigger daily limit held, a smaller reddit limit applied at once; the file then broken and the
+    service restarted: reddit's limit was back to 10m."""
+    edit(rules_file, "[profiles.me.limits]\n", '[profiles.me.limits]\nreddit = "10m"\n')
+    copy = tmp_path / "data" / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "2h"')
+    edit(rules_file, 'reddit = "10m"', 'reddit = "5m"')
+    watcher.reload()
+    in_force = watcher.current
+    assert in_force is not None and in_force.profile("me").limits["reddit"] == timedelta(minutes=5)
+    assert in_force.profile("me").daily_limit == timedelta(hours=1)
+    edit(rules_file, 'daily_limit = "2h"', 'daily_limit = "lots"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=2)
+    restarted = cooling_watcher(rules_file, copy, clock)
+    assert restarted.current is not None and restarted.current.profiles == in_force.profiles
+    assert restarted.last_error is not None and '"lots"' in restarted.last_error
+    described = read_in_force(rules_file, copy, clock.now).rules
+    assert described is not None and described.profiles == in_force.profiles
+    edit(rules_file, 'daily_limit = "lots"', 'daily_limit = "2h"')  # fixed: the loosening keeps its first sighting
+    restarted.reload()
+    assert restarted.current == in_force
+    assert held_times(restarted) == [("daily_limit", START + timedelta(hours=24))]
+
+
+def test_without_a_note_the_command_line_counts_the_wait_from_when_the_file_was_written(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    """A user test: with no service running, `rules explain --at` said every moment was "held until 24 h after
+    --at", so it never showed the end of the wait."""
+    copy = tmp_path / "copy.toml"
+    cooling_watcher(rules_file, copy, FakeClock(START))
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "2h"')
+    os.utime(rules_file, (START.timestamp(), START.timestamp()))
+    (held,) = read_in_force(rules_file, copy, START + timedelta(hours=3)).held
+    assert held.takes_effect == START + timedelta(hours=24)
+    after = read_in_force(rules_file, copy, START + timedelta(hours=24))
+    assert after.held == () and after.rules is not None
+    assert after.rules.profile("me").daily_limit == timedelta(hours=2)
+    (before,) = read_in_force(rules_file, copy, START - timedelta(hours=1)).held
+    assert before.takes_effect == START + timedelta(hours=23)  # never from later than the moment looked at
