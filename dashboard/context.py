@@ -7,6 +7,7 @@ rules file itself (reloaded when it changes) and starts its own writer thread on
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
 from breather.paths import Paths
+from breather.rules.cooling import PendingChange
 from breather.rules.errors import RulesError
 from breather.rules.loader import ensure_rules_file, load_rules
 from breather.rules.model import Rules
@@ -48,14 +50,26 @@ def current_rules() -> Rules:
     return _rules_from_file(current_app)
 
 
-def rules_held() -> list[str]:
-    """Loosened settings of a hand edit that the service holds for their cooling-off (the Rules page lists its own)."""
+def held_changes() -> list[PendingChange]:
+    """Loosened settings waiting for their cooling-off: a hand edit's, which the service holds, and the Rules
+    page's own pending changes."""
+    from breather.dashboard.db import get_db
+    from breather.dashboard.pages.rules_page import held_here
+
     service = runtime()
-    held = getattr(getattr(service, "rules", None), "held", ())
+    held = list(getattr(getattr(service, "rules", None), "held", ()))
+    with contextlib.suppress(OSError, sqlite3.Error):  # a page must not fail for its notice
+        held += held_here(get_db(), paths().rules_file.read_text(encoding="utf-8"), now())
+    return held
+
+
+def rules_held() -> list[str]:
+    """Every held setting in a sentence with its time on the household's clock, for every page's notice."""
+    held = held_changes()
     if not held:
         return []
     zone, moment = current_rules().zone(), now()
-    return [change.sentence(zone, moment) for change in held]
+    return [change.sentence(zone, moment) for change in sorted(held, key=lambda change: change.takes_effect)]
 
 
 def rules_problem() -> str | None:

@@ -32,7 +32,7 @@ def rules() -> Response:
     current = context.current_rules()
     rules_page.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
     text = context.paths().rules_file.read_text(encoding="utf-8")
-    return _rules_page(current, text, rules_page.profile_forms(current, text))
+    return _rules_page(current, text, _forms(current, text))
 
 
 @bp.post("/rules")
@@ -60,21 +60,40 @@ def _submit_rules(current: Rules) -> BaseResponse:
     if result.rules is not None and action in ("preview", "dry_run"):
         result = rules_page.explain(get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile)
     if action == "save" and result.rules is not None:
+        if not profile:
+            _refuse_if_changed_since_shown(old_text)
         security.require_passphrase(request.form.get("passphrase", ""))
         outcome = rules_page.save(get_db(), path, old_text, new_text, current, result.rules, context.write, _now())
         flash(outcome, "ok")
         return redirect(url_for("manage.rules"))
-    forms = rules_page.profile_forms(result.rules or current, new_text)
-    if result.rules is None:
-        forms = rules_page.as_typed(forms, profile, request.form)
+    # The posted form as typed, and as first shown: saving it from this page must still write what was changed.
+    forms = rules_page.as_typed(_forms(result.rules or current, new_text), profile, request.form)
     return _rules_page(current, new_text, forms, result=result, status=200 if result.rules is not None else 422)
+
+
+CHANGED_SINCE_SHOWN = (
+    "the rules file was changed after this page showed it (by hand, or saved from another page), and saving this "
+    "text would undo that change. What you typed is kept below; open the Rules page in another tab to see the file "
+    "as it is now, and save again if your text should replace it"
+)
+
+
+def _refuse_if_changed_since_shown(file_text: str) -> None:
+    """The raw editor posts the hash of the text it showed; a file edited since would be silently undone."""
+    shown = request.form.get("text_sha")
+    if shown and shown != rules_page.sha(file_text):
+        raise ApiError(409, "RulesChanged", CHANGED_SINCE_SHOWN)
+
+
+def _forms(rules: Rules, text: str) -> list[rules_page.ProfileForm]:
+    return rules_page.profile_forms(rules, text, context.held_changes(), _now())
 
 
 def _rules_refused(current: Rules, refused: ApiError) -> Response:
     profile = request.form.get("profile")
     file_text = context.paths().rules_file.read_text(encoding="utf-8")
     text = file_text if profile else request.form.get("text", file_text).replace("\r\n", "\n")
-    forms = rules_page.as_typed(rules_page.profile_forms(current, file_text), profile, request.form)
+    forms = rules_page.as_typed(_forms(current, file_text), profile, request.form)
     response = _rules_page(current, text, forms, refused=refused, status=refused.status)
     response.headers.update(refused.headers)
     return response
@@ -99,6 +118,8 @@ def _rules_page(
         text=text,
         forms=forms,
         pending=rules_page.pending_changes(db),
+        dropped=rules_page.dropped_changes(db, _now()),
+        zone=current.zone(),
         cooling_off_text=format_duration(current.cooling_off),
         minutes=charts.minutes_text,
         result=result,
@@ -107,8 +128,18 @@ def _rules_page(
         refused=refused,
         refused_message=refused.message.removesuffix("; nothing was changed") if refused else None,
         passphrase_set=security.passphrase_is_set(db),
+        text_sha=_shown_sha(refused),
     )
     return Response(page, status=status, mimetype="text/html")
+
+
+def _shown_sha(refused: ApiError | None) -> str:
+    """The hash of the file the raw editor's text was based on: carried through previews, and the file as it is
+    now on a fresh page or once the person has been told it changed."""
+    posted = request.form.get("text_sha") if request.method == "POST" else None
+    if posted and not (refused is not None and refused.kind == "RulesChanged"):
+        return posted
+    return rules_page.sha(context.paths().rules_file.read_text(encoding="utf-8"))
 
 
 # --- Requests -----------------------------------------------------------------------------------------------------

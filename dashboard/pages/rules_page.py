@@ -1,19 +1,20 @@
 """The Rules page: validate an edit, preview it, replay last week against it, and save it with cooling-off.
 
-An edit that only tightens boundaries is written at once. An edit that loosens anything waits for the rules'
-``cooling_off`` delay as a pending change; ``apply_due_changes`` writes it once due (if the file has not been
-edited meanwhile). Edits from the form go through tomlkit, so the file's comments and layout survive.
+What an edit tightens is written at once; what it loosens waits for the rules' ``cooling_off`` delay as a pending
+change (``save``), which ``apply_due_changes`` writes once due. Edits from the form go through tomlkit, so the file's
+comments and layout survive.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
+from breather.rules.cooling import Loosening, apply_change
+from breather.rules.cooling import PendingChange as HeldChange
+from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.decisions import Usage, decide
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
@@ -194,7 +198,7 @@ def _windows_text(profile: Profile) -> str:
 
 
 def _limit_text(limit: timedelta | None) -> str:
-    return format_duration(limit) if limit else "none"
+    return "none" if limit is None else format_duration(limit)
 
 
 def replay_week(db: Database, old: Rules, new: Rules, now: datetime) -> list[DryRunLine]:
@@ -251,30 +255,68 @@ class ProfileForm:
     inherits: str | None
     warnings: dict[str, str]
     keywords: str
+    held: dict[str, str] = field(default_factory=dict)  # form field → the value waiting, and until when
+    held_elsewhere: list[str] = field(default_factory=list)  # this member's other held settings, in words
+    shown: dict[str, str] = field(default_factory=dict)  # what the page first showed, posted back as shown_<name>
+
+    def values(self) -> dict[str, str]:
+        """The fields by the names the form posts them under."""
+        fields = {key: getattr(self, key) for key in HELD_FIELDS}
+        fields |= {"quiet_hours": self.own_quiet_hours, "limits": self.own_limits, "keywords": self.keywords}
+        return fields | {f"warning_{category}": level for category, level in self.warnings.items()}
 
 
 def _duration_or_off(value: timedelta | None) -> str:
-    return format_duration(value) if value else "off"
+    return "off" if value is None else format_duration(value)
 
 
-def profile_forms(rules: Rules, text: str) -> list[ProfileForm]:
+HELD_FIELDS = ("daily_limit", "break_after", "break_length", "max_snoozes")
+
+
+def profile_forms(
+    rules: Rules, text: str, held: Sequence[HeldChange] = (), now: datetime | None = None
+) -> list[ProfileForm]:
+    """One form a member, filled in as the file says (a value held for its cooling-off included: saving the form
+    must not put the value in force back into the file); ``rules`` (in force) when the file does not load. A
+    ``held`` setting is said beside its field: the value waiting and until when."""
     document = _parse_or_empty(text)
-    return [
+    shown = _rules_or(text, rules)
+    forms = [
         ProfileForm(
             name=profile.name,
             daily_limit=_duration_or_off(profile.daily_limit),
             break_after=_duration_or_off(profile.break_after),
             break_length=format_duration(profile.break_length),
             max_snoozes=str(profile.max_snoozes),
-            quiet_hours=_quiet_text(rules, profile.name),
+            quiet_hours=_quiet_text(rules if profile.name in rules.profiles else shown, profile.name),
             own_quiet_hours=_own_lines(document, profile.name, "quiet_hours"),
             own_limits=_own_lines(document, profile.name, "limits"),
             inherits=profile.inherits,
             warnings={category: profile.sensitivity.get(category, "medium") for category in CATEGORIES},
             keywords=", ".join(profile.keywords),
+            **_held_notes([change for change in held if change.profile == profile.name], rules, now),
         )
-        for profile in rules.profiles.values()
+        for profile in shown.profiles.values()
     ]
+    return [replace(form, shown=form.values()) for form in forms]
+
+
+def _held_value(value: Any) -> str:
+    return _duration_or_off(value) if value is None or isinstance(value, timedelta) else str(value)
+
+
+def _held_notes(held: Sequence[HeldChange], rules: Rules, now: datetime | None) -> dict[str, Any]:
+    if not held or now is None:
+        return {}
+    zone = rules.zone()
+    notes = {
+        change.setting: f"{_held_value(change.new)}, held until {change.until(zone, now)} "
+        f"({_held_value(change.old)} in force until then)"
+        for change in held
+        if change.setting in HELD_FIELDS
+    }
+    others = [change.sentence(zone, now) for change in held if change.setting not in HELD_FIELDS]
+    return {"held": notes, "held_elsewhere": others}
 
 
 def as_typed(forms: list[ProfileForm], name: str | None, posted: Mapping[str, str]) -> list[ProfileForm]:
@@ -286,8 +328,10 @@ def _typed(form: ProfileForm, posted: Mapping[str, str]) -> ProfileForm:
     def given(key: str, shown: str) -> str:
         return posted.get(key, shown)
 
+    shown = {key: posted.get(f"shown_{key}", value) for key, value in form.shown.items()}
     return replace(
         form,
+        shown=shown,
         daily_limit=given("daily_limit", form.daily_limit),
         break_after=given("break_after", form.break_after),
         break_length=given("break_length", form.break_length),
@@ -372,6 +416,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
 
     A file that does not load is refused (409) rather than edited: the form shows the rules in force, not the
     file's broken values, so neither writing the edit into the broken file nor over it could be judged safely."""
+    form = _edited(form)
     try:
         document = tomlkit.parse(text)
         current = parse_rules(text).profiles.get(name)
@@ -388,8 +433,22 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
         _set_duration(table, key, form.get(key, ""), getattr(current, key))
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
     _set_warnings(table, form, current)
-    _set_keywords(table, form.get("keywords", ""), current.keywords)
+    _set_keywords(table, form.get("keywords"), current.keywords)
     return tomlkit.dumps(document)
+
+
+def _edited(form: Mapping[str, str]) -> dict[str, str]:
+    """The fields the person changed from what the form showed (posted as ``shown_<name>``), so a value the page
+    showed and nobody touched is never written over the file's; a form posted without them counts every field."""
+
+    def normal(value: str | None) -> str | None:
+        return None if value is None else value.replace("\r\n", "\n").strip()
+
+    return {
+        key: value
+        for key, value in form.items()
+        if not key.startswith("shown_") and normal(form.get(f"shown_{key}")) != normal(value)
+    }
 
 
 def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> None:
@@ -426,7 +485,9 @@ def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None
         table["warnings"][category] = level
 
 
-def _set_keywords(table: Any, raw: str, current: tuple[str, ...]) -> None:
+def _set_keywords(table: Any, raw: str | None, current: tuple[str, ...]) -> None:
+    if raw is None:
+        return
     words = [word.strip() for word in raw.split(",") if word.strip()]
     if words == list(current):
         return
@@ -464,28 +525,106 @@ def write_atomically(path: Path, text: str) -> None:
 def save(
     db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
 ) -> str:
+    """Write at once what the edit tightens (or leaves alone); hold what it loosens as a pending row.
+
+    The file is written now with the held settings kept at their old values, so the file says what is in force; the
+    row keeps the whole text asked for, which ``apply_due_changes`` writes once due. Loosenings measure from the file
+    as written (``old`` only when it does not load): one the service already holds from a hand edit stays in the
+    file and stays the service's to hold. A loosening that is not one setting of a member (a removed member,
+    records kept longer, sites no longer looked after) cannot be parted from the rest, so such an edit waits whole.
+    """
     if path.read_text(encoding="utf-8") != old_text:
         raise ApiError(409, "RulesChanged", "the rules file changed while you were editing; reload and try again")
-    loosened = loosenings(old, new)
+    base = _rules_or(old_text, old)
+    loosened = loosenings(base, new)
+    stamp = now.isoformat(timespec="seconds")
     if not loosened:
         write_atomically(path, new_text)
-        return "Saved. The new rules apply now."
-    effective = now + old.cooling_off
+        dropped = rebase_pending(db, old_text, new_text, write, stamp)
+        return "Saved. The new rules apply now." + _dropped_words(dropped)
+    applied_text = _applied_part(base, old_text, new_text, new, now)
+    dropped = []
+    if applied_text is not None:
+        write_atomically(path, applied_text)
+        dropped = rebase_pending(db, old_text, applied_text, write, stamp)
     row = {
-        "submitted_at": now.isoformat(timespec="seconds"),
-        "effective_at": effective.isoformat(timespec="seconds"),
-        "base_sha": sha(old_text),
+        "submitted_at": stamp,
+        "effective_at": (now + base.cooling_off).isoformat(timespec="seconds"),
+        "base_sha": sha(applied_text if applied_text is not None else old_text),
         "text": new_text,
         "summary": "; ".join(loosened),
         "applied_at": None,
         "outcome": None,
     }
     write(lambda conn: conn.table("pending_rule_changes").insert(row))
-    local = effective.astimezone(old.zone())
+    local = (now + base.cooling_off).astimezone(base.zone())
+    waits = f"waits {format_duration(base.cooling_off)} and takes effect on {local:%A at %H:%M}"
+    if applied_text is None:
+        return f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
     return (
-        f"This loosens a boundary ({'; '.join(loosened)}), so it waits {format_duration(old.cooling_off)} "
-        f"and takes effect on {local:%A at %H:%M}. Tightening is always immediate."
+        f"Saved: what this tightens applies now. What it loosens ({'; '.join(loosened)}) {waits}; "
+        "until then the file keeps the old values there." + _dropped_words(dropped)
     )
+
+
+def _dropped_words(dropped: list[str]) -> str:
+    if not dropped:
+        return ""
+    return (
+        f" This edit changes again what an earlier waiting change asked for ({'; '.join(dropped)}), so that part of "
+        "it is dropped: the later edit wins."
+    )
+
+
+def _rules_or[T](text: str, fallback: T) -> Rules | T:
+    try:
+        return parse_rules(text)
+    except RulesError:
+        return fallback
+
+
+def _applied_part(base: Rules, old_text: str, new_text: str, new: Rules, now: datetime) -> str | None:
+    """``new_text`` with each held loosening put back as ``old_text`` has it: the part of the edit in force now.
+    None when nothing of the edit applies now, or when the result would not be exactly the rules in force (an
+    inherited setting, say): then the whole edit waits, as it always could."""
+    in_force, held = apply_change(base, new, now)
+    if in_force == base or _rules_or(old_text, None) is None:  # nothing applies now, or no file to put back from
+        return None
+    old_document, document = tomlkit.parse(old_text), tomlkit.parse(new_text)
+    for change in held:
+        _put_back(old_document, document, _toml_path(change))
+    text = tomlkit.dumps(document)
+    applied = _rules_or(text, base)
+    return text if applied == in_force and applied != base and not loosenings(base, applied) else None
+
+
+_ITEM_TABLES = {"limits": "limits", "sensitivity": "warnings", "topic_quiet_hours": "topic_quiet_hours"}
+
+
+def _toml_path(change: HeldChange | Loosening) -> list[str]:
+    if change.profile is None:
+        return ["household", change.setting]
+    if change.setting in _ITEM_TABLES and change.item is not None:
+        return ["profiles", change.profile, _ITEM_TABLES[change.setting], change.item]
+    return ["profiles", change.profile, change.setting]  # lists (keywords, always-allowed sites) go back whole
+
+
+def _put_back(old_document: Any, document: Any, keys: list[str]) -> None:
+    """Set ``keys`` in ``document`` as ``old_document`` has it: copied, or removed where it had none (so an
+    inherited value is inherited again)."""
+    *tables, key = keys
+    was = _value_at(old_document, tables, unwrap=False)
+    if isinstance(was, Mapping) and key in was:
+        now = document
+        for name in tables:
+            if name not in now:
+                now[name] = tomlkit.table()
+            now = now[name]
+        now[key] = copy.deepcopy(was[key])
+        return
+    now = _value_at(document, tables, unwrap=False)
+    if isinstance(now, MutableMapping) and key in now:
+        del now[key]
 
 
 @dataclass(frozen=True)
@@ -507,6 +646,24 @@ def pending_changes(db: Database) -> list[PendingChange]:
     ]
 
 
+def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
+    """What the Rules page's own pending changes hold, setting by setting, worded as the service words its holds.
+    Measured from the file ``text``, which is the part of each edit in force (see ``save``)."""
+    in_file = _rules_or(text, None)
+    if in_file is None:
+        return []
+    held: list[HeldChange] = []
+    for submitted, asked_text in db.execute(  # a change to a file edited elsewhere since is dropped when due
+        "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha = ? "
+        "order by effective_at",
+        [sha(text)],
+    ):
+        asked = _rules_or(asked_text, None)
+        if asked is not None:
+            held += apply_change(in_file, asked, now, changed_at=datetime.fromisoformat(submitted))[1]
+    return held
+
+
 def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], Any]:
     def mark(conn: Database) -> Any:
         return conn.execute(
@@ -516,29 +673,144 @@ def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], An
     return mark
 
 
-def submitted_at(db: Database, text: str) -> datetime | None:
-    """When the rule file ``text`` was asked for on the Rules page, if it was held for its cooling-off there (the
-    service's rules watcher then does not hold it a second time)."""
-    row = db.execute(
-        "select submitted_at from pending_rule_changes where text = ? order by submitted_at limit 1", [text]
-    ).fetchone()
-    return datetime.fromisoformat(row[0]) if row else None
+# The page writes a change once due and marks its row applied a moment later, so the service's watcher mostly sees
+# the file after the mark: a change applied this recently is still the page's own, not one typed back in by hand.
+JUST_APPLIED = timedelta(minutes=5)
+
+
+def submitted_at(db: Database, text: str, now: datetime) -> datetime | None:
+    """When the rule file ``text`` was asked for on the Rules page, if the page holds it for its cooling-off still
+    (or has just written it). A change applied or dropped earlier does not count: that text put back by hand later
+    is a new loosening and waits again."""
+    rows = db.execute(
+        "select submitted_at, applied_at, outcome from pending_rule_changes where text = ? order by submitted_at",
+        [text],
+    ).fetchall()
+    for submitted, applied, outcome in rows:
+        if applied is None or (outcome == "applied" and abs(now - _as_utc(applied)) <= JUST_APPLIED):
+            return _as_utc(submitted)
+    return None
+
+
+def _as_utc(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+SUPERSEDED = "superseded"  # the file was edited elsewhere after the change was saved
+REPLACED = "replaced"  # a later save on the Rules page changed the same settings
 
 
 def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
-    """Write every pending change whose cooling-off is over. A change made to a file that has since been edited
-    again is dropped as superseded (applying it would undo the later edit)."""
-    due = db.execute(
-        "select id, base_sha, text from pending_rule_changes where applied_at is null and effective_at <= ? "
-        "order by effective_at",
-        [now.isoformat(timespec="seconds")],
-    ).fetchall()
+    """Write every pending change whose cooling-off is over; the changes still waiting then build on it. A change
+    to a file edited elsewhere since is dropped as superseded (applying it would undo that edit); the Rules page
+    says so (``dropped_changes``)."""
+    stamp = now.isoformat(timespec="seconds")
     applied = 0
-    for row_id, base, text in due:
+    while (row := _next_due(db, stamp)) is not None:
+        row_id, base, text = row
         current = path.read_text(encoding="utf-8")
-        outcome = "superseded" if sha(current) != base else "applied"
-        if outcome == "applied":
-            write_atomically(path, text)
-            applied += 1
-        write(_mark_done(row_id, outcome, now.isoformat(timespec="seconds")))
+        if sha(current) != base:
+            write(_mark_done(row_id, SUPERSEDED, stamp))
+            continue
+        write_atomically(path, text)
+        write(_mark_done(row_id, "applied", stamp))
+        rebase_pending(db, current, text, write, stamp)
+        applied += 1
     return applied
+
+
+def _next_due(db: Database, stamp: str) -> tuple[int, str, str] | None:
+    row = db.execute(
+        "select id, base_sha, text from pending_rule_changes where applied_at is null and effective_at <= ? "
+        "order by effective_at, id limit 1",
+        [stamp],
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp: str) -> list[str]:
+    """The Rules page just wrote ``written`` over ``before``: each change still waiting on ``before`` now waits on
+    ``written``, keeping what it loosens that this write left alone. What the write changed again is its to decide
+    (the later edit wins): that part of the waiting change is dropped, and returned in words."""
+    before_rules = _rules_or(before, None)
+    if before_rules is None or before == written:
+        return []
+    dropped: list[str] = []
+    rows = db.execute(
+        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha = ?", [sha(before)]
+    ).fetchall()
+    for row_id, asked_text, summary in rows:
+        rebased = _rebased(before_rules, before, asked_text, written)
+        if rebased is None:
+            write(_mark_done(row_id, REPLACED, stamp))
+            dropped.append(summary)
+            continue
+        text, kept, lost = rebased
+        dropped += lost
+        write(_update_pending(row_id, sha(written), text, "; ".join(kept)))
+    return dropped
+
+
+def _rebased(
+    before_rules: Rules, before: str, asked_text: str, written: str
+) -> tuple[str, list[str], list[str]] | None:
+    """``written`` with the settings ``asked_text`` loosens from ``before`` that ``written`` left as they were: the
+    text, what it still loosens, and what was given up. None when nothing of it is left."""
+    asked = _rules_or(asked_text, None)
+    if asked is None:
+        return None
+    before_document, asked_document = tomlkit.parse(before), tomlkit.parse(asked_text)
+    written_document = tomlkit.parse(written)
+    for change in cooling_loosenings(before_rules, asked):
+        path = _toml_path(change)
+        if _value_at(before_document, path) == _value_at(written_document, path):
+            _put_back(asked_document, written_document, path)
+    text = tomlkit.dumps(written_document)
+    result = _rules_or(text, None)
+    written_rules = _rules_or(written, None)
+    if result is None or written_rules is None:
+        return None
+    kept = loosenings(written_rules, result)
+    lost = [words for words in loosenings(before_rules, asked) if words not in kept]
+    return (text, kept, lost) if kept else None
+
+
+def _value_at(document: Any, keys: list[str], unwrap: bool = True) -> Any:
+    found = document
+    for key in keys:
+        if not isinstance(found, Mapping) or key not in found:
+            return None
+        found = found[key]
+    return found.unwrap() if unwrap and hasattr(found, "unwrap") else found
+
+
+def _update_pending(row_id: int, base: str, text: str, summary: str) -> Callable[[Database], Any]:
+    def update(conn: Database) -> Any:
+        return conn.execute(
+            "update pending_rule_changes set base_sha = ?, text = ?, summary = ? where id = ?",
+            [base, text, summary, row_id],
+        )
+
+    return update
+
+
+@dataclass(frozen=True)
+class DroppedChange:
+    submitted_at: datetime
+    summary: str
+    outcome: str
+
+
+DROPPED_SHOWN_FOR = timedelta(days=7)
+
+
+def dropped_changes(db: Database, now: datetime) -> list[DroppedChange]:
+    """Waiting changes dropped in the last week, for the Rules page to say which and why."""
+    since = (now - DROPPED_SHOWN_FOR).isoformat(timespec="seconds")
+    rows = db.execute(
+        "select submitted_at, summary, outcome from pending_rule_changes where outcome in (?, ?) and applied_at >= ? "
+        "order by applied_at desc",
+        [SUPERSEDED, REPLACED, since],
+    )
+    return [DroppedChange(datetime.fromisoformat(at), summary, outcome) for at, summary, outcome in rows]

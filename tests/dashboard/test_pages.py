@@ -436,21 +436,27 @@ def test_a_malformed_form_line_is_a_clear_400(client: FlaskClient, app: Flask) -
     assert "windows overlap: Sat 21:00–07:00" in refused.get_data(as_text=True)
 
 
-def test_a_waiting_loosening_is_dropped_if_the_file_was_edited_meanwhile(client: FlaskClient, app: Flask) -> None:
+def test_a_waiting_loosening_is_dropped_if_the_file_was_edited_by_hand_meanwhile_and_the_page_says_so(
+    client: FlaskClient, app: Flask
+) -> None:
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
     token = form_token(client, "/rules")
     looser = {"csrf_token": token, "profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
     client.post("/rules", data=looser)
     assert "a bigger daily limit" in text_of(client, "/rules")
-    stricter = {"csrf_token": token, "profile": "parent", "daily_limit": "50m", "action": "save"}
-    client.post("/rules", data=dict(stricter, passphrase=PASSPHRASE))
+    edited = rules_file.read_text().replace('daily_limit = "1h"', 'daily_limit = "50m"')
+    rules_file.write_text(edited)
+    stamp = rules_file.stat().st_mtime_ns + 1_000_000
+    os.utime(rules_file, ns=(stamp, stamp))
     app.config["CLOCK"] = lambda: NOW + timedelta(days=2)
-    page = text_of(client, "/rules")
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(text_of(client, "/rules"))))
     rules = load_rules(rules_file)
     assert rules.profiles["teen"].daily_limit == timedelta(minutes=45)  # the loosening did not undo the later edit
     assert rules.profiles["parent"].daily_limit == timedelta(minutes=50)
     assert "Waiting to take effect" not in page
+    assert "Not applied" in page and "teen: a bigger daily limit (saved Wed 4 Mar 20:00)" in page
+    assert "the rules file was edited elsewhere after it was saved, and applying it would have undone that edit" in page
 
 
 def test_a_broken_rules_file_keeps_the_last_good_rules_and_the_editor_shows_why(

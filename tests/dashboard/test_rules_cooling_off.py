@@ -1,0 +1,344 @@
+"""The Rules page's cooling-off, as a user test met it: what an edit tightens applies at once and what it loosens
+waits, whichever way it was saved, and no held edit is lost or undone without a word."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from breather.dashboard import context
+from breather.dashboard.app import create_app
+from breather.paths import Paths
+from breather.rules.loader import load_rules
+from breather.runtime import Runtime
+from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, TEST_SCRYPT, form_token, set_passphrase
+
+
+def _write_by_hand(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _flat(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", page))
+
+
+def _save_text(client: FlaskClient, text: str, **extra: str) -> str:
+    form = {"csrf_token": form_token(client, "/rules"), "text": text, "action": "save", "passphrase": PASSPHRASE}
+    return _flat(client.post("/rules", data=form | extra, follow_redirects=True).get_data(as_text=True))
+
+
+def _later(app: Flask, hours: float) -> None:
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=hours)
+
+
+# --- 1. An edit that tightens one thing and loosens another ---------------------------------------------------------
+
+
+def test_what_a_save_tightens_applies_now_and_what_it_loosens_waits(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    asked = (
+        rules_file.read_text()
+        .replace('daily_limit = "45m"', 'daily_limit = "1h"')
+        .replace('reddit = "30m"', 'reddit = "10m"')
+    )
+    page = _save_text(client, asked)
+    assert "What it loosens (teen: a bigger daily limit) waits 1d" in page
+    now = load_rules(rules_file)
+    assert now.profiles["parent"].limits["reddit"] == timedelta(minutes=10)  # tightening: at once
+    assert now.profiles["teen"].daily_limit == timedelta(minutes=45)  # loosening: held
+    _later(app, 25)
+    client.get("/rules")
+    assert rules_file.read_text() == asked  # once due, the file is what was asked for
+
+
+class Served(NamedTuple):
+    client: FlaskClient
+    watcher: Any
+    rules_file: Path
+    clock: list[datetime]
+
+
+@pytest.fixture
+def served(breather_home: Path) -> Iterator[Served]:
+    """The dashboard under a service whose rules watcher holds hand loosenings, on the clock ``clock[0]``."""
+    from breather.rules.watcher import RulesWatcher
+    from breather.service import dashboard_asked_at
+
+    clock = [NOW]
+    paths = Paths.resolve(str(breather_home)).ensure()
+    paths.rules_file.write_text(FAMILY_RULES)
+    watcher = RulesWatcher(
+        paths.rules_file,
+        last_good=paths.last_good_rules,
+        cool_loosening=True,
+        asked_at=dashboard_asked_at(paths),
+        clock=lambda: clock[0],
+    )
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=watcher)
+    app = create_app(
+        {"TESTING": True, "CLOCK": lambda: clock[0], "SCRYPT_COST": TEST_SCRYPT, "WRITER_FLUSH_MS": 10}, runtime=runtime
+    )
+    client = app.test_client()
+    set_passphrase(client)
+    yield Served(client, watcher, paths.rules_file, clock)
+    context.close_own_writer(app)
+
+
+def test_a_tightening_save_is_not_held_for_a_loosening_the_file_already_had(served: Served) -> None:
+    """A hand loosening the service holds is still in the file; a form save that only tightens must not wait."""
+    client, watcher, rules_file, _ = served
+    _write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "1h"', 'daily_limit = "2h"'))
+    watcher.reload()
+    assert watcher.held  # the parent's bigger limit waits
+    form = {"profile": "teen", "daily_limit": "30m", "action": "save", "passphrase": PASSPHRASE}
+    page = _flat(
+        client.post(
+            "/rules", data={"csrf_token": form_token(client, "/rules"), **form}, follow_redirects=True
+        ).get_data(as_text=True)
+    )
+    assert "Saved. The new rules apply now." in page
+    watcher.reload()
+    assert watcher.current.profiles["teen"].daily_limit == timedelta(minutes=30)
+    assert watcher.current.profiles["parent"].daily_limit == timedelta(hours=1)  # still held, by the service
+    assert load_rules(rules_file).profiles["parent"].daily_limit == timedelta(hours=2)
+
+
+# --- 2. Saving a member's form while a hand edit of theirs is held -------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """What a browser posts for each form as the page shows it: inputs, selected options, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append({})
+        elif not self.forms:
+            return
+        elif tag == "input" and found.get("type") != "submit" and "name" in found:
+            self.forms[-1][found["name"]] = found.get("value", "")
+        elif tag == "select":
+            self._select = found["name"]
+        elif tag == "option" and self._select and "selected" in found:
+            self.forms[-1][self._select] = "\0"  # the option's text comes next
+        elif tag == "textarea":
+            self._textarea = found["name"]
+            self.forms[-1][self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._select and self.forms[-1].get(self._select) == "\0":
+            self.forms[-1][self._select] = data
+        if self._textarea:
+            self.forms[-1][self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def _member_form(page: str, member: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(page)
+    form = next(form for form in reader.forms if form.get("profile") == member)
+    return {key: value.removeprefix("\n") for key, value in form.items()}
+
+
+def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> None:
+    client, watcher, rules_file, _ = served
+    text = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "2h"\nbreak_length = "3m"')
+    _write_by_hand(rules_file, text)
+    watcher.reload()
+    page = client.get("/rules").get_data(as_text=True)
+    assert "2h, held until 20:00 tomorrow (45m in force until then)" in _flat(page)
+    form = _member_form(page, "teen")
+    assert form["daily_limit"] == "2h" and form["break_length"] == "3m"  # what the file asks for
+    form |= {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE}
+    client.post("/rules", data=form)
+    saved = load_rules(rules_file).profiles["teen"]
+    assert saved.keywords == ("diet",)
+    assert (saved.daily_limit, saved.break_length) == (timedelta(hours=2), timedelta(minutes=3))  # still asked for
+    watcher.reload()
+    assert watcher.current.profiles["teen"].daily_limit == timedelta(minutes=45)  # and still held
+
+
+def test_a_field_nobody_touched_is_not_written_over_a_hand_edit_made_meanwhile(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    _write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"'))
+    client.post("/rules", data=form | {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE})
+    saved = load_rules(rules_file).profiles["teen"]
+    assert (saved.keywords, saved.daily_limit) == (("diet",), timedelta(minutes=30))
+
+
+# --- 3. Two saves on the Rules page, one after the other ------------------------------------------------------------
+
+
+def _save_form(client: FlaskClient, member: str, **fields: str) -> str:
+    form = {"csrf_token": form_token(client, "/rules"), "profile": member, "action": "save", "passphrase": PASSPHRASE}
+    return _flat(client.post("/rules", data=form | fields, follow_redirects=True).get_data(as_text=True))
+
+
+def test_a_second_save_builds_on_a_loosening_still_waiting(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_form(client, "teen", daily_limit="2h")
+    _later(app, 1)
+    _save_form(client, "parent", break_after="40m")
+    _later(app, 24.5)  # the first is due, the second not yet
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=2)
+    assert load_rules(rules_file).profiles["parent"].break_after == timedelta(minutes=25)
+    _later(app, 25.5)
+    page = _flat(client.get("/rules").get_data(as_text=True))
+    rules = load_rules(rules_file)
+    assert rules.profiles["teen"].daily_limit == timedelta(hours=2)  # the first was not undone
+    assert rules.profiles["parent"].break_after == timedelta(minutes=40)  # nor the second lost
+    assert "Not applied" not in page
+
+
+def test_a_later_save_of_the_same_setting_wins_and_says_what_it_dropped(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_form(client, "teen", daily_limit="2h", break_after="30m")
+    page = _save_form(client, "teen", daily_limit="40m")
+    assert "This edit changes again what an earlier waiting change asked for (teen: a bigger daily limit)" in page
+    _later(app, 25)
+    client.get("/rules")
+    rules = load_rules(rules_file)
+    assert rules.profiles["teen"].daily_limit == timedelta(minutes=40)
+    assert rules.profiles["teen"].break_after == timedelta(minutes=30)  # the rest of the first still applies
+
+
+# --- 4. A dashboard change applied long ago is not a pass for the same text put back by hand ------------------------
+
+
+def test_only_a_change_still_waiting_counts_as_asked_for_on_the_rules_page(client: FlaskClient, app: Flask) -> None:
+    from breather.dashboard.db import get_db
+    from breather.dashboard.pages.rules_page import submitted_at
+
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_form(client, "teen", daily_limit="2h")
+    with app.app_context():
+        asked = get_db().execute("select text from pending_rule_changes").fetchone()[0]
+        assert submitted_at(get_db(), asked, NOW) == NOW  # waiting: the service must not hold it twice
+    _later(app, 25)
+    client.get("/rules")
+    assert rules_file.read_text() == asked
+    with app.app_context():
+        assert submitted_at(get_db(), asked, NOW + timedelta(hours=25)) == NOW  # just written: still the page's
+        # applied a while ago: put back by hand later, it waits again
+        assert submitted_at(get_db(), asked, NOW + timedelta(hours=25, minutes=10)) is None
+
+
+# --- 5. The raw editor and a hand edit made while the page was open ------------------------------------------------
+
+
+def _editor(page: str) -> tuple[str, dict[str, str]]:
+    reader = _FormReader()
+    reader.feed(page)
+    form = next(form for form in reader.forms if "text" in form)
+    return form["text"].removeprefix("\n"), form
+
+
+def test_the_raw_editor_does_not_undo_a_hand_edit_made_while_it_was_open(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    text, form = _editor(client.get("/rules").get_data(as_text=True))
+    by_hand = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"')
+    _write_by_hand(rules_file, by_hand)
+    typed = text.replace('break_after = "25m"', 'break_after = "20m"')
+    response = client.post("/rules", data=form | {"text": typed, "action": "save", "passphrase": PASSPHRASE})
+    assert response.status_code == 409
+    assert rules_file.read_text() == by_hand
+    page = response.get_data(as_text=True)
+    assert "the rules file was changed after this page showed it" in _flat(page)
+    shown, again = _editor(page)
+    assert shown == typed  # what was typed is kept
+    client.post("/rules", data=again | {"action": "save", "passphrase": PASSPHRASE})  # saving again, knowingly
+    assert load_rules(rules_file).profiles["parent"].break_after == timedelta(minutes=20)
+
+
+def test_the_raw_editor_saves_when_the_file_is_as_it_showed(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    text, form = _editor(client.get("/rules").get_data(as_text=True))
+    typed = text.replace('break_after = "25m"', 'break_after = "20m"')
+    previewed = client.post("/rules", data=form | {"text": typed, "action": "preview"}).get_data(as_text=True)
+    _, form = _editor(previewed)
+    assert client.post("/rules", data=form | {"action": "save", "passphrase": PASSPHRASE}).status_code == 302
+    assert load_rules(rules_file).profiles["parent"].break_after == timedelta(minutes=20)
+
+
+# --- 6. A limit of 0m ------------------------------------------------------------------------------------------------
+
+
+def test_a_zero_limit_reads_0m_and_can_be_turned_off(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_form(client, "teen", daily_limit="0m")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(0)
+    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    assert form["daily_limit"] == "0m"
+    client.post("/rules", data=form | {"daily_limit": "off", "action": "save", "passphrase": PASSPHRASE})
+    _later(app, 25)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit is None
+
+
+def test_the_preview_says_0m_not_none(client: FlaskClient, app: Flask) -> None:
+    form = {"csrf_token": form_token(client, "/rules"), "profile": "teen", "daily_limit": "0m", "action": "preview"}
+    page = _flat(client.post("/rules", data=form).get_data(as_text=True))
+    assert "teen: daily limit 45m → 0m" in page
+
+
+# --- 7. Every page lists what the Rules page holds, on the household's clock ----------------------------------------
+
+
+def test_every_page_lists_a_change_the_rules_page_holds(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    _save_form(client, "teen", daily_limit="2h")
+    page = _flat(client.get("/family").get_data(as_text=True))
+    assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in page
+
+
+def test_the_waiting_list_uses_the_households_clock(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _write_by_hand(rules_file, rules_file.read_text().replace('timezone = "UTC"', 'timezone = "Europe/Paris"'))
+    _save_form(client, "teen", daily_limit="2h")
+    page = _flat(client.get("/rules").get_data(as_text=True))
+    assert "Thu 5 Mar 21:00" in page and "UTC" not in page.split("Waiting to take effect")[1][:200]
+
+
+def test_a_form_previewed_then_saved_from_the_preview_page_writes_the_change(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    previewed = client.post("/rules", data=form | {"daily_limit": "30m", "action": "preview"}).get_data(as_text=True)
+    again = _member_form(previewed, "teen")
+    assert again["daily_limit"] == "30m"
+    client.post("/rules", data=again | {"action": "save", "passphrase": PASSPHRASE})
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=30)
