@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from breather.errors import CommandError
@@ -82,6 +82,7 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
         import sqlite3
 
         from breather.dashboard.db import connect
+        from breather.dashboard.pages.rules_page import submitted_at
 
         if not paths.database.exists():
             return None
@@ -90,36 +91,13 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
         except sqlite3.Error:
             return None
         try:
-            return held_on_dashboard(db, text, now)
+            return submitted_at(db, text, now)
         except sqlite3.Error:
             return None
         finally:
             db.close()
 
     return asked_at
-
-
-# The dashboard writes a change once due and marks its row applied a moment later, so the watcher mostly sees the
-# file after the mark: a change applied this recently is still the dashboard's own, not one typed back in by hand.
-JUST_APPLIED = timedelta(minutes=5)
-
-
-def held_on_dashboard(db: Any, text: str, now: datetime) -> datetime | None:
-    """When ``text`` was asked for on the Rules page, if the dashboard is holding it still (or has just written it).
-    A change it applied earlier does not count: that text typed back in later is a new loosening and waits again."""
-    rows = db.execute(
-        "select submitted_at, applied_at, outcome from pending_rule_changes where text = ? order by submitted_at",
-        [text],
-    ).fetchall()
-    for submitted, applied, outcome in rows:
-        if applied is None or (outcome == "applied" and abs(now - _utc(applied)) <= JUST_APPLIED):
-            return _utc(submitted)
-    return None
-
-
-def _utc(stamp: str) -> datetime:
-    moment = datetime.fromisoformat(stamp)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def start_writer(paths: Paths, settings: dict[str, Any]) -> Any:
@@ -182,7 +160,6 @@ class WebServer:
 
 def restore_answered_grants(runtime: Runtime) -> None:
     """More time a household member was granted and that is still running, back in the proxy after a restart."""
-    from datetime import UTC
 
     try:
         from breather.dashboard.db import connect
@@ -202,7 +179,6 @@ def restore_answered_grants(runtime: Runtime) -> None:
 
 def restore_recent_choices(runtime: Runtime) -> None:
     """A "continue anyway" or a snooze still running, back in the proxy after a restart."""
-    from datetime import UTC
 
     try:
         from breather.proxy.restore import restore_into
