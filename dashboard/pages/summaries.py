@@ -27,7 +27,7 @@ def limit_minutes(profile: Profile | None, site: str | None = None) -> float | N
     if profile is None:
         return None
     limit = profile.daily_limit if site is None else profile.limits.get(site)
-    return limit.total_seconds() / 60 if limit else None
+    return limit.total_seconds() / 60 if limit is not None else None
 
 
 def change_text(now: float, before: float, than: str = "the period before") -> str:
