@@ -196,3 +196,11 @@ def test_the_review_judges_each_day_by_the_limit_it_had(client: FlaskClient, app
     family = text_of(client, "/family")
     teen = family.split(">teen</h2>", 1)[1]
     assert "2 of 3 days online" in teen  # today's 40 minutes are over today's 30; it read 0 of 3
+
+
+def test_a_zero_minute_limit_is_a_limit_not_none() -> None:
+    from breather.dashboard.pages.summaries import limit_minutes
+
+    rules = parse_rules(FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "0m"'))
+    assert limit_minutes(rules.profiles["teen"]) == 0.0
+    assert limit_minutes(rules.profiles["parent"]) == 60.0
