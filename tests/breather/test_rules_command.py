@@ -206,18 +206,11 @@ def test_a_loosening_the_dashboard_applied_long_ago_typed_back_by_hand_waits_aga
     typed back in by hand, was taken for "asked on the dashboard weeks ago" and applied at once."""
     from breather.dashboard import context
     from breather.dashboard.app import create_app
-    from breather.service import dashboard_asked_at
-    from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT, form_token, set_passphrase
+    from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT, form_token, service_watcher, set_passphrase
 
     _, paths, _ = home_in_force(tmp_path, RULES)
     moment = [APPROVED_AT]
-    watcher = RulesWatcher(
-        paths.rules_file,
-        last_good=paths.last_good_rules,
-        cool_loosening=True,
-        asked_at=dashboard_asked_at(paths),
-        clock=lambda: moment[0],
-    )
+    watcher = service_watcher(paths, moment)
     config = {"TESTING": True, "HOME": str(paths.config_dir.parent), "SCRYPT_COST": TEST_SCRYPT}
     app = create_app({**config, "CLOCK": lambda: moment[0], "WRITER_FLUSH_MS": 10})
     try:

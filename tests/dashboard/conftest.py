@@ -15,6 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from breather.dashboard import context
 from breather.dashboard.app import create_app
 from breather.dashboard.security import ScryptCost
+from breather.paths import Paths
 from breather.store.model import Event, Heartbeat
 from breather.store.writer import Writer
 
@@ -153,3 +154,18 @@ def seed(app: Flask) -> Iterator[Seeder]:
 
 def today_at(hour: int, minute: int = 0) -> datetime:
     return NOW.replace(hour=hour, minute=minute)
+
+
+def service_watcher(paths: Paths, clock: list[datetime]) -> Any:
+    """The service's rules watcher (it holds hand loosenings and knows the Rules page's), on a clock the test moves
+    by setting ``clock[0]``."""
+    from breather.rules.watcher import RulesWatcher
+    from breather.service import dashboard_asked_at
+
+    return RulesWatcher(
+        paths.rules_file,
+        last_good=paths.last_good_rules,
+        cool_loosening=True,
+        asked_at=dashboard_asked_at(paths),
+        clock=lambda: clock[0],
+    )

@@ -18,7 +18,7 @@ from breather.paths import Paths
 from breather.rules.loader import load_rules
 from breather.runtime import Runtime
 from breather.store.model import Heartbeat
-from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, set_passphrase, today_at
+from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, service_watcher, set_passphrase, today_at
 
 
 @pytest.fixture
@@ -522,18 +522,10 @@ def test_without_the_service_the_dashboard_also_says_the_rules_file_is_broken(cl
 
 
 def test_a_change_the_rules_page_held_is_not_held_again_by_the_service(client: FlaskClient, app: Flask) -> None:
-    from breather.rules.watcher import RulesWatcher
-    from breather.service import dashboard_asked_at
 
     paths = app.config["PATHS"]
     moment = [NOW]
-    watcher = RulesWatcher(
-        paths.rules_file,
-        last_good=paths.last_good_rules,
-        cool_loosening=True,
-        asked_at=dashboard_asked_at(paths),
-        clock=lambda: moment[0],
-    )
+    watcher = service_watcher(paths, moment)
     set_passphrase(client)
     form = {"profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
     client.post("/rules", data={"csrf_token": form_token(client, "/rules"), **form})

@@ -21,7 +21,15 @@ from breather.dashboard.app import create_app
 from breather.paths import Paths
 from breather.rules.loader import load_rules
 from breather.runtime import Runtime
-from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, TEST_SCRYPT, form_token, set_passphrase
+from tests.dashboard.conftest import (
+    FAMILY_RULES,
+    NOW,
+    PASSPHRASE,
+    TEST_SCRYPT,
+    form_token,
+    service_watcher,
+    set_passphrase,
+)
 
 
 def _write_by_hand(path: Path, text: str) -> None:
@@ -74,19 +82,11 @@ class Served(NamedTuple):
 @pytest.fixture
 def served(breather_home: Path) -> Iterator[Served]:
     """The dashboard under a service whose rules watcher holds hand loosenings, on the clock ``clock[0]``."""
-    from breather.rules.watcher import RulesWatcher
-    from breather.service import dashboard_asked_at
 
     clock = [NOW]
     paths = Paths.resolve(str(breather_home)).ensure()
     paths.rules_file.write_text(FAMILY_RULES)
-    watcher = RulesWatcher(
-        paths.rules_file,
-        last_good=paths.last_good_rules,
-        cool_loosening=True,
-        asked_at=dashboard_asked_at(paths),
-        clock=lambda: clock[0],
-    )
+    watcher = service_watcher(paths, clock)
     runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=watcher)
     app = create_app(
         {"TESTING": True, "CLOCK": lambda: clock[0], "SCRYPT_COST": TEST_SCRYPT, "WRITER_FLUSH_MS": 10}, runtime=runtime
