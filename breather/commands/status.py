@@ -101,8 +101,9 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     profiles = list(rules["profiles"])
     usage = today_usage(paths, zone, moment)
     profiles += [name for name in usage if name not in profiles]
-    if service is not None and rules["ok"] and (service.health.get("rules") or {}).get("held"):
-        rules["held"] = held_report(paths, zone, moment)
+    held = held_report(paths, zone, moment) if rules["ok"] else []
+    if held:
+        rules["held"] = held
     return {
         "running": service is not None,
         "service": _service_json(service),
@@ -122,14 +123,36 @@ def held_report(paths: Paths, zone: tzinfo, now: datetime) -> list[dict[str, str
     from breather.service import dashboard_asked_at
 
     state = read_in_force(paths.rules_file, paths.last_good_rules, now, dashboard_asked_at(paths))
+    held = sorted([*state.held, *_held_on_the_rules_page(paths, now)], key=lambda change: change.takes_effect)
     return [
         {
             "setting": change.path,
             "takes_effect": change.takes_effect.isoformat(timespec="minutes"),
             "text": change.sentence(zone, now),
         }
-        for change in state.held
+        for change in held
     ]
+
+
+def _held_on_the_rules_page(paths: Paths, now: datetime) -> list[Any]:
+    """The dashboard's own waiting changes (a user test found them missing from `status`)."""
+    import sqlite3
+
+    from breather.dashboard.db import connect
+    from breather.dashboard.pages.rules_page import held_here
+
+    if not paths.database.exists() or not paths.rules_file.exists():
+        return []
+    try:
+        db = connect(str(paths.database))
+    except sqlite3.Error:
+        return []
+    try:
+        return held_here(db, paths.rules_file.read_text(encoding="utf-8"), now)
+    except sqlite3.Error:  # no table yet: the dashboard never ran on this store
+        return []
+    finally:
+        db.close()
 
 
 def _quiet_now(rules: Any, now: datetime) -> dict[str, str]:
@@ -211,7 +234,7 @@ def _rules_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  the service reports: {service_error}")
     held = [change["text"] for change in rules.get("held", [])] or service_rules.get("held") or []
     if held:
-        lines.append("  held for the cooling-off (the file says otherwise until then):")
+        lines.append("  held for the cooling-off:")
         lines += [f"    {change}" for change in held]
     return lines
 

@@ -188,7 +188,7 @@ def test_status_says_in_words_what_the_service_holds_and_until_when(
     finally:
         web.stop()
         paths.service_file.unlink()
-    at = lines.index("  held for the cooling-off (the file says otherwise until then):")
+    at = lines.index("  held for the cooling-off:")
     assert lines[at + 1 :] == ["    me's break length (5m → 1m) is held until 07:54 tomorrow"]
     assert report["rules"]["held"] == [
         {

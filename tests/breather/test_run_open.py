@@ -252,7 +252,7 @@ def test_status_lists_what_the_service_holds_for_the_cooling_off() -> None:
         "rules": {"file": "rules.toml", "ok": True, "profiles": ["me"], "errors": []},
     }
     lines = render(report).splitlines()
-    at = lines.index("  held for the cooling-off (the file says otherwise until then):")
+    at = lines.index("  held for the cooling-off:")
     assert lines[at + 1] == f"    {held}"
 
 

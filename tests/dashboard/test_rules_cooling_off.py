@@ -342,3 +342,17 @@ def test_a_form_previewed_then_saved_from_the_preview_page_writes_the_change(cli
     assert again["daily_limit"] == "30m"
     client.post("/rules", data=again | {"action": "save", "passphrase": PASSPHRASE})
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=30)
+
+
+def test_breather_status_lists_what_the_rules_page_holds(client: FlaskClient, app: Flask) -> None:
+    """A user test: a change the Rules page held showed nowhere but that page (not in `breather status`)."""
+    from breather.commands.status import collect, render
+
+    set_passphrase(client)
+    _save_form(client, "teen", daily_limit="2h")
+    paths = app.config["PATHS"]
+    held = collect(paths, NOW + timedelta(hours=1))["rules"]["held"]
+    assert [change["text"] for change in held] == ["teen's daily limit (45m → 2h) is held until 20:00 tomorrow"]
+    assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in render(
+        collect(paths, NOW + timedelta(hours=1))
+    )
