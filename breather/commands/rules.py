@@ -253,6 +253,10 @@ def _show(args: argparse.Namespace, paths: Paths) -> int:
     for line in notes:
         document.add(tomlkit.comment(line))
     document.add(tomlkit.comment(f"profile {profile.name} after inheritance"))
+    password = data.pop("password", None)  # "(none)" pasted back into the file would become the password
+    if password is not None:
+        state = "set" if password == "(set)" else "none"
+        document.add(tomlkit.comment(f"password: {state} (never shown; `breather rules password` sets one)"))
     document.add("profiles", {profile.name: data})
     print(tomlkit.dumps(document), end="")
     return 0
