@@ -310,10 +310,9 @@ def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
     """``new``, less what is still ``held``: those settings (or items) keep their ``old`` values."""
     if not held:
         return new
-    profiles = {
-        name: _hold_settings(old.profiles[name], profile, [c for c in held if c.profile == name])
-        for name, profile in new.profiles.items()
-    }
+    profiles = dict(new.profiles)  # a member new in this edit has nothing held: only existing members are
+    for name in dict.fromkeys(change.profile for change in held if change.profile is not None):
+        profiles[name] = _hold_settings(old.profiles[name], new.profiles[name], [c for c in held if c.profile == name])
     cooling_off = old.cooling_off if any(change.profile is None for change in held) else new.cooling_off
     return dataclasses.replace(new, profiles=profiles, cooling_off=cooling_off)
 

@@ -220,3 +220,14 @@ def test_a_held_change_reads_as_a_sentence_on_the_households_clock() -> None:
         "and me's violence warnings (medium → off) until 13:00 tomorrow"
     )
     assert pending[2].describe() == "profiles.me.warnings.violence loosens; it takes effect at 2026-11-26T12:00+00:00"
+
+
+def test_a_new_member_and_a_loosening_in_one_edit() -> None:
+    """A review found KeyError for a member new in the edit whenever anything else was held: the service could not
+    start on that file and the Rules page's save was a 500."""
+    old = parse_rules(BASE)
+    new = parse_rules(BASE.replace('daily_limit = "1h"', 'daily_limit = "2h"') + '[profiles.kid]\ndaily_limit = "1h"\n')
+    in_force, held = apply_change(old, new, NOW)
+    assert [change.setting for change in held] == ["daily_limit"]
+    assert in_force.profile("kid").daily_limit == timedelta(hours=1)
+    assert in_force.profile("me").daily_limit == timedelta(hours=1)
