@@ -11,6 +11,7 @@ import copy
 import hashlib
 import os
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -522,7 +523,20 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+# The Rules page's requests (waitress threads) and the job that applies due changes (the scheduler's thread) each
+# read the file, write it and mark rows: one at a time, or a change just applied is then marked "superseded" (and
+# the service holds it again for a whole cooling-off), or a save writes over a change applied a moment before.
+_FILE_WRITES = threading.Lock()
+
+
 def save(
+    db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
+) -> str:
+    with _FILE_WRITES:
+        return _save(db, path, old_text, new_text, old, new, write, now)
+
+
+def _save(
     db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
 ) -> str:
     """Write at once what the edit tightens (or leaves alone); hold what it loosens as a pending row.
@@ -667,7 +681,9 @@ def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
 def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], Any]:
     def mark(conn: Database) -> Any:
         return conn.execute(
-            "update pending_rule_changes set applied_at = ?, outcome = ? where id = ?", [stamp, outcome, row_id]
+            # only a row still waiting: an outcome once written is what happened (another process may have raced)
+            "update pending_rule_changes set applied_at = ?, outcome = ? where id = ? and applied_at is null",
+            [stamp, outcome, row_id],
         )
 
     return mark
@@ -702,6 +718,11 @@ REPLACED = "replaced"  # a later save on the Rules page changed the same setting
 
 
 def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
+    with _FILE_WRITES:
+        return _apply_due_changes(db, path, write, now)
+
+
+def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
     """Write every pending change whose cooling-off is over; the changes still waiting then build on it. A change
     to a file edited elsewhere since is dropped as superseded (applying it would undo that edit); the Rules page
     says so (``dropped_changes``)."""

@@ -356,3 +356,19 @@ def test_breather_status_lists_what_the_rules_page_holds(client: FlaskClient, ap
     assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in render(
         collect(paths, NOW + timedelta(hours=1))
     )
+
+
+def test_a_change_applied_is_not_marked_superseded_by_a_second_reader_after_it(client: FlaskClient, app: Flask) -> None:
+    """A review found the minute job and a Rules page request could both take a due change: the second found the
+    file changed (by the first) and marked the applied change "superseded"."""
+    from breather.dashboard.db import get_db
+    from breather.dashboard.pages.rules_page import _mark_done
+
+    set_passphrase(client)
+    _save_form(client, "teen", daily_limit="2h")
+    with app.app_context():
+        db = get_db()
+        row_id = db.execute("select id from pending_rule_changes").fetchone()[0]
+        _mark_done(row_id, "applied", "2026-03-05T20:00:00+00:00")(db)
+        _mark_done(row_id, "superseded", "2026-03-05T20:00:01+00:00")(db)
+        assert db.execute("select outcome from pending_rule_changes").fetchone()[0] == "applied"
