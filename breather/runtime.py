@@ -307,6 +307,16 @@ class Runtime:
     proxy_ready: threading.Event = field(default_factory=threading.Event)
     web_ready: threading.Event = field(default_factory=threading.Event)
     started_monotonic: float = field(default_factory=time.monotonic)
+    # the content-warning addon's memory of warned posts already shown (``ShownPosts``), so deleting the usage data
+    # forgets it too
+    shown_posts: Any = None
+
+    def forget_usage(self) -> None:
+        """After the usage data was deleted: nothing of today's use stays in memory or beside the store."""
+        self.sessions.forget_usage()
+        if self.shown_posts is not None:
+            self.shown_posts.forget()
+        self.paths.shown_warnings.unlink(missing_ok=True)
 
     @property
     def ready(self) -> bool:

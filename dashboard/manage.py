@@ -293,9 +293,10 @@ def delete_everything() -> BaseResponse:
         raise ApiError(400, "NotConfirmed", "type DELETE to confirm; nothing was deleted")
     security.require_passphrase(request.form.get("passphrase", ""))
     removed = context.write(data_pages.delete_everything)
-    sessions = getattr(context.runtime(), "sessions", None)
-    if sessions is not None:  # the running proxy's memory of today, or it would still block at the old minutes
-        sessions.forget_usage()
+    forget = getattr(context.runtime(), "forget_usage", None)
+    if forget is not None:  # the running proxy's memory of today, or it would still block at the old minutes
+        forget()
+    context.paths().shown_warnings.unlink(missing_ok=True)
     flash(f"Deleted {sum(removed.values())} records. Breather starts counting again from now.", "ok")
     return redirect(url_for("manage.data"))
 

@@ -102,6 +102,7 @@ class FeedWarnings:
         # a digest of (profile, site, post) -> when its warning was first logged: the post's id where the platform
         # gives one, else its categories and evidence on that site (never its text)
         self._shown = ShownPosts(runtime.paths.shown_warnings)
+        runtime.shown_posts = self._shown
 
     def running(self) -> None:
         """Build every profile's judge (and load the classifier's lexicon) on a worker, not on the first page."""
@@ -268,6 +269,9 @@ class ShownPosts:
         while len(self._seen) > SHOWN_MEMORY:
             self._seen.popitem(last=False)
         return True
+
+    def forget(self) -> None:
+        self._seen.clear()
 
     def load(self, now: datetime) -> None:
         try:

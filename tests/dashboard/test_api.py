@@ -295,5 +295,7 @@ def test_deleting_everything_also_clears_the_running_proxys_count_of_today(breat
     client = dashboard_of(runtime)
     set_passphrase(client)
     form = {"csrf_token": form_token(client, "/data"), "confirm": "DELETE", "passphrase": PASSPHRASE}
+    runtime.paths.shown_warnings.write_text('{"salt": "00", "seen": {}}', encoding="utf-8")
     assert client.post("/data/delete", data=form).status_code == 302
     assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind != "limit_reached"
+    assert not runtime.paths.shown_warnings.exists(), "when warned posts were shown is a record of use too"
