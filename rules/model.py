@@ -117,7 +117,7 @@ class Rules:
     timezone: str | None = None
     retention_days: int = 90
     cooling_off: timedelta = timedelta(hours=24)
-    source: str = "rules.toml"
+    source: str = field(default="rules.toml", compare=False)  # where they were read from, not what they say
 
     def zone(self) -> tzinfo:
         """The household time zone: the file's ``timezone`` or, when absent, the machine's own zone."""

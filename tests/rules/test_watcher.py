@@ -405,3 +405,14 @@ def test_without_a_note_the_command_line_counts_the_wait_from_when_the_file_was_
     assert after.rules.profile("me").daily_limit == timedelta(hours=2)
     (before,) = read_in_force(rules_file, copy, START - timedelta(hours=1)).held
     assert before.takes_effect == START + timedelta(hours=23)  # never from later than the moment looked at
+
+
+def test_a_restart_on_an_unchanged_file_asks_nothing_of_the_dashboard(rules_file: Path, tmp_path: Path) -> None:
+    """A review found the last good copy never equal to the file (their ``source`` names differed), so every start
+    went through the cooling-off comparison and opened the dashboard's store."""
+    copy = tmp_path / "copy.toml"
+    cooling_watcher(rules_file, copy, FakeClock(START))
+    asked: list[str] = []
+    restarted = cooling_watcher(rules_file, copy, FakeClock(START), asked_at=lambda text, now: asked.append(text))
+    assert restarted.current is not None and restarted.held == ()
+    assert asked == []
