@@ -99,9 +99,6 @@ class Session:
     # until it is taken, snoozed, or no longer due
     break_on_screen: ShownBreak | None = None
 
-    def clear_shown_break(self) -> None:
-        self.break_on_screen = None
-
 
 class Sessions:
     """All profiles' :class:`Session` objects behind one lock."""
@@ -150,6 +147,14 @@ class Sessions:
     def profiles(self) -> list[str]:
         with self._lock:
             return list(self._sessions)
+
+    def break_no_longer_due(self, profile: str) -> None:
+        """The break on screen was taken elsewhere (the extension's button, a long enough pause, as the store tells
+        it): the next break due is a new one, logged and given its own exercise."""
+        with self._lock:
+            session = self._sessions.get(profile)
+            if session is not None:
+                session.break_on_screen = None
 
     def forget_usage(self) -> None:
         """After the usage data was deleted: today's minutes and active time start from zero here too (a user test

@@ -112,8 +112,7 @@ class Boundaries:
                 "reason": "That was a lot of heavy posts in a short while. A pause might help.",
             }
         elif session.break_on_screen is not None:
-            # Taken elsewhere (the extension's button, a long enough pause): the next break is a new one.
-            self.runtime.sessions.update(profile, Session.clear_shown_break)
+            self.runtime.sessions.break_no_longer_due(profile)
 
     def _log_visit(self, profile: str, site: str, now: datetime) -> None:
         from breather.store.model import Heartbeat

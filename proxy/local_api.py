@@ -129,8 +129,7 @@ class LocalApi:
             return {"break_due": False}
         status = self._break_due(session, profile, site, at)
         if not status["break_due"] and session.break_on_screen is not None:
-            # Taken elsewhere (the extension's button, a long enough pause): the next break is a new one.
-            self.runtime.sessions.update(profile, Session.clear_shown_break)
+            self.runtime.sessions.break_no_longer_due(profile)
         return status
 
     def _break_due(self, session: Session, profile: str, site: str, at: datetime) -> dict[str, Any]:
