@@ -82,7 +82,7 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
         import sqlite3
 
         from breather.dashboard.db import connect
-        from breather.dashboard.pages.rules_page import submitted_at
+        from breather.dashboard.pages.rules_page import asked_on_the_page
 
         if not paths.database.exists():
             return None
@@ -91,7 +91,7 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
         except sqlite3.Error:
             return None
         try:
-            return submitted_at(db, text, now)
+            return asked_on_the_page(db, text, now)
         except sqlite3.Error:
             return None
         finally:

@@ -18,7 +18,8 @@ from breather.proxy.local_api import OVERRIDE_MINUTES
 from breather.runtime import Runtime, Session
 from breather.store.model import iso
 
-# Longer than any override or snooze runs; a run of snoozes older than this has ended anyway.
+# Longer than any override or snooze runs. (A restart ends a run of snoozes older than this; live, only a break
+# taken ends one.)
 LOOK_BACK = timedelta(hours=2)
 
 

@@ -694,7 +694,7 @@ def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], An
 JUST_APPLIED = timedelta(minutes=5)
 
 
-def submitted_at(db: Database, text: str, now: datetime) -> datetime | None:
+def asked_on_the_page(db: Database, text: str, now: datetime) -> datetime | None:
     """When the rule file ``text`` was asked for on the Rules page, if the page holds it for its cooling-off still
     (or has just written it). A change applied or dropped earlier does not count: that text put back by hand later
     is a new loosening and waits again."""

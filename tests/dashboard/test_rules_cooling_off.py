@@ -236,21 +236,21 @@ def test_a_later_save_of_the_same_setting_wins_and_says_what_it_dropped(client: 
 
 def test_only_a_change_still_waiting_counts_as_asked_for_on_the_rules_page(client: FlaskClient, app: Flask) -> None:
     from breather.dashboard.db import get_db
-    from breather.dashboard.pages.rules_page import submitted_at
+    from breather.dashboard.pages.rules_page import asked_on_the_page
 
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
     _save_form(client, "teen", daily_limit="2h")
     with app.app_context():
         asked = get_db().execute("select text from pending_rule_changes").fetchone()[0]
-        assert submitted_at(get_db(), asked, NOW) == NOW  # waiting: the service must not hold it twice
+        assert asked_on_the_page(get_db(), asked, NOW) == NOW  # waiting: the service must not hold it twice
     _later(app, 25)
     client.get("/rules")
     assert rules_file.read_text() == asked
     with app.app_context():
-        assert submitted_at(get_db(), asked, NOW + timedelta(hours=25)) == NOW  # just written: still the page's
+        assert asked_on_the_page(get_db(), asked, NOW + timedelta(hours=25)) == NOW  # just written: still the page's
         # applied a while ago: put back by hand later, it waits again
-        assert submitted_at(get_db(), asked, NOW + timedelta(hours=25, minutes=10)) is None
+        assert asked_on_the_page(get_db(), asked, NOW + timedelta(hours=25, minutes=10)) is None
 
 
 # --- 5. The raw editor and a hand edit made while the page was open ------------------------------------------------
