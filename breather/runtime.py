@@ -107,6 +107,8 @@ class Sessions:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self.clock = clock or (lambda: datetime.now(UTC))
+        # counts deletions of the usage data: a read of the store begun before one must not bring its minutes back
+        self.usage_generation = 0
 
     def update(self, profile: str, change: Callable[[Session], Any]) -> Any:
         """Run ``change`` on the profile's session under the lock and return its result."""
@@ -148,6 +150,12 @@ class Sessions:
         with self._lock:
             return list(self._sessions)
 
+    def take_stored(self, profile: str, change: Callable[[Session], Any], generation: int) -> None:
+        """``update`` with what a read of the store found, unless the usage data was deleted since it began."""
+        with self._lock:
+            if generation == self.usage_generation:
+                change(self._sessions.setdefault(profile, Session()))
+
     def break_no_longer_due(self, profile: str) -> None:
         """The break on screen was taken elsewhere (the extension's button, a long enough pause, as the store tells
         it): the next break due is a new one, logged and given its own exercise."""
@@ -161,6 +169,7 @@ class Sessions:
         deleted everything, Today said 0 min and the proxy still blocked at the limit). Choices made (snoozes,
         overrides, grants) stay: they are not records of use."""
         with self._lock:
+            self.usage_generation += 1
             for session in self._sessions.values():
                 session.seconds_today = {}
                 session.stored_minutes = {}
@@ -221,12 +230,14 @@ class StoreUsage:
         zone = rules.zone()
         if self.runtime.writer is not None:
             self.runtime.writer.flush(2)
+        generation = self.runtime.sessions.usage_generation
         names = set(self.runtime.sessions.profiles()) | set(rules.profiles)
         for name in names:
             today = minutes_today(db, name, moment, zone, group_of=partial(group_name, rules))
             active = active_minutes_since_break(db, name, moment)
             day = moment.astimezone(zone).date().isoformat()
-            self.runtime.sessions.update(name, partial(_take_stored, today=today, active=active, day=day))
+            taken = partial(_take_stored, today=today, active=active, day=day)
+            self.runtime.sessions.take_stored(name, taken, generation)
 
 
 def usage_for(session: Session, rules: Any, at: datetime) -> Usage:

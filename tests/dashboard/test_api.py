@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,23 @@ def test_deleting_everything_also_clears_the_running_proxys_count_of_today(breat
     assert client.post("/data/delete", data=form).status_code == 302
     assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind != "limit_reached"
     assert not runtime.paths.shown_warnings.exists(), "when warned posts were shown is a record of use too"
+
+
+def test_a_read_of_the_store_begun_before_a_delete_does_not_bring_the_minutes_back(
+    breather_home: Path, seed: Seeder
+) -> None:
+    """A review: the refresh thread could read the store, the parent delete everything, and the read's old minutes
+    then land in the proxy's memory again for up to ten seconds (blocking at the old limit)."""
+    from breather.runtime import _take_stored
+    from breather.store.queries import minutes_today
+
+    runtime = service_that_saw(breather_home, seed, "teen", 50)
+    db = open_database(runtime.paths.database)
+    try:
+        generation = runtime.sessions.usage_generation
+        today = minutes_today(db, "teen", NOW, runtime.current_rules().zone())  # the read, before the delete
+    finally:
+        db.close()
+    runtime.forget_usage()
+    runtime.sessions.take_stored("teen", partial(_take_stored, today=today, active=50.0, day="2026-03-04"), generation)
+    assert runtime.sessions.read("teen").stored_total == 0.0
