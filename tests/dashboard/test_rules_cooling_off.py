@@ -372,3 +372,16 @@ def test_a_change_applied_is_not_marked_superseded_by_a_second_reader_after_it(c
         _mark_done(row_id, "applied", "2026-03-05T20:00:00+00:00")(db)
         _mark_done(row_id, "superseded", "2026-03-05T20:00:01+00:00")(db)
         assert db.execute("select outcome from pending_rule_changes").fetchone()[0] == "applied"
+
+
+def test_the_page_and_the_service_agree_on_what_loosens() -> None:
+    """A review found the page's own reading calling the same minutes in two windows "shorter topic quiet hours"
+    (the whole save then waited a day) while the service's saw nothing."""
+    from breather.dashboard.pages.rules_page import loosenings
+    from breather.rules.loader import parse_rules
+
+    topic = '\n[profiles.teen.topic_quiet_hours]\nviolence = { daily = "21:00-08:00" }\n'
+    split = '\n[profiles.teen.topic_quiet_hours]\nviolence = { daily = ["21:00-23:00", "23:00-08:00"] }\n'
+    assert loosenings(parse_rules(FAMILY_RULES + topic), parse_rules(FAMILY_RULES + split)) == []
+    bigger = FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "2h"')
+    assert loosenings(parse_rules(FAMILY_RULES), parse_rules(bigger)) == ["teen: a bigger daily limit"]
