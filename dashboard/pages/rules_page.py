@@ -769,8 +769,9 @@ def _rebased(
         return None
     before_document, asked_document = tomlkit.parse(before), tomlkit.parse(asked_text)
     written_document = tomlkit.parse(written)
-    for change in cooling_loosenings(before_rules, asked):
-        path = _toml_path(change)
+    paths = [_toml_path(change) for change in cooling_loosenings(before_rules, asked)]
+    paths += _whole_file_paths(before_rules, asked, before_document, asked_document)
+    for path in paths:
         if _value_at(before_document, path) == _value_at(written_document, path):
             _put_back(asked_document, written_document, path)
     text = tomlkit.dumps(written_document)
@@ -781,6 +782,22 @@ def _rebased(
     kept = loosenings(written_rules, result)
     lost = [words for words in loosenings(before_rules, asked) if words not in kept]
     return (text, kept, lost) if kept else None
+
+
+def _whole_file_paths(before: Rules, asked: Rules, before_document: Any, asked_document: Any) -> list[list[str]]:
+    """Where a waiting change loosens the file as a whole (records kept longer, a member removed, a site group
+    changed), which ``rules.cooling`` does not part setting by setting: a later save must carry these too (a review
+    found a longer retention dropped by an unrelated save)."""
+    paths = [["profiles", name] for name in before.profiles if name not in asked.profiles]
+    if asked.retention_days > before.retention_days:
+        paths.append(["household", "retention_days"])
+    groups = set(_value_at(before_document, ["sites"]) or {}) | set(_value_at(asked_document, ["sites"]) or {})
+    paths += [
+        ["sites", group]
+        for group in sorted(groups)
+        if _value_at(before_document, ["sites", group]) != _value_at(asked_document, ["sites", group])
+    ]
+    return paths
 
 
 def _value_at(document: Any, keys: list[str], unwrap: bool = True) -> Any:

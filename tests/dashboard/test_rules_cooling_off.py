@@ -385,3 +385,20 @@ def test_the_page_and_the_service_agree_on_what_loosens() -> None:
     assert loosenings(parse_rules(FAMILY_RULES + topic), parse_rules(FAMILY_RULES + split)) == []
     bigger = FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "2h"')
     assert loosenings(parse_rules(FAMILY_RULES), parse_rules(bigger)) == ["teen: a bigger daily limit"]
+
+
+def test_a_waiting_longer_retention_survives_an_unrelated_save(client: FlaskClient, app: Flask) -> None:
+    """A review: records kept longer (90 -> 180 days) waited whole; a later save of a tightening elsewhere marked it
+    "replaced" and it never came."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_text(client, rules_file.read_text().replace("retention_days = 90", "retention_days = 180"))
+    assert load_rules(rules_file).retention_days == 90  # waiting
+    _later(app, 1)
+    page = _save_text(client, rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"'))
+    assert "changes again" not in page
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=30)  # the tightening: at once
+    _later(app, 25)
+    client.get("/rules")
+    rules = load_rules(rules_file)
+    assert rules.retention_days == 180 and rules.profiles["teen"].daily_limit == timedelta(minutes=30)
