@@ -60,9 +60,7 @@ class PendingChange:
     @property
     def path(self) -> str:
         """Where the setting is in ``rules.toml``, such as ``profiles.me.limits.reddit``."""
-        owner = f"profiles.{self.profile}" if self.profile else "household"
-        parts = (owner, _TOML_NAMES.get(self.setting, self.setting), self.item)
-        return ".".join(part for part in parts if part is not None)
+        return ".".join([*toml_keys(self.profile, self.setting), *([self.item] if self.item is not None else [])])
 
     def describe(self) -> str:
         """For machines and logs (``/healthz`` lists these): the setting's path and an ISO time."""
@@ -330,7 +328,20 @@ def _hold_settings(before: Profile, after: Profile, held: Sequence[PendingChange
 
 # --- Words for people ----------------------------------------------------------------------------------------------
 
-_TOML_NAMES = {"sensitivity": "warnings"}
+_TOML_NAMES = {"sensitivity": "warnings"}  # a profile setting's name in the file, where it differs
+# settings whose items are keys of a table in the file; a list's items (keywords, always-allowed sites) are not
+_ITEM_TABLES = frozenset({"limits", "sensitivity", "topic_quiet_hours"})
+
+
+def toml_keys(profile: str | None, setting: str, item: str | None = None) -> list[str]:
+    """Where a setting sits in ``rules.toml`` (``["profiles", "me", "warnings"]``), or an item of a table setting
+    (``["profiles", "me", "limits", "reddit"]``); an item of a list setting is kept in the list's keys."""
+    if profile is None:
+        return ["household", setting]
+    keys = ["profiles", profile, _TOML_NAMES.get(setting, setting)]
+    return [*keys, item] if item is not None and setting in _ITEM_TABLES else keys
+
+
 _NAMES = {
     "daily_limit": "daily limit",
     "break_after": "time before a break",

@@ -28,13 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings
+from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings, toml_keys
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
 
 log = logging.getLogger(__name__)
 
-_TOML_NAMES = {"sensitivity": "warnings"}  # a profile setting's name in the file, where it differs
 
 ChangeListener = Callable[[Rules], None]
 ErrorListener = Callable[[str], None]
@@ -449,7 +448,7 @@ def in_force_text(text: str, in_force: Rules, held: Sequence[PendingChange]) -> 
 def _setting_in_force(in_force: Rules, profile: str | None, setting: str) -> tuple[tuple[str, ...], object]:
     from breather.rules.render import profile_to_dict
 
+    keys = tuple(toml_keys(profile, setting))
     if profile is None:
-        return ("household", setting), getattr(in_force, setting)
-    name = _TOML_NAMES.get(setting, setting)
-    return ("profiles", profile, name), profile_to_dict(in_force.profiles[profile])[name]
+        return keys, getattr(in_force, setting)
+    return keys, profile_to_dict(in_force.profiles[profile])[keys[-1]]

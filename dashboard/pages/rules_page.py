@@ -26,7 +26,7 @@ from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
-from breather.rules.cooling import Loosening, apply_change
+from breather.rules.cooling import Loosening, apply_change, toml_keys
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.decisions import Usage, decide
@@ -598,15 +598,8 @@ def _applied_part(base: Rules, old_text: str, new_text: str, new: Rules, now: da
     return text if applied == in_force and applied != base and not loosenings(base, applied) else None
 
 
-_ITEM_TABLES = {"limits": "limits", "sensitivity": "warnings", "topic_quiet_hours": "topic_quiet_hours"}
-
-
 def _toml_path(change: HeldChange | Loosening) -> list[str]:
-    if change.profile is None:
-        return ["household", change.setting]
-    if change.setting in _ITEM_TABLES and change.item is not None:
-        return ["profiles", change.profile, _ITEM_TABLES[change.setting], change.item]
-    return ["profiles", change.profile, change.setting]  # lists (keywords, always-allowed sites) go back whole
+    return toml_keys(change.profile, change.setting, change.item)  # lists (keywords, allowed sites) go back whole
 
 
 def _put_back(old_document: Any, document: Any, keys: list[str]) -> None:
