@@ -15,6 +15,7 @@ from breather.dashboard.pages import data as data_pages
 from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
 from breather.rules.model import Rules
 from breather.rules.timeparse import format_duration
+from breather.rules.watcher import digest
 
 bp = Blueprint("manage", __name__)
 bp.before_request(security.check_form_request)
@@ -81,7 +82,7 @@ CHANGED_SINCE_SHOWN = (
 def _refuse_if_changed_since_shown(file_text: str) -> None:
     """The raw editor posts the hash of the text it showed; a file edited since would be silently undone."""
     shown = request.form.get("text_sha")
-    if shown and shown != rules_page.sha(file_text):
+    if shown and shown != digest(file_text):
         raise ApiError(409, "RulesChanged", CHANGED_SINCE_SHOWN)
 
 
@@ -139,7 +140,7 @@ def _shown_sha(refused: ApiError | None) -> str:
     posted = request.form.get("text_sha") if request.method == "POST" else None
     if posted and not (refused is not None and refused.kind == "RulesChanged"):
         return posted
-    return rules_page.sha(context.paths().rules_file.read_text(encoding="utf-8"))
+    return digest(context.paths().rules_file.read_text(encoding="utf-8"))
 
 
 # --- Requests -----------------------------------------------------------------------------------------------------

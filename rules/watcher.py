@@ -55,7 +55,8 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
+    """The rules text's sha256 (hex): how the watcher, its held-change note and the dashboard know a version."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -348,7 +349,7 @@ def _noted(marker: Path | None, base: Rules, text: str, written: Rules) -> _Wait
     if note is None:
         return None
     if note.text is None:  # the earlier form: it speaks only of the version with its hash
-        if note.since is None or note.sha256 != _digest(text):
+        if note.since is None or note.sha256 != digest(text):
             return None
         return _Waiting(text, written, {change.key: note.since for change in loosenings(base, written)})
     earlier = written if note.text == text else _parsed(note.text)

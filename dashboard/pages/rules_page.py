@@ -8,7 +8,6 @@ comments and layout survive.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import tempfile
 import threading
@@ -34,6 +33,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
+from breather.rules.watcher import digest
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 
@@ -494,10 +494,6 @@ def set_retention(text: str, days: int) -> str:
 # --- Saving -------------------------------------------------------------------------------------------------------
 
 
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def write_atomically(path: Path, text: str) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".toml")
     try:
@@ -550,7 +546,7 @@ def _save(
     row = {
         "submitted_at": stamp,
         "effective_at": (now + base.cooling_off).isoformat(timespec="seconds"),
-        "base_sha": sha(applied_text if applied_text is not None else old_text),
+        "base_sha": digest(applied_text if applied_text is not None else old_text),
         "text": new_text,
         "summary": "; ".join(loosened),
         "applied_at": None,
@@ -649,7 +645,7 @@ def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
     for submitted, asked_text in db.execute(  # a change to a file edited elsewhere since is dropped when due
         "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha = ? "
         "order by effective_at",
-        [sha(text)],
+        [digest(text)],
     ):
         asked = _rules_or(asked_text, None)
         if asked is not None:
@@ -710,7 +706,7 @@ def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -
     while (row := _next_due(db, stamp)) is not None:
         row_id, base, text = row
         current = path.read_text(encoding="utf-8")
-        if sha(current) != base:
+        if digest(current) != base:
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue
         write_atomically(path, text)
@@ -738,7 +734,7 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
         return []
     dropped: list[str] = []
     rows = db.execute(
-        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha = ?", [sha(before)]
+        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha = ?", [digest(before)]
     ).fetchall()
     for row_id, asked_text, summary in rows:
         rebased = _rebased(before_rules, before, asked_text, written)
@@ -748,7 +744,7 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
             continue
         text, kept, lost = rebased
         dropped += lost
-        write(_update_pending(row_id, sha(written), text, "; ".join(kept)))
+        write(_update_pending(row_id, digest(written), text, "; ".join(kept)))
     return dropped
 
 
