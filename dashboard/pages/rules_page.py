@@ -543,9 +543,12 @@ def _save(
     if applied_text is not None:
         write_atomically(path, applied_text)
         dropped = rebase_pending(db, old_text, applied_text, write, stamp)
+    # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
+    # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h")
+    wait = max(base.cooling_off, old.cooling_off)
     row = {
         "submitted_at": stamp,
-        "effective_at": (now + base.cooling_off).isoformat(timespec="seconds"),
+        "effective_at": (now + wait).isoformat(timespec="seconds"),
         "base_sha": digest(applied_text if applied_text is not None else old_text),
         "text": new_text,
         "summary": "; ".join(loosened),
@@ -553,8 +556,8 @@ def _save(
         "outcome": None,
     }
     write(lambda conn: conn.table("pending_rule_changes").insert(row))
-    local = (now + base.cooling_off).astimezone(base.zone())
-    waits = f"waits {format_duration(base.cooling_off)} and takes effect on {local:%A at %H:%M}"
+    local = (now + wait).astimezone(base.zone())
+    waits = f"waits {format_duration(wait)} and takes effect on {local:%A at %H:%M}"
     if applied_text is None:
         return f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
     return (

@@ -402,3 +402,19 @@ def test_a_waiting_longer_retention_survives_an_unrelated_save(client: FlaskClie
     client.get("/rules")
     rules = load_rules(rules_file)
     assert rules.retention_days == 180 and rules.profiles["teen"].daily_limit == timedelta(minutes=30)
+
+
+def test_a_shorter_delay_typed_by_hand_does_not_shorten_a_saves_wait(served: Served) -> None:
+    """A review: with `cooling_off = "1h"` typed by hand (held by the service), a save promised "waits 1h" while the
+    service would hold it 24 h, by the delay in force."""
+    client, watcher, rules_file, _ = served
+    _write_by_hand(rules_file, rules_file.read_text().replace('cooling_off = "24h"', 'cooling_off = "1h"'))
+    watcher.reload()
+    assert watcher.held  # a shorter delay is a loosening too
+    form = {"profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
+    page = _flat(
+        client.post(
+            "/rules", data={"csrf_token": form_token(client, "/rules"), **form}, follow_redirects=True
+        ).get_data(as_text=True)
+    )
+    assert "waits 1d" in page and "waits 1h" not in page
