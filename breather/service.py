@@ -158,37 +158,31 @@ class WebServer:
         self._thread.join(timeout=5)
 
 
-def restore_answered_grants(runtime: Runtime) -> None:
-    """More time a household member was granted and that is still running, back in the proxy after a restart."""
-
+def restore_what_still_runs(runtime: Runtime) -> None:
+    """After a restart, what the proxy kept in memory and is still running goes back into it: a parent's yes to more
+    time, a "continue anyway", a snooze (one connection for all of them)."""
     try:
         from breather.dashboard.db import connect
         from breather.dashboard.pages.requests import restore_grants
+        from breather.proxy.restore import restore_recent_choices
 
         db = connect(str(runtime.paths.database))
-        try:
-            restored = restore_grants(runtime, db, datetime.now(UTC))
-        finally:
-            db.close()
     except Exception:
-        log.exception("could not restore the more time granted before the restart")
+        log.exception("could not open the store to restore what was running before the restart")
         return
-    if restored:
-        log.info("restored %d grant(s) of more time still running", restored)
-
-
-def restore_recent_choices(runtime: Runtime) -> None:
-    """A "continue anyway" or a snooze still running, back in the proxy after a restart."""
-
+    now = datetime.now(UTC)
+    restorers = (("grant(s) of more time", restore_grants), ("override(s) and snooze(s)", restore_recent_choices))
     try:
-        from breather.proxy.restore import restore_into
-
-        running = restore_into(runtime, datetime.now(UTC))
-    except Exception:
-        log.exception("could not restore the overrides and snoozes from before the restart")
-        return
-    if running:
-        log.info("restored %d override(s) and snooze(s) still running", running)
+        for what, restore in restorers:
+            try:
+                restored = restore(runtime, db, now)
+            except Exception:
+                log.exception("could not restore the %s from before the restart", what)
+                continue
+            if restored:
+                log.info("restored %d %s still running", restored, what)
+    finally:
+        db.close()
 
 
 def make_web_app(runtime: Runtime) -> Any:
@@ -272,8 +266,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
             raise CommandError(f"cannot listen on 127.0.0.1:{settings['web_port']} for the dashboard: {exc}") from exc
         runtime.web_port = web.port
         web.start()
-        restore_answered_grants(runtime)
-        restore_recent_choices(runtime)
+        restore_what_still_runs(runtime)
         runtime.web_ready.set()
         runtime.rules.start()
         usage.start()

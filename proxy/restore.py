@@ -69,14 +69,3 @@ def _snoozed(session: Session, at: datetime, minutes: int) -> None:
 def _break_taken(session: Session) -> None:
     session.snoozes_in_row = 0
     session.snoozed_until = None
-
-
-def restore_into(runtime: Runtime, now: datetime) -> int:
-    """``restore_recent_choices`` on a connection of its own (the service's start)."""
-    from breather.store.db import open_database
-
-    db = open_database(runtime.paths.database)
-    try:
-        return restore_recent_choices(runtime, db, now)
-    finally:
-        db.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breather.proxy.restore import restore_into
+from breather.proxy.restore import restore_recent_choices
+from breather.store.db import open_database
 from breather.store.model import Event
 
 
@@ -23,7 +24,11 @@ def test_a_running_override_and_snooze_come_back_and_finished_ones_do_not(make_r
     assert before.writer.flush(5)
 
     after = make_runtime()  # a new service on the same home: nothing in memory
-    assert restore_into(after, now) == 2
+    db = open_database(after.paths.database)
+    try:
+        assert restore_recent_choices(after, db, now) == 2
+    finally:
+        db.close()
     me = after.sessions.read("me")
     assert me.overrides_until == {"news.ycombinator.com": now + timedelta(minutes=10)}
     assert me.snoozed_until == now + timedelta(minutes=1)
