@@ -184,13 +184,14 @@ def _more(was: Any, wants: Any) -> bool:
     return bool(wants > was)
 
 
-def _coverage(windows: Iterable[Window]) -> frozenset[int]:
+def coverage(windows: Iterable[Window]) -> frozenset[int]:
+    """The minutes of the week the windows cover."""
     return frozenset().union(*(window.minutes_of_week() for window in windows))
 
 
 def _uncovers(was: Iterable[Window], wants: Iterable[Window]) -> bool:
     """Quiet hours loosen when any minute they covered is no longer covered."""
-    return not _coverage(wants) >= _coverage(was)
+    return not coverage(wants) >= coverage(was)
 
 
 def _keys(was: Mapping[str, Any], wants: Mapping[str, Any]) -> list[str]:
@@ -357,7 +358,7 @@ def _label(change: PendingChange) -> str:
     item = change.item or ""
     category = item.replace("_", " ")
     if change.setting == "limits":
-        return f"{owner} limit on {item} ({_value(change.old)} → {_value(change.new)})"
+        return f"{owner} limit on {item} ({value_text(change.old)} → {value_text(change.new)})"
     if change.setting == "sensitivity":
         return f"{owner} {category} warnings ({change.old} → {change.new})"
     if change.setting == "always_allowed":
@@ -368,10 +369,11 @@ def _label(change: PendingChange) -> str:
         topic = f" for {category} posts" if change.item else ""
         return f"{owner} quiet hours{topic} (some hours no longer covered)"
     name = _NAMES.get(change.setting, change.setting.replace("_", " "))
-    return f"{owner} {name} ({_value(change.old)} → {_value(change.new)})"
+    return f"{owner} {name} ({value_text(change.old)} → {value_text(change.new)})"
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A setting's value for people: a duration as written in the file, no limit as "off"."""
     from breather.rules.timeparse import format_duration
 
     if value is None:

@@ -25,7 +25,7 @@ from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
-from breather.rules.cooling import Loosening, apply_change, toml_keys
+from breather.rules.cooling import Loosening, apply_change, coverage, toml_keys, value_text
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.decisions import Usage, decide
@@ -74,10 +74,6 @@ def check(text: str, filename: str) -> CheckResult:
 
 
 # --- Loosening or tightening ----------------------------------------------------------------------------------------
-
-
-def _quiet_minutes(profile: Profile) -> frozenset[int]:
-    return frozenset().union(*(window.minutes_of_week() for window in profile.quiet_hours))
 
 
 def loosenings(old: Rules, new: Rules) -> list[str]:
@@ -170,7 +166,7 @@ def _setting_changes(name: str, before: Profile, after: Profile) -> list[str]:
         was, now = before.limits.get(site), after.limits.get(site)
         if was != now:
             lines.append(f"{name}: limit on {site} {_limit_text(was)} → {_limit_text(now)}")
-    if _quiet_minutes(before) != _quiet_minutes(after):
+    if coverage(before.quiet_hours) != coverage(after.quiet_hours):
         lines.append(f"{name}: quiet hours {_windows_text(before)} → {_windows_text(after)}")
     return lines
 
@@ -222,7 +218,7 @@ def _days_over(days: Mapping[Any, float], limit: timedelta | None) -> int:
 
 
 def _in_quiet(pieces: list[tuple[int, float]], profile: Profile) -> float:
-    covered = _quiet_minutes(profile)
+    covered = coverage(profile.quiet_hours)
     return sum(minutes for minute, minutes in pieces if minute in covered)
 
 
@@ -288,17 +284,13 @@ def profile_forms(
     return [replace(form, shown=form.values()) for form in forms]
 
 
-def _held_value(value: Any) -> str:
-    return _duration_or_off(value) if value is None or isinstance(value, timedelta) else str(value)
-
-
 def _held_notes(held: Sequence[HeldChange], rules: Rules, now: datetime | None) -> dict[str, Any]:
     if not held or now is None:
         return {}
     zone = rules.zone()
     notes = {
-        change.setting: f"{_held_value(change.new)}, held until {change.until(zone, now)} "
-        f"({_held_value(change.old)} in force until then)"
+        change.setting: f"{value_text(change.new)}, held until {change.until(zone, now)} "
+        f"({value_text(change.old)} in force until then)"
         for change in held
         if change.setting in HELD_FIELDS
     }
