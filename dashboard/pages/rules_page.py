@@ -633,15 +633,16 @@ def pending_changes(db: Database) -> list[PendingChange]:
 def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
     """What the Rules page's own pending changes hold, setting by setting, worded as the service words its holds.
     Measured from the file ``text``, which is the part of each edit in force (see ``save``)."""
-    in_file = _rules_or(text, None)
-    if in_file is None:
-        return []
-    held: list[HeldChange] = []
-    for submitted, asked_text in db.execute(  # a change to a file edited elsewhere since is dropped when due
+    rows = db.execute(  # a change to a file edited elsewhere since is dropped when due
         "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha = ? "
         "order by effective_at",
         [digest(text)],
-    ):
+    ).fetchall()
+    in_file = _rules_or(text, None) if rows else None  # every page asks: parse the file only when something waits
+    if in_file is None:
+        return []
+    held: list[HeldChange] = []
+    for submitted, asked_text in rows:
         asked = _rules_or(asked_text, None)
         if asked is not None:
             held += apply_change(in_file, asked, now, changed_at=datetime.fromisoformat(submitted))[1]
