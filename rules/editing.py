@@ -7,23 +7,30 @@ crash mid-write never sees half a file.
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from tomlkit.container import Container
+from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
+from breather.rules.cooling import PendingChange, toml_keys
+from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import split_key
 from breather.rules.model import Rules
 from breather.rules.timeparse import format_duration
 
 Key = str | Sequence[str]
+
+log = logging.getLogger(__name__)
 
 
 def set_value_in_text(text: str, key: Key, value: Any, filename: str = "rules.toml") -> str:
@@ -49,6 +56,78 @@ def set_value(path: str | os.PathLike[str], key: Key, value: Any) -> Rules:
     updated = set_value_in_text(file.read_text(encoding="utf-8"), key, value, file.name)
     write_atomically(file, updated)
     return parse_rules(updated, file.name)
+
+
+def in_force_text(
+    text: str, in_force: Rules, held: Sequence[PendingChange], in_force_before: str | None = None
+) -> str | None:
+    """The rules in force as a rules file: ``text`` (a version asked for) with each held setting back at its value
+    in force. First by copying the held settings from ``in_force_before`` (the file as it was in force, so a setting
+    inherited there stays inherited), else by writing each held setting's value in force (which also holds when
+    what it inherits from has changed meanwhile). None when neither reads back as ``in_force`` exactly.
+
+    The watcher keeps this as its copy of the last good rules; the Rules page writes it as the part of an edit that
+    applies at once."""
+    attempts: list[Callable[[], str]] = []
+    if in_force_before is not None:
+        paths = [toml_keys(change.profile, change.setting, change.item) for change in held]
+        attempts.append(lambda: with_values_from(in_force_before, text, paths))
+    attempts.append(lambda: _with_values_in_force(text, in_force, held))
+    for attempt in attempts:
+        try:
+            written = attempt()
+            if parse_rules(written, in_force.source) == in_force:
+                return written
+        except (RulesError, TOMLKitError, ValueError, KeyError) as exc:
+            log.debug("one way of writing the rules in force as a file failed: %s", exc)
+    return None
+
+
+def _with_values_in_force(text: str, in_force: Rules, held: Sequence[PendingChange]) -> str:
+    from breather.rules.render import profile_to_dict
+
+    for profile, setting in dict.fromkeys((change.profile, change.setting) for change in held):
+        *_, name = keys = toml_keys(profile, setting)
+        value = getattr(in_force, setting) if profile is None else profile_to_dict(in_force.profiles[profile])[name]
+        text = set_value_in_text(text, keys, value, in_force.source)
+    return text
+
+
+def with_values_from(source_text: str, text: str, paths: Iterable[Sequence[str]]) -> str:
+    """``text`` with the value at each TOML key path as ``source_text`` has it: copied, or removed where
+    ``source_text`` has none (so an inherited value is inherited again). Comments and layout are kept. This is how
+    the rules in force are written as a file: the version asked for, with each held setting put back as it was."""
+    source, document = tomlkit.parse(source_text), tomlkit.parse(text)
+    for path in paths:
+        put_back(source, document, list(path))
+    return tomlkit.dumps(document)
+
+
+def put_back(source: Any, document: Any, keys: list[str]) -> None:
+    """Set ``keys`` in the tomlkit ``document`` as ``source`` has it (copied, or removed where it has none)."""
+    *tables, key = keys
+    was = value_at(source, tables, unwrap=False)
+    if isinstance(was, Mapping) and key in was:
+        now = document
+        for name in tables:
+            if name not in now:
+                now[name] = tomlkit.table()
+            now = now[name]
+        now[key] = copy.deepcopy(was[key])
+        return
+    now = value_at(document, tables, unwrap=False)
+    if isinstance(now, MutableMapping) and key in now:
+        del now[key]
+
+
+def value_at(document: Any, keys: Sequence[str], unwrap: bool = True) -> Any:
+    """The value at ``keys`` in a tomlkit document (plain Python unless ``unwrap`` is false), or None."""
+    found = document
+    for key in keys:
+        if not isinstance(found, Mapping) or key not in found:
+            return None
+        found = found[key]
+    return found.unwrap() if unwrap and hasattr(found, "unwrap") else found
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -23,12 +23,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings, toml_keys
+from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
 
@@ -258,7 +258,9 @@ class RulesWatcher:
     def _keep_in_force_copy(self, text: str, in_force: Rules, held: tuple[PendingChange, ...]) -> None:
         if self.last_good is None:
             return
-        copy = in_force_text(text, in_force, held)
+        from breather.rules.editing import in_force_text
+
+        copy = in_force_text(text, in_force, held, _text_or_none(self.last_good))
         if copy is None:
             log.warning("%s keeps the version last fully in force: the rules in force would not write", self.last_good)
             return
@@ -419,6 +421,13 @@ def read_in_force(
     return InForce(in_force, None, held)
 
 
+def _text_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _written_at(path: Path, now: datetime) -> datetime:
     """When a loosening the watcher has not noted was asked for: no service saw it, so the file's modification time
     is the best evidence (never later than ``now``, so a look at an earlier moment does not run ahead)."""
@@ -427,29 +436,3 @@ def _written_at(path: Path, now: datetime) -> datetime:
     except OSError:
         return now
     return min(modified, now)
-
-
-def in_force_text(text: str, in_force: Rules, held: Sequence[PendingChange]) -> str | None:
-    """The rules in force as a rules file: ``text`` (the held version) with each held setting put back to its value
-    in force. None when that text would not read back as ``in_force`` exactly."""
-    from breather.rules.editing import set_value_in_text
-    from breather.rules.loader import parse_rules
-
-    try:
-        for profile, setting in dict.fromkeys((change.profile, change.setting) for change in held):
-            key, value = _setting_in_force(in_force, profile, setting)
-            text = set_value_in_text(text, key, value, in_force.source)
-        if parse_rules(text, in_force.source) == in_force:
-            return text
-    except (RulesError, ValueError, KeyError) as exc:
-        log.warning("could not write the rules in force as a rules file: %s", exc)
-    return None
-
-
-def _setting_in_force(in_force: Rules, profile: str | None, setting: str) -> tuple[tuple[str, ...], object]:
-    from breather.rules.render import profile_to_dict
-
-    keys = tuple(toml_keys(profile, setting))
-    if profile is None:
-        return keys, getattr(in_force, setting)
-    return keys, profile_to_dict(in_force.profiles[profile])[keys[-1]]

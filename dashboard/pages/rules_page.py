@@ -7,12 +7,9 @@ comments and layout survive.
 
 from __future__ import annotations
 
-import copy
-import os
-import tempfile
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +26,7 @@ from breather.rules.cooling import Loosening, apply_change, coverage, toml_keys,
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.decisions import Usage, decide
+from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
@@ -486,17 +484,6 @@ def set_retention(text: str, days: int) -> str:
 # --- Saving -------------------------------------------------------------------------------------------------------
 
 
-def write_atomically(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".toml")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 # The Rules page's requests (waitress threads) and the job that applies due changes (the scheduler's thread) each
 # read the file, write it and mark rows: one at a time, or a change just applied is then marked "superseded" (and
 # the service holds it again for a whole cooling-off), or a save writes over a change applied a moment before.
@@ -575,40 +562,17 @@ def _rules_or[T](text: str, fallback: T) -> Rules | T:
 
 
 def _applied_part(base: Rules, old_text: str, new_text: str, new: Rules, now: datetime) -> str | None:
-    """``new_text`` with each held loosening put back as ``old_text`` has it: the part of the edit in force now.
-    None when nothing of the edit applies now, or when the result would not be exactly the rules in force (an
-    inherited setting, say): then the whole edit waits, as it always could."""
+    """``new_text`` with each held loosening back at its value in force: the part of the edit in force now. None
+    when nothing of the edit applies now, or when no file reads back as exactly the rules in force: then the whole
+    edit waits, as it always could."""
     in_force, held = apply_change(base, new, now)
-    if in_force == base or _rules_or(old_text, None) is None:  # nothing applies now, or no file to put back from
+    if in_force == base or loosenings(base, in_force):  # nothing applies now, or a loosening it does not part
         return None
-    old_document, document = tomlkit.parse(old_text), tomlkit.parse(new_text)
-    for change in held:
-        _put_back(old_document, document, _toml_path(change))
-    text = tomlkit.dumps(document)
-    applied = _rules_or(text, base)
-    return text if applied == in_force and applied != base and not loosenings(base, applied) else None
+    return in_force_text(new_text, in_force, held, old_text if _rules_or(old_text, None) is not None else None)
 
 
 def _toml_path(change: HeldChange | Loosening) -> list[str]:
     return toml_keys(change.profile, change.setting, change.item)  # lists (keywords, allowed sites) go back whole
-
-
-def _put_back(old_document: Any, document: Any, keys: list[str]) -> None:
-    """Set ``keys`` in ``document`` as ``old_document`` has it: copied, or removed where it had none (so an
-    inherited value is inherited again)."""
-    *tables, key = keys
-    was = _value_at(old_document, tables, unwrap=False)
-    if isinstance(was, Mapping) and key in was:
-        now = document
-        for name in tables:
-            if name not in now:
-                now[name] = tomlkit.table()
-            now = now[name]
-        now[key] = copy.deepcopy(was[key])
-        return
-    now = _value_at(document, tables, unwrap=False)
-    if isinstance(now, MutableMapping) and key in now:
-        del now[key]
 
 
 @dataclass(frozen=True)
@@ -757,8 +721,8 @@ def _rebased(
     paths = [_toml_path(change) for change in cooling_loosenings(before_rules, asked)]
     paths += _whole_file_paths(before_rules, asked, before_document, asked_document)
     for path in paths:
-        if _value_at(before_document, path) == _value_at(written_document, path):
-            _put_back(asked_document, written_document, path)
+        if value_at(before_document, path) == value_at(written_document, path):
+            put_back(asked_document, written_document, path)
     text = tomlkit.dumps(written_document)
     result = _rules_or(text, None)
     written_rules = _rules_or(written, None)
@@ -776,22 +740,13 @@ def _whole_file_paths(before: Rules, asked: Rules, before_document: Any, asked_d
     paths = [["profiles", name] for name in before.profiles if name not in asked.profiles]
     if asked.retention_days > before.retention_days:
         paths.append(["household", "retention_days"])
-    groups = set(_value_at(before_document, ["sites"]) or {}) | set(_value_at(asked_document, ["sites"]) or {})
+    groups = set(value_at(before_document, ["sites"]) or {}) | set(value_at(asked_document, ["sites"]) or {})
     paths += [
         ["sites", group]
         for group in sorted(groups)
-        if _value_at(before_document, ["sites", group]) != _value_at(asked_document, ["sites", group])
+        if value_at(before_document, ["sites", group]) != value_at(asked_document, ["sites", group])
     ]
     return paths
-
-
-def _value_at(document: Any, keys: list[str], unwrap: bool = True) -> Any:
-    found = document
-    for key in keys:
-        if not isinstance(found, Mapping) or key not in found:
-            return None
-        found = found[key]
-    return found.unwrap() if unwrap and hasattr(found, "unwrap") else found
 
 
 def _update_pending(row_id: int, base: str, text: str, summary: str) -> Callable[[Database], Any]:

@@ -418,3 +418,32 @@ def test_a_shorter_delay_typed_by_hand_does_not_shorten_a_saves_wait(served: Ser
         ).get_data(as_text=True)
     )
     assert "waits 1d" in page and "waits 1h" not in page
+
+
+def test_a_tightening_applies_now_beside_a_held_loosening_of_a_setting_that_was_inherited(
+    client: FlaskClient, app: Flask
+) -> None:
+    """The teen inherits break_after from the parent. One save shortens the parent's (and so the teen's) and gives the
+    teen a longer one of their own: the parent's applies now, the teen's waits at the value in force. The file's
+    copy of the held setting could not be put back (it was inherited, and what it inherits changed), which made the
+    whole save wait a day."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    inheriting = (
+        rules_file.read_text()
+        .replace("[profiles.teen]\n", '[profiles.teen]\ninherits = "parent"\n')
+        .replace('daily_limit = "45m"\nbreak_after = "20m"\n', 'daily_limit = "45m"\n')
+    )
+    _write_by_hand(rules_file, inheriting)
+    assert load_rules(rules_file).profiles["teen"].break_after == timedelta(minutes=25)
+    asked = inheriting.replace('break_after = "25m"', 'break_after = "20m"').replace(
+        'daily_limit = "45m"\n', 'daily_limit = "45m"\nbreak_after = "40m"\n'
+    )
+    page = _save_text(client, asked)
+    assert "Saved: what this tightens applies now." in page
+    now = load_rules(rules_file)
+    assert now.profiles["parent"].break_after == timedelta(minutes=20)  # tightening: at once
+    assert now.profiles["teen"].break_after == timedelta(minutes=25)  # loosening: held at what was in force
+    _later(app, 25)
+    client.get("/rules")
+    assert rules_file.read_text() == asked
