@@ -7,6 +7,11 @@ caller keeps the previous rules and when each loosening was first asked for, and
 
 A setting that holds several things (per-site limits, warning levels, always-allowed sites, keywords, topic quiet
 hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on another applies now.
+
+Besides each member's settings, the file as a whole loosens when a site is no longer looked after (a domain dropped
+from its group, or moved to another: its limits and warnings would end at once), a member is removed (their devices
+fall to the default member), the default member becomes a looser one, records are kept longer, or the cooling-off
+itself is shortened: each of these waits like a setting.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from breather.rules.model import SENSITIVITIES, Profile, Rules, TopicWindow, Window
+from breather.rules.model import SENSITIVITIES, Profile, Rules, SiteGroup, TopicWindow, Window
 
 ChangeKey = tuple[str | None, str, str | None]
 """Which loosening: the profile (None for a household setting), the setting, and the item within it (or None)."""
@@ -60,6 +65,10 @@ class PendingChange:
     @property
     def path(self) -> str:
         """Where the setting is in ``rules.toml``, such as ``profiles.me.limits.reddit``."""
+        if self.setting == "groups":
+            return f"sites.{self.old}.domains"
+        if self.setting == "default_profile":
+            return f"profiles.{self.new}.default"
         return ".".join([*toml_keys(self.profile, self.setting), *([self.item] if self.item is not None else [])])
 
     def describe(self) -> str:
@@ -124,9 +133,23 @@ def loosenings(old: Rules, new: Rules) -> tuple[Loosening, ...]:
         before = old.profiles.get(name)
         if before is not None:  # a new profile has no boundary to loosen
             found.extend(_profile_loosenings(name, before, after))
-    if new.cooling_off < old.cooling_off:
-        found.append(Loosening(None, "cooling_off", None, old.cooling_off, new.cooling_off))
+    found.extend(Loosening(name, "profile", None, name, None) for name in old.profiles if name not in new.profiles)
+    found.extend(_default_loosenings(old, new))
+    for setting, kind in _HOUSEHOLD_SETTINGS.items():
+        for item, was, wants in kind.items(getattr(old, setting), getattr(new, setting)):
+            if kind.loosens(was, wants):
+                found.append(Loosening(None, setting, item, was, wants))
     return tuple(found)
+
+
+def _default_loosenings(old: Rules, new: Rules) -> Iterable[Loosening]:
+    """Everyone not matched by a user name or device falls to the default member: a looser default loosens theirs."""
+    was, wants = old.default_profile, new.default_profile
+    if was == wants or was not in old.profiles or wants not in new.profiles:
+        return ()
+    if any(True for _ in _profile_loosenings(wants, old.profiles[was], new.profiles[wants])):
+        return (Loosening(None, "default_profile", None, was, wants),)
+    return ()
 
 
 def first_asked(
@@ -291,10 +314,51 @@ _PROFILE_SETTINGS: dict[str, _Kind] = {
     "always_allowed": _Kind(_allowed_items, _added, _allowed_in_force),
     "keywords": _Kind(_keyword_items, _dropped, _keywords_in_force),
 }
-_HOUSEHOLD_SETTINGS: dict[str, _Kind] = {"cooling_off": _SHORTER}
+
+
+def _domain_items(was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...]) -> Items:
+    """Per domain looked after: the group it was in and the group it is in now (None once dropped)."""
+    now_in = {domain: group.name for group in wants for domain in group.domains}
+    return [(domain, group.name, now_in.get(domain)) for group in was for domain in group.domains]
+
+
+def _moved_or_dropped(was: str | None, wants: str | None) -> bool:
+    """A domain no longer looked after loses its limits and warnings; one moved to another group loses its group's."""
+    return was is not None and wants != was
+
+
+def _groups_in_force(
+    was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...], held: frozenset[str | None]
+) -> tuple[SiteGroup, ...]:
+    """``wants``, with each held domain back in the group it was in (the group as it was, if it is gone)."""
+    if not held:
+        return wants
+    home = {domain: group for group in was for domain in group.domains if domain in held}
+    groups = [
+        dataclasses.replace(group, domains=tuple(domain for domain in group.domains if domain not in held))
+        for group in wants
+    ]
+    for domain, old_group in home.items():
+        index = next((i for i, group in enumerate(groups) if group.name == old_group.name), None)
+        if index is None:
+            groups.append(dataclasses.replace(old_group, domains=(domain,)))
+        else:
+            groups[index] = dataclasses.replace(groups[index], domains=(*groups[index].domains, domain))
+    return tuple(group for group in groups if group.domains)
+
+
+_HOUSEHOLD_SETTINGS: dict[str, _Kind] = {
+    "cooling_off": _SHORTER,
+    "retention_days": _Kind(_whole, _more, _old_while_held),
+    "groups": _Kind(_domain_items, _moved_or_dropped, _groups_in_force),
+}
+_CHANGED = _Kind(_whole, lambda was, wants: was != wants, _old_while_held)
+_FILE_CHANGES: dict[str, _Kind] = {"profile": _CHANGED, "default_profile": _CHANGED}
 
 
 def _kind(change: Loosening) -> _Kind:
+    if change.setting in _FILE_CHANGES:
+        return _FILE_CHANGES[change.setting]
     return (_PROFILE_SETTINGS if change.profile is not None else _HOUSEHOLD_SETTINGS)[change.setting]
 
 
@@ -310,10 +374,34 @@ def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
     if not held:
         return new
     profiles = dict(new.profiles)  # a member new in this edit has nothing held: only existing members are
-    for name in dict.fromkeys(change.profile for change in held if change.profile is not None):
-        profiles[name] = _hold_settings(old.profiles[name], new.profiles[name], [c for c in held if c.profile == name])
-    cooling_off = old.cooling_off if any(change.profile is None for change in held) else new.cooling_off
-    return dataclasses.replace(new, profiles=profiles, cooling_off=cooling_off)
+    member_settings = [change for change in held if change.profile is not None and change.setting != "profile"]
+    for name in dict.fromkeys(change.profile for change in member_settings if change.profile is not None):
+        profiles[name] = _hold_settings(
+            old.profiles[name], new.profiles[name], [c for c in member_settings if c.profile == name]
+        )
+    for change in held:
+        if change.setting == "profile" and change.profile is not None:
+            profiles[change.profile] = old.profiles[change.profile]  # a removed member stays until the wait ends
+    household: dict[str, Any] = {}
+    for setting, kind in _HOUSEHOLD_SETTINGS.items():
+        items = frozenset(change.item for change in held if change.profile is None and change.setting == setting)
+        if items:
+            household[setting] = kind.in_force(getattr(old, setting), getattr(new, setting), items)
+    default = new.default_profile
+    if any(change.setting == "default_profile" for change in held):
+        default = household["default_profile"] = old.default_profile
+    for name in _restored_or_default_moved(held, old, new):
+        profiles[name] = dataclasses.replace(profiles[name], is_default=name == default)
+    return dataclasses.replace(new, profiles=profiles, **household)
+
+
+def _restored_or_default_moved(held: Sequence[PendingChange], old: Rules, new: Rules) -> list[str]:
+    """Members whose default flag the held changes decide: one kept after its removal, and both ends of a held
+    change of the default member."""
+    names = [change.profile for change in held if change.setting == "profile" and change.profile is not None]
+    if any(change.setting == "default_profile" for change in held):
+        names += [old.default_profile, new.default_profile]
+    return list(dict.fromkeys(names))
 
 
 def _hold_settings(before: Profile, after: Profile, held: Sequence[PendingChange]) -> Profile:
@@ -334,11 +422,25 @@ _TOML_NAMES = {"sensitivity": "warnings"}  # a profile setting's name in the fil
 _ITEM_TABLES = frozenset({"limits", "sensitivity", "topic_quiet_hours"})
 
 
+def held_path(change: PendingChange | Loosening) -> list[str]:
+    """Where in ``rules.toml`` what a held change keeps at its old value lives: a site's group table as it was, a
+    removed member's table, or the setting (or table item) itself."""
+    if change.setting == "groups":
+        return ["sites", str(change.old)]
+    return toml_keys(change.profile, change.setting, change.item)
+
+
 def toml_keys(profile: str | None, setting: str, item: str | None = None) -> list[str]:
     """Where a setting sits in ``rules.toml`` (``["profiles", "me", "warnings"]``), or an item of a table setting
     (``["profiles", "me", "limits", "reddit"]``); an item of a list setting is kept in the list's keys."""
+    if setting == "groups":
+        return ["sites"]  # a domain's group is only known from the file: the site tables go back whole
+    if setting == "default_profile":
+        return ["profiles"]  # which member is the default is a flag in each member's table
     if profile is None:
         return ["household", setting]
+    if setting == "profile":
+        return ["profiles", profile]
     keys = ["profiles", profile, _TOML_NAMES.get(setting, setting)]
     return [*keys, item] if item is not None and setting in _ITEM_TABLES else keys
 
@@ -365,6 +467,14 @@ def _label(change: PendingChange) -> str:
         return f"{owner} always-allowed sites (adding {item})"
     if change.setting == "keywords":
         return f'{owner} warning keywords (removing "{item}")'
+    if change.setting == "groups":
+        return f"looking after {item}" + (f" (moved to {change.new})" if change.new else "")
+    if change.setting == "profile":
+        return f"removing {change.profile} from the household"
+    if change.setting == "default_profile":
+        return f"the default member ({change.old} → {change.new})"
+    if change.setting == "retention_days":
+        return f"{owner} records kept longer ({change.old} → {change.new} days)"
     if change.setting in ("quiet_hours", "topic_quiet_hours"):
         topic = f" for {category} posts" if change.item else ""
         return f"{owner} quiet hours{topic} (some hours no longer covered)"

@@ -21,7 +21,7 @@ from tomlkit.container import Container
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from breather.rules.cooling import PendingChange, toml_keys
+from breather.rules.cooling import PendingChange, held_path, toml_keys
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import split_key
@@ -70,7 +70,7 @@ def in_force_text(
     applies at once."""
     attempts: list[Callable[[], str]] = []
     if in_force_before is not None:
-        paths = [toml_keys(change.profile, change.setting, change.item) for change in held]
+        paths = [held_path(change) for change in held]
         attempts.append(lambda: with_values_from(in_force_before, text, paths))
     attempts.append(lambda: _with_values_in_force(text, in_force, held))
     for attempt in attempts:
@@ -87,10 +87,36 @@ def _with_values_in_force(text: str, in_force: Rules, held: Sequence[PendingChan
     from breather.rules.render import profile_to_dict
 
     for profile, setting in dict.fromkeys((change.profile, change.setting) for change in held):
-        *_, name = keys = toml_keys(profile, setting)
-        value = getattr(in_force, setting) if profile is None else profile_to_dict(in_force.profiles[profile])[name]
-        text = set_value_in_text(text, keys, value, in_force.source)
+        if setting == "profile":
+            raise KeyError(f"a removed member ({profile}) can only be put back from the file it was in")
+        if setting == "groups":
+            text = _with_groups(text, in_force, {str(c.old) for c in held if c.setting == "groups"})
+        elif setting == "default_profile":
+            text = _with_default(text, in_force.default_profile)
+        else:
+            *_, name = keys = toml_keys(profile, setting)
+            value = getattr(in_force, setting) if profile is None else profile_to_dict(in_force.profiles[profile])[name]
+            text = set_value_in_text(text, keys, value, in_force.source)
     return text
+
+
+def _with_groups(text: str, in_force: Rules, names: set[str]) -> str:
+    document = tomlkit.parse(text)
+    for group in in_force.groups:
+        if group.name in names:
+            table = _parent_table(document, ("sites", group.name), create=True)
+            table["adapter"], table["domains"] = group.adapter, list(group.domains)
+    return tomlkit.dumps(document)
+
+
+def _with_default(text: str, default: str) -> str:
+    document = tomlkit.parse(text)
+    for name, table in (_parent_table(document, ("profiles",), create=False) or {}).items():
+        if name == default:
+            table["default"] = True
+        elif "default" in table:
+            del table["default"]
+    return tomlkit.dumps(document)
 
 
 def with_values_from(source_text: str, text: str, paths: Iterable[Sequence[str]]) -> str:

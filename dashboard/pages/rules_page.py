@@ -22,8 +22,8 @@ from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
-from breather.rules.cooling import Loosening, apply_change, coverage, toml_keys, value_text
 from breather.rules.cooling import PendingChange as HeldChange
+from breather.rules.cooling import apply_change, coverage, held_path, value_text
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.decisions import Usage, decide
 from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
@@ -75,21 +75,22 @@ def check(text: str, filename: str) -> CheckResult:
 
 
 def loosenings(old: Rules, new: Rules) -> list[str]:
-    """Every way ``new`` is looser than ``old``, in words. Empty means the edit only tightens (or is neutral).
-
-    The settings of a member come from ``rules.cooling.loosenings``, the one reading the service's watcher holds
-    hand edits by (a review found this page's own copy calling two windows over the same minutes "shorter quiet
-    hours"); the rest are loosenings of the whole file that cooling does not part setting by setting."""
-    found = [f"{name}: profile removed" for name in old.profiles if name not in new.profiles]
+    """Every way ``new`` is looser than ``old``, in words: what ``rules.cooling`` finds, the one reading the
+    service's watcher holds hand edits by. Empty means the edit only tightens (or is neutral)."""
+    found = []
     for change in cooling_loosenings(old, new):
-        if change.profile is not None:
+        if change.setting == "profile":
+            found.append(f"{change.profile}: profile removed")
+        elif change.profile is not None:
             found.append(f"{change.profile}: {_loosening_words(change.setting, change.item)}")
         elif change.setting == "cooling_off":
             found.append("a shorter cooling-off delay")
-    if new.retention_days > old.retention_days:
-        found.append(f"records kept longer ({old.retention_days} → {new.retention_days} days)")
-    if set(old.intercepted_domains()) - set(new.intercepted_domains()):
-        found.append("sites no longer looked after")
+        elif change.setting == "retention_days":
+            found.append(f"records kept longer ({old.retention_days} → {new.retention_days} days)")
+        elif change.setting == "groups":
+            found.append("sites no longer looked after")
+        elif change.setting == "default_profile":
+            found.append(f"a looser default member ({change.old} → {change.new})")
     return list(dict.fromkeys(found))
 
 
@@ -571,10 +572,6 @@ def _applied_part(base: Rules, old_text: str, new_text: str, new: Rules, now: da
     return in_force_text(new_text, in_force, held, old_text if _rules_or(old_text, None) is not None else None)
 
 
-def _toml_path(change: HeldChange | Loosening) -> list[str]:
-    return toml_keys(change.profile, change.setting, change.item)  # lists (keywords, allowed sites) go back whole
-
-
 @dataclass(frozen=True)
 class PendingChange:
     id: int
@@ -718,8 +715,7 @@ def _rebased(
         return None
     before_document, asked_document = tomlkit.parse(before), tomlkit.parse(asked_text)
     written_document = tomlkit.parse(written)
-    paths = [_toml_path(change) for change in cooling_loosenings(before_rules, asked)]
-    paths += _whole_file_paths(before_rules, asked, before_document, asked_document)
+    paths = [held_path(change) for change in cooling_loosenings(before_rules, asked)]
     for path in paths:
         if value_at(before_document, path) == value_at(written_document, path):
             put_back(asked_document, written_document, path)
@@ -731,22 +727,6 @@ def _rebased(
     kept = loosenings(written_rules, result)
     lost = [words for words in loosenings(before_rules, asked) if words not in kept]
     return (text, kept, lost) if kept else None
-
-
-def _whole_file_paths(before: Rules, asked: Rules, before_document: Any, asked_document: Any) -> list[list[str]]:
-    """Where a waiting change loosens the file as a whole (records kept longer, a member removed, a site group
-    changed), which ``rules.cooling`` does not part setting by setting: a later save must carry these too (a review
-    found a longer retention dropped by an unrelated save)."""
-    paths = [["profiles", name] for name in before.profiles if name not in asked.profiles]
-    if asked.retention_days > before.retention_days:
-        paths.append(["household", "retention_days"])
-    groups = set(value_at(before_document, ["sites"]) or {}) | set(value_at(asked_document, ["sites"]) or {})
-    paths += [
-        ["sites", group]
-        for group in sorted(groups)
-        if value_at(before_document, ["sites", group]) != value_at(asked_document, ["sites", group])
-    ]
-    return paths
 
 
 def _update_pending(row_id: int, base: str, text: str, summary: str) -> Callable[[Database], Any]:

@@ -416,3 +416,91 @@ def test_a_restart_on_an_unchanged_file_asks_nothing_of_the_dashboard(rules_file
     restarted = cooling_watcher(rules_file, copy, FakeClock(START), asked_at=lambda text, now: asked.append(text))
     assert restarted.current is not None and restarted.held == ()
     assert asked == []
+
+
+# --- Loosenings of the file as a whole, made by hand -----------------------------------------------------------------
+
+
+def test_a_site_dropped_by_hand_is_still_looked_after_until_the_wait_ends(rules_file: Path, tmp_path: Path) -> None:
+    """A user test: taking a site out of the rules by hand ended its limits and warnings at once (it was tunnelled
+    untouched), although the README promises that loosening waits whether saved in the editor or in the file."""
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'domains = ["mastodon.social"]', "domains = []")
+    edit(rules_file, 'domains = ["news.ycombinator.com"]', 'domains = ["news.ycombinator.com", "lobste.rs"]')
+    watcher.reload()
+    assert watcher.current is not None
+    domains = watcher.current.intercepted_domains()
+    assert "mastodon.social" in domains  # held: still read, still limited
+    assert "lobste.rs" in domains  # a site added is looked after at once
+    assert [change.label() for change in watcher.held] == ["looking after mastodon.social"]
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    assert "mastodon.social" not in watcher.current.intercepted_domains()
+    assert watcher.held == ()
+
+
+def test_a_member_removed_by_hand_keeps_their_boundaries_until_the_wait_ends(rules_file: Path, tmp_path: Path) -> None:
+    edit(rules_file, "[profiles.me]\n", '[profiles.kid]\nuser = "kid"\ndaily_limit = "30m"\n\n[profiles.me]\n')
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    text = rules_file.read_text()
+    rules_file.write_text(text.replace('[profiles.kid]\nuser = "kid"\ndaily_limit = "30m"\n\n', ""))
+    os.utime(rules_file, ns=(rules_file.stat().st_atime_ns, rules_file.stat().st_mtime_ns + 1_000_000))
+    watcher.reload()
+    assert watcher.current is not None
+    assert watcher.current.profile_for(user="kid").name == "kid"
+    assert [change.label() for change in watcher.held] == ["removing kid from the household"]
+    clock.now = START + timedelta(hours=24, minutes=1)
+    assert watcher.release_due() is True
+    assert "kid" not in watcher.current.profiles
+
+
+def test_a_looser_default_member_waits(rules_file: Path, tmp_path: Path) -> None:
+    """Everyone no user name or device picks out gets the default member: switching it to one with no limit is
+    the same loosening as lifting the limit."""
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, "[profiles.me]\ndefault = true\n", "[profiles.free]\ndefault = true\n\n[profiles.me]\n")
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.default_profile == "me"
+    assert watcher.current.profile_for().daily_limit == timedelta(hours=1)
+    assert [change.label() for change in watcher.held] == ["the default member (me → free)"]
+    clock.now = START + timedelta(hours=24)
+    assert watcher.release_due() is True
+    assert watcher.current.default_profile == "free"
+
+
+def test_a_stricter_default_member_applies_at_once(rules_file: Path, tmp_path: Path) -> None:
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", FakeClock(START))
+    edit(
+        rules_file,
+        "[profiles.me]\ndefault = true\n",
+        '[profiles.strict]\ndefault = true\ninherits = "me"\ndaily_limit = "30m"\n\n[profiles.me]\n',
+    )
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.default_profile == "strict"
+    assert watcher.held == ()
+
+
+def test_records_kept_longer_by_hand_wait(rules_file: Path, tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, "retention_days = 90", "retention_days = 900")
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.retention_days == 90
+    assert [change.label() for change in watcher.held] == ["the household's records kept longer (90 → 900 days)"]
+
+
+def test_a_restart_on_a_broken_file_keeps_a_dropped_site_looked_after(rules_file: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'domains = ["mastodon.social"]', "domains = []")
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "45m"')
+    watcher.reload()
+    in_force = watcher.current
+    assert in_force is not None and in_force.profile("me").daily_limit == timedelta(minutes=45)
+    edit(rules_file, 'daily_limit = "45m"', 'daily_limit = "lots"')
+    restarted = cooling_watcher(rules_file, copy, clock)
+    assert restarted.current == in_force
