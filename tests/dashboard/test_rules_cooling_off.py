@@ -447,3 +447,24 @@ def test_a_tightening_applies_now_beside_a_held_loosening_of_a_setting_that_was_
     _later(app, 25)
     client.get("/rules")
     assert rules_file.read_text() == asked
+
+
+def test_a_save_that_drops_a_site_and_tightens_a_limit_applies_the_tightening_now(
+    client: FlaskClient, app: Flask
+) -> None:
+    """A site no longer looked after made the whole save wait a day (the page could not part it from the rest)."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    asked = (
+        rules_file.read_text()
+        .replace('domains = ["www.youtube.com"]', "domains = []")
+        .replace('daily_limit = "45m"', 'daily_limit = "30m"')
+    )
+    page = _save_text(client, asked)
+    assert "What it loosens (sites no longer looked after) waits 1d" in page
+    now = load_rules(rules_file)
+    assert now.profiles["teen"].daily_limit == timedelta(minutes=30)
+    assert "www.youtube.com" in now.intercepted_domains()
+    _later(app, 25)
+    client.get("/rules")
+    assert rules_file.read_text() == asked
