@@ -16,8 +16,9 @@ from typing import Any
 from mitmproxy import http
 
 from breather.proxy import flows
+from breather.proxy.breaks import due_break
 from breather.proxy.pages import BlockPage, block_response, new_token
-from breather.runtime import PendingOverride, Runtime, Session, heavy_run, usage_for
+from breather.runtime import PendingOverride, Runtime, Session, usage_for
 
 log = logging.getLogger(__name__)
 
@@ -98,19 +99,10 @@ class Boundaries:
         return last is None or now - last >= BLOCK_EVENT_GAP
 
     def _mark_break(self, flow: http.HTTPFlow, profile: str, session: Session, decision: Any, now: datetime) -> None:
-        if session.snoozed_until is not None and now < session.snoozed_until:
-            return
-        if decision.kind == "break_due":
-            flow.metadata[flows.BREAK_DUE] = {
-                "kind": "cadence",
-                "reason": decision.message,
-                "snooze_allowed": decision.snooze_allowed,
-            }
-        elif heavy_run(session.recent_warnings, now):
-            flow.metadata[flows.BREAK_DUE] = {
-                "kind": "heavy",
-                "reason": "That was a lot of heavy posts in a short while. A pause might help.",
-            }
+        max_snoozes = self.runtime.current_rules().profile(profile).max_snoozes
+        due = due_break(session, decision, max_snoozes, now)
+        if due is not None:
+            flow.metadata[flows.BREAK_DUE] = due.to_dict()
         elif session.break_on_screen is not None:
             self.runtime.sessions.break_no_longer_due(profile)
 

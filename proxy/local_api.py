@@ -16,9 +16,11 @@ from typing import Any
 from mitmproxy import http
 
 from breather.proxy import flows
+from breather.proxy.boundaries import Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
+from breather.proxy.breaks import DueBreak, due_break
 from breather.rules.exercises import Exercise
-from breather.runtime import Runtime, Session, ShownBreak, heavy_run
+from breather.runtime import Runtime, Session, ShownBreak
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ MAX_BODY = 4096
 HEARTBEAT_S = 30.0
 SNOOZE_MINUTES = (5, 3, 2, 1)
 OVERRIDE_MINUTES = 15
-HEAVY_RUN_REASON = "That was a lot of heavy posts in a short while. A pause might help."
+NO_MORE_SNOOZES = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
 
 
 class ApiError(ValueError):
@@ -70,7 +72,7 @@ def snooze_length(snoozes_in_row: int) -> timedelta:
 class LocalApi:
     def __init__(self, runtime: Runtime, decide: Callable[[str, str, datetime], Any] | None = None) -> None:
         self.runtime = runtime
-        self.decide = decide
+        self.decide = decide or Boundaries(runtime).decide
         self.routes: dict[str, Callable[[str, str, dict[str, Any], datetime], dict[str, Any]]] = {
             "heartbeat": self.heartbeat,
             "reveal": self.reveal,
@@ -125,28 +127,16 @@ class LocalApi:
 
     def break_status(self, profile: str, site: str, at: datetime) -> dict[str, Any]:
         session = self.runtime.sessions.read(profile)
-        if session.snoozed_until is not None and at < session.snoozed_until:
+        due = self._due_break(session, profile, site, at)
+        if due is None:
+            if session.break_on_screen is not None:
+                self.runtime.sessions.break_no_longer_due(profile)
             return {"break_due": False}
-        status = self._break_due(session, profile, site, at)
-        if not status["break_due"] and session.break_on_screen is not None:
-            self.runtime.sessions.break_no_longer_due(profile)
-        return status
+        return {"break_due": True, **due.to_dict()}
 
-    def _break_due(self, session: Session, profile: str, site: str, at: datetime) -> dict[str, Any]:
-        if heavy_run(session.recent_warnings, at):
-            return {
-                "break_due": True,
-                "reason": "That was a lot of heavy posts in a short while.",
-                "snooze_allowed": True,
-            }
-        if self.decide is None:
-            return {"break_due": False}
-        decision = self.decide(profile, site, at)
-        return {
-            "break_due": decision.kind == "break_due",
-            "reason": decision.message,
-            "snooze_allowed": decision.snooze_allowed,
-        }
+    def _due_break(self, session: Session, profile: str, site: str, at: datetime) -> DueBreak | None:
+        max_snoozes = self.runtime.current_rules().profile(profile).max_snoozes
+        return due_break(session, self.decide(profile, site, at), max_snoozes, at)
 
     def reveal(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         category = body.get("category")
@@ -182,6 +172,15 @@ class LocalApi:
         return next((exercise for exercise in exercises if exercise.id == exercise_id), None)
 
     def snooze(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """Snooze the break on screen, if its rules allow it (the overlay hides the button otherwise; this call is
+        the boundary). A second tab's button while a snooze runs is answered with that snooze, not another one."""
+        session = self.runtime.sessions.read(profile)
+        if session.snoozed_until is not None and at < session.snoozed_until:
+            return {"ok": True, "snoozed_for_s": int((session.snoozed_until - at).total_seconds())}
+        due = self._due_break(session, profile, site, at)
+        if due is not None and not due.snooze_allowed:
+            raise ApiError(409, NO_MORE_SNOOZES)
+
         def apply(session: Session) -> timedelta:
             session.snoozes_in_row += 1
             length = snooze_length(session.snoozes_in_row)

@@ -10,13 +10,18 @@
   var lastInput = Date.now();
   var breakShown = false;
 
+  // The proxy's answer; a refusal (e.g. a snooze past the rules' limit) comes back as { ok: false, message }.
   function post(path, body) {
     return fetch("/__breather__/" + path, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-Breather": "1" },
       body: JSON.stringify(body || {})
-    }).then(function (r) { return r.ok ? r.json() : {}; }).catch(function () { return {}; });
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (answer) {
+        return r.ok ? answer : { ok: false, message: answer.message };
+      });
+    }).catch(function () { return {}; });
   }
 
   function el(tag, cls, text) {
@@ -54,7 +59,8 @@
     return benched;
   }
 
-  function showBreak(reason, snoozeAllowed) {
+  // kind is "cadence" or "heavy": the same break, however it reached this page, is logged once.
+  function showBreak(reason, snoozeAllowed, kind) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
     var layer = el("div", "breather-break");
@@ -80,7 +86,7 @@
     layer.appendChild(card);
     document.body.appendChild(layer);
     var benched = setPageInert(layer);
-    post("break-shown", { reason: config.break_kind || "cadence" }).then(function (answer) {
+    post("break-shown", { reason: kind || "cadence" }).then(function (answer) {
       if (answer && answer.exercise) { showExercise(exercise, answer.exercise); }
     });
     setTimeout(function () { actions.hidden = false; done.focus(); }, (config.pause_s || 8) * 1000);
@@ -93,6 +99,14 @@
     });
     snooze.addEventListener("click", function () {
       post("snooze", {}).then(function (answer) {
+        if (answer && answer.ok === false) {
+          // Refused (this break's snoozes are used up): the break stays, and says why.
+          snooze.remove();
+          var why = answer.message || "This break can't be snoozed.";
+          card.insertBefore(el("p", "breather-note breather-refused", why), actions);
+          done.focus();
+          return;
+        }
         var minutes = answer && answer.snoozed_for_s ? Math.round(answer.snoozed_for_s / 60) : 5;
         layer.remove();
         benched.forEach(function (node) { node.removeAttribute("inert"); });
@@ -105,7 +119,7 @@
   function heartbeat() {
     if (document.visibilityState !== "visible" || Date.now() - lastInput > IDLE_MS) { return; }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
-      if (answer && answer.break_due) { showBreak(answer.reason, answer.snooze_allowed); }
+      if (answer && answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind); }
     });
   }
 
@@ -116,7 +130,7 @@
 
   function start() {
     document.documentElement.setAttribute("data-breather", "on");
-    if (config.break_due) { showBreak(config.reason, config.snooze_allowed); }
+    if (config.break_due) { showBreak(config.reason, config.snooze_allowed, config.break_kind); }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

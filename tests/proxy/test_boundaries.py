@@ -46,6 +46,18 @@ def spend(runtime: Runtime, minutes: float, profile: str = "me") -> None:
         api.request(local_call("heartbeat", {"visible": True, "active": True}, profile))
 
 
+def let_the_snooze_run_out(runtime: Runtime, profile: str = "me") -> None:
+    """What the clock does a few minutes after a snooze (the test does not wait for them)."""
+    ended = datetime.now(UTC) - timedelta(seconds=1)
+    runtime.sessions.update(profile, lambda session: setattr(session, "snoozed_until", ended))
+
+
+def heavy_posts_just_now(runtime: Runtime, profile: str = "me") -> None:
+    """Five warnings in a row: what the content-warning step records for a heavy run."""
+    now = datetime.now(UTC)
+    runtime.sessions.update(profile, lambda session: session.recent_warnings.extend([now] * 5))
+
+
 def test_quiet_hours_answer_the_page_with_breather_and_never_contact_the_site(make_runtime, events_of) -> None:
     runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
     flow = document()
@@ -112,11 +124,12 @@ def test_a_break_that_is_due_is_marked_for_the_overlay(make_runtime) -> None:
 
 
 def test_each_snooze_in_a_row_is_shorter(make_runtime, events_of) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 3"))
     spend(runtime, 26)
     api = LocalApi(runtime)
     lengths = []
     for _ in range(3):
+        let_the_snooze_run_out(runtime)
         flow = local_call("snooze", {})
         api.request(flow)
         lengths.append(json.loads(flow.response.content)["snoozed_for_s"])
@@ -140,8 +153,7 @@ def test_taking_a_break_resets_the_cadence(make_runtime, events_of) -> None:
 
 def test_a_heavy_run_of_warnings_prompts_a_break(make_runtime) -> None:
     runtime = make_runtime()
-    now = datetime.now(UTC)
-    runtime.sessions.update("me", lambda s: s.recent_warnings.extend([now] * 5))
+    heavy_posts_just_now(runtime)
     flow = document()
     Boundaries(runtime).request(flow)
     assert flow.metadata[flows.BREAK_DUE]["kind"] == "heavy"
@@ -274,3 +286,37 @@ def test_a_break_taken_in_the_extension_makes_the_next_break_a_new_one(make_runt
     assert break_due_now()
     api.request(local_call("break-shown", {"reason": "cadence"}))
     assert [event["kind"] for event in events_of(runtime)].count("break_shown") == 2
+
+
+@pytest.mark.parametrize(
+    ("scrolled_minutes", "break_on_screen"),
+    [(26, "cadence"), (0, "heavy")],
+    ids=["a break due and heavy posts", "heavy posts alone"],
+)
+def test_a_page_load_and_a_heartbeat_show_the_same_break_and_the_same_snooze_button(
+    make_runtime, scrolled_minutes, break_on_screen
+) -> None:
+    """A user test: with the one snooze allowed used, a break due and a run of heavy posts, a page load said "26
+    minutes of scrolling…" with no snooze button and the next heartbeat "That was a lot of heavy posts…" with one.
+    A heavy run alone, after the snoozes are used, offered a snooze on both."""
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 1"))
+    boundaries = Boundaries(runtime)
+    api = LocalApi(runtime, decide=boundaries.decide)
+    spend(runtime, scrolled_minutes)
+    heavy_posts_just_now(runtime)
+    first = local_call("snooze", {})
+    api.request(first)
+    assert first.response.status_code == 200
+    let_the_snooze_run_out(runtime)
+    heavy_posts_just_now(runtime)
+
+    heartbeat = local_call("heartbeat", {"visible": True, "active": True})
+    api.request(heartbeat)
+    page = document()
+    boundaries.request(page)
+
+    told_by_heartbeat = json.loads(heartbeat.response.content)
+    told_by_page = page.metadata[flows.BREAK_DUE]
+    assert told_by_heartbeat["break_due"] is True
+    assert {key: told_by_heartbeat[key] for key in ("kind", "reason", "snooze_allowed")} == told_by_page
+    assert (told_by_page["kind"], told_by_page["snooze_allowed"]) == (break_on_screen, False)

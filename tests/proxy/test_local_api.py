@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from mitmproxy.test import tflow
 
 from breather.proxy import flows
 from breather.proxy.local_api import LocalApi
+from tests.proxy.conftest import rules_text
 
 
 def call(path: str, body: bytes = b"{}", method: str = "POST", header: bool = True) -> Any:
@@ -124,3 +126,56 @@ def test_a_new_reason_a_snooze_or_a_break_taken_makes_the_next_break_screen_a_ne
     assert len({first, heavy, after_snooze, after_break}) == 4, "each new break offers another exercise"
     reasons = [json.loads(e["detail"])["reason"] for e in events_of(runtime) if e["kind"] == "break_shown"]
     assert reasons == ["cadence", "heavy", "cadence", "cadence"]
+
+
+SNOOZES_USED_UP = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
+
+
+def use(runtime: Any, minutes: int) -> None:
+    """Active use the way the overlay reports it: a heartbeat every 30 seconds."""
+    for _ in range(minutes * 2):
+        answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
+
+
+def let_the_snooze_run_out(runtime: Any) -> None:
+    """What the clock does a few minutes after a snooze (the test does not wait for them)."""
+    ended = datetime.now(UTC) - timedelta(seconds=1)
+    runtime.sessions.update("me", lambda session: setattr(session, "snoozed_until", ended))
+
+
+def heavy_posts_just_now(runtime: Any) -> None:
+    now = datetime.now(UTC)
+    runtime.sessions.update("me", lambda session: session.recent_warnings.extend([now] * 5))
+
+
+@pytest.mark.parametrize("why", ["a break due", "heavy posts"])
+def test_a_snooze_past_the_rules_limit_is_refused_and_the_break_stays(make_runtime, events_of, why) -> None:
+    """A POST to /__breather__/snooze always snoozed: the profile's max_snoozes held only as long as the overlay
+    hid its button."""
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 1"))
+    use(runtime, 26 if why == "a break due" else 0)
+    heavy_posts_just_now(runtime)
+    assert answer(runtime, call("/__breather__/snooze"))[0] == 200
+    let_the_snooze_run_out(runtime)
+    heavy_posts_just_now(runtime)
+
+    status, refused = answer(runtime, call("/__breather__/snooze"))
+    assert status == 409
+    assert refused == {"error": "ApiError", "message": SNOOZES_USED_UP}
+    _, heartbeat = answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
+    assert (heartbeat["break_due"], heartbeat["snooze_allowed"]) == (True, False)
+    assert [event["kind"] for event in events_of(runtime)].count("break_snoozed") == 1
+
+
+def test_a_second_tab_snoozing_the_same_break_does_not_use_up_another_snooze(make_runtime, events_of) -> None:
+    """Two tabs under one break: the second tab's "5 more minutes" is the snooze already running."""
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 2"))
+    use(runtime, 26)
+    _, first = answer(runtime, call("/__breather__/snooze"))
+    _, second = answer(runtime, call("/__breather__/snooze"))
+    assert first["snoozed_for_s"] == 300
+    assert 290 <= second["snoozed_for_s"] <= 300
+    let_the_snooze_run_out(runtime)
+    _, heartbeat = answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
+    assert (heartbeat["break_due"], heartbeat["snooze_allowed"]) == (True, True)
+    assert [event["kind"] for event in events_of(runtime)].count("break_snoozed") == 1

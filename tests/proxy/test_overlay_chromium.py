@@ -1,0 +1,121 @@
+"""The break screen in a real Chromium, under a nonce-only CSP, answered by the real local API.
+
+The overlay's calls go to the page's own origin; here a route hands them to ``LocalApi`` on a real runtime (its
+store, its rules), the way the proxy answers them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from mitmproxy.test import tflow
+
+from breather.proxy import flows
+from breather.proxy.local_api import LocalApi
+from breather.proxy.overlay import inject, overlay_markup
+from tests.proxy.conftest import CspSite, rules_text
+
+pytestmark = pytest.mark.e2e
+
+NONCE = "0verl4yn0nce"
+CSP = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src 'nonce-{NONCE}'; connect-src 'self'"
+PAGE = b"<!doctype html><html><head><title>feed</title></head><body><a href='/post'>a post</a></body></html>"
+
+
+class Proxy:
+    """The local API behind a tab: each ``/__breather__/`` call answered by ``LocalApi``, kept in ``calls``."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.api = LocalApi(runtime)
+        self.calls: list[tuple[str, Any, int]] = []
+
+    def answer(self, route: Any) -> None:
+        name = route.request.url.rsplit("/", 1)[-1]
+        flow = tflow.tflow()
+        flow.request.host = "old.reddit.com"
+        flow.request.method = route.request.method
+        flow.request.path = f"/__breather__/{name}"
+        flow.request.content = (route.request.post_data or "").encode()
+        flow.request.headers["x-breather"] = route.request.headers.get("x-breather", "")
+        flow.metadata[flows.SITE] = "reddit.com"
+        flow.metadata[flows.PROFILE] = "me"
+        self.api.request(flow)
+        assert flow.response is not None
+        self.calls.append((name, json.loads(flow.request.content or b"{}"), flow.response.status_code))
+        route.fulfill(status=flow.response.status_code, content_type="application/json", body=flow.response.content)
+
+
+@pytest.fixture
+def open_overlay(headless_chromium: Any) -> Iterator[Any]:
+    """Open a page carrying the overlay with ``config``, its local API answered by ``proxy``."""
+    opened: list[tuple[Any, CspSite]] = []
+
+    def open_page(config: dict[str, Any], proxy: Proxy) -> Any:
+        site = CspSite(inject(PAGE, overlay_markup(NONCE, {"pause_s": 0.1, **config})), CSP)
+        tab = headless_chromium.new_page()
+        tab.set_default_timeout(10_000)
+        opened.append((tab, site))
+        tab.route(re.compile(r".*/__breather__/.*"), proxy.answer)
+        tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())  # no internet: fail fast
+        tab.goto(site.url, wait_until="load")
+        return tab
+
+    yield open_page
+    for tab, site in opened:
+        tab.close()
+        site.close()
+
+
+def snoozes_used_up(make_runtime: Any) -> Any:
+    """A profile allowed one snooze in a row, that snooze taken and run out, and a break due again."""
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 1"))
+    runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 26 * 60.0))
+    runtime.sessions.update("me", lambda session: setattr(session, "snoozes_in_row", 1))
+    ended = datetime.now(UTC) - timedelta(minutes=1)
+    runtime.sessions.update("me", lambda session: setattr(session, "snoozed_until", ended))
+    return runtime
+
+
+def test_a_refused_snooze_leaves_the_break_screen_up_and_says_why(open_overlay, make_runtime) -> None:
+    """The page was loaded with a snooze button (another tab, an older page); the proxy refuses the snooze."""
+    from playwright.sync_api import expect
+
+    proxy = Proxy(snoozes_used_up(make_runtime))
+    tab = open_overlay({"break_due": True, "reason": "26 minutes", "break_kind": "cadence"}, proxy)
+    tab.locator("button.breather-snooze").click()
+
+    expect(tab.locator("#breather-break .breather-refused")).to_have_text(
+        "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
+    )
+    assert ("snooze", {}, 409) in proxy.calls
+    expect(tab.locator("#breather-break")).to_be_visible()
+    expect(tab.locator("button.breather-snooze")).to_have_count(0)
+    expect(tab.locator("button.breather-done")).to_be_focused()
+    assert tab.locator("[inert]").count() == 1, "the feed stays behind the break screen"
+
+
+def test_a_break_from_a_heartbeat_has_no_snooze_button_when_not_allowed_and_is_logged_as_its_kind(
+    open_overlay, make_runtime, events_of
+) -> None:
+    from playwright.sync_api import expect
+
+    runtime = snoozes_used_up(make_runtime)
+    now = datetime.now(UTC)
+    runtime.sessions.update("me", lambda session: session.recent_warnings.extend([now] * 5))
+    runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 0.0))
+    proxy = Proxy(runtime)
+    tab = open_overlay({"heartbeat_s": 0.2}, proxy)  # no break at the page load: the heartbeat brings it
+
+    expect(tab.locator("#breather-break .breather-reason")).to_have_text(
+        "That was a lot of heavy posts in a short while. A pause might help."
+    )
+    expect(tab.locator("button.breather-done")).to_be_visible()
+    expect(tab.locator("button.breather-snooze")).to_have_count(0)
+    assert ("break-shown", {"reason": "heavy"}, 200) in proxy.calls
+    shown = [json.loads(event["detail"]) for event in events_of(runtime) if event["kind"] == "break_shown"]
+    assert [entry["reason"] for entry in shown] == ["heavy"]
