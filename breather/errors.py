@@ -9,8 +9,3 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-class NotAvailableYet(CommandError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} is not available yet in this version of Breather", exit_code=2)

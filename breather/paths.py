@@ -75,6 +75,3 @@ class Paths:
         for directory in (self.config_dir, self.data_dir, self.state_dir):
             directory.mkdir(parents=True, exist_ok=True)
         return self
-
-    def all_dirs(self) -> tuple[Path, ...]:
-        return (self.config_dir, self.data_dir, self.state_dir)

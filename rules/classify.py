@@ -24,12 +24,11 @@ from typing import Any, Literal, NamedTuple
 
 from breather.rules.learned import LinearModel, default_model, dense_features, ngrams
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
+from breather.rules.model import CATEGORIES, CRISIS_CATEGORIES
 from breather.rules.quoting import split_quoted
 from breather.rules.screening import Screener
 from breather.rules.tokenize import normalise, words
 
-CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "harassment", "substance")
-CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")
 Sensitivity = Literal["off", "low", "medium", "high"]
 CUSTOM_CATEGORY = "custom"
@@ -163,10 +162,6 @@ class Verdict:
     # flagged categories with no lexicon phrase in the post: the model read the wording as a whole, and their
     # evidence is the words that weighed most, not phrases that name the topic
     worded: tuple[str, ...] = ()
-
-    @property
-    def is_flagged(self) -> bool:
-        return bool(self.flagged)
 
     @property
     def top(self) -> str | None:

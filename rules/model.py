@@ -14,8 +14,12 @@ from typing import Literal
 
 from breather.rules.timeparse import DAY_TITLES, format_clock, local_zone, zone_named
 
+# The names a site group's ``adapter`` may take: the same set as breather.proxy.adapters.registry.ADAPTER_NAMES
+# (rules never imports the proxy, so tests/proxy/adapters/test_registry.py compares the two).
 ADAPTERS: tuple[str, ...] = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
 CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "harassment", "substance")
+# Warnings in these categories carry a crisis line for the person's country.
+CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")  # ordered from loosest to strictest
 UPLIFT_MODES: tuple[str, ...] = ("off", "gentle", "strong")
 

@@ -1,7 +1,7 @@
 """The adapter contract: what the response pipeline hands an adapter and what it gets back.
 
 Adapters are pure functions of ``(body, context)``: no mitmproxy, no I/O, no logging of post text or URLs. The
-pipeline (``breather.proxy.warnings``) decodes the body to identity, builds an :class:`AdapterContext` for the
+pipeline (``breather.proxy.feed_warnings``) decodes the body to identity, builds an :class:`AdapterContext` for the
 profile, calls :meth:`Adapter.rewrite` off the event loop and turns each :class:`Marked` into a ``warning_shown``
 event. ``None`` from ``rewrite`` means "send the original bytes": nothing was flagged, or the body was not something
 the adapter understands. An adapter never raises for bad input.
@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+# Defined once on the rules side; imported here for the HTML adapters' crisis-line notes.
+from breather.rules.model import CRISIS_CATEGORIES as CRISIS_CATEGORIES
+
 MarkField = Literal[
     "sensitive",  # Mastodon: sensitive + spoiler_text
     "filtered",  # Mastodon: a "warn" filter result (topic quiet hours: the post is collapsed)
@@ -25,8 +28,6 @@ MarkField = Literal[
     "html",  # any HTML page: class + data attributes + reveal control
 ]
 
-REVEAL_PATH = "/__breather__/reveal"
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -36,13 +37,6 @@ class Finding:
     evidence: tuple[str, ...] = ()
     # True when no category was flagged on a matched phrase: the evidence is the words the model weighed most
     worded: bool = False
-
-
-class CrisisLineLike(Protocol):
-    """The bits of ``breather.rules.crisis.CrisisLine`` an HTML reveal control shows (read with getattr)."""
-
-    @property
-    def country(self) -> str: ...
 
 
 Judge = Callable[[str], Finding | None]
@@ -119,7 +113,6 @@ def fail_open[A](
     return guarded
 
 
-CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
 CUSTOM_CATEGORY = "custom"  # rules.classify's name for a match of the person's own keywords
 
 _CATEGORY_LABELS = {
@@ -223,7 +216,11 @@ def _phrase_of(item: Any) -> str | None:
 
 
 def judge_with(classify: Callable[..., Any], **options: Any) -> Judge:
-    """A judge from the classifier: ``judge_with(classify, keywords=..., sensitivity=...)``."""
+    """A judge from the classifier: ``judge_with(classify, keywords=..., sensitivity=...)``.
+
+    A convenience for tests and ``bench/``, which build a context by hand. The proxy builds its judges with
+    ``breather.proxy.feed_warnings.profile_judge`` (the profile's keywords and sensitivity, recent texts cached).
+    """
 
     def judge(text: str) -> Finding | None:
         return finding_from_verdict(classify(text, **options))

@@ -1,4 +1,8 @@
-"""Which adapter reads which response: the site group's ``adapter`` name plus the response's content type."""
+"""Which adapter reads which response: the site group's ``adapter`` name plus the response's content type.
+
+A new site adapter is added to the tables below and its name to ``breather.rules.model.ADAPTERS`` (what a rules file
+may name); ``tests/proxy/adapters/test_registry.py`` checks the two agree. Steps: docs/adapters.md, "Adding a site".
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ from breather.proxy.adapters.reddit import RedditAdapter
 from breather.proxy.adapters.reddit_html import OldRedditAdapter
 from breather.proxy.adapters.twitter import TwitterAdapter
 from breather.proxy.adapters.youtube import YouTubeHtmlAdapter, YouTubeJsonAdapter
-
-ADAPTER_NAMES = ("reddit", "mastodon", "twitter", "bluesky", "hackernews", "facebook", "youtube", "generic")
 
 _JSON: dict[str, Adapter] = {
     "reddit": RedditAdapter(),
@@ -31,6 +33,9 @@ _HTML: dict[str, Adapter] = {
     "youtube": YouTubeHtmlAdapter(),
     "generic": GenericAdapter(),
 }
+
+# Every name some table reads for; the rules side's list of names (rules.model.ADAPTERS) must be the same set.
+ADAPTER_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*_JSON, *_EVENT_STREAM, *_HTML]))
 
 
 # for (;;);{json} payloads and JSONP-ish APIs come as JavaScript; the adapters check the body itself anyway.

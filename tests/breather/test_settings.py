@@ -10,10 +10,19 @@ from breather.cli import main
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+def readme_settings_table() -> dict[str, str]:
+    """``BREATHER_<NAME>`` -> the default the README's Settings table gives, as written between backticks."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    missing = [s.env_var for s in settings.SETTINGS if s.env_var not in readme]
-    assert missing == []
+    table = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|") for line in table.splitlines() if line.startswith("| `BREATHER_")]
+    return {cells[1].strip().strip("`"): cells[2].strip().strip("`") for cells in rows}
+
+
+def test_the_readme_settings_table_gives_each_settings_default_as_the_code_has_it() -> None:
+    documented = readme_settings_table()
+    assert {s.env_var: documented.get(s.env_var) for s in settings.SETTINGS} == {
+        s.env_var: str(s.default) for s in settings.SETTINGS
+    }
 
 
 def test_environment_overrides_default_and_flag_overrides_environment() -> None:

@@ -53,7 +53,7 @@ def test_friday_night_window_is_in_force_early_saturday_and_named_as_fridays() -
     assert decide(rules, "me", "old.reddit.com", at("2026-11-29T01:00")).kind == "allow"
 
 
-def test_quiet_hours_in_the_issue_example() -> None:
+def test_weekday_quiet_hours_block_a_wednesday_evening_and_say_they_end_tomorrow_morning() -> None:
     rules = make_rules('[profiles.me.quiet_hours]\nweekdays = "21:00-07:00"\n')
     decision = decide(rules, "me", "reddit.com", at("2026-11-25T21:30"))
     assert decision.kind == "quiet_hours"
