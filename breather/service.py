@@ -8,7 +8,6 @@ the rules watcher have threads of their own. Ports and pid go to ``paths.service
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from breather.errors import CommandError
+from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
 from breather.runtime import Runtime, StoreUsage
 
@@ -33,15 +33,6 @@ class ServeOptions:
     scripts: Sequence[str] = ()
     set_options: Sequence[str] = ()
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def is_loopback(host: str) -> bool:
-    if host in {"localhost", ""}:
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_listen_host(host: str, rules: Any) -> None:
@@ -241,8 +232,9 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
             opts.update(scripts=[os.path.abspath(script) for script in options.scripts])
     except exceptions.OptionsError as exc:
         raise CommandError(str(exc), exit_code=2) from exc
-    # ``--set listen_host=...`` reaches mitmproxy directly, so check the address it will really listen on.
-    check_listen_host(opts.listen_host, runtime.rules.current)
+    # ``--set listen_host=...`` and a mode's own ``@host:port`` reach mitmproxy directly: check where it will listen.
+    for host in listen_hosts(opts.mode, opts.listen_host, opts.listen_port):
+        check_listen_host(host, runtime.rules.current)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, master.shutdown)

@@ -1,8 +1,10 @@
 """Breather's mitmproxy addons, in the order they see each flow.
 
 ``breather serve`` calls :func:`make_addons` with its runtime. The file also works on its own as
-``mitmdump -s proxy/addon.py``: then it builds a runtime from the default Breather home (rules file, usage store)
-and starts/stops the rules watcher and the store writer with mitmproxy.
+``mitmdump -s proxy/addon.py``: then it builds a runtime from the default Breather home (rules file, usage store),
+starts/stops the rules watcher and the store writer with mitmproxy, and keeps ``breather serve``'s rule that beyond
+loopback the proxy must ask who is using it: with no ``--listen-host`` it listens on 127.0.0.1, and a host beyond
+loopback without proxy credentials in the rules stops mitmdump.
 """
 
 from __future__ import annotations
@@ -10,10 +12,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mitmproxy import connection, ctx
+from mitmproxy.proxy import mode_specs
+from mitmproxy.utils import asyncio_utils
+
+from breather.net import beyond_loopback, is_loopback, listen_hosts
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.calm_live import CalmLive
 from breather.proxy.feed_warnings import FeedWarnings
-from breather.proxy.identity import Identity
+from breather.proxy.identity import Identity, credentials_of
 from breather.proxy.intercept import Intercept
 from breather.proxy.lifecycle import Lifecycle
 from breather.proxy.live_events import LiveEvents
@@ -22,6 +29,10 @@ from breather.proxy.overlay import Overlay
 from breather.runtime import Runtime, StoreUsage
 
 log = logging.getLogger(__name__)
+
+LISTEN_OPTIONS = frozenset({"listen_host", "listen_port", "mode"})
+# Modes whose client ``sockname`` is not the address the client reached mitmproxy on (mitmproxy rewrites it).
+SOCKNAME_REWRITTEN = (mode_specs.TransparentMode, mode_specs.WireGuardMode, mode_specs.LocalMode, mode_specs.TunMode)
 
 
 def make_addons(runtime: Runtime) -> list[Any]:
@@ -45,21 +56,90 @@ def make_addons(runtime: Runtime) -> list[Any]:
 
 
 class Standalone:
-    """Owns the runtime's threads when the addons run inside plain mitmdump rather than ``breather serve``."""
+    """Does under plain mitmdump what ``breather serve`` does around the addons: owns the runtime's threads, and keeps
+    the proxy from serving beyond loopback unless the rules make members sign in (``check_listen_host``)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.usage = StoreUsage(runtime)
+        self.refusal: str | None = None
+        self.is_running = False
+
+    def configure(self, updated: set[str]) -> None:
+        if not updated & LISTEN_OPTIONS:
+            return
+        if ctx.options.listen_host == "" and "" in self._listen_hosts():
+            self._listen_on_loopback()  # sets listen_host, which calls configure again for the check below
+            return
+        self._refuse_beyond_loopback_without_credentials()
 
     def running(self) -> None:
+        self.is_running = True
+        if self.refusal is not None:
+            # mitmdump's start-up error check already exits on the logged error; this covers masters without one.
+            ctx.master.shutdown()
         self.runtime.rules.start()
         self.usage.start()
+
+    def client_connected(self, client: connection.Client) -> None:
+        """Until the servers are bound again on loopback, or while refusing, a client reaching mitmdump beyond
+        loopback is cut off; so is one once the rules stop asking who is using the proxy."""
+        if self.refusal is not None:
+            client.error = self.refusal
+        elif self._reached_beyond_loopback(client) and (
+            is_loopback(client.proxy_mode.listen_host(ctx.options.listen_host))
+            or not credentials_of(self.runtime.current_rules())
+        ):
+            log.info("refused a client beyond loopback: no profile in the rules has a user and password")
+            client.error = "Breather: beyond loopback the proxy must ask who is using it"
 
     def done(self) -> None:
         self.usage.stop()
         self.runtime.rules.stop()
         if self.runtime.writer is not None:
             self.runtime.writer.close()
+
+    def _listen_hosts(self) -> list[str]:
+        return listen_hosts(ctx.options.mode, ctx.options.listen_host, ctx.options.listen_port)
+
+    def _listen_on_loopback(self) -> None:
+        """mitmproxy's default listen host is every interface; Breather's is loopback, as under ``breather serve``."""
+        ctx.options.listen_host = "127.0.0.1"
+        log.info(
+            "Breather: mitmdump listens on 127.0.0.1 only, since no --listen-host was given. To use the proxy from "
+            "other devices, give each member a user and password in %s (`breather rules password NAME`) and start "
+            "mitmdump with --listen-host 0.0.0.0",
+            self.runtime.paths.rules_file,
+        )
+        # mitmproxy starts binding its servers before it loads scripts, on every interface: bind them again.
+        asyncio_utils.create_task(self._bind_again(), name="breather: listen on loopback", keep_ref=True)
+
+    async def _bind_again(self) -> None:
+        proxyserver = ctx.master.addons.get("proxyserver")
+        if proxyserver is not None:
+            await proxyserver.servers.update([])
+            await proxyserver.setup_servers()
+
+    def _refuse_beyond_loopback_without_credentials(self) -> None:
+        hosts = beyond_loopback(self._listen_hosts())
+        if not hosts or credentials_of(self.runtime.current_rules()):
+            self.refusal = None
+            return
+        where = ", ".join(host or "every interface" for host in hosts)
+        self.refusal = (
+            f"Breather refuses to let mitmdump listen on {where}: beyond loopback the proxy must ask who "
+            f"is using it, and no profile in {self.runtime.paths.rules_file} has a user and password. Give each member "
+            "one (`breather rules password NAME`), or leave out --listen-host: Breather then listens on 127.0.0.1."
+        )
+        log.error(self.refusal)
+        if self.is_running:
+            ctx.master.shutdown()
+
+    @staticmethod
+    def _reached_beyond_loopback(client: connection.Client) -> bool:
+        if isinstance(client.proxy_mode, SOCKNAME_REWRITTEN) or not client.sockname:
+            return False
+        return not is_loopback(str(client.sockname[0]))
 
 
 def standalone_addons() -> list[Any]:

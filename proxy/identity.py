@@ -18,8 +18,9 @@ import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from mitmproxy import connection, http
+from mitmproxy import connection, ctx, http
 
+from breather.net import beyond_loopback, listen_hosts
 from breather.proxy.flows import PROFILE, SITE
 from breather.rules.passwords import verify_password
 from breather.runtime import Runtime
@@ -68,12 +69,24 @@ def auth_required_response() -> http.Response:
 
 class Identity:
     def __init__(self, runtime: Runtime) -> None:
-        from breather.service import is_loopback
-
         self.runtime = runtime
         self.signed_in: weakref.WeakKeyDictionary[connection.Client, str] = weakref.WeakKeyDictionary()
-        # The listen address is fixed for the service's life: whether a name alone may pick a profile, decided once.
-        self.names_suffice = is_loopback(str(runtime.settings.get("listen_host", "127.0.0.1")))
+        # Whether a name alone may pick a profile: no until mitmproxy says every server listens on loopback.
+        self.names_suffice = False
+
+    def running(self) -> None:
+        self._read_listen_hosts()
+
+    def configure(self, updated: set[str]) -> None:
+        if updated & {"listen_host", "listen_port", "mode"}:
+            self._read_listen_hosts()
+
+    def _read_listen_hosts(self) -> None:
+        """From mitmproxy's options, where its servers really listen (``--listen-host``, ``--set listen_host`` or a
+        mode's ``@host:port``), not from Breather's settings: under plain mitmdump those are not what listens."""
+        options = ctx.options
+        hosts = listen_hosts(options.mode, options.listen_host, options.listen_port)
+        self.names_suffice = bool(hosts) and not beyond_loopback(hosts)
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         self._identify(flow)

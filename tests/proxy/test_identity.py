@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from mitmproxy.test import tflow
+from mitmproxy.test import taddons, tflow
 
 from breather.errors import CommandError
 from breather.proxy import flows
@@ -24,6 +24,13 @@ client_ips = ["192.168.1.50/32"]
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def listening_on(listen_host: str, identity: Identity) -> Identity:
+    """The Identity addon as mitmproxy configures it for a server on ``listen_host``."""
+    with taddons.context(identity) as tctx:
+        tctx.configure(identity, listen_host=listen_host)
+    return identity
 
 
 def connect_flow(client_ip: str = "127.0.0.1", auth: str | None = None) -> tflow.http.HTTPFlow:
@@ -130,7 +137,9 @@ password = "correct horse"
 def test_on_one_machine_a_member_name_without_a_password_picks_that_profile(make_runtime) -> None:
     """A family shares a laptop, each browser profile set to sign in as its member: with no passwords in the rules
     the name alone must pick the member's boundaries, not the default's (a user test got the parent's rules)."""
-    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY.split("[profiles.sam]")[0])))
+    identity = listening_on(
+        "127.0.0.1", Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY.split("[profiles.sam]")[0])))
+    )
     maya = connect_flow(auth=basic("Maya", "anything"))
     identity.requestheaders(maya)
     assert maya.metadata[flows.PROFILE] == "maya"
@@ -142,7 +151,7 @@ def test_on_one_machine_a_member_name_without_a_password_picks_that_profile(make
 
 
 def test_a_member_without_a_password_signs_in_by_name_beside_members_with_one(make_runtime) -> None:
-    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY)))
+    identity = listening_on("127.0.0.1", Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY))))
     maya = connect_flow(auth=basic("maya", ""))
     identity.http_connect(maya)
     assert maya.response is None and maya.metadata[flows.PROFILE] == "maya"
@@ -152,7 +161,7 @@ def test_a_member_without_a_password_signs_in_by_name_beside_members_with_one(ma
 
 
 def test_beyond_loopback_a_name_without_a_password_proves_nothing(make_runtime) -> None:
-    identity = Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY), listen_host="0.0.0.0"))
+    identity = listening_on("0.0.0.0", Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY))))
     maya = connect_flow("192.168.1.20", auth=basic("maya", ""))
     identity.http_connect(maya)
     assert maya.response is not None and maya.response.status_code == 407
