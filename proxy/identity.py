@@ -20,7 +20,7 @@ from typing import Any
 
 from mitmproxy import connection, ctx, http
 
-from breather.net import beyond_loopback, listen_hosts
+from breather.net import beyond_loopback, is_loopback, listen_hosts
 from breather.proxy.flows import PROFILE, SITE
 from breather.rules.passwords import verify_password
 from breather.runtime import Runtime
@@ -67,12 +67,23 @@ def auth_required_response() -> http.Response:
     )
 
 
+def not_shared_response() -> http.Response:
+    return http.Response.make(
+        403,
+        b"Breather: this proxy is shared only while household members sign in with a name and password, and the "
+        b"rules give none. Set them with `breather rules password NAME`.\n",
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )
+
+
 class Identity:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.signed_in: weakref.WeakKeyDictionary[connection.Client, str] = weakref.WeakKeyDictionary()
         # Whether a name alone may pick a profile: no until mitmproxy says every server listens on loopback.
         self.names_suffice = False
+        # Whether some server listens beyond loopback (then a client from elsewhere must sign in, or is turned away).
+        self.shared = False
 
     def running(self) -> None:
         self._read_listen_hosts()
@@ -87,6 +98,7 @@ class Identity:
         options = ctx.options
         hosts = listen_hosts(options.mode, options.listen_host, options.listen_port)
         self.names_suffice = bool(hosts) and not beyond_loopback(hosts)
+        self.shared = bool(beyond_loopback(hosts))
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         self._identify(flow)
@@ -108,6 +120,11 @@ class Identity:
         rules = self.runtime.current_rules()
         known = credentials_of(rules)
         client_ip = flow.client_conn.peername[0] if flow.client_conn.peername else None
+        if self.shared and not known and not is_loopback(client_ip or ""):
+            # The service refuses to start shared without passwords; an edit that removed the last one must not
+            # open the proxy to the whole network as the default member.
+            flow.response = not_shared_response()
+            return
         user = self.signed_in.get(flow.client_conn)
         if user is None and self.names_suffice:
             user = self._named(flow, names_without_password(rules))

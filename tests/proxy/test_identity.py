@@ -165,3 +165,19 @@ def test_beyond_loopback_a_name_without_a_password_proves_nothing(make_runtime) 
     maya = connect_flow("192.168.1.20", auth=basic("maya", ""))
     identity.http_connect(maya)
     assert maya.response is not None and maya.response.status_code == 407
+
+
+def test_shared_beyond_loopback_a_rules_edit_that_drops_every_password_does_not_open_the_proxy(make_runtime) -> None:
+    """The service refuses to start beyond loopback without passwords; the rules losing their last one while it runs
+    must not let anyone on the network in as the default member."""
+    identity = listening_on(
+        "0.0.0.0", Identity(make_runtime(rules_text(extra_profiles=FAMILY.replace('password = "correct horse"\n', ""))))
+    )
+    from_the_network = connect_flow("192.168.1.77")
+    identity.http_connect(from_the_network)
+    assert from_the_network.response is not None and from_the_network.response.status_code == 403
+    assert b"breather rules password" in from_the_network.response.content
+    on_this_machine = connect_flow("127.0.0.1")
+    identity.http_connect(on_this_machine)
+    assert on_this_machine.response is None
+    assert on_this_machine.metadata[flows.PROFILE] == "me"
