@@ -42,7 +42,7 @@ class JsonAdapter:
         return dump_json(document, style)
 
     def feed_items(self, document: Any) -> list[list[Any]]:
-        """The lists whose order is the order of a feed page (for uplift reordering, issue 7): items may be
+        """The lists whose order is the order of a feed page (for uplift reordering): items may be
         moved within one list, never between lists; everything else (cursors, ids) stays put. [] = not a feed."""
         return []
 
