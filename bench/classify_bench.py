@@ -1,6 +1,6 @@
 """Classifier benchmark on real feed posts: screening and full-scoring throughput, and 100-post pages.
 
-Targets (issue 3): at least 50,000 posts/s screened; a 100-post page in at most 5 ms p99 with a warm cache and
+The project's targets: at least 50,000 posts/s screened; a 100-post page in at most 5 ms p99 with a warm cache and
 25 ms cold. One process, one thread, so one core. Run: ``python -m bench classify``.
 Post texts are pulled from ../shared/fixtures/feeds (or BREATHER_FIXTURES) in place.
 

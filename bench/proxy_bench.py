@@ -13,7 +13,7 @@ requests on one keep-alive connection and the milliseconds Breather adds to it, 
 clients, tunnel throughput for a host that is not intercepted, and the service's RSS after 10,000 feed responses.
 A fourth contender, Breather with every warning off (its posts are not read), splits Breather's gap into the price
 of reading and marking posts and the rest (time boundaries, the overlay, CSP, dispatch to its addons).
-Targets (issue 4): latency ≤ 1.15×, throughput ≥ 0.85×, tunnel ≥ 0.95×, RSS ≤ 250 MB. Everything runs on loopback
+The project's targets: latency ≤ 1.15×, throughput ≥ 0.85×, tunnel ≥ 0.95×, RSS ≤ 250 MB. Everything runs on loopback
 with bounded loops. Run: ``python -m bench proxy``; ``python -m bench chain`` is the in-process, low-noise view of
 Breather's own share.
 """

@@ -1,6 +1,6 @@
 """Usage-store benchmark: writer throughput, and the dashboard's 30-day question on a synthetic household year.
 
-Targets (issue 2): at least 20,000 heartbeats/s through the writer; "minutes per site per member per day for
+The project's targets: at least 20,000 heartbeats/s through the writer; "minutes per site per member per day for
 30 days" in at most 50 ms on a year of a five-person household. Run: ``python -m bench store``.
 """
 

@@ -1,4 +1,4 @@
-"""The Learn section: short guides written by the project, readable offline (issue 7, "help that teaches").
+"""The Learn section: short guides written by the project, readable offline ("help that teaches").
 
 The views only look things up: the guides are data (``breather.dashboard.learn``) and the getting-help guide adds
 the crisis line for each country the household's members live in, from the rules.

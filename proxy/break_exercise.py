@@ -1,4 +1,4 @@
-"""Which self-care exercise the break screen offers this time, per profile (issue 7, "help that teaches").
+"""Which self-care exercise the break screen offers this time, per profile ("help that teaches").
 
 The texts and the rotation rule live in :mod:`breather.rules.exercises`; this module keeps each profile's recent
 picks on its in-memory :class:`~breather.runtime.Session` and reads the person's own ``exercises.toml`` (in the

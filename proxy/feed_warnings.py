@@ -165,7 +165,7 @@ class FeedWarnings:
             await self._soothe(flow, response, body, profile)
 
     async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes, profile: Any) -> None:
-        """Calm (issue 7: JSON, Mastodon's stream, YouTube's page data) and uplift (JSON feed pages) a response after
+        """Calm (JSON, Mastodon's stream, YouTube's page data) and uplift (JSON feed pages) a response after
         its warnings; any failure leaves it as it was."""
         media = flows.media_type(response)
         calm = bool(flow.metadata.get(flows.CALM_WINDOW))

@@ -15,7 +15,7 @@ ADAPTER = "breather.adapter"
 NONCE = "breather.nonce"
 BREAK_DUE = "breather.break_due"
 HIDDEN_TOPICS = "breather.hidden_topics"
-CALM_WINDOW = "breather.calm_window"  # the profile has calm on and quiet hours or a limit are in force (issue 7)
+CALM_WINDOW = "breather.calm_window"  # the profile has calm on and quiet hours or a limit are in force
 OWN_PAGE = "breather.own_page"
 LOCAL_PREFIX = "/__breather__/"
 

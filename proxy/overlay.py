@@ -92,7 +92,7 @@ class Overlay:
         add_nonce_to_headers(response, nonce)
 
     def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:
-        """Calm mode (issue 7): counters and badges hidden on the page while quiet hours or a limit are in force."""
+        """Calm mode: counters and badges hidden on the page while quiet hours or a limit are in force."""
         return calm_markup(nonce) if flow.metadata.get(flows.CALM_WINDOW) else b""
 
     def _config(self, flow: http.HTTPFlow) -> dict[str, Any]:

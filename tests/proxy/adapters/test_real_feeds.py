@@ -418,7 +418,7 @@ def test_feed_items_name_the_reorderable_lists_of_a_real_feed_page(
     found = adapter.feed_items(document)
     assert len(found) == lists
     for items in found:
-        items.reverse()  # whatever issue 7 does inside a list, the page keeps its shape and its other fields
+        items.reverse()  # whatever uplift does inside a list, the page keeps its shape and its other fields
     assert adapter.feed_items(document) == found
     flat = json.dumps(document)
     assert len(json.loads(flat)) == len(json.loads(body))
