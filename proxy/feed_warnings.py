@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import http
 
@@ -39,6 +39,9 @@ from breather.proxy.calm_media import is_calmable
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
 from breather.runtime import Runtime
+
+if TYPE_CHECKING:
+    from breather.rules.classify import Keywords
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +75,22 @@ def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) ->
     return judge_within_budget
 
 
+def own_keywords(profile: Any) -> Keywords:
+    """The profile's own words as the classifier takes them: the plain ``keywords`` alone (category ``custom``), or,
+    with named topics, one mapping that carries both (each topic's warning names it: ``keyword:<topic>``)."""
+    from breather.rules.classify import PLAIN_KEYWORDS
+
+    keywords = tuple(profile.keywords)
+    if not profile.topics:
+        return keywords
+    return {PLAIN_KEYWORDS: keywords, **{name: tuple(phrases) for name, phrases in profile.topics.items()}}
+
+
 def profile_judge(profile: Any) -> Judge:
     """The classifier with this profile's keywords and sensitivity, remembering recent texts (feeds repeat)."""
     from breather.rules.classify import classify
 
-    keywords = tuple(profile.keywords)
+    keywords = own_keywords(profile)
     sensitivity = dict(profile.sensitivity)
     classify("warm up", keywords=keywords, sensitivity=sensitivity)  # loads the lexicon outside any budget
 
@@ -90,7 +104,7 @@ def profile_judge(profile: Any) -> Judge:
 def profile_screen(profile: Any) -> Callable[[str], bool]:
     from breather.rules.classify import screen
 
-    keywords = tuple(profile.keywords)
+    keywords = own_keywords(profile)
     return lambda text: screen(text, keywords)
 
 
@@ -192,7 +206,7 @@ class FeedWarnings:
     def scorer_for(self, profile: Any) -> Scorer:
         cached = self._scorers.get(profile.name)
         if cached is None or cached[0] is not profile:
-            cached = (profile, default_scorer(tuple(profile.keywords), dict(profile.sensitivity)))
+            cached = (profile, default_scorer(own_keywords(profile), dict(profile.sensitivity)))
             self._scorers[profile.name] = cached
         return cached[1]
 
@@ -314,8 +328,8 @@ def content_warnings_guide_url(runtime: Runtime) -> str | None:
 
 
 def event_label(category: str) -> str:
-    """The store takes short labels only; a user's own topic may contain spaces or other characters."""
-    cleaned = "".join(char if char.isalnum() or char in "_.:-" else "_" for char in category)
+    """The store takes short ASCII labels only; a user's own topic may contain spaces or letters of any script."""
+    cleaned = "".join(char if (char.isascii() and char.isalnum()) or char in "_.:-" else "_" for char in category)
     return cleaned[:64] or "custom"
 
 

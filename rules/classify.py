@@ -144,7 +144,10 @@ _OTHER_FUNCTION_WORDS = frozenset(
 # esto" is still read)
 OTHER_LANGUAGE_MIN_WORDS = 3
 
+# The person's own topics: plain phrases (category ``custom``), or a mapping of topic -> phrases (``keyword:<topic>``)
+# in which the key PLAIN_KEYWORDS holds plain phrases, so one value can carry both.
 Keywords = Iterable[str] | Mapping[str, Iterable[str]]
+PLAIN_KEYWORDS = ""
 _Compiled = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
@@ -698,7 +701,10 @@ def _compile_keywords(keywords: Keywords) -> tuple[tuple[str, tuple[Any, ...]], 
         return ()
     topics: list[tuple[str, Iterable[str]]]
     if isinstance(keywords, Mapping):
-        topics = [(KEYWORD_PREFIX + str(topic), phrases) for topic, phrases in keywords.items()]
+        topics = [
+            (CUSTOM_CATEGORY if topic == PLAIN_KEYWORDS else KEYWORD_PREFIX + str(topic), phrases)
+            for topic, phrases in keywords.items()
+        ]
     else:
         topics = [(CUSTOM_CATEGORY, keywords)]
     compiled: list[tuple[str, tuple[Any, ...]]] = []

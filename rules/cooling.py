@@ -5,8 +5,9 @@ the time now, it returns the rules in force and the loosened settings still wait
 caller keeps the previous rules and when each loosening was first asked for, and asks again later. The delay is the
 *old* rules' ``cooling_off``, so shortening the delay in the same edit cannot skip it.
 
-A setting that holds several things (per-site limits, warning levels, always-allowed sites, keywords, topic quiet
-hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on another applies now.
+A setting that holds several things (per-site limits, warning levels, always-allowed sites, keywords, named topics'
+phrases, topic quiet hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on
+another applies now.
 
 Besides each member's settings, the file as a whole loosens when a site is no longer looked after (a domain dropped
 from its group, or moved to another: its limits and warnings would end at once), a member is removed (their devices
@@ -276,6 +277,37 @@ def _keywords_in_force(was: tuple[str, ...], wants: tuple[str, ...], held: froze
     return (*wants, *(word for word in was if word in held)) if held else wants
 
 
+def _topic_phrase(topic: str, phrase: str) -> str:
+    """One phrase of a named topic, as a loosening's item: ``spoilers: season finale`` (a name holds no colon)."""
+    return f"{topic}: {phrase}"
+
+
+def _topic_of(item: str) -> str:
+    return item.partition(": ")[0]
+
+
+def _topic_phrase_items(was: Mapping[str, tuple[str, ...]], wants: Mapping[str, tuple[str, ...]]) -> Items:
+    """Each phrase of each topic, like ``keywords``: a phrase (or a whole topic) removed is a loosening."""
+    return [
+        (_topic_phrase(topic, phrase), phrase, phrase if phrase in wants.get(topic, ()) else None)
+        for topic, phrases in was.items()
+        for phrase in phrases
+    ]
+
+
+def _topic_phrases_in_force(
+    was: Mapping[str, tuple[str, ...]], wants: Mapping[str, tuple[str, ...]], held: frozenset[str | None]
+) -> Mapping[str, tuple[str, ...]]:
+    if not held:
+        return wants
+    kept = {topic: list(phrases) for topic, phrases in wants.items()}
+    for topic, phrases in was.items():
+        for phrase in phrases:
+            if _topic_phrase(topic, phrase) in held:
+                kept.setdefault(topic, []).append(phrase)
+    return {topic: tuple(phrases) for topic, phrases in kept.items()}
+
+
 def _categories(items: tuple[TopicWindow, ...]) -> list[str]:
     return list(dict.fromkeys(item.category for item in items))
 
@@ -313,6 +345,7 @@ _PROFILE_SETTINGS: dict[str, _Kind] = {
     "sensitivity": _Kind(_sensitivity_items, _lower_level, _sensitivity_in_force),
     "always_allowed": _Kind(_allowed_items, _added, _allowed_in_force),
     "keywords": _Kind(_keyword_items, _dropped, _keywords_in_force),
+    "topics": _Kind(_topic_phrase_items, _dropped, _topic_phrases_in_force),
 }
 
 
@@ -418,7 +451,8 @@ def _hold_settings(before: Profile, after: Profile, held: Sequence[PendingChange
 # --- Words for people ----------------------------------------------------------------------------------------------
 
 _TOML_NAMES = {"sensitivity": "warnings"}  # a profile setting's name in the file, where it differs
-# settings whose items are keys of a table in the file; a list's items (keywords, always-allowed sites) are not
+# settings whose items are keys of a table in the file; a list's items (keywords, always-allowed sites) are not, and a
+# named topic's phrase (``topics``) lives in the list under its topic's key
 _ITEM_TABLES = frozenset({"limits", "sensitivity", "topic_quiet_hours"})
 
 
@@ -442,6 +476,8 @@ def toml_keys(profile: str | None, setting: str, item: str | None = None) -> lis
     if setting == "profile":
         return ["profiles", profile]
     keys = ["profiles", profile, _TOML_NAMES.get(setting, setting)]
+    if item is not None and setting == "topics":
+        return [*keys, _topic_of(item)]
     return [*keys, item] if item is not None and setting in _ITEM_TABLES else keys
 
 
@@ -467,6 +503,9 @@ def _label(change: PendingChange) -> str:
         return f"{owner} always-allowed sites (adding {item})"
     if change.setting == "keywords":
         return f'{owner} warning keywords (removing "{item}")'
+    if change.setting == "topics":
+        topic, _, phrase = item.partition(": ")
+        return f'{owner} topic {topic} (removing "{phrase}")'
     if change.setting == "groups":
         return f"looking after {item}" + (f" (moved to {change.new})" if change.new else "")
     if change.setting == "profile":

@@ -2,8 +2,9 @@
 
 Reading uses the stdlib ``tomllib`` (plain values, exact syntax-error positions); editing uses tomlkit
 (``breather.rules.editing``) so comments survive. Profiles are read one by one as written, then inheritance is
-applied: tables (limits, warnings, quiet hours by day key, topic quiet hours by category) merge key by key, every
-other value is replaced by the child's. Who a profile is (user, password, client IPs, default) is never inherited.
+applied: tables (limits, warnings, quiet hours by day key, topic quiet hours by category, named topics by name) merge
+key by key, every other value is replaced by the child's. Who a profile is (user, password, client IPs, default) is
+never inherited.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from breather.rules.locate import Locator
 from breather.rules.model import (
     ADAPTERS,
     CATEGORIES,
+    OWN_TOPIC_PREFIX,
     SENSITIVITIES,
     UPLIFT_MODES,
     Profile,
@@ -42,6 +44,7 @@ from breather.rules.schema import (
     Checker,
     Invalid,
     KeyPath,
+    key_text,
     suggestion,
 )
 from breather.rules.timeparse import zone_named
@@ -51,7 +54,7 @@ __all__ = ["RulesError", "default_rules_text", "ensure_rules_file", "load_rules"
 
 DEFAULT_RULES_RESOURCE = "default_rules.toml"
 IDENTITY_KEYS = frozenset({"default", "user", "password", "client_ips", "inherits"})
-MERGED_TABLES = frozenset({"limits", "warnings", "quiet_hours", "topic_quiet_hours"})
+MERGED_TABLES = frozenset({"limits", "warnings", "quiet_hours", "topic_quiet_hours", "topics"})
 _SYNTAX_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _SYNTAX_END = re.compile(r"\s*\(at end of document\)$")
 
@@ -334,6 +337,7 @@ class _Reader:
             "always_allowed": lambda value, at: tuple(check.domains(value, at)),
             "warnings": self._warnings,
             "keywords": self._keywords,
+            "topics": self._topics,
             "friction_delay": check.duration,
             "country": self._country,
             "uplift": lambda value, at: check.choice(value, at, UPLIFT_MODES, "uplift mode"),
@@ -373,7 +377,7 @@ class _Reader:
         table = self.check.table(raw, path)
         schedules: dict[str, dict[str, list[Window]]] = {}
         for key, value in table.items():
-            if not self.check.category(key, (*path, key)):
+            if not self._topic_category(key, (*path, key)):
                 continue
             try:
                 schedules[key] = self.check.schedule(value, (*path, key))
@@ -381,12 +385,36 @@ class _Reader:
                 continue
         return schedules
 
-    def _keywords(self, raw: Any, path: KeyPath) -> tuple[str, ...]:
+    def _topic_category(self, key: str, path: KeyPath) -> bool:
+        """A built-in category, or ``keyword:<topic>`` for a named topic (whether the profile has that topic is
+        known only once inheritance is applied: ``_check_topic_windows``)."""
+        if key.startswith(OWN_TOPIC_PREFIX):
+            return self.check.topic_name(key.removeprefix(OWN_TOPIC_PREFIX), path)
+        return self.check.category(key, path, own_topics=True)
+
+    def _keywords(self, raw: Any, path: KeyPath, what: str = "a keyword") -> tuple[str, ...]:
+        if isinstance(raw, dict) and path[-1] == "keywords":  # what a user test tried for named topics
+            topics = key_text((*path[:-1], "topics"))
+            raise self.check.fail(path, f"expected a list of strings, got a table (to name topics, use [{topics}])")
         words = self.check.string_list(raw, path)
         for index, word in enumerate(words):
             if not word.strip():
-                self.check.problem((*path, index), "a keyword cannot be empty")
+                self.check.problem((*path, index), f"{what} cannot be empty")
         return tuple(word.strip() for word in words if word.strip())
+
+    def _topics(self, raw: Any, path: KeyPath) -> dict[str, tuple[str, ...]]:
+        """Named topics: ``name = ["phrase", "prefix*"]``, each phrase as in ``keywords``."""
+        table = self.check.table(raw, path)
+        topics: dict[str, tuple[str, ...]] = {}
+        for name, phrases in table.items():
+            at = (*path, name)
+            if not self.check.topic_name(name, at):
+                continue
+            try:
+                topics[name] = self._keywords(phrases, at, f'a phrase of topic "{name}"')
+            except Invalid:
+                continue
+        return topics
 
     def _check_identities(self, declared: dict[str, _Declared]) -> None:
         users: dict[str, str] = {}
@@ -419,6 +447,7 @@ class _Reader:
         profiles: dict[str, Profile] = {}
         for name, profile in merged.items():
             self._check_overlaps(profile)
+            self._check_topic_windows(profile)
             profiles[name] = _build_profile(profile, household)
         return profiles
 
@@ -445,6 +474,18 @@ class _Reader:
             schedules.append((f"topic_quiet_hours.{category}", schedule))
         for label, schedule in schedules:
             self._overlaps_in(profile, label, schedule)
+
+    def _check_topic_windows(self, profile: _Declared) -> None:
+        """Topic quiet hours for ``keyword:<topic>`` need that topic among the profile's own (its parents' too)."""
+        topics = profile.values.get("topics", {})
+        for key in profile.values.get("topic_quiet_hours", {}):
+            name = key.removeprefix(OWN_TOPIC_PREFIX)
+            if key.startswith(OWN_TOPIC_PREFIX) and name not in topics:
+                origin = profile.origins.get(("topic_quiet_hours", key), profile.name)
+                self.check.problem(
+                    ("profiles", origin, "topic_quiet_hours", key),
+                    f'no topic named "{name}"{suggestion(name, topics)}: name it under [profiles.{origin}.topics]',
+                )
 
     def _overlaps_in(self, profile: _Declared, label: str, schedule: dict[str, list[Window]]) -> None:
         table = label.split(".")[0]
@@ -524,6 +565,7 @@ def _build_profile(declared: _Declared, household: _Household) -> Profile:
         always_allowed=values.get("always_allowed", ()),
         sensitivity=sensitivity,
         keywords=values.get("keywords", ()),
+        topics=values.get("topics", {}),
         friction_delay=values.get("friction_delay", household.friction_delay),
         country=values.get("country", household.country),
         uplift=values.get("uplift", "off"),

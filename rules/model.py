@@ -22,6 +22,9 @@ CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "hara
 CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")  # ordered from loosest to strictest
 UPLIFT_MODES: tuple[str, ...] = ("off", "gentle", "strong")
+# A named topic's warning category, as the classifier names it (breather.rules.classify.KEYWORD_PREFIX, compared by
+# tests/rules/test_named_topics.py): ``keyword:spoilers``. Topic quiet hours take it as a key.
+OWN_TOPIC_PREFIX = "keyword:"
 
 Sensitivity = Literal["off", "low", "medium", "high"]
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -94,6 +97,7 @@ class Profile:
     always_allowed: tuple[str, ...] = ()
     sensitivity: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, "medium"))
     keywords: tuple[str, ...] = ()
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # topic name -> its phrases
     friction_delay: timedelta = timedelta(seconds=10)
     country: str = "US"
     uplift: str = "off"
@@ -105,7 +109,8 @@ class Profile:
     @property
     def warns(self) -> bool:
         """Whether any post could get a content warning: a category not ``off``, or a topic of the person's own."""
-        return bool(self.keywords) or any(level != "off" for level in self.sensitivity.values())
+        own = bool(self.keywords) or any(self.topics.values())
+        return own or any(level != "off" for level in self.sensitivity.values())
 
     def hidden_category_windows(self, category: str) -> tuple[Window, ...]:
         return tuple(item.window for item in self.topic_quiet_hours if item.category == category)

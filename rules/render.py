@@ -27,6 +27,7 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     data["friction_delay"] = format_duration(profile.friction_delay)
     data["always_allowed"] = list(profile.always_allowed)
     data["keywords"] = list(profile.keywords)
+    data["topics"] = {name: list(phrases) for name, phrases in profile.topics.items()}
     data["country"] = profile.country
     data["uplift"] = profile.uplift
     data["calm"] = profile.calm

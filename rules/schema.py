@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from breather.rules.errors import Problem
 from breather.rules.locate import Locator
-from breather.rules.model import CATEGORIES, IPNetwork, Window
+from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, IPNetwork, Window
 from breather.rules.timeparse import DAY_GROUPS, parse_duration, parse_span
 
 T = TypeVar("T")
@@ -41,11 +41,15 @@ PROFILE_KEYS: tuple[str, ...] = (
     "always_allowed",
     "warnings",
     "keywords",
+    "topics",
     "friction_delay",
     "country",
     "uplift",
     "calm",
 )
+# A named topic's name is shown in warnings ("Breather: spoilers") and kept in the event log as its category.
+TOPIC_NAME_MAX = 40
+_TOPIC_NAME = re.compile(r"[\w -]+")  # \w: letters and digits of any script, and "_"
 # Words that switch a limit off, so a child profile can lift a limit its parent set.
 NO_LIMIT_WORDS = frozenset({"off", "none", "unlimited"})
 
@@ -192,13 +196,38 @@ class Checker:
             result[key] = windows
         return result
 
-    def category(self, value: str, path: KeyPath) -> bool:
+    def category(self, value: str, path: KeyPath, *, own_topics: bool = False) -> bool:
+        """A built-in category; ``own_topics``: where a named topic may stand too, say how to write one."""
         if value in CATEGORIES:
             return True
-        self.problem(
-            path, f'unknown category "{value}"{suggestion(value, CATEGORIES)} (categories: {", ".join(CATEGORIES)})'
-        )
+        listed = ", ".join(CATEGORIES)
+        if own_topics:
+            listed += f', or "{OWN_TOPIC_PREFIX}<topic>" for one of your own topics'
+        self.problem(path, f'unknown category "{value}"{suggestion(value, CATEGORIES)} (categories: {listed})')
         return False
+
+    def topic_name(self, name: str, path: KeyPath) -> bool:
+        problem = topic_name_problem(name)
+        if problem is not None:
+            self.problem(path, problem)
+        return problem is None
+
+
+def topic_name_problem(name: str) -> str | None:
+    """What is wrong with a named topic's name, or None: letters, digits, spaces, "-" and "_", at most 40."""
+    shown = name if len(name) <= TOPIC_NAME_MAX else name[:TOPIC_NAME_MAX] + "…"
+    if not name.strip():
+        return "a topic name cannot be empty"
+    if not _TOPIC_NAME.fullmatch(name):
+        odd = next(char for char in name if not _TOPIC_NAME.fullmatch(char))
+        return f'topic name "{shown}" has {odd!r}: a topic name may hold only letters, digits, spaces, "-" and "_"'
+    if len(name) > TOPIC_NAME_MAX:
+        return f'topic name "{shown}" is {len(name)} characters long; a topic name may be at most {TOPIC_NAME_MAX}'
+    if name != name.strip():
+        return f'topic name "{name}" starts or ends with a space'
+    if not any(char.isalnum() for char in name):
+        return f'topic name "{name}" needs at least one letter or digit'
+    return None
 
 
 def suggestion(word: str, known: Iterable[str]) -> str:

@@ -232,9 +232,19 @@ def _explain(args: argparse.Namespace, paths: Paths) -> int:
     if grant is not None:
         print(_describe_grant(grant, rules.zone(), at))
     if decision.hidden_topics:
-        print(f"hidden now by topic quiet hours: {', '.join(sorted(decision.hidden_topics))}")
+        hidden = ", ".join(sorted(_topic_words(category) for category in decision.hidden_topics))
+        print(f"hidden now by topic quiet hours: {hidden}")
     print(f"({at.strftime('%a %Y-%m-%d %H:%M %Z')}; {note})")
     return 0
+
+
+def _topic_words(category: str) -> str:
+    """A category as the person wrote it: ``keyword:spoilers`` is their own topic "spoilers"."""
+    from breather.rules.model import OWN_TOPIC_PREFIX
+
+    if category.startswith(OWN_TOPIC_PREFIX):
+        return f"{category.removeprefix(OWN_TOPIC_PREFIX)} (your topic)"
+    return category
 
 
 def _show(args: argparse.Namespace, paths: Paths) -> int:

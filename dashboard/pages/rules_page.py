@@ -112,6 +112,8 @@ def _loosening_words(setting: str, item: str | None) -> str:
         return f"a bigger limit on {item}"
     if setting == "sensitivity":
         return f"weaker {(item or '').replace('_', ' ')} warnings"
+    if setting == "topics":
+        return f"fewer words in the topic {(item or '').partition(': ')[0]}"
     return _LOOSENING_WORDS.get(setting, setting.replace("_", " "))
 
 
@@ -237,6 +239,7 @@ class ProfileForm:
     inherits: str | None
     warnings: dict[str, str]
     keywords: str
+    topics: str  # in force, inheritance applied: one topic a line, "name: phrase, phrase"
     held: dict[str, str] = field(default_factory=dict)  # form field → the value waiting, and until when
     held_elsewhere: list[str] = field(default_factory=list)  # this member's other held settings, in words
     shown: dict[str, str] = field(default_factory=dict)  # what the page first showed, posted back as shown_<name>
@@ -245,6 +248,7 @@ class ProfileForm:
         """The fields by the names the form posts them under."""
         fields = {key: getattr(self, key) for key in HELD_FIELDS}
         fields |= {"quiet_hours": self.own_quiet_hours, "limits": self.own_limits, "keywords": self.keywords}
+        fields |= {"topics": self.topics}
         return fields | {f"warning_{category}": level for category, level in self.warnings.items()}
 
 
@@ -276,6 +280,7 @@ def profile_forms(
             inherits=profile.inherits,
             warnings={category: profile.sensitivity.get(category, "medium") for category in CATEGORIES},
             keywords=", ".join(profile.keywords),
+            topics=_topics_text(profile.topics),
             **_held_notes([change for change in held if change.profile == profile.name], rules, now),
         )
         for profile in shown.profiles.values()
@@ -318,6 +323,7 @@ def _typed(form: ProfileForm, posted: Mapping[str, str]) -> ProfileForm:
         own_limits=given("limits", form.own_limits),
         warnings={category: given(f"warning_{category}", level) for category, level in form.warnings.items()},
         keywords=given("keywords", form.keywords),
+        topics=given("topics", form.topics),
     )
 
 
@@ -397,10 +403,11 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     form = _edited(form)
     try:
         document = tomlkit.parse(text)
-        current = parse_rules(text).profiles.get(name)
+        rules = parse_rules(text)
     except (TOMLKitError, RulesError):
         raise ApiError(409, "RulesFileBroken", FILE_BROKEN) from None
     profiles = document.get("profiles")
+    current = rules.profiles.get(name)
     if current is None or not isinstance(profiles, Table) or name not in profiles:
         raise ApiError(400, "UnknownMember", f"there is no profile called {name!r} in the rules file")
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
@@ -412,6 +419,8 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
     _set_warnings(table, form, current)
     _set_keywords(table, form.get("keywords"), current.keywords)
+    parent = rules.profiles.get(current.inherits) if current.inherits else None
+    _set_topics(table, form.get("topics"), current.topics, parent.topics if parent else {})
     return tomlkit.dumps(document)
 
 
@@ -470,6 +479,53 @@ def _set_keywords(table: Any, raw: str | None, current: tuple[str, ...]) -> None
     if words == list(current):
         return
     table["keywords"] = words
+
+
+def _topics_text(topics: Mapping[str, tuple[str, ...]]) -> str:
+    return "\n".join(f"{name}: {', '.join(phrases)}" for name, phrases in topics.items() if phrases)
+
+
+def _topic_lines(raw: str) -> dict[str, list[str]]:
+    """``spoilers: season finale, spoiler*`` lines → ``{"spoilers": ["season finale", "spoiler*"]}``; a topic given
+    on two lines gets the phrases of both."""
+    topics: dict[str, list[str]] = {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, rest = text.partition(":")
+        phrases = [phrase.strip() for phrase in rest.split(",") if phrase.strip()]
+        if not sep or not name.strip() or not phrases:
+            raise ApiError(
+                400, "InvalidField", f"own topics, line {number}: write it as 'name: phrase, phrase', got {text!r}"
+            )
+        known = topics.setdefault(name.strip(), [])
+        known.extend(phrase for phrase in phrases if phrase not in known)
+    return topics
+
+
+def _set_topics(
+    table: Any, raw: str | None, current: Mapping[str, tuple[str, ...]], inherited: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Write only the topics that changed into the profile's own ``topics`` table. A topic taken away is deleted
+    from it, or set to ``[]`` where the parent's topic would otherwise come back by inheritance."""
+    if raw is None:
+        return
+    wanted = _topic_lines(raw)
+    shown = {name: list(phrases) for name, phrases in current.items() if phrases}
+    if wanted == shown:
+        return
+    if "topics" not in table:
+        table["topics"] = tomlkit.table()
+    own = table["topics"]
+    for name in [name for name in shown if name not in wanted]:
+        if inherited.get(name):
+            own[name] = []
+        elif name in own:
+            del own[name]
+    for name, phrases in wanted.items():
+        if shown.get(name) != phrases:
+            own[name] = phrases
 
 
 def set_retention(text: str, days: int) -> str:

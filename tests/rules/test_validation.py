@@ -98,10 +98,11 @@ def test_unknown_category_in_warnings_and_topic_quiet_hours() -> None:
         '[profiles.me.warnings]\nviolenc = "high"\n'
         '[profiles.me.topic_quiet_hours]\npolitics = { daily = "20:00-21:00" }\n'
     )
-    known = "(categories: self_harm, eating_disorder, violence, harassment, substance)"
+    known = "(categories: self_harm, eating_disorder, violence, harassment, substance"
+    own = ', or "keyword:<topic>" for one of your own topics'  # a named topic may have topic quiet hours
     assert problems(body) == [
-        f'rules.toml:7:1: profiles.me.warnings.violenc: unknown category "violenc" (did you mean "violence"?) {known}',
-        f'rules.toml:9:1: profiles.me.topic_quiet_hours.politics: unknown category "politics" {known}',
+        f'rules.toml:7:1: profiles.me.warnings.violenc: unknown category "violenc" (did you mean "violence"?) {known})',
+        f'rules.toml:9:1: profiles.me.topic_quiet_hours.politics: unknown category "politics" {known}{own})',
     ]
 
 
