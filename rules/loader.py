@@ -45,6 +45,7 @@ from breather.rules.schema import (
     Invalid,
     KeyPath,
     key_text,
+    misplaced,
     suggestion,
 )
 from breather.rules.timeparse import zone_named
@@ -352,7 +353,18 @@ class _Reader:
             at = (*path, key)
             if key not in names and "." not in key:
                 self.check.problem(
-                    at, f'unknown site "{key}"{suggestion(key, names)}: use a site group name or a domain'
+                    at,
+                    f'unknown site "{key}"{suggestion(key, names)}: use a site group name or a domain'
+                    + misplaced(key, at),
+                )
+                continue
+            if "." in key and not any(group.matches(key.lower()) for group in groups):
+                # a limit no flow can ever reach would look set on every page and never apply
+                domains = [domain for group in groups for domain in group.domains]
+                self.check.problem(
+                    at,
+                    f'Breather does not look after "{key}"{suggestion(key.lower(), domains)}: no site group under '
+                    "[sites] has it, so this limit would never apply; add the domain to a group, or fix its spelling",
                 )
                 continue
             try:

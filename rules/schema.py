@@ -203,7 +203,11 @@ class Checker:
         listed = ", ".join(CATEGORIES)
         if own_topics:
             listed += f', or "{OWN_TOPIC_PREFIX}<topic>" for one of your own topics'
-        self.problem(path, f'unknown category "{value}"{suggestion(value, CATEGORIES)} (categories: {listed})')
+        self.problem(
+            path,
+            f'unknown category "{value}"{suggestion(value, CATEGORIES)} (categories: {listed})'
+            + misplaced(value, path),
+        )
         return False
 
     def topic_name(self, name: str, path: KeyPath) -> bool:
@@ -228,6 +232,18 @@ def topic_name_problem(name: str) -> str | None:
     if not any(char.isalnum() for char in name):
         return f'topic name "{name}" needs at least one letter or digit'
     return None
+
+
+def misplaced(key: str, path: KeyPath) -> str:
+    """A member setting written under one of the member's sub-tables (``daily_limit`` after ``[profiles.me.warnings]``)
+    belongs to that sub-table in TOML: say so, since the file looks right to the eye."""
+    if len(path) < 3 or path[0] != "profiles" or key not in PROFILE_KEYS:
+        return ""
+    table = ".".join(str(part) for part in path[:-1])
+    return (
+        f'; "{key}" is a member setting: every key after the [{table}] header belongs to that table, so move it '
+        f"above [{table}]"
+    )
 
 
 def suggestion(word: str, known: Iterable[str]) -> str:

@@ -37,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "explain", parents=common, help="say what applies to a profile on a site at a moment, and why"
     )
     explain.add_argument("--profile", help="profile name (default: the default profile)")
-    explain.add_argument("--site", required=True, help="a host such as reddit.com")
+    explain.add_argument(
+        "--site", required=True, type=site_host, help="a host such as reddit.com (or a pasted address)"
+    )
     explain.add_argument("--at", help="local time such as 2026-11-25T21:30 (default: now)")
     explain.add_argument("--used", help='minutes used today on this site, such as "40m" (default: from the store)')
     explain.add_argument("--active", help='active use since the last break, such as "20m"')
@@ -70,20 +72,44 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_INVALID
 
 
+def site_host(given: str) -> str:
+    """The host of ``--site``: a pasted address (``https://www.reddit.com/r/all``) counts as its host."""
+    from urllib.parse import urlsplit
+
+    text = given.strip()
+    host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
+    if not host or " " in host:
+        raise argparse.ArgumentTypeError(f"{given!r} is not a site: give a host such as reddit.com")
+    return host.rstrip(".").lower()
+
+
 def _rules_path(given: str | None, paths: Paths) -> Path:
+    """The file a command reads. The commented default is written only on a first run (no rules were ever in force
+    in this home): after that, a file the person moved away must not be replaced by the defaults behind their back
+    (the running service would take them in)."""
     from breather.rules.loader import ensure_rules_file
 
     if given:
         return Path(given)
-    if ensure_rules_file(paths.rules_file):
+    if not paths.last_good_rules.exists() and ensure_rules_file(paths.rules_file):
         print(f"wrote the default rules to {paths.rules_file}", file=sys.stderr)
     return paths.rules_file
+
+
+def _existing_rules_path(given: str | None, paths: Paths) -> Path:
+    path = _rules_path(given, paths)
+    if path.is_file():
+        return path
+    where = "no rules file" if not path.exists() else "not a file"
+    kept = paths.last_good_rules
+    advice = f"; the rules last in force are kept in {kept}: copy that back" if not given and kept.is_file() else ""
+    raise CommandError(f"{path}: {where}{advice}", EXIT_INVALID)
 
 
 def _load(given: str | None, paths: Paths, home: str | None) -> Any:
     from breather.rules.loader import RulesError, load_rules
 
-    path = _rules_path(given, paths)
+    path = _existing_rules_path(given, paths)
     try:
         return load_rules(path)
     except RulesError as exc:
@@ -154,7 +180,7 @@ def _problem_text(refused: Any, home: str | None) -> str:
 def _check(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.loader import RulesError, load_rules
 
-    path = _rules_path(args.file, paths)
+    path = _existing_rules_path(args.file, paths)
     try:
         rules = load_rules(path)
     except RulesError as exc:
@@ -178,7 +204,7 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.editing import set_value
     from breather.rules.passwords import hash_password
 
-    path = _rules_path(args.file, paths)
+    path = _existing_rules_path(args.file, paths)
     rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
     hashed = hash_password(_read_new_password(args.stdin))

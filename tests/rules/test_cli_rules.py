@@ -211,3 +211,30 @@ def test_rules_password_for_an_unknown_profile_changes_nothing(tmp_path, capsys,
     assert main(["rules", "password", "nobody", "--stdin", "--file", str(path)]) == 2
     assert 'no profile named "nobody"' in capsys.readouterr().err
     assert path.read_text() == FAMILY
+
+
+def test_a_rules_file_moved_away_is_not_replaced_by_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """A user test: with the file deleted while the service ran, `breather rules check` wrote the defaults and the
+    service took them in (tightenings at once, loosenings held). Once rules were in force here, a command that reads
+    says where the last ones are kept instead."""
+    paths = Paths.resolve().ensure()
+    paths.last_good_rules.write_text(FAMILY)
+    assert main(["rules", "check"]) == 2
+    assert not paths.rules_file.exists()
+    error = capsys.readouterr().err
+    assert f"{paths.rules_file}: no rules file" in error
+    assert str(paths.last_good_rules) in error
+    assert main(["rules", "show"]) == 0  # the rules in force: the last good copy, with a note
+    assert not paths.rules_file.exists()
+    assert 'daily_limit = "2h"' in capsys.readouterr().out
+
+
+def test_explain_reads_a_pasted_address_as_its_site(capsys: pytest.CaptureFixture[str]) -> None:
+    """A user test: `--site https://www.reddit.com/r/all` said "allow: ... is not one of the sites Breather looks
+    after", a wrong answer, where the person meant reddit."""
+    assert main(["rules", "check"]) == 0
+    capsys.readouterr()
+    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "0m"]) == 0
+    assert capsys.readouterr().out.startswith("allow: Allowed for me: 0m of 1h used today")
+    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "2h"]) == 0
+    assert capsys.readouterr().out.startswith("limit_reached: Daily limit for me")

@@ -293,3 +293,24 @@ def test_hosts_find_their_group_through_parent_domains() -> None:
     assert rules.group_for_host("OLD.Reddit.com.") is not None
     assert rules.always_allowed("www.forum.example", "sam")
     assert not rules.always_allowed("www.forum.example", "parent")
+
+
+def test_a_limit_on_a_domain_no_site_group_has_is_a_problem_not_a_silent_no_op() -> None:
+    """A user test: a limit on "news.ycombinator.co" (a typo) or on a site in no group was accepted, shown on the
+    dashboard as set, and never applied."""
+    assert problems('[profiles.me.limits]\n"reddit.co" = "10m"\n"old.reddit.com" = "5m"\n') == [
+        'rules.toml:7:1: profiles.me.limits."reddit.co": Breather does not look after "reddit.co" (did you mean '
+        '"reddit.com"?): no site group under [sites] has it, so this limit would never apply; add the domain to a '
+        "group, or fix its spelling"
+    ]
+
+
+def test_a_member_setting_below_a_sub_table_header_says_to_move_it_up() -> None:
+    """A user test: `daily_limit` typed under [profiles.me.warnings] read as "unknown category", a trap the default
+    file's own comment warns about: the file looks right to the eye."""
+    (problem,) = problems('[profiles.me.warnings]\nviolence = "low"\ndaily_limit = "30m"\n')
+    assert problem.startswith('rules.toml:8:1: profiles.me.warnings.daily_limit: unknown category "daily_limit"')
+    assert problem.endswith(
+        '; "daily_limit" is a member setting: every key after the [profiles.me.warnings] header belongs to that '
+        "table, so move it above [profiles.me.warnings]"
+    )
