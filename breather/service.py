@@ -206,6 +206,8 @@ def start_scheduler(runtime: Runtime) -> Any:
 
     scheduler = start(runtime)
     dashboard_jobs.register(scheduler, runtime)
+    # A Rules-page change that became due while the service was down applies now, not a minute after the start.
+    scheduler.modify_job(dashboard_jobs.JOB_HELD_RULE_CHANGES, next_run_time=datetime.now(UTC))
     return scheduler
 
 

@@ -20,8 +20,9 @@ from breather.dashboard.errors import ApiError
 from breather.paths import Paths
 from breather.rules.cooling import PendingChange
 from breather.rules.errors import RulesError
-from breather.rules.loader import ensure_rules_file, load_rules
+from breather.rules.loader import ensure_rules_file, parse_rules
 from breather.rules.model import Rules
+from breather.rules.textfile import read_rules_text
 from breather.store.writer import Writer
 
 _lock = threading.Lock()
@@ -58,8 +59,9 @@ def held_changes() -> list[PendingChange]:
 
     service = runtime()
     held = list(getattr(getattr(service, "rules", None), "held", ()))
-    with contextlib.suppress(OSError, sqlite3.Error):  # a page must not fail for its notice
-        held += held_here(get_db(), paths().rules_file.read_text(encoding="utf-8"), now())
+    # A page must not fail for its notice: a file that cannot be read holds nothing, and rules_problem says why.
+    with contextlib.suppress(RulesError, sqlite3.Error):
+        held += held_here(get_db(), read_rules_text(paths().rules_file), now())
     return held
 
 
@@ -92,7 +94,7 @@ def _rules_from_file(app: Flask) -> Rules:
         cached = app.extensions.get("breather.rules")
         if cached is None or cached[0] != stamp:
             try:
-                cached = (stamp, load_rules(path))
+                cached = (stamp, parse_rules(read_rules_text(path), path.name))
                 app.extensions["breather.rules_problem"] = None
             except RulesError as exc:
                 app.extensions["breather.rules_problem"] = str(exc)

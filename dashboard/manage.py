@@ -3,7 +3,9 @@ approvals and deletion also need the household passphrase."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -13,7 +15,11 @@ from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
 from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
+from breather.rules.editing import write_atomically
+from breather.rules.errors import RulesError
+from breather.rules.loader import default_rules_text
 from breather.rules.model import Rules
+from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text, readable_text
 from breather.rules.timeparse import format_duration
 from breather.rules.watcher import digest
 
@@ -28,12 +34,61 @@ def _now() -> datetime:
 # --- Rules --------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RulesFile:
+    """The rules file as the Rules page reads it. A file that cannot be read as it is (not UTF-8, missing, a folder
+    in its place) is said at the top of the page instead of failing it, and the raw editor starts from what can be
+    saved: the file with U+FFFD for each byte that is not UTF-8, or the rules in force when there is no file."""
+
+    text: str  # what the raw editor shows
+    state: str = "ok"  # "ok", "not_utf8", "missing" or "unreadable" (a folder, no permission: nothing to save over)
+    problem: RulesError | None = None  # why it cannot be read as it is
+    exact: bool = True  # the file holds exactly ``text`` in UTF-8 (no byte-order mark before it)
+    in_force_copy: bool = False  # "missing": ``text`` is the copy of the rules in force (else the default rules)
+    folder: bool = False  # "unreadable": a folder is in its place
+
+    @property
+    def readable(self) -> bool:
+        return self.state == "ok"
+
+    @property
+    def form_text(self) -> str | None:
+        """What a member's form edits: the file, or without one the rules in force; None when a file is there that
+        does not read (a form must not write over it)."""
+        return self.text if self.readable or (self.state == "missing" and self.in_force_copy) else None
+
+
+def _read_rules_file() -> RulesFile:
+    path = context.paths().rules_file
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        copy = _in_force_copy()
+        return RulesFile(default_rules_text() if copy is None else copy, "missing", in_force_copy=copy is not None)
+    except OSError as exc:
+        return RulesFile("", "unreadable", cannot_read(path, exc), folder=path.is_dir())
+    try:
+        text = decode_rules_text(data, path.name)
+    except RulesError as exc:
+        return RulesFile(readable_text(data), "not_utf8", exc)
+    return RulesFile(text, exact=text.encode("utf-8") == data)
+
+
+def _in_force_copy() -> str | None:
+    """The copy of the rules in force that the service's watcher keeps (None without one)."""
+    try:
+        return read_rules_text(context.paths().last_good_rules)
+    except RulesError:
+        return None
+
+
 @bp.get("/rules")
 def rules() -> Response:
     current = context.current_rules()
-    rules_page.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
-    text = context.paths().rules_file.read_text(encoding="utf-8")
-    return _rules_page(current, text, _forms(current, text))
+    if _read_rules_file().readable:  # a change due waits while the file cannot be read; the page says why
+        rules_page.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
+    shown = _read_rules_file()
+    return _rules_page(current, shown, shown.text, _forms(current, shown.form_text or ""))
 
 
 @bp.post("/rules")
@@ -50,10 +105,12 @@ def rules_submit() -> BaseResponse:
 
 def _submit_rules(current: Rules) -> BaseResponse:
     path = context.paths().rules_file
-    old_text = path.read_text(encoding="utf-8")
+    shown = _read_rules_file()
+    if shown.state == "unreadable":
+        raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
     profile = request.form.get("profile")
     if profile:
-        new_text = rules_page.edit_profile(old_text, profile, request.form)
+        new_text = rules_page.edit_profile(_form_text(shown), profile, request.form)
     else:
         new_text = request.form.get("text", "").replace("\r\n", "\n")
     action = request.form.get("action", "preview")
@@ -62,14 +119,45 @@ def _submit_rules(current: Rules) -> BaseResponse:
         result = rules_page.explain(get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile)
     if action == "save" and result.rules is not None:
         if not profile:
-            _refuse_if_changed_since_shown(old_text)
+            _refuse_if_changed_since_shown(shown.text)
         security.require_passphrase(request.form.get("passphrase", ""))
+        old_text = _write_readable(path, shown)
         outcome = rules_page.save(get_db(), path, old_text, new_text, current, result.rules, context.write, _now())
         flash(outcome, "ok")
         return redirect(url_for("manage.rules"))
     # The posted form as typed, and as first shown: saving it from this page must still write what was changed.
     forms = rules_page.as_typed(_forms(result.rules or current, new_text), profile, request.form)
-    return _rules_page(current, new_text, forms, result=result, status=200 if result.rules is not None else 422)
+    status = 200 if result.rules is not None else 422
+    return _rules_page(current, shown, new_text, forms, result=result, status=status)
+
+
+FORM_NEEDS_A_READABLE_FILE = (
+    "the rules file cannot be read as it is (said at the top), so a form cannot be applied to it. Fix it in the "
+    "rules file at the bottom of this page and Save it there, then make this change again"
+)
+
+
+def _form_text(shown: RulesFile) -> str:
+    if shown.form_text is None:
+        raise ApiError(409, "RulesFileUnreadable", FORM_NEEDS_A_READABLE_FILE)
+    return shown.form_text
+
+
+def _nothing_to_save_over(shown: RulesFile) -> str:
+    path = context.paths().rules_file
+    what = f"{path} is a folder, not a file" if shown.folder else f"the rules file cannot be read ({shown.problem})"
+    return f"{what}, so nothing can be saved over it. Move or rename it, then open this page again"
+
+
+def _write_readable(path: Path, shown: RulesFile) -> str:
+    """The text a save from this page is measured from, written to the file first when the file does not read
+    exactly as that text (``rules_page.save`` compares the two): without its byte-order mark, or, for a file that
+    is missing or not UTF-8, the rules in force, so that what the edit loosens waits as from any other file."""
+    if shown.readable and shown.exact:
+        return shown.text
+    base = shown.text if shown.readable else _in_force_copy() or shown.text
+    write_atomically(path, base)
+    return base
 
 
 CHANGED_SINCE_SHOWN = (
@@ -92,16 +180,17 @@ def _forms(rules: Rules, text: str) -> list[rules_page.ProfileForm]:
 
 def _rules_refused(current: Rules, refused: ApiError) -> Response:
     profile = request.form.get("profile")
-    file_text = context.paths().rules_file.read_text(encoding="utf-8")
-    text = file_text if profile else request.form.get("text", file_text).replace("\r\n", "\n")
-    forms = rules_page.as_typed(_forms(current, file_text), profile, request.form)
-    response = _rules_page(current, text, forms, refused=refused, status=refused.status)
+    shown = _read_rules_file()
+    text = shown.text if profile else request.form.get("text", shown.text).replace("\r\n", "\n")
+    forms = rules_page.as_typed(_forms(current, shown.form_text or ""), profile, request.form)
+    response = _rules_page(current, shown, text, forms, refused=refused, status=refused.status)
     response.headers.update(refused.headers)
     return response
 
 
 def _rules_page(
     current: Rules,
+    shown: RulesFile,
     text: str,
     forms: list[rules_page.ProfileForm],
     *,
@@ -112,7 +201,7 @@ def _rules_page(
     """The Rules page. Without a checked edit of its own, the editor's text (the file) is checked: while it does not
     load, its problems are listed at the top and their lines marked in the editor."""
     db = get_db()
-    file_problems = [] if result is not None else rules_page.check(text, context.paths().rules_file.name).problems
+    file_problems = [] if result is not None else _file_problems(shown, text)
     marked = {problem.line for problem in (result.problems if result is not None else file_problems)}
     page = render_template(
         "rules.html",
@@ -129,18 +218,29 @@ def _rules_page(
         refused=refused,
         refused_message=refused.message.removesuffix("; nothing was changed") if refused else None,
         passphrase_set=security.passphrase_is_set(db),
-        text_sha=_shown_sha(refused),
+        text_sha=_shown_sha(refused, shown),
+        rules_file=shown,
+        rules_path=str(context.paths().rules_file),
     )
     return Response(page, status=status, mimetype="text/html")
 
 
-def _shown_sha(refused: ApiError | None) -> str:
+def _file_problems(shown: RulesFile, text: str) -> list[rules_page.ProblemView]:
+    """The editor's text checked, after why the file could not be read as it is (a byte that is not UTF-8)."""
+    if shown.state == "unreadable":
+        return []
+    unread = shown.problem.problems if shown.problem is not None else ()
+    views = [rules_page.ProblemView(p.line, p.column, p.key, p.message, str(p)) for p in unread]
+    return views + rules_page.check(text, context.paths().rules_file.name).problems
+
+
+def _shown_sha(refused: ApiError | None, shown: RulesFile) -> str:
     """The hash of the file the raw editor's text was based on: carried through previews, and the file as it is
     now on a fresh page or once the person has been told it changed."""
     posted = request.form.get("text_sha") if request.method == "POST" else None
     if posted and not (refused is not None and refused.kind == "RulesChanged"):
         return posted
-    return digest(context.paths().rules_file.read_text(encoding="utf-8"))
+    return digest(shown.text)
 
 
 # --- Requests -----------------------------------------------------------------------------------------------------
@@ -302,6 +402,12 @@ def delete_everything() -> BaseResponse:
     return redirect(url_for("manage.data"))
 
 
+RETENTION_NEEDS_A_READABLE_FILE = (
+    "the rules file cannot be read as it is, so the retention cannot be written into it: the Rules page says what "
+    "is wrong and lets you fix it; nothing was changed"
+)
+
+
 @bp.post("/data/retention")
 def retention() -> BaseResponse:
     try:
@@ -312,11 +418,14 @@ def retention() -> BaseResponse:
         raise ApiError(400, "InvalidRetention", "keep records between 1 and 3650 days")
     security.require_passphrase(request.form.get("passphrase", ""))
     path = context.paths().rules_file
-    old_text = path.read_text(encoding="utf-8")
-    new_text = rules_page.set_retention(old_text, days)
+    shown = _read_rules_file()
+    if shown.form_text is None:
+        raise ApiError(409, "RulesFileUnreadable", RETENTION_NEEDS_A_READABLE_FILE)
+    new_text = rules_page.set_retention(shown.form_text, days)
     checked = rules_page.check(new_text, path.name)
     if checked.rules is None:
         raise ApiError(400, "InvalidRetention", "; ".join(problem.text for problem in checked.problems))
+    old_text = _write_readable(path, shown)
     outcome = rules_page.save(
         get_db(), path, old_text, new_text, context.current_rules(), checked.rules, context.write, _now()
     )

@@ -15,9 +15,11 @@ thresholds (the model's are chosen by ``python -m breather.rules.train``).
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import hashlib
 import html
+import io
 import json
 import re
 import sys
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from breather.rules.classify import CATEGORIES, Sensitivity, classify, raw_scores
+from breather.rules.textfile import undecodable_place
 
 NONE = "none"
 # Which labelling of the shared sets the shipped model was trained on (part of its training fingerprint): 2 adds the
@@ -89,32 +92,55 @@ def split_hash(key: str) -> bytes:
     return hashlib.blake2b(key.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
+CSV_SHAPE = "give one post a line under a header line naming its columns, such as: text,label"
+
+
 def read_labelled_csv(
     path: Path, text_col: str = "text", label_col: str = "label", group_col: str | None = None
 ) -> list[Example]:
     """Rows of ``text_col`` and ``label_col`` (one or more labels joined by ``|``), grouped by ``group_col`` when
-    given (else by their labels); raises ValueError, located."""
+    given (else by their labels); raises ValueError with the file, the line and what to do."""
+    reader = csv.DictReader(io.StringIO(_csv_text(path), newline=""))
+    columns = reader.fieldnames or []
+    if not columns:
+        raise ValueError(f"{path}: the file is empty; {CSV_SHAPE}")
+    for wanted, holding in ((text_col, "text"), (label_col, "label"), *([(group_col, "")] if group_col else [])):
+        if wanted not in columns:
+            raise ValueError(f"{path}:1: {_missing_column(wanted, holding, columns)}")
+    examples = []
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror})") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        for wanted in (text_col, label_col, *([group_col] if group_col else [])):
-            if wanted not in columns:
-                raise ValueError(f"{path}:1: no column {wanted!r} (columns: {', '.join(columns) or 'none'})")
-        examples = []
-        try:
-            for row in reader:
-                labels = _parse_labels(row[label_col] or "", f"{path}:{reader.line_num}")
-                group = row[group_col] if group_col else "/".join(sorted(labels))
-                examples.append(Example(row[text_col] or "", labels, path.name, group))
-        except csv.Error as exc:
-            raise ValueError(f"{path}:{reader.line_num}: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        for row in reader:
+            labels = _parse_labels(row[label_col] or "", f"{path}:{reader.line_num}")
+            group = row[group_col] if group_col else "/".join(sorted(labels))
+            examples.append(Example(row[text_col] or "", labels, path.name, group))
+    except csv.Error as exc:
+        raise ValueError(f"{path}:{reader.line_num}: {exc}") from exc
+    if not examples:
+        raise ValueError(f"{path}: no posts under the header line, nothing to evaluate; {CSV_SHAPE}")
     return examples
+
+
+def _csv_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = undecodable_place(data, exc.start)
+        raise ValueError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02X} at column {column} cannot be read); save "
+            "the file as UTF-8 (in a spreadsheet: Save As, CSV UTF-8)"
+        ) from None
+
+
+def _missing_column(wanted: str, holding: str, columns: Sequence[str]) -> str:
+    found = f"no column {wanted!r} (the header line has: {', '.join(columns)})"
+    if not holding:
+        return found
+    return f"{found}; name the column holding the {holding} with --{holding}-col NAME"
 
 
 def _parse_labels(raw: str, where: str) -> frozenset[str]:

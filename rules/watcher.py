@@ -31,6 +31,7 @@ from typing import NamedTuple
 from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
+from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text
 
 log = logging.getLogger(__name__)
 
@@ -154,14 +155,14 @@ class RulesWatcher:
             stat = self.path.stat()
             data = self.path.read_bytes()
         except OSError as exc:
-            self._refuse(f"{self.path}:1:1: cannot read the rules file: {exc.strerror or exc}")
+            self._refuse(str(cannot_read(self.path, exc)))
             return None
         fingerprint = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
         try:
-            return fingerprint, data.decode("utf-8")
-        except UnicodeDecodeError as exc:
+            return fingerprint, decode_rules_text(data, self.path.name)
+        except RulesError as exc:
             self._fingerprint = fingerprint
-            self._refuse(f"{self.path.name}:1:1: the rules file is not UTF-8 text ({exc.reason})")
+            self._refuse(str(exc))
             return None
 
     def _take(self, text: str) -> bool:
@@ -400,7 +401,7 @@ def read_in_force(
     """The rules a watcher with ``cool_loosening`` has in force at ``now``, from the files it keeps: the file when
     valid, less what it loosens that is still held; else the last good copy. Writes nothing, so commands can tell
     what is in force without a running service (a watcher started now would come to the same)."""
-    from breather.rules.loader import load_rules
+    from breather.rules.loader import parse_rules
 
     try:
         kept = read_last_good(last_good)
@@ -408,12 +409,12 @@ def read_in_force(
         log.warning("the copy of the last good rules at %s is unusable: %s", last_good, exc)
         kept = None
     try:
-        written = load_rules(path)
+        text = read_rules_text(path)
+        written = parse_rules(text, Path(path).name)
     except RulesError as exc:
         return InForce(kept, exc)
     if kept is None or written == kept:
         return InForce(written)
-    text = Path(path).read_text(encoding="utf-8")
     earlier = _noted(held_marker_path(last_good), kept, text, written)
     dashboard = asked_at(text, now) if asked_at is not None else None
     seen = _written_at(Path(path), now)

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         try:
             examples = evaluation.read_labelled_csv(Path(args.file), args.text_col, args.label_col)
         except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc), exit_code=2) from exc
         predictions = evaluation.predict_all(examples, evaluation.predictor(args.sensitivity))
         report = evaluation.metrics(examples, predictions)
         if args.intervals:

@@ -49,8 +49,8 @@ def test_eval_table_and_custom_columns(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_eval_reports_a_missing_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv_file = _write_csv(tmp_path / "posts.csv", ROWS, header="body,label")
-    assert main(["eval", str(csv_file)]) == 1
-    assert "posts.csv:1: no column 'text' (columns: body, label)" in capsys.readouterr().err
+    assert main(["eval", str(csv_file)]) == 2
+    assert "posts.csv:1: no column 'text' (the header line has: body, label)" in capsys.readouterr().err
 
 
 def test_a_group_column_groups_the_rows_and_must_be_there(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_a_group_column_groups_the_rows_and_must_be_there(tmp_path: Path) -> Non
 
 def test_eval_reports_an_unknown_label_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv_file = _write_csv(tmp_path / "posts.csv", [*ROWS[:3], ("hello", "spam")])
-    assert main(["eval", str(csv_file)]) == 1
+    assert main(["eval", str(csv_file)]) == 2
     assert "posts.csv:5: 'spam' is not one of self_harm" in capsys.readouterr().err
 
 
