@@ -88,8 +88,12 @@ def rules_problem() -> str | None:
 
 def _rules_from_file(app: Flask) -> Rules:
     path = paths().rules_file
-    ensure_rules_file(path)
-    stamp = path.stat().st_mtime_ns
+    if not paths().last_good_rules.exists():
+        ensure_rules_file(path)  # a first run: the commented default, as `breather run` writes it
+    try:
+        stamp: int | None = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None  # moved away: read below as a problem, with the rules last in force kept
     with _lock:
         cached = app.extensions.get("breather.rules")
         if cached is None or cached[0] != stamp:
@@ -99,12 +103,22 @@ def _rules_from_file(app: Flask) -> Rules:
             except RulesError as exc:
                 app.extensions["breather.rules_problem"] = str(exc)
                 if cached is None:
-                    raise ApiError(500, "RulesBroken", f"the rules file has problems: {exc}") from None
+                    cached = (None, _last_in_force(exc))
                 # Like the service's watcher: keep the last good rules; every page says why (rules_problem).
                 cached = (stamp, cached[1])
             app.extensions["breather.rules"] = cached
     loaded: Rules = cached[1]
     return loaded
+
+
+def _last_in_force(problem: RulesError) -> Rules:
+    from breather.rules.watcher import read_last_good
+
+    with contextlib.suppress(RulesError):
+        kept = read_last_good(paths().last_good_rules)
+        if kept is not None:
+            return kept
+    raise ApiError(500, "RulesBroken", f"the rules file has problems: {problem}") from None
 
 
 def writer() -> Any:

@@ -48,6 +48,7 @@ from breather.rules.schema import (
     misplaced,
     suggestion,
 )
+from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import zone_named
 from breather.rules.tomltext import TOO_DEEP, too_deep_line
 
@@ -63,12 +64,7 @@ _SYNTAX_END = re.compile(r"\s*\(at end of document\)$")
 def load_rules(path: str | os.PathLike[str]) -> Rules:
     """Read and validate a rules file. A missing or unreadable file is a ``RulesError`` too, with its name."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise RulesError([Problem(str(file), 1, 1, "", f"cannot read the rules file: {reason}")]) from exc
-    return parse_rules(text, file.name)
+    return parse_rules(read_rules_text(file), file.name)
 
 
 def parse_rules(text: str, filename: str = "rules.toml") -> Rules:

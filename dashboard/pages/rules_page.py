@@ -30,6 +30,7 @@ from breather.rules.editing import in_force_text, put_back, value_at, write_atom
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
+from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
 from breather.rules.watcher import digest
 
@@ -718,7 +719,10 @@ def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -
     applied = 0
     while (row := _next_due(db, stamp)) is not None:
         row_id, base, text = row
-        current = path.read_text(encoding="utf-8")
+        try:
+            current = read_rules_text(path)
+        except RulesError:
+            return applied  # a file that does not read (gone, not UTF-8): the change waits until it is fixed
         if digest(current) != base:
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue

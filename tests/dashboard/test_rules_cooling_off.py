@@ -468,3 +468,26 @@ def test_a_save_that_drops_a_site_and_tightens_a_limit_applies_the_tightening_no
     _later(app, 25)
     client.get("/rules")
     assert rules_file.read_text() == asked
+
+
+def test_a_due_change_waits_while_the_file_does_not_read_and_applies_once_it_does(
+    client: FlaskClient, app: Flask
+) -> None:
+    """The one-minute job raised every minute while rules.toml was missing; a byte-order mark put in by an editor
+    made the file "edited elsewhere" and dropped the change."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    text = rules_file.read_text()
+    asked = text.replace('daily_limit = "45m"', 'daily_limit = "1h"')
+    _save_text(client, asked)
+    paths = app.config["PATHS"]
+    paths.last_good_rules.parent.mkdir(parents=True, exist_ok=True)
+    paths.last_good_rules.write_text(text)  # as the service's watcher keeps it: rules were in force here
+    rules_file.unlink()
+    _later(app, 25)
+    assert client.get("/").status_code == 200  # the due job ran: no error, nothing applied
+    assert not rules_file.exists()
+    rules_file.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    _later(app, 26)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=1)

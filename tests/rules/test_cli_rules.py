@@ -238,3 +238,11 @@ def test_explain_reads_a_pasted_address_as_its_site(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith("allow: Allowed for me: 0m of 1h used today")
     assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "2h"]) == 0
     assert capsys.readouterr().out.startswith("limit_reached: Daily limit for me")
+
+
+def test_check_reads_a_file_saved_with_a_byte_order_mark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Windows Notepad starts a UTF-8 file with an invisible mark; the CLI said "TOML syntax error" on line 1."""
+    path = tmp_path / "rules.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + FAMILY.encode("utf-8"))
+    assert main(["rules", "check", str(path)]) == 0
+    assert "valid (2 profiles, 1 site group)" in capsys.readouterr().out
