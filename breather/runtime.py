@@ -31,6 +31,8 @@ COUNTER_NAMES: tuple[str, ...] = (
     "warnings_marked",
     "passed_after_error",
     "passed_over_cap",
+    "passed_truncated",
+    "passed_undecodable",
     "classify_budget_hit",
     "pages_served",
     "local_api_calls",

@@ -34,7 +34,7 @@ from breather.proxy.adapters import adapter_for
 from breather.proxy.adapters.base import AdapterContext, Finding, Judge, Marked, finding_from_verdict
 from breather.proxy.adapters.jsonadapter import JsonAdapter
 from breather.proxy.adapters.registry import is_json
-from breather.proxy.bodies import decoded_body, is_streamed, replace_body
+from breather.proxy.bodies import decode_body, is_streamed, replace_body, streamed_for_its_size
 from breather.proxy.calm_media import is_calmable
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
@@ -144,10 +144,7 @@ class FeedWarnings:
         response = flow.response
         if response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
             return
-        if not 200 <= response.status_code < 300 or is_streamed(response) or response.raw_content is None:
-            return
-        if len(response.raw_content) > self.runtime.settings["body_size_cap"]:
-            self.runtime.counters.increment("passed_over_cap")
+        if not 200 <= response.status_code < 300:
             return
         adapter = adapter_for(
             str(flow.metadata.get(flows.ADAPTER, "generic")), flow.request.path, flows.media_type(response)
@@ -155,6 +152,14 @@ class FeedWarnings:
         if adapter is None:
             return
         if flows.media_type(response) == "text/html" and not flows.is_document_request(flow):
+            return
+        # Counted from here on: a response Breather would have read (not every large image or video of the site).
+        if is_streamed(response) or response.raw_content is None:
+            if streamed_for_its_size(response):
+                self.runtime.counters.increment("passed_over_cap")
+            return
+        if len(response.raw_content) > self.runtime.settings["body_size_cap"]:
+            self.runtime.counters.increment("passed_over_cap")
             return
         with original_on_error(self.runtime, flow, f"{adapter.name} adapter"):
             await self._rewrite(flow, response, adapter)
@@ -164,8 +169,8 @@ class FeedWarnings:
         soothes = self._soothes(flow, response, profile)
         if not profile.warns and not soothes:  # someone who switched every warning off pays nothing for them,
             return  # not even the decoding
-        body = decoded_body(response)
-        if body is None or len(body) > self.runtime.settings["body_size_cap"]:
+        body = self._decoded_within_cap(response)
+        if body is None:
             return
         if profile.warns:
             result = await asyncio.to_thread(adapter.rewrite, body, self.context_for(flow, adapter))
@@ -177,6 +182,21 @@ class FeedWarnings:
                 body = result.body
         if soothes:
             await self._soothe(flow, response, body, profile)
+
+    def _decoded_within_cap(self, response: http.Response) -> bytes | None:
+        """The body to read, or None when it goes out as it came, counted: cut off on its way (``passed_truncated``),
+        corrupt or in a coding Breather does not read (``passed_undecodable``), or over the cap once decoded."""
+        decoded = decode_body(response)
+        if decoded.body is None:
+            if decoded.problem is not None:
+                self.runtime.counters.increment(
+                    "passed_truncated" if decoded.problem == "truncated" else "passed_undecodable"
+                )
+            return None
+        if len(decoded.body) > self.runtime.settings["body_size_cap"]:
+            self.runtime.counters.increment("passed_over_cap")
+            return None
+        return decoded.body
 
     async def _soothe(self, flow: http.HTTPFlow, response: http.Response, body: bytes, profile: Any) -> None:
         """Calm (JSON, Mastodon's stream, YouTube's page data) and uplift (JSON feed pages) a response after

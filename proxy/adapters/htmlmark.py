@@ -2,13 +2,15 @@
 
 The page is never re-serialised: the parser only reports where each post's start tag is, and the edits are splices
 at those offsets (a class and data attributes merged into the start tag, a warning control inserted before it, the
-stylesheet and reveal script inserted once in the head). Every other byte stays as it was.
+stylesheet and reveal script inserted once in the head). Every other byte stays as it was, a byte that is not UTF-8
+included: it is read as a lone surrogate (``surrogateescape``), one code point per byte, and written back as itself.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
@@ -33,6 +35,8 @@ _CLASS_ATTR = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)
 _TAG_NAME = re.compile(r"<[A-Za-z][^\s/>]*")
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^<>]*>", re.IGNORECASE)  # no "<" inside: linear on a run of unclosed "<body"
+# What ``surrogateescape`` makes of the bytes that are not UTF-8.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def classes(attrs: Attrs) -> set[str]:
@@ -282,11 +286,27 @@ def looks_like_script_data(source: str) -> bool:
     return head.startswith(("{", "[", "for (;;);", "while(1);", ")]}'"))
 
 
-def decode_html(body: bytes) -> str | None:
+def decode_html(body: bytes, ctx: AdapterContext) -> tuple[str, AdapterContext]:
+    """The page as text, and the context to read it with.
+
+    A user test's page had one stray byte in its title, and its distressing post went out unmarked: a byte that is not
+    UTF-8 no longer leaves the whole page unread. It is kept as a lone surrogate, so the page is written back byte for
+    byte, and the judge and the screen see U+FFFD in its place (no surrogate reaches the classifier, or the evidence
+    that the warning shows).
+    """
     try:
-        return body.decode("utf-8")
+        return body.decode("utf-8"), ctx
     except UnicodeDecodeError:
-        return None
+        return body.decode("utf-8", "surrogateescape"), reading_escaped_bytes(ctx)
+
+
+def reading_escaped_bytes(ctx: AdapterContext) -> AdapterContext:
+    judge, screen = ctx.judge, ctx.screen
+    return replace(ctx, judge=lambda text: judge(readable(text)), screen=lambda text: screen(readable(text)))
+
+
+def readable(text: str) -> str:
+    return _ESCAPED_BYTE.sub("\ufffd", text)
 
 
 class HtmlAdapter:
@@ -310,8 +330,8 @@ class HtmlAdapter:
 
     @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        source = decode_html(body)
-        if source is None or looks_like_script_data(source):
+        source, ctx = decode_html(body, ctx)
+        if looks_like_script_data(source):
             return None
         posts = self.jump(source)
         if posts is not None:
@@ -327,4 +347,4 @@ class HtmlAdapter:
         if result is None:
             return None
         page, marked = result
-        return RewriteResult(body=page.encode("utf-8"), marked=marked)
+        return RewriteResult(body=page.encode("utf-8", "surrogateescape"), marked=marked)
