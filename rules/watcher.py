@@ -187,8 +187,10 @@ class RulesWatcher:
 
     def _accept(self, text: str, rules: Rules) -> bool:
         """The version is in force as written."""
-        if self._waiting is not None:
+        if self._waiting is not None and self._waiting.rules == rules:
             log.info("the held loosening of %s is in force now", self.path)
+        elif self._waiting is not None:
+            log.info("%s no longer asks for the held loosening; nothing is held now", self.path)
         self._base = rules
         self._waiting = None
         self.held = ()

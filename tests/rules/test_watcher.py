@@ -504,3 +504,19 @@ def test_a_restart_on_a_broken_file_keeps_a_dropped_site_looked_after(rules_file
     edit(rules_file, 'daily_limit = "45m"', 'daily_limit = "lots"')
     restarted = cooling_watcher(rules_file, copy, clock)
     assert restarted.current == in_force
+
+
+def test_a_loosening_taken_back_is_not_logged_as_in_force(
+    rules_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A user test: a half-written file completed back to the old version logged "the held loosening ... is in
+    force now", although nothing had loosened."""
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", FakeClock(START))
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    watcher.reload()
+    edit(rules_file, 'daily_limit = "3h"', 'daily_limit = "1h"')
+    with caplog.at_level("INFO", logger="breather.rules.watcher"):
+        watcher.reload()
+    assert "is in force now" not in caplog.text
+    assert "no longer asks for the held loosening" in caplog.text
+    assert watcher.held == ()
