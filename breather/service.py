@@ -73,7 +73,7 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
         import sqlite3
 
         from breather.dashboard.db import connect
-        from breather.dashboard.pages.rules_page import asked_on_the_page
+        from breather.pending_rules import asked_on_the_page
 
         if not paths.database.exists():
             return None

@@ -55,7 +55,7 @@ def held_changes() -> list[PendingChange]:
     """Loosened settings waiting for their cooling-off: a hand edit's, which the service holds, and the Rules
     page's own pending changes."""
     from breather.dashboard.db import get_db
-    from breather.dashboard.pages.rules_page import held_here
+    from breather.pending_rules import held_here
 
     service = runtime()
     held = list(getattr(getattr(service, "rules", None), "held", ()))

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlite_utils import Database
 
 from breather.dashboard.db import connect
-from breather.dashboard.pages.rules_page import apply_due_changes
+from breather.pending_rules import apply_due_changes
 
 log = logging.getLogger(__name__)
 

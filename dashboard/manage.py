@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from breather import pending_rules
 from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
@@ -86,7 +87,7 @@ def _in_force_copy() -> str | None:
 def rules() -> Response:
     current = context.current_rules()
     if _read_rules_file().readable:  # a change due waits while the file cannot be read; the page says why
-        rules_page.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
+        pending_rules.apply_due_changes(get_db(), context.paths().rules_file, context.write, _now())
     shown = _read_rules_file()
     return _rules_page(current, shown, shown.text, _forms(current, shown.form_text or ""))
 
@@ -122,13 +123,20 @@ def _submit_rules(current: Rules) -> BaseResponse:
             _refuse_if_changed_since_shown(shown.text)
         security.require_passphrase(request.form.get("passphrase", ""))
         old_text = _write_readable(path, shown)
-        outcome = rules_page.save(get_db(), path, old_text, new_text, current, result.rules, context.write, _now())
+        outcome = _save(path, old_text, new_text, current, result.rules)
         flash(outcome, "ok")
         return redirect(url_for("manage.rules"))
     # The posted form as typed, and as first shown: saving it from this page must still write what was changed.
     forms = rules_page.as_typed(_forms(result.rules or current, new_text), profile, request.form)
     status = 200 if result.rules is not None else 422
     return _rules_page(current, shown, new_text, forms, result=result, status=status)
+
+
+def _save(path: Path, old_text: str, new_text: str, old: Rules, new: Rules) -> str:
+    try:
+        return pending_rules.save(get_db(), path, old_text, new_text, old, new, context.write, _now())
+    except pending_rules.RulesChanged as exc:
+        raise ApiError(409, "RulesChanged", str(exc)) from None
 
 
 FORM_NEEDS_A_READABLE_FILE = (
@@ -151,7 +159,7 @@ def _nothing_to_save_over(shown: RulesFile) -> str:
 
 def _write_readable(path: Path, shown: RulesFile) -> str:
     """The text a save from this page is measured from, written to the file first when the file does not read
-    exactly as that text (``rules_page.save`` compares the two): without its byte-order mark, or, for a file that
+    exactly as that text (``pending_rules.save`` compares the two): without its byte-order mark, or, for a file that
     is missing or not UTF-8, the rules in force, so that what the edit loosens waits as from any other file."""
     if shown.readable and shown.exact:
         return shown.text
@@ -207,8 +215,8 @@ def _rules_page(
         "rules.html",
         text=text,
         forms=forms,
-        pending=rules_page.pending_changes(db),
-        dropped=rules_page.dropped_changes(db, _now()),
+        pending=pending_rules.pending_changes(db),
+        dropped=pending_rules.dropped_changes(db, _now()),
         zone=current.zone(),
         cooling_off_text=format_duration(current.cooling_off),
         minutes=charts.minutes_text,
@@ -426,8 +434,6 @@ def retention() -> BaseResponse:
     if checked.rules is None:
         raise ApiError(400, "InvalidRetention", "; ".join(problem.text for problem in checked.problems))
     old_text = _write_readable(path, shown)
-    outcome = rules_page.save(
-        get_db(), path, old_text, new_text, context.current_rules(), checked.rules, context.write, _now()
-    )
+    outcome = _save(path, old_text, new_text, context.current_rules(), checked.rules)
     flash(outcome, "ok")
     return redirect(url_for("manage.data"))

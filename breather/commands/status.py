@@ -139,7 +139,7 @@ def _held_on_the_rules_page(paths: Paths, now: datetime) -> list[Any]:
     import sqlite3
 
     from breather.dashboard.db import connect
-    from breather.dashboard.pages.rules_page import held_here
+    from breather.pending_rules import held_here
 
     if not paths.database.exists() or not paths.rules_file.exists():
         return []

@@ -1,18 +1,15 @@
-"""The Rules page: validate an edit, preview it, replay last week against it, and save it with cooling-off.
+"""The Rules page: validate an edit, preview it, replay last week against it, and the member forms.
 
-What an edit tightens is written at once; what it loosens waits for the rules' ``cooling_off`` delay as a pending
-change (``save``), which ``apply_due_changes`` writes once due. Edits from the form go through tomlkit, so the file's
-comments and layout survive.
+Saving with cooling-off (what an edit tightens now, what it loosens as a pending change) is ``breather.pending_rules``,
+which the service shares. Edits from the form go through tomlkit, so the file's comments and layout survive.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import tomlkit
@@ -22,17 +19,14 @@ from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
+from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
-from breather.rules.cooling import apply_change, coverage, held_path, value_text
-from breather.rules.cooling import loosenings as cooling_loosenings
+from breather.rules.cooling import coverage, value_text
 from breather.rules.decisions import Usage, decide
-from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
-from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
-from breather.rules.watcher import digest
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 
@@ -70,52 +64,6 @@ def check(text: str, filename: str) -> CheckResult:
         return CheckResult(parse_rules(text, filename))
     except RulesError as exc:
         return CheckResult(None, [ProblemView(p.line, p.column, p.key, p.message, str(p)) for p in exc.problems])
-
-
-# --- Loosening or tightening ----------------------------------------------------------------------------------------
-
-
-def loosenings(old: Rules, new: Rules) -> list[str]:
-    """Every way ``new`` is looser than ``old``, in words: what ``rules.cooling`` finds, the one reading the
-    service's watcher holds hand edits by. Empty means the edit only tightens (or is neutral)."""
-    found = []
-    for change in cooling_loosenings(old, new):
-        if change.setting == "profile":
-            found.append(f"{change.profile}: profile removed")
-        elif change.profile is not None:
-            found.append(f"{change.profile}: {_loosening_words(change.setting, change.item)}")
-        elif change.setting == "cooling_off":
-            found.append("a shorter cooling-off delay")
-        elif change.setting == "retention_days":
-            found.append(f"records kept longer ({old.retention_days} → {new.retention_days} days)")
-        elif change.setting == "groups":
-            found.append("sites no longer looked after")
-        elif change.setting == "default_profile":
-            found.append(f"a looser default member ({change.old} → {change.new})")
-    return list(dict.fromkeys(found))
-
-
-_LOOSENING_WORDS = {
-    "daily_limit": "a bigger daily limit",
-    "break_after": "breaks further apart",
-    "break_length": "shorter breaks",
-    "max_snoozes": "more snoozes",
-    "friction_delay": "a shorter wait on block pages",
-    "quiet_hours": "shorter quiet hours",
-    "topic_quiet_hours": "shorter topic quiet hours",
-    "keywords": "fewer keywords",
-    "always_allowed": "more always-allowed sites",
-}
-
-
-def _loosening_words(setting: str, item: str | None) -> str:
-    if setting == "limits":
-        return f"a bigger limit on {item}"
-    if setting == "sensitivity":
-        return f"weaker {(item or '').replace('_', ' ')} warnings"
-    if setting == "topics":
-        return f"fewer words in the topic {(item or '').partition(': ')[0]}"
-    return _LOOSENING_WORDS.get(setting, setting.replace("_", " "))
 
 
 # --- Preview and dry run --------------------------------------------------------------------------------------------
@@ -267,7 +215,7 @@ def profile_forms(
     must not put the value in force back into the file); ``rules`` (in force) when the file does not load. A
     ``held`` setting is said beside its field: the value waiting and until when."""
     document = _parse_or_empty(text)
-    shown = _rules_or(text, rules)
+    shown = rules_or(text, rules)
     forms = [
         ProfileForm(
             name=profile.name,
@@ -537,284 +485,3 @@ def set_retention(text: str, days: int) -> str:
         document["household"] = household
     household["retention_days"] = days
     return tomlkit.dumps(document)
-
-
-# --- Saving -------------------------------------------------------------------------------------------------------
-
-
-# The Rules page's requests (waitress threads) and the job that applies due changes (the scheduler's thread) each
-# read the file, write it and mark rows: one at a time, or a change just applied is then marked "superseded" (and
-# the service holds it again for a whole cooling-off), or a save writes over a change applied a moment before.
-_FILE_WRITES = threading.Lock()
-
-
-def save(
-    db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
-) -> str:
-    with _FILE_WRITES:
-        return _save(db, path, old_text, new_text, old, new, write, now)
-
-
-def _save(
-    db: Database, path: Path, old_text: str, new_text: str, old: Rules, new: Rules, write: Writes, now: datetime
-) -> str:
-    """Write at once what the edit tightens (or leaves alone); hold what it loosens as a pending row.
-
-    The file is written now with the held settings kept at their old values, so the file says what is in force; the
-    row keeps the whole text asked for, which ``apply_due_changes`` writes once due. Loosenings measure from the file
-    as written (``old`` only when it does not load): one the service already holds from a hand edit stays in the
-    file and stays the service's to hold. A loosening that is not one setting of a member (a removed member,
-    records kept longer, sites no longer looked after) cannot be parted from the rest, so such an edit waits whole.
-    """
-    if path.read_text(encoding="utf-8") != old_text:
-        raise ApiError(409, "RulesChanged", "the rules file changed while you were editing; reload and try again")
-    base = _rules_or(old_text, old)
-    loosened = loosenings(base, new)
-    stamp = now.isoformat(timespec="seconds")
-    if not loosened:
-        write_atomically(path, new_text)
-        dropped = rebase_pending(db, old_text, new_text, write, stamp)
-        return "Saved. The new rules apply now." + _dropped_words(dropped)
-    applied_text = _applied_part(base, old_text, new_text, new, now)
-    dropped = []
-    if applied_text is not None:
-        write_atomically(path, applied_text)
-        dropped = rebase_pending(db, old_text, applied_text, write, stamp)
-    # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
-    # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h")
-    wait = max(base.cooling_off, old.cooling_off)
-    row = {
-        "submitted_at": stamp,
-        "effective_at": (now + wait).isoformat(timespec="seconds"),
-        "base_sha": digest(applied_text if applied_text is not None else old_text),
-        "text": new_text,
-        "summary": "; ".join(loosened),
-        "applied_at": None,
-        "outcome": None,
-    }
-    write(lambda conn: conn.table("pending_rule_changes").insert(row))
-    local = (now + wait).astimezone(base.zone())
-    waits = f"waits {format_duration(wait)} and takes effect on {local:%A at %H:%M}"
-    if applied_text is None:
-        return f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
-    return (
-        f"Saved: what this tightens applies now. What it loosens ({'; '.join(loosened)}) {waits}; "
-        "until then the file keeps the old values there." + _dropped_words(dropped)
-    )
-
-
-def _dropped_words(dropped: list[str]) -> str:
-    if not dropped:
-        return ""
-    return (
-        f" This edit changes again what an earlier waiting change asked for ({'; '.join(dropped)}), so that part of "
-        "it is dropped: the later edit wins."
-    )
-
-
-def _rules_or[T](text: str, fallback: T) -> Rules | T:
-    try:
-        return parse_rules(text)
-    except RulesError:
-        return fallback
-
-
-def _applied_part(base: Rules, old_text: str, new_text: str, new: Rules, now: datetime) -> str | None:
-    """``new_text`` with each held loosening back at its value in force: the part of the edit in force now. None
-    when nothing of the edit applies now, or when no file reads back as exactly the rules in force: then the whole
-    edit waits, as it always could."""
-    in_force, held = apply_change(base, new, now)
-    if in_force == base or loosenings(base, in_force):  # nothing applies now, or a loosening it does not part
-        return None
-    return in_force_text(new_text, in_force, held, old_text if _rules_or(old_text, None) is not None else None)
-
-
-@dataclass(frozen=True)
-class PendingChange:
-    id: int
-    submitted_at: datetime
-    effective_at: datetime
-    summary: str
-
-
-def pending_changes(db: Database) -> list[PendingChange]:
-    rows = db.execute(
-        "select id, submitted_at, effective_at, summary from pending_rule_changes where applied_at is null "
-        "order by effective_at"
-    )
-    return [
-        PendingChange(row_id, datetime.fromisoformat(at), datetime.fromisoformat(due), summary)
-        for row_id, at, due, summary in rows
-    ]
-
-
-def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
-    """What the Rules page's own pending changes hold, setting by setting, worded as the service words its holds.
-    Measured from the file ``text``, which is the part of each edit in force (see ``save``)."""
-    rows = db.execute(  # a change to a file edited elsewhere since is dropped when due
-        "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha = ? "
-        "order by effective_at",
-        [digest(text)],
-    ).fetchall()
-    in_file = _rules_or(text, None) if rows else None  # every page asks: parse the file only when something waits
-    if in_file is None:
-        return []
-    held: list[HeldChange] = []
-    for submitted, asked_text in rows:
-        asked = _rules_or(asked_text, None)
-        if asked is not None:
-            held += apply_change(in_file, asked, now, changed_at=datetime.fromisoformat(submitted))[1]
-    return held
-
-
-def _mark_done(row_id: int, outcome: str, stamp: str) -> Callable[[Database], Any]:
-    def mark(conn: Database) -> Any:
-        return conn.execute(
-            # only a row still waiting: an outcome once written is what happened (another process may have raced)
-            "update pending_rule_changes set applied_at = ?, outcome = ? where id = ? and applied_at is null",
-            [stamp, outcome, row_id],
-        )
-
-    return mark
-
-
-# The page writes a change once due and marks its row applied a moment later, so the service's watcher mostly sees
-# the file after the mark: a change applied this recently is still the page's own, not one typed back in by hand.
-JUST_APPLIED = timedelta(minutes=5)
-
-
-def asked_on_the_page(db: Database, text: str, now: datetime) -> datetime | None:
-    """When the rule file ``text`` was asked for on the Rules page, if the page holds it for its cooling-off still
-    (or has just written it). A change applied or dropped earlier does not count: that text put back by hand later
-    is a new loosening and waits again."""
-    rows = db.execute(
-        "select submitted_at, applied_at, outcome from pending_rule_changes where text = ? order by submitted_at",
-        [text],
-    ).fetchall()
-    for submitted, applied, outcome in rows:
-        if applied is None or (outcome == "applied" and abs(now - _as_utc(applied)) <= JUST_APPLIED):
-            return _as_utc(submitted)
-    return None
-
-
-def _as_utc(stamp: str) -> datetime:
-    moment = datetime.fromisoformat(stamp)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-SUPERSEDED = "superseded"  # the file was edited elsewhere after the change was saved
-REPLACED = "replaced"  # a later save on the Rules page changed the same settings
-
-
-def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
-    with _FILE_WRITES:
-        return _apply_due_changes(db, path, write, now)
-
-
-def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
-    """Write every pending change whose cooling-off is over; the changes still waiting then build on it. A change
-    to a file edited elsewhere since is dropped as superseded (applying it would undo that edit); the Rules page
-    says so (``dropped_changes``)."""
-    stamp = now.isoformat(timespec="seconds")
-    applied = 0
-    while (row := _next_due(db, stamp)) is not None:
-        row_id, base, text = row
-        try:
-            current = read_rules_text(path)
-        except RulesError:
-            return applied  # a file that does not read (gone, not UTF-8): the change waits until it is fixed
-        if digest(current) != base:
-            write(_mark_done(row_id, SUPERSEDED, stamp))
-            continue
-        write_atomically(path, text)
-        write(_mark_done(row_id, "applied", stamp))
-        rebase_pending(db, current, text, write, stamp)
-        applied += 1
-    return applied
-
-
-def _next_due(db: Database, stamp: str) -> tuple[int, str, str] | None:
-    row = db.execute(
-        "select id, base_sha, text from pending_rule_changes where applied_at is null and effective_at <= ? "
-        "order by effective_at, id limit 1",
-        [stamp],
-    ).fetchone()
-    return None if row is None else (row[0], row[1], row[2])
-
-
-def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp: str) -> list[str]:
-    """The Rules page just wrote ``written`` over ``before``: each change still waiting on ``before`` now waits on
-    ``written``, keeping what it loosens that this write left alone. What the write changed again is its to decide
-    (the later edit wins): that part of the waiting change is dropped, and returned in words."""
-    before_rules = _rules_or(before, None)
-    if before_rules is None or before == written:
-        return []
-    dropped: list[str] = []
-    rows = db.execute(
-        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha = ?", [digest(before)]
-    ).fetchall()
-    for row_id, asked_text, summary in rows:
-        rebased = _rebased(before_rules, before, asked_text, written)
-        if rebased is None:
-            write(_mark_done(row_id, REPLACED, stamp))
-            dropped.append(summary)
-            continue
-        text, kept, lost = rebased
-        dropped += lost
-        write(_update_pending(row_id, digest(written), text, "; ".join(kept)))
-    return dropped
-
-
-def _rebased(
-    before_rules: Rules, before: str, asked_text: str, written: str
-) -> tuple[str, list[str], list[str]] | None:
-    """``written`` with the settings ``asked_text`` loosens from ``before`` that ``written`` left as they were: the
-    text, what it still loosens, and what was given up. None when nothing of it is left."""
-    asked = _rules_or(asked_text, None)
-    if asked is None:
-        return None
-    before_document, asked_document = tomlkit.parse(before), tomlkit.parse(asked_text)
-    written_document = tomlkit.parse(written)
-    paths = [held_path(change) for change in cooling_loosenings(before_rules, asked)]
-    for path in paths:
-        if value_at(before_document, path) == value_at(written_document, path):
-            put_back(asked_document, written_document, path)
-    text = tomlkit.dumps(written_document)
-    result = _rules_or(text, None)
-    written_rules = _rules_or(written, None)
-    if result is None or written_rules is None:
-        return None
-    kept = loosenings(written_rules, result)
-    lost = [words for words in loosenings(before_rules, asked) if words not in kept]
-    return (text, kept, lost) if kept else None
-
-
-def _update_pending(row_id: int, base: str, text: str, summary: str) -> Callable[[Database], Any]:
-    def update(conn: Database) -> Any:
-        return conn.execute(
-            "update pending_rule_changes set base_sha = ?, text = ?, summary = ? where id = ?",
-            [base, text, summary, row_id],
-        )
-
-    return update
-
-
-@dataclass(frozen=True)
-class DroppedChange:
-    submitted_at: datetime
-    summary: str
-    outcome: str
-
-
-DROPPED_SHOWN_FOR = timedelta(days=7)
-
-
-def dropped_changes(db: Database, now: datetime) -> list[DroppedChange]:
-    """Waiting changes dropped in the last week, for the Rules page to say which and why."""
-    since = (now - DROPPED_SHOWN_FOR).isoformat(timespec="seconds")
-    rows = db.execute(
-        "select submitted_at, summary, outcome from pending_rule_changes where outcome in (?, ?) and applied_at >= ? "
-        "order by applied_at desc",
-        [SUPERSEDED, REPLACED, since],
-    )
-    return [DroppedChange(datetime.fromisoformat(at), summary, outcome) for at, summary, outcome in rows]

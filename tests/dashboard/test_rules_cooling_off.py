@@ -236,7 +236,7 @@ def test_a_later_save_of_the_same_setting_wins_and_says_what_it_dropped(client: 
 
 def test_only_a_change_still_waiting_counts_as_asked_for_on_the_rules_page(client: FlaskClient, app: Flask) -> None:
     from breather.dashboard.db import get_db
-    from breather.dashboard.pages.rules_page import asked_on_the_page
+    from breather.pending_rules import asked_on_the_page
 
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
@@ -362,7 +362,7 @@ def test_a_change_applied_is_not_marked_superseded_by_a_second_reader_after_it(c
     """A review found the minute job and a Rules page request could both take a due change: the second found the
     file changed (by the first) and marked the applied change "superseded"."""
     from breather.dashboard.db import get_db
-    from breather.dashboard.pages.rules_page import _mark_done
+    from breather.pending_rules import _mark_done
 
     set_passphrase(client)
     _save_form(client, "teen", daily_limit="2h")
@@ -377,7 +377,7 @@ def test_a_change_applied_is_not_marked_superseded_by_a_second_reader_after_it(c
 def test_the_page_and_the_service_agree_on_what_loosens() -> None:
     """A review found the page's own reading calling the same minutes in two windows "shorter topic quiet hours"
     (the whole save then waited a day) while the service's saw nothing."""
-    from breather.dashboard.pages.rules_page import loosenings
+    from breather.pending_rules import loosenings
     from breather.rules.loader import parse_rules
 
     topic = '\n[profiles.teen.topic_quiet_hours]\nviolence = { daily = "21:00-08:00" }\n'
