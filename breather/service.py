@@ -154,7 +154,7 @@ def restore_what_still_runs(runtime: Runtime) -> None:
     time, a "continue anyway", a snooze (one connection for all of them)."""
     try:
         from breather.dashboard.db import connect
-        from breather.dashboard.pages.requests import restore_grants
+        from breather.grants import restore_grants
         from breather.proxy.restore import restore_recent_choices
 
         db = connect(str(runtime.paths.database))

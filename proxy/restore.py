@@ -3,7 +3,7 @@
 The proxy keeps "continue anyway" (an override of a limit or quiet hours) and "5 more minutes" (a snooze) in memory.
 A user test restarted the service and the limit page came straight back, the snooze with it. Both choices are in the
 event log already, so a start reads the recent ones and puts them back; a parent's yes to more time is restored the
-same way from its answer (``breather.dashboard.pages.requests.restore_grants``).
+same way from its answer (``breather.grants.restore_grants``).
 """
 
 from __future__ import annotations

@@ -399,7 +399,7 @@ def _proxy_site(rules: Any, host: str) -> str:
 def _running_grant(paths: Paths, profile: str, site: str, at: datetime) -> Any:
     """The grant of more time for ``profile`` on ``site`` running at ``at`` (the longest if several are): the
     same answers the service gives back to the proxy after a restart."""
-    from breather.dashboard.pages.requests import approved_grants
+    from breather.grants import approved_grants
     from breather.store.db import open_database
 
     if not paths.database.exists():

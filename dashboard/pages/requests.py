@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
+from breather.grants import let_through
 from breather.rules.model import Rules
 from breather.store.model import Event
 
@@ -146,46 +147,7 @@ def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> E
     return Event(ask.profile, kind, now, site=ask.site, detail=detail)
 
 
-@dataclass(frozen=True)
-class Grant:
-    """More time a parent approved (an answered ask) for one member on one site."""
-
-    profile: str
-    site: str
-    until: datetime
-    approved_at: datetime
-
-
-def approved_grants(db: Database) -> list[Grant]:
-    """Every approved ask with a site and an end, as stored (running or not)."""
-    rows = db.execute(
-        "select profile, site, granted_until, answered_at from time_answers "
-        "where status = 'approved' and site is not null and granted_until is not null"
-    ).fetchall()
-    return [Grant(profile, site, _utc(until), _utc(answered)) for profile, site, until, answered in rows]
-
-
-def _utc(stamp: str) -> datetime:
-    moment = datetime.fromisoformat(stamp)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def restore_grants(runtime: Any, db: Database, now: datetime) -> int:
-    """After a restart, every approved ask still running lets its site through again: the proxy keeps grants in
-    memory only, and a user test lost a parent's yes to a restart. Returns how many were restored."""
-    running = [grant for grant in approved_grants(db) if grant.until > now]
-    for grant in running:
-        let_through(runtime, grant.profile, grant.site, grant.until)
-    return len(running)
-
-
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
     """Tell the running proxy at once: the site is let through for this member until ``until``."""
     if ask.site is not None:
         let_through(runtime, ask.profile, ask.site, until)
-
-
-def let_through(runtime: Any, profile: str, site: str, until: datetime) -> None:
-    sessions = getattr(runtime, "sessions", None)
-    if sessions is not None:
-        sessions.update(profile, lambda session: session.overrides_until.__setitem__(site, until))

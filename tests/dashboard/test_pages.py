@@ -233,7 +233,7 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
 
     # A restart: the proxy's memory is new, the parent's yes still holds (a user test lost it), and only until then.
     from breather.dashboard.db import connect
-    from breather.dashboard.pages.requests import restore_grants
+    from breather.grants import restore_grants
 
     assert seed.writer.flush(5)
     restarted = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
