@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -169,3 +171,15 @@ def service_watcher(paths: Paths, clock: list[datetime]) -> Any:
         asked_at=dashboard_asked_at(paths),
         clock=lambda: clock[0],
     )
+
+
+def write_by_hand(path: Path, text: str) -> None:
+    """The rules file edited in a text editor while the dashboard runs."""
+    path.write_text(text, encoding="utf-8")
+    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
+    os.utime(path, ns=(stamp, stamp))
+
+
+def flat(page: str) -> str:
+    """A page's text with its whitespace run together and entities read, to search for what a person reads."""
+    return html.unescape(re.sub(r"\s+", " ", page))

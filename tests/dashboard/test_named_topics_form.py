@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import html
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from breather.rules.loader import load_rules
-from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, form_token, set_passphrase
+from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, flat, form_token, set_passphrase, write_by_hand
 from tests.dashboard.test_rules_cooling_off import _member_form
 
 WITH_TOPICS = FAMILY_RULES.replace(
@@ -25,16 +24,6 @@ WITH_TOPICS = FAMILY_RULES.replace(
 politics = ["election", "senat*"]  # the news before bed
 """
 )
-
-
-def _write_by_hand(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
-    os.utime(path, ns=(stamp, stamp))
-
-
-def _flat(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", page))
 
 
 def _topics_field(page: str, member: str) -> str:
@@ -53,14 +42,14 @@ def _added_lines(before: str, after: str) -> list[str]:
 def _rules_file(client: FlaskClient, app: Flask) -> Path:
     set_passphrase(client)
     rules_file: Path = app.config["PATHS"].rules_file
-    _write_by_hand(rules_file, WITH_TOPICS)
+    write_by_hand(rules_file, WITH_TOPICS)
     return rules_file
 
 
 def _save(client: FlaskClient, member: str, topics: str) -> str:
     form = _member_form(client.get("/rules").get_data(as_text=True), member)
     form |= {"topics": topics, "action": "save", "passphrase": PASSPHRASE}
-    return _flat(client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True))
+    return flat(client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True))
 
 
 def test_the_form_shows_a_members_topics_inherited_ones_included(client: FlaskClient, app: Flask) -> None:
@@ -98,7 +87,7 @@ def test_taking_away_an_inherited_topic_waits_and_then_drops_it_for_that_member_
     page = _save(client, "teen", "")
     assert "This loosens a boundary (teen: fewer words in the topic politics), so it waits 1d" in page
     assert load_rules(rules_file).profiles["teen"].topics["politics"] == ("election", "senat*")  # held
-    assert 'teen\'s topic politics (removing "election")' in _flat(client.get("/rules").get_data(as_text=True))
+    assert 'teen\'s topic politics (removing "election")' in flat(client.get("/rules").get_data(as_text=True))
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
     client.get("/rules")
     rules = load_rules(rules_file)
@@ -113,7 +102,7 @@ def test_a_topics_line_that_does_not_read_is_refused_and_what_was_typed_stays(cl
     response = client.post("/rules", data=form | {"topics": "politics election"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "own topics, line 1: write it as 'name: phrase, phrase'" in _flat(page)
+    assert "own topics, line 1: write it as 'name: phrase, phrase'" in flat(page)
     assert _topics_field(page, "teen") == "politics election"
     assert rules_file.read_text() == WITH_TOPICS
 
@@ -123,5 +112,5 @@ def test_a_bad_topic_name_typed_in_the_form_is_shown_as_a_problem(client: FlaskC
     form = {"csrf_token": form_token(client, "/rules"), "profile": "teen", "action": "preview"}
     response = client.post("/rules", data=form | {"topics": "politics: election, senat*\ntv$: television"})
     assert response.status_code == 422
-    assert "profiles.teen.topics.tv$</code>: topic name \"tv$\" has '$'" in _flat(response.get_data(as_text=True))
+    assert "profiles.teen.topics.tv$</code>: topic name \"tv$\" has '$'" in flat(response.get_data(as_text=True))
     assert rules_file.read_text() == WITH_TOPICS

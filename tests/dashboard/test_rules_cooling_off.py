@@ -3,9 +3,6 @@ waits, whichever way it was saved, and no held edit is lost or undone without a 
 
 from __future__ import annotations
 
-import html
-import os
-import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -26,25 +23,17 @@ from tests.dashboard.conftest import (
     NOW,
     PASSPHRASE,
     TEST_SCRYPT,
+    flat,
     form_token,
     service_watcher,
     set_passphrase,
+    write_by_hand,
 )
-
-
-def _write_by_hand(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
-    os.utime(path, ns=(stamp, stamp))
-
-
-def _flat(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", page))
 
 
 def _save_text(client: FlaskClient, text: str, **extra: str) -> str:
     form = {"csrf_token": form_token(client, "/rules"), "text": text, "action": "save", "passphrase": PASSPHRASE}
-    return _flat(client.post("/rules", data=form | extra, follow_redirects=True).get_data(as_text=True))
+    return flat(client.post("/rules", data=form | extra, follow_redirects=True).get_data(as_text=True))
 
 
 def _later(app: Flask, hours: float) -> None:
@@ -100,11 +89,11 @@ def served(breather_home: Path) -> Iterator[Served]:
 def test_a_tightening_save_is_not_held_for_a_loosening_the_file_already_had(served: Served) -> None:
     """A hand loosening the service holds is still in the file; a form save that only tightens must not wait."""
     client, watcher, rules_file, _ = served
-    _write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "1h"', 'daily_limit = "2h"'))
+    write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "1h"', 'daily_limit = "2h"'))
     watcher.reload()
     assert watcher.held  # the parent's bigger limit waits
     form = {"profile": "teen", "daily_limit": "30m", "action": "save", "passphrase": PASSPHRASE}
-    page = _flat(
+    page = flat(
         client.post(
             "/rules", data={"csrf_token": form_token(client, "/rules"), **form}, follow_redirects=True
         ).get_data(as_text=True)
@@ -167,10 +156,10 @@ def _member_form(page: str, member: str) -> dict[str, str]:
 def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> None:
     client, watcher, rules_file, _ = served
     text = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "2h"\nbreak_length = "3m"')
-    _write_by_hand(rules_file, text)
+    write_by_hand(rules_file, text)
     watcher.reload()
     page = client.get("/rules").get_data(as_text=True)
-    assert "2h, held until 20:00 tomorrow (45m in force until then)" in _flat(page)
+    assert "2h, held until 20:00 tomorrow (45m in force until then)" in flat(page)
     form = _member_form(page, "teen")
     assert form["daily_limit"] == "2h" and form["break_length"] == "3m"  # what the file asks for
     form |= {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE}
@@ -186,7 +175,7 @@ def test_a_field_nobody_touched_is_not_written_over_a_hand_edit_made_meanwhile(c
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
     form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
-    _write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"'))
+    write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"'))
     client.post("/rules", data=form | {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE})
     saved = load_rules(rules_file).profiles["teen"]
     assert (saved.keywords, saved.daily_limit) == (("diet",), timedelta(minutes=30))
@@ -197,7 +186,7 @@ def test_a_field_nobody_touched_is_not_written_over_a_hand_edit_made_meanwhile(c
 
 def _save_form(client: FlaskClient, member: str, **fields: str) -> str:
     form = {"csrf_token": form_token(client, "/rules"), "profile": member, "action": "save", "passphrase": PASSPHRASE}
-    return _flat(client.post("/rules", data=form | fields, follow_redirects=True).get_data(as_text=True))
+    return flat(client.post("/rules", data=form | fields, follow_redirects=True).get_data(as_text=True))
 
 
 def test_a_second_save_builds_on_a_loosening_still_waiting(client: FlaskClient, app: Flask) -> None:
@@ -211,7 +200,7 @@ def test_a_second_save_builds_on_a_loosening_still_waiting(client: FlaskClient, 
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=2)
     assert load_rules(rules_file).profiles["parent"].break_after == timedelta(minutes=25)
     _later(app, 25.5)
-    page = _flat(client.get("/rules").get_data(as_text=True))
+    page = flat(client.get("/rules").get_data(as_text=True))
     rules = load_rules(rules_file)
     assert rules.profiles["teen"].daily_limit == timedelta(hours=2)  # the first was not undone
     assert rules.profiles["parent"].break_after == timedelta(minutes=40)  # nor the second lost
@@ -268,13 +257,13 @@ def test_the_raw_editor_does_not_undo_a_hand_edit_made_while_it_was_open(client:
     rules_file = app.config["PATHS"].rules_file
     text, form = _editor(client.get("/rules").get_data(as_text=True))
     by_hand = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"')
-    _write_by_hand(rules_file, by_hand)
+    write_by_hand(rules_file, by_hand)
     typed = text.replace('break_after = "25m"', 'break_after = "20m"')
     response = client.post("/rules", data=form | {"text": typed, "action": "save", "passphrase": PASSPHRASE})
     assert response.status_code == 409
     assert rules_file.read_text() == by_hand
     page = response.get_data(as_text=True)
-    assert "the rules file was changed after this page showed it" in _flat(page)
+    assert "the rules file was changed after this page showed it" in flat(page)
     shown, again = _editor(page)
     assert shown == typed  # what was typed is kept
     client.post("/rules", data=again | {"action": "save", "passphrase": PASSPHRASE})  # saving again, knowingly
@@ -310,7 +299,7 @@ def test_a_zero_limit_reads_0m_and_can_be_turned_off(client: FlaskClient, app: F
 
 def test_the_preview_says_0m_not_none(client: FlaskClient, app: Flask) -> None:
     form = {"csrf_token": form_token(client, "/rules"), "profile": "teen", "daily_limit": "0m", "action": "preview"}
-    page = _flat(client.post("/rules", data=form).get_data(as_text=True))
+    page = flat(client.post("/rules", data=form).get_data(as_text=True))
     assert "teen: daily limit 45m → 0m" in page
 
 
@@ -320,16 +309,16 @@ def test_the_preview_says_0m_not_none(client: FlaskClient, app: Flask) -> None:
 def test_every_page_lists_a_change_the_rules_page_holds(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     _save_form(client, "teen", daily_limit="2h")
-    page = _flat(client.get("/family").get_data(as_text=True))
+    page = flat(client.get("/family").get_data(as_text=True))
     assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in page
 
 
 def test_the_waiting_list_uses_the_households_clock(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
-    _write_by_hand(rules_file, rules_file.read_text().replace('timezone = "UTC"', 'timezone = "Europe/Paris"'))
+    write_by_hand(rules_file, rules_file.read_text().replace('timezone = "UTC"', 'timezone = "Europe/Paris"'))
     _save_form(client, "teen", daily_limit="2h")
-    page = _flat(client.get("/rules").get_data(as_text=True))
+    page = flat(client.get("/rules").get_data(as_text=True))
     assert "Thu 5 Mar 21:00" in page and "UTC" not in page.split("Waiting to take effect")[1][:200]
 
 
@@ -408,11 +397,11 @@ def test_a_shorter_delay_typed_by_hand_does_not_shorten_a_saves_wait(served: Ser
     """A review: with `cooling_off = "1h"` typed by hand (held by the service), a save promised "waits 1h" while the
     service would hold it 24 h, by the delay in force."""
     client, watcher, rules_file, _ = served
-    _write_by_hand(rules_file, rules_file.read_text().replace('cooling_off = "24h"', 'cooling_off = "1h"'))
+    write_by_hand(rules_file, rules_file.read_text().replace('cooling_off = "24h"', 'cooling_off = "1h"'))
     watcher.reload()
     assert watcher.held  # a shorter delay is a loosening too
     form = {"profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
-    page = _flat(
+    page = flat(
         client.post(
             "/rules", data={"csrf_token": form_token(client, "/rules"), **form}, follow_redirects=True
         ).get_data(as_text=True)
@@ -434,7 +423,7 @@ def test_a_tightening_applies_now_beside_a_held_loosening_of_a_setting_that_was_
         .replace("[profiles.teen]\n", '[profiles.teen]\ninherits = "parent"\n')
         .replace('daily_limit = "45m"\nbreak_after = "20m"\n', 'daily_limit = "45m"\n')
     )
-    _write_by_hand(rules_file, inheriting)
+    write_by_hand(rules_file, inheriting)
     assert load_rules(rules_file).profiles["teen"].break_after == timedelta(minutes=25)
     asked = inheriting.replace('break_after = "25m"', 'break_after = "20m"').replace(
         'daily_limit = "45m"\n', 'daily_limit = "45m"\nbreak_after = "40m"\n'

@@ -27,6 +27,7 @@ from tests.dashboard.conftest import (
     NOW,
     PASSPHRASE,
     TEST_SCRYPT,
+    flat,
     form_token,
     service_watcher,
     set_passphrase,
@@ -66,10 +67,6 @@ def _save_by_hand(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
     os.utime(path, ns=(stamp, stamp))
-
-
-def _flat(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", page))
 
 
 def _notice(page: str) -> str:
@@ -133,9 +130,9 @@ def test_the_rules_page_shows_a_file_not_in_utf8_and_saves_it_as_utf8(served: Se
     text = page.get_data(as_text=True)
     shown = _editor_text(text)
     assert shown == WITH_CAFE.replace("é", "\ufffd")
-    flat = _flat(text)
-    assert f">Line {CAFE_LINE_NUMBER}</a>: the rules file is not UTF-8 text" in flat
-    assert f">line {CAFE_LINE_NUMBER}</a>)" in flat and "saving here writes the file as UTF-8" in flat
+    said = flat(text)
+    assert f">Line {CAFE_LINE_NUMBER}</a>: the rules file is not UTF-8 text" in said
+    assert f">line {CAFE_LINE_NUMBER}</a>)" in said and "saving here writes the file as UTF-8" in said
     assert f'<li id="line-{CAFE_LINE_NUMBER}" class="bad">' in text
 
     saved = _raw_save(client, shown.replace("\ufffd", "é"))
@@ -154,7 +151,7 @@ def test_a_members_form_is_refused_not_failed_while_the_file_is_not_utf8(served:
     form = {"csrf_token": form_token(client, "/rules"), "profile": "teen", "daily_limit": "30m", "action": "save"}
     response = client.post("/rules", data={**form, "passphrase": PASSPHRASE})
     assert response.status_code == 409
-    assert "the rules file cannot be read as it is" in _flat(response.get_data(as_text=True))
+    assert "the rules file cannot be read as it is" in flat(response.get_data(as_text=True))
     assert paths.rules_file.read_bytes() == broken
 
 
@@ -166,7 +163,7 @@ def test_the_retention_is_refused_not_failed_while_the_file_is_not_utf8(served: 
     form = {"csrf_token": form_token(client, "/data"), "retention_days": "30", "passphrase": PASSPHRASE}
     response = client.post("/data/retention", data=form)
     assert response.status_code == 409
-    assert "the rules file cannot be read as it is" in _flat(response.get_data(as_text=True))
+    assert "the rules file cannot be read as it is" in flat(response.get_data(as_text=True))
     assert paths.rules_file.read_bytes() == broken
 
 
@@ -181,7 +178,7 @@ def test_with_the_file_deleted_the_rules_page_offers_the_rules_in_force_to_save(
     page = client.get("/rules")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Your rules file is missing" in _flat(text)
+    assert "Your rules file is missing" in flat(text)
     assert _editor_text(text) == paths.last_good_rules.read_text(encoding="utf-8") == FAMILY_RULES
 
     saved = _raw_save(client, _editor_text(text))
@@ -189,7 +186,7 @@ def test_with_the_file_deleted_the_rules_page_offers_the_rules_in_force_to_save(
     assert paths.rules_file.read_text(encoding="utf-8") == FAMILY_RULES
     watcher.reload()
     assert watcher.last_error is None
-    assert "missing" not in _flat(client.get("/rules").get_data(as_text=True))
+    assert "missing" not in flat(client.get("/rules").get_data(as_text=True))
 
 
 def test_with_the_file_deleted_a_members_form_writes_it_again(served: Served) -> None:
@@ -215,13 +212,13 @@ def test_with_a_folder_in_its_place_the_rules_page_says_so_and_saves_nothing(ser
 
     page = client.get("/rules")
     assert page.status_code == 200
-    flat = _flat(page.get_data(as_text=True))
-    assert f"{paths.rules_file}</code> is a folder, not a file" in flat and "nothing this page can save over" in flat
+    said = flat(page.get_data(as_text=True))
+    assert f"{paths.rules_file}</code> is a folder, not a file" in said and "nothing this page can save over" in said
     assert 'id="rules-text"' not in page.get_data(as_text=True)
 
     saved = _raw_save(client, FAMILY_RULES)
     assert saved.status_code == 409
-    assert "is a folder, not a file, so nothing can be saved over it" in _flat(saved.get_data(as_text=True))
+    assert "is a folder, not a file, so nothing can be saved over it" in flat(saved.get_data(as_text=True))
     assert paths.rules_file.is_dir()
 
 

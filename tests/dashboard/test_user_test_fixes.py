@@ -4,7 +4,6 @@ lost what was typed, the passphrase messages confused, and a few numbers on Hist
 from __future__ import annotations
 
 import html
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,16 +13,10 @@ from flask.testing import FlaskClient
 
 from breather.dashboard import context
 from breather.rules.loader import load_rules
-from tests.dashboard.conftest import PASSPHRASE, Seeder, form_token, set_passphrase, today_at
+from tests.dashboard.conftest import PASSPHRASE, Seeder, flat, form_token, set_passphrase, today_at, write_by_hand
 
 TYPO_LENGTH = 'break_length = "5 minutes"'
 TYPO_CATEGORY = 'harrassment = "low"'
-
-
-def _write_by_hand(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-    stamp = path.stat().st_mtime_ns + 1_000_000  # coarse mtimes: the dashboard must see the change
-    os.utime(path, ns=(stamp, stamp))
 
 
 def _break_by_hand(client: FlaskClient, rules_file: Path) -> tuple[int, int]:
@@ -32,17 +25,13 @@ def _break_by_hand(client: FlaskClient, rules_file: Path) -> tuple[int, int]:
     text = rules_file.read_text(encoding="utf-8")
     text = text.replace('break_after = "20m"\n', f'break_after = "20m"\n{TYPO_LENGTH}\n')
     text += f"\n[profiles.teen.warnings]\n{TYPO_CATEGORY}\n"
-    _write_by_hand(rules_file, text)
+    write_by_hand(rules_file, text)
     lines = text.splitlines()
     return lines.index(TYPO_LENGTH) + 1, lines.index(TYPO_CATEGORY) + 1
 
 
 def _keywords_form(token: str, words: str, action: str = "save", **extra: str) -> dict[str, str]:
     return {"csrf_token": token, "profile": "teen", "keywords": words, "action": action, **extra}
-
-
-def _flat(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", page))
 
 
 def _editor_text(page: str) -> str:
@@ -65,7 +54,7 @@ def test_the_rules_page_says_which_lines_of_a_broken_file_to_fix(client: FlaskCl
     response = client.get("/rules")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    shown = _flat(page)
+    shown = flat(page)
     notice = shown.split('id="rules-file-problem"')[1].split("</div>")[0]
     assert "Your rules file has a problem, so the last good rules stay in force." in notice
     assert f'href="#line-{length_line}">Line {length_line}</a>: profiles.teen.break_length' in notice
@@ -88,7 +77,7 @@ def test_saving_the_form_on_a_broken_file_is_refused_clearly_and_keeps_the_typed
         response = client.post("/rules", data=_keywords_form(token, "doomscroll, fomo", action, passphrase=PASSPHRASE))
         assert response.status_code == 409, response.get_data(as_text=True)[:300]
         page = response.get_data(as_text=True)
-        refused = _flat(page).split('id="rules-refused"')[1].split("</div>")[0]
+        refused = flat(page).split('id="rules-refused"')[1].split("</div>")[0]
         assert "Nothing was saved" in refused and "rules file has a problem" in refused
         assert _keywords_field(page) == "doomscroll, fomo"  # what was typed is still there
         assert _editor_text(page) == broken  # the file, with its broken lines marked
@@ -138,7 +127,7 @@ def test_once_the_marked_lines_are_fixed_the_form_saves_again(client: FlaskClien
     assert again.status_code == 302
     teen = load_rules(rules_file).profiles["teen"]
     assert teen.keywords == ("doomscroll",) and teen.break_length == timedelta(minutes=10)
-    assert "rules file has a problem" not in _flat(client.get("/rules").get_data(as_text=True))
+    assert "rules file has a problem" not in flat(client.get("/rules").get_data(as_text=True))
 
 
 # --- 2. The passphrase --------------------------------------------------------------------------------------------
@@ -147,14 +136,14 @@ def test_once_the_marked_lines_are_fixed_the_form_saves_again(client: FlaskClien
 def test_without_a_passphrase_the_rules_page_says_so_before_and_after_a_save(client: FlaskClient, app: Flask) -> None:
     rules_file = app.config["PATHS"].rules_file
     before = rules_file.read_text()
-    page = _flat(client.get("/rules").get_data(as_text=True))
+    page = flat(client.get("/rules").get_data(as_text=True))
     ahead = page.split('id="no-passphrase"')[1].split("</p>")[0]
     assert "no household passphrase is set yet" in ahead and 'href="/setup#pass-h"' in ahead
     token = form_token(client, "/rules")
     response = client.post("/rules", data=_keywords_form(token, "doomscroll"))
     assert response.status_code == 403
     answer = response.get_data(as_text=True)
-    refused = _flat(answer).split('id="rules-refused"')[1].split("</div>")[0]
+    refused = flat(answer).split('id="rules-refused"')[1].split("</div>")[0]
     assert "set a household passphrase on the Setup page first" in refused and 'href="/setup#pass-h"' in refused
     assert _keywords_field(answer) == "doomscroll"
     assert rules_file.read_text() == before
@@ -166,7 +155,7 @@ def test_a_wrong_passphrase_on_the_rules_page_keeps_the_typed_edit(client: Flask
     response = client.post("/rules", data=_keywords_form(token, "doomscroll", passphrase="not it"))
     assert response.status_code == 403
     page = response.get_data(as_text=True)
-    assert "that is not the household passphrase" in _flat(page) and _keywords_field(page) == "doomscroll"
+    assert "that is not the household passphrase" in flat(page) and _keywords_field(page) == "doomscroll"
     typed = "# mine\n" + app.config["PATHS"].rules_file.read_text()
     raw = client.post("/rules", data={"csrf_token": token, "text": typed, "action": "save", "passphrase": "not it"})
     assert raw.status_code == 403 and _editor_text(raw.get_data(as_text=True)).startswith("# mine\n")
@@ -178,9 +167,9 @@ def test_an_empty_passphrase_field_asks_for_it_and_is_not_a_wrong_guess(client: 
     for _ in range(6):  # more than the 5 wrong guesses allowed
         empty = client.post("/data/retention", data={"csrf_token": token, "retention_days": "30", "passphrase": ""})
         assert empty.status_code == 403
-        message = _flat(empty.get_data(as_text=True))
+        message = flat(empty.get_data(as_text=True))
         assert "enter the household passphrase" in message and "not the household passphrase" not in message
-    pairing = _flat(client.post("/setup/pair", data={"csrf_token": token, "member": "teen"}).get_data(as_text=True))
+    pairing = flat(client.post("/setup/pair", data={"csrf_token": token, "member": "teen"}).get_data(as_text=True))
     assert "enter the household passphrase" in pairing
     assert '<a href="/setup">Back to Setup</a>' in pairing  # the form's page, not only "Back to Today"
     right = {"csrf_token": token, "retention_days": "30", "passphrase": PASSPHRASE}
@@ -188,7 +177,7 @@ def test_an_empty_passphrase_field_asks_for_it_and_is_not_a_wrong_guess(client: 
 
 
 def test_setup_says_pairing_needs_the_passphrase_too(client: FlaskClient) -> None:
-    setup = _flat(client.get("/setup").get_data(as_text=True))
+    setup = flat(client.get("/setup").get_data(as_text=True))
     assert "Needed to change rules, approve more time, delete data and, once it is set, make a pairing code." in setup
 
 
@@ -204,7 +193,7 @@ def test_the_readme_says_where_the_passphrase_is_set() -> None:
 def test_history_with_one_day_of_data_reads_right(client: FlaskClient, seed: Seeder) -> None:
     seed.minutes("teen", "www.youtube.com", today_at(9), 3)
     seed.send()
-    page = _flat(client.get("/history?days=7").get_data(as_text=True))
+    page = flat(client.get("/history?days=7").get_data(as_text=True))
     assert "new this period (0 min)" not in page
     assert "new this period: nothing in the 7 days before" in page
     assert "over the 1 days" not in page and "over 1 day, the first with data" in page
