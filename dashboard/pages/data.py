@@ -19,9 +19,6 @@ EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "daily_rollups": ("day", "profile", "site", "minutes", "counts"),
     "weekly_goals": ("week", "goal", "saved_at"),
 }
-# What "delete everything" empties: every record of use, the same as `breather delete --all`. Rules, pairings, the
-# passphrase and rule changes waiting to apply stay, so the household is not locked out (see breather.store.queries).
-DELETED_TABLES: tuple[str, ...] = queries.USAGE_TABLES
 
 
 def _rows(db: Database, table: str, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
