@@ -20,6 +20,8 @@ from breather.store import queries
 
 BREAK_KINDS = ("break_shown", "break_taken", "break_snoozed")
 WARNING_KINDS = ("warning_shown", "warning_revealed")
+# Each is one block as the proxy logs it (once per member, site and kind within BLOCK_EVENT_GAP), not one per reload.
+BOUNDARY_KINDS = ("limit_reached", "quiet_hours_blocked", "limit_overridden")
 LATE_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 
 
@@ -145,6 +147,81 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
 # --- Family -------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BoundariesMet:
+    """A member's week at their boundaries, counted from the events table: blocks, "open anyway" after the wait
+    (split by what it opened past), and asks for more time with their answers."""
+
+    limits_reached: int = 0
+    quiet_hours_blocked: int = 0
+    opened_past_limit: int = 0
+    opened_past_quiet_hours: int = 0
+    asked: int = 0
+    yes: int = 0
+    no: int = 0
+
+    @property
+    def opened_anyway(self) -> int:
+        return self.opened_past_limit + self.opened_past_quiet_hours
+
+    @property
+    def waiting(self) -> int:
+        return self.asked - self.yes - self.no
+
+    @property
+    def answers(self) -> str:
+        """ "1 yes, 2 no" (and how many are not answered yet), or "" when nothing was asked."""
+        if not self.asked:
+            return ""
+        parts = [f"{self.yes} yes", f"{self.no} no"]
+        if self.waiting:
+            parts.append(f"{self.waiting} not answered yet")
+        return ", ".join(parts)
+
+
+def boundaries_met(rows: list[usage.EventRow], answers: Counter[str | None]) -> BoundariesMet:
+    """One member's boundary events of the week; ``answers``: their asks by answer (None: not answered yet)."""
+    kinds = Counter(row.kind for row in rows)
+    past_quiet_hours = sum(
+        1 for row in rows if row.kind == "limit_overridden" and row.detail.get("kind") == "quiet_hours"
+    )
+    return BoundariesMet(
+        limits_reached=kinds["limit_reached"],
+        quiet_hours_blocked=kinds["quiet_hours_blocked"],
+        opened_past_limit=kinds["limit_overridden"] - past_quiet_hours,
+        opened_past_quiet_hours=past_quiet_hours,
+        asked=answers.total(),
+        yes=answers["approved"],
+        no=answers["declined"],
+    )
+
+
+def times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def boundaries_text(name: str, met: BoundariesMet) -> str:
+    """The week at the boundaries in plain words, to be read together: what happened, no verdict."""
+    sentences = [_limit_sentence(name, met)]
+    if met.quiet_hours_blocked:
+        sentences.append(f"Quiet hours closed a site for {name} {times(met.quiet_hours_blocked)}.")
+    if met.opened_past_quiet_hours:
+        sentences.append(f"{name} chose to open anyway in quiet hours {times(met.opened_past_quiet_hours)}.")
+    if met.asked:
+        sentences.append(f"{name} asked for more time {times(met.asked)}: {met.answers}.")
+    return " ".join(filter(None, sentences)) or f"{name} did not run into a time limit or quiet hours this week."
+
+
+def _limit_sentence(name: str, met: BoundariesMet) -> str:
+    opened = times(met.opened_past_limit)
+    if not met.limits_reached and not met.opened_past_limit:
+        return ""
+    if not met.limits_reached:  # opened this week past a block from before it (Monday, after Sunday's limit)
+        return f"{name} chose to open a site past its time limit {opened}, after the pause."
+    reached = f"{name} reached a time limit {times(met.limits_reached)}"
+    return f"{reached} and chose to open anyway {opened}, after the pause." if met.opened_past_limit else f"{reached}."
+
+
 @dataclass
 class MemberWeek:
     name: str
@@ -158,17 +235,30 @@ class MemberWeek:
     breaks: Counter[str]
     warnings: Counter[str]
     late_minutes: float
+    boundaries: BoundariesMet = field(default_factory=BoundariesMet)
+    # category -> the member's warning level for it in the rules ("high" warns about more posts, some harmless)
+    warning_levels: dict[str, str] = field(default_factory=dict)
 
     @property
     def change(self) -> str:
         return change_text(self.week, self.previous_week, than="last week")
+
+    @property
+    def boundaries_text(self) -> str:
+        return boundaries_text(self.name, self.boundaries)
+
+    @property
+    def warned_at_high(self) -> bool:
+        """Some of the warnings counted came from a category set to high, which also warns about harmless posts."""
+        return any(self.warning_levels.get(category) == "high" for category in self.warnings)
 
 
 def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
     """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
     week = usage.last_days(today_, 7)
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
-    happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown"))
+    happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
+    asks = usage.ask_answers(db, rules, week)
     day_limits = limits_by_day(db, rules, week.each_day())
     result = []
     for name in names:
@@ -200,6 +290,11 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 breaks=Counter(row.kind for row in their_events if row.kind in BREAK_KINDS),
                 warnings=Counter(row.category or "other" for row in their_events if row.kind == "warning_shown"),
                 late_minutes=sum(piece.seconds for piece in this_week if piece.hour in LATE_HOURS) / 60,
+                boundaries=boundaries_met(
+                    [row for row in their_events if row.kind in BOUNDARY_KINDS],
+                    Counter({status: count for (who, status), count in asks.items() if who == name}),
+                ),
+                warning_levels=dict(profile.sensitivity) if profile else {},
             )
         )
     return result
@@ -245,11 +340,29 @@ def _member_points(member: MemberWeek) -> list[str]:
     if member.warnings:
         category, count = member.warnings.most_common(1)[0]
         posts = "1 post" if count == 1 else f"{count} posts"
-        found.append(f"{name} saw {posts} with a warning about {category.replace('_', ' ')}. Anything to talk about?")
+        about = category.replace("_", " ")
+        level = level_text(name, about, member.warning_levels.get(category))
+        found.append(f"{name} saw {posts} with a warning about {about}.{level} Anything to talk about?")
     if member.daily_limit is not None and member.days and member.days_within_limit == member.days:
         span = "the day" if member.days == 1 else f"all {member.days} days"
         found.append(f"{name} stayed within their daily limit on {span} they were online. Worth noticing.")
     return found
+
+
+LEVEL_MEANINGS = {
+    "low": "only the surest warnings",
+    "medium": "the usual level",
+    "high": "every warning Breather can give, some of them on harmless posts",
+    "off": "no warnings now",
+}
+
+
+def level_text(name: str, about: str, level: str | None) -> str:
+    """ " sam's self harm warnings are set to high: ...", so a family reads a count with the level behind it (the
+    level in the rules now: a level changed during the week is not remembered); "" for a person's own topics."""
+    if level not in LEVEL_MEANINGS:
+        return ""
+    return f" {name}'s {about} warnings are set to {level}: {LEVEL_MEANINGS[level]}."
 
 
 def week_key(day: date) -> str:

@@ -326,3 +326,26 @@ def members(db: Database, rules: Rules) -> list[str]:
     names = list(rules.profiles)
     seen = {row[0] for row in db.execute("select name from profiles")}
     return names + sorted(seen - set(names))
+
+
+# Each ask for more time in the period with its answer, read as the Requests page reads it: the ``time_answers``
+# row the dashboard made, or else the first later ``more_time_granted``/``more_time_declined`` event for the same
+# member and site. NULL: not answered yet.
+_ASK_ANSWERS = """
+select e.profile, coalesce(a.status, (
+    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
+    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
+      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
+    order by r.at limit 1
+  ))
+from events e left join time_answers a on a.event_id = e.id
+where e.kind = 'more_time_asked' and e.at >= ? and e.at < ?
+"""
+
+
+def ask_answers(db: Database, rules: Rules, period: Period) -> Counter[tuple[str, str | None]]:
+    """(profile, "approved" / "declined" / None for not answered yet) -> asks for more time in the period."""
+    zone = rules.zone()
+    start = local_midnight(period.first, zone)
+    end = local_midnight(period.last + timedelta(days=1), zone)
+    return Counter((profile, status) for profile, status in db.execute(_ASK_ANSWERS, [iso(start), iso(end)]))
