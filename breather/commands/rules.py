@@ -50,10 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("--format", choices=("toml", "json"), default="toml")
     show.add_argument("--file", nargs="?", const=AS_WRITTEN, metavar="PATH", help=AS_WRITTEN_HELP)
     password = actions.add_parser(
-        "password", parents=common, help="store a household member's proxy password in the rules, as a salted hash"
+        "password",
+        parents=common,
+        help="store a household member's proxy password in the rules, as a salted hash",
+        description="Store a household member's proxy password in the rules, as a salted hash. When the household "
+        "has a passphrase (set on the dashboard's Setup page), it is asked for first, as the dashboard asks before "
+        "a rule change; without one, only the new password is asked for.",
     )
     password.add_argument("profile", help="the member's profile name")
-    password.add_argument("--stdin", action="store_true", help="read the password from standard input (one line)")
+    password.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read from standard input instead of the terminal: the household passphrase on the first line when "
+        "one is set, then the new password on the next (with no passphrase set, the password alone)",
+    )
     password.add_argument("--file", help="the rules file (default: the one in the config folder)")
     parser.set_defaults(_rules_parser=parser)
 
@@ -207,12 +217,48 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     path = _existing_rules_path(args.file, paths)
     rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
+    _require_household_passphrase(paths, args.stdin)
     hashed = hash_password(_read_new_password(args.stdin))
     if not profile.user:
         set_value(path, ("profiles", profile.name, "user"), profile.name)
     set_value(path, ("profiles", profile.name, "password"), hashed)
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
     return 0
+
+
+def _require_household_passphrase(paths: Paths, from_stdin: bool) -> None:
+    """A member's proxy password decides whose boundaries apply (a user test: a child set the parent's and browsed
+    as the parent), so changing one needs the household passphrase, as a rule change on the dashboard does. Only
+    when one is set: a household that never set one keeps the command as it was."""
+    import getpass
+
+    from breather.dashboard.security import verify_passphrase
+
+    stored = _household_passphrase_hash(paths)
+    if stored is None:
+        return
+    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else getpass.getpass("household passphrase: ")
+    if not given:
+        raise CommandError("enter the household passphrase; nothing was changed")
+    if not verify_passphrase(given, stored):
+        raise CommandError("that is not the household passphrase; nothing was changed")
+
+
+def _household_passphrase_hash(paths: Paths) -> str | None:
+    """The passphrase hash the dashboard keeps in the usage store, or None when none was set."""
+    from breather.dashboard.security import PASSPHRASE_KEY
+    from breather.store.db import open_database
+
+    if not paths.database.exists():
+        return None
+    db = open_database(paths.database)
+    try:
+        row = db.execute("select value from household where key = ?", [PASSPHRASE_KEY]).fetchone()
+    except sqlite3.OperationalError:  # no household table yet: the dashboard never ran on this store
+        return None
+    finally:
+        db.close()
+    return str(row[0]) if row is not None else None
 
 
 def _read_new_password(from_stdin: bool) -> str:

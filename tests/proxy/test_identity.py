@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -116,10 +117,14 @@ def test_a_hashed_password_in_the_rules_signs_the_member_in(make_runtime) -> Non
     hashed = FAMILY.replace('password = "correct horse"', f'password = "{hash_password("correct horse")}"')
     identity = Identity(make_runtime(rules_text(extra_profiles=hashed)))
     signed_in = connect_flow(auth=basic("sam", "correct horse"))
-    identity.http_connect(signed_in)
+    checking = identity.http_connect(signed_in)  # a hashed password is checked off the event loop: await it
+    assert checking is not None
+    asyncio.run(checking)
     assert signed_in.response is None and signed_in.metadata[flows.PROFILE] == "sam"
     wrong = connect_flow(auth=basic("sam", "correct horse!"))
-    identity.http_connect(wrong)
+    checking = identity.http_connect(wrong)
+    assert checking is not None
+    asyncio.run(checking)
     assert wrong.response is not None and wrong.response.status_code == 407
 
 
