@@ -157,12 +157,13 @@ class SignInLimits:
         with self._lock:
             now = self._clock()
             by_member = self._members.paused_for(member, now) if member is not None else 0.0
-            return max(self._clients.paused_for(client, now), by_member)
+            by_client = self._clients.paused_for(client, now) if _counted_by_address(client) else 0.0
+            return max(by_client, by_member)
 
     def failed(self, client: str, member: str | None) -> None:
         with self._lock:
             now = self._clock()
-            client_count, client_pause = self._clients.failed(client, now)
+            client_count, client_pause = self._clients.failed(client, now) if _counted_by_address(client) else (0, 0.0)
             member_count, member_pause = self._members.failed(member, now) if member is not None else (0, 0.0)
         if client_pause:
             log.warning(
@@ -184,6 +185,12 @@ class SignInLimits:
             self._clients.forget(client)
             if member is not None:
                 self._members.forget(member)
+
+
+def _counted_by_address(client: str) -> bool:
+    """Everyone browsing on the household machine itself shares 127.0.0.1: counting failures by that address would
+    let one member's wrong guesses lock every other member out. There only the member name is counted."""
+    return not is_loopback(client)
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,13 @@ def test_a_signed_in_member_is_let_through_either_way(make_runtime, hook: str) -
     answer(getattr(identity, hook), flow)
     assert signed_in_as(flow, "sam")
     assert "proxy-authorization" not in flow.request.headers  # never forwarded to the site
+
+
+def test_on_the_household_machine_one_members_guesses_do_not_lock_out_the_others(make_runtime) -> None:
+    """Everyone browsing on the machine itself comes from 127.0.0.1: a child guessing maya's password must not stop
+    sam (or the parent) signing in there; maya's name is paused wherever she signs in from."""
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    for n in range(FREE_FAILURES + 2):
+        sign_in(identity, "127.0.0.1", "maya", f"guess {n}")
+    assert signed_in_as(sign_in(identity, "127.0.0.1", "sam", "correct horse"), "sam")
+    assert "too many wrong sign-ins" in refused(sign_in(identity, "127.0.0.1", "maya", "maya's own"))
