@@ -16,7 +16,7 @@ from breather.dashboard import context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.openapi import openapi_document
-from breather.dashboard.pages import extension, pairing
+from breather.dashboard.pages import extension, pairing, setup
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,15 +53,23 @@ def pair() -> Response:
 @bp.get("/config")
 @security.token_required
 def config() -> Response:
-    answer = extension.proxy_config(context.current_rules(), current_app.config["SETTINGS"], context.runtime())
+    answer = extension.proxy_config(context.current_rules(), _settings_for_this_device(), context.runtime())
     answer["pac_url"] = url_for("api.pac", _external=True)
     return jsonify(answer)
 
 
 @bp.get("/pac")
 def pac() -> Response:
-    script = extension.pac_script(context.current_rules(), current_app.config["SETTINGS"], context.runtime())
+    script = extension.pac_script(context.current_rules(), _settings_for_this_device(), context.runtime())
     return Response(script, mimetype="application/x-ns-proxy-autoconfig")
+
+
+def _settings_for_this_device() -> dict[str, Any]:
+    """The settings with the proxy's address as the asking device reaches this machine: a proxy on every interface
+    is at the name the device fetched this from, not at 127.0.0.1 (another device's own loopback)."""
+    settings = current_app.config["SETTINGS"]
+    name, _ = security.split_host(request.host)
+    return {**settings, "listen_host": setup.proxy_host_for(str(settings.get("listen_host", "127.0.0.1")), name)}
 
 
 @bp.post("/heartbeat")

@@ -15,7 +15,7 @@ from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
-from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
+from breather.dashboard.pages import extension, pairing, requests, rules_page, setup, usage
 from breather.rules.editing import write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import default_rules_text
@@ -282,8 +282,9 @@ def approve(event_id: int) -> BaseResponse:
     context.write(lambda db: db.table("time_answers").insert(row))
     context.writer().event(requests.answer_event(ask, "approved", now, minutes))
     requests.apply_grant(context.runtime(), ask, until)
-    zone = context.current_rules().zone()
-    flash(f"{ask.profile} can use {ask.site or 'their sites'} until {requests.until_text(until, zone)}.", "ok")
+    rules = context.current_rules()
+    site = usage.site_label(rules, ask.site) if ask.site else "their sites"
+    flash(f"Said yes to {ask.profile}: more time on {site} until {requests.until_text(until, rules.zone())}.", "ok")
     return redirect(url_for("manage.requests_page"))
 
 
@@ -309,13 +310,15 @@ def decline(event_id: int) -> BaseResponse:
 def setup_page() -> str:
     current = context.current_rules()
     db = get_db()
-    host, port = extension.proxy_endpoint(current_app.config["SETTINGS"], context.runtime())
+    settings = current_app.config["SETTINGS"]
+    host, port = extension.proxy_endpoint(settings, context.runtime())
     return render_template(
         "setup.html",
         ca_ready=context.paths().ca_certificate.exists(),
         pac_url=url_for("api.pac", _external=True),
         proxy_host=host,
         proxy_port=port,
+        other_devices_host=setup.address_for_other_devices(str(settings.get("listen_host", "127.0.0.1"))),
         members=setup.member_settings(current),
         codes=pairing.active_codes(db),
         paired=pairing.paired_browsers(db),

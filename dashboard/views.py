@@ -148,6 +148,7 @@ def save_goal() -> BaseResponse:
     today = _now().astimezone(context.current_rules().zone()).date()
     if week not in (summaries.week_key(today), summaries.next_week_key(today)):
         raise ApiError(400, "InvalidWeek", f"a goal is for this week or the next, not {week}")
+    security.require_passphrase(request.form.get("passphrase", ""))  # the household's goal, not one member's
     row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
     context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
     return redirect(url_for("views.review", saved="1"))

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from breather.commands import command_hint
 from breather.paths import Paths
-from breather.probe import RunningService, find_running_service
+from breather.probe import LOOPBACK, RunningService, find_running_service
+
+if TYPE_CHECKING:
+    from breather.dashboard.pages.usage import Usage
+    from breather.rules.model import Rules
 
 HELP = "show whether the service is running, today's usage per profile and any rules error"
 
@@ -71,45 +75,54 @@ def rules_report(paths: Paths) -> dict[str, Any]:
     }
 
 
-def today_usage(paths: Paths, zone: tzinfo, now: datetime) -> dict[str, dict[str, float]]:
-    """Minutes per site per profile today (household zone); empty when nothing was ever recorded."""
-    from breather.store import queries
+def today_usage(paths: Paths, rules: Rules, now: datetime) -> Usage | None:
+    """Today's minutes (household zone) as the dashboard's pages count them: each site group's time once, and a
+    person's total as their time online, which is not the sum of their sites. None when nothing was ever recorded.
+    """
+    from breather.dashboard.pages import usage
     from breather.store.db import open_database
 
     if not paths.database.exists():
-        return {}
+        return None
     db = open_database(paths.database)
     try:
-        today = now.astimezone(zone).date()
-        usage: dict[str, dict[str, float]] = {}
+        today = now.astimezone(rules.zone()).date()
         # today from the spans themselves: its rollup is rebuilt only every quarter of an hour
-        for row in queries.minutes_per_site_per_day(db, today, today, zone, use_rollups=False):
-            usage.setdefault(row.profile, {})[row.site] = round(row.minutes, 1)
-        return usage
+        return usage.usage(db, rules, usage.Period(today, today))
     finally:
         db.close()
 
 
-def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
-    from breather.rules.timeparse import local_zone
+def _rules_for_usage(loaded: Rules | None) -> Rules:
+    """The rules whose site groups name today's sites: the ones in force, else the default the dashboard would
+    write on its first run."""
+    from breather.rules.loader import default_rules_text, parse_rules
 
+    return loaded if loaded is not None else parse_rules(default_rules_text())
+
+
+def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     moment = now or datetime.now(UTC)
     service = find_running_service(paths)
     rules = rules_report(paths)
     loaded = rules.pop("_rules", None)
-    zone = loaded.zone() if loaded is not None else local_zone()
+    counting = _rules_for_usage(loaded)
+    zone = counting.zone()
     profiles = list(rules["profiles"])
-    usage = today_usage(paths, zone, moment)
-    profiles += [name for name in usage if name not in profiles]
+    found = today_usage(paths, counting, moment)
+    online = found.profiles() if found is not None else {}
+    sites = {name: found.sites(name) for name in online} if found is not None else {}
+    profiles += [name for name in online if name not in profiles]
     held = held_report(paths, zone, moment) if rules["ok"] else []
     if held:
         rules["held"] = held
     return {
         "running": service is not None,
-        "service": _service_json(service),
+        "service": _service_json(service, paths),
         "today": {
             "day": moment.astimezone(zone).date().isoformat(),
-            "profiles": {name: usage.get(name, {}) for name in profiles},
+            "profiles": {name: sites.get(name, {}) for name in profiles},
+            "totals": {name: online.get(name, 0.0) for name in profiles},
             "quiet_hours_until": _quiet_now(loaded, moment),
         },
         "rules": rules,
@@ -169,17 +182,31 @@ def _quiet_now(rules: Any, now: datetime) -> dict[str, str]:
     }
 
 
-def _service_json(service: RunningService | None) -> dict[str, Any] | None:
+def _service_json(service: RunningService | None, paths: Paths) -> dict[str, Any] | None:
+    from breather.dashboard.pages.setup import address_for_other_devices
+
     if service is None:
         return None
     info = service.info
+    host = _proxy_host(paths)
     return {
         "pid": info.pid,
         "web_port": info.web_port,
+        "proxy_host": host,
         "proxy_port": info.proxy_port,
+        "proxy_for_other_devices": address_for_other_devices(host),
         "dashboard": info.dashboard_url,
         "health": service.health,
     }
+
+
+def _proxy_host(paths: Paths) -> str:
+    """Where the proxy listens, as the service wrote it in its service file (``--listen-host``)."""
+    try:
+        host = json.loads(paths.service_file.read_text(encoding="utf-8")).get("proxy_host")
+    except (OSError, ValueError, AttributeError):
+        host = None
+    return host if isinstance(host, str) else LOOPBACK
 
 
 def render(report: dict[str, Any], home: str | None = None) -> str:
@@ -191,7 +218,7 @@ def render(report: dict[str, Any], home: str | None = None) -> str:
 def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str]:
     if service is None:
         return [f"Breather is not running (start it with `{command_hint('run', home=home)}`)."]
-    proxy = f"proxy on 127.0.0.1:{service['proxy_port']}, " if service["proxy_port"] else ""
+    proxy = f"{_proxy_text(service)}, " if service["proxy_port"] else ""
     lines = [f"Breather is running (pid {service['pid']}): {proxy}dashboard at {service['dashboard']}"]
     counters = service["health"].get("proxy") or {}
     shown = [f"{name.replace('_', ' ')} {counters[name]}" for name in SHOWN_COUNTERS if name in counters]
@@ -200,7 +227,20 @@ def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str
     return lines
 
 
+def _proxy_text(service: dict[str, Any]) -> str:
+    from breather.dashboard.pages.setup import EVERY_INTERFACE
+
+    host, port = service.get("proxy_host", LOOPBACK), service["proxy_port"]
+    if host not in EVERY_INTERFACE:
+        return f"proxy on {host}:{port}"
+    return f"proxy on every interface, port {port} (other devices: {service['proxy_for_other_devices']}:{port})"
+
+
 def _usage_lines(today: dict[str, Any]) -> list[str]:
+    """Minutes written as the dashboard writes them (same figures, same rounding)."""
+    from breather.dashboard.charts import minutes_text
+    from breather.dashboard.pages.usage import ranked
+
     lines = [f"Today ({today['day']}):"]
     if not today["profiles"]:
         lines.append("  no profiles yet")
@@ -210,9 +250,8 @@ def _usage_lines(today: dict[str, Any]) -> list[str]:
         if not sites:
             lines.append(f"  {name}: nothing yet{note}")
             continue
-        total = sum(sites.values())
-        by_site = ", ".join(f"{site} {minutes:.0f}m" for site, minutes in sorted(sites.items(), key=lambda i: -i[1]))
-        lines.append(f"  {name}: {total:.0f} min ({by_site}){note}")
+        by_site = ", ".join(f"{site} {minutes_text(minutes)}" for site, minutes in ranked(sites).items())
+        lines.append(f"  {name}: {minutes_text(today['totals'][name])} ({by_site}){note}")
     return lines
 
 

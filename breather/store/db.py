@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlite_utils import Database, Migrations
 from breather.store.migrations import STORE_MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
+OWNER_ONLY = 0o600
 
 
 def open_database(path: str | os.PathLike[str], extra: Iterable[Migrations] = ()) -> Database:
@@ -22,6 +24,7 @@ def open_database(path: str | os.PathLike[str], extra: Iterable[Migrations] = ()
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _keep_private(target)
     db = Database(target)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -33,6 +36,23 @@ def open_database(path: str | os.PathLike[str], extra: Iterable[Migrations] = ()
         db.close()
         raise
     return db
+
+
+def _keep_private(target: Path) -> None:
+    """The store says who was online where and when: readable by its owner only. It is created 0600 (an empty file
+    is an empty SQLite database), and SQLite gives the ``-wal`` and ``-shm`` files it makes the database's own mode;
+    a store an earlier version left readable to others is made private when its owner opens it."""
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
+        return
+    except FileExistsError:
+        pass
+    for file in (target, *(target.with_name(target.name + suffix) for suffix in ("-wal", "-shm"))):
+        # gone meanwhile (a -wal at the last close) or not ours to change: SQLite itself says if that matters
+        with contextlib.suppress(OSError):
+            found = file.stat()
+            if found.st_mode & 0o077 and found.st_uid == os.getuid():
+                file.chmod(OWNER_ONLY)
 
 
 def apply_migrations(db: Database, sets: Iterable[Migrations]) -> None:

@@ -6,6 +6,8 @@ which the service shares. Edits from the form go through tomlkit, so the file's 
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -302,18 +304,60 @@ def _own_lines(document: Any, name: str, key: str) -> str:
     return "\n".join(lines)
 
 
-def _lines_to_values(raw: str, what: str) -> dict[str, list[str]]:
-    """``weekdays = 23:00-07:00`` lines → ``{"weekdays": ["23:00-07:00"]}``; a key given twice gets both values."""
-    values: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class FormLine:
+    number: int  # the line of the form field, from 1
+    key: str
+    values: list[str]
+
+
+def _form_lines(raw: str, what: str) -> list[FormLine]:
+    """``fri = 10:12-11:00, 11:03-11:40`` (or ``fri = ["10:12-11:00", "11:03-11:40"]``, as in the file) lines, each
+    with its values; blank lines and ``#`` comments skipped."""
+    lines = []
     for number, line in enumerate(raw.splitlines(), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        key, sep, value = (part.strip().strip('"') for part in text.partition("="))
-        if not sep or not key or not value:
+        key, sep, value = (part.strip() for part in text.partition("="))
+        key = key.strip('"')
+        values = _line_values(value, f"{what}, line {number}")
+        if not sep or not key or not values:
             raise ApiError(400, "InvalidField", f"{what}, line {number}: write it as 'key = value', got {text!r}")
-        values.setdefault(key, []).append(value)
+        lines.append(FormLine(number, key, values))
+    return lines
+
+
+def _line_values(value: str, where: str) -> list[str]:
+    """A list written as TOML (``["a", "b"]``), else values separated by commas, each with or without quotes."""
+    if not value.startswith("["):
+        return [part.strip().strip('"') for part in value.split(",") if part.strip().strip('"')]
+    try:
+        values = tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        values = None
+    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+        raise ApiError(400, "InvalidField", f'{where}: write a list as ["10:00-11:00", "12:00-13:00"], got {value!r}')
     return values
+
+
+def _lines_to_values(raw: str, what: str) -> dict[str, list[str]]:
+    """``weekdays = 23:00-07:00`` lines → ``{"weekdays": ["23:00-07:00"]}``; a key given twice gets both values."""
+    values: dict[str, list[str]] = {}
+    for line in _form_lines(raw, what):
+        values.setdefault(line.key, []).extend(line.values)
+    return values
+
+
+def _line_of(raw: str, what: str, key: str, index: int) -> int | None:
+    """The form line that gave ``key``'s value number ``index`` (counted over every line of that key)."""
+    seen = 0
+    for line in _form_lines(raw, what):
+        if line.key == key:
+            seen += len(line.values)
+            if index < seen:
+                return line.number
+    return None
 
 
 def _set_lines_table(profile_table: Any, key: str, raw: str | None, current: str, what: str) -> None:
@@ -370,7 +414,47 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     _set_keywords(table, form.get("keywords"), current.keywords)
     parent = rules.profiles.get(current.inherits) if current.inherits else None
     _set_topics(table, form.get("topics"), current.topics, parent.topics if parent else {})
-    return tomlkit.dumps(document)
+    edited = tomlkit.dumps(document)
+    _refuse_at_the_fields(edited, name, form)
+    return edited
+
+
+# The form's fields a problem in the profile's settings can come from, by what the person is told it is in.
+LINE_FIELDS = {"quiet_hours": "quiet hours", "limits": "site limits"}  # one "key = value" a line
+FORM_FIELDS = LINE_FIELDS | {"topics": "own topics", "keywords": "own words to warn about"}
+_ITEM_INDEX = re.compile(r"^(?P<item>.*?)(?:\[(?P<index>\d+)\])?$")  # "fri[1]": the second of fri's windows
+
+
+def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> None:
+    """What the edited file's check finds in this member's settings, said at the form field and its line, where it
+    was typed: the person never saw the file's lines. The file read before the edit, so its problems are the form's;
+    one elsewhere in the file (a profile inheriting these settings) is left to the file's own report."""
+    try:
+        parse_rules(edited)
+    except RulesError as exc:
+        said = [text for problem in exc.problems if (text := _at_the_field(problem.key, problem.message, name, form))]
+        if said:
+            raise ApiError(422, "InvalidField", "; ".join(dict.fromkeys(said))) from None
+
+
+def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> str | None:
+    own = f"profiles.{name}."
+    field, _, item = key.removeprefix(own).partition(".")
+    if not key.startswith(own) or field not in FORM_FIELDS:
+        return None
+    found = _ITEM_INDEX.match(item)
+    line = None
+    if field in LINE_FIELDS and item and found:
+        line = _line_of(form.get(field, ""), FORM_FIELDS[field], found["item"], int(found["index"] or 0))
+    elif field == "topics" and found:
+        line = _topic_line_of(form.get(field, ""), found["item"])
+    return f"{FORM_FIELDS[field]}, line {line}: {message}" if line else f"{FORM_FIELDS[field]}: {message}"
+
+
+def _topic_line_of(raw: str, name: str) -> int | None:
+    """The first form line of the topic ``name`` (``name: phrase, phrase``)."""
+    lines = enumerate(raw.splitlines(), start=1)
+    return next((number for number, line in lines if line.partition(":")[0].strip() == name), None)
 
 
 def _edited(form: Mapping[str, str]) -> dict[str, str]:

@@ -207,6 +207,7 @@ def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_h
 
     from breather.commands.status import today_usage
     from breather.paths import Paths
+    from breather.rules.loader import parse_rules
     from breather.store import queries
     from breather.store.db import open_database
     from breather.store.model import Heartbeat
@@ -222,4 +223,6 @@ def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_h
     db.close()
     writer.heartbeat(Heartbeat("me", "news.ycombinator.com", now - timedelta(minutes=3), duration_s=60))
     writer.close()
-    assert today_usage(paths, UTC, now) == {"me": {"news.ycombinator.com": 3.0}}
+    found = today_usage(paths, parse_rules('[household]\ntimezone = "UTC"\n\n[profiles.me]\ndefault = true\n'), now)
+    assert found is not None
+    assert found.sites("me") == {"news.ycombinator.com": 3.0} and found.total("me") == 3.0

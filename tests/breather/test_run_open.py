@@ -155,7 +155,7 @@ def test_status_shows_todays_minutes_per_site_for_each_profile(
 
     assert main(["status"]) == 3
     out = capsys.readouterr().out
-    assert f"  me: {minutes:.0f} min (www.reddit.com {minutes:.0f}m)" in out
+    assert f"  me: {round(minutes)} min (reddit {round(minutes)} min)" in out  # site groups, as the dashboard
     assert f"Rules: {paths.rules_file} is valid (1 profile)" in out
 
 

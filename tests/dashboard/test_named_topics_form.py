@@ -112,5 +112,5 @@ def test_a_bad_topic_name_typed_in_the_form_is_shown_as_a_problem(client: FlaskC
     form = {"csrf_token": form_token(client, "/rules"), "profile": "teen", "action": "preview"}
     response = client.post("/rules", data=form | {"topics": "politics: election, senat*\ntv$: television"})
     assert response.status_code == 422
-    assert "profiles.teen.topics.tv$</code>: topic name \"tv$\" has '$'" in flat(response.get_data(as_text=True))
+    assert "own topics, line 2: topic name \"tv$\" has '$'" in flat(response.get_data(as_text=True))  # as typed
     assert rules_file.read_text() == WITH_TOPICS

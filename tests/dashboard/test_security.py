@@ -61,6 +61,7 @@ def test_a_form_post_without_the_csrf_token_is_refused_and_saves_nothing(client:
 
 
 def test_a_cross_site_form_post_is_refused_even_with_a_token(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
     token = form_token(client, "/review")
     response = client.post(
         "/review/goal",
@@ -71,7 +72,7 @@ def test_a_cross_site_form_post_is_refused_even_with_a_token(client: FlaskClient
     assert goal_count(app) == 0
     same_site = client.post(
         "/review/goal",
-        data={"csrf_token": token, "week": "2026-W11", "goal": "phones off at dinner"},
+        data={"csrf_token": token, "week": "2026-W11", "goal": "phones off at dinner", "passphrase": PASSPHRASE},
         headers={"Origin": "http://localhost"},
     )
     assert same_site.status_code == 302
