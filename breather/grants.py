@@ -1,8 +1,8 @@
 """More time a parent said yes to: the approved asks kept in the store, and letting a site through for a member.
 
-The proxy keeps a yes in memory only (``Session.overrides_until``); the store's ``time_answers`` rows are what a
-restart (``restore_grants``) and ``breather rules explain`` read back. Shared by the dashboard's Requests page, the
-service and the command line, so it lives outside all three.
+The proxy keeps a yes in memory only (``Session.overrides_until``, under the rules' site domain, lifting the limit
+only); the store's ``time_answers`` rows are what a restart (``restore_grants``) and ``breather rules explain`` read
+back. Shared by the dashboard's Requests page, the service and the command line, so it lives outside all three.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
+
+from breather.rules.model import host_in_domain
+from breather.runtime import lift_block
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,12 @@ def restore_grants(runtime: Any, db: Database, now: datetime) -> int:
 
 
 def let_through(runtime: Any, profile: str, site: str, until: datetime) -> None:
-    sessions = getattr(runtime, "sessions", None)
-    if sessions is not None:
-        sessions.update(profile, lambda session: session.overrides_until.__setitem__(site, until))
+    """Lift the member's limits on the site until ``until``; quiet hours still hold (docs/rules.md's order). The ask's
+    host (the extension sends the tab's, ``www.reddit.com``) is kept as the site the proxy decides on (``reddit.com``),
+    or the yes would never be found: a user test's approved ask changed nothing."""
+    lift_block(runtime, profile, site, "limit_reached", until, granted=True)
+
+
+def grants_the_site(grant: Grant, site: str) -> bool:
+    """Whether ``grant`` is for ``site``, a rules site domain (``reddit.com``): the ask may name any host of it."""
+    return host_in_domain(grant.site, site)

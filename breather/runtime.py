@@ -12,15 +12,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from breather.paths import Paths
+from breather.rules.model import site_domain
 
 if TYPE_CHECKING:
-    from breather.rules.decisions import Usage
+    from breather.rules.decisions import Decision, Usage
+    from breather.rules.model import Profile
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,24 @@ class ShownBreak:
     exercise: str
 
 
+Lifted = Literal["limit_reached", "quiet_hours"]
+
+
+@dataclass(frozen=True, order=True)
+class Override:
+    """What one entry of ``Session.overrides_until`` lets through: one kind of block on one site.
+
+    ``site`` is the rules' site domain (``override_site``), the name the proxy decides on, whatever host a yes was
+    asked from. ``lifts`` is the block it lifts and only that one: a parent's yes to more time (``granted``) or a limit
+    page opened anyway lifts the limits, a quiet-hours page opened anyway lifts quiet hours (a user test's yes at the
+    limit opened quiet hours set later, and a parent read a child's own "open anyway" as their yes).
+    """
+
+    site: str
+    lifts: Lifted
+    granted: bool = False
+
+
 @dataclass
 class Session:
     """In-memory usage state of one profile, fed by document requests and heartbeats.
@@ -87,7 +107,7 @@ class Session:
     snoozed_until: datetime | None = None
     break_until: datetime | None = None
     extra_time_until: datetime | None = None
-    overrides_until: dict[str, datetime] = field(default_factory=dict)
+    overrides_until: dict[Override, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
     stored_minutes: dict[str, float] = field(default_factory=dict)
     # the store's time online today and per site group, overlaps counted once (one tab reported by the overlay as
@@ -272,6 +292,64 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         snoozed_until=session.snoozed_until,
         extra_time_until=session.extra_time_until,
     )
+
+
+def override_site(rules: Any, host: str) -> str:
+    """The site an override or a grant is kept and looked up under: the host's widest rules domain
+    (``www.reddit.com`` and ``old.reddit.com`` → ``reddit.com``), as the proxy names the site of a request."""
+    group = rules.group_for_host(host) if rules is not None else None
+    return site_domain(host, group.domains if group is not None else ())
+
+
+def lifted_kind(kind: object) -> Lifted:
+    """The block that opening a Breather page of ``kind`` anyway lifts. Anything but quiet hours is the limit (an
+    override logged before the kind was kept in its event was one at a limit page, as ``limit_overridden`` says)."""
+    return "quiet_hours" if kind == "quiet_hours" else "limit_reached"
+
+
+def lift_block(runtime: Any, profile: str, host: str, lifts: Lifted, until: datetime, granted: bool = False) -> None:
+    """Let ``profile`` past one kind of block on the host's site until ``until`` (a later end already running stays)."""
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None:
+        return
+    key = Override(override_site(runtime.current_rules(), host), lifts, granted)
+
+    def lift(session: Session) -> None:
+        running = session.overrides_until.get(key)
+        if running is None or running < until:
+            session.overrides_until[key] = until
+
+    sessions.update(profile, lift)
+
+
+def lifted_until(session: Session, rules: Any, host: str, kind: str, at: datetime) -> datetime | None:
+    """When the latest override of ``kind`` running at ``at`` on the host's site ends (None: nothing lifts it)."""
+    site = override_site(rules, host)
+    ends = [until for key, until in session.overrides_until.items() if key.site == site and key.lifts == kind]
+    return max((until for until in ends if at < until), default=None)
+
+
+def running_overrides(session: Session, at: datetime) -> list[tuple[Override, datetime]]:
+    """Every override still running at ``at``, by site."""
+    return sorted((key, until) for key, until in session.overrides_until.items() if at < until)
+
+
+def decide_past_overrides(
+    rules: Any, profile: Profile, host: str, at: datetime, usage: Usage, session: Session | None
+) -> Decision:
+    """``decide`` with the blocks this member may pass on this site right now lifted, each only its own kind: the
+    order of docs/rules.md holds (quiet hours before limits), so more time at the limit does not open quiet hours, and
+    a quiet-hours page opened anyway still meets the limit. The proxy's pages and the extension's status both ask
+    this, so they say the same. The limit is lifted as extra time, so the decision says until when."""
+    from breather.rules.decisions import decide
+
+    if session is not None:
+        if lifted_until(session, rules, host, "quiet_hours", at) is not None:
+            profile = replace(profile, quiet_hours=())
+        extra = lifted_until(session, rules, host, "limit_reached", at)
+        if extra is not None and (usage.extra_time_until is None or usage.extra_time_until < extra):
+            usage = replace(usage, extra_time_until=extra)
+    return decide(rules, profile, host, at, usage)
 
 
 def group_name(rules: Any, host: str) -> str | None:

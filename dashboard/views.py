@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
-from breather.dashboard.pages import extension, summaries, usage
+from breather.dashboard.pages import extension, requests, summaries, usage
+from breather.runtime import Override, running_overrides
 
 bp = Blueprint("views", __name__)
 bp.before_request(security.check_form_request)
@@ -56,13 +57,21 @@ def today() -> str:
     )
 
 
-def _more_time(member: str, now: datetime, zone: tzinfo) -> list[tuple[str, str]]:
-    """Sites the member was given more time on (a yes to an ask, or an override), and until when, local time."""
+def _more_time(member: str, now: datetime, zone: tzinfo) -> list[tuple[str, str, str]]:
+    """What lets the member past a block right now: (site, which it is, until when on the household's clock). A
+    parent's yes and the member's own "open anyway" are named apart: a user test's parent read a child's override,
+    on a site they had said no to, as their own yes."""
     service = context.runtime()
     if service is None:
         return []
-    passes = service.sessions.read(member).overrides_until
-    return [(site, until.astimezone(zone).strftime("%H:%M")) for site, until in sorted(passes.items()) if until > now]
+    running = running_overrides(service.sessions.read(member), now)
+    return [(key.site, _what_lets_through(key), requests.until_text(until, zone)) for key, until in running]
+
+
+def _what_lets_through(override: Override) -> str:
+    if override.granted:
+        return "more time (yes)"
+    return "opened anyway in quiet hours" if override.lifts == "quiet_hours" else "opened anyway at the limit"
 
 
 @bp.get("/history")

@@ -18,7 +18,7 @@ from mitmproxy import http
 from breather.proxy import flows
 from breather.proxy.breaks import due_break
 from breather.proxy.pages import BlockPage, block_response, new_token
-from breather.runtime import PendingOverride, Runtime, Session, usage_for
+from breather.runtime import PendingOverride, Runtime, Session, decide_past_overrides, usage_for
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +61,20 @@ class Boundaries:
             return
         self.runtime.counters.increment("documents_seen")
         session = self.runtime.sessions.read(profile)
-        if decision.kind in BLOCKING and not self._overridden(session, site, now):
-            # Not a visit: time in front of Breather's own page is not time on the site.
-            self._block(flow, rules.profile(profile), site, decision, now)
-            return
+        if decision.kind in BLOCKING:
+            unlifted = self._past_overrides(rules, profile, site, now, session)
+            if unlifted.kind in BLOCKING:
+                # Not a visit: time in front of Breather's own page is not time on the site.
+                self._block(flow, rules.profile(profile), site, unlifted, now)
+                return
         self._log_visit(profile, site, now)
+        # the break cadence still reads the decision before overrides, as the overlay's heartbeats do
         self._mark_break(flow, profile, session, decision, now)
 
-    def _overridden(self, session: Session, site: str, now: datetime) -> bool:
-        until = session.overrides_until.get(site)
-        return until is not None and now < until
+    def _past_overrides(self, rules: Any, profile: str, site: str, now: datetime, session: Session) -> Any:
+        """The block left once this member's running overrides and grants on the site have lifted theirs, if any."""
+        usage = usage_for(session, rules, now)
+        return decide_past_overrides(rules, rules.profile(profile), site, now, usage, session)
 
     def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
         token = new_token()

@@ -10,17 +10,27 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from mitmproxy import http
 
 from breather.proxy import flows
-from breather.proxy.boundaries import Boundaries
+from breather.proxy.asks import AskAnswers
+from breather.proxy.boundaries import BLOCKING, Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
 from breather.proxy.breaks import DueBreak, due_break
+from breather.proxy.pages import ask_answer_message
 from breather.rules.exercises import Exercise
-from breather.runtime import Runtime, Session, ShownBreak
+from breather.runtime import (
+    Runtime,
+    Session,
+    ShownBreak,
+    decide_past_overrides,
+    lift_block,
+    lifted_kind,
+    usage_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +91,9 @@ class LocalApi:
             "break": self.take_break,
             "override": self.override,
             "more-time": self.more_time,
+            "ask-status": self.ask_status,
         }
+        self.asks = AskAnswers(runtime.paths.database)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not flows.is_local_api(flow) or flows.site_of(flow) is None:
@@ -126,17 +138,34 @@ class LocalApi:
         return {"ok": True, "counted": True, **self.break_status(profile, site, at)}
 
     def break_status(self, profile: str, site: str, at: datetime) -> dict[str, Any]:
+        """What the overlay does next: reload the page when a page load of the site would now get Breather's block
+        page (a limit reached or quiet hours begun while the tab was open), else show the break that is due."""
         session = self.runtime.sessions.read(profile)
-        due = self._due_break(session, profile, site, at)
+        decision = self.decide(profile, site, at)
+        blocked = self._blocks_page_loads(session, decision, profile, site, at)
+        due = self._due_break(session, profile, site, at, decision)
         if due is None:
             if session.break_on_screen is not None:
                 self.runtime.sessions.break_no_longer_due(profile)
-            return {"break_due": False}
-        return {"break_due": True, **due.to_dict()}
+            return {"blocked": blocked, "break_due": False}
+        return {"blocked": blocked, "break_due": True, **due.to_dict()}
 
-    def _due_break(self, session: Session, profile: str, site: str, at: datetime) -> DueBreak | None:
+    def _blocks_page_loads(self, session: Session, decision: Any, profile: str, site: str, at: datetime) -> bool:
+        """Whether a page load of ``site`` would get Breather's block page now: what ``Boundaries`` decides for a
+        document request, past the member's running overrides and grants (``decide_past_overrides``), and asked only
+        when the plain decision blocks, as ``Boundaries`` does, so a heartbeat stays cheap."""
+        if decision.kind not in BLOCKING:
+            return False
+        rules = self.runtime.current_rules()
+        usage = usage_for(session, rules, at)
+        return decide_past_overrides(rules, rules.profile(profile), site, at, usage, session).kind in BLOCKING
+
+    def _due_break(
+        self, session: Session, profile: str, site: str, at: datetime, decision: Any = None
+    ) -> DueBreak | None:
         max_snoozes = self.runtime.current_rules().profile(profile).max_snoozes
-        return due_break(session, self.decide(profile, site, at), max_snoozes, at)
+        made = decision if decision is not None else self.decide(profile, site, at)
+        return due_break(session, made, max_snoozes, at)
 
     def reveal(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         category = body.get("category")
@@ -217,7 +246,7 @@ class LocalApi:
             left = int((pending.friction - waited).total_seconds()) + 1
             return {"ok": False, "message": f"Take {left} more seconds to think it over."}
         until = at + timedelta(minutes=OVERRIDE_MINUTES)
-        self.runtime.sessions.update(profile, lambda s: s.overrides_until.__setitem__(pending.site, until))
+        lift_block(self.runtime, profile, pending.site, lifted_kind(pending.kind), until)
         self._event(profile, "limit_overridden", pending.site, at, detail={"kind": pending.kind})
         return {"ok": True, "until": until.isoformat()}
 
@@ -227,6 +256,33 @@ class LocalApi:
             raise ApiError(400, "minutes must be a whole number from 1 to 240")
         self._event(profile, "more_time_asked", site, at, detail={"minutes": minutes})
         return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
+
+    def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """The answer to the member's latest ask today for more time on this site, for the block page to say, and
+        whether the page may reload into the site now. Only a block page holds a token, so the site's own scripts
+        on this origin cannot read a parent's words to the member."""
+        pending = self.runtime.block_tokens.get(str(body.get("token", "")))
+        if pending is None or pending.profile != profile or pending.site != site:
+            raise ApiError(403, "this page is out of date; reload it")
+        zone = self.runtime.current_rules().zone()
+        midnight = datetime.combine(at.astimezone(zone).date(), time.min, tzinfo=zone)
+        try:
+            ask = self.asks.latest(profile, site, midnight)
+        except TimeoutError:
+            raise ApiError(503, "Breather's store is busy; ask again in a moment") from None
+        if ask is None:
+            return {"ok": True, "answer": "none"}
+        answer = {"approved": "yes", "declined": "no"}.get(ask.status or "", "waiting")
+        running = answer == "yes" and (ask.granted_until is None or at < ask.granted_until)
+        session = self.runtime.sessions.read(profile)
+        open_now = running and not self._blocks_page_loads(session, self.decide(profile, site, at), profile, site, at)
+        return {
+            "ok": True,
+            "answer": answer,
+            "message": ask_answer_message(ask, at, zone),
+            "asked_at": ask.asked_at.isoformat(),
+            "reload": open_now,
+        }
 
 
 def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, time, tzinfo
 from string import Template
 
 from mitmproxy import http
 
+from breather.proxy.asks import AskAnswer
 from breather.proxy.overlay import asset
 
 TITLES = {
@@ -27,6 +29,8 @@ SUGGESTIONS = {
     "quiet_hours": "The feed will still be here later. Rest well.",
     "break_due": "Look away from the screen for a moment.",
 }
+# how often an open block page asks whether someone answered the member's ask for more time
+ASK_POLL_S = 15
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
         friction_s=str(int(page.friction_s)),
         token=html.escape(page.token),
         ask_button=ask,
+        poll_s=str(ASK_POLL_S),
         nonce=nonce,
         css=asset("overlay.css"),
     )
@@ -76,3 +81,22 @@ def block_response(page: BlockPage) -> http.Response:
             "X-Breather": page.kind,
         },
     )
+
+
+def ask_answer_message(ask: AskAnswer, now: datetime, zone: tzinfo) -> str:
+    """What the block page says about the member's ask, in the household's clock: the parent's reason is their own
+    words to this member, shown as they wrote it."""
+    if ask.status == "approved":
+        if ask.granted_until is None:
+            return "Yes: more time"
+        granted = f"Yes: more time until {clock(ask.granted_until, zone)}"
+        return granted if now < ask.granted_until else f"{granted}, now over."
+    if ask.status == "declined":
+        answered = f" (from {clock(ask.answered_at, zone)})" if ask.answered_at is not None else ""
+        return f"No: {ask.reason}{answered}" if ask.reason else f"No{answered}"
+    return f"Asked at {clock(ask.asked_at, zone)}. No answer yet: this page will say it when it comes."
+
+
+def clock(moment: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return "midnight" if local.time() == time.min else local.strftime("%H:%M")

@@ -1,9 +1,10 @@
 """Choices that hold for a while, given back to the proxy after a restart.
 
-The proxy keeps "continue anyway" (an override of a limit or quiet hours) and "5 more minutes" (a snooze) in memory.
+The proxy keeps "continue anyway" (an override of a limit or of quiet hours) and "5 more minutes" (a snooze) in memory.
 A user test restarted the service and the limit page came straight back, the snooze with it. Both choices are in the
-event log already, so a start reads the recent ones and puts them back; a parent's yes to more time is restored the
-same way from its answer (``breather.grants.restore_grants``).
+event log already, so a start reads the recent ones and puts them back, each override lifting only the block it was
+made at (the kind is in the event's detail); a parent's yes to more time is restored the same way from its answer
+(``breather.grants.restore_grants``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlite_utils import Database
 
 from breather.proxy.local_api import OVERRIDE_MINUTES
-from breather.runtime import Runtime, Session
+from breather.runtime import Runtime, Session, lift_block, lifted_kind, running_overrides
 from breather.store.model import iso
 
 # Longer than any override or snooze runs. (A restart ends a run of snoozes older than this; live, only a break
@@ -34,7 +36,9 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
     for profile, kind, site, at_text, detail in rows:
         at = datetime.fromisoformat(at_text)
         if kind == "limit_overridden" and site:
-            runtime.sessions.update(profile, partial(_overridden, site=site, at=at, now=now))
+            until = at + timedelta(minutes=OVERRIDE_MINUTES)
+            if until > now:
+                lift_block(runtime, profile, site, lifted_kind(_detail(detail).get("kind")), until)
         elif kind == "break_snoozed":
             runtime.sessions.update(profile, partial(_snoozed, at=at, minutes=_minutes(detail)))
         elif kind == "break_taken":
@@ -42,22 +46,22 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
     running = 0
     for name in runtime.sessions.profiles():
         session = runtime.sessions.read(name)
-        running += sum(1 for until in session.overrides_until.values() if until > now)
+        # a parent's yes is restored (and counted) by ``restore_grants``
+        running += sum(1 for key, _ in running_overrides(session, now) if not key.granted)
         running += 1 if session.snoozed_until is not None and session.snoozed_until > now else 0
     return running
 
 
-def _overridden(session: Session, site: str, at: datetime, now: datetime) -> None:
-    until = at + timedelta(minutes=OVERRIDE_MINUTES)
-    if until > now and until > session.overrides_until.get(site, until - timedelta(seconds=1)):
-        session.overrides_until[site] = until
+def _detail(detail: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(detail or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _minutes(detail: str | None) -> int:
-    try:
-        value = json.loads(detail or "{}").get("minutes", 0)
-    except (ValueError, AttributeError):
-        return 0
+    value = _detail(detail).get("minutes", 0)
     return value if isinstance(value, int) else 0
 
 

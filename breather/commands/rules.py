@@ -443,9 +443,10 @@ def _proxy_site(rules: Any, host: str) -> str:
 
 
 def _running_grant(paths: Paths, profile: str, site: str, at: datetime) -> Any:
-    """The grant of more time for ``profile`` on ``site`` running at ``at`` (the longest if several are): the
-    same answers the service gives back to the proxy after a restart."""
-    from breather.grants import approved_grants
+    """The grant of more time for ``profile`` on ``site`` (the proxy's site domain) running at ``at`` (the longest if
+    several are): the same answers the service gives back to the proxy after a restart, whichever of the site's hosts
+    the ask named (the extension sends the tab's, ``www.reddit.com``)."""
+    from breather.grants import approved_grants, grants_the_site
     from breather.store.db import open_database
 
     if not paths.database.exists():
@@ -457,5 +458,5 @@ def _running_grant(paths: Paths, profile: str, site: str, at: datetime) -> Any:
         return None
     finally:
         db.close()
-    running = [g for g in grants if g.profile == profile and g.site == site and g.approved_at <= at < g.until]
+    running = [g for g in grants if g.profile == profile and grants_the_site(g, site) and g.approved_at <= at < g.until]
     return max(running, key=lambda grant: grant.until, default=None)

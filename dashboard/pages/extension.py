@@ -11,9 +11,9 @@ from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import usage
-from breather.rules.decisions import Usage, decide
+from breather.rules.decisions import Decision, Usage, decide
 from breather.rules.model import Profile, Rules
-from breather.runtime import usage_for
+from breather.runtime import decide_past_overrides, usage_for
 from breather.scheduler import quiet_hours_state
 from breather.store import queries
 from breather.store.model import Event, Heartbeat, check_site
@@ -171,15 +171,17 @@ def through_proxy(runtime: Any, profile: str, now: datetime) -> bool | None:
     return any(now - at <= THROUGH_PROXY_WINDOW for at in seen)
 
 
-def _usage_for_decision(
-    db: Database, rules: Rules, profile: str, today: queries.TodayUsage, runtime: Any, now: datetime
-) -> Usage:
-    """What the running proxy decides on (the same function builds it), else, without a service, what the store says."""
+def _decision(
+    db: Database, rules: Rules, profile: Profile, site: str, today: queries.TodayUsage, runtime: Any, now: datetime
+) -> Decision:
+    """What the running proxy decides (the same functions: its usage, and the overrides and grants running for the
+    member on the site), else, without a service, what the store says."""
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
-        active = queries.active_minutes_since_break(db, profile, now)
-        return Usage.of_today(today, active_since_break=timedelta(minutes=active))
-    return usage_for(sessions.read(profile), rules, now)
+        active = queries.active_minutes_since_break(db, profile.name, now)
+        return decide(rules, profile, site, now, Usage.of_today(today, active_since_break=timedelta(minutes=active)))
+    session = sessions.read(profile.name)
+    return decide_past_overrides(rules, profile, site, now, usage_for(session, rules, now), session)
 
 
 def representative_site(rules: Rules, site: str | None) -> str:
@@ -209,13 +211,7 @@ def status_for(
     moment = now or datetime.now(UTC)
     profile = rules.profiles.get(profile_name) or rules.profiles[rules.default_profile]
     today = minutes_today(db, rules, profile.name, moment)
-    decision = decide(
-        rules,
-        profile,
-        representative_site(rules, site),
-        moment,
-        _usage_for_decision(db, rules, profile.name, today, runtime, moment),
-    )
+    decision = _decision(db, rules, profile, representative_site(rules, site), today, runtime, moment)
     limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
     return {
         "profile": profile.name,

@@ -148,6 +148,7 @@ def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> E
 
 
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
-    """Tell the running proxy at once: the site is let through for this member until ``until``."""
+    """Tell the running proxy at once: the site's limit is lifted for this member until ``until`` (quiet hours still
+    hold), under the site the proxy decides on whichever host the ask named (``breather.grants.let_through``)."""
     if ask.site is not None:
         let_through(runtime, ask.profile, ask.site, until)

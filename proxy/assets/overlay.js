@@ -1,4 +1,5 @@
-// Breather overlay: heartbeats while the page is visible and in use, and the break interstitial.
+// Breather overlay: heartbeats while the page is visible and in use, the break interstitial, and a reload when the
+// site becomes blocked while the page is open.
 // It talks only to /__breather__/... on the page's own origin; the proxy answers those itself.
 (function () {
   "use strict";
@@ -9,6 +10,10 @@
   var IDLE_MS = 60 * 1000;
   var lastInput = Date.now();
   var breakShown = false;
+  var reloadTried = false;
+  // Set in sessionStorage (this tab) before a reload for a block; the block page, or a heartbeat saying the site is
+  // open, clears it.
+  var BLOCK_RELOADED = "breather-block-reload";
 
   // The proxy's answer; a refusal (e.g. a snooze past the rules' limit) comes back as { ok: false, message }.
   function post(path, body) {
@@ -116,10 +121,29 @@
     });
   }
 
+  function stored(action) {
+    try { return action(window.sessionStorage); } catch (e) { return null; }
+  }
+
+  // The site became blocked while this page was open (a limit reached, quiet hours begun): a reload lets the proxy
+  // answer the page load with Breather's page. Once per page load, and not again in this tab while the site still
+  // shows after such a reload (a page from a cache or a service worker would otherwise reload for ever).
+  function reloadForBlock() {
+    if (reloadTried) { return false; }
+    reloadTried = true;
+    if (stored(function (s) { return s.getItem(BLOCK_RELOADED); }) !== null) { return false; }
+    if (stored(function (s) { s.setItem(BLOCK_RELOADED, String(Date.now())); return true; }) !== true) { return false; }
+    location.reload();
+    return true;
+  }
+
   function heartbeat() {
     if (document.visibilityState !== "visible" || Date.now() - lastInput > IDLE_MS) { return; }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
-      if (answer && answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind); }
+      if (!answer) { return; }
+      if (answer.blocked === true && reloadForBlock()) { return; }
+      if (answer.blocked === false) { stored(function (s) { s.removeItem(BLOCK_RELOADED); }); }
+      if (answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind); }
     });
   }
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from breather.dashboard.app import create_app
 from breather.paths import Paths
 from breather.rules.loader import load_rules
-from breather.runtime import Runtime
+from breather.runtime import Override, Runtime
 from breather.store.model import Heartbeat
 from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, service_watcher, set_passphrase, today_at
 
@@ -102,18 +102,22 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
     assert "Our goal for the week of Monday 9 March" in page, "the week the goal is for, in words"
+    set_passphrase(client)
     token = form_token(client, "/review")
-    saved = client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
+    goal = {"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner", "passphrase": PASSPHRASE}
+    saved = client.post("/review/goal", data=goal)
     assert saved.status_code == 302
     assert "Saved. It will be here at next week" in text_of(client, saved.headers["location"])
     assert "No phones at dinner" in text_of(client, "/review")
-    far = client.post("/review/goal", data={"csrf_token": token, "week": "2027-W10", "goal": "Someday"})
+    far = client.post("/review/goal", data=goal | {"week": "2027-W10", "goal": "Someday"})
     assert far.status_code == 400  # a user test saved goals for any week, never shown anywhere
 
 
 def test_next_weeks_review_opens_with_the_goal_set_last_time(client: FlaskClient, app: Flask) -> None:
+    set_passphrase(client)
     token = form_token(client, "/review")
-    client.post("/review/goal", data={"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner"})
+    goal = {"csrf_token": token, "week": "2026-W11", "goal": "No phones at dinner", "passphrase": PASSPHRASE}
+    client.post("/review/goal", data=goal)
     assert "The goal we set for this week" not in text_of(client, "/review")
     app.config["CLOCK"] = lambda: NOW + timedelta(days=7)
     page = text_of(client, "/review")
@@ -225,11 +229,12 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
         f"/requests/{event_id}/approve", data={"csrf_token": token, "grant": "60", "passphrase": PASSPHRASE}
     )
     assert done.status_code == 302
-    assert runtime.sessions.read("teen").overrides_until["www.youtube.com"] == NOW + timedelta(hours=1)
+    yes = Override("www.youtube.com", "limit_reached", granted=True)
+    assert runtime.sessions.read("teen").overrides_until[yes] == NOW + timedelta(hours=1)
     page = text_of(client, "/requests")
     assert "No one is waiting" in page and "yes, until 21:00" in page
     # Today said "Limit reached" with no word of the yes (a user test)
-    assert "More time on www.youtube.com until 21:00." in text_of(client, "/?member=teen")
+    assert "www.youtube.com: more time (yes) until 21:00." in text_of(client, "/?member=teen")
 
     # A restart: the proxy's memory is new, the parent's yes still holds (a user test lost it), and only until then.
     from breather.dashboard.db import connect
@@ -240,7 +245,7 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
     db = connect(str(paths.database))
     try:
         assert restore_grants(restarted, db, NOW + timedelta(minutes=59)) == 1
-        assert restarted.sessions.read("teen").overrides_until["www.youtube.com"] == NOW + timedelta(hours=1)
+        assert restarted.sessions.read("teen").overrides_until[yes] == NOW + timedelta(hours=1)
         later = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
         assert restore_grants(later, db, NOW + timedelta(hours=1)) == 0
     finally:
@@ -377,7 +382,7 @@ def test_an_ask_from_yesterday_says_so_and_each_yes_says_when_it_ends(
     token = form_token(client, "/requests")
     form = {"csrf_token": token, "grant": "rest", "passphrase": PASSPHRASE}
     done = client.post(f"/requests/{event_id}/approve", data=form, follow_redirects=True)
-    assert "teen can use www.youtube.com until midnight." in done.get_data(as_text=True)
+    assert "Said yes to teen: more time on youtube until midnight." in done.get_data(as_text=True)
 
 
 def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: Seeder) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from breather.proxy.restore import restore_recent_choices
+from breather.runtime import Override
 from breather.store.db import open_database
 from breather.store.model import Event
 
@@ -30,7 +31,7 @@ def test_a_running_override_and_snooze_come_back_and_finished_ones_do_not(make_r
     finally:
         db.close()
     me = after.sessions.read("me")
-    assert me.overrides_until == {"news.ycombinator.com": now + timedelta(minutes=10)}
+    assert me.overrides_until == {Override("news.ycombinator.com", "limit_reached"): now + timedelta(minutes=10)}
     assert me.snoozed_until == now + timedelta(minutes=1)
     assert me.snoozes_in_row == 2, "the next snooze in the run is shorter still"
     kid = after.sessions.read("kid")

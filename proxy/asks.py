@@ -1,0 +1,95 @@
+"""A member's latest ask for more time on a site today, and the household's answer to it, read from the store.
+
+The ask is a ``more_time_asked`` event; the answer is the ``time_answers`` row the dashboard writes with it (the
+reason a parent gave, or the time granted; docs/interfaces.md). Breather's block page asks for it so the member
+hears the answer where they asked. Reads run on a thread of their own with its own connection (one connection per
+thread, as ``breather.runtime.StoreUsage`` reads), and the proxy's event loop waits a moment at most: a busy store
+costs the page one poll, never the proxy its pace.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from breather.rules.model import host_in_domain
+from breather.store.model import iso
+
+READ_WAIT_S = 0.25
+
+_ASKS_SINCE = """
+select e.site, e.at, a.status, a.reason, a.answered_at, a.granted_until
+from events e left join time_answers a on a.event_id = e.id
+where e.profile = ? and e.kind = 'more_time_asked' and e.at >= ?
+order by e.at, e.id
+"""
+# before the dashboard has made its tables, every ask is still waiting
+_ASKS_SINCE_UNANSWERED = """
+select e.site, e.at, null, null, null, null from events e
+where e.profile = ? and e.kind = 'more_time_asked' and e.at >= ?
+order by e.at, e.id
+"""
+
+
+@dataclass(frozen=True)
+class AskAnswer:
+    """One ask and its answer: ``status`` is ``approved`` or ``declined``, None while nobody has answered."""
+
+    asked_at: datetime
+    status: str | None = None
+    reason: str | None = None
+    answered_at: datetime | None = None
+    granted_until: datetime | None = None
+
+
+class AskAnswers:
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def latest(self, profile: str, site: str, since: datetime) -> AskAnswer | None:
+        """The member's latest ask since ``since`` for ``site`` (a rules site domain; the ask may name any host of
+        it), with its answer. Raises ``TimeoutError`` when the store does not answer within ``READ_WAIT_S``."""
+        future = self._reader().submit(self._read, profile, site, since)
+        return future.result(timeout=READ_WAIT_S)
+
+    def _reader(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-asks")
+            return self._executor
+
+    def _read(self, profile: str, site: str, since: datetime) -> AskAnswer | None:
+        db = self._connection()
+        query = _ASKS_SINCE if db["time_answers"].exists() else _ASKS_SINCE_UNANSWERED
+        rows = db.execute(query, [profile, iso(since)]).fetchall()
+        asks = [row for row in rows if row[0] and host_in_domain(row[0], site)]
+        return _ask_answer(asks[-1]) if asks else None
+
+    def _connection(self) -> Any:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            from breather.store.db import open_database
+
+            db = self._local.db = open_database(self.database)
+        return db
+
+
+def _ask_answer(row: tuple[Any, ...]) -> AskAnswer:
+    _, asked_at, status, reason, answered_at, granted_until = row
+    return AskAnswer(_utc(asked_at), status, reason, _utc_or_none(answered_at), _utc_or_none(granted_until))
+
+
+def _utc(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _utc_or_none(stamp: str | None) -> datetime | None:
+    return _utc(stamp) if stamp else None

@@ -1,0 +1,116 @@
+"""A tab already open when the site becomes blocked: the overlay's heartbeat answer says so, the way a page load of
+the site would be answered (a user test: Alex's YouTube tab ran past her limit, heartbeats kept answering
+``"break_due": false`` and nothing changed on the page; only a new page load got the block page)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mitmproxy.test import tflow
+
+from breather.grants import let_through
+from breather.proxy import flows
+from breather.proxy.boundaries import Boundaries
+from breather.proxy.local_api import LocalApi
+from breather.runtime import Runtime
+from tests.proxy.conftest import rules_text, window_around_now
+
+IN_USE = {"visible": True, "active": True}
+
+
+def page_load(runtime: Runtime, profile: str = "me") -> Any:
+    """A document request for reddit.com as Boundaries sees it; the flow has a response when Breather blocks."""
+    flow = tflow.tflow()
+    flow.request.host = "www.reddit.com"
+    flow.request.path = "/"
+    flow.request.headers["sec-fetch-dest"] = "document"
+    flow.metadata[flows.SITE] = "reddit.com"
+    flow.metadata[flows.PROFILE] = profile
+    Boundaries(runtime).request(flow)
+    return flow
+
+
+def heartbeat(api: LocalApi, profile: str = "me") -> dict[str, Any]:
+    flow = tflow.tflow()
+    flow.request.host = "www.reddit.com"
+    flow.request.method = "POST"
+    flow.request.path = "/__breather__/heartbeat"
+    flow.request.headers["x-breather"] = "1"
+    flow.request.content = json.dumps(IN_USE).encode()
+    flow.metadata[flows.SITE] = "reddit.com"
+    flow.metadata[flows.PROFILE] = profile
+    api.request(flow)
+    assert flow.response is not None and flow.response.status_code == 200
+    answer: dict[str, Any] = json.loads(flow.response.content)
+    return answer
+
+
+def use_for(api: LocalApi, minutes: int) -> dict[str, Any]:
+    """Active use the way the overlay reports it; the last heartbeat's answer."""
+    answer: dict[str, Any] = {}
+    for _ in range(minutes * 2):
+        answer = heartbeat(api)
+    return answer
+
+
+def block_token(flow: Any) -> str:
+    found = re.search(r'data-token="([^"]+)"', flow.response.content.decode())
+    assert found, "the block page carries its override token"
+    return found.group(1)
+
+
+def test_the_heartbeat_that_crosses_the_limit_says_the_open_tab_is_blocked(make_runtime) -> None:
+    runtime = make_runtime()  # a 1-hour daily limit
+    api = LocalApi(runtime)
+
+    before = use_for(api, 59)
+    assert before["counted"] is True and before["blocked"] is False
+    assert page_load(runtime).response is None
+
+    after = use_for(api, 2)
+    assert after["counted"] is True and after["blocked"] is True, after
+    blocked_page = page_load(runtime).response
+    assert blocked_page is not None and blocked_page.headers["x-breather"] == "limit_reached"
+
+
+def test_quiet_hours_beginning_while_the_tab_is_open_block_it(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_me='quiet_hours = { daily = "21:00-07:00" }'))
+    api = LocalApi(runtime)
+    evening = datetime.now(UTC).replace(hour=21, minute=0, second=0, microsecond=0)
+
+    assert api.heartbeat("me", "reddit.com", IN_USE, evening - timedelta(seconds=30))["blocked"] is False
+    assert api.heartbeat("me", "reddit.com", IN_USE, evening + timedelta(seconds=30))["blocked"] is True
+
+
+def test_quiet_hours_now_block_the_open_tab_as_a_page_load(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    assert heartbeat(LocalApi(runtime))["blocked"] is True
+    blocked_page = page_load(runtime).response
+    assert blocked_page is not None and blocked_page.headers["x-breather"] == "quiet_hours"
+
+
+def test_a_page_opened_anyway_is_not_reloaded_until_its_override_ends(make_runtime) -> None:
+    runtime = make_runtime()
+    api = LocalApi(runtime)
+    use_for(api, 61)
+    token = block_token(page_load(runtime))
+    after_the_friction_delay = datetime.now(UTC) + timedelta(seconds=11)
+    assert api.override("me", "reddit.com", {"token": token}, after_the_friction_delay)["ok"] is True
+
+    assert heartbeat(api)["blocked"] is False
+    assert page_load(runtime).response is None, "the page load and the heartbeat say the same"
+    ended = after_the_friction_delay + timedelta(minutes=16)
+    assert api.heartbeat("me", "reddit.com", IN_USE, ended)["blocked"] is True
+
+
+def test_a_parents_yes_keeps_the_open_tab_open(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_profiles='[profiles.sam]\ndaily_limit = "1h"\n'))
+    api = LocalApi(runtime)
+    use_for(api, 61)
+    let_through(runtime, "me", "reddit.com", datetime.now(UTC) + timedelta(minutes=15))
+
+    assert heartbeat(api)["blocked"] is False
+    assert page_load(runtime).response is None

@@ -1,0 +1,205 @@
+"""A tab that becomes blocked while open, and the answer to an ask for more time, in a real Chromium.
+
+Every request of the tab is answered as the proxy answers it: a page load by the real ``Boundaries`` (the site's page
+with the overlay, or Breather's block page under its own CSP), a ``/__breather__/`` call by the real ``LocalApi``, on
+a real runtime (its store, its rules); the parent answers on the real dashboard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from mitmproxy.test import tflow
+
+from breather.proxy import flows
+from breather.proxy.boundaries import Boundaries
+from breather.proxy.local_api import LocalApi
+from breather.proxy.overlay import inject, overlay_markup
+from breather.runtime import Runtime
+from tests.proxy.conftest import rules_text, window_around_now
+from tests.proxy.test_ask_answer import FAMILY, answer_the_ask, dashboard
+
+pytestmark = pytest.mark.e2e
+
+SITE_URL = "http://127.0.0.1:9/r/all"  # never contacted: every request of the tab is answered below
+NONCE = "re1oadn0nce"
+CSP = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src 'nonce-{NONCE}'; connect-src 'self'"
+PAGE = b"<!doctype html><html><head><title>feed</title></head><body><h1>the feed</h1></body></html>"
+
+
+class Proxied:
+    """The proxy in front of one tab on reddit.com. ``loads`` is what each page load got: "site" or the block page's
+    kind. ``from_cache`` "site" shows the site at every page load whatever the proxy decides, "block page" the first
+    block page again (pages a service worker or a cache serves), to see that no page reloads for ever."""
+
+    def __init__(self, runtime: Runtime, from_cache: str | None = None) -> None:
+        self.boundaries = Boundaries(runtime)
+        self.api = LocalApi(runtime, decide=self.boundaries.decide)
+        self.from_cache = from_cache
+        self.block_page: Any = None
+        self.loads: list[str] = []
+
+    def answer(self, route: Any) -> None:
+        request = route.request
+        flow = tflow.tflow()
+        flow.request.host = "www.reddit.com"
+        flow.request.method = request.method
+        flow.request.path = "/" + request.url.split("/", 3)[3]
+        flow.metadata[flows.SITE] = "reddit.com"
+        flow.metadata[flows.PROFILE] = "me"
+        if flows.is_local_api(flow):
+            flow.request.content = (request.post_data or "").encode()
+            flow.request.headers["x-breather"] = request.headers.get("x-breather", "")
+            self.api.request(flow)
+            assert flow.response is not None
+            route.fulfill(
+                status=flow.response.status_code, headers=dict(flow.response.headers), body=flow.response.content
+            )
+            return
+        flow.request.headers["sec-fetch-dest"] = "document"
+        if self.from_cache == "block page" and self.block_page is not None:
+            flow.response = self.block_page
+        elif self.from_cache != "site":
+            self.boundaries.request(flow)
+        if flow.response is None:
+            self.loads.append("site")
+            page = inject(PAGE, overlay_markup(NONCE, {"heartbeat_s": 0.2, "pause_s": 0.1}))
+            route.fulfill(status=200, headers={"Content-Type": "text/html", "Content-Security-Policy": CSP}, body=page)
+            return
+        self.loads.append(flow.response.headers["x-breather"])
+        self.block_page = flow.response
+        # the block page asks every 15 s whether the ask was answered; here every half second
+        body = flow.response.content.replace(b'data-poll-s="15"', b'data-poll-s="0.5"')
+        route.fulfill(status=flow.response.status_code, headers=dict(flow.response.headers), body=body)
+
+
+@pytest.fixture
+def open_tab(headless_chromium: Any) -> Iterator[Any]:
+    tabs: list[Any] = []
+
+    def open_page(proxied: Proxied) -> Any:
+        tab = headless_chromium.new_page()
+        tab.set_default_timeout(10_000)
+        tabs.append(tab)
+        tab.route(re.compile(r"^http://127\.0\.0\.1:9/.*"), proxied.answer)
+        tab.route(re.compile(r"^(?!http://127\.0\.0\.1:9/).*"), lambda route: route.abort())  # no internet
+        tab.goto(SITE_URL, wait_until="load")
+        return tab
+
+    yield open_page
+    for tab in tabs:
+        tab.close()
+
+
+def use_minutes(runtime: Runtime, minutes: float) -> None:
+    """Active use on reddit.com, as the overlay's heartbeats report it."""
+    api = LocalApi(runtime)
+    for _ in range(int(minutes * 2)):
+        api.heartbeat("me", "reddit.com", {"visible": True, "active": True}, datetime.now(UTC))
+
+
+def test_an_open_tab_that_crosses_the_limit_reloads_into_the_block_page(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime()  # a 1-hour daily limit
+    use_minutes(runtime, 59)
+    proxied = Proxied(runtime)
+    tab = open_tab(proxied)
+    expect(tab.locator("h1")).to_have_text("the feed")
+
+    # each heartbeat counts 30 s: two more and the hour is used up, with the tab open
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today")
+    tab.wait_for_timeout(1000)
+    assert proxied.loads == ["site", "limit_reached"]
+
+
+def test_quiet_hours_beginning_while_the_tab_is_open_reload_it_into_the_quiet_page(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime()
+    proxied = Proxied(runtime)
+    tab = open_tab(proxied)
+    expect(tab.locator("h1")).to_have_text("the feed")
+
+    text = rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}')
+    runtime.paths.rules_file.write_text(text, encoding="utf-8")
+    assert runtime.rules.reload()
+    expect(tab.locator("#breather-block h1")).to_have_text("Quiet hours")
+    assert proxied.loads == ["site", "quiet_hours"]
+
+
+def test_a_tab_that_still_shows_the_site_after_the_reload_is_not_reloaded_again(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime()
+    use_minutes(runtime, 61)
+    proxied = Proxied(runtime, from_cache="site")
+    tab = open_tab(proxied)
+    expect(tab.locator("h1")).to_have_text("the feed")
+
+    tab.wait_for_timeout(3000)  # fifteen heartbeats, each answered "blocked"
+    assert proxied.loads == ["site", "site"], "one reload, then no loop"
+    expect(tab.locator("h1")).to_have_text("the feed")
+
+
+def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(FAMILY)
+    use_minutes(runtime, 61)
+    proxied = Proxied(runtime)
+    tab = open_tab(proxied)
+    tab.locator("button.breather-ask").click()
+    expect(tab.locator(".breather-status")).to_contain_text("Asked")
+    assert runtime.writer.flush(5)
+    expect(tab.locator(".breather-status")).to_contain_text("No answer yet")
+
+    client, now = dashboard(runtime)
+    answer_the_ask(client, "approve", grant="60")
+    until = (now + timedelta(hours=1)).strftime("%H:%M")
+    expect(tab.locator(".breather-status")).to_have_text(f"Yes: more time until {until} — reloading")
+    expect(tab.locator("h1")).to_have_text("the feed")
+    assert proxied.loads == ["limit_reached", "site"]
+
+
+def test_the_block_page_says_the_parents_no_and_why_when_it_opens(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(FAMILY)
+    use_minutes(runtime, 61)
+    proxied = Proxied(runtime)
+    tab = open_tab(proxied)
+    tab.locator("button.breather-ask").click()
+    expect(tab.locator(".breather-status")).to_contain_text("Asked")
+    assert runtime.writer.flush(5)
+    client, now = dashboard(runtime)
+    answer_the_ask(client, "decline", reason="homework first")
+
+    tab.reload()
+    expect(tab.locator(".breather-status")).to_have_text(f"No: homework first (from {now:%H:%M})")
+    tab.wait_for_timeout(1500)
+    assert proxied.loads == ["limit_reached", "limit_reached"], "a no does not reload the page"
+
+
+def test_a_yes_that_still_shows_the_block_page_after_its_reload_does_not_reload_again(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(FAMILY)
+    use_minutes(runtime, 61)
+    proxied = Proxied(runtime, from_cache="block page")
+    tab = open_tab(proxied)
+    tab.locator("button.breather-ask").click()
+    expect(tab.locator(".breather-status")).to_contain_text("Asked")
+    assert runtime.writer.flush(5)
+    client, now = dashboard(runtime)
+    answer_the_ask(client, "approve", grant="60")
+
+    until = (now + timedelta(hours=1)).strftime("%H:%M")
+    expect(tab.locator(".breather-status")).to_have_text(f"Yes: more time until {until}", timeout=10_000)
+    tab.wait_for_timeout(3000)
+    assert proxied.loads == ["limit_reached", "limit_reached"], "one reload, then no loop"
+    expect(tab.locator(".breather-status")).to_have_text(f"Yes: more time until {until}")
