@@ -33,12 +33,19 @@ class Boundaries:
         self._blocks_logged: dict[tuple[str, str, str], datetime] = {}
 
     def decide(self, profile_name: str, site: str, at: datetime) -> Any:
+        """What the member meets on ``site`` at ``at``: the rules' decision, past their running overrides and grants
+        (each lifts only the block it was given at). Page loads, the overlay's heartbeats, calm and live streams all
+        ask here, so a tab, a page load and the extension's status agree (and breaks run during extra time)."""
         from breather.rules.decisions import decide
 
         rules = self.runtime.current_rules()
         profile = rules.profile(profile_name)
         session = self.runtime.sessions.read(profile_name)
-        return decide(rules, profile, site, at, usage_for(session, rules, at))
+        usage = usage_for(session, rules, at)
+        decision = decide(rules, profile, site, at, usage)
+        if decision.kind not in BLOCKING:
+            return decision
+        return decide_past_overrides(rules, profile, site, at, usage, session)
 
     def request(self, flow: http.HTTPFlow) -> None:
         site = flows.site_of(flow)
@@ -60,21 +67,12 @@ class Boundaries:
         if not flows.is_document_request(flow):
             return
         self.runtime.counters.increment("documents_seen")
-        session = self.runtime.sessions.read(profile)
         if decision.kind in BLOCKING:
-            unlifted = self._past_overrides(rules, profile, site, now, session)
-            if unlifted.kind in BLOCKING:
-                # Not a visit: time in front of Breather's own page is not time on the site.
-                self._block(flow, rules.profile(profile), site, unlifted, now)
-                return
+            # Not a visit: time in front of Breather's own page is not time on the site.
+            self._block(flow, rules.profile(profile), site, decision, now)
+            return
         self._log_visit(profile, site, now)
-        # the break cadence still reads the decision before overrides, as the overlay's heartbeats do
-        self._mark_break(flow, profile, session, decision, now)
-
-    def _past_overrides(self, rules: Any, profile: str, site: str, now: datetime, session: Session) -> Any:
-        """The block left once this member's running overrides and grants on the site have lifted theirs, if any."""
-        usage = usage_for(session, rules, now)
-        return decide_past_overrides(rules, rules.profile(profile), site, now, usage, session)
+        self._mark_break(flow, profile, self.runtime.sessions.read(profile), decision, now)
 
     def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
         token = new_token()

@@ -26,10 +26,8 @@ from breather.runtime import (
     Runtime,
     Session,
     ShownBreak,
-    decide_past_overrides,
     lift_block,
     lifted_kind,
-    usage_for,
 )
 
 log = logging.getLogger(__name__)
@@ -142,23 +140,13 @@ class LocalApi:
         page (a limit reached or quiet hours begun while the tab was open), else show the break that is due."""
         session = self.runtime.sessions.read(profile)
         decision = self.decide(profile, site, at)
-        blocked = self._blocks_page_loads(session, decision, profile, site, at)
+        blocked = decision.kind in BLOCKING  # past running overrides and grants: what a page load would meet
         due = self._due_break(session, profile, site, at, decision)
         if due is None:
             if session.break_on_screen is not None:
                 self.runtime.sessions.break_no_longer_due(profile)
             return {"blocked": blocked, "break_due": False}
         return {"blocked": blocked, "break_due": True, **due.to_dict()}
-
-    def _blocks_page_loads(self, session: Session, decision: Any, profile: str, site: str, at: datetime) -> bool:
-        """Whether a page load of ``site`` would get Breather's block page now: what ``Boundaries`` decides for a
-        document request, past the member's running overrides and grants (``decide_past_overrides``), and asked only
-        when the plain decision blocks, as ``Boundaries`` does, so a heartbeat stays cheap."""
-        if decision.kind not in BLOCKING:
-            return False
-        rules = self.runtime.current_rules()
-        usage = usage_for(session, rules, at)
-        return decide_past_overrides(rules, rules.profile(profile), site, at, usage, session).kind in BLOCKING
 
     def _due_break(
         self, session: Session, profile: str, site: str, at: datetime, decision: Any = None
@@ -274,8 +262,7 @@ class LocalApi:
             return {"ok": True, "answer": "none"}
         answer = {"approved": "yes", "declined": "no"}.get(ask.status or "", "waiting")
         running = answer == "yes" and (ask.granted_until is None or at < ask.granted_until)
-        session = self.runtime.sessions.read(profile)
-        open_now = running and not self._blocks_page_loads(session, self.decide(profile, site, at), profile, site, at)
+        open_now = running and self.decide(profile, site, at).kind not in BLOCKING
         return {
             "ok": True,
             "answer": answer,

@@ -114,3 +114,17 @@ def test_a_parents_yes_keeps_the_open_tab_open(make_runtime) -> None:
 
     assert heartbeat(api)["blocked"] is False
     assert page_load(runtime).response is None
+
+
+def test_breaks_run_during_more_time_and_the_tab_and_a_page_load_agree(make_runtime) -> None:
+    """A yes lifts the limit, not the break cadence: an hour without a pause brings its break on the open tab and on
+    a page load alike (the extension's status counted down to a break the page never showed)."""
+    runtime = make_runtime()  # a 1-hour daily limit, a break after 25 minutes, and a yes for more time
+    api = LocalApi(runtime)
+    use_for(api, 61)
+    let_through(runtime, "me", "www.reddit.com", datetime.now(UTC) + timedelta(minutes=30))
+    answer = heartbeat(api)
+    assert answer["blocked"] is False and answer["break_due"] is True, answer
+    loaded = page_load(runtime)
+    assert loaded.response is None  # the site, past its limit by the yes
+    assert loaded.metadata[flows.BREAK_DUE]["kind"] == "cadence"
