@@ -106,7 +106,6 @@ class Session:
     snoozes_in_row: int = 0
     snoozed_until: datetime | None = None
     break_until: datetime | None = None
-    extra_time_until: datetime | None = None
     overrides_until: dict[Override, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
     stored_minutes: dict[str, float] = field(default_factory=dict)
@@ -150,7 +149,6 @@ class Sessions:
                 snoozes_in_row=session.snoozes_in_row,
                 snoozed_until=session.snoozed_until,
                 break_until=session.break_until,
-                extra_time_until=session.extra_time_until,
                 overrides_until=dict(session.overrides_until),
                 recent_warnings=deque(session.recent_warnings, maxlen=64),
                 stored_minutes=dict(session.stored_minutes),
@@ -290,7 +288,6 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         active_since_break=active,
         snoozes_in_a_row=session.snoozes_in_row,
         snoozed_until=session.snoozed_until,
-        extra_time_until=session.extra_time_until,
     )
 
 

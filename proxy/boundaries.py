@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocked"}
 # A block page reloaded within this long is the same block, logged once (the weekly review counts blocks, not reloads).
 BLOCK_EVENT_GAP = timedelta(minutes=30)
+# How long a block page's "open anyway" and "ask" keep working without a reload.
+BLOCK_TOKEN_LIFETIME = timedelta(hours=12)
 
 
 class Boundaries:
@@ -76,6 +78,7 @@ class Boundaries:
 
     def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
         token = new_token()
+        self._forget_old_tokens(now)
         self.runtime.block_tokens[token] = PendingOverride(
             token, profile.name, site, decision.kind, now, decision.friction_delay
         )
@@ -92,6 +95,13 @@ class Boundaries:
         self.runtime.counters.increment("pages_served")
         if self._first_block_in_a_while(profile.name, site, decision.kind, now):
             self._event(profile.name, BLOCKING[decision.kind], site, now)
+
+    def _forget_old_tokens(self, now: datetime) -> None:
+        """A block page's token is kept while the page may still be open; without this, every block page ever shown
+        would stay in memory for the service's life."""
+        tokens = self.runtime.block_tokens
+        for token in [token for token, page in tokens.items() if now - page.issued_at > BLOCK_TOKEN_LIFETIME]:
+            tokens.pop(token, None)
 
     def _first_block_in_a_while(self, profile: str, site: str, kind: str, now: datetime) -> bool:
         """One event per block, not per reload of the block page: again only after BLOCK_EVENT_GAP."""

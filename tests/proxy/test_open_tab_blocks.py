@@ -128,3 +128,17 @@ def test_breaks_run_during_more_time_and_the_tab_and_a_page_load_agree(make_runt
     loaded = page_load(runtime)
     assert loaded.response is None  # the site, past its limit by the yes
     assert loaded.metadata[flows.BREAK_DUE]["kind"] == "cadence"
+
+
+def test_block_pages_shown_long_ago_are_forgotten(make_runtime) -> None:
+    """Every block page's token stayed in memory for the service's life."""
+    from breather.proxy.boundaries import BLOCK_TOKEN_LIFETIME
+    from breather.runtime import PendingOverride
+
+    runtime = make_runtime()
+    api = LocalApi(runtime)
+    use_for(api, 61)
+    long_ago = datetime.now(UTC) - BLOCK_TOKEN_LIFETIME - timedelta(minutes=1)
+    runtime.block_tokens["old"] = PendingOverride("old", "me", "reddit.com", "limit_reached", long_ago, timedelta(0))
+    token = block_token(page_load(runtime))
+    assert set(runtime.block_tokens) == {token}
