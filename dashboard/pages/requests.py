@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
+from breather.dashboard.pages.usage import ASKS_WITH_ANSWERS
 from breather.grants import let_through
 from breather.rules.model import Rules
 from breather.store.model import Event
@@ -45,31 +46,17 @@ def _ask(row: tuple[Any, ...]) -> Ask:
     )
 
 
-# An ask is answered by a ``time_answers`` row (made here, with the reason and the grant), or else by a later
-# ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else.
-_ASKS = """
-select e.id, e.profile, e.site, e.at, e.detail,
-  coalesce(a.status, (
-    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
-    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
-      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
-    order by r.at limit 1
-  )) as status,
-  a.reason, a.granted_until
-from events e left join time_answers a on a.event_id = e.id
-where e.kind = 'more_time_asked' and e.at >= ?
-"""
-
-
 def pending(db: Database, now: datetime) -> list[Ask]:
     since = (now - PENDING_LOOKBACK).astimezone(UTC).isoformat()
-    rows = db.execute(f"select * from ({_ASKS}) where status is null order by at", [since]).fetchall()
+    rows = db.execute(f"select * from ({ASKS_WITH_ANSWERS}) where status is null order by at", [since]).fetchall()
     return [_ask(row) for row in rows]
 
 
 def answered(db: Database, now: datetime, days: int = 7) -> list[Ask]:
     since = (now - timedelta(days=days)).astimezone(UTC).isoformat()
-    rows = db.execute(f"select * from ({_ASKS}) where status is not null order by at desc limit 50", [since]).fetchall()
+    rows = db.execute(
+        f"select * from ({ASKS_WITH_ANSWERS}) where status is not null order by at desc limit 50", [since]
+    ).fetchall()
     return [_ask(row) for row in rows]
 
 
@@ -117,7 +104,7 @@ def grant_until(choice: str, now: datetime, rules: Rules) -> tuple[int, datetime
 
 
 def find(db: Database, event_id: int) -> Ask:
-    row = db.execute(_ASKS.replace("e.at >= ?", "e.id = ?"), [event_id]).fetchone()
+    row = db.execute(ASKS_WITH_ANSWERS.replace("e.at >= ?", "e.id = ?"), [event_id]).fetchone()
     if row is None:
         raise ApiError(404, "UnknownRequest", f"there is no ask for more time numbered {event_id}")
     ask = _ask(row)

@@ -331,15 +331,20 @@ def members(db: Database, rules: Rules) -> list[str]:
 # Each ask for more time in the period with its answer, read as the Requests page reads it: the ``time_answers``
 # row the dashboard made, or else the first later ``more_time_granted``/``more_time_declined`` event for the same
 # member and site. NULL: not answered yet.
-_ASK_ANSWERS = """
-select e.profile, coalesce(a.status, (
+# An ask is answered by a ``time_answers`` row (made on the Requests page, with the reason and the grant), or else by a
+# later ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else. The
+# Requests page lists asks by it, and Family and the weekly review count them by it, so the two always agree.
+ASKS_WITH_ANSWERS = """
+select e.id, e.profile, e.site, e.at, e.detail,
+  coalesce(a.status, (
     select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
     where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
       and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
     order by r.at limit 1
-  ))
+  )) as status,
+  a.reason, a.granted_until
 from events e left join time_answers a on a.event_id = e.id
-where e.kind = 'more_time_asked' and e.at >= ? and e.at < ?
+where e.kind = 'more_time_asked' and e.at >= ?
 """
 
 
@@ -348,4 +353,5 @@ def ask_answers(db: Database, rules: Rules, period: Period) -> Counter[tuple[str
     zone = rules.zone()
     start = local_midnight(period.first, zone)
     end = local_midnight(period.last + timedelta(days=1), zone)
-    return Counter((profile, status) for profile, status in db.execute(_ASK_ANSWERS, [iso(start), iso(end)]))
+    rows = db.execute(f"select profile, status from ({ASKS_WITH_ANSWERS}) where at < ?", [iso(start), iso(end)])
+    return Counter((profile, status) for profile, status in rows)
