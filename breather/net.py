@@ -4,7 +4,12 @@ loopback the proxy must ask who is using it."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
+
+EVERY_INTERFACE = frozenset({"0.0.0.0", "::", "[::]", ""})
+# TEST-NET-1 (RFC 5737): routed like any outside address, never answered; a UDP "connect" to it sends nothing.
+_ROUTE_PROBE = ("192.0.2.1", 9)
 
 
 def is_loopback(host: str) -> bool:
@@ -38,3 +43,33 @@ def listen_hosts(modes: Iterable[str], listen_host: str, listen_port: int | None
 
 def beyond_loopback(hosts: Iterable[str]) -> list[str]:
     return [host for host in hosts if not is_loopback(host)]
+
+
+def address_for_other_devices(listen_host: str) -> str | None:
+    """The proxy's address as another device on the network writes it in its settings; None when the proxy listens
+    on loopback only (no other device can use it)."""
+    if is_loopback(listen_host.strip("[]")):
+        return None
+    if listen_host not in EVERY_INTERFACE:
+        return listen_host
+    return _lan_address() or f"{socket.gethostname().lower()}.local"
+
+
+def _lan_address() -> str | None:
+    """This machine's address on the network its default route leads to."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_ROUTE_PROBE)
+            address = str(probe.getsockname()[0])
+    except OSError:  # no route at all: no network to be reached on
+        return None
+    return None if is_loopback(address) or address in EVERY_INTERFACE else address
+
+
+def proxy_host_for(listen_host: str, dashboard_name: str) -> str:
+    """The proxy's address for the device that asked, which reached the dashboard by ``dashboard_name`` (its Host
+    header's name, which ``security.check_host`` allowed): on every interface, that same name (its own machine's
+    loopback, or this machine's name on the network); otherwise the one address the proxy listens on."""
+    if listen_host not in EVERY_INTERFACE:
+        return listen_host
+    return "127.0.0.1" if dashboard_name == "localhost" or is_loopback(dashboard_name.strip("[]")) else dashboard_name

@@ -16,7 +16,8 @@ from breather.dashboard import context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.openapi import openapi_document
-from breather.dashboard.pages import extension, pairing, setup
+from breather.dashboard.pages import extension, pairing
+from breather.net import proxy_host_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -69,7 +70,7 @@ def _settings_for_this_device() -> dict[str, Any]:
     is at the name the device fetched this from, not at 127.0.0.1 (another device's own loopback)."""
     settings = current_app.config["SETTINGS"]
     name, _ = security.split_host(request.host)
-    return {**settings, "listen_host": setup.proxy_host_for(str(settings.get("listen_host", "127.0.0.1")), name)}
+    return {**settings, "listen_host": proxy_host_for(str(settings.get("listen_host", "127.0.0.1")), name)}
 
 
 @bp.post("/heartbeat")

@@ -16,6 +16,7 @@ from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
 from breather.dashboard.pages import extension, pairing, requests, rules_page, setup, usage
+from breather.net import address_for_other_devices
 from breather.rules.editing import write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import default_rules_text
@@ -318,7 +319,7 @@ def setup_page() -> str:
         pac_url=url_for("api.pac", _external=True),
         proxy_host=host,
         proxy_port=port,
-        other_devices_host=setup.address_for_other_devices(str(settings.get("listen_host", "127.0.0.1"))),
+        other_devices_host=address_for_other_devices(str(settings.get("listen_host", "127.0.0.1"))),
         members=setup.member_settings(current),
         codes=pairing.active_codes(db),
         paired=pairing.paired_browsers(db),

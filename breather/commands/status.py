@@ -183,7 +183,7 @@ def _quiet_now(rules: Any, now: datetime) -> dict[str, str]:
 
 
 def _service_json(service: RunningService | None, paths: Paths) -> dict[str, Any] | None:
-    from breather.dashboard.pages.setup import address_for_other_devices
+    from breather.net import address_for_other_devices
 
     if service is None:
         return None
@@ -228,7 +228,7 @@ def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str
 
 
 def _proxy_text(service: dict[str, Any]) -> str:
-    from breather.dashboard.pages.setup import EVERY_INTERFACE
+    from breather.net import EVERY_INTERFACE
 
     host, port = service.get("proxy_host", LOOPBACK), service["proxy_port"]
     if host not in EVERY_INTERFACE:

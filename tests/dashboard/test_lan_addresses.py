@@ -20,7 +20,7 @@ THIS_MACHINE = f"{socket.gethostname().lower()}.local"  # a name the dashboard's
 
 
 def address_for_other_devices(listen_host: str) -> str | None:
-    from breather.dashboard.pages.setup import address_for_other_devices
+    from breather.net import address_for_other_devices
 
     return address_for_other_devices(listen_host)
 
