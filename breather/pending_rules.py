@@ -70,6 +70,7 @@ _LOOSENING_WORDS = {
     "topic_quiet_hours": "shorter topic quiet hours",
     "keywords": "fewer keywords",
     "always_allowed": "more always-allowed sites",
+    "open_anyway": "opening sites anyway switched back on",
 }
 
 

@@ -89,6 +89,7 @@ class Boundaries:
             friction_s=int(decision.friction_delay.total_seconds()),
             token=token,
             can_ask=len(self.runtime.current_rules().profiles) > 1,
+            open_anyway=profile.open_anyway,
         )
         flow.response = block_response(page)
         flow.metadata[flows.OWN_PAGE] = True

@@ -228,6 +228,9 @@ class LocalApi:
         pending = self.runtime.block_tokens.pop(str(body.get("token", "")), None)
         if pending is None or pending.profile != profile:
             raise ApiError(403, "this page is out of date; reload it")
+        if not self.runtime.current_rules().profile(profile).open_anyway:
+            self.runtime.block_tokens[pending.token] = pending  # the page still asks for more time with it
+            raise ApiError(403, "Opening sites anyway is switched off for you in Breather's rules.")
         waited = at - pending.issued_at
         if waited < pending.friction:
             self.runtime.block_tokens[pending.token] = pending

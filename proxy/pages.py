@@ -41,6 +41,7 @@ class BlockPage:
     friction_s: int
     token: str
     can_ask: bool
+    open_anyway: bool = True  # the member's ``open_anyway`` rule: False, and the page has no override button
 
 
 def new_token() -> str:
@@ -51,20 +52,37 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
     ask = (
         '<button type="button" class="breather-button breather-ask">Ask for more time</button>' if page.can_ask else ""
     )
+    site = html.escape(page.site)
+    friction_s = str(int(page.friction_s))
     text = Template(asset("block.html")).substitute(
         title=html.escape(TITLES.get(page.kind, "Breather")),
         kind=html.escape(page.kind),
         reason=html.escape(page.reason),
         suggestion=html.escape(SUGGESTIONS.get(page.kind, "")),
-        site=html.escape(page.site),
-        friction_s=str(int(page.friction_s)),
+        site=site,
         token=html.escape(page.token),
         ask_button=ask,
+        override_button=_override_button(site, friction_s) if page.open_anyway else "",
+        no_override_note="" if page.open_anyway else _no_override_note(site, page.can_ask),
         poll_s=str(ASK_POLL_S),
         nonce=nonce,
         css=asset("overlay.css"),
     )
     return text.encode("utf-8")
+
+
+def _override_button(site: str, friction_s: str) -> str:
+    return (
+        f'<button type="button" class="breather-button breather-override" disabled data-delay="{friction_s}">'
+        f'Open {site} anyway<span class="breather-wait"> (<span class="breather-countdown">{friction_s}</span>s)'
+        "</span></button>"
+    )
+
+
+def _no_override_note(site: str, can_ask: bool) -> str:
+    """Said instead of the override button when the member's rules switch "open anyway" off."""
+    later = "If you need more time, you can ask for it." if can_ask else "It will still be here later."
+    return f'<p class="breather-note breather-no-override">Opening {site} anyway is switched off for you. {later}</p>'
 
 
 def block_response(page: BlockPage) -> http.Response:

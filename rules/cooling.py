@@ -208,6 +208,10 @@ def _more(was: Any, wants: Any) -> bool:
     return bool(wants > was)
 
 
+def _switched_on(was: bool, wants: bool) -> bool:
+    return not was and wants
+
+
 def coverage(windows: Iterable[Window]) -> frozenset[int]:
     """The minutes of the week the windows cover."""
     return frozenset().union(*(window.minutes_of_week() for window in windows))
@@ -340,6 +344,7 @@ _PROFILE_SETTINGS: dict[str, _Kind] = {
     "break_length": _SHORTER,
     "friction_delay": _SHORTER,
     "max_snoozes": _Kind(_whole, _more, _old_while_held),
+    "open_anyway": _Kind(_whole, _switched_on, _old_while_held),
     "quiet_hours": _Kind(_whole, _uncovers, _old_while_held),
     "topic_quiet_hours": _Kind(_topic_items, _uncovers, _topics_in_force),
     "sensitivity": _Kind(_sensitivity_items, _lower_level, _sensitivity_in_force),
@@ -517,8 +522,14 @@ def _label(change: PendingChange) -> str:
     if change.setting in ("quiet_hours", "topic_quiet_hours"):
         topic = f" for {category} posts" if change.item else ""
         return f"{owner} quiet hours{topic} (some hours no longer covered)"
+    if change.setting == "open_anyway":
+        return f"{owner} open anyway ({_on_off(change.old)} → {_on_off(change.new)})"
     name = _NAMES.get(change.setting, change.setting.replace("_", " "))
     return f"{owner} {name} ({value_text(change.old)} → {value_text(change.new)})"
+
+
+def _on_off(value: Any) -> str:
+    return "on" if value else "off"
 
 
 def value_text(value: Any) -> str:

@@ -99,6 +99,7 @@ class Profile:
     keywords: tuple[str, ...] = ()
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # topic name -> its phrases
     friction_delay: timedelta = timedelta(seconds=10)
+    open_anyway: bool = True  # whether a block page may be passed after the friction delay
     country: str = "US"
     uplift: str = "off"
     calm: bool = False

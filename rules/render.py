@@ -25,6 +25,7 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     data["break_length"] = format_duration(profile.break_length)
     data["max_snoozes"] = profile.max_snoozes
     data["friction_delay"] = format_duration(profile.friction_delay)
+    data["open_anyway"] = profile.open_anyway
     data["always_allowed"] = list(profile.always_allowed)
     data["keywords"] = list(profile.keywords)
     data["topics"] = {name: list(phrases) for name, phrases in profile.topics.items()}

@@ -43,6 +43,7 @@ PROFILE_KEYS: tuple[str, ...] = (
     "keywords",
     "topics",
     "friction_delay",
+    "open_anyway",
     "country",
     "uplift",
     "calm",
