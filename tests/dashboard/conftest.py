@@ -67,14 +67,13 @@ def app(breather_home: Path) -> Iterator[Flask]:
     rules_file = breather_home / "config" / "rules.toml"
     rules_file.parent.mkdir(parents=True, exist_ok=True)
     rules_file.write_text(FAMILY_RULES, encoding="utf-8")
+    yield from dashboard_app(breather_home)
+
+
+def dashboard_app(home: Path) -> Iterator[Flask]:
+    """The dashboard on ``home`` (its rules file already written) at the tests' fixed clock, with a fast writer."""
     app = create_app(
-        {
-            "TESTING": True,
-            "HOME": str(breather_home),
-            "SCRYPT_COST": TEST_SCRYPT,
-            "CLOCK": lambda: NOW,
-            "WRITER_FLUSH_MS": 10,
-        }
+        {"TESTING": True, "HOME": str(home), "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW, "WRITER_FLUSH_MS": 10}
     )
     yield app
     context.close_own_writer(app)

@@ -25,7 +25,16 @@ from breather.proxy import flows
 from breather.proxy.boundaries import Boundaries
 from breather.rules.loader import load_rules
 from breather.runtime import Runtime
-from tests.dashboard.conftest import NOW, PASSPHRASE, TEST_SCRYPT, Seeder, flat, form_token, set_passphrase
+from tests.dashboard.conftest import (
+    NOW,
+    PASSPHRASE,
+    TEST_SCRYPT,
+    Seeder,
+    dashboard_app,
+    flat,
+    form_token,
+    set_passphrase,
+)
 
 RULES = """\
 [household]
@@ -69,17 +78,7 @@ def write_rules(home: Path, quiet: str = "21:00-07:00") -> Paths:
 @pytest.fixture
 def app(breather_home: Path) -> Iterator[Flask]:
     write_rules(breather_home)
-    app = create_app(
-        {
-            "TESTING": True,
-            "HOME": str(breather_home),
-            "SCRYPT_COST": TEST_SCRYPT,
-            "CLOCK": lambda: NOW,
-            "WRITER_FLUSH_MS": 10,
-        }
-    )
-    yield app
-    context.close_own_writer(app)
+    yield from dashboard_app(breather_home)
 
 
 def days_ago(days: int, hour: int, minute: int = 0) -> datetime:
