@@ -49,7 +49,12 @@ export async function observeActivity(platform, domains, now = new Date()) {
   if (!site) {
     return null;
   }
-  const [window, idle] = await Promise.all([platform.windowInfo(tab.windowId), platform.idleState(IDLE_AFTER_SECONDS)]);
+  const [window, systemIdle] = await Promise.all([
+    platform.windowInfo(tab.windowId),
+    platform.idleState(IDLE_AFTER_SECONDS),
+  ]);
+  // A tab playing sound (a video watched without touching anything) is in use, though the system reports idle.
+  const idle = systemIdle === "idle" && tab.audible ? "active" : systemIdle;
   return { site, visible: !window.minimized, focused: window.focused, idle, at: now.toISOString() };
 }
 

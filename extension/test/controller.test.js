@@ -83,6 +83,17 @@ test("a tick on a social tab sends one heartbeat with the site, focus and idle s
   assert.equal(service.lastStatusSite, "reddit.com");
 });
 
+test("a tab playing sound counts as in use while the system says idle", async () => {
+  const { raw, service, platform } = await paired();
+  raw.world.idle = "idle";
+  raw.world.activeTab.audible = true;
+  await controller.tick(platform, new Date("2026-01-05T10:00:00Z"));
+  assert.equal(service.heartbeats[0].idle, "active");
+  raw.world.idle = "locked";
+  await controller.tick(platform, new Date("2026-01-05T10:00:30Z"));
+  assert.equal(service.heartbeats[1].idle, "locked");
+});
+
 test("nothing at all is sent about other sites", async () => {
   const { raw, service, platform } = await paired();
   raw.world.activeTab.url = "https://mybank.example/accounts/1234";

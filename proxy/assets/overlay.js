@@ -7,7 +7,7 @@
   var config = {};
   try { config = JSON.parse((script && script.getAttribute("data-breather")) || "{}"); } catch (e) { config = {}; }
   var HEARTBEAT_MS = (config.heartbeat_s || 30) * 1000;
-  var IDLE_MS = 60 * 1000;
+  var IDLE_MS = (config.idle_s || 60) * 1000;
   var lastInput = Date.now();
   var breakShown = false;
   var reloadTried = false;
@@ -137,8 +137,19 @@
     return true;
   }
 
+  // A video or song playing in this page is use, though no key is pressed: an hour of YouTube watched without
+  // touching anything counted one minute, and the limit never came.
+  function mediaPlaying() {
+    var media = document.querySelectorAll("video, audio");
+    for (var i = 0; i < media.length; i += 1) {
+      if (!media[i].paused && !media[i].ended && media[i].readyState > 2) { return true; }
+    }
+    return false;
+  }
+
   function heartbeat() {
-    if (document.visibilityState !== "visible" || Date.now() - lastInput > IDLE_MS) { return; }
+    if (document.visibilityState !== "visible") { return; }
+    if (Date.now() - lastInput > IDLE_MS && !mediaPlaying()) { return; }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
       if (!answer) { return; }
       if (answer.blocked === true && reloadForBlock()) { return; }

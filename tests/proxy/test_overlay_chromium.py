@@ -119,3 +119,26 @@ def test_a_break_from_a_heartbeat_has_no_snooze_button_when_not_allowed_and_is_l
     assert ("break-shown", {"reason": "heavy"}, 200) in proxy.calls
     shown = [json.loads(event["detail"]) for event in events_of(runtime) if event["kind"] == "break_shown"]
     assert [entry["reason"] for entry in shown] == ["heavy"]
+
+
+def _heartbeats(proxy: Proxy) -> int:
+    return sum(1 for name, _body, _status in proxy.calls if name == "heartbeat")
+
+
+@pytest.mark.parametrize("playing", [True, False])
+def test_a_video_playing_keeps_the_time_counted_without_a_key_pressed(open_overlay, make_runtime, playing) -> None:
+    """A user test: a YouTube video watched without touching anything stopped the heartbeats after a minute, so an
+    hour counted one minute and the limit never came. Without media playing, an idle page still stops counting."""
+    proxy = Proxy(make_runtime())
+    tab = open_overlay({"heartbeat_s": 0.1, "idle_s": 0.3}, proxy)
+    if playing:  # a playing video, as the page's own player would have it (no media can load under this CSP)
+        tab.evaluate(
+            """() => { const video = document.createElement("video");
+                Object.defineProperty(video, "paused", { value: false });
+                Object.defineProperty(video, "readyState", { value: 4 });
+                document.body.appendChild(video); }"""
+        )
+    tab.wait_for_timeout(600)  # past the idle time: no input since the page loaded (and routes answered meanwhile)
+    before = _heartbeats(proxy)
+    tab.wait_for_timeout(600)
+    assert (_heartbeats(proxy) > before) is playing
