@@ -16,7 +16,7 @@ import importlib
 import zlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 import brotli
 from mitmproxy import http
@@ -30,7 +30,7 @@ ZLIB = zlib.MAX_WBITS
 BARE_DEFLATE = -zlib.MAX_WBITS
 IDENTITY = frozenset({"", "identity", "none"})
 
-Problem = Literal["truncated", "undecodable"]
+Problem = Literal["truncated", "undecodable", "over_cap"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,10 @@ class Decoded:
 
 class Truncated(Exception):
     """The compressed data ended before the end its format marks."""
+
+
+class OverCap(Exception):
+    """The body would decode to more than the size cap: decoding stops there (a small body can expand enormously)."""
 
 
 def _zstd_module() -> ModuleType | None:
@@ -65,11 +69,11 @@ class LastDecoded:
     One tuple, replaced whole, so a reader never pairs one body's bytes with another's result."""
 
     def __init__(self) -> None:
-        self.entry: tuple[bytes, str, Decoded] | None = None
+        self.entry: tuple[bytes, tuple[str, int | None], Decoded] | None = None
 
-    def get(self, raw: bytes, coding: str) -> Decoded | None:
+    def get(self, raw: bytes, coding: str, limit: int | None) -> Decoded | None:
         entry = self.entry
-        if entry is None or entry[0] is not raw or entry[1] != coding:
+        if entry is None or entry[0] is not raw or entry[1] != (coding, limit):
             return None
         return entry[2]
 
@@ -77,12 +81,13 @@ class LastDecoded:
 _last = LastDecoded()
 
 
-def decoded_body(message: http.Message) -> bytes | None:
-    """The body without content-encoding, or None when it cannot be decoded whole (truncated, corrupt, unknown)."""
-    return decode_body(message).body
+def decoded_body(message: http.Message, limit: int | None = None) -> bytes | None:
+    """The body without content-encoding, or None when it cannot be decoded whole (truncated, corrupt, unknown, or
+    more than ``limit`` bytes once decoded)."""
+    return decode_body(message, limit).body
 
 
-def decode_body(message: http.Message) -> Decoded:
+def decode_body(message: http.Message, limit: int | None = None) -> Decoded:
     """The body without content-encoding, or why it cannot be had (see :class:`Decoded`).
 
     The last result is kept: a page that goes through unedited is decoded by the content warnings and again by the
@@ -94,74 +99,98 @@ def decode_body(message: http.Message) -> Decoded:
     coding = message.headers.get("content-encoding", "").strip().lower()
     if coding in IDENTITY or not raw:
         return Decoded(raw)
-    decoded = _last.get(raw, coding)
+    decoded = _last.get(raw, coding, limit)
     if decoded is None:
-        decoded = _decode(raw, coding)
-        _last.entry = (raw, coding, decoded)
+        decoded = _decode(raw, coding, limit)
+        _last.entry = (raw, (coding, limit), decoded)
     return decoded
 
 
-def _decode(raw: bytes, coding: str) -> Decoded:
+def _decode(raw: bytes, coding: str, limit: int | None) -> Decoded:
     decoder = DECODERS.get(coding)
     if decoder is None:
         return Decoded(None, "undecodable")
     try:
-        return Decoded(decoder(raw))
+        return Decoded(decoder(raw, limit))
     except Truncated:
         return Decoded(None, "truncated")
+    except OverCap:
+        return Decoded(None, "over_cap")
     except Exception:  # zlib.error, brotli.error, ZstdError: corrupt data, or bytes after its end
         return Decoded(None, "undecodable")
 
 
-def gunzip(raw: bytes) -> bytes:
+def gunzip(raw: bytes, limit: int | None = None) -> bytes:
     """gzip: every member (RFC 1952 allows several, one after the other), each complete."""
-    body, rest = _whole_stream(zlib.decompressobj(GZIP_OR_ZLIB), raw)
+    body, rest = _whole_stream(zlib.decompressobj(GZIP_OR_ZLIB), raw, limit)
     if not rest:
         return body
     parts = [body]
     while rest:
-        member, rest = _whole_stream(zlib.decompressobj(GZIP_OR_ZLIB), rest)
+        member, rest = _whole_stream(zlib.decompressobj(GZIP_OR_ZLIB), rest, _left(limit, parts))
         parts.append(member)
     return b"".join(parts)
 
 
-def inflate(raw: bytes) -> bytes:
+def _left(limit: int | None, parts: list[bytes]) -> int | None:
+    return None if limit is None else limit - sum(len(part) for part in parts)
+
+
+def inflate(raw: bytes, limit: int | None = None) -> bytes:
     """deflate: zlib data, or bare deflate data from the servers that send that, complete and alone."""
     try:
-        body, rest = _whole_stream(zlib.decompressobj(ZLIB), raw)
+        body, rest = _whole_stream(zlib.decompressobj(ZLIB), raw, limit)
     except zlib.error:
-        body, rest = _whole_stream(zlib.decompressobj(BARE_DEFLATE), raw)
+        body, rest = _whole_stream(zlib.decompressobj(BARE_DEFLATE), raw, limit)
     if rest:
         raise zlib.error("bytes after the end of the deflate data")
     return body
 
 
-def _whole_stream(inflater: zlib._Decompress, raw: bytes) -> tuple[bytes, bytes]:
+def _whole_stream(inflater: zlib._Decompress, raw: bytes, limit: int | None) -> tuple[bytes, bytes]:
     """One complete zlib-family stream from the start of ``raw``, and what follows it."""
-    body = inflater.decompress(raw)
+    if limit is None:
+        body = inflater.decompress(raw)
+    else:
+        body = inflater.decompress(raw, limit + 1)  # one byte past the cap says "too big" without inflating the rest
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise OverCap
     if not inflater.eof:
         raise Truncated
     return body, inflater.unused_data
 
 
-def unbrotli(raw: bytes) -> bytes:
+def unbrotli(raw: bytes, limit: int | None = None) -> bytes:
     """brotli: the decoder says when the stream is finished, and fails on any byte after it."""
     decompressor = brotli.Decompressor()
-    body: bytes = decompressor.process(raw)
+    body: bytes = decompressor.process(raw) if limit is None else _brotli_within(decompressor, raw, limit)
     if not decompressor.is_finished():
         raise Truncated
     return body
 
 
-def unzstd(raw: bytes) -> bytes:
+def _brotli_within(decompressor: Any, raw: bytes, limit: int) -> bytes:
+    try:
+        body: bytes = decompressor.process(raw, output_buffer_limit=limit + 1)
+    except TypeError:  # a brotli older than 1.1 has no output limit: decode whole, then judge its size
+        body = decompressor.process(raw)
+    if len(body) > limit:
+        raise OverCap
+    return body
+
+
+def unzstd(raw: bytes, limit: int | None = None) -> bytes:
     """zstd: every frame, each complete."""
     if ZSTD is None:
         raise ValueError("no zstd decoder")
-    parts = []
+    parts: list[bytes] = []
     rest = raw
     while rest:
         decompressor = ZSTD.ZstdDecompressor()
-        parts.append(decompressor.decompress(rest))
+        left = _left(limit, parts)
+        parts.append(decompressor.decompress(rest) if left is None else decompressor.decompress(rest, left + 1))
+        if left is not None and (len(parts[-1]) > left or (not decompressor.eof and decompressor.needs_input is False)):
+            raise OverCap
         if not decompressor.eof:
             raise Truncated
         rest = decompressor.unused_data

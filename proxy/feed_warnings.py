@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JUDGE_CACHE_SIZE = 4096
+# Which /healthz counter a body that goes out as it came adds to, by why it could not be read.
+PASSED_COUNTERS = {"truncated": "passed_truncated", "undecodable": "passed_undecodable", "over_cap": "passed_over_cap"}
 # How many posts shown with a warning are remembered (in memory only, per service), so a reload logs nothing new.
 SHOWN_MEMORY = 10_000
 SHOWN_FOR_HOURS = 12
@@ -186,14 +188,13 @@ class FeedWarnings:
     def _decoded_within_cap(self, response: http.Response) -> bytes | None:
         """The body to read, or None when it goes out as it came, counted: cut off on its way (``passed_truncated``),
         corrupt or in a coding Breather does not read (``passed_undecodable``), or over the cap once decoded."""
-        decoded = decode_body(response)
+        cap = self.runtime.settings["body_size_cap"]
+        decoded = decode_body(response, cap)  # decoding stops at the cap: a small body can expand enormously
         if decoded.body is None:
             if decoded.problem is not None:
-                self.runtime.counters.increment(
-                    "passed_truncated" if decoded.problem == "truncated" else "passed_undecodable"
-                )
+                self.runtime.counters.increment(PASSED_COUNTERS[decoded.problem])
             return None
-        if len(decoded.body) > self.runtime.settings["body_size_cap"]:
+        if len(decoded.body) > cap:
             self.runtime.counters.increment("passed_over_cap")
             return None
         return decoded.body

@@ -82,8 +82,9 @@ class Overlay:
             self._inject(flow, flow.response)
 
     def _inject(self, flow: http.HTTPFlow, response: http.Response) -> None:
-        body = decoded_body(response)
-        if body is None or len(body) > self.runtime.settings["body_size_cap"]:
+        cap = self.runtime.settings["body_size_cap"]
+        body = decoded_body(response, cap)
+        if body is None or len(body) > cap:
             return
         nonce = flows.nonce_for(flow)
         config = self._config(flow)

@@ -195,7 +195,9 @@ def test_with_every_warning_switched_off_no_post_is_even_read(make_runtime, monk
 
     monkeypatch.setattr(feed_warnings, "adapter_for", spying_adapter_for)
     real_decode_body = feed_warnings.decode_body
-    monkeypatch.setattr(feed_warnings, "decode_body", lambda r: asked.append("decode") or real_decode_body(r))
+    monkeypatch.setattr(
+        feed_warnings, "decode_body", lambda r, limit=None: asked.append("decode") or real_decode_body(r, limit)
+    )
     runtime = make_runtime(rules_text(extra_me=WARNINGS_OFF), **GENEROUS)
     flow = reddit_flow(listing(DISTRESSING), encoding="gzip")
     assert unchanged_after(runtime, flow)

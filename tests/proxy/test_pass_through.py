@@ -229,6 +229,23 @@ def test_a_small_gzip_feed_over_the_cap_once_decompressed_goes_out_as_it_came_an
     assert passed(runtime) == {"rewritten": 0, "passed_truncated": 0, "passed_undecodable": 0, "passed_over_cap": 1}
 
 
+@pytest.mark.parametrize("name", list(CODINGS))
+def test_a_body_that_expands_past_the_cap_is_never_decoded_whole(make_runtime, name: str) -> None:
+    """A compressed body can expand a thousandfold: decoding stops at the cap instead of filling memory first."""
+    from breather.proxy.bodies import decode_body
+
+    coding, encode = CODINGS[name]
+    expanding = encode(b"{" + b" " * (200 * CAP) + b"}")
+    assert len(expanding) < CAP
+    response = http.Response.make(200, b"", {"content-encoding": coding})
+    response.raw_content = expanding
+    decoded = decode_body(response, CAP)
+    assert decoded.body is None and decoded.problem == "over_cap"
+    complete = encode(b"{}")
+    response.raw_content = complete
+    assert decode_body(response, CAP).body == b"{}"
+
+
 # --- a byte that is not UTF-8 ---------------------------------------------------------------------------------------
 
 
