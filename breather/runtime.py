@@ -397,6 +397,9 @@ class Runtime:
     proxy_port: int | None = None
     web_port: int | None = None
     block_tokens: dict[str, PendingOverride] = field(default_factory=dict)
+    # (profile, site, block kind) -> when its block event was last logged: one event per block, not per reload, and
+    # restored at start from the event log (a restart must not count one block twice in the weekly review)
+    blocks_logged: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     proxy_ready: threading.Event = field(default_factory=threading.Event)
     web_ready: threading.Event = field(default_factory=threading.Event)
     started_monotonic: float = field(default_factory=time.monotonic)
@@ -407,6 +410,7 @@ class Runtime:
     def forget_usage(self) -> None:
         """After the usage data was deleted: nothing of today's use stays in memory or beside the store."""
         self.sessions.forget_usage()
+        self.blocks_logged.clear()
         if self.shown_posts is not None:
             self.shown_posts.forget()
         self.paths.shown_warnings.unlink(missing_ok=True)

@@ -32,7 +32,6 @@ BLOCK_TOKEN_LIFETIME = timedelta(hours=12)
 class Boundaries:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._blocks_logged: dict[tuple[str, str, str], datetime] = {}
 
     def decide(self, profile_name: str, site: str, at: datetime) -> Any:
         """What the member meets on ``site`` at ``at``: the rules' decision, past their running overrides and grants
@@ -107,8 +106,8 @@ class Boundaries:
     def _first_block_in_a_while(self, profile: str, site: str, kind: str, now: datetime) -> bool:
         """One event per block, not per reload of the block page: again only after BLOCK_EVENT_GAP."""
         key = (profile, site, kind)
-        last = self._blocks_logged.get(key)
-        self._blocks_logged[key] = now
+        last = self.runtime.blocks_logged.get(key)
+        self.runtime.blocks_logged[key] = now
         return last is None or now - last >= BLOCK_EVENT_GAP
 
     def _mark_break(self, flow: http.HTTPFlow, profile: str, session: Session, decision: Any, now: datetime) -> None:

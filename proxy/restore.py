@@ -1,4 +1,4 @@
-"""Choices that hold for a while, given back to the proxy after a restart.
+"""Choices that hold for a while, given back to the proxy after a restart (and the blocks already logged).
 
 The proxy keeps "continue anyway" (an override of a limit or of quiet hours) and "5 more minutes" (a snooze) in memory.
 A user test restarted the service and the limit page came straight back, the snooze with it. Both choices are in the
@@ -23,6 +23,8 @@ from breather.store.model import iso
 # Longer than any override or snooze runs. (A restart ends a run of snoozes older than this; live, only a break
 # taken ends one.)
 LOOK_BACK = timedelta(hours=2)
+# A logged block event -> the block it was (the proxy logs one per block, see ``Boundaries._first_block_in_a_while``).
+BLOCK_KINDS = {"limit_reached": "limit_reached", "quiet_hours_blocked": "quiet_hours"}
 
 
 def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int:
@@ -30,7 +32,8 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
     taken after a snooze ends its run). Returns how many are running."""
     rows = db.execute(
         "select profile, kind, site, at, detail from events "
-        "where kind in ('limit_overridden', 'break_snoozed', 'break_taken') and at >= ? order by at",
+        "where kind in ('limit_overridden', 'break_snoozed', 'break_taken', 'limit_reached', 'quiet_hours_blocked') "
+        "and at >= ? order by at",
         [iso(now - LOOK_BACK)],
     ).fetchall()
     for profile, kind, site, at_text, detail in rows:
@@ -43,6 +46,8 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
             runtime.sessions.update(profile, partial(_snoozed, at=at, minutes=_minutes(detail)))
         elif kind == "break_taken":
             runtime.sessions.update(profile, _break_taken)
+        elif kind in BLOCK_KINDS and site:
+            runtime.blocks_logged[(profile, site, BLOCK_KINDS[kind])] = at
     running = 0
     for name in runtime.sessions.profiles():
         session = runtime.sessions.read(name)

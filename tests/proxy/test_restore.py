@@ -36,3 +36,34 @@ def test_a_running_override_and_snooze_come_back_and_finished_ones_do_not(make_r
     assert me.snoozes_in_row == 2, "the next snooze in the run is shorter still"
     kid = after.sessions.read("kid")
     assert kid.snoozed_until is None and kid.snoozes_in_row == 0, "a break taken ended the snooze"
+
+
+def test_a_block_logged_just_before_a_restart_is_not_logged_again_after_it(make_runtime, events_of) -> None:
+    """The proxy logs one event per block, not per reload; that memory was lost on restart, so Family and the weekly
+    review counted one block twice when the service restarted within half an hour of it."""
+    from mitmproxy.test import tflow
+
+    from breather.proxy import flows
+    from breather.proxy.boundaries import Boundaries
+    from tests.proxy.conftest import rules_text, window_around_now
+
+    now = datetime.now(UTC)
+    quiet = rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}')
+    before = make_runtime(quiet)
+    before.log_event(Event("me", "quiet_hours_blocked", now - timedelta(minutes=10), "reddit.com"))
+    assert before.writer.flush(5)
+
+    after = make_runtime(quiet)
+    db = open_database(after.paths.database)
+    try:
+        restore_recent_choices(after, db, now)
+    finally:
+        db.close()
+    flow = tflow.tflow()
+    flow.request.host, flow.request.path = "www.reddit.com", "/"
+    flow.request.headers["sec-fetch-dest"] = "document"
+    flow.metadata[flows.SITE], flow.metadata[flows.PROFILE] = "reddit.com", "me"
+    Boundaries(after).request(flow)
+    assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
+    assert after.writer.flush(5)
+    assert [event["kind"] for event in events_of(after)].count("quiet_hours_blocked") == 1
