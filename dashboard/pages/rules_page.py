@@ -191,6 +191,7 @@ class ProfileForm:
     warnings: dict[str, str]
     keywords: str
     topics: str  # in force, inheritance applied: one topic a line, "name: phrase, phrase"
+    open_anyway: str = "on"  # "on": block pages offer "open anyway" after the wait; "off": they do not
     held: dict[str, str] = field(default_factory=dict)  # form field → the value waiting, and until when
     held_elsewhere: list[str] = field(default_factory=list)  # this member's other held settings, in words
     shown: dict[str, str] = field(default_factory=dict)  # what the page first showed, posted back as shown_<name>
@@ -199,7 +200,7 @@ class ProfileForm:
         """The fields by the names the form posts them under."""
         fields = {key: getattr(self, key) for key in HELD_FIELDS}
         fields |= {"quiet_hours": self.own_quiet_hours, "limits": self.own_limits, "keywords": self.keywords}
-        fields |= {"topics": self.topics}
+        fields |= {"topics": self.topics, "open_anyway": self.open_anyway}
         return fields | {f"warning_{category}": level for category, level in self.warnings.items()}
 
 
@@ -232,6 +233,7 @@ def profile_forms(
             warnings={category: profile.sensitivity.get(category, "medium") for category in CATEGORIES},
             keywords=", ".join(profile.keywords),
             topics=_topics_text(profile.topics),
+            open_anyway="on" if profile.open_anyway else "off",
             **_held_notes([change for change in held if change.profile == profile.name], rules, now),
         )
         for profile in shown.profiles.values()
@@ -275,6 +277,7 @@ def _typed(form: ProfileForm, posted: Mapping[str, str]) -> ProfileForm:
         warnings={category: given(f"warning_{category}", level) for category, level in form.warnings.items()},
         keywords=given("keywords", form.keywords),
         topics=given("topics", form.topics),
+        open_anyway=given("open_anyway", form.open_anyway),
     )
 
 
@@ -410,6 +413,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     for key in FORM_DURATIONS:
         _set_duration(table, key, form.get(key, ""), getattr(current, key))
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
+    _set_open_anyway(table, form.get("open_anyway"), current.open_anyway)
     _set_warnings(table, form, current)
     _set_keywords(table, form.get("keywords"), current.keywords)
     parent = rules.profiles.get(current.inherits) if current.inherits else None
@@ -491,6 +495,14 @@ def _set_snoozes(table: Any, raw: str, current: int) -> None:
     if not raw.strip().isdigit():
         raise ApiError(400, "InvalidField", f"snoozes in a row: expected a whole number, got {raw!r}")
     table["max_snoozes"] = int(raw)
+
+
+def _set_open_anyway(table: Any, raw: str | None, current: bool) -> None:
+    if raw is None or raw.strip() == ("on" if current else "off"):
+        return
+    if raw.strip() not in ("on", "off"):
+        raise ApiError(400, "InvalidField", f"open anyway: choose on or off, got {raw!r}")
+    table["open_anyway"] = raw.strip() == "on"
 
 
 def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None:

@@ -128,7 +128,8 @@ class _FormReader(HTMLParser):
         elif tag == "select":
             self._select = found["name"]
         elif tag == "option" and self._select and "selected" in found:
-            self.forms[-1][self._select] = "\0"  # the option's text comes next
+            # a browser posts the option's value, or its text when it has none (the text comes next)
+            self.forms[-1][self._select] = found.get("value", "\0")
         elif tag == "textarea":
             self._textarea = found["name"]
             self.forms[-1][self._textarea] = ""
@@ -480,3 +481,24 @@ def test_a_due_change_waits_while_the_file_does_not_read_and_applies_once_it_doe
     _later(app, 26)
     client.get("/rules")
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=1)
+
+
+def test_the_member_form_switches_open_anyway_off_at_once_and_back_on_after_the_wait(
+    client: FlaskClient, app: Flask
+) -> None:
+    """A family test: a parent could not switch "open anyway" off for a 12-year-old; the setting came without a way to
+    set it on the Rules page."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    page = client.get("/rules").get_data(as_text=True)
+    assert 'name="open_anyway"' in page
+    shown = {"shown_open_anyway": "on"}
+    _save_form(client, "teen", open_anyway="off", **shown)
+    assert load_rules(rules_file).profiles["teen"].open_anyway is False  # tightening: at once
+    assert "open_anyway = false" in rules_file.read_text()
+    said = _save_form(client, "teen", open_anyway="on", shown_open_anyway="off")
+    assert "teen: opening sites anyway switched back on" in said
+    assert load_rules(rules_file).profiles["teen"].open_anyway is False  # loosening: waits
+    _later(app, 25)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].open_anyway is True
