@@ -146,16 +146,24 @@ def test_a_tab_that_still_shows_the_site_after_the_reload_is_not_reloaded_again(
     expect(tab.locator("h1")).to_have_text("the feed")
 
 
-def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_runtime, open_tab) -> None:
+def asked_at_the_limit(make_runtime: Any, open_tab: Any, **proxied: Any) -> tuple[Runtime, Proxied, Any]:
+    """A member an hour into a 1-hour limit, on the block page, who has just asked for more time (the ask stored)."""
     from playwright.sync_api import expect
 
     runtime = make_runtime(FAMILY)
     use_minutes(runtime, 61)
-    proxied = Proxied(runtime)
-    tab = open_tab(proxied)
+    through = Proxied(runtime, **proxied)
+    tab = open_tab(through)
     tab.locator("button.breather-ask").click()
     expect(tab.locator(".breather-status")).to_contain_text("Asked")
     assert runtime.writer.flush(5)
+    return runtime, through, tab
+
+
+def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime, proxied, tab = asked_at_the_limit(make_runtime, open_tab)
     expect(tab.locator(".breather-status")).to_contain_text("No answer yet")
 
     client, now = dashboard(runtime)
@@ -170,13 +178,7 @@ def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_
 def test_the_block_page_says_the_parents_no_and_why_when_it_opens(make_runtime, open_tab) -> None:
     from playwright.sync_api import expect
 
-    runtime = make_runtime(FAMILY)
-    use_minutes(runtime, 61)
-    proxied = Proxied(runtime)
-    tab = open_tab(proxied)
-    tab.locator("button.breather-ask").click()
-    expect(tab.locator(".breather-status")).to_contain_text("Asked")
-    assert runtime.writer.flush(5)
+    runtime, proxied, tab = asked_at_the_limit(make_runtime, open_tab)
     client, now = dashboard(runtime)
     answer_the_ask(client, "decline", reason="homework first")
 
@@ -189,13 +191,7 @@ def test_the_block_page_says_the_parents_no_and_why_when_it_opens(make_runtime, 
 def test_a_yes_that_still_shows_the_block_page_after_its_reload_does_not_reload_again(make_runtime, open_tab) -> None:
     from playwright.sync_api import expect
 
-    runtime = make_runtime(FAMILY)
-    use_minutes(runtime, 61)
-    proxied = Proxied(runtime, from_cache="block page")
-    tab = open_tab(proxied)
-    tab.locator("button.breather-ask").click()
-    expect(tab.locator(".breather-status")).to_contain_text("Asked")
-    assert runtime.writer.flush(5)
+    runtime, proxied, tab = asked_at_the_limit(make_runtime, open_tab, from_cache="block page")
     client, now = dashboard(runtime)
     answer_the_ask(client, "approve", grant="60")
 
