@@ -133,13 +133,10 @@ def loosenings(old: Rules, new: Rules) -> tuple[Loosening, ...]:
     for name, after in new.profiles.items():
         before = old.profiles.get(name)
         if before is not None:  # a new profile has no boundary to loosen
-            found.extend(_profile_loosenings(name, before, after))
+            found.extend(_loosened(name, _PROFILE_SETTINGS, before, after))
     found.extend(Loosening(name, "profile", None, name, None) for name in old.profiles if name not in new.profiles)
     found.extend(_default_loosenings(old, new))
-    for setting, kind in _HOUSEHOLD_SETTINGS.items():
-        for item, was, wants in kind.items(getattr(old, setting), getattr(new, setting)):
-            if kind.loosens(was, wants):
-                found.append(Loosening(None, setting, item, was, wants))
+    found.extend(_loosened(None, _HOUSEHOLD_SETTINGS, old, new))
     return tuple(found)
 
 
@@ -148,7 +145,7 @@ def _default_loosenings(old: Rules, new: Rules) -> Iterable[Loosening]:
     was, wants = old.default_profile, new.default_profile
     if was == wants or was not in old.profiles or wants not in new.profiles:
         return ()
-    if any(True for _ in _profile_loosenings(wants, old.profiles[was], new.profiles[wants])):
+    if next(iter(_loosened(wants, _PROFILE_SETTINGS, old.profiles[was], new.profiles[wants])), None) is not None:
         return (Loosening(None, "default_profile", None, was, wants),)
     return ()
 
@@ -400,11 +397,13 @@ def _kind(change: Loosening) -> _Kind:
     return (_PROFILE_SETTINGS if change.profile is not None else _HOUSEHOLD_SETTINGS)[change.setting]
 
 
-def _profile_loosenings(name: str, before: Profile, after: Profile) -> Iterable[Loosening]:
-    for setting, kind in _PROFILE_SETTINGS.items():
+def _loosened(owner: str | None, kinds: Mapping[str, _Kind], before: Any, after: Any) -> Iterable[Loosening]:
+    """Each setting (or item) of ``kinds`` that ``after`` loosens from ``before``: a member's (``owner``) or, with
+    ``owner`` None, the household's."""
+    for setting, kind in kinds.items():
         for item, was, wants in kind.items(getattr(before, setting), getattr(after, setting)):
             if kind.loosens(was, wants):
-                yield Loosening(name, setting, item, was, wants)
+                yield Loosening(owner, setting, item, was, wants)
 
 
 def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
