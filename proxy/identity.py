@@ -246,8 +246,9 @@ class Identity:
         mode's ``@host:port``), not from Breather's settings: under plain mitmdump those are not what listens."""
         options = ctx.options
         hosts = listen_hosts(options.mode, options.listen_host, options.listen_port)
-        self.names_suffice = bool(hosts) and not beyond_loopback(hosts)
-        self.shared = bool(beyond_loopback(hosts))
+        beyond = beyond_loopback(hosts)
+        self.names_suffice = bool(hosts) and not beyond
+        self.shared = bool(beyond)
 
     # The hooks answer at once, except when a hashed password must be checked: then they return a coroutine, which
     # mitmproxy awaits before the next addon sees the flow.
