@@ -111,7 +111,7 @@ def _save(
     file and stays the service's to hold. A loosening that is not one setting of a member (a removed member,
     records kept longer, sites no longer looked after) cannot be parted from the rest, so such an edit waits whole.
     """
-    if path.read_text(encoding="utf-8") != old_text:
+    if _as_read(path) != old_text:  # read as every reader does (a byte-order mark is not a change)
         raise RulesChanged("the rules file changed while you were editing; reload and try again")
     base = rules_or(old_text, old)
     loosened = loosenings(base, new)
@@ -155,6 +155,13 @@ def _dropped_words(dropped: list[str]) -> str:
         f" This edit changes again what an earlier waiting change asked for ({'; '.join(dropped)}), so that part of "
         "it is dropped: the later edit wins."
     )
+
+
+def _as_read(path: Path) -> str | None:
+    try:
+        return read_rules_text(path)
+    except RulesError:
+        return None
 
 
 def rules_or[T](text: str, fallback: T) -> Rules | T:

@@ -45,7 +45,6 @@ class RulesFile:
     text: str  # what the raw editor shows
     state: str = "ok"  # "ok", "not_utf8", "missing" or "unreadable" (a folder, no permission: nothing to save over)
     problem: RulesError | None = None  # why it cannot be read as it is
-    exact: bool = True  # the file holds exactly ``text`` in UTF-8 (no byte-order mark before it)
     in_force_copy: bool = False  # "missing": ``text`` is the copy of the rules in force (else the default rules)
     folder: bool = False  # "unreadable": a folder is in its place
 
@@ -73,7 +72,7 @@ def _read_rules_file() -> RulesFile:
         text = decode_rules_text(data, path.name)
     except RulesError as exc:
         return RulesFile(readable_text(data), "not_utf8", exc)
-    return RulesFile(text, exact=text.encode("utf-8") == data)
+    return RulesFile(text)
 
 
 def _in_force_copy() -> str | None:
@@ -159,12 +158,12 @@ def _nothing_to_save_over(shown: RulesFile) -> str:
 
 
 def _write_readable(path: Path, shown: RulesFile) -> str:
-    """The text a save from this page is measured from, written to the file first when the file does not read
-    exactly as that text (``pending_rules.save`` compares the two): without its byte-order mark, or, for a file that
-    is missing or not UTF-8, the rules in force, so that what the edit loosens waits as from any other file."""
-    if shown.readable and shown.exact:
+    """The text a save from this page is measured from (``pending_rules.save`` compares it with the file as read):
+    for a file that is missing or not UTF-8, the rules in force, written to the file first, so that what the edit
+    loosens waits as from any other file."""
+    if shown.readable:
         return shown.text
-    base = shown.text if shown.readable else _in_force_copy() or shown.text
+    base = _in_force_copy() or shown.text
     write_atomically(path, base)
     return base
 
