@@ -13,6 +13,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from breather.store.usage import minutes_text, whole_minutes
+
 DAY_LETTERS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ROW_HEIGHT = 34
 LABEL_WIDTH = 150
@@ -26,18 +28,6 @@ class Bar:
     value: float
     limit: float | None = None
     note: str = ""
-
-
-def whole_minutes(minutes: float) -> int:
-    return round(minutes)
-
-
-def minutes_text(minutes: float) -> str:
-    whole = whole_minutes(minutes)
-    if whole < 60:
-        return f"{whole} min"
-    hours, rest = divmod(whole, 60)
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
 def _svg(width: int, height: int, title: str, body: str, css_class: str) -> Markup:

@@ -11,11 +11,11 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from werkzeug.wrappers import Response as BaseResponse
 
 from breather import pending_rules
-from breather.dashboard import charts, context, security
+from breather.dashboard import context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
-from breather.dashboard.pages import extension, pairing, requests, rules_page, setup, usage
+from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
 from breather.net import address_for_other_devices
 from breather.rules.editing import write_atomically
 from breather.rules.errors import RulesError
@@ -24,6 +24,7 @@ from breather.rules.model import Rules
 from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text, readable_text
 from breather.rules.timeparse import format_duration
 from breather.rules.watcher import digest
+from breather.store import usage
 
 bp = Blueprint("manage", __name__)
 bp.before_request(security.check_form_request)
@@ -219,7 +220,7 @@ def _rules_page(
         dropped=pending_rules.dropped_changes(db, _now()),
         zone=current.zone(),
         cooling_off_text=format_duration(current.cooling_off),
-        minutes=charts.minutes_text,
+        minutes=usage.minutes_text,
         result=result,
         file_problems=file_problems,
         marked_lines=marked,

@@ -11,8 +11,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
-from breather.dashboard.pages import extension, requests, summaries, usage
+from breather.dashboard.pages import extension, requests, summaries
 from breather.runtime import Override, running_overrides
+from breather.store import usage
 
 bp = Blueprint("views", __name__)
 bp.before_request(security.check_form_request)
@@ -53,7 +54,7 @@ def today() -> str:
         members=members,
         member=member,
         chart=charts.bar_chart(bars, f"Minutes per site today for {member}"),
-        minutes=charts.minutes_text,
+        minutes=usage.minutes_text,
     )
 
 
@@ -106,7 +107,7 @@ def history() -> str:
         ),
         day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days"),
         heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
-        minutes=charts.minutes_text,
+        minutes=usage.minutes_text,
     )
 
 
@@ -116,7 +117,7 @@ def family() -> str:
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
     members = summaries.member_weeks(db, rules, today, usage.members(db, rules))
-    return render_template("family.html", members=members, minutes=charts.minutes_text)
+    return render_template("family.html", members=members, minutes=usage.minutes_text)
 
 
 @bp.get("/review")
@@ -142,7 +143,7 @@ def review() -> str:
             [charts.Bar(m.name, m.week, m.daily_limit * 7 if m.daily_limit else None) for m in members],
             "Minutes this week per member, against seven days of their daily limit",
         ),
-        minutes=charts.minutes_text,
+        minutes=usage.minutes_text,
     )
 
 

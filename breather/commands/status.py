@@ -12,8 +12,8 @@ from breather.paths import Paths
 from breather.probe import LOOPBACK, RunningService, find_running_service
 
 if TYPE_CHECKING:
-    from breather.dashboard.pages.usage import Usage
     from breather.rules.model import Rules
+    from breather.store.usage import Usage
 
 HELP = "show whether the service is running, today's usage per profile and any rules error"
 
@@ -79,7 +79,7 @@ def today_usage(paths: Paths, rules: Rules, now: datetime) -> Usage | None:
     """Today's minutes (household zone) as the dashboard's pages count them: each site group's time once, and a
     person's total as their time online, which is not the sum of their sites. None when nothing was ever recorded.
     """
-    from breather.dashboard.pages import usage
+    from breather.store import usage
     from breather.store.db import open_database
 
     if not paths.database.exists():
@@ -238,8 +238,7 @@ def _proxy_text(service: dict[str, Any]) -> str:
 
 def _usage_lines(today: dict[str, Any]) -> list[str]:
     """Minutes written as the dashboard writes them (same figures, same rounding)."""
-    from breather.dashboard.charts import minutes_text
-    from breather.dashboard.pages.usage import ranked
+    from breather.store.usage import minutes_text, ranked
 
     lines = [f"Today ({today['day']}):"]
     if not today["profiles"]:

@@ -10,12 +10,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
-from breather.dashboard.pages import usage
 from breather.rules.decisions import Decision, Usage, decide
 from breather.rules.model import Profile, Rules
 from breather.runtime import decide_past_overrides, usage_for
 from breather.scheduler import quiet_hours_state
-from breather.store import queries
+from breather.store import queries, usage
 from breather.store.model import Event, Heartbeat, check_site
 
 IDLE_STATES = ("active", "idle", "locked")

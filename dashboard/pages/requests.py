@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -10,13 +11,39 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.dashboard.errors import ApiError
-from breather.dashboard.pages.usage import ASKS_WITH_ANSWERS
 from breather.grants import let_through
 from breather.rules.model import Rules
-from breather.store.model import Event
+from breather.store.model import Event, iso
+from breather.store.usage import Period, local_midnight
 
 GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of today"}
 PENDING_LOOKBACK = timedelta(days=2)
+
+
+# An ask is answered by a ``time_answers`` row (made on the Requests page, with the reason and the grant), or else by a
+# later ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else. The
+# Requests page lists asks by it, and Family and the weekly review count them by it, so the two always agree.
+ASKS_WITH_ANSWERS = """
+select e.id, e.profile, e.site, e.at, e.detail,
+  coalesce(a.status, (
+    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
+    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
+      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
+    order by r.at limit 1
+  )) as status,
+  a.reason, a.granted_until
+from events e left join time_answers a on a.event_id = e.id
+where e.kind = 'more_time_asked' and e.at >= ?
+"""
+
+
+def ask_answers(db: Database, rules: Rules, period: Period) -> Counter[tuple[str, str | None]]:
+    """(profile, "approved" / "declined" / None for not answered yet) -> asks for more time in the period."""
+    zone = rules.zone()
+    start = local_midnight(period.first, zone)
+    end = local_midnight(period.last + timedelta(days=1), zone)
+    rows = db.execute(f"select profile, status from ({ASKS_WITH_ANSWERS}) where at < ?", [iso(start), iso(end)])
+    return Counter((profile, status) for profile, status in rows)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from breather.dashboard.errors import ApiError
-from breather.dashboard.pages import usage
 from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import coverage, value_text
@@ -29,6 +28,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
+from breather.store import usage
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 

@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
-from breather.dashboard.pages import usage
-from breather.dashboard.pages.usage import Period
+from breather.dashboard.pages.requests import ask_answers
 from breather.rules.model import Profile, Rules
 from breather.scheduler import limits_by_day
-from breather.store import queries
+from breather.store import queries, usage
+from breather.store.usage import Period
 
 BREAK_KINDS = ("break_shown", "break_taken", "break_snoozed")
 WARNING_KINDS = ("warning_shown", "warning_revealed")
@@ -258,7 +258,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
     week = usage.last_days(today_, 7)
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
-    asks = usage.ask_answers(db, rules, week)
+    asks = ask_answers(db, rules, week)
     day_limits = limits_by_day(db, rules, week.each_day())
     result = []
     for name in names:

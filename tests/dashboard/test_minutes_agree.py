@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 
 from breather.cli import main
 from breather.dashboard.db import connect
-from breather.dashboard.pages import summaries, usage
+from breather.dashboard.pages import summaries
 from breather.rules.loader import parse_rules
 from breather.scheduler import rollup_recent_days
+from breather.store import usage
 from breather.store.model import Heartbeat
 from tests.dashboard.conftest import FAMILY_RULES, NOW, Seeder, today_at
 

@@ -1,4 +1,5 @@
-"""Reading usage for the pages: activity spans cut into the household's local days and hours.
+"""Reading usage for every screen (the dashboard's pages, `breather status`): activity spans cut into the
+household's local days and hours.
 
 Spans are stored in UTC; days and the hour-by-weekday heatmap are in the household time zone, so a span that
 crosses local midnight (or an hour) is split and each part counted where it belongs. Sites are shown by their
@@ -52,6 +53,19 @@ class Period:
 
     def each_day(self) -> list[date]:
         return [self.first + timedelta(days=offset) for offset in range(self.days)]
+
+
+def whole_minutes(minutes: float) -> int:
+    return round(minutes)
+
+
+def minutes_text(minutes: float) -> str:
+    """Minutes as every screen says them (dashboard, `breather status`): "45 min", "1 h 05 min", "2 h"."""
+    whole = whole_minutes(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
 def last_days(today: date, days: int) -> Period:
@@ -326,32 +340,3 @@ def members(db: Database, rules: Rules) -> list[str]:
     names = list(rules.profiles)
     seen = {row[0] for row in db.execute("select name from profiles")}
     return names + sorted(seen - set(names))
-
-
-# Each ask for more time in the period with its answer, read as the Requests page reads it: the ``time_answers``
-# row the dashboard made, or else the first later ``more_time_granted``/``more_time_declined`` event for the same
-# member and site. NULL: not answered yet.
-# An ask is answered by a ``time_answers`` row (made on the Requests page, with the reason and the grant), or else by a
-# later ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else. The
-# Requests page lists asks by it, and Family and the weekly review count them by it, so the two always agree.
-ASKS_WITH_ANSWERS = """
-select e.id, e.profile, e.site, e.at, e.detail,
-  coalesce(a.status, (
-    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
-    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
-      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
-    order by r.at limit 1
-  )) as status,
-  a.reason, a.granted_until
-from events e left join time_answers a on a.event_id = e.id
-where e.kind = 'more_time_asked' and e.at >= ?
-"""
-
-
-def ask_answers(db: Database, rules: Rules, period: Period) -> Counter[tuple[str, str | None]]:
-    """(profile, "approved" / "declined" / None for not answered yet) -> asks for more time in the period."""
-    zone = rules.zone()
-    start = local_midnight(period.first, zone)
-    end = local_midnight(period.last + timedelta(days=1), zone)
-    rows = db.execute(f"select profile, status from ({ASKS_WITH_ANSWERS}) where at < ?", [iso(start), iso(end)])
-    return Counter((profile, status) for profile, status in rows)
