@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "ca",
     "status",
+    "autostart",
 )
 
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program the closed pipe stopped, as for `cat`

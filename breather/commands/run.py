@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from breather.autostart import breather_argv
 from breather.commands.open import show_dashboard
 from breather.commands.serve import SETTING_FLAGS, add_setting_arguments, setting_overrides
 from breather.errors import CommandError
@@ -67,8 +68,7 @@ def serve_command(home: str | None, flags: Sequence[str] = ()) -> list[str]:
     Without ``--home`` the child inherits ``BREATHER_HOME`` (or its absence) from this process's environment, and
     the ``BREATHER_<NAME>`` settings too; ``flags`` (from ``service_flags``) win over those.
     """
-    home_args = ["--home", home] if home else []
-    return [sys.executable, "-m", "breather", "serve", *home_args, *flags]
+    return breather_argv(["serve"], home, flags)
 
 
 def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> subprocess.Popen[bytes]:

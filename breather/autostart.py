@@ -1,0 +1,217 @@
+"""Starting Breather when the person logs in: one entry in the place their system reads at login.
+
+A boundary that only holds on the days someone remembers to start Breather is not much of one, and a browser whose
+extension routes the social sites to a proxy that is not running shows an error instead of the feed. So the service
+can be started at login, the way each system expects a user program to be:
+
+- Linux with a systemd user session: a user unit (``~/.config/systemd/user/breather.service``) running
+  ``breather serve``; systemd restarts it if it crashes and keeps its log in the journal.
+- Any other Linux desktop: an XDG autostart entry (``~/.config/autostart/breather.desktop``, read by GNOME, KDE,
+  Xfce, ...) running ``breather run --no-window``, which starts the service detached with its log in the usual file.
+- macOS: a launchd agent (``~/Library/LaunchAgents/local.breather.plist``) running ``breather serve``, restarted
+  after a crash, its output in the usual log file.
+- Windows: a command file in the Startup folder running ``breather run --no-window`` with ``pythonw``.
+
+Each entry runs this interpreter (``python -m breather``, so no console script has to be on PATH) with the home and
+setting flags given when it was made. Only the file is written here; ``breather.commands.autostart`` also tells
+systemd about it.
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import re
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+UNIT_NAME = "breather.service"
+LAUNCHD_LABEL = "local.breather"
+METHODS = ("systemd", "xdg", "launchd", "windows")
+RESTART_DELAY_S = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way of starting at login: where its file goes and what the file says."""
+
+    method: str
+    path: Path
+    text: str
+    argv: tuple[str, ...]
+
+
+def breather_argv(
+    action: Sequence[str], home: str | None, flags: Sequence[str], python: str | None = None
+) -> list[str]:
+    """``python -m breather ACTION [--home DIR] FLAGS`` for this interpreter."""
+    home_args = ["--home", home] if home else []
+    return [python or sys.executable, "-m", "breather", *action, *home_args, *flags]
+
+
+def entry_for(
+    method: str,
+    *,
+    home: str | None,
+    flags: Sequence[str] = (),
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    python: str | None = None,
+) -> Entry:
+    """The login entry of ``method`` for a service on ``home`` (None: the platform's own folders) with ``flags``."""
+    path = entry_path(method, env)
+    if method == "systemd":
+        argv = breather_argv(["serve"], home, flags, python)
+        return Entry(method, path, systemd_unit(argv), tuple(argv))
+    if method == "xdg":
+        argv = breather_argv(["run", "--no-window"], home, flags, python)
+        return Entry(method, path, xdg_desktop_entry(argv), tuple(argv))
+    if method == "launchd":
+        argv = breather_argv(["serve"], home, flags, python)
+        return Entry(method, path, launchd_plist(argv, log_file), tuple(argv))
+    argv = breather_argv(["run", "--no-window"], home, flags, python or windowless_python())
+    return Entry(method, path, windows_startup_command(argv), tuple(argv))
+
+
+def entry_path(method: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the login entry of ``method`` lives for this user."""
+    env = os.environ if env is None else env
+    if method == "systemd":
+        return _config_home(env) / "systemd" / "user" / UNIT_NAME
+    if method == "xdg":
+        return _config_home(env) / "autostart" / "breather.desktop"
+    if method == "launchd":
+        return _user_home(env) / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist"
+    if method == "windows":
+        appdata = env.get("APPDATA") or str(_user_home(env) / "AppData" / "Roaming")
+        return Path(appdata) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup" / "breather.cmd"
+    raise ValueError(f"unknown way of starting at login: {method!r} (choose one of {', '.join(METHODS)})")
+
+
+# Every entry says what it was made to run in a comment (a plist in its ProgramArguments), so `status` can tell the
+# person, and see whether that Python is still there, without reading four quoting schemes back.
+_MADE_TO_RUN = re.compile(r"^(?:#|rem) Made by `breather autostart enable` to run: (.*?)\r?$", re.MULTILINE)
+
+
+def _made_to_run_line(comment: str, argv: Sequence[str]) -> str:
+    return f"{comment} Made by `breather autostart enable` to run: {shlex.join(argv)}"
+
+
+def made_to_run(text: str) -> list[str] | None:
+    """The command an entry made here runs (None for a file this module did not write)."""
+    if text.lstrip().startswith("<?xml"):
+        try:
+            arguments = plistlib.loads(text.encode("utf-8")).get("ProgramArguments")
+        except (plistlib.InvalidFileException, ValueError, AttributeError):
+            return None
+        return [str(word) for word in arguments] if isinstance(arguments, list) else None
+    found = _MADE_TO_RUN.search(text)
+    if found is None:
+        return None
+    try:
+        return shlex.split(found.group(1))
+    except ValueError:
+        return None
+
+
+def _config_home(env: Mapping[str, str]) -> Path:
+    given = env.get("XDG_CONFIG_HOME", "")
+    return Path(given) if os.path.isabs(given) else _user_home(env) / ".config"
+
+
+def _user_home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or Path.home())
+
+
+def windowless_python() -> str:
+    """``pythonw.exe`` beside this interpreter on Windows (no console window at login), else this interpreter."""
+    beside = Path(sys.executable).with_name("pythonw.exe")
+    return str(beside) if beside.exists() else sys.executable
+
+
+# systemd: each word in double quotes, with backslash escapes, and "%" doubled (a specifier otherwise); "$" doubled
+# so no variable is substituted (systemd.service(5), "Command lines").
+def systemd_word(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_unit(argv: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            _made_to_run_line("#", argv),
+            "# `breather autostart disable` removes this file.",
+            "[Unit]",
+            "Description=Breather, a local well-being proxy for social media",
+            "",
+            "[Service]",
+            "Type=simple",
+            "ExecStart=" + " ".join(systemd_word(word) for word in argv),
+            "Restart=on-failure",
+            f"RestartSec={RESTART_DELAY_S}",
+            "",
+            "[Install]",
+            "WantedBy=default.target",
+            "",
+        ]
+    )
+
+
+# Desktop entries: an argument with a reserved character goes in double quotes, inside which '"', '`', '$' and '\'
+# take a backslash; '%' is a field code and is written '%%'. The file format then escapes '\' once more.
+_DESKTOP_RESERVED = re.compile(r"""[\s"'\\><~|&;$*?#()`%]""")
+
+
+def desktop_word(word: str) -> str:
+    word = word.replace("%", "%%")
+    if word and not _DESKTOP_RESERVED.search(word):
+        return word
+    quoted = re.sub(r'(["`$\\])', r"\\\1", word)
+    return f'"{quoted}"'
+
+
+def xdg_desktop_entry(argv: Sequence[str]) -> str:
+    exec_line = " ".join(desktop_word(word) for word in argv).replace("\\", "\\\\")
+    return "\n".join(
+        [
+            _made_to_run_line("#", argv),
+            "# `breather autostart disable` removes this file.",
+            "[Desktop Entry]",
+            "Type=Application",
+            "Name=Breather",
+            "Comment=Start Breather, a local well-being proxy for social media, at login",
+            f"Exec={exec_line}",
+            "Terminal=false",
+            "NoDisplay=true",
+            "X-GNOME-Autostart-enabled=true",
+            "",
+        ]
+    )
+
+
+def launchd_plist(argv: Sequence[str], log_file: Path) -> str:
+    agent = {
+        "Label": LAUNCHD_LABEL,
+        "ProgramArguments": list(argv),
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},  # restarted after a crash, not after a clean stop
+        "ThrottleInterval": RESTART_DELAY_S,
+        "StandardOutPath": str(log_file),
+        "StandardErrorPath": str(log_file),
+    }
+    return plistlib.dumps(agent).decode("utf-8")
+
+
+def windows_startup_command(argv: Sequence[str]) -> str:
+    # cmd.exe: each word in double quotes ('"' cannot appear in a Windows path); "%" doubled in a batch file.
+    words = " ".join('"' + word.replace("%", "%%") + '"' for word in argv)
+    lines = [
+        "@echo off",
+        _made_to_run_line("rem", argv),
+        "rem `breather autostart disable` removes this file.",
+        f'start "" {words}',
+    ]
+    return "\r\n".join(lines) + "\r\n"

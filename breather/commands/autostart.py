@@ -1,0 +1,166 @@
+"""`breather autostart enable/disable/status`: start Breather when you log in (``breather.autostart``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+from breather import autostart
+from breather.commands import command_hint, common_options
+from breather.commands.serve import add_setting_arguments
+from breather.errors import CommandError
+from breather.paths import HOME_ENV, Paths
+
+HELP = "start Breather when you log in (enable, disable, status)"
+
+SYSTEMCTL_TIMEOUT_S = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    enable = actions.add_parser(
+        "enable",
+        parents=[common_options(nested=True)],
+        help="start the service at every login, with these settings",
+        description="Start the service at every login. The home and the flags given here are the ones it will use.",
+    )
+    add_setting_arguments(enable)
+    _add_method(enable)
+    for name, text in (("disable", "no longer start at login"), ("status", "say whether it starts at login, and how")):
+        _add_method(actions.add_parser(name, parents=[common_options(nested=True)], help=text, description=text))
+
+
+def _add_method(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        choices=autostart.METHODS,
+        default=None,
+        help="how (default: this system's own: a systemd user unit where systemd runs the session, else an XDG "
+        "autostart entry on Linux, launchd on macOS, the Startup folder on Windows)",
+    )
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    method = args.method or default_method()
+    if args.action == "enable":
+        return _enable(args, paths, method)
+    if args.action == "disable":
+        return _disable(method)
+    return _status(args)
+
+
+def default_method() -> str:
+    if sys.platform == "darwin":
+        return "launchd"
+    if sys.platform == "win32":
+        return "windows"
+    return "systemd" if systemd_user_session() else "xdg"
+
+
+def systemd_user_session() -> bool:
+    """True when a systemd user manager answers for this login (``systemctl --user`` works)."""
+    if shutil.which("systemctl") is None:
+        return False
+    return _systemctl("show-environment") is None
+
+
+def _systemctl(*words: str) -> str | None:
+    """Run ``systemctl --user WORDS``: None when it worked, else what it said."""
+    try:
+        done = subprocess.run(
+            ["systemctl", "--user", *words], capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if done.returncode == 0:
+        return None
+    return (done.stderr or done.stdout).strip() or f"exit code {done.returncode}"
+
+
+def _home(args: argparse.Namespace) -> str | None:
+    """The home the entry must name: a login has no BREATHER_HOME, so a chosen home is written out in full."""
+    chosen = getattr(args, "home", None) or os.environ.get(HOME_ENV) or None
+    return os.path.abspath(os.path.expanduser(chosen)) if chosen else None
+
+
+def _entry(args: argparse.Namespace, paths: Paths, method: str) -> autostart.Entry:
+    from breather.commands.run import service_flags
+
+    flags = service_flags(args) if args.action == "enable" else []
+    return autostart.entry_for(method, home=_home(args), flags=flags, log_file=paths.log_file)
+
+
+def _enable(args: argparse.Namespace, paths: Paths, method: str) -> int:
+    entry = _entry(args, paths, method)
+    replaced = entry.path.exists()
+    paths.ensure()  # the log file's folder, which launchd writes to before Breather runs
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    entry.path.write_text(entry.text, encoding="utf-8", newline="")
+    if method == "systemd":
+        for words in (("daemon-reload",), ("enable", autostart.UNIT_NAME)):
+            problem = _systemctl(*words)
+            if problem is not None:
+                entry.path.unlink()  # half made is worse than not made: it would look set up in `status`
+                raise CommandError(
+                    f"`systemctl --user {' '.join(words)}` failed: {problem}; nothing was set up. Without a "
+                    f"systemd user session, {command_hint('autostart', 'enable', '--method', 'xdg')} starts "
+                    "Breather from your desktop instead"
+                )
+    print(f"{'Updated' if replaced else 'Made'} {entry.path}.")
+    print(f"Breather will start when you log in: {shlex.join(entry.argv)}")
+    print(_started_how(method))
+    print(f"To stop that: {command_hint('autostart', 'disable', home=_home(args))}")
+    return 0
+
+
+def _started_how(method: str) -> str:
+    return {
+        "systemd": "systemd restarts it if it stops by accident; its log: journalctl --user -u breather",
+        "xdg": "Your desktop starts it at login (GNOME, KDE, Xfce and others read that folder).",
+        "launchd": "launchd restarts it if it stops by accident.",
+        "windows": "Windows starts it from your Startup folder at sign-in.",
+    }[method]
+
+
+def _disable(method: str) -> int:
+    removed = []
+    for each in autostart.METHODS:
+        path = autostart.entry_path(each)
+        if not path.exists():
+            continue
+        if each == "systemd" and systemd_user_session():
+            _systemctl("disable", autostart.UNIT_NAME)  # its file goes next either way
+        path.unlink()
+        removed.append(path)
+    if method == "systemd" and removed and systemd_user_session():
+        _systemctl("daemon-reload")
+    if not removed:
+        print("Breather was not set to start at login.")
+        return 0
+    for path in removed:
+        print(f"Removed {path}.")
+    print("Breather will no longer start when you log in. A service running now keeps running until you stop it.")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    found = [path for path in map(autostart.entry_path, autostart.METHODS) if path.exists()]
+    for path in found:
+        print(f"Starts at login: {path}")
+        runs = autostart.made_to_run(path.read_text(encoding="utf-8", errors="replace"))
+        if runs is None:
+            print("  (not a file `breather autostart enable` made: it runs what it says)")
+            continue
+        print(f"  runs: {shlex.join(runs)}")
+        if not os.path.exists(runs[0]):
+            print(
+                f"  but {runs[0]} is gone, so nothing starts: run "
+                f"{command_hint('autostart', 'enable', home=_home(args))} again"
+            )
+    if not found:
+        print(f"Breather does not start at login. To make it: {command_hint('autostart', 'enable', home=_home(args))}")
+    return 0
