@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from breather.paths import Paths
+
 UNIT_NAME = "breather.service"
 LAUNCHD_LABEL = "local.breather"
 METHODS = ("systemd", "xdg", "launchd", "windows")
@@ -115,6 +117,24 @@ def made_to_run(text: str) -> list[str] | None:
         return shlex.split(found.group(1))
     except ValueError:
         return None
+
+
+def installed(env: Mapping[str, str] | None = None) -> list[Path]:
+    """The login entries this user has, of every kind."""
+    return [path for path in (entry_path(method, env) for method in METHODS) if path.exists()]
+
+
+def chosen_home(paths: Paths) -> str | None:
+    """The folder given as ``--home``/``BREATHER_HOME`` for these paths, None for the platform's own folders."""
+    root = paths.config_dir.parent
+    laid_out = (paths.config_dir, paths.data_dir, paths.state_dir) == (root / "config", root / "data", root / "state")
+    return str(root) if laid_out else None
+
+
+def enable_command(paths: Paths) -> str:
+    """``breather autostart enable`` as the person types it for the home in use."""
+    home = chosen_home(paths)
+    return shlex.join(["breather", "autostart", "enable", *(["--home", home] if home else [])])
 
 
 def _config_home(env: Mapping[str, str]) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from breather import pending_rules
+from breather import autostart, pending_rules
 from breather.dashboard import context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
@@ -326,6 +326,8 @@ def setup_page() -> str:
         passphrase_set=security.passphrase_is_set(db),
         check=setup.live_check(db, current, context.runtime(), request.args.get("check"), _now()),
         guides=setup.TRUST_STEPS,
+        login_entries=autostart.installed(),
+        autostart_command=autostart.enable_command(context.paths()),
     )
 
 

@@ -127,15 +127,11 @@ def _started_how(method: str) -> str:
 
 
 def _disable(method: str) -> int:
-    removed = []
-    for each in autostart.METHODS:
-        path = autostart.entry_path(each)
-        if not path.exists():
-            continue
-        if each == "systemd" and systemd_user_session():
+    removed = autostart.installed()
+    for path in removed:
+        if path.name == autostart.UNIT_NAME and systemd_user_session():
             _systemctl("disable", autostart.UNIT_NAME)  # its file goes next either way
         path.unlink()
-        removed.append(path)
     if method == "systemd" and removed and systemd_user_session():
         _systemctl("daemon-reload")
     if not removed:
@@ -148,7 +144,7 @@ def _disable(method: str) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    found = [path for path in map(autostart.entry_path, autostart.METHODS) if path.exists()]
+    found = autostart.installed()
     for path in found:
         print(f"Starts at login: {path}")
         runs = autostart.made_to_run(path.read_text(encoding="utf-8", errors="replace"))

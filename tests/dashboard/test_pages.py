@@ -274,6 +274,21 @@ def test_setup_shows_pac_credentials_and_an_honest_live_check(client: FlaskClien
     assert client.get("/setup/ca.pem").status_code == 404
 
 
+def test_setup_says_whether_breather_starts_at_login_and_how_to_make_it(
+    client: FlaskClient, breather_home: Path
+) -> None:
+    from breather.cli import main
+
+    page = text_of(client, "/setup")
+    assert "<strong>Not yet:</strong> after a restart your boundaries hold only once someone starts Breather" in page
+    assert f"breather autostart enable --home {breather_home.resolve()}" in page
+
+    assert main(["autostart", "enable", "--method", "xdg"]) == 0
+    page = text_of(client, "/setup")
+    assert "Breather starts by itself when you log in (" in page and "autostart/breather.desktop" in page
+    assert "Not yet" not in page
+
+
 def test_setup_never_shows_a_hashed_password_and_says_how_to_change_it(client: FlaskClient, app: Flask) -> None:
     from pathlib import Path
 
