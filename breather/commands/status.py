@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from breather import autostart
 from breather.commands import command_hint
 from breather.paths import Paths
 from breather.probe import LOOPBACK, RunningService, find_running_service
@@ -126,6 +127,7 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
             "quiet_hours_until": _quiet_now(loaded, moment),
         },
         "rules": rules,
+        "starts_at_login": [str(path) for path in autostart.installed()],
     }
 
 
@@ -211,8 +213,19 @@ def _proxy_host(paths: Paths) -> str:
 
 def render(report: dict[str, Any], home: str | None = None) -> str:
     """The report as text; ``home`` is the ``--home`` given, for the hint on how to start the service."""
-    lines = [*_service_lines(report["service"], home), *_usage_lines(report["today"]), *_rules_lines(report)]
+    lines = [
+        *_service_lines(report["service"], home),
+        *_login_lines(report.get("starts_at_login", []), home),
+        *_usage_lines(report["today"]),
+        *_rules_lines(report),
+    ]
     return "\n".join(lines)
+
+
+def _login_lines(entries: list[str], home: str | None) -> list[str]:
+    if entries:
+        return [f"Starts at login: {', '.join(entries)}"]
+    return [f"Does not start at login (`{command_hint('autostart', 'enable', home=home)}` makes it)."]
 
 
 def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str]:

@@ -68,6 +68,8 @@ def test_the_windows_command_quotes_every_word_and_doubles_percent_signs(tmp_pat
 def test_enable_status_and_disable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["autostart", "status"]) == 0
     assert "does not start at login" in capsys.readouterr().out
+    main(["status"])
+    assert "Does not start at login (`breather autostart enable` makes it)." in capsys.readouterr().out
 
     assert main(["autostart", "enable", "--method", "xdg", "--web-port", "18765"]) == 0
     said = capsys.readouterr().out
@@ -81,6 +83,8 @@ def test_enable_status_and_disable(tmp_path: Path, capsys: pytest.CaptureFixture
 
     assert main(["autostart", "status"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"Starts at login: {desktop}", f"  runs: {command}"]
+    main(["status"])
+    assert f"Starts at login: {desktop}" in capsys.readouterr().out.splitlines()
 
     assert main(["autostart", "disable"]) == 0
     assert f"Removed {desktop}." in capsys.readouterr().out
