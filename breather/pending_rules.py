@@ -126,8 +126,9 @@ def _save(
         write_atomically(path, applied_text)
         dropped = rebase_pending(db, old_text, applied_text, write, stamp)
     # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
-    # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h")
-    wait = max(base.cooling_off, old.cooling_off)
+    # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h"); a
+    # longer one saved with it applies at once, and the service counts the wait by it too (rules.cooling.apply_change)
+    wait = max(base.cooling_off, old.cooling_off, new.cooling_off)
     row = {
         "submitted_at": stamp,
         "effective_at": (now + wait).isoformat(timespec="seconds"),

@@ -3,7 +3,9 @@
 A pure helper for the dashboard (and the service): given the rules before and after an edit, when it was made and
 the time now, it returns the rules in force and the loosened settings still waiting. Nothing is stored here: the
 caller keeps the previous rules and when each loosening was first asked for, and asks again later. The delay is the
-*old* rules' ``cooling_off``, so shortening the delay in the same edit cannot skip it.
+longer of the old and the new ``cooling_off``: shortening the delay in the same edit cannot skip it, and a loosening
+made with a longer one waits the longer delay from the first look (the longer delay applies at once, so every later
+look, made from the rules in force, reads it too).
 
 A setting that holds several things (per-site limits, warning levels, always-allowed sites, keywords, named topics'
 phrases, topic quiet hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on
@@ -119,9 +121,10 @@ def apply_change(
     """The rules in force ``now`` after an edit from ``old`` to ``new``. Each loosening waits from when it was first
     asked for: its time in ``asked`` (see ``first_asked``), else ``changed_at``, else now."""
     made = changed_at or now
+    delay = max(old.cooling_off, new.cooling_off)
     held: list[PendingChange] = []
     for change in loosenings(old, new):
-        takes_effect = (asked or {}).get(change.key, made) + old.cooling_off
+        takes_effect = (asked or {}).get(change.key, made) + delay
         if now < takes_effect:
             held.append(change.held_until(takes_effect))
     return _in_force(old, new, held), tuple(held)

@@ -61,6 +61,26 @@ def test_what_a_save_tightens_applies_now_and_what_it_loosens_waits(client: Flas
     assert rules_file.read_text() == asked  # once due, the file is what was asked for
 
 
+def test_a_save_that_lengthens_the_cooling_off_makes_its_loosening_wait_the_longer_delay(
+    client: FlaskClient, app: Flask
+) -> None:
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    text = rules_file.read_text()
+    assert 'cooling_off = "24h"' in text
+    asked = text.replace('cooling_off = "24h"', 'cooling_off = "48h"').replace(
+        'daily_limit = "45m"', 'daily_limit = "1h"'
+    )
+    page = _save_text(client, asked)
+    assert "What it loosens (teen: a bigger daily limit) waits 2d" in page  # as the service will count it
+    _later(app, 25)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=45)
+    _later(app, 49)
+    client.get("/rules")
+    assert rules_file.read_text() == asked
+
+
 class Served(NamedTuple):
     client: FlaskClient
     watcher: Any

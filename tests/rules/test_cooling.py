@@ -120,6 +120,20 @@ def test_the_old_delay_counts_even_when_the_edit_shortens_it() -> None:
     assert effective.profile("me").daily_limit == timedelta(hours=1)
 
 
+def test_a_loosening_made_with_a_longer_cooling_off_waits_the_longer_one_from_the_first_look() -> None:
+    # The longer delay applies at once (a tightening); the loosening beside it must not first say "tomorrow" and
+    # then, once the longer delay is in force, "the day after".
+    old = parse_rules(BASE)
+    new = parse_rules(BASE.replace('cooling_off = "24h"', 'cooling_off = "48h"').replace('"1h"', '"3h"'))
+    first, held = apply_change(old, new, NOW)
+    assert first.cooling_off == timedelta(hours=48)
+    assert [(p.setting, p.takes_effect) for p in held] == [("daily_limit", NOW + timedelta(hours=48))]
+    # a later look, as the watcher makes it: from the rules in force, with the same first-asked time
+    again, still = apply_change(first, new, NOW + timedelta(hours=30), asked={held[0].key: NOW})
+    assert [(p.setting, p.takes_effect) for p in still] == [("daily_limit", NOW + timedelta(hours=48))]
+    assert again.profile("me").daily_limit == timedelta(hours=1)
+
+
 def rewritten(*edits: tuple[str, str]) -> Rules:
     text = BASE
     for old, new in edits:
