@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "ca",
     "status",
     "autostart",
+    "stop",
 )
 
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program the closed pipe stopped, as for `cat`

@@ -10,6 +10,7 @@ import json
 import os
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from breather.paths import Paths
@@ -69,7 +70,17 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _exited_unreaped(pid)
+
+
+def _exited_unreaped(pid: int) -> bool:
+    """A process that has exited but whose parent has not collected it yet (a zombie: `breather run`'s window still
+    open over the service it started) is gone, though its pid still answers signals. Linux only (/proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] == "Z"  # the state letter follows "(command name) "
 
 
 def fetch_health(info: ServiceInfo, timeout: float = 2.0) -> dict[str, Any] | None:

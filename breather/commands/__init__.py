@@ -9,6 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import sqlite3
+import sys
+
+from breather.errors import CommandError
+from breather.paths import Paths
 
 
 def common_options(*, nested: bool = False) -> argparse.ArgumentParser:
@@ -35,3 +40,38 @@ def command_hint(*words: str, home: str | os.PathLike[str] | None = None) -> str
     """``breather WORDS`` as the person should type it next: with ``--home DIR`` when they chose one on the command
     line (a hint without it would reach their default home instead), quoted for the shell."""
     return shlex.join(["breather", *words, *(["--home", os.fspath(home)] if home else [])])
+
+
+def require_household_passphrase(paths: Paths, from_stdin: bool, otherwise: str) -> None:
+    """Ask for the household passphrase when one is set (from the terminal, or the first line of stdin), as the
+    dashboard does before a rule change; ``otherwise`` says what a wrong one leaves as it was ("nothing was
+    changed"). A household that never set one is not asked."""
+    import getpass
+
+    from breather.dashboard.security import verify_passphrase
+
+    stored = _household_passphrase_hash(paths)
+    if stored is None:
+        return
+    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else getpass.getpass("household passphrase: ")
+    if not given:
+        raise CommandError(f"enter the household passphrase; {otherwise}")
+    if not verify_passphrase(given, stored):
+        raise CommandError(f"that is not the household passphrase; {otherwise}")
+
+
+def _household_passphrase_hash(paths: Paths) -> str | None:
+    """The passphrase hash the dashboard keeps in the usage store, or None when none was set."""
+    from breather.dashboard.security import PASSPHRASE_KEY
+    from breather.store.db import open_database
+
+    if not paths.database.exists():
+        return None
+    db = open_database(paths.database)
+    try:
+        row = db.execute("select value from household where key = ?", [PASSPHRASE_KEY]).fetchone()
+    except sqlite3.OperationalError:  # no household table yet: the dashboard never ran on this store
+        return None
+    finally:
+        db.close()
+    return str(row[0]) if row is not None else None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from breather.commands import command_hint, common_options
+from breather.commands import command_hint, common_options, require_household_passphrase
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -217,48 +217,15 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     path = _existing_rules_path(args.file, paths)
     rules = _load(args.file, paths, args.home)
     profile = _profile(rules, args.profile)
-    _require_household_passphrase(paths, args.stdin)
+    # A member's proxy password decides whose boundaries apply (a user test: a child set the parent's and browsed as
+    # the parent), so changing one needs the household passphrase, as a rule change on the dashboard does.
+    require_household_passphrase(paths, args.stdin, "nothing was changed")
     hashed = hash_password(_read_new_password(args.stdin))
     if not profile.user:
         set_value(path, ("profiles", profile.name, "user"), profile.name)
     set_value(path, ("profiles", profile.name, "password"), hashed)
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
     return 0
-
-
-def _require_household_passphrase(paths: Paths, from_stdin: bool) -> None:
-    """A member's proxy password decides whose boundaries apply (a user test: a child set the parent's and browsed
-    as the parent), so changing one needs the household passphrase, as a rule change on the dashboard does. Only
-    when one is set: a household that never set one keeps the command as it was."""
-    import getpass
-
-    from breather.dashboard.security import verify_passphrase
-
-    stored = _household_passphrase_hash(paths)
-    if stored is None:
-        return
-    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else getpass.getpass("household passphrase: ")
-    if not given:
-        raise CommandError("enter the household passphrase; nothing was changed")
-    if not verify_passphrase(given, stored):
-        raise CommandError("that is not the household passphrase; nothing was changed")
-
-
-def _household_passphrase_hash(paths: Paths) -> str | None:
-    """The passphrase hash the dashboard keeps in the usage store, or None when none was set."""
-    from breather.dashboard.security import PASSPHRASE_KEY
-    from breather.store.db import open_database
-
-    if not paths.database.exists():
-        return None
-    db = open_database(paths.database)
-    try:
-        row = db.execute("select value from household where key = ?", [PASSPHRASE_KEY]).fetchone()
-    except sqlite3.OperationalError:  # no household table yet: the dashboard never ran on this store
-        return None
-    finally:
-        db.close()
-    return str(row[0]) if row is not None else None
 
 
 def _read_new_password(from_stdin: bool) -> str:

@@ -20,7 +20,9 @@ def open_database(path: str | os.PathLike[str], extra: Iterable[Migrations] = ()
 
     sqlite3 connections must not cross threads: each thread (the writer, each Flask request, each scheduler job)
     opens its own. ``synchronous=NORMAL`` under WAL keeps every committed transaction through a process crash
-    (SIGKILL); only a power cut can lose the last commits, never the file's integrity.
+    (SIGKILL); only a power cut can lose the last commits, never the file's integrity. ``secure_delete`` is on for
+    every connection: rows that retention, the Data page or ``breather delete`` remove are overwritten with zeros,
+    not left readable in free pages (a SQLite build may default it off).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +33,7 @@ def open_database(path: str | os.PathLike[str], extra: Iterable[Migrations] = ()
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA secure_delete = ON")
         apply_migrations(db, [STORE_MIGRATIONS, *extra])
     except BaseException:
         db.close()
