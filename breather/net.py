@@ -73,3 +73,56 @@ def proxy_host_for(listen_host: str, dashboard_name: str) -> str:
     if listen_host not in EVERY_INTERFACE:
         return listen_host
     return "127.0.0.1" if dashboard_name == "localhost" or is_loopback(dashboard_name.strip("[]")) else dashboard_name
+
+
+# Never assigned to an interface (TEST-NET-3, RFC 5737; the IPv6 documentation prefix, RFC 3849): when the system
+# lets a socket bind one of these, it binds any address at all, and binding tells nothing about this machine.
+_NEVER_LOCAL = {socket.AF_INET: "203.0.113.1", socket.AF_INET6: "2001:db8::1"}
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host on this network": a connection to it stays here
+
+
+def names_this_machine(host: str) -> bool:
+    """``localhost`` and every ``*.localhost`` name (RFC 6761), which resolvers answer with loopback."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def is_this_machine(address: str) -> bool:
+    """Whether a connection to the IP address ``address`` reaches this machine itself: loopback, the unspecified
+    address, or one of its interface addresses (any it could bind; stdlib has no list of interface addresses)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    if mapped is not None:
+        ip, address = mapped, str(mapped)
+    if ip.is_loopback or ip.is_unspecified or ip in _THIS_NETWORK:
+        return True
+    if ip.is_multicast:
+        return False
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    if not _can_bind(family, address):
+        return False
+    return not _can_bind(family, _NEVER_LOCAL[family]) or str(ip) in _named_addresses()
+
+
+def _can_bind(family: socket.AddressFamily, address: str) -> bool:
+    try:
+        sockaddr = socket.getaddrinfo(address, 0, family, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)[0][4]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind(sockaddr)
+    except OSError:  # EADDRNOTAVAIL: no interface has it (a link-local address without its scope: EINVAL)
+        return False
+    return True
+
+
+def _named_addresses() -> set[str]:
+    """Where binding proves nothing (non-local binds allowed): the addresses this machine's name and its default
+    route give."""
+    addresses = {address} if (address := _lan_address()) else set()
+    try:
+        found = socket.getaddrinfo(socket.gethostname(), None, type=socket.SOCK_STREAM)
+    except OSError:
+        return addresses
+    return addresses | {str(info[4][0]).split("%")[0] for info in found}

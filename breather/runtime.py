@@ -38,6 +38,7 @@ COUNTER_NAMES: tuple[str, ...] = (
     "classify_budget_hit",
     "pages_served",
     "local_api_calls",
+    "own_machine_refused",
 )
 
 

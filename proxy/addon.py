@@ -26,6 +26,7 @@ from breather.proxy.lifecycle import Lifecycle
 from breather.proxy.live_events import LiveEvents
 from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
+from breather.proxy.own_machine import OwnMachine
 from breather.runtime import Runtime, StoreUsage
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,9 @@ SOCKNAME_REWRITTEN = (mode_specs.TransparentMode, mode_specs.WireGuardMode, mode
 
 
 def make_addons(runtime: Runtime) -> list[Any]:
-    """Intercept (which site) → Identity (who) → LocalApi (answers /__breather__/) → Boundaries (limits, quiet
-    hours, breaks) → FeedWarnings (content warnings) → LiveEvents (the same on
+    """Intercept (which site) → Identity (who) → OwnMachine (other devices may not reach this machine through the
+    proxy; after Identity, so a client that has not signed in is asked to first) → LocalApi (answers /__breather__/)
+    → Boundaries (limits, quiet hours, breaks) → FeedWarnings (content warnings) → LiveEvents (the same on
     server-sent event streams, streamed live) → CalmLive (calm on live WebSocket streams) → Overlay
     (injected last, into the final HTML) → Lifecycle."""
     boundaries = Boundaries(runtime)
@@ -45,6 +47,7 @@ def make_addons(runtime: Runtime) -> list[Any]:
     return [
         Intercept(runtime),
         Identity(runtime),
+        OwnMachine(runtime),
         LocalApi(runtime, decide=boundaries.decide),
         boundaries,
         feed_warnings,
