@@ -1,8 +1,8 @@
 """More time a parent said yes to: the approved asks kept in the store, and letting a site through for a member.
 
-The proxy keeps a yes in memory only (``Session.overrides_until``, under the rules' site domain, lifting the limit
-only); the store's ``time_answers`` rows are what a restart (``restore_grants``) and ``breather rules explain`` read
-back. Shared by the dashboard's Requests page, the service and the command line, so it lives outside all three.
+The proxy keeps a yes in memory only (``Session.overrides_until``, under the rules' site domain); the store's
+``time_answers`` rows are what a restart (``restore_grants``) and ``breather rules explain`` read back. Shared by the
+dashboard's Requests page, the service and the command line, so it lives outside all three.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from breather.rules.model import host_in_domain
+from breather.rules.decisions import decide
+from breather.rules.model import Rules, host_in_domain
 from breather.runtime import lift_block
 
 
@@ -25,15 +26,20 @@ class Grant:
     site: str
     until: datetime
     approved_at: datetime
+    asked_at: datetime | None = None  # None when the ask's event is gone (records past their retention)
 
 
 def approved_grants(db: Database) -> list[Grant]:
     """Every approved ask with a site and an end, as stored (running or not)."""
     rows = db.execute(
-        "select profile, site, granted_until, answered_at from time_answers "
-        "where status = 'approved' and site is not null and granted_until is not null"
+        "select a.profile, a.site, a.granted_until, a.answered_at, e.at from time_answers a "
+        "left join events e on e.id = a.event_id "
+        "where a.status = 'approved' and a.site is not null and a.granted_until is not null"
     ).fetchall()
-    return [Grant(profile, site, _utc(until), _utc(answered)) for profile, site, until, answered in rows]
+    return [
+        Grant(profile, site, _utc(until), _utc(answered), _utc(asked) if asked else None)
+        for profile, site, until, answered, asked in rows
+    ]
 
 
 def _utc(stamp: str) -> datetime:
@@ -46,15 +52,28 @@ def restore_grants(runtime: Any, db: Database, now: datetime) -> int:
     memory only, and a user test lost a parent's yes to a restart. Returns how many were restored."""
     running = [grant for grant in approved_grants(db) if grant.until > now]
     for grant in running:
-        let_through(runtime, grant.profile, grant.site, grant.until)
+        let_through(runtime, grant.profile, grant.site, grant.until, grant.asked_at)
     return len(running)
 
 
-def let_through(runtime: Any, profile: str, site: str, until: datetime) -> None:
-    """Lift the member's limits on the site until ``until``; quiet hours still hold (docs/rules.md's order). The ask's
-    host (the extension sends the tab's, ``www.reddit.com``) is kept as the site the proxy decides on (``reddit.com``),
-    or the yes would never be found: a user test's approved ask changed nothing."""
+def let_through(runtime: Any, profile: str, site: str, until: datetime, asked_at: datetime | None = None) -> None:
+    """Let the member use the site until ``until``: past its limits, and past quiet hours too when the ask was made
+    during them (a user test's child asked from the quiet-hours page, a parent said yes, and the page stayed shut
+    while saying "Yes"). A yes to an ask at the limit does not open quiet hours that begin later (docs/rules.md's
+    order). The ask's host (the extension sends the tab's, ``www.reddit.com``) is kept as the site the proxy decides
+    on (``reddit.com``), or the yes would never be found: a user test's approved ask changed nothing."""
+    if getattr(runtime, "sessions", None) is None:  # no proxy running in this process: the store row is the yes
+        return
     lift_block(runtime, profile, site, "limit_reached", until, granted=True)
+    if asked_at is not None and asked_in_quiet_hours(runtime.current_rules(), profile, site, asked_at):
+        lift_block(runtime, profile, site, "quiet_hours", until, granted=True)
+
+
+def asked_in_quiet_hours(rules: Rules, profile: str, site: str, asked_at: datetime) -> bool:
+    """Whether quiet hours kept ``profile`` off ``site`` when they asked (quiet hours depend on the clock alone)."""
+    if profile not in rules.profiles:
+        return False
+    return decide(rules, profile, site, asked_at).kind == "quiet_hours"
 
 
 def grants_the_site(grant: Grant, site: str) -> bool:

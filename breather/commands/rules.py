@@ -260,6 +260,8 @@ def _explain(args: argparse.Namespace, paths: Paths) -> int:
     grant = _running_grant(paths, profile.name, _proxy_site(rules, args.site), at)
     if grant is not None:
         usage = replace(usage, extra_time_until=grant.until)
+        if _asked_in_quiet_hours(rules, profile.name, args.site, grant):  # the proxy lets it through them too
+            profile = replace(profile, quiet_hours=())
     decision = decide(rules, profile, args.site, at, usage)
     if args.json:
         extra = {"at": at.isoformat(), "usage": note, "notes": notes, "grant": _grant_json(grant)}
@@ -407,6 +409,12 @@ def _proxy_site(rules: Any, host: str) -> str:
 
     group = rules.group_for_host(host)
     return site_domain(host, group.domains if group else ())
+
+
+def _asked_in_quiet_hours(rules: Any, profile: str, site: str, grant: Any) -> bool:
+    from breather.grants import asked_in_quiet_hours
+
+    return grant.asked_at is not None and asked_in_quiet_hours(rules, profile, site, grant.asked_at)
 
 
 def _running_grant(paths: Paths, profile: str, site: str, at: datetime) -> Any:

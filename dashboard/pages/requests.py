@@ -162,7 +162,8 @@ def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> E
 
 
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
-    """Tell the running proxy at once: the site's limit is lifted for this member until ``until`` (quiet hours still
-    hold), under the site the proxy decides on whichever host the ask named (``breather.grants.let_through``)."""
+    """Tell the running proxy at once: the site's limit (and quiet hours, when the ask was made during them) is lifted
+    for this member until ``until``, under the site the proxy decides on whichever host the ask named
+    (``breather.grants.let_through``)."""
     if ask.site is not None:
-        let_through(runtime, ask.profile, ask.site, until)
+        let_through(runtime, ask.profile, ask.site, until, ask.at)

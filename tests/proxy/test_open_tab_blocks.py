@@ -116,6 +116,27 @@ def test_a_parents_yes_keeps_the_open_tab_open(make_runtime) -> None:
     assert page_load(runtime).response is None
 
 
+def test_a_parents_yes_to_an_ask_made_in_quiet_hours_opens_the_site(make_runtime) -> None:
+    """A user test: a child asked from the quiet-hours page, a parent said yes, the page said "Yes: more time until
+    12:43" and stayed shut."""
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    now = datetime.now(UTC)
+    let_through(runtime, "me", "www.reddit.com", now + timedelta(minutes=15), asked_at=now - timedelta(minutes=2))
+
+    assert heartbeat(LocalApi(runtime))["blocked"] is False
+    assert page_load(runtime).response is None
+
+
+def test_a_yes_to_an_ask_at_the_limit_does_not_open_quiet_hours(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    now = datetime.now(UTC)
+    before_quiet_hours = now - timedelta(hours=3)  # window_around_now() began an hour ago
+    let_through(runtime, "me", "reddit.com", now + timedelta(minutes=15), asked_at=before_quiet_hours)
+
+    blocked_page = page_load(runtime).response
+    assert blocked_page is not None and blocked_page.headers["x-breather"] == "quiet_hours"
+
+
 def test_breaks_run_during_more_time_and_the_tab_and_a_page_load_agree(make_runtime) -> None:
     """A yes lifts the limit, not the break cadence: an hour without a pause brings its break on the open tab and on
     a page load alike (the extension's status counted down to a break the page never showed)."""
