@@ -111,12 +111,17 @@ def _submit_rules(current: Rules) -> BaseResponse:
     if shown.state == "unreadable":
         raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
     profile = request.form.get("profile")
+    typed = None
+    hidden_problems: list[rules_page.ProblemView] = []
     if profile:
         new_text = rules_page.edit_profile(_form_text(shown), profile, request.form)
     else:
-        new_text = request.form.get("text", "").replace("\r\n", "\n")
+        typed = _typed_text()
+        new_text, hidden_problems = rules_page.keep_hidden_passwords(typed, shown.text, current, path.name)
     action = request.form.get("action", "preview")
     result = rules_page.check(new_text, path.name)
+    if hidden_problems:
+        result = rules_page.CheckResult(None, sorted(hidden_problems + result.problems, key=_place))
     if result.rules is not None and action in ("preview", "dry_run"):
         result = rules_page.explain(get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile)
     if action == "save" and result.rules is not None:
@@ -130,7 +135,15 @@ def _submit_rules(current: Rules) -> BaseResponse:
     # The posted form as typed, and as first shown: saving it from this page must still write what was changed.
     forms = rules_page.as_typed(_forms(result.rules or current, new_text), profile, request.form)
     status = 200 if result.rules is not None else 422
-    return _rules_page(current, shown, new_text, forms, result=result, status=status)
+    return _rules_page(current, shown, new_text, forms, result=result, status=status, typed=typed)
+
+
+def _typed_text() -> str:
+    return request.form.get("text", "").replace("\r\n", "\n")
+
+
+def _place(problem: rules_page.ProblemView) -> tuple[int, int]:
+    return problem.line, problem.column
 
 
 def _save(path: Path, old_text: str, new_text: str, old: Rules, new: Rules) -> str:
@@ -177,9 +190,11 @@ CHANGED_SINCE_SHOWN = (
 
 
 def _refuse_if_changed_since_shown(file_text: str) -> None:
-    """The raw editor posts the hash of the text it showed; a file edited since would be silently undone."""
+    """The raw editor posts the hash of the text it showed; a file edited since would be silently undone. The text
+    shown has its passwords hidden: a change of a password alone is kept anyway (a hidden one is put back as the file
+    has it when saved), and a hash of the file itself would let a plain password be guessed offline."""
     shown = request.form.get("text_sha")
-    if shown and shown != digest(file_text):
+    if shown and shown != digest(rules_page.hide_passwords(file_text)):
         raise ApiError(409, "RulesChanged", CHANGED_SINCE_SHOWN)
 
 
@@ -190,9 +205,10 @@ def _forms(rules: Rules, text: str) -> list[rules_page.ProfileForm]:
 def _rules_refused(current: Rules, refused: ApiError) -> Response:
     profile = request.form.get("profile")
     shown = _read_rules_file()
-    text = shown.text if profile else request.form.get("text", shown.text).replace("\r\n", "\n")
+    typed = None if profile or "text" not in request.form else _typed_text()
+    text = shown.text if typed is None else rules_page.keep_hidden_passwords(typed, shown.text, current)[0]
     forms = rules_page.as_typed(_forms(current, shown.form_text or ""), profile, request.form)
-    response = _rules_page(current, shown, text, forms, refused=refused, status=refused.status)
+    response = _rules_page(current, shown, text, forms, refused=refused, status=refused.status, typed=typed)
     response.headers.update(refused.headers)
     return response
 
@@ -206,15 +222,18 @@ def _rules_page(
     result: rules_page.CheckResult | None = None,
     refused: ApiError | None = None,
     status: int = 200,
+    typed: str | None = None,
 ) -> Response:
     """The Rules page. Without a checked edit of its own, the editor's text (the file) is checked: while it does not
-    load, its problems are listed at the top and their lines marked in the editor."""
+    load, its problems are listed at the top and their lines marked in the editor. The editor shows ``typed`` (the
+    raw editor's text as posted) or else ``text`` with every stored password hidden."""
     db = get_db()
     file_problems = [] if result is not None else _file_problems(shown, text)
     marked = {problem.line for problem in (result.problems if result is not None else file_problems)}
     page = render_template(
         "rules.html",
-        text=text,
+        text=rules_page.hide_passwords(text) if typed is None else typed,
+        hidden_password=rules_page.HIDDEN_PASSWORD,
         forms=forms,
         pending=pending_rules.pending_changes(db),
         dropped=pending_rules.dropped_changes(db, _now()),
@@ -239,7 +258,7 @@ def _file_problems(shown: RulesFile, text: str) -> list[rules_page.ProblemView]:
     if shown.state == "unreadable":
         return []
     unread = shown.problem.problems if shown.problem is not None else ()
-    views = [rules_page.ProblemView(p.line, p.column, p.key, p.message, str(p)) for p in unread]
+    views = [rules_page.problem_view(problem) for problem in unread]
     return views + rules_page.check(text, context.paths().rules_file.name).problems
 
 
@@ -249,7 +268,7 @@ def _shown_sha(refused: ApiError | None, shown: RulesFile) -> str:
     posted = request.form.get("text_sha") if request.method == "POST" else None
     if posted and not (refused is not None and refused.kind == "RulesChanged"):
         return posted
-    return digest(shown.text)
+    return digest(rules_page.hide_passwords(shown.text))
 
 
 # --- Requests -----------------------------------------------------------------------------------------------------
@@ -382,23 +401,29 @@ def set_passphrase() -> BaseResponse:
 
 @bp.get("/data")
 def data() -> str:
-    current = context.current_rules()
-    return render_template("data.html", counts=data_pages.counts(get_db()), retention=current.retention_days)
+    db = get_db()
+    return render_template(
+        "data.html",
+        counts=data_pages.counts(db),
+        retention=context.current_rules().retention_days,
+        passphrase_set=security.passphrase_is_set(db),
+    )
 
 
-@bp.get("/data/export.json")
-def export_json() -> Response:
-    response = Response(data_pages.export_json(get_db()), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="breather-export.json"'
-    return response
-
-
-@bp.get("/data/export/<table>.csv")
-def export_csv(table: str) -> Response:
-    if table not in data_pages.EXPORT_TABLES:
-        raise ApiError(404, "UnknownTable", f"choose one of {', '.join(data_pages.EXPORT_TABLES)}")
-    response = Response(data_pages.export_csv(get_db(), table), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="breather-{table}.csv"'
+@bp.post("/data/export")
+def export_everything() -> Response:
+    """Every member's records in one file: behind the household passphrase once one is set, as deleting them is."""
+    fmt = request.form.get("format", "json")
+    if fmt not in data_pages.DOWNLOADS:
+        raise ApiError(400, "UnknownFormat", f"choose one of {', '.join(data_pages.DOWNLOADS)}")
+    db = get_db()
+    if security.passphrase_is_set(db):
+        security.require_passphrase(request.form.get("passphrase", ""))
+    filename, mimetype = data_pages.DOWNLOADS[fmt]
+    body = data_pages.export_text(db, fmt, context.current_rules().zone(), _now())
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -1,47 +1,33 @@
-"""The Data page: export what the store holds (minutes, counts, categories) and delete it."""
+"""The Data page: export what the store holds (minutes, counts, categories) and delete it.
+
+The downloads are ``breather export``'s documents, written by the same functions (``breather.store.export``), so
+what a person downloads here is what the command and ``docs/store.md`` describe: every member's profile, activity,
+events, rollups, the answers to their asks for more time and the weekly goals.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-from collections.abc import Iterator
-from typing import Any
+from datetime import datetime, tzinfo
 
 from sqlite_utils import Database
 
-from breather.store import queries
+from breather.store import export, queries
 
-# What an export contains: usage only. No tokens, no passphrase hash, no pairing codes.
-EXPORT_TABLES: dict[str, tuple[str, ...]] = {
-    "activity": ("profile", "site", "start", "end", "duration_s", "source"),
-    "events": ("at", "profile", "kind", "site", "category", "detail"),
-    "daily_rollups": ("day", "profile", "site", "minutes", "counts"),
-    "weekly_goals": ("week", "goal", "saved_at"),
+# format -> (file name, media type)
+DOWNLOADS = {
+    "json": ("breather-export.json", "application/json"),
+    "csv": ("breather-export.csv", "text/csv"),
 }
 
 
-def _rows(db: Database, table: str, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
-    if not db[table].exists():
-        return iter(())
-    quoted = ", ".join(f"[{column}]" for column in columns)
-    return iter(db.execute(f"select {quoted} from [{table}] order by rowid"))
-
-
-def export_json(db: Database) -> str:
-    body = {
-        table: [dict(zip(columns, row, strict=True)) for row in _rows(db, table, columns)]
-        for table, columns in EXPORT_TABLES.items()
-    }
-    return json.dumps(body, indent=1)
-
-
-def export_csv(db: Database, table: str) -> str:
-    columns = EXPORT_TABLES[table]
+def export_text(db: Database, fmt: str, zone: tzinfo, now: datetime) -> str:
+    """Everything, as ``breather export --format FMT`` writes it to stdout."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerows(_rows(db, table, columns))
+    if fmt == "json":
+        export.write_json(db, out, None, zone, now)
+    else:
+        export.write_csv_sections(db, out, None, zone)
     return out.getvalue()
 
 
@@ -51,4 +37,4 @@ delete_everything = queries.delete_usage
 
 
 def counts(db: Database) -> dict[str, int]:
-    return {table: db[table].count for table in EXPORT_TABLES if db[table].exists()}
+    return {table: db[table].count for table in export.EXPORTED_TABLES if db[table].exists()}

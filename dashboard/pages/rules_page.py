@@ -24,8 +24,10 @@ from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import coverage, value_text
 from breather.rules.decisions import Usage, decide
-from breather.rules.errors import RulesError
+from breather.rules.editing import value_at, with_values_from
+from breather.rules.errors import Problem, RulesError
 from breather.rules.loader import parse_rules
+from breather.rules.locate import Locator
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
 from breather.store import usage
@@ -65,7 +67,110 @@ def check(text: str, filename: str) -> CheckResult:
     try:
         return CheckResult(parse_rules(text, filename))
     except RulesError as exc:
-        return CheckResult(None, [ProblemView(p.line, p.column, p.key, p.message, str(p)) for p in exc.problems])
+        return CheckResult(None, [problem_view(problem) for problem in exc.problems])
+
+
+def problem_view(problem: Problem) -> ProblemView:
+    """A problem as the page says it. One in a member's password never quotes the value ("expected a string, got
+    123456", "not a Breather password hash: scrypt:…"): what the problem is, not what the password is."""
+    if problem.key.rsplit(".", 1)[-1] == "password":
+        problem = replace(problem, message=re.split(r":|, got ", problem.message, maxsplit=1)[0])
+    return ProblemView(problem.line, problem.column, problem.key, problem.message, str(problem))
+
+
+# --- Passwords in the raw editor -----------------------------------------------------------------------------------
+
+# What the raw editor shows in place of each member's stored password (hashed or plain): a hash shown is a hash
+# anyone at the dashboard can take away and crack offline. Saved back unchanged, it keeps the stored password.
+HIDDEN_PASSWORD = "(hidden: the saved password is kept)"
+
+# For a file that does not read (so no TOML structure to go by): any ``password = value``, at the start of a line,
+# after a dotted key or inside an inline table; unterminated strings to the end of the line (or of the text).
+_PASSWORD_VALUE = re.compile(
+    r"""(?P<key>(?:^|[{,.])[ \t]*["']?password["']?[ \t]*=[ \t]*)"""
+    r"""(?P<value>\"{3}[\s\S]*?(?:\"{3}|\Z)|'{3}[\s\S]*?(?:'{3}|\Z)|"(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|[^\s,}#]*)""",
+    re.MULTILINE,
+)
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with every stored password replaced by ``HIDDEN_PASSWORD``, comments and layout kept."""
+    try:
+        document = tomlkit.parse(text)
+    except Exception:  # a file that does not read is shown as it is, passwords aside
+        return _PASSWORD_VALUE.sub(lambda found: found["key"] + f'"{HIDDEN_PASSWORD}"', text)
+    tables = list(_tables_with_a_password(document))
+    for table in tables:
+        table["password"] = HIDDEN_PASSWORD
+    return tomlkit.dumps(document) if tables else text
+
+
+def _tables_with_a_password(table: Mapping[str, Any]) -> Any:
+    """Every table holding a ``password`` key, wherever it is (a misspelt ``[profile.sam]`` still holds one)."""
+    if "password" in table:
+        yield table
+    for value in table.values():
+        if isinstance(value, Mapping):
+            yield from _tables_with_a_password(value)
+
+
+def keep_hidden_passwords(
+    text: str, stored_text: str, in_force: Rules, filename: str = "rules.toml"
+) -> tuple[str, list[ProblemView]]:
+    """``text`` as typed in the raw editor, with each member's password still reading ``HIDDEN_PASSWORD`` put back as
+    ``stored_text`` (the file the editor showed) holds it; while that file does not read, as the rules in force hold
+    it. A hidden password with nothing stored for that member (new, or renamed) is a problem at its line: saved as
+    it is, the placeholder would become a password anyone can read on this page."""
+    hidden = _hidden_passwords(text)
+    if not hidden:
+        return text, []
+    source = _stored_passwords(stored_text, in_force)
+    stored = tomlkit.parse(source)
+    unknown = [name for name in hidden if not isinstance(value_at(stored, ["profiles", name, "password"]), str)]
+    if unknown:
+        return text, [_nothing_stored(text, name, filename) for name in unknown]
+    return with_values_from(source, text, [("profiles", name, "password") for name in hidden]), []
+
+
+def _hidden_passwords(text: str) -> list[str]:
+    """The members whose password in ``text`` still reads ``HIDDEN_PASSWORD`` (none in a file that does not read:
+    the check says where, and nothing is saved)."""
+    try:
+        profiles = tomlkit.parse(text).get("profiles")
+    except Exception:
+        return []
+    if not isinstance(profiles, Mapping):
+        return []
+    return [
+        name
+        for name, table in profiles.items()
+        if isinstance(table, Mapping) and value_at(table, ["password"]) == HIDDEN_PASSWORD
+    ]
+
+
+def _stored_passwords(stored_text: str, in_force: Rules) -> str:
+    """``stored_text``, or when it does not read as TOML, the passwords of the rules in force as a rules file."""
+    try:
+        tomlkit.parse(stored_text)
+    except Exception:
+        document = tomlkit.document()
+        document["profiles"] = {
+            name: {"password": profile.password}
+            for name, profile in in_force.profiles.items()
+            if profile.password is not None
+        }
+        return tomlkit.dumps(document)
+    return stored_text
+
+
+def _nothing_stored(text: str, name: str, filename: str) -> ProblemView:
+    line, column = Locator(text).position(("profiles", name, "password"))
+    key = f"profiles.{name}.password"
+    message = (
+        f'"{HIDDEN_PASSWORD}" stands for a saved password, and {name} has none saved (a new or renamed member): type '
+        f"their password in its place, or remove this line and run `breather rules password {name}`"
+    )
+    return ProblemView(line, column, key, message, str(Problem(filename, line, column, key, message)))
 
 
 # --- Preview and dry run --------------------------------------------------------------------------------------------

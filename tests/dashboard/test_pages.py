@@ -335,13 +335,14 @@ def test_live_check_also_reads_pages_the_proxy_logged(breather_home: object, see
 
 
 def test_data_export_has_minutes_and_categories_but_no_urls(client: FlaskClient, household: Seeder) -> None:
-    exported = json.loads(client.get("/data/export.json").get_data(as_text=True))
+    token = form_token(client, "/data")
+    exported = json.loads(client.post("/data/export", data={"csrf_token": token}).get_data(as_text=True))["tables"]
     assert {row["profile"] for row in exported["activity"]} == {"parent", "teen"}
     assert {row["category"] for row in exported["events"]} >= {"violence", "eating_disorder"}
-    assert "http" not in json.dumps(exported)
-    csv_text = client.get("/data/export/activity.csv").get_data(as_text=True)
-    assert csv_text.splitlines()[0] == "profile,site,start,end,duration_s,source"
-    assert client.get("/data/export/api_tokens.csv").status_code == 404
+    assert "http" not in json.dumps(exported) and "api_tokens" not in exported
+    csv_text = client.post("/data/export", data={"csrf_token": token, "format": "csv"}).get_data(as_text=True)
+    assert "# table: activity\nid,profile,site,start,end,duration_s,source" in csv_text
+    assert client.post("/data/export", data={"csrf_token": token, "format": "api_tokens"}).status_code == 400
 
 
 def test_delete_everything_needs_confirmation_and_the_passphrase(client: FlaskClient, household: Seeder) -> None:

@@ -42,6 +42,11 @@ CAFE_COLUMN = CAFE_LINE.index("é") + 1
 NOT_UTF8 = f"rules.toml:{CAFE_LINE_NUMBER}:{CAFE_COLUMN}: the rules file is not UTF-8 text"
 
 
+def _as_shown(text: str) -> str:
+    """The rules as the editor shows them: the teen's password hidden."""
+    return text.replace('password = "teen-proxy-pass"', 'password = "(hidden: the saved password is kept)"')
+
+
 class Served(NamedTuple):
     client: FlaskClient
     watcher: Any
@@ -129,7 +134,7 @@ def test_the_rules_page_shows_a_file_not_in_utf8_and_saves_it_as_utf8(served: Se
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     shown = _editor_text(text)
-    assert shown == WITH_CAFE.replace("é", "\ufffd")
+    assert shown == _as_shown(WITH_CAFE.replace("é", "\ufffd"))
     said = flat(text)
     assert f">Line {CAFE_LINE_NUMBER}</a>: the rules file is not UTF-8 text" in said
     assert f">line {CAFE_LINE_NUMBER}</a>)" in said and "saving here writes the file as UTF-8" in said
@@ -179,7 +184,7 @@ def test_with_the_file_deleted_the_rules_page_offers_the_rules_in_force_to_save(
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Your rules file is missing" in flat(text)
-    assert _editor_text(text) == paths.last_good_rules.read_text(encoding="utf-8") == FAMILY_RULES
+    assert _editor_text(text) == _as_shown(paths.last_good_rules.read_text(encoding="utf-8")) == _as_shown(FAMILY_RULES)
 
     saved = _raw_save(client, _editor_text(text))
     assert saved.status_code == 302, saved.get_data(as_text=True)
@@ -233,7 +238,7 @@ def test_a_file_with_a_byte_order_mark_is_in_force_and_saves_without_it(served: 
     assert watcher.last_error is None
     assert watcher.current.profiles["teen"].daily_limit == timedelta(minutes=40)
     page = client.get("/rules").get_data(as_text=True)
-    assert "rules-file-problem" not in page and _editor_text(page) == tightened
+    assert "rules-file-problem" not in page and _editor_text(page) == _as_shown(tightened)
 
     saved = _raw_save(client, tightened.replace('daily_limit = "40m"', 'daily_limit = "35m"'))
     assert saved.status_code == 302, saved.get_data(as_text=True)
