@@ -97,16 +97,32 @@ def rollup_recent_days(db: Database, now: datetime, zone: tzinfo) -> list[date]:
 
 
 def prune_old_data(db: Database, now: datetime, retention_days: int, zone: tzinfo) -> dict[str, int]:
-    """Delete what is older than the rules' retention; the weekly reviews and day limits older than that go too."""
+    """Delete what is older than the rules' retention; the weekly reviews, day limits and weekly goals older than
+    that go too (the store's ``prune`` takes the answers to asks with their asks).
+
+    The dashboard's tables (``time_answers``, ``weekly_goals``) are named here, not imported, as ``delete_usage``
+    names them; a table not created (yet) is skipped.
+    """
     cutoff = now - timedelta(days=retention_days)
     result = queries.prune(db, cutoff, zone)
-    first_kept = local_day(cutoff, zone).isoformat()
+    first_kept = local_day(cutoff, zone)
     if db["weekly_reviews"].exists():
-        reviews = db.execute("DELETE FROM weekly_reviews WHERE week < ?", [first_kept])
+        reviews = db.execute("DELETE FROM weekly_reviews WHERE week < ?", [first_kept.isoformat()])
         result["weekly_reviews"] = reviews.rowcount
     if db["day_limits"].exists():
-        result["day_limits"] = db.execute("DELETE FROM day_limits WHERE day < ?", [first_kept]).rowcount
+        result["day_limits"] = db.execute("DELETE FROM day_limits WHERE day < ?", [first_kept.isoformat()]).rowcount
+    if db["weekly_goals"].exists():
+        goals = db.execute("DELETE FROM weekly_goals WHERE week < ?", [first_goal_week_kept(first_kept)])
+        result["weekly_goals"] = goals.rowcount
     return result
+
+
+def first_goal_week_kept(first_kept: date) -> str:
+    """The ISO week key (``2026-W11``, as the Review page keys goals) of the first goal kept: a goal goes with its
+    week, when the week's review goes, i.e. once its Monday is before ``first_kept``. That Monday is before
+    ``first_kept`` exactly when the week comes before the week of ``first_kept`` plus six days."""
+    year, week, _ = (first_kept + timedelta(days=6)).isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def record_day_limits(db: Database, rules: Rules, now: datetime) -> None:

@@ -75,6 +75,10 @@ def names_without_password(rules: Any) -> frozenset[str]:
     return frozenset(p.user.casefold() for p in rules.profiles.values() if p.user and not p.password)
 
 
+def member_names(rules: Any) -> frozenset[str]:
+    return frozenset(p.user.casefold() for p in rules.profiles.values() if p.user)
+
+
 def auth_required_response(paused_s: float = 0.0) -> http.Response:
     headers = {"Proxy-Authenticate": f'Basic realm="{REALM}"', "Content-Type": "text/plain; charset=utf-8"}
     if paused_s <= 0:
@@ -201,6 +205,7 @@ class _Attempt:
     user: str
     password: str
     stored: str | None  # the member's password from the rules; None for a name no member has
+    a_members_name: bool  # whether the name is a member's user name in the rules (with a password or not)
 
     @property
     def client(self) -> str:
@@ -209,6 +214,12 @@ class _Attempt:
     @property
     def member(self) -> str | None:
         return self.user.casefold() if self.stored is not None else None
+
+    @property
+    def named(self) -> str:
+        """The name as a log may show it. A name no member has may be a password typed into the name field (a user
+        test found a parent's password in the log that way): only a member's user name is written out."""
+        return repr(self.user) if self.a_members_name else "a name that is no member's"
 
     @property
     def costly(self) -> bool:
@@ -312,7 +323,7 @@ class Identity:
     def _sign_in(
         self, flow: http.HTTPFlow, rules: Any, known: dict[str, str], client_ip: str | None
     ) -> Checking | None:
-        attempt = self._attempt(flow, known, client_ip)
+        attempt = self._attempt(flow, known, member_names(rules), client_ip)
         if attempt is None:
             return None
         if attempt.costly:
@@ -320,7 +331,9 @@ class Identity:
         self._settle(flow, rules, attempt, self._verdict(attempt))
         return None
 
-    def _attempt(self, flow: http.HTTPFlow, known: dict[str, str], client_ip: str | None) -> _Attempt | None:
+    def _attempt(
+        self, flow: http.HTTPFlow, known: dict[str, str], members: frozenset[str], client_ip: str | None
+    ) -> _Attempt | None:
         """What the client sent, when it is worth checking; otherwise None, with the 407 already set."""
         header = flow.request.headers.get("proxy-authorization")
         if header is None:
@@ -332,7 +345,8 @@ class Identity:
             log.info("proxy sign-in refused: %s", exc)
             flow.response = auth_required_response()
             return None
-        attempt = _Attempt(client_ip, user, password, known.get(user.casefold()))
+        folded = user.casefold()
+        attempt = _Attempt(client_ip, user, password, known.get(folded), folded in members)
         paused = self.limits.paused_for(attempt.client, attempt.member)
         if paused > 0:
             flow.response = auth_required_response(paused)
@@ -351,7 +365,7 @@ class Identity:
         if attempt.right():
             self.limits.succeeded(attempt.client, attempt.member)
             return True
-        log.info("proxy sign-in refused for %r: wrong name or password", attempt.user)
+        log.info("proxy sign-in refused for %s: wrong name or password", attempt.named)
         self.limits.failed(attempt.client, attempt.member)
         return False
 

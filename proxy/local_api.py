@@ -3,6 +3,10 @@
 The overlay and Breather's pages call it on the page's own origin: heartbeats (while the page is visible and in
 use), reveals, snoozes, breaks taken, overrides after the friction delay, and asks for more time. Every call must be
 a POST with ``X-Breather: 1`` (a header a cross-site form cannot send), and bodies are small JSON objects.
+
+Any script on the site's page can make these calls too, so nothing it sends is stored as free text: a reveal's
+category must be one Breather shows this member, a break's reason one the overlay sends; anything else is refused
+with a 400 naming the field, and the refused value is neither stored nor logged.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from mitmproxy import http
 
@@ -19,9 +23,11 @@ from breather.proxy import flows
 from breather.proxy.asks import AskAnswers
 from breather.proxy.boundaries import BLOCKING, Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
-from breather.proxy.breaks import DueBreak, due_break
+from breather.proxy.breaks import BreakKind, DueBreak, due_break
+from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
 from breather.rules.exercises import Exercise
+from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, Profile
 from breather.runtime import (
     Runtime,
     Session,
@@ -37,6 +43,9 @@ HEARTBEAT_S = 30.0
 SNOOZE_MINUTES = (5, 3, 2, 1)
 OVERRIDE_MINUTES = 15
 NO_MORE_SNOOZES = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
+# What the overlay sends as a break's reason: the kind of the break on screen (overlay.js, ``post("break-shown")``).
+BREAK_REASONS: tuple[str, ...] = get_args(BreakKind)
+DEFAULT_BREAK_REASON = "cadence"
 
 
 class ApiError(ValueError):
@@ -69,6 +78,15 @@ def parse_body(request: http.Request) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiError(400, "body must be a JSON object")
     return value
+
+
+def warning_categories(profile: Profile) -> frozenset[str]:
+    """The categories a warning can carry for this member, as the classifier names them: the shipped ones,
+    ``custom`` (their own keywords; also what reveal.js sends for a warning without one) and ``keyword:<topic>`` for
+    each named topic (a warning titled "Breather: <topic>")."""
+    from breather.rules.classify import CUSTOM_CATEGORY
+
+    return frozenset((*CATEGORIES, CUSTOM_CATEGORY, *(OWN_TOPIC_PREFIX + topic for topic in profile.topics)))
 
 
 def snooze_length(snoozes_in_row: int) -> timedelta:
@@ -122,8 +140,9 @@ class LocalApi:
 
         try:
             self.runtime.log_event(Event(profile, kind, at, site or None, **extra))
-        except ValueError as exc:
-            log.warning("not logging %s: %s", kind, exc)
+        except ValueError:
+            # The store's message quotes the value it refused: never written out, it may be what a page's script sent.
+            log.warning("not logging %s on %s: the store refused one of its values", kind, site)
 
     def heartbeat(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         if body.get("visible") is False or body.get("active") is False:
@@ -159,7 +178,9 @@ class LocalApi:
         category = body.get("category")
         if not isinstance(category, str) or not category:
             raise ApiError(400, 'reveal needs {"category": "<category>"}')
-        self._event(profile, "warning_revealed", site, at, category=category[:64])
+        if category not in warning_categories(self.runtime.current_rules().profile(profile)):
+            raise ApiError(400, 'reveal: "category" is not a warning category Breather shows you')
+        self._event(profile, "warning_revealed", site, at, category=event_label(category))
         return {"ok": True}
 
     def break_shown(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -170,7 +191,9 @@ class LocalApi:
         no longer due, or when its reason changes. (The proxy's hooks run one at a time, so reading the session and
         then updating it cannot interleave with another call.)
         """
-        reason = str(body["reason"])[:32] if isinstance(body.get("reason"), str) else "cadence"
+        reason = body.get("reason", DEFAULT_BREAK_REASON)
+        if reason not in BREAK_REASONS:
+            raise ApiError(400, f'break-shown: "reason" must be one of {", ".join(BREAK_REASONS)}')
         shown = self.runtime.sessions.read(profile).break_on_screen
         same_break = shown is not None and shown.reason == reason
         exercise = self._exercise_named(shown.exercise) if shown is not None and same_break else None

@@ -35,6 +35,7 @@ from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_t
 
 log = logging.getLogger(__name__)
 
+OWNER_ONLY = 0o600  # the copies hold the whole rules (members' password hashes, own keywords), as rules.toml does
 
 ChangeListener = Callable[[Rules], None]
 ErrorListener = Callable[[str], None]
@@ -248,8 +249,7 @@ class RulesWatcher:
         ]
         note = {"text": waiting.text, "changes": changes}
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text(json.dumps(note), encoding="utf-8")
+            write_private(marker, json.dumps(note))
         except OSError as exc:
             log.warning("could not note when the held rules were first seen (%s): %s", marker, exc)
 
@@ -275,11 +275,9 @@ class RulesWatcher:
             return
         try:
             if self.last_good.exists() and self.last_good.read_text(encoding="utf-8") == text:
+                keep_private(self.last_good)  # a copy an earlier version left readable to others
                 return
-            self.last_good.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.last_good.with_name(self.last_good.name + ".partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(self.last_good)
+            write_private(self.last_good, text)
         except OSError as exc:
             log.warning("could not keep a copy of the last good rules at %s: %s", self.last_good, exc)
 
@@ -312,6 +310,31 @@ class RulesWatcher:
         log.error("rules file refused (%s):\n%s", kept, message)
         for listener in self._error_listeners:
             listener(message)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (a crash never leaves half a copy), readable by its owner only.
+
+    ``write_atomically`` writes a temporary file created 0600 and gives it the mode of the file it replaces, so the
+    file is made private first; its text is never in a file others can read.
+    """
+    from breather.rules.editing import write_atomically
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keep_private(path)
+    write_atomically(path, text)
+
+
+def keep_private(path: Path) -> None:
+    """Create ``path`` empty and 0600 when missing (an empty copy is refused as unusable, never read as rules), or
+    make a copy an earlier version left readable to others private."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
+        return
+    except FileExistsError:
+        pass
+    if path.stat().st_mode & 0o077:
+        path.chmod(OWNER_ONLY)
 
 
 def held_marker_path(last_good: Path) -> Path:

@@ -346,7 +346,8 @@ def _parse_day(text: str) -> date:
 
 
 def prune(db: Database, older_than: datetime, tz: tzinfo) -> dict[str, int]:
-    """Retention: forget spans and events before ``older_than`` and rollups of days before its local day."""
+    """Retention: forget spans and events before ``older_than``, rollups of days before its local day, and the
+    answers to asks for more time whose ask (an event) is gone with them."""
     cutoff = iso(older_than)
     with db.atomic():
         removed = {
@@ -356,7 +357,20 @@ def prune(db: Database, older_than: datetime, tz: tzinfo) -> dict[str, int]:
                 "DELETE FROM daily_rollups WHERE day < ?", (day_of(older_than, tz).isoformat(),)
             ).rowcount,
         }
+        if db["time_answers"].exists():
+            removed["time_answers"] = _prune_answers_without_ask(db)
     return removed
+
+
+def _prune_answers_without_ask(db: Database) -> int:
+    """Delete the dashboard's ``time_answers`` rows (a parent's reason, the minutes granted) whose ask is no longer
+    in ``events``. Orphans left by earlier versions go too: event ids are reused once the newest events are deleted,
+    so an old answer would otherwise attach itself to a new ask."""
+    return int(
+        db.execute(
+            "DELETE FROM time_answers WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = time_answers.event_id)"
+        ).rowcount
+    )
 
 
 def close_stale_spans(db: Database, now: datetime, pulsetime_s: float = DEFAULT_PULSETIME_S) -> int:
