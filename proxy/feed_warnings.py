@@ -38,12 +38,15 @@ from breather.proxy.bodies import decode_body, is_streamed, replace_body, stream
 from breather.proxy.calm_media import is_calmable
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
+from breather.rules.editing import write_atomically
 from breather.runtime import Runtime
 
 if TYPE_CHECKING:
     from breather.rules.classify import Keywords
 
 log = logging.getLogger(__name__)
+
+PRIVATE_FILE = 0o600
 
 JUDGE_CACHE_SIZE = 4096
 # Which /healthz counter a body that goes out as it came adds to, by why it could not be read.
@@ -330,9 +333,8 @@ class ShownPosts:
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(data), encoding="utf-8")
-            temporary.replace(self.path)
+            # private: with the salt beside the digests, a reader could check whether a given post was shown
+            write_atomically(self.path, json.dumps(data), mode=PRIVATE_FILE)
         except OSError as exc:
             log.warning("could not keep the list of warned posts already shown (%s): %s", self.path, exc)
 

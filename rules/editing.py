@@ -156,8 +156,12 @@ def value_at(document: Any, keys: Sequence[str], unwrap: bool = True) -> Any:
     return found.unwrap() if unwrap and hasattr(found, "unwrap") else found
 
 
-def write_atomically(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
+    """Replace ``path`` with ``text`` so a crash leaves the old file or the new one, never half of either. The new
+    file keeps the old one's mode (0644 when there was none) unless ``mode`` is given; its text is first written to
+    a temporary file only its owner can read."""
+    if mode is None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:

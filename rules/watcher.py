@@ -313,26 +313,15 @@ class RulesWatcher:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (a crash never leaves half a copy), readable by its owner only.
-
-    ``write_atomically`` writes a temporary file created 0600 and gives it the mode of the file it replaces, so the
-    file is made private first; its text is never in a file others can read.
-    """
+    """Replace ``path`` with ``text`` atomically (a crash never leaves half a copy), readable by its owner only."""
     from breather.rules.editing import write_atomically
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    keep_private(path)
-    write_atomically(path, text)
+    write_atomically(path, text, mode=OWNER_ONLY)
 
 
 def keep_private(path: Path) -> None:
-    """Create ``path`` empty and 0600 when missing (an empty copy is refused as unusable, never read as rules), or
-    make a copy an earlier version left readable to others private."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
-        return
-    except FileExistsError:
-        pass
+    """Make a copy an earlier version left readable to others private."""
     if path.stat().st_mode & 0o077:
         path.chmod(OWNER_ONLY)
 

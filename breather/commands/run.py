@@ -7,6 +7,7 @@ closing the window, or the terminal ``breather run`` was started from, never swi
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -73,7 +74,8 @@ def serve_command(home: str | None, flags: Sequence[str] = ()) -> list[str]:
 
 def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     paths.ensure()
-    with paths.log_file.open("ab") as log:
+    with open(paths.log_file, "ab", opener=_private) as log:
+        os.fchmod(log.fileno(), 0o600)  # a log an earlier version made readable to every account on the machine
         return subprocess.Popen(
             serve_command(home, flags),
             stdin=subprocess.DEVNULL,
@@ -82,6 +84,11 @@ def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> 
             start_new_session=True,
             close_fds=True,
         )
+
+
+def _private(path: str, flags: int) -> int:
+    """Open ``path`` readable by its owner only: the service log names members and sites."""
+    return os.open(path, flags, 0o600)
 
 
 def wait_until_ready(

@@ -270,3 +270,17 @@ def test_status_on_a_broken_file_still_shows_todays_members_from_the_last_good_r
     assert "  sam: nothing yet" in out and "  kim: nothing yet" in out
     assert "  no profiles yet" not in out
     assert any("has 1 problem(s)" in line for line in out)
+
+
+def test_the_service_log_is_readable_by_its_owner_only(breather_home: Path) -> None:
+    """The log names members and sites; a privacy test read it from another account (it was created 0644)."""
+    from breather.commands.run import start_service
+
+    paths = Paths.resolve().ensure()
+    paths.log_file.write_text("an earlier version's log\n", encoding="utf-8")
+    paths.log_file.chmod(0o644)
+    process = start_service(paths, None, ["--proxy-port", "0", "--web-port", "0"])
+    process.terminate()
+    process.wait(timeout=30)
+    assert paths.log_file.stat().st_mode & 0o777 == 0o600
+    assert paths.log_file.read_text(encoding="utf-8").startswith("an earlier version's log\n")

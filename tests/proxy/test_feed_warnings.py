@@ -231,6 +231,8 @@ def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, even
     before.done()
     saved = runtime.paths.shown_warnings.read_text(encoding="utf-8")
     assert "t3_1" not in saved and "kill" not in saved  # digests only
+    # private: beside its salt, anyone reading it could check whether a given post was shown
+    assert runtime.paths.shown_warnings.stat().st_mode & 0o777 == 0o600
 
     after = FeedWarnings(runtime)  # a new service: nothing in memory
     asyncio.run(_running(after))
