@@ -268,7 +268,8 @@ def test_declining_needs_a_reason(client: FlaskClient, app: Flask, seed: Seeder)
 def test_setup_shows_pac_credentials_and_an_honest_live_check(client: FlaskClient) -> None:
     page = text_of(client, "/setup?check=reddit.com")
     assert "http://localhost/api/v1/pac" in page
-    assert "teen-proxy-pass" in page and "<td>teen</td>" in page
+    assert "teen-proxy-pass" not in page and "<td>teen</td>" in page  # set, but never shown
+    assert "stored in plain text in the rules file, so not shown here" in page
     assert "Breather is not running" in page
     assert "The certificate is made the first time Breather runs" in page
     assert client.get("/setup/ca.pem").status_code == 404

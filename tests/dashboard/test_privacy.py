@@ -87,8 +87,7 @@ def _no_password_in(page: str, *, plain_too: bool = True) -> None:
 
 def test_no_page_shows_a_stored_password_and_the_editor_says_it_is_kept(client: FlaskClient, rules_file: Path) -> None:
     for path in PAGES:
-        # Setup shows a plain-text password on purpose, to type into a device's proxy settings (it hides a hash).
-        _no_password_in(_page(client, path), plain_too=path != "/setup")
+        _no_password_in(_page(client, path))
     page = _page(client, "/rules")
     editor = _editor_text(page)
     assert editor.count(HIDDEN) == 2
