@@ -1,7 +1,10 @@
 """SVG charts made on the server: no JavaScript, no CDN, readable when printed and at any zoom.
 
-Each chart is a ``viewBox`` SVG that scales with its container; text is real SVG text (selectable, zoomable),
-every chart has a ``<title>`` and an ``aria-label``, and the pages print the same numbers as a table beside it.
+Each chart is a ``viewBox`` SVG that scales with its box, but never below a width where its text stays readable
+(about 11 px); a narrower window scrolls the chart inside its own box, never the page. Text is real SVG text
+(selectable, zoomable), every chart has a ``<title>`` and an ``aria-label``, and the pages print the same numbers
+as a table beside it: an ``role="img"`` chart hides its text from screen readers, and hover titles reach no one
+using a keyboard.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from markupsafe import Markup
 from breather.store.usage import minutes_text, whole_minutes
 
 DAY_LETTERS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ROW_HEIGHT = 34
 LABEL_WIDTH = 150
 VALUE_WIDTH = 110
+OVER_VALUE_WIDTH = 160  # room for "12 h 30 min over"
 CHART_WIDTH = 640
+AXIS_LEFT = 64  # room for the day columns' scale, written in words ("45 min", "10 h")
+# The tops a day-column scale rounds up to, in minutes: each reads as a round number ("30 min", "8 h").
+SCALE_TOPS = (10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 360, 480, 600, 720, 960, 1200, 1440)
 
 
 @dataclass(frozen=True)
@@ -29,38 +37,56 @@ class Bar:
     limit: float | None = None
     note: str = ""
 
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.value > self.limit
+
+
+@dataclass(frozen=True)
+class HeatmapDay:
+    """One weekday of the heatmap in words: its minutes over the period and each hour with time online."""
+
+    name: str
+    total: float
+    hours: tuple[tuple[int, float], ...]
+
 
 def _svg(width: int, height: int, title: str, body: str, css_class: str) -> Markup:
+    """The chart inside its own box: the box scrolls sideways when the window is narrower than the chart's
+    readable width (a labelled, focusable region, so a keyboard can scroll it too)."""
     safe_title = escape(title)
     return Markup(
+        f'<div class="scroll-box chart-box" role="region" aria-label="Chart: {safe_title}" tabindex="0">'
         f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" role="img" aria-label="{safe_title}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{safe_title}</title>'
-        f"{body}</svg>"
+        f"{body}</svg></div>"
     )
 
 
-def bar_chart(bars: Sequence[Bar], title: str) -> Markup:
-    """Horizontal bars, one per row, with the value written out and the limit (if any) drawn as a line.
+def bar_chart(bars: Sequence[Bar], title: str, limit_name: str = "the limit") -> Markup:
+    """Horizontal bars, one per row, with the value written out and the limit (if any) drawn as a dotted line.
 
     A bar is as long as the whole minutes written beside it, so half a minute, written "0 min", draws no bar
-    instead of filling the chart as the largest value."""
+    instead of filling the chart as the largest value. A bar past its limit says "over" beside its value, not
+    only in colour, and a key under the chart says what the dotted line is (``limit_name``)."""
     if not bars:
         return Markup(f'<p class="empty">{escape(title)}: nothing recorded yet.</p>')
     scale_max = max(max(whole_minutes(bar.value), bar.limit or 0.0) for bar in bars) or 1.0
-    track = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    value_width = OVER_VALUE_WIDTH if any(bar.over for bar in bars) else VALUE_WIDTH
+    track = CHART_WIDTH - LABEL_WIDTH - value_width
     parts: list[str] = []
     for index, bar in enumerate(bars):
         y = index * ROW_HEIGHT
         shown = whole_minutes(bar.value)
         width = max(2.0, track * shown / scale_max) if shown > 0 else 0.0
-        over = bar.limit is not None and bar.value > bar.limit
+        over_word = '<tspan class="over-word"> over</tspan>' if bar.over else ""
         parts.append(
             f'<text class="label" x="0" y="{y + 22}">{escape(bar.label)}</text>'
             f'<rect class="track" x="{LABEL_WIDTH}" y="{y + 8}" width="{track}" height="18" rx="4"/>'
-            f'<rect class="bar{" over" if over else ""}" x="{LABEL_WIDTH}" y="{y + 8}" width="{width:.1f}" '
+            f'<rect class="bar{" over" if bar.over else ""}" x="{LABEL_WIDTH}" y="{y + 8}" width="{width:.1f}" '
             f'height="18" rx="4"/>'
             f'<text class="value" x="{CHART_WIDTH}" y="{y + 22}" text-anchor="end">'
-            f"{escape(minutes_text(bar.value))}</text>"
+            f"{escape(minutes_text(bar.value))}{over_word}</text>"
         )
         if bar.limit is not None:
             x = LABEL_WIDTH + track * bar.limit / scale_max
@@ -68,43 +94,77 @@ def bar_chart(bars: Sequence[Bar], title: str) -> Markup:
                 f'<line class="limit" x1="{x:.1f}" x2="{x:.1f}" y1="{y + 3}" y2="{y + 31}">'
                 f"<title>limit {escape(minutes_text(bar.limit))}</title></line>"
             )
-    return _svg(CHART_WIDTH, len(bars) * ROW_HEIGHT + 4, title, "".join(parts), "bars")
+    chart = _svg(CHART_WIDTH, len(bars) * ROW_HEIGHT + 4, title, "".join(parts), "bars")
+    if not any(bar.limit is not None for bar in bars):
+        return chart
+    return chart + _limit_key(limit_name)
+
+
+def _limit_key(limit_name: str) -> Markup:
+    """The key under a chart with limits, in words: the dotted line, and "over" on a bar past it."""
+    line = (
+        '<svg class="key-line" viewBox="0 0 28 12" width="28" height="12" aria-hidden="true" focusable="false">'
+        '<line class="limit" x1="2" x2="26" y1="6" y2="6"/></svg>'
+    )
+    return Markup(
+        f'<p class="legend chart-key">{line} The dotted line is {escape(limit_name)}. '
+        '<span class="swatch over" aria-hidden="true"></span> A bar past it is rust-coloured and says '
+        "<strong>over</strong>.</p>"
+    )
+
+
+def scale_top(peak: float) -> int:
+    """The day columns' scale: the first round number of minutes at or above the busiest day."""
+    for top in SCALE_TOPS:
+        if peak <= top:
+            return top
+    return 1440 * -(-int(peak) // 1440)
 
 
 def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str) -> Markup:
-    """One column per day (7, 30 or 90 of them), with week starts marked along the bottom."""
-    height, base, top = 180, 150, 14
+    """One column per day (7, 30 or 90 of them), with week starts marked along the bottom and the scale written
+    in the words the rest of the page uses ("8 h", not "480")."""
+    height, base, top, left = 180, 150, 14, AXIS_LEFT
     gap = 2 if len(days) <= 31 else 1
-    column = (CHART_WIDTH - 40) / max(1, len(days))
-    peak = max([minutes.get(day, 0.0) for day in days] + [1.0])
-    parts = [f'<line class="axis" x1="40" x2="{CHART_WIDTH}" y1="{base}" y2="{base}"/>']
-    parts.append(f'<text class="tick" x="34" y="{top + 4}" text-anchor="end">{round(peak)}</text>')
-    parts.append(f'<text class="tick" x="34" y="{base}" text-anchor="end">0</text>')
+    column = (CHART_WIDTH - left) / max(1, len(days))
+    peak = float(scale_top(max([minutes.get(day, 0.0) for day in days] + [1.0])))
+    parts = [
+        f'<line class="grid" x1="{left}" x2="{CHART_WIDTH}" y1="{top}" y2="{top}"/>',
+        f'<line class="axis" x1="{left}" x2="{CHART_WIDTH}" y1="{base}" y2="{base}"/>',
+        f'<text class="tick" x="{left - 6}" y="{top + 5}" text-anchor="end">{minutes_text(peak)}</text>',
+        f'<text class="tick" x="{left - 6}" y="{base}" text-anchor="end">0</text>',
+    ]
+    mondays = 0
     for index, day in enumerate(days):
         value = minutes.get(day, 0.0)
         bar_height = (base - top) * value / peak
-        x = 40 + index * column
+        x = left + index * column
         parts.append(
             f'<rect class="bar" x="{x + gap / 2:.1f}" y="{base - bar_height:.1f}" width="{max(1.0, column - gap):.1f}"'
             f' height="{bar_height:.1f}"><title>{day:%a %d %b}: {escape(minutes_text(value))}</title></rect>'
         )
-        if day.weekday() == 0 or len(days) <= 7:
+        if len(days) <= 7:
             parts.append(
-                f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 18}" text-anchor="middle">{day:%d %b}</text>'
-                if len(days) > 7
-                else f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 18}" text-anchor="middle">'
+                f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 20}" text-anchor="middle">'
                 f"{DAY_LETTERS[day.weekday()]}</text>"
             )
+        elif day.weekday() == 0:
+            mondays += 1
+            if len(days) <= 31 or mondays % 2:  # every other week over 90 days, so the dates do not touch
+                parts.append(
+                    f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 20}" text-anchor="middle">'
+                    f"{day.day} {day:%b}</text>"
+                )
     return _svg(CHART_WIDTH, height, title, "".join(parts), "columns")
 
 
 def heatmap(cells: Mapping[tuple[int, int], float], title: str) -> Markup:
     """Hour of day across, weekday down; darker means more minutes. Empty cells stay the page colour."""
-    left, top, cell_w, cell_h = 44, 22, (CHART_WIDTH - 44) / 24, 22
+    left, top, cell_w, cell_h = 44, 24, (CHART_WIDTH - 44) / 24, 22
     peak = max([*cells.values(), 1.0])
     parts: list[str] = []
     for hour in range(0, 24, 3):
-        parts.append(f'<text class="tick" x="{left + hour * cell_w:.1f}" y="14">{hour:02d}:00</text>')
+        parts.append(f'<text class="tick" x="{left + hour * cell_w:.1f}" y="15">{hour:02d}:00</text>')
     for weekday, name in enumerate(DAY_LETTERS):
         y = top + weekday * (cell_h + 3)
         parts.append(f'<text class="tick" x="0" y="{y + 16}">{name}</text>')
@@ -116,3 +176,23 @@ def heatmap(cells: Mapping[tuple[int, int], float], title: str) -> Markup:
                 f'height="{cell_h}" rx="3"><title>{name} {hour:02d}:00: {escape(minutes_text(value))}</title></rect>'
             )
     return _svg(CHART_WIDTH, top + 7 * (cell_h + 3) + 2, title, "".join(parts), "heatmap")
+
+
+def heatmap_days(cells: Mapping[tuple[int, int], float]) -> list[HeatmapDay]:
+    """The heatmap as words, a weekday a row: every hour that shows at least a minute, in order."""
+    rows = []
+    for weekday, name in enumerate(DAY_NAMES):
+        hours = tuple(
+            (hour, cells[(weekday, hour)]) for hour in range(24) if whole_minutes(cells.get((weekday, hour), 0.0)) > 0
+        )
+        rows.append(HeatmapDay(name, sum(cells.get((weekday, hour), 0.0) for hour in range(24)), hours))
+    return rows
+
+
+def busiest_hours(cells: Mapping[tuple[int, int], float], count: int = 3) -> list[tuple[str, int, float]]:
+    """The ``count`` darkest cells of the heatmap, busiest first: (weekday name, hour, minutes)."""
+    ranked = sorted(
+        ((minutes, weekday, hour) for (weekday, hour), minutes in cells.items() if whole_minutes(minutes) > 0),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    return [(DAY_NAMES[weekday], hour, minutes) for minutes, weekday, hour in ranked[:count]]

@@ -107,6 +107,8 @@ def history() -> str:
         ),
         day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days"),
         heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
+        busiest=charts.busiest_hours(page.heatmap),
+        when=charts.heatmap_days(page.heatmap),
         minutes=usage.minutes_text,
     )
 
@@ -142,6 +144,7 @@ def review() -> str:
         chart=charts.bar_chart(
             [charts.Bar(m.name, m.week, m.daily_limit * 7 if m.daily_limit else None) for m in members],
             "Minutes this week per member, against seven days of their daily limit",
+            limit_name="seven days of each member's daily limit",
         ),
         minutes=usage.minutes_text,
     )
