@@ -163,7 +163,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         )
         message = (
             f"{spoken_duration(used.active_since_break).capitalize()} of scrolling since your last break. "
-            f"A pause of {spoken_duration(length)}, until {back}?"
+            f"A pause of {spoken_duration(length)}, until {back}."
         )
         return replace(
             base,

@@ -63,13 +63,16 @@ def merge_class(start_tag: str, extra: str) -> str:
 
 
 def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
+    """The post's start tag, covered: blurred (or collapsed) by warnings.css, and ``inert`` so that until it is
+    revealed neither Tab nor Enter reaches its links and a screen reader does not read its text. ``inert`` is in the
+    markup, not set by a script, so it holds before any script runs; reveal.js removes it."""
     css_class = "breather-cw breather-collapsed" if collapsed else "breather-cw"
     with_class = merge_class(start_tag, css_class)
     name = _TAG_NAME.match(with_class)
     cut = name.end() if name else 0
     data = (
         f' data-breather-categories="{html.escape(" ".join(finding.categories))}"'
-        f' data-breather-evidence="{html.escape(" | ".join(finding.evidence))}"'
+        f' data-breather-evidence="{html.escape(" | ".join(finding.evidence))}" inert'
     )
     return with_class[:cut] + data + with_class[cut:]
 

@@ -53,10 +53,10 @@
 
   // The feed under the break screen takes no focus or clicks (a Tab would otherwise reach its hidden links).
   // Returns the elements made inert here, to be given back as they were.
-  function setPageInert(layer) {
+  function setPageInert(keep) {
     var benched = [];
     Array.prototype.forEach.call(document.body.children, function (node) {
-      if (node !== layer && !node.hasAttribute("inert")) {
+      if (keep.indexOf(node) < 0 && !node.hasAttribute("inert")) {
         node.setAttribute("inert", "");
         benched.push(node);
       }
@@ -64,20 +64,55 @@
     return benched;
   }
 
+  // Focus for a heading or a line of text: reachable by script (and read out), never a Tab stop.
+  function focusable(node) {
+    node.setAttribute("tabindex", "-1");
+    return node;
+  }
+
+  // What focus was on before the break screen, given back when a snooze takes the screen away.
+  function giveFocusBack(node) {
+    if (node && node !== document.body && node.isConnected && typeof node.focus === "function") { node.focus(); }
+  }
+
+  // A short note after the break screen has gone ("Next reminder in 5 minutes."): shown, and read out politely by a
+  // screen reader, for NOTE_MS, then removed. The region is in the page, empty, from the time the break screen is
+  // shown, since a live region that arrives together with its text is often not announced.
+  var NOTE_MS = 6000;
+  function sayBriefly(region, text) {
+    region.textContent = text;
+    setTimeout(function () { region.remove(); }, NOTE_MS);
+  }
+
+  // Under prefers-reduced-motion the circle stands still (overlay.css), and the note says what to do with a still one.
+  function placeholderNote() {
+    var note = el("p", "breather-note");
+    note.appendChild(el("span", "breather-moving-note", "Breathe in as the circle grows, out as it shrinks."));
+    var still = "Rest your eyes on the circle. Breathe in slowly, then out a little longer.";
+    note.appendChild(el("span", "breather-still-note", still));
+    return note;
+  }
+
   // kind is "cadence" or "heavy": the same break, however it reached this page, is logged once.
+  // Focus goes to the screen's heading at once (the dialog is named by it), to "I'm done for now" once the pause is
+  // over, and to what the screen says after a choice.
   function showBreak(reason, snoozeAllowed, kind) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
+    var before = document.activeElement;
     var layer = el("div", "breather-break");
     layer.setAttribute("role", "dialog");
     layer.setAttribute("aria-modal", "true");
+    layer.setAttribute("aria-labelledby", "breather-break-title");
     layer.id = "breather-break";
     var card = el("div", "breather-card");
-    card.appendChild(el("h1", "", "Time for a breather"));
+    var title = focusable(el("h1", "", "Time for a breather"));
+    title.id = "breather-break-title";
+    card.appendChild(title);
     card.appendChild(el("p", "breather-reason", reason || "You have been scrolling for a while."));
     var exercise = el("div", "breather-exercise");
     exercise.appendChild(el("div", "breather-circle"));
-    exercise.appendChild(el("p", "breather-note", "Breathe in as the circle grows, out as it shrinks."));
+    exercise.appendChild(placeholderNote());
     card.appendChild(exercise);
     var actions = el("div", "breather-actions");
     actions.hidden = true;
@@ -88,27 +123,40 @@
     actions.appendChild(done);
     if (snoozeAllowed !== false) { actions.appendChild(snooze); }
     card.appendChild(actions);
+    var status = focusable(el("p", "breather-status"));
+    status.setAttribute("role", "status");
+    card.appendChild(status);
     layer.appendChild(card);
+    var after = el("div", "breather-toast");
+    after.setAttribute("role", "status");
     document.body.appendChild(layer);
-    var benched = setPageInert(layer);
+    document.body.appendChild(after);
+    var benched = setPageInert([layer, after]);
+    title.focus();
     post("break-shown", { reason: kind || "cadence" }).then(function (answer) {
       if (answer && answer.exercise) { showExercise(exercise, answer.exercise); }
     });
     setTimeout(function () { actions.hidden = false; done.focus(); }, (config.pause_s || 8) * 1000);
     done.addEventListener("click", function () {
       post("break", {}).then(function () {
-        card.textContent = "";
-        card.appendChild(el("h1", "", "Well done."));
-        card.appendChild(el("p", "", "You can close this tab. The site will be here later."));
+        after.remove();
+        Array.prototype.slice.call(card.children).forEach(function (node) {
+          if (node !== title && node !== status) { node.remove(); }
+        });
+        title.textContent = "Well done.";
+        status.className = "breather-status";
+        status.textContent = "You can close this tab. The site will be here later.";
+        status.focus();
       });
     });
     snooze.addEventListener("click", function () {
       post("snooze", {}).then(function (answer) {
         if (answer && answer.ok === false) {
-          // Refused (this break's snoozes are used up): the break stays, and says why.
+          // Refused (this break's snoozes are used up): the break stays, and says why (in its status line, so that a
+          // screen reader hears it too).
           snooze.remove();
-          var why = answer.message || "This break can't be snoozed.";
-          card.insertBefore(el("p", "breather-note breather-refused", why), actions);
+          status.classList.add("breather-note", "breather-refused");
+          status.textContent = answer.message || "This break can't be snoozed.";
           done.focus();
           return;
         }
@@ -116,7 +164,8 @@
         layer.remove();
         benched.forEach(function (node) { node.removeAttribute("inert"); });
         breakShown = false;
-        config.snooze_note = "Next reminder in " + minutes + " minutes.";
+        giveFocusBack(before);
+        sayBriefly(after, "Next reminder in " + minutes + (minutes === 1 ? " minute." : " minutes."));
       });
     });
   }

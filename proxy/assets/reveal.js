@@ -1,5 +1,7 @@
 // Breather reveal control: one delegated listener per document, so posts the site inserts later work too.
-// A click shows the post and tells the proxy which category was revealed (nothing else).
+// A click shows the post and tells the proxy which category was revealed (nothing else). The covered post is inert
+// in the markup (no Tab, no Enter, no screen reader) until then; after the reveal, focus moves to the post, since the
+// note holding the focused button is hidden and focus would otherwise fall back to the top of the page.
 (function () {
   "use strict";
   if (window.__breatherReveal) return;
@@ -19,6 +21,16 @@
     }
   }
 
+  // A post that is not focusable itself (a span, a div) gets tabindex=-1: focusable by script, not a Tab stop.
+  function focusPost(post) {
+    if (post.tabIndex < 0 && !post.hasAttribute("tabindex")) post.setAttribute("tabindex", "-1");
+    try {
+      post.focus();
+    } catch (e) {
+      /* focus is a courtesy: the reveal itself has happened */
+    }
+  }
+
   document.addEventListener(
     "click",
     function (event) {
@@ -29,8 +41,10 @@
       if (!post || !post.classList.contains("breather-cw")) return;
       event.preventDefault();
       event.stopPropagation();
+      post.removeAttribute("inert");
       post.classList.add("breather-revealed");
       warning.classList.add("breather-revealed");
+      focusPost(post);
       logReveal(warning.getAttribute("data-breather-category") || "custom");
     },
     true

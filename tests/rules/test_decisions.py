@@ -185,7 +185,7 @@ def test_break_is_due_after_the_active_minutes_and_snoozes_run_out() -> None:
     assert due.kind == "break_due"
     assert due.until == now + timedelta(minutes=5)
     assert due.reason == "Time for a break, me: 25m of active use (a 5m break, until 12:05)"
-    assert due.message == "25 minutes of scrolling since your last break. A pause of 5 minutes, until 12:05?"
+    assert due.message == "25 minutes of scrolling since your last break. A pause of 5 minutes, until 12:05."
     assert due.snooze_allowed is True
     tired = decide(rules, "me", "reddit.com", now, Usage(active_since_break=timedelta(minutes=40), snoozes_in_a_row=2))
     assert tired.snooze_allowed is False
