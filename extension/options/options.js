@@ -22,7 +22,9 @@ function field(option, value) {
     label.append(option.label, " ", input);
   }
   const help = document.createElement("small");
+  help.id = `option-${option.key}-help`;
   help.textContent = option.help;
+  input.setAttribute("aria-describedby", help.id); // read with the field, not only when someone finds it
   wrapper.append(label, help);
   return wrapper;
 }

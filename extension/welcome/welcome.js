@@ -36,6 +36,7 @@ $("pair-form").addEventListener("submit", async (event) => {
   $("pair-form").hidden = true;
   $("done").hidden = false;
   $("done-text").textContent = `This browser is paired as “${answer.profile}”. You can close this tab; the Breather button in the toolbar shows your day.`;
+  $("done-heading").focus(); // the form that held the focus is gone: a keyboard or screen-reader user lands on the news
   const needsFirefoxPermission = $("consent-routing").checked && !answer.routing.routed && raw.runtime.getBrowserInfo;
   if (needsFirefoxPermission) {
     $("firefox-step").hidden = false;

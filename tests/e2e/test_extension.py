@@ -129,6 +129,17 @@ def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
     welcome.click("#pair")
     welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
     assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")
+    # the form that held the focus is gone: a keyboard or screen-reader user is taken to the news
+    assert welcome.evaluate("document.activeElement.id") == "done-heading"
+    options = chromium.context.new_page()
+    options.goto(f"{chromium.base}/options/options.html")
+    options.wait_for_selector("#option-serviceUrl")
+    described = options.evaluate(
+        "[...document.querySelectorAll('#fields input')].map((input) => [input.id,"
+        " document.getElementById(input.getAttribute('aria-describedby') || '')?.textContent || ''])"
+    )
+    assert described and all(help_text for _, help_text in described), described  # each field reads with its help
+    options.close()
 
 
 def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day(
