@@ -196,8 +196,15 @@
     return false;
   }
 
+  // In front means visible and in the focused window: two windows side by side are both "visible", and a user test
+  // saw the one left behind keep counting for a minute while the person scrolled the other. Media playing in the
+  // other window is still watched.
+  function inFront() {
+    return document.visibilityState === "visible" && (document.hasFocus() || mediaPlaying());
+  }
+
   function heartbeat() {
-    if (document.visibilityState !== "visible") { return; }
+    if (!inFront()) { return; }
     if (Date.now() - lastInput > IDLE_MS && !mediaPlaying()) { return; }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
       if (!answer) { return; }

@@ -142,3 +142,24 @@ def test_a_video_playing_keeps_the_time_counted_without_a_key_pressed(open_overl
     before = _heartbeats(proxy)
     tab.wait_for_timeout(600)
     assert (_heartbeats(proxy) > before) is playing
+
+
+@pytest.mark.parametrize("playing", [False, True])
+def test_a_window_left_behind_stops_counting_unless_it_plays_something(open_overlay, make_runtime, playing) -> None:
+    """A user test: with a second window in front, the first (still visible beside it) kept counting for a minute
+    while the person scrolled the other one; both were on Today, and the sites added up to more than the total."""
+    proxy = Proxy(make_runtime())
+    tab = open_overlay({"heartbeat_s": 0.1, "idle_s": 60}, proxy)
+    tab.wait_for_timeout(400)
+    assert _heartbeats(proxy) > 0, "in front and recently used: counted"
+    script = "() => { document.hasFocus = () => false; }"  # another window has the focus now
+    if playing:
+        script = """() => { document.hasFocus = () => false; const video = document.createElement("video");
+            Object.defineProperty(video, "paused", { value: false });
+            Object.defineProperty(video, "readyState", { value: 4 });
+            document.body.appendChild(video); }"""
+    tab.evaluate(script)
+    tab.wait_for_timeout(300)
+    before = _heartbeats(proxy)
+    tab.wait_for_timeout(600)
+    assert (_heartbeats(proxy) > before) is playing
