@@ -276,6 +276,12 @@ def _shown_sha(refused: ApiError | None, shown: RulesFile) -> str:
 
 @bp.get("/requests")
 def requests_page() -> str:
+    return _requests_page()
+
+
+def _requests_page(problem: ApiError | None = None, ask_id: int | None = None, reason: str = "") -> str:
+    """The Requests page; after a refused answer, the problem beside that ask and the reason as typed (a user test
+    lost a typed reason to a mistyped passphrase on a page of its own)."""
     db = get_db()
     now = _now()
     rules = context.current_rules()
@@ -289,7 +295,21 @@ def requests_page() -> str:
         earlier_day={ask.event_id for ask in pending if requests.asked_on_an_earlier_day(ask, now, zone)},
         grants=requests.grant_labels(now, rules),
         zone=zone,
+        problem=_sentence(problem) if problem is not None else None,
+        problem_ask=ask_id,
+        typed_reason=reason,
     )
+
+
+def _sentence(problem: ApiError) -> str:
+    message = str(problem.message)
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _answered_here(error: ApiError) -> bool:
+    """A mistake in what was typed is answered on the form's own page; a pause after many wrong passphrases
+    (429, with when to try again) and anything else keep their own page."""
+    return error.status in (400, 403) and error.kind != "CrossSiteRequest"
 
 
 @bp.post("/requests/<int:event_id>/approve")
@@ -297,7 +317,12 @@ def approve(event_id: int) -> BaseResponse:
     ask = requests.find(get_db(), event_id)
     now = _now()
     minutes, until = requests.grant_until(request.form.get("grant", ""), now, context.current_rules())
-    security.require_passphrase(request.form.get("passphrase", ""))
+    try:
+        security.require_passphrase(request.form.get("passphrase", ""))
+    except ApiError as refused:
+        if not _answered_here(refused):
+            raise
+        return Response(_requests_page(refused, ask.event_id), status=refused.status)
     row = requests.answer_row(ask, "approved", now, None, minutes, until)
     context.write(lambda db: db.table("time_answers").insert(row))
     context.writer().event(requests.answer_event(ask, "approved", now, minutes))
@@ -312,9 +337,14 @@ def approve(event_id: int) -> BaseResponse:
 def decline(event_id: int) -> BaseResponse:
     ask = requests.find(get_db(), event_id)
     reason = request.form.get("reason", "").strip()
-    if not reason or len(reason) > 300:
-        raise ApiError(400, "ReasonNeeded", "say why in a few words (at most 300 characters)")
-    security.require_passphrase(request.form.get("passphrase", ""))
+    try:
+        if not reason or len(reason) > 300:
+            raise ApiError(400, "ReasonNeeded", "say why in a few words (at most 300 characters)")
+        security.require_passphrase(request.form.get("passphrase", ""))
+    except ApiError as refused:
+        if not _answered_here(refused):
+            raise
+        return Response(_requests_page(refused, ask.event_id, reason), status=refused.status)
     now = _now()
     row = requests.answer_row(ask, "declined", now, reason, None, None)
     context.write(lambda db: db.table("time_answers").insert(row))
@@ -328,6 +358,11 @@ def decline(event_id: int) -> BaseResponse:
 
 @bp.get("/setup")
 def setup_page() -> str:
+    return _setup_page()
+
+
+def _setup_page(problem: ApiError | None = None) -> str:
+    """The Setup page; after a refused passphrase change, the problem beside its form."""
     current = context.current_rules()
     db = get_db()
     settings = current_app.config["SETTINGS"]
@@ -347,6 +382,7 @@ def setup_page() -> str:
         guides=setup.TRUST_STEPS,
         login_entries=autostart.installed(),
         autostart_command=autostart.enable_command(context.paths()),
+        passphrase_problem=_sentence(problem) if problem is not None else None,
     )
 
 
@@ -388,9 +424,14 @@ def revoke_browser() -> BaseResponse:
 @bp.post("/setup/passphrase")
 def set_passphrase() -> BaseResponse:
     new = request.form.get("new_passphrase", "")
-    if new != request.form.get("confirm_passphrase", ""):
-        raise ApiError(400, "PassphraseMismatch", "the two new passphrases differ; nothing was changed")
-    row = security.new_passphrase_row(new, request.form.get("passphrase"))
+    try:
+        if new != request.form.get("confirm_passphrase", ""):
+            raise ApiError(400, "PassphraseMismatch", "the two new passphrases differ; nothing was changed")
+        row = security.new_passphrase_row(new, request.form.get("passphrase"))
+    except ApiError as refused:
+        if not _answered_here(refused):
+            raise
+        return Response(_setup_page(refused), status=refused.status)
     context.write(lambda db: db.table("household").upsert(row, pk="key"))
     flash("The household passphrase is set.", "ok")
     return redirect(url_for("manage.setup_page"))

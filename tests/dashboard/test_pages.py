@@ -265,6 +265,36 @@ def test_declining_needs_a_reason(client: FlaskClient, app: Flask, seed: Seeder)
     assert again.status_code == 409
 
 
+def test_a_mistyped_passphrase_is_answered_beside_the_ask_and_keeps_the_reason(
+    client: FlaskClient, app: Flask, seed: Seeder
+) -> None:
+    """An accessibility test: a wrong passphrase led to a page of its own ("That did not work ... (WrongPassphrase,
+    403)") and the reason typed for the child was gone."""
+    set_passphrase(client)
+    event_id = ask(client, app, seed)
+    token = form_token(client, "/requests")
+    typed = "homework first, then an hour tomorrow"
+    answer = client.post(
+        f"/requests/{event_id}/decline", data={"csrf_token": token, "reason": typed, "passphrase": "a guess"}
+    )
+    assert answer.status_code == 403  # still refused, and nothing stored
+    page = html.unescape(re.sub(r"\s+", " ", answer.get_data(as_text=True)))
+    assert f'id="problem-{event_id}">That is not the household passphrase; nothing was changed.</p>' in page
+    assert f">{typed}</textarea>" in page
+    assert "no: homework" not in text_of(client, "/requests")
+
+
+def test_passphrases_that_differ_are_answered_on_setup(client: FlaskClient) -> None:
+    token = form_token(client)
+    answer = client.post(
+        "/setup/passphrase", data={"csrf_token": token, "new_passphrase": "a long one", "confirm_passphrase": "a lon"}
+    )
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert 'id="passphrase-problem">The two new passphrases differ; nothing was changed.</p>' in page
+    assert "<h1>That did not work</h1>" not in page
+
+
 def test_setup_shows_pac_credentials_and_an_honest_live_check(client: FlaskClient) -> None:
     page = text_of(client, "/setup?check=reddit.com")
     assert "http://localhost/api/v1/pac" in page
