@@ -62,6 +62,9 @@ def test_the_rules_page_says_which_lines_of_a_broken_file_to_fix(client: FlaskCl
     assert "Fix the marked lines" in notice and "the forms below show the rules in force" in notice
     for line in (length_line, category_line):
         assert f'<li id="line-{line}" class="bad">' in page
+    # a screen reader hears, in the editor itself, that it holds problems and which (an accessibility test)
+    assert 'spellcheck="false" aria-invalid="true" aria-describedby="file-problems">' in page
+    assert '<ul class="problems" id="file-problems">' in page
 
 
 def test_saving_the_form_on_a_broken_file_is_refused_clearly_and_keeps_the_typed_edit(
