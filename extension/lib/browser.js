@@ -98,5 +98,25 @@ export function createPlatform(raw = detectRaw(), fetchFn = globalThis.fetch?.bi
       request: (origins) => raw.permissions.request({ origins }),
     },
     chromeProxy: isFirefox ? null : chromeProxy(raw),
+    // Does the extension run in private (Firefox) / incognito (Chrome) windows? Off unless the person allows it;
+    // there its routing (Firefox) and its activity reports (both) do not reach. null: the browser does not say.
+    async incognitoAllowed() {
+      try {
+        return typeof raw.extension?.isAllowedIncognitoAccess === "function"
+          ? Boolean(await raw.extension.isAllowedIncognitoAccess())
+          : null;
+      } catch {
+        return null;
+      }
+    },
+    // "development" for a temporary add-on (Firefox's about:debugging, gone when Firefox closes) or an unpacked one
+    // (Chrome, which keeps it); management.getSelf needs no permission. null: the browser does not say.
+    async installType() {
+      try {
+        return typeof raw.management?.getSelf === "function" ? ((await raw.management.getSelf()).installType ?? null) : null;
+      } catch {
+        return null;
+      }
+    },
   };
 }

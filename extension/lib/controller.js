@@ -3,11 +3,13 @@
 // has meaning while the worker is alive).
 
 import { ApiError, createClient, parsePairingCode } from "./api.js";
-import { parseDomains, parseProxy, siteOfUrl } from "./domains.js";
+import { caProbeDomains, parseDomains, parseProxy, siteOfUrl } from "./domains.js";
 import { dueNotifications, eventForButton, parseNotificationId } from "./notify.js";
 import { isLoopback, parseOptions, parseServiceUrl, withDefaults } from "./options.js";
 import { drain, enqueue } from "./queue.js";
 import { applyRouting, routingState, stopRouting } from "./routing.js";
+
+export const PERMISSION_NOTICE_ID = "breather:permission:";
 
 export const HEARTBEAT_ALARM = "breather-heartbeat";
 export const HEARTBEAT_PERIOD_MINUTES = 0.5;
@@ -115,9 +117,35 @@ export async function refreshConfig(platform, { force = false, now = Date.now() 
     !state.config ||
     JSON.stringify([state.config.domains, state.config.proxy]) !== JSON.stringify([config.domains, config.proxy]);
   if (state.routingEnabled && state.consent?.routing && changed) {
-    await applyRouting(platform, config);
+    const routed = await applyRouting(platform, config);
+    await announceMissingPermissions(platform, routed.missing ?? []);
   }
   return config;
+}
+
+/**
+ * Firefox: sites added to the rules need the person's OK before Firefox lets the extension route them (the sites
+ * already allowed keep going through Breather meanwhile). Said once per set of waiting sites; a click on the
+ * notification opens the popup page, whose button asks Firefox for exactly those sites.
+ */
+async function announceMissingPermissions(platform, missing) {
+  const key = missing.join(" ");
+  const { permissionNoticeFor = "" } = await platform.local.get(["permissionNoticeFor"]);
+  if (key === permissionNoticeFor) {
+    return;
+  }
+  await platform.local.set({ permissionNoticeFor: key });
+  if (missing.length === 0) {
+    await platform.notifications.clear(PERMISSION_NOTICE_ID);
+    return;
+  }
+  const count = missing.length === 1 ? "1 new site needs" : `${missing.length} new sites need`;
+  await platform.notifications.create(PERMISSION_NOTICE_ID, {
+    type: "basic",
+    iconUrl: platform.extensionUrl("icons/icon-128.png"),
+    title: `${count} Firefox's OK`,
+    message: `${missing.join(", ")} ${missing.length === 1 ? "goes" : "go"} direct, without your limits, until you allow it: click here, then “Allow in Firefox”. The other social sites still go through Breather.`,
+  });
 }
 
 async function notifyFromStatus(platform, state, status, site, now) {
@@ -207,7 +235,7 @@ export async function pair(platform, { code, serviceUrl, routing, activity }) {
   const config = await refreshConfig(platform, { force: true });
   const routed = routing ? await applyRouting(platform, config) : { routed: false, reason: "routing is off" };
   await ensureAlarm(platform);
-  return { profile: answer.profile, domains: config.domains, routing: routed };
+  return { profile: answer.profile, domains: config.domains, routing: routed, notes: await browserNotes(platform) };
 }
 
 /** The popup's switch (and the first-run page's second step on Firefox, after the permission prompt). */
@@ -223,8 +251,8 @@ export async function setRouting(platform, { enabled }) {
     throw new Error("Pair with Breather first: the extension does not know which sites to route yet.");
   }
   await platform.local.set({ consent: { ...(consent ?? {}), routing: true } });
-  const result = await applyRouting(platform, config);
-  return { routing: { ...(await routingState(platform)), reason: result.reason } };
+  await applyRouting(platform, config);
+  return { routing: await routingState(platform) };
 }
 
 /** "Take a break now" in the popup, and the notification buttons. Queued if the service is down. */
@@ -254,25 +282,37 @@ export async function onNotificationButton(platform, notificationId, buttonIndex
 }
 
 /**
- * Does a secure request to an intercepted site through the proxy succeed? Only then is the Breather CA trusted by
- * this browser. The path is answered by the proxy itself, so no request reaches the social site.
+ * Does a secure request to an intercepted site through the proxy succeed? Only then is the Breather CA known to be
+ * trusted by this browser. The path is answered by the proxy itself, so no request reaches the social site; but the
+ * proxy connects to the site before it answers, so one unreachable site looks the same as an untrusted CA. A few
+ * sites (one per site family) are tried at once: `trusted` is true when any answers, false when none did (then it
+ * cannot tell which of the two it is), null when there is nothing to try. `tried` names the sites.
  */
 export async function probeCaTrusted(platform, domains) {
-  if (!domains || domains.length === 0) {
-    return null;
+  const tried = caProbeDomains(domains ?? []);
+  if (tried.length === 0) {
+    return { trusted: null, tried };
   }
-  try {
-    await platform.fetch(`https://${domains[0]}/__breather__/ping`, {
+  const probe = (domain) =>
+    platform.fetch(`https://${domain}/__breather__/ping`, {
       method: "GET",
       mode: "no-cors",
       cache: "no-store",
       credentials: "omit",
       signal: AbortSignal.timeout(CA_PROBE_TIMEOUT_MS),
     });
-    return true;
+  try {
+    await Promise.any(tried.map(probe));
+    return { trusted: true, tried };
   } catch {
-    return false;
+    return { trusted: false, tried };
   }
+}
+
+/** What this browser does that the person should know about: private windows left out, a temporary install. */
+export async function browserNotes(platform) {
+  const [privateAllowed, installType] = await Promise.all([platform.incognitoAllowed(), platform.installType()]);
+  return { browser: platform.browser, privateAllowed, installType };
 }
 
 /** Everything the popup shows, in one answer. `view` picks the popup's panel. */
@@ -297,8 +337,9 @@ export async function popupState(platform) {
   }
   await platform.session.set({ lastStatus: status, serviceDown: false });
   const routing = await routingState(platform);
-  const caTrusted = routing.active ? await probeCaTrusted(platform, state.config?.domains) : null;
-  return { ...base, view: "status", profile: state.profile, status, routing, caTrusted };
+  const probe = routing.active ? await probeCaTrusted(platform, state.config?.domains) : { trusted: null, tried: [] };
+  const notes = await browserNotes(platform);
+  return { ...base, view: "status", profile: state.profile, status, routing, caTrusted: probe.trusted, caTried: probe.tried, notes };
 }
 
 export async function saveOptions(platform, { values }) {

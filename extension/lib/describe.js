@@ -25,17 +25,75 @@ function routingText(routing, status) {
   return { routing: "Social sites go through Breather; everything else goes direct.", routingOk: true };
 }
 
-function caText(caTrusted) {
+function caText(caTrusted, tried = []) {
   if (caTrusted === true) {
     return { ca: "This browser trusts Breather's certificate.", caOk: true };
   }
   if (caTrusted === false) {
+    // None answered: an untrusted certificate and unreachable sites look the same from here, so do not blame either.
+    const sites = tried.length ? ` (tried ${tried.join(", ")})` : "";
     return {
-      ca: "Secure social sites could not be opened through Breather: trust its certificate (run “breather ca” to see how).",
+      ca:
+        `Breather could not open a secure social site${sites}. Either this browser does not trust Breather's ` +
+        "certificate (run “breather ca” to see how to trust it), or those sites cannot be reached right now.",
       caOk: false,
     };
   }
   return { ca: "", caOk: false };
+}
+
+/** Firefox: the social sites that wait for the person's OK before Firefox lets the extension route them. */
+export function permissionText(routing) {
+  const missing = routing?.missing ?? [];
+  if (!routing?.enabled || missing.length === 0) {
+    return "";
+  }
+  const count = missing.length === 1 ? "1 site needs" : `${missing.length} sites need`;
+  const others = routing.active ? " The other social sites go through Breather." : "";
+  return `${count} Firefox's OK before going through Breather: ${missing.join(", ")}. Until then they go direct, without your limits.${others}`;
+}
+
+/** The private-window (Firefox) / incognito (Chrome) line: said only when the extension is not allowed there. */
+export function privateWindowsText(notes) {
+  if (!notes || notes.privateAllowed !== false) {
+    return "";
+  }
+  if (notes.browser === "firefox") {
+    return (
+      "Private windows skip Breather: Firefox does not run the extension there, so social sites in a private window " +
+      "go direct, without your limits. To include them: open about:addons → Breather → “Run in Private Windows” → Allow."
+    );
+  }
+  return (
+    "Incognito windows skip Breather: Chrome does not apply the extension's routing or run it there, so social sites " +
+    "in an incognito window go direct, without your limits. To include them: chrome://extensions → Breather → " +
+    "Details → “Allow in Incognito”."
+  );
+}
+
+/** Firefox removes a temporary add-on (about:debugging) when it closes, and routing silently stops with it. */
+export function temporaryInstallText(notes) {
+  if (!notes || notes.browser !== "firefox" || notes.installType !== "development") {
+    return "";
+  }
+  return (
+    "Breather is installed as a temporary add-on: Firefox removes it when it closes, and social sites then go direct " +
+    "without a word. For a lasting install see “Install” in the extension's guide (docs/extension.md)."
+  );
+}
+
+/** Where the Breather button is: both browsers first put it in the Extensions (puzzle piece) menu. */
+export function toolbarText(browser) {
+  if (browser === "firefox") {
+    return (
+      "Breather's button is in Firefox's Extensions menu (the puzzle piece in the toolbar). To keep it in sight: " +
+      "puzzle piece → the gear next to Breather → “Pin to Toolbar”."
+    );
+  }
+  return (
+    "Breather's button is in Chrome's Extensions menu (the puzzle piece in the toolbar). To keep it in sight: " +
+    "puzzle piece → the pin next to Breather."
+  );
 }
 
 // While the sites are closed there is no next break to count down to; the decision line says why they are closed.
@@ -67,6 +125,9 @@ export function describeStatus(state) {
     nextBreak,
     decision,
     ...routingText(state.routing, status),
-    ...caText(state.caTrusted),
+    ...caText(state.caTrusted, state.caTried),
+    permission: permissionText(state.routing),
+    privateWindows: privateWindowsText(state.notes),
+    temporary: temporaryInstallText(state.notes),
   };
 }

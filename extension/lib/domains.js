@@ -102,3 +102,26 @@ export function buildPac(domainList, proxyConfig) {
 export function originPatterns(domainList) {
   return parseDomains(domainList).flatMap((domain) => [`https://*.${domain}/*`, `http://*.${domain}/*`]);
 }
+
+/**
+ * The domains the CA check tries, at most `max`: taken in turn from each site family (domains sharing their last
+ * two labels, e.g. twitter.com and api.twitter.com), so every family is tried before a second name of any one.
+ * One unreachable site (or family) then cannot fail the check alone.
+ */
+export function caProbeDomains(domainList, max = 6) {
+  const families = new Map();
+  for (const domain of parseDomains(domainList)) {
+    const family = domain.split(".").slice(-2).join(".");
+    families.set(family, [...(families.get(family) ?? []), domain]);
+  }
+  const lists = [...families.values()];
+  const picked = [];
+  for (let round = 0; picked.length < max && lists.some((list) => list.length > round); round += 1) {
+    for (const list of lists) {
+      if (list.length > round && picked.length < max) {
+        picked.push(list[round]);
+      }
+    }
+  }
+  return picked;
+}

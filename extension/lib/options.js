@@ -66,7 +66,9 @@ export const OPTIONS = Object.freeze([
     kind: "boolean",
     default: true,
     label: "Tell me when a break is due",
-    help: "A notification with “Take a break” and “5 more minutes”.",
+    help:
+      "A notification. Chrome shows it with “Take a break” and “5 more minutes” buttons; Firefox shows no buttons on " +
+      "notifications: a click on it opens Breather's popup page, with “Take a break now” (and no “5 more minutes”).",
     parse: parseBoolean,
   },
   {

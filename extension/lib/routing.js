@@ -6,6 +6,9 @@ import { buildPac, matchingDomain, originPatterns } from "./domains.js";
 
 const CONTROLLABLE = new Set(["controllable_by_this_extension", "controlled_by_this_extension"]);
 
+// Firefox routing: it only proxies the sites the person allowed, so each domain's permission is checked on its own.
+export const FIREFOX_NOT_ALLOWED = "Firefox has not been allowed to route these sites yet";
+
 const BLOCKED_REASONS = {
   not_controllable: "the browser's proxy settings are locked by a policy",
   controlled_by_other_extensions: "another extension controls the browser's proxy settings",
@@ -26,13 +29,30 @@ export async function applyRouting(platform, config) {
     await platform.local.set({ routingEnabled: true });
     return { routed: true, reason: null };
   }
-  const granted = await platform.permissions.contains(originPatterns(config.domains));
-  if (!granted) {
-    await platform.local.set({ routingEnabled: false });
-    return { routed: false, reason: "Firefox has not been allowed to route these sites yet" };
-  }
+  // The switch stays on whatever Firefox allows: a domain added to the rules later (and not yet allowed) must not
+  // switch routing off for the sites that are allowed. Those go through Breather; the popup asks for the rest.
   await platform.local.set({ routingEnabled: true });
-  return { routed: true, reason: null };
+  const { permitted, missing } = await firefoxPermissions(platform, config.domains);
+  if (permitted.length === 0) {
+    return { routed: false, reason: FIREFOX_NOT_ALLOWED, missing };
+  }
+  return { routed: true, reason: null, missing };
+}
+
+/**
+ * Firefox: which of `domains` the extension may route (it holds both host permissions for the domain) and which
+ * still need the person's OK. Chrome routes by PAC, which needs no host permission: nothing is ever missing there.
+ */
+export async function firefoxPermissions(platform, domains) {
+  const list = domains ?? [];
+  if (platform.chromeProxy) {
+    return { permitted: [...list], missing: [] };
+  }
+  const allowed = await Promise.all(list.map((domain) => platform.permissions.contains(originPatterns([domain]))));
+  return {
+    permitted: list.filter((_, index) => allowed[index]),
+    missing: list.filter((_, index) => !allowed[index]),
+  };
 }
 
 /** Turns routing off: the browser goes back to the proxy settings it had before. */
@@ -49,9 +69,19 @@ export async function stopRouting(platform) {
 
 /** What the popup shows: {enabled, active, reason}. `active` means the browser really uses Breather's routing. */
 export async function routingState(platform) {
-  const { routingEnabled = false } = await platform.local.get(["routingEnabled"]);
+  const { routingEnabled = false, config = null } = await platform.local.get(["routingEnabled", "config"]);
   if (!platform.chromeProxy) {
-    return { enabled: routingEnabled, active: routingEnabled, reason: routingEnabled ? null : "routing is off" };
+    // Firefox: on when the switch is on and at least one social site is allowed; `missing` are the sites (and
+    // `missingOrigins` the exact permissions) still waiting for the person's OK, which the popup asks for.
+    const { permitted, missing } = await firefoxPermissions(platform, config?.domains);
+    const active = routingEnabled && permitted.length > 0;
+    let reason = null;
+    if (!routingEnabled) {
+      reason = "routing is off";
+    } else if (!active) {
+      reason = FIREFOX_NOT_ALLOWED;
+    }
+    return { enabled: routingEnabled, active, reason, missing, missingOrigins: missing.length ? originPatterns(missing) : [] };
   }
   const now = await platform.chromeProxy.get();
   const active = now.levelOfControl === "controlled_by_this_extension" && now.value?.mode === "pac_script";
@@ -59,7 +89,7 @@ export async function routingState(platform) {
   if (!active) {
     reason = BLOCKED_REASONS[now.levelOfControl] ?? (routingEnabled ? "the routing was lost; switch it on again" : "routing is off");
   }
-  return { enabled: routingEnabled, active, reason };
+  return { enabled: routingEnabled, active, reason, missing: [], missingOrigins: [] };
 }
 
 /** Firefox's proxy.onRequest answer for one request, from the stored routing state. */

@@ -4,6 +4,9 @@ import { describeStatus } from "../lib/describe.js";
 
 const raw = detectRaw();
 const $ = (id) => document.getElementById(id);
+// The last state shown: the routing switch and the "Allow in Firefox" button ask Firefox for its missing origins
+// straight from the click (Firefox only shows the permission prompt for a user action, so nothing is awaited first).
+let shown = null;
 
 function show(view) {
   $("loading").hidden = true;
@@ -29,10 +32,18 @@ function renderStatus(state) {
   $("ca").className = text.caOk ? "breather-ok" : "breather-problem";
   $("ca").hidden = text.ca === "";
   $("routing-switch").checked = state.routing.enabled;
+  $("permission").textContent = text.permission;
+  $("permission-step").hidden = text.permission === "";
+  for (const id of ["private-windows", "temporary"]) {
+    const line = id === "temporary" ? text.temporary : text.privateWindows;
+    $(id).textContent = line;
+    $(id).hidden = line === "";
+  }
 }
 
 async function refresh() {
   const state = await send(raw, "popup-state");
+  shown = state;
   if (!state.ok) {
     show("down");
     $("down-url").textContent = state.error;
@@ -67,13 +78,41 @@ $("take-break").addEventListener("click", async () => {
     : "Noted here; Breather will hear about it when it is running again.";
 });
 
-$("routing-switch").addEventListener("change", async (event) => {
-  const answer = await send(raw, "set-routing", { enabled: event.target.checked });
+/** Asks Firefox for the origins it does not allow yet; must be called synchronously from a click handler. */
+function askForMissingOrigins() {
+  const origins = shown?.routing?.missingOrigins ?? [];
+  if (origins.length === 0 || !raw.permissions?.request) {
+    return Promise.resolve(true);
+  }
+  return raw.permissions.request({ origins }).catch((error) => {
+    console.warn("Breather: permission request failed:", error);
+    return false;
+  });
+}
+
+/** Switches routing, then shows the state with the worker's own reason if it could not be done. */
+async function setRouting(enabled, asked) {
+  await asked; // if the person said no, the fresh state below names the sites still waiting and offers the button
+  const answer = await send(raw, "set-routing", { enabled });
+  await refresh();
   if (!answer.ok) {
+    // After the refresh, so its general line does not overwrite the worker's own reason.
     $("routing").textContent = answer.error;
     $("routing").className = "breather-problem";
   }
-  await refresh();
+}
+
+// "click", not "change": the checkbox has already toggled, and a click is the user action Firefox wants.
+$("routing-switch").addEventListener("click", (event) => {
+  const enabled = event.target.checked;
+  setRouting(enabled, enabled ? askForMissingOrigins() : Promise.resolve(true));
+});
+
+$("allow-sites").addEventListener("click", () => {
+  $("allow-sites").disabled = true;
+  setRouting(true, askForMissingOrigins()).finally(() => {
+    $("allow-sites").disabled = false;
+  });
 });
 
 refresh();

@@ -63,7 +63,7 @@ test("routing that is off or unseen, and an untrusted CA, are flagged as problem
   assert.equal(off.routingOk, false);
   const unseen = describeStatus({ status: { ...status, through_proxy: false }, routing: routed, caTrusted: false });
   assert.match(unseen.routing, /has not seen your social traffic/);
-  assert.match(unseen.ca, /could not be opened through Breather/);
+  assert.match(unseen.ca, /could not open a secure social site/);
   assert.equal(unseen.caOk, false);
 });
 

@@ -103,6 +103,9 @@ export function fakeBrowser({ firefox = false } = {}) {
     createdTabs: [],
     badge: "",
     proxyState,
+    // As installed: not allowed in private/incognito windows until the person allows it; a normal install.
+    incognitoAllowed: false,
+    installType: "normal",
   };
   const raw = {
     world,
@@ -118,6 +121,8 @@ export function fakeBrowser({ firefox = false } = {}) {
       sendMessage: async () => undefined,
     },
     storage: { local: storageArea("local", onChanged), session: storageArea("session", onChanged), onChanged },
+    extension: { isAllowedIncognitoAccess: async () => world.incognitoAllowed },
+    management: { getSelf: async () => ({ id: "breather-test", installType: world.installType }) },
     tabs: {
       query: async (query) => (query.active && world.activeTab ? [structuredClone(world.activeTab)] : []),
       create: async ({ url }) => {
@@ -191,6 +196,8 @@ export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host:
     events: [],
     requests: [],
     caTrusted: true,
+    // Sites the proxy cannot reach: it connects upstream before answering the CA check, so those checks fail too.
+    unreachable: new Set(),
     status: {
       profile: "me",
       minutes_today: 12,
@@ -206,7 +213,7 @@ export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host:
     const parsed = new URL(url);
     service.requests.push(`${init.method ?? "GET"} ${parsed.host}${parsed.pathname}`);
     if (parsed.protocol === "https:") {
-      if (!service.caTrusted) throw new TypeError("Failed to fetch");
+      if (!service.caTrusted || service.unreachable.has(parsed.hostname)) throw new TypeError("Failed to fetch");
       return new Response(null, { status: 204 });
     }
     if (!service.up) throw new TypeError("Failed to fetch");

@@ -1,4 +1,5 @@
 import { detectRaw } from "../lib/browser.js";
+import { privateWindowsText, temporaryInstallText, toolbarText } from "../lib/describe.js";
 import { originPatterns } from "../lib/domains.js";
 import { send } from "../lib/messages.js";
 import { DEFAULT_SERVICE_URL } from "../lib/options.js";
@@ -18,6 +19,11 @@ function showRouting(routing) {
   $("routing-text").className = routing.routed ? "breather-ok" : "breather-problem";
 }
 
+function showLine(id, text) {
+  $(id).textContent = text;
+  $(id).hidden = text === "";
+}
+
 $("pair-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("problem").textContent = "";
@@ -35,20 +41,38 @@ $("pair-form").addEventListener("submit", async (event) => {
   }
   $("pair-form").hidden = true;
   $("done").hidden = false;
-  $("done-text").textContent = `This browser is paired as “${answer.profile}”. You can close this tab; the Breather button in the toolbar shows your day.`;
+  $("done-text").textContent = `This browser is paired as “${answer.profile}”. You can close this tab; Breather's button shows your day.`;
   $("done-heading").focus(); // the form that held the focus is gone: a keyboard or screen-reader user lands on the news
-  const needsFirefoxPermission = $("consent-routing").checked && !answer.routing.routed && raw.runtime.getBrowserInfo;
+  const isFirefox = Boolean(raw.runtime.getBrowserInfo);
+  showLine("toolbar", toolbarText(isFirefox ? "firefox" : "chrome"));
+  showLine("private-windows", privateWindowsText(answer.notes));
+  showLine("temporary", temporaryInstallText(answer.notes));
+  showLine(
+    "activity-text",
+    $("consent-activity").checked
+      ? ""
+      : "Which social site is in front of you is not sent (you did not tick it): break reminders and limits do not count time in this browser.",
+  );
+  const routingAsked = $("consent-routing").checked;
+  const needsFirefoxPermission = routingAsked && !answer.routing.routed && isFirefox;
   if (needsFirefoxPermission) {
+    const waiting = answer.routing.missing?.length ? answer.routing.missing : answer.domains;
     $("firefox-step").hidden = false;
-    $("firefox-sites").textContent = answer.domains.join(", ");
+    $("firefox-sites").textContent = waiting.join(", ");
     $("allow-routing").onclick = async () => {
       // Called straight from the click: Firefox only shows the permission prompt for a user action.
-      const granted = await raw.permissions.request({ origins: originPatterns(answer.domains) });
+      const granted = await raw.permissions.request({ origins: originPatterns(waiting) });
       if (granted) {
         const routed = await send(raw, "set-routing", { enabled: true });
         showRouting({ routed: routed.ok && routed.routing.active, reason: routed.error ?? routed.routing?.reason });
+      } else {
+        showRouting({ routed: false, reason: "Firefox was not allowed to route them; the popup's “Allow in Firefox” asks again" });
       }
     };
+  } else if (!routingAsked) {
+    $("routing-text").textContent =
+      "Routing is off (you did not tick it): social sites go direct, without content warnings or limits. The popup's switch turns it on.";
+    $("routing-text").className = "breather-problem";
   } else {
     showRouting(answer.routing);
   }

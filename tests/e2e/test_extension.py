@@ -126,6 +126,10 @@ def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
     assert "Never:" in welcome.inner_text("body")
     welcome.fill("#service-url", service.web_url)
     welcome.fill("#code", code.lower().replace("-", " "))
+    # The two consents come unticked: the person ticks what they agree to.
+    for box in ("#consent-activity", "#consent-routing"):
+        assert not welcome.is_checked(box), f"{box} must not come ticked"
+        welcome.check(box)
     welcome.click("#pair")
     welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
     assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import (
@@ -41,6 +42,12 @@ pytestmark = pytest.mark.e2e
 DIRECT_HOST = "direct.test"
 PROFILE = EXTENSION_PROFILE
 RULES = EXTENSION_RULES
+NEW_SITE = "lobste.rs"
+NEW_SITE_RULES = f"""
+[sites.lobsters]
+adapter = "hackernews"
+domains = ["{NEW_SITE}"]
+"""
 DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1>Reached directly</h1></body></html>"
 
 
@@ -48,6 +55,7 @@ DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1
 def service(serve: Any, upstream: Any) -> Any:
     upstream.route(SOCIAL_HOST, "/r/aww/", SOCIAL_PAGE)
     upstream.route(SOCIAL_HOST, "/r/cats/", SOCIAL_PAGE)
+    upstream.route(SOCIAL_HOST, "/r/dogs/", SOCIAL_PAGE)
     return serve(RULES)
 
 
@@ -93,6 +101,16 @@ def _shown(browser: Firefox, handle: str, selector: str) -> bool:
     return bool(browser.page_script(handle, script, (selector,)))
 
 
+def _checked(browser: Firefox, handle: str, selector: str) -> bool:
+    script = "const [selector, done] = arguments; done(document.querySelector(selector).checked);"
+    return bool(browser.page_script(handle, script, (selector,)))
+
+
+def _storage(browser: Firefox, handle: str, key: str) -> Any:
+    script = "const [key, done] = arguments; browser.storage.local.get(key).then((got) => done(got[key] ?? null));"
+    return browser.page_script(handle, script, (key,))
+
+
 def _click(browser: Firefox, handle: str, selector: str) -> None:
     from marionette_driver.by import By
 
@@ -125,6 +143,10 @@ def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
     assert default == "http://127.0.0.1:8765"
     _type(browser, welcome, "#service-url", service.web_url)
     _type(browser, welcome, "#code", pairing_code(service.paths, PROFILE).lower().replace("-", " "))
+    # The two consents come unticked: the person ticks what they agree to.
+    for box in ("#consent-activity", "#consent-routing"):
+        assert not _checked(browser, welcome, box), f"{box} must not come ticked"
+        _click(browser, welcome, box)
     _click(browser, welcome, "#pair")
     outcome = wait_for(lambda: _pairing_outcome(browser, welcome), 20, "the pairing answer", service)
     assert outcome == "paired", f"pairing failed on the consent page: {outcome}"
@@ -133,6 +155,11 @@ def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
     _click(browser, welcome, "#allow-routing")
     routed = "Social sites now go through Breather."
     wait_for(lambda: _text(browser, welcome, "#routing-text") == routed, 20, "routing to be on", service)
+    # The last step says what this Firefox really does: private windows are left out until allowed
+    # (isAllowedIncognitoAccess() is false), a temporary add-on is gone when Firefox closes, and where the button is.
+    assert "Run in Private Windows" in _text(browser, welcome, "#private-windows")
+    assert "temporary add-on" in _text(browser, welcome, "#temporary")
+    assert "Pin to Toolbar" in _text(browser, welcome, "#toolbar")
     return welcome
 
 
@@ -201,6 +228,50 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         assert _text(browser, popup, "#ca") == "This browser trusts Breather's certificate."
         assert _text(browser, popup, "#limit").strip() == "of 60"
         assert not upstream.asked_for(SOCIAL_HOST, "/__breather__/ping"), "the CA check must not reach the site"
+
+        # A site added to the rules (a tightening, in force at once) is one Firefox has not allowed yet: routing must
+        # stay on for the sites it allows, and the popup asks for exactly the new one from a click.
+        service.paths.rules_file.write_text(RULES + NEW_SITE_RULES, encoding="utf-8")
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def served_domains() -> list[str]:
+            return list(httpx.get(f"{service.web_url}/api/v1/config", headers=headers, timeout=5).json()["domains"])
+
+        wait_for(lambda: NEW_SITE in served_domains(), 20, "the service to serve the new site", service)
+        # The extension refreshes its copy every five minutes on the heartbeat: age it and fire the alarm now.
+        browser.page_script(
+            welcome,
+            "const [done] = arguments; browser.storage.local.get('config').then(({config}) =>"
+            " browser.storage.local.set({config: {...config, fetchedAt: 0}})).then(() =>"
+            " browser.alarms.create('breather-heartbeat', {delayInMinutes: 0.01, periodInMinutes: 0.5})).then(done);",
+        )
+        wait_for(
+            lambda: NEW_SITE in (_storage(browser, welcome, "config") or {}).get("domains", []),
+            60,
+            "the extension to take the new site",
+            service,
+        )
+        assert _storage(browser, welcome, "routingEnabled") is True, "a new site switched routing off"
+        dogs = open_tab(browser, f"https://{SOCIAL_HOST}/r/dogs/")
+        assert _text(browser, dogs, "h1") == "Recorded old.reddit.com"
+        assert upstream.asked_for(SOCIAL_HOST, "/r/dogs/")
+        browser.client.switch_to_window(popup)
+        browser.client.refresh()
+        wait_for(lambda: _shown(browser, popup, "#permission-step:not([hidden])"), 20, "the popup to ask", service)
+        asking = _text(browser, popup, "#permission")
+        assert f"1 site needs Firefox's OK before going through Breather: {NEW_SITE}." in asking
+        assert "Social sites go through Breather" in _text(browser, popup, "#routing")
+        assert "Run in Private Windows" in _text(browser, popup, "#private-windows")
+        assert "temporary add-on" in _text(browser, popup, "#temporary")
+        _click(browser, popup, "#allow-sites")
+        allowed_shown = "#permission-step[hidden]"
+        wait_for(lambda: _shown(browser, popup, allowed_shown), 20, "Firefox to allow the new site", service)
+        allowed = browser.page_script(
+            popup,
+            "const [origins, done] = arguments; browser.permissions.contains({origins}).then(done);",
+            ([f"https://*.{NEW_SITE}/*", f"http://*.{NEW_SITE}/*"],),
+        )
+        assert allowed is True
 
         # Routing switched off in the popup: the next social page no longer goes through Breather. (Here it cannot
         # load at all: this profile resolves old.reddit.com to 127.0.0.1, where nothing listens on 443.)
