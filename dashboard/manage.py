@@ -153,6 +153,36 @@ def _save(path: Path, old_text: str, new_text: str, old: Rules, new: Rules) -> s
         raise ApiError(409, "RulesChanged", str(exc)) from None
 
 
+@bp.post("/rules/household")
+def household_submit() -> BaseResponse:
+    """The household form: the country crisis lines are for. Saved like the member forms (CSRF, passphrase, through
+    ``pending_rules.save``); a country neither loosens nor tightens a boundary, so it applies at once."""
+    current = context.current_rules()
+    try:
+        return _save_household(current)
+    except ApiError as refused:
+        return _rules_refused(current, refused)
+
+
+def _save_household(current: Rules) -> BaseResponse:
+    path = context.paths().rules_file
+    shown = _read_rules_file()
+    if shown.state == "unreadable":
+        raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
+    code = rules_page.chosen_country(request.form)
+    new_text = rules_page.set_country(_form_text(shown), code)
+    result = rules_page.check(new_text, path.name)
+    if result.rules is None:
+        raise ApiError(400, "InvalidField", "; ".join(problem.text for problem in result.problems))
+    security.require_passphrase(request.form.get("passphrase", ""))
+    old_text = _write_readable(path, shown)
+    outcome = _save(path, old_text, new_text, current, result.rules)
+    table, _ = rules_page.crisis_table(context.paths().config_dir)
+    shown_now = rules_page.crisis_text(code, table)
+    flash(f"{outcome} Self-harm and eating-disorder warnings now show: {shown_now}.", "ok")
+    return redirect(url_for("manage.rules") + "#household")
+
+
 FORM_NEEDS_A_READABLE_FILE = (
     "the rules file cannot be read as it is (said at the top), so a form cannot be applied to it. Fix it in the "
     "rules file at the bottom of this page and Save it there, then make this change again"
@@ -230,8 +260,13 @@ def _rules_page(
     db = get_db()
     file_problems = [] if result is not None else _file_problems(shown, text)
     marked = {problem.line for problem in (result.problems if result is not None else file_problems)}
+    table, table_problem = rules_page.crisis_table(context.paths().config_dir)
+    posted = request.form if request.method == "POST" and request.endpoint == "manage.household_submit" else None
     page = render_template(
         "rules.html",
+        household=rules_page.household_form(shown.form_text, current, table, posted),
+        crisis_table_problem=table_problem,
+        other_country=rules_page.OTHER_COUNTRY,
         text=rules_page.hide_passwords(text) if typed is None else typed,
         hidden_password=rules_page.HIDDEN_PASSWORD,
         forms=forms,
@@ -383,6 +418,7 @@ def _setup_page(problem: ApiError | None = None) -> str:
         login_entries=autostart.installed(),
         autostart_command=autostart.enable_command(context.paths()),
         passphrase_problem=_sentence(problem) if problem is not None else None,
+        crisis_lines=rules_page.household_lines(current, rules_page.crisis_table(context.paths().config_dir)[0]),
     )
 
 

@@ -20,7 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from breather.rules.countries import check_country
+from breather.rules import timeparse
+from breather.rules.countries import DEFAULT_COUNTRY, CountryGuess, check_country, country_phrase, guess_country
 from breather.rules.errors import Problem, RulesError
 from breather.rules.locate import Locator
 from breather.rules.model import (
@@ -52,7 +53,14 @@ from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import zone_named
 from breather.rules.tomltext import TOO_DEEP, too_deep_line
 
-__all__ = ["RulesError", "default_rules_text", "ensure_rules_file", "load_rules", "parse_rules"]
+__all__ = [
+    "RulesError",
+    "default_rules_text",
+    "ensure_rules_file",
+    "first_run_rules_text",
+    "load_rules",
+    "parse_rules",
+]
 
 DEFAULT_RULES_RESOURCE = "default_rules.toml"
 IDENTITY_KEYS = frozenset({"default", "user", "password", "client_ips", "inherits"})
@@ -81,8 +89,46 @@ def default_rules_text() -> str:
     return resources.files("breather.rules").joinpath(DEFAULT_RULES_RESOURCE).read_text(encoding="utf-8")
 
 
+# The default file's country line, which a first run replaces with the country it picks and how it picked it.
+_DEFAULT_COUNTRY_LINE = re.compile(rf'^country = "{DEFAULT_COUNTRY}"\n', re.MULTILINE)
+
+
+def first_run_rules_text(zone: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The default rules with the household's country picked for this machine: from its time zone (``zone``,
+    default the machine's), else its locale (``environ``, default the process's), else ``DEFAULT_COUNTRY``, with a
+    comment saying which. Crisis lines follow the country, so a household that never opens the file still gets its
+    own country's line rather than the United States'."""
+    guess = guess_country(timeparse.local_zone_name() if zone is None else zone, environ)
+    line = f'{_country_comment(guess)}country = "{guess.code}"\n'
+    return _DEFAULT_COUNTRY_LINE.sub(lambda _: line, default_rules_text(), count=1)
+
+
+def _country_comment(guess: CountryGuess) -> str:
+    change = "# Change it here or on the dashboard's Rules page.\n"
+    zone = f" ({_said(guess.zone)})" if guess.zone else ""
+    if guess.source == "zone":
+        return f"# Picked on the first run from this machine's time zone{zone}.\n{change}"
+    if guess.source == "locale":
+        return (
+            f"# Picked on the first run from this machine's language setting ({_said(guess.locale)}): its time zone"
+            f"{zone} names no country.\n{change}"
+        )
+    setting = f" ({_said(guess.locale)})" if guess.locale else ""
+    return (
+        f"# Neither this machine's time zone{zone} nor its language setting{setting} names a country, so this is\n"
+        f"# Breather's default, {country_phrase(DEFAULT_COUNTRY)}: set your own country here or on the dashboard's "
+        "Rules page.\n"
+    )
+
+
+def _said(value: str | None) -> str:
+    """A machine setting as a comment quotes it: one line, printable, short (an environment variable holds anything)."""
+    return "".join(char for char in value or "" if char.isprintable())[:60]
+
+
 def ensure_rules_file(path: str | os.PathLike[str]) -> bool:
-    """Write the commented default rules to ``path`` unless a file is already there. Returns whether it wrote."""
+    """Write the commented default rules, the country picked for this machine (``first_run_rules_text``), to
+    ``path`` unless a file is already there. Returns whether it wrote."""
     file = Path(path)
     if file.exists():
         return False
@@ -90,7 +136,7 @@ def ensure_rules_file(path: str | os.PathLike[str]) -> bool:
     handle, temporary = tempfile.mkstemp(prefix=".rules-", suffix=".toml", dir=file.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(default_rules_text())
+            out.write(first_run_rules_text())
         # A link that fails when the target exists: two first runs at once never overwrite each other.
         os.link(temporary, file)
     except FileExistsError:

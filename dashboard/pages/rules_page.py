@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import tomlkit
@@ -23,6 +24,8 @@ from breather.dashboard.errors import ApiError
 from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import coverage, value_text
+from breather.rules.countries import DEFAULT_COUNTRY, check_country, country_phrase
+from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, CrisisLine, load_table, shipped_table
 from breather.rules.decisions import Usage, decide
 from breather.rules.editing import value_at, with_values_from
 from breather.rules.errors import Problem, RulesError
@@ -686,3 +689,113 @@ def set_retention(text: str, days: int) -> str:
         document["household"] = household
     household["retention_days"] = days
     return tomlkit.dumps(document)
+
+
+# --- The household form: the country crisis lines are for --------------------------------------------------------
+
+OTHER_COUNTRY = "other"  # the select's "another country": the code typed beside it, shown the international directory
+
+
+@dataclass(frozen=True)
+class HouseholdForm:
+    """The household's country as the file says it (``DEFAULT_COUNTRY`` when it names none), the crisis line
+    Breather shows for it, and the members whose own ``country`` the household's does not change."""
+
+    country: str
+    choice: str  # the select's value: a code of the crisis table, or OTHER_COUNTRY
+    other: str  # the code typed for another country
+    choices: list[tuple[str, str]]  # (code, "United Kingdom (GB)"), by name
+    line: str  # "Samaritans, 116 123, for the United Kingdom (GB)"
+    own_country: list[str]  # "teen: the United States (US), their own (set in the rules file)"
+
+
+def crisis_table(config_dir: Path) -> tuple[Mapping[str, CrisisLine], str | None]:
+    """The crisis lines Breather shows (the person's ``crisis_lines.toml`` laid over the shipped table), and why
+    that file was not used when it does not read (the shipped table is then, as the Learn page does)."""
+    try:
+        return load_table(config_dir / OVERRIDE_FILE), None
+    except ValueError as exc:
+        return shipped_table(), str(exc)
+
+
+def crisis_text(code: str, table: Mapping[str, CrisisLine]) -> str:
+    """What Breather shows beside a self-harm warning for ``code``, in a sentence's words."""
+    line = table.get(code)
+    if line is None or line.is_international:
+        directory = table[INTERNATIONAL]
+        return (
+            f"{directory.service}, {directory.web}, for {country_phrase(code)}: the international directory, as "
+            "Breather has no line of its own for that country"
+        )
+    contact = line.phone or line.text or line.web
+    return f"{line.service}, {contact}, for {country_phrase(code, line.country)}"
+
+
+def household_form(
+    text: str | None, rules: Rules, table: Mapping[str, CrisisLine], posted: Mapping[str, str] | None = None
+) -> HouseholdForm:
+    """The form as the file says (``text``; the rules in force when it does not read), or as ``posted``."""
+    document = _parse_or_empty(text or "")
+    loaded = rules_or(text, None) if text is not None else None
+    shown = loaded or rules
+    if loaded is not None:
+        written = value_at(document, ["household", "country"])
+        country = written.strip().upper() if isinstance(written, str) else DEFAULT_COUNTRY
+    else:  # a file that does not load says nothing sure: the country the default member is shown now
+        country = shown.profile(shown.default_profile).country
+    choices = sorted(
+        ((code, f"{line.country} ({code})") for code, line in table.items() if not line.is_international),
+        key=lambda item: item[1],
+    )
+    known = {code for code, _ in choices}
+    choice, other = (country, "") if country in known else (OTHER_COUNTRY, country)
+    if posted is not None:
+        choice, other = posted.get("country", choice), posted.get("other_country", other)
+    own = [
+        f"{name}: {country_phrase(profile.country, _table_name(table, profile.country))}, their own (set in the "
+        "rules file)"
+        for name, profile in shown.profiles.items()
+        if profile.country != country or value_at(document, ["profiles", name, "country"]) is not None
+    ]
+    return HouseholdForm(country, choice, other, choices, crisis_text(country, table), own)
+
+
+def _table_name(table: Mapping[str, CrisisLine], code: str) -> str | None:
+    line = table.get(code)
+    return line.country if line is not None and not line.is_international else None
+
+
+def chosen_country(posted: Mapping[str, str]) -> str:
+    """The country the form asks for: a code of the select, or the one typed for "another country"."""
+    choice = posted.get("country", "").strip()
+    raw = posted.get("other_country", "").strip() if choice == OTHER_COUNTRY else choice
+    if not raw:
+        raise ApiError(400, "InvalidField", "another country: type its two-letter code, like IS for Iceland")
+    try:
+        return check_country(raw)
+    except ValueError as exc:
+        raise ApiError(400, "InvalidField", f"country: {exc}") from None
+
+
+def set_country(text: str, code: str) -> str:
+    """``text`` with ``[household] country`` set to ``code`` by tomlkit (comments and layout kept). A file that does
+    not load is refused, as the member forms refuse it."""
+    try:
+        document = tomlkit.parse(text)
+        parse_rules(text)
+    except (TOMLKitError, RulesError):
+        raise ApiError(409, "RulesFileBroken", FILE_BROKEN) from None
+    household = document.get("household")
+    if not isinstance(household, Table):
+        household = tomlkit.table()
+        document["household"] = household
+    household["country"] = code
+    return tomlkit.dumps(document)
+
+
+def household_lines(rules: Rules, table: Mapping[str, CrisisLine]) -> list[tuple[list[str], str]]:
+    """The crisis line each member is shown, as (members, line in words): one entry when all share a country."""
+    members: dict[str, list[str]] = {}
+    for name in dict.fromkeys([rules.default_profile, *rules.profiles]):
+        members.setdefault(rules.profile(name).country, []).append(name)
+    return [(names, crisis_text(code, table)) for code, names in members.items()]

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from breather.cli import main
+from breather.rules.loader import default_rules_text
 
 
 def test_classify_prints_one_json_verdict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,3 +32,28 @@ def test_classify_reads_one_post_per_line_from_stdin(
 def test_classify_takes_keywords(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["classify", "the match went to penalties", "--keyword", "penalt*"]) == 0
     assert json.loads(capsys.readouterr().out)["flagged"] == ["custom"]
+
+
+def _rules_in_home(home: Path, country: str) -> None:
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    text = default_rules_text().replace('country = "US"', f'country = "{country}"', 1)
+    (config / "rules.toml").write_text(text, encoding="utf-8")
+
+
+def test_classify_gives_the_crisis_line_of_the_rules_country(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A user test outside the US: without --country there was no crisis line at all."""
+    home = tmp_path / "home"
+    _rules_in_home(home, "GB")
+    assert main(["classify", "--home", str(home), "I", "want", "to", "kill", "myself"]) == 0
+    line = json.loads(capsys.readouterr().out)["crisis_line"]
+    assert (line["service"], line["phone"]) == ("Samaritans", "116 123")
+
+
+def test_classify_country_option_wins_over_the_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _rules_in_home(home, "GB")
+    assert main(["classify", "--home", str(home), "--country", "NZ", "I", "want", "to", "kill", "myself"]) == 0
+    assert json.loads(capsys.readouterr().out)["crisis_line"]["phone"] == "1737"
