@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template
 
 from breather.dashboard import context
 from breather.dashboard.learn import guide, guides
-from breather.rules.crisis import OVERRIDE_FILE, CrisisLine, crisis_line
+from breather.rules.crisis import (
+    OVERRIDE_FILE,
+    CrisisLine,
+    Piece,
+    crisis_line,
+    date_said,
+    emergency_pieces,
+    hours_said,
+    link_pieces,
+    phone_pieces,
+    text_pieces,
+    web_piece,
+)
 from breather.rules.model import Rules
 
 log = logging.getLogger(__name__)
@@ -34,7 +47,37 @@ def show(slug: str) -> str:
     if found is None:
         abort(404, description=f"There is no guide called {slug!r}. The Learn page lists them all.")
     lines, problem = _crisis_lines(context.current_rules()) if slug == GETTING_HELP else ((), None)
-    return render_template("learn/guide.html", guide=found, crisis_lines=lines, crisis_problem=problem)
+    shown = tuple(ShownLine.of(line) for line in lines)
+    return render_template("learn/guide.html", guide=found, crisis_lines=shown, crisis_problem=problem)
+
+
+@dataclass(frozen=True)
+class ShownLine:
+    """A crisis line as the getting-help page shows it: numbers as ``tel:``/``sms:`` links, the page as a link,
+    "hours not known" when the table does not say, and the table's date said for what it is (the day it was
+    compiled, not a check)."""
+
+    line: CrisisLine
+    phone: tuple[Piece, ...]
+    hours: str
+    text: tuple[Piece, ...]
+    web: Piece | None
+    emergency: tuple[Piece, ...]
+    also: tuple[Piece, ...]
+    dated: str
+
+    @classmethod
+    def of(cls, line: CrisisLine) -> ShownLine:
+        return cls(
+            line=line,
+            phone=phone_pieces(line),
+            hours=hours_said(line),
+            text=text_pieces(line),
+            web=web_piece(line),
+            emergency=emergency_pieces(line),
+            also=link_pieces(line.also),
+            dated=date_said(line),
+        )
 
 
 def household_countries(rules: Rules) -> list[str]:

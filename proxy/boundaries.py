@@ -17,6 +17,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.breaks import due_break
+from breather.proxy.feed_warnings import crisis_for
 from breather.proxy.pages import BlockPage, block_response, new_token
 from breather.runtime import PendingOverride, Runtime, Session, decide_past_overrides, usage_for
 
@@ -89,6 +90,7 @@ class Boundaries:
             token=token,
             can_ask=len(self.runtime.current_rules().profiles) > 1,
             open_anyway=profile.open_anyway,
+            crisis=crisis_for(profile, self.runtime.paths.config_dir),
         )
         flow.response = block_response(page)
         flow.metadata[flows.OWN_PAGE] = True

@@ -2,19 +2,38 @@
 
 A page load (``Boundaries``) and the overlay's heartbeat (``LocalApi``) both ask; a user test found them answering
 differently (one break with a snooze button on one tab, another without it on the next), so both ask here.
+
+The heavy-run break and the block pages also offer the profile's helpline in one line (``helpline``); the regular
+break does not. A user test: at night, after a run of self-harm posts, help was one dashboard visit away and
+nothing on the screen said so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
+from breather.proxy.feed_warnings import crisis_for
+from breather.rules.crisis import contact_pieces
 from breather.runtime import Session, heavy_run
 
 BreakKind = Literal["cadence", "heavy"]
 
 HEAVY_RUN_REASON = "That was a lot of heavy posts in a short while. A pause might help."
+# Said before the helpline on the heavy-run break and the block pages: an offer, nothing asked of the person.
+HELPLINE_LEAD = "If things are hard right now, you can talk to someone:"
+
+
+def helpline(profile: Any, config_dir: Path | None) -> dict[str, Any] | None:
+    """The profile's crisis line (the same entry as the warnings') as the overlay and the block page show it:
+    ``{"lead": ..., "pieces": [[text, href], ...]}``, href "" for plain text, else ``tel:``, ``sms:`` or https."""
+    line = crisis_for(profile, config_dir)
+    if line is None:
+        return None
+    pieces = [[piece.text, piece.href] for piece in contact_pieces(line)]
+    return {"lead": HELPLINE_LEAD, "pieces": pieces} if pieces else None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
+from breather.proxy.breaks import helpline
 from breather.proxy.csp import add_nonce, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
 from breather.runtime import Runtime
@@ -106,4 +107,10 @@ class Overlay:
                 break_kind=due.get("kind", "cadence"),
                 snooze_allowed=due.get("snooze_allowed", True),
             )
+        # A heavy run can also be reported by a heartbeat after the page loaded: the helpline its break screen
+        # offers comes with every page.
+        rules = self.runtime.current_rules()
+        found = helpline(rules.profile(flows.profile_of(flow) or rules.default_profile), self.runtime.paths.config_dir)
+        if found is not None:
+            config["helpline"] = found
         return config

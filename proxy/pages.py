@@ -13,11 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from string import Template
+from typing import Any
 
 from mitmproxy import http
 
+from breather.proxy.adapters.htmlmark import pieces_html
 from breather.proxy.asks import AskAnswer
+from breather.proxy.breaks import HELPLINE_LEAD
 from breather.proxy.overlay import asset
+from breather.rules.crisis import contact_pieces
 
 TITLES = {
     "limit_reached": "That's your time for today",
@@ -42,6 +46,8 @@ class BlockPage:
     token: str
     can_ask: bool
     open_anyway: bool = True  # the member's ``open_anyway`` rule: False, and the page has no override button
+    # the profile's crisis line (``breather.rules.crisis.CrisisLine``), offered in one line; None: no line
+    crisis: Any = None
 
 
 def new_token() -> str:
@@ -59,6 +65,7 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
         kind=html.escape(page.kind),
         reason=html.escape(page.reason),
         suggestion=html.escape(SUGGESTIONS.get(page.kind, "")),
+        helpline=helpline_note(page.crisis),
         site=site,
         token=html.escape(page.token),
         ask_button=ask,
@@ -69,6 +76,13 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
         css=asset("overlay.css"),
     )
     return text.encode("utf-8")
+
+
+def helpline_note(crisis: Any) -> str:
+    """One gentle line with the helpline, its numbers ``tel:``/``sms:`` links (a user test: at night, after a run of
+    self-harm posts, help was one dashboard visit away and the quiet-hours page did not say so)."""
+    said = pieces_html(contact_pieces(crisis)) if crisis is not None else ""
+    return f'<p class="breather-note breather-helpline">{html.escape(HELPLINE_LEAD)} {said}</p>' if said else ""
 
 
 def _override_button(site: str, friction_s: str) -> str:

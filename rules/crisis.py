@@ -3,10 +3,14 @@
 Self-harm and eating-disorder warnings show the entry for the person's country (the rules say which). An
 unknown country gets an international directory and advice to call the local emergency number. A
 ``crisis_lines.toml`` in the Breather config folder overrides or adds entries, country by country.
+
+How a line is said (the same everywhere: a warning's note, the heavy-run break, the block pages, the Learn page) is
+here too, as :class:`Piece` lists: plain text, or a link (``tel:``/``sms:`` with digits only, or the https page).
 """
 
 from __future__ import annotations
 
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -132,3 +136,127 @@ def _code_for(country: str, table: Mapping[str, CrisisLine]) -> str:
         if entry.country.upper() == wanted:
             return code
     return INTERNATIONAL
+
+
+# How the table's ``checked`` date is described wherever it is shown: it is the day the table was compiled (from
+# each service's own page, without a fresh visit), not a check.
+DATE_SAID = "from the service's own page, as compiled on {checked}; numbers change: check the service's site"
+HOURS_NOT_KNOWN = "hours not known"
+# A run of digits, spaces and dashes between two digits (an optional leading "+"): "116 123", "0570-783-556".
+_NUMBER = re.compile(r"\+?\d(?:[\d -]*\d)?")
+# A text line that is not SMS (a messaging app, a web chat): its number is not an ``sms:`` link.
+_NOT_SMS = re.compile(r"whatsapp|signal|telegram|messenger|chat|\bapp\b", re.IGNORECASE)
+_ADDRESS = re.compile(r"https://[^\s<>\"]+")
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A bit of a crisis line as shown: ``href`` empty for plain text, else ``tel:…``, ``sms:…`` or ``https://…``."""
+
+    text: str
+    href: str = ""
+
+
+def date_said(line: Any) -> str:
+    return DATE_SAID.format(checked=_field(line, "checked"))
+
+
+def hours_said(line: Any) -> str:
+    return _field(line, "hours") or HOURS_NOT_KNOWN
+
+
+def number_pieces(value: str, scheme: str) -> tuple[Piece, ...]:
+    """``value`` with each number in it a ``scheme:`` link (digits only: "tel:116123"); the words between stay."""
+    pieces: list[Piece] = []
+    cursor = 0
+    for match in _NUMBER.finditer(value):
+        digits = re.sub(r"[^\d+]", "", match.group())
+        if len(digits.lstrip("+")) < 3:  # "24/7", a lone digit: not a number to dial
+            continue
+        if match.start() > cursor:
+            pieces.append(Piece(value[cursor : match.start()]))
+        pieces.append(Piece(match.group(), f"{scheme}:{digits}"))
+        cursor = match.end()
+    if cursor < len(value):
+        pieces.append(Piece(value[cursor:]))
+    return tuple(pieces)
+
+
+def phone_pieces(line: Any) -> tuple[Piece, ...]:
+    return number_pieces(_field(line, "phone"), "tel")
+
+
+def text_pieces(line: Any) -> tuple[Piece, ...]:
+    """The text line, its number an ``sms:`` link; a line on a messaging app or web chat stays plain text."""
+    text = _field(line, "text")
+    return (Piece(text),) if _NOT_SMS.search(text) else number_pieces(text, "sms")
+
+
+def emergency_pieces(line: Any) -> tuple[Piece, ...]:
+    """The local emergency number, a ``tel:`` link; the international entry's advice names examples from several
+    countries ("112 in the EU, 911 in North America"), which stay plain text: none of them is known to be the
+    person's."""
+    emergency = _field(line, "emergency")
+    return (Piece(emergency),) if _field(line, "code") == INTERNATIONAL else number_pieces(emergency, "tel")
+
+
+def link_pieces(value: str) -> tuple[Piece, ...]:
+    """``value`` with each https address in it a link (the table's ``also`` note)."""
+    pieces: list[Piece] = []
+    cursor = 0
+    for match in _ADDRESS.finditer(value):
+        address = match.group().rstrip(".,;)")
+        pieces += [Piece(value[cursor : match.start()]), Piece(address, address)]
+        cursor = match.start() + len(address)
+    pieces.append(Piece(value[cursor:]))
+    return tuple(piece for piece in pieces if piece.text)
+
+
+def web_piece(line: Any) -> Piece | None:
+    web = _field(line, "web", "url")
+    return Piece(web, web) if web.startswith("https://") else None
+
+
+def contact_pieces(line: Any) -> tuple[Piece, ...]:
+    """What to do, said once: "988 Suicide & Crisis Lifeline — call 988 (24/7) or text 988 · https://…",
+    "Samaritans — call 116 123 (24/7) · Shout: text SHOUT to 85258 · https://…". Hours go with the phone ("hours not
+    known" when the table does not say). An unknown country's line (the international directory) ends with the
+    advice to call the local emergency number."""
+    service, phone, text = _field(line, "service", "name"), _field(line, "phone"), _field(line, "text")
+    contact: list[Piece] = []
+    if phone:
+        contact += [Piece("call "), *phone_pieces(line), Piece(f" ({hours_said(line)})")]
+    if text:
+        contact.append(Piece((" or " if text == phone else " · ") if contact else ""))
+        contact += [Piece("text " if text[:1].isdigit() else ""), *text_pieces(line)]
+    pieces: list[Piece] = [Piece(service)] if service else []
+    if contact:
+        pieces += [Piece(" — " if pieces else ""), *contact]
+    web = web_piece(line)
+    if web is not None:
+        pieces += [Piece(" · " if pieces else ""), web]
+    emergency = _field(line, "emergency")
+    if _field(line, "code") == INTERNATIONAL and emergency:
+        pieces.append(Piece(f" · In an emergency, call {emergency}."))
+    return tuple(piece for piece in pieces if piece.text)
+
+
+def short_line(line: Any) -> str:
+    """The line in a few words, for a platform's own warning text: "Samaritans 116 123", "988 Suicide & Crisis
+    Lifeline" (the number is in its name), "Find A Helpline findahelpline.com"."""
+    service = _PARENTHESES.sub("", _field(line, "service", "name")).strip()
+    phone, text, web = _field(line, "phone"), _field(line, "text"), _field(line, "web", "url")
+    reach = phone or (text if text[:1].isdigit() else "") or web.removeprefix("https://").removeprefix("www.")
+    reach = reach.rstrip("/")
+    if reach and re.sub(r"\D", "", reach) and re.sub(r"\D", "", reach) in re.sub(r"\D", "", service):
+        return service
+    return " ".join(part for part in (service, reach) if part)
+
+
+def _field(obj: Any, *names: str) -> str:
+    for name in names:
+        value = getattr(obj, name, None)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -28,6 +29,7 @@ from breather.proxy.adapters.base import (
 )
 from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
 from breather.proxy.adapters.textutil import without_scripts, without_tags
+from breather.rules.crisis import Piece, contact_pieces
 
 __all__ = ["Ancestors", "Attrs", "HtmlAdapter", "classes", "mark_html", "nearest_attr"]
 
@@ -70,64 +72,61 @@ def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
     with_class = merge_class(start_tag, css_class)
     name = _TAG_NAME.match(with_class)
     cut = name.end() if name else 0
-    data = (
-        f' data-breather-categories="{html.escape(" ".join(finding.categories))}"'
-        f' data-breather-evidence="{html.escape(" | ".join(finding.evidence))}" inert'
-    )
+    # The evidence is not copied here: the note holds it, behind "Why this was flagged" (reveal.js needs only this).
+    data = f' data-breather-categories="{html.escape(" ".join(finding.categories))}" inert'
     return with_class[:cut] + data + with_class[cut:]
 
 
 def crisis_note(crisis: object) -> str:
-    """One line naming the helpline (``breather.rules.crisis.CrisisLine``: service, phone, text, web, hours)."""
+    """One line naming the helpline (``breather.rules.crisis.CrisisLine``: service, phone, text, web, hours), its
+    numbers ``tel:``/``sms:`` links and its page a link."""
     if crisis is None:
         return ""
-    service = _first_attr(crisis, "service", "name")
-    contact = _contact(_first_attr(crisis, "phone"), _first_attr(crisis, "text"), _first_attr(crisis, "hours"))
-    web = _first_attr(crisis, "web", "url")
-    parts = [p for p in (service, contact) if p]
-    link = (
-        f' <a href="{html.escape(web)}" target="_blank" rel="noopener noreferrer">{html.escape(web)}</a>'
-        if web.startswith("https://")
-        else ""
-    )
-    if not parts and not link:
-        return ""
-    return (
-        f'<span class="breather-crisis">Support is there if you need it: {html.escape(" — ".join(parts))}{link}</span>'
-    )
+    said = pieces_html(contact_pieces(crisis))
+    return f'<span class="breather-crisis">Support is there if you need it: {said}</span>' if said else ""
 
 
-def _contact(phone: str, text: str, hours: str) -> str:
-    """ "call or text 988 (24/7)", "call 116 123 (24/7) · Shout: text SHOUT to 85258", "text 1737": what to do, said
-    once (the table gives a bare number for a line that takes texts, or says how to text it)."""
-    when = f" ({hours})" if hours else ""
-    if phone and text == phone:
-        return f"call or text {phone}{when}"
-    texting = f"text {text}" if text[:1].isdigit() else text
-    return " · ".join(part for part in (f"call {phone}{when}" if phone else "", texting) if part)
-
-
-def _first_attr(obj: object, *names: str) -> str:
-    for name in names:
-        value = getattr(obj, name, None)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
+def pieces_html(pieces: Iterable[Piece]) -> str:
+    """A crisis line's pieces as markup: a web page opens in a new tab with no referrer; a number is a plain link the
+    phone's dialler (or messages app) takes."""
+    out: list[str] = []
+    for piece in pieces:
+        text = html.escape(piece.text)
+        if not piece.href:
+            out.append(text)
+        elif piece.href.startswith("https://"):
+            out.append(f'<a href="{html.escape(piece.href)}" target="_blank" rel="noopener noreferrer">{text}</a>')
+        else:
+            out.append(f'<a href="{html.escape(piece.href)}">{text}</a>')
+    return "".join(out)
 
 
 def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> str:
-    """The note placed right before the post: what it is, why, a helpline where it matters, and a reveal button.
+    """The note placed right before the post: what it is, a helpline where it matters, why, and a reveal button.
 
-    reveal.js (injected once per document) shows the post when the button is clicked and logs the category.
+    The words that matched are behind one more step ("Why this was flagged", a button that shows them): a user test
+    read "kill myself" on the cover without meaning to. reveal.js (injected once per document) shows the post when
+    the button is clicked and logs the category, and shows the evidence when that button is clicked.
     """
     labels = ", ".join(dict.fromkeys(category_label(c) for c in finding.categories))
     heading = "Hidden during your topic quiet hours" if collapsed else "Content warning"
-    because = f'<span class="breather-evidence">{html.escape(_because(finding))}</span>' if finding.evidence else ""
     crisis = crisis_note(ctx.crisis) if CRISIS_CATEGORIES.intersection(finding.categories) else ""
     return (
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
-        f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{because}{crisis}{learn_link(ctx)}'
+        f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{crisis}{learn_link(ctx)}'
+        f"{why_flagged(finding)}"
         f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
+    )
+
+
+def why_flagged(finding: Finding) -> str:
+    """A disclosure button and the evidence, hidden until it is pressed. Not a ``<details>``: the note is a ``<span>``
+    that may sit inside a ``<p>`` (old.reddit's title), and a ``<details>`` start tag would close that paragraph."""
+    if not finding.evidence:
+        return ""
+    return (
+        '<button type="button" class="breather-why" aria-expanded="false">Why this was flagged</button>'
+        f'<span class="breather-evidence" hidden>{html.escape(_because(finding))}</span>'
     )
 
 

@@ -2,9 +2,11 @@
 v2, conversations) and streaming events.
 
 A flagged status gets Mastodon's own content warning: ``sensitive: true`` and ``spoiler_text``; an author's CW is
-kept and Breather's is appended ("author CW · Breather: self-harm"). Under topic quiet hours the status also gets a
-``filtered`` entry with ``filter_action: "warn"``, which Mastodon clients draw as a collapsed "Filtered: ..." post
-with a "show anyway" button: collapsed, never removed.
+kept and Breather's is appended ("author CW · Breather: self-harm"). A self-harm or eating-disorder warning also
+names the helpline for the person's country in a few words ("Breather: self-harm · Samaritans 116 123"): the CW is
+text the person reads before the post, the one place on Mastodon a helpline can be shown. Under topic quiet hours
+the status also gets a ``filtered`` entry with ``filter_action: "warn"``, which Mastodon clients draw as a collapsed
+"Filtered: ..." post with a "show anyway" button (its title names the helpline too): collapsed, never removed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from typing import Any
 
 from breather.proxy.adapters.base import (
+    CRISIS_CATEGORIES,
     AdapterContext,
     Finding,
     Marked,
@@ -24,6 +27,7 @@ from breather.proxy.adapters.base import (
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id, values_of
 from breather.proxy.adapters.textutil import html_to_text, join_texts
+from breather.rules.crisis import short_line
 
 CW_SEPARATOR = " · "
 FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
@@ -48,8 +52,17 @@ def status_text(status: dict[str, Any]) -> str:
     return join_texts(html_to_text(status["content"]), *options, *descriptions)
 
 
-def add_content_warning(status: dict[str, Any], finding: Finding) -> None:
+def our_warning(finding: Finding, ctx: AdapterContext) -> str:
+    """ "Breather: self-harm · Samaritans 116 123": the helpline only for self-harm and eating disorders."""
     ours = warning_text(finding.categories)
+    if ctx.crisis is None or not CRISIS_CATEGORIES.intersection(finding.categories):
+        return ours
+    helpline = short_line(ctx.crisis)
+    return f"{ours}{CW_SEPARATOR}{helpline}" if helpline else ours
+
+
+def add_content_warning(status: dict[str, Any], finding: Finding, ctx: AdapterContext) -> None:
+    ours = our_warning(finding, ctx)
     existing = status.get("spoiler_text")
     existing = existing if isinstance(existing, str) else ""
     if "Breather:" not in existing:
@@ -57,12 +70,15 @@ def add_content_warning(status: dict[str, Any], finding: Finding) -> None:
     status["sensitive"] = True
 
 
-def add_warn_filter(status: dict[str, Any], finding: Finding) -> None:
+def add_warn_filter(status: dict[str, Any], finding: Finding, ctx: AdapterContext) -> None:
     category = finding.categories[0]
+    ours = our_warning(finding, ctx)
+    labels = warning_text(finding.categories)
     result = {
         "filter": {
             "id": f"breather-{category}",
-            "title": f"{warning_text(finding.categories)} (topic quiet hours)",
+            # "Breather: self-harm (topic quiet hours) · Samaritans 116 123": the collapsed post shows only this
+            "title": f"{labels} (topic quiet hours){ours[len(labels) :]}",
             "context": FILTER_CONTEXTS,
             "expires_at": None,
             "filter_action": "warn",
@@ -80,10 +96,10 @@ def mark_status(status: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     finding = judge_text(status_text(status), ctx)
     if finding is None:
         return None
-    add_content_warning(status, finding)
+    add_content_warning(status, finding, ctx)
     collapsed = is_collapsed(finding, ctx)
     if collapsed:
-        add_warn_filter(status, finding)
+        add_warn_filter(status, finding, ctx)
     return Marked(
         categories=finding.categories,
         evidence=finding.evidence,
@@ -95,6 +111,7 @@ def mark_status(status: dict[str, Any], ctx: AdapterContext) -> Marked | None:
 
 class MastodonAdapter(JsonAdapter):
     name = "mastodon"
+    shows_helpline = True  # its CW is text: the pipeline passes it the crisis line
 
     def feed_items(self, document: Any) -> list[list[Any]]:
         if isinstance(document, list) and document and all(isinstance(item, dict) for item in document):

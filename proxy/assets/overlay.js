@@ -93,6 +93,26 @@
     return note;
   }
 
+  // After a heavy run of warnings (not on a regular break), one line with the person's helpline: its numbers are
+  // tel:/sms: links, its page a link. Built from the config's pieces, text as text, so nothing in it is markup.
+  function helplineNote(helpline) {
+    if (!helpline || !helpline.lead || !helpline.pieces || !helpline.pieces.length) { return null; }
+    var note = el("p", "breather-note breather-helpline", helpline.lead + " ");
+    helpline.pieces.forEach(function (piece) {
+      var text = String(piece[0] || "");
+      var href = String(piece[1] || "");
+      if (!/^(tel:|sms:|https:\/\/)/.test(href)) { note.appendChild(document.createTextNode(text)); return; }
+      var link = el("a", "", text);
+      link.setAttribute("href", href);
+      if (href.indexOf("https://") === 0) {
+        link.setAttribute("target", "_blank");
+        link.setAttribute("rel", "noopener noreferrer");
+      }
+      note.appendChild(link);
+    });
+    return note;
+  }
+
   // kind is "cadence" or "heavy": the same break, however it reached this page, is logged once.
   // Focus goes to the screen's heading at once (the dialog is named by it), to "I'm done for now" once the pause is
   // over, and to what the screen says after a choice.
@@ -110,6 +130,8 @@
     title.id = "breather-break-title";
     card.appendChild(title);
     card.appendChild(el("p", "breather-reason", reason || "You have been scrolling for a while."));
+    var help = kind === "heavy" ? helplineNote(config.helpline) : null;
+    if (help) { card.appendChild(help); }
     var exercise = el("div", "breather-exercise");
     exercise.appendChild(el("div", "breather-circle"));
     exercise.appendChild(placeholderNote());
@@ -141,7 +163,7 @@
       post("break", {}).then(function () {
         after.remove();
         Array.prototype.slice.call(card.children).forEach(function (node) {
-          if (node !== title && node !== status) { node.remove(); }
+          if (node !== title && node !== status && node !== help) { node.remove(); }
         });
         title.textContent = "Well done.";
         status.className = "breather-status";

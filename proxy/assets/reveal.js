@@ -2,6 +2,8 @@
 // A click shows the post and tells the proxy which category was revealed (nothing else). The covered post is inert
 // in the markup (no Tab, no Enter, no screen reader) until then; after the reveal, focus moves to the post, since the
 // note holding the focused button is hidden and focus would otherwise fall back to the top of the page.
+// "Why this was flagged" shows (or hides again) the words that matched: they are not on the cover itself, so that
+// nobody reads them without asking to.
 (function () {
   "use strict";
   if (window.__breatherReveal) return;
@@ -31,9 +33,25 @@
     }
   }
 
+  function toggleWhy(button) {
+    var evidence = button.nextElementSibling;
+    if (!evidence || !evidence.classList.contains("breather-evidence")) return;
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) evidence.removeAttribute("hidden");
+    else evidence.setAttribute("hidden", "");
+  }
+
   document.addEventListener(
     "click",
     function (event) {
+      var why = event.target && event.target.closest ? event.target.closest(".breather-why") : null;
+      if (why && why.closest(".breather-warning")) {
+        event.preventDefault();
+        event.stopPropagation();
+        toggleWhy(why);
+        return;
+      }
       var button = event.target && event.target.closest ? event.target.closest(".breather-reveal") : null;
       if (!button) return;
       var warning = button.closest(".breather-warning");

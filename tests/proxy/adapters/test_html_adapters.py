@@ -52,7 +52,7 @@ def test_hackernews_comment_gets_blur_class_evidence_and_reveal_control() -> Non
     assert len(marked) == 1
     assert marked[0]["class"] == "comment breather-cw"
     assert marked[0]["data-breather-categories"] == "self_harm"
-    assert marked[0]["data-breather-evidence"] == "want to end it all"
+    assert "data-breather-evidence" not in marked[0], "the words are in the note, behind one more step"
     assert 'class="breather-warning"' in out and "Content warning: self-harm." in out
     assert '<style nonce="n0nce" data-breather="warnings">' in out.split("</head>")[0]
     assert '<script nonce="n0nce" data-breather="reveal">' in out
@@ -66,7 +66,7 @@ def test_reveal_control_names_the_crisis_line_for_self_harm_only() -> None:
     self_harm = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis))
     violence = HackerNewsAdapter().rewrite(PAGE.format(text="He was covered in blood").encode(), context(crisis=crisis))
     assert self_harm is not None and violence is not None
-    assert "Samaritans — call 116 123" in self_harm.body.decode()
+    assert 'Samaritans — call <a href="tel:116123">116 123</a>' in self_harm.body.decode()
     assert "Samaritans" not in violence.body.decode()
 
 
@@ -159,16 +159,24 @@ def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
     assert result is not None
     out = result.body.decode()
     note = out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
-    assert "Samaritans — call 116 123 (24/7) · Shout: text SHOUT to 85258" in note
+    assert (
+        'Samaritans — call <a href="tel:116123">116 123</a> (24/7) · Shout: text SHOUT to <a href="sms:85258">85258</a>'
+        in note
+    )
     assert '<a href="https://www.samaritans.org" target="_blank" rel="noopener noreferrer">' in note
 
 
 @pytest.mark.parametrize(
     ("country", "said"),
     [
-        ("US", "988 Suicide &amp; Crisis Lifeline — call or text 988 (24/7)"),  # one number for both, said once
-        ("NZ", "call or text 1737"),
-        ("AU", "call 13 11 14 (24/7) · text 0477 13 11 14"),
+        # one number for both: a tel: and an sms: link
+        (
+            "US",
+            '988 Suicide &amp; Crisis Lifeline — call <a href="tel:988">988</a> (24/7)'
+            ' or text <a href="sms:988">988</a>',
+        ),
+        ("NZ", 'call <a href="tel:1737">1737</a> (24/7) or text <a href="sms:1737">1737</a>'),
+        ("AU", 'call <a href="tel:131114">13 11 14</a> (24/7) · text <a href="sms:0477131114">0477 13 11 14</a>'),
     ],
 )
 def test_the_helpline_says_once_how_to_reach_it(country: str, said: str) -> None:

@@ -53,9 +53,8 @@ def test_the_judge_sees_a_replacement_character_never_a_surrogate() -> None:
     assert seen and all(not any("\udc80" <= char <= "\udcff" for char in text) for text in seen)
     assert "caf\ufffd \ufffd I want" in seen[0]
     note = re.search(rb'<span class="breather-warning".*?</button></span>', result.body, re.S)
-    evidence = re.search(rb'data-breather-evidence="[^"]*"', result.body)
-    assert note is not None and evidence is not None
-    assert is_utf8(note.group()) and is_utf8(evidence.group())  # what Breather wrote is UTF-8 throughout
+    assert note is not None and b'class="breather-evidence"' in note.group()
+    assert is_utf8(note.group())  # what Breather wrote (the evidence in the note included) is UTF-8 throughout
 
 
 def test_a_byte_that_is_not_utf8_inside_the_marked_start_tag_is_kept() -> None:

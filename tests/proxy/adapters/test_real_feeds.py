@@ -267,7 +267,7 @@ def strip_breather(page: str) -> str:
         flags=re.S,
     )
     page = re.sub(r'<span class="breather-warning".*?</button></span>', "", page, flags=re.S)
-    page = re.sub(r' data-breather-categories="[^"]*" data-breather-evidence="[^"]*" inert', "", page)
+    page = re.sub(r' data-breather-categories="[^"]*" inert', "", page)
     return page.replace(' class="breather-cw"', "").replace(' breather-cw"', '"')
     return page
 

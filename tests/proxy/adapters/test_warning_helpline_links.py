@@ -1,0 +1,31 @@
+"""The helpline on a warning's note (a user test outside the US): numbers are tel:/sms: links, unknown hours are
+said, and an unknown country is told to call the local emergency number, as rules/crisis.py promises."""
+
+from __future__ import annotations
+
+from breather.proxy.adapters.hackernews import HackerNewsAdapter
+from breather.rules.crisis import crisis_line
+from tests.proxy.adapters.helpers import DISTRESSING, context
+from tests.proxy.adapters.test_html_adapters import PAGE
+
+
+def note(country: str) -> str:
+    result = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis_line(country)))
+    assert result is not None
+    out = result.body.decode()
+    return out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
+
+
+def test_numbers_are_links_the_phone_dials() -> None:
+    said = note("GB")
+    assert '<a href="tel:116123">116 123</a>' in said and '<a href="sms:85258">85258</a>' in said
+
+
+def test_unknown_hours_are_said_as_unknown() -> None:
+    assert '<a href="tel:0223272327">02 2327 2327</a> (hours not known)' in note("IT")
+
+
+def test_an_unknown_country_gets_the_directory_and_the_emergency_advice() -> None:
+    said = note("KE")
+    assert "Find A Helpline" in said and 'href="https://findahelpline.com"' in said
+    assert "In an emergency, call your local emergency number (112 in the EU" in said
