@@ -15,6 +15,7 @@ from breather.rules.classify import (
     classify,
     clear_cache,
     lexical_view,
+    model_flag_supported,
     screen,
 )
 from breather.rules.lexicon import compile_phrase, load_lexicon
@@ -206,6 +207,24 @@ def test_phrasings_the_lexicon_once_missed_are_flagged_with_their_evidence(categ
     assert verdict.needs_crisis_line == (category == "self_harm")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a user test by someone who has these nights: none of these was a warning ("ending" was not "end", and the
+        # "no" of "no point in living" cancelled the phrase)
+        "I've been thinking about ending it all",
+        "I keep thinking of ending it all tonight",
+        "what is even the point of living anymore",
+        "no point in living",
+        "Some nights I think about ending it",
+    ],
+)
+def test_common_ways_of_saying_it_are_self_harm_warnings(text: str) -> None:
+    verdict = classify(text)
+    assert "self_harm" in verdict.flagged
+    assert verdict.needs_crisis_line
+
+
 def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone() -> None:
     """The self-harm posts the lexicon misses are long first-person accounts; 25+ distinct words let the model flag
     them below the score at which short posts need a lexicon phrase."""
@@ -215,7 +234,9 @@ def test_a_long_narrative_without_a_telling_phrase_is_flagged_on_the_model_alone
         "weekend when the house is empty."
     )
     assert not lexical_view(text).evidence.get("self_harm")
-    assert classify(text).scores["self_harm"] < LEXICON_EVIDENCE_BELOW["self_harm"]
+    # long enough that even a score below the short posts' lexicon gate would flag it
+    below_the_gate = LEXICON_EVIDENCE_BELOW["self_harm"] - 0.01
+    assert model_flag_supported("self_harm", below_the_gate, False, len(set(tokenize(text))))
     assert "self_harm" in classify(text).flagged
     shown = classify(text).evidence["self_harm"]
     # "why this was flagged" points at words of the post a reader can see the point of, not "here" or "am"

@@ -21,13 +21,22 @@ HELD_OUT = Path(__file__).parent / "data" / "own_sentences_heldout.csv"
 # counter-speech 23 of 120, denials 7 of 69, kind mentions 3 of 48 ("Disabled people have every right to be here." is
 # violence 0.64), idioms 3 of 25 ("I'm going to strangle this printer").
 HARMLESS_CEILINGS = {
-    WRITTEN_FILE.name: {"counter_speech": 0.16, "negated": 0.18, "supportive": 0.0, "everyday": 0.20},
+    # everyday 6 of 34 -> 8 of 37 (twelfth session): "The band is ending it all with a huge farewell show" is the price
+    # of catching "I've been thinking about ending it all". Recovery milestones (kind "recovery", 7 of 10 flagged
+    # though trained on) have no ceiling: the model cannot tell "200 days clean from self harm" from the struggle.
+    WRITTEN_FILE.name: {"counter_speech": 0.16, "negated": 0.18, "supportive": 0.0, "everyday": 0.22},
     HELD_OUT.name: {"counter_speech": 0.21, "negated": 0.13, "supportive": 0.08, "everyday": 0.15},
 }
 # Caught. Trained on: hate about a group 14 of 45, insults aimed at the reader 9 of 20, threats to a group 21 of 21
 # (as violence), to one person 16 of 16. Held out: 12 of 54, 6 of 20, 19 of 33, 12 of 20.
 HARMFUL_FLOORS = {
-    WRITTEN_FILE.name: {"hateful": 0.28, "personal_insults": 0.40, "group_threats": 0.90, "personal_threats": 0.90},
+    WRITTEN_FILE.name: {
+        "hateful": 0.28,
+        "personal_insults": 0.40,
+        "group_threats": 0.90,
+        "personal_threats": 0.90,
+        "suicidal": 1.0,
+    },
     HELD_OUT.name: {"hateful": 0.20, "personal_insults": 0.25, "group_threats": 0.54, "personal_threats": 0.55},
 }
 
@@ -63,7 +72,7 @@ def test_hate_and_threats_are_caught_no_less_than_today(file: str, kind: str) ->
 
 
 @pytest.mark.parametrize(
-    ("path", "rows", "violent", "harmless"), [(WRITTEN_FILE, 322, 37, 220), (HELD_OUT, 389, 53, 262)]
+    ("path", "rows", "violent", "harmless"), [(WRITTEN_FILE, 340, 37, 233), (HELD_OUT, 389, 53, 262)]
 )
 def test_the_files_read_as_labelled_sets_for_breather_eval(path: Path, rows: int, violent: int, harmless: int) -> None:
     examples = read_labelled_csv(path)
