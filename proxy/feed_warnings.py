@@ -363,6 +363,9 @@ def shows_helpline(adapter: Any) -> bool:
     return not isinstance(adapter, JsonAdapter) or bool(getattr(adapter, "shows_helpline", False))
 
 
+_CRISIS_PROBLEMS_SAID: set[str] = set()  # each problem of the person's crisis table is logged once, not per response
+
+
 def crisis_for(profile: Any, config_dir: Path | None = None) -> Any:
     """The helpline for the profile's country. ``config_dir``: the service's own, where the person's override table
     lives (resolving it from the environment on every response cost ~0.1 ms)."""
@@ -373,5 +376,12 @@ def crisis_for(profile: Any, config_dir: Path | None = None) -> Any:
     override = config_dir / OVERRIDE_FILE if config_dir is not None else None
     try:
         return crisis_line(profile.country, override=override)
+    except (KeyError, ValueError) as exc:
+        # a mistake in the person's own table must not take the helpline off a self-harm warning: the shipped one
+        if str(exc) not in _CRISIS_PROBLEMS_SAID:
+            _CRISIS_PROBLEMS_SAID.add(str(exc))
+            log.warning("the crisis lines in %s cannot be read, so the shipped table is used: %s", override, exc)
+    try:
+        return crisis_line(profile.country)
     except (KeyError, ValueError):
         return None
