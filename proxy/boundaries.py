@@ -28,6 +28,9 @@ BLOCKING = {"limit_reached": "limit_reached", "quiet_hours": "quiet_hours_blocke
 BLOCK_EVENT_GAP = timedelta(minutes=30)
 # How long a block page's "open anyway" and "ask" keep working without a reload.
 BLOCK_TOKEN_LIFETIME = timedelta(hours=12)
+# ...and how many block pages are remembered at most: one token per page load, and a soak test reloaded the block
+# page for hours (the oldest pages go first; a page that old asks for a reload).
+MOST_BLOCK_TOKENS = 500
 
 
 class Boundaries:
@@ -103,6 +106,9 @@ class Boundaries:
         would stay in memory for the service's life."""
         tokens = self.runtime.block_tokens
         for token in [token for token, page in tokens.items() if now - page.issued_at > BLOCK_TOKEN_LIFETIME]:
+            tokens.pop(token, None)
+        # room for the page about to be shown; insertion order puts the oldest first
+        for token in list(tokens)[: max(0, len(tokens) + 1 - MOST_BLOCK_TOKENS)]:
             tokens.pop(token, None)
 
     def _first_block_in_a_while(self, profile: str, site: str, kind: str, now: datetime) -> bool:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -274,6 +275,16 @@ class FeedWarnings:
             category = event_label(item.category)
             self.runtime.log_event(Event(profile, "warning_shown", now, site, category, detail))
         self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * len(marked)))
+        self._keep_shown(now)
+
+    def _keep_shown(self, now: datetime) -> None:
+        """Write the list of posts shown as their events are logged, so a crash does not count them again (a soak test:
+        it was written only at a clean stop); off the event loop when there is one."""
+        snapshot = self._shown.snapshot(now)
+        try:
+            asyncio.get_running_loop().run_in_executor(None, self._shown.write, *snapshot)
+        except RuntimeError:  # no loop running here: write now
+            self._shown.write(*snapshot)
 
     def _first_showings(self, profile: str, site: str | None, marked: list[Marked], now: datetime) -> list[Marked]:
         """The marks of posts not shown to this person in the last SHOWN_FOR_HOURS."""
@@ -297,6 +308,8 @@ class ShownPosts:
         self.path = path
         self._salt = secrets.token_bytes(16)
         self._seen: OrderedDict[str, datetime] = OrderedDict()
+        self._writing = threading.Lock()
+        self._taken = self._written = 0
 
     def first_time(self, key: str, now: datetime) -> bool:
         digest = hashlib.blake2b(key.encode(), key=self._salt, digest_size=12).hexdigest()
@@ -327,17 +340,31 @@ class ShownPosts:
         self._seen = OrderedDict(sorted((item for item in seen.items() if item[1] >= since), key=lambda item: item[1]))
 
     def save(self, now: datetime) -> None:
+        self.write(*self.snapshot(now))
+
+    def snapshot(self, now: datetime) -> tuple[int, str]:
+        """The file's text as of now, numbered, taken where the list changes (the event loop)."""
         since = now - timedelta(hours=SHOWN_FOR_HOURS)
         data = {
             "salt": self._salt.hex(),
             "seen": {digest: at.isoformat() for digest, at in self._seen.items() if at >= since},
         }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # private: with the salt beside the digests, a reader could check whether a given post was shown
-            write_atomically(self.path, json.dumps(data), mode=PRIVATE_FILE)
-        except OSError as exc:
-            log.warning("could not keep the list of warned posts already shown (%s): %s", self.path, exc)
+        with self._writing:
+            self._taken += 1
+            return self._taken, json.dumps(data)
+
+    def write(self, number: int, text: str) -> None:
+        """Write a snapshot unless a later one is already written (writes may finish out of order on workers)."""
+        with self._writing:
+            if number <= self._written:
+                return
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # private: with the salt beside the digests, a reader could check whether a given post was shown
+                write_atomically(self.path, text, mode=PRIVATE_FILE)
+                self._written = number
+            except OSError as exc:
+                log.warning("could not keep the list of warned posts already shown (%s): %s", self.path, exc)
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -47,7 +47,9 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
         elif kind == "break_taken":
             runtime.sessions.update(profile, _break_taken)
         elif kind in BLOCK_KINDS and site:
-            runtime.blocks_logged[(profile, site, BLOCK_KINDS[kind])] = at
+            # the block page may have been shown until the restart (each showing moves this time on; that is not
+            # logged): counted from the restart, a block that held across it is not logged twice (a soak test)
+            runtime.blocks_logged[(profile, site, BLOCK_KINDS[kind])] = max(at, now)
     running = 0
     for name in runtime.sessions.profiles():
         session = runtime.sessions.read(name)

@@ -32,6 +32,7 @@ HELP = "start the service if it is not running and open the dashboard window"
 
 NOT_AVAILABLE_EXIT = 2
 POLL_INTERVAL_S = 0.2
+LOG_KEEP_BYTES = 5 * 1024 * 1024
 PORT_IN_USE = "already in use"  # both the dashboard's and mitmproxy's words for EADDRINUSE, lower-cased
 LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ [\w.]+: ")  # "2026-11-27 04:29:57,878 ERROR x.y: "
 
@@ -74,6 +75,7 @@ def serve_command(home: str | None, flags: Sequence[str] = ()) -> list[str]:
 
 def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     paths.ensure()
+    _set_aside_a_long_log(paths.log_file)
     with open(paths.log_file, "ab", opener=_private) as log:
         os.fchmod(log.fileno(), 0o600)  # a log an earlier version made readable to every account on the machine
         return subprocess.Popen(
@@ -84,6 +86,16 @@ def start_service(paths: Paths, home: str | None, flags: Sequence[str] = ()) -> 
             start_new_session=True,
             close_fds=True,
         )
+
+
+def _set_aside_a_long_log(log_file: Path) -> None:
+    """A log past LOG_KEEP_BYTES becomes ``breather.log.1`` (the one before it goes) as the service starts, so weeks of
+    starts and stops never fill the disk; what the last run said stays readable."""
+    try:
+        if log_file.stat().st_size > LOG_KEEP_BYTES:
+            log_file.replace(log_file.with_name(log_file.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def _private(path: str, flags: int) -> int:

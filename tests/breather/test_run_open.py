@@ -284,3 +284,17 @@ def test_the_service_log_is_readable_by_its_owner_only(breather_home: Path) -> N
     process.wait(timeout=30)
     assert paths.log_file.stat().st_mode & 0o777 == 0o600
     assert paths.log_file.read_text(encoding="utf-8").startswith("an earlier version's log\n")
+
+
+def test_a_long_log_is_set_aside_when_the_service_starts(breather_home: Path) -> None:
+    """A soak test: the log was never rotated (it grows only at starts and stops, but without end)."""
+    from breather.commands.run import LOG_KEEP_BYTES, start_service
+
+    paths = Paths.resolve().ensure()
+    paths.log_file.write_bytes(b"x" * (LOG_KEEP_BYTES + 1))
+    process = start_service(paths, None, ["--proxy-port", "0", "--web-port", "0"])
+    process.terminate()
+    process.wait(timeout=30)
+    kept = paths.log_file.with_name(paths.log_file.name + ".1")
+    assert kept.stat().st_size == LOG_KEEP_BYTES + 1
+    assert paths.log_file.stat().st_size < LOG_KEEP_BYTES

@@ -172,3 +172,19 @@ def test_sigint_stops_the_service_cleanly_too(serve) -> None:
     service.process.send_signal(signal.SIGINT)
     assert service.process.wait(20) == 0
     assert not service.paths.service_file.exists()
+
+
+def test_a_stop_with_clients_still_connected_is_not_logged_as_errors(serve) -> None:
+    """A soak test: every client connection open at a stop was logged as an ERROR with a traceback (54 KB at once)."""
+    import socket
+
+    service = serve(RULES)
+    open_connections = [socket.create_connection(("127.0.0.1", service.proxy_port)) for _ in range(4)]
+    open_connections[0].sendall(b"GET http://example.org/ HTTP/1.1\r\nHost: example.org\r\n")  # half a request
+    time.sleep(0.5)
+    try:
+        assert service.stop() == 0
+    finally:
+        for connection in open_connections:
+            connection.close()
+    assert " ERROR " not in service.log()

@@ -223,6 +223,20 @@ def test_a_reloaded_feed_logs_each_warned_post_once(make_runtime, events_of) -> 
     assert len(runtime.sessions.read("me").recent_warnings) == 2
 
 
+def test_the_posts_shown_are_kept_on_disk_as_they_are_logged_not_only_at_a_clean_stop(make_runtime, events_of) -> None:
+    """A soak test: the list was written only when the service stopped cleanly, so after a crash the posts shown since
+    the last clean stop would have been counted again."""
+    runtime = make_runtime(**GENEROUS)
+    addon = FeedWarnings(runtime)
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))  # no done(): the process dies here
+    saved = runtime.paths.shown_warnings.read_text(encoding="utf-8")
+
+    restarted = FeedWarnings(runtime)
+    asyncio.run(_running(restarted))
+    run(restarted, reddit_flow(listing("Cute dog pictures", DISTRESSING)))
+    assert saved and len([e for e in events_of(runtime) if e["kind"] == "warning_shown"]) == 1
+
+
 def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, events_of) -> None:
     """A user test restarted the service between reloads of one feed: warning_shown went 2 -> 5 -> 8."""
     runtime = make_runtime(**GENEROUS)

@@ -163,3 +163,15 @@ def test_block_pages_shown_long_ago_are_forgotten(make_runtime) -> None:
     runtime.block_tokens["old"] = PendingOverride("old", "me", "reddit.com", "limit_reached", long_ago, timedelta(0))
     token = block_token(page_load(runtime))
     assert set(runtime.block_tokens) == {token}
+
+
+def test_a_block_page_reloaded_for_hours_keeps_a_bounded_number_of_tokens(make_runtime) -> None:
+    """A soak test: one token per block-page load, kept 12 hours (426 after 16 minutes of reloads)."""
+    from breather.proxy.boundaries import MOST_BLOCK_TOKENS
+
+    runtime = make_runtime()
+    use_for(LocalApi(runtime), 61)  # past the 1-hour limit
+    pages = [page_load(runtime) for _ in range(MOST_BLOCK_TOKENS + 20)]
+    assert len(runtime.block_tokens) == MOST_BLOCK_TOKENS
+    assert block_token(pages[-1]) in runtime.block_tokens  # the page on screen still works
+    assert block_token(pages[0]) not in runtime.block_tokens
