@@ -10,7 +10,7 @@ Refused for every other client: loopback, the unspecified address, this machine'
 CONNECT and an HTTP request get a 403 saying why, and any other server connection (any mode, any address an addon
 set) is killed before it connects. Checked again on the address mitmproxy really connected to, since a name can
 resolve differently a moment later (DNS rebinding): such a connection then carries nothing back (an HTTP answer is
-cut off before its headers reach the client, a tunnel's bytes are dropped both ways).
+cut off before its headers reach the client, a tunnel over it is killed as it starts).
 """
 
 from __future__ import annotations
@@ -126,13 +126,16 @@ class OwnMachine:
         if flow.server_conn.id in self._cut:
             flow.kill()
 
-    def tcp_message(self, flow: tcp.TCPFlow) -> None:
-        if flow.server_conn.id in self._cut:
-            flow.messages[-1].content = b""
+    # A tunnel over a cut connection is killed as it starts. Not a per-message hook: every addon with one is called
+    # for every chunk of every tunnelled site (banking, mail), and the tunnel's throughput fell to 0.89x of plain
+    # mitmproxy's in the benchmark.
+    def tcp_start(self, flow: tcp.TCPFlow) -> None:
+        if flow.server_conn.id in self._cut and flow.killable:
+            flow.kill()
 
-    def udp_message(self, flow: udp.UDPFlow) -> None:
-        if flow.server_conn.id in self._cut:
-            flow.messages[-1].content = b""
+    def udp_start(self, flow: udp.UDPFlow) -> None:
+        if flow.server_conn.id in self._cut and flow.killable:
+            flow.kill()
 
     def _check_flow(self, flow: http.HTTPFlow) -> Checking | None:
         host, port = flow.request.host, flow.request.port
