@@ -683,12 +683,17 @@ def _set_topics(
 
 def set_retention(text: str, days: int) -> str:
     document = tomlkit.parse(text)
+    household_table(document)["retention_days"] = days
+    return tomlkit.dumps(document)
+
+
+def household_table(document: Any) -> Table:
+    """The file's ``[household]`` table, made when the file has none."""
     household = document.get("household")
     if not isinstance(household, Table):
         household = tomlkit.table()
         document["household"] = household
-    household["retention_days"] = days
-    return tomlkit.dumps(document)
+    return household
 
 
 # --- The household form: the country crisis lines are for --------------------------------------------------------
@@ -785,11 +790,7 @@ def set_country(text: str, code: str) -> str:
         parse_rules(text)
     except (TOMLKitError, RulesError):
         raise ApiError(409, "RulesFileBroken", FILE_BROKEN) from None
-    household = document.get("household")
-    if not isinstance(household, Table):
-        household = tomlkit.table()
-        document["household"] = household
-    household["country"] = code
+    household_table(document)["country"] = code
     return tomlkit.dumps(document)
 
 
