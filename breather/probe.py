@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,9 @@ def read_service_file(paths: Paths) -> ServiceInfo | None:
 
 
 def pid_alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        # os.kill(pid, 0) is no probe on Windows: any signal but Ctrl-C/Ctrl-Break terminates the process there
+        return _windows_process_running(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -71,6 +75,21 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return not _exited_unreaped(pid)
+
+
+def _windows_process_running(pid: int) -> bool:
+    import ctypes
+
+    query_limited_information, still_active = 0x1000, 259
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _exited_unreaped(pid: int) -> bool:

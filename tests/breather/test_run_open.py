@@ -298,3 +298,19 @@ def test_a_long_log_is_set_aside_when_the_service_starts(breather_home: Path) ->
     kept = paths.log_file.with_name(paths.log_file.name + ".1")
     assert kept.stat().st_size == LOG_KEEP_BYTES + 1
     assert paths.log_file.stat().st_size < LOG_KEEP_BYTES
+
+
+def test_on_windows_asking_whether_the_service_runs_never_signals_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.kill(pid, 0) terminates the process on Windows (any signal but Ctrl-C/Ctrl-Break does): `breather status`
+    or `run` asking "is it running?" would have stopped the service."""
+    from breather import probe
+
+    def no_signals(pid: int, sig: int) -> None:
+        raise AssertionError(f"signal {sig} sent to {pid}")
+
+    asked: list[int] = []
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "kill", no_signals)
+    monkeypatch.setattr(probe, "_windows_process_running", lambda pid: asked.append(pid) or True)
+    assert probe.pid_alive(4242) is True
+    assert asked == [4242]
