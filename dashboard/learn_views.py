@@ -18,12 +18,13 @@ from breather.rules.crisis import (
     OVERRIDE_FILE,
     CrisisLine,
     Piece,
-    crisis_line,
     date_said,
     emergency_pieces,
     hours_said,
+    line_for,
     link_pieces,
     phone_pieces,
+    table_in_force,
     text_pieces,
     web_piece,
 )
@@ -90,13 +91,10 @@ def household_countries(rules: Rules) -> list[str]:
 def _crisis_lines(rules: Rules) -> tuple[tuple[CrisisLine, ...], str | None]:
     """The lines for the household; a broken override file is named on the page and the shipped table used."""
     countries = household_countries(rules)
-    override = context.paths().config_dir / OVERRIDE_FILE
-    try:
-        return _unique(crisis_line(country, override=override) for country in countries), None
-    except ValueError as exc:
-        log.warning("crisis lines override not used: %s", exc)
-        shipped_only = override.with_name(f"{OVERRIDE_FILE}.shipped-only")  # never a file: no override applies
-        return _unique(crisis_line(country, override=shipped_only) for country in countries), str(exc)
+    table, problem = table_in_force(context.paths().config_dir / OVERRIDE_FILE)
+    if problem is not None:
+        log.warning("crisis lines override not used: %s", problem)
+    return _unique(line_for(country, table) for country in countries), problem
 
 
 def _unique(lines: Iterable[CrisisLine]) -> tuple[CrisisLine, ...]:

@@ -397,18 +397,11 @@ def crisis_for(profile: Any, config_dir: Path | None = None) -> Any:
     """The helpline for the profile's country. ``config_dir``: the service's own, where the person's override table
     lives (resolving it from the environment on every response cost ~0.1 ms)."""
     try:
-        from breather.rules.crisis import OVERRIDE_FILE, crisis_line
+        from breather.rules.crisis import OVERRIDE_FILE, line_for, table_in_force
     except ModuleNotFoundError:
         return None
-    override = config_dir / OVERRIDE_FILE if config_dir is not None else None
-    try:
-        return crisis_line(profile.country, override=override)
-    except (KeyError, ValueError) as exc:
-        # a mistake in the person's own table must not take the helpline off a self-harm warning: the shipped one
-        if str(exc) not in _CRISIS_PROBLEMS_SAID:
-            _CRISIS_PROBLEMS_SAID.add(str(exc))
-            log.warning("the crisis lines in %s cannot be read, so the shipped table is used: %s", override, exc)
-    try:
-        return crisis_line(profile.country)
-    except (KeyError, ValueError):
-        return None
+    table, problem = table_in_force(config_dir / OVERRIDE_FILE if config_dir is not None else None)
+    if problem is not None and problem not in _CRISIS_PROBLEMS_SAID:
+        _CRISIS_PROBLEMS_SAID.add(problem)
+        log.warning("the person's crisis lines cannot be read, so the shipped table is used: %s", problem)
+    return line_for(profile.country, table)

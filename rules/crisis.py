@@ -119,9 +119,22 @@ def _merged(path: str, _mtime_ns: int, _size: int) -> Mapping[str, CrisisLine]:
     return MappingProxyType({**shipped_table(), **_load(Path(path))})
 
 
+def table_in_force(override: Path | None = None) -> tuple[Mapping[str, CrisisLine], str | None]:
+    """The table Breather shows, and why the person's file is not in it when that file does not read: a mistake in
+    their own table must never take the helpline off a self-harm warning, so the shipped table stands in."""
+    try:
+        return load_table(override), None
+    except ValueError as exc:
+        return _shipped_view(), str(exc)
+
+
 def crisis_line(country: str | None, *, override: Path | None = None) -> CrisisLine:
     """The entry for ``country`` (ISO code such as "GB", or a name such as "Germany"); international otherwise."""
-    table = load_table(override)
+    return line_for(country, load_table(override))
+
+
+def line_for(country: str | None, table: Mapping[str, CrisisLine]) -> CrisisLine:
+    """``country``'s entry in ``table``; the international directory for a country it does not hold."""
     code = _code_for(country or "", table)
     return table.get(code) or table[INTERNATIONAL]
 

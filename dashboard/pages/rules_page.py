@@ -25,7 +25,7 @@ from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import coverage, value_text
 from breather.rules.countries import DEFAULT_COUNTRY, check_country, country_phrase
-from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, CrisisLine, load_table, shipped_table
+from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, CrisisLine, table_in_force
 from breather.rules.decisions import Usage, decide
 from breather.rules.editing import value_at, with_values_from
 from breather.rules.errors import Problem, RulesError
@@ -716,11 +716,8 @@ class HouseholdForm:
 
 def crisis_table(config_dir: Path) -> tuple[Mapping[str, CrisisLine], str | None]:
     """The crisis lines Breather shows (the person's ``crisis_lines.toml`` laid over the shipped table), and why
-    that file was not used when it does not read (the shipped table is then, as the Learn page does)."""
-    try:
-        return load_table(config_dir / OVERRIDE_FILE), None
-    except ValueError as exc:
-        return shipped_table(), str(exc)
+    that file was not used when it does not read."""
+    return table_in_force(config_dir / OVERRIDE_FILE)
 
 
 def crisis_text(code: str, table: Mapping[str, CrisisLine]) -> str:
