@@ -8,6 +8,7 @@ import re
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -194,14 +195,20 @@ def country_name(code: str, known: str | None = None) -> str:
     else the code itself."""
     if known:
         return known
-    if code in _NAMES:
-        return _NAMES[code]
+    return _NAMES.get(code) or _system_names().get(code) or code
+
+
+@cache
+def _system_names() -> dict[str, str]:
+    """The system's ``iso3166.tab`` as code → name, read once (the Rules and Setup pages name every member's
+    country on each showing)."""
+    names: dict[str, str] = {}
     for folder in map(Path, zoneinfo.TZPATH):
         for line in _read(folder / "iso3166.tab").splitlines():
             fields = line.split("\t")
-            if len(fields) == 2 and fields[0] == code:
-                return fields[1].strip()
-    return code
+            if len(fields) == 2 and not line.startswith("#"):
+                names.setdefault(fields[0], fields[1].strip())
+    return names
 
 
 def country_phrase(code: str, known: str | None = None) -> str:
