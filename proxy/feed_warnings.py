@@ -342,19 +342,19 @@ class ShownPosts:
     def save(self, now: datetime) -> None:
         self.write(*self.snapshot(now))
 
-    def snapshot(self, now: datetime) -> tuple[int, str]:
-        """The file's text as of now, numbered, taken where the list changes (the event loop)."""
-        since = now - timedelta(hours=SHOWN_FOR_HOURS)
-        data = {
-            "salt": self._salt.hex(),
-            "seen": {digest: at.isoformat() for digest, at in self._seen.items() if at >= since},
-        }
+    def snapshot(self, now: datetime) -> tuple[int, datetime, list[tuple[str, datetime]]]:
+        """The list as of ``now``, numbered: a plain copy, taken where the list changes (the event loop); writing it
+        out (up to SHOWN_MEMORY entries as JSON, milliseconds) is ``write``'s, on a worker."""
         with self._writing:
             self._taken += 1
-            return self._taken, json.dumps(data)
+            return self._taken, now, list(self._seen.items())
 
-    def write(self, number: int, text: str) -> None:
+    def write(self, number: int, now: datetime, seen: list[tuple[str, datetime]]) -> None:
         """Write a snapshot unless a later one is already written (writes may finish out of order on workers)."""
+        since = now - timedelta(hours=SHOWN_FOR_HOURS)
+        text = json.dumps(
+            {"salt": self._salt.hex(), "seen": {digest: at.isoformat() for digest, at in seen if at >= since}}
+        )
         with self._writing:
             if number <= self._written:
                 return
