@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
@@ -14,7 +12,6 @@ from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import extension, requests, summaries
-from breather.rules.model import OWN_TOPIC_PREFIX
 from breather.runtime import Override, running_overrides
 from breather.store import usage
 
@@ -121,28 +118,8 @@ def family() -> str:
     rules = context.current_rules()
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
-    members = shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
+    members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
     return render_template("family.html", members=members, minutes=usage.minutes_text)
-
-
-# How the pages the whole household reads (Family, the printable weekly review) name a member's own topics: a named
-# topic's name ("ED triggers") is the member's to tell, so these count it with their plain keywords, unnamed.
-THEIR_OWN_TOPIC = "their own topic"
-PLAIN_KEYWORDS = "custom"  # ``rules.classify.CUSTOM_CATEGORY``, named here so a page view does not load the classifier
-
-
-def shared(members: list[summaries.MemberWeek]) -> list[summaries.MemberWeek]:
-    """``members`` with each one's own topics (named ones and plain keywords) counted together as
-    ``THEIR_OWN_TOPIC``: the counts kept, the names left out."""
-    return [replace(member, warnings=_unnamed(member.warnings)) for member in members]
-
-
-def _unnamed(warnings: Counter[str]) -> Counter[str]:
-    counted: Counter[str] = Counter()
-    for category, count in warnings.items():
-        own = category == PLAIN_KEYWORDS or category.startswith(OWN_TOPIC_PREFIX)
-        counted[THEIR_OWN_TOPIC if own else category] += count
-    return counted
 
 
 @bp.get("/review")
@@ -150,7 +127,7 @@ def review() -> str:
     rules = context.current_rules()
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
-    members = shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
+    members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
     week = usage.last_days(today, 7)
     goal_row = db.execute("select goal from weekly_goals where week = ?", [summaries.next_week_key(today)]).fetchone()
     this_row = db.execute("select goal from weekly_goals where week = ?", [summaries.week_key(today)]).fetchone()

@@ -27,7 +27,7 @@ from breather.proxy.breaks import BreakKind, DueBreak, due_break
 from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
 from breather.rules.exercises import Exercise
-from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, Profile
+from breather.rules.model import CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile
 from breather.runtime import (
     Runtime,
     Session,
@@ -84,8 +84,6 @@ def warning_categories(profile: Profile) -> frozenset[str]:
     """The categories a warning can carry for this member, as the classifier names them: the shipped ones,
     ``custom`` (their own keywords; also what reveal.js sends for a warning without one) and ``keyword:<topic>`` for
     each named topic (a warning titled "Breather: <topic>")."""
-    from breather.rules.classify import CUSTOM_CATEGORY
-
     return frozenset((*CATEGORIES, CUSTOM_CATEGORY, *(OWN_TOPIC_PREFIX + topic for topic in profile.topics)))
 
 

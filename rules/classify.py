@@ -24,15 +24,14 @@ from typing import Any, Literal, NamedTuple
 
 from breather.rules.learned import LinearModel, default_model, dense_features, ngrams
 from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon, match_at
-from breather.rules.model import CATEGORIES, CRISIS_CATEGORIES
+from breather.rules.model import CATEGORIES, CRISIS_CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX
 from breather.rules.quoting import split_quoted
 from breather.rules.screening import Screener
 from breather.rules.tokenize import normalise, words
 
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")
 Sensitivity = Literal["off", "low", "medium", "high"]
-CUSTOM_CATEGORY = "custom"
-KEYWORD_PREFIX = "keyword:"
+KEYWORD_PREFIX = OWN_TOPIC_PREFIX
 
 MAX_CHARS = 10_000
 CACHE_SIZE = 8192

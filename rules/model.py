@@ -22,8 +22,10 @@ CATEGORIES: tuple[str, ...] = ("self_harm", "eating_disorder", "violence", "hara
 CRISIS_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")  # ordered from loosest to strictest
 UPLIFT_MODES: tuple[str, ...] = ("off", "gentle", "strong")
-# A named topic's warning category, as the classifier names it (breather.rules.classify.KEYWORD_PREFIX, compared by
-# tests/rules/test_named_topics.py): ``keyword:spoilers``. Topic quiet hours take it as a key.
+# The warning categories of a member's own words, as the classifier names them (and everything else reads them
+# here, without loading the classifier): plain keywords are ``custom``; a named topic is ``keyword:spoilers``, which
+# topic quiet hours take as a key.
+CUSTOM_CATEGORY = "custom"
 OWN_TOPIC_PREFIX = "keyword:"
 
 Sensitivity = Literal["off", "low", "medium", "high"]

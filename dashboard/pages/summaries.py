@@ -7,13 +7,13 @@ categories, never a URL or a post's text (the store holds none).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
 from breather.dashboard.pages.requests import ask_answers
-from breather.rules.model import Profile, Rules
+from breather.rules.model import CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile, Rules
 from breather.scheduler import limits_by_day
 from breather.store import queries, usage
 from breather.store.usage import Period
@@ -377,3 +377,22 @@ def next_week_key(day: date) -> str:
 def next_week_start(day: date) -> date:
     """The Monday the week after ``day`` starts on: what a family reads, where the goals table keeps "2026-W11"."""
     return day + timedelta(days=7 - day.weekday())
+
+
+# How the pages the whole household reads (Family, the printable weekly review) name a member's own topics: a named
+# topic's name ("ED triggers") is the member's to tell, so these count it with their plain keywords, unnamed.
+THEIR_OWN_TOPIC = "their own topic"
+
+
+def shared(members: list[MemberWeek]) -> list[MemberWeek]:
+    """``members`` with each one's own topics (named ones and plain keywords) counted together as
+    ``THEIR_OWN_TOPIC``: the counts kept, the names left out."""
+    return [replace(member, warnings=_unnamed(member.warnings)) for member in members]
+
+
+def _unnamed(warnings: Counter[str]) -> Counter[str]:
+    counted: Counter[str] = Counter()
+    for category, count in warnings.items():
+        own = category == CUSTOM_CATEGORY or category.startswith(OWN_TOPIC_PREFIX)
+        counted[THEIR_OWN_TOPIC if own else category] += count
+    return counted

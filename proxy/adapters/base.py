@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 # Defined once on the rules side; imported here for the HTML adapters' crisis-line notes.
 from breather.rules.model import CRISIS_CATEGORIES as CRISIS_CATEGORIES
+from breather.rules.model import CUSTOM_CATEGORY
 
 MarkField = Literal[
     "sensitive",  # Mastodon: sensitive + spoiler_text
@@ -112,8 +113,6 @@ def fail_open[A](
 
     return guarded
 
-
-CUSTOM_CATEGORY = "custom"  # rules.classify's name for a match of the person's own keywords
 
 _CATEGORY_LABELS = {
     "self_harm": "self-harm",
