@@ -80,7 +80,7 @@ class Marked:
 
     @property
     def category(self) -> str:
-        return self.categories[0] if self.categories else "custom"
+        return self.categories[0] if self.categories else CUSTOM_CATEGORY
 
 
 @dataclass
