@@ -39,6 +39,7 @@ from breather.proxy.bodies import decode_body, is_streamed, replace_body, stream
 from breather.proxy.calm_media import is_calmable
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
+from breather.rules.crisis import helpline_for
 from breather.rules.editing import write_atomically
 from breather.runtime import Runtime
 
@@ -390,18 +391,6 @@ def shows_helpline(adapter: Any) -> bool:
     return not isinstance(adapter, JsonAdapter) or bool(getattr(adapter, "shows_helpline", False))
 
 
-_CRISIS_PROBLEMS_SAID: set[str] = set()  # each problem of the person's crisis table is logged once, not per response
-
-
 def crisis_for(profile: Any, config_dir: Path | None = None) -> Any:
-    """The helpline for the profile's country. ``config_dir``: the service's own, where the person's override table
-    lives (resolving it from the environment on every response cost ~0.1 ms)."""
-    try:
-        from breather.rules.crisis import OVERRIDE_FILE, line_for, table_in_force
-    except ModuleNotFoundError:
-        return None
-    table, problem = table_in_force(config_dir / OVERRIDE_FILE if config_dir is not None else None)
-    if problem is not None and problem not in _CRISIS_PROBLEMS_SAID:
-        _CRISIS_PROBLEMS_SAID.add(problem)
-        log.warning("the person's crisis lines cannot be read, so the shipped table is used: %s", problem)
-    return line_for(profile.country, table)
+    """The helpline for the profile's country (``rules.crisis.helpline_for``)."""
+    return helpline_for(profile.country, config_dir)

@@ -10,6 +10,7 @@ here too, as :class:`Piece` lists: plain text, or a link (``tel:``/``sms:`` with
 
 from __future__ import annotations
 
+import logging
 import re
 import stat
 import tomllib
@@ -25,6 +26,8 @@ from breather.paths import Paths
 from breather.rules.tomltext import read_toml
 
 INTERNATIONAL = "INTERNATIONAL"
+log = logging.getLogger(__name__)
+
 OVERRIDE_FILE = "crisis_lines.toml"
 _REQUIRED = ("country", "service", "web", "source", "checked")
 # Names people write instead of the ISO code.
@@ -126,6 +129,19 @@ def table_in_force(override: Path | None = None) -> tuple[Mapping[str, CrisisLin
         return load_table(override), None
     except ValueError as exc:
         return _shipped_view(), str(exc)
+
+
+_PROBLEMS_SAID: set[str] = set()  # each problem of the person's table is logged once, not on every page
+
+
+def helpline_for(country: str | None, config_dir: Path | None = None) -> CrisisLine:
+    """The line Breather shows for ``country``: from the table in force under ``config_dir`` (the service's own, so
+    it is not resolved from the environment on every page, ~0.1 ms); a table that does not read is logged once."""
+    table, problem = table_in_force(config_dir / OVERRIDE_FILE if config_dir is not None else None)
+    if problem is not None and problem not in _PROBLEMS_SAID:
+        _PROBLEMS_SAID.add(problem)
+        log.warning("the person's crisis lines cannot be read, so the shipped table is used: %s", problem)
+    return line_for(country, table)
 
 
 def crisis_line(country: str | None, *, override: Path | None = None) -> CrisisLine:
