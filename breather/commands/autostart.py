@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_setting_arguments(enable)
     _add_method(enable)
+    # disable and status read every kind of entry, whichever way it was made
     for name, text in (("disable", "no longer start at login"), ("status", "say whether it starts at login, and how")):
-        _add_method(actions.add_parser(name, parents=[common_options(nested=True)], help=text, description=text))
+        actions.add_parser(name, parents=[common_options(nested=True)], help=text, description=text)
 
 
 def _add_method(parser: argparse.ArgumentParser) -> None:
@@ -45,11 +46,10 @@ def _add_method(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
-    method = args.method or default_method()
     if args.action == "enable":
-        return _enable(args, paths, method)
+        return _enable(args, paths, args.method or default_method())
     if args.action == "disable":
-        return _disable(method)
+        return _disable()
     return _status(args)
 
 
@@ -126,13 +126,14 @@ def _started_how(method: str) -> str:
     }[method]
 
 
-def _disable(method: str) -> int:
+def _disable() -> int:
     removed = autostart.installed()
+    tell_systemd = any(path.name == autostart.UNIT_NAME for path in removed) and systemd_user_session()
+    if tell_systemd:
+        _systemctl("disable", autostart.UNIT_NAME)  # its file goes next either way
     for path in removed:
-        if path.name == autostart.UNIT_NAME and systemd_user_session():
-            _systemctl("disable", autostart.UNIT_NAME)  # its file goes next either way
         path.unlink()
-    if method == "systemd" and removed and systemd_user_session():
+    if tell_systemd:
         _systemctl("daemon-reload")
     if not removed:
         print("Breather was not set to start at login.")
