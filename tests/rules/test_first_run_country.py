@@ -108,6 +108,7 @@ def test_the_zone_tables_of_the_tzdata_package_serve_where_the_system_has_none(
     machine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tzdata  # noqa: F401  (a test dependency: this test never skips)
+
     monkeypatch.setattr(zoneinfo, "TZPATH", ())  # Windows: no /usr/share/zoneinfo
     machine("Asia/Kolkata")
     assert _first_run(tmp_path)[0] == "IN"
