@@ -45,24 +45,42 @@ def quic_handshake(port: int, server_name: str) -> bool:
     return result.returncode == 0
 
 
-def start_mitmdump(folder: Path, port: int, *scripts: Path) -> subprocess.Popen[bytes]:
-    """mitmdump as a reverse HTTP/3 proxy (to a dead upstream: only the browser-side handshake matters here),
-    returned once it listens."""
+def start_mitmdump(folder: Path, *scripts: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """mitmdump as a reverse HTTP/3 proxy (to a dead upstream: only the browser-side handshake matters here) on a
+    free UDP port, returned with the port once it listens. A port found free can be taken by another socket before
+    mitmdump binds it (a CI run lost one that way): then a new port is tried."""
     folder.mkdir(parents=True)
+    for attempt in range(3):
+        port = free_udp_port()
+        process, log = _mitmdump_on(folder, port, attempt, scripts)
+        if process is not None:
+            return process, port
+        assert "Failed to bind" in log, log
+    raise AssertionError("mitmdump found no free UDP port in three tries")
+
+
+def _mitmdump_on(
+    folder: Path, port: int, attempt: int, scripts: tuple[Path, ...]
+) -> tuple[subprocess.Popen[bytes] | None, str]:
     mitmdump = Path(sys.executable).with_name("mitmdump")
     mode = f"reverse:http3://127.0.0.1:9@{port}"
     command = [str(mitmdump), "--set", f"confdir={folder / 'mitmproxy'}", "--mode", mode]
     for script in scripts:
         command += ["-s", str(script)]
-    log = folder / "mitmdump.log"
+    log = folder / ("mitmdump.log" if attempt == 0 else f"mitmdump-{attempt}.log")
     with log.open("wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while "listening" not in log.read_text():
+        if "Failed to bind" in log.read_text():
+            stop(process)
+            return None, log.read_text()
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "mitmdump did not start listening"
         time.sleep(0.2)
-    return process
+    if attempt:
+        log.replace(folder / "mitmdump.log")  # the test reads the log of the mitmdump it used
+    return process, ""
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -74,15 +92,13 @@ def test_quic_to_an_intercepted_site_is_refused_while_plain_mitmproxy_accepts_it
     (breather_home / "config").mkdir(parents=True)
     (breather_home / "config" / "rules.toml").write_text(RULES)
 
-    plain_port = free_udp_port()
-    plain = start_mitmdump(tmp_path / "plain", plain_port)
+    plain, plain_port = start_mitmdump(tmp_path / "plain")
     try:
         assert quic_handshake(plain_port, "news.ycombinator.com"), "control: plain mitmdump speaks QUIC"
     finally:
         stop(plain)
 
-    port = free_udp_port()
-    breather = start_mitmdump(tmp_path / "breather", port, PROJECT_ROOT / "proxy" / "addon.py")
+    breather, port = start_mitmdump(tmp_path / "breather", PROJECT_ROOT / "proxy" / "addon.py")
     try:
         assert not quic_handshake(port, "news.ycombinator.com")
     finally:
