@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 
 EVERY_INTERFACE = frozenset({"0.0.0.0", "::", "[::]", ""})
@@ -117,9 +118,23 @@ def _can_bind(family: socket.AddressFamily, address: str) -> bool:
     return True
 
 
-def _named_addresses() -> set[str]:
+# How long the addresses below are trusted: the proxy asks for every connection to an address, on its event loop, and
+# looking the machine's name up can block; a machine changes its addresses far less often than this.
+NAMED_ADDRESSES_TTL_S = 30.0
+_named_cache: tuple[float, frozenset[str]] | None = None
+
+
+def _named_addresses() -> frozenset[str]:
     """Where binding proves nothing (non-local binds allowed): the addresses this machine's name and its default
-    route give."""
+    route give, looked up at most once per ``NAMED_ADDRESSES_TTL_S``."""
+    global _named_cache
+    now = time.monotonic()
+    if _named_cache is None or now - _named_cache[0] >= NAMED_ADDRESSES_TTL_S:
+        _named_cache = (now, frozenset(_look_up_named_addresses()))
+    return _named_cache[1]
+
+
+def _look_up_named_addresses() -> set[str]:
     addresses = {address} if (address := _lan_address()) else set()
     try:
         found = socket.getaddrinfo(socket.gethostname(), None, type=socket.SOCK_STREAM)

@@ -69,6 +69,30 @@ def test_this_machine_s_network_address_counts_and_its_neighbour_s_does_not() ->
     assert not is_this_machine(neighbour)
 
 
+def test_where_any_address_can_be_bound_the_machine_s_name_is_looked_up_once_not_per_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With non-local binds allowed (ip_nonlocal_bind, some VPN and cloud hosts) binding proves nothing, so the
+    machine's own name is resolved; on the proxy's event loop, once per connection, that stalled every site."""
+    import breather.net
+
+    monkeypatch.setattr(breather.net, "_can_bind", lambda family, address: True)
+    monkeypatch.setattr(breather.net, "_named_cache", None)
+    lookups: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def counting(host: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    own = this_machines_network_address()
+    answers = {is_this_machine(own) for _ in range(50)} | {is_this_machine("203.0.113.7") for _ in range(50)}
+
+    assert answers == {True, False}  # still right both ways
+    assert lookups.count(socket.gethostname()) == 1
+
+
 def test_localhost_names_mean_this_machine() -> None:
     assert names_this_machine("localhost") and names_this_machine("LocalHost.") and names_this_machine("a.localhost")
     assert not names_this_machine("localhost.example") and not names_this_machine("mylocalhost")
