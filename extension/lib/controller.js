@@ -380,6 +380,24 @@ export async function onStartup(platform) {
   const state = await loadState(platform);
   if (state.token && state.consent) {
     await ensureAlarm(platform);
+    await restoreRouting(platform, state);
   }
   await platform.badge(state.needsPairing ? "!" : "");
+}
+
+/**
+ * Chromium may start without the PAC script the extension set (a user test saw it after every restart with the
+ * extension loaded unpacked): the social sites then went direct, with no warnings and no limits, until the person
+ * switched routing off and on. Routing the person switched on is put back as the browser starts; a proxy setting
+ * another extension or a policy holds is left alone (the popup says why).
+ */
+async function restoreRouting(platform, state) {
+  if (!platform.chromeProxy || !state.routingEnabled || !state.consent?.routing || !state.config) {
+    return;
+  }
+  const now = await platform.chromeProxy.get();
+  const ours = now.levelOfControl === "controlled_by_this_extension" && now.value?.mode === "pac_script";
+  if (!ours && now.levelOfControl === "controllable_by_this_extension") {
+    await applyRouting(platform, state.config);
+  }
 }

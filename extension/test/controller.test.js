@@ -161,6 +161,40 @@ test("a restarted service worker carries on from storage alone", async () => {
   assert.equal(service.heartbeats.length, 2);
 });
 
+test("routing the browser lost over a restart is put back as it starts", async () => {
+  const { raw, service } = await paired();
+  raw.world.proxyState.extensionValue = null; // Chromium came back without the extension's PAC script
+  raw.world.proxyState.levelOfControl = "controllable_by_this_extension";
+  const fresh = createPlatform(raw, service.fetch);
+  assert.equal((await controller.popupState(fresh)).routing.active, false);
+
+  await controller.onStartup(fresh);
+
+  assert.equal(pacRoute(raw, "https://www.reddit.com/r/all"), "PROXY 127.0.0.1:8080");
+  assert.equal(pacRoute(raw, "https://example.org/"), "DIRECT");
+  assert.deepEqual((await controller.popupState(fresh)).routing, {
+    enabled: true,
+    active: true,
+    reason: null,
+    missing: [],
+    missingOrigins: [],
+  });
+});
+
+test("a restart leaves routing off when the person switched it off, or another extension holds the proxy", async () => {
+  const { raw, service, platform } = await paired();
+  await controller.setRouting(platform, { enabled: false });
+  await controller.onStartup(createPlatform(raw, service.fetch));
+  assert.equal(raw.world.proxyState.extensionValue, null);
+
+  await controller.setRouting(platform, { enabled: true });
+  raw.world.proxyState.extensionValue = null;
+  raw.world.proxyState.levelOfControl = "controlled_by_other_extensions";
+  await controller.onStartup(createPlatform(raw, service.fetch));
+  assert.equal(raw.world.proxyState.levelOfControl, "controlled_by_other_extensions");
+  assert.equal(raw.storage.local.data.routingEnabled, true); // the person's choice is kept for when it is free again
+});
+
 test("the popup shows today's minutes against the limit, routing and the CA check", async () => {
   const { service, platform } = await paired();
   const state = await controller.popupState(platform);

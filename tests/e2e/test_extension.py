@@ -210,6 +210,29 @@ def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day
         assert service.web_url in popup.inner_text("#down-url")
 
 
+def test_after_the_browser_restarts_social_sites_still_go_through_breather(
+    service: Any, upstream: Any, tmp_path: Path
+) -> None:
+    """A user test found every social site going direct after a restart, the switch still ticked."""
+    profile = tmp_path / "chromium-profile"
+    with chromium_with_extension(service, profile) as chromium:
+        pair_on_consent_page(chromium, service)
+
+    with chromium_with_extension(service, profile) as chromium:
+        proxy = wait_for(lambda: _pac_in_force(chromium), 20, "the extension's routing after the restart", service)
+        assert f"PROXY 127.0.0.1:{service.proxy_port}" in proxy["value"]["pacScript"]["data"]
+        social = chromium.context.new_page()
+        social.goto(f"https://{SOCIAL_HOST}/r/aww/")
+        social.wait_for_selector("html[data-breather='on']", timeout=10_000)  # the page came through Breather
+        assert upstream.asked_for(SOCIAL_HOST, "/r/aww/")
+
+
+def _pac_in_force(chromium: Chromium) -> dict[str, Any] | None:
+    proxy: dict[str, Any] = chromium.current_worker().evaluate("chrome.proxy.settings.get({})")
+    ours = proxy["levelOfControl"] == "controlled_by_this_extension" and proxy["value"].get("mode") == "pac_script"
+    return proxy if ours else None
+
+
 def _revoke_all_tokens(paths: Paths) -> None:
     """What "unpair" on the dashboard's Setup page does to this browser's token."""
     db = sqlite3.connect(paths.database)
