@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,7 @@ from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
 from breather.rules.crisis import helpline_for
 from breather.rules.editing import write_atomically
+from breather.rules.model import Sensitivity
 from breather.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -99,13 +101,25 @@ def profile_judge(profile: Any) -> Judge:
 
     keywords = own_keywords(profile)
     sensitivity = dict(profile.sensitivity)
+    usual = usual_levels(sensitivity)
     classify("warm up", keywords=keywords, sensitivity=sensitivity)  # loads the lexicon outside any budget
 
     @lru_cache(maxsize=JUDGE_CACHE_SIZE)
     def judge(text: str) -> Finding | None:
-        return finding_from_verdict(classify(text, keywords=keywords, sensitivity=sensitivity))
+        finding = finding_from_verdict(classify(text, keywords=keywords, sensitivity=sensitivity))
+        if finding is None or usual == sensitivity:
+            return finding
+        # the scores are cached by text: asking again at the usual level only applies its thresholds
+        heavy = bool(classify(text, keywords=keywords, sensitivity=usual).flagged)
+        return finding if heavy else replace(finding, heavy=False)
 
     return judge
+
+
+def usual_levels(sensitivity: dict[str, Sensitivity]) -> dict[str, Sensitivity]:
+    """The levels whose warnings count toward the heavy-posts break: "high" counts as "medium" (it covers harmless
+    posts by design, and a break on those is a false alarm the person cannot reveal away)."""
+    return {category: "medium" if level == "high" else level for category, level in sensitivity.items()}
 
 
 def profile_screen(profile: Any) -> Callable[[str], bool]:
@@ -275,7 +289,9 @@ class FeedWarnings:
             detail = {"field": item.field, "collapsed": item.collapsed}
             category = event_label(item.category)
             self.runtime.log_event(Event(profile, "warning_shown", now, site, category, detail))
-        self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * len(marked)))
+        heavy = sum(1 for item in marked if item.heavy)
+        if heavy:
+            self.runtime.sessions.update(profile, lambda s: s.recent_warnings.extend([now] * heavy))
         self._keep_shown(now)
 
     def _keep_shown(self, now: datetime) -> None:

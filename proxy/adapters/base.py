@@ -38,6 +38,9 @@ class Finding:
     evidence: tuple[str, ...] = ()
     # True when no category was flagged on a matched phrase: the evidence is the words the model weighed most
     worded: bool = False
+    # Counts toward the heavy-posts break: the usual level would warn too. A post only "high" sensitivity covers
+    # does not (a user test: six harmless job-advice comments at high brought the break screen).
+    heavy: bool = True
 
 
 Judge = Callable[[str], Finding | None]
@@ -77,6 +80,11 @@ class Marked:
     field: MarkField
     post_id: str | None = None
     collapsed: bool = False
+    heavy: bool = True  # counts toward the heavy-posts break (Finding.heavy)
+
+    @classmethod
+    def of(cls, finding: Finding, field: MarkField, post_id: str | None = None, collapsed: bool = False) -> Marked:
+        return cls(finding.categories, finding.evidence, field, post_id, collapsed, finding.heavy)
 
     @property
     def category(self) -> str:

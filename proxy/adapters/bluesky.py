@@ -94,7 +94,7 @@ def mark_post(node: dict[str, Any], record: dict[str, Any], ctx: AdapterContext)
         add_view_labels(node, finding)
     else:
         add_self_labels(record, finding)
-    return Marked(finding.categories, finding.evidence, "label", str(node["uri"]), is_collapsed(finding, ctx))
+    return Marked.of(finding, "label", str(node["uri"]), is_collapsed(finding, ctx))
 
 
 class BlueskyAdapter(JsonAdapter):

@@ -261,9 +261,7 @@ def mark_post(
         return None
     collapsed = is_collapsed(finding, ctx)
     replacement = warning_control(finding, ctx, collapsed) + marked_start_tag(start_tag, finding, collapsed)
-    return (post.start, post.tag_end, replacement), Marked(
-        finding.categories, finding.evidence, "html", post.ident(), collapsed
-    )
+    return (post.start, post.tag_end, replacement), Marked.of(finding, "html", post.ident(), collapsed)
 
 
 def splice(source: str, edits: list[tuple[int, int, str]]) -> str:

@@ -100,13 +100,7 @@ def mark_status(status: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     collapsed = is_collapsed(finding, ctx)
     if collapsed:
         add_warn_filter(status, finding, ctx)
-    return Marked(
-        categories=finding.categories,
-        evidence=finding.evidence,
-        field="filtered" if collapsed else "sensitive",
-        post_id=text_id(status.get("id")),
-        collapsed=collapsed,
-    )
+    return Marked.of(finding, "filtered" if collapsed else "sensitive", text_id(status.get("id")), collapsed)
 
 
 class MastodonAdapter(JsonAdapter):

@@ -69,9 +69,7 @@ def spoiler_html(body_html: str, warning: str) -> str:
 
 def mark_link(data: dict[str, Any], finding: Finding, ctx: AdapterContext) -> Marked:
     data["spoiler"] = True
-    return Marked(
-        finding.categories, finding.evidence, "spoiler", text_id(data.get("name")), is_collapsed(finding, ctx)
-    )
+    return Marked.of(finding, "spoiler", text_id(data.get("name")), is_collapsed(finding, ctx))
 
 
 def mark_comment(data: dict[str, Any], finding: Finding, ctx: AdapterContext) -> Marked:
@@ -80,12 +78,12 @@ def mark_comment(data: dict[str, Any], finding: Finding, ctx: AdapterContext) ->
     if is_collapsed(finding, ctx):
         data["collapsed"] = True
         data["collapsed_reason"] = f"{warning} (topic quiet hours)"
-        return Marked(finding.categories, finding.evidence, "collapsed", post_id, True)
+        return Marked.of(finding, "collapsed", post_id, True)
     if warning not in data["body"]:
         data["body"] = spoiler_markdown(data["body"], warning)
         if isinstance(data.get("body_html"), str):
             data["body_html"] = spoiler_html(data["body_html"], warning)
-    return Marked(finding.categories, finding.evidence, "spoiler", post_id, False)
+    return Marked.of(finding, "spoiler", post_id, False)
 
 
 class RedditAdapter(JsonAdapter):

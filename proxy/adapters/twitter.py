@@ -68,9 +68,7 @@ class TwitterAdapter(JsonAdapter):
             tweet["possibly_sensitive"] = True
             marked_objects.add(id(tweet))
             post_id = text_id(tweet.get("id_str")) or text_id(tweet.get("id"))
-            marked.append(
-                Marked(finding.categories, finding.evidence, "possibly_sensitive", post_id, is_collapsed(finding, ctx))
-            )
+            marked.append(Marked.of(finding, "possibly_sensitive", post_id, is_collapsed(finding, ctx)))
         for tweet in tweets:
             inner = tweet.get("retweeted_status")
             if isinstance(inner, dict) and id(inner) in marked_objects:

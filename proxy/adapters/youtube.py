@@ -61,7 +61,7 @@ def mark_video(video: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     if finding is None:
         return None
     prefix_title(video["title"], f"{TITLE_PREFIX}{warning_text(finding.categories)} — ")
-    return Marked(finding.categories, finding.evidence, "title", str(video["videoId"]), is_collapsed(finding, ctx))
+    return Marked.of(finding, "title", str(video["videoId"]), is_collapsed(finding, ctx))
 
 
 class YouTubeJsonAdapter(JsonAdapter):

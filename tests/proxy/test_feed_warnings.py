@@ -15,6 +15,7 @@ from mitmproxy.test import tflow
 from breather.proxy import feed_warnings, flows
 from breather.proxy.feed_warnings import FeedWarnings
 from breather.rules.model import CATEGORIES
+from breather.runtime import HEAVY_RUN_WARNINGS
 
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
 
@@ -159,6 +160,33 @@ def test_heavy_runs_are_remembered_for_the_break_prompt(make_runtime) -> None:
     runtime = make_runtime(**GENEROUS)
     run(FeedWarnings(runtime), reddit_flow(listing(*[DISTRESSING] * 5)))
     assert len(runtime.sessions.read("me").recent_warnings) == 5
+
+
+@pytest.mark.fixtures
+def test_posts_only_high_sensitivity_covers_do_not_bring_the_heavy_posts_break(make_runtime, shared_fixtures) -> None:
+    """A user test at self_harm "high": six harmless job-advice comments on Hacker News were covered (high covers
+    harmless posts by design, and each can be revealed) and then brought the "a lot of heavy posts" break screen,
+    again after every snooze. The break counts what the usual level would warn about."""
+    from tests.proxy.conftest import rules_text
+
+    page = (shared_fixtures / "feeds/hackernews/newhackers_ask_comments.html").read_bytes()
+
+    def covered_and_counted(level: str) -> tuple[int, int]:
+        runtime = make_runtime(rules_text(extra_me=f'warnings = {{ self_harm = "{level}" }}'), **GENEROUS)
+        flow = reddit_flow(page, ctype="text/html")
+        flow.request.host, flow.request.path = "news.ycombinator.com", "/item?id=1"
+        flow.metadata[flows.SITE], flow.metadata[flows.ADAPTER] = "ycombinator.com", "hackernews"
+        flow.request.headers["sec-fetch-dest"] = "document"
+        run(FeedWarnings(runtime), flow)
+        return flow.response.content.count(b'class="breather-warning"'), len(
+            runtime.sessions.read("me").recent_warnings
+        )
+
+    covered_high, counted_high = covered_and_counted("high")
+    covered_medium, counted_medium = covered_and_counted("medium")
+    assert covered_high >= 5, "high covers these harmless comments: the case this test is about"
+    assert counted_high == counted_medium == covered_medium < covered_high
+    assert counted_high < HEAVY_RUN_WARNINGS
 
 
 def test_an_html_warning_names_the_helpline_from_the_services_own_override_table(
