@@ -148,6 +148,19 @@ def warning_text(categories: Iterable[str]) -> str:
     return f"Breather: {labels}"
 
 
+TITLE_PREFIX = "⚠ "
+
+
+def title_warning(finding: Finding) -> str:
+    """Put before a title where the platform has no warning of its own to show: ``⚠ Breather: self-harm — ``."""
+    return f"{TITLE_PREFIX}{warning_text(finding.categories)} — "
+
+
+def has_title_warning(title: str) -> bool:
+    """A title Breather already prefixed (a response seen twice, a cached page): not judged or prefixed again."""
+    return title.startswith(TITLE_PREFIX + "Breather:")
+
+
 def is_collapsed(finding: Finding, ctx: AdapterContext) -> bool:
     return any(category in ctx.hidden_topics for category in finding.categories)
 

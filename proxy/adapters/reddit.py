@@ -17,8 +17,10 @@ from breather.proxy.adapters.base import (
     AdapterContext,
     Finding,
     Marked,
+    has_title_warning,
     is_collapsed,
     judge_text,
+    title_warning,
     warning_text,
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id
@@ -30,7 +32,7 @@ _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MD_OPEN = re.compile(r'(<div class="md">)')
 # The keys each kind of mark changes in a post's data (for splicing them into the original body).
 CHANGED_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("t3", "spoiler"): ("spoiler",),
+    ("t3", "spoiler"): ("spoiler", "title"),
     ("t1", "spoiler"): ("body", "body_html"),
     ("t1", "collapsed"): ("collapsed", "collapsed_reason"),
 }
@@ -68,7 +70,11 @@ def spoiler_html(body_html: str, warning: str) -> str:
 
 
 def mark_link(data: dict[str, Any], finding: Finding, ctx: AdapterContext) -> Marked:
+    """Reddit's spoiler hides a link's text and thumbnail, not its title, and says only "SPOILER" (a user test read
+    it as a TV spoiler): the title says whose warning it is and what about."""
     data["spoiler"] = True
+    if isinstance(data.get("title"), str):
+        data["title"] = title_warning(finding) + data["title"]
     return Marked.of(finding, "spoiler", text_id(data.get("name")), is_collapsed(finding, ctx))
 
 
@@ -106,6 +112,8 @@ class RedditAdapter(JsonAdapter):
         for node in find_posts(document, is_post, replies_of):
             data = node["data"]
             if node["kind"] == "t3":
+                if has_title_warning(str(data.get("title", ""))):
+                    continue
                 finding = judge_text(link_text(data), ctx)
                 if finding is not None:
                     marked.append(mark_link(data, finding, ctx))

@@ -17,16 +17,16 @@ from breather.proxy.adapters.base import (
     Marked,
     RewriteResult,
     fail_open,
+    has_title_warning,
     is_collapsed,
     judge_text,
-    warning_text,
+    title_warning,
 )
 from breather.proxy.adapters.htmlmark import screen_long
 from breather.proxy.adapters.jsonadapter import JsonAdapter, screenable, walk_dicts
 from breather.proxy.adapters.textutil import join_texts
 
 _INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\]|ytInitialData)\s*=\s*(?=\{)")
-TITLE_PREFIX = "⚠ "
 
 
 def run_text(value: Any) -> str:
@@ -55,12 +55,12 @@ def prefix_title(title: dict[str, Any], prefix: str) -> None:
 
 def mark_video(video: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     title = run_text(video["title"])
-    if title.startswith(TITLE_PREFIX + "Breather:"):
+    if has_title_warning(title):
         return None
     finding: Finding | None = judge_text(join_texts(title, run_text(video.get("descriptionSnippet"))), ctx)
     if finding is None:
         return None
-    prefix_title(video["title"], f"{TITLE_PREFIX}{warning_text(finding.categories)} — ")
+    prefix_title(video["title"], title_warning(finding))
     return Marked.of(finding, "title", str(video["videoId"]), is_collapsed(finding, ctx))
 
 

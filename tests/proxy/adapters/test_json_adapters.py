@@ -94,6 +94,8 @@ def test_reddit_marks_links_as_spoilers_and_wraps_nested_comments_in_spoiler_mar
     assert result is not None
     post, comments = json.loads(result.body)
     assert post["data"]["children"][0]["data"]["spoiler"] is True
+    # Reddit's spoiler hides the text, not the title, and says only "SPOILER": the title says whose and why
+    assert post["data"]["children"][0]["data"]["title"] == f"⚠ Breather: self-harm — {DISTRESSING}"
     top_out = comments["data"]["children"][0]
     assert {k: v for k, v in top_out["data"].items() if k != "replies"} == {
         k: v
@@ -106,6 +108,14 @@ def test_reddit_marks_links_as_spoilers_and_wraps_nested_comments_in_spoiler_mar
     assert '<span class="md-spoiler-text">' in marked_comment["body_html"]
     assert [m.post_id for m in result.marked] == ["t3_a", "t1_c"]
     assert body.startswith('[{"kind": "Listing"') and result.body.startswith(b'[{"kind": "Listing"')
+
+
+def test_a_reddit_link_served_again_already_warned_is_not_warned_twice() -> None:
+    """A listing from a cache or a service worker that came through Breather before."""
+    link = {"kind": "t3", "data": {"name": "t3_a", "title": DISTRESSING, "selftext": "", "spoiler": False}}
+    first = RedditAdapter().rewrite(dumps({"kind": "Listing", "data": {"children": [link]}}), context())
+    assert first is not None
+    assert RedditAdapter().rewrite(first.body, context()) is None
 
 
 def test_reddit_escaped_body_html_stays_escaped() -> None:

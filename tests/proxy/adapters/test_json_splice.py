@@ -63,14 +63,16 @@ def test_ambiguous_bodies_are_refused(body: bytes) -> None:
     assert splice(body, detect_style(body), [ObjectEdit(("name", "t3_a"), "name", {"spoiler": True})]) is None
 
 
-def test_a_flagged_link_in_a_spaced_ascii_listing_changes_only_its_spoiler() -> None:
+def test_a_flagged_link_in_a_spaced_ascii_listing_changes_only_its_spoiler_and_title() -> None:
     links = [{"kind": "t3", "data": {"name": f"t3_{i}", "title": "Caf\u00e9 <b>", "spoiler": False}} for i in range(3)]
     links[1]["data"]["title"] = DISTRESSING
     body = spaced({"kind": "Listing", "data": {"children": links}})
     result = RedditAdapter().rewrite(body, context())
     assert result is not None and [m.post_id for m in result.marked] == ["t3_1"]
     before, after = body.split(b'"t3_1"', 1)
-    assert result.body == before + b'"t3_1"' + after.replace(b'"spoiler": false', b'"spoiler": true', 1)
+    warned = spaced("\u26a0 Breather: self-harm \u2014 " + DISTRESSING)
+    expected = after.replace(b'"spoiler": false', b'"spoiler": true', 1).replace(spaced(DISTRESSING), warned, 1)
+    assert result.body == before + b'"t3_1"' + expected
 
 
 REDDIT = real_json_feeds(("reddit",))

@@ -188,6 +188,8 @@ def assert_only_marked_post_changed(original: Any, out: Any, name: str) -> None:
                     data.pop("spoiler")
                 else:
                     data["spoiler"] = before
+                if isinstance(data.get("title"), str):
+                    data["title"] = data["title"].removeprefix("⚠ Breather: self-harm — ")
             if isinstance(data.get("body"), str) and data["body"].startswith("**Breather:"):
                 data["body"] = DISTRESSING
                 data.pop("body_html", None)
@@ -276,7 +278,7 @@ def strip_breather(page: str) -> str:
 
 # Per platform: how a post is identified, and the only keys Breather may change on a marked post.
 MARK_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "reddit": (("name",), frozenset({"spoiler", "body", "body_html", "collapsed", "collapsed_reason"})),
+    "reddit": (("name",), frozenset({"spoiler", "title", "body", "body_html", "collapsed", "collapsed_reason"})),
     "mastodon": (("id",), frozenset({"sensitive", "spoiler_text", "filtered"})),
     "twitter": (("id_str", "id"), frozenset({"possibly_sensitive"})),
     "bluesky": (("uri",), frozenset({"labels"})),
