@@ -8,7 +8,7 @@ import pytest
 
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
-from breather.rules.model import TopicWindow, Window
+from breather.rules.model import ADAPTERS, TopicWindow, Window
 
 HEAD = """[sites.reddit]
 domains = ["reddit.com"]
@@ -138,7 +138,7 @@ def test_domain_in_two_groups() -> None:
 
 def test_bad_domain_and_adapter() -> None:
     found = problems("", head='[sites.a]\nadapter = "redit"\ndomains = ["https://x.com/"]\n' + HEAD)
-    adapters = "reddit, mastodon, twitter, bluesky, hackernews, facebook, youtube, generic"
+    adapters = ", ".join(ADAPTERS)
     assert found == [
         f'rules.toml:2:1: sites.a.adapter: unknown adapter "redit" (did you mean "reddit"?) (one of: {adapters})',
         'rules.toml:3:1: sites.a.domains[0]: expected a domain like "reddit.com", got "https://x.com/"',
