@@ -6,23 +6,40 @@ import pytest
 
 from breather import settings
 from breather.cli import main
+from breather.paths import HOME_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def readme_settings_table() -> dict[str, str]:
-    """``BREATHER_<NAME>`` -> the default the README's Settings table gives, as written between backticks."""
+def readme_settings_rows() -> dict[str, list[str]]:
+    """``BREATHER_<NAME>`` -> the cells of its row in the README's Settings table: variable, default, what it does."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split("|") for line in table.splitlines() if line.startswith("| `BREATHER_")]
-    return {cells[1].strip().strip("`"): cells[2].strip().strip("`") for cells in rows}
+    rows = [
+        [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in table.splitlines()
+        if line.startswith("| `BREATHER_")
+    ]
+    return {cells[0].strip("`"): cells for cells in rows}
 
 
 def test_the_readme_settings_table_gives_each_settings_default_as_the_code_has_it() -> None:
-    documented = readme_settings_table()
+    documented = {variable: cells[1].strip("`") for variable, cells in readme_settings_rows().items()}
     assert {s.env_var: documented.get(s.env_var) for s in settings.SETTINGS} == {
         s.env_var: str(s.default) for s in settings.SETTINGS
     }
+
+
+def test_the_readme_settings_table_says_what_each_setting_does_in_the_words_of_its_help() -> None:
+    """The help is written once, in settings.py; the README's row is the same sentence (code spans aside)."""
+    documented = {variable: cells[2].replace("`", "") for variable, cells in readme_settings_rows().items()}
+    assert {s.env_var: documented.get(s.env_var) for s in settings.SETTINGS} == {
+        s.env_var: s.help for s in settings.SETTINGS
+    }
+
+
+def test_the_readme_settings_table_has_a_row_only_for_a_variable_breather_reads() -> None:
+    assert set(readme_settings_rows()) == {s.env_var for s in settings.SETTINGS} | {HOME_ENV}
 
 
 def test_environment_overrides_default_and_flag_overrides_environment() -> None:
