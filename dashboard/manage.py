@@ -3,6 +3,7 @@ approvals and deletion also need the household passphrase."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,18 +99,24 @@ def rules_submit() -> BaseResponse:
     """One form posts either the raw TOML or one profile's common settings; ``action`` says preview, dry run or save.
     A refused edit (the rules file broken, no passphrase or a wrong one, a field that does not read) shows the page
     again with what was typed in it, and why at the top: an error page would lose the edit."""
+    return _handle_rules_form(_submit_rules)
+
+
+def _handle_rules_form(handle: Callable[[Rules, RulesFile], BaseResponse]) -> BaseResponse:
+    """Runs a Rules page form's ``handle`` with the rules in force and the rules file as read. A file with nothing to
+    save over refuses every form; a refused change shows the page again, as typed, with why at the top."""
     current = context.current_rules()
     try:
-        return _submit_rules(current)
+        shown = _read_rules_file()
+        if shown.state == "unreadable":
+            raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
+        return handle(current, shown)
     except ApiError as refused:
         return _rules_refused(current, refused)
 
 
-def _submit_rules(current: Rules) -> BaseResponse:
+def _submit_rules(current: Rules, shown: RulesFile) -> BaseResponse:
     path = context.paths().rules_file
-    shown = _read_rules_file()
-    if shown.state == "unreadable":
-        raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
     profile = request.form.get("profile")
     typed = None
     hidden_problems: list[rules_page.ProblemView] = []
@@ -157,18 +164,11 @@ def _save(path: Path, old_text: str, new_text: str, old: Rules, new: Rules) -> s
 def household_submit() -> BaseResponse:
     """The household form: the country crisis lines are for. Saved like the member forms (CSRF, passphrase, through
     ``pending_rules.save``); a country neither loosens nor tightens a boundary, so it applies at once."""
-    current = context.current_rules()
-    try:
-        return _save_household(current)
-    except ApiError as refused:
-        return _rules_refused(current, refused)
+    return _handle_rules_form(_save_household)
 
 
-def _save_household(current: Rules) -> BaseResponse:
+def _save_household(current: Rules, shown: RulesFile) -> BaseResponse:
     path = context.paths().rules_file
-    shown = _read_rules_file()
-    if shown.state == "unreadable":
-        raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
     code = rules_page.chosen_country(request.form)
     new_text = rules_page.set_country(_form_text(shown), code)
     result = rules_page.check(new_text, path.name)

@@ -1,7 +1,7 @@
 """One module per ``breather`` sub-command: ``HELP``, ``add_arguments(parser)``, ``run(args, paths)``.
 
-Also what the commands share: the options every command takes (``common_options``) and the way a command names
-another one in a hint (``command_hint``).
+Also what the commands share: the options every command takes (``common_options``), the way a command names
+another one in a hint (``command_hint``) and the reading of a moment given on the command line (``aware_moment``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import os
 import shlex
 import sqlite3
 import sys
+from collections.abc import Callable
+from datetime import datetime
 
 from breather.errors import CommandError
 from breather.paths import Paths
@@ -34,6 +36,22 @@ def common_options(*, nested: bool = False) -> argparse.ArgumentParser:
     )
     parent.add_argument("--debug", action="store_true", default=debug_default, help="show tracebacks and debug logging")
     return parent
+
+
+def aware_moment(example: str) -> Callable[[str], datetime]:
+    """An argparse ``type=`` for a moment in ISO 8601 with its time zone (``--now``, ``--at``); a refusal shows
+    ``example``, the one the option's help gives."""
+
+    def parse(raw: str) -> datetime:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected a date and time like {example}, got {raw!r}") from exc
+        if moment.tzinfo is None:
+            raise argparse.ArgumentTypeError(f"give a time zone too, like {example}, got {raw!r}")
+        return moment
+
+    return parse
 
 
 def command_hint(*words: str, home: str | os.PathLike[str] | None = None) -> str:

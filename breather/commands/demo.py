@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime
 
-from breather.commands import command_hint
+from breather.commands import aware_moment, command_hint
 from breather.errors import CommandError
 from breather.paths import HOME_ENV, Paths
 
 HELP = "seed a realistic month of usage for a household of four"
-
-
-def _moment(raw: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date and time like 2026-11-25T18:00+00:00, got {raw!r}") from exc
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone too, like 2026-11-25T18:00+00:00, got {raw!r}")
-    return moment
+NOW_EXAMPLE = "2026-11-25T18:00+00:00"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same household (default 1)")
     parser.add_argument(
         "--now",
-        type=_moment,
+        type=aware_moment(NOW_EXAMPLE),
         default=None,
         metavar="ISO",
-        help="pretend it is this moment (the last day is its day), e.g. 2026-11-25T18:00+00:00",
+        help=f"pretend it is this moment (the last day is its day), e.g. {NOW_EXAMPLE}",
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from breather import autostart
-from breather.commands import command_hint
+from breather.commands import aware_moment, command_hint
 from breather.paths import Paths
 from breather.probe import LOOPBACK, RunningService, find_running_service
 
@@ -20,27 +20,18 @@ HELP = "show whether the service is running, today's usage per profile and any r
 
 SHOWN_COUNTERS = ("flows_seen", "documents_seen", "rewritten", "warnings_marked", "passed_after_error")
 NOT_RUNNING_EXIT = 3  # as `systemctl status` does: the question was answered, the answer is "not running"
+AT_EXAMPLE = "2026-11-25T22:30+00:00"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument(
         "--at",
-        type=_moment,
+        type=aware_moment(AT_EXAMPLE),
         default=None,
         metavar="ISO",
-        help="report as of this moment instead of now, e.g. 2026-11-25T22:30+00:00",
+        help=f"report as of this moment instead of now, e.g. {AT_EXAMPLE}",
     )
-
-
-def _moment(raw: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date and time like 2026-11-25T22:30+00:00, got {raw!r}") from exc
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone too, like 2026-11-25T22:30+00:00, got {raw!r}")
-    return moment
 
 
 def rules_report(paths: Paths) -> dict[str, Any]:
