@@ -4,7 +4,9 @@
 ``mitmdump -s proxy/addon.py``: then it builds a runtime from the default Breather home (rules file, usage store),
 starts/stops the rules watcher and the store writer with mitmproxy, and keeps ``breather serve``'s rule that beyond
 loopback the proxy must ask who is using it: with no ``--listen-host`` it listens on 127.0.0.1, and a host beyond
-loopback without proxy credentials in the rules stops mitmdump.
+loopback without proxy credentials in the rules stops mitmdump. Breather's settings that mean something inside a
+running proxy are mitmproxy options there (``--set breather_body_size_cap=…``), their defaults read from the
+``BREATHER_*`` environment variables.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mitmproxy import connection, ctx
+from mitmproxy import addonmanager, connection, ctx, exceptions
 from mitmproxy.proxy import mode_specs
 from mitmproxy.utils import asyncio_utils
 
@@ -28,12 +30,36 @@ from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
 from breather.proxy.own_machine import OwnMachine
 from breather.runtime import Runtime, StoreUsage
+from breather.settings import SETTINGS, Setting
 
 log = logging.getLogger(__name__)
 
 LISTEN_OPTIONS = frozenset({"listen_host", "listen_port", "mode"})
 # Modes whose client ``sockname`` is not the address the client reached mitmproxy on (mitmproxy rewrites it).
 SOCKNAME_REWRITTEN = (mode_specs.TransparentMode, mode_specs.WireGuardMode, mode_specs.LocalMode, mode_specs.TunMode)
+# Under plain mitmdump, listen_host and proxy_port are mitmproxy's own listen_host and listen_port, and web_port has
+# nothing to serve: no dashboard runs there. Every other setting is a ``breather_<name>`` option.
+NOT_OPTIONS = frozenset({"listen_host", "proxy_port", "web_port"})
+# Under mitmdump this file is not ``breather.proxy.addon`` but a ``__mitmproxy_script__`` module.
+BREATHER_LOGGERS = ("breather", __name__)
+
+
+def option_settings() -> tuple[Setting, ...]:
+    return tuple(item for item in SETTINGS if item.name not in NOT_OPTIONS)
+
+
+def option_name(item: Setting) -> str:
+    return f"breather_{item.name}"
+
+
+def option_value(item: Setting) -> Any:
+    """The option's value through the setting's own parser, so ``--set`` refuses what ``BREATHER_*`` refuses, in the
+    same words."""
+    name = option_name(item)
+    try:
+        return item.parse(str(getattr(ctx.options, name)))
+    except ValueError as exc:
+        raise exceptions.OptionsError(f"{name}: {exc}") from None
 
 
 def make_addons(runtime: Runtime) -> list[Any]:
@@ -68,7 +94,19 @@ class Standalone:
         self.refusal: str | None = None
         self.is_running = False
 
+    def load(self, loader: addonmanager.Loader) -> None:
+        """Every option is a string, numbers too: mitmdump loads ``-s`` scripts after parsing ``--set``, and a value
+        mitmproxy itself cannot convert for a script's int option (``--set breather_body_size_cap=4MB``) made mitmdump
+        run without Breather, silently, on every interface. The setting's parser judges every value instead."""
+        for item in option_settings():
+            loader.add_option(option_name(item), str, str(self.runtime.settings[item.name]), item.help)
+
     def configure(self, updated: set[str]) -> None:
+        """The listening rule first: a bad ``breather_*`` value stops mitmdump, and until then it keeps to loopback."""
+        self._keep_to_loopback(updated)
+        self._apply_settings(updated)
+
+    def _keep_to_loopback(self, updated: set[str]) -> None:
         if not updated & LISTEN_OPTIONS:
             return
         if ctx.options.listen_host == "" and "" in self._listen_hosts():
@@ -101,6 +139,19 @@ class Standalone:
         self.runtime.rules.stop()
         if self.runtime.writer is not None:
             self.runtime.writer.close()
+
+    def _apply_settings(self, updated: set[str]) -> None:
+        """Every changed option is parsed before any is applied: one bad value leaves all of them as they were (and
+        mitmproxy puts the options back)."""
+        changed = {item.name: option_value(item) for item in option_settings() if option_name(item) in updated}
+        if not changed:
+            return
+        self.runtime.settings.update(changed)  # the caps and the budget are read from here on every response
+        if "log_level" in changed:
+            for name in BREATHER_LOGGERS:
+                logging.getLogger(name).setLevel(changed["log_level"])
+        if "writer_flush_ms" in changed and self.runtime.writer is not None:
+            self.runtime.writer.flush_s = changed["writer_flush_ms"] / 1000  # from its next batch on
 
     def _listen_hosts(self) -> list[str]:
         return listen_hosts(ctx.options.mode, ctx.options.listen_host, ctx.options.listen_port)

@@ -9,13 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import free_port
+
 pytestmark = pytest.mark.e2e
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ADDON = PROJECT_ROOT / "proxy" / "addon.py"
+MITMDUMP = Path(sys.executable).with_name("mitmdump")
 RULES = """\
 [household]
 timezone = "UTC"
@@ -30,8 +35,10 @@ default = true
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
 
 
-def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, breather_home) -> None:
-    from tests.e2e.conftest import E2E_DIR, UPSTREAM_HOSTS, free_port
+def first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home, *arguments: str) -> dict[str, Any]:
+    """The first post of a Reddit feed with one distressing post, fetched through a real ``mitmdump -s
+    proxy/addon.py`` started with ``arguments``."""
+    from tests.e2e.conftest import E2E_DIR, UPSTREAM_HOSTS
 
     post = {"kind": "t3", "data": {"name": "t3_a", "title": DISTRESSING}}
     listing = {"kind": "Listing", "data": {"children": [post]}}
@@ -40,14 +47,13 @@ def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, 
     (breather_home / "config" / "rules.toml").write_text(RULES)
     confdir = tmp_path / "mitmproxy"
     port = free_port()
-    mitmdump = Path(sys.executable).with_name("mitmdump")
     env = {
         **os.environ,
         "BREATHER_TEST_UPSTREAM": upstream.address,
         "BREATHER_TEST_HOSTS": ",".join(UPSTREAM_HOSTS),
     }
     command = [
-        str(mitmdump),
+        str(MITMDUMP),
         "-q",
         "--listen-host",
         "127.0.0.1",
@@ -57,8 +63,9 @@ def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, 
         f"confdir={confdir}",
         "--set",
         f"ssl_verify_upstream_trusted_ca={test_ca.ca_pem}",
+        *arguments,
         "-s",
-        str(PROJECT_ROOT / "proxy" / "addon.py"),
+        str(ADDON),
         "-s",
         str(E2E_DIR / "upstream_map.py"),
     ]
@@ -78,10 +85,63 @@ def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, 
                     break
                 except httpx.ConnectError:
                     time.sleep(0.2)
-        assert response.json()["data"]["children"][0]["data"]["spoiler"] is True
         assert (breather_home / "data" / "breather.db").exists()
+        return dict(response.json()["data"]["children"][0]["data"])
     finally:
         process.terminate()
         process.wait(20)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, breather_home) -> None:
+    assert first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home)["spoiler"] is True
+
+
+def test_a_breather_option_set_on_mitmdump_s_command_line_takes_effect(
+    tmp_path, upstream, test_ca, breather_home
+) -> None:
+    """A feed bigger than the body size cap passes as it came: the distressing post is not marked."""
+    post = first_post_through_mitmdump(
+        tmp_path, upstream, test_ca, breather_home, "--set", "breather_body_size_cap=100"
+    )
+    assert post["title"] == DISTRESSING
+    assert "spoiler" not in post
+
+
+def test_a_bad_breather_option_stops_mitmdump_naming_it(tmp_path, breather_home) -> None:
+    """mitmproxy cannot convert "4MB" for an int option of a script: Breather's options are strings, or mitmdump
+    would run on every interface without Breather, saying nothing."""
+    (breather_home / "config").mkdir(parents=True)
+    (breather_home / "config" / "rules.toml").write_text(RULES)
+    command = [str(MITMDUMP), "-p", str(free_port()), "--set", f"confdir={tmp_path / 'mitmproxy'}"]
+    result = subprocess.run(
+        [*command, "--set", "breather_body_size_cap=4MB", "-s", str(ADDON)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "breather_body_size_cap: expected a whole number (0 or more), got '4MB'" in result.stdout + result.stderr
+
+
+def test_mitmdump_lists_breather_s_options_with_their_help_and_the_environment_s_values(
+    tmp_path, breather_home
+) -> None:
+    from breather.settings import setting
+
+    (breather_home / "config").mkdir(parents=True)
+    (breather_home / "config" / "rules.toml").write_text(RULES)
+    result = subprocess.run(
+        [str(MITMDUMP), "--set", f"confdir={tmp_path / 'mitmproxy'}", "-s", str(ADDON), "--options"],
+        env={**os.environ, "BREATHER_CLASSIFY_BUDGET_MS": "99"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    listed = " ".join(result.stdout.split())  # mitmproxy wraps the help text
+    assert "breather_classify_budget_ms: '99'" in listed
+    assert "breather_log_level: INFO" in listed
+    assert setting("body_size_cap").help in listed
+    assert "breather_web_port" not in listed
