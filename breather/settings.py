@@ -2,8 +2,8 @@
 
 Settings are about how the service runs (ports, caps, logging). What a person's boundaries are lives in the
 rules file instead. Each setting can be given as an environment variable ``BREATHER_<NAME>`` (upper case) or on
-the command line where a command offers it. ``tests/breather/test_settings.py`` checks that the README documents
-every setting below.
+the command line where a command offers it. ``tests/breather/test_settings.py`` checks that the README's table gives
+every setting below with its default and, word for word, its help.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Address the proxy listens on. Beyond loopback, per-member credentials are required.",
         _host,
     ),
-    Setting("proxy_port", 8080, "Port of the proxy that browsers use.", _port),
+    Setting("proxy_port", 8080, "Port of the proxy that browsers use (0 picks a free one).", _port),
     Setting("web_port", 8765, "Port of the dashboard, the extension API and /healthz (0 picks a free one).", _port),
     Setting(
         "body_size_cap",
