@@ -340,3 +340,30 @@ def members(db: Database, rules: Rules) -> list[str]:
     names = list(rules.profiles)
     seen = {row[0] for row in db.execute("select name from profiles")}
     return names + sorted(seen - set(names))
+
+
+def first_seen(db: Database, rules: Rules) -> dict[str, date]:
+    """Each member's first day in Breather's records (in the household's zone): before it Breather was not watching,
+    so a period that starts earlier holds nothing to compare with (a new install's "543% more than last week").
+    The earliest of when they were first written down, their first span and their first rolled-up day: rows can
+    arrive out of time order (the extension's queue after a night offline, an import)."""
+    zone = rules.zone()
+    seen: dict[str, date] = {}
+
+    def keep(name: str, day: date) -> None:
+        seen[name] = min(day, seen.get(name, day))
+
+    for name, created in db.execute("select name, created from profiles"):
+        keep(name, datetime.fromisoformat(created).astimezone(zone).date())
+    for name, start in db.execute("select profile, min(start) from activity group by profile"):
+        keep(name, datetime.fromisoformat(start).astimezone(zone).date())
+    if db["daily_rollups"].exists():
+        for name, day in db.execute("select profile, min(day) from daily_rollups group by profile"):
+            keep(name, date.fromisoformat(day))
+    return seen
+
+
+def watched_all_of(period: Period, since: dict[str, date], profile: str | None = None) -> bool:
+    """Whether Breather's records cover the whole of ``period`` for ``profile`` (or the household's first member)."""
+    days = [since[profile]] if profile is not None and profile in since else list(since.values())
+    return not days or min(days) <= period.first

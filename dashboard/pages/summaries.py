@@ -32,7 +32,10 @@ def limit_minutes(profile: Profile | None, site: str | None = None) -> float | N
     return limit.total_seconds() / 60 if limit is not None else None
 
 
-def change_text(now: float, before: float, than: str = "the period before") -> str:
+def change_text(now: float, before: float | None, than: str = "the period before") -> str:
+    """``before`` is None when Breather's records do not cover the period before."""
+    if before is None:
+        return f"nothing to compare with: Breather was not keeping records for all of {than}"
     if before < 1 and now < 1:
         return "no change"
     if before < 1:
@@ -98,7 +101,7 @@ class History:
     period: Period
     profile: str | None
     total: float
-    previous_total: float
+    previous_total: float | None  # None: Breather's records do not cover the period before
     by_site: dict[str, float]
     by_member: dict[str, float]
     site_changes: dict[str, str]
@@ -127,6 +130,7 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
     period = usage.last_days(today_, days)
     now = usage.usage(db, rules, period, profile, today_)
     before = usage.usage(db, rules, period.previous(), profile, today_)
+    watched = usage.watched_all_of(period.previous(), usage.first_seen(db, rules), profile)
     before_sites = before.sites()
     per_day: defaultdict[date, float] = defaultdict(float)
     for (_, day), minutes in now.by_profile_day.items():
@@ -135,10 +139,13 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
         period=period,
         profile=profile,
         total=now.total(),
-        previous_total=before.total(),
+        previous_total=before.total() if watched else None,
         by_site=now.sites(),
         by_member=now.profiles(),
-        site_changes={site: change_text(minutes, before_sites.get(site, 0.0)) for site, minutes in now.sites().items()},
+        site_changes={  # the total's line says why there is nothing to compare with
+            site: change_text(minutes, before_sites.get(site, 0.0)) if watched else "nothing to compare with"
+            for site, minutes in now.sites().items()
+        },
         per_day=dict(per_day),
         heatmap=now.heatmap,
     )
@@ -227,7 +234,7 @@ class MemberWeek:
     name: str
     today: float
     week: float
-    previous_week: float
+    previous_week: float | None  # None: Breather's records do not cover the week before
     daily_limit: float | None
     days_within_limit: int  # of the days they were online
     days: int  # days online: a day without any use is neither kept nor missed
@@ -241,7 +248,7 @@ class MemberWeek:
 
     @property
     def change(self) -> str:
-        return change_text(self.week, self.previous_week, than="last week")
+        return change_text(self.week, self.previous_week, than="the 7 days before")
 
     @property
     def boundaries_text(self) -> str:
@@ -256,6 +263,7 @@ class MemberWeek:
 def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
     """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
     week = usage.last_days(today_, 7)
+    seen = usage.first_seen(db, rules)
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
     asks = ask_answers(db, rules, week)
@@ -282,7 +290,11 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 name=name,
                 today=by_day.get(today_, 0.0),
                 week=sum(by_day.values()),
-                previous_week=sum(piece.seconds for piece in mine if piece.day < week.first) / 60,
+                previous_week=(
+                    sum(piece.seconds for piece in mine if piece.day < week.first) / 60
+                    if usage.watched_all_of(week.previous(), seen, name)
+                    else None
+                ),
                 daily_limit=limit,
                 days_within_limit=sum(1 for day, minutes in by_day.items() if _online_within(minutes, limit_on[day])),
                 days=sum(1 for minutes in by_day.values() if minutes > 0),
@@ -325,7 +337,8 @@ def _member_points(member: MemberWeek) -> list[str]:
     found: list[str] = []
     if member.late_minutes >= 30:
         found.append(f"{name} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?")
-    if member.previous_week >= 1 and abs(member.week - member.previous_week) >= 0.2 * member.previous_week:
+    before = member.previous_week
+    if before is not None and before >= 1 and abs(member.week - before) >= 0.2 * before:
         found.append(f"{name}'s time this week: {member.change}. What changed?")
     if member.daily_limit is not None and member.days_within_limit < member.days:
         found.append(

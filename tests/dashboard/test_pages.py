@@ -69,7 +69,8 @@ def test_today_for_an_unknown_member_is_a_clear_404(client: FlaskClient) -> None
 def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, household: Seeder) -> None:
     week = text_of(client, "/history?days=7")
     assert 'id="history-total">5 h<' in week  # 50 + 50 today, 5 × 40 for teen
-    assert "17% less than the period before (6 h)" in week  # the parent's 4 × 90 the week before
+    # Breather's records start 11 days ago, partway through the 7 days before: no made-up change
+    assert "nothing to compare with: Breather was not keeping records for all of the period before" in week
     assert week.count('class="heat h') == 7 * 24
     assert "<title>Wed 22:00: " in week
     month = text_of(client, "/history?days=30&member=parent")
@@ -82,6 +83,10 @@ def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, house
     assert average.groups() == ("55 min", '<p class="stat-note">over the 12 days since the first one with data</p>')
     assert "choose 7, 30 or 90 days" in text_of(client, "/history?days=12", 400)
 
+    household.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=20), 1)  # watched since 20 days ago
+    household.send()
+    assert "17% less than the period before (6 h)" in text_of(client, "/history?days=7")  # the parent's 4 × 90
+
 
 def test_family_shows_every_member_the_same_way_and_no_addresses(client: FlaskClient, household: Seeder) -> None:
     page = text_of(client, "/family")
@@ -92,13 +97,30 @@ def test_family_shows_every_member_the_same_way_and_no_addresses(client: FlaskCl
     assert "http" not in page.split("<main", 1)[1].split("</main>")[0]
 
 
+def test_a_new_household_s_first_review_compares_nothing_breather_did_not_see(
+    client: FlaskClient, seed: Seeder
+) -> None:
+    """A user test: a household that began on Monday read "543% more than last week. What changed?" a week later,
+    since "last week" held only that Monday."""
+    seed.minutes("teen", "www.youtube.com", today_at(15) - timedelta(days=7), 5)  # the first day, 7 days ago
+    for days_ago in range(0, 6):
+        seed.minutes("teen", "www.youtube.com", today_at(15) - timedelta(days=days_ago), 30)
+    seed.send()
+    review = text_of(client, "/review")
+    assert "What changed?" not in review and "%" not in review.split('id="talking-points">')[1].split("</ol>")[0]
+    family = text_of(client, "/family")
+    assert "nothing to compare with: Breather was not keeping records for all of the 7 days before" in family
+
+
 def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClient, household: Seeder) -> None:
+    household.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=20), 1)  # watched since 20 days ago
+    household.send()
     page = text_of(client, "/review")
     points = page.split('id="talking-points">')[1].split("</ol>")[0]
     assert points.count("<li>") == 4  # two per member, the most notable first
     assert "teen spent 200 minutes online after 22:00. How was sleep?" in points
     assert "teen stayed within their daily limit on 5 of the 6 days they were online." in points
-    assert "parent&#39;s time this week: 86% less than last week." in points
+    assert "parent&#39;s time this week: 86% less than the 7 days before." in points
     assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
     assert "Our goal for the week of Monday 9 March" in page, "the week the goal is for, in words"

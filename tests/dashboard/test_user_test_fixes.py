@@ -199,7 +199,7 @@ def test_history_with_one_day_of_data_reads_right(client: FlaskClient, seed: See
     seed.send()
     page = flat(client.get("/history?days=7").get_data(as_text=True))
     assert "new this period (0 min)" not in page
-    assert "new this period: nothing in the 7 days before" in page
+    assert "nothing to compare with: Breather was not keeping records for all of the period before" in page
     assert "over the 1 days" not in page and "over 1 day, the first with data" in page
 
 
