@@ -27,6 +27,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from breather.paths import Paths
 
@@ -131,10 +132,24 @@ def chosen_home(paths: Paths) -> str | None:
     return str(root) if laid_out else None
 
 
-def enable_command(paths: Paths) -> str:
-    """``breather autostart enable`` as the person types it for the home in use."""
+# The service settings a suggested login entry repeats when the running service does not use their defaults: without
+# them a proxy shared with the household's other devices would come back after a restart on loopback only (a user
+# test), or on another port than the browsers were set to.
+SERVICE_FLAGS = {"listen_host": "--listen-host", "proxy_port": "--proxy-port", "web_port": "--web-port"}
+
+
+def enable_command(paths: Paths, service_settings: Mapping[str, Any] | None = None) -> str:
+    """``breather autostart enable`` as the person types it for the home in use and the running service's settings
+    (a port chosen at random, 0, is left to be chosen again)."""
+    from breather.settings import setting
+
     home = chosen_home(paths)
-    return shlex.join(["breather", "autostart", "enable", *(["--home", home] if home else [])])
+    words = ["breather", "autostart", "enable", *(["--home", home] if home else [])]
+    for name, flag in SERVICE_FLAGS.items():
+        value = (service_settings or {}).get(name)
+        if value is not None and value not in (setting(name).default, 0):
+            words += [flag, str(value)]
+    return shlex.join(words)
 
 
 def _config_home(env: Mapping[str, str]) -> Path:

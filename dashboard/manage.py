@@ -416,7 +416,7 @@ def _setup_page(problem: ApiError | None = None) -> str:
         check=setup.live_check(db, current, context.runtime(), request.args.get("check"), _now()),
         guides=setup.TRUST_STEPS,
         login_entries=autostart.installed(),
-        autostart_command=autostart.enable_command(context.paths()),
+        autostart_command=autostart.enable_command(context.paths(), settings),
         passphrase_problem=_sentence(problem) if problem is not None else None,
         crisis_lines=rules_page.household_lines(current, rules_page.crisis_table(context.paths().config_dir)[0]),
     )

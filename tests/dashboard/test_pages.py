@@ -342,6 +342,16 @@ def test_setup_says_whether_breather_starts_at_login_and_how_to_make_it(
     assert "Not yet" not in page
 
 
+def test_setups_login_command_keeps_the_proxy_shared_with_the_household(app: Flask, breather_home: Path) -> None:
+    """A user test: the service ran with --listen-host 0.0.0.0 for the children's laptops, and the suggested login
+    entry did not say so: after a restart the proxy would have been on loopback only."""
+    app.config["SETTINGS"] = {**app.config["SETTINGS"], "listen_host": "0.0.0.0", "proxy_port": 3128, "web_port": 0}
+    page = text_of(app.test_client(), "/setup")
+    assert (
+        f"breather autostart enable --home {breather_home.resolve()} --listen-host 0.0.0.0 --proxy-port 3128<" in page
+    )
+
+
 def test_setup_never_shows_a_hashed_password_and_says_how_to_change_it(client: FlaskClient, app: Flask) -> None:
     from pathlib import Path
 
