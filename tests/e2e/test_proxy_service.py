@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import subprocess
 import sys
@@ -40,8 +41,12 @@ def reddit_listing_with(shared_fixtures, sentence: str) -> bytes:
 
 
 def without_spoiler(post: dict) -> dict:
-    """A post as the reader sees it apart from the warning flag (other real posts may rightly be flagged too)."""
-    return {key: value for key, value in post.items() if key != "spoiler"}
+    """A post as the reader sees it apart from the warning: the flag and the title's prefix (other real posts may
+    rightly be flagged too)."""
+    kept = {key: value for key, value in post.items() if key != "spoiler"}
+    if isinstance(kept.get("title"), str):
+        kept["title"] = re.sub(r"^⚠ Breather: [^—]+ — ", "", kept["title"])
+    return kept
 
 
 def test_serve_reports_health_writes_its_ports_and_stops_cleanly_on_sigterm(serve) -> None:
@@ -75,7 +80,7 @@ def test_a_feed_through_the_proxy_comes_back_with_the_warning_field_set(serve, u
             assert "content-encoding" not in response.headers
             assert "alt-svc" not in response.headers
             posts = [child["data"] for child in response.json()["data"]["children"]]
-            assert posts[3]["title"] == DISTRESSING and posts[3]["spoiler"] is True
+            assert posts[3]["title"] == f"⚠ Breather: self-harm — {DISTRESSING}" and posts[3]["spoiler"] is True
             assert [without_spoiler(p) for i, p in enumerate(posts) if i != 3] == [
                 without_spoiler(p) for i, p in enumerate(original) if i != 3
             ]
