@@ -117,6 +117,10 @@ class Session:
     stored_groups: dict[str, float] = field(default_factory=dict)
     stored_active_minutes: float = 0.0
     stored_day: str = ""
+    # when the store was last read, and the overlay's latest heartbeat: the latest use known to the proxy is no later
+    # than either (``paused_for_a_break``)
+    stored_at: datetime | None = None
+    last_active_at: datetime | None = None
     recent_exercises: list[str] = field(default_factory=list)
     breaks_shown: int = 0
     # until it is taken, snoozed, or no longer due
@@ -158,6 +162,8 @@ class Sessions:
                 stored_groups=dict(session.stored_groups),
                 stored_active_minutes=session.stored_active_minutes,
                 stored_day=session.stored_day,
+                stored_at=session.stored_at,
+                last_active_at=session.last_active_at,
                 recent_exercises=list(session.recent_exercises),
                 breaks_shown=session.breaks_shown,
                 break_on_screen=session.break_on_screen,
@@ -258,7 +264,7 @@ class StoreUsage:
             today = minutes_today(db, name, moment, zone, group_of=partial(group_name, rules))
             active = active_minutes_since_break(db, name, moment)
             day = moment.astimezone(zone).date().isoformat()
-            taken = partial(_take_stored, today=today, active=active, day=day)
+            taken = partial(_take_stored, today=today, active=active, day=day, at=moment)
             self.runtime.sessions.take_stored(name, taken, generation)
 
 
@@ -283,6 +289,8 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         if group is not None:
             groups[group] = groups.get(group, 0.0) + seconds / 60
     active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
+    if paused_for_a_break(session, at):
+        active = timedelta(0)
     return Usage(
         minutes_today=minutes,
         group_minutes=groups,
@@ -291,6 +299,17 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         snoozes_in_a_row=session.snoozes_in_row,
         snoozed_until=session.snoozed_until,
     )
+
+
+def paused_for_a_break(session: Session, at: datetime) -> bool:
+    """Whether nothing was used for a break's length before ``at``: such a pause is a break, as the store counts one
+    (``breather.store.queries.last_break``). Known here at once, not only at the next read of the store: that read's
+    10 s wait stands still while the machine sleeps, and a user test's laptop, woken after 8 hours, showed a break
+    "25 minutes of scrolling since your last break" on its first heartbeat."""
+    from breather.store.queries import DEFAULT_MIN_BREAK_S
+
+    known = [moment for moment in (session.stored_at, session.last_active_at) if moment is not None]
+    return bool(known) and at - max(known) >= timedelta(seconds=DEFAULT_MIN_BREAK_S)
 
 
 def override_site(rules: Any, host: str) -> str:
@@ -365,12 +384,13 @@ def group_name(rules: Any, host: str) -> str | None:
     return group.name if group is not None else None
 
 
-def _take_stored(session: Session, today: Any, active: float, day: str) -> None:
+def _take_stored(session: Session, today: Any, active: float, day: str, at: datetime | None = None) -> None:
     session.stored_minutes = dict(today.by_site)
     session.stored_total = today.total
     session.stored_groups = dict(today.by_group)
     session.stored_active_minutes = active
     session.stored_day = day
+    session.stored_at = at
     session.seconds_today = {}
     session.day = day
     session.active_since_break_s = 0.0

@@ -26,14 +26,17 @@ from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, ex
 from breather.proxy.breaks import BreakKind, DueBreak, due_break
 from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
+from breather.rules.decisions import quiet_hours_at
 from breather.rules.exercises import Exercise
 from breather.rules.model import CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile
 from breather.runtime import (
+    PendingOverride,
     Runtime,
     Session,
     ShownBreak,
     lift_block,
     lifted_kind,
+    paused_for_a_break,
 )
 
 log = logging.getLogger(__name__)
@@ -270,16 +273,16 @@ class LocalApi:
         return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
 
     def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
-        """The answer to the member's latest ask today for more time on this site, for the block page to say, and
-        whether the page may reload into the site now. Only a block page holds a token, so the site's own scripts
-        on this origin cannot read a parent's words to the member."""
+        """The answer to the member's latest ask for more time on this site since the block on the page began, for
+        the block page to say, and whether the page may reload into the site now. Only a block page holds a token,
+        so the site's own scripts on this origin cannot read a parent's words to the member."""
         pending = self.runtime.block_tokens.get(str(body.get("token", "")))
         if pending is None or pending.profile != profile or pending.site != site:
             raise ApiError(403, "this page is out of date; reload it")
-        zone = self.runtime.current_rules().zone()
-        midnight = datetime.combine(at.astimezone(zone).date(), time.min, tzinfo=zone)
+        rules = self.runtime.current_rules()
+        zone = rules.zone()
         try:
-            ask = self.asks.latest(profile, site, midnight)
+            ask = self.asks.latest(profile, site, block_began(rules, pending))
         except TimeoutError:
             raise ApiError(503, "Breather's store is busy; ask again in a moment") from None
         if ask is None:
@@ -296,11 +299,32 @@ class LocalApi:
         }
 
 
+def block_began(rules: Any, pending: PendingOverride) -> datetime:
+    """When the block a block page shows began, so the page hears the asks made at that block and no older one: the
+    start of the quiet hours it was shown in, or of the day whose limit it shows. Not the poll's own day: an ask at
+    23:55 answered at 00:05 must still reach the page (a user test's page said "No answer yet" for ever)."""
+    zone = rules.zone()
+    shown = pending.issued_at.astimezone(zone)
+    began = datetime.combine(shown.date(), time.min)
+    if pending.kind == "quiet_hours" and pending.profile in rules.profiles:
+        quiet = quiet_hours_at(rules.profile(pending.profile).quiet_hours, shown)
+        if quiet is not None:
+            window = quiet[0]
+            day = shown.date() if shown.weekday() == window.day else shown.date() - timedelta(days=1)
+            began = datetime.combine(day, window.start)
+    return began.replace(tzinfo=zone)
+
+
 def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:
-    """Count ``seconds`` of active use; ``day`` is today's date in the household zone (a new day starts at zero)."""
+    """Count ``seconds`` of active use; ``day`` is today's date in the household zone (a new day starts at zero). Use
+    after a pause of a break's length starts a new run of active use (the store says so too at its next read)."""
+    if paused_for_a_break(session, at - timedelta(seconds=seconds)):
+        session.stored_active_minutes = 0.0
+        session.active_since_break_s = 0.0
     if session.day != day:
         session.day = day
         session.seconds_today = {}
     session.seconds_today[site] = session.seconds_today.get(site, 0.0) + seconds
     session.active_since_break_s += seconds
     session.last_seen[site] = at
+    session.last_active_at = at
