@@ -13,8 +13,9 @@ another applies now.
 
 Besides each member's settings, the file as a whole loosens when a site is no longer looked after (a domain dropped
 from its group, or moved to another: its limits and warnings would end at once), a member is removed (their devices
-fall to the default member), the default member becomes a looser one, records are kept longer, or the cooling-off
-itself is shortened: each of these waits like a setting.
+fall to the default member), the default member becomes a looser one, records are kept longer, the cooling-off
+itself is shortened, or the household's time zone moves (every window and midnight move with it): each of these
+waits like a setting.
 """
 
 from __future__ import annotations
@@ -385,7 +386,23 @@ def _groups_in_force(
     return tuple(group for group in groups if group.domains)
 
 
+def zone_in_effect(name: str | None) -> str:
+    """The zone a ``timezone`` setting puts the household in: the one named, or the machine's when none is."""
+    from breather.rules.timeparse import local_zone_name
+
+    return name or local_zone_name() or "UTC"
+
+
+def _zone_moved(was: str | None, wants: str | None) -> bool:
+    """A household zone change moves every time boundary at once: quiet hours can end on the new clock, and a new day
+    (with fresh limits) can begin. A user test's change at 23:30 in quiet hours ended them at once. Either way it may
+    loosen, so it waits; writing down the zone already in effect (the machine's, when none was written) moves
+    nothing and applies at once."""
+    return zone_in_effect(was) != zone_in_effect(wants)
+
+
 _HOUSEHOLD_SETTINGS: dict[str, _Kind] = {
+    "timezone": _Kind(_whole, _zone_moved, _old_while_held),
     "cooling_off": _SHORTER,
     "retention_days": _Kind(_whole, _more, _old_while_held),
     "groups": _Kind(_domain_items, _moved_or_dropped, _groups_in_force),
@@ -524,6 +541,8 @@ def _label(change: PendingChange) -> str:
     if change.setting in ("quiet_hours", "topic_quiet_hours"):
         topic = f" for {category} posts" if change.item else ""
         return f"{owner} quiet hours{topic} (some hours no longer covered)"
+    if change.setting == "timezone":
+        return f"{owner} time zone ({zone_text(change.old)} → {zone_text(change.new)})"
     if change.setting == "open_anyway":
         return f"{owner} open anyway ({_on_off(change.old)} → {_on_off(change.new)})"
     name = _NAMES.get(change.setting, change.setting.replace("_", " "))
@@ -532,6 +551,11 @@ def _label(change: PendingChange) -> str:
 
 def _on_off(value: Any) -> str:
     return "on" if value else "off"
+
+
+def zone_text(name: str | None) -> str:
+    """A ``timezone`` setting for people: the zone named, or the machine's (named too) when none is."""
+    return name if name else f"this computer's, {zone_in_effect(None)}"
 
 
 def value_text(value: Any) -> str:

@@ -98,9 +98,34 @@ def first_run_rules_text(zone: str | None = None, environ: Mapping[str, str] | N
     default the machine's), else its locale (``environ``, default the process's), else ``DEFAULT_COUNTRY``, with a
     comment saying which. Crisis lines follow the country, so a household that never opens the file still gets its
     own country's line rather than the United States'."""
-    guess = guess_country(timeparse.local_zone_name() if zone is None else zone, environ)
+    machine_zone = timeparse.local_zone_name() if zone is None else zone
+    guess = guess_country(machine_zone, environ)
     line = f'{_country_comment(guess)}country = "{guess.code}"\n'
-    return _DEFAULT_COUNTRY_LINE.sub(lambda _: line, default_rules_text(), count=1)
+    text = _DEFAULT_COUNTRY_LINE.sub(lambda _: line, default_rules_text(), count=1)
+    return _with_household_zone(text, machine_zone)
+
+
+# The default file's commented-out time zone, which a first run replaces with the machine's zone, written down.
+_DEFAULT_ZONE_LINE = re.compile(r'^# timezone = "[^"\n]*"\n', re.MULTILINE)
+
+
+def _with_household_zone(text: str, zone: str | None) -> str:
+    """The machine's zone written into a new rules file: left out, each process (the service, the dashboard, a
+    ``breather status`` in a shell with another ``TZ``) would use its own, and a user test's dashboard and status
+    disagreed on what day it was. A zone the machine cannot name, or one Python does not know, stays left out."""
+    if not zone:
+        return text
+    try:
+        zone_named(zone)
+    except ValueError:
+        return text
+    line = (
+        f"# Picked on the first run: this machine's zone ({_said(zone)}), written down so the service, the dashboard\n"
+        "# and `breather status` in a shell with another TZ count days and quiet hours on one clock. A change waits\n"
+        "# for the cooling-off, as a loosening does.\n"
+        f'timezone = "{zone}"\n'
+    )
+    return _DEFAULT_ZONE_LINE.sub(lambda _: line, text, count=1)
 
 
 def _country_comment(guess: CountryGuess) -> str:
