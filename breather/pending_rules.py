@@ -20,7 +20,7 @@ import tomlkit
 from sqlite_utils import Database
 
 from breather.rules.cooling import PendingChange as HeldChange
-from breather.rules.cooling import apply_change, held_path
+from breather.rules.cooling import apply_change, held_path, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
 from breather.rules.errors import RulesError
@@ -57,6 +57,8 @@ def loosenings(old: Rules, new: Rules) -> list[str]:
             found.append("sites no longer looked after")
         elif change.setting == "default_profile":
             found.append(f"a looser default member ({change.old} → {change.new})")
+        elif change.setting == "timezone":
+            found.append(f"a different time zone ({zone_text(change.old)} → {zone_text(change.new)})")
     return list(dict.fromkeys(found))
 
 

@@ -61,6 +61,19 @@ def test_what_a_save_tightens_applies_now_and_what_it_loosens_waits(client: Flas
     assert rules_file.read_text() == asked  # once due, the file is what was asked for
 
 
+def test_saving_another_time_zone_says_it_waits_and_keeps_the_old_one(client: FlaskClient, app: Flask) -> None:
+    """Moving the household's zone can end quiet hours at once, so it is held; the save said "apply now"."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    before = load_rules(rules_file).zone()
+    text = rules_file.read_text()
+    asked = text.replace(f'timezone = "{before}"', 'timezone = "Pacific/Kiritimati"')
+    assert asked != text, "the test's rules name their zone"
+    page = _save_text(client, asked)
+    assert f"a different time zone ({before} → Pacific/Kiritimati)" in page and "waits 1d" in page
+    assert str(load_rules(rules_file).zone()) == str(before)
+
+
 def test_a_save_that_lengthens_the_cooling_off_makes_its_loosening_wait_the_longer_delay(
     client: FlaskClient, app: Flask
 ) -> None:
