@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,7 +22,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlite_utils import Database, Migrations
 
-from breather.rules.model import Profile, Rules, Window
+from breather.rules.decisions import quiet_hours_now
+from breather.rules.model import Profile, Rules
 from breather.store import queries
 from breather.store.db import open_database
 from breather.store.model import iso
@@ -174,44 +175,10 @@ class QuietHoursState:
         return {"quiet": self.quiet, "next_change": iso(self.next_change) if self.next_change else None}
 
 
-def window_intervals(windows: Iterable[Window], around: datetime, zone: tzinfo) -> list[tuple[datetime, datetime]]:
-    """The windows as UTC intervals from the day before ``around`` to eight days after, overlaps merged.
-
-    Windows are wall-clock times in the household zone, so each is placed on real dates (DST-aware) before merging.
-    """
-    first = local_day(around, zone) - timedelta(days=1)
-    intervals: list[tuple[datetime, datetime]] = []
-    for offset in range(10):
-        day = first + timedelta(days=offset)
-        for window in windows:
-            if window.day != day.weekday():
-                continue
-            end_day = day + timedelta(days=1) if window.spans_midnight else day
-            intervals.append((_at(day, window.start, zone), _at(end_day, window.end, zone)))
-    return _merge(sorted(intervals))
-
-
-def _at(day: date, clock: time, zone: tzinfo) -> datetime:
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def quiet_hours_state(profile: Profile, now: datetime, zone: tzinfo) -> QuietHoursState:
-    for start, end in window_intervals(profile.quiet_hours, now, zone):
-        if start <= now < end:
-            return QuietHoursState(quiet=True, next_change=end)
-        if start > now:
-            return QuietHoursState(quiet=False, next_change=start)
-    return QuietHoursState(quiet=False, next_change=None)
+    """As the proxy decides it (``breather.rules.decisions.quiet_hours_now``): on a night the clock changes too."""
+    state = quiet_hours_now(profile.quiet_hours, now, zone)
+    return QuietHoursState(quiet=state.quiet, next_change=state.next_change)
 
 
 def quiet_hours_states(rules: Rules, now: datetime) -> dict[str, QuietHoursState]:

@@ -26,7 +26,7 @@ from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, ex
 from breather.proxy.breaks import BreakKind, DueBreak, due_break
 from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
-from breather.rules.decisions import quiet_hours_at
+from breather.rules.decisions import quiet_hours_at, wall_clock_instant
 from breather.rules.exercises import Exercise
 from breather.rules.model import CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile
 from breather.runtime import (
@@ -305,14 +305,13 @@ def block_began(rules: Any, pending: PendingOverride) -> datetime:
     23:55 answered at 00:05 must still reach the page (a user test's page said "No answer yet" for ever)."""
     zone = rules.zone()
     shown = pending.issued_at.astimezone(zone)
-    began = datetime.combine(shown.date(), time.min)
     if pending.kind == "quiet_hours" and pending.profile in rules.profiles:
         quiet = quiet_hours_at(rules.profile(pending.profile).quiet_hours, shown)
         if quiet is not None:
             window = quiet[0]
             day = shown.date() if shown.weekday() == window.day else shown.date() - timedelta(days=1)
-            began = datetime.combine(day, window.start)
-    return began.replace(tzinfo=zone)
+            return wall_clock_instant(day, window.start, zone)  # a start the clock skipped: when it jumped past it
+    return datetime.combine(shown.date(), time.min, tzinfo=zone)
 
 
 def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:

@@ -2,15 +2,19 @@
 
 ``decide`` reads every window in the household's wall-clock time: a window written "22:00-07:00" starts at 22:00 on
 the clock on the wall, whatever the UTC offset that night (so a DST change makes that night an hour shorter or longer).
+``quiet_stretches`` says exactly which instants a schedule covers, also on the nights the clock skips or repeats a
+time; the proxy, the scheduler, ``breather status`` and the extension's status all read quiet hours through it.
+A "until" that adds a duration (a break's end) is real elapsed time, shown on the household's clock.
 Precedence: always-allowed sites, then quiet hours, then daily limits, then break cadence. Topic quiet hours are
 reported alongside any kind, since they hide posts rather than sites.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, Literal
 
 from breather.rules.model import Profile, Rules, SiteGroup, Window, host_in_domain
@@ -18,6 +22,7 @@ from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, 
 
 DecisionKind = Literal["allow", "break_due", "limit_reached", "quiet_hours"]
 ALL_SITES = "all sites"
+QUIET_HORIZON_DAYS = 8  # how far ahead the end of a quiet stretch, or the next one's start, is looked for
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,9 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         return replace(base, reason=f"{host} is not one of the sites Breather looks after")
     quiet = quiet_hours_at(person.quiet_hours, local)
     if quiet is not None:
-        window, ends = quiet
-        until = ends.replace(tzinfo=zone)
-        reason = f"Quiet hours for {person.name}: {window.describe()} (until {when(ends, local)})"
-        message = f"The feeds rest until {when(ends, local)} ({window.describe()})."
+        window, until = quiet
+        reason = f"Quiet hours for {person.name}: {window.describe()} (until {when(until, local)})"
+        message = f"The feeds rest until {when(until, local)} ({window.describe()})."
         return replace(base, kind="quiet_hours", reason=reason, until=until, message=message)
     limits = _limit_states(person, host, group, used)
     next_break = _next_break_in(person, used, at)
@@ -156,7 +160,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         base = replace(base, minutes_used=tightest.used, limit=tightest.limit)
     if next_break is not None and next_break <= timedelta(0):
         length = person.break_length
-        back = when((local + length).replace(tzinfo=None), local)
+        back = when((at + length).astimezone(zone), local)  # elapsed time: ten minutes are ten minutes at 01:00
         reason = (
             f"Time for a break, {person.name}: {format_duration(used.active_since_break)} of active use "
             f"(a {format_duration(length)} break, until {back})"
@@ -179,43 +183,139 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
 
 
 def hidden_topics(profile: Profile, local: datetime) -> frozenset[str]:
-    """Warning categories collapsed right now by topic quiet hours."""
+    """Warning categories collapsed right now by topic quiet hours (``local``: aware, in the household zone)."""
+    if not profile.topic_quiet_hours:
+        return frozenset()
+    categories = dict.fromkeys(item.category for item in profile.topic_quiet_hours)
     return frozenset(
-        item.category for item in profile.topic_quiet_hours if quiet_hours_at((item.window,), local) is not None
+        category
+        for category in categories
+        if quiet_hours_at(profile.hidden_category_windows(category), local) is not None
     )
 
 
+@dataclass(frozen=True)
+class QuietHoursNow:
+    """Quiet hours at one moment: the window in force (the first in the rules' order; None when none is) and when
+    that next changes (UTC): the end of the whole quiet stretch when in force, else the next start; None when nothing
+    changes within ``QUIET_HORIZON_DAYS``."""
+
+    window: Window | None
+    next_change: datetime | None
+
+    @property
+    def quiet(self) -> bool:
+        return self.window is not None
+
+
+def quiet_hours_now(windows: Iterable[Window], at: datetime, zone: tzinfo) -> QuietHoursNow:
+    """Whether ``windows`` (read in ``zone``) are in force at ``at``, and until when; as ``quiet_stretches`` defines
+    them. The one answer the proxy, the scheduler, ``breather status`` and the extension's status all give."""
+    schedule = tuple(windows)
+    moment = at.astimezone(UTC)
+    for stretch in quiet_stretches(schedule, zone, at.astimezone(zone).date()):
+        if moment < stretch.start:
+            return QuietHoursNow(None, stretch.start)
+        if moment < stretch.end:
+            index = min(index for start, end, index in stretch.parts if start <= moment < end)
+            return QuietHoursNow(schedule[index], stretch.end)
+    return QuietHoursNow(None, None)
+
+
 def quiet_hours_at(windows: Iterable[Window], local: datetime) -> tuple[Window, datetime] | None:
-    """The window in force at ``local`` and when it ends (naive wall-clock), following windows that join on."""
-    windows = tuple(windows)
-    moment = local.replace(tzinfo=None)
-    found = _window_covering(windows, moment)
-    if found is None:
+    """The window in force at ``local`` (aware, in the household zone) and when its quiet stretch ends (in that zone),
+    following windows that join on; None outside quiet hours."""
+    zone = local.tzinfo
+    if zone is None:
+        raise ValueError("quiet_hours_at() needs a time-zone-aware moment")
+    now = quiet_hours_now(windows, local, zone)
+    if now.window is None or now.next_change is None:
         return None
-    window, ends = found
-    for _ in range(len(windows)):
-        joined = _window_covering(windows, ends)
-        if joined is None or joined[1] <= ends:
-            break
-        ends = joined[1]
-    return window, ends
+    return now.window, now.next_change.astimezone(zone)
 
 
-def _window_covering(windows: tuple[Window, ...], moment: datetime) -> tuple[Window, datetime] | None:
-    for window in windows:
-        for start_date in (moment.date(), moment.date() - timedelta(days=1)):
-            if start_date.weekday() != window.day:
-                continue
-            starts = datetime.combine(start_date, window.start)
-            end_date = start_date + timedelta(days=1) if window.spans_midnight else start_date
-            ends = datetime.combine(end_date, window.end)
-            if starts <= moment < ends:
-                return window, ends
-    return None
+def wall_clock_instant(day: date, clock: time, zone: tzinfo) -> datetime:
+    """The first instant (UTC) the household's clock shows ``clock`` on ``day``; for a time it skips (clocks going
+    forward), the instant it jumps past it."""
+    first = datetime.combine(day, clock, tzinfo=zone)  # fold=0: the first showing of a time shown twice
+    instant = first.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == first.replace(tzinfo=None):
+        return instant
+    return _offset_change_between(first.replace(fold=1).astimezone(UTC), instant, zone)
+
+
+def _offset_change_between(early: datetime, late: datetime, zone: tzinfo) -> datetime:
+    """The instant between ``early`` and ``late`` at which the zone's UTC offset becomes ``late``'s, to the second."""
+    new_offset = late.astimezone(zone).utcoffset()
+    before, after = int(early.timestamp()), int(late.timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == new_offset:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
+@dataclass(frozen=True)
+class QuietStretch:
+    """One unbroken stretch of quiet hours (UTC): each window in it as (start, end, its index in the schedule)."""
+
+    start: datetime
+    end: datetime
+    parts: tuple[tuple[datetime, datetime, int], ...]
+
+
+@lru_cache(maxsize=1024)
+def quiet_stretches(windows: tuple[Window, ...], zone: tzinfo, day: date) -> tuple[QuietStretch, ...]:
+    """The instants (UTC, ``[start, end)``) that ``windows`` cover, from the windows starting the day before ``day``
+    to those starting ``QUIET_HORIZON_DAYS`` after, in order; windows that overlap or meet are one stretch. Cached:
+    ``decide`` asks on every request.
+
+    What a window covers, read on the household's wall clock as a person would:
+
+    - it starts at the first instant the clock shows its start time, and ends at the first instant after that the
+      clock shows its end time; it belongs to the weekday on which it starts (``sat = "22:00-01:30"`` is Saturday's);
+    - a time the clock skips when it goes forward is reached the instant the clock jumps past it: in London,
+      ``sun = "01:30-02:30"`` on the spring-forward night is quiet from 02:00 BST to 02:30 BST, and
+      ``sat = "22:00-01:30"`` ends at 02:00 BST, so that night's window is 3 hours long, not 3.5;
+    - a time the clock shows twice when it goes back is its first showing: ``sun = "00:30-01:30"`` ends at 01:30 BST
+      and is not quiet again in the repeated hour (01:00-01:30 GMT), and ``sun = "01:30-02:30"`` runs unbroken from
+      01:30 BST to 02:30 GMT (two hours), since the clock does not show 02:30 before then;
+    - a window that comes out empty by this (both ends in the skipped time: Lord Howe's ``sun = "02:00-02:20"`` on
+      the night its clock jumps from 02:00 to 02:30) is not in force at all that night.
+
+    On every other night a window is exactly its clock times: ``23:00-07:00`` is 23:00 to 07:00, an hour shorter or
+    longer the night the clock changes.
+    """
+    placed = sorted(
+        part for offset in range(-1, QUIET_HORIZON_DAYS + 1) for part in _placed(windows, zone, day + timedelta(offset))
+    )
+    stretches: list[QuietStretch] = []
+    for part in placed:
+        start, end, _ = part
+        if stretches and start <= stretches[-1].end:
+            last = stretches[-1]
+            stretches[-1] = QuietStretch(last.start, max(last.end, end), (*last.parts, part))
+        else:
+            stretches.append(QuietStretch(start, end, (part,)))
+    return tuple(stretches)
+
+
+def _placed(windows: tuple[Window, ...], zone: tzinfo, day: date) -> Iterator[tuple[datetime, datetime, int]]:
+    """The windows that start on ``day``, as instants; a window left empty by a clock change is left out."""
+    for index, window in enumerate(windows):
+        if window.day != day.weekday():
+            continue
+        end_day = day + timedelta(days=1) if window.spans_midnight else day
+        start, end = wall_clock_instant(day, window.start, zone), wall_clock_instant(end_day, window.end, zone)
+        if end > start:
+            yield start, end, index
 
 
 def when(moment: datetime, now: datetime) -> str:
-    """``07:00``, ``07:00 tomorrow`` or ``Sat 07:00``, as seen from ``now`` (both wall-clock)."""
+    """``07:00``, ``07:00 tomorrow`` or ``Sat 07:00``, as seen from ``now`` (both on the household's clock: naive, or
+    aware in its zone)."""
     clock = format_clock(moment.time())
     days = (moment.date() - now.date()).days
     if days == 0:

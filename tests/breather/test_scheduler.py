@@ -218,6 +218,34 @@ def test_quiet_hours_follow_wall_clock_across_a_dst_change(rules: Rules) -> None
     assert before.next_change == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
 
 
+def _quiet_at(quiet: str, at: datetime, zone: str = "Europe/London") -> scheduler.QuietHoursState:
+    rules = parse_rules(
+        f'[household]\ntimezone = "{zone}"\n[profiles.me]\ndefault = true\n[profiles.me.quiet_hours]\n{quiet}\n'
+    )
+    return scheduler.quiet_hours_states(rules, at)["me"]
+
+
+def test_quiet_hours_ending_in_the_skipped_hour_end_when_the_clock_jumps_and_do_not_come_back() -> None:
+    # Spring forward, Sun 28 Mar 2027: 01:00 GMT -> 02:00 BST (01:00 UTC). A user test's extension said "Quiet hours
+    # start in 10 minutes" at 02:20 BST, just after they had ended.
+    during = _quiet_at('sat = "22:00-01:30"', datetime(2027, 3, 28, 0, 30, tzinfo=UTC))
+    assert during == scheduler.QuietHoursState(quiet=True, next_change=datetime(2027, 3, 28, 1, 0, tzinfo=UTC))
+    after = _quiet_at('sat = "22:00-01:30"', datetime(2027, 3, 28, 1, 20, tzinfo=UTC))
+    assert after == scheduler.QuietHoursState(quiet=False, next_change=london(2027, 4, 3, 22, 0))
+    inside_the_gap = _quiet_at('sun = "01:30-02:30"', datetime(2027, 3, 28, 1, 0, tzinfo=UTC))
+    assert inside_the_gap == scheduler.QuietHoursState(quiet=True, next_change=london(2027, 3, 28, 2, 30))
+
+
+def test_quiet_hours_in_new_york_and_lord_howe_follow_the_clock_that_jumps() -> None:
+    # New York, Sun 14 Mar 2027: 02:00 EST -> 03:00 EDT (07:00 UTC): the window ends at 03:00 EDT, not 03:30.
+    night = _quiet_at('sat = "22:00-02:30"', datetime(2027, 3, 14, 6, 0, tzinfo=UTC), "America/New_York")
+    assert night == scheduler.QuietHoursState(quiet=True, next_change=datetime(2027, 3, 14, 7, 0, tzinfo=UTC))
+    # Lord Howe, Sun 4 Oct 2026: 02:00 +10:30 -> 02:30 +11 (15:30 UTC on the 3rd): 02:00-02:20 never shows on the
+    # clock that night, so quiet hours do not run 02:30-02:50 instead; next Sunday's is the next change.
+    skipped = _quiet_at('sun = "02:00-02:20"', datetime(2026, 10, 3, 15, 40, tzinfo=UTC), "Australia/Lord_Howe")
+    assert skipped == scheduler.QuietHoursState(quiet=False, next_change=datetime(2026, 10, 10, 15, 0, tzinfo=UTC))
+
+
 def test_a_profile_without_quiet_hours_never_changes() -> None:
     rules = parse_rules('[profiles.me]\ndefault = true\ndaily_limit = "1h"\n')
     state = scheduler.quiet_hours_states(rules, datetime(2026, 11, 25, 12, tzinfo=UTC))["me"]
