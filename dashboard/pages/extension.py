@@ -199,6 +199,14 @@ def quiet_hours_change_in_s(rules: Rules, profile: Profile, now: datetime) -> in
     return max(0, round((next_change - now).total_seconds()))
 
 
+def _countdown_as_decided(rules: Rules, profile: Profile, now: datetime, quiet: bool) -> int | None:
+    """The countdown, when it means what ``quiet`` says: while "open anyway" or a grant lifts quiet hours, the
+    rules' countdown is to their end, which the extension would read as quiet hours starting."""
+    if quiet_hours_state(profile, now, rules.zone()).quiet != quiet:
+        return None
+    return quiet_hours_change_in_s(rules, profile, now)
+
+
 def status_for(
     db: Database,
     rules: Rules,
@@ -219,6 +227,6 @@ def status_for(
         "next_break_in_s": decision.next_break_in.total_seconds() if decision.next_break_in is not None else None,
         "decision": {"kind": decision.kind, "reason": decision.reason, "message": decision.message},
         "quiet_hours": decision.kind == "quiet_hours",
-        "quiet_hours_change_in_s": quiet_hours_change_in_s(rules, profile, moment),
+        "quiet_hours_change_in_s": _countdown_as_decided(rules, profile, moment, decision.kind == "quiet_hours"),
         "through_proxy": through_proxy(runtime, profile.name, moment),
     }

@@ -115,6 +115,22 @@ def test_the_status_counts_down_to_quiet_hours_starting_and_ending(app: Flask, c
     assert during["quiet_hours_change_in_s"] == 8 * 3600
 
 
+def test_quiet_hours_opened_anyway_give_no_countdown_the_extension_would_read_as_quiet_hours_starting(
+    breather_home: Path, seed: Seeder
+) -> None:
+    from breather.runtime import lift_block
+
+    runtime = service(breather_home, seed.writer)
+    late = NOW.replace(hour=6, minute=55)  # teen's quiet hours end at 07:00
+    lift_block(runtime, "teen", "www.youtube.com", "quiet_hours", late + timedelta(minutes=10))
+    client = create_app(
+        {"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: late}, runtime=runtime
+    ).test_client()
+    status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(pair(client, "teen"))).get_json()
+    assert status["quiet_hours"] is False  # opened anyway
+    assert status["quiet_hours_change_in_s"] is None  # not "quiet hours start in 5 minutes"
+
+
 def test_a_profile_without_quiet_hours_has_no_countdown(client: FlaskClient) -> None:
     token = pair(client, "parent")
     assert client.get("/api/v1/status", headers=auth(token)).get_json()["quiet_hours_change_in_s"] is None
