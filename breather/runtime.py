@@ -40,6 +40,7 @@ COUNTER_NAMES: tuple[str, ...] = (
     "pages_served",
     "local_api_calls",
     "own_machine_refused",
+    "requests_refused",
 )
 
 

@@ -1,15 +1,18 @@
 """Limits, quiet hours and break reminders, decided on each request to an intercepted site.
 
-The decision itself is ``breather.rules.decisions.decide`` (pure), fed with the profile's in-memory usage. A
-document request during a limit or quiet hours gets a Breather page instead of the site (the site is never
-contacted); a break that is due, or a heavy run of distressing posts, is marked on the flow so the overlay shows the
-break interstitial. Topic quiet hours are passed on to the content-warning step. Fail closed: a boundary holds even
-when something else on the page breaks.
+The decision itself is ``breather.rules.decisions.decide`` (pure), fed with the profile's in-memory usage, past the
+member's running overrides and grants. During a limit or quiet hours no request reaches the site: a page load (a
+tab's or a frame's) gets Breather's block page, anything else (a script's fetch, an image, a WebSocket upgrade, a
+client that does not say) a short 403, and a WebSocket or event stream opened before the block began carries nothing
+more while it holds. A break that is due, or a heavy run of distressing posts, is marked on the flow so the overlay
+shows the break interstitial. Topic quiet hours are passed on to the content-warning step. Fail closed: a boundary
+holds even when something else on the page breaks.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +21,7 @@ from mitmproxy import http
 from breather.proxy import flows
 from breather.proxy.breaks import due_break
 from breather.proxy.feed_warnings import crisis_for
-from breather.proxy.pages import BlockPage, block_response, new_token
+from breather.proxy.pages import BlockPage, block_response, new_token, refusal_response
 from breather.runtime import PendingOverride, Runtime, Session, decide_past_overrides, usage_for
 
 log = logging.getLogger(__name__)
@@ -31,16 +34,29 @@ BLOCK_TOKEN_LIFETIME = timedelta(hours=12)
 # ...and how many block pages are remembered at most: one token per page load, and a soak test reloaded the block
 # page for hours (the oldest pages go first; a page that old asks for a reload).
 MOST_BLOCK_TOKENS = 500
+# /healthz: requests of a blocked site answered with a refusal instead of the site (not page loads: pages_served)
+REFUSED = "requests_refused"
+# A WebSocket or event stream outlives its request: whether its site is blocked is asked again at most this often.
+STREAM_RECHECK_S = 5.0
+HELD_UNTIL = "breather.held"  # flow.metadata: (blocked now?, monotonic time of the next check)
 
 
 class Boundaries:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def decide(self, profile_name: str, site: str, at: datetime) -> Any:
+    def decide(self, profile_name: str, site: str, at: datetime, past_overrides: bool = True) -> Any:
         """What the member meets on ``site`` at ``at``: the rules' decision, past their running overrides and grants
-        (each lifts only the block it was given at). Page loads, the overlay's heartbeats, calm and live streams all
-        ask here, so a tab, a page load and the extension's status agree (and breaks run during extra time)."""
+        (each lifts only the block it was given at). Page loads, every other request, the overlay's heartbeats and
+        live streams all ask here, so a tab, a page load and the extension's status agree (and breaks run during
+        extra time). ``past_overrides=False``: the rules' own decision, which calm reads (a site open past a block
+        is calmed)."""
+        rules_say, met = self._decisions(profile_name, site, at)
+        return met if past_overrides else rules_say
+
+    def _decisions(self, profile_name: str, site: str, at: datetime) -> tuple[Any, Any]:
+        """The rules' own decision and what the member meets past overrides and grants (one and the same unless
+        the rules block)."""
         from breather.rules.decisions import decide
 
         rules = self.runtime.current_rules()
@@ -49,8 +65,8 @@ class Boundaries:
         usage = usage_for(session, rules, at)
         decision = decide(rules, profile, site, at, usage)
         if decision.kind not in BLOCKING:
-            return decision
-        return decide_past_overrides(rules, profile, site, at, usage, session)
+            return decision, decision
+        return decision, decide_past_overrides(rules, profile, site, at, usage, session)
 
     def request(self, flow: http.HTTPFlow) -> None:
         site = flows.site_of(flow)
@@ -66,15 +82,21 @@ class Boundaries:
         rules = self.runtime.current_rules()
         profile = flows.profile_of(flow) or rules.default_profile
         now = datetime.now(UTC)
-        decision = self.decide(profile, site, now)
+        rules_say, decision = self._decisions(profile, site, now)
         flow.metadata[flows.HIDDEN_TOPICS] = frozenset(getattr(decision, "hidden_topics", ()) or ())
-        flow.metadata[flows.CALM_WINDOW] = decision.kind in BLOCKING and rules.profile(profile).calm
-        if not flows.is_document_request(flow):
-            return
-        self.runtime.counters.increment("documents_seen")
+        # calm takes the pull out of a site the rules would block, seen past an override or a grant
+        flow.metadata[flows.CALM_WINDOW] = rules_say.kind in BLOCKING and rules.profile(profile).calm
+        document = flows.is_document_request(flow)
+        if document:
+            self.runtime.counters.increment("documents_seen")
         if decision.kind in BLOCKING:
             # Not a visit: time in front of Breather's own page is not time on the site.
-            self._block(flow, rules.profile(profile), site, decision, now)
+            if flows.is_page_load(flow):
+                self._block(flow, rules.profile(profile), site, decision, now)
+            else:
+                self._refuse(flow, site, decision)
+            return
+        if not document:
             return
         self._log_visit(profile, site, now)
         self._mark_break(flow, profile, self.runtime.sessions.read(profile), decision, now)
@@ -100,6 +122,46 @@ class Boundaries:
         self.runtime.counters.increment("pages_served")
         if self._first_block_in_a_while(profile.name, site, decision.kind, now):
             self._event(profile.name, BLOCKING[decision.kind], site, now)
+
+    def _refuse(self, flow: http.HTTPFlow, site: str, decision: Any) -> None:
+        """A script's request, an image, a WebSocket upgrade: a short 403, never the site. Counted, not logged as an
+        event: a blocked page's scripts retry many times a minute, and the weekly review counts blocks, which the
+        block page logs."""
+        flow.response = refusal_response(decision.kind, site, decision.message)
+        flow.metadata[flows.OWN_PAGE] = True
+        self.runtime.counters.increment(REFUSED)
+
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """A WebSocket opened before the block began (a tab left open) carries nothing either way while the block
+        holds; its messages flow again once it ends (an override, a grant, the end of quiet hours)."""
+        if flow.websocket is None or not flow.websocket.messages or flows.site_of(flow) is None:
+            return
+        message = flow.websocket.messages[-1]
+        if not message.dropped and self.blocked_now(flow):
+            message.drop()
+
+    def blocked_now(self, flow: http.HTTPFlow) -> bool:
+        """For a connection that outlives its request (a WebSocket, an event stream): whether its site is blocked
+        for the flow's member now, asked again at most every ``STREAM_RECHECK_S`` seconds. A failure to decide lets
+        it through, as for a request."""
+        now = time.monotonic()
+        cached = flow.metadata.get(HELD_UNTIL)
+        if isinstance(cached, tuple) and now < cached[1]:
+            return bool(cached[0])
+        site = flows.site_of(flow)
+        if site is None:
+            return False
+        try:
+            profile = flows.profile_of(flow) or self.runtime.current_rules().default_profile
+            blocked = self.decide(profile, site, datetime.now(UTC)).kind in BLOCKING
+        except Exception:
+            log.exception("deciding boundaries for a live connection to %s failed; letting it through", site)
+            self.runtime.counters.increment("passed_after_error")
+            blocked = False
+        if blocked and not (isinstance(cached, tuple) and cached[0]):
+            log.info("holding a live connection to %s: the site is blocked now", site)
+        flow.metadata[HELD_UNTIL] = (blocked, now + STREAM_RECHECK_S)
+        return blocked
 
     def _forget_old_tokens(self, now: datetime) -> None:
         """A block page's token is kept while the page may still be open; without this, every block page ever shown

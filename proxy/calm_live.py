@@ -1,9 +1,10 @@
 """Calm on Mastodon's live WebSocket stream, which is how its web client gets new posts and notifications.
 
 A WebSocket outlives the request that opened it, so whether calm applies is decided again as messages arrive (at
-most every ``RECHECK_S`` seconds per connection): quiet hours that begin while the tab is open calm the stream from
-then on, and it goes back to byte-for-byte when they end. Server messages are calmed by
-:func:`breather.proxy.calm_stream.calm_socket_message`: counters zeroed in statuses, conversations read,
+most every ``RECHECK_S`` seconds per connection), on the rules' own decision: calm applies where quiet hours or a limit
+are in force and the site is open past them (an override, a grant), and the stream goes back to byte-for-byte when
+they end. While the block itself holds, ``Boundaries`` drops every message before it gets here. Server messages are
+calmed by :func:`breather.proxy.calm_stream.calm_socket_message`: counters zeroed in statuses, conversations read,
 notifications held back. Anything unexpected leaves the message as it came (fail open) and is counted.
 """
 
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 RECHECK_S = 15.0
 CALM_UNTIL = "breather.calm_live"  # flow.metadata: (calm now?, monotonic time of the next check)
 
-Decide = Callable[[str, str, datetime], Any]
+Decide = Callable[..., Any]
+"""``Boundaries.decide``: (profile, site, at, past_overrides=...) -> decision."""
 
 
 class CalmLive:
@@ -73,4 +75,4 @@ class CalmLive:
         if not rules.profile(profile_name).calm:
             return False
         site = flows.site_of(flow) or ""
-        return self.decide(profile_name, site, datetime.now(UTC)).kind in BLOCKING
+        return self.decide(profile_name, site, datetime.now(UTC), past_overrides=False).kind in BLOCKING

@@ -44,6 +44,21 @@ def is_document_request(flow: http.HTTPFlow) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+PAGE_DESTINATIONS = frozenset({"document", "iframe", "frame"})
+
+
+def is_page_load(flow: http.HTTPFlow) -> bool:
+    """A page a person sees: a tab's document or one in a frame (another site's ``<iframe>``, an embed), whatever
+    the method (a form sent is a page load too). What gets Breather's block page during a block; every other request
+    gets a short refusal. Without ``Sec-Fetch-Dest``, as :func:`is_document_request` judges."""
+    if is_local_api(flow):
+        return False
+    dest = flow.request.headers.get("sec-fetch-dest")
+    if dest is not None:
+        return dest in PAGE_DESTINATIONS
+    return is_document_request(flow)
+
+
 def media_type(message: http.Message) -> str:
     return message.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 

@@ -15,7 +15,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from mitmproxy import ctx, http, udp
+from mitmproxy import connection, ctx, http, tls, udp
+from mitmproxy.proxy import server_hooks
 from mitmproxy.proxy.layers.quic import QuicTlsData, QuicTlsSettings
 
 from breather.proxy.flows import ADAPTER, SITE
@@ -26,11 +27,13 @@ log = logging.getLogger(__name__)
 
 
 def host_pattern(domain: str) -> str:
-    """A regex for mitmproxy's ``host:port`` strings: the domain itself or any subdomain, nothing else."""
+    """A regex for mitmproxy's ``host:port`` strings: the domain itself or any subdomain, nothing else. A trailing
+    dot is the same name (``reddit.com.:443``: DNS resolves it to the same site, browsers open it); mitmproxy matches
+    ignoring case."""
     cleaned = domain.strip().lower().rstrip(".")
     if not cleaned or any(char in cleaned for char in "/:@ "):
         raise ValueError(f"not a domain name: {domain!r}")
-    return rf"^(?:[^:]+\.)?{re.escape(cleaned)}(?::\d+)?$"
+    return rf"^(?:[^:]+\.)?{re.escape(cleaned)}\.?(?::\d+)?$"
 
 
 def allow_patterns(domains: Iterable[str]) -> list[str]:
@@ -106,6 +109,14 @@ class Intercept:
         flow.metadata[SITE] = site_domain(host, group.domains)
         flow.metadata[ADAPTER] = group.adapter
 
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """A connection to the site opened for a request under a name with a trailing dot."""
+        sni_without_trailing_dot(data.server, data.server.sni)
+
+    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+        """Before mitmproxy starts TLS with the site, which takes the browser's server name (``reddit.com.``)."""
+        sni_without_trailing_dot(data.context.server, data.context.server.sni or data.client_hello.sni)
+
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is None or "alt-svc" not in flow.response.headers:
             return
@@ -130,6 +141,16 @@ class Intercept:
 
     def done(self) -> None:
         MITMPROXY_SERVER_LOG.removeFilter(self._refusals)
+
+
+def sni_without_trailing_dot(server: connection.Server, name: str | None) -> None:
+    """The site's name without its trailing dot for mitmproxy's TLS to the site: OpenSSL refuses ``reddit.com.`` as
+    the name to verify, so mitmproxy's TLS set-up failed and a page under that name never loaded. Left as it is
+    otherwise (mitmproxy then picks the name itself)."""
+    if name is None and server.address is not None:
+        name = str(server.address[0])
+    if name is not None and name.endswith("."):
+        server.sni = name.rstrip(".")
 
 
 class RefusedQuic(QuicTlsSettings):

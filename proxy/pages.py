@@ -3,7 +3,8 @@
 The page answers with status 200 (it is a real page the person is meant to read, and a 4xx would make some sites'
 service workers retry or show their own error) and ``Cache-Control: no-store`` (so the site's real page comes back
 as soon as the boundary ends). Overriding takes a friction delay from the rules: the button counts down in the page,
-and the proxy itself refuses an override token younger than the delay.
+and the proxy itself refuses an override token younger than the delay. Requests that are not page loads (a feed's
+fetch, an image) get :func:`refusal_response` instead: nobody reads them as a page.
 """
 
 from __future__ import annotations
@@ -112,6 +113,19 @@ def block_response(page: BlockPage) -> http.Response:
             ),
             "X-Breather": page.kind,
         },
+    )
+
+
+def refusal_response(kind: str, site: str, message: str) -> http.Response:
+    """What any request of a blocked site other than a page load gets (a feed's fetch, a script, an image, a
+    WebSocket upgrade): a 403 clients treat as "not allowed" rather than "try again", saying why and until when.
+    ``no-store``, so no cache or service worker keeps it past the block."""
+    title = TITLES.get(kind, "Breather")
+    body = f"Breather: {title} ({site}). {message} This request was not sent to {site}.\n"
+    return http.Response.make(
+        403,
+        body.encode("utf-8"),
+        {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Breather": kind},
     )
 
 

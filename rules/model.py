@@ -196,13 +196,22 @@ class Rules:
 def site_domain(host: str, domains: Iterable[str]) -> str:
     """The widest rules domain a host is in (``old.reddit.com`` → ``reddit.com``): what usage, events and grants
     record a visit under."""
-    host = host.lower().rstrip(".")
-    matches = [d.lower() for d in domains if host == d.lower() or host.endswith("." + d.lower())]
+    host = bare_host(host)
+    matches = [bare_host(d) for d in domains if host_in_domain(host, d)]
     return min(matches, key=len) if matches else host
 
 
+def bare_host(host: str) -> str:
+    """A host name as the rules compare it: lower case, without a port or the trailing dot (``Reddit.COM.:443`` →
+    ``reddit.com``: the same site to DNS and to a browser)."""
+    name = host.strip().lower()
+    if name.count(":") == 1:  # host:port (an IPv6 address has more colons and no port here)
+        name = name.split(":")[0]
+    return name.rstrip(".")
+
+
 def host_in_domain(host: str, domain: str) -> bool:
-    """``old.reddit.com`` is in ``reddit.com``; ``notreddit.com`` is not. Case and a trailing dot do not matter."""
-    host = host.lower().rstrip(".").split(":")[0] if host.count(":") == 1 else host.lower().rstrip(".")
-    domain = domain.lower().rstrip(".")
+    """``old.reddit.com`` is in ``reddit.com``; ``notreddit.com`` is not. Case, a port and a trailing dot do not
+    matter."""
+    host, domain = bare_host(host), bare_host(domain)
     return host == domain or host.endswith("." + domain)

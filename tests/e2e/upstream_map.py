@@ -21,7 +21,8 @@ class UpstreamMap:
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         address = data.server.address
-        if address is None or str(address[0]).lower() not in self.hosts:
+        # a trailing dot names the same host, as DNS resolves it
+        if address is None or str(address[0]).lower().rstrip(".") not in self.hosts:
             return
         data.server.address = self.target
 

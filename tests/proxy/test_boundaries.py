@@ -71,13 +71,6 @@ def test_quiet_hours_answer_the_page_with_breather_and_never_contact_the_site(ma
     assert [e["kind"] for e in events_of(runtime)] == ["quiet_hours_blocked"]
 
 
-def test_requests_a_page_makes_by_script_are_not_blocked(make_runtime) -> None:
-    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
-    flow = document(dest="empty")
-    Boundaries(runtime).request(flow)
-    assert flow.response is None
-
-
 def test_after_the_daily_limit_the_page_is_a_limit_page_with_a_friction_delay(make_runtime, events_of) -> None:
     runtime = make_runtime()
     spend(runtime, 61)

@@ -289,6 +289,16 @@ def quiet_hours_now() -> str:
     return f'quiet_hours = {{ daily = "{window_around_now()}" }}'
 
 
+def opened_anyway(runtime: Any, site: str, profile: str = "me") -> None:
+    """The member pressed "Open anyway" on the quiet-hours page, as the local API records it: the site is open past
+    quiet hours for a while, which is when calm shows (while the block itself holds, no request reaches the site)."""
+    from datetime import UTC, datetime, timedelta
+
+    from breather.runtime import lift_block
+
+    lift_block(runtime, profile, site, "quiet_hours", datetime.now(UTC) + timedelta(minutes=15))
+
+
 def listing_flow(runtime: Any, encoding: str | None = None) -> Any:
     """A JSON listing request that went through the real Boundaries request hook, then got its response."""
     import gzip
@@ -306,7 +316,9 @@ def listing_flow(runtime: Any, encoding: str | None = None) -> Any:
     flow.request.headers["sec-fetch-dest"] = "empty"
     flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
     flow.response = None
+    opened_anyway(runtime, "reddit.com")
     Boundaries(runtime).request(flow)
+    assert flow.response is None, "open past quiet hours: the request goes to the site"
     headers = {"content-type": "application/json; charset=utf-8"}
     if encoding == "gzip":
         headers["content-encoding"] = "gzip"
@@ -356,10 +368,11 @@ def test_html_pages_get_the_calm_stylesheet_and_script_only_when_calm_applies(
     runtime = make_runtime(PIPELINE_RULES.format(calm=calm, quiet=quiet_hours_now()))
     flow = tflow.tflow()
     flow.request.host, flow.request.path = "old.reddit.com", "/"
-    flow.request.headers["sec-fetch-dest"] = "empty"  # not a document: quiet hours do not block it here
-    flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
-    Boundaries(runtime).request(flow)
     flow.request.headers["sec-fetch-dest"] = "document"
+    flow.metadata.update({flows.SITE: "reddit.com", flows.ADAPTER: "reddit", flows.PROFILE: "me"})
+    opened_anyway(runtime, "reddit.com")
+    Boundaries(runtime).request(flow)
+    assert flow.response is None, "open past quiet hours: the page comes from the site"
     page = b"<html><head><title>r</title></head><body><span class='score'>12</span></body></html>"
     flow.response = http.Response.make(200, page, {"content-type": "text/html; charset=utf-8"})
     Overlay(runtime).response(flow)

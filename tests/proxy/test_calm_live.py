@@ -99,7 +99,7 @@ class Window:
     def __init__(self, kind: str) -> None:
         self.kind, self.asked = kind, 0
 
-    def __call__(self, _profile: str, _site: str, _at: datetime) -> Any:
+    def __call__(self, _profile: str, _site: str, _at: datetime, **_how: Any) -> Any:
         self.asked += 1
         return self
 

@@ -1,5 +1,6 @@
 """Calm through the real response pipeline (real rules, the real Boundaries decision, real FeedWarnings) for the
-Mastodon stream and YouTube's page: calmed in quiet hours, byte-identical when calm is off or outside the window."""
+Mastodon stream and YouTube's page: calmed in quiet hours once opened anyway (while the block holds no request
+reaches the site), byte-identical when calm is off or outside the window."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.proxy.test_calm import quiet_hours_now
+from tests.proxy.test_calm import opened_anyway, quiet_hours_now
 from tests.proxy.test_calm_stream import NOTIFICATION, event, status
 
 RULES = """\
@@ -46,11 +47,12 @@ def served(runtime: Any, host: str, adapter: str, body: bytes, content_type: str
 
     flow = tflow.tflow(resp=True)
     flow.request.host, flow.request.path = host, "/"
-    flow.request.headers["sec-fetch-dest"] = "empty"  # so quiet hours do not answer with the block page here
+    flow.request.headers["sec-fetch-dest"] = dest
     flow.metadata.update({flows.SITE: host, flows.ADAPTER: adapter, flows.PROFILE: "me"})
     flow.response = None
+    opened_anyway(runtime, host)
     Boundaries(runtime).request(flow)
-    flow.request.headers["sec-fetch-dest"] = dest
+    assert flow.response is None, "open past quiet hours: the request goes to the site"
     headers = {"content-type": content_type, "content-encoding": "gzip"}
     flow.response = http.Response.make(200, b"", headers)
     flow.response.raw_content = gzip.compress(body)
