@@ -112,7 +112,7 @@ def test_an_open_tab_that_crosses_the_limit_reloads_into_the_block_page(make_run
     expect(tab.locator("h1")).to_have_text("the feed")
 
     # each heartbeat counts 30 s: two more and the hour is used up, with the tab open
-    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today")
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today", timeout=10_000)
     tab.wait_for_timeout(1000)
     assert proxied.loads == ["site", "limit_reached"]
 
