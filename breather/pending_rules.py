@@ -20,12 +20,12 @@ import tomlkit
 from sqlite_utils import Database
 
 from breather.rules.cooling import PendingChange as HeldChange
-from breather.rules.cooling import apply_change, held_path, zone_text
+from breather.rules.cooling import address_text, apply_change, held_path, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
-from breather.rules.model import Rules
+from breather.rules.model import IPNetwork, Rules
 from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import format_duration
 from breather.rules.watcher import digest
@@ -42,17 +42,22 @@ class RulesChanged(Exception):
 
 def loosenings(old: Rules, new: Rules) -> list[str]:
     """Every way ``new`` is looser than ``old``, in words: what ``rules.cooling`` finds, the one reading the
-    service's watcher holds hand edits by. Empty means the edit only tightens (or is neutral)."""
+    service's watcher holds hand edits by (a changed sign-in or device address, and a retention kept shorter, among
+    them). Empty means the edit only tightens (or is neutral). Never a password or its hash: only whose changed."""
     found = []
     for change in cooling_loosenings(old, new):
         if change.setting == "profile":
             found.append(f"{change.profile}: profile removed")
+        elif change.setting in ("user", "password"):
+            found.append(f"{change.profile}'s sign-in (user name or password) changed")
+        elif change.setting == "client_ips":
+            found.append(_address_words(change.profile, change.old, change.new))
         elif change.profile is not None:
             found.append(f"{change.profile}: {_loosening_words(change.setting, change.item)}")
         elif change.setting == "cooling_off":
             found.append("a shorter cooling-off delay")
         elif change.setting == "retention_days":
-            found.append(f"records kept longer ({old.retention_days} → {new.retention_days} days)")
+            found.append(_retention_words(old.retention_days, new.retention_days))
         elif change.setting == "groups":
             found.append("sites no longer looked after")
         elif change.setting == "default_profile":
@@ -60,6 +65,24 @@ def loosenings(old: Rules, new: Rules) -> list[str]:
         elif change.setting == "timezone":
             found.append(f"a different time zone ({zone_text(change.old)} → {zone_text(change.new)})")
     return list(dict.fromkeys(found))
+
+
+def _address_words(profile: str | None, was: tuple[IPNetwork, ...], wants: tuple[IPNetwork, ...]) -> str:
+    """``a device address now goes to me (192.0.2.2)``: a listed address skips sign-in, so whose it is matters."""
+    added = [address_text(network) for network in wants if network not in was]
+    removed = [address_text(network) for network in was if network not in wants]
+    if added and removed:
+        return f"{profile}'s device addresses changed (adding {', '.join(added)}; removing {', '.join(removed)})"
+    one = len(added or removed) == 1
+    what = "a device address" if one else "device addresses"
+    goes = ("now goes to" if one else "now go to") if added else ("no longer goes to" if one else "no longer go to")
+    return f"{what} {goes} {profile} ({', '.join(added or removed)})"
+
+
+def _retention_words(was: int, wants: int) -> str:
+    if wants < was:
+        return f"history kept {wants} day{'' if wants == 1 else 's'} instead of {was}"
+    return f"records kept longer ({was} → {wants} days)"
 
 
 _LOOSENING_WORDS = {
@@ -111,7 +134,8 @@ def _save(
     row keeps the whole text asked for, which ``apply_due_changes`` writes once due. Loosenings measure from the file
     as written (``old`` only when it does not load): one the service already holds from a hand edit stays in the
     file and stays the service's to hold. A loosening that is not one setting of a member (a removed member,
-    records kept longer, sites no longer looked after) cannot be parted from the rest, so such an edit waits whole.
+    records kept longer or shorter, sites no longer looked after) cannot be parted from the rest, so such an edit
+    waits whole.
     """
     if _as_read(path) != old_text:  # read as every reader does (a byte-order mark is not a change)
         raise RulesChanged("the rules file changed while you were editing; reload and try again")

@@ -13,9 +13,15 @@ another applies now.
 
 Besides each member's settings, the file as a whole loosens when a site is no longer looked after (a domain dropped
 from its group, or moved to another: its limits and warnings would end at once), a member is removed (their devices
-fall to the default member), the default member becomes a looser one, records are kept longer, the cooling-off
-itself is shortened, or the household's time zone moves (every window and midnight move with it): each of these
-waits like a setting.
+fall to the default member), the default member becomes a looser one, records are kept longer or shorter (shorter,
+the next nightly prune would erase the history the household reviews), the cooling-off itself is shortened, or the
+household's time zone moves (every window and midnight move with it): each of these waits like a setting.
+
+Who a member is waits too: a changed ``user`` or ``password``, and any device address (``client_ips``) added or
+removed, on a member or a new one. Moving sam's sign-in onto a looser member, or listing sam's laptop under the
+parent (a listed address skips sign-in), would otherwise loosen at once. Only what asks for a sign-in where none was
+asked applies at once: a member with no credentials getting a user name no member had, or a user name getting its
+first password.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from breather.rules.model import SENSITIVITIES, Profile, Rules, SiteGroup, TopicWindow, Window
+from breather.rules.model import SENSITIVITIES, IPNetwork, Profile, Rules, SiteGroup, TopicWindow, Window
 
 ChangeKey = tuple[str | None, str, str | None]
 """Which loosening: the profile (None for a household setting), the setting, and the item within it (or None)."""
@@ -136,8 +142,9 @@ def loosenings(old: Rules, new: Rules) -> tuple[Loosening, ...]:
     found: list[Loosening] = []
     for name, after in new.profiles.items():
         before = old.profiles.get(name)
-        if before is not None:  # a new profile has no boundary to loosen
+        if before is not None:  # a new profile has no boundary to loosen, but may be a new way in
             found.extend(_loosened(name, _PROFILE_SETTINGS, before, after))
+        found.extend(_identity_changes(name, before, after, old))
     found.extend(Loosening(name, "profile", None, name, None) for name in old.profiles if name not in new.profiles)
     found.extend(_default_loosenings(old, new))
     found.extend(_loosened(None, _HOUSEHOLD_SETTINGS, old, new))
@@ -171,6 +178,40 @@ def first_asked(
         still_asked = prior is not None and kept is not None and not _kind(change).loosens(prior.new, change.new)
         times[change.key] = kept if still_asked and kept is not None else now
     return times
+
+
+def _identity_changes(name: str, before: Profile | None, after: Profile, old: Rules) -> Iterable[Loosening]:
+    """What changes who is picked out as ``name`` (a new member: from nobody). A device address added or removed
+    waits; so does a changed user name or password, unless it only asks for a sign-in where none was asked."""
+    was = before if before is not None else _nobody(after)
+    if frozenset(was.client_ips) != frozenset(after.client_ips):
+        yield Loosening(name, "client_ips", None, was.client_ips, after.client_ips)
+    if before is not None and _first_credentials(was, after, old):
+        return
+    if _folded(was.user) != _folded(after.user):
+        yield Loosening(name, "user", None, was.user, after.user)
+    if was.password != after.password:
+        yield Loosening(name, "password", None, was.password, after.password)
+
+
+def _first_credentials(was: Profile, wants: Profile, old: Rules) -> bool:
+    """A member who had no credentials getting them (with a user name no member had: else it is one moved), or a
+    user name getting its first password. Each asks for a sign-in where none was asked: a tightening, like setting a
+    member up with ``breather rules password``."""
+    if was.user is None and was.password is None:
+        return wants.user is None or _folded(wants.user) not in {_folded(p.user) for p in old.profiles.values()}
+    first_password = was.password is None and wants.password is not None
+    return first_password and was.user is not None and _folded(was.user) == _folded(wants.user)
+
+
+def _folded(user: str | None) -> str | None:
+    """A user name as sign-in compares it (``Sam`` signs in as ``sam``)."""
+    return user.casefold() if user is not None else None
+
+
+def _nobody(profile: Profile) -> Profile:
+    """A member new in an edit, as they were before it: no way to pick them out."""
+    return dataclasses.replace(profile, user=None, password=None, client_ips=())
 
 
 # --- How each setting loosens -------------------------------------------------------------------------------------
@@ -401,20 +442,34 @@ def _zone_moved(was: str | None, wants: str | None) -> bool:
     return zone_in_effect(was) != zone_in_effect(wants)
 
 
+def _changed(was: Any, wants: Any) -> bool:
+    return bool(was != wants)
+
+
+_CHANGED = _Kind(_whole, _changed, _old_while_held)
 _HOUSEHOLD_SETTINGS: dict[str, _Kind] = {
     "timezone": _Kind(_whole, _zone_moved, _old_while_held),
     "cooling_off": _SHORTER,
-    "retention_days": _Kind(_whole, _more, _old_while_held),
+    # kept longer keeps more of everyone's records; kept shorter, the next nightly prune erases the week's history
+    "retention_days": _CHANGED,
     "groups": _Kind(_domain_items, _moved_or_dropped, _groups_in_force),
 }
-_CHANGED = _Kind(_whole, lambda was, wants: was != wants, _old_while_held)
 _FILE_CHANGES: dict[str, _Kind] = {"profile": _CHANGED, "default_profile": _CHANGED}
+# Who a member is (``_identity_changes`` says which changes wait): apart from _PROFILE_SETTINGS, which a looser
+# default member is measured by, where two members' user names always differ.
+_IDENTITY_SETTINGS: dict[str, _Kind] = {"user": _CHANGED, "password": _CHANGED, "client_ips": _CHANGED}
 
 
 def _kind(change: Loosening) -> _Kind:
     if change.setting in _FILE_CHANGES:
         return _FILE_CHANGES[change.setting]
-    return (_PROFILE_SETTINGS if change.profile is not None else _HOUSEHOLD_SETTINGS)[change.setting]
+    if change.profile is None:
+        return _HOUSEHOLD_SETTINGS[change.setting]
+    return _member_kind(change.setting)
+
+
+def _member_kind(setting: str) -> _Kind:
+    return _IDENTITY_SETTINGS.get(setting) or _PROFILE_SETTINGS[setting]
 
 
 def _loosened(owner: str | None, kinds: Mapping[str, _Kind], before: Any, after: Any) -> Iterable[Loosening]:
@@ -430,12 +485,12 @@ def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
     """``new``, less what is still ``held``: those settings (or items) keep their ``old`` values."""
     if not held:
         return new
-    profiles = dict(new.profiles)  # a member new in this edit has nothing held: only existing members are
+    profiles = dict(new.profiles)  # of a member new in this edit, only their way in (user, password, addresses) waits
     member_settings = [change for change in held if change.profile is not None and change.setting != "profile"]
     for name in dict.fromkeys(change.profile for change in member_settings if change.profile is not None):
-        profiles[name] = _hold_settings(
-            old.profiles[name], new.profiles[name], [c for c in member_settings if c.profile == name]
-        )
+        after = new.profiles[name]
+        before = old.profiles.get(name) or _nobody(after)  # a new member's held settings: their way in
+        profiles[name] = _hold_settings(before, after, [c for c in member_settings if c.profile == name])
     for change in held:
         if change.setting == "profile" and change.profile is not None:
             profiles[change.profile] = old.profiles[change.profile]  # a removed member stays until the wait ends
@@ -467,7 +522,7 @@ def _hold_settings(before: Profile, after: Profile, held: Sequence[PendingChange
     updates: dict[str, Any] = {}
     for setting in dict.fromkeys(change.setting for change in held):
         items = frozenset(change.item for change in held if change.setting == setting)
-        in_force = _PROFILE_SETTINGS[setting].in_force
+        in_force = _member_kind(setting).in_force
         updates[setting] = in_force(getattr(before, setting), getattr(after, setting), items)
     return dataclasses.replace(after, **updates)
 
@@ -537,7 +592,11 @@ def _label(change: PendingChange) -> str:
     if change.setting == "default_profile":
         return f"the default member ({change.old} → {change.new})"
     if change.setting == "retention_days":
+        if change.new < change.old:
+            return f"history kept {_days(change.new)} instead of {change.old}"
         return f"{owner} records kept longer ({change.old} → {change.new} days)"
+    if change.setting in ("user", "password", "client_ips"):
+        return _identity_label(change)
     if change.setting in ("quiet_hours", "topic_quiet_hours"):
         topic = f" for {category} posts" if change.item else ""
         return f"{owner} quiet hours{topic} (some hours no longer covered)"
@@ -547,6 +606,35 @@ def _label(change: PendingChange) -> str:
         return f"{owner} open anyway ({_on_off(change.old)} → {_on_off(change.new)})"
     name = _NAMES.get(change.setting, change.setting.replace("_", " "))
     return f"{owner} {name} ({value_text(change.old)} → {value_text(change.new)})"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def _identity_label(change: PendingChange | Loosening) -> str:
+    """A held change of who a member is, for people: ``a new password for sam``, ``alex's user name (alex → sam)``,
+    ``a device address now going to me (192.0.2.2)``. Never a password or its hash: only that it changes."""
+    name = change.profile
+    if change.setting == "password":
+        if change.new is None:
+            return f"removing {name}'s password"
+        return f"a password for {name}" if change.old is None else f"a new password for {name}"
+    if change.setting == "user":
+        return f"{name}'s user name ({change.old or 'none'} → {change.new or 'none'})"
+    added = [address_text(network) for network in change.new if network not in change.old]
+    removed = [address_text(network) for network in change.old if network not in change.new]
+    if added and removed:
+        return f"{name}'s device addresses (adding {', '.join(added)}; removing {', '.join(removed)})"
+    going = "now going to" if added else "no longer going to"
+    what = "a device address" if len(added or removed) == 1 else "device addresses"
+    return f"{what} {going} {name} ({', '.join(added or removed)})"
+
+
+def address_text(network: IPNetwork) -> str:
+    """A ``client_ips`` entry for people: one address as written (``192.0.2.2``), a network with its prefix."""
+    whole = network.prefixlen == network.max_prefixlen
+    return str(network.network_address) if whole else str(network)
 
 
 def _on_off(value: Any) -> str:

@@ -153,7 +153,11 @@ def test_saving_the_editor_keeps_the_stored_passwords(client: FlaskClient, rules
     assert rules.profiles["parent"].password == PARENT_PLAIN
 
 
-def test_a_new_password_typed_in_the_editor_is_saved_as_typed(client: FlaskClient, rules_file: Path) -> None:
+def test_a_new_password_typed_in_the_editor_is_saved_as_typed_once_its_wait_is_over(
+    client: FlaskClient, app: Flask, rules_file: Path
+) -> None:
+    """A changed sign-in waits out the cooling-off (a user test's teen moved theirs onto a looser sibling by hand);
+    the page says whose changed, never the password."""
     set_passphrase(client)
     editor = _editor_text(_page(client, "/rules"))
     typed = editor.replace(f"{HIDDEN}  # hashed", 'password = "teen-new-pass"  # hashed')
@@ -161,6 +165,11 @@ def test_a_new_password_typed_in_the_editor_is_saved_as_typed(client: FlaskClien
     assert 'password = "teen-new-pass"' in _editor_text(preview.get_data(as_text=True))  # what was typed stays
     answer = _post_editor(client, typed)
     assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = html.unescape(_page(client, "/rules"))
+    assert "teen's sign-in (user name or password) changed" in page and "teen-new-pass" not in page
+    assert load_rules(rules_file).profiles["teen"].password == TEEN_HASH  # waiting
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
+    _page(client, "/rules")
     rules = load_rules(rules_file)
     assert rules.profiles["teen"].password == "teen-new-pass"
     assert rules.profiles["parent"].password == PARENT_PLAIN
