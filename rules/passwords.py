@@ -10,12 +10,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from breather.rules.model import Rules
 
 SCHEME = "scrypt"
 N, R, P = 2**14, 8, 1  # ~16 MB and a few tens of milliseconds per check: fine once per sign-in, slow to guess
 SALT_BYTES = 16
 KEY_BYTES = 32
 MAX_MEMORY = 64 * 1024 * 1024
+MIN_LENGTH = 8
+
+
+def password_problem(plain: str, names: Iterable[str]) -> str | None:
+    """Why ``plain`` is too easy to guess for a member's proxy password, or None. A user test set a teen's password to
+    "sam", their own name: anyone in the household signs in as them at the first try. Short ones, and any member's,
+    profile's or user name (case aside), are refused; the message never repeats the password."""
+    if plain.casefold() in {name.casefold() for name in names}:
+        return "a password cannot be a household member's name or user name: anyone at home would guess it"
+    if len(plain) < MIN_LENGTH:
+        return f"a password needs at least {MIN_LENGTH} characters (that one has {len(plain)})"
+    return None
+
+
+def household_names(rules: Rules) -> list[str]:
+    """Every profile name and user name in ``rules``: what a password must not be."""
+    return [name for profile in rules.profiles.values() for name in (profile.name, profile.user) if name]
 
 
 def hash_password(plain: str) -> str:

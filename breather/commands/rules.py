@@ -211,8 +211,9 @@ def _plain_text_passwords(rules: Any) -> list[str]:
 
 
 def _password(args: argparse.Namespace, paths: Paths) -> int:
-    from breather.rules.editing import set_value
-    from breather.rules.passwords import hash_password
+    from breather.rules.editing import set_value_in_text, write_atomically
+    from breather.rules.passwords import hash_password, household_names, password_problem
+    from breather.rules.textfile import read_rules_text
 
     path = _existing_rules_path(args.file, paths)
     rules = _load(args.file, paths, args.home)
@@ -220,12 +221,40 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     # A member's proxy password decides whose boundaries apply (a user test: a child set the parent's and browsed as
     # the parent), so changing one needs the household passphrase, as a rule change on the dashboard does.
     require_household_passphrase(paths, args.stdin, "nothing was changed")
-    hashed = hash_password(_read_new_password(args.stdin))
+    plain = _read_new_password(args.stdin)
+    problem = password_problem(plain, household_names(rules))
+    if problem is not None:
+        raise CommandError(f"{problem}; nothing was changed", EXIT_INVALID)
+    # the user name and the password in one write: the service never sees a member with a name and no password
+    text = read_rules_text(path)
     if not profile.user:
-        set_value(path, ("profiles", profile.name, "user"), profile.name)
-    set_value(path, ("profiles", profile.name, "password"), hashed)
+        text = set_value_in_text(text, ("profiles", profile.name, "user"), profile.name, path.name)
+    text = set_value_in_text(text, ("profiles", profile.name, "password"), hash_password(plain), path.name)
+    write_atomically(path, text)
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
+    if args.file is None:
+        print(_password_in_force(paths, profile.name))
     return 0
+
+
+def _password_in_force(paths: Paths, member: str) -> str:
+    """When the new password signs in: a changed one waits out the cooling-off, as any sign-in change made in the
+    file does (a first one for a member who had none applies at once). Found as the service's watcher finds it."""
+    from breather.rules.cooling import held_sentence
+    from breather.rules.watcher import read_in_force
+    from breather.service import dashboard_asked_at
+
+    now = datetime.now(UTC)
+    state = read_in_force(paths.rules_file, paths.last_good_rules, now, dashboard_asked_at(paths))
+    held = [change for change in state.held if change.profile == member and change.setting in ("user", "password")]
+    if not held or state.rules is None:
+        return "It applies now."
+    had_one = any(change.setting == "password" and change.old is not None for change in held)
+    until = f"{member}'s old password still signs in" if had_one else f"{member}'s sign-in stays as it was"
+    return (
+        f"A changed password waits out the household's cooling-off: {held_sentence(held, state.rules.zone(), now)}. "
+        f"Until then {until}."
+    )
 
 
 def _read_new_password(from_stdin: bool) -> str:
