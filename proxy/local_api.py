@@ -111,6 +111,8 @@ class LocalApi:
             "ask-status": self.ask_status,
         }
         self.asks = AskAnswers(runtime.paths.database)
+        # The last ask for more time this proxy stored, per member and site: the store may not have it yet.
+        self._asked: dict[tuple[str, str], datetime] = {}
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not flows.is_local_api(flow) or flows.site_of(flow) is None:
@@ -266,11 +268,49 @@ class LocalApi:
         return {"ok": True, "until": until.isoformat()}
 
     def more_time(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """Store the ask, unless one by this member for this site is still waiting for an answer: the block page's
+        button asks once, but the call asked 50 times from a console put 53 cards on the Requests page, each to
+        answer with the passphrase. A yes or a no leaves the member free to ask again."""
         minutes = body.get("minutes", 15)
         if not isinstance(minutes, int) or not 1 <= minutes <= 240:
             raise ApiError(400, "minutes must be a whole number from 1 to 240")
+        waiting = self._waiting_ask(profile, site, body, at)
+        if waiting is not None:
+            asked = waiting.astimezone(self.runtime.current_rules().zone())
+            return {
+                "ok": True,
+                "already_asked": True,
+                "message": f"You already asked at {asked:%H:%M}, and it is waiting for an answer: asking again "
+                "sends nothing more. Someone in your household can say yes in Breather's dashboard.",
+            }
         self._event(profile, "more_time_asked", site, at, detail={"minutes": minutes})
+        self._asked[(profile, site)] = at
         return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
+
+    def _waiting_ask(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> datetime | None:
+        """When the member's ask for this site still waiting was made (since the block on the page began, else
+        today), or None. The store says whether it was answered; an ask made here a moment ago may not be written
+        there yet, so the last one this proxy stored counts too. The read runs on the asks' worker, waiting a moment
+        at most, as ``ask_status`` does; a busy store leaves only the proxy's own memory to go by."""
+        since = self._asks_since(profile, site, body, at)
+        mine = self._asked.get((profile, site))
+        mine = mine if mine is not None and mine >= since else None
+        try:
+            stored = self.asks.latest(profile, site, since)
+        except TimeoutError:
+            return mine
+        if stored is not None and stored.status is None:
+            return stored.asked_at
+        if mine is not None and (stored is None or stored.asked_at < mine):
+            return mine  # not in the store yet
+        return None
+
+    def _asks_since(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> datetime:
+        rules = self.runtime.current_rules()
+        pending = self.runtime.block_tokens.get(str(body.get("token", "")))
+        if pending is not None and pending.profile == profile and pending.site == site:
+            return block_began(rules, pending)
+        return datetime.combine(at.astimezone(rules.zone()).date(), time.min, tzinfo=rules.zone())
 
     def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         """The answer to the member's latest ask for more time on this site since the block on the page began, for
