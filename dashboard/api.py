@@ -95,7 +95,8 @@ def status() -> Response:
 @security.token_required
 def events() -> tuple[Response, int]:
     event = extension.parse_event(json_body())
-    extension.record_event(context.writer(), g.profile, event)
+    if not extension.record_event(context.writer(), get_db(), g.profile, event, context.now()):
+        return jsonify({"recorded": None, "already_asked": True}), 200
     return jsonify({"recorded": event.kind}), 201
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -110,10 +111,27 @@ def parse_event(body: dict[str, Any]) -> BrowserEvent:
     return BrowserEvent(str(kind), site, minutes)
 
 
-def record_event(writer: Any, profile: str, event: BrowserEvent) -> None:
-    """Log the event; an ask for more time then waits on the Requests page."""
+# One ask at a time: checking for a waiting ask and logging a new one must not interleave between two requests.
+_ASKING = threading.Lock()
+
+
+def record_event(writer: Any, db: Database, profile: str, event: BrowserEvent, now: datetime) -> bool:
+    """Log the event; an ask for more time then waits on the Requests page. False (nothing logged) for an ask while
+    the member's ask for that site still waits: a user test sent fifty from a console, and the parent had fifty
+    cards to answer one by one."""
     detail = {"minutes": event.minutes} if event.minutes is not None else None
-    writer.event(Event(profile, event.kind, datetime.now(UTC), site=event.site, detail=detail))
+    if event.kind != "more_time_asked":
+        writer.event(Event(profile, event.kind, now, site=event.site, detail=detail))
+        return True
+    from breather.dashboard.pages.requests import pending
+
+    with _ASKING:
+        writer.flush(2)  # an ask queued a moment ago counts as waiting
+        if any(ask.profile == profile and ask.site == event.site for ask in pending(db, now)):
+            return False
+        writer.event(Event(profile, event.kind, now, site=event.site, detail=detail))
+        writer.flush(2)
+        return True
 
 
 # --- Proxy configuration ------------------------------------------------------------------------------------------

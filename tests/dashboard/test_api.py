@@ -171,6 +171,19 @@ def test_events_are_logged_and_an_ask_waits_on_the_requests_page(client: FlaskCl
     assert "teen asks for 15 more minutes on www.youtube.com" in page
 
 
+def test_an_ask_from_the_extension_is_stored_once_while_it_waits(client: FlaskClient, app: Flask) -> None:
+    """A user test sent fifty asks from a console: the parent had fifty cards to answer one by one."""
+    token = pair(client, "teen")
+    ask = {"kind": "more_time_asked", "site": "www.youtube.com", "minutes": 15}
+    answers = [client.post("/api/v1/events", json=ask, headers=auth(token)) for _ in range(5)]
+    assert [answer.status_code for answer in answers] == [201, 200, 200, 200, 200]
+    assert answers[1].get_json() == {"recorded": None, "already_asked": True}
+    page = client.get("/requests").get_data(as_text=True)
+    assert page.count("teen asks for 15 more minutes on www.youtube.com") == 1
+    other_site = {**ask, "site": "www.reddit.com"}
+    assert client.post("/api/v1/events", json=other_site, headers=auth(token)).status_code == 201
+
+
 def test_non_json_bodies_get_415(client: FlaskClient) -> None:
     token = pair(client)
     answer = client.post("/api/v1/heartbeat", data="site=reddit.com", headers=auth(token))
