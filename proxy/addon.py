@@ -29,6 +29,7 @@ from breather.proxy.live_events import LiveEvents
 from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
 from breather.proxy.own_machine import OwnMachine
+from breather.proxy.traffic_time import TrafficTime
 from breather.runtime import Runtime, StoreUsage
 from breather.settings import SETTINGS, Setting
 
@@ -65,9 +66,10 @@ def option_value(item: Setting) -> Any:
 def make_addons(runtime: Runtime) -> list[Any]:
     """Intercept (which site) → Identity (who) → OwnMachine (other devices may not reach this machine through the
     proxy; after Identity, so a client that has not signed in is asked to first) → LocalApi (answers /__breather__/)
-    → Boundaries (limits, quiet hours, breaks) → FeedWarnings (content warnings) → LiveEvents (the same on
-    server-sent event streams, streamed live) → CalmLive (calm on live WebSocket streams) → Overlay
-    (injected last, into the final HTML) → Lifecycle."""
+    → Boundaries (limits, quiet hours, breaks) → TrafficTime (minutes from the site's own requests while no overlay
+    reports them; after Boundaries, so a request it refused is not time on the site) → FeedWarnings (content
+    warnings) → LiveEvents (the same on server-sent event streams, streamed live) → CalmLive (calm on live WebSocket
+    streams) → Overlay (injected last, into the final HTML) → Lifecycle."""
     boundaries = Boundaries(runtime)
     feed_warnings = FeedWarnings(runtime)
     return [
@@ -76,6 +78,7 @@ def make_addons(runtime: Runtime) -> list[Any]:
         OwnMachine(runtime),
         LocalApi(runtime, decide=boundaries.decide),
         boundaries,
+        TrafficTime(runtime),
         feed_warnings,
         LiveEvents(runtime, feed_warnings),
         CalmLive(runtime, decide=boundaries.decide),

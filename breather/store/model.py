@@ -30,7 +30,8 @@ EVENT_KINDS: frozenset[str] = frozenset(
         "rules_rejected",
     }
 )
-SOURCES: frozenset[str] = frozenset({"proxy", "extension", "overlay"})
+# "traffic": time the proxy counted from a site's own requests while no overlay reported (proxy/traffic_time.py)
+SOURCES: frozenset[str] = frozenset({"proxy", "extension", "overlay", "traffic"})
 
 DETAIL_MAX_KEYS = 8
 DETAIL_MAX_TEXT = 64

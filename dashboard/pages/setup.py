@@ -117,7 +117,7 @@ def live_check(db: Database, rules: Rules, runtime: Any, host: str | None, now: 
 def _latest_proxied(db: Database, host: str, now: datetime) -> datetime | None:
     since = iso(now - LIVE_CHECK_WINDOW)
     row = db.execute(
-        "select max([end]) from activity where [end] >= ? and source in ('proxy', 'overlay') "
+        "select max([end]) from activity where [end] >= ? and source in ('proxy', 'overlay', 'traffic') "
         "and (site = ? or site like ?)",
         [since, host, f"%.{host}"],
     ).fetchone()

@@ -225,9 +225,15 @@
     return document.visibilityState === "visible" && (document.hasFocus() || mediaPlaying());
   }
 
+  // Out of sight or idle, the overlay still says it is here, in a heartbeat that counts no time: the proxy counts
+  // a site's own traffic as use only while no overlay on it speaks (proxy/traffic_time.py), and a background tab's
+  // polling must not count.
   function heartbeat() {
-    if (!inFront()) { return; }
-    if (Date.now() - lastInput > IDLE_MS && !mediaPlaying()) { return; }
+    var inUse = inFront() && (Date.now() - lastInput <= IDLE_MS || mediaPlaying());
+    if (!inUse) {
+      post("heartbeat", { visible: document.visibilityState === "visible", active: false });
+      return;
+    }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
       if (!answer) { return; }
       if (answer.blocked === true && reloadForBlock()) { return; }

@@ -381,6 +381,19 @@ def test_live_check_reads_the_proxy_sessions(breather_home: object) -> None:
     assert "No: nothing from www.youtube.com" in text_of(client, "/setup?check=www.youtube.com")
 
 
+def test_live_check_also_reads_time_counted_from_an_apps_traffic(breather_home: object, seed: Seeder) -> None:
+    """A phone's app has no overlay: the proxy counts its traffic as use (source "traffic"), and Breather saw it."""
+    paths = Paths.resolve(str(breather_home)).ensure()
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    paths.rules_file.write_text(FAMILY_RULES)
+    runtime = Runtime(paths=paths, settings={"listen_host": "127.0.0.1"}, rules=load_rules(paths.rules_file))
+    app = create_app({"TESTING": True, "CLOCK": lambda: NOW}, runtime=runtime)
+    seed.writer.heartbeat(Heartbeat("teen", "oauth.reddit.com", NOW - timedelta(seconds=40), 10, source="traffic"))
+    seed.writer.flush()
+    assert "Yes: Breather saw reddit.com" in text_of(app.test_client(), "/setup?check=reddit.com")
+
+
 def test_live_check_also_reads_pages_the_proxy_logged(breather_home: object, seed: Seeder) -> None:
     paths = Paths.resolve(str(breather_home)).ensure()
     from tests.dashboard.conftest import FAMILY_RULES
