@@ -11,6 +11,7 @@ import os
 import sys
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ class ServiceInfo:
     pid: int
     web_port: int
     proxy_port: int | None
+    # which code it runs (absent from a service older than 0.2.0) and since when (ISO, as the service wrote it)
+    version: str | None = None
+    code: str | None = None
+    started_at: str | None = None
 
     @property
     def dashboard_url(self) -> str:
@@ -45,7 +50,19 @@ def parse_service_file(text: str, source: str = "service.json") -> ServiceInfo:
     pid = _int_field(data, "pid", source)
     web_port = _int_field(data, "web_port", source)
     proxy_port = _int_field(data, "proxy_port", source) if data.get("proxy_port") is not None else None
-    return ServiceInfo(pid=pid, web_port=web_port, proxy_port=proxy_port)
+    return ServiceInfo(
+        pid=pid,
+        web_port=web_port,
+        proxy_port=proxy_port,
+        version=_text_field(data, "version"),
+        code=_text_field(data, "code"),
+        started_at=_text_field(data, "started_at"),
+    )
+
+
+def _text_field(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 def _int_field(data: dict[str, Any], name: str, source: str) -> int:
@@ -132,3 +149,64 @@ def find_running_service(paths: Paths) -> RunningService | None:
     if health is None:
         return None
     return RunningService(info=info, health=health)
+
+
+def running_code(running: RunningService) -> tuple[str | None, str | None]:
+    """(version, code fingerprint) of the running service, from ``/healthz`` or else its service file."""
+    health = running.health
+    return _text_field(health, "version") or running.info.version, _text_field(health, "code") or running.info.code
+
+
+def other_code_note(
+    running_version: str | None,
+    running_code: str | None,
+    started_at: str | None,
+    home: str | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """A sentence when the running service is another copy of the code than this one (an older service left running
+    across a `git pull`, say); None when it runs this very code. It is never stopped for the person: they say when."""
+    from breather.commands import command_hint
+    from breather.version import code_fingerprint, version
+
+    if running_code == code_fingerprint():
+        return None
+    age = _age_of_code(running_version, version())
+    named = f"Breather {running_version}" if running_version else "Breather"
+    detail = f"this is {version()}" if running_version != version() else "its files changed since"
+    started = _started_text(started_at, now)
+    return (
+        f"{named} is running from {age} code ({started}{detail}); stop it with `{command_hint('stop', home=home)}` "
+        f"and run `{command_hint('run', home=home)}` again to use this one."
+    )
+
+
+def _age_of_code(running: str | None, this: str) -> str:
+    """``older`` / ``newer`` by version; ``other`` for the same version with changed files. A service that does not
+    say its version is from before versions were said (0.2.0), so older."""
+    if running is None:
+        return "older"
+    mine, theirs = _version_key(this), _version_key(running)
+    if mine is None or theirs is None or mine == theirs:
+        return "other"
+    return "older" if theirs < mine else "newer"
+
+
+def _version_key(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return None
+
+
+def _started_text(started_at: str | None, now: datetime | None) -> str:
+    """``started 10:02; `` in local time, with the date when not today; empty when the service did not say."""
+    try:
+        started = datetime.fromisoformat(started_at).astimezone() if started_at else None
+    except ValueError:
+        started = None
+    if started is None:
+        return ""
+    today = (now or datetime.now(started.tzinfo)).astimezone(started.tzinfo).date()
+    when = started.strftime("%H:%M") if started.date() == today else started.strftime("%Y-%m-%d %H:%M")
+    return f"started {when}; "

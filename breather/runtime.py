@@ -463,9 +463,13 @@ class Runtime:
 
     def health(self) -> dict[str, Any]:
         """The ``/healthz`` body. ``status`` is ``ok`` only once both the proxy and the web server listen."""
+        from breather.version import code_fingerprint, version
+
         return {
             "status": "ok" if self.ready else "starting",
             "pid": _pid(),
+            "version": version(),
+            "code": code_fingerprint(),
             "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
             "proxy": {"port": self.proxy_port, "ready": self.proxy_ready.is_set(), **self.counters.snapshot()},
             "web": {"port": self.web_port, "ready": self.web_ready.is_set()},

@@ -22,6 +22,7 @@ from breather.errors import CommandError
 from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
 from breather.runtime import Runtime, StoreUsage
+from breather.version import code_fingerprint, version
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ def write_service_file(runtime: Runtime) -> None:
         "web_host": "127.0.0.1",
         "web_port": runtime.web_port,
         "started_at": runtime.started_at.isoformat(),
+        "version": version(),
+        "code": code_fingerprint(),
     }
     target = runtime.paths.service_file
     temporary = target.with_suffix(".tmp")
@@ -256,6 +259,7 @@ def _not_a_connection_cancelled(record: logging.LogRecord) -> bool:
 
 
 def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
+    code_fingerprint()  # once, as the code starts: a `git pull` while it runs must not change what it says it runs
     runtime = build_runtime(paths, settings)
     usage = StoreUsage(runtime)
     web: WebServer | None = None

@@ -21,7 +21,15 @@ from breather.commands.open import show_dashboard
 from breather.commands.serve import SETTING_FLAGS, add_setting_arguments, setting_overrides
 from breather.errors import CommandError
 from breather.paths import Paths
-from breather.probe import RunningService, fetch_health, find_running_service, pid_alive, read_service_file
+from breather.probe import (
+    RunningService,
+    fetch_health,
+    find_running_service,
+    other_code_note,
+    pid_alive,
+    read_service_file,
+    running_code,
+)
 
 try:
     import fcntl
@@ -209,6 +217,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     verb = "Started" if started else "Already running:"
     proxy = f", proxy on {info.proxy_port}" if info.proxy_port else ""
     print(f"{verb} Breather (pid {info.pid}{proxy}), dashboard at {info.dashboard_url}", flush=True)
+    note = None if started else other_code_note(*running_code(service), info.started_at, home=args.home)
+    if note:
+        print(note, flush=True)
     if flags and not started:
         print(f"note: {' '.join(flags)} only apply to a service `run` starts; this one keeps its own", file=sys.stderr)
     if args.no_window:

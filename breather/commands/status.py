@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from breather import autostart
 from breather.commands import aware_moment, command_hint
 from breather.paths import Paths
-from breather.probe import LOOPBACK, RunningService, find_running_service
+from breather.probe import LOOPBACK, RunningService, find_running_service, other_code_note, running_code
 
 if TYPE_CHECKING:
     from breather.rules.model import Rules
@@ -180,10 +180,17 @@ def _service_json(service: RunningService | None, paths: Paths) -> dict[str, Any
 
     if service is None:
         return None
+    from breather.version import code_fingerprint
+
     info = service.info
     host = _proxy_host(paths)
+    version, code = running_code(service)
     return {
         "pid": info.pid,
+        "version": version,
+        "code": code,
+        "started_at": info.started_at,
+        "same_code": code == code_fingerprint(),
         "web_port": info.web_port,
         "proxy_host": host,
         "proxy_port": info.proxy_port,
@@ -223,7 +230,11 @@ def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str
     if service is None:
         return [f"Breather is not running (start it with `{command_hint('run', home=home)}`)."]
     proxy = f"{_proxy_text(service)}, " if service["proxy_port"] else ""
-    lines = [f"Breather is running (pid {service['pid']}): {proxy}dashboard at {service['dashboard']}"]
+    version = f" {service['version']}" if service.get("version") else ""
+    lines = [f"Breather{version} is running (pid {service['pid']}): {proxy}dashboard at {service['dashboard']}"]
+    if not service.get("same_code", True):
+        note = other_code_note(service.get("version"), service.get("code"), service.get("started_at"), home)
+        lines += [f"  {note}"] if note else []
     counters = service["health"].get("proxy") or {}
     shown = [f"{name.replace('_', ' ')} {counters[name]}" for name in SHOWN_COUNTERS if name in counters]
     if shown:

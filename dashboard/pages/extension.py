@@ -146,8 +146,18 @@ def proxy_endpoint(settings: dict[str, Any], runtime: Any) -> tuple[str, int]:
 
 
 def proxy_config(rules: Rules, settings: dict[str, Any], runtime: Any) -> dict[str, Any]:
+    """What the extension routes, and the version of the extension shipped with this service (from the checkout's
+    extension/manifest.json; left out when there is none, as in an installed wheel): a browser still running an
+    older one says so in its popup."""
+    from breather.version import extension_version
+
     host, port = proxy_endpoint(settings, runtime)
-    return {"proxy": {"host": host, "port": port}, "domains": sorted(set(rules.intercepted_domains()))}
+    domains = sorted(set(rules.intercepted_domains()))
+    answer: dict[str, Any] = {"proxy": {"host": host, "port": port}, "domains": domains}
+    shipped = extension_version()
+    if shipped is not None:
+        answer["extension_version"] = shipped
+    return answer
 
 
 def pac_script(rules: Rules, settings: dict[str, Any], runtime: Any) -> str:

@@ -60,6 +60,8 @@ export function createPlatform(raw = detectRaw(), fetchFn = globalThis.fetch?.bi
     local: storageArea(raw, "local"),
     session: storageArea(raw, "session"),
     extensionUrl: (path) => raw.runtime.getURL(path),
+    // The manifest's version as the browser last read it from the extension's folder (see lib/version.js).
+    manifestVersion: () => raw.runtime.getManifest?.().version ?? null,
     openTab: (url) => raw.tabs.create({ url }),
     async activeTab() {
       const [tab] = await raw.tabs.query({ active: true, lastFocusedWindow: true });

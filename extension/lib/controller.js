@@ -8,6 +8,7 @@ import { dueNotifications, eventForButton, parseNotificationId } from "./notify.
 import { isLoopback, parseOptions, parseServiceUrl, withDefaults } from "./options.js";
 import { drain, enqueue } from "./queue.js";
 import { applyRouting, routingState, stopRouting } from "./routing.js";
+import { CODE_VERSION } from "./version.js";
 
 export const PERMISSION_NOTICE_ID = "breather:permission:";
 
@@ -111,7 +112,12 @@ export async function refreshConfig(platform, { force = false, now = Date.now() 
     return state.config ?? null;
   }
   const answer = await clientFor(platform, state).config();
-  const config = { domains: parseDomains(answer.domains), proxy: parseProxy(answer.proxy), fetchedAt: now };
+  const config = {
+    domains: parseDomains(answer.domains),
+    proxy: parseProxy(answer.proxy),
+    extensionVersion: typeof answer.extension_version === "string" ? answer.extension_version : null,
+    fetchedAt: now,
+  };
   await platform.local.set({ config });
   const changed =
     !state.config ||
@@ -315,10 +321,33 @@ export async function browserNotes(platform) {
   return { browser: platform.browser, privateAllowed, installType };
 }
 
+/**
+ * When this browser runs another version of the extension's code than the one in its folder (the manifest there is
+ * newer: Chromium kept the old code) or than the one its service ships (the browser has not read the folder since
+ * `git pull`): both versions and how this install is reloaded. "button": an unpacked extension in Chrome, which
+ * `runtime.reload()` reads again from its folder; "about:debugging": a temporary add-on in Firefox; "install": a
+ * packed install, which only a new package updates. null: this code is the one expected.
+ */
+export async function updateNeeded(platform, config) {
+  const onDisk = platform.manifestVersion();
+  const expected = onDisk && onDisk !== CODE_VERSION ? onDisk : (config?.extensionVersion ?? null);
+  if (!expected || expected === CODE_VERSION) {
+    return null;
+  }
+  const installType = await platform.installType();
+  const how = installType !== "development" ? "install" : platform.browser === "firefox" ? "about:debugging" : "button";
+  return { running: CODE_VERSION, expected, how };
+}
+
 /** Everything the popup shows, in one answer. `view` picks the popup's panel. */
 export async function popupState(platform) {
   const state = await loadState(platform);
-  const base = { serviceUrl: state.options.serviceUrl, dashboardUrl: `${state.options.serviceUrl}/`, queued: state.queue.length };
+  const base = {
+    serviceUrl: state.options.serviceUrl,
+    dashboardUrl: `${state.options.serviceUrl}/`,
+    queued: state.queue.length,
+    update: await updateNeeded(platform, state.config),
+  };
   if (!state.consent) {
     return { ...base, view: "welcome" };
   }

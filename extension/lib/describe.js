@@ -82,6 +82,25 @@ export function temporaryInstallText(notes) {
   );
 }
 
+/**
+ * The line for an extension older than the one its service ships (`update` from the popup state), and whether the
+ * popup offers its "Reload Breather" button (Chrome's unpacked extension: runtime.reload() reads the new code).
+ */
+export function updateText(update) {
+  if (!update) {
+    return { update: "", reloadButton: false };
+  }
+  const how = {
+    button: "reload this extension (chrome://extensions → ⟳ Breather)",
+    "about:debugging": "reload this extension (about:debugging → This Firefox → Breather → Reload)",
+    install: "install its new version in this browser (see “Install” in docs/extension.md)",
+  }[update.how];
+  return {
+    update: `Breather was updated: ${how} so it runs the new version (${update.expected}; this browser runs ${update.running}).`,
+    reloadButton: update.how === "button",
+  };
+}
+
 /** Where the Breather button is: both browsers first put it in the Extensions (puzzle piece) menu. */
 export function toolbarText(browser) {
   if (browser === "firefox") {

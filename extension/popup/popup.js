@@ -1,6 +1,6 @@
 import { detectRaw } from "../lib/browser.js";
 import { send } from "../lib/messages.js";
-import { describeStatus } from "../lib/describe.js";
+import { describeStatus, updateText } from "../lib/describe.js";
 
 const raw = detectRaw();
 const $ = (id) => document.getElementById(id);
@@ -41,6 +41,14 @@ function renderStatus(state) {
   }
 }
 
+/** An extension older than its service's: the line, and the button where the browser can reload it from here. */
+function renderUpdate(update) {
+  const text = updateText(update);
+  $("update").textContent = text.update;
+  $("update-step").hidden = text.update === "";
+  $("reload-extension").hidden = !text.reloadButton;
+}
+
 async function refresh() {
   const state = await send(raw, "popup-state");
   shown = state;
@@ -51,6 +59,7 @@ async function refresh() {
   }
   $("dashboard").href = state.dashboardUrl;
   show(state.view);
+  renderUpdate(state.update);
   if (state.view === "pair") {
     $("pair-revoked").hidden = !state.revoked;
     $("pair-new").hidden = state.revoked;
@@ -69,6 +78,9 @@ document.addEventListener("click", (event) => {
     window.close();
   }
 });
+
+// The browser reads the extension again from its folder: the new code runs, the pairing and settings stay.
+$("reload-extension").addEventListener("click", () => raw.runtime.reload());
 
 $("take-break").addEventListener("click", async () => {
   $("take-break").disabled = true;

@@ -3,12 +3,10 @@
 
 import { readFileSync } from "node:fs";
 
+const MANIFEST = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8"));
+
 // The schemes of the manifest's optional_host_permissions (all hosts: "http://*/*", "https://*/*").
-const OPTIONAL_SCHEMES = new Set(
-  JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8")).optional_host_permissions.map(
-    (pattern) => pattern.split("://")[0],
-  ),
-);
+const OPTIONAL_SCHEMES = new Set(MANIFEST.optional_host_permissions.map((pattern) => pattern.split("://")[0]));
 
 function event() {
   const listeners = [];
@@ -106,6 +104,9 @@ export function fakeBrowser({ firefox = false } = {}) {
     // As installed: not allowed in private/incognito windows until the person allows it; a normal install.
     incognitoAllowed: false,
     installType: "normal",
+    // The version of the manifest the browser read from the folder, and how often the extension was reloaded.
+    manifestVersion: MANIFEST.version,
+    reloads: 0,
   };
   const raw = {
     world,
@@ -115,6 +116,8 @@ export function fakeBrowser({ firefox = false } = {}) {
         return proxyState.lastError;
       },
       getURL: (path) => `chrome-extension://breather-test/${path}`,
+      getManifest: () => ({ ...structuredClone(MANIFEST), version: world.manifestVersion }),
+      reload: () => void (world.reloads += 1),
       onInstalled: event(),
       onStartup: event(),
       onMessage: event(),
@@ -185,8 +188,14 @@ function json(status, body) {
 }
 
 /** A Breather service as docs/interfaces.md describes /api/v1, kept in memory. */
-export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host: "127.0.0.1", port: 8080 } } = {}) {
+export function fakeService({
+  domains = ["reddit.com", "x.com"],
+  proxy = { host: "127.0.0.1", port: 8080 },
+  extensionVersion = undefined,
+} = {}) {
   const service = {
+    // the extension version the service ships (its checkout's manifest); undefined as from an installed wheel
+    extensionVersion,
     up: true,
     code: "ABCD-1234",
     tokens: new Set(),
@@ -233,7 +242,12 @@ export function fakeService({ domains = ["reddit.com", "x.com"], proxy = { host:
     if (!authorised) return json(401, { error: "Unauthorized", message: "pair again" });
     switch (route) {
       case "GET /api/v1/config":
-        return json(200, { proxy: service.proxy, domains: service.domains, pac_url: `${parsed.origin}/api/v1/pac` });
+        return json(200, {
+          proxy: service.proxy,
+          domains: service.domains,
+          pac_url: `${parsed.origin}/api/v1/pac`,
+          ...(service.extensionVersion === undefined ? {} : { extension_version: service.extensionVersion }),
+        });
       case "GET /api/v1/status":
         return json(200, service.status);
       case "POST /api/v1/heartbeat":
