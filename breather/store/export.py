@@ -31,6 +31,7 @@ EXPORTED_TABLES: dict[str, tuple[str | None, bool]] = {
     "daily_rollups": ("day", True),
     "time_answers": ("answered_at", False),
     "weekly_goals": ("week", True),
+    "time_requests": ("asked_at", False),  # a `breather demo` before 0.2.0 made it (queries.LEGACY_USAGE_TABLES)
 }
 JSON_COLUMNS = {("events", "detail"), ("daily_rollups", "counts")}
 

@@ -430,6 +430,10 @@ USAGE_TABLES: tuple[str, ...] = (
     "time_answers",  # breather.dashboard: answers to asks (the asks are events; their ids start again after this)
     "weekly_goals",  # breather.dashboard: the goal written at each weekly review
 )
+# Usage tables Breather no longer creates but a home made by an older version may hold: emptied too.
+LEGACY_USAGE_TABLES: tuple[str, ...] = (
+    "time_requests",  # `breather demo` before 0.2.0: asks for more time with the member's note, the parent's reason
+)
 # Kept as they are, apart from the usage column named in USAGE_COLUMNS.
 KEPT_TABLES: tuple[str, ...] = (
     "household",  # the passphrase hash
@@ -456,7 +460,9 @@ def delete_usage(db: Database) -> dict[str, int]:
         with db.atomic():
             present = set(db.table_names())
             removed = {
-                table: db.execute(f"DELETE FROM [{table}]").rowcount for table in USAGE_TABLES if table in present
+                table: db.execute(f"DELETE FROM [{table}]").rowcount
+                for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES)
+                if table in present
             }
             for table, column in USAGE_COLUMNS:
                 if table in present and column in db.table(table).columns_dict:
