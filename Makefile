@@ -28,9 +28,15 @@ $(STAMP_TST): pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip check
 	@touch $@ $(STAMP_RUN)
 
+# A new version gets a new link tree beside the old one, and mypy reads build/__editable__.breather-*: the old one
+# goes, or mypy finds every module twice.
 relink:
 	@$(PYTHON) -m pip install --quiet --no-deps -e . --config-settings editable_mode=strict \
 		> $(VENV)/relink.log 2>&1 || { cat $(VENV)/relink.log; exit 1; }
+	@current=$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])'); \
+	for tree in build/__editable__.breather-*; do \
+		case "$$tree" in *-$$current-*) ;; *) rm -rf "$$tree" ;; esac; \
+	done
 
 $(EXT_STAMP): extension/package.json
 	cd extension && npm install --no-audit --no-fund --silent
