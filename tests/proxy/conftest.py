@@ -150,3 +150,40 @@ def headless_chromium() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def browser_request(
+    host: str,
+    path: str,
+    *,
+    dest: str | None = None,
+    accept: str | None = None,
+    call: dict[str, Any] | None = None,
+    device: str | None = None,
+) -> Any:
+    """A request as the member's browser sends it: ``dest`` its ``Sec-Fetch-Dest``, ``call`` a POST with this JSON
+    body as Breather's own scripts make, ``device`` the client's address."""
+    from mitmproxy.test import tflow
+
+    flow = tflow.tflow()
+    flow.request.host, flow.request.path = host, path
+    if device is not None:
+        flow.client_conn.peername = (device, 50000)
+    if accept is not None:
+        flow.request.headers["accept"] = accept
+    if dest is not None:
+        flow.request.headers["sec-fetch-dest"] = dest
+    if call is not None:
+        flow.request.method = "POST"
+        flow.request.headers["x-breather"] = "1"
+        flow.request.content = json.dumps(call).encode()
+    return flow
+
+
+def through_addons(addons: list[Any], flow: Any) -> Any:
+    """``flow`` through every addon's request hooks, as mitmproxy runs them (each hook, addon by addon)."""
+    for hook in ("requestheaders", "request"):
+        for addon in addons:
+            if hasattr(addon, hook):
+                getattr(addon, hook)(flow)
+    return flow

@@ -16,7 +16,7 @@ from breather.proxy import flows
 from breather.proxy.addon import make_addons
 from breather.proxy.boundaries import Boundaries
 from breather.runtime import Runtime, lift_block
-from tests.proxy.conftest import rules_text, window_around_now
+from tests.proxy.conftest import browser_request, rules_text, through_addons, window_around_now
 from tests.proxy.test_boundaries import spend
 
 REFUSED = "requests_refused"  # its name in /healthz
@@ -34,20 +34,8 @@ def request(
     """One request from the member's browser through every addon's request hooks, as mitmproxy runs them; the flow
     has a response when Breather answered it itself. ``call``: a POST with this JSON body, as Breather's own scripts
     make."""
-    flow = tflow.tflow()
-    flow.request.host, flow.request.path = host, path
-    flow.request.headers["accept"] = accept
-    if dest is not None:
-        flow.request.headers["sec-fetch-dest"] = dest
-    if call is not None:
-        flow.request.method = "POST"
-        flow.request.headers["x-breather"] = "1"
-        flow.request.content = json.dumps(call).encode()
-    for addon in make_addons(runtime):
-        for hook in ("requestheaders", "request"):
-            if flow.response is None and hasattr(addon, hook):
-                getattr(addon, hook)(flow)
-    return flow
+    flow = browser_request(host, path, dest=dest, accept=accept, call=call)
+    return through_addons(make_addons(runtime), flow)
 
 
 def refused(flow: Any) -> bool:

@@ -5,20 +5,17 @@ the real store; only the traffic addon's clock is moved by the test, so three mi
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-
-from mitmproxy.test import tflow
 
 from breather.proxy.addon import make_addons
 from breather.runtime import Runtime, group_name
 from breather.store.db import open_database
 from breather.store.model import Heartbeat
 from breather.store.queries import minutes_today
-from tests.proxy.conftest import rules_text, window_around_now
+from tests.proxy.conftest import browser_request, rules_text, through_addons, window_around_now
 
 SITE = "reddit.com"
 LAPTOP, PHONE = "192.168.1.20", "192.168.1.31"
@@ -42,20 +39,7 @@ class Member:
     def send(
         self, host: str, path: str, dest: str | None, call: dict[str, Any] | None = None, device: str = LAPTOP
     ) -> Any:
-        flow = tflow.tflow()
-        flow.client_conn.peername = (device, 50000)
-        flow.request.host, flow.request.path = host, path
-        if dest is not None:
-            flow.request.headers["sec-fetch-dest"] = dest
-        if call is not None:
-            flow.request.method = "POST"
-            flow.request.headers["x-breather"] = "1"
-            flow.request.content = json.dumps(call).encode()
-        for hook in ("requestheaders", "request"):
-            for addon in self.addons:
-                if hasattr(addon, hook):
-                    getattr(addon, hook)(flow)
-        return flow
+        return through_addons(self.addons, browser_request(host, path, dest=dest, call=call, device=device))
 
     def load_page(self, host: str = "www.reddit.com") -> Any:
         return self.send(host, "/r/aww/", "document")
