@@ -11,6 +11,7 @@ running proxy are mitmproxy options there (``--set breather_body_size_cap=…``)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -36,6 +37,8 @@ from breather.settings import SETTINGS, Setting
 log = logging.getLogger(__name__)
 
 LISTEN_OPTIONS = frozenset({"listen_host", "listen_port", "mode"})
+BIND_AGAIN_TRIES = 5
+BIND_AGAIN_PAUSE_S = 0.2
 # Modes whose client ``sockname`` is not the address the client reached mitmproxy on (mitmproxy rewrites it).
 SOCKNAME_REWRITTEN = (mode_specs.TransparentMode, mode_specs.WireGuardMode, mode_specs.LocalMode, mode_specs.TunMode)
 # Under plain mitmdump, listen_host and proxy_port are mitmproxy's own listen_host and listen_port, and web_port has
@@ -173,9 +176,15 @@ class Standalone:
 
     async def _bind_again(self) -> None:
         proxyserver = ctx.master.addons.get("proxyserver")
-        if proxyserver is not None:
-            await proxyserver.servers.update([])
-            await proxyserver.setup_servers()
+        if proxyserver is None:
+            return
+        await proxyserver.servers.update([])
+        for _ in range(BIND_AGAIN_TRIES):
+            if await proxyserver.setup_servers():
+                return
+            # a UDP socket just closed (an HTTP/3 mode) can hold its port a moment longer: a CI run lost one that way
+            await asyncio.sleep(BIND_AGAIN_PAUSE_S)
+        log.error("Breather: mitmdump could not listen again on 127.0.0.1 (see the errors above)")
 
     def _refuse_beyond_loopback_without_credentials(self) -> None:
         hosts = beyond_loopback(self._listen_hosts())

@@ -71,8 +71,12 @@ def _mitmdump_on(
     with log.open("wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
-    while "listening" not in log.read_text():
-        if "Failed to bind" in log.read_text():
+    # With Breather's script mitmdump binds every interface first, then Breather binds it again on loopback: only
+    # that second one is the server the test talks to.
+    listening = "listening at 127.0.0.1" if scripts else "listening"
+    while listening not in log.read_text():
+        text = log.read_text()
+        if ("Failed to bind" in text and not scripts) or "could not listen again" in text:
             stop(process)
             return None, log.read_text()
         assert process.poll() is None, log.read_text()
