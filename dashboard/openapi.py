@@ -57,6 +57,10 @@ def _schemas() -> dict[str, Any]:
                 "proxy": {"type": "object", "properties": {"host": text, "port": {"type": "integer"}}},
                 "domains": {"type": "array", "items": text},
                 "pac_url": text,
+                "extension_version": {
+                    "type": "string",
+                    "description": "the extension shipped with this service (absent when it is not beside it)",
+                },
             },
         },
         "Heartbeat": {

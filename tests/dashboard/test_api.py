@@ -205,6 +205,14 @@ def test_unknown_api_routes_answer_json(client: FlaskClient) -> None:
     assert answer.get_json()["error"] == "NotFound"
 
 
+def test_every_field_of_the_config_answer_is_in_the_openapi_document(client: FlaskClient) -> None:
+    """The extension and other clients read the schema: a field the answer carries must be in it."""
+    config = client.get("/api/v1/config", headers=auth(pair(client))).get_json()
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Config"]
+    assert "extension_version" in config  # this checkout ships the extension beside the service
+    assert set(config) <= set(schema["properties"])
+
+
 def test_the_openapi_document_matches_the_routes(app: Flask, client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
