@@ -20,7 +20,7 @@ import tomlkit
 from sqlite_utils import Database
 
 from breather.rules.cooling import PendingChange as HeldChange
-from breather.rules.cooling import address_text, apply_change, held_path, zone_text
+from breather.rules.cooling import address_changes, apply_change, held_path, shorter_history_text, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
 from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
 from breather.rules.errors import RulesError
@@ -69,8 +69,7 @@ def loosenings(old: Rules, new: Rules) -> list[str]:
 
 def _address_words(profile: str | None, was: tuple[IPNetwork, ...], wants: tuple[IPNetwork, ...]) -> str:
     """``a device address now goes to me (192.0.2.2)``: a listed address skips sign-in, so whose it is matters."""
-    added = [address_text(network) for network in wants if network not in was]
-    removed = [address_text(network) for network in was if network not in wants]
+    added, removed = address_changes(was, wants)
     if added and removed:
         return f"{profile}'s device addresses changed (adding {', '.join(added)}; removing {', '.join(removed)})"
     one = len(added or removed) == 1
@@ -81,7 +80,7 @@ def _address_words(profile: str | None, was: tuple[IPNetwork, ...], wants: tuple
 
 def _retention_words(was: int, wants: int) -> str:
     if wants < was:
-        return f"history kept {wants} day{'' if wants == 1 else 's'} instead of {was}"
+        return shorter_history_text(was, wants)
     return f"records kept longer ({was} → {wants} days)"
 
 

@@ -593,7 +593,7 @@ def _label(change: PendingChange) -> str:
         return f"the default member ({change.old} → {change.new})"
     if change.setting == "retention_days":
         if change.new < change.old:
-            return f"history kept {_days(change.new)} instead of {change.old}"
+            return shorter_history_text(change.old, change.new)
         return f"{owner} records kept longer ({change.old} → {change.new} days)"
     if change.setting in ("user", "password", "client_ips"):
         return _identity_label(change)
@@ -608,8 +608,9 @@ def _label(change: PendingChange) -> str:
     return f"{owner} {name} ({value_text(change.old)} → {value_text(change.new)})"
 
 
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+def shorter_history_text(was: int, wants: int) -> str:
+    """A shorter ``retention_days`` for people: ``history kept 1 day instead of 30``."""
+    return f"history kept {wants} day{'' if wants == 1 else 's'} instead of {was}"
 
 
 def _identity_label(change: PendingChange | Loosening) -> str:
@@ -622,13 +623,19 @@ def _identity_label(change: PendingChange | Loosening) -> str:
         return f"a password for {name}" if change.old is None else f"a new password for {name}"
     if change.setting == "user":
         return f"{name}'s user name ({change.old or 'none'} → {change.new or 'none'})"
-    added = [address_text(network) for network in change.new if network not in change.old]
-    removed = [address_text(network) for network in change.old if network not in change.new]
+    added, removed = address_changes(change.old, change.new)
     if added and removed:
         return f"{name}'s device addresses (adding {', '.join(added)}; removing {', '.join(removed)})"
     going = "now going to" if added else "no longer going to"
     what = "a device address" if len(added or removed) == 1 else "device addresses"
     return f"{what} {going} {name} ({', '.join(added or removed)})"
+
+
+def address_changes(was: Iterable[IPNetwork], wants: Iterable[IPNetwork]) -> tuple[list[str], list[str]]:
+    """The ``client_ips`` entries added and removed, each as ``address_text`` writes it."""
+    before, after = list(was), list(wants)
+    added = [address_text(network) for network in after if network not in before]
+    return added, [address_text(network) for network in before if network not in after]
 
 
 def address_text(network: IPNetwork) -> str:
