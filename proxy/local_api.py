@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 from mitmproxy import http
@@ -38,6 +38,7 @@ from breather.runtime import (
     lifted_kind,
     paused_for_a_break,
 )
+from breather.store.usage import local_midnight
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ class LocalApi:
         pending = self.runtime.block_tokens.get(str(body.get("token", "")))
         if pending is not None and pending.profile == profile and pending.site == site:
             return block_began(rules, pending)
-        return datetime.combine(at.astimezone(rules.zone()).date(), time.min, tzinfo=rules.zone())
+        return local_midnight(at.astimezone(rules.zone()).date(), rules.zone())
 
     def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         """The answer to the member's latest ask for more time on this site since the block on the page began, for
@@ -351,7 +352,7 @@ def block_began(rules: Any, pending: PendingOverride) -> datetime:
             window = quiet[0]
             day = shown.date() if shown.weekday() == window.day else shown.date() - timedelta(days=1)
             return wall_clock_instant(day, window.start, zone)  # a start the clock skipped: when it jumped past it
-    return datetime.combine(shown.date(), time.min, tzinfo=zone)
+    return local_midnight(shown.date(), zone)
 
 
 def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:
