@@ -27,7 +27,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.local_api import HEARTBEAT_S, add_active_time
-from breather.runtime import Runtime
+from breather.runtime import Runtime, group_name
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,7 @@ class TrafficTime:
             self._groups, self._groups_of = {}, rules
         group = self._groups.get(site)
         if group is None:
-            found = rules.group_for_host(site)
-            group = self._groups[site] = found.name if found is not None else site
+            group = self._groups[site] = group_name(rules, site) or site
         return group
 
     def _sweep(self, at: datetime) -> None:
