@@ -34,23 +34,15 @@ def test_the_service_says_its_version_and_code_and_run_finds_it_is_this_code(
     assert (written["version"], written["code"]) == (version(), code_fingerprint())
 
     env = {**os.environ, "BREATHER_HOME": str(service.home)}
-    # the console script's way in (the installed link tree), not the checkout's folders the service may have used
-    run = subprocess.run(
-        [sys.executable, "-I", "-m", "breather", "run", "--no-window"],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = _breather(env, "run", "--no-window")
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [run.stdout.splitlines()[0]], run.stdout  # "Already running: ..." alone
-    status = subprocess.run(
-        [sys.executable, "-I", "-m", "breather", "status", "--json"],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    status = _breather(env, "status", "--json")
     assert json.loads(status.stdout)["service"]["same_code"] is True
+
+
+def _breather(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A ``breather`` command by the console script's way in (the installed link tree), not the checkout's folders."""
+    return subprocess.run(
+        [sys.executable, "-I", "-m", "breather", *args], env=env, cwd="/", capture_output=True, text=True, timeout=60
+    )
