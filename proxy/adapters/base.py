@@ -152,12 +152,14 @@ TITLE_PREFIX = "⚠ "
 
 
 def title_warning(finding: Finding) -> str:
-    """Put before a title where the platform has no warning of its own to show: ``⚠ Breather: self-harm — ``."""
+    """Put before a title or a post's text where the platform's client shows no warning of its own over the words:
+    ``⚠ Breather: self-harm — `` (Reddit link titles, YouTube titles, X and Bluesky posts)."""
     return f"{TITLE_PREFIX}{warning_text(finding.categories)} — "
 
 
 def has_title_warning(title: str) -> bool:
-    """A title Breather already prefixed (a response seen twice, a cached page): not judged or prefixed again."""
+    """A title or text Breather already prefixed (a response seen twice, a cached page): not judged or prefixed
+    again."""
     return title.startswith(TITLE_PREFIX + "Breather:")
 
 

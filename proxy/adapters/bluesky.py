@@ -7,8 +7,9 @@ be self-applied (``!warn`` is ``no-self``), and ``graphic-media`` defaults to "w
 the post's media). So a flagged post view gets two labels with the author's DID as ``src`` (a self-label shape):
 ``graphic-media``, which clients draw, and ``breather-<category>``, which they ignore but which carries the category
 for Breather's own overlay. A bare record gets the same values as ``labels.values`` self-labels. Breather does not
-impersonate Bluesky's moderation service (no ``!warn`` from its DID): a text-only post therefore shows no blur in
-the official app; that limit is documented in docs/adapters.md.
+impersonate Bluesky's moderation service (no ``!warn`` from its DID), so the app blurs a flagged post's media, never
+its text: the text therefore starts with ``⚠ Breather: self-harm — ``, every facet (link, mention, tag: UTF-8 byte
+offsets) moved along by the prefix's length in bytes (docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from breather.proxy.adapters.base import AdapterContext, Finding, Marked, is_collapsed, judge_text
+from breather.proxy.adapters.base import (
+    AdapterContext,
+    Finding,
+    Marked,
+    has_title_warning,
+    is_collapsed,
+    judge_text,
+    title_warning,
+)
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, values_of
 
 CLIENT_LABEL = "graphic-media"
@@ -85,7 +94,23 @@ def add_self_labels(record: dict[str, Any], finding: Finding) -> None:
     record["labels"] = labels
 
 
+def prefix_text(record: dict[str, Any], prefix: str) -> None:
+    """Put ``prefix`` before the post's text and move its facets by the prefix's UTF-8 length."""
+    record["text"] = prefix + str(record["text"])
+    by = len(prefix.encode("utf-8"))
+    facets = record.get("facets")
+    for facet in facets if isinstance(facets, list) else ():
+        index = facet.get("index") if isinstance(facet, dict) else None
+        if not isinstance(index, dict):
+            continue
+        for end in ("byteStart", "byteEnd"):
+            if isinstance(index.get(end), int):
+                index[end] += by
+
+
 def mark_post(node: dict[str, Any], record: dict[str, Any], ctx: AdapterContext) -> Marked | None:
+    if has_title_warning(str(record["text"])):
+        return None
     finding = judge_text(str(record["text"]), ctx)
     if finding is None:
         return None
@@ -94,6 +119,7 @@ def mark_post(node: dict[str, Any], record: dict[str, Any], ctx: AdapterContext)
         add_view_labels(node, finding)
     else:
         add_self_labels(record, finding)
+    prefix_text(record, title_warning(finding))
     return Marked.of(finding, "label", str(node["uri"]), is_collapsed(finding, ctx))
 
 

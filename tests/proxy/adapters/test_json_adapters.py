@@ -197,6 +197,71 @@ def test_bluesky_post_view_gets_self_labels_and_bare_record_gets_record_labels()
     assert feed_out.marked[0].field == "label" and feed_out.marked[0].post_id == uri
 
 
+WARNING = "⚠ Breather: self-harm — "
+
+
+def test_a_flagged_tweet_says_so_in_its_text_and_its_links_and_names_still_cover_the_same_words() -> None:
+    """X draws possibly_sensitive over media only: a text-only post needs the warning in its words."""
+    text = f"@ann @bo {DISTRESSING} #tonight https://t.co/abc"
+    tag_at, link_at = text.index("#tonight"), text.index("https://")
+    reply = {
+        "id_str": "7",
+        "full_text": text,
+        "display_text_range": [9, len(text)],
+        "entities": {
+            "user_mentions": [{"screen_name": "ann", "indices": [0, 4]}, {"screen_name": "bo", "indices": [5, 8]}],
+            "hashtags": [{"text": "tonight", "indices": [tag_at, tag_at + 8]}],
+            "urls": [{"url": "https://t.co/abc", "indices": [link_at, len(text)]}],
+        },
+    }
+    result = TwitterAdapter().rewrite(dumps([reply]), context())
+    assert result is not None
+    tweet = json.loads(result.body)[0]
+    shown = tweet["full_text"][slice(*tweet["display_text_range"])]
+    assert shown == f"{WARNING}{DISTRESSING} #tonight https://t.co/abc"
+    assert tweet["full_text"][: tweet["display_text_range"][0]] == "@ann @bo "
+    covered = {
+        kind: [tweet["full_text"][slice(*item["indices"])] for item in items]
+        for kind, items in tweet["entities"].items()
+    }
+    assert covered == {"user_mentions": ["@ann", "@bo"], "hashtags": ["#tonight"], "urls": ["https://t.co/abc"]}
+
+
+def test_a_flagged_v2_tweet_and_its_long_form_both_carry_the_warning_with_their_entities_moved() -> None:
+    note = f"{DISTRESSING} More words here, see https://t.co/long"
+    tweet = {
+        "id": "8",
+        "text": note[:60],
+        "entities": {"mentions": [{"username": "cy", "start": 0, "end": 0}]},
+        "note_tweet": {"text": note, "entities": {"urls": [{"start": note.index("https"), "end": len(note)}]}},
+    }
+    result = TwitterAdapter().rewrite(dumps({"data": [tweet]}), context())
+    assert result is not None
+    out = json.loads(result.body)["data"][0]
+    assert out["text"] == WARNING + note[:60] and out["note_tweet"]["text"] == WARNING + note
+    url = out["note_tweet"]["entities"]["urls"][0]
+    assert out["note_tweet"]["text"][url["start"] : url["end"]] == "https://t.co/long"
+    again = TwitterAdapter().rewrite(result.body, context())
+    assert again is None, "a response seen twice is not warned twice"
+
+
+def test_a_flagged_bluesky_post_says_so_in_its_text_and_its_facets_cover_the_same_bytes() -> None:
+    """The app blurs media for the labels Breather may set, never text: the words carry the warning."""
+    uri = "at://did:plc:abc/app.bsky.feed.post/3k"
+    text = f"héllo 🌧 {DISTRESSING} bsky.app/x"
+    link_start = len(text[: text.index("bsky.app")].encode("utf-8"))
+    facet = {"index": {"byteStart": link_start, "byteEnd": len(text.encode("utf-8"))}, "features": []}
+    record = {"$type": "app.bsky.feed.post", "text": text, "facets": [facet]}
+    view = {"uri": uri, "cid": "c", "author": {"did": "did:plc:abc"}, "record": record, "labels": []}
+    result = BlueskyAdapter().rewrite(dumps({"feed": [{"post": view}]}), context())
+    assert result is not None
+    out = json.loads(result.body)["feed"][0]["post"]["record"]
+    assert out["text"] == WARNING + text
+    index = out["facets"][0]["index"]
+    assert out["text"].encode("utf-8")[index["byteStart"] : index["byteEnd"]] == b"bsky.app/x"
+    assert BlueskyAdapter().rewrite(result.body, context()) is None, "a response seen twice is not warned twice"
+
+
 def test_adapter_for_picks_by_name_and_content_type() -> None:
     assert isinstance(adapter_for("mastodon", "/api/v1/streaming", "text/event-stream"), MastodonStreamAdapter)
     assert isinstance(adapter_for("reddit", "/r/all.json", "application/json; charset=UTF-8"), RedditAdapter)

@@ -176,9 +176,62 @@ def test_distressing_post_swapped_into_real_json_is_flagged_with_the_platform_fi
     assert_only_marked_post_changed(original, out, name)
 
 
+def undo_text_warnings(out: Any, folder: str) -> int:
+    """Take Breather's ``⚠ Breather: … — `` out of every X and Bluesky post text in ``out`` and move the offsets
+    back (X: code points, after the hidden reply names; Bluesky facets: UTF-8 bytes), worked out here from the
+    platforms' documented offset units rather than by the adapters' code. Returns how many texts were warned."""
+    undone = 0
+    for node in _dicts(out):
+        if folder == "twitter":
+            undone += sum(_undo_tweet_warning(holder) for holder in (node, node.get("note_tweet")))
+        if folder == "bluesky" and node.get("$type") == "app.bsky.feed.post":
+            undone += _undo_record_warning(node)
+    return undone
+
+
+def _warning_at(text: str, at: int) -> str | None:
+    if not text[at:].startswith("⚠ Breather:"):
+        return None
+    return text[at : text.index(" — ", at) + len(" — ")]
+
+
+def _undo_tweet_warning(holder: Any) -> bool:
+    key = "full_text" if isinstance(holder, dict) and "full_text" in holder else "text"
+    if not isinstance(holder, dict) or not isinstance(holder.get(key), str):
+        return False
+    shown = holder.get("display_text_range")
+    at = shown[0] if isinstance(shown, list) else 0
+    warning = _warning_at(holder[key], at)
+    if warning is None:
+        return False
+    holder[key] = holder[key][:at] + holder[key][at + len(warning) :]
+    if isinstance(shown, list):
+        holder["display_text_range"] = [shown[0], shown[1] - len(warning)]
+    for entities in (holder.get("entities"), holder.get("extended_entities")):
+        for item in (i for items in (entities or {}).values() if isinstance(items, list) for i in items):
+            if "indices" in item and item["indices"][0] >= at + len(warning):
+                item["indices"] = [i - len(warning) for i in item["indices"]]
+            elif "start" in item and item["start"] >= at + len(warning):
+                item["start"], item["end"] = item["start"] - len(warning), item["end"] - len(warning)
+    return True
+
+
+def _undo_record_warning(record: dict[str, Any]) -> bool:
+    warning = _warning_at(str(record.get("text")), 0)
+    if warning is None:
+        return False
+    record["text"] = record["text"][len(warning) :]
+    for facet in record.get("facets", []):
+        for end in ("byteStart", "byteEnd"):
+            facet["index"][end] -= len(warning.encode("utf-8"))
+    return True
+
+
 def assert_only_marked_post_changed(original: Any, out: Any, name: str) -> None:
     """Remove Breather's marks from the output: what is left must equal the swapped input exactly."""
     folder = name.split("/", 1)[0]
+    if folder in ("twitter", "bluesky"):
+        assert undo_text_warnings(out, folder) >= 1, f"{name}: the flagged post's text carries no warning"
     for node in _dicts(out):
         if folder == "reddit" and isinstance(node.get("data"), dict):
             data = node["data"]
@@ -288,6 +341,8 @@ MARK_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 
 def restore_marked(out: Any, original: Any, folder: str, marked_ids: set[str]) -> None:
     """Put back, from the original, the mark keys of the marked posts (and of retweet wrappers around them)."""
+    if folder in ("twitter", "bluesky"):
+        assert undo_text_warnings(out, folder) >= len(marked_ids), "a flagged post's text carries no warning"
     id_keys, keys = MARK_KEYS[folder]
     # One id can name several nodes (a Bluesky post view, a record embedded in another post, a reference, its
     # labels): a node's original is the one with the same id and the same keys besides the mark keys.
