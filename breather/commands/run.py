@@ -18,6 +18,7 @@ from pathlib import Path
 
 from breather.autostart import breather_argv
 from breather.commands.open import show_dashboard
+from breather.commands.other_code import other_code_note
 from breather.commands.serve import SETTING_FLAGS, add_setting_arguments, setting_overrides
 from breather.errors import CommandError
 from breather.paths import Paths
@@ -25,7 +26,6 @@ from breather.probe import (
     RunningService,
     fetch_health,
     find_running_service,
-    other_code_note,
     pid_alive,
     read_service_file,
     running_code,

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from breather import autostart
 from breather.commands import aware_moment, command_hint
+from breather.commands.other_code import other_code_note
 from breather.paths import Paths
-from breather.probe import LOOPBACK, RunningService, find_running_service, other_code_note, running_code
+from breather.probe import LOOPBACK, RunningService, find_running_service, running_code
 
 if TYPE_CHECKING:
     from breather.rules.model import Rules

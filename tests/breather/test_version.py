@@ -22,8 +22,8 @@ import pytest
 import breather
 from breather import version
 from breather.cli import main
+from breather.commands.other_code import other_code_note
 from breather.paths import Paths
-from breather.probe import other_code_note
 
 STALE_HASH = (
     f"the extension's code changed without a new version: {version.BUMP_FILES}, then run "
