@@ -1,7 +1,8 @@
 """A member's latest ask for more time on a site today, and the household's answer to it, read from the store.
 
-The ask is a ``more_time_asked`` event; the answer is the ``time_answers`` row the dashboard writes with it (the
-reason a parent gave, or the time granted; docs/interfaces.md). Breather's block page asks for it so the member
+Asks and answers are read as the dashboard's Requests page reads them (``breather.store.asks``: the
+``time_answers`` row with a parent's reason or the time granted, else a later answer event), so the block page and
+the Requests page never disagree about whether an ask still waits. Breather's block page asks for it so the member
 hears the answer where they asked. Reads run on a thread of their own with its own connection (one connection per
 thread, as ``breather.runtime.StoreUsage`` reads), and the proxy's event loop waits a moment at most: a busy store
 costs the page one poll, never the proxy its pace.
@@ -17,22 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from breather.rules.model import host_in_domain
+from breather.store.asks import asks_since_sql
 from breather.store.model import iso
 
 READ_WAIT_S = 0.25
 
-_ASKS_SINCE = """
-select e.site, e.at, a.status, a.reason, a.answered_at, a.granted_until
-from events e left join time_answers a on a.event_id = e.id
-where e.profile = ? and e.kind = 'more_time_asked' and e.at >= ?
-order by e.at, e.id
-"""
-# before the dashboard has made its tables, every ask is still waiting
-_ASKS_SINCE_UNANSWERED = """
-select e.site, e.at, null, null, null, null from events e
-where e.profile = ? and e.kind = 'more_time_asked' and e.at >= ?
-order by e.at, e.id
-"""
+# one member's asks, oldest first, from the household's reading of every ask
+_MEMBERS_ASKS = (
+    "select site, at, status, reason, answered_at, granted_until from ({asks}) where profile = ? order by at, id"
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +61,7 @@ class AskAnswers:
 
     def _read(self, profile: str, site: str, since: datetime) -> AskAnswer | None:
         db = self._connection()
-        query = _ASKS_SINCE if db["time_answers"].exists() else _ASKS_SINCE_UNANSWERED
-        rows = db.execute(query, [profile, iso(since)]).fetchall()
+        rows = db.execute(_MEMBERS_ASKS.format(asks=asks_since_sql(db)), [iso(since), profile]).fetchall()
         asks = [row for row in rows if row[0] and host_in_domain(row[0], site)]
         return _ask_answer(asks[-1]) if asks else None
 

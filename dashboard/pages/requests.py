@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from breather.dashboard.errors import ApiError
 from breather.grants import let_through
 from breather.rules.model import Rules
+from breather.store.asks import ASKS_WITH_ANSWERS
 from breather.store.model import Event, iso
 from breather.store.usage import Period, local_midnight
 
@@ -20,25 +21,9 @@ GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of today"}
 PENDING_LOOKBACK = timedelta(days=2)
 
 
-# An ask is answered by a ``time_answers`` row (made on the Requests page, with the reason and the grant), or else by a
-# later ``more_time_granted``/``more_time_declined`` event for the same member and site from anywhere else. The
-# Requests page lists asks by it, and Family and the weekly review count them by it, so the two always agree.
-ASKS_WITH_ANSWERS = """
-select e.id, e.profile, e.site, e.at, e.detail,
-  coalesce(a.status, (
-    select case r.kind when 'more_time_granted' then 'approved' else 'declined' end from events r
-    where r.kind in ('more_time_granted', 'more_time_declined') and r.profile = e.profile
-      and coalesce(r.site, '') = coalesce(e.site, '') and r.at >= e.at
-    order by r.at limit 1
-  )) as status,
-  a.reason, a.granted_until
-from events e left join time_answers a on a.event_id = e.id
-where e.kind = 'more_time_asked' and e.at >= ?
-"""
-
-
 def ask_answers(db: Database, rules: Rules, period: Period) -> Counter[tuple[str, str | None]]:
-    """(profile, "approved" / "declined" / None for not answered yet) -> asks for more time in the period."""
+    """(profile, "approved" / "declined" / None for not answered yet) -> asks for more time in the period, answered
+    as the Requests page and the block page read them (``breather.store.asks``)."""
     zone = rules.zone()
     start = local_midnight(period.first, zone)
     end = local_midnight(period.last + timedelta(days=1), zone)
@@ -59,7 +44,7 @@ class Ask:
 
 
 def _ask(row: tuple[Any, ...]) -> Ask:
-    event_id, profile, site, at, detail, status, reason, until = row
+    event_id, profile, site, at, detail, status, reason, until, _answered_at = row
     minutes = json.loads(detail).get("minutes") if detail else None
     return Ask(
         int(event_id),
