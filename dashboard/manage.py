@@ -120,12 +120,15 @@ def _submit_rules(current: Rules, shown: RulesFile) -> BaseResponse:
     profile = request.form.get("profile")
     typed = None
     hidden_problems: list[rules_page.ProblemView] = []
+    action = request.form.get("action", "preview")
     if profile:
         new_text = rules_page.edit_profile(_form_text(shown), profile, request.form)
     else:
         typed = _typed_text()
         new_text, hidden_problems = rules_page.keep_hidden_passwords(typed, shown.text, current, path.name)
-    action = request.form.get("action", "preview")
+        hidden_problems += rules_page.weak_typed_passwords(new_text, shown.text, path.name)
+        if action == "save" and not hidden_problems:
+            new_text = rules_page.hash_typed_passwords(new_text, shown.text, path.name)
     result = rules_page.check(new_text, path.name)
     if hidden_problems:
         result = rules_page.CheckResult(None, sorted(hidden_problems + result.problems, key=_place))

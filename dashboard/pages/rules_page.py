@@ -27,11 +27,12 @@ from breather.rules.cooling import coverage, value_text
 from breather.rules.countries import DEFAULT_COUNTRY, check_country, country_phrase
 from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, CrisisLine, table_in_force
 from breather.rules.decisions import Usage, decide
-from breather.rules.editing import value_at, with_values_from
+from breather.rules.editing import set_value_in_text, value_at, with_values_from
 from breather.rules.errors import Problem, RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import Locator
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
+from breather.rules.passwords import hash_password, is_hashed, password_problem
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
 from breather.store import usage
 
@@ -174,6 +175,69 @@ def _nothing_stored(text: str, name: str, filename: str) -> ProblemView:
         f"their password in its place, or remove this line and run `breather rules password {name}`"
     )
     return ProblemView(line, column, key, message, str(Problem(filename, line, column, key, message)))
+
+
+# --- Passwords typed in the raw editor ------------------------------------------------------------------------------
+
+
+def typed_passwords(text: str, stored_text: str) -> dict[str, str]:
+    """Each member's password typed in plain text in ``text``: not a hash, not the placeholder, and not the value
+    ``stored_text`` already holds for them (an older file's plain password, put back from behind the placeholder)."""
+    try:
+        profiles = tomlkit.parse(text).get("profiles")
+    except Exception:
+        return {}
+    try:
+        stored: Any = tomlkit.parse(stored_text)
+    except Exception:
+        stored = {}
+    if not isinstance(profiles, Mapping):
+        return {}
+    typed = {}
+    for name, table in profiles.items():
+        value = value_at(table, ["password"]) if isinstance(table, Mapping) else None
+        if (
+            isinstance(value, str)
+            and value not in ("", HIDDEN_PASSWORD)
+            and not is_hashed(value)
+            and value != value_at(stored, ["profiles", name, "password"])
+        ):
+            typed[name] = value
+    return typed
+
+
+def weak_typed_passwords(text: str, stored_text: str, filename: str = "rules.toml") -> list[ProblemView]:
+    """A password typed in the editor that `breather rules password` would refuse (short, or a member's name), at
+    its line, never quoting it."""
+    typed = typed_passwords(text, stored_text)
+    if not typed:
+        return []
+    names = _household_names_in(tomlkit.parse(text))
+    problems = []
+    for name, plain in typed.items():
+        problem = password_problem(plain, names)
+        if problem is not None:
+            line, column = Locator(text).position(("profiles", name, "password"))
+            key = f"profiles.{name}.password"
+            message = f"{name}'s new password: {problem}"
+            problems.append(ProblemView(line, column, key, message, str(Problem(filename, line, column, key, message))))
+    return problems
+
+
+def _household_names_in(document: Any) -> list[str]:
+    profiles = document.get("profiles")
+    if not isinstance(profiles, Mapping):
+        return []
+    users = [value_at(table, ["user"]) for table in profiles.values() if isinstance(table, Mapping)]
+    return [*profiles, *(user for user in users if isinstance(user, str))]
+
+
+def hash_typed_passwords(text: str, stored_text: str, filename: str = "rules.toml") -> str:
+    """``text`` with each password typed in plain text stored hashed, as `breather rules password` stores it: the file
+    (opened, shared on screen, backed up) never holds it readable, nor does a change waiting out its cooling-off."""
+    for name, plain in typed_passwords(text, stored_text).items():
+        text = set_value_in_text(text, ("profiles", name, "password"), hash_password(plain), filename)
+    return text
 
 
 # --- Preview and dry run --------------------------------------------------------------------------------------------

@@ -153,11 +153,12 @@ def test_saving_the_editor_keeps_the_stored_passwords(client: FlaskClient, rules
     assert rules.profiles["parent"].password == PARENT_PLAIN
 
 
-def test_a_new_password_typed_in_the_editor_is_saved_as_typed_once_its_wait_is_over(
+def test_a_new_password_typed_in_the_editor_is_saved_hashed_once_its_wait_is_over(
     client: FlaskClient, app: Flask, rules_file: Path
 ) -> None:
     """A changed sign-in waits out the cooling-off (a user test's teen moved theirs onto a looser sibling by hand);
-    the page says whose changed, never the password."""
+    the page says whose changed, never the password, and neither the file nor the waiting change holds it readable
+    (it is stored hashed, as `breather rules password` stores it)."""
     set_passphrase(client)
     editor = _editor_text(_page(client, "/rules"))
     typed = editor.replace(f"{HIDDEN}  # hashed", 'password = "teen-new-pass"  # hashed')
@@ -171,10 +172,31 @@ def test_a_new_password_typed_in_the_editor_is_saved_as_typed_once_its_wait_is_o
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
     _page(client, "/rules")
     rules = load_rules(rules_file)
-    assert rules.profiles["teen"].password == "teen-new-pass"
-    assert rules.profiles["parent"].password == PARENT_PLAIN
+    assert verify_password(str(rules.profiles["teen"].password), "teen-new-pass")
+    assert "teen-new-pass" not in rules_file.read_text()
+    assert rules.profiles["parent"].password == PARENT_PLAIN  # an older file's plain password is left as it was
     _no_password_in(_page(client, "/rules"))
     assert "teen-new-pass" not in _page(client, "/rules")
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [("short1", "at least 8 characters (that one has 6)"), ("Teen", "cannot be a household member's name")],
+)
+def test_a_password_typed_in_the_editor_that_is_easy_to_guess_is_refused_at_its_line(
+    client: FlaskClient, rules_file: Path, password: str, why: str
+) -> None:
+    """`breather rules password` refused these; the raw editor saved them (a user test's teen set "sam")."""
+    set_passphrase(client)
+    editor = _editor_text(_page(client, "/rules"))
+    typed = editor.replace(f"{HIDDEN}  # hashed", f'password = "{password}"  # hashed')
+    line = next(number for number, text in enumerate(typed.splitlines(), 1) if f'"{password}"' in text)
+    before = rules_file.read_text()
+    answer = _post_editor(client, typed)
+    assert answer.status_code == 422
+    page = re.sub(r"<[^>]+>", "", html.unescape(answer.get_data(as_text=True)))
+    assert f"Line {line}, column 1 · profiles.teen.password" in page and why in page
+    assert rules_file.read_text() == before
 
 
 def _refused_at_the_hidden_line(client: FlaskClient, rules_file: Path, typed: str, member: str) -> None:
