@@ -50,3 +50,10 @@ def create_usage_tables(db: Database) -> None:
         not_null={"minutes", "counts", "built_at"},
     )
     db.table("meta").create({"key": str, "value": str, "updated": str}, pk="key", not_null={"updated"})
+
+
+@STORE_MIGRATIONS(name="0002_activity_by_member_start")
+def index_activity_by_member_start(db: Database) -> None:
+    # Each member's first span ("Breather has watched since ..."): History, Family and the review ask it on every
+    # page, and without this it was a walk over every span ever kept (15 ms a year, growing with the history).
+    db.table("activity").create_index(["profile", "start"], index_name="activity_profile_start", if_not_exists=True)

@@ -355,8 +355,11 @@ def first_seen(db: Database, rules: Rules) -> dict[str, date]:
 
     for name, created in db.execute("select name, created from profiles"):
         keep(name, datetime.fromisoformat(created).astimezone(zone).date())
-    for name, start in db.execute("select profile, min(start) from activity group by profile"):
-        keep(name, datetime.fromisoformat(start).astimezone(zone).date())
+    # one index seek per member (activity_profile_start); every span is written with its member's profiles row
+    first_spans = "select name, (select min(start) from activity where profile = name) from profiles"
+    for name, start in db.execute(first_spans):
+        if start is not None:
+            keep(name, datetime.fromisoformat(start).astimezone(zone).date())
     if db["daily_rollups"].exists():
         for name, day in db.execute("select profile, min(day) from daily_rollups group by profile"):
             keep(name, date.fromisoformat(day))

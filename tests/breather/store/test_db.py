@@ -71,3 +71,27 @@ def test_readers_on_other_connections_see_committed_rows(db_path: Path) -> None:
     raw = sqlite3.connect(db_path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
+
+
+def test_each_members_first_span_is_one_index_search_in_old_stores_too(db_path: Path) -> None:
+    """History, Family and the review ask each member's first span on every page (`usage.first_seen`): a walk over
+    every span ever kept took 15 ms for a year of four members and grew with the history."""
+    from breather.rules.loader import parse_rules
+    from breather.store.migrations import create_usage_tables
+    from breather.store.usage import first_seen
+
+    older = Migrations("breather.store")
+    older(name="0001_usage_tables")(create_usage_tables)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    older.apply(Database(db_path))  # a store made before the index
+    db = open_database(db_path)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    first_seen(db, parse_rules("[profiles.me]\n", "rules.toml"))
+    db.conn.set_trace_callback(None)
+    on_spans = [sql for sql in statements if "from activity" in sql]
+    assert on_spans
+    for sql in on_spans:
+        plan = " ".join(str(row[3]) for row in db.execute("explain query plan " + sql))
+        assert "SCAN activity" not in plan and "USING COVERING INDEX activity_profile_start" in plan, plan
+    db.close()
