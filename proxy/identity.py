@@ -301,8 +301,12 @@ class Identity:
             user = self._named(flow, names_without_password(rules))
             if user is not None:
                 self.signed_in[flow.client_conn] = user
-        if known and user is None and not rules.profile_for(None, client_ip).client_ips:
+        # The proxy-auth user first, else the device's address: credentials sent from a device the rules name by
+        # address are still checked, and pick their member when right.
+        signs_in = "proxy-authorization" in flow.request.headers or not rules.profile_for(None, client_ip).client_ips
+        if known and user is None and signs_in:
             return self._sign_in(flow, rules, known, client_ip)
+        _drop_credentials(flow)
         flow.metadata[PROFILE] = rules.profile_for(user, client_ip).name
         return None
 
@@ -317,7 +321,7 @@ class Identity:
             return None
         if user.casefold() not in names:
             return None
-        del flow.request.headers["proxy-authorization"]
+        _drop_credentials(flow)
         return user
 
     def _sign_in(
@@ -373,6 +377,13 @@ class Identity:
         if not right:
             flow.response = auth_required_response(self.limits.paused_for(attempt.client, attempt.member))
             return
-        del flow.request.headers["proxy-authorization"]
+        _drop_credentials(flow)
         self.signed_in[flow.client_conn] = attempt.user
         flow.metadata[PROFILE] = rules.profile_for(attempt.user, attempt.client_ip).name
+
+
+def _drop_credentials(flow: http.HTTPFlow) -> None:
+    """A member's proxy sign-in is Breather's, never the site's: browsers send it with every plain-HTTP request
+    through a proxy that asked for it, and mitmproxy would pass it on (a review found a member's password reaching
+    every ``http://`` site from the second request of a signed-in connection)."""
+    flow.request.headers.pop("proxy-authorization", None)

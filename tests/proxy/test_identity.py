@@ -186,3 +186,42 @@ def test_shared_beyond_loopback_a_rules_edit_that_drops_every_password_does_not_
     identity.http_connect(on_this_machine)
     assert on_this_machine.response is None
     assert on_this_machine.metadata[flows.PROFILE] == "me"
+
+
+def test_a_members_proxy_sign_in_never_goes_on_to_a_site(make_runtime) -> None:
+    """Browsers send the sign-in with every plain-HTTP request through a proxy that asked for it; a review found it
+    reaching every ``http://`` site from the second request of a signed-in connection (name and password in base64).
+    Here: first request, a later one on the same connection, a device named by address, and a name-only member."""
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    first = connect_flow(auth=basic("sam", "correct horse"))
+    identity.requestheaders(first)
+    later = connect_flow(auth=basic("sam", "correct horse"))
+    later.client_conn = first.client_conn
+    identity.requestheaders(later)
+    assert later.response is None and later.metadata[flows.PROFILE] == "sam"
+
+    names_only = listening_on("127.0.0.1", Identity(make_runtime(rules_text(extra_profiles=NAMES_ONLY))))
+    maya = connect_flow(auth=basic("maya", ""))
+    names_only.requestheaders(maya)
+    maya_later = connect_flow(auth=basic("maya", ""))
+    maya_later.client_conn = maya.client_conn
+    names_only.requestheaders(maya_later)
+
+    for flow in (first, later, maya, maya_later):
+        assert "proxy-authorization" not in flow.request.headers
+
+
+def test_on_a_device_named_by_address_a_sign_in_sent_anyway_picks_its_member(make_runtime) -> None:
+    """The member named by the sign-in first, else the device's address: an app set up with sam's sign-in on the
+    kid's laptop is sam; a wrong password there is refused like anywhere else."""
+    identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
+    sam = connect_flow("192.168.1.50", auth=basic("sam", "correct horse"))
+    identity.requestheaders(sam)
+    assert sam.response is None and sam.metadata[flows.PROFILE] == "sam"
+    assert "proxy-authorization" not in sam.request.headers
+    wrong = connect_flow("192.168.1.50", auth=basic("sam", "guess"))
+    identity.requestheaders(wrong)
+    assert wrong.response is not None and wrong.response.status_code == 407
+    nothing_sent = connect_flow("192.168.1.50")
+    identity.requestheaders(nothing_sent)
+    assert nothing_sent.response is None and nothing_sent.metadata[flows.PROFILE] == "kid"
