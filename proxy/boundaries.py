@@ -68,6 +68,17 @@ class Boundaries:
             return decision, decision
         return decision, decide_past_overrides(rules, profile, site, at, usage, session)
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A body over the size cap is streamed to the site as it arrives, before ``request`` runs: a blocked site's
+        upload is cut off here instead (mitmproxy cannot answer a request it already streams)."""
+        site = flows.site_of(flow)
+        if not flow.request.stream or flow.response is not None or site is None or flows.is_local_api(flow):
+            return
+        if self.blocked_now(flow):
+            log.info("cut off a large upload to %s: the site is blocked now", site)
+            flow.kill()
+            self.runtime.counters.increment(REFUSED)
+
     def request(self, flow: http.HTTPFlow) -> None:
         site = flows.site_of(flow)
         if flow.response is not None or site is None or flows.is_local_api(flow):

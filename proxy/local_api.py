@@ -84,6 +84,11 @@ def parse_body(request: http.Request) -> dict[str, Any]:
     return value
 
 
+def call_name(flow: http.HTTPFlow) -> str:
+    """``heartbeat`` for ``/__breather__/heartbeat?...``."""
+    return flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
+
+
 def warning_categories(profile: Profile) -> frozenset[str]:
     """The categories a warning can carry for this member, as the classifier names them: the shipped ones,
     ``custom`` (their own keywords; also what reveal.js sends for a warning without one) and ``keyword:<topic>`` for
@@ -115,6 +120,13 @@ class LocalApi:
         # The last ask for more time this proxy stored, per member and site: the store may not have it yet.
         self._asked: dict[tuple[str, str], datetime] = {}
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A call with a body over the size cap would be streamed to the site before ``request`` answers it: no call
+        of Breather's is that big, so it is cut off here and never reaches the site."""
+        if flow.request.stream and flow.response is None and flows.is_local_api(flow) and flows.site_of(flow):
+            log.info("cut off an oversized Breather call on %s", flows.site_of(flow))
+            flow.kill()
+
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not flows.is_local_api(flow) or flows.site_of(flow) is None:
             return
@@ -124,12 +136,12 @@ class LocalApi:
         except ApiError as exc:
             flow.response = json_response(exc.status, {"error": type(exc).__name__, "message": str(exc)})
         except Exception as exc:  # a bug here must still never forward the call to the site
-            log.exception("local API call %s failed", flow.request.path)
+            log.exception("local API call %s failed", call_name(flow))  # the query is the page's, not for the log
             self.runtime.counters.increment("passed_after_error")
             flow.response = json_response(500, {"error": type(exc).__name__, "message": "Breather had a problem"})
 
     def _answer(self, flow: http.HTTPFlow) -> dict[str, Any]:
-        name = flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
+        name = call_name(flow)
         handler = self.routes.get(name)
         if handler is None:
             raise ApiError(404, f"no such Breather call: {name!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import spki_hash
@@ -85,3 +86,27 @@ def test_outside_quiet_hours_a_name_with_a_trailing_dot_opens_the_site_with_brea
     page.wait_for_selector("html[data-breather=on]", timeout=15000)
     assert page.locator("h1").first.inner_text() == "the feed"
     assert service.health()["proxy"]["documents_seen"] == 1
+
+
+def test_in_quiet_hours_an_upload_over_the_size_cap_and_an_oversized_breather_call_never_reach_the_site(
+    serve, upstream
+) -> None:
+    """mitmproxy streams a body over the cap to the site as it arrives, before Breather's ``request`` hook: a review
+    sent 5 MB through a real proxy during quiet hours and got the site's own answer back."""
+    upstream.route("www.reddit.com", "/api/submit", b'{"ok": true}', "application/json")
+    service = serve(rules(quiet_now()))
+    five_mb = b"x" * (5 * 1024 * 1024)
+    with service.client() as client:
+        small = client.post("https://www.reddit.com/api/submit", content=b"x" * 1000)
+        assert small.status_code == 403 and small.headers["x-breather"] == "quiet_hours"
+        for path in ("/api/submit", "/__breather__/heartbeat"):
+            try:
+                answer = client.post(
+                    f"https://www.reddit.com{path}", content=five_mb, headers={"X-Breather": "1"}, timeout=5
+                )
+            except httpx.TransportError:
+                continue  # cut off: over HTTP/1 the proxy stops reading, and the upload fails when the client gives up
+            assert answer.status_code != 200, f"{path}: {answer.text[:200]}"
+    assert not upstream.asked_for("www.reddit.com", "/api/submit"), "the upload reached the site"
+    assert not upstream.asked_for("www.reddit.com", "/__breather__/heartbeat"), "Breather's call reached the site"
+    assert service.health()["proxy"]["requests_refused"] >= 2

@@ -299,3 +299,31 @@ def test_mitmproxy_s_tls_to_the_site_gets_its_name_without_the_trailing_dot() ->
     plain = Server(address=("bsky.app", 443))
     sni_without_trailing_dot(plain, None)
     assert plain.sni is None, "left to mitmproxy"
+
+
+def large_upload(runtime: Runtime, path: str = "/api/submit", call: dict[str, Any] | None = None) -> Any:
+    """A POST whose body is over the size cap, as mitmproxy marks it (``stream``) before the ``requestheaders`` hook:
+    it would be streamed to the site as it arrives, and ``request`` would run only once it had all gone."""
+    flow = browser_request("www.reddit.com", path, dest="empty", call=call or {"upload": "x"})
+    flow.request.stream = True
+    for addon in make_addons(runtime):
+        if hasattr(addon, "requestheaders"):
+            addon.requestheaders(flow)
+    return flow
+
+
+def killed(flow: Any) -> bool:
+    return flow.error is not None and flow.error.msg == flow.error.KILLED_MESSAGE
+
+
+def test_in_quiet_hours_an_upload_too_big_to_read_first_is_cut_off_before_it_reaches_the_site(make_runtime) -> None:
+    """A review sent 5 MB during quiet hours: it reached the site and the site's answer came back."""
+    runtime = make_runtime(rules_text(extra_me=QUIET_NOW))
+    assert killed(large_upload(runtime))
+    assert runtime.counters.get(REFUSED) == 1
+    allowed = large_upload(make_runtime())
+    assert not killed(allowed) and allowed.response is None  # outside a block it streams to the site as before
+
+
+def test_a_breather_call_too_big_to_read_first_never_reaches_the_site(make_runtime) -> None:
+    assert killed(large_upload(make_runtime(), path="/__breather__/heartbeat"))
