@@ -200,9 +200,19 @@ def unzstd(raw: bytes, limit: int | None = None) -> bytes:
 DECODERS = {"gzip": gunzip, "deflate": inflate, "br": unbrotli, "zstd": unzstd}
 
 
+# Validators and ranges of the site's own body: kept on an edited one, a browser revalidated its cached copy of the
+# edited page, got the site's 304 with the site's CSP, and put that CSP (no nonce) on the page, so the overlay and
+# the warnings' reveal stopped working there.
+SITE_BODY_HEADERS = ("etag", "last-modified", "accept-ranges", "content-md5", "digest", "content-digest")
+
+
 def replace_body(message: http.Message, body: bytes) -> None:
-    """Set an edited body as identity: drop content-encoding first so nothing gets re-compressed."""
+    """Set an edited body as identity: drop content-encoding first so nothing gets re-compressed, and the headers
+    that describe the site's body (an edited body is another representation)."""
     message.headers.pop("content-encoding", None)
+    if isinstance(message, http.Response):
+        for name in SITE_BODY_HEADERS:
+            message.headers.pop(name, None)
     message.content = body
 
 

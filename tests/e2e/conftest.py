@@ -278,6 +278,9 @@ class Upstream:
             self._stream(handler, route)
             return
         headers = dict(route.headers)
+        if route.headers.get("ETag") and handler.headers.get("if-none-match") == route.headers["ETag"]:
+            self._not_modified(handler, headers)  # as real sites revalidate: the validators and the CSP again
+            return
         encoding = dict(item.split("=", 1) for item in parts.query.split("&") if "=" in item).get("enc")
         body = self._encoded(route, encoding)
         if encoding in ("gzip", "br"):
@@ -290,6 +293,13 @@ class Upstream:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(body)
+
+    @staticmethod
+    def _not_modified(handler: http.server.BaseHTTPRequestHandler, headers: dict[str, str]) -> None:
+        handler.send_response(304)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
 
     def _stream(self, handler: http.server.BaseHTTPRequestHandler, route: Route) -> None:
         handler.close_connection = True

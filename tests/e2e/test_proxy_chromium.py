@@ -83,6 +83,23 @@ def with_meta_policy(page: bytes, policy: str) -> bytes:
     return re.sub(rb"<head\b[^>]*>", lambda m: m.group(0) + tag, page, count=1, flags=re.IGNORECASE)
 
 
+def test_a_page_seen_again_still_runs_the_overlay_when_the_site_revalidates_it(serve, upstream, chromium) -> None:
+    """A review found the site's ETag kept on Breather's edited page: Chromium revalidated its cached copy, the site
+    answered 304 with its CSP (no nonce), and the overlay was blocked on every later visit: no heartbeats, no break
+    screen, no warnings' reveal."""
+    page_html = b"<!doctype html><html><head><title>HN</title></head><body><p>hello</p></body></html>"
+    validators = {"ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT", "Cache-Control": "no-cache"}
+    upstream.route(
+        "news.ycombinator.com", "/item", page_html, headers={"Content-Security-Policy": STRICT_CSP, **validators}
+    )
+    service = serve(rules())
+    page = chromium(service).new_page()
+    for _visit in (1, 2):
+        page.goto("https://news.ycombinator.com/item")
+        page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    assert upstream.requests.count(("news.ycombinator.com", "/item")) == 2, "the second visit was not asked of the site"
+
+
 def test_chromium_runs_the_overlay_and_warnings_under_a_strict_csp_in_a_meta_tag(
     serve, upstream, chromium, shared_fixtures
 ) -> None:
