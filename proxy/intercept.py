@@ -97,8 +97,16 @@ class Intercept:
         return any(pattern.search(target) for pattern in self._patterns)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        """Note which rules domain (and so which site adapter) this request belongs to."""
+        """Note which rules domain (and so which site adapter) this request belongs to. A failure leaves the request
+        as no site's: it goes through untouched, counted."""
         self.runtime.counters.increment("flows_seen")
+        try:
+            self._note_site(flow)
+        except Exception:
+            log.exception("finding the site of a request to %s failed; passing it through", flow.request.pretty_host)
+            self.runtime.counters.increment("passed_after_error")
+
+    def _note_site(self, flow: http.HTTPFlow) -> None:
         rules = self.runtime.current_rules()
         if rules is None:
             return

@@ -23,6 +23,7 @@ from breather.proxy.bodies import is_streamed
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.calm_stream import calm_stream
 from breather.proxy.feed_warnings import FeedWarnings
+from breather.proxy.safety import original_on_error
 from breather.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,10 @@ class LiveEvents:
         response = flow.response
         if response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
             return
+        with original_on_error(self.runtime, flow, "reading a live event stream"):
+            self._stream_events(flow, response)
+
+    def _stream_events(self, flow: http.HTTPFlow, response: http.Response) -> None:
         if flows.media_type(response) != EVENT_STREAM or is_streamed(response):
             return
         if not 200 <= response.status_code < 300:

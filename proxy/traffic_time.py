@@ -80,6 +80,7 @@ class TrafficTime:
                 self._note_traffic(flow, site)
         except Exception:
             log.exception("counting time from the traffic of %s failed", site)
+            self.runtime.counters.increment("passed_after_error")
 
     def _note_overlay(self, flow: http.HTTPFlow, site: str) -> None:
         """Any heartbeat LocalApi accepted, counted or not (a hidden or idle page): an overlay is alive there."""

@@ -75,6 +75,19 @@ def test_requests_are_tagged_with_the_rules_domain_and_adapter(make_runtime) -> 
     assert runtime.counters.get("flows_seen") == 2
 
 
+def test_a_failure_to_find_the_site_passes_the_request_through_untouched_and_is_counted(
+    make_runtime, monkeypatch
+) -> None:
+    """An exception in any hook is counted in /healthz (``passed_after_error``), not only logged by mitmproxy."""
+    runtime = make_runtime()
+    monkeypatch.setattr(runtime, "current_rules", lambda: 1 / 0)
+    flow = tflow.tflow()
+    flow.request.host = "old.reddit.com"
+    Intercept(runtime).requestheaders(flow)
+    assert flows.SITE not in flow.metadata and flow.response is None
+    assert runtime.counters.get("passed_after_error") == 1
+
+
 def test_site_domain_is_the_widest_rules_domain() -> None:
     assert site_domain("www.reddit.com", ["www.reddit.com", "reddit.com"]) == "reddit.com"
     assert site_domain("api.x.com", ["x.com", "api.x.com"]) == "x.com"
