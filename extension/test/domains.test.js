@@ -21,6 +21,13 @@ test("the PAC sends intercepted domains and their subdomains to the proxy, every
   assert.equal(runPac(pac, "http://127.0.0.1:8765/api/v1/status"), "DIRECT");
 });
 
+test("a trailing dot or capitals on a social site's name still go through Breather", () => {
+  const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 8080 });
+  assert.equal(runPac(pac, "https://reddit.com./"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "https://WWW.Reddit.com./r/aww"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "https://reddit.com.evil.example./"), "DIRECT");
+});
+
 test("the PAC never falls back to DIRECT for a social site (Breather down means the site waits)", () => {
   const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 9090 });
   assert.doesNotMatch(runPac(pac, "https://www.reddit.com/"), /DIRECT/);
