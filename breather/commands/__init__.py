@@ -64,18 +64,29 @@ def require_household_passphrase(paths: Paths, from_stdin: bool, otherwise: str)
     """Ask for the household passphrase when one is set (from the terminal, or the first line of stdin), as the
     dashboard does before a rule change; ``otherwise`` says what a wrong one leaves as it was ("nothing was
     changed"). A household that never set one is not asked."""
-    import getpass
-
     from breather.dashboard.security import verify_passphrase
 
     stored = _household_passphrase_hash(paths)
     if stored is None:
         return
-    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else getpass.getpass("household passphrase: ")
+    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else ask_hidden("household passphrase: ", otherwise)
     if not given:
         raise CommandError(f"enter the household passphrase; {otherwise}")
     if not verify_passphrase(given, stored):
         raise CommandError(f"that is not the household passphrase; {otherwise}")
+
+
+def ask_hidden(prompt: str, otherwise: str) -> str:
+    """What the person types at ``prompt``, not echoed. Without a terminal to ask on (a script, a service manager,
+    ``</dev/null``) a clear error instead of getpass's end-of-file."""
+    import getpass
+
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise CommandError(
+            f"there is no terminal to ask for the {prompt.rstrip(': ')} on; pipe it to --stdin instead; {otherwise}"
+        ) from None
 
 
 def _household_passphrase_hash(paths: Paths) -> str | None:

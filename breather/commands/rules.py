@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from breather.commands import command_hint, common_options, require_household_passphrase
+from breather.commands import ask_hidden, command_hint, common_options, require_household_passphrase
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -258,13 +258,11 @@ def _password_in_force(paths: Paths, member: str) -> str:
 
 
 def _read_new_password(from_stdin: bool) -> str:
-    import getpass
-
     if from_stdin:
         typed = sys.stdin.readline().rstrip("\r\n")
     else:
-        typed = getpass.getpass("new password: ")
-        if getpass.getpass("again: ") != typed:
+        typed = ask_hidden("new password: ", "nothing was changed")
+        if ask_hidden("new password again: ", "nothing was changed") != typed:
             raise CommandError("the two passwords differ; nothing was changed", EXIT_INVALID)
     if not typed:
         raise CommandError("a password cannot be empty; nothing was changed", EXIT_INVALID)

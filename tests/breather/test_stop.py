@@ -63,6 +63,19 @@ def test_with_a_household_passphrase_stopping_needs_it(
     assert "that is not the household passphrase; Breather keeps running" in capsys.readouterr().err
     assert service.poll() is None
 
+    # From a script with no terminal (its own session, input from /dev/null): a clear line, not getpass's EOFError.
+    scripted = subprocess.run(
+        [sys.executable, "-m", "breather", "stop"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=60,
+    )
+    assert scripted.returncode == 1 and "unexpected error" not in scripted.stderr
+    assert "no terminal to ask for the household passphrase on; pipe it to --stdin" in scripted.stderr
+    assert service.poll() is None
+
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSPHRASE}\n"))
     assert main(["stop", "--stdin"]) == 0
     assert service.wait(timeout=5) == 0
