@@ -11,7 +11,7 @@ import sys
 
 from breather import autostart
 from breather.commands import command_hint, common_options
-from breather.commands.serve import add_setting_arguments
+from breather.commands.serve import SETTING_FLAGS, add_setting_arguments
 from breather.errors import CommandError
 from breather.paths import HOME_ENV, Paths
 
@@ -88,10 +88,28 @@ def _home(args: argparse.Namespace) -> str | None:
 
 
 def _entry(args: argparse.Namespace, paths: Paths, method: str) -> autostart.Entry:
-    from breather.commands.run import service_flags
-
-    flags = service_flags(args) if args.action == "enable" else []
+    flags = _login_flags(args) if args.action == "enable" else []
     return autostart.entry_for(method, home=_home(args), flags=flags, log_file=paths.log_file)
+
+
+def _login_flags(args: argparse.Namespace) -> list[str]:
+    """The listen host and ports given here, else this shell's ``BREATHER_LISTEN_HOST`` / ``_PROXY_PORT`` /
+    ``_WEB_PORT``, written out as flags: a login has none of these variables (an audit found the home kept and the
+    ports lost, so the browser, the PAC file and the extension pointed at ports nothing listened on)."""
+    from breather import settings
+
+    flags = []
+    for flag, name, *_ in SETTING_FLAGS:
+        value = getattr(args, name, None)
+        raw = os.environ.get(settings.setting(name).env_var)
+        if value is None and raw:
+            try:
+                value = settings.setting(name).parse(raw)
+            except ValueError as exc:
+                raise CommandError(f"{settings.setting(name).env_var}: {exc}; nothing was set up") from None
+        if value is not None:
+            flags += [flag, str(value)]
+    return flags
 
 
 def _enable(args: argparse.Namespace, paths: Paths, method: str) -> int:
@@ -156,8 +174,9 @@ def _status(args: argparse.Namespace) -> int:
         if not os.path.exists(runs[0]):
             print(
                 f"  but {runs[0]} is gone, so nothing starts: run "
-                f"{command_hint('autostart', 'enable', home=_home(args))} again"
+                f"{command_hint('autostart', 'enable', *_login_flags(args), home=_home(args))} again"
             )
     if not found:
-        print(f"Breather does not start at login. To make it: {command_hint('autostart', 'enable', home=_home(args))}")
+        making = command_hint("autostart", "enable", *_login_flags(args), home=_home(args))
+        print(f"Breather does not start at login. To make it: {making}")
     return 0

@@ -93,6 +93,23 @@ def test_enable_status_and_disable(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "was not set to start at login" in capsys.readouterr().out
 
 
+def test_the_ports_and_listen_host_of_this_shell_go_into_the_entry_as_the_home_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login has no BREATHER_* variables: an audit's entry kept the home and lost the ports, so the service came
+    up on 8080/8765 while the browser, the PAC file and the extension pointed at the person's own ports."""
+    monkeypatch.setenv("BREATHER_PROXY_PORT", "18180")
+    monkeypatch.setenv("BREATHER_WEB_PORT", "18865")
+    assert main(["autostart", "status"]) == 0
+    assert "enable --proxy-port 18180 --web-port 18865" in capsys.readouterr().out
+    assert main(["autostart", "enable", "--method", "xdg", "--web-port", "19000"]) == 0  # a flag wins
+    runs = autostart.made_to_run((tmp_path / "xdg-config" / "autostart" / "breather.desktop").read_text())
+    assert runs is not None and runs[-4:] == ["--proxy-port", "18180", "--web-port", "19000"]
+    monkeypatch.setenv("BREATHER_PROXY_PORT", "eighty")
+    assert main(["autostart", "enable", "--method", "xdg"]) == 1
+    assert "BREATHER_PROXY_PORT" in capsys.readouterr().err
+
+
 def test_status_says_when_the_python_it_names_is_gone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gone = str(tmp_path / "old-venv" / "bin" / "python")
     entry = autostart.entry_for("xdg", home=None, log_file=tmp_path / "b.log", python=gone)
