@@ -38,8 +38,10 @@ TRUST_STEPS: dict[str, list[str]] = {
         'Under "Authorities" choose "Import…", pick the downloaded file.',
         'Tick "Trust this CA to identify websites" and confirm.',
     ],
-    "Android and iPhone": [
-        "Open this page on the phone (LAN mode) and download the certificate.",
+    "Android and iPhone (a household proxy, see 2.)": [
+        "Set the phone's Wi-Fi proxy to this computer (address and port in 2., with the member's user and password).",
+        "On the phone, open http://mitm.it and download the certificate for its system (the proxy answers that "
+        "address itself; it is this computer's certificate).",
         "Android: Settings → Security → Encryption & credentials → Install a certificate → CA certificate.",
         "iPhone: install the profile in Settings, then enable it in General → About → Certificate Trust Settings.",
     ],

@@ -144,6 +144,18 @@ def test_breather_ca_prints_the_certificate_path_and_how_to_trust_it(tmp_path) -
     assert path_only.stdout.strip() == str(cert)
 
 
+def test_another_device_gets_the_certificate_through_the_proxy_itself(serve) -> None:
+    """The dashboard listens on this machine only, so a phone cannot download the certificate from Setup: with its
+    proxy set to Breather it opens http://mitm.it (mitmproxy's own page, answered by the proxy) and gets Breather's
+    certificate, the one this service signs with."""
+    service = serve(RULES)
+    with httpx.Client(proxy=service.proxy_url, timeout=20) as client:
+        page = client.get("http://mitm.it/")
+        pem = client.get("http://mitm.it/cert/pem")
+    assert page.status_code == 200 and "mitmproxy" in page.text
+    assert pem.status_code == 200 and pem.content.strip() == service.ca.read_bytes().strip()
+
+
 @pytest.mark.parametrize(
     ("listen", "named"),
     [
