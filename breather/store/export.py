@@ -13,25 +13,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from sqlite_utils import Database
 
+from breather.scheduler import first_goal_week_kept, week_start
 from breather.store.model import iso
 from breather.store.queries import local_midnight
 
 FORMAT_NAME = "breather-export"
 FORMAT_VERSION = 1
 
-# table -> (column that --since filters on, whether it holds a local day rather than a UTC timestamp)
-EXPORTED_TABLES: dict[str, tuple[str | None, bool]] = {
-    "profiles": (None, False),
-    "activity": ("end", False),
-    "events": ("at", False),
-    "daily_rollups": ("day", True),
-    "time_answers": ("answered_at", False),
-    "weekly_goals": ("week", True),
-    "time_requests": ("asked_at", False),  # a `breather demo` before 0.2.0 made it (queries.LEGACY_USAGE_TABLES)
+SinceKey = Literal["utc", "day", "week"]
+
+# table -> (column that --since filters on, what it holds: a UTC timestamp, a local day or an ISO week "2026-W11")
+EXPORTED_TABLES: dict[str, tuple[str | None, SinceKey]] = {
+    "profiles": (None, "utc"),
+    "activity": ("end", "utc"),
+    "events": ("at", "utc"),
+    "daily_rollups": ("day", "day"),
+    "time_answers": ("answered_at", "utc"),
+    "weekly_goals": ("week", "week"),
+    "time_requests": ("asked_at", "utc"),  # a `breather demo` before 0.2.0 made it (queries.LEGACY_USAGE_TABLES)
 }
 JSON_COLUMNS = {("events", "detail"), ("daily_rollups", "counts")}
 
@@ -45,16 +48,26 @@ class TableExport:
 
 def collect(db: Database, since: date | None, tz: tzinfo) -> Iterator[TableExport]:
     present = set(db.table_names())
-    for name, (column, is_day) in EXPORTED_TABLES.items():
+    for name, (column, key) in EXPORTED_TABLES.items():
         if name not in present:
             continue
         sql = f"SELECT * FROM [{name}]"
         params: list[str] = []
         if since is not None and column is not None:
             sql += f" WHERE [{column}] >= ?"
-            params.append(since.isoformat() if is_day else iso(local_midnight(since, tz)))
+            params.append(since_value(since, key, tz))
         cursor = db.execute(sql + " ORDER BY rowid", params)
         yield TableExport(name, [item[0] for item in cursor.description], list(cursor.fetchall()))
+
+
+def since_value(since: date, key: SinceKey, tz: tzinfo) -> str:
+    """``since`` written as the column keeps it, so the column compares with it as text."""
+    if key == "day":
+        return since.isoformat()
+    if key == "week":
+        # a goal is for its whole week: the week ``since`` falls in is kept, as a span running across its midnight is
+        return first_goal_week_kept(week_start(since))
+    return iso(local_midnight(since, tz))
 
 
 def write_json(db: Database, out: TextIO, since: date | None, tz: tzinfo, now: datetime | None = None) -> None:

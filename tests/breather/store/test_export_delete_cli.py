@@ -89,6 +89,21 @@ def test_since_keeps_only_that_local_day_onwards(recorded: Paths, capsys: pytest
     assert [row["name"] for row in tables["profiles"]] == ["sam"]
 
 
+def test_since_leaves_out_the_goals_of_weeks_before_it(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:
+    """Goals are keyed by ISO week ("2026-W02"): compared as text with "2026-06-01", every goal was after it."""
+    from breather.dashboard import migrations as dashboard_migrations
+
+    db = open_database(paths.database, extra=[dashboard_migrations.migrations])
+    weeks = {"2026-W02": "January", "2026-W22": "the week before", "2026-W23": "since's week", "2026-W30": "July"}
+    db["weekly_goals"].insert_all(
+        {"week": week, "goal": goal, "saved_at": "2026-01-05"} for week, goal in weeks.items()
+    )
+    db.close()
+    code, out, _ = export(capsys, "--since", "2026-06-03", "--tz", "UTC")  # the Wednesday of 2026-W23
+    assert code == 0
+    assert [row["goal"] for row in json.loads(out)["tables"]["weekly_goals"]] == ["since's week", "July"]
+
+
 def test_csv_to_stdout_has_one_section_per_table(recorded: Paths, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = export(capsys, "--format", "csv")
     assert code == 0
