@@ -15,3 +15,8 @@ class ApiError(Exception):
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.kind, "message": self.message}
+
+    def as_sentence(self) -> str:
+        """The message as a page says it beside a form: "That is not the household passphrase; nothing was changed." """
+        message = str(self.message)
+        return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

@@ -333,15 +333,10 @@ def _requests_page(problem: ApiError | None = None, ask_id: int | None = None, r
         earlier_day={ask.event_id for ask in pending if requests.asked_on_an_earlier_day(ask, now, zone)},
         grants=requests.grant_labels(now, rules),
         zone=zone,
-        problem=_sentence(problem) if problem is not None else None,
+        problem=problem.as_sentence() if problem is not None else None,
         problem_ask=ask_id,
         typed_reason=reason,
     )
-
-
-def _sentence(problem: ApiError) -> str:
-    message = str(problem.message)
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _answered_here(error: ApiError) -> bool:
@@ -420,7 +415,7 @@ def _setup_page(problem: ApiError | None = None) -> str:
         guides=setup.TRUST_STEPS,
         login_entries=autostart.installed(),
         autostart_command=autostart.enable_command(context.paths(), settings),
-        passphrase_problem=_sentence(problem) if problem is not None else None,
+        passphrase_problem=problem.as_sentence() if problem is not None else None,
         crisis_lines=rules_page.household_lines(current, rules_page.crisis_table(context.paths().config_dir)[0]),
     )
 

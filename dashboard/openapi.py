@@ -81,7 +81,12 @@ def _schemas() -> dict[str, Any]:
                 "minutes_today": {"type": "number"},
                 "limit_minutes": {"type": ["integer", "null"]},
                 "next_break_in_s": {"type": ["number", "null"]},
-                "decision": {"type": "object", "properties": {"kind": text, "reason": text}},
+                "decision": {
+                    "type": "object",
+                    "properties": {"kind": text, "reason": text, "message": text},
+                    "description": "kind: allow, break_due, limit_reached, quiet_hours; or not_in_rules, for a member "
+                    "taken out of the rules (their own minutes, no limit: nothing applies to the name)",
+                },
                 "quiet_hours": {"type": "boolean"},
                 "quiet_hours_change_in_s": {
                     "type": ["integer", "null"],

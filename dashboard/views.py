@@ -53,6 +53,7 @@ def today() -> str:
         more_time=_more_time(member, now, rules.zone()),
         members=members,
         member=member,
+        in_rules=member in rules.profiles,
         chart=charts.bar_chart(bars, f"Minutes per site today for {member}"),
         minutes=usage.minutes_text,
     )
@@ -124,6 +125,12 @@ def family() -> str:
 
 @bp.get("/review")
 def review() -> str:
+    return _review_page()
+
+
+def _review_page(typed_goal: str | None = None, problem: ApiError | None = None) -> str:
+    """The weekly review; after a refused goal, the goal as typed and the problem beside its form (a mistyped
+    passphrase sent a family to an error page, and the goal they had just written together was gone)."""
     rules = context.current_rules()
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
@@ -138,7 +145,8 @@ def review() -> str:
         points=summaries.talking_points(members),
         this_weeks_goal=this_row[0] if this_row else "",
         saved=request.args.get("saved") == "1",
-        goal=goal_row[0] if goal_row else "",
+        goal=typed_goal if typed_goal is not None else (goal_row[0] if goal_row else ""),
+        goal_problem=problem.as_sentence() if problem is not None else None,
         goal_week=summaries.next_week_key(today),
         goal_week_start=summaries.next_week_start(today),
         chart=charts.bar_chart(
@@ -154,6 +162,24 @@ def review() -> str:
 def save_goal() -> BaseResponse:
     goal = request.form.get("goal", "").strip()
     week = request.form.get("week", "")
+    try:
+        _check_goal(goal, week)
+        security.require_passphrase(request.form.get("passphrase", ""))  # the household's goal, not one member's
+    except ApiError as refused:
+        if refused.status not in ANSWERED_BESIDE_THE_GOAL:
+            raise
+        return Response(_review_page(goal, refused), status=refused.status, headers=refused.headers)
+    row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
+    context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
+    return redirect(url_for("views.review", saved="1"))
+
+
+# A goal that does not read, a wrong or missing passphrase, and the pause after too many wrong ones: the goal as
+# typed is still wanted once the problem is solved, so the answer is the review with the goal kept.
+ANSWERED_BESIDE_THE_GOAL = (400, 403, 429)
+
+
+def _check_goal(goal: str, week: str) -> None:
     if len(goal) > 500:
         raise ApiError(400, "GoalTooLong", "keep the goal under 500 characters")
     if not week or len(week) != 8 or "-W" not in week:
@@ -161,10 +187,6 @@ def save_goal() -> BaseResponse:
     today = _now().astimezone(context.current_rules().zone()).date()
     if week not in (summaries.week_key(today), summaries.next_week_key(today)):
         raise ApiError(400, "InvalidWeek", f"a goal is for this week or the next, not {week}")
-    security.require_passphrase(request.form.get("passphrase", ""))  # the household's goal, not one member's
-    row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
-    context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
-    return redirect(url_for("views.review", saved="1"))
 
 
 @bp.get("/healthz")

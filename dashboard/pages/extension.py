@@ -244,7 +244,9 @@ def status_for(
     site: str | None = None,
 ) -> dict[str, Any]:
     moment = now or datetime.now(UTC)
-    profile = rules.profiles.get(profile_name) or rules.profiles[rules.default_profile]
+    profile = rules.profiles.get(profile_name)
+    if profile is None:
+        return status_not_in_rules(db, rules, profile_name, runtime, moment)
     today = minutes_today(db, rules, profile.name, moment)
     decision = _decision(db, rules, profile, representative_site(rules, site), today, runtime, moment)
     limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
@@ -257,4 +259,27 @@ def status_for(
         "quiet_hours": decision.kind == "quiet_hours",
         "quiet_hours_change_in_s": _countdown_as_decided(rules, profile, moment, decision.kind == "quiet_hours"),
         "through_proxy": through_proxy(runtime, profile.name, moment),
+    }
+
+
+NOT_IN_RULES = "not_in_rules"
+
+
+def status_not_in_rules(db: Database, rules: Rules, name: str, runtime: Any, now: datetime) -> dict[str, Any]:
+    """A member taken out of the rules while their usage and pairing stay: their own minutes, and no decision, since
+    no limit, break or quiet hours apply to the name. Answering as the default profile told a paired teen they had
+    used the parent's 70 minutes of the parent's hour, and their extension blocked on it."""
+    message = (
+        f"{name} is not in the household's rules now, so no limits, breaks or quiet hours apply to that name. "
+        "Ask whoever keeps the rules to add it back, or pair this browser as another member."
+    )
+    return {
+        "profile": name,
+        "minutes_today": round(minutes_today(db, rules, name, now).total, 1),
+        "limit_minutes": None,
+        "next_break_in_s": None,
+        "decision": {"kind": NOT_IN_RULES, "reason": f"{name} is not in the rules", "message": message},
+        "quiet_hours": False,
+        "quiet_hours_change_in_s": None,
+        "through_proxy": through_proxy(runtime, name, now),
     }
