@@ -59,8 +59,9 @@ def active_codes(db: Database, now: datetime | None = None) -> dict[str, str]:
 def redeem(
     write: Writes, code: str, browser: str, origin: str | None, limiter: AttemptLimiter, now: datetime | None = None
 ) -> tuple[str, str]:
-    """Exchange a code for ``(profile, token)``. Wrong codes count against ``limiter`` so codes cannot be guessed."""
-    wait = limiter.retry_after()
+    """Exchange a code for ``(profile, token)``. Wrong codes count against ``limiter`` so codes cannot be guessed:
+    each try is counted before its check, so codes sent at once cannot all pass while the first is checked."""
+    wait = limiter.take()
     if wait > 0:
         raise ApiError(429, "TooManyAttempts", f"too many wrong pairing codes; wait {int(wait) + 1} seconds")
     moment = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -79,10 +80,10 @@ def redeem(
 
     paired = write(use_code)
     if paired is None:
-        limiter.failed()
         raise ApiError(
             403, "InvalidPairingCode", "this pairing code is unknown, used or expired; make a new one on Setup"
         )
+    limiter.give_back()
     return paired
 
 

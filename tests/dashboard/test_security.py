@@ -3,6 +3,9 @@ post, a wrong passphrase (rate-limited), malformed JSON."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -174,11 +177,10 @@ def test_changing_the_passphrase_needs_the_old_one(client: FlaskClient) -> None:
 def test_the_limiter_forgets_failures_after_its_window() -> None:
     moment = [0.0]
     limiter = AttemptLimiter(2, 60.0, clock=lambda: moment[0])
-    limiter.failed()
-    limiter.failed()
-    assert limiter.retry_after() == pytest.approx(60.0)
+    assert limiter.take() == 0.0 and limiter.take() == 0.0
+    assert limiter.take() == pytest.approx(60.0)  # refused, and not counted
     moment[0] = 61.0
-    assert limiter.retry_after() == 0.0
+    assert limiter.take() == 0.0
 
 
 def test_cors_is_answered_only_for_a_paired_extension_origin(client: FlaskClient) -> None:
@@ -208,3 +210,54 @@ def test_with_a_service_the_port_it_bound_is_required(breather_home: object) -> 
     runtime.web_port = 48765  # bound after the app was built, as breather serve does
     assert client.get("/healthz", headers={"Host": "127.0.0.1:48765"}).status_code in (200, 503)
     assert client.get("/healthz", headers={"Host": "127.0.0.1:9999"}).status_code == 400
+
+
+def test_wrong_passphrases_sent_at_once_are_checked_no_more_than_the_limit(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every guess starts together and each check is held until all the others are being checked or refused, the
+    widest window a race can open: counted only after their check, 8 guesses were all checked against a limit of 5."""
+    from breather.dashboard import security
+
+    set_passphrase(client)
+    form = {"csrf_token": form_token(client, "/data"), "retention_days": "30", "passphrase": "a guess"}
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    session_cookie = client.get_cookie(cookie_name)
+    assert session_cookie is not None
+    guesses = app.config["PASSPHRASE_ATTEMPTS"] + 3
+    start = threading.Barrier(guesses)
+    settled = threading.Condition()
+    checking, refused = [0], [0]
+    real_verify = security.verify_passphrase
+
+    def verify_once_all_have_settled(given: str, stored: str) -> bool:
+        with settled:
+            checking[0] += 1
+            settled.notify_all()
+            settled.wait_for(lambda: checking[0] + refused[0] == guesses, timeout=10)
+        return real_verify(given, stored)
+
+    def guess(_: int) -> int:
+        own = app.test_client()
+        own.set_cookie(cookie_name, session_cookie.value)
+        start.wait(timeout=10)
+        status = own.post("/data/retention", data=form).status_code
+        if status == 429:
+            with settled:
+                refused[0] += 1
+                settled.notify_all()
+        return status
+
+    monkeypatch.setattr(security, "verify_passphrase", verify_once_all_have_settled)
+    with ThreadPoolExecutor(guesses) as pool:
+        answers = list(pool.map(guess, range(guesses)))
+    assert answers.count(403) == app.config["PASSPHRASE_ATTEMPTS"]
+    assert answers.count(429) == guesses - app.config["PASSPHRASE_ATTEMPTS"]
+
+
+def test_a_passphrase_limiter_slot_given_back_is_not_counted() -> None:
+    limiter = AttemptLimiter(1, 60.0, clock=lambda: 0.0)
+    assert limiter.take() == 0.0
+    assert limiter.take() == pytest.approx(60.0)  # the slot is taken while its attempt is checked
+    limiter.give_back()
+    assert limiter.take() == 0.0
