@@ -12,7 +12,8 @@ from breather.proxy.calm_stream import calm_stream
 from breather.proxy.calm_youtube import calm_page
 
 EVENT_STREAM = "text/event-stream"
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Not application/xhtml+xml: an XML page is passed through untouched (edits made for HTML could break its parsing).
+HTML_TYPES = frozenset({"text/html"})
 
 
 def is_calmable(media: str) -> bool:

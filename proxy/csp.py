@@ -1,8 +1,9 @@
 """Add Breather's nonce to a page's Content-Security-Policy so the injected overlay may run, and nothing more.
 
-Only ``script-src``/``style-src`` (or ``default-src`` when they are absent) are touched. A directive that allows
-``'unsafe-inline'`` without nonces or hashes is left alone: adding a nonce there would switch ``'unsafe-inline'``
-off and break the site's own inline scripts.
+Only ``script-src``/``style-src`` (or ``default-src`` when they are absent) are touched, and
+``script-src-elem``/``style-src-elem`` when the policy has them (they govern ``<script>`` and ``<style>`` elements
+ahead of the other two). A directive that allows ``'unsafe-inline'`` without nonces or hashes is left alone: adding a
+nonce there would switch ``'unsafe-inline'`` off and break the site's own inline scripts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import html
 import re
 
 FETCH_DIRECTIVES = ("script-src", "style-src")
+ELEMENT_DIRECTIVES = ("script-src-elem", "style-src-elem")
 
 # A start tag whose quoted attribute values may hold ``>``; attributes inside it, with their value span.
 # No "<" inside a tag or its quoted values: otherwise every "<meta" of an unclosed run ('<meta "<meta "...') would
@@ -42,17 +44,29 @@ def add_nonce(policy: str, nonce: str) -> str:
             continue
         directive = directives[names.index(target)]
         sources = directive[1:]
-        if token in sources or not _needs_nonce(sources) or "'none'" in (s.lower() for s in sources):
-            if "'none'" in (s.lower() for s in sources):
-                directive[1:] = [token]
-            continue
-        if target == "default-src" and wanted not in names:
+        if target != wanted and token not in sources and _needs_nonce(sources) and not _is_none(sources):
             directives.append([wanted, *sources, token])
             names.append(wanted)
         else:
-            directive.append(token)
+            _add_token(directive, token)
+    for name in ELEMENT_DIRECTIVES:
+        if name in names:
+            _add_token(directives[names.index(name)], token)
     _allow_same_origin_fetch(directives, names)
     return "; ".join(" ".join(directive) for directive in directives)
+
+
+def _is_none(sources: list[str]) -> bool:
+    return "'none'" in (source.lower() for source in sources)
+
+
+def _add_token(directive: list[str], token: str) -> None:
+    """The nonce into one directive, in place: instead of ``'none'``, beside other sources where they need it."""
+    sources = directive[1:]
+    if _is_none(sources):
+        directive[1:] = [token]
+    elif token not in sources and _needs_nonce(sources):
+        directive.append(token)
 
 
 def _allow_same_origin_fetch(directives: list[list[str]], names: list[str]) -> None:

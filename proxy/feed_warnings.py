@@ -5,8 +5,8 @@ identity, let the adapter mark the flagged posts off the event loop (classificat
 ``classify_budget_ms``: whatever is left when the budget runs out passes unmarked), put the edited body back as
 identity, and log one ``warning_shown`` event per marked post the person had not been shown that day (a feed
 reloaded five times shows one post once, for the weekly review and for the heavy-run break alike). Anything unusual
-(over the size cap, streamed, non-2xx, undecodable, an adapter that returns None) leaves the original bytes
-untouched.
+(over the size cap, streamed, not a whole body (only 200 and 203 are edited), undecodable, an adapter that returns
+None) leaves the original bytes untouched.
 
 (The module is not called ``warnings.py`` because mitmproxy puts a script's folder first on ``sys.path`` while it
 loads ``proxy/addon.py``, and a ``warnings`` module there would shadow the standard library's.)
@@ -165,7 +165,7 @@ class FeedWarnings:
         response = flow.response
         if response is None or flows.site_of(flow) is None or flows.is_breather_answer(flow):
             return
-        if not 200 <= response.status_code < 300:
+        if not flows.has_full_body(response):
             return
         adapter = adapter_for(
             str(flow.metadata.get(flows.ADAPTER, "generic")), flow.request.path, flows.media_type(response)
@@ -340,7 +340,15 @@ class ShownPosts:
         return True
 
     def forget(self) -> None:
-        self._seen.clear()
+        """After "Delete everything": nothing shown before stays, and a snapshot taken before it but still queued
+        for a worker must not write the file back."""
+        with self._writing:
+            self._seen.clear()
+            self._written = self._taken
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not delete the list of warned posts already shown (%s): %s", self.path, exc)
 
     def load(self, now: datetime) -> None:
         try:

@@ -63,10 +63,20 @@ def media_type(message: http.Message) -> str:
     return message.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+# Success answers whose body is the whole resource. Not 204/205 (no body: one added breaks HTTP/1 framing), 206 (a
+# byte range: its Content-Range would no longer match) or 226 (a delta).
+FULL_BODY_STATUSES = frozenset({200, 203})
+
+
+def has_full_body(response: http.Response) -> bool:
+    """A success answer whose body is the whole resource: the only kind Breather may edit."""
+    return response.status_code in FULL_BODY_STATUSES
+
+
 def is_html_document_response(flow: http.HTTPFlow) -> bool:
-    """2xx HTML answering a document request: the only kind of response that gets the overlay."""
+    """A full HTML body answering a document request: the only kind of response that gets the overlay."""
     response = flow.response
-    if response is None or not 200 <= response.status_code < 300:
+    if response is None or not has_full_body(response):
         return False
     return media_type(response) == "text/html" and is_document_request(flow)
 

@@ -1,9 +1,11 @@
-"""Inject the Breather overlay (heartbeats, break interstitial) into 2xx HTML documents of intercepted sites.
+"""Inject the Breather overlay (heartbeats, break interstitial) into HTML documents (200/203) of intercepted sites.
 
 The overlay's ``<style>`` and ``<script>`` carry a per-response nonce that is added to the page's CSP (its headers and
-any ``<meta http-equiv="Content-Security-Policy">`` in its head), so the page's own policy keeps protecting it.
-Anything that is not a successful HTML document (a 404 page, an HTML fragment fetched by script, a streamed body) is
-left alone.
+any ``<meta http-equiv="Content-Security-Policy">`` in its head), so the page's own policy keeps protecting it. The
+content warnings use the same nonce for their stylesheet and reveal script: when the overlay is not injected (the
+marked page is over the size cap, or this step failed) the nonce still goes into the CSP, or "Show post" would do
+nothing. Anything that is not a whole HTML document (a 404 page, a 206 range, an HTML fragment fetched by script, a
+streamed body) is left alone.
 """
 
 from __future__ import annotations
@@ -79,18 +81,37 @@ class Overlay:
             return
         if not flows.is_html_document_response(flow) or is_streamed(flow.response):
             return
+        injected = False
         with original_on_error(self.runtime, flow, "overlay"):
-            self._inject(flow, flow.response)
+            injected = self._inject(flow, flow.response)
+        if not injected:
+            with original_on_error(self.runtime, flow, "CSP nonce"):
+                self._allow_used_nonce(flow, flow.response)
 
-    def _inject(self, flow: http.HTTPFlow, response: http.Response) -> None:
+    def _inject(self, flow: http.HTTPFlow, response: http.Response) -> bool:
         cap = self.runtime.settings["body_size_cap"]
         body = decoded_body(response, cap)
         if body is None or len(body) > cap:
-            return
+            return False
         nonce = flows.nonce_for(flow)
         config = self._config(flow)
         markup = overlay_markup(nonce, config) + self._calm_markup(flow, nonce)
         replace_body(response, inject(add_nonce_to_meta(body, nonce), markup))
+        add_nonce_to_headers(response, nonce)
+        return True
+
+    def _allow_used_nonce(self, flow: http.HTTPFlow, response: http.Response) -> None:
+        """Without the overlay, the page may still hold the content warnings' stylesheet and reveal script, made
+        with the flow's nonce: the page's CSP must allow them, or its posts stay covered for good."""
+        nonce = flow.metadata.get(flows.NONCE)
+        if not isinstance(nonce, str):
+            return
+        # A marked page is identity, so its head is read whatever its size; only the head is scanned.
+        body = decoded_body(response, self.runtime.settings["body_size_cap"])
+        if body is not None:
+            allowed = add_nonce_to_meta(body, nonce)
+            if allowed is not body:
+                replace_body(response, allowed)
         add_nonce_to_headers(response, nonce)
 
     def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:

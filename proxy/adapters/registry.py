@@ -62,6 +62,6 @@ def adapter_for(name: str, path: str, content_type: str) -> Adapter | None:
         return _EVENT_STREAM.get(name)
     if is_json(media):
         return _JSON.get(name)
-    if media in ("text/html", "application/xhtml+xml"):
+    if media == "text/html":  # not XHTML: the marks are HTML markup, and an XML parser refuses the whole page
         return _HTML.get(name) or (_HTML.get("generic") if name in ADAPTER_NAMES else None)
     return None

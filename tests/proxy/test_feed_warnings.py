@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 from typing import Any
+from xml.etree import ElementTree
 
 import brotli
 import pytest
@@ -93,6 +94,35 @@ def unchanged_after(runtime: Any, flow: Any) -> bool:
 
 def test_non_2xx_answers_pass_unchanged(make_runtime) -> None:
     assert unchanged_after(make_runtime(), reddit_flow(listing(DISTRESSING), status=404))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [(206, listing(DISTRESSING), {"content-range": "bytes 0-199/4000"}), (204, b"", {}), (205, b"", {})],
+)
+def test_range_and_no_content_answers_pass_unchanged(make_runtime, status, body, headers) -> None:
+    """A 206 carries a byte range of the resource, not the resource: marked, it no longer matches its Content-Range.
+    A 204 or 205 must stay without a body."""
+    flow = reddit_flow(body, status=status)
+    flow.response.headers.update(headers)
+    assert unchanged_after(make_runtime(**GENEROUS), flow)
+
+
+XHTML_PAGE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>forum</title></head>
+<body><article id="p1"><p>{DISTRESSING}</p></article></body></html>
+""".encode()
+
+
+def test_an_xhtml_page_goes_out_as_it_came_so_the_browser_can_still_read_it(make_runtime) -> None:
+    """The warnings are HTML markup (``inert``, ``hidden``, inline script): spliced into an XHTML page they made it
+    invalid XML, and the browser showed a parse error instead of the page."""
+    flow = reddit_flow(XHTML_PAGE, ctype="application/xhtml+xml; charset=utf-8")
+    flow.request.headers["sec-fetch-dest"] = "document"
+    flow.metadata[flows.ADAPTER] = "generic"  # reads any <article>
+    flow.metadata[flows.CALM_WINDOW] = True
+    assert unchanged_after(make_runtime(**GENEROUS), flow)
+    ElementTree.fromstring(flow.response.content)
 
 
 def test_a_body_over_the_size_cap_passes_unchanged_and_is_counted(make_runtime) -> None:
@@ -291,3 +321,26 @@ def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, even
 
 async def _running(addon: FeedWarnings) -> None:
     addon.running()
+
+
+def test_deleting_everything_while_a_write_of_the_posts_shown_is_queued_leaves_no_trace(
+    make_runtime, monkeypatch
+) -> None:
+    """The list is written on a worker after the post is logged; "Delete everything" on the dashboard in between
+    let the queued write bring the file back with the digests of every post shown before the delete."""
+    runtime = make_runtime(**GENEROUS)
+    addon = FeedWarnings(runtime)
+    shown = addon._shown
+    queued: list[Any] = []
+    monkeypatch.setattr(shown, "write", lambda *snapshot: queued.append(snapshot))  # the worker has not run yet
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))
+    monkeypatch.undo()
+    assert queued
+
+    runtime.forget_usage()  # the dashboard's "Delete everything"
+    for snapshot in queued:  # the worker runs now
+        shown.write(*snapshot)
+    assert not runtime.paths.shown_warnings.exists()
+
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))  # shown again after the delete: kept again
+    assert runtime.paths.shown_warnings.exists()

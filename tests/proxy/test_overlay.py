@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import html
 import re
 from typing import Any
 
+import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow
 
 from breather.proxy import flows
 from breather.proxy.csp import add_nonce, add_nonce_to_meta
+from breather.proxy.feed_warnings import FeedWarnings
 from breather.proxy.overlay import Overlay, inject
+from tests.proxy.conftest import rules_text
 
 PAGE = b"<!doctype html><html><head><title>feed</title></head><body><p>hello</p></body></html>"
 
@@ -147,3 +151,112 @@ def test_meta_policies_outside_the_head_are_not_touched() -> None:
     tag = b'<meta http-equiv="Content-Security-Policy" content="script-src \'self\'">'
     document = b"<html><head></head><body>" + tag + b"</body></html>"
     assert add_nonce_to_meta(document, "N") == document
+
+
+def test_script_and_style_element_directives_get_the_nonce_too() -> None:
+    """CSP Level 3: ``<script>`` and ``<style>`` elements answer to ``*-src-elem`` first; a nonce only in
+    ``script-src``/``style-src`` left the overlay blocked on such a site."""
+    policy = "script-src 'self'; script-src-elem 'self' https://cdn.example; style-src-elem 'self'"
+    result = add_nonce(policy, "N")
+    assert "script-src-elem 'self' https://cdn.example 'nonce-N'" in result
+    assert "style-src-elem 'self' 'nonce-N'" in result
+    assert "script-src 'self' 'nonce-N'" in result
+    assert "nonce" not in add_nonce(
+        "script-src-elem 'unsafe-inline'", "N"
+    )  # the site's own inline scripts keep working
+    assert add_nonce("style-src-elem 'none'", "N") == "style-src-elem 'nonce-N'"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (206, PAGE[:40], {"content-range": f"bytes 0-39/{len(PAGE)}"}),
+        (204, b"", {}),
+        (205, b"", {}),
+    ],
+)
+def test_range_and_no_content_answers_go_out_as_they_came(make_runtime, status, body, headers) -> None:
+    """A 206 that grew no longer matched its Content-Range (the browser pieced a broken page together); a 204 with a
+    body breaks HTTP/1 framing for the next answer on the connection."""
+    flow = page_flow(body, status=status, headers={"content-security-policy": "script-src 'self'", **headers})
+    before = (flow.response.raw_content, flow.response.headers.copy())
+    Overlay(make_runtime()).response(flow)
+    assert (flow.response.raw_content, flow.response.headers) == before
+
+
+FORUM_RULES = '[sites.forum]\nadapter = "generic"\ndomains = ["forum.example"]\n'
+DISTRESSING = "I want to kill myself tonight, I cannot go on"
+NEAR_CAP = 20_000
+
+
+def near_cap_page(head: bytes = b"") -> bytes:
+    """A forum page a little under NEAR_CAP: one distressing post, then calm ones; its marks push it over."""
+    page = b"<!doctype html><html><head><title>forum</title>" + head + b"</head><body>"
+    page += f"<article id='p1'><p>{DISTRESSING}</p></article>".encode()
+    filler = b"<p>" + b"calm words " * 10 + b"</p>\n"
+    while len(page) + len(filler) < NEAR_CAP - 100:
+        page += filler
+    return page + b"</body></html>"
+
+
+def forum_flow(body: bytes, headers: dict[str, str]) -> Any:
+    flow = page_flow(body, headers=headers)
+    flow.request.host = "forum.example"
+    flow.metadata[flows.SITE] = "forum.example"
+    flow.metadata[flows.ADAPTER] = "generic"
+    flow.metadata[flows.PROFILE] = "me"
+    return flow
+
+
+def marked_then_overlaid(runtime: Any, flow: Any) -> bytes:
+    """Through the response steps as the proxy runs them: the content warnings, then the overlay."""
+    asyncio.run(FeedWarnings(runtime).response(flow))
+    Overlay(runtime).response(flow)
+    return bytes(flow.response.content)
+
+
+def reveal_nonce(body: bytes) -> str:
+    match = re.search(rb'<script nonce="([^"]+)" data-breather="reveal">', body)
+    assert match, "the page was not marked"
+    return match.group(1).decode()
+
+
+def test_a_page_the_warnings_push_over_the_cap_still_lets_its_posts_be_revealed(make_runtime) -> None:
+    """The overlay is not injected into a page over the cap, and it was the only step that put the nonce into the
+    page's CSP: the site's policy then blocked warnings.css and reveal.js, and "Show post" did nothing."""
+    runtime = make_runtime(rules_text(extra_profiles=FORUM_RULES), body_size_cap=NEAR_CAP, classify_budget_ms=5000)
+    meta = b'<meta http-equiv="Content-Security-Policy" content="style-src \'self\'">'
+    page = near_cap_page(meta)
+    assert len(page) < NEAR_CAP
+    flow = forum_flow(page, {"content-security-policy": "script-src 'self'; style-src 'self'"})
+    body = marked_then_overlaid(runtime, flow)
+    assert len(body) > NEAR_CAP and b'id="breather-overlay"' not in body
+    nonce = reveal_nonce(body)
+    policy = flow.response.headers["content-security-policy"]
+    assert f"script-src 'self' 'nonce-{nonce}'" in policy and f"style-src 'self' 'nonce-{nonce}'" in policy
+    assert (
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"style-src 'self' 'nonce-{nonce}'\">".encode() in body
+    )
+
+
+def test_when_the_overlay_step_fails_the_warnings_it_leaves_in_the_page_still_work(make_runtime, monkeypatch) -> None:
+    runtime = make_runtime(rules_text(extra_profiles=FORUM_RULES), classify_budget_ms=5000)
+
+    def broken(self: Overlay, flow: Any) -> dict[str, Any]:
+        raise RuntimeError("helpline table unreadable")
+
+    monkeypatch.setattr(Overlay, "_config", broken)
+    page = b"<html><head></head><body>" + f"<article id='p1'><p>{DISTRESSING}</p></article>".encode() + b"</body>"
+    flow = forum_flow(page, {"content-security-policy": "script-src 'self'; style-src 'self'"})
+    body = marked_then_overlaid(runtime, flow)
+    assert b'id="breather-overlay"' not in body and runtime.counters.get("passed_after_error") == 1
+    nonce = reveal_nonce(body)
+    assert f"script-src 'self' 'nonce-{nonce}'" in flow.response.headers["content-security-policy"]
+
+
+def test_a_page_over_the_cap_that_nothing_marked_keeps_its_policy(make_runtime) -> None:
+    runtime = make_runtime(rules_text(extra_profiles=FORUM_RULES), body_size_cap=1000)
+    flow = forum_flow(near_cap_page(), {"content-security-policy": "script-src 'self'"})
+    before = (flow.response.raw_content, flow.response.headers.copy())
+    marked_then_overlaid(runtime, flow)
+    assert (flow.response.raw_content, flow.response.headers) == before

@@ -30,3 +30,9 @@ def test_every_adapter_a_rules_file_accepts_reads_some_response(name: str) -> No
     group = parse_rules(rules_naming(name)).groups[0]
     assert group.adapter == name
     assert any(adapter_for(group.adapter, "/", content_type) for content_type in CONTENT_TYPES)
+
+
+@pytest.mark.parametrize("name", ADAPTER_NAMES)
+def test_xhtml_pages_are_read_by_no_adapter(name: str) -> None:
+    """Warnings are HTML markup: in an XML page they make the browser refuse the whole page."""
+    assert adapter_for(name, "/", "application/xhtml+xml; charset=utf-8") is None
