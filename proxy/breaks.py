@@ -11,7 +11,7 @@ nothing on the screen said so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,14 +36,30 @@ def helpline(profile: Any, config_dir: Path | None) -> dict[str, Any] | None:
     return {"lead": HELPLINE_LEAD, "pieces": pieces} if pieces else None
 
 
+SNOOZE_MINUTES = (5, 3, 2, 1)
+
+
+def snooze_length(snoozes_in_row: int) -> timedelta:
+    """Each snooze in a row is shorter: 5, 3, 2, then 1 minute."""
+    index = min(max(snoozes_in_row - 1, 0), len(SNOOZE_MINUTES) - 1)
+    return timedelta(minutes=SNOOZE_MINUTES[index])
+
+
 @dataclass(frozen=True)
 class DueBreak:
     kind: BreakKind
     reason: str
     snooze_allowed: bool
+    # what the snooze button gives this time: the button says it ("3 more minutes"), not always "5 more minutes"
+    snooze_minutes: int = SNOOZE_MINUTES[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "reason": self.reason, "snooze_allowed": self.snooze_allowed}
+        return {
+            "kind": self.kind,
+            "reason": self.reason,
+            "snooze_allowed": self.snooze_allowed,
+            "snooze_minutes": self.snooze_minutes,
+        }
 
 
 def due_break(session: Session, decision: Any, max_snoozes: int, at: datetime) -> DueBreak | None:
@@ -55,8 +71,9 @@ def due_break(session: Session, decision: Any, max_snoozes: int, at: datetime) -
     """
     if session.snoozed_until is not None and at < session.snoozed_until:
         return None
+    next_snooze = int(snooze_length(session.snoozes_in_row + 1).total_seconds() // 60)
     if decision.kind == "break_due":
-        return DueBreak("cadence", decision.message, decision.snooze_allowed)
+        return DueBreak("cadence", decision.message, decision.snooze_allowed, next_snooze)
     if heavy_run(session.recent_warnings, at):
-        return DueBreak("heavy", HEAVY_RUN_REASON, session.snoozes_in_row < max_snoozes)
+        return DueBreak("heavy", HEAVY_RUN_REASON, session.snoozes_in_row < max_snoozes, next_snooze)
     return None

@@ -123,7 +123,7 @@ class LiveEvents:
     def _stream_events(self, flow: http.HTTPFlow, response: http.Response) -> None:
         if flows.media_type(response) != EVENT_STREAM or is_streamed(response):
             return
-        if not 200 <= response.status_code < 300:
+        if not flows.has_full_body(response):
             response.stream = True
             return
 

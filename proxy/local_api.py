@@ -23,7 +23,7 @@ from breather.proxy import flows
 from breather.proxy.asks import AskAnswers
 from breather.proxy.boundaries import BLOCKING, Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
-from breather.proxy.breaks import BreakKind, DueBreak, due_break
+from breather.proxy.breaks import BreakKind, DueBreak, due_break, snooze_length
 from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
 from breather.rules.decisions import quiet_hours_at, wall_clock_instant
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 4096
 HEARTBEAT_S = 30.0
-SNOOZE_MINUTES = (5, 3, 2, 1)
 OVERRIDE_MINUTES = 15
 NO_MORE_SNOOZES = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
 # What the overlay sends as a break's reason: the kind of the break on screen (overlay.js, ``post("break-shown")``).
@@ -94,12 +93,6 @@ def warning_categories(profile: Profile) -> frozenset[str]:
     ``custom`` (their own keywords; also what reveal.js sends for a warning without one) and ``keyword:<topic>`` for
     each named topic (a warning titled "Breather: <topic>")."""
     return frozenset((*CATEGORIES, CUSTOM_CATEGORY, *(OWN_TOPIC_PREFIX + topic for topic in profile.topics)))
-
-
-def snooze_length(snoozes_in_row: int) -> timedelta:
-    """Each snooze in a row is shorter: 5, 3, 2, then 1 minute."""
-    index = min(max(snoozes_in_row - 1, 0), len(SNOOZE_MINUTES) - 1)
-    return timedelta(minutes=SNOOZE_MINUTES[index])
 
 
 class LocalApi:

@@ -127,6 +127,7 @@ class Overlay:
                 reason=due.get("reason", ""),
                 break_kind=due.get("kind", "cadence"),
                 snooze_allowed=due.get("snooze_allowed", True),
+                snooze_minutes=due.get("snooze_minutes", 5),
             )
         # A heavy run can also be reported by a heartbeat after the page loaded: the helpline its break screen
         # offers comes with every page.

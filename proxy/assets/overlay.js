@@ -116,7 +116,12 @@
   // kind is "cadence" or "heavy": the same break, however it reached this page, is logged once.
   // Focus goes to the screen's heading at once (the dialog is named by it), to "I'm done for now" once the pause is
   // over, and to what the screen says after a choice.
-  function showBreak(reason, snoozeAllowed, kind) {
+  function snoozeLabel(minutes) {
+    var given = typeof minutes === "number" && minutes > 0 ? minutes : 5;
+    return given === 1 ? "1 more minute" : given + " more minutes";
+  }
+
+  function showBreak(reason, snoozeAllowed, kind, snoozeMinutes) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
     var before = document.activeElement;
@@ -139,7 +144,7 @@
     var actions = el("div", "breather-actions");
     actions.hidden = true;
     var done = el("button", "breather-button breather-primary breather-done", "I'm done for now");
-    var snooze = el("button", "breather-button breather-snooze", "5 more minutes");
+    var snooze = el("button", "breather-button breather-snooze", snoozeLabel(snoozeMinutes));
     done.type = "button";
     snooze.type = "button";
     actions.appendChild(done);
@@ -238,7 +243,7 @@
       if (!answer) { return; }
       if (answer.blocked === true && reloadForBlock()) { return; }
       if (answer.blocked === false) { stored(function (s) { s.removeItem(BLOCK_RELOADED); }); }
-      if (answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind); }
+      if (answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind, answer.snooze_minutes); }
     });
   }
 
@@ -249,7 +254,9 @@
 
   function start() {
     document.documentElement.setAttribute("data-breather", "on");
-    if (config.break_due) { showBreak(config.reason, config.snooze_allowed, config.break_kind); }
+    if (config.break_due) {
+      showBreak(config.reason, config.snooze_allowed, config.break_kind, config.snooze_minutes);
+    }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -179,3 +179,19 @@ def test_a_second_tab_snoozing_the_same_break_does_not_use_up_another_snooze(mak
     _, heartbeat = answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
     assert (heartbeat["break_due"], heartbeat["snooze_allowed"]) == (True, True)
     assert [event["kind"] for event in events_of(runtime)].count("break_snoozed") == 1
+
+
+def test_the_break_screen_offers_the_snooze_it_will_give(make_runtime) -> None:
+    """Each snooze in a row is shorter (5, 3, 2, then 1 minute), but the button always said "5 more minutes" (an
+    audit): the break due says the next snooze's length, and the snooze gives exactly that."""
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 5"))
+    use(runtime, 26)
+    offered = []
+    for _ in range(5):
+        _, heartbeat = answer(runtime, call("/__breather__/heartbeat", b'{"visible": true, "active": true}'))
+        assert heartbeat["break_due"] is True
+        _, snoozed = answer(runtime, call("/__breather__/snooze"))
+        assert snoozed["snoozed_for_s"] == heartbeat["snooze_minutes"] * 60
+        offered.append(heartbeat["snooze_minutes"])
+        let_the_snooze_run_out(runtime)
+    assert offered == [5, 3, 2, 1, 1]

@@ -121,6 +121,21 @@ def test_a_break_from_a_heartbeat_has_no_snooze_button_when_not_allowed_and_is_l
     assert [entry["reason"] for entry in shown] == ["heavy"]
 
 
+def test_the_snooze_button_says_what_it_gives(open_overlay, make_runtime) -> None:
+    """Each snooze in a row is shorter; the button said "5 more minutes" every time (an audit). After one snooze the
+    next break, brought by a heartbeat, offers 3."""
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(rules_text(extra_me="max_snoozes = 3"))
+    runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 26 * 60.0))
+    runtime.sessions.update("me", lambda session: setattr(session, "snoozes_in_row", 1))
+    proxy = Proxy(runtime)
+    tab = open_overlay({"heartbeat_s": 0.2}, proxy)
+    expect(tab.locator("button.breather-snooze")).to_have_text("3 more minutes")
+    tab.locator("button.breather-snooze").click()
+    assert any(name == "snooze" and status == 200 for name, _, status in proxy.calls)
+
+
 def _heartbeats(proxy: Proxy, counting: bool = True) -> int:
     """Heartbeats that count time (``counting``), or the ones that only say the overlay is there (out of sight or
     idle: the proxy then knows not to count the page's own traffic as use)."""
