@@ -168,7 +168,7 @@ def pac_script(rules: Rules, settings: dict[str, Any], runtime: Any) -> str:
         "// Breather: only these social sites go through the local proxy; everything else is direct.\n"
         f"var BREATHER_DOMAINS = {domains};\n"
         "function FindProxyForURL(url, host) {\n"
-        "  host = host.toLowerCase();\n"
+        '  host = host.toLowerCase().replace(/\\.$/, "");\n'  # reddit.com. is reddit.com, as for the proxy
         "  for (var i = 0; i < BREATHER_DOMAINS.length; i++) {\n"
         "    var d = BREATHER_DOMAINS[i];\n"
         '    if (host === d || dnsDomainIs(host, "." + d)) {\n'

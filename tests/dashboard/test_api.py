@@ -69,6 +69,28 @@ def test_config_and_pac_send_only_the_intercepted_domains_to_the_proxy(client: F
     assert "example.com" not in script
 
 
+def test_the_pac_sends_a_social_site_written_with_a_trailing_dot_or_capitals_through_breather(
+    client: FlaskClient,
+) -> None:
+    """An audit opened http://reddit.com./ with the PAC set: it went direct, past every boundary. Run in node, with
+    ``dnsDomainIs`` as browsers define it."""
+    import json
+    import shutil
+    import subprocess
+
+    script = client.get("/api/v1/pac").get_data(as_text=True)
+    hosts = ["reddit.com.", "WWW.Reddit.com.", "reddit.com", "reddit.com.evil.example.", "example.org"]
+    program = (
+        "function dnsDomainIs(h, d) { return h.length >= d.length && h.substring(h.length - d.length) === d; }\n"
+        + script
+        + f"\nconsole.log(JSON.stringify({json.dumps(hosts)}.map(h => FindProxyForURL('http://' + h + '/', h))));"
+    )
+    node = shutil.which("node")
+    assert node is not None, "node runs the extension's tests too"
+    answers = json.loads(subprocess.run([node, "-e", program], capture_output=True, text=True, check=True).stdout)
+    assert answers == ["PROXY 127.0.0.1:8080"] * 3 + ["DIRECT", "DIRECT"]
+
+
 def test_heartbeats_become_minutes_in_the_status(client: FlaskClient, app: Flask) -> None:
     token = pair(client, "parent")
     start = today_at(19, 30)
