@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -89,11 +89,11 @@ def _zone(name: str | None, paths: Paths) -> tzinfo:
             return zone_named(name)
         except ValueError as exc:
             raise CommandError(f"--tz: {exc}", exit_code=2) from exc
-    if paths.rules_file.exists():
-        from breather.rules.loader import load_rules
+    # The zone in force, as the service cuts days: a time zone change waiting out its cooling-off is not yet it (an
+    # audit's export said the new zone while every day was still cut in the old one). A broken rules file must not
+    # block getting one's data out: the last good rules, else this machine's zone.
+    from breather.rules.watcher import read_in_force
+    from breather.service import dashboard_asked_at
 
-        try:
-            return load_rules(paths.rules_file).zone()
-        except ValueError:
-            pass  # a broken rules file must not block getting one's data out; `breather rules check` reports it
-    return local_zone()
+    rules = read_in_force(paths.rules_file, paths.last_good_rules, datetime.now(UTC), dashboard_asked_at(paths)).rules
+    return rules.zone() if rules is not None else local_zone()

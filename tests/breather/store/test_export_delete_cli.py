@@ -89,6 +89,21 @@ def test_since_keeps_only_that_local_day_onwards(recorded: Paths, capsys: pytest
     assert [row["name"] for row in tables["profiles"]] == ["sam"]
 
 
+def test_without_tz_days_are_cut_in_the_zone_in_force_not_one_waiting_out_its_cooling_off(
+    recorded: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An audit changed the household zone by hand: while the change was held, the export said the new zone and cut
+    --since in it, though the service still cut every day in the old one."""
+    paths = recorded
+    paths.ensure()
+    paths.last_good_rules.write_text(RULES, encoding="utf-8")  # what the service took in
+    paths.rules_file.write_text(RULES.replace('"UTC"', '"Pacific/Auckland"'), encoding="utf-8")  # held a day
+    code, out, _ = export(capsys)
+    assert code == 0 and json.loads(out)["time_zone"] == "UTC"
+    code, out, _ = export(capsys, "--since", "2026-05-04")
+    assert [row["at"][:10] for row in json.loads(out)["tables"]["events"]] == ["2026-05-04"]  # from UTC midnight
+
+
 def test_since_leaves_out_the_goals_of_weeks_before_it(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:
     """Goals are keyed by ISO week ("2026-W02"): compared as text with "2026-06-01", every goal was after it."""
     from breather.dashboard import migrations as dashboard_migrations
