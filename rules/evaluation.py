@@ -539,15 +539,22 @@ def replace_lexicon_only(current: str, chosen: Mapping[str, Mapping[str, float]]
 # --- command line for maintainers -------------------------------------------------------------------------------
 
 
-def _fixtures_root(given: str | None) -> Path:
+def fixtures_root(given: str | None = None) -> Path:
+    """The shared fixtures: ``given`` (``--fixtures``), else ``BREATHER_FIXTURES``, else ``shared/fixtures`` beside
+    this checkout (the project's ``../shared``), whatever folder the command runs in (an audit ran ``breather eval
+    --shared`` from another folder and was told there were no labelled sets)."""
     import os
 
-    candidate = (
-        given
-        or os.environ.get("BREATHER_FIXTURES")
-        or str(Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures")
-    )
-    path = Path(candidate)
+    chosen = given or os.environ.get("BREATHER_FIXTURES")
+    if chosen:
+        return Path(chosen)
+    beside_checkout = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+    # an installed copy is not in a checkout: then ../shared from the current folder, as before
+    return beside_checkout if beside_checkout.is_dir() else Path("..", "shared", "fixtures")
+
+
+def _fixtures_root(given: str | None) -> Path:
+    path = fixtures_root(given)
     if not path.is_dir():
         raise SystemExit(f"fixtures folder not found: {path} (pass --fixtures or set BREATHER_FIXTURES)")
     return path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
-    root = Path(args.fixtures or os.environ.get("BREATHER_FIXTURES") or "../shared/fixtures")
+    root = evaluation.fixtures_root(args.fixtures)
     if not (root / "labelled").is_dir():
         raise CommandError(f"{root}: no labelled/ folder (pass --fixtures or set BREATHER_FIXTURES)")
     report: dict[str, Any] = evaluation.full_report(

@@ -161,3 +161,14 @@ def test_hatecheck_cases_restating_a_threat_are_threats(tmp_path: Path) -> None:
         assert labels["I am going to hurt every gardener."] == {"violence", "harassment"}
         assert labels["Saying 'hurt every gardener' got him banned."] == {"none"}
         assert labels["I despise gardeners."] == {"harassment"}
+
+
+def test_the_shared_sets_are_found_from_any_folder(monkeypatch, tmp_path) -> None:
+    """An audit ran `breather eval --shared` outside the checkout and was told there were no labelled sets."""
+    from breather.rules.evaluation import fixtures_root
+    from tests.conftest import PROJECT_ROOT
+
+    monkeypatch.delenv("BREATHER_FIXTURES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert fixtures_root().resolve() == (PROJECT_ROOT.parent / "shared" / "fixtures").resolve()
+    assert fixtures_root(str(tmp_path)) == tmp_path
