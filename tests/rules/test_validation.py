@@ -131,6 +131,19 @@ def test_circular_parent_profiles() -> None:
     ]
 
 
+def test_a_profile_with_a_broken_parent_still_has_its_own_windows_checked_in_the_same_pass() -> None:
+    """An audit fixed a circular `inherits` and only then met the overlapping windows below it: every problem is
+    said at once, as the README promises."""
+    found = problems(
+        '[profiles.kid]\ninherits = "kid"\n[profiles.kid.quiet_hours]\nweekdays = "21:00-23:00"\nmon = "22:00-23:30"\n'
+    )
+    assert found == [
+        "rules.toml:7:1: profiles.kid.inherits: circular inheritance: kid → kid",
+        'rules.toml:10:1: profiles.kid.quiet_hours.mon: windows overlap: Mon 21:00–23:00 (from "weekdays") and '
+        'Mon 22:00–23:30 (from "mon")',
+    ]
+
+
 def test_domain_in_two_groups() -> None:
     found = problems("", head='[sites.a]\ndomains = ["x.com"]\n[sites.b]\ndomains = ["y.com", "X.com"]\n' + HEAD)
     assert found == ['rules.toml:4:1: sites.b.domains[1]: domain "x.com" is already in site group "a"']
