@@ -69,23 +69,27 @@ def require_household_passphrase(paths: Paths, from_stdin: bool, otherwise: str)
     stored = _household_passphrase_hash(paths)
     if stored is None:
         return
-    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else ask_hidden("household passphrase: ", otherwise)
+    given = (
+        sys.stdin.readline().rstrip("\r\n")
+        if from_stdin
+        else ask_hidden("household passphrase: ", "household passphrase", otherwise)
+    )
     if not given:
         raise CommandError(f"enter the household passphrase; {otherwise}")
     if not verify_passphrase(given, stored):
         raise CommandError(f"that is not the household passphrase; {otherwise}")
 
 
-def ask_hidden(prompt: str, otherwise: str) -> str:
+def ask_hidden(prompt: str, what: str, otherwise: str) -> str:
     """What the person types at ``prompt``, not echoed. Without a terminal to ask on (a script, a service manager,
-    ``</dev/null``) a clear error instead of getpass's end-of-file."""
+    ``</dev/null``) a clear error naming ``what`` was asked for, instead of getpass's end-of-file."""
     import getpass
 
     try:
         return getpass.getpass(prompt)
     except EOFError:
         raise CommandError(
-            f"there is no terminal to ask for the {prompt.rstrip(': ')} on; pipe it to --stdin instead; {otherwise}"
+            f"there is no terminal to ask for the {what} on; pipe it to --stdin instead; {otherwise}"
         ) from None
 
 

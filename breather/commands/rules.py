@@ -261,8 +261,8 @@ def _read_new_password(from_stdin: bool) -> str:
     if from_stdin:
         typed = sys.stdin.readline().rstrip("\r\n")
     else:
-        typed = ask_hidden("new password: ", "nothing was changed")
-        if ask_hidden("new password again: ", "nothing was changed") != typed:
+        typed = ask_hidden("new password: ", "new password", "nothing was changed")
+        if ask_hidden("again: ", "new password", "nothing was changed") != typed:
             raise CommandError("the two passwords differ; nothing was changed", EXIT_INVALID)
     if not typed:
         raise CommandError("a password cannot be empty; nothing was changed", EXIT_INVALID)

@@ -311,5 +311,7 @@ def test_a_page_load_and_a_heartbeat_show_the_same_break_and_the_same_snooze_but
     told_by_heartbeat = json.loads(heartbeat.response.content)
     told_by_page = page.metadata[flows.BREAK_DUE]
     assert told_by_heartbeat["break_due"] is True
-    assert {key: told_by_heartbeat[key] for key in ("kind", "reason", "snooze_allowed")} == told_by_page
+    assert {key: told_by_heartbeat[key] for key in ("kind", "reason", "snooze_allowed", "snooze_minutes")} == (
+        told_by_page
+    )
     assert (told_by_page["kind"], told_by_page["snooze_allowed"]) == (break_on_screen, False)
