@@ -179,11 +179,18 @@ class Standalone:
         if proxyserver is None:
             return
         await proxyserver.servers.update([])
+        if await proxyserver.setup_servers():
+            return
+        # A UDP socket just closed (an HTTP/3 mode) can hold its port a moment longer: a CI run lost one that way.
+        # mitmproxy keeps a server that failed to bind, and asked again it sees nothing to do: start those again.
         for _ in range(BIND_AGAIN_TRIES):
-            if await proxyserver.setup_servers():
-                return
-            # a UDP socket just closed (an HTTP/3 mode) can hold its port a moment longer: a CI run lost one that way
             await asyncio.sleep(BIND_AGAIN_PAUSE_S)
+            stopped = [server for server in proxyserver.servers if not server.is_running]
+            tries = await asyncio.gather(*(server.start() for server in stopped), return_exceptions=True)
+            failures = [str(failure) for failure in tries if isinstance(failure, BaseException)]
+            if not failures:
+                return
+            log.info("Breather: listening on 127.0.0.1 again: %s; trying once more", "; ".join(failures))
         log.error("Breather: mitmdump could not listen again on 127.0.0.1 (see the errors above)")
 
     def _refuse_beyond_loopback_without_credentials(self) -> None:

@@ -106,3 +106,33 @@ def test_under_mitmdump_beyond_loopback_clients_are_served_only_while_the_rules_
         anyone = client_at("192.168.1.20")
         standalone.client_connected(anyone)
         assert anyone.error is not None
+
+
+def test_under_mitmdump_a_port_still_held_a_moment_is_bound_again_on_loopback(make_runtime) -> None:
+    """mitmproxy keeps a server that failed to bind, and asked to set its servers up again it sees nothing to do: a
+    port held a moment longer (a UDP socket just closed, in CI) left mitmdump listening nowhere. Here a real
+    mitmproxy server finds its port taken, and Breather binds it once the port is free."""
+    import asyncio
+    import socket
+
+    from mitmproxy.addons.proxyserver import Proxyserver
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    standalone, proxyserver = Standalone(make_runtime()), Proxyserver()
+
+    async def scenario() -> bool:
+        with taddons.context(proxyserver, standalone) as tctx:
+            tctx.configure(proxyserver, mode=[f"regular@127.0.0.1:{port}"], server=True)
+            asyncio.get_running_loop().call_later(0.3, holder.close)  # the port comes free part-way
+            await standalone._bind_again()
+            running = all(server.is_running for server in proxyserver.servers) and len(proxyserver.servers) == 1
+            await proxyserver.servers.update([])
+            return running
+
+    try:
+        assert asyncio.run(scenario())
+    finally:
+        holder.close()
