@@ -302,6 +302,37 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
     )
 
 
+SNOOZE_MINUTES = (5, 3, 2, 1)
+NO_MORE_SNOOZES = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
+
+
+def snooze_length(snoozes_in_row: int) -> timedelta:
+    """Each snooze in a row is shorter: 5, 3, 2, then 1 minute."""
+    index = min(max(snoozes_in_row - 1, 0), len(SNOOZE_MINUTES) - 1)
+    return timedelta(minutes=SNOOZE_MINUTES[index])
+
+
+def snooze_break(session: Session, at: datetime) -> timedelta:
+    """The break on screen put off, from the page's button or the extension's notification; returns for how long."""
+    session.snoozes_in_row += 1
+    length = snooze_length(session.snoozes_in_row)
+    session.snoozed_until = at + length
+    session.recent_warnings.clear()
+    session.break_on_screen = None
+    return length
+
+
+def begin_break(session: Session, at: datetime) -> None:
+    """A break taken ("I'm done for now", on the page or in the extension's notification): the count starts again."""
+    session.snoozes_in_row = 0
+    session.snoozed_until = None
+    session.active_since_break_s = 0.0
+    session.stored_active_minutes = 0.0
+    session.break_until = at
+    session.recent_warnings.clear()
+    session.break_on_screen = None
+
+
 def paused_for_a_break(session: Session, at: datetime) -> bool:
     """Whether nothing was used for a break's length before ``at``: such a pause is a break, as the store counts one
     (``breather.store.queries.last_break``). Known here at once, not only at the next read of the store: that read's

@@ -78,24 +78,29 @@ def _settings_for_this_device() -> dict[str, Any]:
 def heartbeat() -> Response:
     beat = extension.parse_heartbeat(json_body())
     extension.record_heartbeat(context.writer(), g.profile, beat, context.runtime())
-    rules = context.current_rules()
-    return jsonify(extension.status_for(get_db(), rules, g.profile, context.runtime(), context.now(), site=beat.site))
+    return _status(beat.site)
 
 
 @bp.get("/status")
 @security.token_required
 def status() -> Response:
-    site = request.args.get("site") or None
-    return jsonify(
-        extension.status_for(get_db(), context.current_rules(), g.profile, context.runtime(), context.now(), site=site)
-    )
+    return _status(request.args.get("site") or None)
+
+
+def _status(site: str | None) -> Response:
+    rules, runtime = context.current_rules(), context.runtime()
+    answer = extension.status_for(get_db(), rules, g.profile, runtime, context.now(), site=site)
+    answer["config_version"] = extension.config_version(rules, _settings_for_this_device(), runtime)
+    return jsonify(answer)
 
 
 @bp.post("/events")
 @security.token_required
 def events() -> tuple[Response, int]:
     event = extension.parse_event(json_body())
-    if not extension.record_event(context.writer(), get_db(), g.profile, event, context.now()):
+    now = context.now()
+    event = extension.apply_break_event(context.runtime(), context.current_rules(), g.profile, event, now)
+    if not extension.record_event(context.writer(), get_db(), g.profile, event, now):
         return jsonify({"recorded": None, "already_asked": True}), 200
     return jsonify({"recorded": event.kind}), 201
 

@@ -37,6 +37,13 @@ def _operation(
     return operation
 
 
+CONFIG_VERSION = {
+    "type": "string",
+    "description": "a digest of the routed domains and the proxy's address: when the status's differs from the "
+    "config's, fetch the config again",
+}
+
+
 def _schemas() -> dict[str, Any]:
     text = {"type": "string"}
     return {
@@ -61,6 +68,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": "the extension shipped with this service (absent when it is not beside it)",
                 },
+                "config_version": CONFIG_VERSION,
             },
         },
         "Heartbeat": {
@@ -93,6 +101,7 @@ def _schemas() -> dict[str, Any]:
                     "description": "seconds until quiet hours next start (or end, while quiet); null: none set",
                 },
                 "through_proxy": {"type": ["boolean", "null"]},
+                "config_version": CONFIG_VERSION,
             },
         },
         "Event": {

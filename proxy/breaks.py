@@ -11,13 +11,13 @@ nothing on the screen said so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from breather.proxy.feed_warnings import crisis_for
 from breather.rules.crisis import contact_pieces
-from breather.runtime import Session, heavy_run
+from breather.runtime import SNOOZE_MINUTES, Session, heavy_run, snooze_length
 
 BreakKind = Literal["cadence", "heavy"]
 
@@ -34,15 +34,6 @@ def helpline(profile: Any, config_dir: Path | None) -> dict[str, Any] | None:
         return None
     pieces = [[piece.text, piece.href] for piece in contact_pieces(line)]
     return {"lead": HELPLINE_LEAD, "pieces": pieces} if pieces else None
-
-
-SNOOZE_MINUTES = (5, 3, 2, 1)
-
-
-def snooze_length(snoozes_in_row: int) -> timedelta:
-    """Each snooze in a row is shorter: 5, 3, 2, then 1 minute."""
-    index = min(max(snoozes_in_row - 1, 0), len(SNOOZE_MINUTES) - 1)
-    return timedelta(minutes=SNOOZE_MINUTES[index])
 
 
 @dataclass(frozen=True)

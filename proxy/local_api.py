@@ -23,20 +23,23 @@ from breather.proxy import flows
 from breather.proxy.asks import AskAnswers
 from breather.proxy.boundaries import BLOCKING, Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
-from breather.proxy.breaks import BreakKind, DueBreak, due_break, snooze_length
+from breather.proxy.breaks import BreakKind, DueBreak, due_break
 from breather.proxy.feed_warnings import event_label
 from breather.proxy.pages import ask_answer_message
 from breather.rules.decisions import quiet_hours_at, wall_clock_instant
 from breather.rules.exercises import Exercise
 from breather.rules.model import CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile
 from breather.runtime import (
+    NO_MORE_SNOOZES,
     PendingOverride,
     Runtime,
     Session,
     ShownBreak,
+    begin_break,
     lift_block,
     lifted_kind,
     paused_for_a_break,
+    snooze_break,
 )
 from breather.store.usage import local_midnight
 
@@ -45,7 +48,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 4096
 HEARTBEAT_S = 30.0
 OVERRIDE_MINUTES = 15
-NO_MORE_SNOOZES = "This break can't be snoozed: your snoozes in a row are used up. Time for a real pause."
 # What the overlay sends as a break's reason: the kind of the break on screen (overlay.js, ``post("break-shown")``).
 BREAK_REASONS: tuple[str, ...] = get_args(BreakKind)
 DEFAULT_BREAK_REASON = "cadence"
@@ -230,29 +232,12 @@ class LocalApi:
         if due is not None and not due.snooze_allowed:
             raise ApiError(409, NO_MORE_SNOOZES)
 
-        def apply(session: Session) -> timedelta:
-            session.snoozes_in_row += 1
-            length = snooze_length(session.snoozes_in_row)
-            session.snoozed_until = at + length
-            session.recent_warnings.clear()
-            session.break_on_screen = None
-            return length
-
-        length = self.runtime.sessions.update(profile, apply)
+        length = self.runtime.sessions.update(profile, lambda session: snooze_break(session, at))
         self._event(profile, "break_snoozed", site, at, detail={"minutes": int(length.total_seconds() // 60)})
         return {"ok": True, "snoozed_for_s": int(length.total_seconds())}
 
     def take_break(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
-        def apply(session: Session) -> None:
-            session.snoozes_in_row = 0
-            session.snoozed_until = None
-            session.active_since_break_s = 0.0
-            session.stored_active_minutes = 0.0
-            session.break_until = at
-            session.recent_warnings.clear()
-            session.break_on_screen = None
-
-        self.runtime.sessions.update(profile, apply)
+        self.runtime.sessions.update(profile, lambda session: begin_break(session, at))
         self._event(profile, "break_taken", site, at)
         return {"ok": True}
 

@@ -108,7 +108,32 @@ def parse_event(body: dict[str, Any]) -> BrowserEvent:
     minutes = body.get("minutes")
     if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 240):
         raise ApiError(400, "InvalidField", "'minutes' must be a whole number from 1 to 240")
+    if kind == "more_time_asked" and site is None:
+        # a yes to it would lift nothing: grants are for a site (a review found the extension asking for none)
+        raise ApiError(400, "InvalidField", "'site' is needed to ask for more time: more time is for a site")
     return BrowserEvent(str(kind), site, minutes)
+
+
+def apply_break_event(runtime: Any, rules: Rules, profile: str, event: BrowserEvent, now: datetime) -> BrowserEvent:
+    """A break taken or snoozed from the extension's notification, told to the running service as the page's own
+    buttons tell it: before, only the store heard, so "Take a break" reached the proxy up to 10 s late and a snooze
+    never did (the page kept the break on screen). A snooze is refused when the page's would be; the event logged
+    carries the snooze's real length, which a restart replays."""
+    from breather.runtime import NO_MORE_SNOOZES, begin_break, snooze_break
+
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None or event.kind not in ("break_taken", "break_snoozed"):
+        return event
+    if event.kind == "break_taken":
+        sessions.update(profile, lambda session: begin_break(session, now))
+        return event
+    session = sessions.read(profile)
+    if session.snoozed_until is not None and now < session.snoozed_until:
+        return BrowserEvent(event.kind, event.site, None)  # a snooze already runs: nothing more
+    if session.snoozes_in_row >= rules.profile(profile).max_snoozes:
+        raise ApiError(409, "NoMoreSnoozes", NO_MORE_SNOOZES)
+    length = sessions.update(profile, lambda session: snooze_break(session, now))
+    return BrowserEvent(event.kind, event.site, int(length.total_seconds() // 60))
 
 
 # One ask at a time: checking for a waiting ask and logging a new one must not interleave between two requests.
@@ -141,8 +166,20 @@ def proxy_endpoint(settings: dict[str, Any], runtime: Any) -> tuple[str, int]:
     host = str(settings.get("listen_host", "127.0.0.1"))
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address: "PROXY ::1:8080" reads as nothing a browser can use
     port = getattr(runtime, "proxy_port", None) or int(settings.get("proxy_port", 8080))
     return host, int(port)
+
+
+def config_version(rules: Rules, settings: dict[str, Any], runtime: Any) -> str:
+    """A short digest of what the extension routes (the domains and the proxy's address): the status carries it, so
+    the extension fetches its config again as soon as the rules gain a site, not minutes later."""
+    import hashlib
+
+    host, port = proxy_endpoint(settings, runtime)
+    routed = json.dumps([sorted(set(rules.intercepted_domains())), host, port])
+    return hashlib.sha256(routed.encode()).hexdigest()[:12]
 
 
 def proxy_config(rules: Rules, settings: dict[str, Any], runtime: Any) -> dict[str, Any]:
@@ -153,7 +190,11 @@ def proxy_config(rules: Rules, settings: dict[str, Any], runtime: Any) -> dict[s
 
     host, port = proxy_endpoint(settings, runtime)
     domains = sorted(set(rules.intercepted_domains()))
-    answer: dict[str, Any] = {"proxy": {"host": host, "port": port}, "domains": domains}
+    answer: dict[str, Any] = {
+        "proxy": {"host": host, "port": port},
+        "domains": domains,
+        "config_version": config_version(rules, settings, runtime),
+    }
     shipped = extension_version()
     if shipped is not None:
         answer["extension_version"] = shipped

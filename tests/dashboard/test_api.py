@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -379,3 +380,74 @@ def test_a_read_of_the_store_begun_before_a_delete_does_not_bring_the_minutes_ba
     runtime.forget_usage()
     runtime.sessions.take_stored("teen", partial(_take_stored, today=today, active=50.0, day="2026-03-04"), generation)
     assert runtime.sessions.read("teen").stored_total == 0.0
+
+
+def event_from_the_extension(client: Any, token: str, kind: str, **fields: Any) -> Any:
+    return client.post("/api/v1/events", json={"kind": kind, "site": "www.youtube.com", **fields}, headers=auth(token))
+
+
+def test_a_break_taken_or_snoozed_in_the_extensions_notification_is_what_the_proxy_does_next(
+    breather_home: Path, seed: Seeder
+) -> None:
+    """A review: the notification's buttons reached only the store, so "Take a break" came ~10 s late to the proxy
+    and "5 more minutes" never did (every page kept the break screen, the popup kept "a break is due")."""
+    runtime = service_that_saw(breather_home, seed, "parent", 26)
+    client = dashboard_of(runtime)
+    token = pair(client, "parent")
+    assert event_from_the_extension(client, token, "break_snoozed").status_code == 201
+    assert Boundaries(runtime).decide("parent", "www.youtube.com", NOW).kind != "break_due"
+    status = client.get("/api/v1/status?site=www.youtube.com", headers=auth(token)).get_json()
+    assert status["decision"]["kind"] != "break_due"
+    seed.writer.flush()
+    detail = (  # logged with the snooze's real length, which a restart replays
+        open_database(runtime.paths.database)
+        .execute("select detail from events where kind = 'break_snoozed'")
+        .fetchone()[0]
+    )
+    assert json.loads(detail) == {"minutes": 5}
+
+    assert event_from_the_extension(client, token, "break_taken").status_code == 201
+    session = runtime.sessions.read("parent")
+    assert (session.active_since_break_s, session.snoozes_in_row, session.snoozed_until) == (0.0, 0, None)
+
+
+def test_the_extension_cannot_snooze_past_the_members_snoozes(breather_home: Path, seed: Seeder) -> None:
+    runtime = service_that_saw(breather_home, seed, "parent", 26)
+    runtime.sessions.update("parent", lambda session: setattr(session, "snoozes_in_row", 99))
+    client = dashboard_of(runtime)
+    answer = event_from_the_extension(client, pair(client, "parent"), "break_snoozed")
+    assert answer.status_code == 409 and "snoozes in a row are used up" in answer.get_json()["message"]
+    assert runtime.sessions.read("parent").snoozed_until is None
+
+
+def test_an_ask_for_more_time_names_its_site(client: FlaskClient) -> None:
+    """A yes lifts a site's limit: an ask for no site (the limit notification with no social tab in front) could
+    only be answered with nothing."""
+    answer = client.post("/api/v1/events", json={"kind": "more_time_asked", "minutes": 5}, headers=auth(pair(client)))
+    assert answer.status_code == 400 and "'site' is needed" in answer.get_json()["message"]
+
+
+def test_the_status_says_when_the_config_changed_so_a_new_site_is_routed_at_once(
+    client: FlaskClient, app: Flask
+) -> None:
+    token = pair(client)
+    config = client.get("/api/v1/config", headers=auth(token)).get_json()
+    status = client.get("/api/v1/status", headers=auth(token)).get_json()
+    assert config["config_version"] == status["config_version"]
+    rules_file = Path(app.config["PATHS"].rules_file)
+    rules_file.write_text(
+        rules_file.read_text().replace("[profiles.", '[sites.lemmy]\ndomains = ["lemmy.world"]\n\n[profiles.', 1)
+    )
+    context_rules_reloaded = client.get("/api/v1/config", headers=auth(token)).get_json()
+    assert "lemmy.world" in context_rules_reloaded["domains"]
+    assert client.get("/api/v1/status", headers=auth(token)).get_json()["config_version"] != status["config_version"]
+
+
+def test_an_ipv6_proxy_address_is_bracketed_for_the_pac_and_the_extension(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("BREATHER_LISTEN_HOST", "::1")
+    client = request.getfixturevalue("client")
+    assert '"PROXY [::1]:8080"' in client.get("/api/v1/pac").get_data(as_text=True)
+    config = client.get("/api/v1/config", headers=auth(pair(client))).get_json()
+    assert config["proxy"] == {"host": "[::1]", "port": 8080}
