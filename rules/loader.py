@@ -436,7 +436,9 @@ class _Reader:
                 )
                 continue
             try:
-                limits[key.lower()] = self.check.limit(value, at)
+                # a group's name as written (the decision compares it so: "Reddit" lowered never applied), a domain
+                # in lower case
+                limits[key if key in names else key.lower()] = self.check.limit(value, at)
             except Invalid:
                 continue
         return limits

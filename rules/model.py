@@ -56,7 +56,8 @@ class Window:
         return frozenset((begin + offset) % 10080 for offset in range(length))
 
     def describe(self) -> str:
-        return f"{DAY_TITLES[self.day]} {format_clock(self.start)}–{format_clock(self.end)}"
+        end = "24:00" if self.start == self.end else format_clock(self.end)  # the whole day, as it was written
+        return f"{DAY_TITLES[self.day]} {format_clock(self.start)}–{end}"
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,11 @@ def parse_span(raw: object) -> tuple[time, time]:
         raise ValueError(f"{expected}, got {_shown(raw)}")
     start = parse_clock(pieces[0])
     end = parse_clock(pieces[1], allow_24=True)
-    if start == end:
-        raise ValueError(f"empty window {_shown(raw)}: the start and the end are the same time")
+    whole_day = start == end == time(0) and pieces[1].startswith("24")  # "00:00-24:00": the docs' 24:00 ends it
+    if start == end and not whole_day:
+        raise ValueError(
+            f'empty window {_shown(raw)}: the start and the end are the same time (a whole day is "00:00-24:00")'
+        )
     return start, end
 
 

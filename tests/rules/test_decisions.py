@@ -236,3 +236,18 @@ def test_decision_serialises_for_the_api() -> None:
     assert data["kind"] == "limit_reached"
     assert data["limit_minutes"] == 60
     assert data["until"] == "2026-11-26T00:00:00+00:00"
+
+
+def test_a_limit_on_a_site_group_named_with_capitals_applies() -> None:
+    """`[sites.Reddit]` with `Reddit = "30m"` was accepted and never applied: the limit was kept as "reddit" (a
+    review allowed five hours on a 30-minute limit)."""
+    from breather.rules.decisions import Usage, decide
+    from breather.rules.loader import parse_rules
+
+    rules = parse_rules(
+        '[household]\ntimezone = "UTC"\n[sites.Reddit]\nadapter = "reddit"\ndomains = ["reddit.com"]\n'
+        '[profiles.me]\ndefault = true\n[profiles.me.limits]\nReddit = "30m"\n'
+    )
+    used = Usage(minutes_today={"Reddit": 300.0}, group_minutes={"Reddit": 300.0}, total_minutes=300.0)
+    decision = decide(rules, "me", "reddit.com", datetime(2026, 11, 25, 12, 0, tzinfo=UTC), used)
+    assert decision.kind == "limit_reached"

@@ -75,8 +75,25 @@ def test_impossible_time() -> None:
 def test_empty_window() -> None:
     assert problems('[profiles.me.quiet_hours]\nmon = "22:00-22:00"\n') == [
         'rules.toml:7:1: profiles.me.quiet_hours.mon: empty window "22:00-22:00": the start and the end are the '
-        "same time"
+        'same time (a whole day is "00:00-24:00")'
     ]
+
+
+def test_a_whole_day_is_00_00_to_24_00() -> None:
+    """docs/rules.md says 24:00 may end a window; the whole day was refused as empty (a review)."""
+    from datetime import UTC, datetime
+
+    from breather.rules.decisions import quiet_hours_now
+    from breather.rules.loader import parse_rules
+
+    head = '[household]\ntimezone = "UTC"\n' + HEAD
+    windows = (
+        parse_rules(head + '[profiles.me.quiet_hours]\nsun = "00:00-24:00"\n', "rules.toml").profile("me").quiet_hours
+    )
+    for hour in (0, 9, 23):
+        assert quiet_hours_now(windows, datetime(2026, 11, 29, hour, 30, tzinfo=UTC), UTC).quiet  # a Sunday
+    assert not quiet_hours_now(windows, datetime(2026, 11, 30, 0, 30, tzinfo=UTC), UTC).quiet  # Monday
+    assert windows[0].describe() == "Sun 00:00–24:00"
 
 
 def test_overlapping_windows_on_the_same_day() -> None:
