@@ -156,6 +156,9 @@ class RulesWatcher:
             stat = self.path.stat()
             data = self.path.read_bytes()
         except OSError as exc:
+            # read again in full once it is back, even byte for byte as before (a sync tool moved it away a moment):
+            # otherwise its "cannot read" stayed on every page until the next real edit
+            self._fingerprint = None
             self._refuse(str(cannot_read(self.path, exc)))
             return None
         fingerprint = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
@@ -301,6 +304,18 @@ class RulesWatcher:
             self.path,
             self.last_good,
         )
+        self._resume_held()
+
+    def _resume_held(self) -> None:
+        """A start on a broken file: the loosening held before still waits, and comes in once its wait is over, as
+        it would have without the restart (it was forgotten: nothing said held, and the due change never came)."""
+        marker = self._held_marker if self.cool_loosening else None
+        note = read_held_marker(marker) if marker is not None else None
+        if note is None or note.text is None or self._base is None:
+            return
+        held = _parsed(note.text)
+        if held is not None:
+            self._settle(note.text, held)
 
     def _refuse(self, message: str) -> None:
         if message == self.last_error:

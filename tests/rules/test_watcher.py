@@ -389,6 +389,42 @@ def test_what_is_in_force_while_a_loosening_is_held_survives_a_restart_on_a_brok
     assert held_times(restarted) == [("daily_limit", START + timedelta(hours=24))]
 
 
+def test_a_loosening_held_before_a_restart_on_a_broken_file_still_waits_and_then_comes_in(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    """A review: restarted while the file was broken, the service forgot the held loosening: nothing said held, and
+    once its wait was over it never came in (a watcher that had not restarted let it in)."""
+    copy = tmp_path / "data" / "copy.toml"
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, copy, clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "2h"')
+    watcher.reload()
+    edit(rules_file, 'violence = "medium"', 'violence = "meduim"')
+    watcher.reload()
+    clock.now = START + timedelta(hours=2)
+    restarted = cooling_watcher(rules_file, copy, clock)
+    assert restarted.last_error is not None and "meduim" in restarted.last_error
+    assert held_times(restarted) == [("daily_limit", START + timedelta(hours=24))]
+    assert restarted.current is not None and restarted.current.profile("me").daily_limit == timedelta(hours=1)
+    clock.now = START + timedelta(hours=25)
+    assert restarted.release_due() is True
+    assert restarted.current is not None and restarted.current.profile("me").daily_limit == timedelta(hours=2)
+    assert restarted.last_error is not None and "meduim" in restarted.last_error
+
+
+def test_a_file_gone_a_moment_and_back_as_it_was_is_no_longer_reported_broken(rules_file: Path) -> None:
+    """A sync tool moved the file away and back, byte for byte with its time: the "cannot read" stayed on every
+    page until the next real edit."""
+    watcher = RulesWatcher(rules_file)
+    aside = rules_file.with_name("aside.toml")
+    os.rename(rules_file, aside)
+    watcher.reload()
+    assert watcher.last_error is not None
+    os.rename(aside, rules_file)
+    watcher.reload()
+    assert watcher.last_error is None
+
+
 def test_without_a_note_the_command_line_counts_the_wait_from_when_the_file_was_written(
     rules_file: Path, tmp_path: Path
 ) -> None:
