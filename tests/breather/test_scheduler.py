@@ -161,6 +161,22 @@ def test_retention_keeps_exactly_the_rules_number_of_days(runtime: Any) -> None:
     assert db["events"].count == 1
 
 
+def test_the_service_starting_prunes_what_outlived_the_retention(runtime: Any) -> None:
+    """A laptop shut down every night was never up at 03:30, so records older than the retention stayed for good (a
+    review: 200-day-old use kept under a 30-day retention). The start prunes too."""
+    now = datetime.now(UTC)
+    _write(runtime, Heartbeat("alex", "www.reddit.com", now - timedelta(days=200), duration_s=600))
+    assert _db(runtime)["activity"].count == 1
+    sched = scheduler.start_scheduler(runtime)
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while _db(runtime)["activity"].count and datetime.now(UTC) < deadline:
+            runtime.writer.flush(1)
+        assert _db(runtime)["activity"].count == 0
+    finally:
+        sched.shutdown(wait=True)
+
+
 def test_retention_also_drops_old_weekly_reviews(runtime: Any, rules: Rules) -> None:
     now = london(2026, 11, 25, 3, 30)
     runtime.writer.call(lambda db: scheduler.snapshot_week(db, rules, date(2026, 10, 12), now)).result(10)
