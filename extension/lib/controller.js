@@ -74,7 +74,7 @@ function sendQueued(client) {
       if (error instanceof ApiError && error.kind === "rejected") {
         return "rejected";
       }
-      throw error;
+      throw error; // drain() tells "offline", "unauthorized" and "server" apart by the error's kind
     }
   };
 }
@@ -105,19 +105,33 @@ export function queueAndFlush(platform, items = []) {
   return flushing;
 }
 
+/** The service's /api/v1/config answer as stored; throws on domains or a proxy the extension cannot use. */
+function parseConfig(answer, fetchedAt) {
+  return {
+    domains: parseDomains(answer.domains),
+    proxy: parseProxy(answer.proxy),
+    extensionVersion: typeof answer.extension_version === "string" ? answer.extension_version : null,
+    version: typeof answer.config_version === "string" ? answer.config_version : null,
+    fetchedAt,
+  };
+}
+
+/**
+ * Does the service route other sites than the stored config says? Its status names the version of its config
+ * (`config_version`); when either side does not name one, only the config's age says (five minutes).
+ */
+function configOutdated(config, status) {
+  const current = status?.config_version;
+  return typeof current === "string" && typeof config?.version === "string" && current !== config.version;
+}
+
 /** Fetches /api/v1/config when older than five minutes (or `force`), re-applying routing if it changed. */
 export async function refreshConfig(platform, { force = false, now = Date.now() } = {}) {
   const state = await loadState(platform);
   if (!state.token || (!force && state.config && now - state.config.fetchedAt < CONFIG_MAX_AGE_MS)) {
     return state.config ?? null;
   }
-  const answer = await clientFor(platform, state).config();
-  const config = {
-    domains: parseDomains(answer.domains),
-    proxy: parseProxy(answer.proxy),
-    extensionVersion: typeof answer.extension_version === "string" ? answer.extension_version : null,
-    fetchedAt: now,
-  };
+  const config = parseConfig(await clientFor(platform, state).config(), now);
   await platform.local.set({ config });
   const changed =
     !state.config ||
@@ -154,8 +168,10 @@ async function announceMissingPermissions(platform, missing) {
   });
 }
 
+// `notified` is kept in storage.local: "once a day" must hold across a browser restart, which empties storage.session.
 async function notifyFromStatus(platform, state, status, site, now) {
-  const { lastStatus = null, notified = {} } = await platform.session.get(["lastStatus", "notified"]);
+  const { lastStatus = null } = await platform.session.get(["lastStatus"]);
+  const { notified = {} } = await platform.local.get(["notified"]);
   const { notifications, notified: next } = dueNotifications({
     status,
     previous: lastStatus,
@@ -164,7 +180,8 @@ async function notifyFromStatus(platform, state, status, site, now) {
     notified,
     now,
   });
-  await platform.session.set({ lastStatus: status, notified: next });
+  await platform.session.set({ lastStatus: status });
+  await platform.local.set({ notified: next });
   for (const item of notifications) {
     await platform.notifications.create(item.id, {
       type: "basic",
@@ -186,12 +203,16 @@ export async function tick(platform, now = new Date()) {
   // Without consent to report activity nothing is observed, but routing still follows the service's domain list.
   const beat = state.consent.activity ? await observeActivity(platform, state.config?.domains ?? [], now) : null;
   const flushed = await queueAndFlush(platform, beat ? [{ kind: "heartbeat", body: beat }] : []);
-  if (flushed.stoppedBy) {
+  // A server error on one queued item is not the service being away: status and notifications still come.
+  if (flushed.stoppedBy && flushed.stoppedBy !== "server") {
     return { heartbeat: beat, ...flushed };
   }
   try {
-    await refreshConfig(platform, { now: now.getTime() });
+    const config = await refreshConfig(platform, { now: now.getTime() });
     const status = await clientFor(platform, state).status(beat?.site ?? null);
+    if (configOutdated(config, status)) {
+      await refreshConfig(platform, { force: true, now: now.getTime() });
+    }
     const shown = await notifyFromStatus(platform, state, status, beat?.site ?? null, now);
     return { heartbeat: beat, ...flushed, notifications: shown.map((item) => item.id) };
   } catch (error) {
@@ -212,23 +233,15 @@ async function handleApiFailure(platform, error, extra = {}) {
   return { ...extra, stoppedBy: error.kind, error: error.message };
 }
 
-/** The first-run page's "Pair" button: code + consent → token, config, routing, alarm. */
+/**
+ * The first-run page's "Pair" button: code + consent → token, config, routing, alarm. Nothing is stored before the
+ * config is read with the new token, so a failure leaves the browser as it was, not half paired. Routing follows
+ * this consent alone: a browser unpaired on the dashboard kept its routing, which must not outlive a "no" here.
+ */
 export async function pair(platform, { code, serviceUrl, routing, activity }) {
-  const cleanCode = parsePairingCode(code);
   const cleanUrl = parseServiceUrl(serviceUrl);
-  const client = createClient({ serviceUrl: cleanUrl, fetch: platform.fetch });
-  let answer;
-  try {
-    answer = await client.pair(cleanCode, platform.browser);
-  } catch (error) {
-    if (error instanceof ApiError && error.kind === "offline") {
-      throw new Error(`Breather is not running at ${cleanUrl}. Start it with “breather run”, then try again.`);
-    }
-    if (error instanceof ApiError && (error.kind === "rejected" || error.kind === "unauthorized")) {
-      throw new Error(`The service did not accept the code: ${error.message}`);
-    }
-    throw error;
-  }
+  const answer = await askToPair(platform, cleanUrl, parsePairingCode(code));
+  const config = await firstConfig(platform, cleanUrl, answer.token);
   const { options: storedOptions = {} } = await platform.local.get(["options"]);
   await platform.local.set({
     token: answer.token,
@@ -236,12 +249,43 @@ export async function pair(platform, { code, serviceUrl, routing, activity }) {
     needsPairing: false,
     consent: { routing: Boolean(routing), activity: Boolean(activity), at: new Date().toISOString() },
     options: { ...storedOptions, serviceUrl: cleanUrl },
+    config,
   });
   await platform.badge("");
-  const config = await refreshConfig(platform, { force: true });
-  const routed = routing ? await applyRouting(platform, config) : { routed: false, reason: "routing is off" };
+  const routed = routing ? await applyRouting(platform, config) : await routingDeclined(platform);
   await ensureAlarm(platform);
   return { profile: answer.profile, domains: config.domains, routing: routed, notes: await browserNotes(platform) };
+}
+
+async function routingDeclined(platform) {
+  await stopRouting(platform);
+  return { routed: false, reason: "routing is off" };
+}
+
+async function askToPair(platform, serviceUrl, code) {
+  try {
+    return await createClient({ serviceUrl, fetch: platform.fetch }).pair(code, platform.browser);
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "offline") {
+      throw new Error(`Breather is not running at ${serviceUrl}. Start it with “breather run”, then try again.`);
+    }
+    if (error instanceof ApiError && (error.kind === "rejected" || error.kind === "unauthorized")) {
+      throw new Error(`The service did not accept the code: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+// The code is spent once the service answered: a config that cannot be used asks for a new code, with the reason.
+async function firstConfig(platform, serviceUrl, token) {
+  try {
+    return parseConfig(await createClient({ serviceUrl, token, fetch: platform.fetch }).config(), Date.now());
+  } catch (error) {
+    throw new Error(
+      `Breather took the code, but its settings could not be used (${error.message}), so this browser is not paired. ` +
+        "Get a new code on the dashboard's Setup page and try again.",
+    );
+  }
 }
 
 /** The popup's switch (and the first-run page's second step on Firefox, after the permission prompt). */
@@ -284,7 +328,11 @@ export async function onNotificationButton(platform, notificationId, buttonIndex
     return null;
   }
   await platform.notifications.clear(notificationId);
-  return postEvent(platform, eventForButton(parsed.kind, buttonIndex), parsed.site);
+  const kind = eventForButton(parsed.kind, buttonIndex);
+  if (kind === "more_time_asked" && !parsed.site) {
+    return null; // more time is asked for one site; a yes to an ask for none would let nothing through
+  }
+  return postEvent(platform, kind, parsed.site);
 }
 
 /**
@@ -329,14 +377,29 @@ export async function browserNotes(platform) {
  * packed install, which only a new package updates. null: this code is the one expected.
  */
 export async function updateNeeded(platform, config) {
-  const onDisk = platform.manifestVersion();
-  const expected = onDisk && onDisk !== CODE_VERSION ? onDisk : (config?.extensionVersion ?? null);
-  if (!expected || expected === CODE_VERSION) {
+  const expected = [platform.manifestVersion(), config?.extensionVersion].find((version) => isNewerVersion(version, CODE_VERSION));
+  if (!expected) {
     return null;
   }
   const installType = await platform.installType();
   const how = installType !== "development" ? "install" : platform.browser === "firefox" ? "about:debugging" : "button";
   return { running: CODE_VERSION, expected, how };
+}
+
+/** Is `version` ("0.10.0") newer than `than` ("0.9.2")? Compared part by part as numbers; false when either is not one. */
+export function isNewerVersion(version, than) {
+  const parts = (text) => (typeof text === "string" && /^\d+(\.\d+)*$/.test(text) ? text.split(".").map(Number) : null);
+  const [mine, theirs] = [parts(version), parts(than)];
+  if (!mine || !theirs) {
+    return false;
+  }
+  for (let index = 0; index < Math.max(mine.length, theirs.length); index += 1) {
+    const difference = (mine[index] ?? 0) - (theirs[index] ?? 0);
+    if (difference !== 0) {
+      return difference > 0;
+    }
+  }
+  return false;
 }
 
 /** Everything the popup shows, in one answer. `view` picks the popup's panel. */
@@ -362,9 +425,11 @@ export async function popupState(platform) {
     if (failure.stoppedBy === "unauthorized") {
       return { ...base, view: "pair", revoked: true };
     }
-    return { ...base, view: "down", problem: failure.error };
+    // Running but failing is not "not running": the person is told what Breather answered.
+    return { ...base, view: failure.stoppedBy === "offline" ? "down" : "error", problem: failure.error };
   }
-  await platform.session.set({ lastStatus: status, serviceDown: false });
+  // Not `lastStatus`: that is the last status the notifications saw, and quiet hours starting are told from it.
+  await platform.session.set({ serviceDown: false });
   const routing = await routingState(platform);
   const probe = routing.active ? await probeCaTrusted(platform, state.config?.domains) : { trusted: null, tried: [] };
   const notes = await browserNotes(platform);

@@ -15,14 +15,35 @@ function minutesText(seconds) {
   return minutes === 1 ? "1 minute" : `${minutes} minutes`;
 }
 
+// Chrome's proxy settings that its PAC-based routing cannot pass the other sites on to.
+const UNCHAINED = {
+  system: "even where your system's proxy settings name a proxy",
+  pac_script: "not through your own proxy script",
+  auto_detect: "not through the proxy Chrome finds by itself",
+  fixed_servers: "not through the proxy you set",
+};
+
+/** Where the sites other than the social ones go while routing is on (`routing.others`, Chrome only). */
+function othersText(others) {
+  if (others?.via === "proxy") {
+    return `everything else goes through your own proxy (${others.proxy}), as before`;
+  }
+  if (others?.via === "direct") {
+    const what = UNCHAINED[others.mode] ?? "not as your proxy settings say";
+    return `everything else goes direct while routing is on, ${what} (Chrome cannot combine the two)`;
+  }
+  return "everything else goes direct";
+}
+
 function routingText(routing, status) {
   if (!routing.active) {
     return { routing: `Social sites do not go through Breather: ${routing.reason}.`, routingOk: false };
   }
+  const others = routing.others ? ` Meanwhile ${othersText(routing.others)}.` : "";
   if (status.through_proxy === false) {
-    return { routing: "Routing is on, but Breather has not seen your social traffic yet.", routingOk: false };
+    return { routing: `Routing is on, but Breather has not seen your social traffic yet.${others}`, routingOk: false };
   }
-  return { routing: "Social sites go through Breather; everything else goes direct.", routingOk: true };
+  return { routing: `Social sites go through Breather; ${othersText(routing.others)}.`, routingOk: true };
 }
 
 function caText(caTrusted, tried = []) {
@@ -99,6 +120,12 @@ export function updateText(update) {
     update: `Breather was updated: ${how} so it runs the new version (${update.expected}; this browser runs ${update.running}).`,
     reloadButton: update.how === "button",
   };
+}
+
+/** The popup's line when Breather answered, but with an error (a running service, unlike "not running"). */
+export function errorText(problem) {
+  const reason = String(problem || "no reason given").replace(/\.$/, "");
+  return `Breather answered with an error: ${reason}.`;
 }
 
 /** Where the Breather button is: both browsers first put it in the Extensions (puzzle piece) menu. */

@@ -70,9 +70,20 @@ export function dueNotifications({ status, previous, options, site, notified = {
     next.quietDay = today;
   }
   return {
-    notifications: due.map((item) => ({ ...item, id: notificationId(item.kind, item.site), ...NOTIFICATION_KINDS[item.kind] })),
+    notifications: due.map((item) => ({
+      ...item,
+      id: notificationId(item.kind, item.site),
+      ...NOTIFICATION_KINDS[item.kind],
+      buttons: buttonsFor(item.kind, item.site),
+    })),
     notified: next,
   };
+}
+
+// "5 more minutes" near the limit asks for more time on one site: with no social site in front there is none to ask.
+function buttonsFor(kind, site) {
+  const { buttons } = NOTIFICATION_KINDS[kind];
+  return kind === "limit" && !site ? buttons.slice(0, 1) : buttons;
 }
 
 /**

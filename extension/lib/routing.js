@@ -2,7 +2,7 @@
 // Chrome: a PAC script in chrome.proxy.settings (Chrome itself restores the previous settings on clear() or when
 // the extension is switched off). Firefox: a proxy.onRequest listener that reads the routing state kept in storage.
 
-import { buildPac, matchingDomain, originPatterns } from "./domains.js";
+import { buildPac, chainedRoutes, matchingDomain, originPatterns } from "./domains.js";
 
 const CONTROLLABLE = new Set(["controllable_by_this_extension", "controlled_by_this_extension"]);
 
@@ -22,10 +22,8 @@ export async function applyRouting(platform, config) {
       await platform.local.set({ routingEnabled: false });
       return { routed: false, reason: BLOCKED_REASONS[before.levelOfControl] ?? before.levelOfControl };
     }
-    if (before.levelOfControl !== "controlled_by_this_extension") {
-      await platform.local.set({ previousProxy: { value: before.value, levelOfControl: before.levelOfControl } });
-    }
-    await platform.chromeProxy.setPac(buildPac(config.domains, config.proxy));
+    const previous = await rememberPrevious(platform, before);
+    await platform.chromeProxy.setPac(buildPac(config.domains, config.proxy, previous?.value));
     await platform.local.set({ routingEnabled: true });
     return { routed: true, reason: null };
   }
@@ -37,6 +35,42 @@ export async function applyRouting(platform, config) {
     return { routed: false, reason: FIREFOX_NOT_ALLOWED, missing };
   }
   return { routed: true, reason: null, missing };
+}
+
+/** The setting routing replaces: saved as routing starts, read back when a new PAC replaces Breather's own. */
+async function rememberPrevious(platform, before) {
+  if (before.levelOfControl === "controlled_by_this_extension") {
+    const { previousProxy = null } = await platform.local.get(["previousProxy"]);
+    return previousProxy;
+  }
+  const previousProxy = { value: before.value, levelOfControl: before.levelOfControl };
+  await platform.local.set({ previousProxy });
+  return previousProxy;
+}
+
+// Chrome settings a PAC cannot pass the other sites on to: they go direct while routing is on.
+const UNCHAINED_MODES = new Set(["system", "pac_script", "auto_detect"]);
+
+/**
+ * Chrome: where the sites other than the social ones go while routing is on. null: direct, as before (or nothing
+ * is known); {via: "proxy", proxy}: the person's own proxy, as before; {via: "direct", mode}: direct, though the
+ * person's setting (`system`, `pac_script`, `auto_detect`, or servers a PAC cannot name) did something else.
+ */
+export function othersRoute(previous) {
+  const chained = chainedRoutes(previous);
+  if (chained) {
+    return { via: "proxy", proxy: chained.shown };
+  }
+  if (UNCHAINED_MODES.has(previous?.mode) || namesServers(previous)) {
+    return { via: "direct", mode: previous.mode };
+  }
+  return null;
+}
+
+// A `fixed_servers` setting without any server (only a bypass list) sent everything direct already.
+function namesServers(previous) {
+  const rules = previous?.mode === "fixed_servers" ? (previous.rules ?? {}) : {};
+  return ["singleProxy", "proxyForHttp", "proxyForHttps", "proxyForFtp", "fallbackProxy"].some((key) => rules[key]);
 }
 
 /**
@@ -69,7 +103,11 @@ export async function stopRouting(platform) {
 
 /** What the popup shows: {enabled, active, reason}. `active` means the browser really uses Breather's routing. */
 export async function routingState(platform) {
-  const { routingEnabled = false, config = null } = await platform.local.get(["routingEnabled", "config"]);
+  const { routingEnabled = false, config = null, previousProxy = null } = await platform.local.get([
+    "routingEnabled",
+    "config",
+    "previousProxy",
+  ]);
   if (!platform.chromeProxy) {
     // Firefox: on when the switch is on and at least one social site is allowed; `missing` are the sites (and
     // `missingOrigins` the exact permissions) still waiting for the person's OK, which the popup asks for.
@@ -89,7 +127,8 @@ export async function routingState(platform) {
   if (!active) {
     reason = BLOCKED_REASONS[now.levelOfControl] ?? (routingEnabled ? "the routing was lost; switch it on again" : "routing is off");
   }
-  return { enabled: routingEnabled, active, reason, missing: [], missingOrigins: [] };
+  const others = active ? othersRoute(previousProxy?.value) : null;
+  return { enabled: routingEnabled, active, reason, missing: [], missingOrigins: [], others };
 }
 
 /** Firefox's proxy.onRequest answer for one request, from the stored routing state. */
@@ -106,5 +145,6 @@ export function firefoxProxyFor(url, routing) {
   if (matchingDomain(host, routing.config.domains) === null) {
     return { type: "direct" };
   }
-  return { type: "http", host: routing.config.proxy.host, port: routing.config.proxy.port };
+  // Firefox takes a proxy's IPv6 address as a URL's host gives it, without brackets.
+  return { type: "http", host: routing.config.proxy.host.replace(/^\[(.*)\]$/, "$1"), port: routing.config.proxy.port };
 }

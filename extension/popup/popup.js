@@ -1,6 +1,6 @@
 import { detectRaw } from "../lib/browser.js";
 import { send } from "../lib/messages.js";
-import { describeStatus, updateText } from "../lib/describe.js";
+import { describeStatus, errorText, updateText } from "../lib/describe.js";
 
 const raw = detectRaw();
 const $ = (id) => document.getElementById(id);
@@ -10,7 +10,7 @@ let shown = null;
 
 function show(view) {
   $("loading").hidden = true;
-  for (const name of ["welcome", "pair", "down", "status"]) {
+  for (const name of ["welcome", "pair", "down", "error", "status"]) {
     $(`view-${name}`).hidden = name !== view;
   }
 }
@@ -66,6 +66,9 @@ async function refresh() {
   } else if (state.view === "down") {
     $("down-url").textContent = state.serviceUrl;
     $("down-queued").textContent = String(state.queued);
+  } else if (state.view === "error") {
+    $("error-problem").textContent = errorText(state.problem);
+    $("error-url").textContent = state.serviceUrl;
   } else if (state.view === "status") {
     renderStatus(state);
   }

@@ -178,6 +178,7 @@ test("routing the browser lost over a restart is put back as it starts", async (
     reason: null,
     missing: [],
     missingOrigins: [],
+    others: { via: "direct", mode: "system" },
   });
 });
 

@@ -74,3 +74,39 @@ test("only web pages on intercepted sites have a site; browser pages and other s
 test("host-permission patterns cover a domain and its subdomains, for the schemes the manifest declares", () => {
   assert.deepEqual(originPatterns(["reddit.com"]), ["https://*.reddit.com/*", "http://*.reddit.com/*"]);
 });
+
+test("Chrome's per-scheme proxies from before routing keep serving their schemes, with DIRECT as the PAC fallback", () => {
+  const previous = {
+    mode: "fixed_servers",
+    rules: {
+      proxyForHttp: { host: "web-proxy", port: 8000 },
+      proxyForHttps: { scheme: "https", host: "tls-proxy" },
+      fallbackProxy: { scheme: "socks5", host: "2001:db8::5", port: 1080 },
+      bypassList: ["[2001:db8::9]:443", "https://.Intranet.example:8443", "192.168.0.0/16"],
+    },
+  };
+  const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 8080 }, previous);
+  assert.equal(runPac(pac, "https://www.reddit.com/"), "PROXY 127.0.0.1:8080");
+  assert.equal(runPac(pac, "http://example.org/"), "PROXY web-proxy:8000; DIRECT");
+  assert.equal(runPac(pac, "https://example.org/"), "HTTPS tls-proxy:443; DIRECT");
+  assert.equal(runPac(pac, "ftp://files.example.org/"), "SOCKS5 [2001:db8::5]:1080; DIRECT");
+  assert.equal(runPac(pac, "https://wiki.intranet.example/"), "DIRECT");
+  assert.equal(runPac(pac, "https://intranet.example.org/"), "HTTPS tls-proxy:443; DIRECT");
+  assert.equal(runPac(pac, "http://192.168.4.20/"), "DIRECT");
+  assert.equal(runPac(pac, "http://192.169.4.20/"), "PROXY web-proxy:8000; DIRECT");
+  assert.equal(runPac(pac, "https://[2001:db8::9]/"), "DIRECT");
+});
+
+test("a previous setting that names no proxy (direct, system, a proxy script) leaves the other sites DIRECT", () => {
+  for (const previous of [{ mode: "direct" }, { mode: "system" }, { mode: "pac_script", pacScript: { url: "http://wpad/wpad.dat" } }, null]) {
+    const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 8080 }, previous);
+    assert.equal(runPac(pac, "https://example.org/"), "DIRECT", JSON.stringify(previous));
+  }
+});
+
+test("an IPv6 proxy address is taken with or without brackets and written in brackets", () => {
+  const pac = buildPac(["reddit.com"], { host: "[::1]", port: 8080 });
+  assert.equal(runPac(pac, "https://reddit.com/"), "PROXY [::1]:8080");
+  assert.equal(runPac(buildPac(["reddit.com"], { host: "::1", port: 8080 }), "https://reddit.com/"), "PROXY [::1]:8080");
+  assert.throws(() => buildPac(["reddit.com"], { host: "[::1]]", port: 8080 }), /proxy host/);
+});

@@ -1,6 +1,7 @@
 // A fake WebExtension API (enough of chrome.* / browser.* for Breather) and a fake Breather service behind fetch.
 // Both keep their state in plain objects the tests look at.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 const MANIFEST = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8"));
@@ -192,10 +193,14 @@ export function fakeService({
   domains = ["reddit.com", "x.com"],
   proxy = { host: "127.0.0.1", port: 8080 },
   extensionVersion = undefined,
+  configVersion = true,
 } = {}) {
   const service = {
     // the extension version the service ships (its checkout's manifest); undefined as from an installed wheel
     extensionVersion,
+    // Whether config and status carry `config_version` (a short digest of the domains and proxy), as services do
+    // since it was added; false as from an older service.
+    configVersion,
     up: true,
     code: "ABCD-1234",
     tokens: new Set(),
@@ -218,6 +223,10 @@ export function fakeService({
       through_proxy: true,
     },
   };
+  const versionField = () =>
+    service.configVersion
+      ? { config_version: createHash("sha256").update(JSON.stringify([service.domains, service.proxy])).digest("hex").slice(0, 12) }
+      : {};
   service.fetch = async (url, init = {}) => {
     const parsed = new URL(url);
     service.requests.push(`${init.method ?? "GET"} ${parsed.host}${parsed.pathname}`);
@@ -247,9 +256,10 @@ export function fakeService({
           domains: service.domains,
           pac_url: `${parsed.origin}/api/v1/pac`,
           ...(service.extensionVersion === undefined ? {} : { extension_version: service.extensionVersion }),
+          ...versionField(),
         });
       case "GET /api/v1/status":
-        return json(200, service.status);
+        return json(200, { ...service.status, ...versionField() });
       case "POST /api/v1/heartbeat":
         if (typeof body.site !== "string") return json(400, { error: "BadRequest", message: "site missing" });
         service.heartbeats.push(body);

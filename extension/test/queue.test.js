@@ -28,7 +28,7 @@ test("everything is sent in order when the service answers", async () => {
     return "sent";
   });
   assert.deepEqual(seen, [1, 2, 3]);
-  assert.deepEqual(result, { remaining: [], sent: 3, rejected: 0, stoppedBy: null });
+  assert.deepEqual(result, { remaining: [], sent: 3, rejected: 0, dropped: 0, stoppedBy: null });
 });
 
 test("when the service goes down mid-way the unsent items stay, in order, for later", async () => {
