@@ -441,7 +441,7 @@ def read_in_force(
         text = read_rules_text(path)
         written = parse_rules(text, Path(path).name)
     except RulesError as exc:
-        return InForce(kept, exc)
+        return _in_force_while_broken(kept, exc, last_good, now)
     if kept is None or written == kept:
         return InForce(written)
     earlier = _noted(held_marker_path(last_good), kept, text, written)
@@ -449,6 +449,18 @@ def read_in_force(
     seen = _written_at(Path(path), now)
     in_force, held = apply_change(kept, written, now, asked=_first_asked(kept, written, earlier, dashboard, seen))
     return InForce(in_force, None, held)
+
+
+def _in_force_while_broken(kept: Rules | None, problem: RulesError, last_good: Path, now: datetime) -> InForce:
+    """A broken file: the last good copy, and the loosening held before the file broke, still waiting or come in by
+    now, as a watcher started now has them (``RulesWatcher._resume_held``)."""
+    note = read_held_marker(held_marker_path(last_good))
+    noted = _parsed(note.text) if note is not None and note.text is not None else None
+    if kept is None or note is None or noted is None:
+        return InForce(kept, problem)
+    earlier = _Waiting(str(note.text), noted, dict(note.asked))
+    in_force, held = apply_change(kept, noted, now, asked=_first_asked(kept, noted, earlier, None, now))
+    return InForce(in_force, problem, held)
 
 
 def _text_or_none(path: Path) -> str | None:

@@ -201,6 +201,29 @@ def test_status_says_in_words_what_the_service_holds_and_until_when(
     assert report["service"]["health"]["rules"]["held"] == [machine]  # `/healthz` keeps its machine lines
 
 
+def test_status_still_says_in_words_what_is_held_while_the_rules_file_is_broken(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An audit broke the file while a loosening was held: `breather status` fell back to the service's machine
+    lines ("profiles.me.daily_limit loosens; it takes effect at 2026-…")."""
+    from breather.paths import Paths
+    from breather.rules.loader import default_rules_text
+    from breather.rules.watcher import RulesWatcher
+
+    paths = Paths.resolve().ensure()
+    rules = default_rules_text().replace('# timezone = "Europe/London"', 'timezone = "UTC"')
+    paths.rules_file.write_text(rules, encoding="utf-8")
+    moment = datetime(2026, 11, 27, 7, 54, tzinfo=UTC)
+    watcher = RulesWatcher(paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, clock=lambda: moment)
+    paths.rules_file.write_text(rules.replace('break_length = "5m"', 'break_length = "1m"'), encoding="utf-8")
+    watcher.reload()
+    paths.rules_file.write_text(rules + "\nbroken = = \n", encoding="utf-8")
+    main(["status", "--at", "2026-11-27T09:00+00:00"])
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("  held for the cooling-off:")
+    assert lines[at + 1] == "    me's break length (5m → 1m) is held until 07:54 tomorrow"
+
+
 def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_hour_ago(tmp_path: Path) -> None:
     """A user test: `breather status` said 2 min while Today and the block page said 3 (today's rollup was read)."""
     from datetime import UTC, datetime, timedelta
