@@ -58,8 +58,12 @@ def loosenings(old: Rules, new: Rules) -> list[str]:
             found.append("a shorter cooling-off delay")
         elif change.setting == "retention_days":
             found.append(_retention_words(old.retention_days, new.retention_days))
-        elif change.setting == "groups":
+        elif change.setting == "groups" and change.new is None:
             found.append("sites no longer looked after")
+        elif change.setting == "groups":
+            found.append(f"{change.item} moved to the site group {change.new}")
+        elif change.setting == "adapter":
+            found.append(f"{change.item} read with another adapter ({change.old} → {change.new})")
         elif change.setting == "default_profile":
             found.append(f"a looser default member ({change.old} → {change.new})")
         elif change.setting == "timezone":
@@ -95,6 +99,8 @@ _LOOSENING_WORDS = {
     "keywords": "fewer keywords",
     "always_allowed": "more always-allowed sites",
     "open_anyway": "opening sites anyway switched back on",
+    "calm": "calm feeds switched off",
+    "uplift": "less uplift in feeds",
 }
 
 

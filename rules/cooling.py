@@ -11,17 +11,23 @@ A setting that holds several things (per-site limits, warning levels, always-all
 phrases, topic quiet hours) loosens item by item: a bigger limit on one site waits on its own, and a tighter one on
 another applies now.
 
-Besides each member's settings, the file as a whole loosens when a site is no longer looked after (a domain dropped
-from its group, or moved to another: its limits and warnings would end at once), a member is removed (their devices
-fall to the default member), the default member becomes a looser one, records are kept longer or shorter (shorter,
-the next nightly prune would erase the history the household reviews), the cooling-off itself is shortened, or the
+While a loosening of quiet hours (or of one category's topic quiet hours) waits, every minute the old or the new
+schedule covers is quiet: the hours an edit adds apply tonight, the hours it drops are kept until the wait ends.
+
+Besides each member's settings, the file as a whole loosens when a site is no longer looked after as it was (a domain
+dropped from its group or moved to another, or a subdomain an existing group covered newly listed in another group:
+the closest listed domain picks a host's group, so its limits and warnings would end at once), a group's adapter
+changes (a different reader may not find the site's posts at all), a member is removed (their devices fall to the
+default member), the default member becomes a looser one, records are kept longer or shorter (shorter, the next
+nightly prune would erase the history the household reviews), the cooling-off itself is shortened, or the
 household's time zone moves (every window and midnight move with it): each of these waits like a setting.
 
 Who a member is waits too: a changed ``user`` or ``password``, and any device address (``client_ips``) added or
 removed, on a member or a new one. Moving sam's sign-in onto a looser member, or listing sam's laptop under the
 parent (a listed address skips sign-in), would otherwise loosen at once. Only what asks for a sign-in where none was
-asked applies at once: a member with no credentials getting a user name no member had, or a user name getting its
-first password.
+asked applies at once: a user name getting its first password, or a member with no credentials getting a user name no
+member had, when that member is no looser than anyone Breather picks out without a sign-in (the default member, a
+member a device address picks). A looser one (an inheritance base with no limit, say) is a new way in, and waits.
 """
 
 from __future__ import annotations
@@ -29,10 +35,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from breather.rules.model import SENSITIVITIES, IPNetwork, Profile, Rules, SiteGroup, TopicWindow, Window
+from breather.rules.model import (
+    SENSITIVITIES,
+    UPLIFT_MODES,
+    IPNetwork,
+    Profile,
+    Rules,
+    SiteGroup,
+    TopicWindow,
+    Window,
+    host_in_domain,
+)
 
 ChangeKey = tuple[str | None, str, str | None]
 """Which loosening: the profile (None for a household setting), the setting, and the item within it (or None)."""
@@ -76,9 +92,11 @@ class PendingChange:
     def path(self) -> str:
         """Where the setting is in ``rules.toml``, such as ``profiles.me.limits.reddit``."""
         if self.setting == "groups":
-            return f"sites.{self.old}.domains"
+            return f"sites.{self.new or self.old}.domains"  # where it is listed now, or the group it was dropped from
         if self.setting == "default_profile":
             return f"profiles.{self.new}.default"
+        if self.setting == "adapter":
+            return f"sites.{self.item}.adapter"
         return ".".join([*toml_keys(self.profile, self.setting), *([self.item] if self.item is not None else [])])
 
     def describe(self) -> str:
@@ -156,9 +174,14 @@ def _default_loosenings(old: Rules, new: Rules) -> Iterable[Loosening]:
     was, wants = old.default_profile, new.default_profile
     if was == wants or was not in old.profiles or wants not in new.profiles:
         return ()
-    if next(iter(_loosened(wants, _PROFILE_SETTINGS, old.profiles[was], new.profiles[wants])), None) is not None:
+    if _loosens_any(old.profiles[was], new.profiles[wants]):
         return (Loosening(None, "default_profile", None, was, wants),)
     return ()
+
+
+def _loosens_any(before: Profile, after: Profile) -> bool:
+    """Whether ``after`` is looser than ``before`` in any boundary setting."""
+    return next(iter(_loosened(after.name, _PROFILE_SETTINGS, before, after)), None) is not None
 
 
 def first_asked(
@@ -197,11 +220,19 @@ def _identity_changes(name: str, before: Profile | None, after: Profile, old: Ru
 def _first_credentials(was: Profile, wants: Profile, old: Rules) -> bool:
     """A member who had no credentials getting them (with a user name no member had: else it is one moved), or a
     user name getting its first password. Each asks for a sign-in where none was asked: a tightening, like setting a
-    member up with ``breather rules password``."""
+    member up with ``breather rules password``. Credentials also make their member reachable (on this machine a user
+    name alone picks it), so first ones count only for a member no looser than whoever a person is without signing
+    in: a loose inheritance base given a user name would be a new way out of everyone's limits."""
     if was.user is None and was.password is None:
-        return wants.user is None or _folded(wants.user) not in {_folded(p.user) for p in old.profiles.values()}
+        fresh = wants.user is None or _folded(wants.user) not in {_folded(p.user) for p in old.profiles.values()}
+        return fresh and not any(_loosens_any(them, wants) for them in _picked_without_sign_in(old))
     first_password = was.password is None and wants.password is not None
     return first_password and was.user is not None and _folded(was.user) == _folded(wants.user)
+
+
+def _picked_without_sign_in(rules: Rules) -> list[Profile]:
+    """Whoever a person is without signing in: the default member, or the member their device's address picks."""
+    return [p for name, p in rules.profiles.items() if name == rules.default_profile or p.client_ips]
 
 
 def _folded(user: str | None) -> str | None:
@@ -227,6 +258,7 @@ class _Kind:
     items: Callable[[Any, Any], Items]
     loosens: Callable[[Any, Any], bool]
     in_force: Callable[[Any, Any, frozenset[str | None]], Any]
+    reads: str | None = None  # the field holding the setting, when not one of its own name
 
 
 def _whole(was: Any, wants: Any) -> Items:
@@ -254,6 +286,15 @@ def _switched_on(was: bool, wants: bool) -> bool:
     return not was and wants
 
 
+def _switched_off(was: bool, wants: bool) -> bool:
+    return was and not wants
+
+
+def _less_uplift(was: str, wants: str) -> bool:
+    """Uplift sinks distressing posts (strong more than gentle): less of it leaves them higher in the feed."""
+    return UPLIFT_MODES.index(wants) < UPLIFT_MODES.index(was)
+
+
 def coverage(windows: Iterable[Window]) -> frozenset[int]:
     """The minutes of the week the windows cover."""
     return frozenset().union(*(window.minutes_of_week() for window in windows))
@@ -262,6 +303,56 @@ def coverage(windows: Iterable[Window]) -> frozenset[int]:
 def _uncovers(was: Iterable[Window], wants: Iterable[Window]) -> bool:
     """Quiet hours loosen when any minute they covered is no longer covered."""
     return not coverage(wants) >= coverage(was)
+
+
+def _both_while_held(
+    was: tuple[Window, ...], wants: tuple[Window, ...], held: frozenset[str | None]
+) -> tuple[Window, ...]:
+    """Held quiet hours: every minute the old or the new schedule covers. A schedule moved earlier and shorter
+    (23:00-07:00 to 21:00-06:00) is quiet from 21:00 tonight and still until 07:00 while the dropped hour waits."""
+    if not held:
+        return wants
+    if coverage(wants) <= coverage(was):
+        return was
+    return windows_covering(coverage(was) | coverage(wants))
+
+
+_DAY = 1440
+_WEEK = 7 * _DAY
+
+
+def windows_covering(minutes: frozenset[int]) -> tuple[Window, ...]:
+    """Windows covering exactly ``minutes`` of the week, as a rules file may write them: none overlapping, each
+    unbroken stretch one window (a stretch longer than a day split at midnights), in the order the loader keeps."""
+    starts = [minute for minute in minutes if (minute - 1) % _WEEK not in minutes]
+    if minutes and not starts:  # the whole week
+        starts = [0]
+    windows = [window for start in starts for window in _day_pieces(start, _stretch(minutes, start))]
+    return tuple(sorted(windows, key=lambda window: (window.day, window.start)))
+
+
+def _stretch(minutes: frozenset[int], start: int) -> int:
+    length = 0
+    while length < _WEEK and (start + length) % _WEEK in minutes:
+        length += 1
+    return length
+
+
+def _day_pieces(start: int, length: int) -> list[Window]:
+    """A stretch as windows of at most a day; a whole day only from midnight (``00:00-24:00``, how a file writes it)."""
+    pieces = []
+    while length > 0:
+        piece = min(length, _DAY)
+        if piece == _DAY and start % _DAY:
+            piece = _DAY - start % _DAY
+        pieces.append(_window(start, piece))
+        start, length = (start + piece) % _WEEK, length - piece
+    return pieces
+
+
+def _window(start: int, length: int) -> Window:
+    begin, end = start % _DAY, (start + length) % _DAY
+    return Window(start // _DAY, time(begin // 60, begin % 60), time(end // 60, end % 60))
 
 
 def _keys(was: Mapping[str, Any], wants: Mapping[str, Any]) -> list[str]:
@@ -358,23 +449,27 @@ def _categories(items: tuple[TopicWindow, ...]) -> list[str]:
     return list(dict.fromkeys(item.category for item in items))
 
 
-def _topic_items(was: tuple[TopicWindow, ...], wants: tuple[TopicWindow, ...]) -> Items:
-    def windows(items: tuple[TopicWindow, ...], category: str) -> tuple[Window, ...]:
-        return tuple(item.window for item in items if item.category == category)
+def _windows_of(items: tuple[TopicWindow, ...], category: str) -> tuple[Window, ...]:
+    return tuple(item.window for item in items if item.category == category)
 
+
+def _topic_items(was: tuple[TopicWindow, ...], wants: tuple[TopicWindow, ...]) -> Items:
     categories = dict.fromkeys([*_categories(was), *_categories(wants)])
-    return [(category, windows(was, category), windows(wants, category)) for category in categories]
+    return [(category, _windows_of(was, category), _windows_of(wants, category)) for category in categories]
 
 
 def _topics_in_force(
     was: tuple[TopicWindow, ...], wants: tuple[TopicWindow, ...], held: frozenset[str | None]
 ) -> tuple[TopicWindow, ...]:
+    """A held category's windows as held quiet hours are (both schedules), the others as written; in the loader's
+    order, so the rules in force write back as a file that reads the same."""
     if not held:
         return wants
-    return (
-        *(item for item in wants if item.category not in held),
-        *(item for item in was if item.category in held),
-    )
+    kept = [item for item in wants if item.category not in held]
+    for category in dict.fromkeys(item.category for item in (*was, *wants) if item.category in held):
+        both = _both_while_held(_windows_of(was, category), _windows_of(wants, category), held)
+        kept += [TopicWindow(category, window) for window in both]
+    return tuple(sorted(kept, key=lambda item: (item.category, item.window.day, item.window.start)))
 
 
 _LIMIT = _Kind(_whole, _bigger_limit, _old_while_held)
@@ -387,7 +482,9 @@ _PROFILE_SETTINGS: dict[str, _Kind] = {
     "friction_delay": _SHORTER,
     "max_snoozes": _Kind(_whole, _more, _old_while_held),
     "open_anyway": _Kind(_whole, _switched_on, _old_while_held),
-    "quiet_hours": _Kind(_whole, _uncovers, _old_while_held),
+    "calm": _Kind(_whole, _switched_off, _old_while_held),
+    "uplift": _Kind(_whole, _less_uplift, _old_while_held),
+    "quiet_hours": _Kind(_whole, _uncovers, _both_while_held),
     "topic_quiet_hours": _Kind(_topic_items, _uncovers, _topics_in_force),
     "sensitivity": _Kind(_sensitivity_items, _lower_level, _sensitivity_in_force),
     "always_allowed": _Kind(_allowed_items, _added, _allowed_in_force),
@@ -397,9 +494,22 @@ _PROFILE_SETTINGS: dict[str, _Kind] = {
 
 
 def _domain_items(was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...]) -> Items:
-    """Per domain looked after: the group it was in and the group it is in now (None once dropped)."""
+    """Per domain looked after: the group it was in and the group it is in now (None once dropped). A domain newly
+    listed counts too, with the group that covered it as a subdomain (None if none did): the closest listed domain
+    picks a host's group, so ``new.reddit.com`` listed in a new group leaves reddit's limits and adapter."""
     now_in = {domain: group.name for group in wants for domain in group.domains}
-    return [(domain, group.name, now_in.get(domain)) for group in was for domain in group.domains]
+    listed = [(domain, group.name, now_in.get(domain)) for group in was for domain in group.domains]
+    known = {domain for domain, _, _ in listed}
+    added = [(domain, _covering(was, domain), group) for domain, group in now_in.items() if domain not in known]
+    return [*listed, *added]
+
+
+def _covering(groups: tuple[SiteGroup, ...], host: str) -> str | None:
+    """The group whose closest domain covers ``host``, as ``Rules.group_for_host`` picks it."""
+    covering = [
+        (len(domain), group.name) for group in groups for domain in group.domains if host_in_domain(host, domain)
+    ]
+    return max(covering)[1] if covering else None
 
 
 def _moved_or_dropped(was: str | None, wants: str | None) -> bool:
@@ -410,7 +520,8 @@ def _moved_or_dropped(was: str | None, wants: str | None) -> bool:
 def _groups_in_force(
     was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...], held: frozenset[str | None]
 ) -> tuple[SiteGroup, ...]:
-    """``wants``, with each held domain back in the group it was in (the group as it was, if it is gone)."""
+    """``wants``, with each held domain back in the group it was in (the group as it was, if it is gone), in its old
+    place; a held domain no group listed is left out, so the group that covered it as a subdomain still does."""
     if not held:
         return wants
     home = {domain: group for group in was for domain in group.domains if domain in held}
@@ -423,8 +534,32 @@ def _groups_in_force(
         if index is None:
             groups.append(dataclasses.replace(old_group, domains=(domain,)))
         else:
-            groups[index] = dataclasses.replace(groups[index], domains=(*groups[index].domains, domain))
+            groups[index] = dataclasses.replace(groups[index], domains=_in_old_order(groups[index], domain, old_group))
     return tuple(group for group in groups if group.domains)
+
+
+def _in_old_order(group: SiteGroup, domain: str, old_group: SiteGroup) -> tuple[str, ...]:
+    """``group``'s domains with ``domain`` put back: those the old group listed in its order, then the new ones."""
+    domains = {*group.domains, domain}
+    return (
+        *(name for name in old_group.domains if name in domains),
+        *(name for name in group.domains if name not in old_group.domains),
+    )
+
+
+def _adapter_items(was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...]) -> Items:
+    """Per group in both versions: its adapter before and after."""
+    before = {group.name: group.adapter for group in was}
+    return [(group.name, before[group.name], group.adapter) for group in wants if group.name in before]
+
+
+def _adapters_in_force(
+    was: tuple[SiteGroup, ...], wants: tuple[SiteGroup, ...], held: frozenset[str | None]
+) -> tuple[SiteGroup, ...]:
+    before = {group.name: group.adapter for group in was}
+    return tuple(
+        dataclasses.replace(group, adapter=before[group.name]) if group.name in held else group for group in wants
+    )
 
 
 def zone_in_effect(name: str | None) -> str:
@@ -453,6 +588,8 @@ _HOUSEHOLD_SETTINGS: dict[str, _Kind] = {
     # kept longer keeps more of everyone's records; kept shorter, the next nightly prune erases the week's history
     "retention_days": _CHANGED,
     "groups": _Kind(_domain_items, _moved_or_dropped, _groups_in_force),
+    # any other adapter: each reads one platform's responses, so another may find none of the site's posts to warn on
+    "adapter": _Kind(_adapter_items, _changed, _adapters_in_force, reads="groups"),
 }
 _FILE_CHANGES: dict[str, _Kind] = {"profile": _CHANGED, "default_profile": _CHANGED}
 # Who a member is (``_identity_changes`` says which changes wait): apart from _PROFILE_SETTINGS, which a looser
@@ -476,7 +613,8 @@ def _loosened(owner: str | None, kinds: Mapping[str, _Kind], before: Any, after:
     """Each setting (or item) of ``kinds`` that ``after`` loosens from ``before``: a member's (``owner``) or, with
     ``owner`` None, the household's."""
     for setting, kind in kinds.items():
-        for item, was, wants in kind.items(getattr(before, setting), getattr(after, setting)):
+        field = kind.reads or setting
+        for item, was, wants in kind.items(getattr(before, field), getattr(after, field)):
             if kind.loosens(was, wants):
                 yield Loosening(owner, setting, item, was, wants)
 
@@ -498,7 +636,8 @@ def _in_force(old: Rules, new: Rules, held: Sequence[PendingChange]) -> Rules:
     for setting, kind in _HOUSEHOLD_SETTINGS.items():
         items = frozenset(change.item for change in held if change.profile is None and change.setting == setting)
         if items:
-            household[setting] = kind.in_force(getattr(old, setting), getattr(new, setting), items)
+            field = kind.reads or setting  # two settings of one field (groups) hold in turn
+            household[field] = kind.in_force(getattr(old, field), household.get(field, getattr(new, field)), items)
     default = new.default_profile
     if any(change.setting == "default_profile" for change in held):
         default = household["default_profile"] = old.default_profile
@@ -537,17 +676,23 @@ _ITEM_TABLES = frozenset({"limits", "sensitivity", "topic_quiet_hours"})
 
 def held_path(change: PendingChange | Loosening) -> list[str]:
     """Where in ``rules.toml`` what a held change keeps at its old value lives: a site's group table as it was, a
-    removed member's table, or the setting (or table item) itself."""
+    removed member's table, or the setting (or table item) itself. A domain now listed in another group changed two
+    site tables (or made a new one): the sites go back whole."""
     if change.setting == "groups":
-        return ["sites", str(change.old)]
+        return ["sites", str(change.old)] if change.new is None else ["sites"]
     return toml_keys(change.profile, change.setting, change.item)
 
 
 def toml_keys(profile: str | None, setting: str, item: str | None = None) -> list[str]:
     """Where a setting sits in ``rules.toml`` (``["profiles", "me", "warnings"]``), or an item of a table setting
-    (``["profiles", "me", "limits", "reddit"]``); an item of a list setting is kept in the list's keys."""
+    (``["profiles", "me", "limits", "reddit"]``); an item of a list setting is kept in the list's keys. A group's
+    ``adapter`` is only known with its group (the item): ``KeyError`` without it."""
     if setting == "groups":
         return ["sites"]  # a domain's group is only known from the file: the site tables go back whole
+    if setting == "adapter":
+        if item is None:
+            raise KeyError("a site group's adapter is only put back with its group named")
+        return ["sites", item, "adapter"]
     if setting == "default_profile":
         return ["profiles"]  # which member is the default is a flag in each member's table
     if profile is None:
@@ -567,6 +712,7 @@ _NAMES = {
     "friction_delay": "wait on a block page",
     "max_snoozes": "snoozes in a row",
     "cooling_off": "cooling-off",
+    "uplift": "feed uplift",
 }
 
 
@@ -587,6 +733,8 @@ def _label(change: PendingChange) -> str:
         return f'{owner} topic {topic} (removing "{phrase}")'
     if change.setting == "groups":
         return f"looking after {item}" + (f" (moved to {change.new})" if change.new else "")
+    if change.setting == "adapter":
+        return f"reading {item} with the {change.new} adapter (was {change.old})"
     if change.setting == "profile":
         return f"removing {change.profile} from the household"
     if change.setting == "default_profile":
@@ -602,8 +750,9 @@ def _label(change: PendingChange) -> str:
         return f"{owner} quiet hours{topic} (some hours no longer covered)"
     if change.setting == "timezone":
         return f"{owner} time zone ({zone_text(change.old)} → {zone_text(change.new)})"
-    if change.setting == "open_anyway":
-        return f"{owner} open anyway ({_on_off(change.old)} → {_on_off(change.new)})"
+    if change.setting in ("open_anyway", "calm"):
+        name = "open anyway" if change.setting == "open_anyway" else "calm feeds"
+        return f"{owner} {name} ({_on_off(change.old)} → {_on_off(change.new)})"
     name = _NAMES.get(change.setting, change.setting.replace("_", " "))
     return f"{owner} {name} ({value_text(change.old)} → {value_text(change.new)})"
 

@@ -47,7 +47,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
 def schedule_to_dict(windows: Iterable[Window]) -> dict[str, list[str]]:
     schedule: dict[str, list[str]] = {}
     for window in sorted(windows, key=lambda item: (item.day, item.start)):
-        span = f"{format_clock(window.start)}-{format_clock(window.end)}"
+        end = "24:00" if window.end == window.start else format_clock(window.end)  # a whole day, as a file says it
+        span = f"{format_clock(window.start)}-{end}"
         schedule.setdefault(DAY_NAMES[window.day], []).append(span)
     return schedule
 

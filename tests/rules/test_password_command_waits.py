@@ -18,9 +18,12 @@ from breather.rules.passwords import verify_password
 from breather.rules.watcher import read_in_force
 from tests.dashboard.conftest import FAMILY_RULES
 
+# teen, with no sign-in yet, and no looser than the parent (the default member) in anything: a reddit limit too
 NO_CREDENTIALS = FAMILY_RULES.replace(
     '[profiles.teen]\nuser = "teen"\npassword = "teen-proxy-pass"\n', "[profiles.teen]\n"
-)
+).replace('break_after = "20m"\n', 'break_after = "20m"\nlimits = { reddit = "20m" }\n')
+# the same teen without that limit: 45m of reddit a day where the parent has 30m
+LOOSER_ON_REDDIT = NO_CREDENTIALS.replace('limits = { reddit = "20m" }\n', "")
 
 
 @pytest.fixture
@@ -98,6 +101,19 @@ def test_first_credentials_for_a_member_who_had_none_apply_now(
     assert "sign in to the proxy as 'teen'" in out and "It applies now." in out
     in_force = read_in_force(paths.rules_file, paths.last_good_rules, _now()).rules
     assert in_force is not None and in_force.profile_for(user="teen").name == "teen"
+
+
+def test_first_credentials_for_a_member_looser_than_the_default_wait(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Credentials make their member reachable: whoever knows them gets teen's 45m of reddit instead of the parent's
+    30m. Typed into the file by hand, the same edit would open a looser member at once; it waits like one."""
+    service_ran_on(paths, LOOSER_ON_REDDIT)
+    assert set_password(monkeypatch, "teen", "a long walk home") == 0
+    out = capsys.readouterr().out
+    assert "a password for teen is held until" in out and "Until then teen's sign-in stays as it was." in out
+    in_force = read_in_force(paths.rules_file, paths.last_good_rules, _now()).rules
+    assert in_force is not None and in_force.profile_for(user="teen").name == "parent"
 
 
 def test_the_rule_reads_names_case_aside_and_never_repeats_the_password() -> None:

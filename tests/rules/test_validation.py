@@ -344,3 +344,11 @@ def test_a_member_setting_below_a_sub_table_header_says_to_move_it_up() -> None:
         '; "daily_limit" is a member setting: every key after the [profiles.me.warnings] header belongs to that '
         "table, so move it above [profiles.me.warnings]"
     )
+
+
+def test_a_whole_day_is_written_back_as_it_is_read() -> None:
+    """`breather rules show` and the rules-in-force copy wrote a whole day as "00:00-00:00", which does not read."""
+    from breather.rules.render import schedule_to_dict
+
+    windows = parse_rules(HEAD + '[profiles.me.quiet_hours]\nsun = "00:00-24:00"\n').profile("me").quiet_hours
+    assert schedule_to_dict(windows) == {"sun": ["00:00-24:00"]}
