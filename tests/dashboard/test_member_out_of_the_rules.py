@@ -15,10 +15,16 @@ from tests.dashboard.conftest import FAMILY_RULES, Seeder, flat, pair, set_passp
 WITHOUT_TEEN = FAMILY_RULES[: FAMILY_RULES.index("[profiles.teen]")]
 
 
-def _parent_at_the_limit_and_teen_a_little(seed: Seeder) -> None:
-    seed.minutes("parent", "www.youtube.com", today_at(10), 70)  # past the default profile's hour
+def _teen_paired_then_taken_out(app: Flask, client: FlaskClient, seed: Seeder) -> str:
+    """teen's browser paired; the parent past the default profile's hour, teen at 10 minutes; then teen's part of
+    the rules removed by hand. Returns the browser's token."""
+    set_passphrase(client)
+    token = pair(client, "teen")
+    seed.minutes("parent", "www.youtube.com", today_at(10), 70)
     seed.minutes("teen", "www.youtube.com", today_at(9), 10)
     seed.send()
+    write_by_hand(Path(app.config["PATHS"].rules_file), WITHOUT_TEEN)
+    return token
 
 
 def _stat(page: str, stat_id: str) -> str:
@@ -45,10 +51,7 @@ def test_today_for_a_member_out_of_the_rules_shows_their_minutes_and_says_no_lim
 def test_the_extension_of_a_member_taken_out_of_the_rules_is_told_their_own_minutes_and_no_limit(
     app: Flask, client: FlaskClient, seed: Seeder
 ) -> None:
-    set_passphrase(client)
-    token = pair(client, "teen")
-    _parent_at_the_limit_and_teen_a_little(seed)
-    write_by_hand(Path(app.config["PATHS"].rules_file), WITHOUT_TEEN)
+    token = _teen_paired_then_taken_out(app, client, seed)
     answer = client.get("/api/v1/status", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200  # not 401: the extension would forget its pairing, as if unpaired
     status = answer.get_json()
@@ -61,10 +64,7 @@ def test_the_extension_of_a_member_taken_out_of_the_rules_is_told_their_own_minu
 def test_a_heartbeat_from_a_member_out_of_the_rules_is_answered_for_them(
     app: Flask, client: FlaskClient, seed: Seeder
 ) -> None:
-    set_passphrase(client)
-    token = pair(client, "teen")
-    _parent_at_the_limit_and_teen_a_little(seed)
-    write_by_hand(Path(app.config["PATHS"].rules_file), WITHOUT_TEEN)
+    token = _teen_paired_then_taken_out(app, client, seed)
     beat = {"site": "www.youtube.com", "visible": True, "focused": True, "idle": "active"}
     answer = client.post("/api/v1/heartbeat", json=beat, headers={"Authorization": f"Bearer {token}"}).get_json()
     assert (answer["profile"], answer["decision"]["kind"]) == ("teen", "not_in_rules")

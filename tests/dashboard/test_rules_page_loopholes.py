@@ -4,9 +4,7 @@ in words on the page and in ``breather status``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,7 +13,7 @@ from flask.testing import FlaskClient
 from breather.commands.status import collect
 from breather.rules.decisions import Usage, decide
 from breather.rules.loader import load_rules
-from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, dashboard_app, flat, form_token, set_passphrase
+from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, flat, form_token, set_passphrase
 
 TONIGHT = NOW + timedelta(hours=1, minutes=30)  # 21:30, Wednesday
 TOMORROW_EARLY = NOW + timedelta(hours=10, minutes=30)  # 06:30, before the wait ends at 20:00
@@ -23,15 +21,8 @@ ON_REDDIT = Usage(minutes_today={"reddit": 40.0}, group_minutes={"reddit": 40.0}
 
 
 @pytest.fixture
-def app(breather_home: Path) -> Iterator[Flask]:
-    rules_file = breather_home / "config" / "rules.toml"
-    rules_file.parent.mkdir(parents=True, exist_ok=True)
-    rules_file.write_text(FAMILY_RULES, encoding="utf-8")
-    yield from dashboard_app(breather_home)
-
-
-@pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """The family's dashboard (tests/dashboard/conftest.py) with its passphrase set."""
     set_passphrase(app.test_client())
     return app.test_client()
 
