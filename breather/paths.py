@@ -68,6 +68,11 @@ class Paths:
         return self.state_dir / "service.json"
 
     @property
+    def service_lock(self) -> Path:
+        """Locked by a ``breather serve`` for its whole life, from before it listens: one service per home."""
+        return self.state_dir / "service.lock"
+
+    @property
     def log_file(self) -> Path:
         return self.state_dir / "breather.log"
 

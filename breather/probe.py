@@ -1,7 +1,12 @@
 """Find the running ``breather serve``: its service file, whether its pid is alive, and what ``/healthz`` says.
 
-``run``, ``open`` and ``status`` all ask the same question, and a stale service file (left by a killed service)
-must never be mistaken for a running one, so the answer is: file + live pid + a 200 from ``/healthz``.
+``run``, ``open``, ``status`` and ``stop`` all ask the same question, and a stale service file (left by a killed
+service) must never be mistaken for a running one, so the answer is: file + live pid + a 200 from ``/healthz`` whose
+``pid`` is the file's. After a power cut the file's pid may belong to another program by now, and its port to another
+Breather (another home's): ``stop`` must never signal that program.
+
+A ``breather serve`` also holds ``paths.service_lock`` for its whole life, from before it listens, so a second one for
+the same home refuses to start, and ``run`` can tell a service still starting (no file yet) from none.
 """
 
 from __future__ import annotations
@@ -12,9 +17,14 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeGuard
 
 from breather.paths import Paths
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; there a second service may start beside one still starting
+    fcntl = None  # type: ignore[assignment]
 
 LOOPBACK = "127.0.0.1"
 
@@ -137,7 +147,8 @@ class RunningService:
 
 
 def find_running_service(paths: Paths) -> RunningService | None:
-    """The service when its file names a live pid whose ``/healthz`` answers; None otherwise (stale files too)."""
+    """The service when its file names a live pid and that very process answers ``/healthz``; None otherwise (stale
+    files too, and a file whose port another process answers on)."""
     try:
         info = read_service_file(paths)
     except ValueError:
@@ -145,9 +156,48 @@ def find_running_service(paths: Paths) -> RunningService | None:
     if info is None or not pid_alive(info.pid):
         return None
     health = fetch_health(info)
-    if health is None:
+    if not answered_by(health, info.pid):
         return None
     return RunningService(info=info, health=health)
+
+
+def answered_by(health: dict[str, Any] | None, pid: int) -> TypeGuard[dict[str, Any]]:
+    """Whether ``/healthz`` was answered by the process ``pid``: every ``breather serve`` has said its ``pid`` there
+    since the first one (0.1.0), so a body without it, or with another, is some other process on that port."""
+    return health is not None and health.get("pid") == pid
+
+
+def hold_service_lock(paths: Paths) -> IO[bytes] | None:
+    """The service lock, held for as long as the returned file stays open (a killed process's lock goes with it, so
+    none is ever stale); None when another process holds it. Without fcntl (Windows) nothing is locked."""
+    paths.ensure()
+    handle = paths.service_lock.open("ab")
+    if fcntl is None:
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def service_lock_held(paths: Paths) -> bool:
+    """Whether another process holds the service lock: a ``breather serve`` running or still starting. Creates
+    nothing (no lock file: no service ever ran here)."""
+    if fcntl is None:
+        return False
+    try:
+        handle = paths.service_lock.open("rb")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def running_code(running: RunningService) -> tuple[str | None, str | None]:

@@ -2,7 +2,9 @@
 
 mitmproxy's master owns the main thread's asyncio loop; the Flask app runs under waitress in a thread and is bound
 (port 0 allowed) before the proxy starts, so nothing can open the dashboard before it listens; the usage writer and
-the rules watcher have threads of their own. Ports and pid go to ``paths.service_file`` once everything listens.
+the rules watcher have threads of their own. Ports and pid go to ``paths.service_file`` once everything listens, and
+only then do the scheduler's jobs start (a service that never came up prunes nothing and applies no held change).
+The whole life of the process holds ``paths.service_lock``: one service per home, even while it is still starting.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from breather.errors import CommandError
 from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
+from breather.probe import hold_service_lock
 from breather.runtime import Runtime, StoreUsage
 from breather.version import code_fingerprint, version
 
@@ -148,8 +151,22 @@ class WebServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.close()
+        """Close the listener and every open connection, in waitress's own loop thread (its trigger runs the call
+        there): waitress loops until its socket map is empty, and ``server.close()`` alone leaves a dashboard tab's
+        keep-alive connection in it, so a stop waited out the whole join timeout."""
+        if not self._thread.is_alive():  # never started, or its loop already ended
+            self._close_everything()
+            return
+        self._server.trigger.pull_trigger(self._close_everything)
         self._thread.join(timeout=5)
+
+    def _close_everything(self) -> None:
+        from waitress.channel import HTTPChannel
+
+        for dispatcher in list(self._server._map.values()):
+            if isinstance(dispatcher, HTTPChannel):
+                dispatcher.handle_close()
+        self._server.close()
 
 
 def restore_what_still_runs(runtime: Runtime) -> None:
@@ -214,13 +231,30 @@ def start_scheduler(runtime: Runtime) -> Any:
     return scheduler
 
 
-async def run_master(runtime: Runtime, options: ServeOptions) -> None:
-    """Build mitmproxy's master with Breather's addons, run it until SIGINT/SIGTERM, then close the listeners."""
-    from mitmproxy import exceptions
+class SchedulerOnceListening:
+    """Starts the scheduler's jobs in mitmproxy's ``running`` hook, right after ``Lifecycle``'s (this addon comes after
+    it) has marked the proxy up. A start that fails (the proxy's port taken) never reaches ``running``: it never
+    prunes, rolls up or applies a held rule change on its way out, and nothing logs after mitmproxy's loop closed."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.scheduler: Any = None
+
+    def running(self) -> None:
+        if self.scheduler is None and self.runtime.proxy_ready.is_set():
+            self.scheduler = start_scheduler(self.runtime)
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+
+async def run_master(runtime: Runtime, options: ServeOptions, *more_addons: Any) -> None:
+    """Build mitmproxy's master with Breather's addons (then ``more_addons``), run it until SIGINT/SIGTERM, then close
+    the listeners; however it ends, mitmproxy's log handlers leave the root logger with it."""
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
-
-    from breather.proxy.addon import make_addons
 
     settings = runtime.settings
     opts = mitm_options.Options(
@@ -229,9 +263,21 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
         confdir=str(runtime.paths.mitmproxy_confdir),
     )
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
-    master.addons.add(*make_addons(runtime))
     try:
-        opts.update(stream_large_bodies=str(settings["body_size_cap"]), **options.extra)
+        await _run_until_stopped(master, runtime, options, more_addons)
+    finally:
+        _remove_mitmproxy_log_handlers()
+
+
+async def _run_until_stopped(master: Any, runtime: Runtime, options: ServeOptions, more_addons: Sequence[Any]) -> None:
+    from mitmproxy import exceptions
+
+    from breather.proxy.addon import make_addons
+
+    opts = master.options
+    master.addons.add(*make_addons(runtime), *more_addons)
+    try:
+        opts.update(stream_large_bodies=str(runtime.settings["body_size_cap"]), **options.extra)
         opts.set(*options.set_options, defer=True)
         if options.scripts:
             opts.update(scripts=[os.path.abspath(script) for script in options.scripts])
@@ -254,16 +300,40 @@ async def run_master(runtime: Runtime, options: ServeOptions) -> None:
             await proxyserver.servers.update([])
 
 
+def _remove_mitmproxy_log_handlers() -> None:
+    """mitmproxy's master puts handlers on the root logger and removes them in its ``done`` hook, which a failed
+    start (a port taken) never reaches: each later log line from another thread (the writer, the rules watcher)
+    then went to a closed loop and wrote an "Event loop is closed" traceback into the log."""
+    from mitmproxy.log import MitmLogHandler
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, MitmLogHandler):
+            root.removeHandler(handler)
+
+
 def _not_a_connection_cancelled(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
+    """Run the service until SIGINT/SIGTERM, holding the service lock all along; refuse when another holds it."""
+    lock = hold_service_lock(paths)
+    if lock is None:
+        raise CommandError(
+            f"Breather is already running or starting for this home (another `breather serve` holds "
+            f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it"
+        )
+    with lock:
+        return _serve(paths, settings, options)
+
+
+def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
     code_fingerprint()  # once, as the code starts: a `git pull` while it runs must not change what it says it runs
     runtime = build_runtime(paths, settings)
     usage = StoreUsage(runtime)
     web: WebServer | None = None
-    scheduler = None
+    scheduler = SchedulerOnceListening(runtime)
     try:
         try:
             web = WebServer(runtime, "127.0.0.1", settings["web_port"])
@@ -275,13 +345,11 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
         runtime.web_ready.set()
         runtime.rules.start()
         usage.start()
-        scheduler = start_scheduler(runtime)
-        asyncio.run(run_master(runtime, options))
+        asyncio.run(run_master(runtime, options, scheduler))
     finally:
         runtime.proxy_ready.clear()
         remove_service_file(paths)
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        scheduler.stop()
         if web is not None:
             web.stop()
         usage.stop()

@@ -24,11 +24,13 @@ from breather.errors import CommandError
 from breather.paths import Paths
 from breather.probe import (
     RunningService,
+    answered_by,
     fetch_health,
     find_running_service,
     pid_alive,
     read_service_file,
     running_code,
+    service_lock_held,
 )
 
 try:
@@ -139,7 +141,7 @@ def _ready_service(paths: Paths, pid: int) -> RunningService | None:
     if info is None or info.pid != pid or not pid_alive(pid):
         return None
     health = fetch_health(info)
-    if health is None or health.get("status") != "ok":
+    if not answered_by(health, pid) or health.get("status") != "ok":
         return None
     return RunningService(info=info, health=health)
 
@@ -200,14 +202,45 @@ def start_lock(paths: Paths) -> Iterator[None]:
 def ensure_service(
     paths: Paths, home: str | None, wait_s: float, flags: Sequence[str] = ()
 ) -> tuple[RunningService, bool]:
-    """The running service, started first when needed (with ``flags``); the bool says whether this call started it."""
+    """The running service, started first when needed (with ``flags``); the bool says whether this call started it.
+
+    A ``breather serve`` still starting (the login entry, before it has written the service file) holds the service
+    lock: then this waits for it rather than start a second one beside it."""
     with start_lock(paths):
-        running = find_running_service(paths)
+        running = _running_or_starting(paths, wait_s)
         if running is not None:
             return running, False
         log_start = _log_size(paths.log_file)
         process = start_service(paths, home, flags)
-        return wait_until_ready(paths, process, wait_s, log_start), True
+        try:
+            return wait_until_ready(paths, process, wait_s, log_start), True
+        except CommandError:
+            # Another `breather serve` took the lock after the look above (the login entry, started as this one
+            # was): this one refused, and that one is the service.
+            if process.poll() is None or not service_lock_held(paths):
+                raise
+            running = _running_or_starting(paths, wait_s)
+            if running is None:
+                raise
+            return running, False
+
+
+def _running_or_starting(paths: Paths, wait_s: float) -> RunningService | None:
+    """The running service; while another process holds the service lock (a service still starting), wait for it
+    to answer, up to ``wait_s``; None when none runs or starts (or the one holding the lock has gone)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        running = find_running_service(paths)
+        if running is not None:
+            return running
+        if not service_lock_held(paths):
+            return None
+        if time.monotonic() >= deadline:
+            raise CommandError(
+                f"Breather is starting for this home but did not answer within {wait_s:g} s; it is still starting "
+                f"or stuck: see {paths.log_file}"
+            )
+        time.sleep(POLL_INTERVAL_S)
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:

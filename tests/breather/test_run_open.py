@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ import pytest
 from breather.cli import main
 from breather.dashboard.window import SANDBOX_ENV, allow_root_sandboxless, check_gui
 from breather.paths import Paths
-from breather.probe import find_running_service, parse_service_file
+from breather.probe import find_running_service, hold_service_lock, parse_service_file
+from tests.e2e.conftest import wait_for
 
 
 def _dead_pid() -> int:
@@ -314,3 +318,135 @@ def test_on_windows_asking_whether_the_service_runs_never_signals_it(monkeypatch
     monkeypatch.setattr(probe, "_windows_process_running", lambda pid: asked.append(pid) or True)
     assert probe.pid_alive(4242) is True
     assert asked == [4242]
+
+
+# -- one service per home, even while it starts ------------------------------------------------------------------------
+
+
+def _serve_processes(home: Path) -> list[int]:
+    """The live `breather serve` processes for ``home``, found by the ``BREATHER_HOME`` in their environment (only
+    the ones these tests started: the home is the test's own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"serve" in argv and f"BREATHER_HOME={home}".encode() in environ and state != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.fixture
+def free_ports_home(breather_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Services on free ports (``0``, as the demo suggests); any `breather serve` left for this home is killed."""
+    if not Path("/proc/self/environ").exists():
+        pytest.skip("finds the services through /proc (Linux)")
+    monkeypatch.setenv("BREATHER_PROXY_PORT", "0")
+    monkeypatch.setenv("BREATHER_WEB_PORT", "0")
+    yield breather_home
+    for pid in _serve_processes(breather_home):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_launcher_click_while_the_login_service_starts_finds_it_and_stop_stops_it(
+    free_ports_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: the login entry (systemd/launchd run `breather serve` itself) was still starting when the person
+    clicked the launcher; `run` saw no service file and started a second service. With free ports both ran,
+    `breather stop` stopped one and said so, `status` then said "not running", and the other kept proxying."""
+    paths = Paths.resolve()
+    login = subprocess.Popen(
+        [sys.executable, "-m", "breather", "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_for(lambda: paths.state_dir.is_dir(), 30, "the login service to begin starting")
+    assert not paths.service_file.exists()
+    clicked = subprocess.run(
+        [sys.executable, "-m", "breather", "run", "--no-window"], capture_output=True, text=True, timeout=120
+    )
+    assert clicked.returncode == 0, clicked.stderr
+    assert clicked.stdout.startswith(f"Already running: Breather (pid {login.pid}, "), clicked.stdout
+    assert _serve_processes(free_ports_home) == [login.pid]
+
+    capsys.readouterr()
+    assert main(["stop"]) == 0
+    assert capsys.readouterr().out.startswith(f"Stopped Breather (pid {login.pid}).")
+    assert login.wait(timeout=10) == 0
+    assert _serve_processes(free_ports_home) == []  # nothing left proxying while `status` says "not running"
+
+
+def test_while_a_service_starts_a_second_serve_refuses_and_run_waits_for_the_first(free_ports_home: Path) -> None:
+    paths = Paths.resolve()
+    starting = hold_service_lock(paths)  # what a `breather serve` holds from its first moment, before it listens
+    assert starting is not None
+    with starting:
+        second = subprocess.Popen(
+            [sys.executable, "-m", "breather", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _out, err = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.communicate()
+            pytest.fail("a second `breather serve` ran beside the one starting for the same home")
+        assert second.returncode == 1
+        assert err.strip() == (
+            "breather serve: Breather is already running or starting for this home (another `breather serve` holds "
+            f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it"
+        )
+
+        clicked = subprocess.run(
+            [sys.executable, "-m", "breather", "run", "--no-window", "--wait", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert clicked.returncode == 1
+        assert "Breather is starting for this home but did not answer within 2 s" in clicked.stderr
+        assert _serve_processes(free_ports_home) == []
+
+
+def test_run_that_loses_the_race_to_the_login_service_waits_for_it(
+    free_ports_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login entry takes the lock between `run`'s look and the start of its own service: that service refuses,
+    and `run` waits for the login one (here: this test, answering once the refusal is in the log) instead of
+    reporting the refusal as a failed start."""
+    from breather.commands import run
+    from breather.probe import service_lock_held
+    from tests.breather.test_version import _OldService
+
+    looks: list[bool] = []
+
+    def first_look_sees_nothing(paths: Paths) -> bool:
+        looks.append(service_lock_held(paths))
+        return len(looks) > 1 and looks[-1]
+
+    def refused() -> bool:
+        return paths.log_file.exists() and "another `breather serve` holds" in paths.log_file.read_text("utf-8")
+
+    answering: list[_OldService] = []
+
+    def login_comes_up() -> None:
+        wait_for(refused, 60, "the service `run` started to refuse")
+        answering.append(_OldService(paths, {"status": "ok", "pid": os.getpid()}))
+
+    monkeypatch.setattr(run, "service_lock_held", first_look_sees_nothing)
+    paths = Paths.resolve()
+    login = hold_service_lock(paths)
+    assert login is not None
+    coming_up = threading.Thread(target=login_comes_up, daemon=True)
+    try:
+        with login:
+            coming_up.start()
+            found, started = run.ensure_service(paths, None, 60)
+    finally:
+        coming_up.join(timeout=70)
+        for service in answering:
+            service.stop()
+    assert (found.info.pid, started) == (os.getpid(), False)
+    assert _serve_processes(free_ports_home) == []

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
+import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +86,96 @@ def test_with_a_household_passphrase_stopping_needs_it(
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSPHRASE}\n"))
     assert main(["stop", "--stdin"]) == 0
     assert service.wait(timeout=5) == 0
+
+
+def test_stop_returns_promptly_while_a_dashboard_tab_keeps_its_connection_open(
+    service: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: with a dashboard tab's keep-alive connection open, waitress kept its loop after ``close()`` and the
+    stop waited out the web thread's whole join timeout (5 s more than without the tab)."""
+    running = find_running_service(Paths.resolve())
+    assert running is not None
+    port = running.info.web_port
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as tab:
+        tab.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        assert _whole_response(tab).startswith(b"HTTP/1.1 200 ")  # answered, and the connection stays open
+        started = time.monotonic()
+        assert main(["stop"]) == 0
+        took = time.monotonic() - started
+        assert service.wait(timeout=5) == 0
+        assert took < 3, f"`breather stop` took {took:.1f} s with a dashboard tab open"
+        assert tab.recv(1) == b""  # the service closed the tab's connection as it stopped
+    assert "Stopped Breather" in capsys.readouterr().out
+
+
+def _whole_response(sock: socket.socket) -> bytes:
+    """One HTTP response read to the end of its body (a ``recv`` may return only the headers)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+class _OtherBreather:
+    """Another process answering ``/healthz`` on the port a stale service file names: another home's Breather (the
+    demo's), started after a power cut left this home's file behind."""
+
+    def __init__(self, health: dict[str, Any]) -> None:
+        body = json.dumps(health).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "health",
+    [{"status": "ok", "pid": os.getpid(), "version": "0.2.2"}, {"status": "ok"}],
+    ids=["another-breather", "no-pid"],
+)
+def test_stop_never_signals_the_program_that_now_has_a_stale_files_pid(
+    breather_home: Path, capsys: pytest.CaptureFixture[str], health: dict[str, Any]
+) -> None:
+    """A review: after a power cut the service file's pid belonged to another program, and another Breather answered
+    on its port; `breather stop` checked each separately and sent that program SIGTERM."""
+    from breather.commands.run import _ready_service
+
+    paths = Paths.resolve().ensure()
+    stranger = subprocess.Popen(["sleep", "300"])
+    other = _OtherBreather(health)
+    paths.service_file.write_text(
+        json.dumps({"pid": stranger.pid, "web_port": other.port, "proxy_port": 8080, "version": "0.2.2"}), "utf-8"
+    )
+    try:
+        assert main(["status"]) == 3
+        assert capsys.readouterr().out.startswith("Breather is not running")
+        assert main(["stop"]) == 0
+        assert capsys.readouterr().out == "Breather is not running.\n"
+        assert _ready_service(paths, stranger.pid) is None  # nor does `run` take that answer for its new service
+        time.sleep(0.3)
+        assert stranger.poll() is None, "`breather stop` signalled an unrelated program"
+    finally:
+        other.close()
+        stranger.kill()
+        stranger.wait()

@@ -189,7 +189,13 @@ def test_status_says_it_too(old_service: _OldService, capsys: pytest.CaptureFixt
 
 
 def test_a_service_of_this_very_code_gets_no_note(breather_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    health = {"status": "ok", "version": version.version(), "code": version.code_fingerprint(), "proxy": {}}
+    health = {
+        "status": "ok",
+        "pid": os.getpid(),
+        "version": version.version(),
+        "code": version.code_fingerprint(),
+        "proxy": {},
+    }
     service = _OldService(Paths.resolve(), health)
     try:
         assert main(["run", "--no-window"]) == 0
