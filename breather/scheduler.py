@@ -88,12 +88,20 @@ def local_day(now: datetime, zone: tzinfo) -> date:
     return now.astimezone(zone).date()
 
 
-def rollup_recent_days(db: Database, now: datetime, zone: tzinfo) -> list[date]:
-    """Rebuild yesterday's and today's rollups (idempotent): yesterday's last minutes land after midnight."""
+def rollup_recent_days(db: Database, now: datetime, zone: tzinfo, retention_days: int | None = None) -> list[date]:
+    """Rebuild yesterday's and today's rollups (idempotent): yesterday's last minutes land after midnight.
+
+    Also any earlier day whose rollup was built before the day ended: the service stopped on Friday evening (after
+    the 22:00 rollup) and next ran on Sunday, so no rollup ever saw Friday's last minutes, and reads (History, the
+    weekly review, the export) take a rolled-up day's rows as the whole day. Once rebuilt, its rows are built after
+    its end and it is not looked at again, so a run without such a day costs one small query. With
+    ``retention_days``, the oldest kept day is left alone: retention may have cut its spans but not its rollup.
+    """
     today = local_day(now, zone)
-    days = [today - timedelta(days=1), today]
+    since = local_day(now - timedelta(days=retention_days), zone) + timedelta(days=1) if retention_days else None
+    days = [*queries.rollups_built_early(db, today - timedelta(days=1), zone, since), today - timedelta(days=1), today]
     for day in days:
-        queries.rollup_day(db, day, zone)
+        queries.rollup_day(db, day, zone, now)
     return days
 
 
@@ -290,7 +298,7 @@ def on_store(runtime: Any, job: Callable[[Database], Any]) -> Any:
     its own."""
     writer = getattr(runtime, "writer", None)
     if writer is not None:
-        return writer.call(job).result(timeout=STORE_CALL_TIMEOUT_S)
+        return writer.call(job, timeout=STORE_CALL_TIMEOUT_S).result(timeout=STORE_CALL_TIMEOUT_S)
     db = open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS])
     try:
         with db.conn:
@@ -305,7 +313,7 @@ def run_daily_rollup(runtime: Any, clock: Clock = utc_now) -> list[date]:
 
     def job(db: Database) -> list[date]:
         record_day_limits(db, rules, now)
-        return rollup_recent_days(db, now, rules.zone())
+        return rollup_recent_days(db, now, rules.zone(), rules.retention_days)
 
     days: list[date] = on_store(runtime, job)
     log.debug("rolled up %s", ", ".join(day.isoformat() for day in days))
@@ -375,7 +383,7 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         run_daily_rollup,
         IntervalTrigger(minutes=ROLLUP_EVERY_MINUTES, timezone=zone),
         id=JOB_DAILY_ROLLUP,
-        name="roll up yesterday and today",
+        name="roll up yesterday and today (and a day rolled up before it ended)",
         misfire_grace_time=ROLLUP_EVERY_MINUTES * 60,
         **common,
     )

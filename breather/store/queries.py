@@ -282,12 +282,13 @@ def events_per_day(
 # -- rollups, retention, maintenance (run these on the writer thread) -----------------------------------------------
 
 
-def rollup_day(db: Database, day: date, tz: tzinfo) -> int:
+def rollup_day(db: Database, day: date, tz: tzinfo, now: datetime | None = None) -> int:
     """Rebuild ``daily_rollups`` for one local day; running it again gives the same rows. Returns the row count.
 
     One row per (profile, site): its minutes and ``counts``, a JSON object ``{kind: {category or "-": n}}``.
     A profile's rows add up to its time online that day (each moment in one row, as ``minutes_per_site_per_day``).
-    Events without a site are counted on the row whose site is ``""``.
+    Events without a site are counted on the row whose site is ``""``. ``built_at`` is ``now`` (the job's clock;
+    the wall clock when None): a day whose rows were built before it ended may lack its last minutes.
     """
     minutes: dict[tuple[str, str], float] = defaultdict(float)
     counts: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(dict)
@@ -295,7 +296,7 @@ def rollup_day(db: Database, day: date, tz: tzinfo) -> int:
         minutes[(usage.profile, usage.site)] = usage.minutes
     for profile, site, kind, category, number in _event_counts_by_site(db, day, tz):
         counts[(profile, site)].setdefault(kind, {})[category] = number
-    built_at = iso(datetime.now(UTC))
+    built_at = iso(now or datetime.now(UTC))
     keys = sorted(minutes.keys() | counts.keys())
     rows = [
         (day.isoformat(), profile, site, minutes.get((profile, site), 0.0), _json(counts.get((profile, site), {})))
@@ -311,6 +312,25 @@ def rollup_day(db: Database, day: date, tz: tzinfo) -> int:
             [(*row, built_at) for row in rows],
         )
     return len(rows)
+
+
+def rollups_built_early(db: Database, before: date, tz: tzinfo, since: date | None = None) -> list[date]:
+    """Days before ``before`` (from ``since`` on, when given) whose rollup rows were all built before the day
+    ended: the service stopped that evening and did not run the whole next day, so no later rollup finished them.
+    Reads then take such a day's rows as the whole day. Rollups cut in another zone count for nothing (the next
+    ``rollup_day`` deletes them)."""
+    if get_meta(db, ROLLUP_ZONE_KEY) != str(tz):
+        return []
+    rows = db.execute(
+        "SELECT day, MAX(built_at) FROM daily_rollups WHERE day < ? AND day >= ? GROUP BY day ORDER BY day",
+        (before.isoformat(), (since or date.min).isoformat()),
+    )
+    early = []
+    for text, built_at in rows:
+        day = date.fromisoformat(text)
+        if datetime.fromisoformat(built_at) < local_midnight(day + timedelta(days=1), tz):
+            early.append(day)
+    return early
 
 
 def _json(value: object) -> str:

@@ -4,6 +4,12 @@ Proxy hooks and Flask views call ``heartbeat()``/``event()``, which only put a r
 hook ever waits on the disk). The thread collects what arrives for up to ``flush_ms`` and commits it as one
 transaction, so a crash loses at most the last batch. Anything else that must write (rollups, pruning, the
 dashboard's own rows) goes through ``call(fn)``, which runs ``fn(db)`` inside the next batch and returns a Future.
+
+When another program holds the file's write lock (a ``sqlite3`` shell in ``BEGIN``, DB Browser with unsaved edits),
+the batch is kept and retried until the lock is released, however long that takes: a lock is not a broken batch.
+What the writer holds meanwhile is bounded (``max_queue`` records in the batch, as many in the queue; past that,
+records are dropped and counted). A queued call is the exception: its caller waits only so long, so a call that
+could not be committed within its ``timeout`` fails (``StoreLocked``) and never runs later.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from breather.store.db import open_database
+from breather.store.db import BUSY_TIMEOUT_MS, open_database
 from breather.store.model import Event, Heartbeat, epoch_from_iso, iso_from_epoch
 from breather.store.queries import close_stale_spans, compact, delete_usage
 from breather.store.spans import DEFAULT_PULSETIME_S, Span, SpanTracker
@@ -31,7 +37,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_MS = 250
 DEFAULT_MAX_QUEUE = 200_000
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # for a batch that fails for a reason other than a lock held by another program
+DEFAULT_CALL_TIMEOUT_S = 10.0  # as long as the dashboard waits for its writes (dashboard.context.WRITE_TIMEOUT_S)
+LOCK_BACKOFF_MAX_S = 2.0
+LOCK_LOG_EVERY_S = 60.0
+
+
+class StoreLocked(RuntimeError):
+    """Another program held the store's write lock for longer than a queued call's caller would wait."""
 
 
 @dataclass
@@ -45,10 +58,12 @@ class _Call:
     fn: Callable[[Database], Any]
     future: Future[Any]
     result: Any = None
+    deadline: float | None = None  # time.monotonic(): past it the caller has given up waiting
 
 
+@dataclass
 class _Stop:
-    pass
+    deadline: float  # time.monotonic(): until when a locked store is waited for before the last batch is given up
 
 
 @dataclass
@@ -58,6 +73,7 @@ class WriterStats:
     batches: int = 0
     dropped: int = 0
     failed_batches: int = 0
+    locked_attempts: int = 0
 
 
 class Writer:
@@ -67,12 +83,15 @@ class Writer:
         flush_ms: int = DEFAULT_FLUSH_MS,
         pulsetime_s: float = DEFAULT_PULSETIME_S,
         max_queue: int = DEFAULT_MAX_QUEUE,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         if flush_ms <= 0:
             raise ValueError(f"writer_flush_ms must be positive, got {flush_ms!r}")
         self.path = path
         self.flush_s = flush_ms / 1000
         self.pulsetime_s = pulsetime_s
+        self.busy_timeout_ms = busy_timeout_ms
+        self.max_batch = max_queue
         self.stats = WriterStats()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
@@ -100,10 +119,16 @@ class Writer:
     def event(self, event: Event) -> None:
         self._put(event)
 
-    def call(self, fn: Callable[[Database], Any]) -> Future[Any]:
-        """Run ``fn(db)`` on the writer's connection inside the next batch; its result or error lands in the Future."""
+    def call(self, fn: Callable[[Database], Any], timeout: float | None = DEFAULT_CALL_TIMEOUT_S) -> Future[Any]:
+        """Run ``fn(db)`` on the writer's connection inside the next batch; its result or error lands in the Future.
+
+        ``timeout``: how long the caller waits for it at most. While another program holds the store's lock, a
+        call whose batch could not commit before then fails with ``StoreLocked`` and is never run afterwards, so a
+        write the caller reported as failed does not land later. (Without a lock it runs whenever its batch does.)
+        """
         future: Future[Any] = Future()
-        if not self._put(_Call(fn, future)):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._put(_Call(fn, future, deadline=deadline)):
             future.set_exception(RuntimeError("the usage writer is not accepting work (closed or full)"))
         return future
 
@@ -122,7 +147,7 @@ class Writer:
         self._closed = True
         if self._thread is None:
             return
-        self._queue.put(_Stop())
+        self._queue.put(_Stop(deadline=time.monotonic() + timeout * 0.8))
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("usage writer did not stop within %s s; the last batch may be lost", timeout)
@@ -148,6 +173,8 @@ class Writer:
     def _run(self) -> None:
         try:
             db = open_database(self.path)
+            if self.busy_timeout_ms != BUSY_TIMEOUT_MS:
+                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()
@@ -164,52 +191,74 @@ class Writer:
             db.close()
 
     def _loop(self, db: Database, batch: _Batch) -> None:
-        stopping = False
-        while not stopping:
+        stop: _Stop | None = None
+        while stop is None:
             markers: list[_Flush] = []
-            stopping = self._collect(batch, markers)
-            if stopping:
+            stop = self._collect(batch, markers)
+            if stop is not None:
                 batch.spans.close_all()
             else:
                 batch.spans.evict_stale()
             self._commit(db, batch)
+            if stop is not None:
+                self._last_commit(db, batch, stop)
             for marker in markers:
                 marker.committed = batch.is_empty()
                 marker.done.set()
 
-    def _collect(self, batch: _Batch, markers: list[_Flush]) -> bool:
+    def _collect(self, batch: _Batch, markers: list[_Flush]) -> _Stop | None:
         """Gather records for one batch: wait for the first, then take what arrives for up to ``flush_s``.
 
-        Returns True when asked to stop. A batch left over from a failed commit is retried after ``flush_s``.
+        Returns the stop request when asked to stop. A batch left over from a failed commit is retried after
+        ``flush_s``, or once its back-off ends when the store was locked; what arrives meanwhile joins it.
         """
+        waiting = max(self.flush_s, batch.retry_at - time.monotonic())
         try:
-            item = self._queue.get(timeout=None if batch.is_empty() else self.flush_s)
+            item = self._queue.get(timeout=None if batch.is_empty() else waiting)
         except queue.Empty:
-            return False
-        deadline = time.monotonic() + self.flush_s
+            return None
+        deadline = max(time.monotonic() + self.flush_s, batch.retry_at)
         while True:
             if isinstance(item, _Stop):
-                return True
+                return item
             if isinstance(item, _Flush):
                 markers.append(item)
-                return False
-            batch.take(item, self.stats)
+                return None
+            if batch.size < self.max_batch:
+                batch.take(item, self.stats)
+            else:
+                self._refuse(item)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return False
+                return None
             try:
                 item = self._queue.get(timeout=remaining)
             except queue.Empty:
-                return False
+                return None
+
+    def _refuse(self, item: Any) -> None:
+        """The batch already holds ``max_queue`` records (a store locked for very long): drop and count, as a full
+        queue does, so memory stays bounded."""
+        self.stats.dropped += 1
+        if isinstance(item, _Call) and not item.future.done():
+            item.future.set_exception(StoreLocked("the usage store is locked and the writer is full"))
+        if self.stats.dropped % 10_000 == 1:
+            log.warning("usage writer: the store stays locked and the batch is full: %d dropped", self.stats.dropped)
 
     def _commit(self, db: Database, batch: _Batch) -> None:
         if batch.is_empty():
             return
+        if batch.locked_since is not None:
+            # the next attempt may wait out the busy timeout: a call whose caller gives up before then is failed
+            batch.expire_calls(time.monotonic() + self.busy_timeout_ms / 1000)
         try:
             with db.atomic():
                 new_ids = batch.write(db)
-        except Exception:
+        except Exception as exc:
             self.stats.failed_batches += 1
+            if _is_locked(exc):
+                self._locked(batch)
+                return
             batch.attempts += 1
             if batch.attempts < MAX_ATTEMPTS:
                 log.exception("usage writer: batch failed (attempt %d), will retry", batch.attempts)
@@ -218,9 +267,54 @@ class Writer:
             batch.drop()
             return
         self.stats.batches += 1
+        if batch.locked_since is not None:
+            log.warning(
+                "usage writer: the store is writable again after %.1f s; the %d record(s) kept meanwhile are saved",
+                time.monotonic() - batch.locked_since,
+                batch.size,
+            )
         if batch.usage_deleted():  # before the callers hear back, so a finished delete has left the file clean
             _after_usage_deleted(db, batch)
         batch.done(new_ids)
+
+    def _locked(self, batch: _Batch) -> None:
+        """Another program holds the write lock: keep the whole batch (it does not count as an attempt) and retry
+        after a back-off that grows to ``LOCK_BACKOFF_MAX_S``; the busy timeout already waited on each try."""
+        self.stats.locked_attempts += 1
+        now = time.monotonic()
+        if batch.locked_since is None:
+            batch.locked_since = now
+            batch.lock_logged = now
+            log.warning(
+                "usage writer: another program holds the store's write lock (%s); keeping %d record(s) and "
+                "retrying until it is released",
+                self.path,
+                batch.size,
+            )
+        elif now - batch.lock_logged >= LOCK_LOG_EVERY_S:
+            batch.lock_logged = now
+            log.warning(
+                "usage writer: the store is still locked by another program after %.0f s; %d record(s) kept",
+                now - batch.locked_since,
+                batch.size,
+            )
+        batch.lock_tries += 1
+        batch.retry_at = now + min(self.flush_s * 2 ** min(batch.lock_tries, 16), LOCK_BACKOFF_MAX_S)
+
+    def _last_commit(self, db: Database, batch: _Batch, stop: _Stop) -> None:
+        """On close: while the store is locked, keep trying until the stop's deadline, then say what is lost."""
+        busy_s = self.busy_timeout_ms / 1000
+        while batch.locked_since is not None and not batch.is_empty():
+            pause = max(0.0, batch.retry_at - time.monotonic())
+            if time.monotonic() + pause + busy_s > stop.deadline:
+                log.error(
+                    "usage writer: the store stayed locked by another program; %d record(s) were not saved",
+                    batch.size,
+                )
+                batch.drop()
+                return
+            time.sleep(pause)
+            self._commit(db, batch)
 
 
 class _Batch:
@@ -233,8 +327,14 @@ class _Batch:
         self.known_profiles: set[str] = set()
         self.calls: list[_Call] = []
         self.attempts = 0
+        self.size = 0  # records taken since the last commit (or drop): what bounds the batch's memory
+        self.locked_since: float | None = None  # time.monotonic() of the first attempt another program's lock failed
+        self.lock_logged = 0.0
+        self.lock_tries = 0
+        self.retry_at = 0.0
 
     def take(self, item: Any, stats: WriterStats) -> None:
+        self.size += 1
         if isinstance(item, Heartbeat):
             stats.heartbeats += 1
             at = item.at.timestamp()
@@ -267,6 +367,15 @@ class _Batch:
         self.spans.forget_open()
         self.known_profiles.clear()
 
+    def expire_calls(self, latest_end: float) -> None:
+        """Fail the calls whose caller stops waiting before ``latest_end``: they must not land after it gave up."""
+        for call in self.calls:
+            if call.deadline is not None and call.deadline < latest_end and not call.future.done():
+                call.future.set_exception(
+                    StoreLocked("another program holds the usage store's write lock; this write was not made")
+                )
+        self.calls = [call for call in self.calls if not call.future.done()]
+
     def is_empty(self) -> bool:
         changed, closed = self.spans.pending()
         return not (changed or closed or self.events or self.profiles or self.calls)
@@ -286,7 +395,8 @@ class _Batch:
             "INSERT INTO events (at, profile, kind, site, category, detail) VALUES (?, ?, ?, ?, ?, ?)", self.events
         )
         for call in self.calls:
-            _run_call(db, call)
+            if not call.future.done():  # a call that failed on its own in an earlier attempt was told so already
+                _run_call(db, call)
         return new_ids
 
     def done(self, new_ids: dict[int, int]) -> None:
@@ -301,6 +411,7 @@ class _Batch:
         for call in self.calls:
             if not call.future.done():
                 call.future.set_exception(RuntimeError("the usage writer could not commit this batch"))
+        self.known_profiles -= self.profiles.keys()  # not written: queue them again when next seen
         self._forget()
 
     def _forget(self) -> None:
@@ -308,6 +419,10 @@ class _Batch:
         self.profiles = {}
         self.calls = []
         self.attempts = 0
+        self.size = 0
+        self.locked_since = None
+        self.lock_tries = 0
+        self.retry_at = 0.0
 
 
 def _after_usage_deleted(db: Database, batch: _Batch) -> None:
@@ -323,13 +438,28 @@ def _after_usage_deleted(db: Database, batch: _Batch) -> None:
 
 
 def _run_call(db: Database, call: _Call) -> None:
-    """Each call in its own savepoint: one failing call must not cost the whole batch."""
+    """Each call in its own savepoint: one failing call must not cost the whole batch. A lock another program
+    holds is not the call's failure: it fails the batch, which is kept and retried with the call in it."""
     try:
         with db.atomic():
             call.result = call.fn(db)
     except Exception as exc:
+        if _is_locked(exc):
+            raise
         log.exception("usage writer: a queued call failed")
         call.future.set_exception(exc)
+
+
+def _is_locked(exc: BaseException) -> bool:
+    """SQLITE_BUSY and its extended codes ("database is locked"): another connection, most often another program,
+    holds the write lock past the busy timeout. (SQLITE_LOCKED is a conflict within one connection: retrying
+    would not end it, so it stays an ordinary failure.)"""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
+    return "database is locked" in str(exc)
 
 
 _INSERT_SPAN = (

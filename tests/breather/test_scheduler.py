@@ -141,6 +141,40 @@ def test_rollup_splits_a_late_evening_session_at_local_midnight(runtime: Any) ->
     assert minutes == {"2026-11-24": pytest.approx(20), "2026-11-25": pytest.approx(20)}
 
 
+def test_friday_rolled_up_before_a_weekend_shutdown_is_whole_in_the_review(runtime: Any) -> None:
+    """The laptop is shut down on Friday at 22:10 (the 22:00 rollup ran) and next started on Sunday: Friday's last
+    ten minutes were missing from its rollup for good, so from the weekly review and History."""
+    friday_evening = [
+        Heartbeat("alex", "www.reddit.com", london(2026, 11, 20, 21, 30) + timedelta(seconds=30 * n), 30.0)
+        for n in range(80)  # online 21:30 to 22:10
+    ]
+    _write(runtime, *friday_evening[:60])
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 20, 22, 0)))
+    _write(runtime, *friday_evening[60:])
+    # Sunday morning: the service starts and runs the rollup job at once; nothing ran on Saturday
+    sunday = FakeClock(london(2026, 11, 22, 9, 0))
+    days = scheduler.run_daily_rollup(runtime, sunday)
+    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
+    alex = next(row for row in rows if row["profile"] == "alex")
+    assert json.loads(alex["daily_minutes"])[4] == pytest.approx(40)  # Friday, all 40 minutes
+    friday = next(row for row in _db(runtime)["daily_rollups"].rows if row["day"] == "2026-11-20")
+    assert friday["minutes"] == pytest.approx(40)
+    assert days == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
+    # Friday is whole now: the next runs rebuild only yesterday and today
+    assert scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 22, 9, 15))) == days[1:]
+
+
+def test_the_catch_up_leaves_the_oldest_kept_day_alone(runtime: Any) -> None:
+    """Retention cut that day's spans but kept its rollup: rebuilding it would lose minutes."""
+    _write(runtime, Heartbeat("alex", "www.reddit.com", london(2026, 10, 1, 12, 0), duration_s=20 * 60))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 1, 12, 10)))  # built at 12:10: 10 minutes
+    _write(runtime, Heartbeat("alex", "www.reddit.com", london(2026, 10, 2, 12, 0), duration_s=20 * 60))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 2, 12, 10)))
+    # 30 days of retention on Oct 31 at 12:05: Oct 1 is the oldest day kept, Oct 2 the next
+    days = scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 31, 12, 5)))
+    assert days == [date(2026, 10, 2), date(2026, 10, 30), date(2026, 10, 31)]
+
+
 # -- retention -------------------------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from sqlite_utils import Database
 from breather.store import queries
 from breather.store.db import open_database
 from breather.store.model import Event, Heartbeat
-from breather.store.writer import Writer
+from breather.store.writer import MAX_ATTEMPTS, StoreLocked, Writer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -229,3 +233,97 @@ def test_deleting_all_usage_through_the_writer_forgets_open_spans_and_leaves_no_
         ("x.com", at(140).isoformat(timespec="microseconds"), at(140).isoformat(timespec="microseconds")),
     ]
     assert [row["name"] for row in db["profiles"].rows] == ["sam"]
+
+
+# -- another program holding the store's write lock (a `sqlite3` shell in BEGIN, DB Browser with unsaved edits) -----
+
+SHORT_BUSY_MS = 100  # each attempt waits this long for the lock instead of the service's 5 s
+
+
+@contextmanager
+def another_program_holds_the_write_lock(path: Path) -> Iterator[sqlite3.Connection]:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def wait_for(condition: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_what_is_logged_while_another_program_holds_the_lock_is_all_kept(
+    db_path: Path, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = Writer(db_path, flush_ms=20, busy_timeout_ms=SHORT_BUSY_MS).start()
+    with caplog.at_level(logging.WARNING, logger="breather.store.writer"):
+        with another_program_holds_the_write_lock(db_path):
+            for n in range(10):
+                writer.event(Event("maya", "limit_reached", at(n), site="reddit.com", detail={"n": n}))
+                writer.heartbeat(Heartbeat("maya", "reddit.com", at(n)))
+            # far more tries than a broken batch gets: the lock must not cost the batch
+            wait_for(lambda: writer.stats.locked_attempts > MAX_ATTEMPTS + 2)
+            assert writer.flush(timeout=5) is False  # not saved yet, and said so
+        assert writer.flush(timeout=10)
+    writer.close()
+    assert [row["detail"] for row in db["events"].rows] == [f'{{"n": {n}}}' for n in range(10)]
+    assert [row["name"] for row in db["profiles"].rows] == ["maya"]
+    assert [(row[1], row[4]) for row in activity(db)] == [("reddit.com", 9.0)]
+    assert "another program holds the store's write lock" in caplog.text
+    assert "writable again" in caplog.text
+
+
+def test_a_write_whose_caller_stopped_waiting_during_a_lock_fails_and_never_lands(db_path: Path, db: Database) -> None:
+    """The dashboard waits so long for its write and then says it failed: the write must not be made later."""
+    writer = Writer(db_path, flush_ms=20, busy_timeout_ms=SHORT_BUSY_MS).start()
+    with another_program_holds_the_write_lock(db_path):
+        writer.event(Event("maya", "more_time_asked", at(0), site="reddit.com"))
+        impatient = writer.call(lambda d: queries.set_meta(d, "impatient", "yes", at(0)), timeout=0.5)
+        patient = writer.call(lambda d: queries.set_meta(d, "patient", "yes", at(0)), timeout=60)
+        with pytest.raises(StoreLocked):
+            impatient.result(timeout=5)
+        assert not patient.done()
+    patient.result(timeout=10)
+    writer.close()
+    assert [row["key"] for row in db["meta"].rows_where("key in ('impatient', 'patient')")] == ["patient"]
+    assert db["events"].count == 1
+
+
+def test_a_long_lock_keeps_memory_bounded_and_counts_what_it_drops(db_path: Path, db: Database) -> None:
+    writer = Writer(db_path, flush_ms=20, busy_timeout_ms=SHORT_BUSY_MS, max_queue=50).start()
+    with another_program_holds_the_write_lock(db_path):
+        writer.event(Event("maya", "warning_shown", at(0), site="reddit.com", category="violence"))
+        wait_for(lambda: writer.stats.locked_attempts > 0)
+        for n in range(1, 400):
+            writer.event(Event("maya", "warning_shown", at(n), site="reddit.com", category="violence"))
+            if n % 50 == 0:
+                time.sleep(0.05)  # let the writer take what it can between its tries
+        wait_for(lambda: writer.backlog() == 0)
+    assert writer.flush(timeout=10)
+    writer.close()
+    stored = db["events"].count
+    assert stored + writer.stats.dropped == 400
+    assert 0 < stored <= 100  # the batch (50) and the queue (50) at most
+    assert writer.stats.dropped >= 300
+
+
+def test_a_dropped_batch_forgets_its_new_profiles_so_they_are_written_later(
+    db_path: Path, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = Writer(db_path, flush_ms=20).start()
+    db.execute("ALTER TABLE events RENAME TO events_away")
+    with caplog.at_level(logging.ERROR, logger="breather.store.writer"):
+        writer.event(Event("ana", "break_shown", at(0)))
+        wait_for(lambda: "dropping it" in caplog.text)
+    db.execute("ALTER TABLE events_away RENAME TO events")
+    writer.event(Event("ana", "break_taken", at(60)))
+    assert writer.flush()
+    writer.close()
+    assert [row["kind"] for row in db["events"].rows] == ["break_taken"]
+    assert [row["name"] for row in db["profiles"].rows] == ["ana"]
