@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from breather.errors import EXIT_ALREADY_RUNNING
 from breather.paths import Paths
 
 UNIT_NAME = "breather.service"
@@ -187,6 +188,7 @@ def systemd_unit(argv: Sequence[str]) -> str:
             "ExecStart=" + " ".join(systemd_word(word) for word in argv),
             "Restart=on-failure",
             f"RestartSec={RESTART_DELAY_S}",
+            f"RestartPreventExitStatus={EXIT_ALREADY_RUNNING}",  # another service for the home runs: nothing to do
             "",
             "[Install]",
             "WantedBy=default.target",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from breather.errors import CommandError
+from breather.errors import EXIT_ALREADY_RUNNING, CommandError
 from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
 from breather.probe import hold_service_lock
@@ -322,7 +322,8 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
     if lock is None:
         raise CommandError(
             f"Breather is already running or starting for this home (another `breather serve` holds "
-            f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it"
+            f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it",
+            exit_code=EXIT_ALREADY_RUNNING,
         )
     with lock:
         return _serve(paths, settings, options)

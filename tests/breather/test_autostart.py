@@ -42,6 +42,15 @@ def test_supervised_entries_run_the_service_and_the_others_start_it_detached(tmp
     assert action["xdg"] == action["windows"] == ("run", "--no-window")
 
 
+def test_the_systemd_unit_does_not_restart_a_second_service_refused_for_the_home(tmp_path: Path) -> None:
+    """A `breather serve` refused because the home's service already runs (a `breather run` won the start) exits
+    with its own code: restarted "on failure", it would be started again every few seconds."""
+    from breather.errors import EXIT_ALREADY_RUNNING
+
+    unit = _entry("systemd", tmp_path).text.splitlines()
+    assert "Restart=on-failure" in unit and f"RestartPreventExitStatus={EXIT_ALREADY_RUNNING}" in unit
+
+
 def test_each_entry_goes_where_its_system_reads_it(tmp_path: Path) -> None:
     paths = {method: _entry(method, tmp_path).path for method in autostart.METHODS}
     assert paths["systemd"] == tmp_path / "config/systemd/user/breather.service"
