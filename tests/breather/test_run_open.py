@@ -447,6 +447,6 @@ def test_run_that_loses_the_race_to_the_login_service_waits_for_it(
     finally:
         coming_up.join(timeout=70)
         for service in answering:
-            service.stop()
+            service.close()
     assert (found.info.pid, started) == (os.getpid(), False)
     assert _serve_processes(free_ports_home) == []

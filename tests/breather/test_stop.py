@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from breather.dashboard.db import connect
 from breather.dashboard.security import PASSPHRASE_KEY, hash_passphrase
 from breather.paths import Paths
 from breather.probe import RunningService, find_running_service
+from tests.breather.healthz import HealthzServer
 from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT
 from tests.e2e.conftest import wait_for
 
@@ -122,33 +121,6 @@ def _whole_response(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-class _OtherBreather:
-    """Another process answering ``/healthz`` on the port a stale service file names: another home's Breather (the
-    demo's), started after a power cut left this home's file behind."""
-
-    def __init__(self, health: dict[str, Any]) -> None:
-        body = json.dumps(health).encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = int(self.server.server_address[1])
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize(
     "health",
     [{"status": "ok", "pid": os.getpid(), "version": "0.2.2"}, {"status": "ok"}],
@@ -163,7 +135,7 @@ def test_stop_never_signals_the_program_that_now_has_a_stale_files_pid(
 
     paths = Paths.resolve().ensure()
     stranger = subprocess.Popen(["sleep", "300"])
-    other = _OtherBreather(health)
+    other = HealthzServer(health)  # another home's Breather, started after a power cut
     paths.service_file.write_text(
         json.dumps({"pid": stranger.pid, "web_port": other.port, "proxy_port": 8080, "version": "0.2.2"}), "utf-8"
     )

@@ -6,11 +6,9 @@ and `breather run` / `breather status` say when the running service is other cod
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
-import threading
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +22,7 @@ from breather import version
 from breather.cli import main
 from breather.commands.other_code import other_code_note
 from breather.paths import Paths
+from tests.breather.healthz import HealthzServer
 
 STALE_HASH = (
     f"the extension's code changed without a new version: {version.BUMP_FILES}, then run "
@@ -127,40 +126,22 @@ def test_the_same_version_with_changed_files_is_other_code_and_this_code_is_noth
     assert other_code_note(version.version(), version.code_fingerprint(), None) is None
 
 
-class _OldService:
+class _OldService(HealthzServer):
     """What a Breather from before 0.2.0 answers: a service file and a /healthz without version or code."""
 
     def __init__(self, paths: Paths, health: dict[str, Any]) -> None:
-        body = json.dumps(health).encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(health)
         started = datetime.now(UTC).replace(hour=9, minute=2, second=0, microsecond=0)
-        info = {"pid": os.getpid(), "web_port": self.server.server_address[1], "proxy_port": 18080}
+        info = {"pid": os.getpid(), "web_port": self.port, "proxy_port": 18080}
         paths.ensure().service_file.write_text(json.dumps({**info, "started_at": started.isoformat()}), "utf-8")
         self.started_local = started.astimezone()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
 def old_service(breather_home: Path) -> Iterator[_OldService]:
     service = _OldService(Paths.resolve(), {"status": "ok", "pid": os.getpid(), "proxy": {}, "rules": {}})
     yield service
-    service.stop()
+    service.close()
 
 
 def test_run_says_the_running_service_is_older_code_and_leaves_it_running(
@@ -203,4 +184,4 @@ def test_a_service_of_this_very_code_gets_no_note(breather_home: Path, capsys: p
         assert main(["status", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["service"]["same_code"] is True
     finally:
-        service.stop()
+        service.close()

@@ -17,16 +17,10 @@ from breather.dashboard.window import check_gui, display_problem
 
 
 def _env_with_recording_browser(tmp_path: Path, home: Path, display: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
-    env["BREATHER_HOME"] = str(home)
-    env["DISPLAY"] = display
-    recorder = tmp_path / "browser.py"
-    recorder.write_text(
-        f"import pathlib, sys\npathlib.Path({str(tmp_path / 'opened.txt')!r}).write_text(sys.argv[1])\n",
-        encoding="utf-8",
-    )
-    env["BROWSER"] = f"{sys.executable} {recorder} %s"
-    return env
+    """As for `breather run` without a display (a browser that records what it was asked to open), with ``display``."""
+    from tests.breather.test_run_open import _env_without_display
+
+    return {**_env_without_display(tmp_path, home), "DISPLAY": display}
 
 
 def _dead_x_display() -> str:
