@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 
+from mitmproxy import http
+
 FETCH_DIRECTIVES = ("script-src", "style-src")
 ELEMENT_DIRECTIVES = ("script-src-elem", "style-src-elem")
 
@@ -129,3 +131,10 @@ def _rewritten_value(value: bytes, nonce: str) -> bytes:
     policy = html.unescape(_unquoted(value).decode("utf-8", "surrogateescape"))
     escaped = add_nonce(policy, nonce).replace("&", "&amp;").replace(quote.decode(), html.escape(quote.decode()))
     return quote + escaped.encode("utf-8", "surrogateescape") + quote
+
+
+def add_nonce_to_headers(response: http.Response, nonce: str) -> None:
+    for header in ("content-security-policy", "content-security-policy-report-only"):
+        policies = response.headers.get_all(header)
+        if policies:
+            response.headers.set_all(header, [add_nonce(policy, nonce) for policy in policies])

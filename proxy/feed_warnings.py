@@ -38,6 +38,7 @@ from breather.proxy.adapters.jsonadapter import JsonAdapter
 from breather.proxy.adapters.registry import is_json
 from breather.proxy.bodies import decode_body, is_streamed, replace_body, streamed_for_its_size
 from breather.proxy.calm_media import is_calmable
+from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
 from breather.rules.crisis import helpline_for
@@ -196,13 +197,24 @@ class FeedWarnings:
         if profile.warns:
             result = await asyncio.to_thread(adapter.rewrite, body, self.context_for(flow, adapter))
             if result is not None:
-                replace_body(response, result.body)
+                replace_body(response, self._with_its_nonce_allowed(flow, response, result.body))
                 self.runtime.counters.increment("rewritten")
                 self.runtime.counters.increment("warnings_marked", len(result.marked))
                 self.log_marked(flow, result.marked)
                 body = result.body
         if soothes:
             await self._soothe(flow, response, body, profile)
+
+    @staticmethod
+    def _with_its_nonce_allowed(flow: http.HTTPFlow, response: http.Response, body: bytes) -> bytes:
+        """A marked page's warnings stylesheet and reveal script carry the flow's nonce: the page's CSP (headers and
+        ``<meta>``) allows it here, whether or not the overlay comes after (it leaves a page the marks pushed over
+        the size cap alone, and a review found its posts covered for good there, "Show post" blocked)."""
+        if flows.media_type(response) != "text/html":
+            return body
+        nonce = flows.nonce_for(flow)
+        add_nonce_to_headers(response, nonce)
+        return add_nonce_to_meta(body, nonce)
 
     def _decoded_within_cap(self, response: http.Response) -> bytes | None:
         """The body to read, or None when it goes out as it came, counted: cut off on its way (``passed_truncated``),

@@ -2,10 +2,9 @@
 
 The overlay's ``<style>`` and ``<script>`` carry a per-response nonce that is added to the page's CSP (its headers and
 any ``<meta http-equiv="Content-Security-Policy">`` in its head), so the page's own policy keeps protecting it. The
-content warnings use the same nonce for their stylesheet and reveal script: when the overlay is not injected (the
-marked page is over the size cap, or this step failed) the nonce still goes into the CSP, or "Show post" would do
-nothing. Anything that is not a whole HTML document (a 404 page, a 206 range, an HTML fragment fetched by script, a
-streamed body) is left alone.
+content warnings allow the same nonce themselves when they mark a page (``FeedWarnings``), so "Show post" works on a
+page the overlay leaves alone. Anything that is not a whole HTML document (a 404 page, a 206 range, an HTML fragment
+fetched by script, a streamed body) is left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from mitmproxy import http
 from breather.proxy import flows
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
 from breather.proxy.breaks import helpline
-from breather.proxy.csp import add_nonce, add_nonce_to_meta
+from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
 from breather.runtime import Runtime
 
@@ -65,13 +64,6 @@ def inject(body: bytes, markup: bytes) -> bytes:
     return b"".join((page[:at], markup, page[at:]))
 
 
-def add_nonce_to_headers(response: http.Response, nonce: str) -> None:
-    for header in ("content-security-policy", "content-security-policy-report-only"):
-        policies = response.headers.get_all(header)
-        if policies:
-            response.headers.set_all(header, [add_nonce(policy, nonce) for policy in policies])
-
-
 class Overlay:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -81,37 +73,18 @@ class Overlay:
             return
         if not flows.is_html_document_response(flow) or is_streamed(flow.response):
             return
-        injected = False
         with original_on_error(self.runtime, flow, "overlay"):
-            injected = self._inject(flow, flow.response)
-        if not injected:
-            with original_on_error(self.runtime, flow, "CSP nonce"):
-                self._allow_used_nonce(flow, flow.response)
+            self._inject(flow, flow.response)
 
-    def _inject(self, flow: http.HTTPFlow, response: http.Response) -> bool:
+    def _inject(self, flow: http.HTTPFlow, response: http.Response) -> None:
         cap = self.runtime.settings["body_size_cap"]
         body = decoded_body(response, cap)
         if body is None or len(body) > cap:
-            return False
+            return
         nonce = flows.nonce_for(flow)
         config = self._config(flow)
         markup = overlay_markup(nonce, config) + self._calm_markup(flow, nonce)
         replace_body(response, inject(add_nonce_to_meta(body, nonce), markup))
-        add_nonce_to_headers(response, nonce)
-        return True
-
-    def _allow_used_nonce(self, flow: http.HTTPFlow, response: http.Response) -> None:
-        """Without the overlay, the page may still hold the content warnings' stylesheet and reveal script, made
-        with the flow's nonce: the page's CSP must allow them, or its posts stay covered for good."""
-        nonce = flow.metadata.get(flows.NONCE)
-        if not isinstance(nonce, str):
-            return
-        # A marked page is identity, so its head is read whatever its size; only the head is scanned.
-        body = decoded_body(response, self.runtime.settings["body_size_cap"])
-        if body is not None:
-            allowed = add_nonce_to_meta(body, nonce)
-            if allowed is not body:
-                replace_body(response, allowed)
         add_nonce_to_headers(response, nonce)
 
     def _calm_markup(self, flow: http.HTTPFlow, nonce: str) -> bytes:
