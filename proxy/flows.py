@@ -24,6 +24,11 @@ def is_local_api(flow: http.HTTPFlow) -> bool:
     return flow.request.path.startswith(LOCAL_PREFIX)
 
 
+def local_call_name(flow: http.HTTPFlow) -> str:
+    """``heartbeat`` for ``/__breather__/heartbeat?...``."""
+    return flow.request.path[len(LOCAL_PREFIX) :].split("?", 1)[0]
+
+
 def is_breather_answer(flow: http.HTTPFlow) -> bool:
     """A response Breather made itself (block page, local API): later response steps leave it alone."""
     return bool(flow.metadata.get(OWN_PAGE)) or is_local_api(flow)

@@ -85,11 +85,6 @@ def parse_body(request: http.Request) -> dict[str, Any]:
     return value
 
 
-def call_name(flow: http.HTTPFlow) -> str:
-    """``heartbeat`` for ``/__breather__/heartbeat?...``."""
-    return flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
-
-
 def warning_categories(profile: Profile) -> frozenset[str]:
     """The categories a warning can carry for this member, as the classifier names them: the shipped ones,
     ``custom`` (their own keywords; also what reveal.js sends for a warning without one) and ``keyword:<topic>`` for
@@ -131,12 +126,13 @@ class LocalApi:
         except ApiError as exc:
             flow.response = json_response(exc.status, {"error": type(exc).__name__, "message": str(exc)})
         except Exception as exc:  # a bug here must still never forward the call to the site
-            log.exception("local API call %s failed", call_name(flow))  # the query is the page's, not for the log
+            # the call's name only: its query is the page's, not for the log
+            log.exception("local API call %s failed", flows.local_call_name(flow))
             self.runtime.counters.increment("passed_after_error")
             flow.response = json_response(500, {"error": type(exc).__name__, "message": "Breather had a problem"})
 
     def _answer(self, flow: http.HTTPFlow) -> dict[str, Any]:
-        name = call_name(flow)
+        name = flows.local_call_name(flow)
         handler = self.routes.get(name)
         if handler is None:
             raise ApiError(404, f"no such Breather call: {name!r}")

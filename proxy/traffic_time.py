@@ -84,8 +84,7 @@ class TrafficTime:
 
     def _note_overlay(self, flow: http.HTTPFlow, site: str) -> None:
         """Any heartbeat LocalApi accepted, counted or not (a hidden or idle page): an overlay is alive there."""
-        name = flow.request.path[len(flows.LOCAL_PREFIX) :].split("?", 1)[0]
-        if name != HEARTBEAT_CALL or flow.response is None or flow.response.status_code != 200:
+        if flows.local_call_name(flow) != HEARTBEAT_CALL or flow.response is None or flow.response.status_code != 200:
             return
         self.overlay_heard[(self._profile(flow), device_of(flow), self._group(site))] = self.clock()
 
