@@ -168,12 +168,17 @@ def _stored_passwords(stored_text: str, in_force: Rules) -> str:
 
 
 def _nothing_stored(text: str, name: str, filename: str) -> ProblemView:
-    line, column = Locator(text).position(("profiles", name, "password"))
-    key = f"profiles.{name}.password"
     message = (
         f'"{HIDDEN_PASSWORD}" stands for a saved password, and {name} has none saved (a new or renamed member): type '
         f"their password in its place, or remove this line and run `breather rules password {name}`"
     )
+    return _password_problem_at(text, name, message, filename)
+
+
+def _password_problem_at(text: str, name: str, message: str, filename: str) -> ProblemView:
+    """A problem with ``name``'s password, at its line in ``text``."""
+    line, column = Locator(text).position(("profiles", name, "password"))
+    key = f"profiles.{name}.password"
     return ProblemView(line, column, key, message, str(Problem(filename, line, column, key, message)))
 
 
@@ -213,15 +218,12 @@ def weak_typed_passwords(text: str, stored_text: str, filename: str = "rules.tom
     if not typed:
         return []
     names = _household_names_in(tomlkit.parse(text))
-    problems = []
-    for name, plain in typed.items():
-        problem = password_problem(plain, names)
-        if problem is not None:
-            line, column = Locator(text).position(("profiles", name, "password"))
-            key = f"profiles.{name}.password"
-            message = f"{name}'s new password: {problem}"
-            problems.append(ProblemView(line, column, key, message, str(Problem(filename, line, column, key, message))))
-    return problems
+    found = {name: password_problem(plain, names) for name, plain in typed.items()}
+    return [
+        _password_problem_at(text, name, f"{name}'s new password: {problem}", filename)
+        for name, problem in found.items()
+        if problem is not None
+    ]
 
 
 def _household_names_in(document: Any) -> list[str]:
