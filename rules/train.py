@@ -355,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(python -m breather.rules.evaluation compare BEFORE AFTER)",
     )
     args = parser.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # before minutes of training, not after
     examples = [ex for ex in shared_examples(_fixtures_root(args.fixtures)) if ex.split == "dev"]
     written = written_examples()
     views = featurise(examples + written)
