@@ -161,9 +161,10 @@ export function pacEntry(server) {
 
 /**
  * Where a `fixed_servers` setting (chrome.proxy's ProxyConfig) sent each URL scheme, as PAC answers ({http, https,
- * ftp, other}, DIRECT as the PAC fallback), with its bypass list as a pattern and IPv4 networks; `shown` names the
- * proxy for the popup. null for every other setting (direct needs nothing; system, pac_script and auto_detect
- * cannot be written into a PAC) and for one whose servers a PAC cannot hold.
+ * ftp, other}; no DIRECT after a proxy: Chrome's fixed servers fail closed when the proxy is down, and a person's
+ * privacy proxy or family filter must not be skipped then), with its bypass list as a pattern and IPv4 networks;
+ * `shown` names the proxy for the popup. null for every other setting (direct needs nothing; system, pac_script and
+ * auto_detect cannot be written into a PAC) and for one whose servers a PAC cannot hold.
  */
 export function chainedRoutes(previous) {
   const rules = previous?.mode === "fixed_servers" ? previous.rules : null;
@@ -181,7 +182,7 @@ export function chainedRoutes(previous) {
     return null;
   }
   const routes = Object.fromEntries(
-    Object.entries(entries).map(([scheme, entry]) => [scheme, entry ? `${entry}; DIRECT` : "DIRECT"]),
+    Object.entries(entries).map(([scheme, entry]) => [scheme, entry ?? "DIRECT"]),
   );
   return { routes, ...bypassMatchers(rules.bypassList), shown: shown.replace(/^\S+ /, "") };
 }

@@ -75,7 +75,7 @@ test("host-permission patterns cover a domain and its subdomains, for the scheme
   assert.deepEqual(originPatterns(["reddit.com"]), ["https://*.reddit.com/*", "http://*.reddit.com/*"]);
 });
 
-test("Chrome's per-scheme proxies from before routing keep serving their schemes, with DIRECT as the PAC fallback", () => {
+test("Chrome's per-scheme proxies from before routing keep serving their schemes, failing closed as they did (no DIRECT fallback)", () => {
   const previous = {
     mode: "fixed_servers",
     rules: {
@@ -87,13 +87,13 @@ test("Chrome's per-scheme proxies from before routing keep serving their schemes
   };
   const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 8080 }, previous);
   assert.equal(runPac(pac, "https://www.reddit.com/"), "PROXY 127.0.0.1:8080");
-  assert.equal(runPac(pac, "http://example.org/"), "PROXY web-proxy:8000; DIRECT");
-  assert.equal(runPac(pac, "https://example.org/"), "HTTPS tls-proxy:443; DIRECT");
-  assert.equal(runPac(pac, "ftp://files.example.org/"), "SOCKS5 [2001:db8::5]:1080; DIRECT");
+  assert.equal(runPac(pac, "http://example.org/"), "PROXY web-proxy:8000");
+  assert.equal(runPac(pac, "https://example.org/"), "HTTPS tls-proxy:443");
+  assert.equal(runPac(pac, "ftp://files.example.org/"), "SOCKS5 [2001:db8::5]:1080");
   assert.equal(runPac(pac, "https://wiki.intranet.example/"), "DIRECT");
-  assert.equal(runPac(pac, "https://intranet.example.org/"), "HTTPS tls-proxy:443; DIRECT");
+  assert.equal(runPac(pac, "https://intranet.example.org/"), "HTTPS tls-proxy:443");
   assert.equal(runPac(pac, "http://192.168.4.20/"), "DIRECT");
-  assert.equal(runPac(pac, "http://192.169.4.20/"), "PROXY web-proxy:8000; DIRECT");
+  assert.equal(runPac(pac, "http://192.169.4.20/"), "PROXY web-proxy:8000");
   assert.equal(runPac(pac, "https://[2001:db8::9]/"), "DIRECT");
 });
 
