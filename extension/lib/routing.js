@@ -131,7 +131,12 @@ export async function routingState(platform) {
   return { enabled: routingEnabled, active, reason, missing: [], missingOrigins: [], others };
 }
 
-/** Firefox's proxy.onRequest answer for one request, from the stored routing state. */
+/**
+ * Firefox's proxy.onRequest answer for one request, from the stored routing state. A social site gets Breather's
+ * proxy and then null: without that null Firefox fails over to its own proxy setting when Breather is down (a
+ * system or manual proxy), so the site would load without the person's limits. With it, the site waits for
+ * Breather, as the Chrome PAC makes it.
+ */
 export function firefoxProxyFor(url, routing) {
   if (!routing || !routing.enabled || !routing.config) {
     return { type: "direct" };
@@ -146,5 +151,6 @@ export function firefoxProxyFor(url, routing) {
     return { type: "direct" };
   }
   // Firefox takes a proxy's IPv6 address as a URL's host gives it, without brackets.
-  return { type: "http", host: routing.config.proxy.host.replace(/^\[(.*)\]$/, "$1"), port: routing.config.proxy.port };
+  const proxyHost = routing.config.proxy.host.replace(/^\[(.*)\]$/, "$1");
+  return [{ type: "http", host: proxyHost, port: routing.config.proxy.port }, null];
 }

@@ -309,7 +309,7 @@ test("Firefox routes through proxy.onRequest only once it may, and only the soci
   const result = await controller.setRouting(platform, { enabled: true });
   assert.equal(result.routing.active, true);
   const routing = { enabled: true, config: raw.storage.local.data.config };
-  assert.deepEqual(firefoxProxyFor("https://old.reddit.com/", routing), { type: "http", host: "127.0.0.1", port: 8080 });
+  assert.deepEqual(firefoxProxyFor("https://old.reddit.com/", routing), [{ type: "http", host: "127.0.0.1", port: 8080 }, null]);
   assert.deepEqual(firefoxProxyFor("https://mybank.example/", routing), { type: "direct" });
   assert.deepEqual(firefoxProxyFor("https://x.com/", { ...routing, enabled: false }), { type: "direct" });
 });

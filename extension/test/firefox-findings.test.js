@@ -35,11 +35,11 @@ function routedBy(raw, url) {
 
 test("Firefox: a site added to the rules does not switch routing off for the sites already allowed", async () => {
   const { raw, service, platform } = await paired({ firefox: true });
-  assert.deepEqual(routedBy(raw, "https://old.reddit.com/"), { type: "http", host: "127.0.0.1", port: 8080 });
+  assert.deepEqual(routedBy(raw, "https://old.reddit.com/"), [{ type: "http", host: "127.0.0.1", port: 8080 }, null]);
   service.domains = ["reddit.com", "x.com", "lobste.rs"];
   await controller.refreshConfig(platform, { force: true });
   assert.equal(raw.storage.local.data.routingEnabled, true, "the new domain switched routing off");
-  assert.deepEqual(routedBy(raw, "https://old.reddit.com/"), { type: "http", host: "127.0.0.1", port: 8080 });
+  assert.deepEqual(routedBy(raw, "https://old.reddit.com/"), [{ type: "http", host: "127.0.0.1", port: 8080 }, null]);
 
   const state = await controller.popupState(platform);
   assert.equal(state.routing.active, true);

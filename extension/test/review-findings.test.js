@@ -223,7 +223,7 @@ test("a proxy at an IPv6 address, in brackets, is routed to in Chrome and Firefo
   assert.equal(pacRoute(chrome.raw, "https://www.reddit.com/"), "PROXY [::1]:8080");
   assert.equal(chrome.raw.alarms.all.size, 1);
   const firefox = await paired({ firefox: true, service: fakeService({ proxy: { host: "[::1]", port: 8080 } }) });
-  assert.deepEqual(firefoxRoute(firefox.raw, "https://www.reddit.com/"), { type: "http", host: "::1", port: 8080 });
+  assert.deepEqual(firefoxRoute(firefox.raw, "https://www.reddit.com/"), [{ type: "http", host: "::1", port: 8080 }, null]);
 });
 
 // 9

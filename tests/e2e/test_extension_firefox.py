@@ -15,6 +15,7 @@ plain-HTTP server on 127.0.0.1 answers as ``direct.test`` (a name only Firefox c
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -49,6 +50,14 @@ adapter = "hackernews"
 domains = ["{NEW_SITE}"]
 """
 DIRECT_PAGE = b"<!doctype html><html><head><title>Direct</title></head><body><h1>Reached directly</h1></body></html>"
+# A social site a plain-HTTP address can reach (old.reddit.com is on Firefox's HSTS preload list: it goes https).
+FORUM = "forum.test"
+FORUM_RULES = f"""
+[sites.forum]
+adapter = "hackernews"
+domains = ["{FORUM}"]
+"""
+OWN_PROXY_PAGE = b"<!doctype html><html><head><title>Own</title></head><body><h1>Via their own proxy</h1></body></html>"
 
 
 @pytest.fixture
@@ -62,6 +71,13 @@ def service(serve: Any, upstream: Any) -> Any:
 @pytest.fixture
 def direct_site() -> Iterator[tuple[int, list[str]]]:
     """A plain-HTTP site on 127.0.0.1 that is not in the rules; yields its port and the paths it was asked for."""
+    with _page_server(DIRECT_PAGE) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _page_server(page: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Answers every GET with ``page``; yields its port and what it was asked for (a full URL when used as a proxy)."""
     asked: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,16 +85,16 @@ def direct_site() -> Iterator[tuple[int, list[str]]]:
             asked.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(DIRECT_PAGE)))
+            self.send_header("Content-Length", str(len(page)))
             self.end_headers()
-            self.wfile.write(DIRECT_PAGE)
+            self.wfile.write(page)
 
         def log_message(self, format: str, *args: Any) -> None:
             del format, args
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="e2e-direct-site", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-page-server", daemon=True)
     thread.start()
     try:
         yield int(server.server_address[1]), asked
@@ -137,7 +153,8 @@ def _pairing_outcome(browser: Firefox, handle: str) -> str | None:
 def pair_and_allow_routing(browser: Firefox, service: Any) -> str:
     """The "Set up Breather" tab that opened on install: pair, then Firefox's extra "Allow routing" step."""
     welcome = browser.tab_with_url(f"{EXTENSION_BASE}/welcome/welcome.html")
-    assert "Never:" in _text(browser, welcome, "body")
+    # The tab has its address before its page has a body.
+    wait_for(lambda: "Never:" in _text(browser, welcome, "body"), 10, "the welcome page's text")
     prefilled = "const [done] = arguments; done(document.querySelector('#service-url').value);"
     default = wait_for(lambda: browser.page_script(welcome, prefilled), 10, "the prefilled service address")
     assert default == "http://127.0.0.1:8765"
@@ -280,3 +297,49 @@ def test_firefox_routes_only_social_sites_through_breather_and_reports_activity(
         again = open_tab(browser, f"https://{SOCIAL_HOST}/r/cats/", may_fail=True)
         assert _text(browser, again, "h1") != "Recorded old.reddit.com"
         assert not upstream.asked_for(SOCIAL_HOST, "/r/cats/")
+
+
+def _document_uri(browser: Firefox, handle: str) -> str:
+    """What the tab really shows: the page's own address, or Firefox's error page (``about:neterror?e=…``)."""
+    browser.client.switch_to_window(handle)
+    return str(browser.client.execute_script("return document.documentURI;"))
+
+
+def test_firefox_social_site_waits_for_breather_when_it_is_down(
+    serve: Any, direct_site: tuple[int, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Breather down: a social site shows Firefox's proxy error, even when this Firefox has a proxy of its own.
+
+    The person's own proxy (a system proxy, as a school or family filter sets) is a page server named by
+    ``http_proxy``, which Firefox's "Use system proxy settings" reads: Firefox fails over to it from an extension's
+    proxy unless the extension's answer ends in null. ``direct.test`` is exempt from that proxy (``no_proxy``), so
+    it shows that a site outside the rules still loads directly, from the same server the social name resolves to.
+    """
+    direct_port, direct_asked = direct_site
+    service = serve(RULES + FORUM_RULES)
+    with _page_server(OWN_PROXY_PAGE) as (own_proxy_port, own_proxy_asked):
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{own_proxy_port}")
+        monkeypatch.setenv("no_proxy", f"127.0.0.1,localhost,{DIRECT_HOST}")
+        local_names = (DIRECT_HOST, SOCIAL_HOST, FORUM)
+        with firefox(tmp_path / "firefox-profile", service.ca, local_names=local_names) as browser:
+            assert browser.install_extension(EXTENSION) == "breather@breather.local"
+            welcome = pair_and_allow_routing(browser, service)
+            assert FORUM in _text(browser, welcome, "#firefox-sites")
+
+            # This Firefox really has its own proxy: a site outside the rules and not exempt goes through it.
+            other = open_tab(browser, f"http://elsewhere.test:{direct_port}/news")
+            assert _text(browser, other, "h1") == "Via their own proxy"
+            assert f"http://elsewhere.test:{direct_port}/news" in own_proxy_asked
+
+            assert service.stop() == 0
+            forum_url = f"http://{FORUM}:{direct_port}/newest"
+            for attempt in ("first", "again"):
+                social = open_tab(browser, forum_url, may_fail=True)
+                assert forum_url not in own_proxy_asked, f"the {attempt} load skipped Breather for the person's proxy"
+                assert "/newest" not in direct_asked, f"the {attempt} load skipped Breather and went direct"
+                shown = _document_uri(browser, social)
+                assert shown.startswith("about:neterror?e=proxyConnectFailure"), f"the {attempt} load showed {shown}"
+
+            direct = open_tab(browser, f"http://{DIRECT_HOST}:{direct_port}/account")
+            assert _text(browser, direct, "h1") == "Reached directly"
+            assert "/account" in direct_asked
