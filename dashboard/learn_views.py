@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, abort, render_template
 
@@ -48,7 +48,7 @@ def show(slug: str) -> str:
     if found is None:
         abort(404, description=f"There is no guide called {slug!r}. The Learn page lists them all.")
     lines, problem = _crisis_lines(context.current_rules()) if slug == GETTING_HELP else ((), None)
-    shown = tuple(ShownLine.of(line) for line in lines)
+    shown = tuple(shown for line in lines for shown in ShownLine.each_of(line))
     return render_template("learn/guide.html", guide=found, crisis_lines=shown, crisis_problem=problem)
 
 
@@ -66,6 +66,15 @@ class ShownLine:
     emergency: tuple[Piece, ...]
     also: tuple[Piece, ...]
     dated: str
+    for_eating_disorders: bool = False
+
+    @classmethod
+    def each_of(cls, line: CrisisLine) -> tuple[ShownLine, ...]:
+        """The country's crisis line, then its eating-disorder line where it has one (the emergency number once)."""
+        if line.eating_disorder is None:
+            return (cls.of(line),)
+        eating = cls.of(line.eating_disorder)
+        return cls.of(line), replace(eating, emergency=(), for_eating_disorders=True)
 
     @classmethod
     def of(cls, line: CrisisLine) -> ShownLine:

@@ -14,7 +14,7 @@ import logging
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -48,14 +48,18 @@ class CrisisLine:
     code: str
     country: str
     service: str
-    phone: str
     web: str
     source: str
     checked: str
+    phone: str = ""  # a line may be reached by text or on the web only
     hours: str = ""
     text: str = ""
     emergency: str = ""
     also: str = ""
+    # A line for eating disorders in particular, where the country has one: shown on an eating-disorder warning
+    # instead of this one (a self-harm warning always shows this one). Same fields; country and emergency are this
+    # line's.
+    eating_disorder: CrisisLine | None = None
 
     @property
     def is_international(self) -> bool:
@@ -65,24 +69,56 @@ class CrisisLine:
         return asdict(self)
 
 
+def line_for_categories(line: Any, categories: Iterable[str]) -> Any:
+    """The line a warning of ``categories`` shows: the country's eating-disorder line for an eating-disorder warning
+    when it has one, else its crisis line; self-harm comes first (a post that is both gets the crisis line). Like the
+    functions below, it takes any object with a crisis line's fields."""
+    eating = getattr(line, "eating_disorder", None)
+    flagged = set(categories)
+    if eating is not None and "eating_disorder" in flagged and "self_harm" not in flagged:
+        return eating
+    return line
+
+
+_TEXT_FIELDS = frozenset(CrisisLine.__dataclass_fields__) - {"code", "eating_disorder"}
+# An eating-disorder line names its service; the country and the emergency number are its country's.
+_SUB_REQUIRED = ("service", "web", "source", "checked")
+_SUB_FIELDS = _TEXT_FIELDS - {"country", "emergency"}
+
+
 def parse_table(data: Mapping[str, Any], origin: str) -> dict[str, CrisisLine]:
     """Entries keyed by upper-case country code; raises ValueError naming the file, the table and the field."""
     table: dict[str, CrisisLine] = {}
     for code, entry in data.items():
-        where = f"{origin}: [{code}]"
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"{where}: expected a table of fields")
-        missing = [name for name in _REQUIRED if not str(entry.get(name, "")).strip()]
-        if missing:
-            raise ValueError(f"{where}: missing {', '.join(missing)}")
-        if not any(str(entry.get(name, "")).strip() for name in ("phone", "text", "web")):
-            raise ValueError(f"{where}: needs at least a phone, text or web contact")
-        known = set(CrisisLine.__dataclass_fields__) - {"code"}
-        unknown = sorted(set(entry) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
-        table[code.upper()] = CrisisLine(code=code.upper(), **{name: str(value) for name, value in entry.items()})
+        fields = _fields(entry, f"{origin}: [{code}]", _REQUIRED, _TEXT_FIELDS | {"eating_disorder"})
+        sub = fields.pop("eating_disorder", None)
+        own = {name: str(value) for name, value in fields.items()}
+        eating = None
+        if sub is not None:
+            sub_fields = _fields(sub, f"{origin}: [{code}.eating_disorder]", _SUB_REQUIRED, _SUB_FIELDS)
+            eating = CrisisLine(
+                code=code.upper(),
+                country=own["country"],
+                emergency=own.get("emergency", ""),
+                eating_disorder=None,
+                **{name: str(value) for name, value in sub_fields.items()},
+            )
+        table[code.upper()] = CrisisLine(code=code.upper(), eating_disorder=eating, **own)
     return table
+
+
+def _fields(entry: Any, where: str, required: tuple[str, ...], known: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where}: expected a table of fields")
+    missing = [name for name in required if not str(entry.get(name, "")).strip()]
+    if missing:
+        raise ValueError(f"{where}: missing {', '.join(missing)}")
+    if not any(str(entry.get(name, "")).strip() for name in ("phone", "text", "web")):
+        raise ValueError(f"{where}: needs at least a phone, text or web contact")
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
+    return dict(entry)
 
 
 def _load(path: Path) -> dict[str, CrisisLine]:

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.classify import classify
-    from breather.rules.crisis import crisis_line
+    from breather.rules.crisis import crisis_line, line_for_categories
 
     posts = sys.stdin if args.text == ["-"] else [" ".join(args.text)]
     country = args.country
@@ -41,10 +41,12 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         if verdict.needs_crisis_line:
             country = country or rules_country(paths)
             try:
-                record["crisis_line"] = crisis_line(country, override=paths.config_dir / "crisis_lines.toml")
+                line = crisis_line(country, override=paths.config_dir / "crisis_lines.toml")
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-            record["crisis_line"] = record["crisis_line"].to_dict()
+            shown = line_for_categories(line, verdict.flagged).to_dict()
+            shown.pop("eating_disorder", None)  # the line this post shows, as a warning would
+            record["crisis_line"] = shown
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 

@@ -29,7 +29,7 @@ from breather.proxy.adapters.base import (
 )
 from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
 from breather.proxy.adapters.textutil import without_scripts, without_tags
-from breather.rules.crisis import Piece, contact_pieces
+from breather.rules.crisis import Piece, contact_pieces, line_for_categories
 
 __all__ = ["Ancestors", "Attrs", "HtmlAdapter", "classes", "mark_html", "nearest_attr"]
 
@@ -110,7 +110,9 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     """
     labels = ", ".join(dict.fromkeys(category_label(c) for c in finding.categories))
     heading = "Hidden during your topic quiet hours" if collapsed else "Content warning"
-    crisis = crisis_note(ctx.crisis) if CRISIS_CATEGORIES.intersection(finding.categories) else ""
+    crisis = ""
+    if ctx.crisis is not None and CRISIS_CATEGORIES.intersection(finding.categories):
+        crisis = crisis_note(line_for_categories(ctx.crisis, finding.categories))
     return (
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
         f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{crisis}{learn_link(ctx)}'

@@ -27,7 +27,7 @@ from breather.proxy.adapters.base import (
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id, values_of
 from breather.proxy.adapters.textutil import html_to_text, join_texts
-from breather.rules.crisis import short_line
+from breather.rules.crisis import line_for_categories, short_line
 
 CW_SEPARATOR = " · "
 FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
@@ -57,7 +57,7 @@ def our_warning(finding: Finding, ctx: AdapterContext) -> str:
     ours = warning_text(finding.categories)
     if ctx.crisis is None or not CRISIS_CATEGORIES.intersection(finding.categories):
         return ours
-    helpline = short_line(ctx.crisis)
+    helpline = short_line(line_for_categories(ctx.crisis, finding.categories))
     return f"{ours}{CW_SEPARATOR}{helpline}" if helpline else ours
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from breather.cli import main
 from breather.rules.loader import default_rules_text
+from tests.rules.test_crisis import WITH_AN_EATING_DISORDER_LINE
 
 
 def test_classify_prints_one_json_verdict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,3 +58,19 @@ def test_classify_country_option_wins_over_the_rules(capsys: pytest.CaptureFixtu
     _rules_in_home(home, "GB")
     assert main(["classify", "--home", str(home), "--country", "NZ", "I", "want", "to", "kill", "myself"]) == 0
     assert json.loads(capsys.readouterr().out)["crisis_line"]["phone"] == "1737"
+
+
+def test_classify_gives_an_eating_disorder_post_the_countrys_eating_disorder_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    _rules_in_home(home, "GB")
+    (home / "config" / "crisis_lines.toml").write_text(WITH_AN_EATING_DISORDER_LINE, encoding="utf-8")
+    post = "I have been purging after every meal and eating under 500 calories a day, I need to be thinner."
+    assert main(["classify", "--home", str(home), post]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["flagged"] == ["eating_disorder"]
+    line = verdict["crisis_line"]
+    assert (line["service"], line["phone"]) == ("An eating-disorder line", "0800 123 456")
+    assert main(["classify", "--home", str(home), "I", "want", "to", "kill", "myself"]) == 0
+    assert json.loads(capsys.readouterr().out)["crisis_line"]["service"] == "Samaritans"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from breather.paths import Paths
-from breather.rules.crisis import INTERNATIONAL, crisis_line, load_table, shipped_table
+from breather.rules.crisis import INTERNATIONAL, crisis_line, line_for_categories, load_table, shipped_table
 
 
 def test_table_covers_at_least_25_countries_with_dated_sources() -> None:
@@ -17,6 +17,25 @@ def test_table_covers_at_least_25_countries_with_dated_sources() -> None:
         assert entry.source.startswith("https://")
         assert entry.checked == "2026-11-25"
         assert entry.phone or entry.text or entry.web
+    eating_disorder_lines = [entry.eating_disorder for entry in table.values() if entry.eating_disorder]
+    assert len(eating_disorder_lines) >= 2
+    for line in eating_disorder_lines:
+        assert line.source.startswith("https://") and line.checked == "2026-11-27"
+
+
+@pytest.mark.parametrize(
+    ("country", "service", "phone"),
+    [
+        ("AU", "Butterfly National Helpline", "1800 33 4673"),
+        ("DE", "BZgA Beratungstelefon zu Essstörungen", "0221 892031"),
+    ],
+)
+def test_an_eating_disorder_warning_in_australia_or_germany_shows_its_eating_disorder_line(
+    country: str, service: str, phone: str
+) -> None:
+    line = line_for_categories(crisis_line(country), ["eating_disorder"])
+    assert (line.service, line.phone) == (service, phone)
+    assert line_for_categories(crisis_line(country), ["self_harm"]).service == crisis_line(country).service
 
 
 @pytest.mark.parametrize(
@@ -96,3 +115,58 @@ def test_entry_is_json_ready() -> None:
     data = crisis_line("NZ").to_dict()
     assert data["code"] == "NZ"
     assert data["phone"] == "1737"
+
+
+WITH_AN_EATING_DISORDER_LINE = """
+[GB]
+country = "United Kingdom"
+service = "Samaritans"
+phone = "116 123"
+web = "https://www.samaritans.org"
+source = "https://www.samaritans.org"
+checked = "2026-11-25"
+emergency = "999"
+
+[GB.eating_disorder]
+service = "An eating-disorder line"
+phone = "0800 123 456"
+web = "https://ed.example.org"
+source = "https://ed.example.org"
+checked = "2026-12-01"
+"""
+
+
+def test_an_eating_disorder_warning_shows_the_countrys_eating_disorder_line(tmp_path: Path) -> None:
+    override = tmp_path / "crisis_lines.toml"
+    override.write_text(WITH_AN_EATING_DISORDER_LINE, encoding="utf-8")
+    line = crisis_line("GB", override=override)
+    eating = line_for_categories(line, ["eating_disorder"])
+    assert (eating.service, eating.phone) == ("An eating-disorder line", "0800 123 456")
+    assert (eating.country, eating.emergency) == ("United Kingdom", "999")  # the country's own
+    assert line_for_categories(line, ["self_harm"]).service == "Samaritans"
+    # a post that is both: the crisis line, since a risk to life comes first
+    assert line_for_categories(line, ["eating_disorder", "self_harm"]).service == "Samaritans"
+    # a country without one keeps its crisis line for eating disorders too
+    assert line_for_categories(crisis_line("KE", override=override), ["eating_disorder"]).is_international
+
+
+def test_a_broken_eating_disorder_line_is_reported_with_its_table(tmp_path: Path) -> None:
+    broken = tmp_path / "crisis_lines.toml"
+    broken.write_text(WITH_AN_EATING_DISORDER_LINE.replace('web = "https://ed.example.org"\n', ""), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"crisis_lines.toml: \[GB.eating_disorder\]: missing web"):
+        load_table(broken)
+    broken.write_text(WITH_AN_EATING_DISORDER_LINE + 'emergency = "112"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[GB.eating_disorder\]: unknown field 'emergency'"):
+        load_table(broken)
+
+
+def test_a_line_with_no_phone_reads(tmp_path: Path) -> None:
+    """The table asks for a phone, a text line or a web page: one with a web page only is a line (it raised a
+    TypeError, which took the person's whole table down)."""
+    own = tmp_path / "crisis_lines.toml"
+    own.write_text(
+        '[IS]\ncountry = "Iceland"\nservice = "A chat"\nweb = "https://chat.example.is"\n'
+        'source = "https://chat.example.is"\nchecked = "2026-12-01"\n',
+        encoding="utf-8",
+    )
+    assert crisis_line("IS", override=own).phone == ""

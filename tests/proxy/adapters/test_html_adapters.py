@@ -182,7 +182,7 @@ def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
 def test_the_helpline_says_once_how_to_reach_it(country: str, said: str) -> None:
     from breather.rules.crisis import crisis_line
 
-    page = PAGE.format(text="I stopped eating again, I feel disgusting").encode()
+    page = PAGE.format(text=DISTRESSING).encode()  # a self-harm post: the crisis line (not an eating-disorder line)
     result = HackerNewsAdapter().rewrite(page, context(crisis=crisis_line(country)))
     assert result is not None
     assert said in result.body.decode()

@@ -4,6 +4,7 @@ text the person reads before the post, so self-harm and eating-disorder warnings
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from breather.proxy import flows
@@ -13,6 +14,7 @@ from breather.rules.crisis import crisis_line
 from tests.proxy.adapters.helpers import DISTRESSING, context, dumps
 from tests.proxy.adapters.test_json_adapters import status
 from tests.proxy.test_feed_warnings import GENEROUS, listing, reddit_flow, run
+from tests.rules.test_crisis import WITH_AN_EATING_DISORDER_LINE
 
 GB = crisis_line("GB")
 
@@ -32,6 +34,13 @@ def test_a_self_harm_cw_names_the_helpline_in_a_few_words() -> None:
 def test_an_eating_disorder_cw_too_and_the_authors_cw_is_kept_first() -> None:
     [flagged] = marked(status("3", "I stopped eating again", spoiler="food, recovery"), crisis=GB)
     assert flagged["spoiler_text"] == "food, recovery · Breather: eating disorders · Samaritans 116 123"
+
+
+def test_an_eating_disorder_cw_names_the_countrys_eating_disorder_line(tmp_path: Path) -> None:
+    own = tmp_path / "crisis_lines.toml"
+    own.write_text(WITH_AN_EATING_DISORDER_LINE, encoding="utf-8")
+    [flagged] = marked(status("3", "I stopped eating again"), crisis=crisis_line("GB", override=own))
+    assert flagged["spoiler_text"] == "Breather: eating disorders · An eating-disorder line 0800 123 456"
 
 
 def test_other_categories_get_no_helpline() -> None:

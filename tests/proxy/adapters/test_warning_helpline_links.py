@@ -3,14 +3,21 @@ said, and an unknown country is told to call the local emergency number, as rule
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
-from breather.rules.crisis import crisis_line
+from breather.rules.crisis import CrisisLine, crisis_line
 from tests.proxy.adapters.helpers import DISTRESSING, context
 from tests.proxy.adapters.test_html_adapters import PAGE
+from tests.rules.test_crisis import WITH_AN_EATING_DISORDER_LINE
 
 
 def note(country: str) -> str:
-    result = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis_line(country)))
+    return note_for(DISTRESSING, crisis_line(country))
+
+
+def note_for(text: str, line: CrisisLine) -> str:
+    result = HackerNewsAdapter().rewrite(PAGE.format(text=text).encode(), context(crisis=line))
     assert result is not None
     out = result.body.decode()
     return out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
@@ -29,3 +36,13 @@ def test_an_unknown_country_gets_the_directory_and_the_emergency_advice() -> Non
     said = note("KE")
     assert "Find A Helpline" in said and 'href="https://findahelpline.com"' in said
     assert "In an emergency, call your local emergency number (112 in the EU" in said
+
+
+def test_an_eating_disorder_note_gives_the_countrys_eating_disorder_line(tmp_path: Path) -> None:
+    own = tmp_path / "crisis_lines.toml"
+    own.write_text(WITH_AN_EATING_DISORDER_LINE, encoding="utf-8")
+    gb = crisis_line("GB", override=own)
+    eating = note_for("I stopped eating again and it feels like control.", gb)
+    assert "An eating-disorder line" in eating and '<a href="tel:0800123456">0800 123 456</a>' in eating
+    assert "Samaritans" not in eating
+    assert "Samaritans" in note_for(DISTRESSING, gb)
