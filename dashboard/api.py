@@ -99,7 +99,10 @@ def _status(site: str | None) -> Response:
 def events() -> tuple[Response, int]:
     event = extension.parse_event(json_body())
     now = context.now()
-    event = extension.apply_break_event(context.runtime(), context.current_rules(), g.profile, event, now)
+    applied = extension.apply_break_event(context.runtime(), context.current_rules(), g.profile, event, now)
+    if applied is None:
+        return jsonify({"recorded": None, "snooze_running": True}), 200
+    event = applied
     if not extension.record_event(context.writer(), get_db(), g.profile, event, now):
         return jsonify({"recorded": None, "already_asked": True}), 200
     return jsonify({"recorded": event.kind}), 201

@@ -168,7 +168,21 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/events": {
             "post": _operation(
                 "Something the person did in the extension (a break taken, an ask for more time)",
-                {"201": _json({"type": "object", "properties": {"recorded": {"type": "string"}}}, "Recorded")},
+                {
+                    "201": _json({"type": "object", "properties": {"recorded": {"type": "string"}}}, "Recorded"),
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "recorded": {"type": "null"},
+                                "already_asked": {"type": "boolean"},
+                                "snooze_running": {"type": "boolean"},
+                            },
+                        },
+                        "Nothing stored: the member's ask for that site still waits, or a snooze already runs",
+                    ),
+                    "409": _json(ERROR, "No snoozes left in a row"),
+                },
                 400,
                 401,
                 415,

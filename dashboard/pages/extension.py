@@ -114,11 +114,14 @@ def parse_event(body: dict[str, Any]) -> BrowserEvent:
     return BrowserEvent(str(kind), site, minutes)
 
 
-def apply_break_event(runtime: Any, rules: Rules, profile: str, event: BrowserEvent, now: datetime) -> BrowserEvent:
+def apply_break_event(
+    runtime: Any, rules: Rules, profile: str, event: BrowserEvent, now: datetime
+) -> BrowserEvent | None:
     """A break taken or snoozed from the extension's notification, told to the running service as the page's own
     buttons tell it: before, only the store heard, so "Take a break" reached the proxy up to 10 s late and a snooze
     never did (the page kept the break on screen). A snooze is refused when the page's would be; the event logged
-    carries the snooze's real length, which a restart replays."""
+    carries the snooze's real length, which a restart replays. None: a snooze already runs, nothing to log (the
+    same notification pressed in a second browser is that snooze, as a second tab's button is on the page)."""
     from breather.runtime import NO_MORE_SNOOZES, begin_break, snooze_break
 
     sessions = getattr(runtime, "sessions", None)
@@ -129,7 +132,7 @@ def apply_break_event(runtime: Any, rules: Rules, profile: str, event: BrowserEv
         return event
     session = sessions.read(profile)
     if session.snoozed_until is not None and now < session.snoozed_until:
-        return BrowserEvent(event.kind, event.site, None)  # a snooze already runs: nothing more
+        return None
     if session.snoozes_in_row >= rules.profile(profile).max_snoozes:
         raise ApiError(409, "NoMoreSnoozes", NO_MORE_SNOOZES)
     length = sessions.update(profile, lambda session: snooze_break(session, now))

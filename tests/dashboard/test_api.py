@@ -420,6 +420,31 @@ def test_the_extension_cannot_snooze_past_the_members_snoozes(breather_home: Pat
     assert runtime.sessions.read("parent").snoozed_until is None
 
 
+def test_the_same_snooze_pressed_in_a_second_browser_is_that_snooze_not_another(
+    breather_home: Path, seed: Seeder
+) -> None:
+    """A review: the notification pressed on the laptop and again on the desktop logged two snoozes ("2 snoozed" in
+    the weekly review), and after a restart the second row, replayed as a 0-minute snooze, ended the one that ran."""
+    from breather.proxy.restore import restore_recent_choices
+
+    runtime = service_that_saw(breather_home, seed, "parent", 26)
+    client = dashboard_of(runtime)
+    laptop, desktop = pair(client, "parent"), pair(client, "parent")
+    assert event_from_the_extension(client, laptop, "break_snoozed").status_code == 201
+    second = event_from_the_extension(client, desktop, "break_snoozed")
+    assert (second.status_code, second.get_json()) == (200, {"recorded": None, "snooze_running": True})
+    running = runtime.sessions.read("parent")
+    assert running.snoozes_in_row == 1
+    seed.writer.flush()
+    rows = open_database(runtime.paths.database).execute("select count(*) from events where kind = 'break_snoozed'")
+    assert rows.fetchone()[0] == 1
+
+    restarted = service(breather_home, seed.writer)
+    restore_recent_choices(restarted, open_database(restarted.paths.database), NOW + timedelta(minutes=1))
+    after = restarted.sessions.read("parent")
+    assert (after.snoozed_until, after.snoozes_in_row) == (running.snoozed_until, 1)
+
+
 def test_an_ask_for_more_time_names_its_site(client: FlaskClient) -> None:
     """A yes lifts a site's limit: an ask for no site (the limit notification with no social tab in front) could
     only be answered with nothing."""
