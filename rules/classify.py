@@ -686,7 +686,22 @@ def _why_not_judged(normalised: str, tokens: list[str]) -> str | None:
         function_words = sum(1 for token in tokens if token in _ENGLISH_FUNCTION_WORDS)
         if function_words / len(tokens) < 0.08:
             return "likely_not_english"
+    if _short_and_other_language(tokens):
+        return "likely_not_english"
     return None
+
+
+def _short_and_other_language(tokens: list[str]) -> bool:
+    """A few words of another language ("je veux mourir"): more of its function words than of English ones, and
+    either two of them or no other word the model knows ("Les Paul guitar" is English)."""
+    other = sum(map(_OTHER_FUNCTION_WORDS.__contains__, tokens))
+    if not other or other <= sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, tokens)):
+        return False
+    if other >= 2:
+        return True
+    model = default_model()
+    content = (token for token in tokens if token not in _OTHER_FUNCTION_WORDS)
+    return model is not None and not any(token in model.sparse for token in content)
 
 
 @cache

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from breather.rules.tokenize import normalise
+from breather.rules.tokenize import latin_lookalikes, normalise
 
 _CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
 _ENTITY = re.compile(r"&#?\w+;")
@@ -95,4 +95,5 @@ def _fold(lowered: str) -> str:
         return lowered
     if not unicodedata.is_normalized("NFKC", lowered):
         lowered = unicodedata.normalize("NFKC", lowered)
+    lowered = latin_lookalikes(lowered)
     return _CURLY.sub("'", lowered) if _CURLY.search(lowered) else lowered

@@ -17,6 +17,30 @@ _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
+
+# Cyrillic and Greek letters that look like Latin ones: "kіll" with a Cyrillic "і" reads as "kill" to a person and
+# as a word nobody knows to a matcher. Only a word that mixes them with Latin letters is read this way, so Russian
+# or Greek text stays what it is.
+_LOOKALIKE_LETTERS = "аеорсухіјѕԁһӏкАВЕКМНОРСТХІЈЅαοιρκυνΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
+_LOOKALIKES = str.maketrans(_LOOKALIKE_LETTERS, "aeopcyxijsdhlkABEKMHOPCTXIJSaoipkuvABEZHIKMNOPTYX")
+_LOOKALIKE = re.compile(f"[{_LOOKALIKE_LETTERS}]")
+_WORD_WITH_LOOKALIKE = re.compile(rf"[^\W\d_]*[{_LOOKALIKE_LETTERS}][^\W\d_]*")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def latin_lookalikes(text: str) -> str:
+    """``text`` with the look-alike Cyrillic and Greek letters of words that mix them with Latin letters read as
+    the Latin letters they imitate (text without any costs one search)."""
+    if not _LOOKALIKE.search(text):
+        return text
+    return _WORD_WITH_LOOKALIKE.sub(_as_latin, text)
+
+
+def _as_latin(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word.translate(_LOOKALIKES) if _LATIN_LETTER.search(word) else word
+
+
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 # the same on ASCII text, where [^\W_] is exactly [a-zA-Z0-9]: the regex engine checks a byte range, not a Unicode table
 _ASCII_WORD = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
@@ -98,6 +122,7 @@ def _unicode_fold(text: str) -> str:
     # regex substitution, not str.translate with a dict: translate costs ~2 ms on a 10 kB post
     if _INVISIBLE.search(folded):
         folded = _INVISIBLE.sub("", folded)
+    folded = latin_lookalikes(folded)
     return _CURLY.sub("'", folded) if _CURLY.search(folded) else folded
 
 

@@ -19,7 +19,7 @@ from breather.rules.classify import (
     screen,
 )
 from breather.rules.lexicon import compile_phrase, load_lexicon
-from breather.rules.tokenize import tokenize
+from breather.rules.tokenize import latin_lookalikes, tokenize
 
 
 @pytest.mark.parametrize(
@@ -300,6 +300,10 @@ def test_verdict_is_json_serialisable() -> None:
         ("Ich bin heute sehr müde und gehe früh ins Bett, morgen wird es besser", "likely_not_english"),
         ("今日はとても疲れたので早く寝ます", "unsupported_script"),
         ("Сегодня был очень длинный день на работе", "unsupported_script"),
+        # a few words of another language (a review: these read as judged and harmless, reason null)
+        ("je veux mourir", "likely_not_english"),
+        ("Ich will nicht mehr leben, ich will sterben", "likely_not_english"),
+        ("Quiero morir, ya no puedo más con esta vida", "likely_not_english"),
     ],
 )
 def test_input_it_cannot_judge_gets_a_reason(text: str | bytes, reason: str) -> None:
@@ -320,6 +324,31 @@ def test_huge_posts_are_scored_on_the_first_10k_only() -> None:
 def test_mixed_scripts_still_judge_the_english() -> None:
     verdict = classify("今日は I want to kill myself Сегодня")
     assert "self_harm" in verdict.flagged
+
+
+@pytest.mark.parametrize("english", ["Les Paul guitar", "de facto rules", "El Paso tonight"])
+def test_english_with_a_foreign_word_in_it_is_not_called_another_language(english: str) -> None:
+    assert classify(english).reason is None
+
+
+@pytest.mark.parametrize(
+    ("disguised", "category"),
+    [
+        ("I want to k\u0456ll myself", "self_harm"),  # Cyrillic i
+        ("i want to di\u0435", "self_harm"),  # Cyrillic e
+        ("I will k\u0456ll you", "violence"),
+        ("I want to \u03baill myself", "self_harm"),  # Greek kappa
+    ],
+)
+def test_a_look_alike_cyrillic_or_greek_letter_does_not_hide_a_post(disguised: str, category: str) -> None:
+    """A review: one Cyrillic letter inside an English word made "kill" a word nobody knows, and the post passed."""
+    assert category in classify(disguised).flagged
+    assert screen(disguised)
+
+
+def test_russian_and_greek_words_are_left_as_they_are() -> None:
+    assert latin_lookalikes("Я хочу умереть, καλημέρα") == "Я хочу умереть, καλημέρα"
+    assert latin_lookalikes("k\u0456ll") == "kill"
 
 
 def test_screen_passes_every_post_that_classify_flags() -> None:
