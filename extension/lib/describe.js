@@ -24,7 +24,7 @@ const UNCHAINED = {
 };
 
 /** Where the sites other than the social ones go while routing is on (`routing.others`, Chrome only). */
-function othersText(others) {
+export function othersText(others) {
   if (others?.via === "proxy") {
     return `everything else goes through your own proxy (${others.proxy}), as before`;
   }

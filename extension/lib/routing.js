@@ -14,7 +14,10 @@ const BLOCKED_REASONS = {
   controlled_by_other_extensions: "another extension controls the browser's proxy settings",
 };
 
-/** Turns routing on for `config` ({domains, proxy}). Resolves to {routed, reason}. */
+/**
+ * Turns routing on for `config` ({domains, proxy}). Resolves to {routed, reason}, and in Chrome `others`: where the
+ * other sites go while routing is on (see othersRoute), for the welcome page to say.
+ */
 export async function applyRouting(platform, config) {
   if (platform.chromeProxy) {
     const before = await platform.chromeProxy.get();
@@ -25,7 +28,7 @@ export async function applyRouting(platform, config) {
     const previous = await rememberPrevious(platform, before);
     await platform.chromeProxy.setPac(buildPac(config.domains, config.proxy, previous?.value));
     await platform.local.set({ routingEnabled: true });
-    return { routed: true, reason: null };
+    return { routed: true, reason: null, others: othersRoute(previous?.value) };
   }
   // The switch stays on whatever Firefox allows: a domain added to the rules later (and not yet allowed) must not
   // switch routing off for the sites that are allowed. Those go through Breather; the popup asks for the rest.

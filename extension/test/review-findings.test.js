@@ -82,7 +82,8 @@ test("Chrome: with the person's own proxy set before, other sites keep going thr
     mode: "fixed_servers",
     rules: { singleProxy: { scheme: "http", host: "corp-proxy", port: 3128 }, bypassList: ["*.corp.example", "10.0.0.0/8", "<local>"] },
   };
-  await controller.pair(platform, CONSENT);
+  const paired = await controller.pair(platform, CONSENT);
+  assert.deepEqual(paired.routing.others, { via: "proxy", proxy: "corp-proxy:3128" }, "the welcome page says where");
   assert.equal(pacRoute(raw, "https://www.reddit.com/"), "PROXY 127.0.0.1:8080");
   assert.equal(pacRoute(raw, "https://news.example.org/"), "PROXY corp-proxy:3128");
   assert.equal(pacRoute(raw, "https://wiki.corp.example/"), "DIRECT", "the person's bypass list is kept");

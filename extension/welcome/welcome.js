@@ -1,5 +1,5 @@
 import { detectRaw } from "../lib/browser.js";
-import { privateWindowsText, temporaryInstallText, toolbarText } from "../lib/describe.js";
+import { othersText, privateWindowsText, temporaryInstallText, toolbarText } from "../lib/describe.js";
 import { originPatterns } from "../lib/domains.js";
 import { send } from "../lib/messages.js";
 import { DEFAULT_SERVICE_URL } from "../lib/options.js";
@@ -13,10 +13,17 @@ async function prefill() {
 }
 
 function showRouting(routing) {
+  // Only where the person's own proxy keeps the other sites: the usual case (Chrome's "system" setting) stays one
+  // short sentence here; the popup says the rest.
+  const others = routing.others?.via === "proxy" ? ` ${capitalised(othersText(routing.others))}.` : "";
   $("routing-text").textContent = routing.routed
-    ? "Social sites now go through Breather."
+    ? `Social sites now go through Breather.${others}`
     : `Social sites do not go through Breather yet: ${routing.reason}.`;
   $("routing-text").className = routing.routed ? "breather-ok" : "breather-problem";
+}
+
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function showLine(id, text) {

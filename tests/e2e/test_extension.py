@@ -118,8 +118,9 @@ def chromium_with_extension(service: Any, profile_dir: Path) -> Iterator[Chromiu
             context.close()
 
 
-def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
-    """The consent page: agree, give the service address and the code from the dashboard."""
+def pair_on_consent_page(chromium: Chromium, service: Any) -> str:
+    """The consent page: agree, give the service address and the code from the dashboard. Returns what the page
+    then says about routing."""
     code = pairing_code(service.paths, PROFILE)
     welcome = chromium.context.new_page()
     welcome.goto(f"{chromium.base}/welcome/welcome.html")
@@ -132,7 +133,8 @@ def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
         welcome.check(box)
     welcome.click("#pair")
     welcome.wait_for_selector("#done:not([hidden])", timeout=20_000)
-    assert "Social sites now go through Breather." in welcome.inner_text("#routing-text")
+    routing = welcome.inner_text("#routing-text")
+    assert routing.startswith("Social sites now go through Breather."), routing
     # the form that held the focus is gone: a keyboard or screen-reader user is taken to the news
     assert welcome.evaluate("document.activeElement.id") == "done-heading"
     options = chromium.context.new_page()
@@ -144,6 +146,7 @@ def pair_on_consent_page(chromium: Chromium, service: Any) -> None:
     )
     assert described and all(help_text for _, help_text in described), described  # each field reads with its help
     options.close()
+    return routing
 
 
 def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day(
@@ -152,7 +155,8 @@ def test_paired_extension_routes_social_sites_reports_activity_and_shows_the_day
     _seed_earlier_usage(service.paths)
     with chromium_with_extension(service, tmp_path / "chromium-profile") as chromium:
         browser, worker, base = chromium.context, chromium.worker, chromium.base
-        pair_on_consent_page(chromium, service)
+        # no proxy of the person's own before: one short sentence
+        assert pair_on_consent_page(chromium, service) == "Social sites now go through Breather."
 
         proxy = worker.evaluate("chrome.proxy.settings.get({})")
         assert proxy["levelOfControl"] == "controlled_by_this_extension"

@@ -228,7 +228,9 @@ def test_paired_extension_sends_other_sites_to_the_persons_own_proxy_and_gives_i
         assert earlier.inner_text("h1") == "An example"
         assert own_proxy.saw(EARLIER_SITE), own_proxy.hosts
 
-        pair_on_consent_page(chromium, service)
+        welcome_says = pair_on_consent_page(chromium, service)
+        own = f"Everything else goes through your own proxy (127.0.0.1:{own_proxy.port}), as before."
+        assert welcome_says == f"Social sites now go through Breather. {own}"
 
         routed = proxy_setting(context)
         assert routed["levelOfControl"] == "controlled_by_this_extension"
