@@ -40,6 +40,7 @@ JOB_STALE_SPANS = "close_stale_spans"
 JOB_IDS: tuple[str, ...] = (JOB_DAILY_ROLLUP, JOB_RETENTION, JOB_QUIET_HOURS, JOB_WEEKLY_REVIEW, JOB_STALE_SPANS)
 
 ROLLUP_EVERY_MINUTES = 15
+ROLLUP_RECENT_DAYS = 7  # today and the six days before: rebuilt at every run, so late minutes reach the rollups
 STALE_SPAN_AFTER = timedelta(minutes=10)
 STORE_CALL_TIMEOUT_S = 60.0
 QUIET_HOURS_META_KEY = "quiet_hours"
@@ -89,17 +90,25 @@ def local_day(now: datetime, zone: tzinfo) -> date:
 
 
 def rollup_recent_days(db: Database, now: datetime, zone: tzinfo, retention_days: int | None = None) -> list[date]:
-    """Rebuild yesterday's and today's rollups (idempotent): yesterday's last minutes land after midnight.
+    """Rebuild the rollups of today and the ``ROLLUP_RECENT_DAYS - 1`` days before it (idempotent).
+
+    Reads of a rolled-up day (the weekly review, the export) take its rows as the whole day, and minutes keep
+    arriving for past days: yesterday's last ones after midnight, a laptop's queue of heartbeats when its browser is
+    back online days later. Rebuilding a week costs a few milliseconds (``rollup_day`` on a household's year).
 
     Also any earlier day whose rollup was built before the day ended: the service stopped on Friday evening (after
-    the 22:00 rollup) and next ran on Sunday, so no rollup ever saw Friday's last minutes, and reads (History, the
-    weekly review, the export) take a rolled-up day's rows as the whole day. Once rebuilt, its rows are built after
-    its end and it is not looked at again, so a run without such a day costs one small query. With
-    ``retention_days``, the oldest kept day is left alone: retention may have cut its spans but not its rollup.
+    the 22:00 rollup) and next ran more than a week later, so no rollup ever saw Friday's last minutes. Once rebuilt,
+    its rows are built after its end and it is not looked at again, so a run without such a day costs one small
+    query. With ``retention_days``, the oldest kept day (and any before it) is left alone: retention may have cut
+    its spans but not its rollup.
     """
     today = local_day(now, zone)
     since = local_day(now - timedelta(days=retention_days), zone) + timedelta(days=1) if retention_days else None
-    days = [*queries.rollups_built_early(db, today - timedelta(days=1), zone, since), today - timedelta(days=1), today]
+    first = today - timedelta(days=ROLLUP_RECENT_DAYS - 1)
+    if since is not None:
+        first = max(first, min(since, today - timedelta(days=1)))
+    recent = [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
+    days = [*queries.rollups_built_early(db, first, zone, since), *recent]
     for day in days:
         queries.rollup_day(db, day, zone, now)
     return days

@@ -3,6 +3,12 @@
 A heartbeat that lands within ``pulsetime`` seconds of the end of the open span for the same (profile, site)
 extends that span; otherwise a new span starts. The tracker keeps the open spans in memory (epoch seconds, cheap
 arithmetic) and remembers which changed, so the writer can write only those in its next batch.
+
+Heartbeats from well before the open span merge the same way among themselves, into one late run per
+(profile, site): a browser's extension, back online while a phone is on the site through the proxy, sends the queue
+it kept offline, oldest first. It sends one request per heartbeat, so a run reaches the writer over many batches;
+each batch writes, as a closed span, only the part of the run not written before (the parts touch, so the minutes
+add up exactly and none counts twice).
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ class SpanTracker:
         self.pulsetime_s = pulsetime_s
         self._lookup = lookup
         self.open: dict[SpanKey, Span] = {}
+        self.late: dict[SpanKey, Span] = {}  # the run of late heartbeats still growing, one per (profile, site)
+        self._late_written: dict[SpanKey, tuple[float, float]] = {}  # the part of that run already written
         self.closed: list[Span] = []
         self.high_water = 0.0
 
@@ -59,13 +67,46 @@ class SpanTracker:
             return
         if span.start - self.pulsetime_s <= at <= span.end + self.pulsetime_s:
             self._extend(span, at, end)
-            return
-        if at > span.end:
+        elif at > span.end:
             self._retire(span)
             self.open[key] = Span(profile, site, at, end, source)
             return
-        # A late heartbeat from well before the open span: it gets its own span and the open one stays open.
-        self.closed.append(Span(profile, site, at, end, source))
+        else:
+            self._add_late(Span(profile, site, at, end, source))
+        late = self.late.get(key)
+        if late is not None:
+            self._bridge(late, span)
+
+    def _add_late(self, beat: Span) -> None:
+        """A heartbeat from well before the open span (which stays open): it extends the late run it touches, or
+        starts a new one."""
+        key = (beat.profile, beat.site)
+        late = self.late.get(key)
+        if late is not None and late.start - self.pulsetime_s <= beat.start <= late.end + self.pulsetime_s:
+            self._extend(late, beat.start, beat.end)
+            return
+        if late is not None:
+            self.closed.extend(self._unwritten_parts(late))
+        self.late[key] = beat
+        self._late_written.pop(key, None)
+
+    def _bridge(self, late: Span, span: Span) -> None:
+        """A late run that has come within the pulse time of the open span reaches it: the gap between them was
+        time online, as it is between any two heartbeats that merge."""
+        if late.end < span.start <= late.end + self.pulsetime_s:
+            late.end = span.start
+            late.dirty = True
+
+    def _unwritten_parts(self, late: Span) -> list[Span]:
+        """The parts of a late run that are not in the store yet, as closed spans of their own."""
+        if not late.dirty:
+            return []
+        written = self._late_written.get((late.profile, late.site))
+        if written is None:
+            return [Span(late.profile, late.site, late.start, late.end, late.source)]
+        low, high = written
+        parts = [(late.start, low), (high, late.end)]
+        return [Span(late.profile, late.site, start, end, late.source) for start, end in parts if end > start]
 
     @staticmethod
     def _extend(span: Span, at: float, end: float) -> None:
@@ -92,15 +133,24 @@ class SpanTracker:
         for span in self.open.values():
             self._retire(span)
         self.open.clear()
+        for late in self.late.values():
+            self.closed.extend(self._unwritten_parts(late))
+        self.late.clear()
+        self._late_written.clear()
 
     def forget_open(self) -> None:
         """Drop every open span without writing it (their rows were deleted); the next heartbeat starts anew."""
         self.open.clear()
+        self.late.clear()
+        self._late_written.clear()
         self.closed.clear()
 
     def pending(self) -> tuple[list[Span], list[Span]]:
         """(changed open spans, closed spans) still to be written."""
-        return [span for span in self.open.values() if span.dirty], list(self.closed)
+        closed = list(self.closed)
+        for late in self.late.values():
+            closed.extend(self._unwritten_parts(late))
+        return [span for span in self.open.values() if span.dirty], closed
 
     def written(self, ids: dict[int, int]) -> None:
         """After a commit: record row ids given to new spans (keyed by ``id(span)``), forget what was written."""
@@ -108,4 +158,8 @@ class SpanTracker:
             if span.dirty:
                 span.row_id = ids.get(id(span), span.row_id)
                 span.dirty = False
+        for key, late in self.late.items():
+            if late.dirty:
+                self._late_written[key] = (late.start, late.end)
+                late.dirty = False
         self.closed.clear()

@@ -107,6 +107,7 @@ class History:
     site_changes: dict[str, str]
     per_day: dict[date, float]
     heatmap: dict[tuple[int, int], float]
+    watched_from: date  # the period's first day on which Breather was keeping records
 
     @property
     def change(self) -> str:
@@ -114,12 +115,9 @@ class History:
 
     @property
     def days_counted(self) -> int:
-        """The days an average is over: from the first day with any data (a month-old install asked for 90 days
-        averages over the month, not over 60 empty days before it) to the period's last."""
-        used = [day for day, minutes in self.per_day.items() if minutes > 0]
-        if not used:
-            return self.period.days
-        return (self.period.last - min(used)).days + 1
+        """The days an average is over: every day Breather was keeping records in the period, those without use
+        too (a month-old install asked for 90 days averages over the month, not over 60 days before it)."""
+        return (self.period.last - self.watched_from).days + 1
 
     @property
     def daily_average(self) -> float:
@@ -130,7 +128,8 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
     period = usage.last_days(today_, days)
     now = usage.usage(db, rules, period, profile, today_)
     before = usage.usage(db, rules, period.previous(), profile, today_)
-    watched = usage.watched_all_of(period.previous(), usage.first_seen(db, rules), profile)
+    seen = usage.first_seen(db, rules)
+    watched = usage.watched_all_of(period.previous(), seen, profile)
     before_sites = before.sites()
     per_day: defaultdict[date, float] = defaultdict(float)
     for (_, day), minutes in now.by_profile_day.items():
@@ -148,7 +147,16 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
         },
         per_day=dict(per_day),
         heatmap=now.heatmap,
+        watched_from=watched_from(period, seen, profile),
     )
+
+
+def watched_from(period: Period, since: dict[str, date], profile: str | None) -> date:
+    """The first day of ``period`` Breather was keeping records for ``profile`` (or for its earliest member)."""
+    days = [since[profile]] if profile is not None and profile in since else list(since.values())
+    if not days:
+        return period.first
+    return min(max(period.first, min(days)), period.last)
 
 
 # --- Family -------------------------------------------------------------------------------------------------------

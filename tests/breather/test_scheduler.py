@@ -115,7 +115,7 @@ def _write(runtime: Any, *records: Heartbeat | Event) -> None:
 # -- rollups ---------------------------------------------------------------------------------------------------------
 
 
-def test_rollup_job_builds_yesterday_and_today_in_the_household_zone(runtime: Any) -> None:
+def test_rollup_job_builds_the_last_seven_days_in_the_household_zone(runtime: Any) -> None:
     _write(
         runtime,
         Heartbeat("alex", "www.reddit.com", london(2026, 11, 24, 21, 0), duration_s=20 * 60),
@@ -124,7 +124,7 @@ def test_rollup_job_builds_yesterday_and_today_in_the_household_zone(runtime: An
     )
     clock = FakeClock(london(2026, 11, 25, 9, 0))
     days = scheduler.run_daily_rollup(runtime, clock)
-    assert days == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert days == [date(2026, 11, 19) + timedelta(days=offset) for offset in range(7)]
     rows = {(row["day"], row["site"]): row for row in _db(runtime)["daily_rollups"].rows}
     assert rows[("2026-11-24", "www.reddit.com")]["minutes"] == pytest.approx(20)
     assert rows[("2026-11-25", "www.reddit.com")]["minutes"] == pytest.approx(10)
@@ -141,9 +141,10 @@ def test_rollup_splits_a_late_evening_session_at_local_midnight(runtime: Any) ->
     assert minutes == {"2026-11-24": pytest.approx(20), "2026-11-25": pytest.approx(20)}
 
 
-def test_friday_rolled_up_before_a_weekend_shutdown_is_whole_in_the_review(runtime: Any) -> None:
-    """The laptop is shut down on Friday at 22:10 (the 22:00 rollup ran) and next started on Sunday: Friday's last
-    ten minutes were missing from its rollup for good, so from the weekly review and History."""
+def test_friday_rolled_up_before_a_long_shutdown_is_whole_in_the_review(runtime: Any) -> None:
+    """The laptop is shut down on Friday at 22:10 (the 22:00 rollup ran) and next started nine days later, when
+    Friday is no longer among the last seven days: its last ten minutes were missing from its rollup for good, so
+    from the weekly review and History."""
     friday_evening = [
         Heartbeat("alex", "www.reddit.com", london(2026, 11, 20, 21, 30) + timedelta(seconds=30 * n), 30.0)
         for n in range(80)  # online 21:30 to 22:10
@@ -151,17 +152,17 @@ def test_friday_rolled_up_before_a_weekend_shutdown_is_whole_in_the_review(runti
     _write(runtime, *friday_evening[:60])
     scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 20, 22, 0)))
     _write(runtime, *friday_evening[60:])
-    # Sunday morning: the service starts and runs the rollup job at once; nothing ran on Saturday
-    sunday = FakeClock(london(2026, 11, 22, 9, 0))
+    # Sunday morning a week later: the service starts and runs the rollup job at once
+    sunday = FakeClock(london(2026, 11, 29, 9, 0))
     days = scheduler.run_daily_rollup(runtime, sunday)
-    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
+    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 29, 9, 5)))
     alex = next(row for row in rows if row["profile"] == "alex")
     assert json.loads(alex["daily_minutes"])[4] == pytest.approx(40)  # Friday, all 40 minutes
     friday = next(row for row in _db(runtime)["daily_rollups"].rows if row["day"] == "2026-11-20")
     assert friday["minutes"] == pytest.approx(40)
-    assert days == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
-    # Friday is whole now: the next runs rebuild only yesterday and today
-    assert scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 22, 9, 15))) == days[1:]
+    assert days == [date(2026, 11, 20)] + [date(2026, 11, 23) + timedelta(days=offset) for offset in range(7)]
+    # Friday is whole now: the next runs rebuild only the last seven days
+    assert scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 29, 9, 15))) == days[1:]
 
 
 def test_the_catch_up_leaves_the_oldest_kept_day_alone(runtime: Any) -> None:
@@ -172,7 +173,28 @@ def test_the_catch_up_leaves_the_oldest_kept_day_alone(runtime: Any) -> None:
     scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 2, 12, 10)))
     # 30 days of retention on Oct 31 at 12:05: Oct 1 is the oldest day kept, Oct 2 the next
     days = scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 31, 12, 5)))
-    assert days == [date(2026, 10, 2), date(2026, 10, 30), date(2026, 10, 31)]
+    assert days == [date(2026, 10, 2)] + [date(2026, 10, 25) + timedelta(days=offset) for offset in range(7)]
+    # with 2 days of retention, the week rebuilt at every run stops short of the oldest kept day (Oct 29)
+    runtime.rules = parse_rules(RULES_TEXT.replace("retention_days = 30", "retention_days = 2"))
+    assert scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 10, 31, 12, 5))) == [
+        date(2026, 10, 30),
+        date(2026, 10, 31),
+    ]
+
+
+def test_a_rolled_up_day_takes_in_minutes_that_arrive_days_later(runtime: Any) -> None:
+    """Monday's 30 minutes are rolled up after Monday ended; on Wednesday a laptop back online sends 20 more
+    minutes of Monday. The pages (read from spans) say 50; the rollups, and so the weekly review and the export,
+    kept 30 for good."""
+    _write(runtime, Heartbeat("alex", "www.reddit.com", london(2026, 11, 16, 15, 0), duration_s=30 * 60))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 17, 0, 30)))
+    _write(runtime, Heartbeat("alex", "www.youtube.com", london(2026, 11, 16, 19, 0), 20 * 60, "extension"))
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 18, 20, 0)))
+    monday = [row for row in _db(runtime)["daily_rollups"].rows if row["day"] == "2026-11-16"]
+    assert sum(row["minutes"] for row in monday) == pytest.approx(50)
+    rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
+    alex = next(row for row in rows if row["profile"] == "alex")
+    assert json.loads(alex["daily_minutes"])[0] == pytest.approx(50)
 
 
 # -- retention -------------------------------------------------------------------------------------------------------

@@ -718,3 +718,36 @@ def test_todays_warnings_name_the_persons_own_topics(client: FlaskClient, seed: 
     seed.writer.flush()
     page = text_of(client, "/?member=parent")
     assert "1</span> your topic" in page and "1</span> cats" in page and "custom" not in page
+
+
+def test_historys_daily_average_and_days_count_every_day_breather_kept_records(
+    client: FlaskClient, seed: Seeder
+) -> None:
+    """The teen has been watched for three weeks and was online on one day this week (an hour, yesterday): that is
+    9 minutes a day over the 7 days, not 30 "over the 2 days since the first one with data"."""
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=20), 60)
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=1), 60)
+    seed.send()
+    teen = text_of(client, "/history?days=7&member=teen")
+    assert 'id="history-average">9 min<' in teen
+    days = re.findall(r'<tr><th scope="row">(\w{3} \d+ \w{3})</th><td class="time">([^<]*)</td>', teen)
+    assert days == [
+        ("Thu 26 Feb", "0 min"),
+        ("Fri 27 Feb", "0 min"),
+        ("Sat 28 Feb", "0 min"),
+        ("Sun 1 Mar", "0 min"),
+        ("Mon 2 Mar", "0 min"),
+        ("Tue 3 Mar", "1 h"),
+        ("Wed 4 Mar", "0 min"),
+    ]
+
+
+def test_everyones_history_counts_from_the_first_member_breather_watched(client: FlaskClient, seed: Seeder) -> None:
+    """The parent has been watched since ten days ago; the teen's first hour online was two days ago."""
+    seed.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=10), 1)
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=2), 70)
+    seed.send()
+    everyone = text_of(client, "/history?days=7")
+    assert 'id="history-average">10 min<' in everyone
+    teen = text_of(client, "/history?days=7&member=teen")  # the teen on their own: from their first day
+    assert 'id="history-average">23 min<' in teen and "over the 3 days since the first one with data" in teen
