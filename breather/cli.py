@@ -68,6 +68,12 @@ def _silence_stdout() -> None:
         pass
 
 
+def _os_problem(exc: OSError) -> str:
+    """``PATH: reason`` as the system says it (``reason`` alone when no file is named)."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -93,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # A file or folder the system refused (`--home` naming a file, a full disk): the person's to fix, and said
+        # as such, not as a bug to debug.
+        if args.debug:
+            raise
+        print(f"breather {args.command}: {_os_problem(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if args.debug:
             raise

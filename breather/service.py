@@ -10,10 +10,12 @@ The whole life of the process holds ``paths.service_lock``: one service per home
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -250,9 +252,12 @@ class SchedulerOnceListening:
             self.scheduler = None
 
 
-async def run_master(runtime: Runtime, options: ServeOptions, *more_addons: Any) -> None:
-    """Build mitmproxy's master with Breather's addons (then ``more_addons``), run it until SIGINT/SIGTERM, then close
-    the listeners; however it ends, mitmproxy's log handlers leave the root logger with it."""
+async def run_master(
+    runtime: Runtime, options: ServeOptions, *more_addons: Any, stop: threading.Event | None = None
+) -> None:
+    """Build mitmproxy's master with Breather's addons (then ``more_addons``), run it until SIGINT/SIGTERM (or at once
+    when ``stop`` was already set by one during the start), then close the listeners; however it ends, mitmproxy's
+    log handlers leave the root logger with it."""
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
 
@@ -264,12 +269,14 @@ async def run_master(runtime: Runtime, options: ServeOptions, *more_addons: Any)
     )
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
     try:
-        await _run_until_stopped(master, runtime, options, more_addons)
+        await _run_until_stopped(master, runtime, options, more_addons, stop or threading.Event())
     finally:
         _remove_mitmproxy_log_handlers()
 
 
-async def _run_until_stopped(master: Any, runtime: Runtime, options: ServeOptions, more_addons: Sequence[Any]) -> None:
+async def _run_until_stopped(
+    master: Any, runtime: Runtime, options: ServeOptions, more_addons: Sequence[Any], stop: threading.Event
+) -> None:
     from mitmproxy import exceptions
 
     from breather.proxy.addon import make_addons
@@ -287,8 +294,10 @@ async def _run_until_stopped(master: Any, runtime: Runtime, options: ServeOption
     for host in listen_hosts(opts.mode, opts.listen_host, opts.listen_port):
         check_listen_host(host, runtime.rules.current)
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, master.shutdown)
+    if stop.is_set():  # a signal came before the loop's handlers took over from ``catch_stop_signals``'
+        master.shutdown()
     try:
         await master.run()
     finally:
@@ -316,26 +325,73 @@ def _not_a_connection_cancelled(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def catch_stop_signals(stop: threading.Event) -> dict[int, Any]:
+    """From here until mitmproxy's loop takes them (and again once it has closed), SIGTERM and SIGINT only ask for
+    a stop: the start goes on to its end and stops there, cleaning up as any stop does, where SIGTERM's default
+    ended the process at once (exit 143, the store's writer and the service file left as they were). Returns the
+    handlers they had, for ``serve`` to give back as it returns."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        return {}
+    return {signum: signal.signal(signum, lambda _signum, _frame: stop.set()) for signum in STOP_SIGNALS}
+
+
+def check_proxy_port(settings: dict[str, Any], options: ServeOptions) -> None:
+    """Bind the proxy's address for a moment before mitmproxy does, to say a port in use in one line naming
+    Breather's option (mitmproxy's own message advises its ``--mode regular@PORT``, which ``serve`` has not). A
+    ``--set`` of where mitmproxy listens is mitmproxy's to report."""
+    host, port = settings["listen_host"], settings["proxy_port"]
+    if not port or any(option.split("=")[0].strip() in _WHERE_OPTIONS for option in options.set_options):
+        return
+    try:
+        for family, kind, proto, _name, address in socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers: TIME_WAIT is fine
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+    except OSError as exc:
+        advice = ""
+        if exc.errno == errno.EADDRINUSE:
+            advice = "; another program has that port: choose another with --proxy-port PORT (0 picks a free one)"
+        raise CommandError(f"cannot listen on {host or '*'}:{port} for the proxy: {exc}{advice}") from exc
+
+
+_WHERE_OPTIONS = frozenset({"mode", "listen_host", "listen_port"})
+
+
 def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
     """Run the service until SIGINT/SIGTERM, holding the service lock all along; refuse when another holds it."""
-    lock = hold_service_lock(paths)
-    if lock is None:
-        raise CommandError(
-            f"Breather is already running or starting for this home (another `breather serve` holds "
-            f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it",
-            exit_code=EXIT_ALREADY_RUNNING,
-        )
-    with lock:
-        return _serve(paths, settings, options)
+    stop = threading.Event()
+    before = catch_stop_signals(stop)
+    try:
+        lock = hold_service_lock(paths)
+        if lock is None:
+            raise CommandError(
+                f"Breather is already running or starting for this home (another `breather serve` holds "
+                f"{paths.service_lock}); `breather status` shows it and `breather stop` stops it",
+                exit_code=EXIT_ALREADY_RUNNING,
+            )
+        with lock:
+            return _serve(paths, settings, options, stop)
+    finally:
+        for signum, handler in before.items():  # a caller that goes on (a test, an embedding) gets its own back
+            if handler is not None:  # None: set outside Python, and cannot be given back
+                signal.signal(signum, handler)
 
 
-def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
+def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions, stop: threading.Event) -> int:
     code_fingerprint()  # once, as the code starts: a `git pull` while it runs must not change what it says it runs
     runtime = build_runtime(paths, settings)
     usage = StoreUsage(runtime)
     web: WebServer | None = None
     scheduler = SchedulerOnceListening(runtime)
     try:
+        check_proxy_port(settings, options)
         try:
             web = WebServer(runtime, "127.0.0.1", settings["web_port"])
         except OSError as exc:
@@ -346,8 +402,10 @@ def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int
         runtime.web_ready.set()
         runtime.rules.start()
         usage.start()
-        asyncio.run(run_master(runtime, options, scheduler))
+        if not stop.is_set():
+            asyncio.run(run_master(runtime, options, scheduler, stop=stop))
     finally:
+        catch_stop_signals(stop)  # closing the loop gave SIGTERM its default back: the clean-up must not be cut
         runtime.proxy_ready.clear()
         remove_service_file(paths)
         scheduler.stop()

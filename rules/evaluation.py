@@ -93,6 +93,7 @@ def split_hash(key: str) -> bytes:
 
 
 CSV_SHAPE = "give one post a line under a header line naming its columns, such as: text,label"
+QUOTE_ADVICE = 'put the whole post in quotes and double each quote inside it ("")'
 
 
 def read_labelled_csv(
@@ -100,24 +101,48 @@ def read_labelled_csv(
 ) -> list[Example]:
     """Rows of ``text_col`` and ``label_col`` (one or more labels joined by ``|``), grouped by ``group_col`` when
     given (else by their labels); raises ValueError with the file, the line and what to do."""
-    reader = csv.DictReader(io.StringIO(_csv_text(path), newline=""))
-    columns = reader.fieldnames or []
+    rows = _numbered_rows(_csv_text(path), path)
+    columns = [name.strip() for name in next((row for _line, row in rows), [])]
     if not columns:
         raise ValueError(f"{path}: the file is empty; {CSV_SHAPE}")
     for wanted, holding in ((text_col, "text"), (label_col, "label"), *([(group_col, "")] if group_col else [])):
         if wanted not in columns:
             raise ValueError(f"{path}:1: {_missing_column(wanted, holding, columns)}")
     examples = []
-    try:
-        for row in reader:
-            labels = _parse_labels(row[label_col] or "", f"{path}:{reader.line_num}")
-            group = row[group_col] if group_col else "/".join(sorted(labels))
-            examples.append(Example(row[text_col] or "", labels, path.name, group))
-    except csv.Error as exc:
-        raise ValueError(f"{path}:{reader.line_num}: {exc}") from exc
+    for line, values in rows:
+        row = dict(zip(columns, [*values, *[""] * (len(columns) - len(values))], strict=False))
+        labels = _parse_labels(row[label_col], f"{path}:{line}")
+        group = row[group_col] if group_col else "/".join(sorted(labels))
+        examples.append(Example(row[text_col], labels, path.name, group))
     if not examples:
         raise ValueError(f"{path}: no posts under the header line, nothing to evaluate; {CSV_SHAPE}")
     return examples
+
+
+def _numbered_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each row with the line it starts on, blank lines skipped. Strict: a stray opening quote no longer swallows
+    the rows after it into one post (a person saw rows vanish from the metrics); it is an error at the line where
+    the quote opens, which is where the mistake is, not where the parser gave up."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ValueError(f"{path}:{start}: {_quote_problem(exc, start, reader.line_num)}") from None
+        if row:
+            yield start, row
+
+
+def _quote_problem(exc: csv.Error, start: int, stopped: int) -> str:
+    if str(exc) == "unexpected end of data":
+        return f"a quote opens a field here and is never closed; {QUOTE_ADVICE}"
+    if "expected after" not in str(exc):
+        return str(exc)
+    where = "" if stopped == start else f", on line {stopped}, taking the lines between into it"
+    return f"a quoted field opens here and its closing quote comes in the middle of a field{where}; {QUOTE_ADVICE}"
 
 
 def _csv_text(path: Path) -> str:
@@ -143,8 +168,13 @@ def _missing_column(wanted: str, holding: str, columns: Sequence[str]) -> str:
     return f"{found}; name the column holding the {holding} with --{holding}-col NAME"
 
 
+def _label_name(written: str) -> str:
+    """``Self harm`` and ``self-harm`` are how people write ``self_harm``."""
+    return re.sub(r"[\s-]+", "_", written.strip().lower())
+
+
 def _parse_labels(raw: str, where: str) -> frozenset[str]:
-    labels = frozenset(part.strip().lower() for part in raw.replace("+", "|").split("|") if part.strip())
+    labels = frozenset(_label_name(part) for part in raw.replace("+", "|").split("|") if part.strip())
     unknown = sorted(labels - set(KNOWN_LABELS))
     if unknown or not labels:
         shown = ", ".join(repr(label) for label in unknown) or "an empty label"

@@ -23,11 +23,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="column holding the label: self_harm, eating_disorder, violence, harassment, substance or none "
         "(several joined by |)",
     )
-    parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.add_argument("--sensitivity", choices=["low", "medium", "high"], default="medium")
+    parser.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="table to read, or json for scripts (with --shared, json also has the flagged share of each source's "
+        "groups) (default: table)",
+    )
+    parser.add_argument(
+        "--sensitivity",
+        choices=["low", "medium", "high"],
+        default="medium",
+        help="the level the classifier runs at, as a member's warnings in the rules: low flags only clear cases, "
+        "high flags more (and more harmless posts with them) (default: medium)",
+    )
     parser.add_argument("--shared", action="store_true", help="evaluate on the shared labelled sets instead of FILE")
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="test", help="with --shared")
-    parser.add_argument("--fixtures", default=None, help="with --shared: the fixtures folder")
+    parser.add_argument(
+        "--split",
+        choices=["dev", "test", "all"],
+        default=None,
+        help="with --shared: which half of the shared sets, test (never tuned on), dev (the thresholds were chosen "
+        "on it) or all (default: test)",
+    )
+    parser.add_argument(
+        "--fixtures",
+        default=None,
+        help="with --shared: the fixtures folder (default: $BREATHER_FIXTURES, else shared/fixtures beside the "
+        "checkout)",
+    )
     parser.add_argument(
         "--intervals",
         action="store_true",
@@ -40,6 +63,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules import evaluation
     from breather.rules.intervals import bootstrap_intervals
 
+    check_what_applies(args)
     if args.shared:
         report = _shared(args, evaluation)
     elif args.file:
@@ -60,12 +84,26 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def check_what_applies(args: argparse.Namespace) -> None:
+    """Refuse options that would be ignored: a FILE beside --shared was never read, and --split or --fixtures
+    without --shared changed nothing, while the person took the numbers for what they asked."""
+    if args.shared and args.file:
+        raise CommandError(f"give a CSV file or --shared, not both ({args.file} would not be read)", exit_code=2)
+    if not args.shared:
+        given = [flag for flag, value in (("--split", args.split), ("--fixtures", args.fixtures)) if value is not None]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise CommandError(
+                f"{' and '.join(given)} {verb} only with --shared (the shared labelled sets)", exit_code=2
+            )
+
+
 def _shared(args: argparse.Namespace, evaluation: Any) -> dict[str, Any]:
     root = evaluation.fixtures_root(args.fixtures)
     if not (root / "labelled").is_dir():
         raise CommandError(f"{root}: no labelled/ folder (pass --fixtures or set BREATHER_FIXTURES)")
     report: dict[str, Any] = evaluation.full_report(
-        root, args.split, evaluation.predictor(args.sensitivity), intervals=args.intervals
+        root, args.split or "test", evaluation.predictor(args.sensitivity), intervals=args.intervals
     )
     report.pop("groups", None) if args.format == "table" else None
     return report

@@ -249,3 +249,58 @@ def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_h
     found = today_usage(paths, parse_rules('[household]\ntimezone = "UTC"\n\n[profiles.me]\ndefault = true\n'), now)
     assert found is not None
     assert found.sites("me") == {"news.ycombinator.com": 3.0} and found.total("me") == 3.0
+
+
+def _options(command: str) -> list[argparse.Action]:
+    sub = next(action for action in build_parser()._actions if action.dest == "command").choices[command]
+    return [action for action in sub._actions if action.option_strings]
+
+
+@pytest.mark.parametrize("command", ["eval", "classify"])
+def test_every_eval_and_classify_option_says_what_it_does(command: str) -> None:
+    """A review: `eval --format` and `--sensitivity` had no help at all, `classify --sensitivity` only "default:
+    medium", and `eval --split` did not give its default."""
+    for action in _options(command):
+        assert action.help and not action.help.startswith("default:"), action.option_strings
+        if action.choices:
+            assert "(default: " in action.help, action.option_strings
+        if action.dest == "sensitivity":
+            assert "low" in action.help and "high" in action.help
+
+
+def test_classify_help_says_several_words_are_one_post() -> None:
+    sub = next(action for action in build_parser()._actions if action.dest == "command").choices["classify"]
+    (text,) = [action for action in sub._actions if action.dest == "text"]
+    assert text.help is not None and "joined by spaces into one post" in text.help
+
+
+def test_a_home_that_is_a_file_is_said_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A review: it was an "unexpected error … (run with --debug for details)", as if it were a bug."""
+    a_file = tmp_path / "afile"
+    a_file.write_text("x", encoding="utf-8")
+    assert main(["ca", "--home", str(a_file)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"breather ca: {a_file / 'data' / 'mitmproxy'}: Not a directory\n"
+
+
+@pytest.mark.parametrize("doc", ["docs/window.md", "docs/interfaces.md"])
+def test_the_docs_give_the_already_running_exit_code(doc: str, project_root: Path) -> None:
+    from breather.errors import EXIT_ALREADY_RUNNING
+
+    text = (project_root / doc).read_text(encoding="utf-8")
+    assert f"exit code {EXIT_ALREADY_RUNNING}" in text
+    assert "refuses with exit code 1" not in text and "(exit code 1)" not in text
+
+
+def test_the_readme_lists_the_exit_codes_under_its_commands(project_root: Path) -> None:
+    from breather.cli import BROKEN_PIPE_EXIT
+    from breather.commands.status import NOT_RUNNING_EXIT
+    from breather.errors import EXIT_ALREADY_RUNNING
+
+    readme = (project_root / "README.md").read_text(encoding="utf-8")
+    commands = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    (line,) = [part for part in commands.split("\n\n") if part.startswith("Exit codes:")]
+    line = " ".join(line.split())
+    assert "0 done" in line and "1 failed" in line and "2 bad input or usage" in line
+    assert f"{EXIT_ALREADY_RUNNING} already running" in line and f"{NOT_RUNNING_EXIT} " in line
+    assert "130 interrupted" in line and f"{BROKEN_PIPE_EXIT} the reader of the output went away" in line

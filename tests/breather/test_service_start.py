@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,3 +45,44 @@ def test_a_start_on_a_taken_proxy_port_leaves_a_clean_log_and_prunes_nothing(bre
         assert database["activity"].count == 1, "a service that never came up pruned the store"
     finally:
         database.close()
+
+
+def test_a_proxy_port_in_use_is_one_line_naming_breathers_own_option(breather_home: Path) -> None:
+    """A review: the proxy's port taken gave mitmproxy's advice to use `--mode regular@PORT` (not an option of
+    Breather's) and an empty error line, where the dashboard's port taken gave one clear line."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "breather", "serve", "--proxy-port", str(port), "--web-port", "0"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"breather serve: cannot listen on 127.0.0.1:{port} for the proxy: [Errno 98] Address already in use; another "
+        "program has that port: choose another with --proxy-port PORT (0 picks a free one)"
+    ]
+
+
+def test_a_sigterm_while_the_service_starts_stops_it_cleanly(breather_home: Path) -> None:
+    """A review: SIGTERM in the first second (before mitmproxy's loop took the signals) ended the process at once,
+    exit 143 and no clean-up, where the docs promise a clean stop with exit 0. The service lock file appears right
+    after `serve` has taken the signals, so the signal is sent then, while the start is still going on."""
+    paths = Paths.resolve()
+    service = subprocess.Popen(
+        [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        while not paths.service_lock.exists() and service.poll() is None:
+            time.sleep(0.005)
+        service.send_signal(signal.SIGTERM)
+        said, _ = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert service.returncode == 0, said
+    assert "Traceback" not in said, said
+    assert not paths.service_file.exists()

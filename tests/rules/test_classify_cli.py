@@ -74,3 +74,48 @@ def test_classify_gives_an_eating_disorder_post_the_countrys_eating_disorder_lin
     assert (line["service"], line["phone"]) == ("An eating-disorder line", "0800 123 456")
     assert main(["classify", "--home", str(home), "I", "want", "to", "kill", "myself"]) == 0
     assert json.loads(capsys.readouterr().out)["crisis_line"]["service"] == "Samaritans"
+
+
+def _stdin_bytes(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """stdin as a UTF-8 desktop's is: text decoded strictly over the bytes that came in."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="strict"))
+
+
+def test_a_line_that_is_not_utf8_gets_its_verdict_and_the_rest_go_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: one byte that is not UTF-8 ended the whole run with "unexpected error" and no verdicts at all."""
+    _stdin_bytes(monkeypatch, b"lovely day\nI want to die \xff\xfe\n\x00\x01\x02\x00\nnice cat\n")
+    assert main(["classify", "-", "--country", "NZ"]) == 0
+    out, err = capsys.readouterr()
+    verdicts = [json.loads(line) for line in out.splitlines()]
+    assert len(verdicts) == 4, err
+    assert "self_harm" in verdicts[1]["flagged"]
+    assert verdicts[2]["reason"] == "binary"
+    assert verdicts[3]["flagged"] == []
+
+
+def test_an_unreadable_crisis_table_leaves_the_shipped_line_and_says_so_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """It ended the stream at the first post that needed a crisis line."""
+    home = tmp_path / "home"
+    _rules_in_home(home, "GB")
+    (home / "config" / "crisis_lines.toml").write_text("[GB\nservice = 'oops'\n", encoding="utf-8")
+    _stdin_bytes(monkeypatch, b"I want to kill myself\nlovely day\nI want to end my life\n")
+    assert main(["classify", "--home", str(home), "-"]) == 0
+    out, err = capsys.readouterr()
+    verdicts = [json.loads(line) for line in out.splitlines()]
+    assert [verdict.get("crisis_line", {}).get("service") for verdict in verdicts] == ["Samaritans", None, "Samaritans"]
+    assert err.count("your crisis lines file was not used") == 1, err
+    assert "crisis_lines.toml" in err
+
+
+def test_an_unknown_country_says_once_that_the_international_directory_is_shown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stdin_bytes(monkeypatch, b"I want to kill myself\nI want to end my life\n")
+    assert main(["classify", "--country", "Narnia", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert all(json.loads(line)["crisis_line"]["code"] == "INTERNATIONAL" for line in out.splitlines())
+    assert err.count("no crisis line for the country 'Narnia'; the verdicts carry the international directory") == 1

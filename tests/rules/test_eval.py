@@ -69,6 +69,53 @@ def test_eval_reports_an_unknown_label_with_its_line(tmp_path: Path, capsys: pyt
     assert "posts.csv:5: 'spam' is not one of self_harm" in capsys.readouterr().err
 
 
+def test_a_stray_opening_quote_is_an_error_at_its_line_not_rows_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: the quote opening line 2 swallowed lines 3 and 4 into one post (exit 0, the self-harm row gone
+    from the metrics) until the next quote closed it."""
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        'text,label\n"Best day ever,none\nI want to kill myself,self_harm\nnice cat,none\n"so" tired,none\n'
+        "last one,none\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", str(path), "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"{path}:2: a quoted field opens here and its closing quote comes in the middle of a field, on line 5" in err
+    assert 'double each quote inside it ("")' in err
+
+
+def test_a_quote_never_closed_is_an_error_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text('text,label\nfine,none\n"never closed,none\nI want to kill myself,self_harm\n', encoding="utf-8")
+    assert main(["eval", str(path)]) == 2
+    assert f"{path}:3: a quote opens a field here and is never closed" in capsys.readouterr().err
+
+
+def test_quoted_posts_over_several_lines_and_doubled_quotes_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text('text,label\n"two\nlines",none\n"a ""quoted"" word",none\n\nlast,none\n', encoding="utf-8")
+    assert [example.text for example in read_labelled_csv(path)] == ["two\nlines", 'a "quoted" word', "last"]
+
+
+def test_spaces_after_commas_and_labels_written_with_a_space_or_hyphen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "text, label\nI want to kill myself, self harm\nI will end my life tonight,Self-Harm\n"
+        "been purging after every meal, eating disorder\nlovely walk, none\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["categories"]["self_harm"]["support"] == 2
+    assert report["categories"]["eating_disorder"]["support"] == 1
+    assert report["none"]["support"] == 1
+
+
 def test_metrics_count_false_positives_on_none() -> None:
     examples = [
         Example("a", frozenset({"none"}), "t", "t"),
@@ -172,3 +219,22 @@ def test_the_shared_sets_are_found_from_any_folder(monkeypatch, tmp_path) -> Non
     monkeypatch.chdir(tmp_path)
     assert fixtures_root().resolve() == (PROJECT_ROOT.parent / "shared" / "fixtures").resolve()
     assert fixtures_root(str(tmp_path)) == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--shared", "FILE"], "give a CSV file or --shared, not both"),
+        (["FILE", "--split", "dev"], "--split applies only with --shared"),
+        (["FILE", "--fixtures", "elsewhere"], "--fixtures applies only with --shared"),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(
+    extra: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: `eval FILE --shared` never read FILE, and `--split` without `--shared` changed nothing, silently."""
+    csv_file = _write_csv(tmp_path / "posts.csv", ROWS)
+    argv = ["eval", *(str(csv_file) if part == "FILE" else part for part in extra)]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and said in err
