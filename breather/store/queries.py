@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from heapq import heappop, heappush
 from itertools import pairwise
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -87,10 +88,14 @@ def _boundaries(days: list[date], tz: tzinfo) -> list[float]:
 _EPOCH_SQL = "ROUND((julianday({}) - 2440587.5) * 86400.0, 3)"
 
 
-def _spans(db: Database, since: float, until: float, profile: str | None) -> Iterable[tuple[str, str, float, float]]:
-    """(profile, site, start, end) of spans overlapping [since, until), clipped to it, in epoch seconds."""
+def _spans(
+    db: Database, since: float, until: float, profile: str | None, opened: bool = False
+) -> Iterable[tuple[Any, ...]]:
+    """(profile, site, start, end) of spans overlapping [since, until), clipped to it, in epoch seconds; with
+    ``opened``, a fifth column: the start before clipping."""
     start_s, end_s = _EPOCH_SQL.format("start"), _EPOCH_SQL.format('"end"')
-    sql = f'SELECT profile, site, MAX({start_s}, ?), MIN({end_s}, ?) FROM activity WHERE "end" > ? AND start < ?'
+    columns = f"profile, site, MAX({start_s}, ?), MIN({end_s}, ?)" + (f", {start_s}" if opened else "")
+    sql = f'SELECT {columns} FROM activity WHERE "end" > ? AND start < ?'
     params: list[str | float] = [since, until, iso_from_epoch(since), iso_from_epoch(until)]
     if profile is not None:
         sql += " AND profile = ?"
@@ -123,9 +128,9 @@ def _minutes_from_spans(
     if not wanted:
         return []
     cuts = _boundaries(days, tz)
-    per_profile: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    for row_profile, site, start, end in _spans(db, cuts[wanted[0]], cuts[wanted[-1] + 1], profile):
-        per_profile[row_profile].append((site, start, end))
+    per_profile: dict[str, list[tuple[str, float, float, float]]] = defaultdict(list)
+    for row_profile, site, start, end, opened in _spans(db, cuts[wanted[0]], cuts[wanted[-1] + 1], profile, True):
+        per_profile[row_profile].append((site, start, end, opened))
     seconds: dict[tuple[int, str, str], float] = defaultdict(float)
     for row_profile, spans in per_profile.items():
         for site, start, end in _one_site_at_a_time(spans):
@@ -142,26 +147,29 @@ def _minutes_from_spans(
     ]
 
 
-def _one_site_at_a_time(spans: list[tuple[str, float, float]]) -> Iterator[tuple[str, float, float]]:
-    """One person's (site, start, end) spans as stretches that never overlap, each on one site.
+def _one_site_at_a_time(spans: list[tuple[str, float, float, float]]) -> Iterator[tuple[str, float, float]]:
+    """One person's (site, start, end, opened) spans as stretches that never overlap, each on one site.
 
     They add up to the time online. A moment on two sites at once (the overlay's ``reddit.com`` and the extension's
     ``old.reddit.com`` for one tab, two windows side by side, the overlay's last 30 s after a tab switch) goes to
-    the site opened last: the tab switched to, the window opened beside.
+    the site opened last: the tab switched to, the window opened beside. ``opened`` is when the span really began,
+    before it was cut to the days asked for: cut at midnight, two spans from the evening before would both seem
+    opened at 00:00, and a day read alone (its rollup) would give their overlap to the other site than a week read
+    together.
     """
     by_start = sorted(spans, key=lambda span: span[1])
-    edges = sorted({edge for _, start, end in spans for edge in (start, end)})
-    opened: list[tuple[float, str, float]] = []  # a heap of (-start, site, end): the one opened last on top
+    edges = sorted({edge for _, start, end, _ in spans for edge in (start, end)})
+    running: list[tuple[float, str, float]] = []  # a heap of (-opened, site, end): the one opened last on top
     taken = 0
     for left, right in pairwise(edges):
         while taken < len(by_start) and by_start[taken][1] <= left:
-            site, start, end = by_start[taken]
-            heappush(opened, (-start, site, end))
+            site, _, end, opened = by_start[taken]
+            heappush(running, (-opened, site, end))
             taken += 1
-        while opened and opened[0][2] <= left:
-            heappop(opened)
-        if opened:
-            yield opened[0][1], left, right
+        while running and running[0][2] <= left:
+            heappop(running)
+        if running:
+            yield running[0][1], left, right
 
 
 def _rolled_up_days(db: Database, first: date, last: date, tz: tzinfo) -> set[date]:

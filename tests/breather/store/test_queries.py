@@ -168,6 +168,29 @@ def test_events_are_counted_by_day_kind_and_category(writer: Writer, db: Databas
     assert queries.events_per_day(db, date(2026, 5, 4), date(2026, 5, 5), BERLIN, profile="alex") == []
 
 
+def test_a_day_read_alone_splits_a_moment_on_two_sites_as_a_week_read_together(writer: Writer, db: Database) -> None:
+    """Two windows opened the evening before and still open after midnight: the one opened last (x.com) keeps the
+    moments on both. A day read alone (as its rollup is built) cut both at 00:00 and gave them to the other site, so
+    the weekly review's per-site minutes disagreed with the week's (the store bench's own check failed)."""
+    span(writer, "sam", "reddit.com", datetime(2026, 5, 3, 23, 40, tzinfo=BERLIN), 40)  # 23:40-00:20
+    span(writer, "sam", "x.com", datetime(2026, 5, 3, 23, 50, tzinfo=BERLIN), 20)  # 23:50-00:10, opened last
+    writer.flush()
+    monday = date(2026, 5, 4)
+    alone = by_day(queries.minutes_per_site_per_day(db, monday, monday, BERLIN))
+    together = {
+        key: minutes
+        for key, minutes in by_day(
+            queries.minutes_per_site_per_day(db, monday - timedelta(days=1), monday, BERLIN)
+        ).items()
+        if key[0] == monday.isoformat()
+    }
+    assert alone == together == {("2026-05-04", "sam", "x.com"): 10, ("2026-05-04", "sam", "reddit.com"): 10}
+    writer.call(lambda database: queries.rollup_day(database, monday, BERLIN)).result(5)
+    assert queries.minutes_from_rollups(db, monday, monday) == queries.minutes_per_site_per_day(
+        db, monday, monday, BERLIN, use_rollups=False
+    )
+
+
 def test_rollup_matches_the_live_query_and_is_idempotent(writer: Writer, db: Database) -> None:
     day = datetime(2026, 5, 4, 12, 0, tzinfo=BERLIN)
     span(writer, "sam", "x.com", day, 12)
