@@ -22,13 +22,13 @@ from sqlite_utils import Database
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import address_changes, apply_change, held_path, shorter_history_text, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
-from breather.rules.editing import in_force_text, put_back, value_at, write_atomically
+from breather.rules.editing import in_force_text, put_back, value_at
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import IPNetwork, Rules
 from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import format_duration
-from breather.rules.watcher import digest
+from breather.rules.watcher import digest, write_private
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 
@@ -148,13 +148,13 @@ def _save(
     loosened = loosenings(base, new)
     stamp = now.isoformat(timespec="seconds")
     if not loosened:
-        write_atomically(path, new_text)
+        write_private(path, new_text)
         dropped = rebase_pending(db, old_text, new_text, write, stamp)
         return "Saved. The new rules apply now." + _dropped_words(dropped)
     applied_text = _applied_part(base, old_text, new_text, new, now)
     dropped = []
     if applied_text is not None:
-        write_atomically(path, applied_text)
+        write_private(path, applied_text)
         dropped = rebase_pending(db, old_text, applied_text, write, stamp)
     # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
     # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h"); a
@@ -310,7 +310,7 @@ def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -
         if digest(current) != base:
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue
-        write_atomically(path, text)
+        write_private(path, text)
         write(_mark_done(row_id, "applied", stamp))
         rebase_pending(db, current, text, write, stamp)
         applied += 1

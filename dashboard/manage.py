@@ -18,13 +18,12 @@ from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import data as data_pages
 from breather.dashboard.pages import extension, pairing, requests, rules_page, setup
 from breather.net import address_for_other_devices
-from breather.rules.editing import write_atomically
 from breather.rules.errors import RulesError
 from breather.rules.loader import default_rules_text
 from breather.rules.model import Rules
 from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text, readable_text
 from breather.rules.timeparse import format_duration
-from breather.rules.watcher import digest
+from breather.rules.watcher import digest, write_private
 from breather.store import usage
 
 bp = Blueprint("manage", __name__)
@@ -211,7 +210,7 @@ def _write_readable(path: Path, shown: RulesFile) -> str:
     if shown.readable:
         return shown.text
     base = _in_force_copy() or shown.text
-    write_atomically(path, base)
+    write_private(path, base)
     return base
 
 
@@ -512,8 +511,22 @@ def delete_everything() -> BaseResponse:
     if forget is not None:  # the running proxy's memory of today, or it would still block at the old minutes
         forget()
     context.paths().shown_warnings.unlink(missing_ok=True)
-    flash(f"Deleted {sum(removed.values())} records. Breather starts counting again from now.", "ok")
+    if context.writer().old_copies_remain:
+        flash(_deleted_but_copies_remain(sum(removed.values())), "wait")
+    else:
+        flash(f"Deleted {sum(removed.values())} records. Breather starts counting again from now.", "ok")
     return redirect(url_for("manage.data"))
+
+
+def _deleted_but_copies_remain(records: int) -> str:
+    """What ``breather delete --all`` says too: another program reading the file (DB Browser, a sqlite3 shell) keeps
+    SQLite from emptying its write-ahead log, so the page must not promise the data has left the disk."""
+    database = context.paths().database
+    return (
+        f"Deleted {records} records: Breather no longer shows or counts them, and starts counting again from now. "
+        f"But another program is reading {database}, so old copies may remain in {database.name}-wal until it "
+        "closes it; Breather empties that file as soon as it can (close the other program)."
+    )
 
 
 RETENTION_NEEDS_A_READABLE_FILE = (

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import secrets
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -59,6 +60,9 @@ PASSED_COUNTERS = {"truncated": "passed_truncated", "undecodable": "passed_undec
 # How many posts shown with a warning are remembered (in memory only, per service), so a reload logs nothing new.
 SHOWN_MEMORY = 10_000
 SHOWN_FOR_HOURS = 12
+# The store's ``meta`` row holding the key of ShownPosts' digests: kept away from the digests themselves.
+SALT_META_KEY = "shown_warnings_salt"
+SALT_KEEP_TIMEOUT_S = 10.0
 
 
 def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) -> Judge:
@@ -137,7 +141,7 @@ class FeedWarnings:
         self._scorers: dict[str, tuple[Any, Scorer]] = {}
         # a digest of (profile, site, post) -> when its warning was first logged: the post's id where the platform
         # gives one, else its categories and evidence on that site (never its text)
-        self._shown = ShownPosts(runtime.paths.shown_warnings)
+        self._shown = ShownPosts(runtime.paths.shown_warnings, StoredSalt(runtime))
         runtime.shown_posts = self._shown
 
     def running(self) -> None:
@@ -324,20 +328,69 @@ class FeedWarnings:
         ]
 
 
+class StoredSalt:
+    """Where the key of ShownPosts' digests is kept: the store's ``meta`` table (readable by its owner only, never
+    exported), not the file of digests. Written through the store's one writer."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def read(self) -> bytes | None:
+        from breather.store.db import open_database
+        from breather.store.queries import get_meta
+
+        if not self.runtime.paths.database.exists():
+            return None
+        db = open_database(self.runtime.paths.database)
+        try:
+            value = get_meta(db, SALT_META_KEY)
+        finally:
+            db.close()
+        return bytes.fromhex(value) if value else None
+
+    def keep(self, salt: bytes) -> bool:
+        """Store ``salt`` in place of any other and wait for the commit: digests made with it are written next."""
+        from breather.store.queries import set_meta
+
+        if self.runtime.writer is None:
+            return False
+        stored = self.runtime.writer.call(lambda db: set_meta(db, SALT_META_KEY, salt.hex()))
+        try:
+            stored.result(SALT_KEEP_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("could not keep the key of the list of warned posts already shown: %s", exc)
+            return False
+        return True
+
+    def drop(self) -> None:
+        """Forget the key (its digests are gone): queued, not waited for."""
+        if self.runtime.writer is not None:
+            self.runtime.writer.call(lambda db: db.execute("DELETE FROM meta WHERE key = ?", [SALT_META_KEY]))
+
+
 class ShownPosts:
-    """Which warned posts a person was already shown, by a salted digest (no post id, text or address is kept).
+    """Which warned posts a person was already shown, by a keyed digest (no post id, text or address is kept).
 
     Kept in memory, and in a small file across a restart (a user test restarted the service and the same three
-    posts were counted again each time: in the review, and toward the heavy-run break). The salt is random per
-    file, so a digest cannot be checked against a guessed post id without it; entries expire after
-    SHOWN_FOR_HOURS, and a file that cannot be read is ignored (a few posts counted twice is the worst case).
+    posts were counted again each time: in the review, and toward the heavy-run break). The key is random and is
+    kept in the store (``StoredSalt``), never in the file: a post id is public, so with the key beside them anyone
+    holding the file could test each post of a feed and learn which ones a member was warned about, and when (a
+    review did). Whoever can read both the file and the store can still do that. The key is stored before the
+    first file made with it is written; a file without its key, or one that cannot be read, is ignored (a few posts
+    counted twice is the worst case). Entries expire after SHOWN_FOR_HOURS; deleting the file ("Delete everything",
+    ``breather delete --all``) also drops the key: at once from the dashboard, at the service's next start after
+    the command.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, salts: StoredSalt | None = None) -> None:
         self.path = path
+        self._salts = salts
         self._salt = secrets.token_bytes(16)
+        self._salt_kept = False  # whether ``_salt`` is the one in the store, so files made with it can be read back
         self._seen: OrderedDict[str, datetime] = OrderedDict()
         self._writing = threading.Lock()
+        # held from choosing the key to storing it (or dropping it): a delete meanwhile cannot leave an old key stored
+        self._keying = threading.Lock()
         self._taken = self._written = 0
 
     def first_time(self, key: str, now: datetime) -> bool:
@@ -352,29 +405,46 @@ class ShownPosts:
         return True
 
     def forget(self) -> None:
-        """After "Delete everything": nothing shown before stays, and a snapshot taken before it but still queued
-        for a worker must not write the file back."""
-        with self._writing:
-            self._seen.clear()
-            self._written = self._taken
-            try:
-                self.path.unlink(missing_ok=True)
-            except OSError as exc:
-                log.warning("could not delete the list of warned posts already shown (%s): %s", self.path, exc)
+        """After "Delete everything": nothing shown before stays, nor the key of its digests, and a snapshot taken
+        before it but still queued for a worker must not write the file back."""
+        with self._keying:
+            with self._writing:
+                self._seen.clear()
+                self._written = self._taken
+                self._salt = secrets.token_bytes(16)
+                self._salt_kept = False
+                try:
+                    self.path.unlink(missing_ok=True)
+                except OSError as exc:
+                    log.warning("could not delete the list of warned posts already shown (%s): %s", self.path, exc)
+            if self._salts is not None:
+                self._salts.drop()
 
     def load(self, now: datetime) -> None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            salt = bytes.fromhex(data["salt"])
             seen = {digest: datetime.fromisoformat(at) for digest, at in data["seen"].items()}
+            in_file = data.get("salt")  # where an earlier version kept it
+            salt = bytes.fromhex(in_file) if in_file else self._stored_salt()
         except FileNotFoundError:
+            if self._salts is not None:
+                self._salts.drop()  # the file was deleted (`breather delete --all`): its key goes too
             return
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, sqlite3.Error) as exc:
             log.warning("ignoring an unreadable list of warned posts already shown (%s): %s", self.path, exc)
+            return
+        if not salt:
+            log.warning("ignoring a list of warned posts already shown whose key is not kept (%s)", self.path)
             return
         since = now - timedelta(hours=SHOWN_FOR_HOURS)
         self._salt = salt
+        self._salt_kept = not in_file
         self._seen = OrderedDict(sorted((item for item in seen.items() if item[1] >= since), key=lambda item: item[1]))
+        if in_file:  # written again at once, its key moved into the store
+            self.save(now)
+
+    def _stored_salt(self) -> bytes | None:
+        return self._salts.read() if self._salts is not None else None
 
     def save(self, now: datetime) -> None:
         self.write(*self.snapshot(now))
@@ -387,17 +457,24 @@ class ShownPosts:
             return self._taken, now, list(self._seen.items())
 
     def write(self, number: int, now: datetime, seen: list[tuple[str, datetime]]) -> None:
-        """Write a snapshot unless a later one is already written (writes may finish out of order on workers)."""
+        """Write a snapshot unless a later one is already written (writes may finish out of order on workers), once
+        the key of its digests is in the store."""
+        with self._keying:
+            with self._writing:
+                if number <= self._written:
+                    return
+                salt, kept = self._salt, self._salt_kept
+            if not kept and not (self._salts is not None and self._salts.keep(salt)):
+                return  # without its key kept, the file could not be read back: better not written at all
         since = now - timedelta(hours=SHOWN_FOR_HOURS)
-        text = json.dumps(
-            {"salt": self._salt.hex(), "seen": {digest: at.isoformat() for digest, at in seen if at >= since}}
-        )
+        text = json.dumps({"seen": {digest: at.isoformat() for digest, at in seen if at >= since}})
         with self._writing:
-            if number <= self._written:
+            if number <= self._written or salt != self._salt:  # a delete came in between: not written back
                 return
+            self._salt_kept = True
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                # private: with the salt beside the digests, a reader could check whether a given post was shown
+                # private too: it still says how many warned posts a member was shown, and when
                 write_atomically(self.path, text, mode=PRIVATE_FILE)
                 self._written = number
             except OSError as exc:

@@ -70,10 +70,13 @@ def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo
 
 
 def _write_file(fmt: str, db: Database, target: Path, since: date | None, zone: tzinfo) -> None:
-    """Write next to the target and rename, so a failed export never leaves half a file under the real name."""
+    """Write next to the target and rename, so a failed export never leaves half a file under the real name; the
+    file is its owner's only, as the store is."""
+    from breather.store.export import open_private
+
     partial = target.with_name(target.name + ".partial")
     try:
-        with partial.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(partial) as handle:
             _write(fmt, db, handle, since, zone)
         partial.replace(target)
     except OSError as exc:

@@ -211,9 +211,10 @@ def _plain_text_passwords(rules: Any) -> list[str]:
 
 
 def _password(args: argparse.Namespace, paths: Paths) -> int:
-    from breather.rules.editing import set_value_in_text, write_atomically
+    from breather.rules.editing import set_value_in_text
     from breather.rules.passwords import hash_password, household_names, password_problem
     from breather.rules.textfile import read_rules_text
+    from breather.rules.watcher import write_private
 
     path = _existing_rules_path(args.file, paths)
     rules = _load(args.file, paths, args.home)
@@ -230,7 +231,7 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     if not profile.user:
         text = set_value_in_text(text, ("profiles", profile.name, "user"), profile.name, path.name)
     text = set_value_in_text(text, ("profiles", profile.name, "password"), hash_password(plain), path.name)
-    write_atomically(path, text)
+    write_private(path, text)  # it holds members' password hashes: its owner's only, whoever made it 0644
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
     if args.file is None:
         print(_password_in_force(paths, profile.name))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -25,6 +26,8 @@ FORMAT_NAME = "breather-export"
 FORMAT_VERSION = 1
 
 SinceKey = Literal["utc", "day", "week"]
+
+OWNER_ONLY = 0o600  # an export holds every member's records, as the store does
 
 # table -> (column that --since filters on, what it holds: a UTC timestamp, a local day or an ISO week "2026-W11")
 EXPORTED_TABLES: dict[str, tuple[str | None, SinceKey]] = {
@@ -106,13 +109,25 @@ def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo
 
 def write_csv_files(db: Database, folder: Path, since: date | None, tz: tzinfo) -> list[Path]:
     """One ``NAME.csv`` per table in ``folder`` (what spreadsheets open directly). Returns the files written."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     for table in collect(db, since, tz):
         target = folder / f"{table.name}.csv"
-        with target.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(target) as handle:
             writer = csv.writer(handle)
             writer.writerow(table.columns)
             writer.writerows(table.rows)
         written.append(target)
     return written
+
+
+def open_private(path: Path) -> TextIO:
+    """Open ``path`` for writing text, readable by its owner only (0600, whatever the umask): a file an earlier
+    export left readable to others is made private too before anything is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
+    try:
+        os.fchmod(fd, OWNER_ONLY)
+        return os.fdopen(fd, "w", newline="", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise

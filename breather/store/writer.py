@@ -41,6 +41,7 @@ MAX_ATTEMPTS = 3  # for a batch that fails for a reason other than a lock held b
 DEFAULT_CALL_TIMEOUT_S = 10.0  # as long as the dashboard waits for its writes (dashboard.context.WRITE_TIMEOUT_S)
 LOCK_BACKOFF_MAX_S = 2.0
 LOCK_LOG_EVERY_S = 60.0
+COMPACT_RETRY_S = 1.0  # how often an idle writer tries again to empty a write-ahead log a reader kept busy
 
 
 class StoreLocked(RuntimeError):
@@ -98,6 +99,10 @@ class Writer:
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
         self._closed = False
+        # After "Delete everything": whether old copies of the deleted rows may still be in the ``-wal`` file (another
+        # program was reading, so the log could not be emptied). Set before the delete's caller hears back; cleared
+        # once a later checkpoint empties the log.
+        self.old_copies_remain = False
 
     # -- the callers' side: never blocks on the disk ------------------------------------------------------------
 
@@ -175,6 +180,8 @@ class Writer:
             db = open_database(self.path)
             if self.busy_timeout_ms != BUSY_TIMEOUT_MS:
                 db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            # a log reset after a checkpoint shrinks to what is written next: no old page lingers past its end
+            db.execute("PRAGMA journal_size_limit = 0")
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()
@@ -200,6 +207,8 @@ class Writer:
             else:
                 batch.spans.evict_stale()
             self._commit(db, batch)
+            if self.old_copies_remain:
+                self._empty_the_log(db)
             if stop is not None:
                 self._last_commit(db, batch, stop)
             for marker in markers:
@@ -212,9 +221,11 @@ class Writer:
         Returns the stop request when asked to stop. A batch left over from a failed commit is retried after
         ``flush_s``, or once its back-off ends when the store was locked; what arrives meanwhile joins it.
         """
-        waiting = max(self.flush_s, batch.retry_at - time.monotonic())
+        waiting: float | None = max(self.flush_s, batch.retry_at - time.monotonic())
+        if batch.is_empty():  # nothing to retry: wait for work, or wake to empty a log a reader kept busy
+            waiting = COMPACT_RETRY_S if self.old_copies_remain else None
         try:
-            item = self._queue.get(timeout=None if batch.is_empty() else waiting)
+            item = self._queue.get(timeout=waiting)
         except queue.Empty:
             return None
         deadline = max(time.monotonic() + self.flush_s, batch.retry_at)
@@ -274,8 +285,23 @@ class Writer:
                 batch.size,
             )
         if batch.usage_deleted():  # before the callers hear back, so a finished delete has left the file clean
-            _after_usage_deleted(db, batch)
+            self.old_copies_remain = not _after_usage_deleted(db, batch)
         batch.done(new_ids)
+
+    def _empty_the_log(self, db: Database) -> None:
+        """Try again to copy the log back and truncate it, without waiting: a reader still on an old snapshot only
+        means the next try (after the next batch, or ``COMPACT_RETRY_S`` when idle)."""
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            busy = 1
+            log.debug("usage writer: emptying the write-ahead log failed (%s); trying again later", exc)
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        if not busy:
+            self.old_copies_remain = False
+            log.info("usage writer: the write-ahead log is emptied; no copy of the deleted usage is left in it")
 
     def _locked(self, batch: _Batch) -> None:
         """Another program holds the write lock: keep the whole batch (it does not count as an attempt) and retry
@@ -425,16 +451,17 @@ class _Batch:
         self.retry_at = 0.0
 
 
-def _after_usage_deleted(db: Database, batch: _Batch) -> None:
-    """Forget what the writer holds of the deleted usage, then compact the file so no old row stays in it."""
+def _after_usage_deleted(db: Database, batch: _Batch) -> bool:
+    """Forget what the writer holds of the deleted usage, then compact the file so no old row stays in it. False
+    when old copies may remain in the write-ahead log: the writer then keeps trying to empty it."""
     batch.forget_usage()
     try:
-        if not compact(db):
-            log.warning(
-                "usage deleted, but a reader kept the write-ahead log busy; it is emptied at a later checkpoint"
-            )
+        if compact(db):
+            return True
+        log.warning("usage deleted, but a reader kept the write-ahead log busy; it is emptied at a later checkpoint")
     except Exception:
         log.exception("usage deleted, but compacting the file failed; freed pages were zeroed (secure_delete)")
+    return False
 
 
 def _run_call(db: Database, call: _Call) -> None:

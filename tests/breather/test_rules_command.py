@@ -6,6 +6,7 @@ real ``RulesWatcher``), and a real store with a parent's yes given on the real d
 
 from __future__ import annotations
 
+import io
 import json
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -237,3 +238,18 @@ def test_a_loosening_the_dashboard_applied_long_ago_typed_back_by_hand_waits_aga
     watcher.reload()
     assert watcher.current.profiles["sam"].daily_limit == timedelta(minutes=45)
     assert [change.takes_effect for change in watcher.held] == [moment[0] + timedelta(hours=24)]
+
+
+def test_rules_password_leaves_a_rules_file_made_by_hand_readable_by_its_owner_only(
+    breather_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: `breather rules password` wrote a member's password hash into a rules.toml the person had made by
+    hand (0644), readable by every account on the machine."""
+    rules_file = Paths.resolve(breather_home).rules_file
+    rules_file.parent.mkdir(parents=True, exist_ok=True)
+    rules_file.write_text(RULES, encoding="utf-8")
+    rules_file.chmod(0o644)
+    monkeypatch.setattr("sys.stdin", io.StringIO("KidPassword-123\n"))
+    assert main(["rules", "password", "sam", "--stdin"]) == 0
+    assert "scrypt:" in rules_file.read_text()
+    assert oct(rules_file.stat().st_mode & 0o777) == "0o600"

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from breather.paths import Paths
 from breather.rules.loader import load_rules
 from breather.runtime import Override, Runtime
 from breather.store.model import Heartbeat
+from breather.store.writer import Writer
 from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, form_token, service_watcher, set_passphrase, today_at
 
 
@@ -430,6 +432,32 @@ def test_delete_everything_needs_confirmation_and_the_passphrase(client: FlaskCl
     assert 'id="today-total">50 min<' in text_of(client, "/")
     right = {"csrf_token": token, "confirm": "DELETE", "passphrase": PASSPHRASE}
     assert client.post("/data/delete", data=right).status_code == 302
+    said = text_of(client, "/data")
+    assert "Breather starts counting again from now." in said and "-wal" not in said  # nothing else reads the file
+    assert 'id="today-total">0 min<' in text_of(client, "/")
+
+
+def test_delete_everything_while_another_program_reads_the_file_does_not_claim_the_copies_are_gone(
+    app: Flask, client: FlaskClient, household: Seeder
+) -> None:
+    """docs/store.md invites DB Browser or a sqlite3 shell: while one was reading, the page said "Deleted N records"
+    though breather.db-wal kept the deleted rows until the service stopped (``breather delete --all`` says so)."""
+    assert "breather.writer" not in app.extensions
+    # the service's writer, waiting 0.1 s for the reader to let go instead of 5 s
+    app.extensions["breather.writer"] = Writer(app.config["DATABASE"], flush_ms=10, busy_timeout_ms=100).start()
+    set_passphrase(client)
+    token = form_token(client, "/data")
+    reader = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM activity").fetchone()
+    try:
+        right = {"csrf_token": token, "confirm": "DELETE", "passphrase": PASSPHRASE}
+        answer = client.post("/data/delete", data=right, follow_redirects=True)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    said = html.unescape(re.sub(r"\s+", " ", answer.get_data(as_text=True)))
+    assert "old copies may remain in breather.db-wal until it closes it" in said
     assert 'id="today-total">0 min<' in text_of(client, "/")
 
 

@@ -82,6 +82,31 @@ def _no_password_in(page: str, *, plain_too: bool = True) -> None:
         assert PARENT_PLAIN not in page
 
 
+def owner_only(path: Path) -> bool:
+    return path.stat().st_mode & 0o077 == 0
+
+
+def test_every_write_of_the_rules_file_from_the_dashboard_leaves_it_readable_by_its_owner_only(
+    app: Flask, client: FlaskClient, rules_file: Path
+) -> None:
+    """A review: a rules.toml made by hand (0644) kept the members' proxy passwords and their hashes readable by
+    every account on the machine after Breather wrote into it (a change applied at once, and one applied once its
+    cooling-off was over)."""
+    set_passphrase(client)
+    rules_file.chmod(0o644)
+    editor = _editor_text(_page(client, "/rules"))
+    tighter = editor.replace('daily_limit = "45m"', 'daily_limit = "40m"')
+    assert _post_editor(client, tighter).status_code == 302  # a tightening: written at once
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=40) and owner_only(rules_file)
+    new_password = _editor_text(_page(client, "/rules")).replace(f"{HIDDEN}  # hashed", 'password = "teen-new-pass"')
+    assert _post_editor(client, new_password).status_code == 302  # a changed sign-in: waits out its cooling-off
+    rules_file.chmod(0o644)  # made readable by hand again meanwhile
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
+    _page(client, "/rules")
+    assert verify_password(str(load_rules(rules_file).profiles["teen"].password), "teen-new-pass")
+    assert owner_only(rules_file)
+
+
 # --- 1. the Rules page never shows a stored password ----------------------------------------------------------------
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import json
+import re
+import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
@@ -303,7 +307,7 @@ def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, even
     before.done()
     saved = runtime.paths.shown_warnings.read_text(encoding="utf-8")
     assert "t3_1" not in saved and "kill" not in saved  # digests only
-    # private: beside its salt, anyone reading it could check whether a given post was shown
+    # private: even without its key, it says how many warned posts were shown, and when
     assert runtime.paths.shown_warnings.stat().st_mode & 0o777 == 0o600
 
     after = FeedWarnings(runtime)  # a new service: nothing in memory
@@ -317,6 +321,55 @@ def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, even
     broken = FeedWarnings(runtime)
     asyncio.run(_running(broken))  # an unreadable file is ignored, not fatal
     run(broken, reddit_flow(listing(DISTRESSING)))
+
+
+def _digest(key: bytes, post_id: str) -> str:
+    """What anyone can compute for a public post id, given the key: ShownPosts' digest of it for member "me"."""
+    return hashlib.blake2b(repr(("me", "reddit.com", post_id)).encode(), key=key, digest_size=12).hexdigest()
+
+
+def _stored_key(runtime: Any) -> str | None:
+    assert runtime.writer.flush(5)
+    with sqlite3.connect(runtime.paths.database) as connection:
+        row = connection.execute("select value from meta where key = ?", [feed_warnings.SALT_META_KEY]).fetchone()
+    return row[0] if row else None
+
+
+def test_the_list_of_posts_shown_does_not_tell_which_posts_were_shown_without_the_key_kept_elsewhere(
+    make_runtime,
+) -> None:
+    """A review: the file kept its salt beside its digests, so testing each post id of the same public feed told
+    which posts member "me" had been warned about, and when. The key is kept in the store, and goes with the file."""
+    runtime = make_runtime(**GENEROUS)
+    addon = FeedWarnings(runtime)
+    asyncio.run(_running(addon))
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))  # t3_1 is shown with a warning
+    addon.done()
+    saved = json.loads(runtime.paths.shown_warnings.read_text(encoding="utf-8"))
+    keys_in_file = [bytes.fromhex(text) for text in re.findall(r"[0-9a-f]{32}", json.dumps(saved))]
+    recovered = {post for key in keys_in_file for post in ("t3_0", "t3_1") if _digest(key, post) in saved["seen"]}
+    assert recovered == set(), "the file alone tells which posts were shown"
+    stored = _stored_key(runtime)
+    assert stored is not None and _digest(bytes.fromhex(stored), "t3_1") in saved["seen"]
+
+    runtime.forget_usage()  # the dashboard's "Delete everything"
+    assert not runtime.paths.shown_warnings.exists() and _stored_key(runtime) is None
+
+
+def test_a_list_an_earlier_version_wrote_with_its_key_inside_is_read_and_written_again_without_it(
+    make_runtime, events_of
+) -> None:
+    """Upgrading must not count the posts of the last hours again, nor leave the key in the file until the next one."""
+    runtime = make_runtime(**GENEROUS)
+    key = bytes(range(16))
+    earlier = {"salt": key.hex(), "seen": {_digest(key, "t3_1"): datetime.now(UTC).isoformat()}}
+    runtime.paths.shown_warnings.write_text(json.dumps(earlier), encoding="utf-8")
+    addon = FeedWarnings(runtime)
+    asyncio.run(_running(addon))
+    assert "salt" not in json.loads(runtime.paths.shown_warnings.read_text(encoding="utf-8"))
+    assert _stored_key(runtime) == key.hex()
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))
+    assert not [event for event in events_of(runtime) if event["kind"] == "warning_shown"]
 
 
 async def _running(addon: FeedWarnings) -> None:

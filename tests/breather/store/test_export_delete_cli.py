@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,6 +158,28 @@ def test_json_into_a_file(recorded: Paths, tmp_path: Path, capsys: pytest.Captur
     assert len(json.loads(target.read_text())["tables"]["events"]) == 2
     assert not target.with_name("usage.json.partial").exists()
     assert str(target) in err
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_exported_files_are_readable_by_their_owner_only(
+    recorded: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str], usual_umask: None
+) -> None:
+    """A review found every member's records exported 0644, readable by every account on the machine, though the
+    store they come from is 0600."""
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "events.csv").write_text("an earlier export\n")  # 0644, written over
+    assert export(capsys, "--output", str(tmp_path / "usage.json"))[0] == 0
+    assert export(capsys, "--format", "csv", "--output", f"{folder}/")[0] == 0
+    files = [tmp_path / "usage.json", *sorted(folder.iterdir())]
+    assert len(files) == 5 and "warning_shown" in (folder / "events.csv").read_text()
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in files} == {path.name: "0o600" for path in files}
 
 
 def test_export_without_data_says_so(paths: Paths, capsys: pytest.CaptureFixture[str]) -> None:

@@ -235,6 +235,33 @@ def test_deleting_all_usage_through_the_writer_forgets_open_spans_and_leaves_no_
     assert [row["name"] for row in db["profiles"].rows] == ["sam"]
 
 
+def test_a_delete_while_another_program_reads_the_file_says_so_and_empties_the_log_once_it_closes(
+    db_path: Path,
+) -> None:
+    """DB Browser or a sqlite3 shell reading the file (docs/store.md invites it) kept the deleted rows in
+    ``breather.db-wal`` for as long as the service ran, while the Data page said they were deleted."""
+    site = "quokka-telltale-forum.example"
+    wal = db_path.with_name(db_path.name + "-wal")
+    writer = Writer(db_path, flush_ms=20, busy_timeout_ms=SHORT_BUSY_MS).start()
+    try:
+        for second in range(0, 120, 20):
+            writer.event(Event("sam", "warning_shown", at(second), site=site, category="violence"))
+        assert writer.flush()
+        reader = sqlite3.connect(db_path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM events").fetchone()
+        assert writer.call(queries.delete_usage).result(10)["events"] == 6
+        assert writer.old_copies_remain, "the caller must hear that the log still holds old copies"
+        assert site.encode() in wal.read_bytes()
+        reader.execute("ROLLBACK")
+        reader.close()
+        wait_for(lambda: not writer.old_copies_remain)  # nothing else is written: the idle writer tries again
+        for path in db_path.parent.glob(db_path.name + "*"):
+            assert site.encode() not in path.read_bytes(), path
+    finally:
+        writer.close()
+
+
 # -- another program holding the store's write lock (a `sqlite3` shell in BEGIN, DB Browser with unsaved edits) -----
 
 SHORT_BUSY_MS = 100  # each attempt waits this long for the lock instead of the service's 5 s
