@@ -27,7 +27,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import IPNetwork, Rules
 from breather.rules.textfile import read_rules_text
-from breather.rules.timeparse import format_duration
+from breather.rules.timeparse import spoken_duration
 from breather.rules.watcher import digest, write_private
 
 Writes = Callable[[Callable[[Database], Any]], Any]
@@ -171,7 +171,7 @@ def _save(
     }
     write(lambda conn: conn.table("pending_rule_changes").insert(row))
     local = (now + wait).astimezone(base.zone())
-    waits = f"waits {format_duration(wait)} and takes effect on {local:%A at %H:%M}"
+    waits = f"waits {spoken_duration(wait)} and takes effect on {local:%A at %H:%M}"
     if applied_text is None:
         return f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
     return (

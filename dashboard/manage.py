@@ -22,7 +22,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import default_rules_text
 from breather.rules.model import Rules
 from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text, readable_text
-from breather.rules.timeparse import format_duration
+from breather.rules.timeparse import spoken_duration
 from breather.rules.watcher import digest, write_private
 from breather.store import usage
 
@@ -275,7 +275,7 @@ def _rules_page(
         pending=pending_rules.pending_changes(db),
         dropped=pending_rules.dropped_changes(db, _now()),
         zone=current.zone(),
-        cooling_off_text=format_duration(current.cooling_off),
+        cooling_off_text=spoken_duration(current.cooling_off),
         minutes=usage.minutes_text,
         result=result,
         file_problems=file_problems,

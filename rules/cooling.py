@@ -804,10 +804,19 @@ def zone_text(name: str | None) -> str:
 
 def value_text(value: Any) -> str:
     """A setting's value for people: a duration as written in the file, no limit as "off"."""
-    from breather.rules.timeparse import format_duration
-
     if value is None:
         return "off"
     if isinstance(value, timedelta):
-        return format_duration(value)
+        return duration_text(value)
     return str(value)
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration as rules files write it: a day or more in hours ("24h", as the default file's cooling-off says),
+    never in days ("1d"), which no file Breather writes uses."""
+    from breather.rules.timeparse import format_duration
+
+    hours, rest = divmod(value, timedelta(hours=1))
+    if hours < 24:
+        return format_duration(value)
+    return f"{hours}h{format_duration(rest) if rest else ''}"

@@ -19,7 +19,7 @@ from typing import Any
 import tomlkit
 from tomlkit.container import Container
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Table
+from tomlkit.items import AoT, Table
 
 from breather.rules.cooling import PendingChange, held_path, toml_keys
 from breather.rules.errors import RulesError
@@ -44,7 +44,7 @@ def set_value_in_text(text: str, key: Key, value: Any, filename: str = "rules.to
             del parent[last]
     else:
         assert parent is not None
-        parent[last] = _toml_value(value)
+        set_key(parent, last, value)
     updated = tomlkit.dumps(document)
     parse_rules(updated, filename)
     return updated
@@ -96,8 +96,23 @@ def _with_values_in_force(text: str, in_force: Rules, held: Sequence[PendingChan
         else:
             *_, name = keys = toml_keys(profile, setting)
             value = getattr(in_force, setting) if profile is None else profile_to_dict(in_force.profiles[profile])[name]
+            if name in ("quiet_hours", "topic_quiet_hours"):
+                value = _as_written(value)
             text = set_value_in_text(text, keys, value, in_force.source)
     return text
+
+
+def _as_written(schedules: Any) -> Any:
+    """A schedule (or a table of them) as a person writes it: the same windows every day as ``daily``, and one
+    window as a string, so the file written in place of ``daily = "23:00-07:00"`` reads like it, not as seven days."""
+    if not isinstance(schedules, Mapping):
+        return schedules
+    if not all(isinstance(windows, list) for windows in schedules.values()):
+        return {key: _as_written(value) for key, value in schedules.items()}
+    days = {tuple(windows) for windows in schedules.values()}
+    if len(schedules) == 7 and len(days) == 1:
+        schedules = {"daily": schedules[next(iter(schedules))]}
+    return {key: windows[0] if len(windows) == 1 else windows for key, windows in schedules.items()}
 
 
 def _with_groups(text: str, in_force: Rules, names: set[str]) -> str:
@@ -194,6 +209,42 @@ def _parent_table(document: Container, parts: Sequence[str], create: bool) -> An
         if not isinstance(current, Table | Container | dict):
             raise ValueError(f'"{part}" holds a value, not a table')
     return current
+
+
+def set_key(table: Any, key: str, value: Any) -> None:
+    """Set ``key`` in a tomlkit ``table`` so the person's layout stays: a table already written with its own header
+    keeps it (and its comments), its keys replaced; a key already there keeps its line; a new key goes right after
+    the table's last plain value, not below the comments that lead into the sub-tables that follow it."""
+    existing = table.get(key) if isinstance(table, Mapping) else None
+    if isinstance(value, Mapping) and isinstance(existing, Table):
+        _replace_keys(existing, value)
+    elif key in table or not isinstance(table, Table):
+        table[key] = _toml_value(value)
+    else:
+        _insert_after_last_value(table, key, _toml_value(value))
+
+
+def _replace_keys(table: Table, values: Mapping[str, Any]) -> None:
+    for gone in [key for key in table if key not in values]:
+        del table[gone]
+    for key, value in values.items():
+        set_key(table, key, value)
+
+
+def _insert_after_last_value(table: Table, key: str, value: Any) -> None:
+    """tomlkit would put a new key after the table's last line that is not a sub-table, comment lines included: in
+    ``[profiles.me]`` that is under the comment introducing ``[profiles.me.warnings]``."""
+    values = [
+        name
+        for name, item in table.value.body
+        if name is not None and (name.is_dotted() or not isinstance(item, Table | AoT))  # a.b = 1 is a value too
+    ]
+    if values:
+        table.value._insert_after(values[-1], key, value)
+    elif table.value.body:
+        table.value._insert_at(0, key, value)
+    else:
+        table[key] = value
 
 
 def _toml_value(value: Any) -> Any:

@@ -51,7 +51,7 @@ from breather.rules.schema import (
 )
 from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import zone_named
-from breather.rules.tomltext import TOO_DEEP, too_deep_line
+from breather.rules.tomltext import TOO_DEEP, too_deep_line, with_toml_keys
 
 __all__ = [
     "RulesError",
@@ -181,7 +181,7 @@ def _decode(text: str, filename: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
+        message = with_toml_keys(str(exc))
         line, column = 1, 1
         place = _SYNTAX_PLACE.search(message)
         if place is not None:
@@ -229,6 +229,13 @@ def _refuse_overlong_lines(text: str, filename: str) -> None:
             raise RulesError([Problem(filename, number, MAX_LINE_CHARS + 1, "", message)])
 
 
+# A file with nothing but blank lines and comments is most often one saved half-way, or emptied by accident.
+EMPTY_FILE = (
+    "the rules file is empty (nothing but blank lines and comments: was it saved half-way?); it needs its rules "
+    'back, with at least one member, such as [profiles.me] with "default = true"'
+)
+
+
 @dataclass
 class _Household:
     timezone: str | None = None
@@ -252,6 +259,9 @@ class _Reader:
         self.check = checker
 
     def read(self, data: dict[str, Any]) -> Rules | None:
+        if not data:
+            self.check.problem((), EMPTY_FILE)
+            return None
         self.check.known_keys(data, (), TOP_KEYS)
         household = self._household(data.get("household", {}))
         groups = self._groups(data.get("sites", {}))

@@ -7,6 +7,8 @@ tomllib's syntax errors, and also arrays or inline tables nested so deeply that 
 
 from __future__ import annotations
 
+import ast
+import re
 import tomllib
 from typing import Any
 
@@ -15,11 +17,31 @@ REPORTED_DEPTH = 100
 TOO_DEEP = "arrays or inline tables nested too deeply to read"
 
 
+# tomllib names a key as a Python tuple: "Cannot declare ('profiles', 'me') twice".
+_KEY_TUPLE = re.compile(r"(?P<declare>Cannot declare )?\((?P<parts>'[^()]*'),?\)")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def with_toml_keys(message: str) -> str:
+    """A tomllib message with each key it names written as in the file: ``[profiles.me]`` for a table header
+    declared twice, ``profiles.me`` elsewhere, not as the Python tuple tomllib gives."""
+
+    def written(found: re.Match[str]) -> str:
+        try:
+            parts = ast.literal_eval(f"({found['parts']},)")
+        except (ValueError, SyntaxError):
+            return found[0]
+        key = ".".join(part if _BARE_KEY.fullmatch(part) else f'"{part}"' for part in parts)
+        return f"Cannot declare [{key}]" if found["declare"] else key
+
+    return _KEY_TUPLE.sub(written, message)
+
+
 def read_toml(text: str, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{origin}: {exc}") from exc
+        raise ValueError(f"{origin}: {with_toml_keys(str(exc))}") from exc
     except RecursionError:
         raise ValueError(f"{origin}:{too_deep_line(text)}: {TOO_DEEP}") from None
 

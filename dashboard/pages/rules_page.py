@@ -23,17 +23,17 @@ from tomlkit.items import Table
 from breather.dashboard.errors import ApiError
 from breather.pending_rules import loosenings, rules_or
 from breather.rules.cooling import PendingChange as HeldChange
-from breather.rules.cooling import coverage, value_text
+from breather.rules.cooling import apply_change, coverage, value_text
 from breather.rules.countries import DEFAULT_COUNTRY, check_country, country_phrase
 from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, CrisisLine, table_in_force
 from breather.rules.decisions import Usage, decide
-from breather.rules.editing import set_value_in_text, value_at, with_values_from
+from breather.rules.editing import set_key, set_value_in_text, value_at, with_values_from
 from breather.rules.errors import Problem, RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import Locator
 from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
 from breather.rules.passwords import hash_password, is_hashed, password_problem
-from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration
+from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration, spoken_duration
 from breather.store import usage
 
 Writes = Callable[[Callable[[Database], Any]], Any]
@@ -55,6 +55,8 @@ class CheckResult:
     preview: list[str] = field(default_factory=list)
     dry_run: list[DryRunLine] = field(default_factory=list)
     loosens: list[str] = field(default_factory=list)
+    applies_now: bool = True  # saved, some of the edit is in force at once (not all of it held for the cooling-off)
+    waits: str = ""  # how long a loosening waits once saved, in words ("24 hours")
 
 
 @dataclass(frozen=True)
@@ -250,11 +252,21 @@ def explain(
 ) -> CheckResult:
     assert result.rules is not None
     new = result.rules
+    in_force = in_force_after_saving(current, new, now)
     result.loosens = loosenings(current, new)
-    result.preview = preview_today(db, current, new, now)
+    result.applies_now = in_force != current
+    result.waits = spoken_duration(max(current.cooling_off, new.cooling_off))
+    result.preview = preview_today(db, current, new, now, in_force)
     if dry_run:
         result.dry_run = replay_week(db, current, new, now)
     return result
+
+
+def in_force_after_saving(current: Rules, new: Rules, now: datetime) -> Rules:
+    """The rules the proxy goes by once ``new`` is saved: what it tightens at once, each loosening held for the
+    cooling-off; all of ``current`` when a loosening cannot be parted from the rest, as the save then holds it all."""
+    in_force, _ = apply_change(current, new, now)
+    return current if loosenings(current, in_force) else in_force
 
 
 def _usage_today(db: Database, rules: Rules, profile: str, now: datetime) -> Usage:
@@ -264,37 +276,64 @@ def _usage_today(db: Database, rules: Rules, profile: str, now: datetime) -> Usa
     return Usage.of_today(today)
 
 
-def preview_today(db: Database, old: Rules, new: Rules, now: datetime) -> list[str]:
-    """What would be different right now, member by member and site by site."""
+NOTHING_CHANGES = "Nothing would change for anyone right now."
+
+
+def preview_today(db: Database, old: Rules, new: Rules, now: datetime, in_force: Rules | None = None) -> list[str]:
+    """What would be different right now, member by member and site by site, judged by the rules in force once the
+    edit is saved (``in_force``; ``new`` when not given): a loosening held for its cooling-off changes nothing yet.
+    Then each setting the edit changes, and the site groups no limit can apply to."""
+    after_save = new if in_force is None else in_force
     lines: list[str] = []
-    for name, person in new.profiles.items():
-        today = _usage_today(db, new, name, now)
-        for group in new.groups:
+    for name, person in after_save.profiles.items():
+        today = _usage_today(db, after_save, name, now)
+        for group in after_save.groups:
+            if not group.domains:  # no site to judge: said once, below
+                continue
             site = group.domains[0]
-            after = decide(new, person, site, now, today)
+            after = decide(after_save, person, site, now, today)
             before_kind = "allow"
             if name in old.profiles and old.group_named(group.name) is not None:
                 before_kind = decide(old, old.profiles[name], site, now, today).kind
             if after.kind != before_kind:
                 lines.append(f"{name} on {group.name}: {before_kind.replace('_', ' ')} → {after.reason}")
-        before = old.profiles.get(name)
-        if before is not None:
-            lines += _setting_changes(name, before, person)
-    return lines or ["Nothing would change for anyone right now."]
+        before, asked = old.profiles.get(name), new.profiles.get(name)
+        if before is not None and asked is not None:
+            lines += _setting_changes(name, before, asked, person)
+    return (lines or [NOTHING_CHANGES]) + _groups_without_domains(new)
 
 
-def _setting_changes(name: str, before: Profile, after: Profile) -> list[str]:
-    """The limits and quiet hours an edit changes, whether or not that changes a decision right now."""
+def _groups_without_domains(rules: Rules) -> list[str]:
+    """A site group with ``domains = []`` covers no site: Breather never sees its traffic, so no limit applies."""
+    return [
+        f"The site group {group.name} lists no domains, so Breather looks after no site for it: a limit on "
+        f"{group.name} never applies."
+        for group in rules.groups
+        if not group.domains
+    ]
+
+
+def _setting_changes(name: str, before: Profile, after: Profile, in_force: Profile | None = None) -> list[str]:
+    """The limits and quiet hours an edit changes, whether or not that changes a decision right now; a change held
+    for its cooling-off says what stays in force until then."""
+    in_force = in_force or after
     lines = []
     if before.daily_limit != after.daily_limit:
-        lines.append(f"{name}: daily limit {_limit_text(before.daily_limit)} → {_limit_text(after.daily_limit)}")
+        held = _held(_limit_text(in_force.daily_limit), in_force.daily_limit != after.daily_limit)
+        lines.append(f"{name}: daily limit {_limit_text(before.daily_limit)} → {_limit_text(after.daily_limit)}{held}")
     for site in sorted(set(before.limits) | set(after.limits)):
-        was, now = before.limits.get(site), after.limits.get(site)
+        was, now, kept = before.limits.get(site), after.limits.get(site), in_force.limits.get(site)
         if was != now:
-            lines.append(f"{name}: limit on {site} {_limit_text(was)} → {_limit_text(now)}")
+            held = _held(_limit_text(kept), kept != now)
+            lines.append(f"{name}: limit on {site} {_limit_text(was)} → {_limit_text(now)}{held}")
     if coverage(before.quiet_hours) != coverage(after.quiet_hours):
-        lines.append(f"{name}: quiet hours {_windows_text(before)} → {_windows_text(after)}")
+        held = _held(_windows_text(in_force), coverage(in_force.quiet_hours) != coverage(after.quiet_hours))
+        lines.append(f"{name}: quiet hours {_windows_text(before)} → {_windows_text(after)}{held}")
     return lines
+
+
+def _held(in_force: str, is_held: bool) -> str:
+    return f" ({in_force} until the cooling-off delay is over)" if is_held else ""
 
 
 def _windows_text(profile: Profile) -> str:
@@ -369,6 +408,7 @@ class ProfileForm:
     held: dict[str, str] = field(default_factory=dict)  # form field → the value waiting, and until when
     held_elsewhere: list[str] = field(default_factory=list)  # this member's other held settings, in words
     shown: dict[str, str] = field(default_factory=dict)  # what the page first showed, posted back as shown_<name>
+    unused_limits: list[str] = field(default_factory=list)  # a limit on a site group listing no domains, in words
 
     def values(self) -> dict[str, str]:
         """The fields by the names the form posts them under."""
@@ -408,11 +448,21 @@ def profile_forms(
             keywords=", ".join(profile.keywords),
             topics=_topics_text(profile.topics),
             open_anyway="on" if profile.open_anyway else "off",
+            unused_limits=_unused_limits(shown, profile),
             **_held_notes([change for change in held if change.profile == profile.name], rules, now),
         )
         for profile in shown.profiles.values()
     ]
     return [replace(form, shown=form.values()) for form in forms]
+
+
+def _unused_limits(rules: Rules, profile: Profile) -> list[str]:
+    empty = {group.name for group in rules.groups if not group.domains}
+    return [
+        f"The limit on {site} never applies: the site group {site} lists no domains (domains = [] in the rules file)."
+        for site in profile.limits
+        if site in empty
+    ]
 
 
 def _held_notes(held: Sequence[HeldChange], rules: Rules, now: datetime | None) -> dict[str, Any]:
@@ -570,7 +620,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
 
     A file that does not load is refused (409) rather than edited: the form shows the rules in force, not the
     file's broken values, so neither writing the edit into the broken file nor over it could be judged safely."""
-    form = _edited(form)
+    posted, form = form, _edited(form)
     try:
         document = tomlkit.parse(text)
         rules = parse_rules(text)
@@ -580,6 +630,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     current = rules.profiles.get(name)
     if current is None or not isinstance(profiles, Table) or name not in profiles:
         raise ApiError(400, "UnknownMember", f"there is no profile called {name!r} in the rules file")
+    _refuse_fields_changed_since_shown(rules, text, name, posted, form)
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
     _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet, "quiet hours")
@@ -595,6 +646,54 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     edited = tomlkit.dumps(document)
     _refuse_at_the_fields(edited, name, form)
     return edited
+
+
+CHANGED_SINCE_SHOWN = (
+    "{name}'s {fields} changed in the rules file after this page showed the form (by hand, or saved from another "
+    "page), and saving the form would undo that change. Open the Rules page again to see the file as it is now (copy "
+    "what you typed first), and make your change there"
+)
+
+# Each field of a member's form as its label names it.
+FIELD_WORDS = {
+    "daily_limit": "daily limit",
+    "break_after": "break after",
+    "break_length": "break length",
+    "max_snoozes": "snoozes in a row",
+    "open_anyway": '"open anyway"',
+    "keywords": "own words to warn about",
+    "topics": "own topics",
+    "limits": "limits per site",
+    "quiet_hours": "quiet hours",
+}
+
+
+def _refuse_fields_changed_since_shown(
+    rules: Rules, text: str, name: str, posted: Mapping[str, str], edited: Mapping[str, str]
+) -> None:
+    """A form left open while the file changed (by hand, from another tab, a held change come due) posts what it
+    showed then as ``shown_<field>``: writing a field the file has changed since would undo that change unseen, and
+    the save would count undoing a tightening as the person's own loosening. Only the fields this edit writes are
+    compared; one typed as the file now has it writes nothing."""
+    now = next(form for form in profile_forms(rules, text) if form.name == name).values()
+    stale = [
+        key
+        for key, typed in edited.items()
+        if key in now
+        and f"shown_{key}" in posted
+        and _normal(posted[f"shown_{key}"]) != _normal(now[key])
+        and _normal(typed) != _normal(now[key])
+    ]
+    if stale:
+        *others, last = [_field_words(key) for key in stale]
+        fields = f"{', '.join(others)} and {last}" if others else last
+        raise ApiError(409, "RulesChanged", CHANGED_SINCE_SHOWN.format(name=name, fields=fields))
+
+
+def _field_words(key: str) -> str:
+    if key.startswith("warning_"):
+        return f"{key.removeprefix('warning_').replace('_', ' ')} warnings"
+    return FIELD_WORDS.get(key, key.replace("_", " "))
 
 
 # The form's fields a problem in the profile's settings can come from, by what the person is told it is in.
@@ -639,14 +738,15 @@ def _edited(form: Mapping[str, str]) -> dict[str, str]:
     """The fields the person changed from what the form showed (posted as ``shown_<name>``), so a value the page
     showed and nobody touched is never written over the file's; a form posted without them counts every field."""
 
-    def normal(value: str | None) -> str | None:
-        return None if value is None else value.replace("\r\n", "\n").strip()
-
     return {
         key: value
         for key, value in form.items()
-        if not key.startswith("shown_") and normal(form.get(f"shown_{key}")) != normal(value)
+        if not key.startswith("shown_") and _normal(form.get(f"shown_{key}")) != _normal(value)
     }
+
+
+def _normal(value: str | None) -> str | None:
+    return None if value is None else value.replace("\r\n", "\n").strip()
 
 
 def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> None:
@@ -654,13 +754,13 @@ def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> 
     if not value or value == _duration_or_off(current):
         return
     if value == "off":
-        table[key] = "off"
+        set_key(table, key, "off")
         return
     try:
         parse_duration(value)
     except ValueError as exc:
         raise ApiError(400, "InvalidField", f"{key.replace('_', ' ')}: {exc}") from None
-    table[key] = value
+    set_key(table, key, value)
 
 
 def _set_snoozes(table: Any, raw: str, current: int) -> None:
@@ -668,7 +768,7 @@ def _set_snoozes(table: Any, raw: str, current: int) -> None:
         return
     if not raw.strip().isdigit():
         raise ApiError(400, "InvalidField", f"snoozes in a row: expected a whole number, got {raw!r}")
-    table["max_snoozes"] = int(raw)
+    set_key(table, "max_snoozes", int(raw))
 
 
 def _set_open_anyway(table: Any, raw: str | None, current: bool) -> None:
@@ -676,7 +776,7 @@ def _set_open_anyway(table: Any, raw: str | None, current: bool) -> None:
         return
     if raw.strip() not in ("on", "off"):
         raise ApiError(400, "InvalidField", f"open anyway: choose on or off, got {raw!r}")
-    table["open_anyway"] = raw.strip() == "on"
+    set_key(table, "open_anyway", raw.strip() == "on")
 
 
 def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None:
@@ -697,7 +797,7 @@ def _set_keywords(table: Any, raw: str | None, current: tuple[str, ...]) -> None
     words = [word.strip() for word in raw.split(",") if word.strip()]
     if words == list(current):
         return
-    table["keywords"] = words
+    set_key(table, "keywords", words)
 
 
 def _topics_text(topics: Mapping[str, tuple[str, ...]]) -> str:

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,49 @@ def write_by_hand(path: Path, text: str) -> None:
 def flat(page: str) -> str:
     """A page's text with its whitespace run together and entities read, to search for what a person reads."""
     return html.unescape(re.sub(r"\s+", " ", page))
+
+
+class _FormReader(HTMLParser):
+    """What a browser posts for each form as the page shows it: inputs, selected options, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append({})
+        elif not self.forms:
+            return
+        elif tag == "input" and found.get("type") != "submit" and "name" in found:
+            self.forms[-1][found["name"]] = found.get("value", "")
+        elif tag == "select":
+            self._select = found["name"]
+        elif tag == "option" and self._select and "selected" in found:
+            self.forms[-1][self._select] = found.get("value", "\0")  # no value: the option's text, which comes next
+        elif tag == "textarea":
+            self._textarea = found["name"]
+            self.forms[-1][self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._select and self.forms[-1].get(self._select) == "\0":
+            self.forms[-1][self._select] = data
+        if self._textarea:
+            self.forms[-1][self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def member_form(page: str, member: str) -> dict[str, str]:
+    """What a browser would post from ``member``'s form on the Rules page, its hidden ``shown_`` fields included."""
+    reader = _FormReader()
+    reader.feed(page)
+    form = next(form for form in reader.forms if form.get("profile") == member)
+    return {key: value.removeprefix("\n") for key, value in form.items()}

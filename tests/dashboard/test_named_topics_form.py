@@ -85,7 +85,7 @@ def test_taking_away_an_inherited_topic_waits_and_then_drops_it_for_that_member_
 ) -> None:
     rules_file = _rules_file(client, app)
     page = _save(client, "teen", "")
-    assert "This loosens a boundary (teen: fewer words in the topic politics), so it waits 1d" in page
+    assert "This loosens a boundary (teen: fewer words in the topic politics), so it waits 24 hours" in page
     assert load_rules(rules_file).profiles["teen"].topics["politics"] == ("election", "senat*")  # held
     assert 'teen\'s topic politics (removing "election")' in flat(client.get("/rules").get_data(as_text=True))
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)

@@ -204,7 +204,7 @@ def test_loosening_waits_for_the_cooling_off_delay(client: FlaskClient, app: Fla
     token = form_token(client, "/rules")
     form = {"csrf_token": token, "profile": "teen", "daily_limit": "2h", "action": "save", "passphrase": PASSPHRASE}
     page = client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True)
-    assert "This loosens a boundary (teen: a bigger daily limit), so it waits 1d" in page
+    assert "This loosens a boundary (teen: a bigger daily limit), so it waits 24 hours" in page
     assert rules_file.read_text() == before
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
     client.get("/rules")

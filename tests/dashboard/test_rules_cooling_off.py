@@ -52,7 +52,7 @@ def test_what_a_save_tightens_applies_now_and_what_it_loosens_waits(client: Flas
         .replace('reddit = "30m"', 'reddit = "10m"')
     )
     page = _save_text(client, asked)
-    assert "What it loosens (teen: a bigger daily limit) waits 1d" in page
+    assert "What it loosens (teen: a bigger daily limit) waits 24 hours" in page
     now = load_rules(rules_file)
     assert now.profiles["parent"].limits["reddit"] == timedelta(minutes=10)  # tightening: at once
     assert now.profiles["teen"].daily_limit == timedelta(minutes=45)  # loosening: held
@@ -70,7 +70,7 @@ def test_saving_another_time_zone_says_it_waits_and_keeps_the_old_one(client: Fl
     asked = text.replace(f'timezone = "{before}"', 'timezone = "Pacific/Kiritimati"')
     assert asked != text, "the test's rules name their zone"
     page = _save_text(client, asked)
-    assert f"a different time zone ({before} → Pacific/Kiritimati)" in page and "waits 1d" in page
+    assert f"a different time zone ({before} → Pacific/Kiritimati)" in page and "waits 24 hours" in page
     assert str(load_rules(rules_file).zone()) == str(before)
 
 
@@ -85,7 +85,7 @@ def test_a_save_that_lengthens_the_cooling_off_makes_its_loosening_wait_the_long
         'daily_limit = "45m"', 'daily_limit = "1h"'
     )
     page = _save_text(client, asked)
-    assert "What it loosens (teen: a bigger daily limit) waits 2d" in page  # as the service will count it
+    assert "What it loosens (teen: a bigger daily limit) waits 48 hours" in page  # as the service will count it
     _later(app, 25)
     client.get("/rules")
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=45)
@@ -440,7 +440,7 @@ def test_a_shorter_delay_typed_by_hand_does_not_shorten_a_saves_wait(served: Ser
             "/rules", data={"csrf_token": form_token(client, "/rules"), **form}, follow_redirects=True
         ).get_data(as_text=True)
     )
-    assert "waits 1d" in page and "waits 1h" not in page
+    assert "waits 24 hours" in page and "waits 1 hour" not in page
 
 
 def test_a_tightening_applies_now_beside_a_held_loosening_of_a_setting_that_was_inherited(
@@ -484,7 +484,7 @@ def test_a_save_that_drops_a_site_and_tightens_a_limit_applies_the_tightening_no
         .replace('daily_limit = "45m"', 'daily_limit = "30m"')
     )
     page = _save_text(client, asked)
-    assert "What it loosens (sites no longer looked after) waits 1d" in page
+    assert "What it loosens (sites no longer looked after) waits 24 hours" in page
     now = load_rules(rules_file)
     assert now.profiles["teen"].daily_limit == timedelta(minutes=30)
     assert "www.youtube.com" in now.intercepted_domains()

@@ -42,7 +42,7 @@ def test_quiet_hours_moved_earlier_on_the_rules_page_are_quiet_tonight_and_the_d
     paths = app.config["PATHS"]
     asked = FAMILY_RULES.replace('daily = "22:00-07:00"', 'daily = "21:00-06:00"')
     page = save_text(client, asked)
-    assert "What it loosens (teen: shorter quiet hours) waits 1d" in page
+    assert "What it loosens (teen: shorter quiet hours) waits 24 hours" in page
     in_file = load_rules(paths.rules_file)
     assert decide(in_file, "teen", "reddit.com", TONIGHT).kind == "quiet_hours"  # the added hour: tonight
     assert decide(in_file, "teen", "reddit.com", TOMORROW_EARLY).kind == "quiet_hours"  # the dropped hour: kept
@@ -59,7 +59,7 @@ def test_a_new_group_taking_a_subdomain_on_the_rules_page_waits(client: FlaskCli
     paths = app.config["PATHS"]
     asked = FAMILY_RULES + '\n[sites.escape]\ndomains = ["new.reddit.com"]\n'
     page = save_text(client, asked)
-    assert "This loosens a boundary (new.reddit.com moved to the site group escape), so it waits 1d" in page
+    assert "This loosens a boundary (new.reddit.com moved to the site group escape), so it waits 24 hours" in page
     in_file = load_rules(paths.rules_file)
     assert decide(in_file, "parent", "new.reddit.com", NOW, ON_REDDIT).kind == "limit_reached"  # reddit's 30m
     later(app, 25)

@@ -228,7 +228,7 @@ def test_a_held_change_reads_as_a_sentence_on_the_households_clock() -> None:
         "me's always-allowed sites (adding reddit.com) is held until 13:00 tomorrow",
         'me\'s warning keywords (removing "spoiler") is held until 13:00 tomorrow',
         "the household's time zone (UTC → Europe/Berlin) is held until 13:00 tomorrow",
-        "the household's cooling-off (1d → 1h) is held until 13:00 tomorrow",
+        "the household's cooling-off (24h → 1h) is held until 13:00 tomorrow",
     ]
     assert held_sentence(pending[:3], zone, NOW) == (
         "me's daily limit (1h → off) is held until 12:00 tomorrow; me's quiet hours (some hours no longer covered) "

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import difflib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from breather.rules.editing import set_value, set_value_in_text
+from breather.rules.cooling import apply_change
+from breather.rules.editing import in_force_text, set_value, set_value_in_text
 from breather.rules.errors import RulesError
-from breather.rules.loader import default_rules_text, ensure_rules_file, load_rules
+from breather.rules.loader import default_rules_text, ensure_rules_file, load_rules, parse_rules
+
+NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -65,3 +68,34 @@ def test_the_file_mode_is_kept(tmp_path: Path) -> None:
     set_value(path, "profiles.me.calm", True)
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_rules(path).profile("me").calm is True
+
+
+def test_a_table_written_with_its_own_header_is_updated_in_place_with_its_comments() -> None:
+    """The rules in force written back as a file (a held loosening put back) gave [profiles.me.quiet_hours] as one
+    inline table of seven days, and the comments under it were lost."""
+    text = default_rules_text()
+    after = set_value_in_text(text, "profiles.me.quiet_hours", {"daily": "21:00-07:00"})
+    assert changed_lines(text, after) == ['-daily = "23:00-07:00"', '+daily = "21:00-07:00"']
+    emptied = set_value_in_text(after, "profiles.me.quiet_hours", {})
+    assert changed_lines(after, emptied) == ['-daily = "21:00-07:00"']
+    assert "[profiles.me.quiet_hours]" in emptied
+
+
+def test_the_rules_in_force_written_as_a_file_keep_the_quiet_hours_as_the_person_wrote_them() -> None:
+    """23:00-07:00 → 21:00-06:00 with the morning hour held: the file of the rules in force says 21:00-07:00 in
+    place of the person's line, comments and all."""
+    text = default_rules_text()
+    old = parse_rules(text)
+    asked = text.replace('daily = "23:00-07:00"', 'daily = "21:00-06:00"')
+    in_force, held = apply_change(old, parse_rules(asked), NOW)
+    written = in_force_text(asked, in_force, held)
+    assert written is not None
+    assert changed_lines(text, written) == ['-daily = "23:00-07:00"', '+daily = "21:00-07:00"']
+
+
+def test_a_new_setting_of_a_profile_goes_after_its_last_setting_not_among_its_sub_tables_comments() -> None:
+    text = default_rules_text()
+    after = set_value_in_text(text, "profiles.me.keywords", ["spoiler"])
+    lines = after.splitlines()
+    assert changed_lines(text, after) == ['+keywords = ["spoiler"]']
+    assert lines[lines.index('keywords = ["spoiler"]') - 1] == 'friction_delay = "10s"'

@@ -158,3 +158,21 @@ def test_syntax_errors_say_what_was_most_likely_mistyped(old: str, new: str, hin
     (problem,) = problems(text.replace(old, new, 1))
     assert problem.startswith("rules.toml:") and "TOML syntax error" in problem
     assert hint in problem
+
+
+def test_a_table_declared_twice_is_named_as_the_file_writes_it() -> None:
+    """It said "cannot declare ('profiles', 'me') twice": a Python tuple, not the header in the file."""
+    text = default_rules_text() + '\n[profiles.me]\ndaily_limit = "2h"\n[sites."my forum"]\ndomains = ["a.example"]\n'
+    (problem,) = problems(text)
+    assert "cannot declare [profiles.me] twice (this [table] header appears twice" in problem
+    (problem,) = problems(text.replace("[profiles.me]\ndaily", "[profiles.kid]\ndaily") + '[sites."my forum"]\n')
+    assert 'cannot declare [sites."my forum"] twice' in problem
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# Breather boundary rules\n# =======================\n"])
+def test_an_empty_file_is_said_to_be_empty(text: str) -> None:
+    """A file saved half-way (nothing but comments) said "no profiles: add at least one"."""
+    assert problems(text) == [
+        "rules.toml:1:1: the rules file is empty (nothing but blank lines and comments: was it saved half-way?); it "
+        'needs its rules back, with at least one member, such as [profiles.me] with "default = true"'
+    ]
