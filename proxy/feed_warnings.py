@@ -46,6 +46,7 @@ from breather.rules.crisis import helpline_for
 from breather.rules.editing import write_atomically
 from breather.rules.model import Sensitivity
 from breather.runtime import Runtime
+from breather.store.queries import SHOWN_WARNINGS_KEY
 
 if TYPE_CHECKING:
     from breather.rules.classify import Keywords
@@ -61,7 +62,7 @@ PASSED_COUNTERS = {"truncated": "passed_truncated", "undecodable": "passed_undec
 SHOWN_MEMORY = 10_000
 SHOWN_FOR_HOURS = 12
 # The store's ``meta`` row holding the key of ShownPosts' digests: kept away from the digests themselves.
-SALT_META_KEY = "shown_warnings_salt"
+SALT_META_KEY = SHOWN_WARNINGS_KEY
 SALT_KEEP_TIMEOUT_S = 10.0
 
 
@@ -378,8 +379,7 @@ class ShownPosts:
     review did). Whoever can read both the file and the store can still do that. The key is stored before the
     first file made with it is written; a file without its key, or one that cannot be read, is ignored (a few posts
     counted twice is the worst case). Entries expire after SHOWN_FOR_HOURS; deleting the file ("Delete everything",
-    ``breather delete --all``) also drops the key: at once from the dashboard, at the service's next start after
-    the command.
+    ``breather delete --all``) also drops the key (``queries.delete_usage`` deletes its ``meta`` row).
     """
 
     def __init__(self, path: Path, salts: StoredSalt | None = None) -> None:

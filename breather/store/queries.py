@@ -468,11 +468,15 @@ KEPT_TABLES: tuple[str, ...] = (
     "api_tokens",  # paired browsers
     "pairing_codes",
     "pending_rule_changes",  # rule changes held for their cooling-off, and what became of them
-    "meta",  # store state: the zone rollups are cut in, the quiet-hours state derived from the rules
+    "meta",  # store state: the zone rollups are cut in, the quiet-hours state derived from the rules (the
+    # shown-warnings key is deleted with the usage)
     "_sqlite_migrations",
 )
 # Columns of kept tables that record use: (table, column) set to NULL.
 USAGE_COLUMNS: tuple[tuple[str, str], ...] = (("api_tokens", "last_seen_at"),)
+# The ``meta`` row keeping the key of the proxy's shown-warnings digests (proxy/feed_warnings.py): with the usage
+# gone it opens nothing, and a new one is made when a warning is next shown.
+SHOWN_WARNINGS_KEY = "shown_warnings_salt"
 
 
 def delete_usage(db: Database) -> dict[str, int]:
@@ -495,6 +499,8 @@ def delete_usage(db: Database) -> dict[str, int]:
             for table, column in USAGE_COLUMNS:
                 if table in present and column in db.table(table).columns_dict:
                     db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
+            if "meta" in present:
+                db.execute("DELETE FROM meta WHERE key = ?", [SHOWN_WARNINGS_KEY])
     finally:
         db.execute(f"PRAGMA secure_delete = {previous}")
     return removed

@@ -20,6 +20,7 @@ from breather.paths import Paths
 from breather.rules.loader import parse_rules
 from breather.store.db import apply_migrations, open_database
 from breather.store.model import Event, Heartbeat
+from breather.store.queries import SHOWN_WARNINGS_KEY, get_meta, set_meta
 from breather.store.writer import Writer
 
 DAY1 = datetime(2026, 5, 3, 10, 0, tzinfo=UTC)
@@ -320,6 +321,7 @@ def test_delete_all_removes_usage_but_keeps_the_passphrase_and_pairings(
     for moment in (DAY1, DAY2):
         writer.heartbeat(Heartbeat("teen", TELLTALE_SITE, moment, duration_s=600))
         writer.event(Event("teen", "warning_shown", moment, site=TELLTALE_SITE, category="violence"))
+    writer.call(lambda db: set_meta(db, SHOWN_WARNINGS_KEY, "00" * 16))
     writer.close()
     context.close_own_writer(app)  # the service is stopped, as delete requires
     assert TELLTALE_SITE.encode() in paths.database.read_bytes()  # checkpointed into the main file
@@ -332,6 +334,7 @@ def test_delete_all_removes_usage_but_keeps_the_passphrase_and_pairings(
     db = connect(str(paths.database))
     try:
         assert [db[table].count for table in ("activity", "events", "profiles", "daily_rollups")] == [0, 0, 0, 0]
+        assert get_meta(db, SHOWN_WARNINGS_KEY) is None  # the key of the warned posts' digests goes with them
         assert passphrase_is_set(db)
         assert [browser.profile for browser in paired_browsers(db)] == ["teen"]
     finally:
