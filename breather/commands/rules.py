@@ -201,6 +201,11 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
     for name in _plain_text_passwords(rules):
         fix = command_hint("rules", "password", name, *(["--file", args.file] if args.file else []), home=args.home)
         print(f"note: profile {name!r} keeps its password in plain text; `{fix}` hashes it")
+    for name in sorted(group.name for group in rules.groups if not group.domains):
+        print(
+            f"note: site group {name!r} lists no domains, so Breather looks after no site for it and a limit on "
+            "it never applies"
+        )
     return 0
 
 

@@ -204,6 +204,13 @@ def test_rules_check_names_profiles_with_plain_text_passwords(tmp_path, capsys) 
     assert "profile 'sam' keeps its password in plain text" in capsys.readouterr().out
 
 
+def test_rules_check_names_a_site_group_with_no_domains(tmp_path, capsys) -> None:
+    """A review: `domains = []` is valid (a group no longer looked after), but a limit on it never applies."""
+    text = FAMILY.replace("[sites.reddit]", "[sites.forum]\ndomains = []\n\n[sites.reddit]")
+    assert main(["rules", "check", str(write(tmp_path, text))]) == 0
+    assert "site group 'forum' lists no domains" in capsys.readouterr().out
+
+
 def test_rules_password_for_an_unknown_profile_changes_nothing(tmp_path, capsys, monkeypatch) -> None:
     import io
 
