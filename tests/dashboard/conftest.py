@@ -185,7 +185,7 @@ def flat(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", page))
 
 
-class _FormReader(HTMLParser):
+class FormReader(HTMLParser):
     """What a browser posts for each form as the page shows it: inputs, selected options, textareas."""
 
     def __init__(self) -> None:
@@ -225,7 +225,7 @@ class _FormReader(HTMLParser):
 
 def member_form(page: str, member: str) -> dict[str, str]:
     """What a browser would post from ``member``'s form on the Rules page, its hidden ``shown_`` fields included."""
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(page)
     form = next(form for form in reader.forms if form.get("profile") == member)
     return {key: value.removeprefix("\n") for key, value in form.items()}

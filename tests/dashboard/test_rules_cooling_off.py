@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,8 +22,10 @@ from tests.dashboard.conftest import (
     NOW,
     PASSPHRASE,
     TEST_SCRYPT,
+    FormReader,
     flat,
     form_token,
+    member_form,
     service_watcher,
     set_passphrase,
     write_by_hand,
@@ -141,52 +142,6 @@ def test_a_tightening_save_is_not_held_for_a_loosening_the_file_already_had(serv
 # --- 2. Saving a member's form while a hand edit of theirs is held -------------------------------------------------
 
 
-class _FormReader(HTMLParser):
-    """What a browser posts for each form as the page shows it: inputs, selected options, textareas."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, str]] = []
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {key: value or "" for key, value in attrs}
-        if tag == "form":
-            self.forms.append({})
-        elif not self.forms:
-            return
-        elif tag == "input" and found.get("type") != "submit" and "name" in found:
-            self.forms[-1][found["name"]] = found.get("value", "")
-        elif tag == "select":
-            self._select = found["name"]
-        elif tag == "option" and self._select and "selected" in found:
-            # a browser posts the option's value, or its text when it has none (the text comes next)
-            self.forms[-1][self._select] = found.get("value", "\0")
-        elif tag == "textarea":
-            self._textarea = found["name"]
-            self.forms[-1][self._textarea] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._select and self.forms[-1].get(self._select) == "\0":
-            self.forms[-1][self._select] = data
-        if self._textarea:
-            self.forms[-1][self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def _member_form(page: str, member: str) -> dict[str, str]:
-    reader = _FormReader()
-    reader.feed(page)
-    form = next(form for form in reader.forms if form.get("profile") == member)
-    return {key: value.removeprefix("\n") for key, value in form.items()}
-
-
 def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> None:
     client, watcher, rules_file, _ = served
     text = rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "2h"\nbreak_length = "3m"')
@@ -194,7 +149,7 @@ def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> Non
     watcher.reload()
     page = client.get("/rules").get_data(as_text=True)
     assert "2h, held until 20:00 tomorrow (45m in force until then)" in flat(page)
-    form = _member_form(page, "teen")
+    form = member_form(page, "teen")
     assert form["daily_limit"] == "2h" and form["break_length"] == "3m"  # what the file asks for
     form |= {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE}
     client.post("/rules", data=form)
@@ -208,7 +163,7 @@ def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> Non
 def test_a_field_nobody_touched_is_not_written_over_a_hand_edit_made_meanwhile(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
-    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "45m"', 'daily_limit = "30m"'))
     client.post("/rules", data=form | {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE})
     saved = load_rules(rules_file).profiles["teen"]
@@ -280,7 +235,7 @@ def test_only_a_change_still_waiting_counts_as_asked_for_on_the_rules_page(clien
 
 
 def _editor(page: str) -> tuple[str, dict[str, str]]:
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(page)
     form = next(form for form in reader.forms if "text" in form)
     return form["text"].removeprefix("\n"), form
@@ -323,7 +278,7 @@ def test_a_zero_limit_reads_0m_and_can_be_turned_off(client: FlaskClient, app: F
     rules_file = app.config["PATHS"].rules_file
     _save_form(client, "teen", daily_limit="0m")
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(0)
-    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     assert form["daily_limit"] == "0m"
     client.post("/rules", data=form | {"daily_limit": "off", "action": "save", "passphrase": PASSPHRASE})
     _later(app, 25)
@@ -359,9 +314,9 @@ def test_the_waiting_list_uses_the_households_clock(client: FlaskClient, app: Fl
 def test_a_form_previewed_then_saved_from_the_preview_page_writes_the_change(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
-    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     previewed = client.post("/rules", data=form | {"daily_limit": "30m", "action": "preview"}).get_data(as_text=True)
-    again = _member_form(previewed, "teen")
+    again = member_form(previewed, "teen")
     assert again["daily_limit"] == "30m"
     client.post("/rules", data=again | {"action": "save", "passphrase": PASSPHRASE})
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=30)
