@@ -13,8 +13,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from breather.rules.loader import load_rules
-from tests.dashboard.conftest import FAMILY_RULES, NOW, PASSPHRASE, flat, form_token, set_passphrase, write_by_hand
-from tests.dashboard.test_rules_cooling_off import _member_form
+from tests.dashboard.conftest import (
+    FAMILY_RULES,
+    NOW,
+    PASSPHRASE,
+    flat,
+    form_token,
+    member_form,
+    set_passphrase,
+    write_by_hand,
+)
 
 WITH_TOPICS = FAMILY_RULES.replace(
     '[profiles.teen]\nuser = "teen"', '[profiles.teen]\ninherits = "parent"\nuser = "teen"'
@@ -47,7 +55,7 @@ def _rules_file(client: FlaskClient, app: Flask) -> Path:
 
 
 def _save(client: FlaskClient, member: str, topics: str) -> str:
-    form = _member_form(client.get("/rules").get_data(as_text=True), member)
+    form = member_form(client.get("/rules").get_data(as_text=True), member)
     form |= {"topics": topics, "action": "save", "passphrase": PASSPHRASE}
     return flat(client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True))
 

@@ -11,12 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from breather.rules.loader import load_rules
-from tests.dashboard.conftest import PASSPHRASE, flat, set_passphrase
-from tests.dashboard.test_rules_cooling_off import _member_form
+from tests.dashboard.conftest import PASSPHRASE, flat, member_form, set_passphrase
 
 
 def _post_quiet_hours(client: FlaskClient, quiet_hours: str, action: str = "save") -> tuple[int, str]:
-    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     form |= {"quiet_hours": quiet_hours, "action": action, "passphrase": PASSPHRASE}
     response = client.post("/rules", data=form, follow_redirects=True)
     return response.status_code, flat(response.get_data(as_text=True))
@@ -65,7 +64,7 @@ def test_overlapping_windows_name_the_line_that_overlaps(client: FlaskClient) ->
 
 
 def test_a_site_limit_is_named_at_its_line(client: FlaskClient) -> None:
-    form = _member_form(client.get("/rules").get_data(as_text=True), "teen")
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     refused = client.post("/rules", data=form | {"limits": "youtube = 20m\nredit = 30m", "action": "preview"})
     assert refused.status_code == 422
     assert 'site limits, line 2: unknown site "redit"' in flat(refused.get_data(as_text=True))
