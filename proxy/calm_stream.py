@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from breather.proxy.adapters.jsonbody import finite_decoder
 from breather.proxy.calm import calm_mastodon
 
 HELD_BACK_EVENTS = frozenset({"notification", "announcement"})
@@ -76,7 +77,7 @@ def calm_event(event: str) -> str | None:
 
 def _parse(payload: str) -> Any:
     try:
-        document = json.loads(payload)
+        document = finite_decoder().decode(payload)
     except (ValueError, RecursionError):
         return None
     return document if isinstance(document, (dict, list)) else None

@@ -5,6 +5,7 @@ Marks that addons leave for each other live in ``flow.metadata`` under the keys 
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from mitmproxy import http
@@ -66,6 +67,27 @@ def is_page_load(flow: http.HTTPFlow) -> bool:
 
 def media_type(message: http.Message) -> str:
     return message.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+# The WHATWG Encoding Standard's labels for UTF-16LE and UTF-16BE.
+UTF16_LABELS = frozenset(
+    {"utf-16", "utf-16le", "utf-16be", "unicode", "unicodefeff", "unicodefffe", "csunicode", "ucs-2", "iso-10646-ucs-2"}
+)
+CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^"';\s]+)""", re.IGNORECASE)
+
+
+def charset(message: http.Message) -> str:
+    """The ``charset`` its content type declares (lower case), or an empty string."""
+    found = CHARSET.search(message.headers.get("content-type", ""))
+    return found.group(1).lower() if found is not None else ""
+
+
+def is_utf16(message: http.Message, body: bytes) -> bool:
+    """Whether a browser reads ``body`` as UTF-16: its byte order mark says so (a UTF-8 one wins over the header, as
+    in the browser), or its declared charset does. ASCII markup spliced into such a body garbles the whole page."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return False
+    return body.startswith((b"\xff\xfe", b"\xfe\xff")) or charset(message) in UTF16_LABELS
 
 
 # Success answers whose body is the whole resource. Not 204/205 (no body: one added breaks HTTP/1 framing), 206 (a

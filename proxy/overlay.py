@@ -19,6 +19,7 @@ from typing import Any
 from mitmproxy import http
 
 from breather.proxy import flows
+from breather.proxy.adapters.htmljump import first_markup
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
 from breather.proxy.breaks import helpline
 from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
@@ -53,11 +54,12 @@ def calm_markup(nonce: str) -> bytes:
 
 
 def inject(body: bytes, markup: bytes) -> bytes:
-    """Before ``</head>``, else just after ``<body …>``, else at the very start."""
-    match = HEAD_END.search(body)
+    """Before ``</head>``, else just after ``<body …>``, else at the very start; never inside the page's own scripts,
+    styles or comments (a ``</head>`` in a script's string is not the head's end)."""
+    match = first_markup(HEAD_END, body)
     at = match.start() if match is not None else None
     if at is None:
-        match = BODY_START.search(body)
+        match = first_markup(BODY_START, body)
         at = match.end() if match is not None else 0
     # One copy of the page (a view of each half, joined), not two: "a + b + c" copies the long tail twice.
     page = memoryview(body)
@@ -79,7 +81,7 @@ class Overlay:
     def _inject(self, flow: http.HTTPFlow, response: http.Response) -> None:
         cap = self.runtime.settings["body_size_cap"]
         body = decoded_body(response, cap)
-        if body is None or len(body) > cap:
+        if body is None or len(body) > cap or flows.is_utf16(response, body):
             return
         nonce = flows.nonce_for(flow)
         config = self._config(flow)

@@ -159,6 +159,34 @@ def inside_tag(source: str, offset: int) -> bool:
     return False
 
 
+def first_markup[AnyStr: (bytes, str)](pattern: re.Pattern[AnyStr], source: AnyStr) -> re.Match[AnyStr] | None:
+    """The first match of ``pattern`` that a browser reads as markup: not inside a comment, a raw-text element
+    (script, style, title, ...) or another tag's quoted attribute value.
+
+    A page's inline script or JSON state may hold a ``</head>`` of its own (a string, a post quoting it); what is
+    inserted there ends up inside that script. Only the text before the first match is read in the usual case (a
+    page's head); the whole page only when that match is in such a place.
+    """
+    first = pattern.search(source)
+    if first is None or _reads_as_markup(_as_text(source[: first.end()]), first.start()):
+        return first
+    text = _as_text(source)
+    opaque = Opaque(text)
+    for match in pattern.finditer(source, first.end()):
+        if not opaque.covers(match.start()) and not inside_tag(text, match.start()):
+            return match
+    return None
+
+
+def _as_text(source: str | bytes) -> str:
+    # Latin-1 reads one character per byte: offsets in the text are offsets in the bytes.
+    return source if isinstance(source, str) else source.decode("latin-1")
+
+
+def _reads_as_markup(text: str, offset: int) -> bool:
+    return not Opaque(text).covers(offset) and not inside_tag(text, offset)
+
+
 class _Never:
     """Selector and id for the post walk: while a post is open the full scanner never selects another one."""
 

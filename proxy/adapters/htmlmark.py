@@ -27,6 +27,7 @@ from breather.proxy.adapters.base import (
     judge_text,
     screen_text,
 )
+from breather.proxy.adapters.htmljump import first_markup
 from breather.proxy.adapters.htmlscan import Ancestors, Attrs, IdOf, PostSpan, Selector, scan
 from breather.proxy.adapters.textutil import without_scripts, without_tags
 from breather.rules.crisis import Piece, contact_pieces, line_for_categories
@@ -73,7 +74,7 @@ def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
     name = _TAG_NAME.match(with_class)
     cut = name.end() if name else 0
     # The evidence is not copied here: the note holds it, behind "Why this was flagged" (reveal.js needs only this).
-    data = f' data-breather-categories="{html.escape(" ".join(finding.categories))}" inert'
+    data = ascii_markup(f' data-breather-categories="{html.escape(" ".join(finding.categories))}" inert')
     return with_class[:cut] + data + with_class[cut:]
 
 
@@ -113,12 +114,19 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     crisis = ""
     if ctx.crisis is not None and CRISIS_CATEGORIES.intersection(finding.categories):
         crisis = crisis_note(line_for_categories(ctx.crisis, finding.categories))
-    return (
+    return ascii_markup(
         f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
         f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{crisis}{learn_link(ctx)}'
         f"{why_flagged(finding)}"
         f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
     )
+
+
+def ascii_markup(markup: str) -> str:
+    """``markup`` in ASCII, every other character a character reference: it goes into a page in the site's own
+    encoding (ISO-8859-1, Shift_JIS, ...), where the UTF-8 of the note's quotes, a helpline's name or a topic of the
+    person's own came out garbled. A reference reads the same in text and in attribute values, in any encoding."""
+    return markup.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 def why_flagged(finding: Finding) -> str:
@@ -173,11 +181,11 @@ def assets_edit(source: str, nonce: str | None) -> tuple[int, int, str] | None:
     """Where the stylesheet and reveal script go (before ``</head>``, else after ``<body>``, else first), as a
     splice; None when a response seen twice already has them (they would sit before that point)."""
     block = injected_assets(nonce)
-    head_end = _HEAD_END.search(source)
+    head_end = first_markup(_HEAD_END, source)
     if head_end is not None:
         at = head_end.start()
     else:
-        body = _BODY_START.search(source)
+        body = first_markup(_BODY_START, source)
         at = body.end() if body is not None else 0
     if 'data-breather="warnings"' in source[: at + len(block)]:
         return None

@@ -1,10 +1,11 @@
 """Read a JSON body and write it back so that only the marked posts change meaning.
 
 Reading uses orjson (about three times faster than ``json`` on a 130 KB listing). orjson refuses a few things the
-``json`` module accepts (NaN/Infinity, lone surrogate escapes): those bodies are read with ``json`` instead, so
-nothing that was marked before goes out unmarked now. One difference is accepted: an integer beyond 64 bits comes
-back from orjson as a double. The reader of these bodies is a browser's ``JSON.parse``, which makes every number a
-double anyway, so the page sees the same value.
+``json`` module accepts (NaN/Infinity, lone surrogate escapes): those bodies are read with ``json`` instead, so nothing
+that was marked before goes out unmarked now. A number too large for a double (``1e400``) is refused by both (``json``
+would read it as infinity and write back ``Infinity``, which is not JSON): such a body goes out as it came. One
+difference is accepted: an integer beyond 64 bits comes back from orjson as a double. The reader of these bodies is a
+browser's ``JSON.parse``, which makes every number a double anyway, so the page sees the same value.
 
 Re-serialising is only done when something was marked. Compact bodies (what Mastodon, X and Bluesky send) and
 two-space indented ones are written by orjson, in UTF-8 (valid JSON, even if the original escaped every non-ASCII
@@ -15,6 +16,7 @@ indentation and ASCII escaping through the ``json`` module, as do bodies orjson 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +44,26 @@ def parse_json(body: bytes) -> tuple[Any, JsonStyle] | None:
     except orjson.JSONDecodeError:
         pass
     try:
-        document = json.loads(body.decode("utf-8"))
+        document = finite_decoder().decode(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return document, detect_style(body, orjson_safe=False)
+
+
+def finite_decoder() -> json.JSONDecoder:
+    """The ``json`` module's reader, refusing a number too large for a double (see :func:`finite_float`). One per
+    call: these are read in worker threads."""
+    return json.JSONDecoder(parse_float=finite_float)
+
+
+def finite_float(text: str) -> float:
+    """A number too large for a double (``1e400``) would be read as infinity and written back as ``Infinity``, which
+    no JSON reader accepts: the site's page broke. Such a body is not read (it goes out as it came). A literal ``NaN``
+    or ``Infinity`` in the body is not a number here (``json`` reads those as constants) and is written back as is."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
 
 
 def detect_style(body: bytes, orjson_safe: bool = True) -> JsonStyle:

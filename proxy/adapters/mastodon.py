@@ -26,6 +26,7 @@ from breather.proxy.adapters.base import (
     warning_text,
 )
 from breather.proxy.adapters.jsonadapter import JsonAdapter, find_posts, text_id, values_of
+from breather.proxy.adapters.jsonbody import finite_decoder
 from breather.proxy.adapters.textutil import html_to_text, join_texts
 from breather.rules.crisis import line_for_categories, short_line
 
@@ -150,7 +151,7 @@ class MastodonStreamAdapter:
         index = data_lines[0]
         payload = lines[index][5:].lstrip(" ")
         try:
-            document = json.loads(payload)
+            document = finite_decoder().decode(payload)
         except (ValueError, RecursionError):
             return None
         found = self._json.mark_document(document, ctx)

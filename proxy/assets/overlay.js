@@ -36,6 +36,14 @@
     return node;
   }
 
+  // An element the overlay adds to the page itself: overlay.css styles only inside such an element, so a site's own
+  // element with a breather- class keeps its own look.
+  function overlayRoot(tag, cls, name) {
+    var node = el(tag, cls);
+    node.setAttribute("data-breather-overlay", name);
+    return node;
+  }
+
   var KIND_LABELS = { breathing: "Breathing", grounding: "Grounding", stretch: "Stretch", note: "A note to self" };
 
   // The proxy picks one short exercise per break (rotated); until it answers, the breathing circle stands in.
@@ -125,7 +133,7 @@
     if (breakShown || !document.body) { return; }
     breakShown = true;
     var before = document.activeElement;
-    var layer = el("div", "breather-break");
+    var layer = overlayRoot("div", "breather-break", "break");
     layer.setAttribute("role", "dialog");
     layer.setAttribute("aria-modal", "true");
     layer.setAttribute("aria-labelledby", "breather-break-title");
@@ -154,7 +162,7 @@
     status.setAttribute("role", "status");
     card.appendChild(status);
     layer.appendChild(card);
-    var after = el("div", "breather-toast");
+    var after = overlayRoot("div", "breather-toast", "toast");
     after.setAttribute("role", "status");
     document.body.appendChild(layer);
     document.body.appendChild(after);

@@ -9,6 +9,10 @@
   if (window.__breatherReveal) return;
   window.__breatherReveal = true;
 
+  // Only Breather's own notes and covered posts carry these attributes: a site's own breather- class is not ours.
+  var NOTE = ".breather-warning[data-breather-category]";
+  var COVERED = ".breather-cw[data-breather-categories]";
+
   function logReveal(category) {
     try {
       fetch("/__breather__/reveal", {
@@ -46,7 +50,7 @@
     "click",
     function (event) {
       var why = event.target && event.target.closest ? event.target.closest(".breather-why") : null;
-      if (why && why.closest(".breather-warning")) {
+      if (why && why.closest(NOTE)) {
         event.preventDefault();
         event.stopPropagation();
         toggleWhy(why);
@@ -54,9 +58,9 @@
       }
       var button = event.target && event.target.closest ? event.target.closest(".breather-reveal") : null;
       if (!button) return;
-      var warning = button.closest(".breather-warning");
+      var warning = button.closest(NOTE);
       var post = warning ? warning.nextElementSibling : null;
-      if (!post || !post.classList.contains("breather-cw")) return;
+      if (!post || !post.matches(COVERED)) return;
       event.preventDefault();
       event.stopPropagation();
       post.removeAttribute("inert");

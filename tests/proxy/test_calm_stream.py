@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from breather.proxy.calm_stream import calm_stream
+from breather.proxy.calm_stream import calm_socket_message, calm_stream
 
 
 def status(status_id: str, **counters: int) -> dict[str, Any]:
@@ -87,6 +87,13 @@ def test_nothing_to_calm_and_unknown_shapes_give_none() -> None:
     assert calm_stream(two_data_lines.encode()) is None
     assert calm_stream(b"\xff\xfe not utf-8\n\n") is None
     assert calm_stream(b"") is None
+
+
+def test_a_number_too_large_for_a_double_is_never_written_back_as_infinity() -> None:
+    """Calming a status holding ``1e400`` wrote ``Infinity`` into the stream: the client's JSON.parse failed on it."""
+    payload = json.dumps(status("1"), separators=(",", ":"))[:-1] + ',"big":1e400}'
+    assert calm_stream(event("update", payload).encode()) is None
+    assert calm_socket_message(json.dumps({"event": "update", "payload": payload})) is None
 
 
 def test_non_ascii_payloads_keep_their_characters() -> None:

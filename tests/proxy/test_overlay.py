@@ -81,6 +81,70 @@ def test_injection_falls_back_to_body_then_to_the_start() -> None:
     assert inject(b"<p>a</p>", b"<X>") == b"<X><p>a</p>"
 
 
+SITE_SCRIPT = b"<script>var frame = '<html><head></head><body>ad</body></html>'; window.ok = frame.length;</script>"
+SITE_STATE = b'<script type="application/json">{"post":"Tip: put your analytics tag before </head>."}</script>'
+
+
+@pytest.mark.parametrize(
+    "script",
+    [SITE_SCRIPT, SITE_STATE, b"<!-- </head> -->", b"<title>a </head> tip</title>"],
+    ids=["script-string", "json-state", "comment", "title"],
+)
+def test_a_head_end_in_the_sites_own_script_or_comment_is_not_where_the_overlay_goes(make_runtime, script) -> None:
+    """Inserted there, the overlay's ``</script>`` closed the site's script early: the site's script failed."""
+    page = b"<!doctype html><html><head>" + script + b"</head><body><p>hello</p></body></html>"
+    flow = page_flow(page)
+    Overlay(make_runtime()).response(flow)
+    body = flow.response.content
+    assert body.startswith(b"<!doctype html><html><head>" + script + b"<style nonce=")
+    assert body.endswith(b"</script></head><body><p>hello</p></body></html>")
+
+
+def test_a_body_tag_in_the_sites_own_script_is_not_where_the_overlay_goes() -> None:
+    page = b"<script>document.write('<body>')</script><body class=x><p>a</p>"
+    assert inject(page, b"<X>") == b"<script>document.write('<body>')</script><body class=x><X><p>a</p>"
+
+
+def test_a_head_end_in_a_script_does_not_hide_the_meta_policy_after_it(make_runtime) -> None:
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{META_POLICY}">'.encode()
+    flow = page_flow(b"<!doctype html><html><head>" + SITE_STATE + tag + b"</head><body>x</body></html>")
+    Overlay(make_runtime()).response(flow)
+    nonce = nonce_in(flow.response.content)
+    assert f"script-src 'self' https://cdn.example 'nonce-{nonce}'".encode() in flow.response.content
+
+
+def test_a_policy_tag_inside_the_sites_script_is_left_as_the_site_wrote_it() -> None:
+    script = b'<script>var tag = \'<meta http-equiv="Content-Security-Policy" content="script-src a">\';</script>'
+    document = b"<html><head>" + script + b"</head><body></body></html>"
+    assert add_nonce_to_meta(document, "N") == document
+
+
+UTF16_PAGE = "<!doctype html><html><head><title>Hallo Welt</title></head><body><p>Grüße aus Köln</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (UTF16_PAGE.encode("utf-16"), "text/html"),
+        (UTF16_PAGE.encode("utf-16-be"), "text/html; charset=UTF-16BE"),
+        (UTF16_PAGE.encode("utf-16-le"), 'text/html; charset="utf-16le"'),
+        (b"\xfe\xff" + UTF16_PAGE.encode("utf-16-be"), "text/html; charset=utf-8"),
+    ],
+    ids=["bom", "header-be", "header-le-quoted", "bom-over-header"],
+)
+def test_a_utf16_page_goes_out_as_it_came(make_runtime, body, content_type) -> None:
+    """The overlay's ASCII markup at the start of a UTF-16 page turned the whole page into CJK-looking garbage."""
+    flow = page_flow(body, headers={"content-type": content_type})
+    Overlay(make_runtime()).response(flow)
+    assert flow.response.content == body
+
+
+def test_a_utf8_page_with_a_byte_order_mark_still_gets_the_overlay(make_runtime) -> None:
+    flow = page_flow(b"\xef\xbb\xbf" + PAGE, headers={"content-type": "text/html; charset=utf-16"})
+    Overlay(make_runtime()).response(flow)
+    assert b'id="breather-overlay"' in flow.response.content
+
+
 def test_unsafe_inline_without_nonces_is_left_alone_so_the_site_keeps_working() -> None:
     policy = "script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'"
     assert "nonce" not in add_nonce(policy, "N")

@@ -181,3 +181,45 @@ def test_a_window_left_behind_stops_counting_unless_it_plays_something(open_over
     before = _heartbeats(proxy)
     tab.wait_for_timeout(600)
     assert (_heartbeats(proxy) > before) is playing
+
+
+# A site's own elements that happen to use the overlay's class names (a forum's "Take a breather" thread, say).
+SITE_OWN_CLASSES = (
+    b"<!doctype html><html><head><title>forum</title></head><body>"
+    b"<div class=breather-break id=thread>Take a breather: our weekly thread</div>"
+    b"<p class='breather-card breather-note' id=card>a card</p><button class=breather-button id=button>Reply</button>"
+    b"<div class=breather-toast id=toast>Saved</div><p id=feed>the feed</p></body></html>"
+)
+LOOK = """() => Object.fromEntries(["thread", "card", "button", "toast"].map((id) => {
+    const s = getComputedStyle(document.getElementById(id));
+    return [id, [s.position, s.zIndex, s.display, s.backgroundColor, s.fontSize, s.padding, s.textAlign]];
+}))"""
+ON_TOP_OF_THE_FEED = """() => { const r = document.getElementById("feed").getBoundingClientRect();
+    const top = document.elementFromPoint(r.left + 2, r.top + 2);
+    return top.closest("#breather-break") ? "break" : top.id; }"""
+
+
+def _shown(tab: Any, page: bytes) -> tuple[Any, Any]:
+    site = CspSite(page, CSP)
+    try:
+        tab.goto(site.url, wait_until="load")
+        return tab.evaluate(LOOK), tab.evaluate(ON_TOP_OF_THE_FEED)
+    finally:
+        site.close()
+
+
+def test_the_sites_own_elements_with_breather_classes_keep_their_look(headless_chromium: Any) -> None:
+    """The overlay's stylesheet used global class selectors: a site's own ``.breather-break`` became a fixed,
+    opaque, full-window layer over its feed on every page, with no break due. The break screen still covers it."""
+    tab = headless_chromium.new_page()
+    tab.set_default_timeout(10_000)
+    tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
+    try:
+        plain = _shown(tab, SITE_OWN_CLASSES.replace(b"<title>", f"<style nonce={NONCE}></style><title>".encode()))
+        overlaid = _shown(tab, inject(SITE_OWN_CLASSES, overlay_markup(NONCE, {"heartbeat_s": 60})))
+        on_a_break = _shown(tab, inject(SITE_OWN_CLASSES, overlay_markup(NONCE, {"break_due": True, "pause_s": 60})))
+    finally:
+        tab.close()
+    assert plain[1] == "feed"
+    assert overlaid == plain
+    assert on_a_break[1] == "break"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from breather.proxy.adapters.base import AdapterContext, Finding
@@ -29,3 +30,9 @@ def context(**overrides: Any) -> AdapterContext:
 
 def dumps(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def as_read(markup: str) -> str:
+    """``markup`` with its numeric character references as the characters a browser reads (Breather writes its own
+    text in ASCII, so that it reads right in a page of any encoding); named ones such as ``&amp;`` stay."""
+    return re.sub(r"&#(\d+);", lambda found: chr(int(found.group(1))), markup)

@@ -13,7 +13,7 @@ import pytest
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
 from breather.proxy.adapters.reddit_html import OldRedditAdapter
 from breather.rules.crisis import crisis_line
-from tests.proxy.adapters.helpers import DISTRESSING, context
+from tests.proxy.adapters.helpers import DISTRESSING, as_read, context
 from tests.proxy.adapters.test_html_adapters import PAGE
 from tests.proxy.conftest import CspSite
 
@@ -51,7 +51,7 @@ class ShownText(HTMLParser):
 
 
 def note_of(body: bytes) -> str:
-    found = re.search(r'<span class="breather-warning".*?</button></span>', body.decode(), re.S)
+    found = re.search(r'<span class="breather-warning".*?</button></span>', as_read(body.decode()), re.S)
     assert found is not None
     return found.group()
 

@@ -10,7 +10,7 @@ from breather.proxy.adapters.generic import GenericAdapter
 from breather.proxy.adapters.hackernews import HackerNewsAdapter
 from breather.proxy.adapters.htmlmark import merge_class
 from breather.proxy.adapters.reddit_html import OldRedditAdapter
-from tests.proxy.adapters.helpers import DISTRESSING, context
+from tests.proxy.adapters.helpers import DISTRESSING, as_read, context
 
 PAGE = """<!doctype html><html><head><title>x</title></head><body>
 <table><tr class="athing comtr" id="101"><td><div class="comment"><span class="commtext c00">Great write-up,
@@ -61,12 +61,23 @@ def test_hackernews_comment_gets_blur_class_evidence_and_reveal_control() -> Non
     assert out.replace(out[out.index("<style") : out.index("</head>")], "").count("Great write-up,\nthanks") == 1
 
 
+def test_the_warnings_stylesheet_is_not_put_inside_the_sites_own_script() -> None:
+    """A ``</head>`` in the site's inline JSON state is text: the stylesheet and reveal script inserted there broke
+    the script (and the page's data) on every page with a flagged post."""
+    state = '<script type="application/json">{"post":"Tip: put your analytics tag before </head>."}</script>'
+    page = PAGE.format(text=DISTRESSING).replace("</head>", state + "</head>")
+    result = HackerNewsAdapter().rewrite(page.encode(), context(nonce="n0nce"))
+    assert result is not None
+    out = result.body.decode()
+    assert state + '<style nonce="n0nce" data-breather="warnings">' in out
+
+
 def test_reveal_control_names_the_crisis_line_for_self_harm_only() -> None:
     crisis = Crisis()
     self_harm = HackerNewsAdapter().rewrite(PAGE.format(text=DISTRESSING).encode(), context(crisis=crisis))
     violence = HackerNewsAdapter().rewrite(PAGE.format(text="He was covered in blood").encode(), context(crisis=crisis))
     assert self_harm is not None and violence is not None
-    assert 'Samaritans — call <a href="tel:116123">116 123</a>' in self_harm.body.decode()
+    assert 'Samaritans — call <a href="tel:116123">116 123</a>' in as_read(self_harm.body.decode())
     assert "Samaritans" not in violence.body.decode()
 
 
@@ -157,7 +168,7 @@ def test_reveal_control_shows_the_real_crisis_line_for_the_country() -> None:
     page = PAGE.format(text="I stopped eating again, I feel disgusting").encode()
     result = HackerNewsAdapter().rewrite(page, context(crisis=crisis_line("GB")))
     assert result is not None
-    out = result.body.decode()
+    out = as_read(result.body.decode())
     note = out[out.index('<span class="breather-crisis">') :].split("</span>", 1)[0]
     assert (
         'Samaritans — call <a href="tel:116123">116 123</a> (24/7) · Shout: text SHOUT to <a href="sms:85258">85258</a>'
@@ -185,7 +196,7 @@ def test_the_helpline_says_once_how_to_reach_it(country: str, said: str) -> None
     page = PAGE.format(text=DISTRESSING).encode()  # a self-harm post: the crisis line (not an eating-disorder line)
     result = HackerNewsAdapter().rewrite(page, context(crisis=crisis_line(country)))
     assert result is not None
-    assert said in result.body.decode()
+    assert said in as_read(result.body.decode())
 
 
 def test_an_unclosed_paragraph_ends_with_its_list_item() -> None:
@@ -214,9 +225,9 @@ def test_a_warning_says_when_it_rests_on_the_wording_not_on_a_phrase() -> None:
 
     phrase = warning_control(Finding(("self_harm",), ("want to end it all",)), context(), collapsed=False)
     worded = warning_control(Finding(("self_harm",), ("old car", "the garage"), worded=True), context(), False)
-    assert "Flagged for: “want to end it all”" in phrase
+    assert "Flagged for: “want to end it all”" in as_read(phrase)
     assert "wording as a whole" not in phrase
-    assert "Flagged for its wording as a whole; the words that weighed most: “old car”, “the garage”" in worded
+    assert "Flagged for its wording as a whole; the words that weighed most: “old car”, “the garage”" in as_read(worded)
 
 
 def test_the_classifier_tells_the_warning_which_flags_rest_on_the_wording() -> None:

@@ -309,6 +309,20 @@ def test_json_that_only_the_stdlib_reads_is_still_marked_and_written_back_valid(
     assert out[0]["sensitive"] is True and out[0]["note"] == "\ud800" and out[0]["score"] != out[0]["score"]
 
 
+def with_a_huge_number(document: bytes) -> bytes:
+    """``document`` (a list holding one object) with a number too large for a double in that object."""
+    return document[: -len(b"}]")] + b', "big": 1e400}]'
+
+
+def test_a_number_too_large_for_a_double_is_never_written_back_as_infinity() -> None:
+    """``1e400`` was read as infinity and written back as ``Infinity``: the marked body was no longer JSON and the
+    site's timeline failed to load. Such a body goes out as it came."""
+    body = with_a_huge_number(dumps([status("2", DISTRESSING)]))
+    assert MastodonAdapter().rewrite(body, context()) is None
+    stream = b"event: update\ndata: " + body[1:-1] + b"\n\n"
+    assert MastodonStreamAdapter().rewrite(stream, context()) is None
+
+
 def test_compact_bodies_stay_compact_and_spaced_ones_stay_spaced() -> None:
     compact = MastodonAdapter().rewrite(dumps([status("2", DISTRESSING)]), context())
     spaced = MastodonAdapter().rewrite(json.dumps([status("2", DISTRESSING)]).encode() + b"\n", context())

@@ -3,6 +3,7 @@ as it came (a user test's page had ``\\xff\\xfe`` in its title, and its distress
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -55,6 +56,27 @@ def test_the_judge_sees_a_replacement_character_never_a_surrogate() -> None:
     note = re.search(rb'<span class="breather-warning".*?</button></span>', result.body, re.S)
     assert note is not None and b'class="breather-evidence"' in note.group()
     assert is_utf8(note.group())  # what Breather wrote (the evidence in the note included) is UTF-8 throughout
+
+
+@pytest.mark.parametrize(
+    ("charset", "words"), [("iso-8859-1", "Café à côté"), ("shift_jis", "こんにちは")], ids=["latin1", "sjis"]
+)
+def test_the_warning_reads_right_in_a_page_that_is_not_utf8(charset: str, words: str) -> None:
+    """A page in ISO-8859-1 or Shift_JIS showed the note's quotes (and a topic of the person's own) as ``â€œ``:
+    Breather wrote its text in UTF-8 into a page read in another encoding."""
+
+    def judge(text: str) -> Finding | None:
+        return Finding(categories=("keyword:müde",), evidence=("end it all",)) if "end it all" in text else None
+
+    page = f"<html><head><title>{words}</title></head><body><div class='comment'>{words} {DISTRESSING}</div>"
+    result = HackerNewsAdapter().rewrite(page.encode(charset), AdapterContext(judge=judge))
+    assert result is not None
+    shown = result.body.decode(charset)  # as the browser reads the page
+    evidence = re.search(r'<span class="breather-evidence" hidden>(.*?)</span>', shown)
+    assert evidence is not None and html.unescape(evidence.group(1)) == "Flagged for: \u201cend it all\u201d"
+    categories = re.search(r'data-breather-categories="([^"]*)"', shown)
+    assert categories is not None and html.unescape(categories.group(1)) == "keyword:müde"
+    assert f"<title>{words}</title>" in shown and f"{words} {DISTRESSING}" in shown
 
 
 def test_a_byte_that_is_not_utf8_inside_the_marked_start_tag_is_kept() -> None:

@@ -65,3 +65,21 @@ def test_chromium_hides_collapsed_posts_until_revealed(browser_page: Any) -> Non
         assert DISTRESSING in post.inner_text()
     finally:
         site.close()
+
+
+def test_the_sites_own_elements_with_warning_classes_keep_their_look(browser_page: Any) -> None:
+    """warnings.css used global class selectors: on a page with a flagged post, the site's own ``.breather-cw``
+    (blurred, unclickable) and ``.breather-warning`` (restyled) changed too."""
+    own = "<p class=breather-cw id=own-cw>the site's own text</p><p class=breather-warning id=own-note>a note</p>"
+    page = PAGE.format(text=DISTRESSING).replace("<table>", own + "<table>")
+    result = HackerNewsAdapter().rewrite(page.encode(), context(nonce=NONCE))
+    assert result is not None
+    site = CspSite(result.body, CSP)
+    look = "e => { const s = getComputedStyle(e); return [s.filter, s.pointerEvents, s.backgroundColor, s.padding]; }"
+    try:
+        browser_page.goto(site.url)
+        assert browser_page.locator("#own-cw").evaluate(look) == ["none", "auto", "rgba(0, 0, 0, 0)", "0px"]
+        assert browser_page.locator("#own-note").evaluate(look) == ["none", "auto", "rgba(0, 0, 0, 0)", "0px"]
+        assert "blur" in browser_page.locator(".comment.breather-cw").evaluate(look)[0], "the flagged post is covered"
+    finally:
+        site.close()
