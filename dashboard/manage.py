@@ -3,7 +3,7 @@ approvals and deletion also need the household passphrase."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -239,7 +239,11 @@ def _rules_refused(current: Rules, refused: ApiError) -> Response:
     shown = _read_rules_file()
     typed = None if profile or "text" not in request.form else _typed_text()
     text = shown.text if typed is None else rules_page.keep_hidden_passwords(typed, shown.text, current)[0]
-    forms = rules_page.as_typed(_forms(current, shown.form_text or ""), profile, request.form)
+    posted: Mapping[str, str] = request.form
+    if refused.kind == "RulesChanged":
+        # shown again as the file is now: a second save knowingly writes what was typed, as the raw editor's does
+        posted = {key: value for key, value in request.form.items() if not key.startswith("shown_")}
+    forms = rules_page.as_typed(_forms(current, shown.form_text or ""), profile, posted)
     response = _rules_page(current, shown, text, forms, refused=refused, status=refused.status, typed=typed)
     response.headers.update(refused.headers)
     return response

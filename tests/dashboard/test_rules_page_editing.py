@@ -101,6 +101,21 @@ def test_a_member_form_left_open_does_not_undo_a_hand_edit_made_meanwhile(client
     assert load_rules(rules_file).profiles["me"].keywords == ("spoiler", "election")
 
 
+def test_after_a_stale_form_is_refused_saving_it_again_writes_what_was_typed(client: FlaskClient, app: Flask) -> None:
+    """The refused page shows the form against the file as it is now: a second save is the person's own choice, not
+    refused again and again until the page is reopened."""
+    rules_file = app.config["PATHS"].rules_file
+    rules_file.write_text(FIRST_RUN.replace('# keywords = ["spoiler", "election"]', 'keywords = ["spoiler"]'))
+    form = member_form(client.get("/rules").get_data(as_text=True), "me")
+    write_by_hand(rules_file, rules_file.read_text().replace('keywords = ["spoiler"]', 'keywords = ["spoiler", "war"]'))
+    typed = {"keywords": "spoiler, war, finale", "action": "save", "passphrase": PASSPHRASE}
+    refused = client.post("/rules", data=form | typed)
+    assert refused.status_code == 409
+    again = client.post("/rules", data=member_form(refused.get_data(as_text=True), "me") | typed)
+    assert again.status_code == 302
+    assert load_rules(rules_file).profiles["me"].keywords == ("spoiler", "war", "finale")  # a tightening: at once
+
+
 def test_a_site_group_with_no_domains_can_be_previewed_and_its_limit_is_said_to_never_apply(
     client: FlaskClient, app: Flask
 ) -> None:
