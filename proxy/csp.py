@@ -13,7 +13,7 @@ import re
 
 from mitmproxy import http
 
-from breather.proxy.adapters.htmljump import Opaque, first_markup, inside_tag
+from breather.proxy.adapters.htmljump import MarkupReader, first_markup
 
 FETCH_DIRECTIVES = ("script-src", "style-src")
 ELEMENT_DIRECTIVES = ("script-src-elem", "style-src-elem")
@@ -97,12 +97,12 @@ def add_nonce_to_meta(document: bytes, nonce: str) -> bytes:
     limit = head_end.start() if head_end is not None else len(document)
     pieces: list[bytes] = []
     done = 0
-    head: _Head | None = None
+    head: MarkupReader | None = None
     for tag in META_TAG.finditer(document, 0, limit):
         span = _policy_value_span(tag.group(0))
         if span is None:
             continue
-        head = head or _Head(document[:limit])
+        head = head or MarkupReader(document[:limit])  # only a page with a policy tag (few) is read for it
         if not head.reads_as_markup(tag.start()):
             continue
         start, end = tag.start() + span[0], tag.start() + span[1]
@@ -111,18 +111,6 @@ def add_nonce_to_meta(document: bytes, nonce: str) -> bytes:
     if not pieces:
         return document
     return b"".join([*pieces, memoryview(document)[done:]])  # a view: the page's tail is copied once, not twice
-
-
-class _Head:
-    """Which policy tags the browser reads: a tag in a script's string or in a comment is text, and stays as it was.
-    Only made for a page with a policy tag (few have one)."""
-
-    def __init__(self, head: bytes) -> None:
-        self.text = head.decode("latin-1")  # one character per byte: offsets stay the same
-        self.opaque = Opaque(self.text)
-
-    def reads_as_markup(self, offset: int) -> bool:
-        return not self.opaque.covers(offset) and not inside_tag(self.text, offset)
 
 
 def _policy_value_span(tag: bytes) -> tuple[int, int] | None:

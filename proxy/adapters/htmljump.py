@@ -160,31 +160,30 @@ def inside_tag(source: str, offset: int) -> bool:
 
 
 def first_markup[AnyStr: (bytes, str)](pattern: re.Pattern[AnyStr], source: AnyStr) -> re.Match[AnyStr] | None:
-    """The first match of ``pattern`` that a browser reads as markup: not inside a comment, a raw-text element
-    (script, style, title, ...) or another tag's quoted attribute value.
+    """The first match of ``pattern`` that a browser reads as markup (see :class:`MarkupReader`).
 
     A page's inline script or JSON state may hold a ``</head>`` of its own (a string, a post quoting it); what is
     inserted there ends up inside that script. Only the text before the first match is read in the usual case (a
     page's head); the whole page only when that match is in such a place.
     """
     first = pattern.search(source)
-    if first is None or _reads_as_markup(_as_text(source[: first.end()]), first.start()):
+    if first is None or MarkupReader(source[: first.end()]).reads_as_markup(first.start()):
         return first
-    text = _as_text(source)
-    opaque = Opaque(text)
-    for match in pattern.finditer(source, first.end()):
-        if not opaque.covers(match.start()) and not inside_tag(text, match.start()):
-            return match
-    return None
+    page = MarkupReader(source)
+    return next((match for match in pattern.finditer(source, first.end()) if page.reads_as_markup(match.start())), None)
 
 
-def _as_text(source: str | bytes) -> str:
-    # Latin-1 reads one character per byte: offsets in the text are offsets in the bytes.
-    return source if isinstance(source, str) else source.decode("latin-1")
+class MarkupReader:
+    """Which offsets of a page (text, or bytes read one character per byte) a browser reads as markup: not inside a
+    comment, a raw-text element (script, style, title, ...) or another tag's quoted attribute value."""
 
+    def __init__(self, source: str | bytes) -> None:
+        # Latin-1 reads one character per byte: offsets in the text are offsets in the bytes.
+        self.text = source if isinstance(source, str) else source.decode("latin-1")
+        self.opaque = Opaque(self.text)
 
-def _reads_as_markup(text: str, offset: int) -> bool:
-    return not Opaque(text).covers(offset) and not inside_tag(text, offset)
+    def reads_as_markup(self, offset: int) -> bool:
+        return not self.opaque.covers(offset) and not inside_tag(self.text, offset)
 
 
 class _Never:
