@@ -160,11 +160,14 @@ def _merged(path: str, _mtime_ns: int, _size: int) -> Mapping[str, CrisisLine]:
 
 def table_in_force(override: Path | None = None) -> tuple[Mapping[str, CrisisLine], str | None]:
     """The table Breather shows, and why the person's file is not in it when that file does not read: a mistake in
-    their own table must never take the helpline off a self-harm warning, so the shipped table stands in."""
+    their own table must never take the helpline off a self-harm warning, so the shipped table stands in (also when
+    the file cannot be read at all: no permission, a folder in its place)."""
     try:
         return load_table(override), None
     except ValueError as exc:
         return _shipped_view(), str(exc)
+    except OSError as exc:
+        return _shipped_view(), f"{exc.filename or override}: cannot read ({exc.strerror or exc})"
 
 
 _PROBLEMS_SAID: set[str] = set()  # each problem of the person's table is logged once, not on every page

@@ -71,13 +71,9 @@ def crisis_line_in_force(paths: Paths, wanted: str | None) -> Any:
     """The line for ``wanted`` (else the rules' country) from the table the proxy would use; what the person should
     know about it (their own table unreadable, a country the table does not hold) is said once on stderr, and the
     verdicts go on: a mistake in their table must not take the helpline off, nor stop the stream."""
-    from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, line_for, shipped_table, table_in_force
+    from breather.rules.crisis import INTERNATIONAL, OVERRIDE_FILE, line_for, table_in_force
 
-    own_table = paths.config_dir / OVERRIDE_FILE
-    try:
-        table, problem = table_in_force(own_table)
-    except OSError as exc:
-        table, problem = shipped_table(), f"{own_table}: cannot read ({exc.strerror or exc})"
+    table, problem = table_in_force(paths.config_dir / OVERRIDE_FILE)
     if problem is not None:
         _note(f"{problem}; your crisis lines file was not used, the verdicts carry the shipped table's lines")
     country = wanted or rules_country(paths)

@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from breather.paths import Paths
-from breather.rules.crisis import INTERNATIONAL, crisis_line, line_for_categories, load_table, shipped_table
+from breather.rules.crisis import (
+    INTERNATIONAL,
+    crisis_line,
+    helpline_for,
+    line_for_categories,
+    load_table,
+    shipped_table,
+    table_in_force,
+)
 
 
 def test_table_covers_at_least_25_countries_with_dated_sources() -> None:
@@ -170,3 +178,21 @@ def test_a_line_with_no_phone_reads(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert crisis_line("IS", override=own).phone == ""
+
+
+def test_a_table_that_cannot_be_read_at_all_leaves_the_shipped_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person's file the system refuses to read (its permissions, a disk error) is said, and the shipped table
+    stands in: the warning keeps its helpline and the proxy's page goes on (it raised through every caller)."""
+    own = tmp_path / "crisis_lines.toml"
+    own.write_text(WITH_AN_EATING_DISORDER_LINE, encoding="utf-8")
+
+    def refused(path: Path) -> dict[str, object]:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("breather.rules.crisis._load", refused)
+    table, problem = table_in_force(own)
+    assert table["GB"].service == "Samaritans" and table["GB"].eating_disorder is None  # the shipped line
+    assert problem == f"{own}: cannot read (Permission denied)"
+    assert helpline_for("GB", tmp_path).service == "Samaritans"
