@@ -68,6 +68,12 @@ class TopicWindow:
     window: Window
 
 
+# How a site group with no domains is described wherever the rules are checked or previewed.
+UNWATCHED_GROUP = (
+    "the site group {name} lists no domains, so Breather looks after no site for it: a limit on {name} never applies"
+)
+
+
 @dataclass(frozen=True)
 class SiteGroup:
     """Domains read by one site adapter. A domain also covers its subdomains."""
@@ -151,6 +157,11 @@ class Rules:
 
     def group_named(self, name: str) -> SiteGroup | None:
         return next((group for group in self.groups if group.name == name), None)
+
+    def groups_without_domains(self) -> tuple[str, ...]:
+        """Site groups written with ``domains = []`` (valid: a group no longer looked after). Breather sees none of
+        their traffic, so a limit on one never applies (``UNWATCHED_GROUP`` says so)."""
+        return tuple(group.name for group in self.groups if not group.domains)
 
     def profile(self, name: str) -> Profile:
         try:

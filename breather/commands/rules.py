@@ -189,6 +189,7 @@ def _problem_text(refused: Any, home: str | None) -> str:
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.loader import RulesError, load_rules
+    from breather.rules.model import UNWATCHED_GROUP
 
     path = _existing_rules_path(args.file, paths)
     try:
@@ -201,11 +202,8 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
     for name in _plain_text_passwords(rules):
         fix = command_hint("rules", "password", name, *(["--file", args.file] if args.file else []), home=args.home)
         print(f"note: profile {name!r} keeps its password in plain text; `{fix}` hashes it")
-    for name in sorted(group.name for group in rules.groups if not group.domains):
-        print(
-            f"note: site group {name!r} lists no domains, so Breather looks after no site for it and a limit on "
-            "it never applies"
-        )
+    for name in rules.groups_without_domains():
+        print(f"note: {UNWATCHED_GROUP.format(name=repr(name))}")
     return 0
 
 

@@ -31,7 +31,7 @@ from breather.rules.editing import set_key, set_value_in_text, value_at, with_va
 from breather.rules.errors import Problem, RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import Locator
-from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
+from breather.rules.model import CATEGORIES, SENSITIVITIES, UNWATCHED_GROUP, Profile, Rules
 from breather.rules.passwords import hash_password, is_hashed, password_problem
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration, spoken_duration
 from breather.store import usage
@@ -304,13 +304,11 @@ def preview_today(db: Database, old: Rules, new: Rules, now: datetime, in_force:
 
 
 def _groups_without_domains(rules: Rules) -> list[str]:
-    """A site group with ``domains = []`` covers no site: Breather never sees its traffic, so no limit applies."""
-    return [
-        f"The site group {group.name} lists no domains, so Breather looks after no site for it: a limit on "
-        f"{group.name} never applies."
-        for group in rules.groups
-        if not group.domains
-    ]
+    return [_sentence(UNWATCHED_GROUP.format(name=name)) for name in rules.groups_without_domains()]
+
+
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:] + "."
 
 
 def _setting_changes(name: str, before: Profile, after: Profile, in_force: Profile | None = None) -> list[str]:
@@ -457,7 +455,7 @@ def profile_forms(
 
 
 def _unused_limits(rules: Rules, profile: Profile) -> list[str]:
-    empty = {group.name for group in rules.groups if not group.domains}
+    empty = set(rules.groups_without_domains())
     return [
         f"The limit on {site} never applies: the site group {site} lists no domains (domains = [] in the rules file)."
         for site in profile.limits
