@@ -242,9 +242,10 @@ def test_explain_reads_a_pasted_address_as_its_site(capsys: pytest.CaptureFixtur
     after", a wrong answer, where the person meant reddit."""
     assert main(["rules", "check"]) == 0
     capsys.readouterr()
-    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "0m"]) == 0
+    noon = ["--at", "2026-11-25T12:00"]  # outside the default quiet hours: a run at 23:00 read them first
+    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "0m", *noon]) == 0
     assert capsys.readouterr().out.startswith("allow: Allowed for me: 0m of 1h used today")
-    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "2h"]) == 0
+    assert main(["rules", "explain", "--site", "https://www.reddit.com/r/all", "--used", "2h", *noon]) == 0
     assert capsys.readouterr().out.startswith("limit_reached: Daily limit for me")
 
 
