@@ -1,7 +1,8 @@
 """Keep the service's rules in step with ``rules.toml``, and keep the last good rules when an edit is broken.
 
 A polling thread (about once a second) compares the file's mtime, size and content hash; polling needs no
-platform-specific file events and catches editors that replace the file instead of writing it in place.
+platform-specific file events and catches editors that replace the file instead of writing it in place. A new
+version is taken once two polls in a row read it alike, so a save caught half-written is never taken for the rules.
 
 With a ``last_good`` path, every version taken in is also copied there, so that a service started while the file is
 broken (after a reboot, say) starts with the rules that were last in force instead of none at all.
@@ -97,6 +98,7 @@ class RulesWatcher:
         # (cool_loosening only).
         self._base: Rules | None = self._read_last_good() if cool_loosening else None
         self.reload()
+        self._seen: Fingerprint | None = self._fingerprint  # what the last poll read (poll_once)
         if self.current is None:
             self._fall_back_to_last_good()
 
@@ -110,15 +112,22 @@ class RulesWatcher:
 
     def reload(self) -> bool:
         """Read the file if it changed. Returns True when new, valid rules were taken in."""
-        with self._lock:
-            contents = self._read()
-            if contents is None:
-                return False
-            fingerprint, text = contents
-            if fingerprint == self._fingerprint:
-                return False
-            self._fingerprint = fingerprint
-            return self._take(text)
+        return self._consider(self._read())
+
+    def poll_once(self) -> bool:
+        """What the watcher's thread does each interval: take in a changed version once it has stopped changing, and
+        put in force what is due. Returns True when the rules changed.
+
+        A save caught half-way (an editor or a sync tool writing the file in place, in several writes) must not count:
+        its first part is often valid TOML, so what its missing tail seems to tighten would apply at once and the rest
+        of the same save come back as a loosening held for the cooling-off. A version is taken when two polls in a
+        row read it alike."""
+        contents = self._read()
+        seen = None if isinstance(contents, OSError) else contents[0]
+        settled = seen == self._seen
+        self._seen = seen
+        changed = self._consider(contents) if settled else False
+        return self.release_due() or changed
 
     def release_due(self) -> bool:
         """Put a held version in force once its cooling-off is over. Returns True when the rules changed."""
@@ -146,28 +155,37 @@ class RulesWatcher:
     def _poll(self) -> None:
         while not self._stopping.wait(self.interval):
             try:
-                self.reload()
-                self.release_due()
+                self.poll_once()
             except Exception:  # a listener's bug must not end the watching
                 log.exception("rules watcher: reloading %s failed", self.path)
 
-    def _read(self) -> tuple[Fingerprint, str] | None:
+    def _read(self) -> tuple[Fingerprint, bytes] | OSError:
         try:
             stat = self.path.stat()
             data = self.path.read_bytes()
         except OSError as exc:
-            # read again in full once it is back, even byte for byte as before (a sync tool moved it away a moment):
-            # otherwise its "cannot read" stayed on every page until the next real edit
-            self._fingerprint = None
-            self._refuse(str(cannot_read(self.path, exc)))
-            return None
-        fingerprint = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
-        try:
-            return fingerprint, decode_rules_text(data, self.path.name)
-        except RulesError as exc:
+            return exc
+        return (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest()), data
+
+    def _consider(self, contents: tuple[Fingerprint, bytes] | OSError) -> bool:
+        """Take in a version read from the file if it is new. Returns True when new, valid rules were taken in."""
+        with self._lock:
+            if isinstance(contents, OSError):
+                # read again in full once it is back, even byte for byte as before (a sync tool moved it away a
+                # moment): otherwise its "cannot read" stayed on every page until the next real edit
+                self._fingerprint = None
+                self._refuse(str(cannot_read(self.path, contents)))
+                return False
+            fingerprint, data = contents
+            if fingerprint == self._fingerprint:
+                return False
             self._fingerprint = fingerprint
-            self._refuse(str(exc))
-            return None
+            try:
+                text = decode_rules_text(data, self.path.name)
+            except RulesError as exc:
+                self._refuse(str(exc))
+                return False
+            return self._take(text)
 
     def _take(self, text: str) -> bool:
         from breather.rules.loader import parse_rules

@@ -61,6 +61,40 @@ def test_broken_edit_keeps_the_last_good_rules_and_says_where(
     assert watcher.current.profile("me").daily_limit == timedelta(hours=2)
 
 
+def test_a_poll_takes_a_changed_version_once_it_has_stopped_changing(rules_file: Path) -> None:
+    watcher = RulesWatcher(rules_file)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "45m"')
+    assert watcher.poll_once() is False  # first seen: the save may still be going on
+    assert watcher.current is not None
+    assert watcher.current.profile("me").daily_limit == timedelta(hours=1)
+    assert watcher.poll_once() is True  # read alike a poll later: taken
+    assert watcher.current.profile("me").daily_limit == timedelta(minutes=45)
+
+
+def test_a_save_caught_half_written_is_not_taken_for_the_rules(tmp_path: Path) -> None:
+    """An editor writing in place in two writes (vim's backupcopy, a sync tool) caught between them: the first part
+    is valid TOML without the person's always-allowed site. It must neither apply nor come back as a held
+    loosening: the person saved their file unchanged."""
+    path = tmp_path / "rules.toml"
+    allowed = 'always_allowed = ["mastodon.social"]'
+    text = default_rules_text().replace(f"# {allowed}", allowed)
+    path.write_text(text, encoding="utf-8")
+    watcher = RulesWatcher(path, last_good=tmp_path / "last-good.toml", cool_loosening=True)
+    data = text.encode()
+    cut = data.index(allowed.encode()) - 5  # inside the comment above it: the first part parses
+    with path.open("r+b") as out:
+        out.truncate(0)
+        out.write(data[:cut])
+        out.flush()
+        watcher.poll_once()
+        out.write(data[cut:])
+    for _ in range(3):
+        watcher.poll_once()
+    assert watcher.current is not None
+    assert watcher.current.profile("me").always_allowed == ("mastodon.social",)
+    assert watcher.held == ()
+
+
 def test_polling_thread_calls_listeners_on_change(rules_file: Path) -> None:
     watcher = RulesWatcher(rules_file, interval=0.05)
     seen: list[Rules] = []
