@@ -62,7 +62,11 @@ def load_rules_watcher(paths: Paths) -> Any:
     from breather.rules.loader import ensure_rules_file
     from breather.rules.watcher import RulesWatcher
 
-    ensure_rules_file(paths.rules_file)
+    # The commented default only on a first run: a file away for a moment at a later start (a sync folder not mounted
+    # yet at login) must not be replaced by it, or its stricter values apply and the person's own come back as held
+    # loosenings; the last good rules carry the start instead.
+    if not paths.last_good_rules.exists():
+        ensure_rules_file(paths.rules_file)
     watcher = RulesWatcher(
         paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, asked_at=dashboard_asked_at(paths)
     )
