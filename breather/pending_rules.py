@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import address_changes, apply_change, held_path, shorter_history_text, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
-from breather.rules.editing import in_force_text, put_back, value_at
+from breather.rules.editing import ChangedMeanwhile, in_force_text, put_back, value_at
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import IPNetwork, Rules
@@ -147,14 +147,15 @@ def _save(
     base = rules_or(old_text, old)
     loosened = loosenings(base, new)
     stamp = now.isoformat(timespec="seconds")
+    still_as_read = _reads_as(path, old_text)
     if not loosened:
-        write_private(path, new_text)
+        _write_unless_saved_meanwhile(path, new_text, still_as_read)
         dropped = rebase_pending(db, old_text, new_text, write, stamp)
         return "Saved. The new rules apply now." + _dropped_words(dropped)
     applied_text = _applied_part(base, old_text, new_text, new, now)
     dropped = []
     if applied_text is not None:
-        write_private(path, applied_text)
+        _write_unless_saved_meanwhile(path, applied_text, still_as_read)
         dropped = rebase_pending(db, old_text, applied_text, write, stamp)
     # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
     # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h"); a
@@ -187,6 +188,19 @@ def _dropped_words(dropped: list[str]) -> str:
         f" This edit changes again what an earlier waiting change asked for ({'; '.join(dropped)}), so that part of "
         "it is dropped: the later edit wins."
     )
+
+
+def _write_unless_saved_meanwhile(path: Path, text: str, still_as_read: Callable[[], bool]) -> None:
+    """The file was checked against what the page showed before; a save by hand landing after that check (the
+    person's editor, while this write was waiting on the disk) must not be replaced without a word."""
+    try:
+        write_private(path, text, still_as_read=still_as_read)
+    except ChangedMeanwhile:
+        raise RulesChanged("the rules file changed while you were editing; reload and try again") from None
+
+
+def _reads_as(path: Path, text: str) -> Callable[[], bool]:
+    return lambda: _as_read(path) == text
 
 
 def _as_read(path: Path) -> str | None:
@@ -310,7 +324,10 @@ def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -
         if digest(current) != base:
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue
-        write_private(path, text)
+        try:
+            write_private(path, text, still_as_read=_reads_as(path, current))
+        except ChangedMeanwhile:
+            continue  # saved by hand meanwhile: read again, and the change is superseded by it
         write(_mark_done(row_id, "applied", stamp))
         rebase_pending(db, current, text, write, stamp)
         applied += 1

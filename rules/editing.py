@@ -171,10 +171,21 @@ def value_at(document: Any, keys: Sequence[str], unwrap: bool = True) -> Any:
     return found.unwrap() if unwrap and hasattr(found, "unwrap") else found
 
 
-def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
+class ChangedMeanwhile(Exception):
+    """The file changed after the caller read it and before the new text would have replaced it: nothing was
+    written."""
+
+
+def write_atomically(
+    path: Path, text: str, mode: int | None = None, *, still_as_read: Callable[[], bool] | None = None
+) -> None:
     """Replace ``path`` with ``text`` so a crash leaves the old file or the new one, never half of either. The new
     file keeps the old one's mode (0644 when there was none) unless ``mode`` is given; its text is first written to
-    a temporary file only its owner can read."""
+    a temporary file only its owner can read. A symbolic link (a rules file kept in a dotfiles repository) stays a
+    link: the file it points to is the one replaced. ``still_as_read`` is asked once the new text is on disk, just
+    before it replaces the file: False (someone saved the file meanwhile, say in their editor) raises
+    ``ChangedMeanwhile`` and leaves their save in place."""
+    path = Path(os.path.realpath(path))
     if mode is None:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -184,6 +195,8 @@ def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
+        if still_as_read is not None and not still_as_read():
+            raise ChangedMeanwhile(f"{path} changed while the new version was being written")
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -345,12 +345,13 @@ class RulesWatcher:
             listener(message)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (a crash never leaves half a copy), readable by its owner only."""
+def write_private(path: Path, text: str, *, still_as_read: Callable[[], bool] | None = None) -> None:
+    """Replace ``path`` with ``text`` atomically (a crash never leaves half a copy), readable by its owner only;
+    ``still_as_read`` as ``rules.editing.write_atomically`` takes it."""
     from breather.rules.editing import write_atomically
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, text, mode=OWNER_ONLY)
+    write_atomically(path, text, mode=OWNER_ONLY, still_as_read=still_as_read)
 
 
 def keep_private(path: Path) -> None:

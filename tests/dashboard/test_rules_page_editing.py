@@ -5,6 +5,7 @@ in force after the save, and a setting added by a form landing with the profile'
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -172,3 +173,24 @@ def test_keywords_added_from_the_form_sit_with_the_profiles_own_settings(client:
     assert changed_lines(FIRST_RUN, rules_file.read_text()) == ['+keywords = ["spoiler"]']
     lines = rules_file.read_text().splitlines()
     assert lines[lines.index('keywords = ["spoiler"]') - 1] == 'friction_delay = "10s"'
+
+
+def test_a_hand_save_landing_while_the_page_writes_the_file_is_kept_and_the_page_says_so(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page checks the file, then writes its copy and waits for the disk: a save from the person's editor in
+    that moment was replaced by the page's, which said "Saved"."""
+    rules_file = app.config["PATHS"].rules_file
+    form = member_form(client.get("/rules").get_data(as_text=True), "me")
+    by_hand = FIRST_RUN.replace('break_after = "25m"', 'break_after = "15m"')
+    real_fsync = os.fsync
+
+    def editor_saves_while_the_disk_is_busy(descriptor: int) -> None:
+        real_fsync(descriptor)
+        if rules_file.read_text() != by_hand:
+            rules_file.write_text(by_hand)
+
+    monkeypatch.setattr(os, "fsync", editor_saves_while_the_disk_is_busy)
+    response = client.post("/rules", data=form | {"daily_limit": "50m", "action": "save", "passphrase": PASSPHRASE})
+    assert response.status_code == 409
+    assert rules_file.read_text() == by_hand

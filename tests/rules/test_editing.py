@@ -70,6 +70,23 @@ def test_the_file_mode_is_kept(tmp_path: Path) -> None:
     assert load_rules(path).profile("me").calm is True
 
 
+def test_a_rules_file_kept_as_a_link_stays_a_link_and_the_file_it_points_to_changes(tmp_path: Path) -> None:
+    """A rules file kept in a dotfiles repository (stow, chezmoi): a save that replaced the link with a plain file
+    left the repository's copy behind, and every later edit or pull there went unseen."""
+    target = tmp_path / "dotfiles" / "rules.toml"
+    target.parent.mkdir()
+    ensure_rules_file(target)
+    target.chmod(0o600)
+    link = tmp_path / "config" / "rules.toml"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    set_value(link, "profiles.me.calm", True)
+    assert link.is_symlink()
+    assert load_rules(target).profile("me").calm is True
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in link.parent.iterdir()) == ["rules.toml"]
+
+
 def test_a_table_written_with_its_own_header_is_updated_in_place_with_its_comments() -> None:
     """The rules in force written back as a file (a held loosening put back) gave [profiles.me.quiet_hours] as one
     inline table of seven days, and the comments under it were lost."""
