@@ -370,10 +370,10 @@ def classify(
     model: bool | None = None,
 ) -> Verdict:
     """Judge one post. ``keywords``: the person's own topics, as phrases (category ``custom``) or a mapping of
-    topic -> phrases (categories ``keyword:<topic>``). ``sensitivity``: one level for every category or a
-    mapping per category (missing categories use ``medium``). ``sentiment``: use TextBlob's sentiment as a
-    modifier; ``model``: use the learned model (False: the lexicon alone). None: what the evaluation chose, in
-    data/thresholds.toml."""
+    topic -> phrases (categories ``keyword:<topic>``). ``sensitivity``: one level for every built-in category (the
+    person's own topics are flagged at any level) or a mapping per category (missing categories use ``medium``).
+    ``sentiment``: use TextBlob's sentiment as a modifier; ``model``: use the learned model (False: the lexicon
+    alone). None: what the evaluation chose, in data/thresholds.toml."""
     compiled = _compile_keywords(keywords)
     raw = _raw_verdict(text, compiled, _mode(sentiment, model))
     return _apply_thresholds(raw, sensitivity, default_thresholds())
@@ -384,12 +384,20 @@ def raw_scores(text: str | bytes, *, sentiment: bool | None = None, model: bool 
     return _raw_verdict(text, (), _mode(sentiment, model)).scores
 
 
+def _level_for(category: str, sensitivity: Sensitivity | Mapping[str, Sensitivity]) -> Sensitivity:
+    """One level is the built-in categories' sensitivity: the person's own topics are flagged whenever their words
+    appear, also with every category off."""
+    if not isinstance(sensitivity, str):
+        return sensitivity.get(category, "medium")
+    return sensitivity if category in CATEGORIES else "medium"
+
+
 def _apply_thresholds(
     raw: _Raw, sensitivity: Sensitivity | Mapping[str, Sensitivity], thresholds: Thresholds
 ) -> Verdict:
     flagged: list[tuple[float, str]] = []
     for category, score in raw.scores.items():
-        level = sensitivity if isinstance(sensitivity, str) else sensitivity.get(category, "medium")
+        level = _level_for(category, sensitivity)
         threshold = thresholds.threshold(category, level, with_model=raw.modelled)
         if threshold is None or score <= 0 or score < threshold:
             continue

@@ -269,6 +269,13 @@ def test_sensitivity_changes_what_is_flagged() -> None:
     assert classify(text, sensitivity={"harassment": "off"}).flagged == ()
 
 
+def test_with_every_category_off_your_own_topics_are_still_flagged() -> None:
+    """`breather classify --sensitivity off --keyword ...` said no post was about the person's topic."""
+    assert classify("the season finale was great", keywords=["season finale"], sensitivity="off").flagged == ("custom",)
+    topical = classify("I hate the season finale", keywords={"tv": ["season finale"]}, sensitivity="off")
+    assert topical.flagged == ("keyword:tv",)
+
+
 def test_keywords_become_their_own_category() -> None:
     verdict = classify("The election results are in tonight", keywords=["election*"])
     assert verdict.flagged == ("custom",)

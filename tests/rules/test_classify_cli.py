@@ -35,6 +35,12 @@ def test_classify_takes_keywords(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["flagged"] == ["custom"]
 
 
+def test_classify_with_every_category_off_flags_only_the_keywords(capsys: pytest.CaptureFixture[str]) -> None:
+    post = "the match went to penalties and I want to kill myself"
+    assert main(["classify", "--sensitivity", "off", "--keyword", "penalt*", post]) == 0
+    assert json.loads(capsys.readouterr().out)["flagged"] == ["custom"]
+
+
 def _rules_in_home(home: Path, country: str) -> None:
     config = home / "config"
     config.mkdir(parents=True, exist_ok=True)
