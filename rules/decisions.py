@@ -45,9 +45,10 @@ class Usage:
 
     @classmethod
     def of_today(cls, today: Any, **more: Any) -> Usage:
-        """From ``breather.store.queries.minutes_today``'s answer (asked with site groups): the groups' minutes and
-        the total, each with overlapping time counted once."""
-        return cls(minutes_today=today.by_group, group_minutes=today.by_group, total_minutes=today.total, **more)
+        """From ``breather.store.queries.minutes_today``'s answer (asked with site groups): the sites' minutes (a
+        limit on a domain adds up its hosts'), and the groups' minutes and the total, each with overlapping time
+        counted once."""
+        return cls(minutes_today=today.by_site, group_minutes=today.by_group, total_minutes=today.total, **more)
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,16 @@ def test_a_hand_save_landing_while_the_page_writes_the_file_is_kept_and_the_page
     response = client.post("/rules", data=form | {"daily_limit": "50m", "action": "save", "passphrase": PASSPHRASE})
     assert response.status_code == 409
     assert rules_file.read_text() == by_hand
+
+
+def test_the_preview_of_a_limit_on_a_domain_counts_the_minutes_already_spent_there(
+    client: FlaskClient, app: Flask, seed: Seeder
+) -> None:
+    """A limit keyed by a domain (docs/rules.md) closes the site at once after 20 minutes on old.reddit.com; the
+    preview counted 0 minutes against it and said only that the setting changes."""
+    seed.minutes("me", "old.reddit.com", NOW - timedelta(minutes=30), 20)
+    seed.send()
+    edited = FIRST_RUN.replace('# reddit = "30m"', '"reddit.com" = "10m"')
+    page = client.post("/rules", data={"csrf_token": form_token(client, "/rules"), "text": edited, "action": "preview"})
+    said = preview_lines(page.get_data(as_text=True))
+    assert "me on reddit: allow → Daily limit for me on reddit.com: 20" in said, said
