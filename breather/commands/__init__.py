@@ -84,10 +84,14 @@ def ask_hidden(prompt: str, what: str, otherwise: str) -> str:
     """What the person types at ``prompt``, not echoed. Without a terminal to ask on (a script, a service manager,
     ``</dev/null``) a clear error naming ``what`` was asked for, instead of getpass's end-of-file."""
     import getpass
+    import warnings
 
     try:
-        return getpass.getpass(prompt)
-    except EOFError:
+        with warnings.catch_warnings():
+            # getpass's fallback when it cannot hide the typing: a warning and the prompt, then end-of-file
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            return getpass.getpass(prompt)
+    except (EOFError, getpass.GetPassWarning):
         raise CommandError(
             f"there is no terminal to ask for the {what} on; pipe it to --stdin instead; {otherwise}"
         ) from None

@@ -79,7 +79,10 @@ def test_with_a_household_passphrase_stopping_needs_it(
         timeout=60,
     )
     assert scripted.returncode == 1 and "unexpected error" not in scripted.stderr
-    assert "no terminal to ask for the household passphrase on; pipe it to --stdin" in scripted.stderr
+    assert scripted.stderr == (
+        "breather stop: there is no terminal to ask for the household passphrase on; pipe it to --stdin instead; "
+        "Breather keeps running\n"
+    )  # one line, as the README says: no getpass warning and prompt before it
     assert service.poll() is None
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSPHRASE}\n"))
