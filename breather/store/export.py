@@ -25,21 +25,29 @@ from breather.store.queries import local_midnight
 FORMAT_NAME = "breather-export"
 FORMAT_VERSION = 1
 
-SinceKey = Literal["utc", "day", "week"]
+SinceKey = Literal["utc", "day", "week", "monday"]
 
 OWNER_ONLY = 0o600  # an export holds every member's records, as the store does
 
-# table -> (column that --since filters on, what it holds: a UTC timestamp, a local day or an ISO week "2026-W11")
+# Every usage table (queries.USAGE_TABLES, what `delete --all` empties) -> (column that --since filters on, what it
+# holds: a UTC timestamp, a local day, an ISO week "2026-W11" or the Monday a week starts on)
 EXPORTED_TABLES: dict[str, tuple[str | None, SinceKey]] = {
     "profiles": (None, "utc"),
     "activity": ("end", "utc"),
     "events": ("at", "utc"),
     "daily_rollups": ("day", "day"),
+    "weekly_reviews": ("week", "monday"),
+    "day_limits": ("day", "day"),
     "time_answers": ("answered_at", "utc"),
     "weekly_goals": ("week", "week"),
     "time_requests": ("asked_at", "utc"),  # a `breather demo` before 0.2.0 made it (queries.LEGACY_USAGE_TABLES)
 }
-JSON_COLUMNS = {("events", "detail"), ("daily_rollups", "counts")}
+JSON_COLUMNS = {
+    ("events", "detail"),
+    ("daily_rollups", "counts"),
+    ("weekly_reviews", "daily_minutes"),
+    ("weekly_reviews", "warnings"),
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,8 @@ def since_value(since: date, key: SinceKey, tz: tzinfo) -> str:
     """``since`` written as the column keeps it, so the column compares with it as text."""
     if key == "day":
         return since.isoformat()
+    if key == "monday":
+        return week_start(since).isoformat()
     if key == "week":
         # a goal is for its whole week: the week ``since`` falls in is kept, as a span running across its midnight is
         return first_goal_week_kept(week_start(since))

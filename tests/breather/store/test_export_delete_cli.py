@@ -383,6 +383,13 @@ def test_delete_all_decides_for_every_table_breather_creates(paths: Paths, capsy
     before = {table: list(db[table].rows) for table in KEPT if table != "api_tokens"}
     db.close()
 
+    assert main(["export"]) == 0  # "everything": each table `delete --all` empties, none it keeps
+    exported = json.loads(capsys.readouterr().out)["tables"]
+    assert {table for table, rows in exported.items() if rows} == set(DELETED)
+    assert isinstance(exported["weekly_reviews"][0]["warnings"], dict)  # JSON in the store, JSON in the export
+    assert main(["export", "--since", DAY1.date().isoformat()]) == 0  # a review is for its whole week
+    assert len(json.loads(capsys.readouterr().out)["tables"]["weekly_reviews"]) == 1
+
     assert main(["delete", "--all", "--yes"]) == 0
     assert "deleted 1 row from weekly_reviews" in capsys.readouterr().out
 
