@@ -39,7 +39,9 @@ TRUST_STEPS: dict[str, list[str]] = {
         'Tick "Trust this CA to identify websites" and confirm.',
     ],
     "Android and iPhone (a household proxy, see 2.)": [
-        "Set the phone's Wi-Fi proxy to this computer (address and port in 2., with the member's user and password).",
+        "Set the phone's Wi-Fi proxy to this computer (address and port in 2.). iPhone: turn on Authentication and "
+        "enter the member's user and password. Android has no field for them: its browser asks the first time, but "
+        "apps cannot, so give the phone a fixed address in the router and list it in the member's client_ips.",
         "On the phone, open http://mitm.it and download the certificate for its system (the proxy answers that "
         "address itself; it is this computer's certificate).",
         "Android: Settings → Security → Encryption & credentials → Install a certificate → CA certificate.",
