@@ -2,7 +2,9 @@
 
 Self-harm and eating-disorder warnings show the entry for the person's country (the rules say which). An
 unknown country gets an international directory and advice to call the local emergency number. A
-``crisis_lines.toml`` in the Breather config folder overrides or adds entries, country by country.
+``crisis_lines.toml`` in the Breather config folder corrects or adds entries, field by field: its ``[GB]`` lays the
+fields it names over the shipped entry, its ``[GB.eating_disorder]`` over the shipped eating-disorder line (or adds
+one), and a country Breather does not ship needs every field (:func:`laid_over`).
 
 How a line is said (the same everywhere: a warning's note, the heavy-run break, the block pages, the Learn page) is
 here too, as :class:`Piece` lists: plain text, or a link (``tel:``/``sms:`` with digits only, or the https page).
@@ -88,31 +90,76 @@ _SUB_FIELDS = _TEXT_FIELDS - {"country", "emergency"}
 
 def parse_table(data: Mapping[str, Any], origin: str) -> dict[str, CrisisLine]:
     """Entries keyed by upper-case country code; raises ValueError naming the file, the table and the field."""
-    table: dict[str, CrisisLine] = {}
+    return {code.upper(): _entry(code, entry, origin) for code, entry in data.items()}
+
+
+def laid_over(shipped: Mapping[str, CrisisLine], data: Mapping[str, Any], origin: str) -> dict[str, CrisisLine]:
+    """``shipped`` with the person's table ``data`` (from ``origin``) laid over it field by field: a country table
+    replaces just the fields it names (an empty one clears an optional field), its ``eating_disorder`` sub-table the
+    fields of the shipped eating-disorder line, and a lone ``[GB.eating_disorder]`` adds to the shipped country. A
+    country (or an eating-disorder line) the shipped table lacks needs every field; an error names ``origin`` and
+    the table."""
+    table = dict(shipped)
     for code, entry in data.items():
-        fields = _fields(entry, f"{origin}: [{code}]", _REQUIRED, _TEXT_FIELDS | {"eating_disorder"})
-        sub = fields.pop("eating_disorder", None)
-        own = {name: str(value) for name, value in fields.items()}
-        eating = None
-        if sub is not None:
-            sub_fields = _fields(sub, f"{origin}: [{code}.eating_disorder]", _SUB_REQUIRED, _SUB_FIELDS)
-            eating = CrisisLine(
-                code=code.upper(),
-                country=own["country"],
-                emergency=own.get("emergency", ""),
-                eating_disorder=None,
-                **{name: str(value) for name, value in sub_fields.items()},
-            )
-        table[code.upper()] = CrisisLine(code=code.upper(), eating_disorder=eating, **own)
+        base = shipped.get(code.upper())
+        if base is None:
+            table[code.upper()] = _entry(code, entry, origin, (_NEW_COUNTRY, _NEW_LINE))
+        else:
+            line_note = _NEW_LINE if base.eating_disorder is None else ""
+            table[code.upper()] = _entry(code, _over(_raw(base), entry), origin, ("", line_note))
     return table
 
 
-def _fields(entry: Any, where: str, required: tuple[str, ...], known: frozenset[str]) -> dict[str, Any]:
+# Said after "missing …" where the shipped table has nothing for the fields to be laid over.
+_NEW_COUNTRY = " (a country Breather does not ship needs every field)"
+_NEW_LINE = " (an eating-disorder line Breather does not ship needs every field)"
+
+
+def _entry(code: str, entry: Any, origin: str, notes: tuple[str, str] = ("", "")) -> CrisisLine:
+    """One country's line (and its eating-disorder line); ``notes`` follow a missing field in each."""
+    fields = _fields(entry, f"{origin}: [{code}]", _REQUIRED, _TEXT_FIELDS | {"eating_disorder"}, notes[0])
+    sub = fields.pop("eating_disorder", None)
+    own = {name: str(value) for name, value in fields.items()}
+    eating = None
+    if sub is not None:
+        sub_fields = _fields(sub, f"{origin}: [{code}.eating_disorder]", _SUB_REQUIRED, _SUB_FIELDS, notes[1])
+        eating = CrisisLine(
+            code=code.upper(),
+            country=own["country"],
+            emergency=own.get("emergency", ""),
+            eating_disorder=None,
+            **{name: str(value) for name, value in sub_fields.items()},
+        )
+    return CrisisLine(code=code.upper(), eating_disorder=eating, **own)
+
+
+def _raw(line: CrisisLine) -> dict[str, Any]:
+    """A parsed entry as the table's fields again (its eating-disorder line as a sub-table), to lay a person's over."""
+    fields: dict[str, Any] = {name: getattr(line, name) for name in _TEXT_FIELDS if getattr(line, name)}
+    if line.eating_disorder is not None:
+        eating = line.eating_disorder
+        fields["eating_disorder"] = {name: getattr(eating, name) for name in _SUB_FIELDS if getattr(eating, name)}
+    return fields
+
+
+def _over(base: dict[str, Any], entry: Any) -> Any:
+    """``entry``'s fields over ``base``'s, one level into ``eating_disorder``; anything but a table is left for
+    :func:`_fields` to refuse, located."""
+    if not isinstance(entry, Mapping):
+        return entry
+    merged = {**base, **entry}
+    sub, base_sub = entry.get("eating_disorder"), base.get("eating_disorder")
+    if isinstance(sub, Mapping) and base_sub is not None:
+        merged["eating_disorder"] = {**base_sub, **sub}
+    return merged
+
+
+def _fields(entry: Any, where: str, required: tuple[str, ...], known: frozenset[str], note: str = "") -> dict[str, Any]:
     if not isinstance(entry, Mapping):
         raise ValueError(f"{where}: expected a table of fields")
     missing = [name for name in required if not str(entry.get(name, "")).strip()]
     if missing:
-        raise ValueError(f"{where}: missing {', '.join(missing)}")
+        raise ValueError(f"{where}: missing {', '.join(missing)}{note}")
     if not any(str(entry.get(name, "")).strip() for name in ("phone", "text", "web")):
         raise ValueError(f"{where}: needs at least a phone, text or web contact")
     unknown = sorted(set(entry) - known)
@@ -123,7 +170,7 @@ def _fields(entry: Any, where: str, required: tuple[str, ...], known: frozenset[
 
 def _load(path: Path) -> dict[str, CrisisLine]:
     data = read_toml(path.read_text(encoding="utf-8"), str(path))
-    return parse_table(data, str(path))
+    return laid_over(shipped_table(), data, str(path))
 
 
 @cache
@@ -133,7 +180,7 @@ def shipped_table() -> dict[str, CrisisLine]:
 
 
 def load_table(override: Path | None = None) -> Mapping[str, CrisisLine]:
-    """The shipped table with the person's override file (if it exists) laid over it (read-only).
+    """The shipped table with the person's override file (if it exists) laid over it field by field (read-only).
 
     The proxy asks on every page it marks: the merged table is kept until the file's size or time changes, so a
     page costs one ``stat`` instead of a TOML parse."""
@@ -155,7 +202,7 @@ def _shipped_view() -> Mapping[str, CrisisLine]:
 
 @lru_cache(maxsize=8)
 def _merged(path: str, _mtime_ns: int, _size: int) -> Mapping[str, CrisisLine]:
-    return MappingProxyType({**shipped_table(), **_load(Path(path))})
+    return MappingProxyType(_load(Path(path)))
 
 
 def table_in_force(override: Path | None = None) -> tuple[Mapping[str, CrisisLine], str | None]:

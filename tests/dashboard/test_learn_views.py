@@ -67,7 +67,7 @@ def test_getting_help_lists_each_members_country_the_default_members_first(app: 
 def test_a_broken_crisis_override_is_named_and_the_shipped_line_still_shown(app: Flask, client: FlaskClient) -> None:
     set_country(app, "GB")
     override = Path(app.config["PATHS"].config_dir) / "crisis_lines.toml"
-    override.write_text('[GB]\ncountry = "United Kingdom"\n', encoding="utf-8")
+    override.write_text('[GB]\nservice = ""\n', encoding="utf-8")
     text = page_text(client, "/learn/getting-help")
     assert shipped_table()["GB"].phone in text
     assert f"{override}: [GB]: missing service" in text
