@@ -35,7 +35,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from breather.rules.model import (
@@ -572,9 +573,61 @@ def zone_in_effect(name: str | None) -> str:
 def _zone_moved(was: str | None, wants: str | None) -> bool:
     """A household zone change moves every time boundary at once: quiet hours can end on the new clock, and a new day
     (with fresh limits) can begin. A user test's change at 23:30 in quiet hours ended them at once. Either way it may
-    loosen, so it waits; writing down the zone already in effect (the machine's, when none was written) moves
-    nothing and applies at once."""
-    return zone_in_effect(was) != zone_in_effect(wants)
+    loosen, so it waits; writing down the zone already in effect (the machine's, when none was written), under any of
+    its names ("UTC" for "Etc/UTC", "Asia/Kolkata" for "Asia/Calcutta"), moves nothing and applies at once."""
+    return not same_clock(zone_in_effect(was), zone_in_effect(wants))
+
+
+def same_clock(one: str, other: str) -> bool:
+    """Whether two zone names keep one clock: the same name, or two with the same UTC offset and the same changes of
+    it, to the second, from the start of last year to two years ahead (an old name and its new one, a link such as
+    "UTC" and "Etc/UTC"). A zone with today's offset but other summer-time rules (Europe/London and Africa/Abidjan)
+    is another clock, and so is a name zoneinfo does not know."""
+    if one == other:
+        return True
+    year = datetime.now(UTC).year
+    clock = _clock(one, year)
+    return clock is not None and clock == _clock(other, year)
+
+
+# Days before now count too: the dashboard cuts the week's history at the household's midnights.
+_YEARS_BACK, _YEARS_AHEAD = 1, 3
+ZoneClock = tuple[tuple[datetime, timedelta | None], ...]
+
+
+@lru_cache(maxsize=32)  # asked on every rules change: a day at a time, ~1,500 looks per zone, a few milliseconds
+def _clock(name: str, year: int) -> ZoneClock | None:
+    """The zone's offset at the start of ``year`` - 1 and each change of it (when, and to what) until ``year`` + 3;
+    None for a zone zoneinfo does not know. No zone changes its clock twice in a day, so a day's step finds each."""
+    from breather.rules.timeparse import zone_named
+
+    try:
+        zone = zone_named(name)
+    except ValueError:
+        return None
+    day = timedelta(days=1)
+    moment, end = datetime(year - _YEARS_BACK, 1, 1, tzinfo=UTC), datetime(year + _YEARS_AHEAD, 1, 1, tzinfo=UTC)
+    offset = _offset(zone, moment)
+    changes = [(moment, offset)]
+    while moment < end:
+        after = _offset(zone, moment + day)
+        if after != offset:
+            changes.append((_change_within(zone, moment, moment + day), after))
+        moment, offset = moment + day, after
+    return tuple(changes)
+
+
+def _change_within(zone: tzinfo, before: datetime, after: datetime) -> datetime:
+    """The second the zone's offset changes between ``before`` and ``after`` (one change between them)."""
+    was = _offset(zone, before)
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        before, after = (middle, after) if _offset(zone, middle) == was else (before, middle)
+    return after.replace(microsecond=0)
+
+
+def _offset(zone: tzinfo, moment: datetime) -> timedelta | None:
+    return moment.astimezone(zone).utcoffset()
 
 
 def _changed(was: Any, wants: Any) -> bool:
