@@ -13,6 +13,14 @@ A page load gets ``OVERLAY_FIRST`` for its overlay to speak (its first heartbeat
 meanwhile and counted only if the overlay stays silent, so an honest first half-minute is never counted twice or
 early. Time the overlay's last heartbeat covered is never counted again; overlapping reports (the extension's) are
 merged by the store, which counts a moment online once.
+
+Only requests the site's own pages start are time on it: a browser says who started a request in
+``Sec-Fetch-Site``, and another site's page that loads a pixel (Meta's ``www.facebook.com/tr``), an embedded post or
+video, or a share button from an intercepted domain sends ``cross-site``. Such a request neither starts nor extends
+a stretch (a reviewer's homework page on example.org, with a pixel from reddit every 10 s, closed reddit at its
+1-minute limit, never opened), unless the page that made it is of the same site group (``bsky.app`` calling
+``bsky.social``, said by its ``Origin`` or ``Referer``). A top-level page load counts whoever linked to it (the
+member follows a link), and a request without the header (an app, a feed reader, curl) counts as before.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from mitmproxy import http
 
@@ -46,6 +55,8 @@ FORGET_AFTER = timedelta(minutes=10)
 SWEEP_EVERY = timedelta(minutes=1)
 HEARTBEAT = timedelta(seconds=HEARTBEAT_S)
 HEARTBEAT_CALL = "heartbeat"
+# ``Sec-Fetch-Site`` of a request a page of the site itself started, or the member (``none``: typed, a bookmark)
+STARTED_ON_THE_SITE = frozenset({"same-origin", "same-site", "none"})
 
 
 @dataclass(slots=True)
@@ -76,11 +87,24 @@ class TrafficTime:
         try:
             if flows.is_local_api(flow):
                 self._note_overlay(flow, site)
-            elif flow.response is None:  # refused (a block), or answered by Breather: not time on the site
+            # a response already: refused (a block), or answered by Breather, not time on the site
+            elif flow.response is None and self._started_by_the_site(flow, site):
                 self._note_traffic(flow, site)
         except Exception:
             log.exception("counting time from the traffic of %s failed", site)
             self.runtime.counters.increment("passed_after_error")
+
+    def _started_by_the_site(self, flow: http.HTTPFlow, site: str) -> bool:
+        """Whether a page of the site (or of its group), the member, or a client that does not say started it."""
+        headers = flow.request.headers
+        fetch_site = headers.get("sec-fetch-site")
+        if fetch_site is None or fetch_site.lower() in STARTED_ON_THE_SITE:
+            return True
+        if headers.get("sec-fetch-dest") == "document":
+            return True
+        initiator = initiator_host(flow)
+        # not cached: the hosts of every page on the web that embeds the site would pile up
+        return initiator is not None and group_name(self.runtime.current_rules(), initiator) == self._group(site)
 
     def _note_overlay(self, flow: http.HTTPFlow, site: str) -> None:
         """Any heartbeat LocalApi accepted, counted or not (a hidden or idle page): an overlay is alive there."""
@@ -155,6 +179,21 @@ class TrafficTime:
             del self.stretches[key]
         for key in [key for key, heard in self.overlay_heard.items() if at - heard > FORGET_AFTER]:
             del self.overlay_heard[key]
+
+
+def initiator_host(flow: http.HTTPFlow) -> str | None:
+    """The host of the page that made the request, as the browser says it (``Origin``, else ``Referer``); None when
+    neither says (a page's ``no-referrer`` policy, or a sandboxed frame's ``null`` origin)."""
+    for header in ("origin", "referer"):
+        value = flow.request.headers.get(header)
+        if value and value != "null":
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                continue
+            if host:
+                return host.rstrip(".")
+    return None
 
 
 def device_of(flow: http.HTTPFlow) -> str:
