@@ -2,11 +2,12 @@
 
 The decision itself is ``breather.rules.decisions.decide`` (pure), fed with the profile's in-memory usage, past the
 member's running overrides and grants. During a limit or quiet hours no request reaches the site: a page load (a
-tab's or a frame's) gets Breather's block page, anything else (a script's fetch, an image, a WebSocket upgrade, a
-client that does not say) a short 403, and a WebSocket or event stream opened before the block began carries nothing
-more while it holds. A break that is due, or a heavy run of distressing posts, is marked on the flow so the overlay
-shows the break interstitial. Topic quiet hours are passed on to the content-warning step. Fail closed: a boundary
-holds even when something else on the page breaks.
+tab's or a frame's, an ``<embed>``'s or an ``<object>``'s) gets Breather's block page (in a frame, one without its
+token or buttons: the site's own script can read a frame of its origin), anything else (a script's fetch, an image,
+a WebSocket upgrade, a client that does not say) a short 403, and a WebSocket or event stream opened before the
+block began carries nothing more while it holds. A break that is due, or a heavy run of distressing posts, is marked
+on the flow so the overlay shows the break interstitial. Topic quiet hours are passed on to the content-warning
+step. Fail closed: a boundary holds even when something else on the page breaks.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mitmproxy import http
 from breather.proxy import flows
 from breather.proxy.breaks import due_break
 from breather.proxy.feed_warnings import crisis_for
-from breather.proxy.pages import BlockPage, block_response, new_token, refusal_response
+from breather.proxy.pages import BlockPage, block_response, framed_block_response, new_token, refusal_response
 from breather.runtime import PendingOverride, Runtime, Session, decide_past_overrides, usage_for
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ REFUSED = "requests_refused"
 # A WebSocket or event stream outlives its request: whether its site is blocked is asked again at most this often.
 STREAM_RECHECK_S = 5.0
 HELD_UNTIL = "breather.held"  # flow.metadata: (blocked now?, monotonic time of the next check)
+# ``Sec-Fetch-Dest`` of a page shown inside another page: it gets the block page without a token or buttons
+FRAME_DESTINATIONS = frozenset({"iframe", "frame", "embed", "object"})
 
 
 class Boundaries:
@@ -102,7 +105,7 @@ class Boundaries:
             self.runtime.counters.increment("documents_seen")
         if decision.kind in BLOCKING:
             # Not a visit: time in front of Breather's own page is not time on the site.
-            if flows.is_page_load(flow):
+            if flows.is_page_load(flow) or is_frame_load(flow):
                 self._block(flow, rules.profile(profile), site, decision, now)
             else:
                 self._refuse(flow, site, decision)
@@ -113,26 +116,35 @@ class Boundaries:
         self._mark_break(flow, profile, self.runtime.sessions.read(profile), decision, now)
 
     def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
-        token = new_token()
-        self._forget_old_tokens(now)
-        self.runtime.block_tokens[token] = PendingOverride(
-            token, profile.name, site, decision.kind, now, decision.friction_delay
-        )
-        page = BlockPage(
-            kind=decision.kind,
-            site=site,
-            reason=decision.message,
-            friction_s=int(decision.friction_delay.total_seconds()),
-            token=token,
-            can_ask=len(self.runtime.current_rules().profiles) > 1,
-            open_anyway=profile.open_anyway,
-            crisis=crisis_for(profile, self.runtime.paths.config_dir),
-        )
-        flow.response = block_response(page)
+        crisis = crisis_for(profile, self.runtime.paths.config_dir)
+        if is_frame_load(flow):
+            flow.response = framed_block_response(decision.kind, site, decision.message, crisis)
+        else:
+            page = BlockPage(
+                kind=decision.kind,
+                site=site,
+                reason=decision.message,
+                friction_s=int(decision.friction_delay.total_seconds()),
+                token=self._issue_token(profile.name, site, decision, now),
+                can_ask=len(self.runtime.current_rules().profiles) > 1,
+                open_anyway=profile.open_anyway,
+                crisis=crisis,
+            )
+            # without the header (an older browser) a frame cannot be told from a tab: framing stays allowed
+            flow.response = block_response(page, refuse_frames=flow.request.headers.get("sec-fetch-dest") == "document")
         flow.metadata[flows.OWN_PAGE] = True
         self.runtime.counters.increment("pages_served")
         if self._first_block_in_a_while(profile.name, site, decision.kind, now):
             self._event(profile.name, BLOCKING[decision.kind], site, now)
+
+    def _issue_token(self, profile: str, site: str, decision: Any, now: datetime) -> str:
+        """The token a tab's block page presses "Open anyway" and asks for the answer with."""
+        token = new_token()
+        self._forget_old_tokens(now)
+        self.runtime.block_tokens[token] = PendingOverride(
+            token, profile, site, decision.kind, now, decision.friction_delay
+        )
+        return token
 
     def _refuse(self, flow: http.HTTPFlow, site: str, decision: Any) -> None:
         """A script's request, an image, a WebSocket upgrade: a short 403, never the site. Counted, not logged as an
@@ -214,3 +226,8 @@ class Boundaries:
             self.runtime.log_event(Event(profile, kind, now, site))
         except ValueError as exc:
             log.warning("not logging %s: %s", kind, exc)
+
+
+def is_frame_load(flow: http.HTTPFlow) -> bool:
+    """A page of the site asked for inside another page, as the browser says in ``Sec-Fetch-Dest``."""
+    return not flows.is_local_api(flow) and flow.request.headers.get("sec-fetch-dest") in FRAME_DESTINATIONS

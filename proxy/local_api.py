@@ -301,8 +301,11 @@ class LocalApi:
 
     def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         """The answer to the member's latest ask for more time on this site since the block on the page began, for
-        the block page to say, and whether the page may reload into the site now. Only a block page holds a token,
-        so the site's own scripts on this origin cannot read a parent's words to the member."""
+        the block page to say, and whether the page may reload into the site now. Only a block page shown as a tab's
+        own page holds a token: one answered to a frame has none, so the site's own script cannot load its origin in
+        a hidden frame and take the token to read a parent's words to the member. It can still read the token of a
+        tab it opens itself (a popup the member sees open), or of a page load its service worker passes on
+        (docs/proxy.md, known limits)."""
         pending = self.runtime.block_tokens.get(str(body.get("token", "")))
         if pending is None or pending.profile != profile or pending.site != site:
             raise ApiError(403, "this page is out of date; reload it")

@@ -5,6 +5,11 @@ service workers retry or show their own error) and ``Cache-Control: no-store`` (
 as soon as the boundary ends). Overriding takes a friction delay from the rules: the button counts down in the page,
 and the proxy itself refuses an override token younger than the delay. Requests that are not page loads (a feed's
 fetch, an image) get :func:`refusal_response` instead: nobody reads them as a page.
+
+The page is served on the site's own origin, so the site's scripts could read it if it were loaded where they can
+reach it. A page load in a frame (another site's embed, or the site's own hidden frame) therefore gets
+:func:`framed_block_response`: the pause and where to choose, with no token and no buttons, so no script can press
+"Open anyway" or ask for the member's answer with it. A tab's page holds the token, and refuses to be framed.
 """
 
 from __future__ import annotations
@@ -79,6 +84,19 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
     return text.encode("utf-8")
 
 
+def render_framed_block_page(kind: str, site: str, reason: str, crisis: Any, nonce: str) -> bytes:
+    text = Template(asset("block_frame.html")).substitute(
+        title=html.escape(TITLES.get(kind, "Breather")),
+        kind=html.escape(kind),
+        reason=html.escape(reason),
+        helpline=helpline_note(crisis),
+        site=html.escape(site),
+        nonce=nonce,
+        css=asset("overlay.css"),
+    )
+    return text.encode("utf-8")
+
+
 def helpline_note(crisis: Any) -> str:
     """One gentle line with the helpline, its numbers ``tel:``/``sms:`` links (a user test: at night, after a run of
     self-harm posts, help was one dashboard visit away and the quiet-hours page did not say so)."""
@@ -100,20 +118,33 @@ def _no_override_note(site: str, can_ask: bool) -> str:
     return f'<p class="breather-note breather-no-override">Opening {site} anyway is switched off for you. {later}</p>'
 
 
-def block_response(page: BlockPage) -> http.Response:
+def block_response(page: BlockPage, refuse_frames: bool = False) -> http.Response:
+    """The block page with its token and buttons. ``refuse_frames``: a tab's page, which no page may frame (another
+    site could lay it under its own and have the member press "Open anyway" unknowing)."""
     nonce = secrets.token_urlsafe(18)
+    policy = f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'"
+    if refuse_frames:
+        policy += "; frame-ancestors 'none'"
+    return http.Response.make(200, render_block_page(page, nonce), page_headers(page.kind, policy))
+
+
+def framed_block_response(kind: str, site: str, reason: str, crisis: Any = None) -> http.Response:
+    """What a blocked site's page load in a frame gets: the calm message and "open it in its own tab", no token, no
+    buttons and no script (the site's own script can read a frame of its origin)."""
+    nonce = secrets.token_urlsafe(18)
+    policy = f"default-src 'none'; style-src 'nonce-{nonce}'"
     return http.Response.make(
-        200,
-        render_block_page(page, nonce),
-        {
-            "Content-Type": "text/html; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": (
-                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'"
-            ),
-            "X-Breather": page.kind,
-        },
+        200, render_framed_block_page(kind, site, reason, crisis, nonce), page_headers(kind, policy)
     )
+
+
+def page_headers(kind: str, policy: str) -> dict[str, str]:
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": policy,
+        "X-Breather": kind,
+    }
 
 
 def refusal_response(kind: str, site: str, message: str) -> http.Response:
