@@ -12,9 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from breather.rules.passwords import hash_password
 from breather.rules.watcher import RulesWatcher
 from breather.runtime import Runtime
 from tests.proxy.conftest import rules_text
+from tests.proxy.sign_in import Clock, answer, awaited, connect_flow, sign_in
 
 SAM_HASH = hash_password("correct horse")
 
@@ -41,42 +39,6 @@ user = "kid"
 password = "kidpass1234"
 daily_limit = "0m"
 """
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def request_flow(client_ip: str, user: str | None = None, password: str = "") -> tflow.http.HTTPFlow:
-    flow = tflow.tflow()
-    flow.client_conn.peername = (client_ip, 50000)
-    if user is not None:
-        flow.request.headers["proxy-authorization"] = basic(user, password)
-    return flow
-
-
-def answer(hook: Callable[[tflow.http.HTTPFlow], Awaitable[None] | None], flow: tflow.http.HTTPFlow) -> None:
-    checking = hook(flow)
-    if checking is not None:
-        asyncio.run(_awaited(checking))
-
-
-async def _awaited(checking: Awaitable[None]) -> None:
-    await checking
-
-
-def sign_in(identity: Identity, client_ip: str, user: str, password: str) -> tflow.http.HTTPFlow:
-    flow = request_flow(client_ip, user, password)
-    answer(identity.http_connect, flow)
-    return flow
 
 
 def inside(tunnel: tflow.http.HTTPFlow) -> tflow.http.HTTPFlow:
@@ -169,7 +131,7 @@ def test_on_one_machine_a_name_that_is_given_a_password_must_sign_in_with_it(mak
     identity = Identity(runtime)
     with taddons.context(identity) as tctx:
         tctx.configure(identity, listen_host="127.0.0.1")
-    named = request_flow("127.0.0.1", "teen", "")
+    named = connect_flow("127.0.0.1", "teen", "")
     answer(identity.http_connect, named)
     assert signed_in_as(named, "teen")
 
@@ -193,32 +155,18 @@ def test_a_wrong_sign_in_for_a_name_no_member_has_costs_the_same_scrypt_check(ma
     monkeypatch.setattr(identity_module, "verify_password", recording)
     identity = Identity(make_runtime(rules_text(extra_profiles=HOUSEHOLD)))
     for user in ("sam", "nobody", "kid"):  # a hashed member, a made-up name, a member with a plain-text password
-        flow = request_flow("192.168.1.40", user, "wrong guess")
+        flow = connect_flow("192.168.1.40", user, "wrong guess")
         checking = identity.http_connect(flow)
         assert checking is not None, f"a wrong sign-in as {user!r} was answered without a scrypt check"
-        asyncio.run(_awaited(checking))
+        asyncio.run(awaited(checking))
         assert refused(flow)
     scrypt = SAM_HASH.split("$", 1)[0]
     assert checked.count(scrypt) == 3, checked
 
 
-def test_a_wrong_sign_in_takes_as_long_for_a_made_up_name_as_for_a_members(make_runtime) -> None:
-    identity = Identity(make_runtime(rules_text(extra_profiles=HOUSEHOLD)), SignInLimits(Clock()))
-
-    def took(user: str) -> float:
-        started = time.perf_counter()
-        sign_in(identity, "127.0.0.1", user, "wrong guess")
-        return time.perf_counter() - started
-
-    took("warm-up")
-    member = min(took("sam") for _ in range(3))
-    stranger = min(took("nobody") for _ in range(3))
-    assert stranger > member / 2, f"a member's name takes {member * 1000:.0f} ms, another {stranger * 1000:.0f} ms"
-
-
 def test_a_right_plain_text_password_is_still_answered_at_once(make_runtime) -> None:
     identity = Identity(make_runtime(rules_text(extra_profiles=HOUSEHOLD)))
-    flow = request_flow("192.168.1.40", "kid", "kidpass1234")
+    flow = connect_flow("192.168.1.40", "kid", "kidpass1234")
     assert identity.http_connect(flow) is None
     assert signed_in_as(flow, "kid")
 
@@ -227,7 +175,7 @@ def test_without_any_hashed_password_no_sign_in_pays_for_scrypt(make_runtime) ->
     plain_only = HOUSEHOLD.replace(SAM_HASH, "sams own password")
     identity = Identity(make_runtime(rules_text(extra_profiles=plain_only)))
     for user in ("sam", "nobody"):
-        flow = request_flow("192.168.1.40", user, "wrong guess")
+        flow = connect_flow("192.168.1.40", user, "wrong guess")
         assert identity.http_connect(flow) is None
         assert refused(flow)
 

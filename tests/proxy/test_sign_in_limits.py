@@ -7,9 +7,7 @@ cost; and each wrong hashed password was a scrypt check on mitmproxy's event loo
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-from collections.abc import Awaitable, Callable
 
 import pytest
 from mitmproxy.test import tflow
@@ -18,6 +16,7 @@ from breather.proxy import flows
 from breather.proxy.identity import FREE_FAILURES, MAX_TRACKED, Identity, SignInLimits
 from breather.rules.passwords import hash_password
 from tests.proxy.conftest import rules_text
+from tests.proxy.sign_in import Clock, answer, connect_flow, sign_in
 
 SAM_HASH = hash_password("correct horse")
 
@@ -34,43 +33,6 @@ password = "maya's own"
 [profiles.kid]
 client_ips = ["192.168.1.50/32"]
 """
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def connect_flow(client_ip: str, user: str | None = None, password: str = "") -> tflow.http.HTTPFlow:
-    flow = tflow.tflow()
-    flow.client_conn.peername = (client_ip, 50000)
-    if user is not None:
-        flow.request.headers["proxy-authorization"] = basic(user, password)
-    return flow
-
-
-def answer(hook: Callable[[tflow.http.HTTPFlow], Awaitable[None] | None], flow: tflow.http.HTTPFlow) -> None:
-    """Call a hook as mitmproxy does: await what it returns, if anything."""
-    checking = hook(flow)
-    if checking is not None:
-        asyncio.run(_awaited(checking))
-
-
-async def _awaited(checking: Awaitable[None]) -> None:
-    await checking
-
-
-def sign_in(identity: Identity, client_ip: str, user: str, password: str) -> tflow.http.HTTPFlow:
-    flow = connect_flow(client_ip, user, password)
-    answer(identity.http_connect, flow)
-    return flow
 
 
 def signed_in_as(flow: tflow.http.HTTPFlow, profile: str) -> bool:
