@@ -77,21 +77,26 @@ def _settings_for_this_device() -> dict[str, Any]:
 @security.token_required
 def heartbeat() -> Response:
     beat = extension.parse_heartbeat(json_body())
-    extension.record_heartbeat(context.writer(), g.profile, beat, context.runtime())
-    return _status(beat.site)
+    rules, runtime = context.current_rules(), context.runtime()
+    not_recorded = extension.record_heartbeat(context.writer(), get_db(), rules, g.profile, beat, runtime)
+    answer = _status_answer(beat.site)
+    answer["recorded"] = not_recorded is None
+    if not_recorded is not None:
+        answer["not_recorded"] = not_recorded
+    return jsonify(answer)
 
 
 @bp.get("/status")
 @security.token_required
 def status() -> Response:
-    return _status(request.args.get("site") or None)
+    return jsonify(_status_answer(request.args.get("site") or None))
 
 
-def _status(site: str | None) -> Response:
+def _status_answer(site: str | None) -> dict[str, Any]:
     rules, runtime = context.current_rules(), context.runtime()
     answer = extension.status_for(get_db(), rules, g.profile, runtime, context.now(), site=site)
     answer["config_version"] = extension.config_version(rules, _settings_for_this_device(), runtime)
-    return jsonify(answer)
+    return answer
 
 
 @bp.post("/events")

@@ -80,7 +80,21 @@ def _schemas() -> dict[str, Any]:
                 "focused": {"type": "boolean"},
                 "idle": {"enum": ["active", "idle", "locked"]},
                 "at": {"type": "string", "format": "date-time"},
+                "routed": {
+                    "type": "boolean",
+                    "description": "whether the extension sends the site through Breather: a routed site's tab shows "
+                    "Breather's block page while a limit or quiet hours close it, which is not time on the site",
+                },
             },
+        },
+        "HeartbeatAnswer": {
+            "allOf": [{"$ref": "#/components/schemas/Status"}],
+            "type": "object",
+            "properties": {
+                "recorded": {"type": "boolean", "description": "whether the heartbeat counts 30 s on the site"},
+                "not_recorded": {"enum": ["not_in_use", "limit_reached", "quiet_hours"]},
+            },
+            "required": ["recorded"],
         },
         "Status": {
             "type": "object",
@@ -151,7 +165,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/heartbeat": {
             "post": _operation(
                 "The tab in front: its site, visibility and idle state",
-                {"200": _json({"$ref": "#/components/schemas/Status"}, "Status after the heartbeat")},
+                {"200": _json({"$ref": "#/components/schemas/HeartbeatAnswer"}, "Status after the heartbeat")},
                 400,
                 401,
                 415,

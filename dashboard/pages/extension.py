@@ -22,6 +22,7 @@ IDLE_STATES = ("active", "idle", "locked")
 EXTENSION_EVENT_KINDS = ("break_taken", "break_snoozed", "more_time_asked")
 THROUGH_PROXY_WINDOW = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 30.0  # the extension sends one every 30 s while a social tab is in front
+CLOSED_KINDS = ("limit_reached", "quiet_hours")  # the proxy answers the site with its block page
 
 
 def required_str(body: dict[str, Any], key: str, limit: int = 200) -> str:
@@ -67,6 +68,7 @@ class BrowserBeat:
     focused: bool
     idle: str
     at: datetime
+    routed: bool | None = None  # the extension sends the site through Breather (None: it does not say)
 
     @property
     def counts(self) -> bool:
@@ -84,13 +86,38 @@ def parse_heartbeat(body: dict[str, Any]) -> BrowserBeat:
         if not isinstance(value, bool):
             raise ApiError(400, "InvalidField", f"'{key}' must be true or false")
         flags[key] = value
-    return BrowserBeat(_site(body), flags["visible"], flags["focused"], str(idle), _timestamp(body))
+    routed = body.get("routed")
+    if routed is not None and not isinstance(routed, bool):
+        raise ApiError(400, "InvalidField", "'routed' must be true or false")
+    return BrowserBeat(_site(body), flags["visible"], flags["focused"], str(idle), _timestamp(body), routed)
 
 
-def record_heartbeat(writer: Any, profile: str, beat: BrowserBeat, runtime: Any) -> None:
+def record_heartbeat(
+    writer: Any, db: Database, rules: Rules, profile: str, beat: BrowserBeat, runtime: Any
+) -> str | None:
+    """Store the heartbeat as the 30 s it stands for, as the overlay's are (the store counts time both report once),
+    or say why it is not time on the site; None: recorded. Stored as a point, a heartbeat lost the last period of
+    every visit and all of a visit shorter than one, which showed where the extension alone counts (no routing)."""
+    reason = why_not_time_on_site(db, rules, profile, beat, runtime)
+    if reason is None:
+        writer.heartbeat(Heartbeat(profile, beat.site, beat.at, duration_s=HEARTBEAT_SECONDS, source="extension"))
+    return reason
+
+
+def why_not_time_on_site(db: Database, rules: Rules, profile_name: str, beat: BrowserBeat, runtime: Any) -> str | None:
+    """Why the heartbeat is not time on the site: "not_in_use" (a hidden or unfocused tab, an idle person), or the
+    block in force at its moment ("limit_reached", "quiet_hours", past running overrides and grants, as the status
+    decides) when the page came through Breather: the tab shows Breather's block page in the site's place, which is
+    not time on the site, as a request the proxy refused is not. None: it counts. A site loaded directly (``routed``
+    false: the extension does not route it) shows whatever the rules say, so its time counts."""
     if not beat.counts:
-        return
-    writer.heartbeat(Heartbeat(profile, beat.site, beat.at, duration_s=0.0, source="extension"))
+        return "not_in_use"
+    profile = rules.profiles.get(profile_name)
+    if profile is None or beat.routed is False:
+        return None
+    today = minutes_today(db, rules, profile.name, beat.at)
+    decision = _decision(db, rules, profile, beat.site, today, runtime, beat.at)
+    return decision.kind if decision.kind in CLOSED_KINDS else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import { caProbeDomains, parseDomains, parseProxy, siteOfUrl } from "./domains.j
 import { dueNotifications, eventForButton, parseNotificationId } from "./notify.js";
 import { isLoopback, parseOptions, parseServiceUrl, withDefaults } from "./options.js";
 import { drain, enqueue } from "./queue.js";
-import { applyRouting, routingState, stopRouting } from "./routing.js";
+import { applyRouting, routesSite, routingState, stopRouting } from "./routing.js";
 import { CODE_VERSION } from "./version.js";
 
 export const PERMISSION_NOTICE_ID = "breather:permission:";
@@ -47,6 +47,14 @@ async function forgetToken(platform) {
 
 /** The active tab's intercepted site with focus and idle state; null for every other site (nothing is sent). */
 export async function observeActivity(platform, domains, now = new Date()) {
+  return (await observeTab(platform, domains, now))?.beat ?? null;
+}
+
+/**
+ * The heartbeat for the tab in front, with the page it shows (`page`: its tab and address, kept in this browser
+ * only, never sent) and whether that page is loading; null for every other site.
+ */
+async function observeTab(platform, domains, now) {
   const tab = await platform.activeTab();
   const site = tab && tab.url ? siteOfUrl(tab.url, domains) : null;
   if (!site) {
@@ -58,7 +66,47 @@ export async function observeActivity(platform, domains, now = new Date()) {
   ]);
   // A tab playing sound (a video watched without touching anything) is in use, though the system reports idle.
   const idle = systemIdle === "idle" && tab.audible ? "active" : systemIdle;
-  return { site, visible: !window.minimized, focused: window.focused, idle, at: now.toISOString() };
+  const beat = { site, visible: !window.minimized, focused: window.focused, idle, at: now.toISOString() };
+  return { beat, page: `${tab.id} ${tab.url}`, loading: tab.status === "loading" };
+}
+
+// How many pages the extension remembers as shown while Breather answered, and as failed while it did not.
+const PAGES_KEPT = 20;
+
+const tabOfPage = (page) => page.split(" ", 1)[0];
+
+/**
+ * A social site this browser routes cannot load while Breather is down: the browser's "proxy server is refusing
+ * connections" page stands in its place, and it is not time on the site (a user test had minutes of that page
+ * counted once Breather was back). A page that loaded while Breather answered stays on screen, and is. So, per
+ * routed page in front: `shown` (seen while Breather answered), `failed` (first seen while it did not: the error
+ * page, still there after Breather is back until the tab loads again). Kept in storage.session.
+ */
+async function rememberedPages(platform) {
+  const { pages = null } = await platform.session.get(["pages"]);
+  return { shown: pages?.shown ?? [], failed: pages?.failed ?? [] };
+}
+
+/** After a flush: note the routed page in front as shown (Breather answered) or failed (it did not). */
+async function notePage(platform, pages, seen, serviceDown) {
+  const { page, loading } = seen;
+  // The tab shows another page now, or loads this one again: its failed page is gone.
+  let failed = pages.failed.filter((known) => tabOfPage(known) !== tabOfPage(page) || (known === page && !loading));
+  let shown = pages.shown;
+  if (serviceDown && !shown.includes(page) && !failed.includes(page)) {
+    failed = [page, ...failed].slice(0, PAGES_KEPT);
+  }
+  if (!serviceDown && !failed.includes(page)) {
+    shown = [page, ...shown.filter((known) => known !== page)].slice(0, PAGES_KEPT);
+  }
+  await platform.session.set({ pages: { shown, failed } });
+}
+
+/** The proxy saw this member's social traffic again: a failed page was loaded again through it. */
+async function forgetFailedPages(platform, pages) {
+  if (pages.failed.length > 0) {
+    await platform.session.set({ pages: { shown: pages.shown, failed: [] } });
+  }
 }
 
 function sendQueued(client) {
@@ -81,8 +129,11 @@ function sendQueued(client) {
 
 let flushing = Promise.resolve();
 
-/** Adds `items` to the stored queue and sends everything queued; one flush at a time. */
-export function queueAndFlush(platform, items = []) {
+/**
+ * Adds `items` to the stored queue and sends everything queued; one flush at a time. `keepIfOffline` false: the
+ * items are dropped, not kept for later, when the service cannot be reached.
+ */
+export function queueAndFlush(platform, items = [], { keepIfOffline = true } = {}) {
   const run = async () => {
     const state = await loadState(platform);
     let queue = state.queue;
@@ -94,6 +145,9 @@ export function queueAndFlush(platform, items = []) {
       return { stoppedBy: "unpaired", queued: queue.length };
     }
     const result = await drain(queue, sendQueued(clientFor(platform, state)));
+    if (result.stoppedBy === "offline" && !keepIfOffline) {
+      result.remaining = result.remaining.filter((item) => !items.includes(item));
+    }
     await platform.local.set({ queue: result.remaining });
     await platform.session.set({ serviceDown: result.stoppedBy === "offline" });
     if (result.stoppedBy === "unauthorized") {
@@ -201,8 +255,18 @@ export async function tick(platform, now = new Date()) {
     return { skipped: "not paired" };
   }
   // Without consent to report activity nothing is observed, but routing still follows the service's domain list.
-  const beat = state.consent.activity ? await observeActivity(platform, state.config?.domains ?? [], now) : null;
-  const flushed = await queueAndFlush(platform, beat ? [{ kind: "heartbeat", body: beat }] : []);
+  const seen = state.consent.activity ? await observeTab(platform, state.config?.domains ?? [], now) : null;
+  const routed = seen ? await routesSite(platform, seen.beat.site) : false;
+  const pages = routed ? await rememberedPages(platform) : null;
+  // `routed` lets the service tell Breather's block page (shown in a routed site's place) from the site itself.
+  const beat = seen && !pages?.failed.includes(seen.page) ? { ...seen.beat, routed } : null;
+  // A routed page first seen while Breather is down is the browser's error page: not kept for later.
+  const loadedBefore = !routed || pages.shown.includes(seen.page);
+  const items = beat ? [{ kind: "heartbeat", body: beat }] : [];
+  const flushed = await queueAndFlush(platform, items, { keepIfOffline: loadedBefore });
+  if (routed) {
+    await notePage(platform, pages, seen, flushed.stoppedBy === "offline");
+  }
   // A server error on one queued item is not the service being away: status and notifications still come.
   if (flushed.stoppedBy && flushed.stoppedBy !== "server") {
     return { heartbeat: beat, ...flushed };
@@ -210,6 +274,9 @@ export async function tick(platform, now = new Date()) {
   try {
     const config = await refreshConfig(platform, { now: now.getTime() });
     const status = await clientFor(platform, state).status(beat?.site ?? null);
+    if (routed && status.through_proxy === true) {
+      await forgetFailedPages(platform, await rememberedPages(platform));
+    }
     if (configOutdated(config, status)) {
       await refreshConfig(platform, { force: true, now: now.getTime() });
     }

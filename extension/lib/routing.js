@@ -135,6 +135,15 @@ export async function routingState(platform) {
 }
 
 /**
+ * Does this browser send `site` (an entry of the config's domains) through Breather now? Then the site cannot load
+ * while Breather is down: the browser shows its "proxy server is refusing connections" page in its place.
+ */
+export async function routesSite(platform, site) {
+  const routing = await routingState(platform);
+  return routing.active && !routing.missing.includes(site);
+}
+
+/**
  * Firefox's proxy.onRequest answer for one request, from the stored routing state. A social site gets Breather's
  * proxy and then null: without that null Firefox fails over to its own proxy setting when Breather is down (a
  * system or manual proxy), so the site would load without the person's limits. With it, the site waits for
