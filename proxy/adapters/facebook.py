@@ -1,6 +1,7 @@
-"""m.facebook.com: HTML pages (story text ``div._5rgt``, comment bodies ``data-sigil="comment-body"``, the older
-``div.msg``), including the deferred markup Facebook ships inside ``<!-- -->`` comments, and the ``for (;;);{json}``
-payloads of "see more" scrolling, whose ``html`` strings are marked the same way.
+"""m.facebook.com: HTML pages (a story's whole ``div.story_body_container``, comment bodies
+``data-sigil="comment-body"``, the older ``div.msg``, a story text ``div._5rgt`` outside any story container),
+including the deferred markup Facebook ships inside ``<!-- -->`` comments, and the ``for (;;);{json}`` payloads of
+"see more" scrolling, whose ``html`` strings are marked the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from breather.proxy.adapters.jsonbody import dump_json, parse_json
 JSON_GUARD = b"for (;;);"
 
 
-POST_WORDS = ("_5rgt", "comment-body", "msg")
+# A story is judged and covered whole: its container holds the author line, the text (``div._5rgt``) and the
+# attachment (``div._5rgu``: the photo, a link preview, a shared story). Covering the text alone left a flagged story's
+# photo in full view, and tappable, right under its warning. A text inside a container is part of that post, as
+# anything inside an open post is; a ``div._5rgt`` outside any container is still a post of its own.
+STORY = "story_body_container"
+POST_WORDS = (STORY, "_5rgt", "comment-body", "msg")
 
 
 def is_post_tag(tag: StartTag) -> bool:
@@ -26,7 +32,7 @@ def is_post_tag(tag: StartTag) -> bool:
 
 
 def is_post(attrs: Attrs) -> bool:
-    return "comment-body" in attrs.get("data-sigil", "").split() or bool({"_5rgt", "msg"} & classes(attrs))
+    return "comment-body" in attrs.get("data-sigil", "").split() or bool({STORY, "_5rgt", "msg"} & classes(attrs))
 
 
 def comment_id(tag: StartTag) -> str | None:

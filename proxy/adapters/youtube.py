@@ -2,7 +2,8 @@
 
 YouTube's page is drawn by its script from this data, so there is no element to blur in the HTML and no warning
 field in the data. A flagged video's title gets a visible prefix ("⚠ Breather: self-harm — ...") in the data the
-page draws from (``Marked.field == "title"``).
+page draws from (``Marked.field == "title"``), and so do the accessibility labels that speak the title (YouTube
+makes the title's label the link's ``aria-label``: a screen reader reads that, not the visible title).
 """
 
 from __future__ import annotations
@@ -53,6 +54,34 @@ def prefix_title(title: dict[str, Any], prefix: str) -> None:
         title["runs"][0]["text"] = prefix + str(title["runs"][0].get("text", ""))
 
 
+def own_label(title: dict[str, Any]) -> dict[str, Any] | None:
+    """The title's ``accessibility.accessibilityData``, when it has a label."""
+    accessibility = title.get("accessibility")
+    data = accessibility.get("accessibilityData") if isinstance(accessibility, dict) else None
+    return data if isinstance(data, dict) and isinstance(data.get("label"), str) else None
+
+
+def spoken_titles(video: dict[str, Any], title: str) -> list[dict[str, Any]]:
+    """The ``accessibilityData`` of the video whose label a screen reader speaks in place of the title: the title's
+    own (always: it is the title's spoken form), and any other in the renderer whose label holds the title's words
+    (the renderer's own, its thumbnail's)."""
+    own = own_label(video["title"])
+    spoken = [own] if own is not None else []
+    if not title.strip():
+        return spoken
+    for node in walk_dicts(video):
+        data = node.get("accessibilityData")
+        if data is not own and isinstance(data, dict) and title in str(data.get("label", "")):
+            spoken.append(data)
+    return spoken
+
+
+def prefix_labels(labelled: list[dict[str, Any]], prefix: str) -> None:
+    for data in labelled:
+        if not has_title_warning(data["label"]):
+            data["label"] = prefix + data["label"]
+
+
 def mark_video(video: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     title = run_text(video["title"])
     if has_title_warning(title):
@@ -60,7 +89,9 @@ def mark_video(video: dict[str, Any], ctx: AdapterContext) -> Marked | None:
     finding: Finding | None = judge_text(join_texts(title, run_text(video.get("descriptionSnippet"))), ctx)
     if finding is None:
         return None
-    prefix_title(video["title"], title_warning(finding))
+    warning = title_warning(finding)
+    prefix_title(video["title"], warning)
+    prefix_labels(spoken_titles(video, title), warning)
     return Marked.of(finding, "title", str(video["videoId"]), is_collapsed(finding, ctx))
 
 

@@ -255,7 +255,7 @@ def assert_only_marked_post_changed(original: Any, out: Any, name: str) -> None:
             node["labels"] = [lab for lab in node["labels"] if not _breather_label(lab)]
         if folder == "bluesky" and isinstance(node.get("labels"), dict):
             node.pop("labels")
-        for key in ("simpleText", "text"):
+        for key in ("simpleText", "text", "label"):  # the title, and its spoken label
             if folder == "youtube" and str(node.get(key, "")).startswith("⚠ Breather:"):
                 node[key] = node[key].split(" — ", 1)[1]
     for node in _dicts(original):
