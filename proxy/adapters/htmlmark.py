@@ -8,6 +8,7 @@ included: it is read as a lone surrogate (``surrogateescape``), one code point p
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterable
@@ -65,7 +66,17 @@ def merge_class(start_tag: str, extra: str) -> str:
     return f'{start_tag[: match.start()]} class="{value} {extra}"{start_tag[match.end() :]}'
 
 
-def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
+def pair_id(at: int, start_tag: str, text: str) -> str:
+    """What ties a note to its post (``data-breather-for`` on the note, ``data-breather-id`` on the post), so reveal.js
+    finds the post wherever the browser put the note. Not a count: a page is marked in parts (Facebook's deferred
+    markup and payload fragments, later responses added to the same document), and a count restarting at 1 in each
+    part would pair one note with another part's post. A digest of the post (where in the page it starts, ``at``, its
+    start tag and its text), so a page is marked the same way every time, whichever way its posts were found."""
+    post = f"{at}\0{start_tag}\0{text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(post, digest_size=8).hexdigest()
+
+
+def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool, pair: str) -> str:
     """The post's start tag, covered: blurred (or collapsed) by warnings.css, and ``inert`` so that until it is
     revealed neither Tab nor Enter reaches its links and a screen reader does not read its text. ``inert`` is in the
     markup, not set by a script, so it holds before any script runs; reveal.js removes it."""
@@ -74,7 +85,8 @@ def marked_start_tag(start_tag: str, finding: Finding, collapsed: bool) -> str:
     name = _TAG_NAME.match(with_class)
     cut = name.end() if name else 0
     # The evidence is not copied here: the note holds it, behind "Why this was flagged" (reveal.js needs only this).
-    data = ascii_markup(f' data-breather-categories="{html.escape(" ".join(finding.categories))}" inert')
+    categories = html.escape(" ".join(finding.categories))
+    data = ascii_markup(f' data-breather-categories="{categories}" inert data-breather-id="{pair}"')
     return with_class[:cut] + data + with_class[cut:]
 
 
@@ -102,8 +114,12 @@ def pieces_html(pieces: Iterable[Piece]) -> str:
     return "".join(out)
 
 
-def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> str:
+def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool, pair: str | None = None) -> str:
     """The note placed right before the post: what it is, a helpline where it matters, why, and a reveal button.
+
+    The note names its post by ``pair`` rather than by being its neighbour: a browser does not always keep it next to
+    the post. Before a ``<p>`` that follows an unclosed ``<p>`` (the way Hacker News and much hand-written HTML write
+    paragraphs) the note is parsed into the previous paragraph, and "Show post" did nothing.
 
     The words that matched are behind one more step ("Why this was flagged", a button that shows them): a user test
     read "kill myself" on the cover without meaning to. reveal.js (injected once per document) shows the post when
@@ -114,8 +130,10 @@ def warning_control(finding: Finding, ctx: AdapterContext, collapsed: bool) -> s
     crisis = ""
     if ctx.crisis is not None and CRISIS_CATEGORIES.intersection(finding.categories):
         crisis = crisis_note(line_for_categories(ctx.crisis, finding.categories))
+    named = f' data-breather-for="{pair}"' if pair else ""
     return ascii_markup(
-        f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}">'
+        f'<span class="breather-warning" role="note" data-breather-category="{html.escape(finding.categories[0])}"'
+        f"{named}>"
         f'<span class="breather-label">{heading}: {html.escape(labels)}.</span>{crisis}{learn_link(ctx)}'
         f"{why_flagged(finding)}"
         f'<button type="button" class="breather-reveal">Show post ({html.escape(labels)})</button></span>'
@@ -201,17 +219,18 @@ def mark_html(
     inside_comments: bool = False,
     with_assets: bool = True,
     hints: tuple[str, ...] = (),
+    at: int = 0,
 ) -> tuple[str, list[Marked]] | None:
     """The marked page and what was marked, or None when no post was flagged.
 
     ``inside_comments``: also mark posts inside ``<!-- ... -->`` (Facebook ships deferred markup that way and its
-    script un-comments it later).
+    script un-comments it later). ``at``: where ``source`` starts in the page (a comment's text is marked on its own).
     """
     found = scan(source, selector, id_of, hints)
-    edits, marked = judge_posts(source, found.posts, ctx)
+    edits, marked = judge_posts(source, found.posts, ctx, at)
     if inside_comments:
         for start, data in found.comments:
-            inner = mark_html(data, ctx, selector, id_of, with_assets=False, hints=hints)
+            inner = mark_html(data, ctx, selector, id_of, with_assets=False, hints=hints, at=at + start)
             if inner is not None and "-->" not in inner[0]:
                 edits.append((start, start + len(data), inner[0]))
                 marked.extend(inner[1])
@@ -246,14 +265,14 @@ def screen_long(text: str, ctx: AdapterContext) -> bool:
 
 
 def judge_posts(
-    source: str, posts: list[PostSpan], ctx: AdapterContext
+    source: str, posts: list[PostSpan], ctx: AdapterContext, at: int = 0
 ) -> tuple[list[tuple[int, int, str]], list[Marked]]:
     edits: list[tuple[int, int, str]] = []
     marked: list[Marked] = []
     # No screen here: screening the posts' texts in batches said "maybe" for 17 of the 19 batches of the real HN and
     # Facebook pages (~1 ms a page for nothing), and the classifier applies the same gate to each post itself.
     for post in posts:
-        edit = mark_post(source, post, post.text, ctx)
+        edit = mark_post(source, post, post.text, ctx, at)
         if edit is not None:
             edits.append(edit[0])
             marked.append(edit[1])
@@ -261,7 +280,7 @@ def judge_posts(
 
 
 def mark_post(
-    source: str, post: PostSpan, text: str, ctx: AdapterContext
+    source: str, post: PostSpan, text: str, ctx: AdapterContext, at: int = 0
 ) -> tuple[tuple[int, int, str], Marked] | None:
     start_tag = source[post.start : post.tag_end]
     if "breather-cw" in start_tag:
@@ -270,7 +289,8 @@ def mark_post(
     if finding is None:
         return None
     collapsed = is_collapsed(finding, ctx)
-    replacement = warning_control(finding, ctx, collapsed) + marked_start_tag(start_tag, finding, collapsed)
+    pair = pair_id(at + post.start, start_tag, text)
+    replacement = warning_control(finding, ctx, collapsed, pair) + marked_start_tag(start_tag, finding, collapsed, pair)
     return (post.start, post.tag_end, replacement), Marked.of(finding, "html", post.ident(), collapsed)
 
 

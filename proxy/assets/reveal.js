@@ -37,6 +37,25 @@
     }
   }
 
+  // The note names its post (data-breather-for = the post's data-breather-id): the browser does not always keep the
+  // note next to it (before a <p> that follows an unclosed <p>, the note is parsed into the previous paragraph). The
+  // post after the note with that name comes first, in case the site copied a note and its post; a note without a
+  // name (older markup) has only its neighbour.
+  function coveredPost(warning) {
+    var pair = warning.getAttribute("data-breather-for");
+    var next = warning.nextElementSibling;
+    var neighbour = next && next.matches(COVERED) ? next : null;
+    if (!pair) return neighbour;
+    if (neighbour && neighbour.getAttribute("data-breather-id") === pair) return neighbour;
+    // the note's own document, or its shadow root if the site moved it into one
+    var root = warning.getRootNode ? warning.getRootNode() : document;
+    var covered = root.querySelectorAll(COVERED);
+    for (var i = 0; i < covered.length; i++) {
+      if (covered[i].getAttribute("data-breather-id") === pair) return covered[i];
+    }
+    return null;
+  }
+
   function toggleWhy(button) {
     var evidence = button.nextElementSibling;
     if (!evidence || !evidence.classList.contains("breather-evidence")) return;
@@ -59,8 +78,8 @@
       var button = event.target && event.target.closest ? event.target.closest(".breather-reveal") : null;
       if (!button) return;
       var warning = button.closest(NOTE);
-      var post = warning ? warning.nextElementSibling : null;
-      if (!post || !post.matches(COVERED)) return;
+      var post = warning ? coveredPost(warning) : null;
+      if (!post) return;
       event.preventDefault();
       event.stopPropagation();
       post.removeAttribute("inert");

@@ -248,7 +248,7 @@ def test_marks_and_assets_go_in_in_one_splice_and_a_marked_page_is_left_alone(pa
     rest = out.replace(assets, "", 1)
     warning = rest[rest.index('<span class="breather-warning"') : rest.index("<div data-breather")]
     rest = rest.replace(warning, "", 1).replace(" breather-cw", "", 1)
-    added = r' data-breather-categories="[^"]*" inert'
+    added = r' data-breather-categories="[^"]*" inert data-breather-id="[0-9a-f]+"'
     assert re.sub(added, "", rest, count=1) == source
     assert HackerNewsAdapter().rewrite(out.encode(), context(nonce="abc")) is None
 

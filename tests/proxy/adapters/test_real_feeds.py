@@ -322,7 +322,7 @@ def strip_breather(page: str) -> str:
         flags=re.S,
     )
     page = re.sub(r'<span class="breather-warning".*?</button></span>', "", page, flags=re.S)
-    page = re.sub(r' data-breather-categories="[^"]*" inert', "", page)
+    page = re.sub(r' data-breather-categories="[^"]*" inert(?: data-breather-id="[0-9a-f]+")?', "", page)
     return page.replace(' class="breather-cw"', "").replace(' breather-cw"', '"')
     return page
 
