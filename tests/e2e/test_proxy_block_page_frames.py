@@ -8,13 +8,14 @@ site's own JavaScript would."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import sqlite3
 import time
 
 import pytest
 
 from tests.e2e.conftest import Service, wait_for
+from tests.e2e.test_proxy_blocks_every_request import quiet_now
+from tests.e2e.test_proxy_blocks_every_request import rules as reddit_rules
 
 pytestmark = pytest.mark.e2e
 
@@ -51,25 +52,7 @@ OVERRIDE = """async (token) => {
 
 
 def rules(quiet: str = "") -> str:
-    return f"""\
-[household]
-timezone = "UTC"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "www.reddit.com", "old.reddit.com"]
-
-[profiles.me]
-default = true
-friction_delay = "1s"
-{quiet}
-"""
-
-
-def quiet_now() -> str:
-    now = dt.datetime.now(dt.UTC)
-    start, end = (now - dt.timedelta(hours=1)).strftime("%H:00"), (now + dt.timedelta(hours=2)).strftime("%H:00")
-    return f'quiet_hours = {{ daily = "{start}-{end}" }}'
+    return reddit_rules('friction_delay = "1s"\n' + quiet)
 
 
 def overrides(service: Service) -> list[tuple[object, ...]]:
