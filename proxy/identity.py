@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import logging
 import math
 import secrets
@@ -89,11 +88,6 @@ def member_names(rules: Any) -> frozenset[str]:
 def stored_passwords(rules: Any) -> dict[str, str | None]:
     """Every member's user name (case folded) and its password from the rules, None for a member without one."""
     return {p.user.casefold(): p.password or None for p in rules.profiles.values() if p.user}
-
-
-def fingerprint(stored: str | None) -> bytes:
-    """What a sign-in remembers of the password it was checked against: a digest, never the password itself."""
-    return hashlib.sha256(b"\0" if stored is None else b"=" + stored.encode()).digest()
 
 
 def hash_parameters(rules: Any) -> str | None:
@@ -259,10 +253,11 @@ def _counted_by_address(client: str) -> bool:
 
 @dataclass(frozen=True)
 class _SignedIn:
-    """A connection's sign-in: the name, and a fingerprint of the password the rules gave it then."""
+    """A connection's sign-in: the name, and the password the rules gave it then (as the rules hold it: a hash, or
+    None for a name that needs none on loopback)."""
 
     user: str
-    credential: bytes
+    stored: str | None
 
 
 @dataclass(frozen=True)
@@ -412,14 +407,14 @@ class Identity:
             return None
         passwords = stored_passwords(rules)
         folded = signed_in.user.casefold()
-        if folded in passwords and fingerprint(passwords[folded]) == signed_in.credential:
+        if folded in passwords and passwords[folded] == signed_in.stored:
             return signed_in.user
         del self.signed_in[client]
         log.info("a connection signed in as %r must sign in again: the rules changed that member", signed_in.user)
         return None
 
     def _remember_sign_in(self, client: connection.Client, user: str, stored: str | None) -> None:
-        self.signed_in[client] = _SignedIn(user, fingerprint(stored))
+        self.signed_in[client] = _SignedIn(user, stored or None)
 
     def _named(self, flow: http.HTTPFlow, names: frozenset[str]) -> str | None:
         """The user name a browser sends for a profile that has no password (on loopback only)."""
