@@ -27,7 +27,8 @@ DISPLAY_TIMEOUT_S = 0.5  # a display that answers does so in well under a millis
 
 # Read by the self-test: what the page says its title is and the colour it paints its background with.
 _SELF_TEST_PROBE = (
-    "JSON.stringify({title: document.title, background: getComputedStyle(document.body).backgroundColor})"
+    "JSON.stringify({title: document.title, background: getComputedStyle(document.body).backgroundColor,"
+    " userSelect: getComputedStyle(document.body).userSelect})"
 )
 
 
@@ -139,7 +140,9 @@ def open_window(url: str, *, self_test: bool = False) -> None:
     import webview
 
     allow_root_sandboxless()
-    window = webview.create_window(WINDOW_TITLE, url, width=1200, height=860, min_size=(640, 480))
+    # text_select: a person copies a helpline number or a week's figures from the window; pywebview's default (off)
+    # would also inject an inline <style>, which the dashboard's CSP refuses with a console error.
+    window = webview.create_window(WINDOW_TITLE, url, width=1200, height=860, min_size=(640, 480), text_select=True)
     if self_test:
         webview.start(_self_test, (window,), gui=GUI_BACKEND)
     else:

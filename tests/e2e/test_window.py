@@ -386,6 +386,7 @@ def test_the_window_shows_the_dashboard_and_closing_it_keeps_the_service(
         assert report["window_title"] == "Breather"
         assert report["url"] == service.info.dashboard_url
         assert "Breather" in report["title"]
+        assert report["userSelect"] != "none", "a person cannot select (and copy) the dashboard's text"
         background = _rgb(report["background"])
 
         shots = Path(os.environ.get(SCREENSHOT_DIR_ENV, tmp_path))
@@ -410,6 +411,8 @@ def test_the_window_shows_the_dashboard_and_closing_it_keeps_the_service(
         if window.stdout is not None:
             window.stdout.close()
     assert code == 0, window_log.read_text()[-2000:]
+    refused = [line for line in window_log.read_text().splitlines() if "Content Security Policy" in line]
+    assert not refused, f"the dashboard's own policy refused something in the window: {refused}"
 
     still = find_running_service(paths)
     assert still is not None, "closing the window stopped the service"
