@@ -67,17 +67,45 @@ def entry_for(
 ) -> Entry:
     """The login entry of ``method`` for a service on ``home`` (None: the platform's own folders) with ``flags``."""
     path = entry_path(method, env)
-    if method == "systemd":
+    if method in ("systemd", "launchd"):  # supervised: the service itself, restarted after a crash
         argv = breather_argv(["serve"], home, flags, python)
-        return Entry(method, path, systemd_unit(argv), tuple(argv))
-    if method == "xdg":
+    elif method == "xdg":
         argv = breather_argv(["run", "--no-window"], home, flags, python)
-        return Entry(method, path, xdg_desktop_entry(argv), tuple(argv))
+    else:
+        argv = breather_argv(["run", "--no-window"], home, flags, python or windowless_python())
+    return Entry(method, path, entry_text(method, argv, log_file), tuple(argv))
+
+
+def entry_text(method: str, argv: Sequence[str], log_file: Path) -> str:
+    """What an entry of ``method`` running ``argv`` says, as this version of Breather writes it."""
+    if method == "systemd":
+        return systemd_unit(argv)
+    if method == "xdg":
+        return xdg_desktop_entry(argv)
     if method == "launchd":
-        argv = breather_argv(["serve"], home, flags, python)
-        return Entry(method, path, launchd_plist(argv, log_file), tuple(argv))
-    argv = breather_argv(["run", "--no-window"], home, flags, python or windowless_python())
-    return Entry(method, path, windows_startup_command(argv), tuple(argv))
+        return launchd_plist(argv, log_file)
+    return windows_startup_command(argv)
+
+
+def written_by_older_version(path: Path, text: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether an entry ``breather autostart enable`` made is not what this version would write for the same command:
+    an older Breather's (a systemd unit of 0.2.0-0.2.2 restarted a service refused for its home every 5 s, with no
+    ``RestartPreventExitStatus``), or one edited since. A file Breather did not make is the person's own: never."""
+    argv = made_to_run(text)
+    method = next((name for name in METHODS if entry_path(name, env) == path), None)
+    if argv is None or method is None:
+        return False
+    log_file = Path(plistlib.loads(text.encode("utf-8")).get("StandardOutPath", "")) if method == "launchd" else Path()
+    return text != entry_text(method, argv, log_file)
+
+
+def outdated_entries(env: Mapping[str, str] | None = None) -> list[Path]:
+    """The login entries that are not what this Breather writes (:func:`written_by_older_version`)."""
+    return [
+        path
+        for path in installed(env)
+        if written_by_older_version(path, path.read_text("utf-8", errors="replace"), env)
+    ]
 
 
 def entry_path(method: str, env: Mapping[str, str] | None = None) -> Path:

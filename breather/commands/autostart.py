@@ -166,15 +166,19 @@ def _status(args: argparse.Namespace) -> int:
     found = autostart.installed()
     for path in found:
         print(f"Starts at login: {path}")
-        runs = autostart.made_to_run(path.read_text(encoding="utf-8", errors="replace"))
+        text = path.read_text(encoding="utf-8", errors="replace")
+        runs = autostart.made_to_run(text)
         if runs is None:
             print("  (not a file `breather autostart enable` made: it runs what it says)")
             continue
         print(f"  runs: {shlex.join(runs)}")
+        again = command_hint("autostart", "enable", *_login_flags(args), home=_home(args))
         if not os.path.exists(runs[0]):
+            print(f"  but {runs[0]} is gone, so nothing starts: run {again} again")
+        elif autostart.written_by_older_version(path, text):
             print(
-                f"  but {runs[0]} is gone, so nothing starts: run "
-                f"{command_hint('autostart', 'enable', *_login_flags(args), home=_home(args))} again"
+                "  not what this Breather writes (an older version made it, or it was edited): "
+                f"run {again} again to bring it up to date"
             )
     if not found:
         making = command_hint("autostart", "enable", *_login_flags(args), home=_home(args))

@@ -120,6 +120,7 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
         },
         "rules": rules,
         "starts_at_login": [str(path) for path in autostart.installed()],
+        "login_entries_outdated": [str(path) for path in autostart.outdated_entries()],
     }
 
 
@@ -214,16 +215,17 @@ def render(report: dict[str, Any], home: str | None = None) -> str:
     """The report as text; ``home`` is the ``--home`` given, for the hint on how to start the service."""
     lines = [
         *_service_lines(report["service"], home),
-        *_login_lines(report.get("starts_at_login", []), home),
+        *_login_lines(report.get("starts_at_login", []), home, report.get("login_entries_outdated", [])),
         *_usage_lines(report["today"]),
         *_rules_lines(report),
     ]
     return "\n".join(lines)
 
 
-def _login_lines(entries: list[str], home: str | None) -> list[str]:
+def _login_lines(entries: list[str], home: str | None, outdated: list[str]) -> list[str]:
     if entries:
-        return [f"Starts at login: {', '.join(entries)}"]
+        older = f" (not what this Breather writes: `{command_hint('autostart', 'status', home=home)}` says more)"
+        return [f"Starts at login: {', '.join(entries)}" + (older if outdated else "")]
     return [f"Does not start at login (`{command_hint('autostart', 'enable', home=home)}` makes it)."]
 
 

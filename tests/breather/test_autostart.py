@@ -151,3 +151,52 @@ def test_the_default_is_this_systems_own_way(monkeypatch: pytest.MonkeyPatch, tm
     assert command.default_method() == "launchd"
     monkeypatch.setattr(sys, "platform", "win32")
     assert command.default_method() == "windows"
+
+
+# The unit `breather autostart enable` wrote in 0.2.0-0.2.2: no RestartPreventExitStatus, so a login start that found
+# another service for the home (exit 3) was started again every 5 seconds, for good.
+UNIT_OF_0_2_0 = """\
+# Made by `breather autostart enable` to run: {command}
+# `breather autostart disable` removes this file.
+[Unit]
+Description=Breather, a local well-being proxy for social media
+
+[Service]
+Type=simple
+ExecStart={exec_words}
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=default.target
+"""
+
+
+def test_status_says_when_an_older_breather_wrote_the_login_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [sys.executable, "-m", "breather", "serve"]
+    unit = autostart.entry_path("systemd")
+    unit.parent.mkdir(parents=True)
+    unit.write_text(
+        UNIT_OF_0_2_0.format(
+            command=shlex.join(argv), exec_words=" ".join(autostart.systemd_word(word) for word in argv)
+        ),
+        encoding="utf-8",
+    )
+    assert main(["autostart", "status"]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "not what this Breather writes (an older version made it, or it was edited): run breather autostart enable"
+        in (said)
+    )
+    main(["status"])
+    assert "(not what this Breather writes: `breather autostart status` says more)" in capsys.readouterr().out
+
+    current = autostart.entry_for("systemd", home=None, log_file=tmp_path / "b.log")
+    unit.write_text(current.text, encoding="utf-8")
+    assert main(["autostart", "status"]) == 0
+    assert "not what this Breather writes" not in capsys.readouterr().out
+    unit.write_text(current.text.replace("RestartSec=5", "RestartSec=30"), encoding="utf-8")  # edited by hand
+    assert main(["autostart", "status"]) == 0
+    assert "not what this Breather writes" in capsys.readouterr().out
