@@ -363,9 +363,7 @@ def approve(event_id: int) -> BaseResponse:
     context.write(lambda db: db.table("time_answers").insert(row))
     context.writer().event(requests.answer_event(ask, "approved", now, minutes))
     requests.apply_grant(context.runtime(), ask, until)
-    rules = context.current_rules()
-    site = usage.site_label(rules, ask.site) if ask.site else "their sites"
-    flash(f"Said yes to {ask.profile}: more time on {site} until {requests.until_text(until, rules.zone())}.", "ok")
+    flash(requests.said_yes(ask, until, context.current_rules()), "ok")
     return redirect(url_for("manage.requests_page"))
 
 

@@ -15,7 +15,7 @@ from breather.grants import let_through
 from breather.rules.model import Rules
 from breather.store.asks import ASKS_WITH_ANSWERS
 from breather.store.model import Event, iso
-from breather.store.usage import Period, local_midnight
+from breather.store.usage import Period, local_midnight, site_label
 
 GRANTS = {"15": "15 minutes", "60": "1 hour", "rest": "the rest of today"}
 PENDING_LOOKBACK = timedelta(days=2)
@@ -148,7 +148,17 @@ def answer_event(ask: Ask, status: str, now: datetime, minutes: int | None) -> E
 
 def apply_grant(runtime: Any, ask: Ask, until: datetime) -> None:
     """Tell the running proxy at once: the site's limit (and quiet hours, when the ask was made during them) is lifted
-    for this member until ``until``, under the site the proxy decides on whichever host the ask named
-    (``breather.grants.let_through``)."""
-    if ask.site is not None:
-        let_through(runtime, ask.profile, ask.site, until, ask.at)
+    for this member until ``until``, under the site the proxy decides on whichever host the ask named; an ask that
+    named no site has the limits lifted on every site, never quiet hours (``breather.grants.let_through``)."""
+    let_through(runtime, ask.profile, ask.site, until, ask.at)
+
+
+def said_yes(ask: Ask, until: datetime, rules: Rules) -> str:
+    """What the parent reads after a yes, saying what the yes lifts."""
+    when = until_text(until, rules.zone())
+    if ask.site is None:
+        return (
+            f"Said yes to {ask.profile}: their time limits are lifted on every site until {when}; "
+            "quiet hours still apply."
+        )
+    return f"Said yes to {ask.profile}: more time on {site_label(rules, ask.site)} until {when}."

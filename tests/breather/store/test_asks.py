@@ -62,3 +62,23 @@ def test_before_the_dashboard_made_its_tables_answer_events_still_answer_and_the
     kim = answers.latest("kim", "reddit.com", ASKED - timedelta(hours=1))
     assert sam is not None and sam.status == "approved"
     assert kim is not None and (kim.asked_at, kim.status) == (later, None)
+
+
+def test_an_answer_from_the_requests_page_answers_its_own_ask_and_no_other(tmp_path: Path) -> None:
+    """The Requests page writes a ``time_answers`` row and, beside it, an answer event: a no to yesterday's ask, said
+    after today's was made, read as the answer to today's too, so the block page told sam "no" to an ask nobody had
+    answered, and the Requests page dropped it from the waiting list."""
+    db_path = tmp_path / "breather.db"
+    open_database(db_path, extra=[dashboard_migrations.migrations]).close()
+    today = ASKED + timedelta(days=1)
+    write(db_path, asked(), asked(at=today))
+    db = Database(db_path)
+    yesterdays = requests.pending(db, today + timedelta(minutes=1))[0]
+    answered_at = today + timedelta(minutes=5)
+    db["time_answers"].insert(requests.answer_row(yesterdays, "declined", answered_at, "bedtime", None, None))
+    write(db_path, requests.answer_event(yesterdays, "declined", answered_at, None))
+
+    latest = AskAnswers(db_path).latest("sam", "reddit.com", today - timedelta(hours=1))
+    assert latest is not None and (latest.asked_at, latest.status) == (today, None)
+    assert [ask.at for ask in requests.pending(db, answered_at)] == [today]
+    assert [(ask.at, ask.status) for ask in requests.answered(db, answered_at)] == [(ASKED, "declined")]
