@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Literal
 
-from breather.rules.model import Profile, Rules, SiteGroup, Window, host_in_domain
+from breather.rules.model import Profile, Rules, SiteGroup, Window, host_in_domain, site_domain
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, spoken_duration
 
 DecisionKind = Literal["allow", "break_due", "limit_reached", "quiet_hours"]
@@ -30,9 +30,10 @@ class Usage:
     """What the store knows about today, for one profile.
 
     ``minutes_today`` is keyed by site as the store records it (a host such as ``old.reddit.com``) or by site group
-    name; pass one or the other for a given site, not both. ``group_minutes`` and ``total_minutes``, when given
-    (``breather.store.queries.minutes_today`` gives both), count two tabs open at once only once; otherwise the
-    per-site minutes are added up.
+    name; pass one or the other for a given site, not both. ``group_minutes`` is what each limit counts, by the
+    limit's key: a site group's name, or a domain (all the hosts in it together). ``group_minutes`` and
+    ``total_minutes``, when given (``breather.store.queries.minutes_today`` gives both), count time two tabs or two
+    reports share only once; a key they lack adds up the per-site minutes instead.
     """
 
     minutes_today: Mapping[str, float] = field(default_factory=dict)
@@ -45,9 +46,8 @@ class Usage:
 
     @classmethod
     def of_today(cls, today: Any, **more: Any) -> Usage:
-        """From ``breather.store.queries.minutes_today``'s answer (asked with site groups): the sites' minutes (a
-        limit on a domain adds up its hosts'), and the groups' minutes and the total, each with overlapping time
-        counted once."""
+        """From ``breather.store.queries.minutes_today``'s answer (asked with site groups): the sites' minutes, what
+        each limit key (group or domain) counts and the total, each with overlapping time counted once."""
         return cls(minutes_today=today.by_site, group_minutes=today.by_group, total_minutes=today.total, **more)
 
 
@@ -347,9 +347,12 @@ def _limit_states(profile: Profile, host: str, group: SiteGroup, usage: Usage) -
             if used is None:
                 used = sum(value for site, value in minutes.items() if site == key or group.matches(site))
             states.append(_LimitState(key, used, limit))
-        elif "." in key and host_in_domain(host, key):
-            used = sum(value for site, value in minutes.items() if "." in site and host_in_domain(site, key))
-            states.append(_LimitState(key, used, limit))
+        elif "." in key and host_in_domain(host, counted := site_domain(key, group.domains)):
+            # a limit on part of a site ("old.reddit.com") counts and closes the whole site, as the proxy records it
+            used = usage.group_minutes.get(counted)
+            if used is None:
+                used = sum(value for site, value in minutes.items() if "." in site and host_in_domain(site, counted))
+            states.append(_LimitState(counted, used, limit))
     return states
 
 

@@ -46,7 +46,7 @@ from breather.rules.schema import (
     Invalid,
     KeyPath,
     key_text,
-    misplaced,
+    limit_key_problem,
     suggestion,
 )
 from breather.rules.textfile import read_rules_text
@@ -429,21 +429,9 @@ class _Reader:
         limits: dict[str, timedelta | None] = {}
         for key, value in table.items():
             at = (*path, key)
-            if key not in names and "." not in key:
-                self.check.problem(
-                    at,
-                    f'unknown site "{key}"{suggestion(key, names)}: use a site group name or a domain'
-                    + misplaced(key, at),
-                )
-                continue
-            if "." in key and not any(group.matches(key.lower()) for group in groups):
-                # a limit no flow can ever reach would look set on every page and never apply
-                domains = [domain for group in groups for domain in group.domains]
-                self.check.problem(
-                    at,
-                    f'Breather does not look after "{key}"{suggestion(key.lower(), domains)}: no site group under '
-                    "[sites] has it, so this limit would never apply; add the domain to a group, or fix its spelling",
-                )
+            problem = limit_key_problem(key, at, groups)
+            if problem is not None:
+                self.check.problem(at, problem)
                 continue
             try:
                 # a group's name as written (the decision compares it so: "Reddit" lowered never applied), a domain

@@ -68,6 +68,12 @@ class TopicWindow:
     window: Window
 
 
+# How a limit on part of a site is described wherever the rules are checked or previewed.
+PART_OF_A_SITE = (
+    'the limit on "{key}" ({name}) counts and closes all of {site}: Breather counts a site as a whole; writing '
+    '"{site}" says so'
+)
+
 # How a site group with no domains is described wherever the rules are checked or previewed.
 UNWATCHED_GROUP = (
     "the site group {name} lists no domains, so Breather looks after no site for it: a limit on {name} never applies"
@@ -162,6 +168,19 @@ class Rules:
         """Site groups written with ``domains = []`` (valid: a group no longer looked after). Breather sees none of
         their traffic, so a limit on one never applies (``UNWATCHED_GROUP`` says so)."""
         return tuple(group.name for group in self.groups if not group.domains)
+
+    def limits_on_part_of_a_site(self) -> tuple[tuple[str, str, str], ...]:
+        """(profile, key, site) for each limit written on part of a site (``"old.reddit.com"`` under a group of
+        ``reddit.com``): the proxy counts and closes a visit under the whole site, so such a limit counts all of it
+        (``PART_OF_A_SITE`` says so)."""
+        found: list[tuple[str, str, str]] = []
+        for name, profile in self.profiles.items():
+            for key in profile.limits:
+                group = self.group_for_host(key) if "." in key else None
+                site = site_domain(key, group.domains) if group is not None else key
+                if site != key:
+                    found.append((name, key, site))
+        return tuple(found)
 
     def profile(self, name: str) -> Profile:
         try:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from breather.rules.errors import Problem
 from breather.rules.locate import Locator
-from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, IPNetwork, Window
+from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, IPNetwork, SiteGroup, Window, host_in_domain
 from breather.rules.timeparse import DAY_GROUPS, parse_duration, parse_span
 
 T = TypeVar("T")
@@ -245,6 +245,26 @@ def misplaced(key: str, path: KeyPath) -> str:
         f'; "{key}" is a member setting: every key after the [{table}] header belongs to that table, so move it '
         f"above [{table}]"
     )
+
+
+def limit_key_problem(key: str, path: KeyPath, groups: Sequence[SiteGroup]) -> str | None:
+    """What is wrong with a key of a member's ``limits`` table, or None: it must name a site group or a domain the
+    groups look after, in whole or in part (``"youtube.com"`` over a group's ``www.youtube.com``; a part of a site,
+    ``"old.reddit.com"``, counts and closes the whole site: :func:`breather.rules.model.site_domain`)."""
+    names = [group.name for group in groups]
+    if key in names:
+        return None
+    if "." not in key:
+        return f'unknown site "{key}"{suggestion(key, names)}: use a site group name or a domain' + misplaced(key, path)
+    domains = [domain for group in groups for domain in group.domains]
+    looked_after = any(group.matches(key.lower()) for group in groups)
+    if not looked_after and not any(host_in_domain(domain, key.lower()) for domain in domains):
+        # a limit no flow can ever reach would look set on every page and never apply
+        return (
+            f'Breather does not look after "{key}"{suggestion(key.lower(), domains)}: no site group under [sites] '
+            "has it, so this limit would never apply; add the domain to a group, or fix its spelling"
+        )
+    return None
 
 
 def suggestion(word: str, known: Iterable[str]) -> str:

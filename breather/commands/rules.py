@@ -189,7 +189,7 @@ def _problem_text(refused: Any, home: str | None) -> str:
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.loader import RulesError, load_rules
-    from breather.rules.model import UNWATCHED_GROUP
+    from breather.rules.model import PART_OF_A_SITE, UNWATCHED_GROUP
 
     path = _existing_rules_path(args.file, paths)
     try:
@@ -204,6 +204,8 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
         print(f"note: profile {name!r} keeps its password in plain text; `{fix}` hashes it")
     for name in rules.groups_without_domains():
         print(f"note: {UNWATCHED_GROUP.format(name=repr(name))}")
+    for name, key, site in rules.limits_on_part_of_a_site():
+        print(f"note: {PART_OF_A_SITE.format(key=key, name=name, site=site)}")
     return 0
 
 

@@ -9,6 +9,7 @@ pruning, closing spans, deleting all usage) are meant to run on the writer threa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from bisect import bisect_right
 from collections import defaultdict
@@ -51,7 +52,14 @@ class EventCount:
 
 @dataclass(frozen=True)
 class TodayUsage:
-    """Minutes so far today. ``total``/``by_group`` count overlapping time once (two tabs are not twice the time)."""
+    """Minutes so far today, each the union of its spans: two tabs, or one tab the overlay and the extension both
+    reported, are not twice the time.
+
+    ``by_site`` is per host as the store records it. ``by_group`` is what each limit counts, by the limit's key: a
+    site group's name (as ``group_of`` names it) and every domain a host with time today is in (``old.reddit.com``
+    and ``reddit.com`` for a span on ``old.reddit.com``), a domain's being all its hosts' spans together. A group
+    named like a domain is the group's.
+    """
 
     total: float
     by_site: dict[str, float] = field(default_factory=dict)
@@ -206,22 +214,42 @@ def _group_lookup(group_of: GroupOf | None) -> Callable[[str], str | None]:
 
 
 def minutes_today(db: Database, profile: str, now: datetime, tz: tzinfo, group_of: GroupOf | None = None) -> TodayUsage:
-    """What the boundary decisions need: today's minutes in total, per site and per site group."""
+    """What the boundary decisions need: today's minutes in total, per site, and per limit key (site group, domain)."""
     start = local_midnight(day_of(now, tz), tz).timestamp()
     per_site: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _, site, span_start, span_end in _spans(db, start, now.timestamp(), profile):
         per_site[site].append((span_start, span_end))
     lookup = _group_lookup(group_of)
+    per_domain: dict[str, list[tuple[float, float]]] = defaultdict(list)
     per_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for site, intervals in per_site.items():
+        for domain in _domains_holding(site):
+            per_domain[domain].extend(intervals)
         group = lookup(site)
         if group is not None:
             per_group[group].extend(intervals)
     return TodayUsage(
         total=_union_seconds(span for spans in per_site.values() for span in spans) / 60,
         by_site={site: _union_seconds(spans) / 60 for site, spans in sorted(per_site.items())},
-        by_group={group: _union_seconds(spans) / 60 for group, spans in sorted(per_group.items())},
+        by_group={key: _union_seconds(spans) / 60 for key, spans in sorted({**per_domain, **per_group}.items())},
     )
+
+
+def _domains_holding(host: str) -> list[str]:
+    """Each domain a limit may be keyed by that holds ``host``: ``old.reddit.com`` → ``old.reddit.com``,
+    ``reddit.com``; none for an IP address."""
+    if _is_ip_address(host):
+        return []
+    labels = host.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels) - 1)]
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def last_break(

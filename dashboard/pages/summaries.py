@@ -76,10 +76,16 @@ def today(db: Database, rules: Rules, profile_name: str, now: datetime) -> Today
     spent = queries.minutes_today(
         db, profile_name, now, rules.zone(), group_of=lambda host: usage.site_label(rules, host)
     )
-    per_site = sorted(spent.by_group.items(), key=lambda item: -item[1])
+    shown = sorted({usage.site_label(rules, host) for host in spent.by_site})
+    per_site = sorted(((site, spent.by_group[site]) for site in shown), key=lambda item: -item[1])
     limited = dict(profile.limits) if profile else {}
     sites = [SiteLine(site, minutes, limit_minutes(profile, site)) for site, minutes in per_site]
-    sites += [SiteLine(site, 0.0, limit_minutes(profile, site)) for site in limited if site not in spent.by_group]
+    # a limit on a domain (or on a group without time today): the minutes that limit counts, as the proxy decides
+    sites += [
+        SiteLine(site, spent.by_group.get(site, 0.0), limit_minutes(profile, site))
+        for site in limited
+        if site not in shown
+    ]
     happened = usage.events(db, rules, period, (*BREAK_KINDS, "warning_shown"), profile_name)
     return Today(
         profile=profile_name,

@@ -232,6 +232,32 @@ def test_one_tab_reported_by_the_overlay_and_the_extension_counts_once_toward_th
     assert decision.kind != "limit_reached"
 
 
+def test_a_limit_on_a_domain_counts_one_tab_once_though_the_overlay_and_the_extension_name_it_apart(
+    make_runtime,
+) -> None:
+    """A review: with ``"reddit.com" = "20m"``, 12.5 minutes on old.reddit.com (the overlay's reddit.com, the
+    extension's old.reddit.com) closed reddit.com: "25 minutes of your 20"."""
+    from breather.store.model import Heartbeat
+
+    limits = '[profiles.me.limits]\n"reddit.com" = "20m"\n'
+    rules = rules_text(extra_profiles=limits).replace(
+        'timezone = "UTC"', f'timezone = "{zone_at_least_minutes_past_midnight(75)}"'
+    )
+    runtime = make_runtime(rules)
+    start = datetime.now(UTC) - timedelta(minutes=15)
+    for beat in range(25):
+        at = start + timedelta(seconds=30 * beat)
+        runtime.log_heartbeat(Heartbeat("me", "reddit.com", at, 30.0, "overlay"))
+        runtime.log_heartbeat(Heartbeat("me", "old.reddit.com", at, 30.0, "extension"))
+    assert runtime.writer.flush(5)
+    refresh_from_store(runtime)
+    flow = document("old.reddit.com")
+    Boundaries(runtime).request(flow)
+    assert flow.response is None, "12.5 minutes on reddit.com is under its 20-minute limit"
+    decision = Boundaries(runtime).decide("me", "reddit.com", datetime.now(UTC))
+    assert decision.message.startswith("12 minutes of your 20 minutes on reddit.com today")
+
+
 def test_reloading_a_block_page_is_one_block_and_no_time_on_the_site(make_runtime, events_of) -> None:
     """A user test reloaded the limit page four times in a minute: the site's time grew by 48 s and 'limit_reached'
     was logged five times. Time in front of Breather's own page is not time on the site, and a block is one event."""

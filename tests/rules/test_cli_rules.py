@@ -211,6 +211,16 @@ def test_rules_check_names_a_site_group_with_no_domains(tmp_path, capsys) -> Non
     assert "site group 'forum' lists no domains" in capsys.readouterr().out
 
 
+def test_rules_check_says_a_limit_on_part_of_a_site_counts_the_whole_site(tmp_path, capsys) -> None:
+    """A review: `"old.reddit.com" = "5m"` looked like a limit on old Reddit alone; it counts all of reddit.com."""
+    text = FAMILY + '\n[profiles.sam.limits]\n"old.reddit.com" = "5m"\n'
+    assert main(["rules", "check", str(write(tmp_path, text))]) == 0
+    assert (
+        'note: the limit on "old.reddit.com" (sam) counts and closes all of reddit.com: Breather counts a site as a '
+        'whole; writing "reddit.com" says so' in capsys.readouterr().out
+    )
+
+
 def test_rules_password_for_an_unknown_profile_changes_nothing(tmp_path, capsys, monkeypatch) -> None:
     import io
 

@@ -328,11 +328,32 @@ def test_hosts_find_their_group_through_parent_domains() -> None:
 def test_a_limit_on_a_domain_no_site_group_has_is_a_problem_not_a_silent_no_op() -> None:
     """A user test: a limit on "news.ycombinator.co" (a typo) or on a site in no group was accepted, shown on the
     dashboard as set, and never applied."""
-    assert problems('[profiles.me.limits]\n"reddit.co" = "10m"\n"old.reddit.com" = "5m"\n') == [
+    assert problems('[profiles.me.limits]\n"reddit.co" = "10m"\n"reddit.com" = "5m"\n') == [
         'rules.toml:7:1: profiles.me.limits."reddit.co": Breather does not look after "reddit.co" (did you mean '
         '"reddit.com"?): no site group under [sites] has it, so this limit would never apply; add the domain to a '
         "group, or fix its spelling"
     ]
+
+
+def test_a_limit_on_part_of_a_site_counts_the_whole_site_and_says_so() -> None:
+    """A review: `"old.reddit.com" = "5m"` loaded; the extension's status said the limit was reached, while the
+    proxy, which counts and closes a visit under the whole site (reddit.com), never closed it. Refusing the key
+    would stop a service whose file an older version ran with (an upgrade review): it counts the whole site."""
+    head = HEAD.replace('domains = ["reddit.com"]', 'domains = ["reddit.com", "old.reddit.com"]')
+    rules = parse_rules(head + '[profiles.me.limits]\n"old.reddit.com" = "5m"\n"i.Reddit.com" = "5m"\n')
+    assert rules.limits_on_part_of_a_site() == (
+        ("me", "old.reddit.com", "reddit.com"),
+        ("me", "i.reddit.com", "reddit.com"),
+    )
+    assert parse_rules(head + '[profiles.me.limits]\n"Reddit.com" = "20m"\n').limits_on_part_of_a_site() == ()
+
+
+def test_a_limit_on_a_domain_over_a_groups_hosts_loads() -> None:
+    """Breather 0.1.0 ran a file with `"youtube.com" = "30m"` while the group lists www.youtube.com and
+    m.youtube.com; refusing it stopped the service after the update (an upgrade review). The limit covers both."""
+    head = HEAD.replace('domains = ["reddit.com"]', 'domains = ["www.youtube.com", "m.youtube.com"]')
+    rules = parse_rules(head + '[profiles.me.limits]\n"youtube.com" = "30m"\n')
+    assert rules.profile("me").limits == {"youtube.com": timedelta(minutes=30)}
 
 
 def test_a_member_setting_below_a_sub_table_header_says_to_move_it_up() -> None:

@@ -92,10 +92,33 @@ def test_today_counts_overlapping_tabs_once_and_sums_groups(writer: Writer, db: 
     groups = {"www.reddit.com": "reddit", "old.reddit.com": "reddit"}
     usage = queries.minutes_today(db, "sam", now, BERLIN, group_of=groups)
     assert usage.by_site == {"old.reddit.com": 20, "www.reddit.com": 30, "x.com": 15}
-    assert usage.by_group == {"reddit": 40}
+    # what each limit counts: the group, and every domain a host is in (reddit.com: both hosts, overlap once)
+    assert usage.by_group == {
+        "reddit": 40,
+        "reddit.com": 40,
+        "old.reddit.com": 20,
+        "www.reddit.com": 30,
+        "x.com": 15,
+    }
     assert usage.total == 55
     as_function = queries.minutes_today(db, "sam", now, BERLIN, group_of=lambda site: "all")
-    assert as_function.by_group == {"all": 55}
+    assert as_function.by_group["all"] == 55
+
+
+def test_a_domain_counts_one_tab_once_though_the_overlay_and_the_extension_name_it_differently(
+    writer: Writer, db: Database
+) -> None:
+    """A review: 12.5 minutes on old.reddit.com, reported by the overlay as reddit.com (the widest rules domain) and
+    by the extension as old.reddit.com, were 25 minutes of a limit on "reddit.com": it closed at 20 after 12.5."""
+    morning = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
+    for beat in range(25):
+        at = morning + timedelta(seconds=30 * beat)
+        writer.heartbeat(Heartbeat("sam", "reddit.com", at, 30, "overlay"))
+        writer.heartbeat(Heartbeat("sam", "old.reddit.com", at, 30, "extension"))
+    writer.flush()
+    today = queries.minutes_today(db, "sam", morning + timedelta(hours=1), BERLIN)
+    assert today.by_group["reddit.com"] == pytest.approx(12.5)
+    assert today.by_group["reddit.com"] == pytest.approx(today.total)
 
 
 def test_a_moment_on_two_sites_is_in_one_days_row_so_the_rows_add_up_to_today(writer: Writer, db: Database) -> None:
