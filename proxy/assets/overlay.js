@@ -221,28 +221,30 @@
     return true;
   }
 
-  // A video or song playing in this page is use, though no key is pressed: an hour of YouTube watched without
-  // touching anything counted one minute, and the limit never came.
-  function mediaPlaying() {
+  // A video or song playing in this page that can be heard is use, though no key is pressed: an hour of YouTube
+  // watched without touching anything counted one minute, and the limit never came. A muted one is not: a "GIF"
+  // post loops muted in a feed left open while nobody is there. The extension counts the same way (an audible tab).
+  function mediaHeard() {
     var media = document.querySelectorAll("video, audio");
     for (var i = 0; i < media.length; i += 1) {
-      if (!media[i].paused && !media[i].ended && media[i].readyState > 2) { return true; }
+      var item = media[i];
+      if (!item.paused && !item.ended && item.readyState > 2 && !item.muted && item.volume > 0) { return true; }
     }
     return false;
   }
 
   // In front means visible and in the focused window: two windows side by side are both "visible", and a user test
-  // saw the one left behind keep counting for a minute while the person scrolled the other. Media playing in the
+  // saw the one left behind keep counting for a minute while the person scrolled the other. Media heard from the
   // other window is still watched.
   function inFront() {
-    return document.visibilityState === "visible" && (document.hasFocus() || mediaPlaying());
+    return document.visibilityState === "visible" && (document.hasFocus() || mediaHeard());
   }
 
   // Out of sight or idle, the overlay still says it is here, in a heartbeat that counts no time: the proxy counts
   // a site's own traffic as use only while no overlay on it speaks (proxy/traffic_time.py), and a background tab's
   // polling must not count.
   function heartbeat() {
-    var inUse = inFront() && (Date.now() - lastInput <= IDLE_MS || mediaPlaying());
+    var inUse = inFront() && (Date.now() - lastInput <= IDLE_MS || mediaHeard());
     if (!inUse) {
       post("heartbeat", { visible: document.visibilityState === "visible", active: false });
       return;

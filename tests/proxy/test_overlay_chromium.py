@@ -183,6 +183,48 @@ def test_a_window_left_behind_stops_counting_unless_it_plays_something(open_over
     assert (_heartbeats(proxy) > before) is playing
 
 
+# A video that plays without a sound: a "GIF" post, muted and looping; or a player turned all the way down.
+SILENT_VIDEO = {
+    "muted": """() => { const video = document.createElement("video"); video.muted = true;
+        Object.defineProperty(video, "paused", { value: false });
+        Object.defineProperty(video, "readyState", { value: 4 });
+        document.body.appendChild(video); }""",
+    "volume 0": """() => { const video = document.createElement("video"); video.volume = 0;
+        Object.defineProperty(video, "paused", { value: false });
+        Object.defineProperty(video, "readyState", { value: 4 });
+        document.body.appendChild(video); }""",
+}
+
+
+@pytest.mark.parametrize("silent", sorted(SILENT_VIDEO))
+def test_a_video_nobody_can_hear_is_not_use_once_the_person_is_idle(open_overlay, make_runtime, silent) -> None:
+    """A review: a muted GIF post looping in a feed left open counted as watched, minute after minute, while
+    nobody was at the computer (the extension, which counts a tab only while it plays sound, said idle)."""
+    proxy = Proxy(make_runtime())
+    tab = open_overlay({"heartbeat_s": 0.1, "idle_s": 0.3}, proxy)
+    tab.evaluate(SILENT_VIDEO[silent])
+    tab.wait_for_timeout(600)  # past the idle time: no input since the page loaded
+    before = _heartbeats(proxy)
+    tab.wait_for_timeout(600)
+    assert _heartbeats(proxy) == before
+    assert _heartbeats(proxy, counting=False) > 0  # it still says it is there
+
+
+@pytest.mark.parametrize("silent", sorted(SILENT_VIDEO))
+def test_a_video_nobody_can_hear_in_a_window_left_behind_is_not_use(open_overlay, make_runtime, silent) -> None:
+    """A review: the same muted loop in a window behind the one the person was working in counted as watched."""
+    proxy = Proxy(make_runtime())
+    tab = open_overlay({"heartbeat_s": 0.1, "idle_s": 60}, proxy)
+    tab.evaluate(SILENT_VIDEO[silent])
+    tab.wait_for_timeout(400)
+    assert _heartbeats(proxy) > 0, "in front and recently used: counted"
+    tab.evaluate("() => { document.hasFocus = () => false; }")  # another window has the focus now
+    tab.wait_for_timeout(300)
+    before = _heartbeats(proxy)
+    tab.wait_for_timeout(600)
+    assert _heartbeats(proxy) == before
+
+
 # A site's own elements that happen to use the overlay's class names (a forum's "Take a breather" thread, say).
 SITE_OWN_CLASSES = (
     b"<!doctype html><html><head><title>forum</title></head><body>"
