@@ -4,19 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The form field a refusal of this kind is about, where whoever refuses cannot know the form (the passphrase is
+# checked far from any page). A field is named as the form posts it.
+FIELD_OF_KIND = {
+    "WrongPassphrase": "passphrase",
+    "PassphraseMissing": "passphrase",
+    "WeakPassphrase": "new_passphrase",
+    "PassphraseMismatch": "confirm_passphrase",
+    "ReasonNeeded": "reason",
+    "GoalTooLong": "goal",
+}
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind
         self.message = message
         self.headers = dict(headers or {})
+        self.field = field or FIELD_OF_KIND.get(kind)
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.kind, "message": self.message}
 
-    def as_sentence(self) -> str:
+    def as_sentence(self) -> Refusal:
         """The message as a page says it beside a form: "That is not the household passphrase; nothing was changed." """
         message = str(self.message)
-        return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+        return Refusal(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."), self.field)
+
+
+class Refusal(str):
+    """A refusal's sentence, shown beside its form, that knows the field it is about (``field``, None for the form
+    as a whole): the page marks that field invalid and described by the sentence, so a screen reader tabbing back
+    to it hears what was wrong."""
+
+    field: str | None
+
+    def __new__(cls, sentence: str, field: str | None = None) -> Refusal:
+        made = super().__new__(cls, sentence)
+        made.field = field
+        return made

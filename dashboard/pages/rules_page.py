@@ -540,9 +540,10 @@ class FormLine:
     values: list[str]
 
 
-def _form_lines(raw: str, what: str) -> list[FormLine]:
+def _form_lines(raw: str, field: str) -> list[FormLine]:
     """``fri = 10:12-11:00, 11:03-11:40`` (or ``fri = ["10:12-11:00", "11:03-11:40"]``, as in the file) lines, each
-    with its values; blank lines and ``#`` comments skipped."""
+    with its values; blank lines and ``#`` comments skipped. ``field`` is the form's (one of ``LINE_FIELDS``)."""
+    what = LINE_FIELDS[field]
     lines = []
     for number, line in enumerate(raw.splitlines(), start=1):
         text = line.strip()
@@ -550,14 +551,16 @@ def _form_lines(raw: str, what: str) -> list[FormLine]:
             continue
         key, sep, value = (part.strip() for part in text.partition("="))
         key = key.strip('"')
-        values = _line_values(value, f"{what}, line {number}")
+        values = _line_values(value, f"{what}, line {number}", field)
         if not sep or not key or not values:
-            raise ApiError(400, "InvalidField", f"{what}, line {number}: write it as 'key = value', got {text!r}")
+            raise ApiError(
+                400, "InvalidField", f"{what}, line {number}: write it as 'key = value', got {text!r}", field=field
+            )
         lines.append(FormLine(number, key, values))
     return lines
 
 
-def _line_values(value: str, where: str) -> list[str]:
+def _line_values(value: str, where: str, field: str) -> list[str]:
     """A list written as TOML (``["a", "b"]``), else values separated by commas, each with or without quotes."""
     if not value.startswith("["):
         return [part.strip().strip('"') for part in value.split(",") if part.strip().strip('"')]
@@ -566,22 +569,24 @@ def _line_values(value: str, where: str) -> list[str]:
     except tomllib.TOMLDecodeError:
         values = None
     if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
-        raise ApiError(400, "InvalidField", f'{where}: write a list as ["10:00-11:00", "12:00-13:00"], got {value!r}')
+        raise ApiError(
+            400, "InvalidField", f'{where}: write a list as ["10:00-11:00", "12:00-13:00"], got {value!r}', field=field
+        )
     return values
 
 
-def _lines_to_values(raw: str, what: str) -> dict[str, list[str]]:
+def _lines_to_values(raw: str, field: str) -> dict[str, list[str]]:
     """``weekdays = 23:00-07:00`` lines → ``{"weekdays": ["23:00-07:00"]}``; a key given twice gets both values."""
     values: dict[str, list[str]] = {}
-    for line in _form_lines(raw, what):
+    for line in _form_lines(raw, field):
         values.setdefault(line.key, []).extend(line.values)
     return values
 
 
-def _line_of(raw: str, what: str, key: str, index: int) -> int | None:
+def _line_of(raw: str, field: str, key: str, index: int) -> int | None:
     """The form line that gave ``key``'s value number ``index`` (counted over every line of that key)."""
     seen = 0
-    for line in _form_lines(raw, what):
+    for line in _form_lines(raw, field):
         if line.key == key:
             seen += len(line.values)
             if index < seen:
@@ -589,11 +594,11 @@ def _line_of(raw: str, what: str, key: str, index: int) -> int | None:
     return None
 
 
-def _set_lines_table(profile_table: Any, key: str, raw: str | None, current: str, what: str) -> None:
+def _set_lines_table(profile_table: Any, key: str, raw: str | None, current: str) -> None:
     """Replace the profile's own ``key`` table by the lines given, keeping the keys (and comments) left alone."""
     if raw is None or raw.replace("\r\n", "\n").strip() == current.strip():
         return
-    wanted = _lines_to_values(raw, what)
+    wanted = _lines_to_values(raw, key)
     if key not in profile_table:
         profile_table[key] = tomlkit.table()
     table = profile_table[key]
@@ -635,8 +640,8 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     _refuse_fields_changed_since_shown(rules, text, name, posted, form)
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
-    _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet, "quiet hours")
-    _set_lines_table(table, "limits", form.get("limits"), own_limits, "site limits")
+    _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet)
+    _set_lines_table(table, "limits", form.get("limits"), own_limits)
     for key in FORM_DURATIONS:
         _set_duration(table, key, form.get(key, ""), getattr(current, key))
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
@@ -711,12 +716,14 @@ def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> No
     try:
         parse_rules(edited)
     except RulesError as exc:
-        said = [text for problem in exc.problems if (text := _at_the_field(problem.key, problem.message, name, form))]
+        said = [found for problem in exc.problems if (found := _at_the_field(problem.key, problem.message, name, form))]
         if said:
-            raise ApiError(422, "InvalidField", "; ".join(dict.fromkeys(said))) from None
+            text = "; ".join(dict.fromkeys(text for _, text in said))
+            raise ApiError(422, "InvalidField", text, field=said[0][0]) from None
 
 
-def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> str | None:
+def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> tuple[str, str] | None:
+    """The form field a problem of the edited file is in, and the problem said there."""
     own = f"profiles.{name}."
     field, _, item = key.removeprefix(own).partition(".")
     if not key.startswith(own) or field not in FORM_FIELDS:
@@ -724,10 +731,10 @@ def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) ->
     found = _ITEM_INDEX.match(item)
     line = None
     if field in LINE_FIELDS and item and found:
-        line = _line_of(form.get(field, ""), FORM_FIELDS[field], found["item"], int(found["index"] or 0))
+        line = _line_of(form.get(field, ""), field, found["item"], int(found["index"] or 0))
     elif field == "topics" and found:
         line = _topic_line_of(form.get(field, ""), found["item"])
-    return f"{FORM_FIELDS[field]}, line {line}: {message}" if line else f"{FORM_FIELDS[field]}: {message}"
+    return field, f"{FORM_FIELDS[field]}, line {line}: {message}" if line else f"{FORM_FIELDS[field]}: {message}"
 
 
 def _topic_line_of(raw: str, name: str) -> int | None:
@@ -761,7 +768,7 @@ def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> 
     try:
         parse_duration(value)
     except ValueError as exc:
-        raise ApiError(400, "InvalidField", f"{key.replace('_', ' ')}: {exc}") from None
+        raise ApiError(400, "InvalidField", f"{key.replace('_', ' ')}: {exc}", field=key) from None
     set_key(table, key, value)
 
 
@@ -769,7 +776,9 @@ def _set_snoozes(table: Any, raw: str, current: int) -> None:
     if not raw.strip() or raw.strip() == str(current):
         return
     if not raw.strip().isdigit():
-        raise ApiError(400, "InvalidField", f"snoozes in a row: expected a whole number, got {raw!r}")
+        raise ApiError(
+            400, "InvalidField", f"snoozes in a row: expected a whole number, got {raw!r}", field="max_snoozes"
+        )
     set_key(table, "max_snoozes", int(raw))
 
 
@@ -777,7 +786,7 @@ def _set_open_anyway(table: Any, raw: str | None, current: bool) -> None:
     if raw is None or raw.strip() == ("on" if current else "off"):
         return
     if raw.strip() not in ("on", "off"):
-        raise ApiError(400, "InvalidField", f"open anyway: choose on or off, got {raw!r}")
+        raise ApiError(400, "InvalidField", f"open anyway: choose on or off, got {raw!r}", field="open_anyway")
     set_key(table, "open_anyway", raw.strip() == "on")
 
 
@@ -787,7 +796,8 @@ def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None
         if not level or level == current.sensitivity.get(category):
             continue
         if level not in SENSITIVITIES:
-            raise ApiError(400, "InvalidField", f"{category} warnings: choose one of {', '.join(SENSITIVITIES)}")
+            choose = f"{category} warnings: choose one of {', '.join(SENSITIVITIES)}"
+            raise ApiError(400, "InvalidField", choose, field=f"warning_{category}")
         if "warnings" not in table:
             table["warnings"] = tomlkit.table()
         table["warnings"][category] = level
@@ -818,7 +828,10 @@ def _topic_lines(raw: str) -> dict[str, list[str]]:
         phrases = [phrase.strip() for phrase in rest.split(",") if phrase.strip()]
         if not sep or not name.strip() or not phrases:
             raise ApiError(
-                400, "InvalidField", f"own topics, line {number}: write it as 'name: phrase, phrase', got {text!r}"
+                400,
+                "InvalidField",
+                f"own topics, line {number}: write it as 'name: phrase, phrase', got {text!r}",
+                field="topics",
             )
         known = topics.setdefault(name.strip(), [])
         known.extend(phrase for phrase in phrases if phrase not in known)
@@ -938,13 +951,16 @@ def _table_name(table: Mapping[str, CrisisLine], code: str) -> str | None:
 def chosen_country(posted: Mapping[str, str]) -> str:
     """The country the form asks for: a code of the select, or the one typed for "another country"."""
     choice = posted.get("country", "").strip()
-    raw = posted.get("other_country", "").strip() if choice == OTHER_COUNTRY else choice
+    field = "other_country" if choice == OTHER_COUNTRY else "country"
+    raw = posted.get(field, "").strip()
     if not raw:
-        raise ApiError(400, "InvalidField", "another country: type its two-letter code, like IS for Iceland")
+        raise ApiError(
+            400, "InvalidField", "another country: type its two-letter code, like IS for Iceland", field=field
+        )
     try:
         return check_country(raw)
     except ValueError as exc:
-        raise ApiError(400, "InvalidField", f"country: {exc}") from None
+        raise ApiError(400, "InvalidField", f"country: {exc}", field=field) from None
 
 
 def set_country(text: str, code: str) -> str:

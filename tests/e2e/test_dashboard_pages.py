@@ -195,6 +195,28 @@ def test_the_weekly_review_prints_without_navigation(demo_service: Service, brow
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
 
 
+# In print, how each part of the weekly review may be split over pages, and whether the key's colours print.
+PRINT_BREAKS = """() => ({
+  chartSection: getComputedStyle(document.querySelector('section:has(.chart-box)')).breakInside,
+  chart: getComputedStyle(document.querySelector('.chart-box')).breakInside,
+  table: getComputedStyle(document.querySelector('#week-table')).breakInside,
+  swatch: getComputedStyle(document.querySelector('.chart-key .swatch')).printColorAdjust,
+})"""
+
+
+def test_the_weekly_review_prints_its_chart_without_leaving_page_one_half_empty(
+    demo_service: Service, browser: Any
+) -> None:
+    """An accessibility review printed the review to A4: every section was kept whole, so the chart's section (chart,
+    key and table) did not fit under the talking points and page 1 ended half empty. A section may run on now; the
+    chart, its key and a table stay whole, and the key's rust swatch prints (a background, left out of print)."""
+    page = browser.new_page()
+    page.goto(demo_service.web_url + "/review")
+    page.emulate_media(media="print")
+    breaks = page.evaluate(PRINT_BREAKS)
+    assert breaks == {"chartSection": "auto", "chart": "avoid", "table": "avoid", "swatch": "exact"}, breaks
+
+
 def test_a_guide_prints_with_its_crisis_box_and_without_navigation(
     demo_service: Service, browser: Any, tmp_path: Path
 ) -> None:
