@@ -135,9 +135,9 @@ def parse_event(body: dict[str, Any]) -> BrowserEvent:
     minutes = body.get("minutes")
     if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 240):
         raise ApiError(400, "InvalidField", "'minutes' must be a whole number from 1 to 240")
-    if kind == "more_time_asked" and site is None:
-        # a yes to it would lift nothing: grants are for a site (a review found the extension asking for none)
-        raise ApiError(400, "InvalidField", "'site' is needed to ask for more time: more time is for a site")
+    # An ask with no site (0.1.0's extension sent them with no social tab in front, and a browser can keep running old
+    # code after an update) is stored: a yes to it lifts the member's limits on every site (breather.grants); refused,
+    # the old extension dropped it for good and the parent never saw it.
     return BrowserEvent(str(kind), site, minutes)
 
 
