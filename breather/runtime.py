@@ -216,7 +216,8 @@ class StoreUsage:
     The store sees everything (the overlay's and the extension's heartbeats, earlier runs of the service), so a
     restart or a second browser never resets a limit. Every ``interval`` seconds this reads today's minutes and the
     active minutes since the last break, and zeroes the in-memory counts that the store now includes; between
-    reads, decisions add the in-memory counts on top.
+    reads, decisions add the in-memory counts on top. A read waits until the writer has saved everything so far;
+    while it cannot (the store locked by another program, the disk full), the heartbeats it holds count as saved.
     """
 
     def __init__(self, runtime: Runtime, interval: float = 10.0) -> None:
@@ -257,16 +258,60 @@ class StoreUsage:
             return
         moment = now or datetime.now(UTC)
         zone = rules.zone()
-        if self.runtime.writer is not None:
-            self.runtime.writer.flush(2)
+        writer = self.runtime.writer
+        # the store's figures include everything logged so far only once the writer has saved it; while it cannot
+        # (another program's lock, a full disk, a read-only file) the heartbeats it holds are counted with them, so
+        # a daily limit holds (a reviewer scrolled on at twice the limit for as long as a lock lasted)
+        unsaved = None if writer is None or writer.flush(2) else writer.unsaved_heartbeats()
         generation = self.runtime.sessions.usage_generation
         names = set(self.runtime.sessions.profiles()) | set(rules.profiles)
+        day = moment.astimezone(zone).date().isoformat()
+        group_of = partial(group_name, rules)
         for name in names:
-            today = minutes_today(db, name, moment, zone, group_of=partial(group_name, rules))
-            active = active_minutes_since_break(db, name, moment)
-            day = moment.astimezone(zone).date().isoformat()
-            taken = partial(_take_stored, today=today, active=active, day=day, at=moment)
+            if unsaved is None:
+                today = minutes_today(db, name, moment, zone, group_of=group_of)
+                active = active_minutes_since_break(db, name, moment)
+                taken = partial(_take_stored, today=today, active=active, day=day, at=moment)
+            else:
+                held = [beat for beat in unsaved if beat.profile == name]
+                read = partial(minutes_today, db, name, moment, zone, group_of=group_of)
+                today = with_unsaved(db, held, read)
+                taken = partial(_take_unsaved, today=today, day=day, at=moment)
             self.runtime.sessions.take_stored(name, taken, generation)
+
+
+def with_unsaved(db: Any, heartbeats: list[Any], read: Callable[[], Any]) -> Any:
+    """``read()`` of the store as it will be once the writer saves ``heartbeats``: on this connection only, a
+    temporary copy of today's activity with them added stands in for the table (SQLite looks a name up in ``temp``
+    first), so the proxy's figures come from the one query that counts overlaps once."""
+    from breather.store.model import iso_from_epoch
+
+    if not heartbeats:
+        return read()
+    since = iso_from_epoch(min(beat.at.timestamp() for beat in heartbeats) - 2 * 86400)
+    db.execute("PRAGMA temp_store = MEMORY")  # the disk may be the trouble
+    db.execute('CREATE TEMP TABLE activity AS SELECT * FROM main.activity WHERE "end" > ?', [since])
+    try:
+        db.conn.executemany(
+            'INSERT INTO temp.activity (start, "end", duration_s, is_open, profile, site, source) '
+            "VALUES (?, ?, ?, 0, ?, ?, ?)",
+            [
+                (
+                    iso_from_epoch(beat.at.timestamp()),
+                    iso_from_epoch(beat.at.timestamp() + beat.duration_s),
+                    beat.duration_s,
+                    beat.profile,
+                    beat.site,
+                    beat.source,
+                )
+                for beat in heartbeats
+            ],
+        )
+        return read()
+    finally:
+        db.execute("DROP TABLE temp.activity")
+        if db.conn.in_transaction:  # the insert began one: left open, it would hold this reader on an old snapshot
+            db.conn.commit()
 
 
 def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
@@ -428,6 +473,19 @@ def _take_stored(session: Session, today: Any, active: float, day: str, at: date
     session.active_since_break_s = 0.0
 
 
+def _take_unsaved(session: Session, today: Any, day: str, at: datetime) -> None:
+    """What a read of the store found while the writer could not save, its unsaved heartbeats added: today's minutes
+    are the read's (the overlay's counted in memory are among those heartbeats); the active time since the break
+    goes on adding up in memory until the store has it."""
+    session.stored_minutes = dict(today.by_site)
+    session.stored_total = today.total
+    session.stored_groups = dict(today.by_group)
+    session.stored_day = day
+    session.stored_at = at
+    session.seconds_today = {}
+    session.day = day
+
+
 def heavy_run(warnings: deque[datetime], now: datetime) -> bool:
     """A run of distressing content: enough warnings inside the window to suggest a pause."""
     recent = [at for at in warnings if now - at <= HEAVY_RUN_WINDOW]
@@ -505,6 +563,7 @@ class Runtime:
             "proxy": {"port": self.proxy_port, "ready": self.proxy_ready.is_set(), **self.counters.snapshot()},
             "web": {"port": self.web_port, "ready": self.web_ready.is_set()},
             "rules": self.rules_status(),
+            "store": self.writer.state() if hasattr(self.writer, "state") else None,
         }
 
     def log_event(self, event: Any) -> None:

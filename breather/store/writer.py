@@ -7,9 +7,11 @@ dashboard's own rows) goes through ``call(fn)``, which runs ``fn(db)`` inside th
 
 When another program holds the file's write lock (a ``sqlite3`` shell in ``BEGIN``, DB Browser with unsaved edits),
 the batch is kept and retried until the lock is released, however long that takes: a lock is not a broken batch.
-What the writer holds meanwhile is bounded (``max_queue`` records in the batch, as many in the queue; past that,
-records are dropped and counted). A queued call is the exception: its caller waits only so long, so a call that
-could not be committed within its ``timeout`` fails (``StoreLocked``) and never runs later.
+A full disk, a read-only file and an I/O error are kept and retried the same way (``TROUBLE``): they pass too, and
+a batch dropped after three tries lost everything logged meanwhile for good. What the writer holds meanwhile is
+bounded (``max_queue`` records in the batch, as many in the queue; past that, records are dropped and counted). A
+queued call is the exception: its caller waits only so long, so a call that could not be committed within its
+``timeout`` fails (``StoreLocked``, or ``StoreUnwritable`` for the other troubles) and never runs later.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -41,11 +44,33 @@ MAX_ATTEMPTS = 3  # for a batch that fails for a reason other than a lock held b
 DEFAULT_CALL_TIMEOUT_S = 10.0  # as long as the dashboard waits for its writes (dashboard.context.WRITE_TIMEOUT_S)
 LOCK_BACKOFF_MAX_S = 2.0
 LOCK_LOG_EVERY_S = 60.0
-COMPACT_RETRY_S = 1.0  # how often an idle writer tries again to empty a write-ahead log a reader kept busy
+COMPACT_RETRY_S = 1.0  # how often an idle writer looks after its log file (emptied after a delete, still there)
 
 
-class StoreLocked(RuntimeError):
+class StoreUnwritable(RuntimeError):
+    """The store could not save a queued call before its caller stopped waiting; ``trouble`` says why (a key of
+    ``TROUBLE``: "locked", "full", "read_only", "io_error")."""
+
+    def __init__(self, message: str, trouble: str = "locked") -> None:
+        super().__init__(message)
+        self.trouble = trouble
+
+
+class StoreLocked(StoreUnwritable):
     """Another program held the store's write lock for longer than a queued call's caller would wait."""
+
+
+# why a batch could not be saved, for the ones that pass and are waited out rather than counted as a broken batch
+TROUBLE = {
+    "locked": "another program holds the store's write lock",
+    "full": "the disk is full",
+    "read_only": "the store's file or folder is read-only",
+    "io_error": "the disk reported an input/output error",
+}
+
+
+def unwritable(trouble: str, message: str) -> StoreUnwritable:
+    return StoreLocked(message) if trouble == "locked" else StoreUnwritable(message, trouble)
 
 
 @dataclass
@@ -75,6 +100,7 @@ class WriterStats:
     dropped: int = 0
     failed_batches: int = 0
     locked_attempts: int = 0
+    dropped_batches: int = 0
 
 
 class Writer:
@@ -103,6 +129,32 @@ class Writer:
         # program was reading, so the log could not be emptied). Set before the delete's caller hears back; cleared
         # once a later checkpoint empties the log.
         self.old_copies_remain = False
+        # why the store cannot save what the writer holds right now (a key of ``TROUBLE``) and since when (UTC);
+        # None while it saves. Read by /healthz and ``breather status``.
+        self.trouble: str | None = None
+        self.trouble_since: datetime | None = None
+        self.kept = 0  # records the batch keeps while the store cannot save
+        # (st_dev, st_ino) of the ``-wal`` file this connection writes to, as first seen after a commit
+        self._log_file: tuple[int, int] | None = None
+        self._log_gone_logged = False
+        # The heartbeats put but not saved yet, numbered as put, so the proxy can count them while the store cannot
+        # save (``unsaved_heartbeats``); bounded like the queue and the batch together.
+        self._unsaved_lock = threading.Lock()
+        self._unsaved: deque[tuple[int, Heartbeat]] = deque(maxlen=2 * max_queue)
+        self._put_heartbeats = 0
+        self._taken_heartbeats = 0  # the writer thread's: heartbeats taken off the queue (kept or refused)
+
+    def state(self) -> dict[str, Any]:
+        """What ``/healthz`` says of the store: saving, or why not and since when, and what was lost."""
+        since = self.trouble_since
+        return {
+            "saving": self.trouble is None,
+            "trouble": self.trouble,
+            "trouble_since": since.isoformat(timespec="seconds") if since is not None else None,
+            "held": self.kept + self.backlog(),
+            "dropped_records": self.stats.dropped,
+            "dropped_batches": self.stats.dropped_batches,
+        }
 
     # -- the callers' side: never blocks on the disk ------------------------------------------------------------
 
@@ -119,7 +171,21 @@ class Writer:
         return self
 
     def heartbeat(self, heartbeat: Heartbeat) -> None:
-        self._put(heartbeat)
+        with self._unsaved_lock:  # numbered in the queue's order
+            if self._put(heartbeat):
+                self._put_heartbeats += 1
+                self._unsaved.append((self._put_heartbeats, heartbeat))
+
+    def unsaved_heartbeats(self) -> list[Heartbeat]:
+        """The heartbeats the store has not saved yet: queued, or kept while it cannot save (a lock, a full disk)."""
+        with self._unsaved_lock:
+            return [heartbeat for _, heartbeat in self._unsaved]
+
+    def _saved_heartbeats(self, through: int) -> None:
+        """The heartbeats numbered up to ``through`` are saved (or dropped for good): no longer unsaved."""
+        with self._unsaved_lock:
+            while self._unsaved and self._unsaved[0][0] <= through:
+                self._unsaved.popleft()
 
     def event(self, event: Event) -> None:
         self._put(event)
@@ -207,6 +273,7 @@ class Writer:
             else:
                 batch.spans.evict_stale()
             self._commit(db, batch)
+            self._keep_the_log_in_the_file(db)
             if self.old_copies_remain:
                 self._empty_the_log(db)
             if stop is not None:
@@ -222,8 +289,8 @@ class Writer:
         ``flush_s``, or once its back-off ends when the store was locked; what arrives meanwhile joins it.
         """
         waiting: float | None = max(self.flush_s, batch.retry_at - time.monotonic())
-        if batch.is_empty():  # nothing to retry: wait for work, or wake to empty a log a reader kept busy
-            waiting = COMPACT_RETRY_S if self.old_copies_remain else None
+        if batch.is_empty():  # nothing to retry: wait for work, or wake to look after the log file
+            waiting = COMPACT_RETRY_S
         try:
             item = self._queue.get(timeout=waiting)
         except queue.Empty:
@@ -235,6 +302,9 @@ class Writer:
             if isinstance(item, _Flush):
                 markers.append(item)
                 return None
+            if isinstance(item, Heartbeat):
+                self._taken_heartbeats += 1
+                batch.heartbeats_through = self._taken_heartbeats
             if batch.size < self.max_batch:
                 batch.take(item, self.stats)
             else:
@@ -267,14 +337,17 @@ class Writer:
                 new_ids = batch.write(db)
         except Exception as exc:
             self.stats.failed_batches += 1
-            if _is_locked(exc):
-                self._locked(batch)
+            trouble = _trouble(exc)
+            if trouble is not None:
+                self._locked(batch, trouble, exc)
                 return
             batch.attempts += 1
             if batch.attempts < MAX_ATTEMPTS:
                 log.exception("usage writer: batch failed (attempt %d), will retry", batch.attempts)
                 return
             log.exception("usage writer: batch failed %d times, dropping it", batch.attempts)
+            self.stats.dropped_batches += 1
+            self._saved_heartbeats(batch.heartbeats_through)
             batch.drop()
             return
         self.stats.batches += 1
@@ -284,9 +357,40 @@ class Writer:
                 time.monotonic() - batch.locked_since,
                 batch.size,
             )
+        self.trouble = self.trouble_since = None
+        self.kept = 0
+        self._saved_heartbeats(batch.heartbeats_through)
         if batch.usage_deleted():  # before the callers hear back, so a finished delete has left the file clean
             self.old_copies_remain = not _after_usage_deleted(db, batch)
         batch.done(new_ids)
+
+    def _keep_the_log_in_the_file(self, db: Database) -> None:
+        """The ``-wal`` file deleted (or replaced) under a running writer (a clean-up tool sweeping ``*-wal``): the
+        connection goes on committing into the deleted file, which a crash would lose with everything since the
+        last checkpoint, and new readers fail. A checkpoint copies it all into ``breather.db`` at once, after
+        every batch (and every ``COMPACT_RETRY_S`` when idle) until the writer is restarted."""
+        log_path = f"{self.path}-wal"
+        try:
+            found = os.stat(log_path)
+            seen: tuple[int, int] | None = (found.st_dev, found.st_ino)
+        except OSError:
+            seen = None
+        if self._log_file is None:
+            self._log_file = seen
+            return
+        if seen == self._log_file:
+            return
+        if not self._log_gone_logged:
+            self._log_gone_logged = True
+            log.warning(
+                "usage writer: %s was deleted or replaced while Breather runs; each save is now copied into the "
+                "database at once (restart Breather to end this)",
+                log_path,
+            )
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            log.debug("usage writer: checkpoint after the log went missing failed (%s); trying after the next", exc)
 
     def _empty_the_log(self, db: Database) -> None:
         """Try again to copy the log back and truncate it, without waiting: a reader still on an old snapshot only
@@ -303,21 +407,27 @@ class Writer:
             self.old_copies_remain = False
             log.info("usage writer: the write-ahead log is emptied; no copy of the deleted usage is left in it")
 
-    def _locked(self, batch: _Batch) -> None:
-        """Another program holds the write lock: keep the whole batch (it does not count as an attempt) and retry
-        after a back-off that grows to ``LOCK_BACKOFF_MAX_S``; the busy timeout already waited on each try."""
+    def _locked(self, batch: _Batch, trouble: str = "locked", exc: BaseException | None = None) -> None:
+        """The store cannot save for a reason that passes (``TROUBLE``: another program's lock, a full disk, a
+        read-only file, an I/O error): keep the whole batch (it does not count as an attempt) and retry after a
+        back-off that grows to ``LOCK_BACKOFF_MAX_S``; for a lock the busy timeout already waited on each try."""
         self.stats.locked_attempts += 1
+        self.kept = batch.size
         now = time.monotonic()
-        if batch.locked_since is None:
-            batch.locked_since = now
+        if batch.locked_since is None or batch.trouble != trouble:
+            if batch.locked_since is None:
+                batch.locked_since = now
             batch.lock_logged = now
+            batch.trouble = trouble
+            self.trouble, self.trouble_since = trouble, datetime.now(UTC)
             log.warning(
-                "usage writer: another program holds the store's write lock (%s); keeping %d record(s) and "
-                "retrying until it is released",
+                "usage writer: the store cannot save: %s (%s: %s); keeping %d record(s) and retrying until it can",
+                TROUBLE[trouble],
                 self.path,
+                exc,
                 batch.size,
             )
-        elif now - batch.lock_logged >= LOCK_LOG_EVERY_S:
+        elif trouble == "locked" and now - batch.lock_logged >= LOCK_LOG_EVERY_S:
             batch.lock_logged = now
             log.warning(
                 "usage writer: the store is still locked by another program after %.0f s; %d record(s) kept",
@@ -334,9 +444,12 @@ class Writer:
             pause = max(0.0, batch.retry_at - time.monotonic())
             if time.monotonic() + pause + busy_s > stop.deadline:
                 log.error(
-                    "usage writer: the store stayed locked by another program; %d record(s) were not saved",
+                    "usage writer: the store could not save until the service stopped (%s); %d record(s) were not "
+                    "saved",
+                    TROUBLE[batch.trouble or "locked"],
                     batch.size,
                 )
+                self.stats.dropped_batches += 1
                 batch.drop()
                 return
             time.sleep(pause)
@@ -354,7 +467,9 @@ class _Batch:
         self.calls: list[_Call] = []
         self.attempts = 0
         self.size = 0  # records taken since the last commit (or drop): what bounds the batch's memory
-        self.locked_since: float | None = None  # time.monotonic() of the first attempt another program's lock failed
+        self.locked_since: float | None = None  # time.monotonic() of the first attempt that failed for ``trouble``
+        self.trouble: str | None = None
+        self.heartbeats_through = 0  # the number of the last heartbeat taken (``Writer._taken_heartbeats``)
         self.lock_logged = 0.0
         self.lock_tries = 0
         self.retry_at = 0.0
@@ -397,9 +512,8 @@ class _Batch:
         """Fail the calls whose caller stops waiting before ``latest_end``: they must not land after it gave up."""
         for call in self.calls:
             if call.deadline is not None and call.deadline < latest_end and not call.future.done():
-                call.future.set_exception(
-                    StoreLocked("another program holds the usage store's write lock; this write was not made")
-                )
+                trouble = self.trouble or "locked"
+                call.future.set_exception(unwritable(trouble, f"{TROUBLE[trouble]}; this write was not made"))
         self.calls = [call for call in self.calls if not call.future.done()]
 
     def is_empty(self) -> bool:
@@ -447,6 +561,7 @@ class _Batch:
         self.attempts = 0
         self.size = 0
         self.locked_since = None
+        self.trouble = None
         self.lock_tries = 0
         self.retry_at = 0.0
 
@@ -471,7 +586,7 @@ def _run_call(db: Database, call: _Call) -> None:
         with db.atomic():
             call.result = call.fn(db)
     except Exception as exc:
-        if _is_locked(exc):
+        if _trouble(exc) is not None:
             raise
         log.exception("usage writer: a queued call failed")
         call.future.set_exception(exc)
@@ -487,6 +602,28 @@ def _is_locked(exc: BaseException) -> bool:
     if code is not None:
         return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
     return "database is locked" in str(exc)
+
+
+_TROUBLE_CODES = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read_only", sqlite3.SQLITE_IOERR: "io_error"}
+
+
+def _trouble(exc: BaseException) -> str | None:
+    """Why the store cannot save, when the reason passes and the batch is worth keeping: another program's lock, a
+    full disk (a download, a sync client), a read-only file or folder (a permissions change, a remount), an I/O
+    error (a disk unplugged and back). None: a broken batch, retried a few times and then dropped."""
+    if _is_locked(exc):
+        return "locked"
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return _TROUBLE_CODES.get(code & 0xFF)
+    text = str(exc)
+    if "disk is full" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text:
+        return "read_only"
+    return "io_error" if "disk I/O error" in text else None
 
 
 _INSERT_SPAN = (
