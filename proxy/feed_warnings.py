@@ -430,7 +430,7 @@ class ShownPosts:
             if self._salts is not None:
                 self._salts.drop()  # the file was deleted (`breather delete --all`): its key goes too
             return
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, sqlite3.Error) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, sqlite3.Error, RecursionError) as exc:
             log.warning("ignoring an unreadable list of warned posts already shown (%s): %s", self.path, exc)
             return
         if not salt:
