@@ -11,8 +11,10 @@ import argparse
 import importlib
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from breather import __version__
@@ -74,6 +76,28 @@ def _os_problem(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename is not None else reason
 
 
+def store_problem(exc: sqlite3.Error, database: Path) -> str:
+    """One line about the usage database's trouble: what it is, the file, and what to do."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return f"the disk holding the usage database {database} is full: free some space and start again"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return (
+            f"the usage database {database} cannot be written ({text}): make it and its folder writable "
+            "for you, then start again"
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return (
+            f"the usage database {database} is damaged ({text}); Breather left it as it is. Move it aside (Breather "
+            "then starts a new, empty one) and restore a backup of it if you have one"
+        )
+    return (
+        f"the usage database {database} could not be used ({text}): check the disk has room and works; if this "
+        "goes on, move the file aside (Breather then starts a new one) and restore a backup if you have one"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -105,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"breather {args.command}: {_os_problem(exc)}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        # A damaged usage database, a full disk, a read-only folder: the person's to fix, said with the file and
+        # what to do. The file itself is never touched here: it may be all there is of the household's history.
+        if args.debug:
+            raise
+        print(f"breather {args.command}: {store_problem(exc, Paths.resolve(args.home).database)}", file=sys.stderr)
         return 1
     except Exception as exc:
         if args.debug:

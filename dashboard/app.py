@@ -16,6 +16,16 @@ from breather.dashboard import db, security
 from breather.dashboard.errors import ApiError
 from breather.dashboard.security import LOOPBACK_NAMES, ScryptCost
 from breather.paths import Paths
+from breather.store.writer import StoreUnwritable
+
+# what a change the store could not save says, by ``StoreUnwritable.trouble``
+STORE_TROUBLE = {
+    "locked": "Another program has the usage file locked (a sqlite3 shell, DB Browser with unsaved changes); nothing "
+    "was changed. Close it, or save its changes, and try again.",
+    "full": "The disk is full; nothing was changed. Free some space and try again.",
+    "read_only": "The usage file cannot be written (it or its folder is read-only); nothing was changed.",
+    "io_error": "The disk reported an error writing the usage file; nothing was changed. Try again.",
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None, runtime: Any = None) -> Flask:
@@ -111,6 +121,11 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
         return _error_response(exc.status, exc.kind, exc.message, exc.headers)
+
+    @app.errorhandler(StoreUnwritable)
+    def store_unwritable(exc: StoreUnwritable) -> Response:
+        # a lock or a full disk passes: said as such, not as Flask's "the server is overloaded or there is an error"
+        return _error_response(503, "StoreUnwritable", STORE_TROUBLE.get(exc.trouble, STORE_TROUBLE["locked"]))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

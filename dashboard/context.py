@@ -6,6 +6,7 @@ rules file itself (reloaded when it changes) and starts its own writer thread on
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import sqlite3
 import threading
@@ -23,7 +24,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import ensure_rules_file, parse_rules
 from breather.rules.model import Rules
 from breather.rules.textfile import read_rules_text
-from breather.store.writer import Writer
+from breather.store.writer import StoreUnwritable, Writer
 
 _lock = threading.Lock()
 
@@ -147,6 +148,14 @@ WRITE_TIMEOUT_S = 10.0
 
 
 def write[T](fn: Callable[[Database], T]) -> T:
-    """Run ``fn(db)`` on the one writer thread, in its own savepoint, and wait for the commit."""
-    result: T = writer().call(fn).result(timeout=WRITE_TIMEOUT_S)
+    """Run ``fn(db)`` on the one writer thread, in its own savepoint, and wait for the commit.
+
+    While the store cannot save (another program's lock, a full disk) this raises ``StoreUnwritable``, which the
+    app answers with a 503 page saying why and that nothing was changed (``app._register_error_handlers``)."""
+    own = writer()
+    try:
+        result: T = own.call(fn).result(timeout=WRITE_TIMEOUT_S)
+    except concurrent.futures.TimeoutError:
+        # the call expires on the writer's side too (its deadline): it will not be made after this answer
+        raise StoreUnwritable("the usage store did not save in time", own.trouble or "locked") from None
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -44,16 +45,14 @@ def rules_report(paths: Paths) -> dict[str, Any]:
         return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True}
     try:
         rules = load_rules(paths.rules_file)
-    except RulesError as exc:
-        broken: dict[str, Any] = {
-            "file": str(paths.rules_file),
-            "ok": False,
-            "profiles": [],
-            "errors": [str(p) for p in exc.problems],
-        }
+    except (RulesError, OSError) as exc:
+        # a file that cannot be read (its mode changed, a disk error) is reported like one with problems: the
+        # service keeps the last good rules, and the rest of the report still says whether it runs
+        problems = [str(p) for p in exc.problems] if isinstance(exc, RulesError) else [_unreadable(exc)]
+        broken: dict[str, Any] = {"file": str(paths.rules_file), "ok": False, "profiles": [], "errors": problems}
         try:  # the service keeps the last version it took in: today's members and windows come from there
             kept = read_last_good(paths.last_good_rules)
-        except RulesError:
+        except (RulesError, OSError):
             kept = None
         if kept is not None:
             broken.update(profiles=list(kept.profiles), zone=str(kept.zone()), _rules=kept)
@@ -66,6 +65,14 @@ def rules_report(paths: Paths) -> dict[str, Any]:
         "zone": str(rules.zone()),
         "_rules": rules,
     }
+
+
+def _unreadable(exc: BaseException) -> str:
+    """``PATH: reason`` as the system says it, or the database's message."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    return str(exc)
 
 
 def today_usage(paths: Paths, rules: Rules, now: datetime) -> Usage | None:
@@ -102,22 +109,32 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     counting = _rules_for_usage(loaded)
     zone = counting.zone()
     profiles = list(rules["profiles"])
-    found = today_usage(paths, counting, moment)
+    unreadable = None
+    try:
+        found = today_usage(paths, counting, moment)
+    except (sqlite3.Error, OSError) as exc:  # a damaged store, a disk error: the rest of the report still stands
+        found, unreadable = None, f"{paths.database}: {_unreadable(exc)}"
     online = found.profiles() if found is not None else {}
     sites = {name: found.sites(name) for name in online} if found is not None else {}
     profiles += [name for name in online if name not in profiles]
-    held = held_report(paths, zone, moment)  # a broken file too: the loosening held before it broke still waits
+    try:  # a broken file too: the loosening held before it broke still waits
+        held = held_report(paths, zone, moment)
+    except (sqlite3.Error, OSError):  # the rules file or the store could not be read: said above
+        held = []
     if held:
         rules["held"] = held
+    today: dict[str, Any] = {
+        "day": moment.astimezone(zone).date().isoformat(),
+        "profiles": {name: sites.get(name, {}) for name in profiles},
+        "totals": {name: online.get(name, 0.0) for name in profiles},
+        "quiet_hours_until": _quiet_now(loaded, moment),
+    }
+    if unreadable is not None:
+        today["unreadable"] = unreadable
     return {
         "running": service is not None,
         "service": _service_json(service, paths),
-        "today": {
-            "day": moment.astimezone(zone).date().isoformat(),
-            "profiles": {name: sites.get(name, {}) for name in profiles},
-            "totals": {name: online.get(name, 0.0) for name in profiles},
-            "quiet_hours_until": _quiet_now(loaded, moment),
-        },
+        "today": today,
         "rules": rules,
         "starts_at_login": [str(path) for path in autostart.installed()],
         "login_entries_outdated": [str(path) for path in autostart.outdated_entries()],
@@ -238,10 +255,33 @@ def _service_lines(service: dict[str, Any] | None, home: str | None) -> list[str
     if not service.get("same_code", True):
         note = other_code_note(service.get("version"), service.get("code"), service.get("started_at"), home)
         lines += [f"  {note}"] if note else []
+    lines += _store_lines(service["health"].get("store"))
     counters = service["health"].get("proxy") or {}
     shown = [f"{name.replace('_', ' ')} {counters[name]}" for name in SHOWN_COUNTERS if name in counters]
     if shown:
         lines.append("  proxy: " + ", ".join(shown))
+    return lines
+
+
+def _store_lines(store: dict[str, Any] | None) -> list[str]:
+    """What the service says of its usage store (``/healthz`` ``store``), when it is not all well."""
+    from breather.store.writer import TROUBLE
+
+    if not store:
+        return []
+    lines = []
+    if not store.get("saving", True):
+        why = TROUBLE.get(str(store.get("trouble")), "it cannot write the file")
+        lines.append(
+            f"  the usage store is not being saved since {store.get('trouble_since')}: {why}; "
+            f"{store.get('held', 0)} record(s) wait and are saved once it can"
+        )
+    lost = int(store.get("dropped_records") or 0) + int(store.get("dropped_batches") or 0)
+    if lost:
+        lines.append(
+            f"  the usage store lost records since the service started: {store.get('dropped_records', 0)} "
+            f"record(s) and {store.get('dropped_batches', 0)} batch(es) could not be saved (see the service's log)"
+        )
     return lines
 
 
@@ -259,9 +299,12 @@ def _usage_lines(today: dict[str, Any]) -> list[str]:
     from breather.store.usage import minutes_text, ranked
 
     lines = [f"Today ({today['day']}):"]
+    quiet = today.get("quiet_hours_until", {})
+    if today.get("unreadable"):  # "nothing yet" would be a guess: say what could not be read instead
+        lines.append(f"  today's usage could not be read: {today['unreadable']}")
+        return lines + [f"  {name}: quiet hours until {until}" for name, until in quiet.items()]
     if not today["profiles"]:
         lines.append("  no profiles yet")
-    quiet = today.get("quiet_hours_until", {})
     for name, sites in today["profiles"].items():
         note = f"; quiet hours until {quiet[name]}" if name in quiet else ""
         if not sites:
