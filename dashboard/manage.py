@@ -68,12 +68,21 @@ def _read_rules_file() -> RulesFile:
         copy = _in_force_copy()
         return RulesFile(default_rules_text() if copy is None else copy, "missing", in_force_copy=copy is not None)
     except OSError as exc:
-        return RulesFile("", "unreadable", cannot_read(path, exc), folder=path.is_dir())
+        return RulesFile("", "unreadable", cannot_read(path, exc), folder=_is_folder(path))
     try:
         text = decode_rules_text(data, path.name)
     except RulesError as exc:
         return RulesFile(readable_text(data), "not_utf8", exc)
     return RulesFile(text)
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder; False when even that cannot be told (a config folder the service may not search:
+    Python 3.12's ``is_dir`` raises for it, and the Rules page was a 500 instead of saying the file cannot be read)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _in_force_copy() -> str | None:
