@@ -282,6 +282,17 @@ def _decision(
     return decide_past_overrides(rules, profile, site, now, usage_for(session, rules, now), session)
 
 
+def _service_total(runtime: Any, rules: Rules, profile: str, now: datetime) -> float:
+    """Today's minutes as the running proxy counts them (0 without one): the store's, plus what it holds that the
+    store has not saved, while another program locks the file or the disk is full (the popup said the store's
+    figure while the limit it decided on had gone on counting)."""
+    sessions = getattr(runtime, "sessions", None)
+    if sessions is None:
+        return 0.0
+    total = usage_for(sessions.read(profile), rules, now).total_minutes
+    return total or 0.0
+
+
 def representative_site(rules: Rules, site: str | None) -> str:
     if site:
         return site
@@ -323,7 +334,7 @@ def status_for(
     limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
     return {
         "profile": profile.name,
-        "minutes_today": round(today.total, 1),
+        "minutes_today": round(max(today.total, _service_total(runtime, rules, profile.name, moment)), 1),
         "limit_minutes": round(limit) if limit is not None else None,
         "next_break_in_s": decision.next_break_in.total_seconds() if decision.next_break_in is not None else None,
         "decision": {"kind": decision.kind, "reason": decision.reason, "message": decision.message},

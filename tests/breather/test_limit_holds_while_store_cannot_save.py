@@ -115,3 +115,18 @@ def test_one_tab_reported_by_both_is_counted_once_while_the_store_is_locked(tmp_
         sync.refresh(db, now=end)
         assert known_minutes(runtime, end) == 1.5
         assert Boundaries(runtime).decide("me", "old.reddit.com", end).kind == "allow"
+
+
+def test_the_extensions_popup_says_the_minutes_the_limit_counts_while_the_store_is_locked(tmp_path: Path) -> None:
+    """The popup read the store alone: "0 min" of a limit the proxy had closed on."""
+    from breather.dashboard.pages.extension import status_for
+
+    with running(tmp_path) as (runtime, sync, db), write_lock_held(runtime.paths.database):
+        start = noon()
+        for beat in range(6):
+            extension_heartbeat(runtime, start + timedelta(seconds=HEARTBEAT_S * beat))
+        end = start + timedelta(minutes=3)
+        sync.refresh(db, now=end)
+        said = status_for(db, runtime.current_rules(), "me", runtime, end, site="old.reddit.com")
+        assert said["decision"]["kind"] == "limit_reached"
+        assert said["minutes_today"] == 3.0
