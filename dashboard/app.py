@@ -50,11 +50,11 @@ def create_app(test_config: dict[str, Any] | None = None, runtime: Any = None) -
 
 
 def _shared_template_values() -> dict[str, Any]:
-    """What every page may show: a problem in the rules file, while the last good rules stay in force, and a hand
-    edit's loosening waiting out its cooling-off."""
-    from breather.dashboard.context import rules_held, rules_problem
+    """What every page may show: a problem in the rules file, while the last good rules stay in force, a hand edit's
+    loosening waiting out its cooling-off, and a usage store that cannot save right now."""
+    from breather.dashboard.context import rules_held, rules_problem, store_trouble
 
-    return {"rules_problem": rules_problem(), "rules_held": rules_held()}
+    return {"rules_problem": rules_problem(), "rules_held": rules_held(), "store_trouble": store_trouble()}
 
 
 def _defaults(paths: Paths, service_settings: dict[str, Any], runtime: Any) -> dict[str, Any]:

@@ -137,6 +137,27 @@ def writer() -> Any:
     return own
 
 
+def store_trouble() -> str | None:
+    """Why the usage store cannot save right now, in a sentence, else None: minutes wait in the writer while another
+    program locks the file or the disk is full, and a page that showed only what is saved read "nothing recorded yet"
+    as if nothing had happened. Asks only a writer already running; never starts one."""
+    from breather.store.writer import TROUBLE
+
+    service = runtime()
+    running = service.writer if service is not None else current_app.extensions.get("breather.writer")
+    trouble = getattr(running, "trouble", None)
+    if running is None or trouble is None:
+        return None
+    state = running.state()
+    since = running.trouble_since.astimezone(current_rules().zone()).strftime("%H:%M")
+    counted = ", and the limits and breaks count them already" if service is not None else ""
+    return (
+        f"Breather cannot save to its usage file right now: {TROUBLE[trouble]} (since {since}). "
+        f"{state['held']} record(s) wait to be saved and are not in the figures below yet; nothing is lost while it "
+        f"waits{counted}."
+    )
+
+
 def close_own_writer(app: Flask) -> None:
     """Stop the writer the app started for itself (tests and ``flask run``); a runtime's writer is not ours."""
     own = app.extensions.pop("breather.writer", None)
