@@ -444,6 +444,21 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, service: Servi
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
 
 
+# One member, Reddit, no boundaries: for tests about the service itself (its store, its files), not the rules.
+ONE_MEMBER_RULES = """\
+[household]
+timezone = "UTC"
+country = "US"
+
+[sites.reddit]
+adapter = "reddit"
+domains = ["reddit.com", "old.reddit.com"]
+
+[profiles.me]
+default = true
+"""
+
+
 # -- the extension tiers (Chromium and Firefox): one household, one social site, one recorded page ------------------
 
 EXTENSION = PROJECT_ROOT / "extension"

@@ -9,24 +9,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import Upstream, start_service
-
-RULES = """\
-[household]
-timezone = "UTC"
-country = "US"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "old.reddit.com"]
-
-[profiles.me]
-default = true
-"""
+from tests.e2e.conftest import ONE_MEMBER_RULES, Upstream, start_service
 
 
 def test_making_a_pairing_code_while_another_program_holds_the_lock_says_so(tmp_path: Path, upstream: Upstream) -> None:
-    service = start_service(tmp_path / "home", RULES, upstream)
+    service = start_service(tmp_path / "home", ONE_MEMBER_RULES, upstream)
     holder = sqlite3.connect(service.paths.database, isolation_level=None)
     try:
         with httpx.Client(base_url=service.web_url, timeout=60) as web:

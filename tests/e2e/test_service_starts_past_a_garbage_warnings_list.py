@@ -7,27 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from breather.paths import Paths
-from tests.e2e.conftest import Upstream, start_service
-
-RULES = """\
-[household]
-timezone = "UTC"
-country = "US"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "old.reddit.com"]
-
-[profiles.me]
-default = true
-"""
+from tests.e2e.conftest import ONE_MEMBER_RULES, Upstream, start_service
 
 
 def test_the_service_starts_past_a_list_of_nested_brackets(tmp_path: Path, upstream: Upstream) -> None:
     home = tmp_path / "home"
     shown = Paths.resolve(home).ensure().shown_warnings
     shown.write_text("[" * 100_000, encoding="utf-8")
-    service = start_service(home, RULES, upstream)  # fails with the service's log if it exits instead
+    service = start_service(home, ONE_MEMBER_RULES, upstream)  # fails with the service's log if it exits instead
     try:
         assert service.health()["status"] == "ok"
         assert "ignoring an unreadable list of warned posts" in service.log()

@@ -13,24 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import Upstream, pairing_code, start_service, wait_for
-
-RULES = """\
-[household]
-timezone = "UTC"
-country = "US"
-
-[sites.reddit]
-adapter = "reddit"
-domains = ["reddit.com", "old.reddit.com"]
-
-[profiles.me]
-default = true
-"""
+from tests.e2e.conftest import ONE_MEMBER_RULES, Upstream, pairing_code, start_service, wait_for
 
 
 def test_status_says_the_store_is_not_being_saved_while_it_is_locked(tmp_path: Path, upstream: Upstream) -> None:
-    service = start_service(tmp_path / "home", RULES, upstream)
+    service = start_service(tmp_path / "home", ONE_MEMBER_RULES, upstream)
     holder = sqlite3.connect(service.paths.database, isolation_level=None)
     try:
         paired = httpx.post(f"{service.web_url}/api/v1/pair", json={"code": pairing_code(service.paths, "me")})
