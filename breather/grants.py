@@ -97,6 +97,6 @@ def asked_in_quiet_hours(rules: Rules, profile: str, site: str, asked_at: dateti
 
 
 def grants_the_site(grant: Grant, site: str) -> bool:
-    """Whether ``grant`` is for ``site``, a rules site domain (``reddit.com``): the ask may name any host of it. A yes
-    to an ask with no site is not counted here: ``breather rules explain`` names the one site a grant is for."""
-    return grant.site is not None and host_in_domain(grant.site, site)
+    """Whether ``grant`` is for ``site``, a rules site domain (``reddit.com``): the ask may name any host of it; a
+    yes to an ask that named no site is for every site."""
+    return grant.site is None or host_in_domain(grant.site, site)

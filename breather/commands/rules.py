@@ -431,7 +431,7 @@ def _describe_grant(grant: Any, zone: Any, at: datetime) -> str:
     local_at = at.astimezone(zone).replace(tzinfo=None)
     until, approved = (moment.astimezone(zone).replace(tzinfo=None) for moment in (grant.until, grant.approved_at))
     return (
-        f"more time on {grant.site} until {when(until, local_at)}, approved on the dashboard at "
+        f"more time on {grant.site or 'every site'} until {when(until, local_at)}, approved on the dashboard at "
         f"{when(approved, local_at)}: Breather lets it through until then"
     )
 

@@ -23,3 +23,17 @@ def test_explain_tells_of_a_yes_to_an_ask_the_extension_sent_with_the_tabs_host(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("allow: ") and lines[0].endswith("extra time until 21:00")
     assert lines[1].startswith("more time on www.reddit.com until 21:00, approved on the dashboard at 20:00")
+
+
+def test_explain_tells_of_a_yes_to_an_ask_that_named_no_site(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0.1.0's extension asked with no site; a yes to it lifts the limits on every site, and explain says so."""
+    home, paths, _ = home_in_force(tmp_path, RULES)
+    approve_more_time_on_the_dashboard(paths, None)
+
+    explain = ["rules", "explain", "--profile", "sam", "--site", "old.reddit.com", "--used", "50m", "--home", home]
+    assert main([*explain, "--at", "2026-03-04T20:10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("allow: ") and lines[0].endswith("extra time until 21:00")
+    assert lines[1].startswith("more time on every site until 21:00, approved on the dashboard at 20:00")

@@ -108,7 +108,7 @@ def test_a_held_loosening_shows_the_tighter_setting_until_its_cooling_off_ends(
     assert as_written["daily_limit"] == "2h" and as_written["notes"] == []
 
 
-def approve_more_time_on_the_dashboard(paths: Paths, site: str) -> None:
+def approve_more_time_on_the_dashboard(paths: Paths, site: str | None) -> None:
     """Sam asks for more time on ``site`` (a real event in the store); a parent says "1 hour" on the Requests page."""
     from breather.dashboard import context
     from breather.dashboard.app import create_app
