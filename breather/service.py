@@ -272,6 +272,7 @@ async def run_master(
         confdir=str(runtime.paths.mitmproxy_confdir),
     )
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+    _check_only_the_proxys_own_start(master)
     try:
         await _run_until_stopped(master, runtime, options, more_addons, stop or threading.Event())
     finally:
@@ -311,6 +312,18 @@ async def _run_until_stopped(
         proxyserver = master.addons.get("proxyserver")
         if proxyserver is not None:
             await proxyserver.servers.update([])
+
+
+def _check_only_the_proxys_own_start(master: Any) -> None:
+    """mitmproxy's start-up check exits on any ERROR logged until its ``running`` hook is done, from any thread. The
+    dashboard, the usage writer, the rules watcher and the usage refresher already run then, and each logs its own
+    trouble and carries on: one of them logging at the wrong moment must not stop the whole service. Errors logged on
+    the proxy's own thread (a port taken, an unknown ``--set`` option, a ``-s`` script that fails) still stop it."""
+    errorcheck = master.addons.get("errorcheck")
+    if errorcheck is None:
+        return
+    proxy_thread = threading.get_ident()
+    errorcheck.logger.addFilter(lambda record: record.thread == proxy_thread)
 
 
 def _remove_mitmproxy_log_handlers() -> None:

@@ -86,3 +86,66 @@ def test_a_sigterm_while_the_service_starts_stops_it_cleanly(breather_home: Path
     assert service.returncode == 0, said
     assert "Traceback" not in said, said
     assert not paths.service_file.exists()
+
+
+ERROR_FROM_ANOTHER_THREAD = '''
+import logging
+import threading
+
+
+class LogsFromAnotherThread:
+    """Logs an error the way the dashboard, the writer or the rules watcher does: from its own thread, while
+    mitmproxy is still starting."""
+
+    def running(self):
+        def report():
+            logging.getLogger("breather.store.writer").error("usage writer: a batch failed while the proxy started")
+
+        thread = threading.Thread(target=report)
+        thread.start()
+        thread.join()
+
+
+addons = [LogsFromAnotherThread()]
+'''
+
+
+def test_an_error_logged_by_another_thread_while_the_proxy_starts_does_not_stop_the_service(
+    breather_home: Path, tmp_path: Path
+) -> None:
+    """mitmproxy's start-up check exited the whole service ("Error logged during startup, exiting...") on an ERROR
+    logged by any thread until the proxy was up: Breather's own threads, already running, log their trouble and go
+    on, so one of them logging at that moment switched the person's boundaries off."""
+    script = tmp_path / "logs_from_another_thread.py"
+    script.write_text(ERROR_FROM_ANOTHER_THREAD, encoding="utf-8")
+    paths = Paths.resolve()
+    service = subprocess.Popen(
+        [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0", "-s", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not paths.service_file.exists() and service.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the start-up check runs just after the proxy is up
+        still_running = service.poll() is None
+        service.send_signal(signal.SIGTERM)
+        said, _ = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert still_running, said
+    assert service.returncode == 0, said
+    assert "a batch failed while the proxy started" in said
+
+
+def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0", "--set", "no_such=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "unknown mitmproxy option(s) given with --set: no_such" in done.stdout + done.stderr
