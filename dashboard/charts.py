@@ -101,14 +101,15 @@ def bar_chart(bars: Sequence[Bar], title: str, limit_name: str = "the limit") ->
 
 
 def _limit_key(limit_name: str) -> Markup:
-    """The key under a chart with limits, in words: the dotted line, and "over" on a bar past it."""
+    """The key under a chart with limits, in words: the dotted line, and "over" on a bar past it. The words name no
+    colour: with High Contrast on, the system's own highlight colour fills the bar and the square."""
     line = (
         '<svg class="key-line" viewBox="0 0 28 12" width="28" height="12" aria-hidden="true" focusable="false">'
         '<line class="limit" x1="2" x2="26" y1="6" y2="6"/></svg>'
     )
     return Markup(
         f'<p class="legend chart-key">{line} The dotted line is {escape(limit_name)}. '
-        '<span class="swatch over" aria-hidden="true"></span> A bar past it is rust-coloured and says '
+        'A bar past it takes the colour of this square <span class="swatch over" aria-hidden="true"></span> and says '
         "<strong>over</strong>.</p>"
     )
 

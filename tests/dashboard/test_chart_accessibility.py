@@ -126,6 +126,9 @@ def test_the_weekly_reviews_limit_line_and_over_bars_are_said_in_words(demo: Fla
     read = outside_charts(section)
     assert "The dotted line is seven days of each member's daily limit." in read
     assert "says over" in read
+    key = re.search(r'<p class="legend chart-key">.*?</p>', section, flags=re.S)
+    assert key and 'class="swatch over"' in key[0]
+    assert not re.search(r"\b(rust|red|orange)", key[0]), "High Contrast fills the bar with its own colour"
     chart = re.search(r"<svg class=\"chart bars\".*?</svg>", section, flags=re.S)
     assert chart
     over_bars = re.findall(r'<rect class="bar over"[^>]*/><text class="value"[^>]*>([^<]+)<tspan[^>]*> over<', chart[0])
