@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from breather.rules.decisions import decide
 from breather.rules.model import Rules, host_in_domain
-from breather.runtime import lift_block
+from breather.runtime import EVERY_SITE, lift_block
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,10 @@ def let_through(
 
 
 def lift_limits_everywhere(runtime: Any, profile: str, until: datetime) -> None:
-    """A yes to an ask that named no site: the member's limits are lifted on each site of the rules in force, as a
-    yes for that site would lift them, and quiet hours stay (the Requests page said "more time on their sites" and
-    lifted nothing). A site added to the rules later is not covered until the next restart brings the yes back."""
-    rules = runtime.current_rules()
-    for domain in rules.intercepted_domains() if rules is not None else ():
-        lift_block(runtime, profile, domain, "limit_reached", until, granted=True)
+    """A yes to an ask that named no site: the member's limits are lifted on every site, those added to the rules
+    while it runs too, as a yes for each site would lift them, and quiet hours stay (the Requests page said "more
+    time on their sites" and lifted nothing)."""
+    lift_block(runtime, profile, EVERY_SITE, "limit_reached", until, granted=True)
 
 
 def asked_in_quiet_hours(rules: Rules, profile: str, site: str, asked_at: datetime) -> bool:

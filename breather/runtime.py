@@ -389,6 +389,11 @@ def paused_for_a_break(session: Session, at: datetime) -> bool:
     return bool(known) and at - max(known) >= timedelta(seconds=DEFAULT_MIN_BREAK_S)
 
 
+# The site of an override that lifts a block everywhere (a yes to an ask that named no site): looked up with every
+# site's own, it covers a site added to the rules while it runs as well.
+EVERY_SITE = "*"
+
+
 def override_site(rules: Any, host: str) -> str:
     """The site an override or a grant is kept and looked up under: the host's widest rules domain
     (``www.reddit.com`` and ``old.reddit.com`` → ``reddit.com``), as the proxy names the site of a request."""
@@ -412,11 +417,13 @@ def lifted_kind(kind: object) -> Lifted:
 
 
 def lift_block(runtime: Any, profile: str, host: str, lifts: Lifted, until: datetime, granted: bool = False) -> None:
-    """Let ``profile`` past one kind of block on the host's site until ``until`` (a later end already running stays)."""
+    """Let ``profile`` past one kind of block on the host's site (``EVERY_SITE``: on every site) until ``until`` (a
+    later end already running stays)."""
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         return
-    key = Override(override_site(runtime.current_rules(), host), lifts, granted)
+    site = EVERY_SITE if host == EVERY_SITE else override_site(runtime.current_rules(), host)
+    key = Override(site, lifts, granted)
 
     def lift(session: Session) -> None:
         running = session.overrides_until.get(key)
@@ -428,8 +435,8 @@ def lift_block(runtime: Any, profile: str, host: str, lifts: Lifted, until: date
 
 def lifted_until(session: Session, rules: Any, host: str, kind: str, at: datetime) -> datetime | None:
     """When the latest override of ``kind`` running at ``at`` on the host's site ends (None: nothing lifts it)."""
-    site = override_site(rules, host)
-    ends = [until for key, until in session.overrides_until.items() if key.site == site and key.lifts == kind]
+    sites = (override_site(rules, host), EVERY_SITE)
+    ends = [until for key, until in session.overrides_until.items() if key.site in sites and key.lifts == kind]
     return max((until for until in ends if at < until), default=None)
 
 

@@ -12,7 +12,7 @@ from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import extension, requests, summaries
-from breather.runtime import Override, running_overrides
+from breather.runtime import EVERY_SITE, Override, running_overrides
 from breather.store import usage
 
 bp = Blueprint("views", __name__)
@@ -67,7 +67,11 @@ def _more_time(member: str, now: datetime, zone: tzinfo) -> list[tuple[str, str,
     if service is None:
         return []
     running = running_overrides(service.sessions.read(member), now)
-    return [(key.site, _what_lets_through(key), requests.until_text(until, zone)) for key, until in running]
+    return [(_site_name(key.site), _what_lets_through(key), requests.until_text(until, zone)) for key, until in running]
+
+
+def _site_name(site: str) -> str:
+    return "every site" if site == EVERY_SITE else site
 
 
 def _what_lets_through(override: Override) -> str:

@@ -102,3 +102,26 @@ def test_a_restart_gives_the_yes_back_on_every_site(make_runtime) -> None:
     read_the_store(after)
 
     assert [what_opens(after, "sam", host) for host in EVERY_HOST] == ["the site"] * 4
+
+
+NEW_SITE = """
+[sites.x]
+adapter = "twitter"
+domains = ["x.com"]
+"""
+
+
+def test_a_site_added_to_the_rules_during_the_yes_is_covered_too(make_runtime) -> None:
+    """The yes is for every site: one added to the rules while it runs (at the limit too, since the daily limit
+    counts every site) opened only after a restart brought the yes back."""
+    runtime = make_runtime(family())
+    sam_at_the_limit_with_a_siteless_ask(runtime)
+    say_yes_for_an_hour(dashboard(runtime))
+
+    write_by_hand(runtime.paths.rules_file, family() + NEW_SITE)
+    assert runtime.rules.reload()
+
+    assert what_opens(runtime, "alex", "x.com") == "limit_reached", "the new site is under the daily limit"
+    assert what_opens(runtime, "sam", "x.com") == "the site"
+    today = dashboard(runtime).get("/?member=sam").get_data(as_text=True)
+    assert "every site: more time (yes) until" in flat(today)
