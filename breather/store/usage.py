@@ -347,12 +347,21 @@ def members(db: Database, rules: Rules) -> list[str]:
     return names + sorted(seen - set(names))
 
 
-def first_seen(db: Database, rules: Rules) -> dict[str, date]:
+def first_seen(db: Database, rules: Rules, today: date | None = None) -> dict[str, date]:
     """Each member's first day in Breather's records (in the household's zone): before it Breather was not watching,
     so a period that starts earlier holds nothing to compare with (a new install's "543% more than last week").
     The earliest of when they were first written down, their first span and their first rolled-up day: rows can
-    arrive out of time order (the extension's queue after a night offline, an import)."""
-    zone = rules.zone()
+    arrive out of time order (the extension's queue after a night offline, an import). With ``today``, never before
+    the first whole day the rules' retention keeps: the days before it were deleted, not empty (History's 90 days
+    read "8900% more than the period before" with the default 90-day retention)."""
+    seen = _first_recorded(db, rules.zone())
+    if today is None:
+        return seen
+    kept_from = today - timedelta(days=rules.retention_days - 1)
+    return {name: max(day, kept_from) for name, day in seen.items()}
+
+
+def _first_recorded(db: Database, zone: tzinfo) -> dict[str, date]:
     seen: dict[str, date] = {}
 
     def keep(name: str, day: date) -> None:

@@ -134,7 +134,7 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
     period = usage.last_days(today_, days)
     now = usage.usage(db, rules, period, profile, today_)
     before = usage.usage(db, rules, period.previous(), profile, today_)
-    seen = usage.first_seen(db, rules)
+    seen = usage.first_seen(db, rules, today_)
     watched = usage.watched_all_of(period.previous(), seen, profile)
     before_sites = before.sites()
     per_day: defaultdict[date, float] = defaultdict(float)
@@ -277,7 +277,7 @@ class MemberWeek:
 def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
     """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
     week = usage.last_days(today_, 7)
-    seen = usage.first_seen(db, rules)
+    seen = usage.first_seen(db, rules, today_)
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
     asks = ask_answers(db, rules, week)
