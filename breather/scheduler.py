@@ -101,12 +101,17 @@ def rollup_recent_days(db: Database, now: datetime, zone: tzinfo, retention_days
     its rows are built after its end and it is not looked at again, so a run without such a day costs one small
     query. With ``retention_days``, the oldest kept day (and any before it) is left alone: retention may have cut
     its spans but not its rollup.
+
+    After a change of the rules' zone every rollup goes (they were cut in the other zone's days): then every day kept
+    is rebuilt in the new zone, not the last week alone, or the export's daily rollups lost all earlier days.
     """
     today = local_day(now, zone)
     since = local_day(now - timedelta(days=retention_days), zone) + timedelta(days=1) if retention_days else None
     first = today - timedelta(days=ROLLUP_RECENT_DAYS - 1)
     if since is not None:
         first = max(first, min(since, today - timedelta(days=1)))
+    if queries.rollups_cut_in_another_zone(db, zone):
+        first = min(first, max(queries.first_record_day(db, zone) or first, since or date.min))
     recent = [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
     days = [*queries.rollups_built_early(db, first, zone, since), *recent]
     for day in days:
@@ -343,13 +348,40 @@ def run_close_stale_spans(runtime: Any, clock: Clock = utc_now) -> int:
 
 
 def run_weekly_review(runtime: Any, clock: Clock = utc_now) -> list[dict[str, Any]]:
-    """On Monday morning, the week that just ended; run later in the week it refreshes the one before too."""
+    """On Monday morning (and at every start), the week that just ended, and any earlier week kept whose Monday
+    passed while the service was off: a laptop shut down every night was never up at 00:15 on a Monday, and the
+    export's weekly reviews skipped those weeks for good."""
     rules = _rules_of(runtime)
     now = clock()
     last_week = week_start(local_day(now, rules.zone())) - timedelta(days=7)
-    rows: list[dict[str, Any]] = on_store(runtime, lambda db: snapshot_week(db, rules, last_week, now))
-    log.info("weekly review for the week of %s saved for %d profile(s)", last_week.isoformat(), len(rows))
+
+    def job(db: Database) -> list[dict[str, Any]]:
+        missed = weeks_never_snapshotted(db, rules, last_week, now)
+        if missed:
+            log.info("saving the weekly reviews of %d earlier week(s) the service was off for", len(missed))
+        return [row for monday in [*missed, last_week] for row in snapshot_week(db, rules, monday, now)]
+
+    rows: list[dict[str, Any]] = on_store(runtime, job)
+    log.info("weekly review for the week of %s saved for %d profile(s)", last_week.isoformat(), len(rules.profiles))
     return rows
+
+
+def weeks_never_snapshotted(db: Database, rules: Rules, before: date, now: datetime) -> list[date]:
+    """The Mondays before ``before`` of weeks with records and no review saved, from the week of the first record
+    on, and not before the first Monday the retention keeps (an earlier week's review is pruned at once)."""
+    zone = rules.zone()
+    first_record = queries.first_record_day(db, zone)
+    if first_record is None:
+        return []
+    first_kept = local_day(now - timedelta(days=rules.retention_days), zone)
+    monday = max(week_start(first_record), week_start(first_kept + timedelta(days=6)))
+    saved = {week for (week,) in db.execute("SELECT DISTINCT week FROM weekly_reviews")}
+    missed = []
+    while monday < before:
+        if monday.isoformat() not in saved:
+            missed.append(monday)
+        monday += timedelta(days=7)
+    return missed
 
 
 class QuietHoursWatch:
@@ -446,6 +478,7 @@ def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler
     # A laptop shut down every night was never up at 03:30: old records outlived the retention for good. Pruning
     # twice deletes nothing more, so the start prunes too.
     scheduler.modify_job(JOB_RETENTION, next_run_time=datetime.now(UTC))
+    scheduler.modify_job(JOB_WEEKLY_REVIEW, next_run_time=datetime.now(UTC))  # likewise a Monday at 00:15
     follow_rules(scheduler, runtime, clock)
     return scheduler
 

@@ -350,6 +350,22 @@ def rollup_day(db: Database, day: date, tz: tzinfo, now: datetime | None = None)
     return len(rows)
 
 
+def rollups_cut_in_another_zone(db: Database, tz: tzinfo) -> bool:
+    """Whether the rollups kept were cut in a zone other than ``tz`` (the rules' zone changed; or none were cut yet):
+    the next ``rollup_day`` deletes them all."""
+    return get_meta(db, ROLLUP_ZONE_KEY) != str(tz)
+
+
+def first_record_day(db: Database, tz: tzinfo) -> date | None:
+    """The local day of the earliest span or event kept (None: nothing is recorded)."""
+    firsts = [db.execute(f"SELECT min({column}) FROM {table}").fetchone()[0] for table, column in _TIMED_TABLES]
+    stamps = [datetime.fromisoformat(first) for first in firsts if first is not None]
+    return min(stamps).astimezone(tz).date() if stamps else None
+
+
+_TIMED_TABLES = (("activity", "start"), ("events", "at"))
+
+
 def rollups_built_early(db: Database, before: date, tz: tzinfo, since: date | None = None) -> list[date]:
     """Days before ``before`` (from ``since`` on, when given) whose rollup rows were all built before the day
     ended: the service stopped that evening and did not run the whole next day, so no later rollup finished them.

@@ -367,20 +367,69 @@ def test_weekly_review_snapshot_counts_the_week_that_ended(runtime: Any) -> None
     ]
     _write(runtime, *records)
     rows = scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 23, 0, 15)))
-    alex = next(row for row in rows if row["profile"] == "alex")
-    assert alex["week"] == monday.isoformat()
+    alex = next(row for row in rows if row["profile"] == "alex" and row["week"] == monday.isoformat())
     assert alex["minutes"] == pytest.approx(5 * 50 + 2 * 80)
     assert alex["days_within_limit"] == 5
     assert alex["breaks_taken"] == 1
     assert alex["breaks_snoozed"] == 1
     assert alex["limits_reached"] == 1
     assert json.loads(alex["warnings"]) == {"self_harm": 1, "violence": 2}
-    sam = next(row for row in rows if row["profile"] == "sam")
+    sam = next(row for row in rows if row["profile"] == "sam" and row["week"] == monday.isoformat())
     assert sam["minutes"] == 0
     assert sam["days_within_limit"] == 0, "a week without use is not seven days kept"
 
+    # the week before (its Sunday's break taken) was filled in by the first run, as its Monday passed unseen
+    assert {row["week"] for row in _db(runtime)["weekly_reviews"].rows} == {"2026-11-09", "2026-11-16"}
     scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 25, 12, 0)))
-    assert _db(runtime)["weekly_reviews"].count == 2
+    assert _db(runtime)["weekly_reviews"].count == 4
+
+
+def _an_evening_a_day(runtime: Any, first: date, days: int, minutes: int = 30) -> None:
+    _write(
+        runtime,
+        *(
+            Heartbeat("alex", "www.reddit.com", london(day.year, day.month, day.day, 20), duration_s=minutes * 60)
+            for day in (first + timedelta(days=offset) for offset in range(days))
+        ),
+    )
+
+
+def test_a_service_started_on_monday_morning_saves_the_review_of_the_week_that_ended(runtime: Any) -> None:
+    """The review's snapshot was taken only by the job at Monday 00:15: a laptop shut down at night and switched on
+    after the holidays never saved ISO week 53 (28 December to 3 January) in the export's weekly reviews."""
+    _an_evening_a_day(runtime, date(2026, 12, 28), 7)
+    sched = scheduler.start_scheduler(runtime, clock=FakeClock(london(2027, 1, 4, 8, 30)))
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while not _db(runtime)["weekly_reviews"].count and datetime.now(UTC) < deadline:
+            runtime.writer.flush(1)
+    finally:
+        sched.shutdown(wait=True)
+    alex = [row for row in _db(runtime)["weekly_reviews"].rows if row["profile"] == "alex"]
+    assert [(row["week"], row["minutes"]) for row in alex] == [("2026-12-28", 210.0)]
+
+
+def test_weeks_whose_monday_passed_unseen_are_saved_and_none_before_the_first_record(runtime: Any) -> None:
+    _an_evening_a_day(runtime, date(2026, 11, 4), 3)  # Wednesday to Friday of the week of 2 November
+    _an_evening_a_day(runtime, date(2026, 11, 16), 2)  # the week of 9 November has no use at all
+    scheduler.run_weekly_review(runtime, FakeClock(london(2026, 11, 25, 12, 0)))
+    alex = {row["week"]: row["minutes"] for row in _db(runtime)["weekly_reviews"].rows if row["profile"] == "alex"}
+    assert alex == {"2026-11-02": 90.0, "2026-11-09": 0.0, "2026-11-16": 60.0}
+
+
+def test_a_change_of_zone_rebuilds_every_kept_days_rollup(runtime: Any) -> None:
+    """A household moving the rules from UTC to London: the next rollup deleted every rollup (cut in UTC's days) and
+    rebuilt the last week only, so the export's daily rollups lost every earlier day kept."""
+    runtime.rules = parse_rules(RULES_TEXT.replace("Europe/London", "UTC"))
+    first = date(2026, 10, 29)
+    for offset in range(28):
+        day = first + timedelta(days=offset)
+        _an_evening_a_day(runtime, day, 1)
+        scheduler.run_daily_rollup(runtime, FakeClock(london(day.year, day.month, day.day, 23, 50)))
+    runtime.rules = parse_rules(RULES_TEXT)
+    scheduler.run_daily_rollup(runtime, FakeClock(london(2026, 11, 26, 10, 0)))
+    rolled = {row["day"] for row in _db(runtime)["daily_rollups"].rows if row["minutes"]}
+    assert rolled == {(first + timedelta(days=offset)).isoformat() for offset in range(28)}
 
 
 def test_each_day_is_judged_by_the_limit_it_had(runtime: Any) -> None:
