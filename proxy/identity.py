@@ -64,9 +64,15 @@ def parse_basic(header: str) -> tuple[str, str]:
     if scheme.lower() != "basic" or not encoded:
         raise ValueError("expected HTTP Basic credentials")
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError("credentials are not valid base64 UTF-8") from exc
+        raw = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error as exc:
+        raise ValueError("credentials are not valid base64") from exc
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # ISO-8859-1, what Basic meant before RFC 7617 and what some clients still send whatever the challenge asks:
+        # "zoë" as b"zo\xeb" is no UTF-8, and a member with a letter outside ASCII in her user name never signed in.
+        decoded = raw.decode("latin-1")
     user, separator, password = decoded.partition(":")
     if not separator:
         raise ValueError("credentials have no ':' between user and password")
@@ -102,7 +108,9 @@ def decoy_hash(parameters: str) -> str:
 
 
 def auth_required_response(paused_s: float = 0.0) -> http.Response:
-    headers = {"Proxy-Authenticate": f'Basic realm="{REALM}"', "Content-Type": "text/plain; charset=utf-8"}
+    # charset: RFC 7617's way of asking the browser for the user name and password in UTF-8
+    challenge = f'Basic realm="{REALM}", charset="UTF-8"'
+    headers = {"Proxy-Authenticate": challenge, "Content-Type": "text/plain; charset=utf-8"}
     if paused_s <= 0:
         return http.Response.make(407, b"Breather: sign in with your household member name and password.\n", headers)
     seconds = math.ceil(paused_s)

@@ -373,6 +373,7 @@ class _Reader:
         declared: dict[str, _Declared] = {}
         for name, spec in table.items():
             path: KeyPath = ("profiles", name)
+            self.check.member_name(name, path)
             try:
                 profile_table = self.check.table(spec, path)
             except Invalid:

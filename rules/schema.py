@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from breather.rules.errors import Problem
 from breather.rules.locate import Locator
 from breather.rules.model import CATEGORIES, OWN_TOPIC_PREFIX, IPNetwork, SiteGroup, Window, host_in_domain
+from breather.rules.names import member_name_problem
 from breather.rules.timeparse import DAY_GROUPS, parse_duration, parse_span
 
 T = TypeVar("T")
@@ -68,9 +70,15 @@ def key_text(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            shown = f'"{part}"' if "." in part or not part else part
+            shown = json.dumps(part, ensure_ascii=False) if _needs_quotes(part) else part
             text += f".{shown}" if text else shown
     return text
+
+
+def _needs_quotes(part: str) -> bool:
+    """A key read back wrongly unquoted: a dot, nothing, a space at either end, or an invisible character (which the
+    quotes show escaped, as TOML writes it)."""
+    return not part or "." in part or part != part.strip() or not part.isprintable()
 
 
 class Checker:
@@ -210,6 +218,13 @@ class Checker:
             + misplaced(value, path),
         )
         return False
+
+    def member_name(self, name: str, path: KeyPath) -> bool:
+        """A name the usage store keeps too (``breather.rules.names``): one it refused lost all the member's time."""
+        problem = member_name_problem(name)
+        if problem is not None:
+            self.problem(path, problem)
+        return problem is None
 
     def topic_name(self, name: str, path: KeyPath) -> bool:
         problem = topic_name_problem(name)

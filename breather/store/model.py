@@ -3,6 +3,7 @@
 Both are validated when they are built, so a bad value fails in the caller's own stack frame with a clear message,
 and the writer thread only ever sees well-formed records. Validation is also where privacy is enforced: a site is a
 bare domain (never a URL) and an event's detail holds short labels and numbers (never a link or a post's text).
+A profile is a member's name as the rules allow it (``breather.rules.names``): the rules and the store never disagree.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from breather.rules.names import check_member_name
 
 EVENT_KINDS: frozenset[str] = frozenset(
     {
@@ -100,7 +103,7 @@ class Heartbeat:
     source: str = "proxy"
 
     def __post_init__(self) -> None:
-        check_label("profile", self.profile)
+        check_member_name(self.profile, "profile")
         check_site(self.site)
         check_aware("Heartbeat.at", self.at)
         if not isinstance(self.duration_s, int | float) or not 0 <= self.duration_s <= 24 * 3600:
@@ -121,7 +124,7 @@ class Event:
     detail: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        check_label("profile", self.profile)
+        check_member_name(self.profile, "profile")
         if self.kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {self.kind!r}; expected one of {sorted(EVENT_KINDS)}")
         check_aware("Event.at", self.at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -100,8 +101,18 @@ def record_heartbeat(
     every visit and all of a visit shorter than one, which showed where the extension alone counts (no routing)."""
     reason = why_not_time_on_site(db, rules, profile, beat, runtime)
     if reason is None:
-        writer.heartbeat(Heartbeat(profile, beat.site, beat.at, duration_s=HEARTBEAT_SECONDS, source="extension"))
+        record = _storable(lambda: Heartbeat(profile, beat.site, beat.at, HEARTBEAT_SECONDS, "extension"))
+        writer.heartbeat(record)
     return reason
+
+
+def _storable[T](build: Callable[[], T]) -> T:
+    """The record ``build`` makes, or a 400 saying why the store refuses it (a browser paired as a name the store
+    cannot keep): an uncaught refusal answered the extension with a 500 on every heartbeat."""
+    try:
+        return build()
+    except ValueError as exc:
+        raise ApiError(400, "RecordRefused", f"nothing was recorded: {exc}") from None
 
 
 def why_not_time_on_site(db: Database, rules: Rules, profile_name: str, beat: BrowserBeat, runtime: Any) -> str | None:
@@ -175,8 +186,9 @@ def record_event(writer: Any, db: Database, profile: str, event: BrowserEvent, n
     the member's ask for that site still waits: a user test sent fifty from a console, and the parent had fifty
     cards to answer one by one."""
     detail = {"minutes": event.minutes} if event.minutes is not None else None
+    record = _storable(lambda: Event(profile, event.kind, now, site=event.site, detail=detail))
     if event.kind != "more_time_asked":
-        writer.event(Event(profile, event.kind, now, site=event.site, detail=detail))
+        writer.event(record)
         return True
     from breather.dashboard.pages.requests import pending
 
@@ -184,7 +196,7 @@ def record_event(writer: Any, db: Database, profile: str, event: BrowserEvent, n
         writer.flush(2)  # an ask queued a moment ago counts as waiting
         if any(ask.profile == profile and ask.site == event.site for ask in pending(db, now)):
             return False
-        writer.event(Event(profile, event.kind, now, site=event.site, detail=detail))
+        writer.event(record)
         writer.flush(2)
         return True
 
