@@ -23,7 +23,7 @@ from typing import Any
 from breather.rules import timeparse
 from breather.rules.countries import DEFAULT_COUNTRY, CountryGuess, check_country, country_phrase, guess_country
 from breather.rules.errors import Problem, RulesError
-from breather.rules.locate import Locator
+from breather.rules.locate import Locator, toml_lines
 from breather.rules.model import (
     ADAPTERS,
     CATEGORIES,
@@ -188,7 +188,7 @@ def _decode(text: str, filename: str) -> dict[str, Any]:
             line, column = int(place.group(1)), int(place.group(2))
             message = message[: place.start()]
         elif _SYNTAX_END.search(message):
-            lines = text.splitlines() or [""]
+            lines = toml_lines(text) or [""]
             line, column = len(lines), len(lines[-1]) + 1
             message = _SYNTAX_END.sub("", message)
         hint = _syntax_hint(message, text, line)
@@ -211,11 +211,21 @@ _SYNTAX_HINTS = (
 )
 
 
+# Quotes a word processor, a phone or a web page puts in: TOML takes only the straight ones.
+_CURLY_QUOTES = "\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+CURLY_QUOTES_HINT = 'curly quotes: write the value between straight quotes, like daily_limit = "1h"'
+
+
 def _syntax_hint(message: str, text: str, line: int) -> str:
+    lines = toml_lines(text)
+    written = lines[line - 1] if 0 < line <= len(lines) else ""
+    value = written.split("=", 1)[1] if "=" in written else ""
+    if any(quote in value for quote in _CURLY_QUOTES):
+        # "text values need quotes" sent a person who had typed quotes, that look the same, looking for what was wrong
+        return f" ({CURLY_QUOTES_HINT})"
     for start, hint in _SYNTAX_HINTS:
         if message.startswith(start):
-            lines = text.splitlines()
-            key = lines[line - 1].split("=", 1)[0].strip() if 0 < line <= len(lines) else ""
+            key = written.split("=", 1)[0].strip()
             return " (" + hint.format(key=f'"{key}"' if key else "this key") + ")"
     return ""
 
@@ -223,7 +233,7 @@ def _syntax_hint(message: str, text: str, line: int) -> str:
 def _refuse_overlong_lines(text: str, filename: str) -> None:
     if len(text) <= MAX_LINE_CHARS:
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(toml_lines(text), 1):
         if len(line) > MAX_LINE_CHARS:
             message = f"line is {len(line):,} characters long; a rules line may be at most {MAX_LINE_CHARS:,}"
             raise RulesError([Problem(filename, number, MAX_LINE_CHARS + 1, "", message)])

@@ -32,12 +32,20 @@ def _unquote(part: str) -> str:
     return part
 
 
+def toml_lines(text: str) -> list[str]:
+    """The lines of a TOML text as TOML, editors and the Rules page count them: split at "\n" only (``splitlines``
+    also splits at U+2028, U+2029, U+0085 and form feeds, which a comment pasted from a web page may carry, and every
+    later line was then named one too low)."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 class Locator:
     """Maps key paths to 1-based (line, column) in the source text."""
 
     def __init__(self, text: str) -> None:
         self._positions: dict[Path, tuple[int, int]] = {}
-        self._scan(text.splitlines())
+        self._scan(toml_lines(text))
 
     def position(self, path: Sequence[str | int]) -> tuple[int, int]:
         """The position of ``path`` or of its nearest placed parent; (1, 1) when nothing is placed."""

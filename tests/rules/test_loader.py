@@ -160,6 +160,30 @@ def test_syntax_errors_say_what_was_most_likely_mistyped(old: str, new: str, hin
     assert hint in problem
 
 
+@pytest.mark.parametrize("quoted", ["\u201c1h\u201d", "\u20181h\u2019", "\u201e1h\u201c", "\u201c1h"])
+def test_curly_quotes_are_named_not_reported_as_missing_quotes(quoted: str) -> None:
+    """TextEdit, Word and web pages turn "1h" into “1h”: told "text values need quotes", the person looked at quotes
+    that look the same and was stuck."""
+    (problem,) = problems(default_rules_text().replace('daily_limit = "1h"', f"daily_limit = {quoted}", 1))
+    assert "need quotes" not in problem
+    assert 'curly quotes: write the value between straight quotes, like daily_limit = "1h"' in problem
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_problem_is_on_the_line_an_editor_shows_after_a_pasted_line_separator(separator: str) -> None:
+    """A comment pasted from a web page or a chat may carry U+2028 (or U+2029, U+0085): TOML, editors and
+    the Rules page count lines at "\\n" only, and every later problem was named (and marked) one line too low."""
+    text = default_rules_text().replace("# Breather boundary rules", f"# Breather boundary rules{separator}pasted", 1)
+    bad = text.replace('daily_limit = "1h"', 'daily_limit = "lots"', 1)
+    line = bad.split("\n").index('daily_limit = "lots"') + 1
+    (problem,) = problems(bad)
+    assert problem.startswith(f"rules.toml:{line}:1: profiles.me.daily_limit")
+    broken = text.replace('daily_limit = "1h"', "daily_limit = 1h", 1)
+    (syntax,) = problems(broken)
+    assert syntax.startswith(f"rules.toml:{line}:"), "tomllib's own line, and the hint read from that line"
+    assert "text values need quotes" in syntax
+
+
 def test_a_table_declared_twice_is_named_as_the_file_writes_it() -> None:
     """It said "cannot declare ('profiles', 'me') twice": a Python tuple, not the header in the file."""
     text = default_rules_text() + '\n[profiles.me]\ndaily_limit = "2h"\n[sites."my forum"]\ndomains = ["a.example"]\n'
