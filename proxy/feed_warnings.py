@@ -289,6 +289,7 @@ class FeedWarnings:
             crisis=crisis_for(profile, self.runtime.paths.config_dir) if shows_helpline(adapter) else None,
             nonce=flows.nonce_for(flow),
             learn_url=content_warnings_guide_url(self.runtime),
+            charset=flows.charset(flow.response) if flow.response is not None else "",
         )
 
     def log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:

@@ -20,6 +20,7 @@ from mitmproxy import http
 
 from breather.proxy import flows
 from breather.proxy.adapters.htmljump import first_markup
+from breather.proxy.adapters.htmlmark import prologue_end
 from breather.proxy.bodies import decoded_body, is_streamed, replace_body
 from breather.proxy.breaks import helpline
 from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
@@ -54,13 +55,14 @@ def calm_markup(nonce: str) -> bytes:
 
 
 def inject(body: bytes, markup: bytes) -> bytes:
-    """Before ``</head>``, else just after ``<body …>``, else at the very start; never inside the page's own scripts,
-    styles or comments (a ``</head>`` in a script's string is not the head's end)."""
+    """Before ``</head>``, else just after ``<body …>``, else after the page's prologue (its BOM, doctype and
+    ``<html …>`` tag: see ``prologue_end``); never inside the page's own scripts, styles or comments (a ``</head>``
+    in a script's string is not the head's end)."""
     match = first_markup(HEAD_END, body)
     at = match.start() if match is not None else None
     if at is None:
         match = first_markup(BODY_START, body)
-        at = match.end() if match is not None else 0
+        at = match.end() if match is not None else prologue_end(body)
     # One copy of the page (a view of each half, joined), not two: "a + b + c" copies the long tail twice.
     page = memoryview(body)
     return b"".join((page[:at], markup, page[at:]))

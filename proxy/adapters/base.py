@@ -60,7 +60,8 @@ class AdapterContext:
     ``hidden_topics`` are the categories under topic quiet hours right now: their posts are collapsed, not deleted;
     ``crisis`` is shown in HTML reveal controls for self_harm / eating_disorder; ``nonce`` is the CSP nonce for the
     ``<style>``/``<script>`` an HTML adapter injects; ``learn_url`` (when the dashboard is reachable from this
-    browser) is linked from HTML reveal controls: the dashboard's guide to reading content warnings.
+    browser) is linked from HTML reveal controls: the dashboard's guide to reading content warnings; ``charset`` is
+    the one the response's Content-Type declares ("" for none), how a page that is not UTF-8 is read.
     """
 
     judge: Judge
@@ -69,6 +70,7 @@ class AdapterContext:
     crisis: Any = None
     nonce: str | None = None
     learn_url: str | None = None
+    charset: str = ""
 
 
 @dataclass(frozen=True)

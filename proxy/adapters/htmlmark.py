@@ -8,12 +8,13 @@ included: it is read as a lone surrogate (``surrogateescape``), one code point p
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from breather.proxy.adapters.base import (
@@ -41,6 +42,18 @@ _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^<>]*>", re.IGNORECASE)  # no "<" inside: linear on a run of unclosed "<body"
 # What ``surrogateescape`` makes of the bytes that are not UTF-8.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# What may come before the first element of a page: a byte order mark, white space, comments (``<?xml ...>`` is
+# read as one), the doctype, then the ``<html>`` and ``<head>`` start tags. Markup put before the doctype turns on
+# quirks mode, and put before the BOM hides it (the page is then read as windows-1252).
+# Possessive (``*+``): a run of white space is read once, never given back, whatever fails after it (a plain ``*``
+# over ``[...]+`` tried every split of the run: 21 s for 28 spaces after ``<html>`` on a page with no ``<head>``).
+_SKIPPED = r"(?:[\t\n\f\r ]+|<!--.*?-->|<\?[^>]*>)*+"
+_PROLOGUE = (
+    r"(?:{bom})?" + _SKIPPED + r"(?:<!doctype\b[^>]*>" + _SKIPPED + r")?"
+    r"(?:<html\b[^<>]*>(?:" + _SKIPPED + r"<head\b[^<>]*>)?)?"
+)
+_PROLOGUE_TEXT = re.compile(_PROLOGUE.format(bom=r"\ufeff"), re.IGNORECASE | re.DOTALL)
+_PROLOGUE_BYTES = re.compile(_PROLOGUE.format(bom=r"\xef\xbb\xbf").encode("ascii"), re.IGNORECASE | re.DOTALL)
 
 
 def classes(attrs: Attrs) -> set[str]:
@@ -195,16 +208,25 @@ def insert_assets(source: str, nonce: str | None) -> str:
     return source if edit is None else splice(source, [edit])
 
 
+def prologue_end[AnyStr: (bytes, str)](page: AnyStr) -> int:
+    """Where markup goes in a page with neither ``</head>`` nor ``<body>`` (HTML lets a page leave both out): after
+    its ``<html …>`` (and ``<head …>``) start tag, else after its doctype, else after its byte order mark, and never
+    before the comments and white space that follow each of them."""
+    prologue = _PROLOGUE_BYTES.match(page) if isinstance(page, bytes) else _PROLOGUE_TEXT.match(page)
+    return prologue.end() if prologue is not None else 0
+
+
 def assets_edit(source: str, nonce: str | None) -> tuple[int, int, str] | None:
-    """Where the stylesheet and reveal script go (before ``</head>``, else after ``<body>``, else first), as a
-    splice; None when a response seen twice already has them (they would sit before that point)."""
+    """Where the stylesheet and reveal script go (before ``</head>``, else after ``<body>``, else after the page's
+    prologue: see :func:`prologue_end`), as a splice; None when a response seen twice already has them (they would
+    sit before that point)."""
     block = injected_assets(nonce)
     head_end = first_markup(_HEAD_END, source)
     if head_end is not None:
         at = head_end.start()
     else:
         body = first_markup(_BODY_START, source)
-        at = body.end() if body is not None else 0
+        at = body.end() if body is not None else prologue_end(source)
     if 'data-breather="warnings"' in source[: at + len(block)]:
         return None
     return at, at, block
@@ -316,27 +338,112 @@ def looks_like_script_data(source: str) -> bool:
     return head.startswith(("{", "[", "for (;;);", "while(1);", ")]}'"))
 
 
-def decode_html(body: bytes, ctx: AdapterContext) -> tuple[str, AdapterContext]:
+def decode_html(body: bytes, ctx: AdapterContext, declared: str = "") -> tuple[str, AdapterContext]:
     """The page as text, and the context to read it with.
 
     A user test's page had one stray byte in its title, and its distressing post went out unmarked: a byte that is not
     UTF-8 no longer leaves the whole page unread. It is kept as a lone surrogate, so the page is written back byte for
-    byte, and the judge and the screen see U+FFFD in its place (no surrogate reaches the classifier, or the evidence
-    that the warning shows).
+    byte. What the judge and the screen see in its place depends on the page: in a page that declares its encoding
+    (ISO-8859-1, windows-1251, Shift_JIS, ...), the text as the browser shows it, so a member's own words match
+    there too; in any other, U+FFFD. No surrogate reaches the classifier, or the evidence that the warning shows.
+    ``declared``: the charset the response's Content-Type names (``AdapterContext.charset``).
     """
     try:
         return body.decode("utf-8"), ctx
     except UnicodeDecodeError:
-        return body.decode("utf-8", "surrogateescape"), reading_escaped_bytes(ctx)
+        source = body.decode("utf-8", "surrogateescape")
+        encoding = page_encoding(body, declared)
+        read = readable if encoding is None else as_shown_in(source, encoding)
+        return source, reading_escaped_bytes(ctx, read)
 
 
-def reading_escaped_bytes(ctx: AdapterContext) -> AdapterContext:
+def reading_escaped_bytes(ctx: AdapterContext, read: Callable[[str], str]) -> AdapterContext:
     judge, screen = ctx.judge, ctx.screen
-    return replace(ctx, judge=lambda text: judge(readable(text)), screen=lambda text: screen(readable(text)))
+    return replace(ctx, judge=lambda text: judge(read(text)), screen=lambda text: screen(read(text)))
 
 
 def readable(text: str) -> str:
     return _ESCAPED_BYTE.sub("\ufffd", text)
+
+
+# The prescan (HTML's "prescan a byte stream"): a <meta charset> or <meta http-equiv content="...; charset=...">
+# in the first 1024 bytes, outside comments.
+PRESCAN_BYTES = 1024
+_META_OR_COMMENT = re.compile(rb"<!--.*?-->|<meta[\s/][^>]*>", re.IGNORECASE | re.DOTALL)
+_META_CHARSET = re.compile(rb"""\bcharset\s*=\s*["']?\s*([^\s"'/;>]+)""", re.IGNORECASE)
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def page_encoding(body: bytes, declared: str = "") -> str | None:
+    """The codec a browser reads the page with, when that is not UTF-8: the byte order mark's, else the one the
+    Content-Type header names (``declared``), else the one the prescan finds; None for UTF-8 or nothing usable."""
+    if body.startswith(_UTF8_BOM):
+        return None
+    codec = codec_for(declared) or codec_for(meta_charset(body[:PRESCAN_BYTES]))
+    return None if codec == "utf-8" else codec
+
+
+def meta_charset(head: bytes) -> str:
+    for found in _META_OR_COMMENT.finditer(head):
+        charset = _META_CHARSET.search(found.group())
+        if charset is not None and not found.group().startswith(b"<!--"):
+            return charset.group(1).decode("ascii", "replace")
+    return ""
+
+
+# Labels browsers read as another encoding than the one they name (the WHATWG Encoding Standard), by Python's name
+# of the one named. A page that names UTF-16 in a <meta> is read as UTF-8; UTF-7 is no web encoding at all.
+_AS_BROWSERS_READ = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
+
+
+@lru_cache(maxsize=64)
+def codec_for(label: str) -> str | None:
+    """Python's codec for a charset label, as browsers read it; None for a label that names no text encoding
+    browsers know (rot13 and base64 are codecs to Python, not text encodings)."""
+    try:
+        name = codecs.lookup(label.strip()).name
+        b"\xe9".decode(name, "replace")
+    except (LookupError, UnicodeError):
+        return None
+    if name == "utf-7" or name.startswith("utf-32"):
+        return None
+    return _AS_BROWSERS_READ.get(name, name)
+
+
+# A character of a page read as UTF-8 with its other bytes escaped that is neither ASCII nor one escaped byte.
+_NOT_ONE_BYTE = re.compile(r"[^\x00-\x7f\udc80-\udcff]")
+
+
+def as_shown_in(source: str, encoding: str) -> Callable[[str], str]:
+    """How to read a post's text (taken from ``source``, a page in ``encoding`` read as UTF-8 with its other bytes
+    escaped) as the browser shows it: the page's bytes decoded in ``encoding``.
+
+    Not every character of a post's text came from the page's bytes: a character reference (``&nbsp;``,
+    ``&#8217;``) is read into the character it names, which must stay as it is. So only what the page's bytes
+    account for is decoded again: ASCII, escaped bytes, and the few characters of ``source`` that a run of its
+    bytes spelled in UTF-8 by chance."""
+    by_chance = "".join(sorted(set(_NOT_ONE_BYTE.findall(source))))
+    named = re.compile(r"([^\x00-\x7f\udc80-\udcff" + re.escape(by_chance) + "]+)")
+
+    def as_shown(text: str) -> str:
+        pieces = named.split(text)  # the bytes' runs at even places, what references named at odd ones
+        pieces[::2] = [run.encode("utf-8", "surrogateescape").decode(encoding, "replace") for run in pieces[::2]]
+        return "".join(pieces)
+
+    return as_shown
 
 
 class HtmlAdapter:
@@ -360,7 +467,7 @@ class HtmlAdapter:
 
     @fail_open
     def rewrite(self, body: bytes, ctx: AdapterContext) -> RewriteResult | None:
-        source, ctx = decode_html(body, ctx)
+        source, ctx = decode_html(body, ctx, ctx.charset)
         if looks_like_script_data(source):
             return None
         posts = self.jump(source)
