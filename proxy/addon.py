@@ -23,6 +23,7 @@ from breather.net import beyond_loopback, is_loopback, listen_hosts
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.calm_live import CalmLive
 from breather.proxy.feed_warnings import FeedWarnings
+from breather.proxy.head_answers import HeadAnswers
 from breather.proxy.identity import Identity, credentials_of
 from breather.proxy.intercept import Intercept
 from breather.proxy.lifecycle import Lifecycle
@@ -30,6 +31,7 @@ from breather.proxy.live_events import LiveEvents
 from breather.proxy.local_api import LocalApi
 from breather.proxy.overlay import Overlay
 from breather.proxy.own_machine import OwnMachine
+from breather.proxy.sniff import SniffedDocuments
 from breather.proxy.traffic_time import TrafficTime
 from breather.runtime import Runtime, StoreUsage
 from breather.settings import SETTINGS, Setting
@@ -70,9 +72,11 @@ def make_addons(runtime: Runtime) -> list[Any]:
     """Intercept (which site) → Identity (who) → OwnMachine (other devices may not reach this machine through the
     proxy; after Identity, so a client that has not signed in is asked to first) → LocalApi (answers /__breather__/)
     → Boundaries (limits, quiet hours, breaks) → TrafficTime (minutes from the site's own requests while no overlay
-    reports them; after Boundaries, so a request it refused is not time on the site) → FeedWarnings (content
-    warnings) → LiveEvents (the same on server-sent event streams, streamed live) → CalmLive (calm on live WebSocket
-    streams) → Overlay (injected last, into the final HTML) → Lifecycle."""
+    reports them; after Boundaries, so a request it refused is not time on the site) → SniffedDocuments (a page
+    without a Content-Type that the browser shows as HTML is read as HTML) → FeedWarnings (content warnings) →
+    LiveEvents (the same on server-sent event streams, streamed live) → CalmLive (calm on live WebSocket streams) →
+    Overlay (injected last, into the final HTML) → Lifecycle → HeadAnswers (an answer to a HEAD, Breather's own
+    included, goes out without a body: after every step that may set one)."""
     boundaries = Boundaries(runtime)
     feed_warnings = FeedWarnings(runtime)
     return [
@@ -82,11 +86,13 @@ def make_addons(runtime: Runtime) -> list[Any]:
         LocalApi(runtime, decide=boundaries.decide),
         boundaries,
         TrafficTime(runtime),
+        SniffedDocuments(runtime),
         feed_warnings,
         LiveEvents(runtime, feed_warnings),
         CalmLive(runtime, decide=boundaries.decide),
         Overlay(runtime),
         Lifecycle(runtime),
+        HeadAnswers(),
     ]
 
 

@@ -8,6 +8,10 @@ Breather also decodes bodies itself rather than with mitmproxy: mitmproxy's gzip
 inflate from a body cut off mid-stream, without an error, and a user test got half a Hacker News page marked and sent
 as if it were the whole page. A body counts as decoded only when its compressed data is complete (gzip, deflate,
 brotli and zstd each say where their data ends) with nothing after it; anything else goes out as it came.
+
+``content-encoding`` is read as browsers read it: ``x-gzip`` is gzip (RFC 9110 8.4.1.3), and a list of codings
+(``gzip, br``: gzip applied first) is undone right to left, ``identity`` skipped, each layer held to the same
+completeness check and size cap (a review found ``x-gzip`` and stacked codings going out unread, shown by Chromium).
 """
 
 from __future__ import annotations
@@ -29,15 +33,17 @@ GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
 ZLIB = zlib.MAX_WBITS
 BARE_DEFLATE = -zlib.MAX_WBITS
 IDENTITY = frozenset({"", "identity", "none"})
+# Names a coding also goes by (RFC 9110 8.4.1.3: "a recipient SHOULD consider x-gzip to be equivalent to gzip").
+ALIASES = {"x-gzip": "gzip"}
 
 Problem = Literal["truncated", "undecodable", "over_cap"]
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A body without its content-encoding, or why there is none: ``truncated`` (its compressed data stops before
-    its end: the response was cut off) or ``undecodable`` (corrupt, bytes after the end, a coding Breather does not
-    read, such as two codings at once)."""
+    """A body without its content-encoding, or why there is none: ``truncated`` (the compressed data of some layer
+    stops before its end: the response was cut off), ``undecodable`` (corrupt, bytes after the end, a coding Breather
+    does not read) or ``over_cap`` (some layer decodes to more than the cap)."""
 
     body: bytes | None
     problem: Problem | None = None
@@ -107,17 +113,28 @@ def decode_body(message: http.Message, limit: int | None = None) -> Decoded:
 
 
 def _decode(raw: bytes, coding: str, limit: int | None) -> Decoded:
-    decoder = DECODERS.get(coding)
-    if decoder is None:
+    layers = (coding,) if coding in DECODERS else codings(coding)  # one known coding, the usual case, as it was
+    if layers is None:
         return Decoded(None, "undecodable")
     try:
-        return Decoded(decoder(raw, limit))
+        body = raw
+        for layer in reversed(layers):  # the last coding listed is the last one applied
+            body = DECODERS[layer](body, limit)
+        return Decoded(body)
     except Truncated:
         return Decoded(None, "truncated")
     except OverCap:
         return Decoded(None, "over_cap")
     except Exception:  # zlib.error, brotli.error, ZstdError: corrupt data, or bytes after its end
         return Decoded(None, "undecodable")
+
+
+def codings(header: str) -> tuple[str, ...] | None:
+    """The codings a ``content-encoding`` value lists, in the order they were applied, by the names ``DECODERS``
+    knows (``identity`` left out: it changes nothing); None when one of them is a coding Breather does not read."""
+    names = (ALIASES.get(name, name) for name in (part.strip() for part in header.lower().split(",")))
+    layers = tuple(name for name in names if name not in IDENTITY)
+    return layers if all(name in DECODERS for name in layers) else None
 
 
 def gunzip(raw: bytes, limit: int | None = None) -> bytes:
@@ -209,11 +226,16 @@ SITE_BODY_HEADERS = ("etag", "last-modified", "accept-ranges", "content-md5", "d
 def replace_body(message: http.Message, body: bytes) -> None:
     """Set an edited body as identity: drop content-encoding first so nothing gets re-compressed, and the headers
     that describe the site's body (an edited body is another representation)."""
+    drop_site_body_headers(message)
+    message.content = body
+
+
+def drop_site_body_headers(message: http.Message) -> None:
+    """The headers an edited body loses: its content-encoding, and on a response its validators and ranges."""
     message.headers.pop("content-encoding", None)
     if isinstance(message, http.Response):
         for name in SITE_BODY_HEADERS:
             message.headers.pop(name, None)
-    message.content = body
 
 
 def is_streamed(message: http.Message) -> bool:

@@ -116,6 +116,9 @@ class Boundaries:
         self._mark_break(flow, profile, self.runtime.sessions.read(profile), decision, now)
 
     def _block(self, flow: http.HTTPFlow, profile: Any, site: str, decision: Any, now: datetime) -> None:
+        # A HEAD gets the page's headers only (``HeadAnswers`` drops the body): nobody meets that page, so it issues
+        # no token, logs no block and counts as a refused request, not a page served.
+        seen = flow.request.method != "HEAD"
         crisis = crisis_for(profile, self.runtime.paths.config_dir)
         if is_frame_load(flow):
             flow.response = framed_block_response(decision.kind, site, decision.message, crisis)
@@ -125,7 +128,8 @@ class Boundaries:
                 site=site,
                 reason=decision.message,
                 friction_s=int(decision.friction_delay.total_seconds()),
-                token=self._issue_token(profile.name, site, decision, now),
+                # a token the proxy does not know still has a real one's length: so has the HEAD's Content-Length
+                token=self._issue_token(profile.name, site, decision, now) if seen else new_token(),
                 can_ask=len(self.runtime.current_rules().profiles) > 1,
                 open_anyway=profile.open_anyway,
                 crisis=crisis,
@@ -133,6 +137,9 @@ class Boundaries:
             # without the header (an older browser) a frame cannot be told from a tab: framing stays allowed
             flow.response = block_response(page, refuse_frames=flow.request.headers.get("sec-fetch-dest") == "document")
         flow.metadata[flows.OWN_PAGE] = True
+        if not seen:
+            self.runtime.counters.increment(REFUSED)
+            return
         self.runtime.counters.increment("pages_served")
         if self._first_block_in_a_while(profile.name, site, decision.kind, now):
             self._event(profile.name, BLOCKING[decision.kind], site, now)

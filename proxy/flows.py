@@ -41,8 +41,13 @@ def is_document_request(flow: http.HTTPFlow) -> bool:
     Browsers say so in ``Sec-Fetch-Dest``; for clients that do not send it (curl, old browsers) a GET that prefers
     HTML counts as a document.
     """
+    return flow.request.method == "GET" and asks_for_a_document(flow)
+
+
+def asks_for_a_document(flow: http.HTTPFlow) -> bool:
+    """What :func:`is_document_request` asks, whatever the method: a HEAD of a page asks what its GET would get."""
     request = flow.request
-    if request.method != "GET" or is_local_api(flow):
+    if is_local_api(flow):
         return False
     dest = request.headers.get("sec-fetch-dest")
     if dest is not None:

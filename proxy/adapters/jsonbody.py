@@ -11,14 +11,18 @@ Re-serialising is only done when something was marked. Compact bodies (what Mast
 two-space indented ones are written by orjson, in UTF-8 (valid JSON, even if the original escaped every non-ASCII
 character). Other layouts (Reddit's ``", "``/``": "`` separators, other indents) keep the original's separators,
 indentation and ASCII escaping through the ``json`` module, as do bodies orjson could not read.
+
+A body that starts with a UTF-8 byte order mark is read without it (browsers drop it: ``fetch().json()`` reads such
+a listing, so a review found one going out unmarked) and written back with it.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -35,10 +39,19 @@ class JsonStyle:
     trailing_newline: bool
     # Read by orjson: nothing in the document that orjson cannot write back (NaN, lone surrogates).
     orjson_safe: bool = True
+    byte_order_mark: bool = False  # the body started with a UTF-8 byte order mark, written back in front
 
 
 def parse_json(body: bytes) -> tuple[Any, JsonStyle] | None:
-    """The document and its layout, or None for anything that is not one complete UTF-8 JSON value."""
+    """The document and its layout, or None for anything that is not one complete UTF-8 JSON value (after a byte
+    order mark, if any)."""
+    if body.startswith(codecs.BOM_UTF8):
+        parsed = _parse_json(body[len(codecs.BOM_UTF8) :])
+        return None if parsed is None else (parsed[0], replace(parsed[1], byte_order_mark=True))
+    return _parse_json(body)
+
+
+def _parse_json(body: bytes) -> tuple[Any, JsonStyle] | None:
     try:
         return orjson.loads(body), detect_style(body)
     except orjson.JSONDecodeError:
@@ -91,6 +104,11 @@ def _mostly_spaced(head: bytes, compact: bytes, spaced: bytes) -> bool:
 
 
 def dump_json(document: Any, style: JsonStyle) -> bytes:
+    text = _dump(document, style)
+    return codecs.BOM_UTF8 + text if style.byte_order_mark else text
+
+
+def _dump(document: Any, style: JsonStyle) -> bytes:
     options = _orjson_options(style)
     if options is not None:
         try:
