@@ -164,7 +164,7 @@ def _save(
     row = {
         "submitted_at": stamp,
         "effective_at": (now + wait).isoformat(timespec="seconds"),
-        "base_sha": digest(applied_text if applied_text is not None else old_text),
+        "base_sha": version_of(applied_text if applied_text is not None else old_text),
         "text": new_text,
         "summary": "; ".join(loosened),
         "applied_at": None,
@@ -179,6 +179,20 @@ def _save(
         f"Saved: what this tightens applies now. What it loosens ({'; '.join(loosened)}) {waits}; "
         "until then the file keeps the old values there." + _dropped_words(dropped)
     )
+
+
+def version_of(text: str) -> str:
+    """Which version of the rules file a waiting change builds on (its row's ``base_sha``): the text's hash with its
+    line endings as one. A file saved again with the same rules but Windows line endings (Notepad++, git's
+    ``core.autocrlf``) is the same version, as one given a byte-order mark is (``read_rules_text`` drops it): the
+    exact text's hash dropped the waiting change as "superseded", and it never came in."""
+    return digest(text.replace("\r\n", "\n"))
+
+
+def versions_of(text: str) -> list[str]:
+    """The hashes a row waiting on ``text`` may hold: ``version_of``, and the exact text's, which rows saved before
+    line endings were set aside hold."""
+    return [version_of(text), digest(text)]
 
 
 def _dropped_words(dropped: list[str]) -> str:
@@ -250,9 +264,9 @@ def held_here(db: Database, text: str, now: datetime) -> list[HeldChange]:
     """What the Rules page's own pending changes hold, setting by setting, worded as the service words its holds.
     Measured from the file ``text``, which is the part of each edit in force (see ``save``)."""
     rows = db.execute(  # a change to a file edited elsewhere since is dropped when due
-        "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha = ? "
+        "select submitted_at, text from pending_rule_changes where applied_at is null and base_sha in (?, ?) "
         "order by effective_at",
-        [digest(text)],
+        versions_of(text),
     ).fetchall()
     in_file = rules_or(text, None) if rows else None  # every page asks: parse the file only when something waits
     if in_file is None:
@@ -321,7 +335,7 @@ def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -
             current = read_rules_text(path)
         except RulesError:
             return applied  # a file that does not read (gone, not UTF-8): the change waits until it is fixed
-        if digest(current) != base:
+        if base not in versions_of(current):
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue
         try:
@@ -352,7 +366,8 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
         return []
     dropped: list[str] = []
     rows = db.execute(
-        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha = ?", [digest(before)]
+        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha in (?, ?)",
+        versions_of(before),
     ).fetchall()
     for row_id, asked_text, summary in rows:
         rebased = _rebased(before_rules, before, asked_text, written)
@@ -362,7 +377,7 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
             continue
         text, kept, lost = rebased
         dropped += lost
-        write(_update_pending(row_id, digest(written), text, "; ".join(kept)))
+        write(_update_pending(row_id, version_of(written), text, "; ".join(kept)))
     return dropped
 
 

@@ -3,6 +3,7 @@ approvals and deletion also need the household passphrase."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,14 +45,21 @@ class RulesFile:
     saved: the file with U+FFFD for each byte that is not UTF-8, or the rules in force when there is no file."""
 
     text: str  # what the raw editor shows
-    state: str = "ok"  # "ok", "not_utf8", "missing" or "unreadable" (a folder, no permission: nothing to save over)
+    # "ok", "not_utf8", "missing", "unreadable" (a folder, no permission) or "broken_link" (a link to a file that is
+    # not there): the last two have nothing to save over
+    state: str = "ok"
     problem: RulesError | None = None  # why it cannot be read as it is
     in_force_copy: bool = False  # "missing": ``text`` is the copy of the rules in force (else the default rules)
     folder: bool = False  # "unreadable": a folder is in its place
+    link_target: str | None = None  # "broken_link": where the link points
 
     @property
     def readable(self) -> bool:
         return self.state == "ok"
+
+    @property
+    def nothing_to_save_over(self) -> bool:
+        return self.state in ("unreadable", "broken_link")
 
     @property
     def form_text(self) -> str | None:
@@ -65,6 +73,9 @@ def _read_rules_file() -> RulesFile:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        target = _missing_link_target(path)
+        if target is not None:
+            return RulesFile("", "broken_link", link_target=target)
         copy = _in_force_copy()
         return RulesFile(default_rules_text() if copy is None else copy, "missing", in_force_copy=copy is not None)
     except OSError as exc:
@@ -74,6 +85,16 @@ def _read_rules_file() -> RulesFile:
     except RulesError as exc:
         return RulesFile(readable_text(data), "not_utf8", exc)
     return RulesFile(text)
+
+
+def _missing_link_target(path: Path) -> str | None:
+    """Where ``path`` links to when it is a symbolic link to nothing (a dotfiles repository moved, a drive not
+    mounted); None when it is no link. Saving through such a link failed with a server error (its temporary file
+    was to go in a folder that is not there); creating that folder would put a file in someone's dotfiles."""
+    try:
+        return str(path.parent / os.readlink(path)) if path.is_symlink() else None
+    except OSError:
+        return None
 
 
 def _is_folder(path: Path) -> bool:
@@ -116,7 +137,7 @@ def _handle_rules_form(handle: Callable[[Rules, RulesFile], BaseResponse]) -> Ba
     current = context.current_rules()
     try:
         shown = _read_rules_file()
-        if shown.state == "unreadable":
+        if shown.nothing_to_save_over:
             raise ApiError(409, "RulesFileUnreadable", _nothing_to_save_over(shown))
         return handle(current, shown)
     except ApiError as refused:
@@ -208,6 +229,12 @@ def _form_text(shown: RulesFile) -> str:
 
 def _nothing_to_save_over(shown: RulesFile) -> str:
     path = context.paths().rules_file
+    if shown.link_target is not None:
+        return (
+            f"{path} links to {shown.link_target}, which does not exist, so nothing can be saved there. Put the file "
+            f"back (or the folder it is in), or replace the link with a copy of {context.paths().last_good_rules} "
+            "(the rules in force), then open this page again"
+        )
     what = f"{path} is a folder, not a file" if shown.folder else f"the rules file cannot be read ({shown.problem})"
     return f"{what}, so nothing can be saved over it. Move or rename it, then open this page again"
 
@@ -299,13 +326,14 @@ def _rules_page(
         text_sha=_shown_sha(refused, shown),
         rules_file=shown,
         rules_path=str(context.paths().rules_file),
+        in_force_path=str(context.paths().last_good_rules),
     )
     return Response(page, status=status, mimetype="text/html")
 
 
 def _file_problems(shown: RulesFile, text: str) -> list[rules_page.ProblemView]:
     """The editor's text checked, after why the file could not be read as it is (a byte that is not UTF-8)."""
-    if shown.state == "unreadable":
+    if shown.nothing_to_save_over:
         return []
     unread = shown.problem.problems if shown.problem is not None else ()
     views = [rules_page.problem_view(problem) for problem in unread]

@@ -84,6 +84,10 @@ class PendingChange:
     new: Any
     takes_effect: datetime
     item: str | None = None  # the site, category, domain or keyword, for a setting that holds several
+    # A loosening no service has seen yet (an edit made while Breather was stopped): the cooling-off it waits from
+    # when a service first sees it. ``takes_effect`` then counts it from the moment looked at, as a service started
+    # then would.
+    unseen_wait: timedelta | None = None
 
     @property
     def key(self) -> ChangeKey:
@@ -115,22 +119,40 @@ class PendingChange:
         local = self.takes_effect.astimezone(zone).replace(tzinfo=None)
         return when(local, now.astimezone(zone).replace(tzinfo=None))
 
-    def sentence(self, zone: tzinfo, now: datetime) -> str:
+    def sentence(self, zone: tzinfo, now: datetime, *, service_running: bool = True) -> str:
         """``me's daily limit (3m → 1h) is held until 07:52 tomorrow``."""
-        return held_sentence((self,), zone, now)
+        return held_sentence((self,), zone, now, service_running=service_running)
 
 
-def held_sentence(changes: Sequence[PendingChange], zone: tzinfo, now: datetime) -> str:
+def held_sentence(
+    changes: Sequence[PendingChange], zone: tzinfo, now: datetime, *, service_running: bool = True
+) -> str:
     """What is held until when, for people: ``me's daily limit (3m → 1h) is held until 07:52 tomorrow``; changes
-    due at different moments get a clause each (``...; me's break length (5m → 1m) until 09:00 tomorrow``)."""
+    due at different moments get a clause each (``...; me's break length (5m → 1m) until 09:00 tomorrow``). Without
+    a service running, a loosening none has seen yet has no end to tell: ``me's daily limit (3m → 1h) waits 24 hours
+    from when Breather next starts``, as the service will count it."""
     by_moment: dict[datetime, list[PendingChange]] = {}
+    by_wait: dict[timedelta, list[PendingChange]] = {}
     for change in sorted(changes, key=lambda change: change.takes_effect):
-        by_moment.setdefault(change.takes_effect, []).append(change)
+        wait = None if service_running else change.unseen_wait
+        if wait is not None:
+            by_wait.setdefault(wait, []).append(change)
+        else:
+            by_moment.setdefault(change.takes_effect, []).append(change)
     clauses = []
     for index, group in enumerate(by_moment.values()):
         verb = "is held until" if index == 0 else "until"
         clauses.append(f"{_and([change.label() for change in group])} {verb} {group[0].until(zone, now)}")
+    for wait, group in by_wait.items():
+        verb = "waits" if len(group) == 1 else "wait"
+        clauses.append(f"{_and([change.label() for change in group])} {verb} {_from_next_start(wait)}")
     return "; ".join(clauses)
+
+
+def _from_next_start(wait: timedelta) -> str:
+    from breather.rules.timeparse import spoken_duration
+
+    return f"{spoken_duration(wait)} from when Breather next starts"
 
 
 def _and(words: list[str]) -> str:
@@ -195,12 +217,20 @@ def first_asked(
     """When each loosening from ``old`` to ``new`` was first asked for. One that the ``earlier`` version asked for
     too, at ``since``, keeps that time while ``new`` asks for the same or less of it (taking part of a loosening
     back must not cost its wait); a loosening asked for anew, or further than before, is asked for ``now``."""
+    return {key: now if kept is None else kept for key, kept in carried_over(old, new, earlier, since).items()}
+
+
+def carried_over(
+    old: Rules, new: Rules, earlier: Rules | None = None, since: Mapping[ChangeKey, datetime] | None = None
+) -> dict[ChangeKey, datetime | None]:
+    """Each loosening from ``old`` to ``new``, with the time it keeps from ``earlier`` (see ``first_asked``), or
+    None when it is asked for anew."""
     before = {change.key: change for change in loosenings(old, earlier)} if earlier is not None else {}
-    times: dict[ChangeKey, datetime] = {}
+    times: dict[ChangeKey, datetime | None] = {}
     for change in loosenings(old, new):
         prior, kept = before.get(change.key), (since or {}).get(change.key)
         still_asked = prior is not None and kept is not None and not _kind(change).loosens(prior.new, change.new)
-        times[change.key] = kept if still_asked and kept is not None else now
+        times[change.key] = kept if still_asked else None
     return times
 
 
@@ -389,8 +419,13 @@ def _sensitivity_in_force(
     return {category: was[category] if category in held else level for category, level in wants.items()}
 
 
+# A list setting may be long (a pasted list of thousands of keywords): each item is looked up in a set of the other
+# version's, not in its tuple, or every edit of the file took seconds of the watcher's thread.
+
+
 def _allowed_items(was: tuple[str, ...], wants: tuple[str, ...]) -> Items:
-    return [(domain, domain if domain in was else None, domain) for domain in wants]
+    before = frozenset(was)
+    return [(domain, domain if domain in before else None, domain) for domain in wants]
 
 
 def _added(was: Any, wants: Any) -> bool:
@@ -403,7 +438,8 @@ def _allowed_in_force(was: tuple[str, ...], wants: tuple[str, ...], held: frozen
 
 
 def _keyword_items(was: tuple[str, ...], wants: tuple[str, ...]) -> Items:
-    return [(word, word, word if word in wants else None) for word in was]
+    after = frozenset(wants)
+    return [(word, word, word if word in after else None) for word in was]
 
 
 def _dropped(was: Any, wants: Any) -> bool:
@@ -412,7 +448,13 @@ def _dropped(was: Any, wants: Any) -> bool:
 
 
 def _keywords_in_force(was: tuple[str, ...], wants: tuple[str, ...], held: frozenset[str | None]) -> tuple[str, ...]:
-    return (*wants, *(word for word in was if word in held)) if held else wants
+    """The keywords asked for, each removed one still held back in its old place: the rules in force then read as the
+    list they were in force as, which is written back as the person laid it out (``editing.in_force_text``), not
+    rewritten whole (slow for a long pasted list)."""
+    if not held:
+        return wants
+    asked, before = frozenset(wants), frozenset(was)
+    return (*(word for word in was if word in asked or word in held), *(word for word in wants if word not in before))
 
 
 def _topic_phrase(topic: str, phrase: str) -> str:
@@ -426,8 +468,9 @@ def _topic_of(item: str) -> str:
 
 def _topic_phrase_items(was: Mapping[str, tuple[str, ...]], wants: Mapping[str, tuple[str, ...]]) -> Items:
     """Each phrase of each topic, like ``keywords``: a phrase (or a whole topic) removed is a loosening."""
+    after = {topic: frozenset(phrases) for topic, phrases in wants.items()}
     return [
-        (_topic_phrase(topic, phrase), phrase, phrase if phrase in wants.get(topic, ()) else None)
+        (_topic_phrase(topic, phrase), phrase, phrase if phrase in after.get(topic, ()) else None)
         for topic, phrases in was.items()
         for phrase in phrases
     ]

@@ -139,7 +139,9 @@ def with_values_from(source_text: str, text: str, paths: Iterable[Sequence[str]]
     ``source_text`` has none (so an inherited value is inherited again). Comments and layout are kept. This is how
     the rules in force are written as a file: the version asked for, with each held setting put back as it was."""
     source, document = tomlkit.parse(source_text), tomlkit.parse(text)
-    for path in paths:
+    # once each: every keyword removed from a list names the whole list, and copying a pasted list of thousands once
+    # per keyword held took seconds
+    for path in dict.fromkeys(tuple(path) for path in paths):
         put_back(source, document, list(path))
     return tomlkit.dumps(document)
 
@@ -264,10 +266,28 @@ def _toml_value(value: Any) -> Any:
     if isinstance(value, timedelta):
         return format_duration(value)
     if isinstance(value, tuple | list):
-        return [_toml_value(item) for item in value]
+        return _toml_list([_toml_value(item) for item in value])
     if isinstance(value, dict):
         # A small table reads best on one line next to its siblings, as the default file writes them.
         inline = tomlkit.inline_table()
         inline.update({key: _toml_value(item) for key, item in value.items()})
         return inline
     return value
+
+
+ONE_LINE_LIST = 100  # characters: a list longer than this on one line is written one item to a line
+
+
+def _toml_list(values: list[Any]) -> Any:
+    """A list as a rules file writes it: on one line while it is short, else one item to a line, as people write a
+    long list (thousands of pasted keywords on one line would pass the longest line a rules file may have). The long
+    form is built in one step: tomlkit re-indexes the whole array on each item added, so a list of 8,000 keywords
+    took half a minute."""
+    if any(isinstance(value, Mapping | list) for value in values):
+        return values
+    items = [tomlkit.item(value) for value in values]
+    if sum(len(item.as_string()) + 2 for item in items) <= ONE_LINE_LIST:
+        return values
+    array = tomlkit.array()
+    array.add_line(*items, indent="", newline=False)
+    return array.multiline(True)

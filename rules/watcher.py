@@ -25,11 +25,12 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from breather.rules.cooling import ChangeKey, PendingChange, apply_change, first_asked, loosenings
+from breather.rules.cooling import ChangeKey, PendingChange, apply_change, carried_over, loosenings
 from breather.rules.errors import RulesError
 from breather.rules.model import Rules
 from breather.rules.textfile import cannot_read, decode_rules_text, read_rules_text
@@ -254,7 +255,7 @@ class RulesWatcher:
         watcher, or before a restart)."""
         earlier = self._waiting or _noted(self._held_marker, base, text, rules)
         dashboard = self._asked_at(text, self._clock()) if self._asked_at is not None else None
-        return _first_asked(base, rules, earlier, dashboard, self._clock())
+        return _first_asked(base, rules, earlier, dashboard, self._clock()).times
 
     @property
     def _held_marker(self) -> Path | None:
@@ -417,15 +418,21 @@ def _parsed(text: str) -> Rules | None:
         return None
 
 
+class _Asked(NamedTuple):
+    times: dict[ChangeKey, datetime]  # when each loosening was first asked for
+    unseen: frozenset[ChangeKey]  # those no watcher noted and the dashboard did not hold: first seen at ``seen``
+
+
 def _first_asked(
     base: Rules, written: Rules, earlier: _Waiting | None, dashboard: datetime | None, seen: datetime
-) -> dict[ChangeKey, datetime]:
+) -> _Asked:
     """When each loosening from ``base`` to ``written`` was first asked for, carried over from the ``earlier`` held
     version, else ``seen``; a version the dashboard held (since ``dashboard``) waits no longer than from then."""
-    times = first_asked(base, written, seen, earlier.rules if earlier else None, earlier.asked if earlier else None)
-    if dashboard is None:
-        return times
-    return {key: min(since, dashboard) for key, since in times.items()}
+    carried = carried_over(base, written, earlier.rules if earlier else None, earlier.asked if earlier else None)
+    times = {key: seen if since is None else since for key, since in carried.items()}
+    if dashboard is not None:
+        return _Asked({key: min(since, dashboard) for key, since in times.items()}, frozenset())
+    return _Asked(times, frozenset(key for key, since in carried.items() if since is None))
 
 
 def read_last_good(last_good: Path) -> Rules | None:
@@ -448,7 +455,12 @@ def read_in_force(
 ) -> InForce:
     """The rules a watcher with ``cool_loosening`` has in force at ``now``, from the files it keeps: the file when
     valid, less what it loosens that is still held; else the last good copy. Writes nothing, so commands can tell
-    what is in force without a running service (a watcher started now would come to the same)."""
+    what is in force without a running service (a watcher started now would come to the same).
+
+    A loosening no watcher has noted (the file was edited while Breather was stopped, or a moment ago) waits from
+    when a watcher first sees it: from ``now``, as one started now would, and marked ``unseen_wait`` so a command
+    can say it waits from when Breather next starts. Never from the file's modification time: the service cannot
+    trust that (``touch -d`` would skip the wait), so it does not, and the commands must not promise it."""
     from breather.rules.loader import parse_rules
 
     try:
@@ -465,9 +477,18 @@ def read_in_force(
         return InForce(written)
     earlier = _noted(held_marker_path(last_good), kept, text, written)
     dashboard = asked_at(text, now) if asked_at is not None else None
-    seen = _written_at(Path(path), now)
-    in_force, held = apply_change(kept, written, now, asked=_first_asked(kept, written, earlier, dashboard, seen))
-    return InForce(in_force, None, held)
+    asked = _first_asked(kept, written, earlier, dashboard, now)
+    in_force, held = apply_change(kept, written, now, asked=asked.times)
+    return InForce(in_force, None, _marked_unseen(held, asked.unseen, now))
+
+
+def _marked_unseen(
+    held: tuple[PendingChange, ...], unseen: frozenset[ChangeKey], now: datetime
+) -> tuple[PendingChange, ...]:
+    """``held``, each loosening no watcher has seen marked with the wait it has from when one does."""
+    return tuple(
+        replace(change, unseen_wait=change.takes_effect - now) if change.key in unseen else change for change in held
+    )
 
 
 def _in_force_while_broken(kept: Rules | None, problem: RulesError, last_good: Path, now: datetime) -> InForce:
@@ -478,8 +499,9 @@ def _in_force_while_broken(kept: Rules | None, problem: RulesError, last_good: P
     if kept is None or note is None or noted is None:
         return InForce(kept, problem)
     earlier = _Waiting(str(note.text), noted, dict(note.asked))
-    in_force, held = apply_change(kept, noted, now, asked=_first_asked(kept, noted, earlier, None, now))
-    return InForce(in_force, problem, held)
+    asked = _first_asked(kept, noted, earlier, None, now)
+    in_force, held = apply_change(kept, noted, now, asked=asked.times)
+    return InForce(in_force, problem, _marked_unseen(held, asked.unseen, now))
 
 
 def _text_or_none(path: Path) -> str | None:
@@ -487,13 +509,3 @@ def _text_or_none(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _written_at(path: Path, now: datetime) -> datetime:
-    """When a loosening the watcher has not noted was asked for: no service saw it, so the file's modification time
-    is the best evidence (never later than ``now``, so a look at an earlier moment does not run ahead)."""
-    try:
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    except OSError:
-        return now
-    return min(modified, now)

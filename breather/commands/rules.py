@@ -143,6 +143,7 @@ class _Described:
     rules: Any
     refused: Any = None  # the file's RulesError, when the last good version is in force instead
     held: tuple[Any, ...] = ()  # the file's loosenings still waiting for their cooling-off
+    service_running: bool = True  # else a loosening no service has seen waits from when Breather next starts
 
 
 def _described(args: argparse.Namespace, paths: Paths, at: datetime | None = None) -> _Described:
@@ -157,7 +158,15 @@ def _described(args: argparse.Namespace, paths: Paths, at: datetime | None = Non
     state = read_in_force(path, paths.last_good_rules, at or datetime.now(UTC), dashboard_asked_at(paths))
     if state.rules is None:
         raise _refusal(state.refused, None, args.home)
-    return _Described(state.rules, state.refused, state.held)
+    return _Described(state.rules, state.refused, state.held, service_watching(paths))
+
+
+def service_watching(paths: Paths) -> bool:
+    """Whether a service runs here (or is starting): its watcher sees an edit of the file within a second or two, so
+    a loosening it has not noted yet waits from about now; with none, it waits from when Breather next starts."""
+    from breather.probe import find_running_service, service_lock_held
+
+    return service_lock_held(paths) or find_running_service(paths) is not None
 
 
 def _notes(described: _Described, profile: str, now: datetime, home: str | None, *, tail: str) -> list[str]:
@@ -170,10 +179,8 @@ def _notes(described: _Described, profile: str, now: datetime, home: str | None,
         from breather.rules.cooling import held_sentence
 
         old = "the old setting is" if len(held) == 1 else "the old settings are"
-        notes.append(
-            f"Your edit loosening {held_sentence(held, described.rules.zone(), now)} (cooling-off); "
-            f"until then {old} in force, {tail}"
-        )
+        when = held_sentence(held, described.rules.zone(), now, service_running=described.service_running)
+        notes.append(f"Your edit loosening {when} (cooling-off); until then {old} in force, {tail}")
     return notes
 
 
@@ -257,10 +264,8 @@ def _password_in_force(paths: Paths, member: str) -> str:
         return "It applies now."
     had_one = any(change.setting == "password" and change.old is not None for change in held)
     until = f"{member}'s old password still signs in" if had_one else f"{member}'s sign-in stays as it was"
-    return (
-        f"A changed password waits out the household's cooling-off: {held_sentence(held, state.rules.zone(), now)}. "
-        f"Until then {until}."
-    )
+    when = held_sentence(held, state.rules.zone(), now, service_running=service_watching(paths))
+    return f"A changed password waits out the household's cooling-off: {when}. Until then {until}."
 
 
 def _read_new_password(from_stdin: bool) -> str:

@@ -12,7 +12,7 @@ from breather import autostart
 from breather.commands import aware_moment, command_hint
 from breather.commands.other_code import other_code_note
 from breather.paths import Paths
-from breather.probe import LOOPBACK, RunningService, find_running_service, running_code
+from breather.probe import LOOPBACK, RunningService, find_running_service, running_code, service_lock_held
 
 if TYPE_CHECKING:
     from breather.rules.model import Rules
@@ -118,7 +118,7 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     sites = {name: found.sites(name) for name in online} if found is not None else {}
     profiles += [name for name in online if name not in profiles]
     try:  # a broken file too: the loosening held before it broke still waits
-        held = held_report(paths, zone, moment)
+        held = held_report(paths, zone, moment, service is not None or service_lock_held(paths))
     except (sqlite3.Error, OSError):  # the rules file or the store could not be read: said above
         held = []
     if held:
@@ -141,22 +141,28 @@ def collect(paths: Paths, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def held_report(paths: Paths, zone: tzinfo, now: datetime) -> list[dict[str, str]]:
+def held_report(paths: Paths, zone: tzinfo, now: datetime, running: bool = True) -> list[dict[str, Any]]:
     """What the service holds for the cooling-off, found as its rules watcher finds it (the service's ``/healthz``
-    gives only machine lines): each setting's path, when it takes effect, and a sentence for people."""
+    gives only machine lines): each setting's path, when it takes effect, and a sentence for people. With no service
+    ``running``, a loosening none has seen has no time yet: ``takes_effect`` is null and ``waits_from_next_start``
+    says for how long it waits once Breather starts (``24h``)."""
+    from breather.rules.cooling import duration_text
     from breather.rules.watcher import read_in_force
     from breather.service import dashboard_asked_at
 
     state = read_in_force(paths.rules_file, paths.last_good_rules, now, dashboard_asked_at(paths))
     held = sorted([*state.held, *_held_on_the_rules_page(paths, now)], key=lambda change: change.takes_effect)
-    return [
-        {
+    report: list[dict[str, Any]] = []
+    for change in held:
+        wait = None if running else change.unseen_wait
+        when = change.takes_effect.isoformat(timespec="minutes") if wait is None else None
+        entry = {
             "setting": change.path,
-            "takes_effect": change.takes_effect.isoformat(timespec="minutes"),
-            "text": change.sentence(zone, now),
+            "takes_effect": when,
+            "text": change.sentence(zone, now, service_running=running),
         }
-        for change in held
-    ]
+        report.append(entry if wait is None else {**entry, "waits_from_next_start": duration_text(wait)})
+    return report
 
 
 def _held_on_the_rules_page(paths: Paths, now: datetime) -> list[Any]:

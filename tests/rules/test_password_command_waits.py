@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def service_ran_on(paths: Paths, text: str) -> None:
     paths.last_good_rules.write_text(text, encoding="utf-8")
 
 
+@pytest.fixture
+def service_runs(paths: Paths) -> Iterator[None]:
+    """A service runs here (it holds the service lock): its watcher sees the new password at once, and holds it until
+    a time the command can tell. With none running, the wait starts when Breather next starts
+    (tests/rules/test_hand_edits.py)."""
+    from breather.probe import hold_service_lock
+
+    lock = hold_service_lock(paths)
+    assert lock is not None
+    with lock:
+        yield
+
+
 def set_password(monkeypatch: pytest.MonkeyPatch, member: str, password: str) -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{password}\n"))
     return main(["rules", "password", member, "--stdin"])
@@ -63,6 +77,7 @@ def test_a_guessable_password_is_refused_and_nothing_changes(
     assert paths.rules_file.read_text() == FAMILY_RULES
 
 
+@pytest.mark.usefixtures("service_runs")
 def test_a_new_password_for_a_member_who_has_one_says_it_waits_and_until_when(
     paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,6 +118,7 @@ def test_first_credentials_for_a_member_who_had_none_apply_now(
     assert in_force is not None and in_force.profile_for(user="teen").name == "teen"
 
 
+@pytest.mark.usefixtures("service_runs")
 def test_first_credentials_for_a_member_looser_than_the_default_wait(
     paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -459,22 +459,28 @@ def test_a_file_gone_a_moment_and_back_as_it_was_is_no_longer_reported_broken(ru
     assert watcher.last_error is None
 
 
-def test_without_a_note_the_command_line_counts_the_wait_from_when_the_file_was_written(
+def test_without_a_note_the_wait_counts_from_when_a_watcher_first_sees_the_loosening(
     rules_file: Path, tmp_path: Path
 ) -> None:
-    """A user test: with no service running, `rules explain --at` said every moment was "held until 24 h after
-    --at", so it never showed the end of the wait."""
+    """A review: the commands counted a loosening no service had seen from the file's modification time, so a person
+    who loosened their limit while Breather was stopped and waited 20 hours read "takes effect in 4 hours"; the
+    service, started then, held it 24 hours from its start (it must: ``touch -d`` would skip the wait)."""
     copy = tmp_path / "copy.toml"
     cooling_watcher(rules_file, copy, FakeClock(START))
     edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "2h"')
     os.utime(rules_file, (START.timestamp(), START.timestamp()))
-    (held,) = read_in_force(rules_file, copy, START + timedelta(hours=3)).held
-    assert held.takes_effect == START + timedelta(hours=24)
-    after = read_in_force(rules_file, copy, START + timedelta(hours=24))
-    assert after.held == () and after.rules is not None
-    assert after.rules.profile("me").daily_limit == timedelta(hours=2)
-    (before,) = read_in_force(rules_file, copy, START - timedelta(hours=1)).held
-    assert before.takes_effect == START + timedelta(hours=23)  # never from later than the moment looked at
+    later = START + timedelta(hours=20)
+    (told,) = read_in_force(rules_file, copy, later).held
+    assert told.unseen_wait == timedelta(hours=24)
+    waits = "me's daily limit (1h → 2h) waits 24 hours from when Breather next starts"
+    assert told.sentence(UTC, later, service_running=False) == waits
+    assert (
+        told.sentence(UTC, later) == "me's daily limit (1h → 2h) is held until 05:00 tomorrow"
+    )  # a service sees it now
+    (held,) = cooling_watcher(rules_file, copy, FakeClock(later)).held
+    assert held.takes_effect == told.takes_effect == later + timedelta(hours=24)
+    (noted,) = read_in_force(rules_file, copy, later + timedelta(hours=3)).held  # the service has noted it now
+    assert noted == held and noted.unseen_wait is None
 
 
 def test_a_restart_on_an_unchanged_file_asks_nothing_of_the_dashboard(rules_file: Path, tmp_path: Path) -> None:
