@@ -357,13 +357,18 @@ def rollups_cut_in_another_zone(db: Database, tz: tzinfo) -> bool:
 
 
 def first_record_day(db: Database, tz: tzinfo) -> date | None:
-    """The local day of the earliest span or event kept (None: nothing is recorded)."""
-    firsts = [db.execute(f"SELECT min({column}) FROM {table}").fetchone()[0] for table, column in _TIMED_TABLES]
+    """The local day of the earliest span or event kept (None: nothing is recorded). Index seeks only (it runs at
+    every start): the first span per member (``activity_profile_start``; every span has its member's ``profiles``
+    row, as ``usage.first_seen`` reads them) and the first event (``events_at``), not a walk over every span."""
+    firsts = [db.execute(query).fetchone()[0] for query in _FIRST_RECORDS]
     stamps = [datetime.fromisoformat(first) for first in firsts if first is not None]
     return min(stamps).astimezone(tz).date() if stamps else None
 
 
-_TIMED_TABLES = (("activity", "start"), ("events", "at"))
+_FIRST_RECORDS = (
+    "SELECT min((SELECT min(start) FROM activity WHERE profile = name)) FROM profiles",
+    "SELECT min(at) FROM events",
+)
 
 
 def rollups_built_early(db: Database, before: date, tz: tzinfo, since: date | None = None) -> list[date]:
