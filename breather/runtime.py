@@ -396,7 +396,10 @@ EVERY_SITE = "*"
 
 def override_site(rules: Any, host: str) -> str:
     """The site an override or a grant is kept and looked up under: the host's widest rules domain
-    (``www.reddit.com`` and ``old.reddit.com`` → ``reddit.com``), as the proxy names the site of a request."""
+    (``www.reddit.com`` and ``old.reddit.com`` → ``reddit.com``), as the proxy names the site of a request;
+    ``EVERY_SITE`` stays itself."""
+    if host == EVERY_SITE:
+        return EVERY_SITE
     group = rules.group_for_host(host) if rules is not None else None
     return site_domain(host, group.domains if group is not None else ())
 
@@ -422,8 +425,7 @@ def lift_block(runtime: Any, profile: str, host: str, lifts: Lifted, until: date
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         return
-    site = EVERY_SITE if host == EVERY_SITE else override_site(runtime.current_rules(), host)
-    key = Override(site, lifts, granted)
+    key = Override(override_site(runtime.current_rules(), host), lifts, granted)
 
     def lift(session: Session) -> None:
         running = session.overrides_until.get(key)
