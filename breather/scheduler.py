@@ -106,7 +106,7 @@ def rollup_recent_days(db: Database, now: datetime, zone: tzinfo, retention_days
     is rebuilt in the new zone, not the last week alone, or the export's daily rollups lost all earlier days.
     """
     today = local_day(now, zone)
-    since = local_day(now - timedelta(days=retention_days), zone) + timedelta(days=1) if retention_days else None
+    since = first_whole_day(now, zone, retention_days)
     first = today - timedelta(days=ROLLUP_RECENT_DAYS - 1)
     if since is not None:
         first = max(first, min(since, today - timedelta(days=1)))
@@ -114,6 +114,30 @@ def rollup_recent_days(db: Database, now: datetime, zone: tzinfo, retention_days
         first = min(first, max(queries.first_record_day(db, zone) or first, since or date.min))
     recent = [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
     days = [*queries.rollups_built_early(db, first, zone, since), *recent]
+    for day in days:
+        queries.rollup_day(db, day, zone, now)
+    return days
+
+
+def first_whole_day(now: datetime, zone: tzinfo, retention_days: int | None) -> date | None:
+    """The first day the retention has left whole (None: no retention): the day before it, the oldest kept, may
+    have lost its first spans, while its rollup, built before, kept them."""
+    return local_day(now - timedelta(days=retention_days), zone) + timedelta(days=1) if retention_days else None
+
+
+def finish_rollups(
+    db: Database, first: date, last: date, now: datetime, zone: tzinfo, retention_days: int
+) -> list[date]:
+    """Rebuild the rollups of the days from ``first`` to ``last`` that ended before ``now`` but were built before
+    they ended, so a read of them sees each day whole (the days the retention left whole only).
+
+    The weekly snapshot fires at Monday 00:15, and the rollup job every 15 minutes from the service's start: the
+    last rollup of Sunday could be the one at 23:50, and the snapshot read Sunday without its last minutes. A day
+    rebuilt here is built after its end and is not rebuilt again; its rows replace the old ones, never add to them.
+    """
+    before = min(last + timedelta(days=1), local_day(now, zone))
+    since = max(first, first_whole_day(now, zone, retention_days) or first)
+    days = queries.rollups_built_early(db, before, zone, since)
     for day in days:
         queries.rollup_day(db, day, zone, now)
     return days
@@ -159,9 +183,12 @@ def record_day_limits(db: Database, rules: Rules, now: datetime) -> None:
     db["day_limits"].upsert_all(rows, pk=("day", "profile"))  # type: ignore[union-attr]
 
 
-def limits_by_day(db: Database, rules: Rules, days: Iterable[date]) -> dict[tuple[str, date], float | None]:
+def limits_by_day(
+    db: Database, rules: Rules, days: Iterable[date], also: Iterable[str] = ()
+) -> dict[tuple[str, date], float | None]:
     """(member, day) -> the daily limit in minutes that day (None: no limit). A day with no note (before notes
-    were kept, or the service was not running) takes the limit in the rules now."""
+    were kept, or the service was not running) takes the limit in the rules now. ``also``: names no longer in the
+    rules, each day with the limit noted while they were in them, none on the other days."""
     wanted = sorted(set(days))
     noted: dict[tuple[str, date], float | None] = {}
     if wanted and db["day_limits"].exists():
@@ -170,11 +197,9 @@ def limits_by_day(db: Database, rules: Rules, days: Iterable[date]) -> dict[tupl
             [wanted[0].isoformat(), wanted[-1].isoformat()],
         )
         noted = {(profile, date.fromisoformat(day)): limit for profile, day, limit in rows}
-    return {
-        (name, day): noted.get((name, day), _limit_minutes(profile))
-        for name, profile in rules.profiles.items()
-        for day in wanted
-    }
+    limit_now = {name: _limit_minutes(profile) for name, profile in rules.profiles.items()}
+    limit_now |= {name: None for name in also if name not in rules.profiles}
+    return {(name, day): noted.get((name, day), limit) for name, limit in limit_now.items() for day in wanted}
 
 
 def _limit_minutes(profile: Profile) -> float | None:
@@ -243,27 +268,35 @@ def week_start(day: date) -> date:
 
 
 def snapshot_week(db: Database, rules: Rules, monday: date, now: datetime) -> list[dict[str, Any]]:
-    """One ``weekly_reviews`` row per profile for the week starting ``monday`` (idempotent: rebuilt in place)."""
+    """One ``weekly_reviews`` row per member for the week starting ``monday`` (idempotent: rebuilt in place).
+
+    Its days are read whole (``finish_rollups``). The members are everyone in the rules, then every other name with
+    time or events that week, under the name the store keeps (a member taken out of the rules on Saturday was in
+    the household that week), as the dashboard's weekly review shows them.
+    """
     zone = rules.zone()
     sunday = monday + timedelta(days=6)
-    daily: dict[str, list[float]] = {name: [0.0] * 7 for name in rules.profiles}
-    for usage in queries.minutes_per_site_per_day(db, monday, sunday, zone):
-        if usage.profile in daily:
-            daily[usage.profile][(usage.day - monday).days] += usage.minutes
-    kinds: dict[str, dict[str, int]] = {name: {} for name in rules.profiles}
-    warnings: dict[str, dict[str, int]] = {name: {} for name in rules.profiles}
-    for count in queries.events_per_day(db, monday, sunday, zone):
-        if count.profile not in kinds:
-            continue
+    finish_rollups(db, monday, sunday, now, zone, rules.retention_days)
+    minutes = queries.minutes_per_site_per_day(db, monday, sunday, zone)
+    counts = queries.events_per_day(db, monday, sunday, zone)
+    with_records = {row.profile for row in minutes} | {row.profile for row in counts}
+    out_of_rules = sorted(with_records - rules.profiles.keys())
+    names = [*rules.profiles, *out_of_rules]
+    daily: dict[str, list[float]] = {name: [0.0] * 7 for name in names}
+    for usage in minutes:
+        daily[usage.profile][(usage.day - monday).days] += usage.minutes
+    kinds: dict[str, dict[str, int]] = {name: {} for name in names}
+    warnings: dict[str, dict[str, int]] = {name: {} for name in names}
+    for count in counts:
         kinds[count.profile][count.kind] = kinds[count.profile].get(count.kind, 0) + count.count
         if count.kind == "warning_shown" and count.category:
             per_category = warnings[count.profile]
             per_category[count.category] = per_category.get(count.category, 0) + count.count
     days = [monday + timedelta(days=offset) for offset in range(7)]
-    limits = limits_by_day(db, rules, days)
+    limits = limits_by_day(db, rules, days, also=out_of_rules)
     rows = [
         _review_row(monday, name, daily[name], [limits[(name, day)] for day in days], kinds[name], warnings[name], now)
-        for name in rules.profiles
+        for name in names
     ]
     db["weekly_reviews"].upsert_all(rows, pk=("week", "profile"))  # type: ignore[union-attr]
     return rows
@@ -362,7 +395,8 @@ def run_weekly_review(runtime: Any, clock: Clock = utc_now) -> list[dict[str, An
         return [row for monday in [*missed, last_week] for row in snapshot_week(db, rules, monday, now)]
 
     rows: list[dict[str, Any]] = on_store(runtime, job)
-    log.info("weekly review for the week of %s saved for %d profile(s)", last_week.isoformat(), len(rules.profiles))
+    members = sum(1 for row in rows if row["week"] == last_week.isoformat())
+    log.info("weekly review for the week of %s saved for %d member(s)", last_week.isoformat(), members)
     return rows
 
 
