@@ -115,6 +115,9 @@ def history() -> str:
         busiest=charts.busiest_hours(page.heatmap),
         when=charts.heatmap_days(page.heatmap),
         minutes=usage.minutes_text,
+        today=today,
+        day_text=summaries.day_text,
+        period_text=summaries.period_text,
     )
 
 
@@ -159,6 +162,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
             limit_name="seven days of each member's daily limit",
         ),
         minutes=usage.minutes_text,
+        period_text=summaries.period_text,
     )
 
 
