@@ -18,7 +18,7 @@ import tomllib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any, Literal, NamedTuple
 
@@ -304,7 +304,14 @@ def default_screener() -> Screener:
     return Screener.build([*words, *(model.triggers if model else ())], prefixes)
 
 
-@cache
+# Bounded: every version of a member's keyword list ever saved would otherwise stay in memory for as long as the
+# service runs (a few MB each for the thousands-of-words lists people paste). Enough for every member's list in
+# force, and the one before it, in a large household.
+KEYWORD_SCREENERS_KEPT = 64
+KEYWORD_PHRASES_KEPT = 1 << 15
+
+
+@lru_cache(maxsize=KEYWORD_SCREENERS_KEPT)
 def _keyword_screener(keywords: tuple[tuple[str, tuple[Any, ...]], ...]) -> Screener:
     words: list[str] = []
     prefixes: list[str] = []
@@ -712,7 +719,7 @@ def _short_and_other_language(tokens: list[str]) -> bool:
     return model is not None and not any(token in model.sparse for token in content)
 
 
-@cache
+@lru_cache(maxsize=KEYWORD_PHRASES_KEPT)
 def _compile_one(phrase: str) -> tuple[Any, ...]:
     return compile_phrase(phrase, {})
 
