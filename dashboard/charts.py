@@ -16,7 +16,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from breather.store.usage import minutes_text, whole_minutes
+from breather.store.usage import day_text, minutes_text, whole_minutes
 
 DAY_LETTERS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -122,9 +122,10 @@ def scale_top(peak: float) -> int:
     return 1440 * -(-int(peak) // 1440)
 
 
-def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str) -> Markup:
+def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str, today: date) -> Markup:
     """One column per day (7, 30 or 90 of them), with week starts marked along the bottom and the scale written
-    in the words the rest of the page uses ("8 h", not "480")."""
+    in the words the rest of the page uses ("8 h", not "480"); each column's hover title names its day as the
+    table below it does (with the year when it is not ``today``'s)."""
     height, base, top, left = 180, 150, 14, AXIS_LEFT
     gap = 2 if len(days) <= 31 else 1
     column = (CHART_WIDTH - left) / max(1, len(days))
@@ -140,9 +141,10 @@ def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str)
         value = minutes.get(day, 0.0)
         bar_height = (base - top) * value / peak
         x = left + index * column
+        label = f"{day_text(day, today, weekday=True)}: {escape(minutes_text(value))}"
         parts.append(
             f'<rect class="bar" x="{x + gap / 2:.1f}" y="{base - bar_height:.1f}" width="{max(1.0, column - gap):.1f}"'
-            f' height="{bar_height:.1f}"><title>{day:%a %d %b}: {escape(minutes_text(value))}</title></rect>'
+            f' height="{bar_height:.1f}"><title>{label}</title></rect>'
         )
         if len(days) <= 7:
             parts.append(

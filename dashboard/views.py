@@ -110,14 +110,14 @@ def history() -> str:
             [charts.Bar(name, minutes) for name, minutes in page.by_member.items()],
             f"Minutes per member, last {days} days",
         ),
-        day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days"),
+        day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days", today),
         heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
         busiest=charts.busiest_hours(page.heatmap),
         when=charts.heatmap_days(page.heatmap),
         minutes=usage.minutes_text,
         today=today,
-        day_text=summaries.day_text,
-        period_text=summaries.period_text,
+        day_text=usage.day_text,
+        period_text=usage.period_text,
     )
 
 
@@ -162,7 +162,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
             limit_name="seven days of each member's daily limit",
         ),
         minutes=usage.minutes_text,
-        period_text=summaries.period_text,
+        period_text=usage.period_text,
     )
 
 

@@ -46,23 +46,6 @@ def change_text(now: float, before: float | None, than: str = "the period before
     return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than {than}"
 
 
-def day_text(day: date, today: date, weekday: bool = False) -> str:
-    """A day as the pages name it, "29 Dec" ("Mon 29 Dec" with ``weekday``), with its year when that is not this
-    year's: "Mon 29 Dec 2025" read in January, when a week over the new year or the last 90 days hold two of them."""
-    named = f"{day:%a} {day.day} {day:%b}" if weekday else f"{day.day} {day:%b}"
-    return named if day.year == today.year else f"{named} {day.year}"
-
-
-def period_text(period: Period, today: date, year: bool = False) -> str:
-    """ "23 Feb – 1 Mar", with the year at the end when it is not this year's (or with ``year``); a period over two
-    years names both: "29 Dec 2025 – 4 Jan 2026", not "29 Dec – 4 Jan 2026"."""
-    first, last = period.first, period.last
-    two_years = first.year != last.year
-    start = f"{first.day} {first:%b}" + (f" {first.year}" if two_years else "")
-    end = f"{last.day} {last:%b}" + (f" {last.year}" if year or two_years or last.year != today.year else "")
-    return f"{start} – {end}"
-
-
 # --- Today --------------------------------------------------------------------------------------------------------
 
 

@@ -37,6 +37,9 @@ def test_history_over_the_new_year_gives_last_years_days_their_year(
     assert "from 29 Dec 2026, the first day with data" in table
     assert '<th scope="row">Tue 29 Dec 2026</th><td class="time">20 min</td>' in table
     assert '<th scope="row">Sat 2 Jan</th><td class="time">10 min</td>' in table  # this year's: no year needed
+    chart = page.split('<svg class="chart columns"', 1)[1].split("</svg>", 1)[0]
+    assert "<title>Tue 29 Dec 2026: 20 min</title>" in chart  # the hover title names the day as the table does
+    assert "<title>Sat 2 Jan: 10 min</title>" in chart
 
 
 def test_the_last_90_days_in_march_say_which_december(client: FlaskClient, seed: Seeder) -> None:
