@@ -33,6 +33,7 @@ from breather.proxy.overlay import Overlay
 from breather.proxy.own_machine import OwnMachine
 from breather.proxy.sniff import SniffedDocuments
 from breather.proxy.traffic_time import TrafficTime
+from breather.proxy.validators import Validators
 from breather.runtime import Runtime, StoreUsage
 from breather.settings import SETTINGS, Setting
 
@@ -75,8 +76,10 @@ def make_addons(runtime: Runtime) -> list[Any]:
     reports them; after Boundaries, so a request it refused is not time on the site) → SniffedDocuments (a page
     without a Content-Type that the browser shows as HTML is read as HTML) → FeedWarnings (content warnings) →
     LiveEvents (the same on server-sent event streams, streamed live) → CalmLive (calm on live WebSocket streams) →
-    Overlay (injected last, into the final HTML) → Lifecycle → HeadAnswers (an answer to a HEAD, Breather's own
-    included, goes out without a body: after every step that may set one)."""
+    Overlay (injected last, into the final HTML) → Validators (an unedited response Breather read has its ETag tagged
+    with the rules it was read under: after every step that may edit it; its request side after Boundaries, which
+    notes the topic quiet hours in force) → Lifecycle → HeadAnswers (an answer to a HEAD, Breather's own included,
+    goes out without a body: after every step that may set one)."""
     boundaries = Boundaries(runtime)
     feed_warnings = FeedWarnings(runtime)
     return [
@@ -91,6 +94,7 @@ def make_addons(runtime: Runtime) -> list[Any]:
         LiveEvents(runtime, feed_warnings),
         CalmLive(runtime, decide=boundaries.decide),
         Overlay(runtime),
+        Validators(runtime),
         Lifecycle(runtime),
         HeadAnswers(),
     ]

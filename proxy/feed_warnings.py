@@ -42,6 +42,7 @@ from breather.proxy.calm_media import is_calmable
 from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
 from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
+from breather.proxy.validators import judged_state
 from breather.rules.crisis import helpline_for
 from breather.rules.editing import write_atomically
 from breather.rules.model import Sensitivity
@@ -193,6 +194,7 @@ class FeedWarnings:
 
     async def _rewrite(self, flow: http.HTTPFlow, response: http.Response, adapter: Any) -> None:
         profile = self.profile_for(flow)
+        flow.metadata[flows.JUDGED_UNDER] = judged_state(profile, flow)
         soothes = self._soothes(flow, response, profile)
         if not profile.warns and not soothes:  # someone who switched every warning off pays nothing for them,
             return  # not even the decoding
@@ -248,6 +250,7 @@ class FeedWarnings:
         except Exception:
             log.exception("calm/uplift failed on a response from %s; sending it as it was", flow.request.host)
             self.runtime.counters.increment("passed_after_error")
+            flow.metadata[flows.READ_IN_PART] = True
             return
         if soothed is not None:
             replace_body(response, soothed)
@@ -276,9 +279,7 @@ class FeedWarnings:
         profile = self.profile_for(flow)
         budget_ms = self.runtime.settings["classify_budget_ms"]
         budget_s = (budget_ms if most_ms is None else min(budget_ms, most_ms)) / 1000
-        judge = budgeted(
-            self.judge_for(profile), budget_s, lambda: self.runtime.counters.increment("classify_budget_hit")
-        )
+        judge = budgeted(self.judge_for(profile), budget_s, lambda: self._budget_ran_out(flow))
         hidden = flow.metadata.get(flows.HIDDEN_TOPICS, frozenset())
         return AdapterContext(
             judge=judge,
@@ -291,6 +292,11 @@ class FeedWarnings:
             learn_url=content_warnings_guide_url(self.runtime),
             charset=flows.charset(flow.response) if flow.response is not None else "",
         )
+
+    def _budget_ran_out(self, flow: http.HTTPFlow) -> None:
+        """Counted, and noted on the flow: posts past the budget went out unmarked; a later reading may mark them."""
+        self.runtime.counters.increment("classify_budget_hit")
+        flow.metadata[flows.READ_IN_PART] = True
 
     def log_marked(self, flow: http.HTTPFlow, marked: list[Marked]) -> None:
         if not marked:

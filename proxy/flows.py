@@ -18,6 +18,11 @@ BREAK_DUE = "breather.break_due"
 HIDDEN_TOPICS = "breather.hidden_topics"
 CALM_WINDOW = "breather.calm_window"  # the profile has calm on and quiet hours or a limit are in force
 OWN_PAGE = "breather.own_page"
+# The digest of the rules a response's body was read under (``validators.judged_state``), set when it is read.
+JUDGED_UNDER = "breather.judged_under"
+# A step gave up on part of the response (the classify budget ran out, a step failed and put the original back): what
+# went out may not be what reading it whole gives, so it must not be kept as that.
+READ_IN_PART = "breather.read_in_part"
 LOCAL_PREFIX = "/__breather__/"
 
 

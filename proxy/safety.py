@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from mitmproxy import http
 
+from breather.proxy import flows
 from breather.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def original_on_error(runtime: Runtime, flow: http.HTTPFlow, step: str) -> Itera
     except Exception:
         log.exception("%s failed on a response from %s; passing it through unchanged", step, flow.request.host)
         runtime.counters.increment("passed_after_error")
+        flow.metadata[flows.READ_IN_PART] = True
         if response is not None and saved is not None:
             flow.response = response
             response.headers, response.raw_content = saved
