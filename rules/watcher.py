@@ -2,7 +2,8 @@
 
 A polling thread (about once a second) compares the file's mtime, size and content hash; polling needs no
 platform-specific file events and catches editors that replace the file instead of writing it in place. A new
-version is taken once two polls in a row read it alike, so a save caught half-written is never taken for the rules.
+version is taken once two polls in a row read it alike, so a save caught half-written is never taken for the rules;
+a start waits for a save going on the same way (``read_settled``), a few seconds at most.
 
 With a ``last_good`` path, every version taken in is also copied there, so that a service started while the file is
 broken (after a reboot, say) starts with the rules that were last in force instead of none at all.
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ OWNER_ONLY = 0o600  # the copies hold the whole rules (members' password hashes,
 ChangeListener = Callable[[Rules], None]
 ErrorListener = Callable[[str], None]
 Fingerprint = tuple[int, int, str]
+Contents = tuple[Fingerprint, bytes]
 Clock = Callable[[], datetime]
 AskedAt = Callable[[str, datetime], "datetime | None"]
 """When the dashboard was asked for a rules text it held, as seen at a moment (None: it did not hold that text)."""
@@ -53,6 +56,10 @@ class _Waiting(NamedTuple):
     text: str
     rules: Rules
     asked: dict[ChangeKey, datetime]
+
+
+POLL_INTERVAL = 1.0  # seconds between the watcher's reads of the file
+START_SETTLE_LIMIT = 5.0  # seconds a start waits at most for a save still going on, then takes what it has
 
 
 def _utc_now() -> datetime:
@@ -71,7 +78,7 @@ class RulesWatcher:
     def __init__(
         self,
         path: str | os.PathLike[str],
-        interval: float = 1.0,
+        interval: float = POLL_INTERVAL,
         last_good: str | os.PathLike[str] | None = None,
         *,
         cool_loosening: bool = False,
@@ -98,7 +105,7 @@ class RulesWatcher:
         # The rules in force, tightenings and released loosenings included: what a loosening is measured from
         # (cool_loosening only).
         self._base: Rules | None = self._read_last_good() if cool_loosening else None
-        self.reload()
+        self._consider(self._read_at_start())
         self._seen: Fingerprint | None = self._fingerprint  # what the last poll read (poll_once)
         if self.current is None:
             self._fall_back_to_last_good()
@@ -124,7 +131,7 @@ class RulesWatcher:
         of the same save come back as a loosening held for the cooling-off. A version is taken when two polls in a
         row read it alike."""
         contents = self._read()
-        seen = None if isinstance(contents, OSError) else contents[0]
+        seen = _fingerprint_of(contents)
         settled = seen == self._seen
         self._seen = seen
         changed = self._consider(contents) if settled else False
@@ -160,15 +167,19 @@ class RulesWatcher:
             except Exception:  # a listener's bug must not end the watching
                 log.exception("rules watcher: reloading %s failed", self.path)
 
-    def _read(self) -> tuple[Fingerprint, bytes] | OSError:
-        try:
-            stat = self.path.stat()
-            data = self.path.read_bytes()
-        except OSError as exc:
-            return exc
-        return (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest()), data
+    def _read(self) -> Contents | OSError:
+        return read_contents(self.path)
 
-    def _consider(self, contents: tuple[Fingerprint, bytes] | OSError) -> bool:
+    def _read_at_start(self) -> Contents | OSError:
+        """The file as a start takes it: settled as a poll takes a version (``read_settled``). What a start takes
+        is what every later edit is measured from, so a save caught half-way would make its missing tail a
+        tightening in force at once and the rest of the same save a loosening held for the cooling-off."""
+        contents, settled = read_settled(self.path, self.interval, START_SETTLE_LIMIT)
+        if not settled:
+            log.warning("%s kept changing for %.0f s; starting with it as it is now", self.path, START_SETTLE_LIMIT)
+        return contents
+
+    def _consider(self, contents: Contents | OSError) -> bool:
         """Take in a version read from the file if it is new. Returns True when new, valid rules were taken in."""
         with self._lock:
             if isinstance(contents, OSError):
@@ -344,6 +355,49 @@ class RulesWatcher:
         log.error("rules file refused (%s):\n%s", kept, message)
         for listener in self._error_listeners:
             listener(message)
+
+
+def read_contents(path: Path) -> Contents | OSError:
+    """The file's fingerprint (mtime, size, content hash) and bytes, or why it cannot be read."""
+    try:
+        stat = path.stat()
+        data = path.read_bytes()
+    except OSError as exc:
+        return exc
+    return (stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest()), data
+
+
+def _fingerprint_of(contents: Contents | OSError) -> Fingerprint | None:
+    return None if isinstance(contents, OSError) else contents[0]
+
+
+def read_settled(
+    path: Path, interval: float = POLL_INTERVAL, limit: float = POLL_INTERVAL
+) -> tuple[Contents | OSError, bool]:
+    """The file once it has stopped changing, as the watcher's polls take a version: two reads ``interval`` apart
+    read it alike. A file last written longer ago than ``interval`` (or not there) has been still for a poll
+    already and is not read twice: a start on a file untouched for hours does not wait. Reads again while less than
+    ``limit`` seconds have passed; returns the last read and whether it settled."""
+    contents = read_contents(path)
+    deadline = time.monotonic() + limit
+    while not _still_for(contents, interval):
+        if time.monotonic() >= deadline:
+            return contents, False
+        time.sleep(interval)
+        again = read_contents(path)
+        if _fingerprint_of(again) == _fingerprint_of(contents):
+            return again, True
+        contents = again
+    return contents, True
+
+
+def _still_for(contents: Contents | OSError, interval: float) -> bool:
+    """Whether nothing wrote the file for ``interval`` seconds: every write of a save moves its mtime to now (a
+    time ahead of this clock counts as now)."""
+    if isinstance(contents, OSError):
+        return True
+    (mtime_ns, _, _), _ = contents
+    return time.time_ns() - mtime_ns >= interval * 1e9
 
 
 def write_private(path: Path, text: str, *, still_as_read: Callable[[], bool] | None = None) -> None:
