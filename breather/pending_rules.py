@@ -22,13 +22,13 @@ from sqlite_utils import Database
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import address_changes, apply_change, held_path, shorter_history_text, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
-from breather.rules.editing import ChangedMeanwhile, in_force_text, put_back, value_at
+from breather.rules.editing import ChangedMeanwhile, in_force_text, put_back, still_reads_as, value_at
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.model import IPNetwork, Rules
-from breather.rules.textfile import read_rules_text
+from breather.rules.textfile import decode_rules_text
 from breather.rules.timeparse import spoken_duration
-from breather.rules.watcher import digest, write_private
+from breather.rules.watcher import digest, read_settled, write_private
 
 Writes = Callable[[Callable[[Database], Any]], Any]
 
@@ -142,12 +142,12 @@ def _save(
     records kept longer or shorter, sites no longer looked after) cannot be parted from the rest, so such an edit
     waits whole.
     """
-    if _as_read(path) != old_text:  # read as every reader does (a byte-order mark is not a change)
+    still_as_read = still_reads_as(path, old_text)
+    if not still_as_read():
         raise RulesChanged("the rules file changed while you were editing; reload and try again")
     base = rules_or(old_text, old)
     loosened = loosenings(base, new)
     stamp = now.isoformat(timespec="seconds")
-    still_as_read = _reads_as(path, old_text)
     if not loosened:
         _write_unless_saved_meanwhile(path, new_text, still_as_read)
         dropped = rebase_pending(db, old_text, new_text, write, stamp)
@@ -211,17 +211,6 @@ def _write_unless_saved_meanwhile(path: Path, text: str, still_as_read: Callable
         write_private(path, text, still_as_read=still_as_read)
     except ChangedMeanwhile:
         raise RulesChanged("the rules file changed while you were editing; reload and try again") from None
-
-
-def _reads_as(path: Path, text: str) -> Callable[[], bool]:
-    return lambda: _as_read(path) == text
-
-
-def _as_read(path: Path) -> str | None:
-    try:
-        return read_rules_text(path)
-    except RulesError:
-        return None
 
 
 def rules_or[T](text: str, fallback: T) -> Rules | T:
@@ -326,26 +315,41 @@ def apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) ->
 def _apply_due_changes(db: Database, path: Path, write: Writes, now: datetime) -> int:
     """Write every pending change whose cooling-off is over; the changes still waiting then build on it. A change
     to a file edited elsewhere since is dropped as superseded (applying it would undo that edit); the Rules page
-    says so (``dropped_changes``)."""
+    says so (``dropped_changes``). Dropping is for good, so only a version someone saved drops it: one that has
+    stopped changing and reads as rules. A file caught mid-save, or with a typo fixed a moment later back to the
+    text the change was saved on, leaves it waiting for the next check."""
     stamp = now.isoformat(timespec="seconds")
     applied = 0
     while (row := _next_due(db, stamp)) is not None:
         row_id, base, text = row
-        try:
-            current = read_rules_text(path)
-        except RulesError:
-            return applied  # a file that does not read (gone, not UTF-8): the change waits until it is fixed
+        current = _settled_text(path)
+        if current is None:
+            return applied  # a file that does not read (gone, not UTF-8) or mid-save: the change waits
         if base not in versions_of(current):
+            if rules_or(current, None) is None:
+                return applied  # not rules as it is (a typo, say): no version to say the change was replaced by
             write(_mark_done(row_id, SUPERSEDED, stamp))
             continue
         try:
-            write_private(path, text, still_as_read=_reads_as(path, current))
+            write_private(path, text, still_as_read=still_reads_as(path, current))
         except ChangedMeanwhile:
             continue  # saved by hand meanwhile: read again, and the change is superseded by it
         write(_mark_done(row_id, "applied", stamp))
         rebase_pending(db, current, text, write, stamp)
         applied += 1
     return applied
+
+
+def _settled_text(path: Path) -> str | None:
+    """The file's text once it has stopped changing (as the service's watcher takes a version), or None when it is
+    still changing or does not read."""
+    contents, settled = read_settled(path)
+    if not settled or isinstance(contents, OSError):
+        return None
+    try:
+        return decode_rules_text(contents[1], path.name)
+    except RulesError:
+        return None
 
 
 def _next_due(db: Database, stamp: str) -> tuple[int, str, str] | None:

@@ -26,6 +26,7 @@ from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import split_key
 from breather.rules.model import Rules
+from breather.rules.textfile import read_rules_text
 from breather.rules.timeparse import format_duration
 
 Key = str | Sequence[str]
@@ -176,6 +177,20 @@ def value_at(document: Any, keys: Sequence[str], unwrap: bool = True) -> Any:
 class ChangedMeanwhile(Exception):
     """The file changed after the caller read it and before the new text would have replaced it: nothing was
     written."""
+
+
+def still_reads_as(path: Path, text: str) -> Callable[[], bool]:
+    """A ``still_as_read`` for ``write_atomically``: whether ``path`` still reads as ``text``, the text an edit was
+    made on. Read as every reader reads it (a byte-order mark an editor added is not a change); a file that no longer
+    reads at all is one."""
+
+    def as_read() -> bool:
+        try:
+            return read_rules_text(path) == text
+        except RulesError:
+            return False
+
+    return as_read
 
 
 def write_atomically(
