@@ -117,11 +117,17 @@ def _existing_rules_path(given: str | None, paths: Paths) -> Path:
 
 
 def _load(given: str | None, paths: Paths, home: str | None) -> Any:
-    from breather.rules.loader import RulesError, load_rules
+    return _read_and_load(_existing_rules_path(given, paths), given, home)[1]
 
-    path = _existing_rules_path(given, paths)
+
+def _read_and_load(path: Path, given: str | None, home: str | None) -> tuple[str, Any]:
+    """The file's text and its rules, from one read: a command that writes the file checks it still reads so."""
+    from breather.rules.loader import RulesError, parse_rules
+    from breather.rules.textfile import read_rules_text
+
     try:
-        return load_rules(path)
+        text = read_rules_text(path)
+        return text, parse_rules(text, path.name)
     except RulesError as exc:
         raise _refusal(exc, given, home) from None
 
@@ -223,27 +229,33 @@ def _plain_text_passwords(rules: Any) -> list[str]:
 
 
 def _password(args: argparse.Namespace, paths: Paths) -> int:
-    from breather.rules.editing import set_value_in_text
+    from breather.rules.editing import ChangedMeanwhile, set_value_in_text, still_reads_as
     from breather.rules.passwords import hash_password, household_names, password_problem
-    from breather.rules.textfile import read_rules_text
     from breather.rules.watcher import write_private
 
     path = _existing_rules_path(args.file, paths)
-    rules = _load(args.file, paths, args.home)
-    profile = _profile(rules, args.profile)
+    _profile(_read_and_load(path, args.file, args.home)[1], args.profile)  # a typo in the name: refused before asking
     # A member's proxy password decides whose boundaries apply (a user test: a child set the parent's and browsed as
     # the parent), so changing one needs the household passphrase, as a rule change on the dashboard does.
     require_household_passphrase(paths, args.stdin, "nothing was changed")
     plain = _read_new_password(args.stdin)
+    read, rules = _read_and_load(path, args.file, args.home)  # after the typing: an edit saved meanwhile is kept
+    profile = _profile(rules, args.profile)
     problem = password_problem(plain, household_names(rules))
     if problem is not None:
         raise CommandError(f"{problem}; nothing was changed", EXIT_INVALID)
     # the user name and the password in one write: the service never sees a member with a name and no password
-    text = read_rules_text(path)
+    text = read
     if not profile.user:
         text = set_value_in_text(text, ("profiles", profile.name, "user"), profile.name, path.name)
     text = set_value_in_text(text, ("profiles", profile.name, "password"), hash_password(plain), path.name)
-    write_private(path, text)  # it holds members' password hashes: its owner's only, whoever made it 0644
+    try:  # it holds members' password hashes: its owner's only, whoever made it 0644
+        write_private(path, text, still_as_read=still_reads_as(path, read))
+    except ChangedMeanwhile:  # an edit saved by hand or on the dashboard meanwhile must not be undone unsaid
+        raise CommandError(
+            f"{path} changed while the password was being set (saved in an editor or on the dashboard?); "
+            "nothing was changed: run the command again"
+        ) from None
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
     if args.file is None:
         print(_password_in_force(paths, profile.name))
