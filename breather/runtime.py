@@ -108,6 +108,8 @@ class Session:
     last_seen: dict[str, datetime] = field(default_factory=dict)
     snoozes_in_row: int = 0
     snoozed_until: datetime | None = None
+    # when the last snooze of the run was pressed: a pause the store counts as a break after it ends the run
+    snoozed_at: datetime | None = None
     break_until: datetime | None = None
     overrides_until: dict[Override, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
@@ -155,6 +157,7 @@ class Sessions:
                 last_seen=dict(session.last_seen),
                 snoozes_in_row=session.snoozes_in_row,
                 snoozed_until=session.snoozed_until,
+                snoozed_at=session.snoozed_at,
                 break_until=session.break_until,
                 overrides_until=dict(session.overrides_until),
                 recent_warnings=deque(session.recent_warnings, maxlen=64),
@@ -271,13 +274,22 @@ class StoreUsage:
             if unsaved is None:
                 today = minutes_today(db, name, moment, zone, group_of=group_of)
                 active = active_minutes_since_break(db, name, moment)
-                taken = partial(_take_stored, today=today, active=active, day=day, at=moment)
+                rested = self._break_since_snooze(db, name, moment)
+                taken = partial(_take_stored, today=today, active=active, day=day, at=moment, rested=rested)
             else:
                 held = [beat for beat in unsaved if beat.profile == name]
                 read = partial(minutes_today, db, name, moment, zone, group_of=group_of)
                 today = with_unsaved(db, held, read)
                 taken = partial(_take_unsaved, today=today, day=day, at=moment)
             self.runtime.sessions.take_stored(name, taken, generation)
+
+    def _break_since_snooze(self, db: Any, profile: str, moment: datetime) -> datetime | None:
+        """The store's last break, asked only while a run of snoozes is on (the one read that needs it)."""
+        from breather.store.queries import last_break
+
+        if self.runtime.sessions.read(profile).snoozed_at is None:
+            return None
+        return last_break(db, profile, moment)
 
 
 def with_unsaved(db: Any, heartbeats: list[Any], read: Callable[[], Any]) -> Any:
@@ -335,15 +347,14 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         if group is not None:
             groups[group] = groups.get(group, 0.0) + seconds / 60
     active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
-    if paused_for_a_break(session, at):
-        active = timedelta(0)
+    paused = paused_for_a_break(session, at)
     return Usage(
         minutes_today=minutes,
         group_minutes=groups,
         total_minutes=total,
-        active_since_break=active,
-        snoozes_in_a_row=session.snoozes_in_row,
-        snoozed_until=session.snoozed_until,
+        active_since_break=timedelta(0) if paused else active,
+        snoozes_in_a_row=snoozes_in_a_row(session, at),
+        snoozed_until=None if paused else session.snoozed_until,
     )
 
 
@@ -359,9 +370,10 @@ def snooze_length(snoozes_in_row: int) -> timedelta:
 
 def snooze_break(session: Session, at: datetime) -> timedelta:
     """The break on screen put off, from the page's button or the extension's notification; returns for how long."""
-    session.snoozes_in_row += 1
+    session.snoozes_in_row = snoozes_in_a_row(session, at) + 1
     length = snooze_length(session.snoozes_in_row)
     session.snoozed_until = at + length
+    session.snoozed_at = at
     session.recent_warnings.clear()
     session.break_on_screen = None
     return length
@@ -369,13 +381,32 @@ def snooze_break(session: Session, at: datetime) -> timedelta:
 
 def begin_break(session: Session, at: datetime) -> None:
     """A break taken ("I'm done for now", on the page or in the extension's notification): the count starts again."""
-    session.snoozes_in_row = 0
-    session.snoozed_until = None
+    end_snoozes(session)
     session.active_since_break_s = 0.0
     session.stored_active_minutes = 0.0
     session.break_until = at
     session.recent_warnings.clear()
     session.break_on_screen = None
+
+
+def end_snoozes(session: Session) -> None:
+    """A break taken, or a pause long enough to be one: the next break's snooze is the first of a new run."""
+    session.snoozes_in_row = 0
+    session.snoozed_until = None
+    session.snoozed_at = None
+
+
+def pause_was_a_break(session: Session) -> None:
+    """Nothing was used for a break's length: the active time and the run of snoozes start again, as after a break
+    taken (a review: snoozed twice at night, the lid closed, and the morning's first break offered no snooze)."""
+    session.stored_active_minutes = 0.0
+    session.active_since_break_s = 0.0
+    end_snoozes(session)
+
+
+def snoozes_in_a_row(session: Session, at: datetime) -> int:
+    """The snoozes in the run a break due at ``at`` continues: none after a pause that was a break."""
+    return 0 if paused_for_a_break(session, at) else session.snoozes_in_row
 
 
 def paused_for_a_break(session: Session, at: datetime) -> bool:
@@ -470,7 +501,18 @@ def group_name(rules: Any, host: str) -> str | None:
     return group.name if group is not None else None
 
 
-def _take_stored(session: Session, today: Any, active: float, day: str, at: datetime | None = None) -> None:
+def _take_stored(
+    session: Session,
+    today: Any,
+    active: float,
+    day: str,
+    at: datetime | None = None,
+    rested: datetime | None = None,
+) -> None:
+    """What a read of the store found. ``rested``: the store's last break (a break taken, or a pause of a break's
+    length), asked while a run of snoozes is on: one after the last snooze ends the run."""
+    if rested is not None and session.snoozed_at is not None and rested > session.snoozed_at:
+        end_snoozes(session)
     session.stored_minutes = dict(today.by_site)
     session.stored_total = today.total
     session.stored_groups = dict(today.by_group)

@@ -195,7 +195,10 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "Nothing stored: the member's ask for that site still waits, or a snooze already runs",
                     ),
-                    "409": _json(ERROR, "No snoozes left in a row"),
+                    "409": _json(
+                        ERROR,
+                        "Snooze refused: no snoozes left in a row (NoMoreSnoozes), or no break is due (NoBreakDue)",
+                    ),
                 },
                 400,
                 401,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from breather.proxy.feed_warnings import crisis_for
 from breather.rules.crisis import contact_pieces
-from breather.runtime import SNOOZE_MINUTES, Session, heavy_run, snooze_length
+from breather.runtime import SNOOZE_MINUTES, Session, heavy_run, snooze_length, snoozes_in_a_row
 
 BreakKind = Literal["cadence", "heavy"]
 
@@ -58,13 +58,14 @@ def due_break(session: Session, decision: Any, max_snoozes: int, at: datetime) -
 
     The regular break comes first: it carries the person's snooze rule. A heavy run of warnings follows the same
     rule, so snoozes in a row past ``max_snoozes`` are refused whichever break asks for the pause. Nothing is due
-    while a snooze runs.
+    while a snooze runs; a pause of a break's length ended the run of snoozes (``breather.runtime.snoozes_in_a_row``).
     """
     if session.snoozed_until is not None and at < session.snoozed_until:
         return None
-    next_snooze = int(snooze_length(session.snoozes_in_row + 1).total_seconds() // 60)
+    snoozed = snoozes_in_a_row(session, at)
+    next_snooze = int(snooze_length(snoozed + 1).total_seconds() // 60)
     if decision.kind == "break_due":
         return DueBreak("cadence", decision.message, decision.snooze_allowed, next_snooze)
     if heavy_run(session.recent_warnings, at):
-        return DueBreak("heavy", HEAVY_RUN_REASON, session.snoozes_in_row < max_snoozes, next_snooze)
+        return DueBreak("heavy", HEAVY_RUN_REASON, snoozed < max_snoozes, next_snooze)
     return None

@@ -38,6 +38,7 @@ from breather.runtime import (
     begin_break,
     lift_block,
     lifted_kind,
+    pause_was_a_break,
     paused_for_a_break,
     snooze_break,
 )
@@ -171,7 +172,7 @@ class LocalApi:
         if due is None:
             if session.break_on_screen is not None:
                 self.runtime.sessions.break_no_longer_due(profile)
-            return {"blocked": blocked, "break_due": False}
+            return {"blocked": blocked, "break_due": False, **snooze_running(session, at)}
         return {"blocked": blocked, "break_due": True, **due.to_dict()}
 
     def _due_break(
@@ -220,12 +221,18 @@ class LocalApi:
 
     def snooze(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         """Snooze the break on screen, if its rules allow it (the overlay hides the button otherwise; this call is
-        the boundary). A second tab's button while a snooze runs is answered with that snooze, not another one."""
+        the boundary). A second tab's button while a snooze runs is answered with that snooze, not another one. With
+        no break due (a break screen left up overnight, its break taken in the extension) nothing is snoozed, counted
+        or logged: the answer says so, and the overlay takes its screen down."""
         session = self.runtime.sessions.read(profile)
-        if session.snoozed_until is not None and at < session.snoozed_until:
-            return {"ok": True, "snoozed_for_s": int((session.snoozed_until - at).total_seconds())}
+        running = snooze_running(session, at)
+        if running:
+            return {"ok": True, **running}
         due = self._due_break(session, profile, site, at)
-        if due is not None and not due.snooze_allowed:
+        if due is None:
+            self.runtime.sessions.break_no_longer_due(profile)
+            return {"ok": True, "break_due": False}
+        if not due.snooze_allowed:
             raise ApiError(409, NO_MORE_SNOOZES)
 
         length = self.runtime.sessions.update(profile, lambda session: snooze_break(session, at))
@@ -344,12 +351,20 @@ def block_began(rules: Any, pending: PendingOverride) -> datetime:
     return local_midnight(shown.date(), zone)
 
 
+def snooze_running(session: Session, at: datetime) -> dict[str, int]:
+    """``{"snoozed_for_s": <time left>}`` while a snooze runs, else nothing: a second tab's break screen (or its
+    button) says when the next reminder comes."""
+    if session.snoozed_until is None or at >= session.snoozed_until:
+        return {}
+    return {"snoozed_for_s": int((session.snoozed_until - at).total_seconds())}
+
+
 def add_active_time(session: Session, site: str, day: str, at: datetime, seconds: float) -> None:
     """Count ``seconds`` of active use; ``day`` is today's date in the household zone (a new day starts at zero). Use
-    after a pause of a break's length starts a new run of active use (the store says so too at its next read)."""
+    after a pause of a break's length starts a new run of active use and of snoozes (the store says so too at its
+    next read)."""
     if paused_for_a_break(session, at - timedelta(seconds=seconds)):
-        session.stored_active_minutes = 0.0
-        session.active_since_break_s = 0.0
+        pause_was_a_break(session)
     if session.day != day:
         session.day = day
         session.seconds_today = {}

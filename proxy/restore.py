@@ -17,11 +17,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.proxy.local_api import OVERRIDE_MINUTES
-from breather.runtime import Runtime, Session, lift_block, lifted_kind, running_overrides
+from breather.runtime import Runtime, Session, end_snoozes, lift_block, lifted_kind, running_overrides
 from breather.store.model import iso
+from breather.store.queries import last_break
 
-# Longer than any override or snooze runs. (A restart ends a run of snoozes older than this; live, only a break
-# taken ends one.)
+# Longer than any override or snooze runs. (A restart also ends a run of snoozes older than this; live and at a
+# restart, a break taken or a pause of a break's length ends one.)
 LOOK_BACK = timedelta(hours=2)
 # A logged block event -> the block it was (the proxy logs one per block, see ``Boundaries._first_block_in_a_while``).
 BLOCK_KINDS = {"limit_reached": "limit_reached", "quiet_hours_blocked": "quiet_hours"}
@@ -29,7 +30,8 @@ BLOCK_KINDS = {"limit_reached": "limit_reached", "quiet_hours_blocked": "quiet_h
 
 def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int:
     """Put back overrides and snoozes still running at ``now`` (replaying the recent events in order, so a break
-    taken after a snooze ends its run). Returns how many are running."""
+    taken after a snooze ends its run, as a pause of a break's length after it does). Returns how many are
+    running."""
     rows = db.execute(
         "select profile, kind, site, at, detail from events "
         "where kind in ('limit_overridden', 'break_snoozed', 'break_taken', 'limit_reached', 'quiet_hours_blocked') "
@@ -52,6 +54,7 @@ def restore_recent_choices(runtime: Runtime, db: Database, now: datetime) -> int
             runtime.blocks_logged[(profile, site, BLOCK_KINDS[kind])] = max(at, now)
     running = 0
     for name in runtime.sessions.profiles():
+        _end_snoozes_rested(runtime, db, name, now)
         session = runtime.sessions.read(name)
         # a parent's yes is restored (and counted) by ``restore_grants``
         running += sum(1 for key, _ in running_overrides(session, now) if not key.granted)
@@ -75,8 +78,19 @@ def _minutes(detail: str | None) -> int:
 def _snoozed(session: Session, at: datetime, minutes: int) -> None:
     session.snoozes_in_row += 1
     session.snoozed_until = at + timedelta(minutes=minutes)
+    session.snoozed_at = at
 
 
 def _break_taken(session: Session) -> None:
-    session.snoozes_in_row = 0
-    session.snoozed_until = None
+    end_snoozes(session)
+
+
+def _end_snoozes_rested(runtime: Runtime, db: Database, profile: str, now: datetime) -> None:
+    """The run of snoozes replayed ends if the store holds a pause of a break's length after its last snooze, as the
+    running service decides (``breather.runtime.StoreUsage``)."""
+    snoozed_at = runtime.sessions.read(profile).snoozed_at
+    if snoozed_at is None:
+        return
+    rested = last_break(db, profile, now)
+    if rested is not None and rested > snoozed_at:
+        runtime.sessions.update(profile, end_snoozes)

@@ -22,6 +22,7 @@ from breather.store.model import Event, Heartbeat, check_site
 IDLE_STATES = ("active", "idle", "locked")
 EXTENSION_EVENT_KINDS = ("break_taken", "break_snoozed", "more_time_asked")
 THROUGH_PROXY_WINDOW = timedelta(minutes=2)
+NO_BREAK_DUE = "No break is due now, so there is nothing to snooze."
 HEARTBEAT_SECONDS = 30.0  # the extension sends one every 30 s while a social tab is in front
 CLOSED_KINDS = ("limit_reached", "quiet_hours")  # the proxy answers the site with its block page
 
@@ -157,9 +158,11 @@ def apply_break_event(
 ) -> BrowserEvent | None:
     """A break taken or snoozed from the extension's notification, told to the running service as the page's own
     buttons tell it: before, only the store heard, so "Take a break" reached the proxy up to 10 s late and a snooze
-    never did (the page kept the break on screen). A snooze is refused when the page's would be; the event logged
-    carries the snooze's real length, which a restart replays. None: a snooze already runs, nothing to log (the
-    same notification pressed in a second browser is that snooze, as a second tab's button is on the page)."""
+    never did (the page kept the break on screen). A snooze is refused when the page's would be, and when no break
+    is due (a notification answered after a pause that was a break: counted, it began a run of snoozes and the
+    weekly review counted a break snoozed); the event logged carries the snooze's real length, which a restart
+    replays. None: a snooze already runs, nothing to log (the same notification pressed in a second browser is that
+    snooze, as a second tab's button is on the page)."""
     from breather.runtime import NO_MORE_SNOOZES, begin_break, snooze_break
 
     sessions = getattr(runtime, "sessions", None)
@@ -171,10 +174,24 @@ def apply_break_event(
     session = sessions.read(profile)
     if session.snoozed_until is not None and now < session.snoozed_until:
         return None
-    if session.snoozes_in_row >= rules.profile(profile).max_snoozes:
+    due = _break_due(rules, profile, event.site, session, now)
+    if due is None:
+        raise ApiError(409, "NoBreakDue", NO_BREAK_DUE)
+    if not due.snooze_allowed:
         raise ApiError(409, "NoMoreSnoozes", NO_MORE_SNOOZES)
     length = sessions.update(profile, lambda session: snooze_break(session, now))
     return BrowserEvent(event.kind, event.site, int(length.total_seconds() // 60))
+
+
+def _break_due(rules: Rules, profile: str, site: str | None, session: Any, now: datetime) -> Decision | None:
+    """The break the status says is due (the extension's notification comes from it), as the proxy decides it, or
+    None when none is."""
+    person = rules.profiles.get(profile)
+    if person is None:
+        return None
+    usage = usage_for(session, rules, now)
+    decision = decide_past_overrides(rules, person, representative_site(rules, site), now, usage, session)
+    return decision if decision.kind == "break_due" else None
 
 
 # One ask at a time: checking for a waiting ask and logging a new one must not interleave between two requests.
