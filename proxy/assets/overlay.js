@@ -10,6 +10,9 @@
   var IDLE_MS = (config.idle_s || 60) * 1000;
   var lastInput = Date.now();
   var breakShown = false;
+  // Takes the break screen down while it still asks for a choice (null once "I'm done for now" is pressed): a
+  // heartbeat that says no break is due any more (a night asleep, the break taken in the extension) calls it.
+  var endBreak = null;
   var reloadTried = false;
   // Set in sessionStorage (this tab) before a reload for a block; the block page, or a heartbeat saying the site is
   // open, clears it.
@@ -78,7 +81,8 @@
     return node;
   }
 
-  // What focus was on before the break screen, given back when a snooze takes the screen away.
+  // What focus was on before the break screen, given back when a snooze (or a break no longer due) takes the screen
+  // away.
   function giveFocusBack(node) {
     if (node && node !== document.body && node.isConnected && typeof node.focus === "function") { node.focus(); }
   }
@@ -129,6 +133,12 @@
     return given === 1 ? "1 more minute" : given + " more minutes";
   }
 
+  // What the screen says as a snooze (this tab's, or another tab's already running) takes it away.
+  function reminderNote(seconds) {
+    var minutes = Math.max(1, Math.round(seconds / 60));
+    return "Next reminder in " + minutes + (minutes === 1 ? " minute." : " minutes.");
+  }
+
   function showBreak(reason, snoozeAllowed, kind, snoozeMinutes) {
     if (breakShown || !document.body) { return; }
     breakShown = true;
@@ -167,12 +177,28 @@
     document.body.appendChild(layer);
     document.body.appendChild(after);
     var benched = setPageInert([layer, after]);
+    // The screen goes, the feed is given back as it was, and a short note says why.
+    function takeDown(note) {
+      if (!layer.isConnected) { return; }
+      layer.remove();
+      benched.forEach(function (node) { node.removeAttribute("inert"); });
+      breakShown = false;
+      endBreak = null;
+      giveFocusBack(before);
+      sayBriefly(after, note);
+    }
+    endBreak = takeDown;
     title.focus();
     post("break-shown", { reason: kind || "cadence" }).then(function (answer) {
       if (answer && answer.exercise) { showExercise(exercise, answer.exercise); }
     });
-    setTimeout(function () { actions.hidden = false; done.focus(); }, (config.pause_s || 8) * 1000);
+    setTimeout(function () {
+      if (!layer.isConnected) { return; }
+      actions.hidden = false;
+      done.focus();
+    }, (config.pause_s || 8) * 1000);
     done.addEventListener("click", function () {
+      endBreak = null;
       post("break", {}).then(function () {
         after.remove();
         Array.prototype.slice.call(card.children).forEach(function (node) {
@@ -195,12 +221,12 @@
           done.focus();
           return;
         }
-        var minutes = answer && answer.snoozed_for_s ? Math.round(answer.snoozed_for_s / 60) : 5;
-        layer.remove();
-        benched.forEach(function (node) { node.removeAttribute("inert"); });
-        breakShown = false;
-        giveFocusBack(before);
-        sayBriefly(after, "Next reminder in " + minutes + (minutes === 1 ? " minute." : " minutes."));
+        if (answer && answer.break_due === false) {
+          // Nothing was snoozed: the break was over already (a pause long enough to count, taken elsewhere).
+          takeDown("No break is due now.");
+          return;
+        }
+        takeDown(reminderNote(answer && answer.snoozed_for_s ? answer.snoozed_for_s : 300));
       });
     });
   }
@@ -253,7 +279,11 @@
       if (!answer) { return; }
       if (answer.blocked === true && reloadForBlock()) { return; }
       if (answer.blocked === false) { stored(function (s) { s.removeItem(BLOCK_RELOADED); }); }
-      if (answer.break_due) { showBreak(answer.reason, answer.snooze_allowed, answer.kind, answer.snooze_minutes); }
+      if (answer.break_due) {
+        showBreak(answer.reason, answer.snooze_allowed, answer.kind, answer.snooze_minutes);
+      } else if (answer.break_due === false && answer.blocked !== true && endBreak) {
+        endBreak(answer.snoozed_for_s ? reminderNote(answer.snoozed_for_s) : "Your time away counted as a break.");
+      }
     });
   }
 

@@ -16,6 +16,7 @@ Each test collects what it finds wrong and reports it all at once, so one run na
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,11 @@ def test_a_covered_post_is_out_of_reach_until_revealed_and_the_reveal_keeps_the_
     assert not problems, "\n".join(problems)
 
 
-def break_due_now(service: Any) -> None:
+def break_due_now(service: Any) -> float:
+    """Two heartbeats, with ``break_after = "2s"``: each counts 30 s in the service's memory at once, so the break is
+    due now; the store counts use only up to the moment it is read (every 10 s), so it agrees from its first read 2 s
+    after the first heartbeat on (``wait_until_the_store_agrees``). Returns when the first heartbeat was sent."""
+    first = time.monotonic()
     with service.client() as client:
         for _ in range(2):
             answer = client.post(
@@ -160,14 +165,21 @@ def break_due_now(service: Any) -> None:
                 headers={"X-Breather": "1"},
             )
             assert answer.status_code == 200
+    return first
+
+
+def wait_until_the_store_agrees(first_heartbeat: float) -> None:
+    """Before a snooze: a read of the store before 2 s of use says no break is due, until the next read 10 s later
+    (a snooze of no break due is answered "No break is due now." and counts nothing)."""
+    time.sleep(max(0.0, first_heartbeat + 13 - time.monotonic()))
 
 
 def test_the_break_screen_is_named_takes_focus_and_says_what_each_choice_did(
     serve, upstream, chromium, shared_fixtures
 ) -> None:
     upstream.route("news.ycombinator.com", "/", front_page_with(shared_fixtures, "A calm story about gardens"))
-    service = serve(rules('break_after = "1m"\nbreak_length = "5m"\nmax_snoozes = 2'))
-    break_due_now(service)
+    service = serve(rules('break_after = "2s"\nbreak_length = "5m"\nmax_snoozes = 2'))
+    first_heartbeat = break_due_now(service)
     context = chromium(service)
     problems: list[str] = []
 
@@ -199,6 +211,7 @@ def test_the_break_screen_is_named_takes_focus_and_says_what_each_choice_did(
     snoozing.locator("button.breather-done").wait_for(state="visible", timeout=15000)
     if focused(snoozing)["text"] != "I'm done for now":
         problems.append('after the pause focus is not on "I\'m done for now"')
+    wait_until_the_store_agrees(first_heartbeat)
     snoozing.keyboard.press("Tab")
     snoozing.keyboard.press("Enter")
     snoozing.locator("#breather-break").wait_for(state="detached", timeout=10000)
