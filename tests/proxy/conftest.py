@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -13,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mitmproxy.test import tflow
 
 from breather import settings as breather_settings
 from breather.paths import Paths
+from breather.proxy import flows
+from breather.proxy.local_api import LocalApi
+from breather.proxy.overlay import inject, overlay_markup
 from breather.rules.watcher import RulesWatcher
 from breather.runtime import Runtime
 from breather.store.writer import Writer
@@ -194,3 +199,55 @@ def through_addons(addons: list[Any], flow: Any) -> Any:
             if hasattr(addon, hook):
                 getattr(addon, hook)(flow)
     return flow
+
+
+# --- the overlay in a real Chromium, its local API answered by a real runtime -----------------------------------
+
+NONCE = "0verl4yn0nce"
+CSP = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src 'nonce-{NONCE}'; connect-src 'self'"
+PAGE = b"<!doctype html><html><head><title>feed</title></head><body><a href='/post'>a post</a></body></html>"
+
+
+class Proxy:
+    """The local API behind a tab of the overlay tests (``open_overlay``): each ``/__breather__/`` call answered by
+    ``LocalApi``, kept in ``calls``."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.api = LocalApi(runtime)
+        self.calls: list[tuple[str, Any, int]] = []
+
+    def answer(self, route: Any) -> None:
+        name = route.request.url.rsplit("/", 1)[-1]
+        flow = tflow.tflow()
+        flow.request.host = "old.reddit.com"
+        flow.request.method = route.request.method
+        flow.request.path = f"/__breather__/{name}"
+        flow.request.content = (route.request.post_data or "").encode()
+        flow.request.headers["x-breather"] = route.request.headers.get("x-breather", "")
+        flow.metadata[flows.SITE] = "reddit.com"
+        flow.metadata[flows.PROFILE] = "me"
+        self.api.request(flow)
+        assert flow.response is not None
+        self.calls.append((name, json.loads(flow.request.content or b"{}"), flow.response.status_code))
+        route.fulfill(status=flow.response.status_code, content_type="application/json", body=flow.response.content)
+
+
+@pytest.fixture
+def open_overlay(headless_chromium: Any) -> Iterator[Any]:
+    """Open a page carrying the overlay with ``config``, its local API answered by ``proxy``."""
+    opened: list[tuple[Any, CspSite]] = []
+
+    def open_page(config: dict[str, Any], proxy: Proxy) -> Any:
+        site = CspSite(inject(PAGE, overlay_markup(NONCE, {"pause_s": 0.1, **config})), CSP)
+        tab = headless_chromium.new_page()
+        tab.set_default_timeout(10_000)
+        opened.append((tab, site))
+        tab.route(re.compile(r".*/__breather__/.*"), proxy.answer)
+        tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())  # no internet: fail fast
+        tab.goto(site.url, wait_until="load")
+        return tab
+
+    yield open_page
+    for tab, site in opened:
+        tab.close()
+        site.close()

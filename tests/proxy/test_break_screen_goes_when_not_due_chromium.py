@@ -8,17 +8,13 @@ extension's notification.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from breather.proxy.overlay import inject, overlay_markup
 from breather.runtime import begin_break
-from tests.proxy.conftest import CspSite, rules_text
-from tests.proxy.test_overlay_chromium import CSP, NONCE, PAGE, Proxy
+from tests.proxy.conftest import Proxy, rules_text
 
 pytestmark = pytest.mark.e2e
 
@@ -47,27 +43,6 @@ class Waking(Proxy):
         super().answer(route)
 
 
-@pytest.fixture
-def open_tab(headless_chromium: Any) -> Iterator[Any]:
-    """Open the feed carrying the overlay with ``config``, its local API answered by ``proxy``."""
-    opened: list[tuple[Any, CspSite]] = []
-
-    def open_page(config: dict[str, Any], proxy: Proxy) -> Any:
-        site = CspSite(inject(PAGE, overlay_markup(NONCE, {"pause_s": 0.1, **config})), CSP)
-        tab = headless_chromium.new_page()
-        tab.set_default_timeout(10_000)
-        opened.append((tab, site))
-        tab.route(re.compile(r".*/__breather__/.*"), proxy.answer)
-        tab.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())  # no internet: fail fast
-        tab.goto(site.url, wait_until="load")
-        return tab
-
-    yield open_page
-    for tab, site in opened:
-        tab.close()
-        site.close()
-
-
 def move_the_mouse(tab: Any, seconds: float) -> None:
     """The person is back at the screen: the heartbeats count."""
     for _ in range(int(seconds / 0.3)):
@@ -81,13 +56,13 @@ def snoozes_logged(runtime: Any, events_of: Any) -> int:
 
 
 def test_last_nights_break_screen_goes_at_the_first_heartbeat_of_the_morning(
-    open_tab: Any, make_runtime: Any, events_of: Any
+    open_overlay: Any, make_runtime: Any, events_of: Any
 ) -> None:
     from playwright.sync_api import expect
 
     runtime = make_runtime(rules_text())
     proxy = Waking(runtime)  # nothing used since: as after a night asleep, no break is due
-    tab = open_tab({**LAST_NIGHTS_BREAK, "heartbeat_s": 0.3}, proxy)
+    tab = open_overlay({**LAST_NIGHTS_BREAK, "heartbeat_s": 0.3}, proxy)
     expect(tab.locator("#breather-break")).to_be_visible()
     assert tab.locator("[inert]").count() == 1
 
@@ -103,14 +78,14 @@ def test_last_nights_break_screen_goes_at_the_first_heartbeat_of_the_morning(
 
 
 def test_a_break_taken_in_the_extension_takes_the_screen_down_and_gives_focus_back(
-    open_tab: Any, make_runtime: Any
+    open_overlay: Any, make_runtime: Any
 ) -> None:
     from playwright.sync_api import expect
 
     runtime = make_runtime(rules_text())
     runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 26 * 60.0))
     proxy = Waking(runtime)
-    tab = open_tab({"heartbeat_s": 0.3}, proxy)
+    tab = open_overlay({"heartbeat_s": 0.3}, proxy)
     tab.locator("a").focus()  # reading the feed, a link in focus, when a heartbeat brings the break
     proxy.wake()
     expect(tab.locator("#breather-break")).to_be_visible()
@@ -124,7 +99,7 @@ def test_a_break_taken_in_the_extension_takes_the_screen_down_and_gives_focus_ba
 
 
 def test_a_break_snoozed_in_another_tab_goes_here_too_and_says_when_it_comes_back(
-    open_tab: Any, make_runtime: Any, events_of: Any
+    open_overlay: Any, make_runtime: Any, events_of: Any
 ) -> None:
     """Two tabs under one break, "3 more minutes" pressed in the other: this one's screen goes at its next heartbeat
     and says the snooze's time, not that time away counted as a break."""
@@ -134,7 +109,7 @@ def test_a_break_snoozed_in_another_tab_goes_here_too_and_says_when_it_comes_bac
     snoozed_until = datetime.now(UTC) + timedelta(minutes=3)
     runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 26 * 60.0))
     runtime.sessions.update("me", lambda session: setattr(session, "snoozed_until", snoozed_until))
-    tab = open_tab({**LAST_NIGHTS_BREAK, "heartbeat_s": 0.3}, Proxy(runtime))
+    tab = open_overlay({**LAST_NIGHTS_BREAK, "heartbeat_s": 0.3}, Proxy(runtime))
 
     move_the_mouse(tab, 1.5)
     expect(tab.locator("#breather-break")).to_have_count(0)
@@ -143,14 +118,14 @@ def test_a_break_snoozed_in_another_tab_goes_here_too_and_says_when_it_comes_bac
 
 
 def test_five_more_minutes_on_a_break_no_longer_due_says_so_and_counts_no_snooze(
-    open_tab: Any, make_runtime: Any, events_of: Any
+    open_overlay: Any, make_runtime: Any, events_of: Any
 ) -> None:
     """Pressed before a heartbeat has noticed (one every 30 s)."""
     from playwright.sync_api import expect
 
     runtime = make_runtime(rules_text())
     proxy = Proxy(runtime)
-    tab = open_tab({**LAST_NIGHTS_BREAK, "heartbeat_s": 600}, proxy)
+    tab = open_overlay({**LAST_NIGHTS_BREAK, "heartbeat_s": 600}, proxy)
     tab.locator("button.breather-snooze").click()
 
     expect(tab.locator("#breather-break")).to_have_count(0)
@@ -161,13 +136,13 @@ def test_five_more_minutes_on_a_break_no_longer_due_says_so_and_counts_no_snooze
     assert snoozes_logged(runtime, events_of) == 0
 
 
-def test_the_well_done_screen_stays_until_the_tab_is_closed_or_reloaded(open_tab: Any, make_runtime: Any) -> None:
+def test_the_well_done_screen_stays_until_the_tab_is_closed_or_reloaded(open_overlay: Any, make_runtime: Any) -> None:
     """A break taken on the page is the person's choice: the heartbeats after it (no break due) leave it be."""
     from playwright.sync_api import expect
 
     runtime = make_runtime(rules_text())
     runtime.sessions.update("me", lambda session: setattr(session, "active_since_break_s", 26 * 60.0))
-    tab = open_tab({"heartbeat_s": 0.3}, Proxy(runtime))
+    tab = open_overlay({"heartbeat_s": 0.3}, Proxy(runtime))
     tab.locator("button.breather-done").click()
     expect(tab.locator("#breather-break-title")).to_have_text("Well done.")
 

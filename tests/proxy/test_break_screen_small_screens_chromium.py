@@ -17,8 +17,7 @@ import pytest
 from breather.proxy.overlay import inject, overlay_markup
 from breather.proxy.pages import BlockPage, render_block_page, render_framed_block_page
 from breather.rules.crisis import crisis_line
-from tests.proxy.conftest import CspSite, rules_text
-from tests.proxy.test_overlay_chromium import CSP, NONCE, PAGE, Proxy
+from tests.proxy.conftest import CSP, NONCE, PAGE, CspSite, Proxy, rules_text
 
 pytestmark = pytest.mark.e2e
 
