@@ -5,12 +5,11 @@ caught half-way, at the due minute dropped the change for good."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -18,6 +17,7 @@ from sqlite_utils import Database
 from breather import pending_rules
 from breather.dashboard.db import connect
 from breather.rules.loader import load_rules, parse_rules
+from tests.breather.saving import saved_in_two_writes
 from tests.dashboard.conftest import FAMILY_RULES, NOW
 
 LOOSER = FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "2h"')
@@ -77,27 +77,13 @@ def test_a_typo_at_the_due_minute_leaves_the_change_waiting_until_it_is_fixed(db
     assert pending_rules.pending_changes(db) == []
 
 
-def finish(out: BinaryIO, rest: bytes) -> None:
-    """The second write of the save."""
-    out.write(rest)
-    out.flush()
-
-
 def test_a_save_caught_half_way_at_the_due_minute_does_not_drop_the_change(db: Database, rules_file: Path) -> None:
     """An editor or a sync tool writing the file in place, unchanged, in two writes: its first part reads as rules."""
     data = FAMILY_RULES.encode()
     cut = data.index(b"[profiles.teen.quiet_hours]")
     parse_rules(data[:cut].decode())  # the first part alone is valid rules, and another version
-    with rules_file.open("r+b") as out:
-        out.truncate(0)
-        out.write(data[:cut])
-        out.flush()
-        rest = threading.Timer(0.3, finish, (out, data[cut:]))
-        rest.start()
-        try:
-            applied = apply_due(db, rules_file)
-        finally:
-            rest.join()
+    with saved_in_two_writes(rules_file, data, cut):
+        applied = apply_due(db, rules_file)
 
     assert rules_file.read_bytes() == data
     assert pending_rules.dropped_changes(db, DUE) == []

@@ -10,7 +10,6 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
@@ -18,6 +17,7 @@ from breather.paths import Paths
 from breather.rules import watcher
 from breather.rules.loader import default_rules_text
 from breather.service import load_rules_watcher
+from tests.breather.saving import saved_in_two_writes
 
 ALLOWED = 'always_allowed = ["mastodon.social"]'
 WITH_A_SITE_ALLOWED = default_rules_text().replace(f"# {ALLOWED}", ALLOWED)
@@ -37,27 +37,13 @@ def ran_before_on(paths: Paths, text: str) -> None:
     load_rules_watcher(paths)
 
 
-def finish(out: BinaryIO, rest: bytes) -> None:
-    """The second write of the save."""
-    out.write(rest)
-    out.flush()
-
-
 def test_a_start_during_a_save_takes_the_whole_save_not_its_first_part(tmp_path: Path) -> None:
     paths = home(tmp_path)
     ran_before_on(paths, WITH_A_SITE_ALLOWED)
     data = WITH_A_SITE_ALLOWED.encode()
     cut = data.index(ALLOWED.encode()) - 5  # inside the comment above it: the first part is valid rules
-    with paths.rules_file.open("r+b") as out:  # the person saves the file again, unchanged, in two writes
-        out.truncate(0)
-        out.write(data[:cut])
-        out.flush()
-        rest = threading.Timer(0.3, finish, (out, data[cut:]))
-        rest.start()
-        try:
-            started = load_rules_watcher(paths)
-        finally:
-            rest.join()
+    with saved_in_two_writes(paths.rules_file, data, cut):  # the person saves the file again, unchanged, in two writes
+        started = load_rules_watcher(paths)
 
     assert started.current is not None
     assert started.current.profile("me").always_allowed == ("mastodon.social",)
