@@ -76,7 +76,7 @@ def test_every_page_counts_a_minute_both_sources_reported_once(
 
     history = text_of(client, "/history?days=7&member=parent")
     assert 'id="history-total">1 h 10 min<' in history  # was 2 h 20 min: each report counted, and both windows
-    assert "<title>Wed 04 Mar: 30 min</title>" in history and "<title>Tue 03 Mar: 40 min</title>" in history
+    assert "<title>Wed 4 Mar: 30 min</title>" in history and "<title>Tue 3 Mar: 40 min</title>" in history
     assert site_bars(history) == {"reddit": "1 h", "youtube": "20 min"}
     assert "<title>Wed 09:00: 30 min</title>" in history and "<title>Tue 22:00: 40 min</title>" in history
 
