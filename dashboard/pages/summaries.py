@@ -7,6 +7,7 @@ categories, never a URL or a post's text (the store holds none).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -281,7 +282,8 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
     asks = ask_answers(db, rules, week)
-    day_limits = limits_by_day(db, rules, week.each_day())
+    # a member taken out of the rules keeps the limits noted while they were in them
+    day_limits = limits_by_day(db, rules, week.each_day(), also=[name for name in names if name not in rules.profiles])
     result = []
     for name in names:
         # Their time online (overlaps once) for the totals and hours; each site group's own for the top sites.
@@ -295,7 +297,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
             if piece.profile == name and piece.site is not None and piece.day >= week.first:
                 by_site[piece.site] += piece.seconds / 60
         profile = rules.profiles.get(name)
-        limit = limit_minutes(profile)
+        limit = limit_minutes(profile) if profile else _last_noted_limit(name, week, day_limits)
         # each day by the limit it had (a limit lowered on Thursday does not make Monday a day over it)
         limit_on = {day: day_limits.get((name, day), limit) for day in by_day}
         their_events = [row for row in happened if row.profile == name]
@@ -324,6 +326,13 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
             )
         )
     return result
+
+
+def _last_noted_limit(name: str, week: Period, day_limits: Mapping[tuple[str, date], float | None]) -> float | None:
+    """A member taken out of the rules has no limit now: the week is read by the last one noted for them in it, as
+    the kept weekly review reads it (the page said "no limit set" for a week spent under one)."""
+    noted = (day_limits.get((name, day)) for day in reversed(list(week.each_day())))
+    return next((limit for limit in noted if limit is not None), None)
 
 
 def _online_within(minutes: float, limit: float | None) -> bool:

@@ -205,3 +205,30 @@ def test_a_zero_minute_limit_is_a_limit_not_none() -> None:
     rules = parse_rules(FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "0m"'))
     assert limit_minutes(rules.profiles["teen"]) == 0.0
     assert limit_minutes(rules.profiles["parent"]) == 60.0
+
+
+def test_the_review_reads_a_member_taken_out_of_the_rules_by_the_limit_they_had(
+    client: FlaskClient, app: Flask, seed: Seeder
+) -> None:
+    """teen was under a 45-minute limit all week, then taken out of the rules today: the kept weekly review judges
+    their days by it, and the page said "no limit set" for the same week."""
+    from breather.scheduler import SCHEDULER_MIGRATIONS, record_day_limits
+    from breather.store.db import open_database
+
+    for days_ago, minutes in ((2, 40), (1, 50)):
+        seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=days_ago), minutes)
+    seed.send()
+    db = open_database(app.config["DATABASE"], extra=[SCHEDULER_MIGRATIONS])
+    try:
+        for days_ago in (2, 1):
+            record_day_limits(db, parse_rules(FAMILY_RULES), today_at(23) - timedelta(days=days_ago))
+        db.conn.commit()
+    finally:
+        db.close()
+    app.config["PATHS"].rules_file.write_text(FAMILY_RULES[: FAMILY_RULES.index("[profiles.teen]")])
+
+    teen = text_of(client, "/family").split(">teen</h2>", 1)[1]
+    assert "1 of 2 days online" in teen  # 40 minutes within 45, 50 over it
+    review = text_of(client, "/review")
+    teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
+    assert "(7 × 45 min)" in teen_row and "<td>1 of 2</td>" in teen_row  # it read "none" and "—"
