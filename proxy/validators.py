@@ -19,6 +19,10 @@ So such a response's ETag carries a short digest of everything that decides the 
   the whole body), so the site sends a 200 that Breather reads again;
 * an ``If-Match`` tag loses its digest whatever the state: it asks about the site's resource, not Breather's reading.
 
+A read response (and a 304 about one) also gets ``no-cache`` (:func:`ask_before_reuse`): a copy the site let the
+browser keep fresh for a while (``max-age=600``) would otherwise be shown without any request, whatever the rules
+became.
+
 A response read only in part (the classify budget ran out, a step failed and put the original back) loses its
 validators instead: a tag would vouch for a reading that was not done. A response not read at all (over the size cap,
 streamed, a type no adapter reads) keeps the site's validators: no rules change alters what Breather makes of it. A
@@ -253,11 +257,13 @@ class Validators:
         if not about_ours:
             return
         response.headers.pop("last-modified", None)
+        ask_before_reuse(response)  # a 304's Cache-Control replaces the cached copy's too
         if etag is not None:
             response.headers["etag"] = tag(etag, asked.state)
 
     @staticmethod
     def _tag_what_was_read(flow: http.HTTPFlow, response: http.Response) -> None:
+        ask_before_reuse(response)
         if flow.metadata.get(flows.READ_IN_PART):
             drop_validators(response)
             return
@@ -270,3 +276,16 @@ class Validators:
 def drop_validators(response: http.Response) -> None:
     response.headers.pop("etag", None)
     response.headers.pop("last-modified", None)
+
+
+def ask_before_reuse(response: http.Response) -> None:
+    """``no-cache`` added to the site's ``Cache-Control``: a copy the browser may keep must be revalidated before each
+    use, so a rules change reaches it (a ``max-age=600`` listing was shown from the cache, judged under the old rules,
+    with no request any proxy could see). A revalidation under the same rules is answered 304 by the site, so this
+    costs a round trip, not the body. ``no-store`` and ``no-cache`` already say as much; ``no-cache="Set-Cookie"``
+    (about one field) does not."""
+    value = response.headers.get("cache-control", "")
+    directives = {part.strip().lower() for part in value.split(",")}
+    if directives & {"no-cache", "no-store"}:
+        return
+    response.headers["cache-control"] = f"{value}, no-cache" if value.strip() else "no-cache"

@@ -33,11 +33,7 @@ LISTING = json.dumps(
         },
     }
 ).encode()
-VALIDATORS = {
-    "ETag": '"listing-v1"',
-    "Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT",
-    "Cache-Control": "private, max-age=0",
-}
+VALIDATORS = {"ETag": '"listing-v1"', "Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT"}
 # The page's script, with the browser's HTTP cache as it is by default.
 FETCH_LISTING = "async () => (await fetch('/r/all/new.json')).text()"
 
@@ -75,9 +71,17 @@ def conditions_seen(upstream: Upstream) -> list[str | None]:
     return seen
 
 
-def test_chromium_s_cached_unmarked_listing_is_read_again_after_a_topic_is_added(serve, upstream, chromium) -> None:
+@pytest.mark.parametrize(
+    "cache_control",
+    ["private, max-age=0", "private, max-age=600"],
+    ids=["revalidated", "kept-fresh-ten-minutes"],  # the second was shown from the cache with no request at all
+)
+def test_chromium_s_cached_unmarked_listing_is_read_again_after_a_topic_is_added(
+    serve, upstream, chromium, cache_control
+) -> None:
     upstream.route(HOST, "/", PAGE)
-    upstream.route(HOST, "/r/all/new.json", LISTING, "application/json", headers=VALIDATORS)
+    validators = {**VALIDATORS, "Cache-Control": cache_control}
+    upstream.route(HOST, "/r/all/new.json", LISTING, "application/json", headers=validators)
     seen = conditions_seen(upstream)
     service = serve(rules())
     page = chromium(service).new_page()

@@ -55,14 +55,18 @@ class Site:
     comparison for ``If-None-Match``, as sites do). ``asked`` keeps the conditional headers of each request."""
 
     def __init__(
-        self, body: bytes = LISTING, etag: str = '"listing-v1"', content_type: str = "application/json"
+        self,
+        body: bytes = LISTING,
+        etag: str = '"listing-v1"',
+        content_type: str = "application/json",
+        cache_control: str = "private, max-age=0",
     ) -> None:
-        self.body, self.etag, self.content_type = body, etag, content_type
+        self.body, self.etag, self.content_type, self.cache_control = body, etag, content_type, cache_control
         self.asked: list[dict[str, str]] = []
 
     def answer(self, request: http.Request) -> http.Response:
         self.asked.append({name: request.headers[name] for name in CONDITIONS if name in request.headers})
-        validators = {"etag": self.etag, "last-modified": LAST_MODIFIED, "cache-control": "private, max-age=0"}
+        validators = {"etag": self.etag, "last-modified": LAST_MODIFIED, "cache-control": self.cache_control}
         if self._unchanged_for(request):
             return http.Response.make(304, b"", validators)
         return http.Response.make(200, self.body, {"content-type": self.content_type, **validators})
@@ -272,3 +276,30 @@ def test_when_tagging_fails_the_listing_still_goes_out_without_validators(make_r
     assert browser.answer is not None and browser.answer.status_code == 200
     assert browser.validators == {}
     assert runtime.counters.get("passed_after_error") == 1
+
+
+def test_a_listing_the_site_lets_the_browser_keep_fresh_is_asked_for_again_before_each_use(make_runtime) -> None:
+    """``max-age=600``: the browser would show its copy for ten minutes with no request, whatever the rules became."""
+    site = Site(cache_control="private, max-age=600")
+    browser = Browser(make_runtime(**GENEROUS), site)
+    browser.load()
+    assert browser.answer is not None
+    assert browser.answer.headers["cache-control"] == "private, max-age=600, no-cache"
+    browser.load()
+    assert browser.answer.status_code == 304
+    assert browser.answer.headers["cache-control"] == "private, max-age=600, no-cache", "a 304's replaces the copy's"
+
+
+@pytest.mark.parametrize("cache_control", ["no-store", "private, no-cache", "no-cache, max-age=60"])
+def test_a_listing_that_already_asks_to_be_revalidated_keeps_its_cache_control(make_runtime, cache_control) -> None:
+    browser = Browser(make_runtime(**GENEROUS), Site(cache_control=cache_control))
+    browser.load()
+    assert browser.answer is not None and browser.answer.headers["cache-control"] == cache_control
+
+
+def test_an_image_the_site_lets_the_browser_keep_stays_kept(make_runtime) -> None:
+    """What Breather does not read is the site's to cache: no request more for each image."""
+    site = Site(body=b"\x89PNG\r\n\x1a\n", content_type="image/png", cache_control="public, max-age=86400")
+    browser = Browser(make_runtime(), site)
+    browser.load()
+    assert browser.answer is not None and browser.answer.headers["cache-control"] == "public, max-age=86400"
