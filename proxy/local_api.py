@@ -6,7 +6,9 @@ a POST with ``X-Breather: 1`` (a header a cross-site form cannot send), and bodi
 
 Any script on the site's page can make these calls too, so nothing it sends is stored as free text: a reveal's
 category must be one Breather shows this member, a break's reason one the overlay sends; anything else is refused
-with a 400 naming the field, and the refused value is neither stored nor logged.
+with a 400 naming the field, and the refused value is neither stored nor logged. An ask for more time, and the
+answer to it, need the token of the member's block page for the site (a 403 without it), so the site's own script
+cannot file asks in the member's name while no block page is shown.
 """
 
 from __future__ import annotations
@@ -262,13 +264,17 @@ class LocalApi:
         return {"ok": True, "until": until.isoformat()}
 
     def more_time(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
-        """Store the ask, unless one by this member for this site is still waiting for an answer: the block page's
-        button asks once, but the call asked 50 times from a console put 53 cards on the Requests page, each to
-        answer with the passphrase. A yes or a no leaves the member free to ask again."""
+        """Store the ask made on the member's block page for this site, unless one by this member for this site is
+        still waiting for an answer: the block page's button asks once, but the call asked 50 times from a console put
+        53 cards on the Requests page, each to answer with the passphrase. A yes or a no leaves the member free to ask
+        again. Any script on the site's page can make this call, so it needs the token of the member's block page for
+        the site, as ``ask_status`` does (the site's own script filed asks in the member's name with no block page
+        shown), checked before the minutes. Asking keeps the token: the page goes on polling ``ask-status`` with it."""
+        page = self._block_page(profile, site, body)
         minutes = body.get("minutes", 15)
         if not isinstance(minutes, int) or not 1 <= minutes <= 240:
             raise ApiError(400, "minutes must be a whole number from 1 to 240")
-        waiting = self._waiting_ask(profile, site, body, at)
+        waiting = self._waiting_ask(profile, site, page)
         if waiting is not None:
             asked = waiting.astimezone(self.runtime.current_rules().zone())
             return {
@@ -281,12 +287,12 @@ class LocalApi:
         self._asked[(profile, site)] = at
         return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
 
-    def _waiting_ask(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> datetime | None:
-        """When the member's ask for this site still waiting was made (since the block on the page began, else
-        today), or None. The store says whether it was answered; an ask made here a moment ago may not be written
-        there yet, so the last one this proxy stored counts too. The read runs on the asks' worker, waiting a moment
-        at most, as ``ask_status`` does; a busy store leaves only the proxy's own memory to go by."""
-        since = self._asks_since(profile, site, body, at)
+    def _waiting_ask(self, profile: str, site: str, page: PendingOverride) -> datetime | None:
+        """When the member's ask for this site still waiting was made (since the block on the page began), or None.
+        The store says whether it was answered; an ask made here a moment ago may not be written there yet, so the
+        last one this proxy stored counts too. The read runs on the asks' worker, waiting a moment at most, as
+        ``ask_status`` does; a busy store leaves only the proxy's own memory to go by."""
+        since = block_began(self.runtime.current_rules(), page)
         mine = self._asked.get((profile, site))
         mine = mine if mine is not None and mine >= since else None
         try:
@@ -299,12 +305,13 @@ class LocalApi:
             return mine  # not in the store yet
         return None
 
-    def _asks_since(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> datetime:
-        rules = self.runtime.current_rules()
-        pending = self.runtime.block_tokens.get(str(body.get("token", "")))
-        if pending is not None and pending.profile == profile and pending.site == site:
-            return block_began(rules, pending)
-        return local_midnight(at.astimezone(rules.zone()).date(), rules.zone())
+    def _block_page(self, profile: str, site: str, body: dict[str, Any]) -> PendingOverride:
+        """The block page the call's token belongs to, if one was shown as a tab's own page to this member for this
+        site, else ApiError(403). The token stays kept: the page uses it again."""
+        page = self.runtime.block_tokens.get(str(body.get("token", "")))
+        if page is None or page.profile != profile or page.site != site:
+            raise ApiError(403, "this page is out of date; reload it")
+        return page
 
     def ask_status(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         """The answer to the member's latest ask for more time on this site since the block on the page began, for
@@ -313,9 +320,7 @@ class LocalApi:
         a hidden frame and take the token to read a parent's words to the member. It can still read the token of a
         tab it opens itself (a popup the member sees open), or of a page load its service worker passes on
         (docs/proxy.md, known limits)."""
-        pending = self.runtime.block_tokens.get(str(body.get("token", "")))
-        if pending is None or pending.profile != profile or pending.site != site:
-            raise ApiError(403, "this page is out of date; reload it")
+        pending = self._block_page(profile, site, body)
         rules = self.runtime.current_rules()
         zone = rules.zone()
         try:

@@ -23,13 +23,14 @@ def utc(stamp: str) -> datetime:
 
 def block_page_shown(runtime: Runtime, kind: str, at: datetime) -> str:
     """The block page the proxy served at ``at`` (its token, as ``Boundaries`` keeps it)."""
-    token = f"{kind}-{at:%H%M}"
+    token = f"{kind}-{at:%Y%m%d-%H%M}"
     runtime.block_tokens[token] = PendingOverride(token, "me", "reddit.com", kind, at, timedelta(seconds=10))
     return token
 
 
-def ask(runtime: Runtime, api: LocalApi, at: datetime) -> None:
-    api.more_time("me", "old.reddit.com", {"minutes": 15}, at)
+def ask(runtime: Runtime, api: LocalApi, token: str, at: datetime) -> None:
+    """The member presses "Ask for more time" on the block page ``token`` belongs to."""
+    api.more_time("me", "reddit.com", {"token": token, "minutes": 15}, at)
     assert runtime.writer.flush(5)
 
 
@@ -52,7 +53,7 @@ def test_a_yes_after_midnight_reaches_the_limit_page_asked_from_before_it(make_r
     runtime = make_runtime(LONDON.replace('daily = "23:00-07:00"', 'daily = "03:00-04:00"'))
     api = LocalApi(runtime)
     token = block_page_shown(runtime, "limit_reached", utc("2026-11-11T23:54:00"))
-    ask(runtime, api, utc("2026-11-11T23:55:00"))
+    ask(runtime, api, token, utc("2026-11-11T23:55:00"))
     assert page_says(api, token, utc("2026-11-11T23:58:00"))["message"].startswith("Asked at 23:55.")
 
     answer(runtime, utc("2026-11-12T00:05:00"), "approved", grant="60")
@@ -64,8 +65,8 @@ def test_a_yes_after_midnight_reaches_the_limit_page_asked_from_before_it(make_r
 def test_a_quiet_hours_page_opened_after_midnight_still_shows_the_ask_made_before_it(make_runtime: Any) -> None:
     runtime = make_runtime(LONDON)
     api = LocalApi(runtime)
-    block_page_shown(runtime, "quiet_hours", utc("2026-11-11T23:30:00"))
-    ask(runtime, api, utc("2026-11-11T23:35:00"))
+    before_midnight = block_page_shown(runtime, "quiet_hours", utc("2026-11-11T23:30:00"))
+    ask(runtime, api, before_midnight, utc("2026-11-11T23:35:00"))
 
     reloaded = block_page_shown(runtime, "quiet_hours", utc("2026-11-12T00:10:00"))
     waiting = page_says(api, reloaded, utc("2026-11-12T00:10:01"))
@@ -77,7 +78,8 @@ def test_a_quiet_hours_page_opened_after_midnight_still_shows_the_ask_made_befor
 def test_an_answer_to_an_ask_at_an_earlier_block_is_not_this_pages(make_runtime: Any) -> None:
     runtime = make_runtime(LONDON)
     api = LocalApi(runtime)
-    ask(runtime, api, utc("2026-11-11T14:00:00"))  # at the limit, yesterday afternoon
+    at_the_limit = block_page_shown(runtime, "limit_reached", utc("2026-11-11T13:58:00"))
+    ask(runtime, api, at_the_limit, utc("2026-11-11T14:00:00"))  # yesterday afternoon
     answer(runtime, utc("2026-11-11T14:05:00"), "declined", reason="homework first")
 
     tonight = block_page_shown(runtime, "quiet_hours", utc("2026-11-11T23:30:00"))

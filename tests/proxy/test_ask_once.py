@@ -1,8 +1,8 @@
 """An ask for more time is stored once while it waits. A user test's teen disabled nothing: the block page's button
 greys out after one ask, but ``fetch('/__breather__/more-time', ...)`` from the console was accepted 50 times (minutes
 up to 240), and the Requests page had 53 cards to answer one by one with the passphrase. While an ask by that member
-for that site waits for an answer (since the block on the page began, else today), another is not stored: the answer
-says it was asked already. A yes or a no leaves the member free to ask again."""
+for that site waits for an answer (since the block on the page began), another is not stored: the answer says it was
+asked already. A yes or a no leaves the member free to ask again."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def asks_stored(runtime: Runtime, events_of: Any) -> list[dict[str, Any]]:
     return [event for event in events_of(runtime) if event["kind"] == "more_time_asked"]
 
 
+def limit_page_before(runtime: Runtime, at: datetime) -> dict[str, str]:
+    """The token of the limit page the member asks on at ``at`` (shown a minute before), as the page sends it."""
+    return {"token": block_page_shown(runtime, "limit_reached", at - timedelta(minutes=1))}
+
+
 def test_fifty_asks_from_the_console_make_one_card(make_runtime: Any, events_of: Any) -> None:
     runtime = make_runtime(FAMILY)
     api = LocalApi(runtime)
@@ -39,7 +44,7 @@ def test_fifty_asks_from_the_console_make_one_card(make_runtime: Any, events_of:
     status, first = call(api, "more-time", "me", {"token": token, "minutes": 15})
     assert (status, first["message"]) == (200, "Asked. Someone in your household can say yes in Breather's dashboard.")
 
-    answers = [call(api, "more-time", "me", {"minutes": 240}) for _ in range(50)]
+    answers = [call(api, "more-time", "me", {"token": token, "minutes": 240}) for _ in range(50)]
 
     assert {status for status, _ in answers} == {200}
     said = answers[-1][1]["message"]
@@ -51,10 +56,11 @@ def test_fifty_asks_from_the_console_make_one_card(make_runtime: Any, events_of:
 
 def test_a_restarted_proxy_still_sees_the_waiting_ask_in_the_store(make_runtime: Any, events_of: Any) -> None:
     runtime = make_runtime(FAMILY)
-    LocalApi(runtime).more_time("me", "reddit.com", {"minutes": 15}, AT)
+    page = limit_page_before(runtime, AT)
+    LocalApi(runtime).more_time("me", "reddit.com", {**page, "minutes": 15}, AT)
     assert runtime.writer.flush(5)
 
-    again = LocalApi(runtime).more_time("me", "reddit.com", {"minutes": 30}, AT + timedelta(minutes=3))
+    again = LocalApi(runtime).more_time("me", "reddit.com", {**page, "minutes": 30}, AT + timedelta(minutes=3))
     assert again["message"].startswith("You already asked at 17:40, and it is waiting for an answer")
     assert len(asks_stored(runtime, events_of)) == 1
 
@@ -62,11 +68,12 @@ def test_a_restarted_proxy_still_sees_the_waiting_ask_in_the_store(make_runtime:
 def test_after_a_no_the_member_may_ask_again(make_runtime: Any, events_of: Any) -> None:
     runtime = make_runtime(FAMILY)
     api = LocalApi(runtime)
-    api.more_time("me", "reddit.com", {"minutes": 15}, AT)
+    page = limit_page_before(runtime, AT)
+    api.more_time("me", "reddit.com", {**page, "minutes": 15}, AT)
     assert runtime.writer.flush(5)
     answer(runtime, AT + timedelta(minutes=5), "declined", reason="homework first")
 
-    asked = api.more_time("me", "reddit.com", {"minutes": 15}, AT + timedelta(minutes=30))
+    asked = api.more_time("me", "reddit.com", {**page, "minutes": 15}, AT + timedelta(minutes=30))
     assert asked["message"].startswith("Asked.")
     assert len(asks_stored(runtime, events_of)) == 2
 
@@ -74,9 +81,11 @@ def test_after_a_no_the_member_may_ask_again(make_runtime: Any, events_of: Any) 
 def test_an_ask_left_waiting_yesterday_does_not_stop_one_today(make_runtime: Any, events_of: Any) -> None:
     runtime = make_runtime(FAMILY)
     api = LocalApi(runtime)
-    api.more_time("me", "reddit.com", {"minutes": 15}, AT - timedelta(days=1))
+    yesterday = AT - timedelta(days=1)
+    api.more_time("me", "reddit.com", {**limit_page_before(runtime, yesterday), "minutes": 15}, yesterday)
     assert runtime.writer.flush(5)
-    assert api.more_time("me", "reddit.com", {"minutes": 15}, AT)["message"].startswith("Asked.")
+    today = {**limit_page_before(runtime, AT), "minutes": 15}
+    assert api.more_time("me", "reddit.com", today, AT)["message"].startswith("Asked.")
     assert len(asks_stored(runtime, events_of)) == 2
 
 
@@ -101,9 +110,10 @@ def test_a_slow_store_costs_the_event_loop_a_moment_at_most(
     stored still refuses a second one."""
     runtime = make_runtime(FAMILY)
     api = LocalApi(runtime)
+    ask = {**limit_page_before(runtime, AT), "minutes": 15}
     monkeypatch.setattr(asks.AskAnswers, "_read", lambda *_: time.sleep(2))
     started = time.monotonic()
-    assert api.more_time("me", "reddit.com", {"minutes": 15}, AT)["message"].startswith("Asked.")
-    assert api.more_time("me", "reddit.com", {"minutes": 15}, AT).get("already_asked") is True
+    assert api.more_time("me", "reddit.com", ask, AT)["message"].startswith("Asked.")
+    assert api.more_time("me", "reddit.com", ask, AT).get("already_asked") is True
     assert time.monotonic() - started < 2 * asks.READ_WAIT_S + 0.5
     assert len(asks_stored(runtime, events_of)) == 1

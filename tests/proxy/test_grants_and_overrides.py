@@ -134,8 +134,12 @@ def ask_from_the_extension(client: FlaskClient, token: str, site: str = "www.red
 
 
 def ask_on_the_limit_page(runtime: Runtime, member: str) -> None:
-    """The limit page's "Ask for more time": logged under the site the proxy decides on (reddit.com)."""
-    answer = visit(runtime, member, call={"name": "more-time", "body": {"minutes": 15}}).response
+    """The limit page's "Ask for more time", with the page's token: logged under the site the proxy decides on
+    (reddit.com)."""
+    token = re.search(r'data-token="([^"]+)"', visit(runtime, member).response.get_text())
+    assert token is not None, "no Breather page to ask on"
+    ask = {"name": "more-time", "body": {"token": token.group(1), "minutes": 15}}
+    answer = visit(runtime, member, call=ask).response
     assert json.loads(answer.get_text())["ok"] is True
 
 

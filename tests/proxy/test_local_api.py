@@ -13,6 +13,7 @@ from mitmproxy.test import tflow
 from breather.proxy import flows
 from breather.proxy.local_api import LocalApi
 from tests.proxy.conftest import rules_text
+from tests.proxy.test_ask_answer import block_page
 
 
 def call(path: str, body: bytes = b"{}", method: str = "POST", header: bool = True) -> Any:
@@ -54,8 +55,9 @@ def test_a_hidden_page_does_not_count(make_runtime) -> None:
 def test_reveal_and_more_time_are_logged_with_the_category_only(make_runtime, events_of) -> None:
     runtime = make_runtime()
     assert answer(runtime, call("/__breather__/reveal", b'{"category": "self_harm"}'))[0] == 200
-    assert answer(runtime, call("/__breather__/more-time", b'{"minutes": 20}'))[0] == 200
-    logged = [(e["kind"], e["category"], e["detail"]) for e in events_of(runtime)]
+    ask = {"token": block_page(runtime, "me"), "minutes": 20}
+    assert answer(runtime, call("/__breather__/more-time", json.dumps(ask).encode()))[0] == 200
+    logged = [(e["kind"], e["category"], e["detail"]) for e in events_of(runtime) if e["kind"] != "limit_reached"]
     assert logged == [("warning_revealed", "self_harm", None), ("more_time_asked", None, '{"minutes": 20}')]
 
 
@@ -69,7 +71,7 @@ def test_reveal_and_more_time_are_logged_with_the_category_only(make_runtime, ev
         ("/__breather__/reveal", b"[1]", "POST", True, 400, "must be a JSON object"),
         ("/__breather__/reveal", b"[" * 4000, "POST", True, 400, "nested too deeply"),
         ("/__breather__/reveal", b"{}", "POST", True, 400, "reveal needs"),
-        ("/__breather__/more-time", b'{"minutes": 999}', "POST", True, 400, "from 1 to 240"),
+        ("/__breather__/more-time", b'{"minutes": 999}', "POST", True, 403, "out of date"),
         ("/__breather__/override", b'{"token": "forged"}', "POST", True, 403, "out of date"),
     ],
 )

@@ -61,8 +61,11 @@ def test_with_open_anyway_off_a_member_can_still_ask_for_more_time(make_runtime)
     assert "If you need more time, you can ask for it." in page
     token = block_token(blocked)
     override_call(runtime, token)
-    answer = LocalApi(runtime).ask_status("me", "reddit.com", {"token": token}, datetime.now(UTC))
-    assert answer["ok"] is True, "a refused override leaves the page's ask working"
+    api = LocalApi(runtime)
+    asked = api.more_time("me", "reddit.com", {"token": token, "minutes": 15}, datetime.now(UTC))
+    assert asked["message"].startswith("Asked."), "a refused override leaves the page's ask working"
+    assert runtime.writer.flush(5)
+    assert api.ask_status("me", "reddit.com", {"token": token}, datetime.now(UTC))["answer"] == "waiting"
 
 
 def test_by_default_the_page_can_still_be_opened_anyway(make_runtime) -> None:
