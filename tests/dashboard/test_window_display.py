@@ -85,10 +85,8 @@ def _listen_unix(path: Path, opened: list[socket.socket]) -> None:
 
 def test_an_x_display_counts_only_while_its_server_answers(socket_dir: Path, listening: list[socket.socket]) -> None:
     _listen_unix(socket_dir / "X7", listening)
-    started = time.perf_counter()
     for name in (":7", ":7.0", "unix:7"):
         assert display_problem({"DISPLAY": name}) is None, name
-    assert time.perf_counter() - started < 0.1
     listening.pop().close()  # the server is gone; its socket file stays behind, as after a crash
     problem = display_problem({"DISPLAY": ":7"})
     assert problem is not None
