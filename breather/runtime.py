@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from breather.clocks import monotonic_including_sleep
 from breather.paths import Paths
 from breather.rules.model import site_domain
 
@@ -574,7 +574,8 @@ class Runtime:
     blocks_logged: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     proxy_ready: threading.Event = field(default_factory=threading.Event)
     web_ready: threading.Event = field(default_factory=threading.Event)
-    started_monotonic: float = field(default_factory=time.monotonic)
+    # on the clock that counts time asleep: /healthz's uptime is the time since start, a night's suspend included
+    started_monotonic: float = field(default_factory=monotonic_including_sleep)
     # the content-warning addon's memory of warned posts already shown (``ShownPosts``), so deleting the usage data
     # forgets it too
     shown_posts: Any = None
@@ -610,7 +611,7 @@ class Runtime:
             "pid": _pid(),
             "version": version(),
             "code": code_fingerprint(),
-            "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
+            "uptime_s": round(monotonic_including_sleep() - self.started_monotonic, 1),
             "proxy": {"port": self.proxy_port, "ready": self.proxy_ready.is_set(), **self.counters.snapshot()},
             "web": {"port": self.web_port, "ready": self.web_ready.is_set()},
             "rules": self.rules_status(),

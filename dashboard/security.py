@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 from sqlite_utils import Database
 
+from breather.clocks import monotonic_including_sleep
 from breather.dashboard import context
 from breather.dashboard.db import get_db, utc_now_iso
 from breather.dashboard.errors import ApiError
@@ -165,7 +165,7 @@ class AttemptLimiter:
     passed it while the first of them was still being verified.
     """
 
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = monotonic_including_sleep) -> None:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock

@@ -27,7 +27,6 @@ import logging
 import math
 import secrets
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -38,6 +37,7 @@ from typing import Any
 
 from mitmproxy import connection, ctx, http
 
+from breather.clocks import monotonic_including_sleep
 from breather.net import beyond_loopback, is_loopback, listen_hosts
 from breather.proxy.flows import PROFILE, SITE
 from breather.rules.passwords import is_hashed, verify_password
@@ -207,7 +207,7 @@ class SignInLimits:
     A name no member has (``stranger``) is counted and paused like a member's, so the answers do not tell the two
     apart, but in a book of its own: a flood of made-up names never pushes a member's failures out."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = monotonic_including_sleep) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._clients = _FailureBook()
