@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from mitmproxy.test import tflow
@@ -53,9 +54,9 @@ friction_delay = "10s"
 """
 
 
-def window_around_now(hours: int = 1) -> str:
-    """A daily window that is in force right now (UTC), e.g. ``"13:00-15:00"``."""
-    now = datetime.now(UTC)
+def window_around_now(hours: int = 1, zone: str = "UTC") -> str:
+    """A daily window that is in force right now (on ``zone``'s clock), e.g. ``"13:00-15:00"``."""
+    now = datetime.now(ZoneInfo(zone))
     start = (now - timedelta(hours=hours)).strftime("%H:00")
     end = (now + timedelta(hours=hours + 1)).strftime("%H:00")
     return f"{start}-{end}"
@@ -70,6 +71,11 @@ def zone_at_midday() -> str:
 
 def rules_text(extra_me: str = "", extra_profiles: str = "") -> str:
     return BASE_RULES.format(extra_me=extra_me, extra_profiles=extra_profiles)
+
+
+def at_midday(text: str) -> str:
+    """The rules with the household in :func:`zone_at_midday`'s zone."""
+    return text.replace('timezone = "UTC"', f'timezone = "{zone_at_midday()}"')
 
 
 @pytest.fixture
@@ -90,6 +96,17 @@ def make_runtime(breather_home: Path) -> Iterator[Callable[..., Runtime]]:
     yield make
     for writer in writers:
         writer.close()
+
+
+@pytest.fixture
+def make_runtime_at_midday(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """``make_runtime`` with the household where it is about noon: a test whose clock starts minutes in the past
+    counted those minutes on yesterday between 00:00 and 00:05 UTC, and the limit it waits for never came."""
+
+    def make(text: str | None = None, **overrides: Any) -> Runtime:
+        return make_runtime(at_midday(text if text is not None else rules_text()), **overrides)
+
+    return make
 
 
 def stored_events(runtime: Runtime) -> list[dict[str, Any]]:

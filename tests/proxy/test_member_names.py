@@ -28,9 +28,9 @@ daily_limit = "2m"
 
 
 def test_the_proxy_counts_zoe_ann_s_minutes_and_her_limit_comes(
-    make_runtime: Any, caplog: pytest.LogCaptureFixture
+    make_runtime_at_midday: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runtime = make_runtime(rules_text(extra_profiles=ZOE_ANN))
+    runtime = make_runtime_at_midday(rules_text(extra_profiles=ZOE_ANN))
     addons = make_addons(runtime)
     traffic = next(addon for addon in addons if type(addon).__name__ == "TrafficTime")
     now = [datetime.now(UTC) - timedelta(minutes=5)]
@@ -51,7 +51,7 @@ def test_the_proxy_counts_zoe_ann_s_minutes_and_her_limit_comes(
     assert runtime.writer.flush(5)
     db = open_database(runtime.paths.database)
     try:
-        stored = minutes_today(db, "Zoë Ann", datetime.now(UTC), UTC).total
+        stored = minutes_today(db, "Zoë Ann", datetime.now(UTC), runtime.current_rules().zone()).total
     finally:
         db.close()
     assert stored >= 2, f"Zoë Ann's minutes in the store: {stored}"
@@ -65,11 +65,11 @@ def latin1_basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode()
 
 
-def test_a_user_name_outside_ascii_signs_in_as_a_client_encodes_it_in_iso_8859_1(make_runtime: Any) -> None:
+def test_a_user_name_outside_ascii_signs_in_as_a_client_encodes_it_in_iso_8859_1(make_runtime_at_midday: Any) -> None:
     """`breather rules password zoë` writes ``user = "zoë"``; a client that sends Basic credentials in ISO-8859-1
     (what Basic meant before RFC 7617) sent b"zo\\xeb", which is no UTF-8, and was refused as a wrong sign-in."""
     rules = rules_text(extra_profiles='[profiles."zoë"]\nuser = "zoë"\npassword = "søren-and-zoë"\n')
-    identity = Identity(make_runtime(rules))
+    identity = Identity(make_runtime_at_midday(rules))
 
     anonymous = connect_flow("127.0.0.1")
     answer(identity.http_connect, anonymous)

@@ -16,7 +16,7 @@ from breather.proxy import flows
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
-from tests.proxy.conftest import rules_text, window_around_now, zone_at_midday
+from tests.proxy.conftest import at_midday, rules_text, window_around_now
 
 IN_USE = {"visible": True, "active": True}
 
@@ -93,7 +93,7 @@ def test_quiet_hours_now_block_the_open_tab_as_a_page_load(make_runtime) -> None
 
 
 def test_a_page_opened_anyway_is_not_reloaded_until_its_override_ends(make_runtime) -> None:
-    runtime = make_runtime(rules_text().replace('timezone = "UTC"', f'timezone = "{zone_at_midday()}"'))
+    runtime = make_runtime(at_midday(rules_text()))
     api = LocalApi(runtime)
     use_for(api, 61)
     token = block_token(page_load(runtime))

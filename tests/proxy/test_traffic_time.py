@@ -15,7 +15,7 @@ from breather.runtime import Runtime, group_name
 from breather.store.db import open_database
 from breather.store.model import Heartbeat
 from breather.store.queries import minutes_today
-from tests.proxy.conftest import browser_request, rules_text, through_addons, window_around_now
+from tests.proxy.conftest import browser_request, rules_text, through_addons, window_around_now, zone_at_midday
 
 SITE = "reddit.com"
 LAPTOP, PHONE = "192.168.1.20", "192.168.1.31"
@@ -69,7 +69,7 @@ def stored_minutes(runtime: Runtime) -> Any:
     db = open_database(runtime.paths.database)
     try:
         rules = runtime.current_rules()
-        return minutes_today(db, "me", datetime.now(UTC), UTC, group_of=partial(group_name, rules))
+        return minutes_today(db, "me", datetime.now(UTC), rules.zone(), group_of=partial(group_name, rules))
     finally:
         db.close()
 
@@ -83,9 +83,9 @@ def activity(runtime: Runtime) -> list[tuple[str, str, float]]:
 
 
 def test_with_the_overlay_blocked_the_feed_s_traffic_counts_the_minutes_in_the_session_and_the_store(
-    make_runtime,
+    make_runtime_at_midday,
 ) -> None:
-    member = Member(make_runtime())
+    member = Member(make_runtime_at_midday())
     member.load_page()
     member.scroll(180)  # three minutes, and not one heartbeat reaches Breather
     assert member.seconds_today() == 180
@@ -93,8 +93,10 @@ def test_with_the_overlay_blocked_the_feed_s_traffic_counts_the_minutes_in_the_s
     assert {source for _, source, seconds in activity(member.runtime) if seconds} == {"traffic"}
 
 
-def test_with_the_overlay_working_the_traffic_adds_nothing_in_front_or_in_a_background_tab(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_with_the_overlay_working_the_traffic_adds_nothing_in_front_or_in_a_background_tab(
+    make_runtime_at_midday,
+) -> None:
+    member = Member(make_runtime_at_midday())
     member.load_page()
     member.scroll(180, heartbeats=30)  # in front: six heartbeats
     # then left in the background, still polling its feed, its overlay saying it is there (a heartbeat with visible
@@ -105,8 +107,10 @@ def test_with_the_overlay_working_the_traffic_adds_nothing_in_front_or_in_a_back
     assert "traffic" not in {source for _, source, _ in activity(member.runtime)}
 
 
-def test_a_fresh_page_s_first_half_minute_before_its_overlay_speaks_is_not_counted_twice(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_a_fresh_page_s_first_half_minute_before_its_overlay_speaks_is_not_counted_twice(
+    make_runtime_at_midday,
+) -> None:
+    member = Member(make_runtime_at_midday())
     member.load_page()
     member.scroll(30, every=5)  # the page loads its feed; the overlay's first heartbeat comes 30 s in
     member.overlay_heartbeat()
@@ -114,32 +118,34 @@ def test_a_fresh_page_s_first_half_minute_before_its_overlay_speaks_is_not_count
     assert member.seconds_today() == 30
 
 
-def test_once_the_overlay_falls_silent_the_traffic_takes_over_where_its_last_heartbeat_ended(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_once_the_overlay_falls_silent_the_traffic_takes_over_where_its_last_heartbeat_ended(
+    make_runtime_at_midday,
+) -> None:
+    member = Member(make_runtime_at_midday())
     member.load_page()
     member.scroll(60, heartbeats=30)  # two heartbeats, the last one 60 s in: the overlay counts 60 s
     member.scroll(240)  # the member turns on the blocker rule and keeps scrolling for four minutes
     assert member.seconds_today() == 60 + 210  # from the end of the last heartbeat's 30 s to the last fetch
 
 
-def test_reloading_the_page_again_and_again_does_not_keep_the_time_uncounted(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_reloading_the_page_again_and_again_does_not_keep_the_time_uncounted(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     for _ in range(6):
         member.load_page()
         member.scroll(40)  # a reload every 40 s, each before its overlay's first heartbeat would be due
     assert member.seconds_today() == 6 * 40  # the first page's wait for its overlay ended; the reloads did not
 
 
-def test_an_app_with_no_overlay_at_all_is_counted_from_its_second_request(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_an_app_with_no_overlay_at_all_is_counted_from_its_second_request(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     for _ in range(7):
         member.send("oauth.reddit.com", "/api/v1/me/feed", None)  # a phone app: JSON only, no page, no overlay
         member.wait(30)
     assert member.seconds_today() == 6 * 30
 
 
-def test_an_overlay_working_on_the_laptop_does_not_hide_the_phone_app_s_minutes(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_an_overlay_working_on_the_laptop_does_not_hide_the_phone_app_s_minutes(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     member.load_page()  # reddit in a laptop tab with a working overlay
     for elapsed in range(15, 181, 15):
         member.wait(15)
@@ -150,8 +156,8 @@ def test_an_overlay_working_on_the_laptop_does_not_hide_the_phone_app_s_minutes(
     assert member.seconds_today() >= 6 * 30 + 165, "the laptop's six heartbeats and the phone's 165 s"
 
 
-def test_a_pause_longer_than_a_minute_between_requests_is_not_counted(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_a_pause_longer_than_a_minute_between_requests_is_not_counted(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     member.fetch_feed()
     member.scroll(20)
     member.wait(10 * 60)  # a tab left alone that does not poll: ten minutes away
@@ -160,8 +166,8 @@ def test_a_pause_longer_than_a_minute_between_requests_is_not_counted(make_runti
     assert member.seconds_today() == 40
 
 
-def test_the_limit_comes_from_traffic_time_and_then_every_request_is_refused(make_runtime) -> None:
-    member = Member(make_runtime(rules_text(extra_me='limits = { reddit = "2m" }')))
+def test_the_limit_comes_from_traffic_time_and_then_every_request_is_refused(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday(rules_text(extra_me='limits = { reddit = "2m" }')))
     member.load_page()
     member.scroll(110)
     assert member.fetch_feed().response is None, "under the limit the feed still reaches the site"
@@ -173,16 +179,20 @@ def test_the_limit_comes_from_traffic_time_and_then_every_request_is_refused(mak
     assert page.response is not None and b"limit" in page.response.content.lower()
 
 
-def test_requests_breather_refused_are_not_time_on_the_site(make_runtime) -> None:
-    member = Member(make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}')))
+def test_requests_breather_refused_are_not_time_on_the_site(make_runtime_at_midday) -> None:
+    member = Member(
+        make_runtime_at_midday(
+            rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now(zone=zone_at_midday())}" }}')
+        )
+    )
     member.load_page()
     member.scroll(180)  # the block page's scripts keep asking; each gets Breather's refusal
     assert member.seconds_today() == 0
     assert [source for _, source, _ in activity(member.runtime)] == []
 
 
-def test_the_extension_reporting_the_same_minutes_does_not_make_them_count_twice(make_runtime) -> None:
-    runtime = make_runtime()
+def test_the_extension_reporting_the_same_minutes_does_not_make_them_count_twice(make_runtime_at_midday) -> None:
+    runtime = make_runtime_at_midday()
     member = Member(runtime)
     member.load_page()
     for _ in range(6):  # three minutes of scrolling; the extension reports the tab every 30 s as it does
@@ -195,8 +205,8 @@ def test_the_extension_reporting_the_same_minutes_does_not_make_them_count_twice
     assert round(today.total * 60) == 180 and round(today.by_group["reddit"] * 60) == 180
 
 
-def test_memory_is_kept_only_for_members_online_lately(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_memory_is_kept_only_for_members_online_lately(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     member.load_page()
     member.overlay_heartbeat()
     member.scroll(30)

@@ -52,15 +52,17 @@ def read_homework_with_a_pixel(member: Member, seconds: int, every: int = 10, **
         pixel(member, **where)
 
 
-def test_another_site_s_pixel_every_10_s_is_no_time_on_the_social_site(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_another_site_s_pixel_every_10_s_is_no_time_on_the_social_site(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     read_homework_with_a_pixel(member, 180)
     assert member.seconds_today() == 0
     assert member.seconds_today("www.reddit.com") == 0
     assert [row for row in activity(member.runtime) if row[1] == "traffic"] == []
 
 
-def test_meta_s_pixel_and_a_youtube_embed_on_other_pages_put_nothing_on_facebook_or_youtube(make_runtime) -> None:
+def test_meta_s_pixel_and_a_youtube_embed_on_other_pages_put_nothing_on_facebook_or_youtube(
+    make_runtime_at_midday,
+) -> None:
     extra = """
 [sites.facebook]
 adapter = "facebook"
@@ -70,7 +72,7 @@ domains = ["facebook.com", "www.facebook.com"]
 adapter = "youtube"
 domains = ["youtube.com", "www.youtube.com", "youtube-nocookie.com"]
 """
-    member = Member(make_runtime(rules_text(extra_profiles=extra)))
+    member = Member(make_runtime_at_midday(rules_text(extra_profiles=extra)))
     send(member, "www.youtube-nocookie.com", "/embed/abc", "iframe", "cross-site", referer=HOMEWORK)
     for _ in range(18):
         member.wait(10)
@@ -80,15 +82,15 @@ domains = ["youtube.com", "www.youtube.com", "youtube-nocookie.com"]
     assert seconds == {}, f"{seconds} counted while the member only read {HOMEWORK}"
 
 
-def test_a_pixel_never_brings_the_limit_of_a_site_the_member_never_opened(make_runtime) -> None:
-    member = Member(make_runtime(rules_text(extra_me='limits = { reddit = "1m" }')))
+def test_a_pixel_never_brings_the_limit_of_a_site_the_member_never_opened(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday(rules_text(extra_me='limits = { reddit = "1m" }')))
     read_homework_with_a_pixel(member, 300)
     page = send(member, "www.reddit.com", "/", "document", "none")
     assert page.response is None, "the member's first visit of the day met the limit"
 
 
-def test_a_pixel_does_not_extend_the_time_after_the_member_leaves_the_site(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_a_pixel_does_not_extend_the_time_after_the_member_leaves_the_site(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     send(member, "www.reddit.com", "/r/aww/", "document", "none")
     for _ in range(6):  # a minute on reddit, its overlay blocked
         member.wait(10)
@@ -97,8 +99,8 @@ def test_a_pixel_does_not_extend_the_time_after_the_member_leaves_the_site(make_
     assert member.seconds_today() == 60
 
 
-def test_the_site_s_own_pages_are_counted_as_before(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_the_site_s_own_pages_are_counted_as_before(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     send(member, "www.reddit.com", "/r/aww/", "document", "none")
     for _ in range(18):
         member.wait(10)
@@ -107,8 +109,8 @@ def test_the_site_s_own_pages_are_counted_as_before(make_runtime) -> None:
     assert member.seconds_today() == 180
 
 
-def test_a_top_level_page_load_from_another_site_s_link_is_the_member_on_the_site(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_a_top_level_page_load_from_another_site_s_link_is_the_member_on_the_site(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     send(member, "www.reddit.com", "/r/aww/", "document", "cross-site", referer="https://www.google.com/")
     for _ in range(12):
         member.wait(10)
@@ -116,8 +118,8 @@ def test_a_top_level_page_load_from_another_site_s_link_is_the_member_on_the_sit
     assert member.seconds_today() == 120
 
 
-def test_a_page_of_the_same_site_group_on_another_domain_is_the_site_s_own(make_runtime) -> None:
-    member = Member(make_runtime(rules_text(extra_profiles=BLUESKY)))
+def test_a_page_of_the_same_site_group_on_another_domain_is_the_site_s_own(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday(rules_text(extra_profiles=BLUESKY)))
     send(member, "bsky.app", "/", "document", "none")
     for _ in range(12):  # the app on bsky.app calls its server on bsky.social: cross-site, but the same group
         member.wait(10)
@@ -126,16 +128,16 @@ def test_a_page_of_the_same_site_group_on_another_domain_is_the_site_s_own(make_
     assert member.runtime.sessions.read("me").seconds_today == {"bsky.social": 110}
 
 
-def test_a_cross_site_request_that_does_not_say_who_made_it_is_not_counted(make_runtime) -> None:
-    member = Member(make_runtime(rules_text(extra_profiles=BLUESKY)))
+def test_a_cross_site_request_that_does_not_say_who_made_it_is_not_counted(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday(rules_text(extra_profiles=BLUESKY)))
     for _ in range(12):  # a page with a no-referrer policy, or a sandboxed frame (Origin: null)
         member.wait(10)
         send(member, "bsky.social", "/xrpc/com.atproto.server.describeServer", "empty", "cross-site", origin="null")
     assert member.runtime.sessions.read("me").seconds_today == {}
 
 
-def test_an_app_or_a_feed_reader_that_sends_no_fetch_metadata_still_counts(make_runtime) -> None:
-    member = Member(make_runtime())
+def test_an_app_or_a_feed_reader_that_sends_no_fetch_metadata_still_counts(make_runtime_at_midday) -> None:
+    member = Member(make_runtime_at_midday())
     for _ in range(7):
         member.send("www.reddit.com", "/r/aww/.rss", None)  # no Sec-Fetch-* headers at all
         member.wait(30)
