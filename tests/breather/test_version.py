@@ -105,7 +105,7 @@ def test_the_code_fingerprint_is_the_same_from_a_checkout_and_from_the_installed
 
 
 def test_an_older_service_is_named_with_how_to_use_this_one() -> None:
-    started = datetime(2026, 11, 27, 10, 2, tzinfo=UTC).astimezone()
+    started = datetime(2026, 11, 27, 10, 2).astimezone()  # on this machine's clock: an hour on is the same day
     note = other_code_note("0.1.0", "0123456789abcdef", started.isoformat(), now=started + timedelta(hours=1))
     assert note == (
         f"Breather 0.1.0 is running from older code (started {started:%H:%M}; this is {version.version()}); stop "

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from breather.demo import seed_demo
 from breather.paths import Paths
+from breather.rules import timeparse
 from breather.store.usage import minutes_text
 from tests.dashboard.conftest import NOW, dashboard_app, flat
 
@@ -24,8 +25,11 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 @pytest.fixture
-def demo(breather_home: Path) -> Iterator[FlaskClient]:
-    """The dashboard on ``breather demo``'s household: a month for four members, ending at the tests' clock."""
+def demo(breather_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlaskClient]:
+    """The dashboard on ``breather demo``'s household: a month for four members, ending at the tests' clock. Its
+    rules name no zone, so the machine's is pinned: the expected days are UTC's (in Auckland the month began a day
+    later)."""
+    monkeypatch.setattr(timeparse, "local_zone_name", lambda: "UTC")
     seed_demo(Paths.resolve(breather_home), days=30, seed=1, now=NOW)
     for app in dashboard_app(breather_home):
         yield app.test_client()
