@@ -69,6 +69,13 @@ def zone_at_midday() -> str:
     return "UTC" if hours_east == 0 else f"Etc/GMT{-hours_east:+d}"
 
 
+def block_token(flow: Any) -> str:
+    """The token of the Breather page a flow was answered with, as the page's script reads it."""
+    found = re.search(r'data-token="([^"]+)"', flow.response.content.decode())
+    assert found, "the block page carries its token"
+    return found.group(1)
+
+
 def rules_text(extra_me: str = "", extra_profiles: str = "") -> str:
     return BASE_RULES.format(extra_me=extra_me, extra_profiles=extra_profiles)
 

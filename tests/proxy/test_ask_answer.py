@@ -20,7 +20,7 @@ from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
 from breather.store.model import Event
 from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT, form_token, set_passphrase
-from tests.proxy.conftest import rules_text
+from tests.proxy.conftest import block_token, rules_text
 
 FAMILY = rules_text(extra_profiles='[profiles.sam]\ndaily_limit = "1h"\n')
 
@@ -49,9 +49,7 @@ def block_page(runtime: Runtime, profile: str) -> str:
     flow = flow_for("/", profile)
     Boundaries(runtime).request(flow)
     assert flow.response is not None and flow.response.headers["x-breather"] == "limit_reached"
-    found = re.search(r'data-token="([^"]+)"', flow.response.content.decode())
-    assert found
-    return found.group(1)
+    return block_token(flow)
 
 
 def call(api: LocalApi, name: str, profile: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -19,7 +19,7 @@ from breather.proxy import flows
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
-from tests.proxy.conftest import rules_text, window_around_now
+from tests.proxy.conftest import block_token, rules_text, window_around_now
 from tests.proxy.test_ask_answer import dashboard
 
 QUIET_NOW = f'quiet_hours = {{ daily = "{window_around_now()}" }}'
@@ -38,9 +38,7 @@ def block_page(runtime: Runtime, profile: str, site: str = "reddit.com") -> str:
     flow.metadata[flows.PROFILE] = profile
     Boundaries(runtime).request(flow)
     assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
-    found = re.search(r'data-token="([^"]+)"', flow.response.content.decode())
-    assert found
-    return found.group(1)
+    return block_token(flow)
 
 
 def call(api: LocalApi, name: str, body: dict[str, Any], profile: str = "me") -> tuple[int, dict[str, Any]]:

@@ -22,6 +22,7 @@ from breather.service import restore_what_still_runs
 from breather.store.db import open_database
 from breather.store.model import Heartbeat
 from tests.dashboard.conftest import PASSPHRASE, TEST_SCRYPT, flat, form_token, pair, set_passphrase, write_by_hand
+from tests.proxy.conftest import block_token
 from tests.proxy.test_boundaries import zone_at_least_minutes_past_midnight
 
 FAMILY = """\
@@ -113,12 +114,10 @@ def read_the_store(runtime: Runtime) -> None:
 
 def open_anyway(runtime: Runtime, member: str) -> str:
     """Press "Open … anyway" on the Breather page now served; returns which page it was."""
-    page = visit(runtime, member).response
-    token = re.search(r'data-token="([^"]+)"', page.get_text())
-    assert token is not None, "no Breather page with an override"
-    answer = visit(runtime, member, call={"name": "override", "body": {"token": token.group(1)}}).response
+    page = visit(runtime, member)
+    answer = visit(runtime, member, call={"name": "override", "body": {"token": block_token(page)}}).response
     assert json.loads(answer.get_text())["ok"] is True
-    return str(page.headers["x-breather"])
+    return str(page.response.headers["x-breather"])
 
 
 def dashboard(runtime: Runtime) -> FlaskClient:
@@ -136,9 +135,7 @@ def ask_from_the_extension(client: FlaskClient, token: str, site: str = "www.red
 def ask_on_the_limit_page(runtime: Runtime, member: str) -> None:
     """The limit page's "Ask for more time", with the page's token: logged under the site the proxy decides on
     (reddit.com)."""
-    token = re.search(r'data-token="([^"]+)"', visit(runtime, member).response.get_text())
-    assert token is not None, "no Breather page to ask on"
-    ask = {"name": "more-time", "body": {"token": token.group(1), "minutes": 15}}
+    ask = {"name": "more-time", "body": {"token": block_token(visit(runtime, member)), "minutes": 15}}
     answer = visit(runtime, member, call=ask).response
     assert json.loads(answer.get_text())["ok"] is True
 

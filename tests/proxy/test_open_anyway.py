@@ -14,8 +14,8 @@ from mitmproxy.test import tflow
 from breather.proxy import flows
 from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
-from tests.proxy.conftest import rules_text, window_around_now
-from tests.proxy.test_open_tab_blocks import block_token, page_load
+from tests.proxy.conftest import block_token, rules_text, window_around_now
+from tests.proxy.test_open_tab_blocks import page_load
 
 QUIET_NOW = f'quiet_hours = {{ daily = "{window_around_now()}" }}'
 AFTER_THE_FRICTION_DELAY = timedelta(seconds=11)

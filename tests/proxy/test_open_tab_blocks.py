@@ -5,7 +5,6 @@ the site would be answered (a user test: Alex's YouTube tab ran past her limit, 
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from breather.proxy import flows
 from breather.proxy.boundaries import Boundaries
 from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
-from tests.proxy.conftest import at_midday, rules_text, window_around_now
+from tests.proxy.conftest import at_midday, block_token, rules_text, window_around_now
 
 IN_USE = {"visible": True, "active": True}
 
@@ -54,12 +53,6 @@ def use_for(api: LocalApi, minutes: int) -> dict[str, Any]:
     for _ in range(minutes * 2):
         answer = heartbeat(api)
     return answer
-
-
-def block_token(flow: Any) -> str:
-    found = re.search(r'data-token="([^"]+)"', flow.response.content.decode())
-    assert found, "the block page carries its override token"
-    return found.group(1)
 
 
 def test_the_heartbeat_that_crosses_the_limit_says_the_open_tab_is_blocked(make_runtime) -> None:
