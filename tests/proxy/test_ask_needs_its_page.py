@@ -6,7 +6,6 @@ goes on asking for the answer with it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -20,7 +19,7 @@ from breather.proxy.boundaries import Boundaries
 from breather.proxy.local_api import LocalApi
 from breather.runtime import Runtime
 from tests.proxy.conftest import block_token, rules_text, window_around_now
-from tests.proxy.test_ask_answer import dashboard
+from tests.proxy.test_ask_answer import call, dashboard
 
 QUIET_NOW = f'quiet_hours = {{ daily = "{window_around_now()}" }}'
 HOUSEHOLD = rules_text(extra_me=QUIET_NOW, extra_profiles=f"[profiles.sam]\n{QUIET_NOW}\n")
@@ -39,21 +38,6 @@ def block_page(runtime: Runtime, profile: str, site: str = "reddit.com") -> str:
     Boundaries(runtime).request(flow)
     assert flow.response is not None and flow.response.headers["x-breather"] == "quiet_hours"
     return block_token(flow)
-
-
-def call(api: LocalApi, name: str, body: dict[str, Any], profile: str = "me") -> tuple[int, dict[str, Any]]:
-    """A POST to ``/__breather__/<name>`` on www.reddit.com, as any script on the page can make it."""
-    flow = tflow.tflow()
-    flow.request.host = "www.reddit.com"
-    flow.request.method = "POST"
-    flow.request.path = f"/__breather__/{name}"
-    flow.request.headers["x-breather"] = "1"
-    flow.request.content = json.dumps(body).encode()
-    flow.metadata[flows.SITE] = "reddit.com"
-    flow.metadata[flows.PROFILE] = profile
-    api.request(flow)
-    assert flow.response is not None
-    return flow.response.status_code, json.loads(flow.response.content)
 
 
 def asks_on_the_requests_page(runtime: Runtime, parent: FlaskClient) -> list[str]:
@@ -83,7 +67,7 @@ def test_an_ask_without_the_pages_own_token_is_refused_and_reaches_nobody(
     body = stolen_or_made_up(runtime, whose)
 
     with caplog.at_level(logging.DEBUG, logger="breather.proxy.local_api"):
-        assert call(api, "more-time", body) == (403, {"error": "ApiError", "message": OUT_OF_DATE})
+        assert call(api, "more-time", "me", body) == (403, {"error": "ApiError", "message": OUT_OF_DATE})
 
     assert asks_on_the_requests_page(runtime, parent) == []
     assert [event for event in events_of(runtime) if event["kind"] == "more_time_asked"] == []
@@ -95,13 +79,13 @@ def test_the_block_pages_own_token_asks_and_goes_on_hearing_the_answer(make_runt
     api, parent = LocalApi(runtime), dashboard(runtime)[0]
     token = block_page(runtime, "me")
 
-    status, asked = call(api, "more-time", {"token": token, "minutes": 15})
+    status, asked = call(api, "more-time", "me", {"token": token, "minutes": 15})
     assert (status, asked["message"]) == (200, "Asked. Someone in your household can say yes in Breather's dashboard.")
     assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit.com"]
 
-    status, heard = call(api, "ask-status", {"token": token})
+    status, heard = call(api, "ask-status", "me", {"token": token})
     assert (status, heard["answer"]) == (200, "waiting"), "asking kept the page's token"
-    status, again = call(api, "more-time", {"token": token, "minutes": 15})
+    status, again = call(api, "more-time", "me", {"token": token, "minutes": 15})
     assert (status, again.get("already_asked")) == (200, True)
     assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit.com"]
 
@@ -110,8 +94,8 @@ def test_without_a_token_the_refusal_says_nothing_about_the_minutes(make_runtime
     """The token is checked first: a call from no block page learns nothing of what else the call needs."""
     runtime = make_runtime(HOUSEHOLD)
     api, parent = LocalApi(runtime), dashboard(runtime)[0]
-    assert call(api, "more-time", {"minutes": 999}) == (403, {"error": "ApiError", "message": OUT_OF_DATE})
+    assert call(api, "more-time", "me", {"minutes": 999}) == (403, {"error": "ApiError", "message": OUT_OF_DATE})
 
-    status, refused = call(api, "more-time", {"token": block_page(runtime, "me"), "minutes": 999})
+    status, refused = call(api, "more-time", "me", {"token": block_page(runtime, "me"), "minutes": 999})
     assert (status, refused["message"]) == (400, "minutes must be a whole number from 1 to 240")
     assert asks_on_the_requests_page(runtime, parent) == []
