@@ -274,7 +274,7 @@ class LocalApi:
         minutes = body.get("minutes", 15)
         if not isinstance(minutes, int) or not 1 <= minutes <= 240:
             raise ApiError(400, "minutes must be a whole number from 1 to 240")
-        waiting = self._waiting_ask(profile, site, page)
+        waiting = self._waiting_ask(page)
         if waiting is not None:
             asked = waiting.astimezone(self.runtime.current_rules().zone())
             return {
@@ -287,16 +287,16 @@ class LocalApi:
         self._asked[(profile, site)] = at
         return {"ok": True, "message": "Asked. Someone in your household can say yes in Breather's dashboard."}
 
-    def _waiting_ask(self, profile: str, site: str, page: PendingOverride) -> datetime | None:
-        """When the member's ask for this site still waiting was made (since the block on the page began), or None.
-        The store says whether it was answered; an ask made here a moment ago may not be written there yet, so the
-        last one this proxy stored counts too. The read runs on the asks' worker, waiting a moment at most, as
+    def _waiting_ask(self, page: PendingOverride) -> datetime | None:
+        """When the page's member made their ask for its site still waiting (since the block on the page began), or
+        None. The store says whether it was answered; an ask made here a moment ago may not be written there yet, so
+        the last one this proxy stored counts too. The read runs on the asks' worker, waiting a moment at most, as
         ``ask_status`` does; a busy store leaves only the proxy's own memory to go by."""
         since = block_began(self.runtime.current_rules(), page)
-        mine = self._asked.get((profile, site))
+        mine = self._asked.get((page.profile, page.site))
         mine = mine if mine is not None and mine >= since else None
         try:
-            stored = self.asks.latest(profile, site, since)
+            stored = self.asks.latest(page.profile, page.site, since)
         except TimeoutError:
             return mine
         if stored is not None and stored.status is None:
