@@ -176,22 +176,27 @@ def union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
-def test_the_review_judges_each_day_by_the_limit_it_had(client: FlaskClient, app: Flask, seed: Seeder) -> None:
-    """A user test: the teen's limit went from 45 to 30 minutes today, and the review turned the two days before,
-    40 minutes each and within that day's limit, into days over it."""
+def limits_noted_on(app: Flask, days_ago: tuple[int, ...]) -> None:
+    """The service ran on those days under FAMILY_RULES and noted each member's daily limit, as its scheduler does."""
     from breather.scheduler import SCHEDULER_MIGRATIONS, record_day_limits
     from breather.store.db import open_database
 
-    for days_ago in (2, 1, 0):
-        seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=days_ago), 40)
-    seed.send()
     db = open_database(app.config["DATABASE"], extra=[SCHEDULER_MIGRATIONS])
     try:
-        for days_ago in (2, 1):  # the service noted the 45 minutes while it ran on those days
-            record_day_limits(db, parse_rules(FAMILY_RULES), today_at(23) - timedelta(days=days_ago))
+        for days in days_ago:
+            record_day_limits(db, parse_rules(FAMILY_RULES), today_at(23) - timedelta(days=days))
         db.conn.commit()
     finally:
         db.close()
+
+
+def test_the_review_judges_each_day_by_the_limit_it_had(client: FlaskClient, app: Flask, seed: Seeder) -> None:
+    """A user test: the teen's limit went from 45 to 30 minutes today, and the review turned the two days before,
+    40 minutes each and within that day's limit, into days over it."""
+    for days_ago in (2, 1, 0):
+        seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=days_ago), 40)
+    seed.send()
+    limits_noted_on(app, days_ago=(2, 1))  # the service noted the 45 minutes while it ran on those days
     app.config["PATHS"].rules_file.write_text(FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "30m"'))
 
     family = text_of(client, "/family")
@@ -212,19 +217,10 @@ def test_the_review_reads_a_member_taken_out_of_the_rules_by_the_limit_they_had(
 ) -> None:
     """teen was under a 45-minute limit all week, then taken out of the rules today: the kept weekly review judges
     their days by it, and the page said "no limit set" for the same week."""
-    from breather.scheduler import SCHEDULER_MIGRATIONS, record_day_limits
-    from breather.store.db import open_database
-
     for days_ago, minutes in ((2, 40), (1, 50)):
         seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=days_ago), minutes)
     seed.send()
-    db = open_database(app.config["DATABASE"], extra=[SCHEDULER_MIGRATIONS])
-    try:
-        for days_ago in (2, 1):
-            record_day_limits(db, parse_rules(FAMILY_RULES), today_at(23) - timedelta(days=days_ago))
-        db.conn.commit()
-    finally:
-        db.close()
+    limits_noted_on(app, days_ago=(2, 1))
     app.config["PATHS"].rules_file.write_text(FAMILY_RULES[: FAMILY_RULES.index("[profiles.teen]")])
 
     teen = text_of(client, "/family").split(">teen</h2>", 1)[1]
