@@ -379,7 +379,10 @@ def _allow_texts(
     if tightest is not None:
         used, limit = timedelta(minutes=tightest.used), tightest.limit
         reason.append(f"{format_minutes(tightest.used)} of {format_duration(limit)} used today on {tightest.label}")
-        message.append(f"{spoken_duration(used)} of your {spoken_duration(limit)} on {tightest.label} today")
+        # "used", said first: "Under a minute of your 1 hour" read as a minute left.
+        message.append(
+            f"you have used {spoken_duration(used)} of your {spoken_duration(limit)} on {tightest.label} today"
+        )
     else:
         reason.append("no daily limit")
     if granted and usage.extra_time_until is not None:

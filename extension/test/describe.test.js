@@ -23,7 +23,7 @@ test("the popup reads minutes against the limit and the time to the next break",
 });
 
 test("the decision is told in the person's own words when the service sends them", () => {
-  const told = { ...status, decision: { kind: "allow", reason: "Allowed for sam: 41m of 1h", message: "41 minutes of your 1 hour on all sites today." } };
+  const told = { ...status, decision: { kind: "allow", reason: "Allowed for sam: 41m of 1h", message: "You have used 41 minutes of your 1 hour on all sites today." } };
   assert.equal(describeStatus({ status: told, routing: routed, caTrusted: true }).decision, told.decision.message);
   assert.equal(describeStatus({ status, routing: routed, caTrusted: true }).decision, "within your limits");
 });

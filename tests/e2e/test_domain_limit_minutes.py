@@ -121,7 +121,9 @@ def test_one_tab_the_overlay_and_the_extension_both_reported_is_its_minutes_once
 
     said = wait_for(read_by_the_proxy(service, token), 30, "the service to read the stored minutes", service)
     assert said["kind"] == "allow", said["message"]  # was "You have used 26 minutes of your 20 minutes on reddit.com"
-    assert said["message"].startswith("13 minutes of your 20 minutes on reddit.com today"), said["message"]
+    assert said["message"].startswith("You have used 13 minutes of your 20 minutes on reddit.com today"), said[
+        "message"
+    ]
     answer = page_load(service)
     assert answer.status_code == 200 and "x-breather" not in answer.headers, answer.text[:200]
     rows = today_rows(service)

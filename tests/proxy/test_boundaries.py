@@ -255,7 +255,7 @@ def test_a_limit_on_a_domain_counts_one_tab_once_though_the_overlay_and_the_exte
     Boundaries(runtime).request(flow)
     assert flow.response is None, "12.5 minutes on reddit.com is under its 20-minute limit"
     decision = Boundaries(runtime).decide("me", "reddit.com", datetime.now(UTC))
-    assert decision.message.startswith("12 minutes of your 20 minutes on reddit.com today")
+    assert decision.message.startswith("You have used 12 minutes of your 20 minutes on reddit.com today")
 
 
 def test_reloading_a_block_page_is_one_block_and_no_time_on_the_site(make_runtime, events_of) -> None:

@@ -170,7 +170,7 @@ def test_a_domain_limit_counts_what_the_store_counts_for_it_not_each_report_agai
     )
     decision = decide(rules, "me", "old.reddit.com", at("2026-11-25T12:00"), usage)
     assert decision.kind == "allow"
-    assert decision.message == "12 minutes of your 20 minutes on reddit.com today."
+    assert decision.message == "You have used 12 minutes of your 20 minutes on reddit.com today."
 
 
 @pytest.mark.parametrize("host", ["reddit.com", "old.reddit.com", "www.reddit.com"])
@@ -210,9 +210,17 @@ def test_allow_reports_the_tightest_limit() -> None:
     usage = Usage({"reddit.com": 20}, active_since_break=timedelta(minutes=15))
     decision = decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), usage)
     assert decision.reason == "Allowed for me: 20m of 30m used today on reddit; next break in 10m"
-    assert decision.message == "20 minutes of your 30 minutes on reddit today; next break in 10 minutes."
+    assert decision.message == "You have used 20 minutes of your 30 minutes on reddit today; next break in 10 minutes."
     assert decision.limit == timedelta(minutes=30)
     assert decision.next_break_in == timedelta(minutes=10)
+
+
+def test_a_fresh_day_says_the_little_time_is_used_not_left() -> None:
+    """Today's "Right now" card read "Under a minute of your 1 hour on all sites today" with nothing used: it could
+    be taken for under a minute left."""
+    rules = make_rules('daily_limit = "1h"\n')
+    decision = decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), Usage({}))
+    assert decision.message == "You have used under a minute of your 1 hour on all sites today."
 
 
 # Breaks --------------------------------------------------------------------------------------------------------
