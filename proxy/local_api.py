@@ -156,7 +156,9 @@ class LocalApi:
 
     def heartbeat(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         if body.get("visible") is False or body.get("active") is False:
-            return {"ok": True, "counted": False}
+            # Counted as no use, but answered: a page back from the back/forward cache, or a tab brought to the
+            # front, asks at once whether a page load would now be blocked.
+            return {"ok": True, "counted": False, "blocked": self.decide(profile, site, at).kind in BLOCKING}
         from breather.store.model import Heartbeat
 
         self.runtime.log_heartbeat(Heartbeat(profile, site, at, HEARTBEAT_S, "overlay"))

@@ -272,13 +272,11 @@
   function heartbeat() {
     var inUse = inFront() && (Date.now() - lastInput <= IDLE_MS || mediaHeard());
     if (!inUse) {
-      post("heartbeat", { visible: document.visibilityState === "visible", active: false });
+      heartbeatNotInUse();
       return;
     }
     post("heartbeat", { visible: true, active: true }).then(function (answer) {
-      if (!answer) { return; }
-      if (answer.blocked === true && reloadForBlock()) { return; }
-      if (answer.blocked === false) { stored(function (s) { s.removeItem(BLOCK_RELOADED); }); }
+      if (!answer || reloadIfBlocked(answer)) { return; }
       if (answer.break_due) {
         showBreak(answer.reason, answer.snooze_allowed, answer.kind, answer.snooze_minutes);
       } else if (answer.break_due === false && answer.blocked !== true && endBreak) {
@@ -287,6 +285,31 @@
     });
   }
 
+  // A tab left open but not in use is reloaded too when the site becomes blocked: whoever comes back to it meets
+  // Breather's page, not the feed until their first counted heartbeat.
+  function heartbeatNotInUse() {
+    post("heartbeat", { visible: document.visibilityState === "visible", active: false }).then(reloadIfBlocked);
+  }
+
+  // Whether the answer says a page load of this site would now get Breather's page, and the reload to it began.
+  function reloadIfBlocked(answer) {
+    if (!answer) { return false; }
+    if (answer.blocked === false) { stored(function (s) { s.removeItem(BLOCK_RELOADED); }); }
+    return answer.blocked === true && reloadForBlock();
+  }
+
+  // A page the Back or Forward button brings back from the browser's caches never reached the proxy: it asks at once
+  // instead of showing the feed until the next heartbeat (up to 30 seconds past a limit or into quiet hours).
+  function cameBackByHistory() {
+    try {
+      var entry = window.performance.getEntriesByType("navigation")[0];
+      return Boolean(entry) && entry.type === "back_forward";
+    } catch (e) { return false; }
+  }
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { heartbeatNotInUse(); }
+  });
+
   ["pointermove", "keydown", "scroll", "touchstart", "wheel"].forEach(function (name) {
     window.addEventListener(name, function () { lastInput = Date.now(); }, { passive: true, capture: true });
   });
@@ -294,6 +317,7 @@
 
   function start() {
     document.documentElement.setAttribute("data-breather", "on");
+    if (cameBackByHistory()) { heartbeatNotInUse(); }
     if (config.break_due) {
       showBreak(config.reason, config.snooze_allowed, config.break_kind, config.snooze_minutes);
     }

@@ -174,14 +174,19 @@ class CspSite:
 
 @pytest.fixture
 def headless_chromium() -> Iterator[Any]:
-    """The system Chromium, headless, through Playwright (a browser: open pages or contexts on it)."""
+    """The system Chromium, headless, through Playwright (a browser: open pages or contexts on it). Its back/forward
+    cache is on, as in a person's browser (Playwright turns it off by default): a page the Back button brings back
+    is restored without a request, and its ``goto``/``go_back`` waits for a "load" that never comes (wait for
+    "commit")."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is needed for the browser tier")
     args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=args, ignore_default_args=["--disable-back-forward-cache"]
+        )
         try:
             yield launched
         finally:

@@ -168,3 +168,18 @@ def test_a_block_page_reloaded_for_hours_keeps_a_bounded_number_of_tokens(make_r
     assert len(runtime.block_tokens) == MOST_BLOCK_TOKENS
     assert block_token(pages[-1]) in runtime.block_tokens  # the page on screen still works
     assert block_token(pages[0]) not in runtime.block_tokens
+
+
+def test_a_heartbeat_that_counts_no_time_still_says_whether_the_tab_is_blocked(make_runtime) -> None:
+    """A page restored by the Back button or a tab brought to the front asks at once, before any use is counted: a
+    feed kept in the back/forward cache came back whole after the limit, for up to a heartbeat's 30 seconds."""
+    runtime = make_runtime(at_midday(rules_text()))  # a 1-hour daily limit
+    api = LocalApi(runtime)
+    now = datetime.now(UTC)
+    not_in_use = {"visible": True, "active": False}
+
+    assert api.heartbeat("me", "reddit.com", not_in_use, now) == {"ok": True, "counted": False, "blocked": False}
+    use_for(api, 61)
+    assert api.heartbeat("me", "reddit.com", not_in_use, now) == {"ok": True, "counted": False, "blocked": True}
+    hidden = {"visible": False, "active": False}
+    assert api.heartbeat("me", "reddit.com", hidden, now)["blocked"] is True

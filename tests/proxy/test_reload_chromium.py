@@ -36,12 +36,14 @@ class Proxied:
     kind. ``from_cache`` "site" shows the site at every page load whatever the proxy decides, "block page" the first
     block page again (pages a service worker or a cache serves), to see that no page reloads for ever."""
 
-    def __init__(self, runtime: Runtime, from_cache: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, from_cache: str | None = None, **overlay: float) -> None:
         self.boundaries = Boundaries(runtime)
         self.api = LocalApi(runtime, decide=self.boundaries.decide)
         self.from_cache = from_cache
+        self.overlay = {"heartbeat_s": 0.2, "pause_s": 0.1, **overlay}
         self.block_page: Any = None
         self.loads: list[str] = []
+        self.calls: list[tuple[str, str]] = []  # the tab's /__breather__/ calls: path and body
 
     def answer(self, route: Any) -> None:
         request = route.request
@@ -52,6 +54,7 @@ class Proxied:
         flow.metadata[flows.SITE] = "reddit.com"
         flow.metadata[flows.PROFILE] = "me"
         if flows.is_local_api(flow):
+            self.calls.append((flow.request.path, request.post_data or ""))
             flow.request.content = (request.post_data or "").encode()
             flow.request.headers["x-breather"] = request.headers.get("x-breather", "")
             self.api.request(flow)
@@ -67,7 +70,7 @@ class Proxied:
             self.boundaries.request(flow)
         if flow.response is None:
             self.loads.append("site")
-            page = inject(PAGE, overlay_markup(NONCE, {"heartbeat_s": 0.2, "pause_s": 0.1}))
+            page = inject(PAGE, overlay_markup(NONCE, self.overlay))
             route.fulfill(status=200, headers={"Content-Type": "text/html", "Content-Security-Policy": CSP}, body=page)
             return
         self.loads.append(flow.response.headers["x-breather"])
@@ -144,6 +147,45 @@ def test_a_tab_that_still_shows_the_site_after_the_reload_is_not_reloaded_again(
     tab.wait_for_timeout(3000)  # fifteen heartbeats, each answered "blocked"
     assert proxied.loads == ["site", "site"], "one reload, then no loop"
     expect(tab.locator("h1")).to_have_text("the feed")
+
+
+def test_a_page_the_back_button_brings_back_after_the_limit_becomes_the_block_page(make_runtime, open_tab) -> None:
+    """The feed kept in Chromium's back/forward cache came back whole, its timers resumed, and stayed until the next
+    heartbeat (30 s here, as in the overlay's default): the page asks as it comes back."""
+    from playwright.sync_api import expect
+
+    runtime = make_runtime()  # a 1-hour daily limit
+    use_minutes(runtime, 50)
+    proxied = Proxied(runtime, heartbeat_s=30)
+    tab = open_tab(proxied)
+    expect(tab.locator("h1")).to_have_text("the feed")
+    use_minutes(runtime, 11)  # on another device
+    tab.goto(SITE_URL + "/comments", wait_until="commit")
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today")
+
+    tab.go_back(wait_until="commit")
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today", timeout=5_000)
+    assert ("/__breather__/heartbeat", '{"visible":true,"active":false}') in proxied.calls, "restored, then asked"
+    assert proxied.loads == ["site", "limit_reached", "limit_reached"]
+
+
+def test_a_tab_left_open_and_not_in_use_becomes_the_block_page_when_the_limit_is_reached(
+    make_runtime, open_tab
+) -> None:
+    """Only a heartbeat that counted use was answered: a feed left open on the table showed until someone came back
+    and used it for a heartbeat's 30 s."""
+    from playwright.sync_api import expect
+
+    runtime = make_runtime()
+    use_minutes(runtime, 50)
+    proxied = Proxied(runtime, idle_s=0.1)  # nobody touches the page: its heartbeats count no use
+    tab = open_tab(proxied)
+    expect(tab.locator("h1")).to_have_text("the feed")
+    use_minutes(runtime, 11)  # on another device
+
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today")
+    assert proxied.loads == ["site", "limit_reached"]
+    assert ("/__breather__/heartbeat", '{"visible":true,"active":true}') not in proxied.calls
 
 
 def asked_at_the_limit(make_runtime: Any, open_tab: Any, **proxied: Any) -> tuple[Runtime, Proxied, Any]:
