@@ -561,6 +561,8 @@ def chromium(tmp_path: Path) -> Iterator[Callable[[Service], Any]]:
                 *extra_args,
             ],
             viewport={"width": 1100, "height": 800},
+            # A person's Chromium keeps pages for the Back button; Playwright's default turns that off.
+            ignore_default_args=["--disable-back-forward-cache"],
         )
         contexts.append(context)
         return context

@@ -183,3 +183,30 @@ def test_chromium_gets_the_quiet_hours_page_and_its_override_waits_for_the_frict
     page.wait_for_selector("html[data-breather=on]", timeout=15000)
     assert page.locator(".titleline").count() > 10
     assert not upstream.asked_for("news.ycombinator.com", "/__breather__/override")
+
+
+def test_the_feed_the_back_button_brings_back_after_the_limit_turns_into_the_block_page(
+    serve, upstream, chromium, shared_fixtures
+) -> None:
+    """Chromium restores the front page from its back/forward cache, with no request the proxy could answer: the
+    overlay asks as the page comes back, instead of at its next heartbeat 30 s later."""
+    page_bytes = front_page_with(shared_fixtures, None)
+    upstream.route("news.ycombinator.com", "/", page_bytes)
+    upstream.route("news.ycombinator.com", "/newest", page_bytes)
+    service = serve(rules('daily_limit = "2m"'))
+    page = chromium(service).new_page()
+    page.goto("https://news.ycombinator.com/")
+    page.wait_for_selector("html[data-breather=on]", timeout=15000)
+    with service.client() as client:
+        for _ in range(5):  # two and a half minutes on another device
+            client.post(
+                "https://news.ycombinator.com/__breather__/heartbeat",
+                json={"visible": True, "active": True},
+                headers={"X-Breather": "1"},
+            )
+    page.goto("https://news.ycombinator.com/newest", wait_until="commit")
+    expect(page.locator("#breather-block")).to_have_attribute("data-kind", "limit_reached")
+
+    page.go_back(wait_until="commit")
+    expect(page.locator("#breather-block")).to_have_attribute("data-kind", "limit_reached", timeout=5000)
+    assert page.url == "https://news.ycombinator.com/"
