@@ -41,7 +41,7 @@ from breather.proxy.bodies import decode_body, is_streamed, replace_body, stream
 from breather.proxy.calm_media import is_calmable
 from breather.proxy.csp import add_nonce_to_headers, add_nonce_to_meta
 from breather.proxy.safety import original_on_error
-from breather.proxy.uplift import Scorer, default_scorer, soothe_body, within_budget
+from breather.proxy.uplift import Scorer, default_scorer, soothe_body
 from breather.proxy.validators import judged_state
 from breather.rules.crisis import helpline_for
 from breather.rules.editing import write_atomically
@@ -67,8 +67,11 @@ SALT_META_KEY = SHOWN_WARNINGS_KEY
 SALT_KEEP_TIMEOUT_S = 10.0
 
 
-def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) -> Judge:
-    """A judge that stops judging (returns None: unmarked) ``budget_s`` after its first call.
+def budgeted[T](
+    work: Callable[[str], T | None], budget_s: float, on_exhausted: Callable[[], None]
+) -> Callable[[str], T | None]:
+    """``work`` (a judge, or uplift's scorer) that stops working ``budget_s`` after its first call: it returns None
+    (a post unmarked, or left in place) and calls ``on_exhausted`` once.
 
     The clock starts at the first post, not when the response arrived, so time spent waiting for a worker thread
     on a busy machine does not eat the budget.
@@ -76,7 +79,7 @@ def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) ->
     deadline: float | None = None
     exhausted = False
 
-    def judge_within_budget(text: str) -> Finding | None:
+    def within_budget(text: str) -> T | None:
         nonlocal deadline, exhausted
         now = time.monotonic()
         if deadline is None:
@@ -86,9 +89,9 @@ def budgeted(judge: Judge, budget_s: float, on_exhausted: Callable[[], None]) ->
                 exhausted = True
                 on_exhausted()
             return None
-        return judge(text)
+        return work(text)
 
-    return judge_within_budget
+    return within_budget
 
 
 def own_keywords(profile: Any) -> Keywords:
@@ -243,7 +246,9 @@ class FeedWarnings:
         media = flows.media_type(response)
         calm = bool(flow.metadata.get(flows.CALM_WINDOW))
         name = str(flow.metadata.get(flows.ADAPTER, "generic"))
-        scorer = within_budget(self.scorer_for(profile), self.runtime.settings["classify_budget_ms"] / 1000)
+        budget_s = self.runtime.settings["classify_budget_ms"] / 1000
+        # A page reordered only in part must not be kept by the browser as read (Validators drops its validators).
+        scorer = budgeted(self.scorer_for(profile), budget_s, lambda: flow.metadata.update({flows.READ_IN_PART: True}))
         path = flow.request.path
         try:
             soothed = await asyncio.to_thread(soothe_body, body, name, path, media, profile.uplift, calm, scorer)

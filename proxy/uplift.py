@@ -13,7 +13,6 @@ so it belongs to the position, not the entry. Each position keeps the ``sortInde
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -138,23 +137,6 @@ def default_scorer(keywords: Iterable[str] | Mapping[str, Iterable[str]] = (), s
     from breather.rules.classify import classify
 
     return text_scorer(classify, textblob_polarity, keywords=keywords, sensitivity=sensitivity)
-
-
-def within_budget(scorer: Scorer, budget_s: float) -> Scorer:
-    """A scorer that gives None (stay in place) once ``budget_s`` has passed since its first call: a huge page is
-    reordered as far as time allows, never held back for long."""
-    deadline: float | None = None
-
-    def score(text: str) -> float | None:
-        nonlocal deadline
-        now = time.monotonic()
-        if deadline is None:
-            deadline = now + budget_s
-        elif now > deadline:
-            return None
-        return scorer(text)
-
-    return score
 
 
 def soothe_body(

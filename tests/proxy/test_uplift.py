@@ -408,7 +408,7 @@ def test_a_failing_uplift_sends_the_page_as_it_was(make_runtime: Any, monkeypatc
 
 
 def test_the_budget_leaves_the_rest_of_a_page_unscored() -> None:
-    from breather.proxy.uplift import within_budget
+    from breather.proxy.feed_warnings import budgeted
 
     calls: list[str] = []
 
@@ -416,7 +416,30 @@ def test_the_budget_leaves_the_rest_of_a_page_unscored() -> None:
         calls.append(text)
         return 1.0
 
-    scorer = within_budget(slow, budget_s=-1.0)  # already spent after the first post
+    ran_out: list[bool] = []
+    scorer = budgeted(slow, -1.0, lambda: ran_out.append(True))  # already spent after the first post
     assert scorer("first") == 1.0
-    assert scorer("second") is None
-    assert calls == ["first"]
+    assert scorer("second") is None and scorer("third") is None
+    assert calls == ["first"] and ran_out == [True]
+
+
+def test_a_page_uplift_ran_out_of_time_on_is_not_kept_as_read(
+    make_runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts past the budget stay in place: a copy the browser kept (its validator tagged as read under these rules)
+    would keep that half-done order while the site answers 304, though a later reading would finish it."""
+    import time
+
+    from breather.proxy import flows
+    from breather.proxy.feed_warnings import FeedWarnings
+
+    runtime = make_runtime(PIPELINE_RULES.format(uplift="strong"), classify_budget_ms=50)
+    served(runtime, PAGE)  # the warnings' verdicts cached: only uplift's scoring is slow below
+
+    def slow(text: str) -> float:
+        time.sleep(0.1)
+        return 1.0 if text == HAPPY else 0.0
+
+    monkeypatch.setattr(FeedWarnings, "scorer_for", lambda _self, _profile: slow)
+    flow = served(runtime, PAGE)
+    assert flow.metadata.get(flows.READ_IN_PART) is True
