@@ -38,6 +38,7 @@ class AskAnswer:
     reason: str | None = None
     answered_at: datetime | None = None
     granted_until: datetime | None = None
+    host: str | None = None  # the host the ask named (any host of the site)
 
 
 class AskAnswers:
@@ -75,8 +76,8 @@ class AskAnswers:
 
 
 def _ask_answer(row: tuple[Any, ...]) -> AskAnswer:
-    _, asked_at, status, reason, answered_at, granted_until = row
-    return AskAnswer(_utc(asked_at), status, reason, _utc_or_none(answered_at), _utc_or_none(granted_until))
+    host, asked_at, status, reason, answered_at, granted_until = row
+    return AskAnswer(_utc(asked_at), status, reason, _utc_or_none(answered_at), _utc_or_none(granted_until), host)
 
 
 def _utc(stamp: str) -> datetime:

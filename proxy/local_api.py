@@ -21,8 +21,9 @@ from typing import Any, get_args
 
 from mitmproxy import http
 
+from breather.grants import let_through
 from breather.proxy import flows
-from breather.proxy.asks import AskAnswers
+from breather.proxy.asks import AskAnswer, AskAnswers
 from breather.proxy.boundaries import BLOCKING, Boundaries
 from breather.proxy.break_exercise import OVERRIDE_NAME, available_exercises, exercise_for_break
 from breather.proxy.breaks import BreakKind, DueBreak, due_break
@@ -333,6 +334,8 @@ class LocalApi:
             return {"ok": True, "answer": "none"}
         answer = {"approved": "yes", "declined": "no"}.get(ask.status or "", "waiting")
         running = answer == "yes" and (ask.granted_until is None or at < ask.granted_until)
+        if running:
+            self._apply_stored_yes(profile, ask)
         open_now = running and self.decide(profile, site, at).kind not in BLOCKING
         return {
             "ok": True,
@@ -341,6 +344,13 @@ class LocalApi:
             "asked_at": ask.asked_at.isoformat(),
             "reload": open_now,
         }
+
+    def _apply_stored_yes(self, profile: str, ask: AskAnswer) -> None:
+        """The dashboard stores a yes and then tells the proxy: a poll in between read "yes" with the site still shut,
+        and the block page, taking the answer as final, never reloaded. The stored yes is the parent's word (as after
+        a restart, ``breather.grants.restore_grants``): applying it again changes nothing."""
+        if ask.host is not None and ask.granted_until is not None:
+            let_through(self.runtime, profile, ask.host, ask.granted_until, ask.asked_at)
 
 
 def block_began(rules: Any, pending: PendingOverride) -> datetime:

@@ -123,6 +123,28 @@ def test_the_block_page_hears_a_yes_and_may_reload_into_the_site(family) -> None
     assert reloaded.response is None, "the reload reaches the site"
 
 
+def test_a_poll_between_the_yes_being_stored_and_the_proxy_told_still_reloads_into_the_site(
+    family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard stores the yes, then tells the proxy: a block page that polled in between read "Yes" with the
+    site still shut, took the answer as final and stopped asking, and never reloaded (a flaky browser test)."""
+    from breather.dashboard.pages import requests
+
+    runtime, api, token = family
+    ask_for_more_time(runtime, api, token)
+    told: list[Any] = []
+    monkeypatch.setattr(requests, "apply_grant", lambda *args: told.append(args))  # the proxy not told yet
+    client, _now = dashboard(runtime)
+    answer_the_ask(client, "approve", grant="60")
+    assert told, "the dashboard did answer"
+
+    granted = ask_status(api, "me", token)
+    assert (granted["answer"], granted["reload"]) == ("yes", True)
+    reloaded = flow_for("/", "me")
+    Boundaries(runtime).request(reloaded)
+    assert reloaded.response is None, "the reload reaches the site"
+
+
 def test_the_parents_words_reach_only_the_member_who_asked(family) -> None:
     runtime, api, token = family
     ask_for_more_time(runtime, api, token)
