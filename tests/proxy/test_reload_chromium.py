@@ -84,10 +84,12 @@ class Proxied:
 def open_tab(headless_chromium: Any) -> Iterator[Any]:
     tabs: list[Any] = []
 
-    def open_page(proxied: Proxied) -> Any:
+    def open_page(proxied: Proxied, init_script: str | None = None) -> Any:
         tab = headless_chromium.new_page()
         tab.set_default_timeout(10_000)
         tabs.append(tab)
+        if init_script is not None:
+            tab.add_init_script(init_script)
         tab.route(re.compile(r"^http://127\.0\.0\.1:9/.*"), proxied.answer)
         tab.route(re.compile(r"^(?!http://127\.0\.0\.1:9/).*"), lambda route: route.abort())  # no internet
         tab.goto(SITE_URL, wait_until="load")
@@ -215,6 +217,59 @@ def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_
     # the site is back; an hour of use without a pause also brings its break screen (breaks run in extra time)
     expect(tab.locator("h1", has_text="the feed")).to_have_count(1)
     assert proxied.loads == ["limit_reached", "site"]
+
+
+class OverlappingPolls(Proxied):
+    """Answers the block page's polls for the ask's answer two at a time, the first one late: as a busy store answers,
+    the next poll is sent before the first comes back."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.held: Any = None
+
+    def answer(self, route: Any) -> None:
+        if route.request.url.endswith("/__breather__/ask-status"):
+            if self.held is None:
+                self.held = route
+                return
+            held, self.held = self.held, None
+            super().answer(held)
+        super().answer(route)
+
+
+# Every text the block page's status line shows, in order, on the console.
+SAY_STATUS = """
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.querySelector("#breather-block .breather-status");
+  if (status) {
+    new MutationObserver(() => console.log("status: " + status.textContent))
+      .observe(status, { childList: true, characterData: true, subtree: true });
+  }
+});
+"""
+
+
+def test_a_poll_answered_after_the_yes_does_not_take_back_reloading(make_runtime, open_tab) -> None:
+    """Two polls crossing (a busy store) both brought the yes: the second put "Yes: more time until ..." back over
+    "— reloading", so the page seemed to wait for nothing until it reloaded (a flaky test showed it)."""
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(FAMILY)
+    use_minutes(runtime, 61)
+    proxied = OverlappingPolls(runtime)
+    tab = open_tab(proxied, init_script=SAY_STATUS)
+    said: list[str] = []
+    tab.on("console", lambda message: said.append(message.text))
+    tab.locator("button.breather-ask").click()
+    expect(tab.locator(".breather-status")).to_contain_text("Asked")
+    assert runtime.writer.flush(5)
+
+    client, now = dashboard(runtime)
+    answer_the_ask(client, "approve", grant="60")
+    expect(tab.locator("h1", has_text="the feed")).to_have_count(1)
+    until = (now + timedelta(hours=1)).strftime("%H:%M")
+    shown = [text for text in said if text.startswith("status: Yes")]
+    assert shown and shown[-1] == f"status: Yes: more time until {until} — reloading", said
 
 
 def test_the_block_page_says_the_parents_no_and_why_when_it_opens(make_runtime, open_tab) -> None:
