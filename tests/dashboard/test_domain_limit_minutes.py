@@ -63,7 +63,8 @@ def test_the_extensions_status_decides_on_the_same_minutes(client: FlaskClient, 
     status = client.get("/api/v1/status?site=old.reddit.com", headers=auth(token)).get_json()
     assert status["decision"]["kind"] == "allow"  # was limit_reached: 40 minutes of 30
     assert (
-        status["decision"]["message"] == "You have used 20 minutes of your 30 minutes on reddit.com today; next break in 25 minutes."
+        status["decision"]["message"]
+        == "You have used 20 minutes of your 30 minutes on reddit.com today; next break in 25 minutes."
     )
 
 
