@@ -41,6 +41,8 @@ SUGGESTIONS = {
 }
 # how often an open block page asks whether someone answered the member's ask for more time
 ASK_POLL_S = 15
+# how often an open block page asks whether the site is open again (quiet hours over, a new day, a yes)
+OPEN_CHECK_S = 60
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def render_block_page(page: BlockPage, nonce: str) -> bytes:
         override_button=_override_button(site, friction_s) if page.open_anyway else "",
         no_override_note="" if page.open_anyway else _no_override_note(site, page.can_ask),
         poll_s=str(ASK_POLL_S),
+        check_s=str(OPEN_CHECK_S),
         nonce=nonce,
         css=asset("overlay.css"),
     )

@@ -36,10 +36,13 @@ class Proxied:
     kind. ``from_cache`` "site" shows the site at every page load whatever the proxy decides, "block page" the first
     block page again (pages a service worker or a cache serves), to see that no page reloads for ever."""
 
-    def __init__(self, runtime: Runtime, from_cache: str | None = None, **overlay: float) -> None:
+    def __init__(
+        self, runtime: Runtime, from_cache: str | None = None, check_s: float | None = None, **overlay: float
+    ) -> None:
         self.boundaries = Boundaries(runtime)
         self.api = LocalApi(runtime, decide=self.boundaries.decide)
         self.from_cache = from_cache
+        self.check_s = check_s  # how often a block page asks whether the site is open again (None: as shipped)
         self.overlay = {"heartbeat_s": 0.2, "pause_s": 0.1, **overlay}
         self.block_page: Any = None
         self.loads: list[str] = []
@@ -77,6 +80,8 @@ class Proxied:
         self.block_page = flow.response
         # the block page asks every 15 s whether the ask was answered; here every half second
         body = flow.response.content.replace(b'data-poll-s="15"', b'data-poll-s="0.5"')
+        if self.check_s is not None:  # every minute whether the site is open again
+            body = body.replace(b'data-check-s="60"', f'data-check-s="{self.check_s}"'.encode())
         route.fulfill(status=flow.response.status_code, headers=dict(flow.response.headers), body=body)
 
 
@@ -219,6 +224,38 @@ def test_the_block_page_hears_the_yes_while_open_and_reloads_into_the_site(make_
     assert proxied.loads == ["limit_reached", "site"]
 
 
+def test_the_quiet_hours_page_turns_into_the_site_when_quiet_hours_end(make_runtime, open_tab) -> None:
+    """A quiet-hours page left open said "The feeds rest until 07:00" all morning, until someone reloaded it."""
+    from playwright.sync_api import expect
+
+    quiet = rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}')
+    runtime = make_runtime(quiet)
+    proxied = Proxied(runtime, check_s=0.5)
+    tab = open_tab(proxied)
+    expect(tab.locator("#breather-block h1")).to_have_text("Quiet hours")
+    tab.wait_for_timeout(1500)  # three checks, each answered "still blocked"
+    assert proxied.loads == ["quiet_hours"]
+
+    runtime.paths.rules_file.write_text(rules_text(), encoding="utf-8")  # the window over
+    assert runtime.rules.reload()
+    expect(tab.locator("h1", has_text="the feed")).to_have_count(1)
+    assert proxied.loads == ["quiet_hours", "site"]
+
+
+def test_a_block_page_kept_by_a_cache_is_reloaded_once_when_the_site_opens(make_runtime, open_tab) -> None:
+    from playwright.sync_api import expect
+
+    runtime = make_runtime(rules_text(extra_me=f'quiet_hours = {{ daily = "{window_around_now()}" }}'))
+    proxied = Proxied(runtime, from_cache="block page", check_s=0.5)
+    tab = open_tab(proxied)
+    expect(tab.locator("#breather-block h1")).to_have_text("Quiet hours")
+    runtime.paths.rules_file.write_text(rules_text(), encoding="utf-8")
+    assert runtime.rules.reload()
+
+    tab.wait_for_timeout(3000)  # six checks, each answered "open"
+    assert proxied.loads == ["quiet_hours", "quiet_hours"], "one reload, then no loop"
+
+
 class OverlappingPolls(Proxied):
     """Answers the block page's polls for the ask's answer two at a time, the first one late: as a busy store answers,
     the next poll is sent before the first comes back."""
@@ -285,10 +322,14 @@ def test_the_block_page_says_the_parents_no_and_why_when_it_opens(make_runtime, 
     assert proxied.loads == ["limit_reached", "limit_reached"], "a no does not reload the page"
 
 
-def test_a_yes_that_still_shows_the_block_page_after_its_reload_does_not_reload_again(make_runtime, open_tab) -> None:
+@pytest.mark.parametrize("check_s", [None, 0.5], ids=["yes", "yes and the open check"])
+def test_a_yes_that_still_shows_the_block_page_after_its_reload_does_not_reload_again(
+    make_runtime, open_tab, check_s
+) -> None:
+    """With the open check asking often, it and the yes each reloaded the cached page once (three loads)."""
     from playwright.sync_api import expect
 
-    runtime, proxied, tab = asked_at_the_limit(make_runtime, open_tab, from_cache="block page")
+    runtime, proxied, tab = asked_at_the_limit(make_runtime, open_tab, from_cache="block page", check_s=check_s)
     client, now = dashboard(runtime)
     answer_the_ask(client, "approve", grant="60")
 
