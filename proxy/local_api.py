@@ -157,8 +157,8 @@ class LocalApi:
 
     def heartbeat(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
         if body.get("visible") is False or body.get("active") is False:
-            # Counted as no use, but answered: a page back from the back/forward cache, or a tab brought to the
-            # front, asks at once whether a page load would now be blocked.
+            # Counted as no use, but answered: an idle tab, a page back by the Back button and an open block page
+            # each learn whether a page load of the site would now be blocked.
             return {"ok": True, "counted": False, "blocked": self.decide(profile, site, at).kind in BLOCKING}
         from breather.store.model import Heartbeat
 
