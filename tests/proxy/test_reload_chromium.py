@@ -156,12 +156,14 @@ def test_a_tab_that_still_shows_the_site_after_the_reload_is_not_reloaded_again(
     expect(tab.locator("h1")).to_have_text("the feed")
 
 
-def test_a_page_the_back_button_brings_back_after_the_limit_becomes_the_block_page(make_runtime, open_tab) -> None:
+def test_a_page_the_back_button_brings_back_after_the_limit_becomes_the_block_page(
+    make_runtime_at_midday, open_tab
+) -> None:
     """The feed kept in Chromium's back/forward cache came back whole, its timers resumed, and stayed until the next
     heartbeat (30 s here, as in the overlay's default): the page asks as it comes back."""
     from playwright.sync_api import expect
 
-    runtime = make_runtime()  # a 1-hour daily limit
+    runtime = make_runtime_at_midday()  # a 1-hour daily limit
     use_minutes(runtime, 50)
     proxied = Proxied(runtime, heartbeat_s=30)
     tab = open_tab(proxied)
@@ -177,13 +179,13 @@ def test_a_page_the_back_button_brings_back_after_the_limit_becomes_the_block_pa
 
 
 def test_a_tab_left_open_and_not_in_use_becomes_the_block_page_when_the_limit_is_reached(
-    make_runtime, open_tab
+    make_runtime_at_midday, open_tab
 ) -> None:
     """Only a heartbeat that counted use was answered: a feed left open on the table showed until someone came back
     and used it for a heartbeat's 30 s."""
     from playwright.sync_api import expect
 
-    runtime = make_runtime()
+    runtime = make_runtime_at_midday()
     use_minutes(runtime, 50)
     proxied = Proxied(runtime, idle_s=0.1)  # nobody touches the page: its heartbeats count no use
     tab = open_tab(proxied)
