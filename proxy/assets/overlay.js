@@ -309,6 +309,11 @@
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { heartbeatNotInUse(); }
   });
+  // A background tab's timers run at most once a minute: chosen again after the limit ran out in another tab, it
+  // asks as it comes into view rather than show the feed until its next heartbeat.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { heartbeatNotInUse(); }
+  });
 
   ["pointermove", "keydown", "scroll", "touchstart", "wheel"].forEach(function (name) {
     window.addEventListener(name, function () { lastInput = Date.now(); }, { passive: true, capture: true });

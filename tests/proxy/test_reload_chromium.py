@@ -197,6 +197,39 @@ def test_a_tab_left_open_and_not_in_use_becomes_the_block_page_when_the_limit_is
     assert ("/__breather__/heartbeat", '{"visible":true,"active":true}') not in proxied.calls
 
 
+# Playwright's Chromium reports every page visible: the test moves the tab out of view and back by hand, as a switch of
+# tabs does (visibilityState changes, then "visibilitychange" fires).
+MOVABLE_VIEW = """
+(() => {
+  let state = "visible";
+  Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get() { return state; } });
+  Object.defineProperty(Document.prototype, "hidden", { configurable: true, get() { return state !== "visible"; } });
+  window.breatherTestView = (next) => { state = next; document.dispatchEvent(new Event("visibilitychange")); };
+})();
+"""
+
+
+def test_a_tab_brought_to_the_front_after_the_limit_becomes_the_block_page_at_once(
+    make_runtime_at_midday, open_tab
+) -> None:
+    """A feed left in a background tab while the hour ran out elsewhere showed whole when its tab was chosen again,
+    until its next heartbeat (a background tab's timers run at most once a minute in Chromium): it asks as it comes
+    into view."""
+    from playwright.sync_api import expect
+
+    runtime = make_runtime_at_midday()  # a 1-hour daily limit
+    use_minutes(runtime, 50)
+    proxied = Proxied(runtime, heartbeat_s=30)
+    tab = open_tab(proxied, init_script=MOVABLE_VIEW)
+    expect(tab.locator("h1")).to_have_text("the feed")
+    tab.evaluate("breatherTestView('hidden')")
+    use_minutes(runtime, 11)  # in another tab
+
+    tab.evaluate("breatherTestView('visible')")
+    expect(tab.locator("#breather-block h1")).to_have_text("That's your time for today", timeout=5_000)
+    assert proxied.loads == ["site", "limit_reached"]
+
+
 def asked_at_the_limit(make_runtime: Any, open_tab: Any, **proxied: Any) -> tuple[Runtime, Proxied, Any]:
     """A member an hour into a 1-hour limit, on the block page, who has just asked for more time (the ask stored)."""
     from playwright.sync_api import expect
