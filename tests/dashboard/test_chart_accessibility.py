@@ -128,13 +128,15 @@ def test_the_weekly_reviews_limit_line_and_over_bars_are_said_in_words(demo: Fla
     section = page.split("<h2>Time, against the limits</h2>")[1].split("</section>")[0]
     read = outside_charts(section)
     assert "The dotted line is seven days of each member's daily limit." in read
-    assert "says over" in read
+    assert "says how far over" in read
     key = re.search(r'<p class="legend chart-key">.*?</p>', section, flags=re.S)
     assert key and 'class="swatch over"' in key[0]
     assert not re.search(r"\b(rust|red|orange)", key[0]), "High Contrast fills the bar with its own colour"
     chart = re.search(r"<svg class=\"chart bars\".*?</svg>", section, flags=re.S)
     assert chart
-    over_bars = re.findall(r'<rect class="bar over"[^>]*/><text class="value"[^>]*>([^<]+)<tspan[^>]*> over<', chart[0])
+    over_bars = re.findall(
+        r'<rect class="bar over"[^>]*/><text class="value"[^>]*>([^<]+)<tspan[^>]*> \([^<]+ over\)<', chart[0]
+    )
     assert over_bars, "the demo's maya is over her week's limit, and her bar says so in words"
     for spent in over_bars:
         assert f"{spent}, over" in read, "the table says over too"
@@ -166,3 +168,14 @@ def _minutes(text: str) -> int:
     minutes = int(found.group(1) or 0) * 60 + int(found.group(2) or 0)
     assert minutes_text(minutes) == text.strip()
     return minutes
+
+
+def test_a_bar_past_its_limit_says_how_far_over_not_its_whole_value_as_over() -> None:
+    """A user test read "43 min over" on Today's bar as 43 minutes past a 30-minute limit: 13 minutes over."""
+    from breather.dashboard.charts import Bar, bar_chart
+
+    chart = bar_chart([Bar("tiktok", 43.0, limit=30.0), Bar("reddit", 10.0, limit=30.0)], "Today")
+    assert re.search(r">43 min<tspan[^>]*> \(13 min over\)</tspan>", chart), chart
+    assert "10 min<" in chart and "10 min<tspan" not in chart
+    barely = bar_chart([Bar("tiktok", 30.4, limit=30.0)], "Today")
+    assert "30 min<tspan" in barely and "(just over)" in barely, "not '30 min (0 min over)'"
