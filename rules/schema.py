@@ -55,6 +55,7 @@ TOPIC_NAME_MAX = 40
 _TOPIC_NAME = re.compile(r"[\w -]+")  # \w: letters and digits of any script, and "_"
 # Words that switch a limit off, so a child profile can lift a limit its parent set.
 NO_LIMIT_WORDS = frozenset({"off", "none", "unlimited"})
+ONE_DAY = timedelta(days=1)
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
@@ -156,10 +157,14 @@ class Checker:
         return self.guarded(path, lambda: parse_duration(value))
 
     def limit(self, value: Any, path: KeyPath) -> timedelta | None:
-        """A duration, or "off" to lift a limit."""
+        """A duration of at most a day (a daily limit or the use before a break: a longer one is never reached), or
+        "off" to lift it."""
         if isinstance(value, str) and value.strip().lower() in NO_LIMIT_WORDS:
             return None
-        return self.guarded(path, lambda: parse_duration(value))
+        limit = self.guarded(path, lambda: parse_duration(value))
+        if limit > ONE_DAY:
+            raise self.fail(path, f'a day has 24 hours, so "{value}" is never reached (write "off" instead)')
+        return limit
 
     def domain(self, value: Any, path: KeyPath) -> str:
         text = self.string(value, path).strip().lower().rstrip(".")

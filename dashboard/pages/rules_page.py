@@ -613,6 +613,12 @@ def _quiet_text(rules: Rules, name: str) -> str:
 
 
 FORM_DURATIONS = ("daily_limit", "break_after", "break_length")
+# What to write instead of an empty duration field.
+EMPTY_HINTS = {
+    "daily_limit": 'Write "off" for no limit, or a duration like "1h"',
+    "break_after": 'Write "off" for no break reminders, or a duration like "25m"',
+    "break_length": 'Write a duration like "5m"',
+}
 
 
 FILE_BROKEN = (
@@ -643,7 +649,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet)
     _set_lines_table(table, "limits", form.get("limits"), own_limits)
     for key in FORM_DURATIONS:
-        _set_duration(table, key, form.get(key, ""), getattr(current, key))
+        _set_duration(table, key, form.get(key), getattr(current, key))
     _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
     _set_open_anyway(table, form.get("open_anyway"), current.open_anyway)
     _set_warnings(table, form, current)
@@ -758,9 +764,17 @@ def _normal(value: str | None) -> str | None:
     return None if value is None else value.replace("\r\n", "\n").strip()
 
 
-def _set_duration(table: Any, key: str, raw: str, current: timedelta | None) -> None:
+def _set_duration(table: Any, key: str, raw: str | None, current: timedelta | None) -> None:
+    """A field left out of the post keeps its value; one posted empty is refused: a user test cleared a daily limit
+    to mean "no limit" and was told "Saved" over the old limit."""
+    if raw is None:
+        return
     value = raw.strip().lower()
-    if not value or value == _duration_or_off(current):
+    if not value:
+        raise ApiError(
+            400, "InvalidField", f"{key.replace('_', ' ')}: the field is empty. {EMPTY_HINTS[key]}", field=key
+        )
+    if value == _duration_or_off(current):
         return
     if value == "off":
         set_key(table, key, "off")

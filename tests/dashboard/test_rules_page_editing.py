@@ -207,3 +207,24 @@ def test_the_preview_of_a_limit_on_a_domain_counts_the_minutes_already_spent_the
     page = client.post("/rules", data={"csrf_token": form_token(client, "/rules"), "text": edited, "action": "preview"})
     said = preview_lines(page.get_data(as_text=True))
     assert "me on reddit: allow → Daily limit for me on reddit.com: 20" in said, said
+
+
+def test_a_daily_limit_of_25_hours_is_refused_on_the_page_with_the_reason(client: FlaskClient, app: Flask) -> None:
+    """A user test set a child's limit to "25h" and was told it would take effect the next day."""
+    rules_file = app.config["PATHS"].rules_file
+    page = post_member(client, daily_limit="25h")
+    assert '<code>profiles.me.daily_limit</code>: a day has 24 hours, so "25h" is never reached' in page, page
+    assert "Saved" not in page
+    assert rules_file.read_text() == FIRST_RUN
+
+
+def test_an_emptied_daily_limit_is_not_saved_as_nothing_and_says_how_to_lift_it(
+    client: FlaskClient, app: Flask
+) -> None:
+    """A user test cleared a child's daily limit, meaning "no limit", and read "Saved. The new rules apply now." over a
+    form back at 1h: an empty field had been taken as "leave it"."""
+    rules_file = app.config["PATHS"].rules_file
+    page = post_member(client, daily_limit="")
+    assert "Saved" not in page
+    assert 'daily limit: the field is empty. Write "off" for no limit, or a duration like "1h"' in page, page
+    assert rules_file.read_text() == FIRST_RUN

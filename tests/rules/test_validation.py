@@ -72,6 +72,16 @@ def test_impossible_time() -> None:
     ]
 
 
+def test_a_daily_limit_longer_than_a_day_is_a_problem_not_a_limit_never_reached() -> None:
+    """A user test typed "25h" for a child's daily limit on the Rules page and was told it would take effect."""
+    assert problems('daily_limit = "25h"\n[profiles.me.limits]\nreddit = "1d1m"\n') == [
+        'rules.toml:6:1: profiles.me.daily_limit: a day has 24 hours, so "25h" is never reached (write "off" instead)',
+        "rules.toml:8:1: profiles.me.limits.reddit: "
+        'a day has 24 hours, so "1d1m" is never reached (write "off" instead)',
+    ]
+    assert parse_rules(HEAD + 'daily_limit = "24h"\n', "rules.toml").profile("me").daily_limit == timedelta(hours=24)
+
+
 def test_empty_window() -> None:
     assert problems('[profiles.me.quiet_hours]\nmon = "22:00-22:00"\n') == [
         'rules.toml:7:1: profiles.me.quiet_hours.mon: empty window "22:00-22:00": the start and the end are the '
