@@ -269,6 +269,7 @@ def seed_demo(paths: Paths, *, days: int = 30, seed: int = 1, now: datetime | No
         if not writer.flush(60):
             raise RuntimeError("the usage writer did not finish writing the demo data")
         writer.call(lambda db: _store_household_rows(db, requests, goals)).result(timeout=60)
+        writer.call(lambda db: _note_day_limits(db, rules, first_day, moment)).result(timeout=60)
         if not writer.flush(60):
             raise RuntimeError("the usage writer did not finish writing the demo data")
     finally:
@@ -484,6 +485,20 @@ def _store_household_rows(db: Database, requests: list[dict[str, Any]], goals: l
         db["time_answers"].insert_all(answers, pk="event_id")  # type: ignore[union-attr]
     if goals:
         db["weekly_goals"].upsert_all(goals, pk="week")  # type: ignore[union-attr]
+
+
+def _note_day_limits(db: Database, rules: Rules, first_day: date, now: datetime) -> None:
+    """Each day's daily limits, as a running service notes them at every rollup: without them the weekly review
+    judged every past day by today's limit once it was changed (a user test lowered one and a week of days went over).
+    """
+    from breather.scheduler import SCHEDULER_MIGRATIONS, record_day_limits
+
+    if SCHEDULER_MIGRATIONS.pending(db):
+        SCHEDULER_MIGRATIONS.apply(db)
+    day = first_day
+    while day <= now.date():
+        record_day_limits(db, rules, datetime.combine(day, time(12), tzinfo=now.tzinfo))
+        day += timedelta(days=1)
 
 
 def _answer_row(db: Database, request: dict[str, Any]) -> dict[str, Any]:

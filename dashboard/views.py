@@ -157,7 +157,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         goal_week=summaries.next_week_key(today),
         goal_week_start=summaries.next_week_start(today),
         chart=charts.bar_chart(
-            [charts.Bar(m.name, m.week, m.daily_limit * 7 if m.daily_limit else None) for m in members],
+            [charts.Bar(m.name, m.week, m.week_limit) for m in members],
             "Minutes this week per member, against seven days of their daily limit",
             limit_name="seven days of each member's daily limit",
         ),

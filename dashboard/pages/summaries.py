@@ -260,6 +260,26 @@ class MemberWeek:
     boundaries: BoundariesMet = field(default_factory=BoundariesMet)
     # category -> the member's warning level for it in the rules ("high" warns about more posts, some harmless)
     warning_levels: dict[str, str] = field(default_factory=dict)
+    # each of the 7 days' own daily limit in minutes (None: none that day), as the days are judged
+    limits_each_day: tuple[float | None, ...] = ()
+
+    @property
+    def week_limit(self) -> float | None:
+        """The days' own limits added up (a limit lowered today does not shrink the days before), None when no day
+        had one."""
+        had = [limit for limit in self.limits_each_day if limit is not None]
+        return sum(had) if had else None
+
+    @property
+    def week_limit_parts(self) -> str:
+        """How the week's limit adds up, in words: "7 × 45 min"; after a change "6 × 45 min, 1 × 30 min"; days
+        without a limit last ("2 × 45 min, 5 days without a limit")."""
+        counted = Counter(self.limits_each_day)
+        limited = [f"{count} × {usage.minutes_text(limit)}" for limit, count in counted.items() if limit is not None]
+        without = counted.get(None, 0)
+        return ", ".join(
+            [*limited, *([f"{without} {'day' if without == 1 else 'days'} without a limit"] if without else [])]
+        )
 
     @property
     def change(self) -> str:
@@ -323,6 +343,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                     Counter({status: count for (who, status), count in asks.items() if who == name}),
                 ),
                 warning_levels=dict(profile.sensitivity) if profile else {},
+                limits_each_day=tuple(day_limits.get((name, day), limit) for day in week.each_day()),
             )
         )
     return result

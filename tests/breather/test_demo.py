@@ -213,3 +213,20 @@ def test_bad_arguments_get_a_clear_message(
         raise SystemExit(code)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_each_day_of_the_month_keeps_the_limits_it_had(demo: tuple[Paths, Database]) -> None:
+    """A user test lowered leo's limit on the demo's last day and the weekly review judged the whole week by it
+    ("within their daily limit on 2 of the 7 days", 4 before): the demo had noted no day's limit, as a running service
+    does at every rollup."""
+    from breather.rules.loader import parse_rules
+    from breather.scheduler import limits_by_day
+
+    paths, db = demo
+    text = paths.rules_file.read_text(encoding="utf-8")
+    at_the_leo = text.index("[profiles.leo]")
+    lowered = text[:at_the_leo] + text[at_the_leo:].replace('daily_limit = "1h"', 'daily_limit = "45m"', 1)
+    month = [NOW.date() - timedelta(days=offset) for offset in range(30)]
+    limits = limits_by_day(db, parse_rules(lowered), month)
+    assert {limits[("leo", day)] for day in month} == {60.0}, "each day keeps the 1h leo had that day"
+    assert {limits[("maya", day)] for day in month} == {90.0}

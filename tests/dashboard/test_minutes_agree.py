@@ -227,4 +227,19 @@ def test_the_review_reads_a_member_taken_out_of_the_rules_by_the_limit_they_had(
     assert "1 of 2 days online" in teen  # 40 minutes within 45, 50 over it
     review = text_of(client, "/review")
     teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
-    assert "(7 × 45 min)" in teen_row and "<td>1 of 2</td>" in teen_row  # it read "none" and "—"
+    # it read "none" and "—"; the days the service noted no limit for them are counted as they are judged: no limit
+    assert "(2 × 45 min, 5 days without a limit)" in teen_row and "<td>1 of 2</td>" in teen_row, teen_row
+
+
+def test_the_reviews_limit_for_the_week_adds_each_days_own_limit(client: FlaskClient, app: Flask, seed: Seeder) -> None:
+    """A user test lowered a limit on the review's last day: "Limit for the week" read "5 h 15 min (7 × 45 min)" for
+    a week lived under 1 h, and the chart's line moved with it."""
+    seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=1), 40)
+    seed.send()
+    limits_noted_on(app, days_ago=range(1, 7))  # 45 minutes on the six days before today
+    app.config["PATHS"].rules_file.write_text(FAMILY_RULES.replace('daily_limit = "45m"', 'daily_limit = "30m"'))
+
+    review = text_of(client, "/review")
+    teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
+    assert "5 h" in teen_row and "(6 × 45 min, 1 × 30 min)" in teen_row, teen_row  # 6 x 45 + 30 = 300 minutes
+    assert "7 × 30 min" not in teen_row
