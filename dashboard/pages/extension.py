@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from breather.dashboard.errors import ApiError
 from breather.rules.decisions import Decision, Usage, decide
 from breather.rules.model import Profile, Rules
-from breather.runtime import decide_past_overrides, usage_for
+from breather.runtime import Session, decide_past_overrides, lifted_until, usage_for
 from breather.scheduler import quiet_hours_state
 from breather.store import queries, usage
 from breather.store.model import Event, Heartbeat, check_site
@@ -190,7 +190,8 @@ def _break_due(rules: Rules, profile: str, site: str | None, session: Any, now: 
     if person is None:
         return None
     usage = usage_for(session, rules, now)
-    decision = decide_past_overrides(rules, person, representative_site(rules, site), now, usage, session)
+    shown_site = representative_site(rules, site, session, now)  # the site the status speaks for
+    decision = decide_past_overrides(rules, person, shown_site, now, usage, session)
     return decision if decision.kind == "break_due" else None
 
 
@@ -322,11 +323,22 @@ def _service_total(runtime: Any, rules: Rules, profile: str, now: datetime) -> f
     return total or 0.0
 
 
-def representative_site(rules: Rules, site: str | None) -> str:
+def representative_site(
+    rules: Rules, site: str | None, session: Session | None = None, at: datetime | None = None
+) -> str:
+    """The site a status without one speaks for: one the member has no exception of their own on (a yes for more
+    time, an "open anyway"), so a yes for reddit does not make Today say "Open" while every other site is shut (a
+    user test); the exceptions are listed apart. The first site when every one has an exception, or none does."""
     if site:
         return site
-    domains = rules.intercepted_domains()
+    domains = list(rules.intercepted_domains())
+    if session is not None and at is not None:
+        domains = [domain for domain in domains if not _has_own_exception(session, rules, domain, at)] or domains
     return domains[0] if domains else "reddit.com"
+
+
+def _has_own_exception(session: Session, rules: Rules, domain: str, at: datetime) -> bool:
+    return any(lifted_until(session, rules, domain, kind, at) is not None for kind in ("limit_reached", "quiet_hours"))
 
 
 def quiet_hours_change_in_s(rules: Rules, profile: Profile, now: datetime) -> int | None:
@@ -359,7 +371,9 @@ def status_for(
     if profile is None:
         return status_not_in_rules(db, rules, profile_name, runtime, moment)
     today = minutes_today(db, rules, profile.name, moment)
-    decision = _decision(db, rules, profile, representative_site(rules, site), today, runtime, moment)
+    session = runtime.sessions.read(profile.name) if getattr(runtime, "sessions", None) is not None else None
+    shown_site = representative_site(rules, site, session, moment)
+    decision = _decision(db, rules, profile, shown_site, today, runtime, moment)
     limit = profile.daily_limit.total_seconds() / 60 if profile.daily_limit else None
     return {
         "profile": profile.name,

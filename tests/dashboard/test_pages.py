@@ -779,3 +779,22 @@ def test_everyones_history_counts_from_the_first_member_breather_watched(client:
     assert 'id="history-average">10 min<' in everyone
     teen = text_of(client, "/history?days=7&member=teen")  # the teen on their own: from their first day
     assert 'id="history-average">23 min<' in teen and "over the 3 days since the first one with data" in teen
+
+
+def test_todays_right_now_is_not_open_for_every_site_after_a_yes_for_one(breather_home: Path, seed: Seeder) -> None:
+    """A user test: after a yes for more time on reddit only, leo's Today said "Right now: Open — You have used 1 hour
+    7 minutes of your 45 minutes on all sites today; extra time until 13:09", though every other site was shut. The
+    card speaks for the sites without an exception of their own; the exception has its own line under it."""
+    from breather.grants import let_through
+    from tests.dashboard.conftest import TEST_SCRYPT
+    from tests.dashboard.test_api import service_that_saw
+
+    runtime = service_that_saw(breather_home, seed, "teen", 50)  # past the 45-minute daily limit
+    client = create_app({"TESTING": True, "SCRYPT_COST": TEST_SCRYPT, "CLOCK": lambda: NOW}, runtime=runtime)
+    browser = client.test_client()
+    assert "Limit reached" in text_of(browser, "/?member=teen")
+
+    let_through(runtime, "teen", "reddit.com", NOW + timedelta(hours=1))
+    page = text_of(browser, "/?member=teen")
+    assert "Limit reached" in page and "extra time" not in page, page
+    assert "reddit.com: more time (yes) until 21:00." in page
