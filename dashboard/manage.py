@@ -365,11 +365,12 @@ def _requests_page(problem: ApiError | None = None, ask_id: int | None = None, r
     rules = context.current_rules()
     zone = rules.zone()
     pending = requests.pending(db, now)
+    answered = requests.answered(db, now, zone)
     return render_template(
         "requests.html",
         pending=pending,
-        answered=requests.answered(db, now),
-        asked={ask.event_id: requests.when_asked(ask.at, now, zone) for ask in pending},
+        answered=answered,
+        asked={ask.event_id: requests.when_asked(ask.at, now, zone) for ask in [*pending, *answered]},
         earlier_day={ask.event_id for ask in pending if requests.asked_on_an_earlier_day(ask, now, zone)},
         grants=requests.grant_labels(now, rules),
         zone=zone,

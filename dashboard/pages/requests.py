@@ -64,8 +64,11 @@ def pending(db: Database, now: datetime) -> list[Ask]:
     return [_ask(row) for row in rows]
 
 
-def answered(db: Database, now: datetime, days: int = 7) -> list[Ask]:
-    since = (now - timedelta(days=days)).astimezone(UTC).isoformat()
+def answered(db: Database, now: datetime, zone: tzinfo, days: int = 7) -> list[Ask]:
+    """The asks answered among those made in the ``days`` days ending today on the household's clock: the weekly
+    review's days, so the list and the review's counts agree (a rolling 7 times 24 hours showed last Sunday's "no"
+    beside today's on a Sunday, one more than the review counted)."""
+    since = local_midnight(now.astimezone(zone).date() - timedelta(days=days - 1), zone).astimezone(UTC).isoformat()
     rows = db.execute(
         f"select * from ({ASKS_WITH_ANSWERS}) where status is not null order by at desc limit 50", [since]
     ).fetchall()

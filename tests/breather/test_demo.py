@@ -127,7 +127,7 @@ def test_nobody_uses_the_sites_during_their_quiet_hours(demo: tuple[Paths, Datab
 def test_asks_for_more_time_are_decided_or_pending(demo: tuple[Paths, Database]) -> None:
     _, db = demo
     pending = requests.pending(db, NOW)
-    answered = requests.answered(db, NOW, days=31)
+    answered = requests.answered(db, NOW, UTC, days=31)
     assert len(pending) >= 1
     statuses = {ask.status for ask in answered}
     assert {"approved", "declined"} <= statuses

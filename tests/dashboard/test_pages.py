@@ -519,7 +519,7 @@ def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: See
     page = text_of(client, "/requests")
     assert page.count("teen asks for more time on") == 1
     assert "teen asks for more time on old.reddit.com" in page
-    assert "<td>www.youtube.com</td><td>Wed 17:00</td> <td>yes</td>" in page
+    assert "<td>www.youtube.com</td><td>today 17:00</td> <td>yes</td>" in page
 
 
 def test_history_sees_new_and_deleted_past_usage_at_once(client: FlaskClient, household: Seeder) -> None:

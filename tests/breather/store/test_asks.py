@@ -44,7 +44,7 @@ def test_an_ask_answered_by_an_answer_event_alone_is_answered_on_the_block_page_
     latest = AskAnswers(db_path).latest("sam", "reddit.com", ASKED - timedelta(hours=1))
     db = Database(db_path)
     assert requests.pending(db, ASKED + timedelta(minutes=5)) == []
-    assert [a.status for a in requests.answered(db, ASKED + timedelta(minutes=5))] == ["declined"]
+    assert [a.status for a in requests.answered(db, ASKED + timedelta(minutes=5), UTC)] == ["declined"]
     assert latest is not None
     assert (latest.status, latest.answered_at) == ("declined", ASKED + timedelta(minutes=3))
 
@@ -81,4 +81,4 @@ def test_an_answer_from_the_requests_page_answers_its_own_ask_and_no_other(tmp_p
     latest = AskAnswers(db_path).latest("sam", "reddit.com", today - timedelta(hours=1))
     assert latest is not None and (latest.asked_at, latest.status) == (today, None)
     assert [ask.at for ask in requests.pending(db, answered_at)] == [today]
-    assert [(ask.at, ask.status) for ask in requests.answered(db, answered_at)] == [(ASKED, "declined")]
+    assert [(ask.at, ask.status) for ask in requests.answered(db, answered_at, UTC)] == [(ASKED, "declined")]
