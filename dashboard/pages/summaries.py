@@ -121,6 +121,10 @@ class History:
         return change_text(self.total, self.previous_total)
 
     @property
+    def overlap_note(self) -> str:
+        return sites_at_once_note(sum(self.by_site.values()), self.total)
+
+    @property
     def days_counted(self) -> int:
         """The days an average is over: every day Breather was keeping records in the period, those without use
         too (a month-old install asked for 90 days averages over the month, not over 60 days before it)."""
@@ -244,6 +248,14 @@ def _limit_sentence(name: str, met: BoundariesMet) -> str:
     return f"{reached} and chose to open anyway {opened}, after the pause." if met.opened_past_limit else f"{reached}."
 
 
+SITES_AT_ONCE = "Time on two sites at once counts for each of them, and once in the total."
+
+
+def sites_at_once_note(sites: float, total: float) -> str:
+    """Why the sites' minutes add up to more than the total, when they do (a user test added them up); else ""."""
+    return SITES_AT_ONCE if usage.whole_minutes(sites) > usage.whole_minutes(total) else ""
+
+
 @dataclass
 class MemberWeek:
     name: str
@@ -262,6 +274,7 @@ class MemberWeek:
     warning_levels: dict[str, str] = field(default_factory=dict)
     # each of the 7 days' own daily limit in minutes (None: none that day), as the days are judged
     limits_each_day: tuple[float | None, ...] = ()
+    sites_total: float = 0.0  # every site's own minutes added up (more than ``week`` when sites ran at once)
 
     @property
     def week_limit(self) -> float | None:
@@ -284,6 +297,10 @@ class MemberWeek:
     @property
     def change(self) -> str:
         return change_text(self.week, self.previous_week, than="the 7 days before")
+
+    @property
+    def overlap_note(self) -> str:
+        return sites_at_once_note(self.sites_total, self.week)
 
     @property
     def boundaries_text(self) -> str:
@@ -344,6 +361,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 ),
                 warning_levels=dict(profile.sensitivity) if profile else {},
                 limits_each_day=tuple(day_limits.get((name, day), limit) for day in week.each_day()),
+                sites_total=sum(by_site.values()),
             )
         )
     return result

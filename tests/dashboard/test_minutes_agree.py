@@ -243,3 +243,26 @@ def test_the_reviews_limit_for_the_week_adds_each_days_own_limit(client: FlaskCl
     teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
     assert "5 h" in teen_row and "(6 × 45 min, 1 × 30 min)" in teen_row, teen_row  # 6 x 45 + 30 = 300 minutes
     assert "7 × 30 min" not in teen_row
+
+
+OVERLAP_NOTE = "Time on two sites at once counts for each of them, and once in the total."
+
+
+def test_sites_used_at_once_say_why_they_add_up_to_more_than_the_total(client: FlaskClient, seed: Seeder) -> None:
+    """A user test added up maya's sites on Family (10 h 38 min) against her week's 9 h 26 min, and History's per-site
+    rows against its total, with nothing on the page saying why."""
+    seed.minutes("teen", "www.youtube.com", today_at(16), 30)
+    seed.minutes("teen", "www.reddit.com", today_at(16), 30)  # the same half hour, in another tab
+    seed.send()
+
+    history = text_of(client, "/history?member=teen")
+    assert "30 min" in history and OVERLAP_NOTE in history
+    assert OVERLAP_NOTE in text_of(client, "/family")
+
+
+def test_sites_used_one_after_the_other_need_no_such_note(client: FlaskClient, seed: Seeder) -> None:
+    seed.minutes("teen", "www.youtube.com", today_at(15), 30)
+    seed.minutes("teen", "www.reddit.com", today_at(16), 30)
+    seed.send()
+    assert OVERLAP_NOTE not in text_of(client, "/history?member=teen")
+    assert OVERLAP_NOTE not in text_of(client, "/family")
