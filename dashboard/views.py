@@ -179,7 +179,7 @@ def save_goal() -> BaseResponse:
         return Response(_review_page(goal, refused), status=refused.status, headers=refused.headers)
     row = {"week": week, "goal": goal, "saved_at": _now().isoformat(timespec="seconds")}
     context.write(lambda db: db.table("weekly_goals").upsert(row, pk="week"))
-    return redirect(url_for("views.review", saved="1"))
+    return redirect(url_for("views.review", saved="1", _anchor="our-goal"))  # the answer is at the form
 
 
 # A goal that does not read, a wrong or missing passphrase, and the pause after too many wrong ones: the goal as

@@ -59,7 +59,7 @@ def test_without_a_household_passphrase_the_goal_says_to_set_one(client: FlaskCl
 
 def test_the_goal_form_asks_for_the_passphrase(client: FlaskClient) -> None:
     page = client.get("/review").get_data(as_text=True)
-    goal_form = page.split('action="/review/goal"', 1)[1].split("</form>", 1)[0]
+    goal_form = page.split('action="/review/goal#our-goal"', 1)[1].split("</form>", 1)[0]
     assert 'name="passphrase" type="password"' in goal_form
 
 

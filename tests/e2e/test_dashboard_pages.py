@@ -229,3 +229,17 @@ def test_a_guide_prints_with_its_crisis_box_and_without_navigation(
     page.screenshot(full_page=True, path=str(shots_dir(tmp_path) / "learn-getting-help-print.png"))
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+
+
+def test_the_goal_forms_answer_is_on_screen_after_saving(demo_service: Service, browser: Any) -> None:
+    """A user test saved the week's goal with a mistyped passphrase and saw the top of the page: the answer ("That is
+    not the household passphrase; nothing was changed.") was far below, so Save seemed to do nothing."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(demo_service.web_url + "/review")
+    page.fill("textarea#goal", "Phones stay downstairs after nine.")
+    page.fill("#goal-passphrase", "not-the-passphrase")
+    page.click("text=Save the goal")
+    expect(page.locator("#goal-problem")).to_be_in_viewport()
+    expect(page.locator("textarea#goal")).to_have_value("Phones stay downstairs after nine.")
