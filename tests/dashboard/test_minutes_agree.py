@@ -266,3 +266,14 @@ def test_sites_used_one_after_the_other_need_no_such_note(client: FlaskClient, s
     seed.send()
     assert OVERLAP_NOTE not in text_of(client, "/history?member=teen")
     assert OVERLAP_NOTE not in text_of(client, "/family")
+
+
+def test_family_says_the_change_against_the_week_before_once(client: FlaskClient, seed: Seeder) -> None:
+    """A user test read "Compared with the 7 days before: 1% more than the 7 days before"."""
+    seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=15), 5)  # records cover the week before
+    seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=8), 30)
+    seed.minutes("teen", "www.youtube.com", today_at(16), 45)
+    seed.send()
+    teen = text_of(client, "/family").split(">teen</h2>", 1)[1].split("</dl>", 1)[0]
+    assert "<dt>Change</dt><dd>50% more than the 7 days before</dd>" in teen, teen
+    assert teen.count("the 7 days before") == 1

@@ -82,6 +82,6 @@ def test_the_weekly_review_with_a_one_week_retention_does_not_ask_what_changed(h
     assert "What changed?" not in points.group(1), points.group(1)
     family = flat(client.get("/family").get_data(as_text=True))
     teen = family.split(">teen</h2>", 1)[1].split("</article>", 1)[0]
-    compared = re.search(r"<dt>Compared with the 7 days before</dt><dd>([^<]*)</dd>", teen)
+    compared = re.search(r"<dt>Change</dt><dd>([^<]*)</dd>", teen)
     assert compared is not None
     assert "more than" not in compared.group(1), compared.group(1)
