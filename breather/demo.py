@@ -265,7 +265,7 @@ def seed_demo(paths: Paths, *, days: int = 30, seed: int = 1, now: datetime | No
         for event in _request_events(requests):
             writer.event(event)
             summary.count(event.kind)
-        goals = _weekly_goals(rng, first_day, moment.date(), zone)
+        goals = _weekly_goals(rng, first_day, moment, zone)
         if not writer.flush(60):
             raise RuntimeError("the usage writer did not finish writing the demo data")
         writer.call(lambda db: _store_household_rows(db, requests, goals)).result(timeout=60)
@@ -448,14 +448,15 @@ def _decide(rng: random.Random, row: dict[str, Any], asked: datetime) -> None:
         row.update(status="declined", reason=rng.choice(DECLINE_REASONS))
 
 
-def _weekly_goals(rng: random.Random, first_day: date, last_day: date, zone: tzinfo) -> list[dict[str, Any]]:
-    """A goal for each week after the first review, saved on the Sunday evening before it."""
+def _weekly_goals(rng: random.Random, first_day: date, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
+    """A goal for each week after the first review, saved on the Sunday evening before it (not yet on a Sunday
+    before 19:30: a demo made that morning showed next week's goal already written)."""
     goals = []
     monday = first_day - timedelta(days=first_day.weekday()) + timedelta(days=7)
-    while monday <= last_day + timedelta(days=7):
+    while monday <= now.date() + timedelta(days=7):
         year, week, _ = monday.isocalendar()
         saved = datetime.combine(monday - timedelta(days=1), time(19, 30), tzinfo=zone)
-        if saved.date() <= last_day:
+        if saved <= now:
             goals.append({"week": f"{year}-W{week:02d}", "goal": rng.choice(GOALS), "saved_at": iso(saved)})
         monday += timedelta(days=7)
     return goals

@@ -230,3 +230,18 @@ def test_each_day_of_the_month_keeps_the_limits_it_had(demo: tuple[Paths, Databa
     limits = limits_by_day(db, parse_rules(lowered), month)
     assert {limits[("leo", day)] for day in month} == {60.0}, "each day keeps the 1h leo had that day"
     assert {limits[("maya", day)] for day in month} == {90.0}
+
+
+def test_next_weeks_goal_is_not_written_before_the_sunday_evening_it_is_saved(tmp_path: Path) -> None:
+    """A user test ran the demo on a Sunday morning: next week's goal was already filled in, "saved" at 19:30 that
+    evening, before the family had sat down to talk about it."""
+    sunday_morning = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    paths = Paths.resolve(tmp_path / "home")
+    seed_demo(paths, days=14, seed=7, now=sunday_morning)
+    db = open_database(paths.database)
+    try:
+        saved = [(week, at) for week, at in db.execute("SELECT week, saved_at FROM weekly_goals ORDER BY week")]
+    finally:
+        db.close()
+    assert "2026-W49" not in [week for week, _ in saved]
+    assert all(datetime.fromisoformat(at) <= sunday_morning for _, at in saved), saved
