@@ -31,9 +31,17 @@ def _chosen_member(members: list[str], default: str | None) -> str | None:
         return default
     if wanted == "" or wanted == "everyone":
         return None
-    if wanted not in members:
-        raise ApiError(404, "UnknownMember", f"there is no member called {wanted}")
-    return wanted
+    if wanted in members:
+        return wanted
+    # Typed in the address bar as a person writes it ("Leo" for leo): taken when it names one member only.
+    alike = [member for member in members if member.casefold() == wanted.casefold()]
+    if len(alike) == 1:
+        return alike[0]
+    raise ApiError(404, "UnknownMember", f'there is no member called "{wanted}"; the members are {_listed(members)}')
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else "none yet"
 
 
 @bp.get("/")

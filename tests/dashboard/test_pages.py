@@ -65,7 +65,7 @@ def test_today_shows_minutes_per_site_against_limits_breaks_and_warnings(
 
 
 def test_today_for_an_unknown_member_is_a_clear_404(client: FlaskClient) -> None:
-    assert "no member called zoe" in text_of(client, "/?member=zoe", 404)
+    assert "There is no member called &#34;zoe&#34;" in text_of(client, "/?member=zoe", 404)
 
 
 def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, household: Seeder) -> None:

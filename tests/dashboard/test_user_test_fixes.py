@@ -210,3 +210,19 @@ def test_today_draws_no_bar_for_a_site_at_0_min(client: FlaskClient, seed: Seede
     assert re.search(r">youtube</t[dh]><td>0 min</td>", page), "expected youtube at 0 min on Today"
     width = re.search(r'<rect class="bar" x="\d+" y="8" width="([\d.]+)"', page)
     assert width and float(width.group(1)) == 0.0
+
+
+def test_a_member_typed_with_a_capital_is_found_and_an_unknown_one_is_named_with_the_members(
+    client: FlaskClient, seed: Seeder
+) -> None:
+    """A user test typed /?member=Leo for leo and read "there is no member called Leo (UnknownMember, 404)"."""
+    seed.minutes("teen", "www.youtube.com", today_at(16), 30)
+    seed.send()
+    found = client.get("/?member=Teen")
+    assert found.status_code == 200 and '<option value="teen" selected>' in found.get_data(as_text=True)
+
+    missing = client.get("/history?member=Sam")
+    page = flat(missing.get_data(as_text=True))
+    assert missing.status_code == 404
+    assert 'There is no member called "Sam"; the members are parent and teen.' in page, page
+    assert "(UnknownMember, 404)" not in page
