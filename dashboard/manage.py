@@ -371,6 +371,7 @@ def _requests_page(problem: ApiError | None = None, ask_id: int | None = None, r
         pending=pending,
         answered=answered,
         asked={ask.event_id: requests.when_asked(ask.at, now, zone) for ask in [*pending, *answered]},
+        site_of=lambda host: usage.site_label(rules, host),  # "reddit", as History and the confirmation say
         earlier_day={ask.event_id for ask in pending if requests.asked_on_an_earlier_day(ask, now, zone)},
         grants=requests.grant_labels(now, rules),
         zone=zone,

@@ -12,6 +12,7 @@ from breather.dashboard import charts, context, security
 from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import extension, requests, summaries
+from breather.rules.model import Rules
 from breather.runtime import EVERY_SITE, Override, running_overrides
 from breather.store import usage
 
@@ -75,11 +76,16 @@ def _more_time(member: str, now: datetime, zone: tzinfo) -> list[tuple[str, str,
     if service is None:
         return []
     running = running_overrides(service.sessions.read(member), now)
-    return [(_site_name(key.site), _what_lets_through(key), requests.until_text(until, zone)) for key, until in running]
+    rules = context.current_rules()
+    return [
+        (_site_name(rules, key.site), _what_lets_through(key), requests.until_text(until, zone))
+        for key, until in running
+    ]
 
 
-def _site_name(site: str) -> str:
-    return "every site" if site == EVERY_SITE else site
+def _site_name(rules: Rules, site: str) -> str:
+    """The site as the page's chart and History name it ("reddit"), not the host the yes was asked from."""
+    return "every site" if site == EVERY_SITE else usage.site_label(rules, site)
 
 
 def _what_lets_through(override: Override) -> str:

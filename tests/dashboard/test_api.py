@@ -191,7 +191,7 @@ def test_events_are_logged_and_an_ask_waits_on_the_requests_page(client: FlaskCl
     db.close()
     assert kinds == ["more_time_asked", "break_taken"]
     page = client.get("/requests").get_data(as_text=True)
-    assert "teen asks for 15 more minutes on www.youtube.com" in page
+    assert "teen asks for 15 more minutes on youtube" in page
 
 
 def test_an_ask_from_the_extension_is_stored_once_while_it_waits(client: FlaskClient, app: Flask) -> None:
@@ -202,7 +202,7 @@ def test_an_ask_from_the_extension_is_stored_once_while_it_waits(client: FlaskCl
     assert [answer.status_code for answer in answers] == [201, 200, 200, 200, 200]
     assert answers[1].get_json() == {"recorded": None, "already_asked": True}
     page = client.get("/requests").get_data(as_text=True)
-    assert page.count("teen asks for 15 more minutes on www.youtube.com") == 1
+    assert page.count("teen asks for 15 more minutes on youtube") == 1
     other_site = {**ask, "site": "www.reddit.com"}
     assert client.post("/api/v1/events", json=other_site, headers=auth(token)).status_code == 201
 

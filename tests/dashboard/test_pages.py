@@ -258,7 +258,7 @@ def test_approving_more_time_tells_the_running_proxy(breather_home: object, seed
     page = text_of(client, "/requests")
     assert "No one is waiting" in page and "yes, until 21:00" in page
     # Today said "Limit reached" with no word of the yes (a user test)
-    assert "www.youtube.com: more time (yes) until 21:00." in text_of(client, "/?member=teen")
+    assert "youtube: more time (yes) until 21:00." in text_of(client, "/?member=teen")
 
     # A restart: the proxy's memory is new, the parent's yes still holds (a user test lost it), and only until then.
     from breather.dashboard.db import connect
@@ -518,8 +518,8 @@ def test_an_ask_answered_elsewhere_is_not_pending(client: FlaskClient, seed: See
     seed.writer.flush()
     page = text_of(client, "/requests")
     assert page.count("teen asks for more time on") == 1
-    assert "teen asks for more time on old.reddit.com" in page
-    assert "<td>www.youtube.com</td><td>today 17:00</td> <td>yes</td>" in page
+    assert "teen asks for more time on reddit" in page  # old.reddit.com, named as History names it
+    assert "<td>youtube</td><td>today 17:00</td> <td>yes</td>" in page
 
 
 def test_history_sees_new_and_deleted_past_usage_at_once(client: FlaskClient, household: Seeder) -> None:
@@ -797,4 +797,4 @@ def test_todays_right_now_is_not_open_for_every_site_after_a_yes_for_one(breathe
     let_through(runtime, "teen", "reddit.com", NOW + timedelta(hours=1))
     page = text_of(browser, "/?member=teen")
     assert "Limit reached" in page and "extra time" not in page, page
-    assert "reddit.com: more time (yes) until 21:00." in page
+    assert "reddit: more time (yes) until 21:00." in page
