@@ -81,13 +81,13 @@ def test_the_block_pages_own_token_asks_and_goes_on_hearing_the_answer(make_runt
 
     status, asked = call(api, "more-time", "me", {"token": token, "minutes": 15})
     assert (status, asked["message"]) == (200, "Asked. Someone in your household can say yes in Breather's dashboard.")
-    assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit.com"]
+    assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit"]
 
     status, heard = call(api, "ask-status", "me", {"token": token})
     assert (status, heard["answer"]) == (200, "waiting"), "asking kept the page's token"
     status, again = call(api, "more-time", "me", {"token": token, "minutes": 15})
     assert (status, again.get("already_asked")) == (200, True)
-    assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit.com"]
+    assert asks_on_the_requests_page(runtime, parent) == ["me asks for 15 more minutes on reddit"]
 
 
 def test_without_a_token_the_refusal_says_nothing_about_the_minutes(make_runtime: Any) -> None:

@@ -175,7 +175,7 @@ def test_a_yes_to_an_extension_ask_lets_every_host_of_the_site_through_for_that_
     assert [what_opens(runtime, "sam", host) for host in REDDIT_HOSTS] == ["the site"] * 3
     assert [what_opens(runtime, "alex", host) for host in REDDIT_HOSTS] == ["limit_reached"] * 3
     assert what_opens(runtime, "sam", "www.youtube.com") == "limit_reached", "a yes for reddit is not for YouTube"
-    assert re.search(r">reddit\.com: more time \(yes\) until \d\d:\d\d\.", flat(client.get("/?member=sam").text))
+    assert re.search(r">reddit: more time \(yes\) until \d\d:\d\d\.", flat(client.get("/?member=sam").text))
 
 
 def test_the_extension_status_says_open_while_a_yes_runs_as_the_proxy_serves_it(make_runtime) -> None:
@@ -234,8 +234,8 @@ def test_opening_a_quiet_hours_page_anyway_lifts_quiet_hours_and_not_the_limit(m
     assert open_anyway(runtime, "alex") == "limit_reached"
     assert what_opens(runtime, "alex") == "the site"
     today = flat(dashboard(runtime).get("/?member=alex").text)
-    assert re.search(r">reddit\.com: opened anyway in quiet hours until \d\d:\d\d\.", today)
-    assert re.search(r">reddit\.com: opened anyway at the limit until \d\d:\d\d\.", today)
+    assert re.search(r">reddit: opened anyway in quiet hours until \d\d:\d\d\.", today)
+    assert re.search(r">reddit: opened anyway at the limit until \d\d:\d\d\.", today)
     assert "more time (yes)" not in today, "the child's own override is not the parent's yes"
 
 
@@ -253,4 +253,4 @@ def test_a_restart_gives_each_yes_and_override_back_with_the_block_it_lifts(make
     assert what_opens(after, "alex") == "limit_reached", "the quiet-hours override came back, for quiet hours only"
     assert [what_opens(after, "sam", host) for host in REDDIT_HOSTS] == ["the site"] * 3
     today = flat(dashboard(after).get("/?member=alex").text)
-    assert re.search(r">reddit\.com: opened anyway in quiet hours until \d\d:\d\d\.", today)
+    assert re.search(r">reddit: opened anyway in quiet hours until \d\d:\d\d\.", today)
