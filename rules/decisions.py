@@ -144,7 +144,7 @@ def decide(rules: Rules, profile: Profile | str, site: str, at: datetime, usage:
         )
         message = (
             f"You have used {spoken_duration(timedelta(minutes=state.used))} of your "
-            f"{spoken_duration(state.limit)} on {state.label} today. It starts again at midnight."
+            f"{spoken_duration(state.limit)} on {state.label} today. Your time starts again at midnight."
         )
         until = midnight.replace(tzinfo=zone)
         return replace(

@@ -117,7 +117,10 @@ def test_daily_limit_counts_every_social_site_together() -> None:
     decision = decide(rules, "me", "news.ycombinator.com", at("2026-11-25T12:00"), usage)
     assert decision.kind == "limit_reached"
     assert decision.reason == "Daily limit for me on all sites: 1h used of 1h (resets at 00:00 tomorrow)"
-    assert decision.message == "You have used 1 hour of your 1 hour on all sites today. It starts again at midnight."
+    assert (
+        decision.message
+        == "You have used 1 hour of your 1 hour on all sites today. Your time starts again at midnight."
+    )
     assert decision.until == at("2026-11-26T00:00")
     assert decision.friction_delay == timedelta(seconds=10)
     assert decide(rules, "me", "reddit.com", at("2026-11-25T12:00"), Usage({"reddit.com": 59})).kind == "allow"
