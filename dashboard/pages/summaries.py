@@ -394,6 +394,11 @@ def talking_points(members: list[MemberWeek]) -> list[str]:
     return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
 
 
+# Warnings about these come first among a member's points: what Breather exists for (a user test's review raised a
+# parent's violence warnings and not a teen's eating-disorder and self-harm ones, cut by late nights and the limit).
+FIRST_SPOKEN_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
+
+
 def _member_points(member: MemberWeek) -> list[str]:
     name = member.name
     found: list[str] = []
@@ -417,7 +422,8 @@ def _member_points(member: MemberWeek) -> list[str]:
         posts = "1 post" if count == 1 else f"{count} posts"
         about = category.replace("_", " ")
         level = level_text(name, about, member.warning_levels.get(category))
-        found.append(f"{name} saw {posts} with a warning about {about}.{level} Anything to talk about?")
+        warned = f"{name} saw {posts} with a warning about {about}.{level} Anything to talk about?"
+        found.insert(0 if category in FIRST_SPOKEN_CATEGORIES else len(found), warned)
     if member.daily_limit is not None and member.days and member.days_within_limit == member.days:
         span = "the day" if member.days == 1 else f"all {member.days} days"
         found.append(f"{name} stayed within their daily limit on {span} they were online. Worth noticing.")

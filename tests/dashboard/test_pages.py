@@ -120,8 +120,10 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     page = text_of(client, "/review")
     points = page.split('id="talking-points">')[1].split("</ol>")[0]
     assert points.count("<li>") == 4  # two per member, the most notable first
+    # an eating-disorder warning comes first, then the most notable of the rest
+    assert "teen saw 1 post with a warning about eating disorder." in points.split("<li>")[3]
     assert "teen spent 200 minutes online after 22:00. How was sleep?" in points
-    assert "teen stayed within their daily limit on 5 of the 6 days they were online." in points
+    assert "teen stayed within their daily limit" not in points
     assert "parent&#39;s time this week: 86% less than the 7 days before." in points
     assert "parent saw 2 posts with a warning about violence." in points
     assert 'href="/static/print.css" media="print"' in page
@@ -798,3 +800,21 @@ def test_todays_right_now_is_not_open_for_every_site_after_a_yes_for_one(breathe
     page = text_of(browser, "/?member=teen")
     assert "Limit reached" in page and "extra time" not in page, page
     assert "reddit: more time (yes) until 21:00." in page
+
+
+def test_a_week_of_self_harm_or_eating_disorder_warnings_is_among_the_members_talking_points() -> None:
+    """A user test's review raised a parent's "5 posts with a warning about violence" and not maya's 8 eating-disorder
+    and 4 self-harm warnings: with late nights, a changed week and days over the limit ahead of them, warnings came
+    fifth of at most two points per member. What Breather exists for comes first."""
+    from collections import Counter
+
+    from breather.dashboard.pages.summaries import MemberWeek, talking_points
+
+    maya = MemberWeek(
+        "maya", 80.0, 600.0, 400.0, 90.0, 3, 7, [], Counter(), Counter({"eating_disorder": 8, "self_harm": 4}), 95.0
+    )
+    points = talking_points([maya])
+    assert len(points) == 2
+    assert points[0].startswith("maya saw 8 posts with a warning about eating disorder."), points
+    alex = MemberWeek("alex", 30.0, 300.0, 200.0, 60.0, 3, 7, [], Counter(), Counter({"violence": 5}), 95.0)
+    assert not [point for point in talking_points([alex]) if "violence" in point], "other categories keep their place"
