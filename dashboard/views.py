@@ -13,6 +13,7 @@ from breather.dashboard.db import get_db
 from breather.dashboard.errors import ApiError
 from breather.dashboard.pages import extension, requests, summaries
 from breather.rules.model import Rules
+from breather.rules.timeparse import spoken_list
 from breather.runtime import EVERY_SITE, Override, running_overrides
 from breather.store import usage
 
@@ -38,11 +39,8 @@ def _chosen_member(members: list[str], default: str | None) -> str | None:
     alike = [member for member in members if member.casefold() == wanted.casefold()]
     if len(alike) == 1:
         return alike[0]
-    raise ApiError(404, "UnknownMember", f'there is no member called "{wanted}"; the members are {_listed(members)}')
-
-
-def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else "none yet"
+    named = spoken_list(members) if members else "none yet"
+    raise ApiError(404, "UnknownMember", f'there is no member called "{wanted}"; the members are {named}')
 
 
 @bp.get("/")

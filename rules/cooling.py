@@ -50,6 +50,7 @@ from breather.rules.model import (
     Window,
     host_in_domain,
 )
+from breather.rules.timeparse import spoken_list
 
 ChangeKey = tuple[str | None, str, str | None]
 """Which loosening: the profile (None for a household setting), the setting, and the item within it (or None)."""
@@ -142,10 +143,10 @@ def held_sentence(
     clauses = []
     for index, group in enumerate(by_moment.values()):
         verb = "is held until" if index == 0 else "until"
-        clauses.append(f"{_and([change.label() for change in group])} {verb} {group[0].until(zone, now)}")
+        clauses.append(f"{spoken_list([change.label() for change in group])} {verb} {group[0].until(zone, now)}")
     for wait, group in by_wait.items():
         verb = "waits" if len(group) == 1 else "wait"
-        clauses.append(f"{_and([change.label() for change in group])} {verb} {_from_next_start(wait)}")
+        clauses.append(f"{spoken_list([change.label() for change in group])} {verb} {_from_next_start(wait)}")
     return "; ".join(clauses)
 
 
@@ -153,10 +154,6 @@ def _from_next_start(wait: timedelta) -> str:
     from breather.rules.timeparse import spoken_duration
 
     return f"{spoken_duration(wait)} from when Breather next starts"
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def apply_change(

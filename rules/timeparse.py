@@ -66,6 +66,11 @@ def spoken_duration(value: timedelta) -> str:
     return " ".join(f"{count} {unit}{'' if count == 1 else 's'}" for count, unit in counted if count)
 
 
+def spoken_list(words: list[str]) -> str:
+    """Words as a person lists them: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def parse_clock(raw: str, *, allow_24: bool = False) -> time:
     """``"07:00"`` → ``time(7, 0)``. ``"24:00"`` is accepted as the end of a window (midnight)."""
     match = _CLOCK.match(raw.strip())
