@@ -338,7 +338,7 @@ def representative_site(
 
 
 def _has_own_exception(session: Session, rules: Rules, domain: str, at: datetime) -> bool:
-    return any(lifted_until(session, rules, domain, kind, at) is not None for kind in ("limit_reached", "quiet_hours"))
+    return any(lifted_until(session, rules, domain, kind, at) is not None for kind in CLOSED_KINDS)
 
 
 def quiet_hours_change_in_s(rules: Rules, profile: Profile, now: datetime) -> int | None:

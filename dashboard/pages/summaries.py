@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlite_utils import Database
 
 from breather.dashboard.pages.requests import ask_answers
-from breather.rules.model import CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile, Rules
+from breather.rules.model import CRISIS_CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile, Rules
 from breather.scheduler import limits_by_day
 from breather.store import queries, usage
 from breather.store.usage import Period
@@ -288,11 +288,11 @@ class MemberWeek:
         """How the week's limit adds up, in words: "7 × 45 min"; after a change "6 × 45 min, 1 × 30 min"; days
         without a limit last ("2 × 45 min, 5 days without a limit")."""
         counted = Counter(self.limits_each_day)
-        limited = [f"{count} × {usage.minutes_text(limit)}" for limit, count in counted.items() if limit is not None]
+        parts = [f"{count} × {usage.minutes_text(limit)}" for limit, count in counted.items() if limit is not None]
         without = counted.get(None, 0)
-        return ", ".join(
-            [*limited, *([f"{without} {'day' if without == 1 else 'days'} without a limit"] if without else [])]
-        )
+        if without:
+            parts.append(f"{without} {'day' if without == 1 else 'days'} without a limit")
+        return ", ".join(parts)
 
     @property
     def change(self) -> str:
@@ -336,7 +336,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
         profile = rules.profiles.get(name)
         limit = limit_minutes(profile) if profile else _last_noted_limit(name, week, day_limits)
         # each day by the limit it had (a limit lowered on Thursday does not make Monday a day over it)
-        limit_on = {day: day_limits.get((name, day), limit) for day in by_day}
+        limit_on = {day: day_limits.get((name, day), limit) for day in week.each_day()}
         their_events = [row for row in happened if row.profile == name]
         result.append(
             MemberWeek(
@@ -360,7 +360,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                     Counter({status: count for (who, status), count in asks.items() if who == name}),
                 ),
                 warning_levels=dict(profile.sensitivity) if profile else {},
-                limits_each_day=tuple(day_limits.get((name, day), limit) for day in week.each_day()),
+                limits_each_day=tuple(limit_on.values()),
                 sites_total=sum(by_site.values()),
             )
         )
@@ -394,11 +394,6 @@ def talking_points(members: list[MemberWeek]) -> list[str]:
     return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
 
 
-# Warnings about these come first among a member's points: what Breather exists for (a user test's review raised a
-# parent's violence warnings and not a teen's eating-disorder and self-harm ones, cut by late nights and the limit).
-FIRST_SPOKEN_CATEGORIES = frozenset({"self_harm", "eating_disorder"})
-
-
 def _member_points(member: MemberWeek) -> list[str]:
     name = member.name
     found: list[str] = []
@@ -423,7 +418,9 @@ def _member_points(member: MemberWeek) -> list[str]:
         about = category.replace("_", " ")
         level = level_text(name, about, member.warning_levels.get(category))
         warned = f"{name} saw {posts} with a warning about {about}.{level} Anything to talk about?"
-        found.insert(0 if category in FIRST_SPOKEN_CATEGORIES else len(found), warned)
+        # The categories with a crisis line come first: what Breather exists for (a user test's review raised a
+        # parent's violence warnings, not a teen's eating-disorder and self-harm ones, cut by late nights and limits).
+        found.insert(0 if category in CRISIS_CATEGORIES else len(found), warned)
     if member.daily_limit is not None and member.days and member.days_within_limit == member.days:
         span = "the day" if member.days == 1 else f"all {member.days} days"
         found.append(f"{name} stayed within their daily limit on {span} they were online. Worth noticing.")
