@@ -53,13 +53,15 @@ class HeatmapDay:
 
 def _svg(width: int, height: int, title: str, body: str, css_class: str) -> Markup:
     """The chart inside its own box: the box scrolls sideways when the window is narrower than the chart's
-    readable width (a labelled, focusable region, so a keyboard can scroll it too)."""
+    readable width (a labelled, focusable region, so a keyboard can scroll it too), and a line under it, shown
+    only then, says so: the chart's cut edge alone does not (user test at 400 pixels)."""
     safe_title = escape(title)
     return Markup(
         f'<div class="scroll-box chart-box" role="region" aria-label="Chart: {safe_title}" tabindex="0">'
         f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" role="img" aria-label="{safe_title}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{safe_title}</title>'
-        f"{body}</svg></div>"
+        f'{body}</svg></div><p class="scroll-hint" aria-hidden="true">Scroll the chart sideways to see all of it '
+        f"&rarr;</p>"
     )
 
 

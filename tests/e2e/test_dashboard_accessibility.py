@@ -96,6 +96,31 @@ def test_a_keyboard_scrolls_a_chart_that_is_wider_than_the_window(
     narrow.close()
 
 
+# Each chart's box: whether it scrolls sideways, and whether the hint beside it is shown.
+CHART_HINTS = """() => [...document.querySelectorAll('.chart-box')].map((box) => {
+  const hint = box.nextElementSibling;
+  return {scrolls: box.scrollWidth > box.clientWidth + 1,
+          hinted: !!hint && hint.matches('.scroll-hint') && hint.getClientRects().length > 0};
+})"""
+
+
+@pytest.mark.parametrize("width", [400, 540, 552, 560, 600, 1280])
+def test_a_chart_that_scrolls_sideways_says_so_and_one_that_fits_does_not(
+    demo_service: Service,  # noqa: F811
+    chromium_browser: Any,  # noqa: F811
+    width: int,
+) -> None:
+    """A user test at 400 pixels: a chart's right half was cut off at the window's edge with nothing to show it
+    scrolls. The widths around where the charts stop fitting check the hint and the scrolling agree."""
+    context = chromium_browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(demo_service.web_url + "/history?days=7")
+    charts = page.evaluate(CHART_HINTS)
+    context.close()
+    assert charts
+    assert all(chart["scrolls"] == chart["hinted"] for chart in charts), (width, charts)
+
+
 # -- An accessibility review: Windows High Contrast, a 320-pixel window and the keyboard's focus ring ---------------
 
 # WCAG's relative luminance and contrast, and the colour an element is drawn on: its first ancestor whose background
