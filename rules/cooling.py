@@ -121,15 +121,16 @@ class PendingChange:
         return when(local, now.astimezone(zone).replace(tzinfo=None))
 
     def sentence(self, zone: tzinfo, now: datetime, *, service_running: bool = True) -> str:
-        """``me's daily limit (3m → 1h) is held until 07:52 tomorrow``."""
+        """``me's daily limit (3m → 1h) takes effect at 07:52 tomorrow``."""
         return held_sentence((self,), zone, now, service_running=service_running)
 
 
 def held_sentence(
     changes: Sequence[PendingChange], zone: tzinfo, now: datetime, *, service_running: bool = True
 ) -> str:
-    """What is held until when, for people: ``me's daily limit (3m → 1h) is held until 07:52 tomorrow``; changes
-    due at different moments get a clause each (``...; me's break length (5m → 1m) until 09:00 tomorrow``). Without
+    """When each held change takes effect, for people: ``me's daily limit (3m → 1h) takes effect at 07:52
+    tomorrow`` (a user test read "is held until" as jargon); changes due at different moments get a clause each
+    (``...; me's break length (5m → 1m) at 09:00 tomorrow``). Without
     a service running, a loosening none has seen yet has no end to tell: ``me's daily limit (3m → 1h) waits 24 hours
     from when Breather next starts``, as the service will count it."""
     by_moment: dict[datetime, list[PendingChange]] = {}
@@ -142,7 +143,7 @@ def held_sentence(
             by_moment.setdefault(change.takes_effect, []).append(change)
     clauses = []
     for index, group in enumerate(by_moment.values()):
-        verb = "is held until" if index == 0 else "until"
+        verb = ("takes effect at" if len(group) == 1 else "take effect at") if index == 0 else "at"
         clauses.append(f"{spoken_list([change.label() for change in group])} {verb} {group[0].until(zone, now)}")
     for wait, group in by_wait.items():
         verb = "waits" if len(group) == 1 else "wait"

@@ -472,8 +472,8 @@ def _held_notes(held: Sequence[HeldChange], rules: Rules, now: datetime | None) 
         return {}
     zone = rules.zone()
     notes = {
-        change.setting: f"{value_text(change.new)}, held until {change.until(zone, now)} "
-        f"({value_text(change.old)} in force until then)"
+        change.setting: f"changes to {value_text(change.new)} at {change.until(zone, now)} "
+        f"({value_text(change.old)} until then)"
         for change in held
         if change.setting in HELD_FIELDS
     }

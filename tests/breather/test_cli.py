@@ -189,12 +189,12 @@ def test_status_says_in_words_what_the_service_holds_and_until_when(
         web.stop()
         paths.service_file.unlink()
     at = lines.index("  held for the cooling-off:")
-    assert lines[at + 1 :] == ["    me's break length (5m → 1m) is held until 07:54 tomorrow"]
+    assert lines[at + 1 :] == ["    me's break length (5m → 1m) takes effect at 07:54 tomorrow"]
     assert report["rules"]["held"] == [
         {
             "setting": "profiles.me.break_length",
             "takes_effect": "2026-11-28T07:54+00:00",
-            "text": "me's break length (5m → 1m) is held until 07:54 tomorrow",
+            "text": "me's break length (5m → 1m) takes effect at 07:54 tomorrow",
         }
     ]
     machine = "profiles.me.break_length loosens; it takes effect at 2026-11-28T07:54+00:00"
@@ -221,7 +221,7 @@ def test_status_still_says_in_words_what_is_held_while_the_rules_file_is_broken(
     main(["status", "--at", "2026-11-27T09:00+00:00"])
     lines = capsys.readouterr().out.splitlines()
     at = lines.index("  held for the cooling-off:")
-    assert lines[at + 1] == "    me's break length (5m → 1m) is held until 07:54 tomorrow"
+    assert lines[at + 1] == "    me's break length (5m → 1m) takes effect at 07:54 tomorrow"
 
 
 def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_hour_ago(tmp_path: Path) -> None:

@@ -77,5 +77,5 @@ def test_while_the_service_runs_the_wait_counts_from_now_and_ends_at_a_time(
     (held,) = json.loads(capsys.readouterr().out)["rules"]["held"]
     due = datetime.fromisoformat(held["takes_effect"])
     assert abs(due - (datetime.now(UTC) + timedelta(hours=24))) < timedelta(minutes=2)
-    assert held["text"].startswith("me's daily limit (1h → 3h) is held until ")
+    assert held["text"].startswith("me's daily limit (1h → 3h) takes effect at ")
     assert "waits_from_next_start" not in held

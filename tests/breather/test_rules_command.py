@@ -84,7 +84,7 @@ def test_a_held_loosening_shows_the_tighter_setting_until_its_cooling_off_ends(
     watcher.reload()
     (held,) = watcher.held
     ends = held.takes_effect.astimezone(UTC)
-    note = f"Your edit loosening sam's daily limit (45m → 2h) is held until {ends:%H:%M}"
+    note = f"Your edit loosening sam's daily limit (45m → 2h) takes effect at {ends:%H:%M}"
 
     assert main(["rules", "show", "--profile", "sam", "--home", home]) == 0
     out = capsys.readouterr().out
@@ -191,15 +191,15 @@ def test_each_held_loosening_keeps_its_own_time_through_later_edits(
 
     assert main(explain_sam(home, "--at", "2026-03-04T09:00")) == 0
     assert capsys.readouterr().out.splitlines()[0] == (
-        "Your edit loosening sam's daily limit (45m → 2h) is held until 07:54 tomorrow; "
-        "sam's break length (5m → 1m) until 08:08 tomorrow (cooling-off); "
+        "Your edit loosening sam's daily limit (45m → 2h) takes effect at 07:54 tomorrow; "
+        "sam's break length (5m → 1m) at 08:08 tomorrow (cooling-off); "
         "until then the old settings are in force, used below"
     )
     assert main(explain_sam(home, "--at", "2026-03-05T08:00", "--json")) == 0
     decision = json.loads(capsys.readouterr().out)
     assert decision["kind"] == "allow" and decision["limit_minutes"] == 120  # the first is in force by then
     assert decision["notes"] == [
-        "Your edit loosening sam's break length (5m → 1m) is held until 08:08 (cooling-off); "
+        "Your edit loosening sam's break length (5m → 1m) takes effect at 08:08 (cooling-off); "
         "until then the old setting is in force, used below"
     ]
 

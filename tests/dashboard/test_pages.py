@@ -683,7 +683,7 @@ def test_every_page_says_what_a_hand_edit_loosens_and_when(breather_home: object
     watcher.reload()
     shown = html.unescape(text_of(client, "/family"))
     assert "A change to the rules loosens a boundary, so that part waits for the cooling-off." in shown
-    assert "teen's daily limit (45m → 3h) is held until 20:00 tomorrow" in shown
+    assert "teen's daily limit (45m → 3h) takes effect at 20:00 tomorrow" in shown
     assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # in force until then
     assert runtime.rules_status()["held"] == [change.describe() for change in watcher.held]
 

@@ -148,7 +148,7 @@ def test_saving_a_members_form_keeps_their_held_hand_edit(served: Served) -> Non
     write_by_hand(rules_file, text)
     watcher.reload()
     page = client.get("/rules").get_data(as_text=True)
-    assert "2h, held until 20:00 tomorrow (45m in force until then)" in flat(page)
+    assert "changes to 2h at 20:00 tomorrow (45m until then)" in flat(page)
     form = member_form(page, "teen")
     assert form["daily_limit"] == "2h" and form["break_length"] == "3m"  # what the file asks for
     form |= {"keywords": "diet", "action": "save", "passphrase": PASSPHRASE}
@@ -299,7 +299,7 @@ def test_every_page_lists_a_change_the_rules_page_holds(client: FlaskClient, app
     set_passphrase(client)
     _save_form(client, "teen", daily_limit="2h")
     page = flat(client.get("/family").get_data(as_text=True))
-    assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in page
+    assert "teen's daily limit (45m → 2h) takes effect at 20:00 tomorrow" in page
 
 
 def test_the_waiting_list_uses_the_households_clock(client: FlaskClient, app: Flask) -> None:
@@ -330,8 +330,8 @@ def test_breather_status_lists_what_the_rules_page_holds(client: FlaskClient, ap
     _save_form(client, "teen", daily_limit="2h")
     paths = app.config["PATHS"]
     held = collect(paths, NOW + timedelta(hours=1))["rules"]["held"]
-    assert [change["text"] for change in held] == ["teen's daily limit (45m → 2h) is held until 20:00 tomorrow"]
-    assert "teen's daily limit (45m → 2h) is held until 20:00 tomorrow" in render(
+    assert [change["text"] for change in held] == ["teen's daily limit (45m → 2h) takes effect at 20:00 tomorrow"]
+    assert "teen's daily limit (45m → 2h) takes effect at 20:00 tomorrow" in render(
         collect(paths, NOW + timedelta(hours=1))
     )
 

@@ -37,7 +37,7 @@ def test_a_waiting_change_survives_the_file_being_resaved_with_windows_line_endi
     saved = flat(client.post("/rules", data=form, follow_redirects=True).get_data(as_text=True))
     assert "waits" in saved
     write_by_hand(rules_file, rules_file.read_text().replace("\n", "\r\n"))  # the same rules, saved again
-    assert "teen's daily limit (45m → 1h) is held until" in flat(client.get("/rules").get_data(as_text=True))
+    assert "teen's daily limit (45m → 1h) takes effect at" in flat(client.get("/rules").get_data(as_text=True))
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
     page = flat(client.get("/rules").get_data(as_text=True))
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=1)

@@ -48,7 +48,7 @@ def test_quiet_hours_moved_earlier_on_the_rules_page_are_quiet_tonight_and_the_d
     assert decide(in_file, "teen", "reddit.com", TOMORROW_EARLY).kind == "quiet_hours"  # the dropped hour: kept
     held = collect(paths, NOW + timedelta(hours=1))["rules"]["held"]
     assert [change["text"] for change in held] == [
-        "teen's quiet hours (some hours no longer covered) is held until 20:00 tomorrow"
+        "teen's quiet hours (some hours no longer covered) takes effect at 20:00 tomorrow"
     ]
     later(app, 25)
     client.get("/rules")

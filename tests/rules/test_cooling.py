@@ -222,17 +222,17 @@ def test_a_held_change_reads_as_a_sentence_on_the_households_clock() -> None:
     _, pending = apply_change(old, new, NOW, asked=asked)
     zone = new.zone()
     assert [change.sentence(zone, NOW) for change in pending] == [
-        "me's daily limit (1h → off) is held until 12:00 tomorrow",
-        "me's quiet hours (some hours no longer covered) is held until 13:00 tomorrow",
-        "me's violence warnings (medium → off) is held until 13:00 tomorrow",
-        "me's always-allowed sites (adding reddit.com) is held until 13:00 tomorrow",
-        'me\'s warning keywords (removing "spoiler") is held until 13:00 tomorrow',
-        "the household's time zone (UTC → Europe/Berlin) is held until 13:00 tomorrow",
-        "the household's cooling-off (24h → 1h) is held until 13:00 tomorrow",
+        "me's daily limit (1h → off) takes effect at 12:00 tomorrow",
+        "me's quiet hours (some hours no longer covered) takes effect at 13:00 tomorrow",
+        "me's violence warnings (medium → off) takes effect at 13:00 tomorrow",
+        "me's always-allowed sites (adding reddit.com) takes effect at 13:00 tomorrow",
+        'me\'s warning keywords (removing "spoiler") takes effect at 13:00 tomorrow',
+        "the household's time zone (UTC → Europe/Berlin) takes effect at 13:00 tomorrow",
+        "the household's cooling-off (24h → 1h) takes effect at 13:00 tomorrow",
     ]
     assert held_sentence(pending[:3], zone, NOW) == (
-        "me's daily limit (1h → off) is held until 12:00 tomorrow; me's quiet hours (some hours no longer covered) "
-        "and me's violence warnings (medium → off) until 13:00 tomorrow"
+        "me's daily limit (1h → off) takes effect at 12:00 tomorrow; me's quiet hours (some hours no longer covered) "
+        "and me's violence warnings (medium → off) at 13:00 tomorrow"
     )
     assert pending[2].describe() == "profiles.me.warnings.violence loosens; it takes effect at 2026-11-26T12:00+00:00"
 

@@ -77,7 +77,7 @@ def test_a_new_group_taking_a_reddit_subdomain_waits_and_the_reddit_limit_still_
     in_force, held = apply_change(old, new, NOW)
     decision = decide(in_force, "me", "new.reddit.com", NOW, ON_REDDIT)
     assert (decision.group, decision.kind) == ("reddit", "limit_reached")
-    assert sentence(held) == "looking after new.reddit.com (moved to escape) is held until 12:00 tomorrow"
+    assert sentence(held) == "looking after new.reddit.com (moved to escape) takes effect at 12:00 tomorrow"
     assert [change.path for change in held] == ["sites.escape.domains"]
     later, still = apply_change(old, new, NOW + DAY, changed_at=NOW)
     assert still == () and decide(later, "me", "new.reddit.com", NOW + DAY, ON_REDDIT).group == "escape"
@@ -95,7 +95,7 @@ def test_a_groups_other_adapter_waits_and_reddit_is_still_read_as_reddit() -> No
     in_force, held = apply_change(old, new, NOW)
     group = in_force.group_named("reddit")
     assert group is not None and group.adapter == "reddit"  # its feeds still read for warnings
-    assert sentence(held) == "reading reddit with the generic adapter (was reddit) is held until 12:00 tomorrow"
+    assert sentence(held) == "reading reddit with the generic adapter (was reddit) takes effect at 12:00 tomorrow"
     assert [change.path for change in held] == ["sites.reddit.adapter"]
     later, _ = apply_change(old, new, NOW + DAY, changed_at=NOW)
     assert later.group_named("reddit") == SiteGroup("reddit", "generic", group.domains)
@@ -152,7 +152,7 @@ def test_a_user_name_for_a_looser_member_nobody_could_reach_waits() -> None:
     in_force, held = apply_change(old, new, NOW)
     assert in_force.profile_for("base").name == "me"  # not a way in yet
     assert decide(in_force, in_force.profile_for("base").name, "reddit.com", NOW, ON_REDDIT).kind == "limit_reached"
-    assert sentence(held) == "base's user name (none → base) is held until 12:00 tomorrow"
+    assert sentence(held) == "base's user name (none → base) takes effect at 12:00 tomorrow"
     assert page_words(old, new) == ["base's sign-in (user name or password) changed"]
     later, _ = apply_change(old, new, NOW + DAY, changed_at=NOW)
     assert later.profile_for("base").name == "base"
@@ -199,7 +199,7 @@ def test_quiet_hours_moved_earlier_are_quiet_tonight_from_the_new_start_and_unti
     in_force, held = apply_change(old, new, NOW)
     assert decide(in_force, "me", "reddit.com", TONIGHT).kind == "quiet_hours"  # the added evening: at once
     assert decide(in_force, "me", "reddit.com", TOMORROW_EARLY).kind == "quiet_hours"  # the dropped hour: held
-    assert sentence(held) == "me's quiet hours (some hours no longer covered) is held until 12:00 tomorrow"
+    assert sentence(held) == "me's quiet hours (some hours no longer covered) takes effect at 12:00 tomorrow"
     later, _ = apply_change(old, new, NOW + DAY, changed_at=NOW)
     assert decide(later, "me", "reddit.com", TOMORROW_EARLY + DAY).kind == "allow"
 
@@ -262,7 +262,7 @@ def test_calm_feeds_switched_off_wait() -> None:
     old, new = parse_rules(CALM), parse_rules(CALM.replace("calm = true", "calm = false"))
     in_force, held = apply_change(old, new, NOW)
     assert in_force.profile("me").calm is True  # counters still hidden in quiet hours and past a limit
-    assert sentence(held) == "me's calm feeds (on → off) is held until 12:00 tomorrow"
+    assert sentence(held) == "me's calm feeds (on → off) takes effect at 12:00 tomorrow"
     assert page_words(old, new) == ["me: calm feeds switched off"]
 
 
@@ -271,7 +271,7 @@ def test_less_uplift_waits_and_more_applies_at_once() -> None:
     gentle = parse_rules(CALM.replace('uplift = "strong"', 'uplift = "gentle"'))
     in_force, held = apply_change(old, gentle, NOW)
     assert in_force.profile("me").uplift == "strong"  # distressing posts still sink all the way
-    assert sentence(held) == "me's feed uplift (strong → gentle) is held until 12:00 tomorrow"
+    assert sentence(held) == "me's feed uplift (strong → gentle) takes effect at 12:00 tomorrow"
     assert page_words(old, gentle) == ["me: less uplift in feeds"]
     _, none_held = apply_change(gentle, old, NOW)
     assert none_held == ()

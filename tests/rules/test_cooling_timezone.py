@@ -43,7 +43,7 @@ def test_a_new_household_zone_waits_and_the_old_clock_keeps_the_quiet_hours(move
 
     assert decide(in_force, "me", "reddit.com", AT_2330, HALF_USED).kind == "quiet_hours"
     assert held_sentence(held, in_force.zone(), AT_2330) == (
-        f"the household's time zone (Europe/London → {moved_to}) is held until 23:30 tomorrow"
+        f"the household's time zone (Europe/London → {moved_to}) takes effect at 23:30 tomorrow"
     )
     [change] = held
     assert change.path == "household.timezone"
@@ -64,5 +64,5 @@ def test_leaving_the_machines_zone_for_another_waits_and_says_which_was_in_effec
     in_force, held = apply_change(rules_in(None), rules_in("America/New_York"), AT_2330)
     assert in_force.timezone is None
     assert held_sentence(held, in_force.zone(), AT_2330) == (
-        "the household's time zone (this computer's, Europe/London → America/New_York) is held until 23:30 tomorrow"
+        "the household's time zone (this computer's, Europe/London → America/New_York) takes effect at 23:30 tomorrow"
     )

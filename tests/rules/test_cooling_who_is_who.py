@@ -86,7 +86,7 @@ def test_a_sign_in_moved_onto_a_looser_member_waits_and_sam_signs_in_as_sam_mean
     assert in_force.profile_for(user="alex").name == "alex"
     assert sentence(held) == (
         "sam's user name (sam → none), removing sam's password, alex's user name (alex → sam) and a new password for "
-        "alex is held until 09:00 tomorrow"
+        "alex take effect at 09:00 tomorrow"
     )
     later, still = apply_change(rules(), rules(SIGN_IN_MOVED), START + DAY, changed_at=START)
     assert still == () and later.profile_for(user="sam").name == "alex"
@@ -111,13 +111,13 @@ def test_a_forgotten_password_reset_waits_and_the_old_one_still_signs_in() -> No
     reset = hash_password("a brand new one")
     in_force, held = apply_change(rules(), rules(HOUSEHOLD.replace(SAM_HASH, reset)), START)
     assert in_force.profiles["sam"].password == SAM_HASH
-    assert sentence(held) == "a new password for sam is held until 09:00 tomorrow"
+    assert sentence(held) == "a new password for sam takes effect at 09:00 tomorrow"
 
 
 def test_a_renamed_sign_in_waits() -> None:
     in_force, held = apply_change(rules(), rules(HOUSEHOLD.replace('user = "sam"', 'user = "samuel"')), START)
     assert in_force.profile_for(user="sam").name == "sam"
-    assert sentence(held) == "sam's user name (sam → samuel) is held until 09:00 tomorrow"
+    assert sentence(held) == "sam's user name (sam → samuel) takes effect at 09:00 tomorrow"
 
 
 def test_only_the_case_of_a_user_name_changed_is_no_change() -> None:
@@ -162,8 +162,8 @@ def test_a_new_member_with_a_sign_in_or_an_address_waits() -> None:
     assert in_force.profile_for(user="free").name == "me"  # no member has that name yet
     assert in_force.profile_for(client_ip="192.0.2.2").client_ips == ()  # the address still signs in
     assert sentence(held) == (
-        "a device address now going to free (192.0.2.2), free's user name (none → free) and a password for free is "
-        "held until 09:00 tomorrow"
+        "a device address now going to free (192.0.2.2), free's user name (none → free) and a password for free "
+        "take effect at 09:00 tomorrow"
     )
 
 
@@ -174,7 +174,7 @@ def test_a_device_address_added_to_the_parent_waits_and_the_laptop_still_signs_i
     in_force, held = apply_change(rules(), rules(ADDRESS_ADDED), START)
     assert in_force.profile_for(client_ip="192.0.2.2").client_ips == ()  # not listed: sign-in is still asked
     assert in_force.profile_for(user="sam", client_ip="192.0.2.2").name == "sam"
-    assert sentence(held) == "a device address now going to me (192.0.2.2) is held until 09:00 tomorrow"
+    assert sentence(held) == "a device address now going to me (192.0.2.2) takes effect at 09:00 tomorrow"
     assert page_words(rules(), rules(ADDRESS_ADDED)) == ["a device address now goes to me (192.0.2.2)"]
 
 
@@ -185,8 +185,8 @@ def test_a_device_address_moved_between_members_waits_on_both() -> None:
     in_force, held = apply_change(rules(), rules(moved), START)
     assert in_force.profile_for(client_ip="192.0.2.9").name == "sam"
     assert sentence(held) == (
-        "a device address now going to me (192.0.2.9) and a device address no longer going to sam (192.0.2.9) is "
-        "held until 09:00 tomorrow"
+        "a device address now going to me (192.0.2.9) and a device address no longer going to sam (192.0.2.9) "
+        "take effect at 09:00 tomorrow"
     )
 
 
@@ -196,7 +196,7 @@ def test_a_device_address_moved_between_members_waits_on_both() -> None:
 def test_a_shorter_retention_waits_so_the_next_prune_keeps_the_weeks_history() -> None:
     in_force, held = apply_change(rules(), rules(HOUSEHOLD.replace("retention_days = 30", "retention_days = 1")), START)
     assert in_force.retention_days == 30
-    assert sentence(held) == "history kept 1 day instead of 30 is held until 09:00 tomorrow"
+    assert sentence(held) == "history kept 1 day instead of 30 takes effect at 09:00 tomorrow"
     assert page_words(rules(), rules(HOUSEHOLD.replace("retention_days = 30", "retention_days = 7"))) == [
         "history kept 7 days instead of 30"
     ]

@@ -85,7 +85,7 @@ def test_a_new_password_for_a_member_who_has_one_says_it_waits_and_until_when(
     assert set_password(monkeypatch, "teen", "a forgotten one reset") == 0
     out = capsys.readouterr().out
     assert re.search(
-        r"A changed password waits out the household's cooling-off: a new password for teen is held until "
+        r"A changed password waits out the household's cooling-off: a new password for teen takes effect at "
         r"\d\d:\d\d tomorrow\. Until then teen's old password still signs in\.",
         out,
     ), out
@@ -127,7 +127,7 @@ def test_first_credentials_for_a_member_looser_than_the_default_wait(
     service_ran_on(paths, LOOSER_ON_REDDIT)
     assert set_password(monkeypatch, "teen", "a long walk home") == 0
     out = capsys.readouterr().out
-    assert "a password for teen is held until" in out and "Until then teen's sign-in stays as it was." in out
+    assert "a password for teen take effect at" in out and "Until then teen's sign-in stays as it was." in out
     in_force = read_in_force(paths.rules_file, paths.last_good_rules, _now()).rules
     assert in_force is not None and in_force.profile_for(user="teen").name == "parent"
 

@@ -475,7 +475,7 @@ def test_without_a_note_the_wait_counts_from_when_a_watcher_first_sees_the_loose
     waits = "me's daily limit (1h → 2h) waits 24 hours from when Breather next starts"
     assert told.sentence(UTC, later, service_running=False) == waits
     assert (
-        told.sentence(UTC, later) == "me's daily limit (1h → 2h) is held until 05:00 tomorrow"
+        told.sentence(UTC, later) == "me's daily limit (1h → 2h) takes effect at 05:00 tomorrow"
     )  # a service sees it now
     (held,) = cooling_watcher(rules_file, copy, FakeClock(later)).held
     assert held.takes_effect == told.takes_effect == later + timedelta(hours=24)

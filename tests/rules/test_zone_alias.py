@@ -1,6 +1,6 @@
 """Writing down the zone already in use, under another of its names, applies at once. The check compared names, so
 on a machine in "Etc/UTC" the line ``timezone = "UTC"`` was held for the cooling-off ("the household's time zone
-(this computer's, Etc/UTC → UTC) is held until … tomorrow"), and so was "Asia/Kolkata" for "Asia/Calcutta": a
+(this computer's, Etc/UTC → UTC) takes effect at … tomorrow"), and so was "Asia/Kolkata" for "Asia/Calcutta": a
 change that moves no window and no midnight. Two names are one zone when their clocks agree (offset and every
 change of it); a real move, even one with today's offset, still waits."""
 
