@@ -25,9 +25,10 @@ household's time zone moves (every window and midnight move with it): each of th
 Who a member is waits too: a changed ``user`` or ``password``, and any device address (``client_ips``) added or
 removed, on a member or a new one. Moving sam's sign-in onto a looser member, or listing sam's laptop under the
 parent (a listed address skips sign-in), would otherwise loosen at once. Only what asks for a sign-in where none was
-asked applies at once: a user name getting its first password, or a member with no credentials getting a user name no
-member had, when that member is no looser than anyone Breather picks out without a sign-in (the default member, a
-member a device address picks). A looser one (an inheritance base with no limit, say) is a new way in, and waits.
+asked applies at once: a user name getting its first password, or a member with no credentials (a new one included)
+getting a user name no member had, when that member is no looser than anyone Breather picks out without a sign-in
+(the default member, a member a device address picks). A looser one (an inheritance base with no limit, say) is a
+new way in, and waits.
 """
 
 from __future__ import annotations
@@ -234,11 +235,14 @@ def carried_over(
 
 def _identity_changes(name: str, before: Profile | None, after: Profile, old: Rules) -> Iterable[Loosening]:
     """What changes who is picked out as ``name`` (a new member: from nobody). A device address added or removed
-    waits; so does a changed user name or password, unless it only asks for a sign-in where none was asked."""
+    waits; so does a changed user name or password, unless it only asks for a sign-in where none was asked (a new
+    member's too: signing in as one no looser than the default gets no more than not signing in)."""
     was = before if before is not None else _nobody(after)
     if frozenset(was.client_ips) != frozenset(after.client_ips):
         yield Loosening(name, "client_ips", None, was.client_ips, after.client_ips)
-    if before is not None and _first_credentials(was, after, old):
+    # A new member's first credentials count as anyone's: once a held edit put the member in force without them,
+    # the next save found them "first" and let them in at once (a user test), so the two readings must agree.
+    if _first_credentials(was, after, old):
         return
     if _folded(was.user) != _folded(after.user):
         yield Loosening(name, "user", None, was.user, after.user)

@@ -167,6 +167,44 @@ def test_a_new_member_with_a_sign_in_or_an_address_waits() -> None:
     )
 
 
+def test_a_new_member_no_looser_than_the_default_gets_their_sign_in_at_once() -> None:
+    """Signing in as a new member no looser than anyone a person is without signing in (here sam's boundaries: sam
+    is picked by a device address) gets no more than not signing in: first credentials, as for a member already
+    there."""
+    added = HOUSEHOLD + '\n[profiles.teo]\ninherits = "sam"\nuser = "teo"\npassword = "teo pass 99"\n'
+    in_force, held = apply_change(rules(), rules(added), START)
+    assert held == () and in_force.profile_for(user="teo").name == "teo"
+
+
+LOOSE_NEW_MEMBER = '\n[profiles.free]\nuser = "free"\npassword = "anything goes"\n'
+
+
+def test_a_new_members_held_sign_in_stays_held_through_an_unrelated_tightening(
+    watched: tuple[Path, Path, FakeClock],
+) -> None:
+    """A user test: a new member's sign-in, held for the cooling-off, came into force at once with the next save
+    that only tightened something else (the member was in force by then without credentials, so the held ones read
+    as "first credentials"). Now a looser new member's sign-in waits its whole cooling-off, and a member no looser
+    than the default is let in at once both times."""
+    path, copy, clock = watched
+    watcher = watcher_on(path, copy, clock)
+    write(path, HOUSEHOLD + LOOSE_NEW_MEMBER)
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.profile_for(user="free").name == "me"
+    clock.now = START + timedelta(minutes=1)
+    write(path, HOUSEHOLD.replace('daily_limit = "2h"', 'daily_limit = "90m"', 1) + LOOSE_NEW_MEMBER)
+    watcher.reload()
+    current = watcher.current
+    assert current.profiles["me"].daily_limit == timedelta(minutes=90)  # the tightening applies
+    assert current.profile_for(user="free").name == "me"  # the sign-in still waits
+    assert (
+        sentence(watcher.held) == "free's user name (none → free) and a password for free take effect at 09:00 tomorrow"
+    )
+    clock.now = START + DAY
+    assert watcher.release_due() is True
+    assert watcher.current.profile_for(user="free").name == "free"
+
+
 # --- 2. a device address -------------------------------------------------------------------------------------------
 
 
