@@ -153,10 +153,10 @@ def _save(
         dropped = rebase_pending(db, old_text, new_text, write, stamp)
         return "Saved. The new rules apply now." + _dropped_words(dropped)
     applied_text = _applied_part(base, old_text, new_text, new, now)
-    dropped = []
+    dropped = withdraw_asked_again(db, old_text, new_text, write, stamp)
     if applied_text is not None:
         _write_unless_saved_meanwhile(path, applied_text, still_as_read)
-        dropped = rebase_pending(db, old_text, applied_text, write, stamp)
+        dropped += rebase_pending(db, old_text, applied_text, write, stamp)
     # the longer of the file's delay and the one in force: a shorter delay typed by hand is itself held by the
     # service, which counts this change's wait by the delay in force (a review found the page promising "in 1h"); a
     # longer one saved with it applies at once, and the service counts the wait by it too (rules.cooling.apply_change)
@@ -174,7 +174,10 @@ def _save(
     local = (now + wait).astimezone(base.zone())
     waits = f"waits {spoken_duration(wait)} and takes effect on {local:%A at %H:%M}"
     if applied_text is None:
-        return f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
+        return (
+            f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."
+            + _dropped_words(dropped)
+        )
     return (
         f"Saved: what this tightens applies now. What it loosens ({'; '.join(loosened)}) {waits}; "
         "until then the file keeps the old values there." + _dropped_words(dropped)
@@ -382,6 +385,46 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
         text, kept, lost = rebased
         dropped += lost
         write(_update_pending(row_id, version_of(written), text, "; ".join(kept)))
+    return dropped
+
+
+def withdraw_asked_again(db: Database, before: str, asked_now: str, write: Writes, stamp: str) -> list[str]:
+    """A save that loosens ``before`` into ``asked_now`` waits as a row of its own, and the file is not written where
+    it loosens, so ``rebase_pending`` never sees it change what an earlier waiting change asked for. Each such
+    setting is taken out of the earlier change here (the later edit wins: a user test's corrected own-words list was
+    dropped when the first one came in); an earlier change left with nothing is marked replaced. Returns what was
+    dropped, in words."""
+    before_rules = rules_or(before, None)
+    if before_rules is None:
+        return []
+    before_document, now_document = tomlkit.parse(before), tomlkit.parse(asked_now)
+    dropped: list[str] = []
+    rows = db.execute(
+        "select id, text from pending_rule_changes where applied_at is null and base_sha in (?, ?)",
+        versions_of(before),
+    ).fetchall()
+    for row_id, asked_text in rows:
+        asked = rules_or(asked_text, None)
+        if asked is None:
+            continue
+        asked_document = tomlkit.parse(asked_text)
+        again = [
+            path
+            for path in (held_path(change) for change in cooling_loosenings(before_rules, asked))
+            if value_at(now_document, path) != value_at(before_document, path)
+        ]
+        if not again:
+            continue
+        for path in again:
+            put_back(before_document, asked_document, path)
+        text = tomlkit.dumps(asked_document)
+        result = rules_or(text, None)
+        kept = loosenings(before_rules, result) if result is not None else []
+        dropped += [words for words in loosenings(before_rules, asked) if words not in kept]
+        if not kept:
+            write(_mark_done(row_id, REPLACED, stamp))
+            continue
+        write(_update_pending(row_id, version_of(before), text, "; ".join(kept)))
     return dropped
 
 

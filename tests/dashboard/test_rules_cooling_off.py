@@ -209,6 +209,23 @@ def test_a_later_save_of_the_same_setting_wins_and_says_what_it_dropped(client: 
     assert rules.profiles["teen"].break_after == timedelta(minutes=30)  # the rest of the first still applies
 
 
+def test_a_later_loosening_of_the_same_setting_wins_over_one_still_waiting(client: FlaskClient, app: Flask) -> None:
+    """A user test: two saves that both loosened the same setting (an own-words list, then a corrected one) both
+    waited; the first came in when due and the second was dropped as "replaced" by it, the opposite of "the later
+    edit wins". The page says so at the second save, and a setting the second left alone still comes in."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    _save_form(client, "teen", daily_limit="2h", break_after="30m")
+    page = _save_form(client, "teen", daily_limit="1h")
+    assert "This edit changes again what an earlier waiting change asked for (teen: a bigger daily limit)" in page
+    _later(app, 25)
+    page = flat(client.get("/rules").get_data(as_text=True))
+    rules = load_rules(rules_file)
+    assert rules.profiles["teen"].daily_limit == timedelta(hours=1)
+    assert rules.profiles["teen"].break_after == timedelta(minutes=30)  # the rest of the first still applies
+    assert "Not applied" not in page
+
+
 # --- 4. A dashboard change applied long ago is not a pass for the same text put back by hand ------------------------
 
 
