@@ -817,10 +817,20 @@ def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None
         table["warnings"][category] = level
 
 
+# Quotes a person may type around a phrase (straight, or curly as a phone or word processor makes them).
+TYPED_QUOTES = "\"'\u2018\u2019\u201c\u201d"
+
+
+def _typed_phrases(raw: str) -> list[str]:
+    """Comma-separated phrases as typed, each without the quotes typed around it: a user test's `"Jordan Pike"`
+    became a keyword with its quotes, which no post contains."""
+    return [phrase for part in raw.split(",") if (phrase := part.strip().strip(TYPED_QUOTES).strip())]
+
+
 def _set_keywords(table: Any, raw: str | None, current: tuple[str, ...]) -> None:
     if raw is None:
         return
-    words = [word.strip() for word in raw.split(",") if word.strip()]
+    words = _typed_phrases(raw)
     if words == list(current):
         return
     set_key(table, "keywords", words)
@@ -839,7 +849,7 @@ def _topic_lines(raw: str) -> dict[str, list[str]]:
         if not text or text.startswith("#"):
             continue
         name, sep, rest = text.partition(":")
-        phrases = [phrase.strip() for phrase in rest.split(",") if phrase.strip()]
+        phrases = _typed_phrases(rest)
         if not sep or not name.strip() or not phrases:
             raise ApiError(
                 400,

@@ -682,7 +682,8 @@ def test_every_page_says_what_a_hand_edit_loosens_and_when(breather_home: object
     _break(paths.rules_file, 'daily_limit = "45m"', 'daily_limit = "3h"')
     watcher.reload()
     shown = html.unescape(text_of(client, "/family"))
-    assert "A change to the rules loosens a boundary, so that part waits for the cooling-off." in shown
+    assert "A change to the rules loosens a boundary, so it waits for the cooling-off." in shown
+    assert "What it tightens applies now" not in shown  # a user test: nothing had been tightened
     assert "teen's daily limit (45m → 3h) takes effect at 20:00 tomorrow" in shown
     assert "of a 45 min daily limit" in text_of(client, "/?member=teen")  # in force until then
     assert runtime.rules_status()["held"] == [change.describe() for change in watcher.held]

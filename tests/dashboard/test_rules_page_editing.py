@@ -175,6 +175,16 @@ def test_keywords_added_from_the_form_sit_with_the_profiles_own_settings(client:
     assert lines[lines.index('keywords = ["spoiler"]') - 1] == 'friction_delay = "10s"'
 
 
+def test_quotes_typed_around_own_words_are_not_part_of_them(client: FlaskClient, app: Flask) -> None:
+    """A user test typed `layoffs, "Jordan Pike",`: the file got "Jordan Pike" with its quotes as a word of its own,
+    which no post contains, and the warning sentence then read (removing ""Jordan Pike"")."""
+    rules_file = app.config["PATHS"].rules_file
+    post_member(client, keywords='layoffs, "Jordan Pike", \u2018brexit\u2019,')
+    assert load_rules(rules_file).profiles["me"].keywords == ("layoffs", "Jordan Pike", "brexit")
+    post_member(client, topics='news: "layoffs", \u201claid off\u201d')
+    assert load_rules(rules_file).profiles["me"].topics["news"] == ("layoffs", "laid off")
+
+
 def test_a_hand_save_landing_while_the_page_writes_the_file_is_kept_and_the_page_says_so(
     client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
