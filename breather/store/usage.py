@@ -394,6 +394,9 @@ def _first_recorded(db: Database, zone: tzinfo) -> dict[str, date]:
     if db["daily_rollups"].exists():
         for name, day in db.execute("select profile, min(day) from daily_rollups group by profile"):
             keep(name, date.fromisoformat(day))
+    if db["day_limits"].exists():  # the running service notes each member's limit each day, used or not
+        for name, day in db.execute("select profile, min(day) from day_limits group by profile"):
+            keep(name, date.fromisoformat(day))
     return seen
 
 

@@ -274,6 +274,8 @@ class MemberWeek:
     warning_levels: dict[str, str] = field(default_factory=dict)
     # each of the 7 days' own daily limit in minutes (None: none that day), as the days are judged
     limits_each_day: tuple[float | None, ...] = ()
+    # "from Sun 29 Nov": the week's first day Breather kept records for them, when that is not the week's first day
+    records_from: str = ""
     sites_total: float = 0.0  # every site's own minutes added up (more than ``week`` when sites ran at once)
 
     @property
@@ -292,6 +294,8 @@ class MemberWeek:
         without = counted.get(None, 0)
         if without:
             parts.append(f"{without} {'day' if without == 1 else 'days'} without a limit")
+        if self.records_from:
+            parts.append(f"{self.records_from}, when Breather's records start")
         return ", ".join(parts)
 
     @property
@@ -335,8 +339,10 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 by_site[piece.site] += piece.seconds / 60
         profile = rules.profiles.get(name)
         limit = limit_minutes(profile) if profile else _last_noted_limit(name, week, day_limits)
-        # each day by the limit it had (a limit lowered on Thursday does not make Monday a day over it)
-        limit_on = {day: day_limits.get((name, day), limit) for day in week.each_day()}
+        # each day by the limit it had (a limit lowered on Thursday does not make Monday a day over it), from the
+        # first day Breather kept records for them (a fresh install's week had seven days' limit after one day)
+        first_day = watched_from(week, seen, name)
+        limit_on = {day: day_limits.get((name, day), limit) for day in week.each_day() if day >= first_day}
         their_events = [row for row in happened if row.profile == name]
         result.append(
             MemberWeek(
@@ -349,7 +355,9 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                     else None
                 ),
                 daily_limit=limit,
-                days_within_limit=sum(1 for day, minutes in by_day.items() if _online_within(minutes, limit_on[day])),
+                days_within_limit=sum(
+                    1 for day, minutes in by_day.items() if _online_within(minutes, limit_on.get(day, limit))
+                ),
                 days=sum(1 for minutes in by_day.values() if minutes > 0),
                 top_sites=list(usage.ranked(by_site).items())[:3],
                 breaks=Counter(row.kind for row in their_events if row.kind in BREAK_KINDS),
@@ -361,6 +369,9 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 ),
                 warning_levels=dict(profile.sensitivity) if profile else {},
                 limits_each_day=tuple(limit_on.values()),
+                records_from=f"from {usage.day_text(first_day, today_, weekday=True)}"
+                if first_day > week.first
+                else "",
                 sites_total=sum(by_site.values()),
             )
         )

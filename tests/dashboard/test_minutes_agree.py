@@ -227,8 +227,9 @@ def test_the_review_reads_a_member_taken_out_of_the_rules_by_the_limit_they_had(
     assert "1 of 2 days online" in teen  # 40 minutes within 45, 50 over it
     review = text_of(client, "/review")
     teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
-    # it read "none" and "—"; the days the service noted no limit for them are counted as they are judged: no limit
-    assert "(2 × 45 min, 5 days without a limit)" in teen_row and "<td>1 of 2</td>" in teen_row, teen_row
+    # it read "none" and "—"; the days the service noted no limit for them (today) are counted as they are judged:
+    # no limit; the days before its first record of them are not counted
+    assert "(2 × 45 min, 1 day without a limit, from " in teen_row and "<td>1 of 2</td>" in teen_row, teen_row
 
 
 def test_the_reviews_limit_for_the_week_adds_each_days_own_limit(client: FlaskClient, app: Flask, seed: Seeder) -> None:
@@ -243,6 +244,24 @@ def test_the_reviews_limit_for_the_week_adds_each_days_own_limit(client: FlaskCl
     teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
     assert "5 h" in teen_row and "(6 × 45 min, 1 × 30 min)" in teen_row, teen_row  # 6 x 45 + 30 = 300 minutes
     assert "7 × 30 min" not in teen_row
+
+
+
+def test_the_reviews_limit_for_the_week_counts_only_days_breather_kept_records(
+    client: FlaskClient, app: Flask, seed: Seeder
+) -> None:
+    """A user test on a fresh install: "Limit for the week 28 min (7 × 4 min)" after one day, so the week's 5 minutes
+    sat far under the limit line while the talking points said the limit was gone over. Days before Breather kept
+    records have no limit to count."""
+    with connect(app.config["DATABASE"]) as db:
+        db.execute("delete from profiles")  # Breather first saw anyone yesterday
+    seed.minutes("teen", "www.youtube.com", today_at(16) - timedelta(days=1), 50)
+    seed.send()
+
+    review = text_of(client, "/review")
+    teen_row = review.split('<th scope="row">teen</th>', 1)[1].split("</tr>", 1)[0]
+    assert "1 h 30 min" in teen_row and "(2 × 45 min, from " in teen_row, teen_row
+    assert "7 × 45 min" not in teen_row
 
 
 OVERLAP_NOTE = "Time on two sites at once counts for each of them, and once in the total."
