@@ -246,7 +246,6 @@ def test_the_reviews_limit_for_the_week_adds_each_days_own_limit(client: FlaskCl
     assert "7 × 30 min" not in teen_row
 
 
-
 def test_the_reviews_limit_for_the_week_counts_only_days_breather_kept_records(
     client: FlaskClient, app: Flask, seed: Seeder
 ) -> None:
