@@ -118,6 +118,23 @@ def test_first_credentials_for_a_member_who_had_none_apply_now(
     assert in_force is not None and in_force.profile_for(user="teen").name == "teen"
 
 
+def test_the_first_password_says_who_can_no_longer_get_through(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user test: after the teen's password "applies now", the parent's own browser met a sign-in box it had no
+    answer to (the default member had no user name or password) and nothing had said so."""
+    service_ran_on(paths, NO_CREDENTIALS.replace('user = "parent"\n', ""))
+    assert set_password(monkeypatch, "teen", "a long walk home") == 0
+    out = capsys.readouterr().out
+    assert "Every browser through the proxy now signs in" in out
+    said = "parent has no password, so parent's browsers cannot get through: run `breather rules password parent`."
+    assert said in out
+
+    service_ran_on(paths, NO_CREDENTIALS)  # the parent has a user name: on this machine it signs in by name
+    assert set_password(monkeypatch, "teen", "a long walk home") == 0
+    assert "cannot get through" not in capsys.readouterr().out
+
+
 @pytest.mark.usefixtures("service_runs")
 def test_first_credentials_for_a_member_looser_than_the_default_wait(
     paths: Paths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
