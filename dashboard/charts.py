@@ -27,7 +27,8 @@ OVER_VALUE_WIDTH = 230  # room for "12 h 30 min (5 h 30 min over)"
 CHART_WIDTH = 640
 AXIS_LEFT = 64  # room for the day columns' scale, written in words ("45 min", "10 h")
 # The tops a day-column scale rounds up to, in minutes: each reads as a round number ("30 min", "8 h").
-SCALE_TOPS = (10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 360, 480, 600, 720, 960, 1200, 1440)
+# No "1 h 30 min": the scale's top is written left of the columns, where "45 min" is the longest that fits.
+SCALE_TOPS = (10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 720, 960, 1200, 1440)
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,12 @@ def test_a_bar_past_its_limit_says_how_far_over_not_its_whole_value_as_over() ->
     assert "10 min<" in chart and "10 min<tspan" not in chart
     barely = bar_chart([Bar("tiktok", 30.4, limit=30.0)], "Today")
     assert "30 min<tspan" in barely and "(just over)" in barely, "not '30 min (0 min over)'"
+
+
+def test_every_scale_label_of_the_day_columns_fits_left_of_the_columns() -> None:
+    """A user test saw "h 30 min" at the top of a member's per-day chart: "1 h 30 min" ran out of the chart's left
+    edge. The room there (``AXIS_LEFT``) holds "45 min"; the scale's tops are round numbers written no longer."""
+    from breather.dashboard.charts import SCALE_TOPS, scale_top
+
+    labels = [minutes_text(top) for top in SCALE_TOPS] + [minutes_text(scale_top(2000.0))]
+    assert all(len(label) <= len("45 min") for label in labels), labels
