@@ -99,14 +99,16 @@ def live_check(db: Database, rules: Rules, runtime: Any, host: str | None, now: 
     sessions = getattr(runtime, "sessions", None)
     if sessions is None:
         return LiveCheck(wanted, None, "Breather is not running, so nothing goes through it. Start it and try again.")
+    group = rules.group_named(wanted)  # a site's name, as the pages say it ("hackernews"), stands for its domains
+    domains = group.domains if group is not None else (wanted,)
     seen = [
         at
         for name in rules.profiles
         for site, at in sessions.read(name).last_seen.items()
-        if host_in_domain(site, wanted)
+        if any(host_in_domain(site, domain) for domain in domains)
     ]
-    logged = _latest_proxied(db, wanted, now)
-    latest = max([*seen, *([logged] if logged else [])], default=None)
+    logged = [at for domain in domains if (at := _latest_proxied(db, domain, now)) is not None]
+    latest = max([*seen, *logged], default=None)
     if latest is not None and now - latest <= LIVE_CHECK_WINDOW:
         seconds = max(0, int((now - latest).total_seconds()))
         return LiveCheck(wanted, True, f"Yes: Breather saw {wanted} {seconds} seconds ago.")

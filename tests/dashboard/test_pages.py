@@ -383,6 +383,9 @@ def test_live_check_reads_the_proxy_sessions(breather_home: object) -> None:
     runtime.sessions.update("teen", lambda s: s.last_seen.__setitem__("old.reddit.com", NOW - timedelta(seconds=12)))
     assert "Yes: Breather saw reddit.com 12 seconds ago." in text_of(client, "/setup?check=reddit.com")
     assert "No: nothing from www.youtube.com" in text_of(client, "/setup?check=www.youtube.com")
+    # by the site's name, as Today and History say it (a user test typed "hackernews" and was told nothing came)
+    assert "Yes: Breather saw reddit 12 seconds ago." in text_of(client, "/setup?check=Reddit")
+    assert "No: nothing from youtube reached Breather" in text_of(client, "/setup?check=youtube")
 
 
 def test_live_check_also_reads_time_counted_from_an_apps_traffic(breather_home: object, seed: Seeder) -> None:
