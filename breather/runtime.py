@@ -110,7 +110,12 @@ class Session:
     snoozed_until: datetime | None = None
     # when the last snooze of the run was pressed: a pause the store counts as a break after it ends the run
     snoozed_at: datetime | None = None
+    # A break taken ("I'm done for now"): from when, until when (its length), and the active seconds that made it
+    # due, which it still owes when the person scrolls again before its end (``cut_break_short``).
+    break_began: datetime | None = None
     break_until: datetime | None = None
+    active_at_break_s: float = 0.0
+    break_owed_s: float = 0.0
     overrides_until: dict[Override, datetime] = field(default_factory=dict)
     recent_warnings: deque[datetime] = field(default_factory=lambda: deque(maxlen=64))
     stored_minutes: dict[str, float] = field(default_factory=dict)
@@ -158,7 +163,10 @@ class Sessions:
                 snoozes_in_row=session.snoozes_in_row,
                 snoozed_until=session.snoozed_until,
                 snoozed_at=session.snoozed_at,
+                break_began=session.break_began,
                 break_until=session.break_until,
+                active_at_break_s=session.active_at_break_s,
+                break_owed_s=session.break_owed_s,
                 overrides_until=dict(session.overrides_until),
                 recent_warnings=deque(session.recent_warnings, maxlen=64),
                 stored_minutes=dict(session.stored_minutes),
@@ -209,6 +217,8 @@ class Sessions:
                 session.stored_groups = {}
                 session.stored_active_minutes = 0.0
                 session.active_since_break_s = 0.0
+                session.active_at_break_s = 0.0
+                session.break_owed_s = 0.0
                 session.recent_warnings.clear()
                 session.last_seen = {}
 
@@ -346,7 +356,7 @@ def usage_for(session: Session, rules: Any, at: datetime) -> Usage:
         group = group_name(rules, site)
         if group is not None:
             groups[group] = groups.get(group, 0.0) + seconds / 60
-    active = timedelta(minutes=session.stored_active_minutes, seconds=session.active_since_break_s)
+    active = timedelta(seconds=active_seconds(session))
     paused = paused_for_a_break(session, at)
     return Usage(
         minutes_today=minutes,
@@ -379,14 +389,36 @@ def snooze_break(session: Session, at: datetime) -> timedelta:
     return length
 
 
-def begin_break(session: Session, at: datetime) -> None:
-    """A break taken ("I'm done for now", on the page or in the extension's notification): the count starts again."""
+def begin_break(session: Session, at: datetime, length: timedelta) -> None:
+    """A break taken ("I'm done for now", on the page or in the extension's notification): the count starts again,
+    and the active time that made it due is kept in case the break is cut short."""
+    session.active_at_break_s = active_seconds(session)
     end_snoozes(session)
     session.active_since_break_s = 0.0
     session.stored_active_minutes = 0.0
-    session.break_until = at
+    session.break_owed_s = 0.0
+    session.break_began = at
+    session.break_until = at + length
     session.recent_warnings.clear()
     session.break_on_screen = None
+
+
+def cut_break_short(session: Session, used_from: datetime, used_until: datetime) -> None:
+    """Use counted from ``used_from`` to ``used_until``, wholly after a break was taken and before its end: the break
+    was not had, so it is still owed (a user test pressed "I'm done for now", opened the site again 13 s later and
+    scrolled on with no break screen). A heartbeat's half minute reaching back before the press, or on past the
+    break's end, is no break cut short."""
+    began, until = session.break_began, session.break_until
+    if began is None or until is None or not began <= used_from <= used_until <= until:
+        return
+    session.break_owed_s = session.active_at_break_s
+    session.break_began = session.break_until = None
+
+
+def active_seconds(session: Session) -> float:
+    """Active use since the last break had, in seconds: the store's, the heartbeats since it was read, and what a
+    break cut short still owes."""
+    return session.stored_active_minutes * 60 + session.active_since_break_s + session.break_owed_s
 
 
 def end_snoozes(session: Session) -> None:
@@ -401,6 +433,7 @@ def pause_was_a_break(session: Session) -> None:
     taken (a review: snoozed twice at night, the lid closed, and the morning's first break offered no snooze)."""
     session.stored_active_minutes = 0.0
     session.active_since_break_s = 0.0
+    session.break_owed_s = 0.0
     end_snoozes(session)
 
 

@@ -39,6 +39,7 @@ from breather.runtime import (
     Session,
     ShownBreak,
     begin_break,
+    cut_break_short,
     lift_block,
     lifted_kind,
     pause_was_a_break,
@@ -245,7 +246,8 @@ class LocalApi:
         return {"ok": True, "snoozed_for_s": int(length.total_seconds())}
 
     def take_break(self, profile: str, site: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
-        self.runtime.sessions.update(profile, lambda session: begin_break(session, at))
+        length = self.runtime.current_rules().profile(profile).break_length
+        self.runtime.sessions.update(profile, lambda session: begin_break(session, at, length))
         self._event(profile, "break_taken", site, at)
         return {"ok": True}
 
@@ -382,6 +384,7 @@ def add_active_time(session: Session, site: str, day: str, at: datetime, seconds
     next read)."""
     if paused_for_a_break(session, at - timedelta(seconds=seconds)):
         pause_was_a_break(session)
+    cut_break_short(session, at - timedelta(seconds=seconds), at)
     if session.day != day:
         session.day = day
         session.seconds_today = {}

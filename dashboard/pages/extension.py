@@ -169,7 +169,8 @@ def apply_break_event(
     if sessions is None or event.kind not in ("break_taken", "break_snoozed"):
         return event
     if event.kind == "break_taken":
-        sessions.update(profile, lambda session: begin_break(session, now))
+        length = rules.profile(profile).break_length
+        sessions.update(profile, lambda session: begin_break(session, now, length))
         return event
     session = sessions.read(profile)
     if session.snoozed_until is not None and now < session.snoozed_until:

@@ -270,7 +270,10 @@
   // a site's own traffic as use only while no overlay on it speaks (proxy/traffic_time.py), and a background tab's
   // polling must not count.
   function heartbeat() {
-    var inUse = inFront() && (Date.now() - lastInput <= IDLE_MS || mediaHeard());
+    // "Well done." (a break taken here, the screen kept until the tab goes) is no use of the site: counted, moving the
+    // mouse over it would read as scrolling again before the pause is over, and bring the break back.
+    var tookBreakHere = breakShown && !endBreak;
+    var inUse = !tookBreakHere && inFront() && (Date.now() - lastInput <= IDLE_MS || mediaHeard());
     if (!inUse) {
       heartbeatNotInUse();
       return;

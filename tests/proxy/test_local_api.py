@@ -183,6 +183,40 @@ def test_a_second_tab_snoozing_the_same_break_does_not_use_up_another_snooze(mak
     assert [event["kind"] for event in events_of(runtime)].count("break_snoozed") == 1
 
 
+def pressed_done_a_minute_ago(runtime: Any, pause_left: timedelta) -> None:
+    """What the clock does after "I'm done for now" (the test does not wait): pressed a minute ago, with
+    ``pause_left`` of the break still to run (negative: over)."""
+    now = datetime.now(UTC)
+    runtime.sessions.update("me", lambda session: setattr(session, "break_began", now - timedelta(minutes=1)))
+    runtime.sessions.update("me", lambda session: setattr(session, "break_until", now + pause_left))
+
+
+HEARTBEAT = b'{"visible": true, "active": true}'
+
+
+def test_scrolling_again_before_the_break_is_over_brings_the_break_back(make_runtime, events_of) -> None:
+    """A user test pressed "I'm done for now" on "A pause of 5 minutes, until 15:07", opened the site again 13 s
+    later and scrolled on: no break screen came, and the review counted the break as taken. Now the break is still
+    owed: the next counted use brings its screen back, saying how long since the last real break."""
+    runtime = make_runtime()
+    use(runtime, 26)
+    answer(runtime, call("/__breather__/break"))
+    pressed_done_a_minute_ago(runtime, pause_left=timedelta(minutes=4))
+    _, came_back = answer(runtime, call("/__breather__/heartbeat", HEARTBEAT))
+    assert came_back["break_due"] is True
+    assert came_back["reason"].startswith("26 minutes of scrolling since your last break"), came_back["reason"]
+    assert [event["kind"] for event in events_of(runtime)].count("break_taken") == 1
+
+
+def test_a_break_whose_pause_was_kept_is_over(make_runtime) -> None:
+    runtime = make_runtime()
+    use(runtime, 26)
+    answer(runtime, call("/__breather__/break"))
+    pressed_done_a_minute_ago(runtime, pause_left=-timedelta(seconds=1))
+    _, later = answer(runtime, call("/__breather__/heartbeat", HEARTBEAT))
+    assert later["break_due"] is False
+
+
 def test_the_break_screen_offers_the_snooze_it_will_give(make_runtime) -> None:
     """Each snooze in a row is shorter (5, 3, 2, then 1 minute), but the button always said "5 more minutes" (an
     audit): the break due says the next snooze's length, and the snooze gives exactly that."""
