@@ -440,6 +440,8 @@ def test_delete_everything_needs_confirmation_and_the_passphrase(client: FlaskCl
     said = text_of(client, "/data")
     assert "Breather starts counting again from now." in said and "-wal" not in said  # nothing else reads the file
     assert 'id="today-total">0 min<' in text_of(client, "/")
+    # a user test deleted everything with a tab at its limit and a break on screen, and both went unexplained
+    assert "Today's minutes go too: daily limits and breaks count from zero again" in said
 
 
 def test_delete_everything_while_another_program_reads_the_file_does_not_claim_the_copies_are_gone(
