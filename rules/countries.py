@@ -34,8 +34,18 @@ def check_country(raw: str) -> str:
     if code == "UK":
         raise ValueError('"UK" is not an ISO country code: use "GB" for the United Kingdom')
     if code not in COUNTRY_CODES:
-        raise ValueError(f'expected a two-letter ISO country code like "GB" or "US", got "{raw}"')
+        named = code_of_name(raw)
+        hint = f' (write "{named}" for {country_phrase(named).rpartition(" (")[0]})' if named else ""
+        raise ValueError(f'expected a two-letter ISO country code like "GB" or "US", got "{raw}"{hint}')
     return code
+
+
+def code_of_name(name: str) -> str | None:
+    """``Germany`` → ``DE``: the code of a country written by its name (a user test typed "Germany" where the code
+    goes), or None."""
+    wanted = name.strip().casefold().removeprefix("the ")
+    names = {**_system_names(), **_NAMES}
+    return next((code for code, known in names.items() if known.casefold() == wanted), None)
 
 
 # --- A first run's guess -------------------------------------------------------------------------------------------

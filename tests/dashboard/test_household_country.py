@@ -128,6 +128,17 @@ def test_a_country_that_is_not_one_is_refused_at_the_form_and_nothing_is_written
     assert rules_file.read_text() == before
 
 
+def test_a_country_typed_by_name_is_answered_with_its_code(client: FlaskClient, app: Flask) -> None:
+    """A user test typed "Germany" into the code field: it kept two letters, "Ge", and saved Georgia."""
+    set_passphrase(client)
+    rules_file = app.config["PATHS"].rules_file
+    before = rules_file.read_text()
+    assert 'maxlength="2"' not in _page(client, "/rules")
+    status, page = _save_country(client, "other", other="germany")
+    assert status == 400 and 'write "DE" for Germany' in page
+    assert rules_file.read_text() == before
+
+
 def test_saving_the_country_needs_the_household_passphrase(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
