@@ -66,3 +66,14 @@ def test_status_json_gives_each_site_group_and_the_time_online(
     assert set(today["profiles"]["teen"]) == {"reddit", "news.ycombinator.com"}
     assert round(today["profiles"]["teen"]["reddit"]) == 33
     assert round(today["totals"]["teen"]) == 41 and round(today["totals"]["parent"]) == 7
+
+
+def test_a_break_less_than_a_minute_away_is_under_a_minute_on_today(client: FlaskClient, seed: Seeder) -> None:
+    """A user test read "Next break in 0 min" on the card beside "next break in under a minute" in the words."""
+    from datetime import timedelta
+
+    used = timedelta(minutes=24.7)  # of the parent's 25 minutes between breaks
+    seed.writer.heartbeat(Heartbeat("parent", "news.ycombinator.com", NOW - used, used.total_seconds(), "proxy"))
+    assert seed.writer.flush(5)
+    today = flat(client.get("/?member=parent").get_data(as_text=True))
+    assert 'id="next-break">in under a minute<' in today, re.search(r'id="next-break">[^<]*<', today)
