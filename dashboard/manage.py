@@ -162,7 +162,10 @@ def _submit_rules(current: Rules, shown: RulesFile) -> BaseResponse:
     if hidden_problems:
         result = rules_page.CheckResult(None, sorted(hidden_problems + result.problems, key=_place))
     if result.rules is not None and action in ("preview", "dry_run"):
-        result = rules_page.explain(get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile)
+        in_file = pending_rules.rules_or(shown.text, None)
+        result = rules_page.explain(
+            get_db(), current, result, _now(), dry_run=action == "dry_run", profile=profile, in_file=in_file
+        )
     if action == "save" and result.rules is not None:
         if not profile:
             _refuse_if_changed_since_shown(shown.text)

@@ -248,12 +248,21 @@ def hash_typed_passwords(text: str, stored_text: str, filename: str = "rules.tom
 
 
 def explain(
-    db: Database, current: Rules, result: CheckResult, now: datetime, dry_run: bool, profile: str | None = None
+    db: Database,
+    current: Rules,
+    result: CheckResult,
+    now: datetime,
+    dry_run: bool,
+    profile: str | None = None,
+    in_file: Rules | None = None,
 ) -> CheckResult:
+    """The preview (and dry run) of saving ``result``. What it loosens is measured from the file as read
+    (``in_file``), as the save measures it: from the rules in force, a hand edit already waiting was named as this
+    edit's (a user test)."""
     assert result.rules is not None
     new = result.rules
     in_force = in_force_after_saving(current, new, now)
-    result.loosens = loosenings(current, new)
+    result.loosens = loosenings(in_file or current, new)
     result.applies_now = in_force != current
     result.waits = spoken_duration(max(current.cooling_off, new.cooling_off))
     result.preview = preview_today(db, current, new, now, in_force)

@@ -139,6 +139,18 @@ def test_a_tightening_save_is_not_held_for_a_loosening_the_file_already_had(serv
     assert load_rules(rules_file).profiles["parent"].daily_limit == timedelta(hours=2)
 
 
+def test_the_preview_names_only_what_this_edit_loosens(served: Served) -> None:
+    """A user test changed only a reddit limit and the preview said "This loosens: me: a bigger limit on reddit; me:
+    shorter quiet hours": the quiet hours were a hand edit already waiting, not this edit's."""
+    client, watcher, rules_file, _ = served
+    write_by_hand(rules_file, rules_file.read_text().replace('daily_limit = "1h"', 'daily_limit = "2h"'))
+    watcher.reload()
+    assert watcher.held  # the parent's bigger limit waits
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen") | {"daily_limit": "1h"}
+    page = flat(client.post("/rules", data=form | {"action": "preview"}).get_data(as_text=True))
+    assert "This loosens: teen: a bigger daily limit." in page, page[page.find("preview-waits") - 20 :][:300]
+
+
 # --- 2. Saving a member's form while a hand edit of theirs is held -------------------------------------------------
 
 
