@@ -149,7 +149,7 @@ class Checker:
     def known_keys(self, table: Mapping[str, Any], path: KeyPath, allowed: Sequence[str]) -> None:
         for key in table:
             if key not in allowed:
-                self.problem((*path, key), f'unknown key "{key}"{suggestion(key, allowed)}')
+                self.problem((*path, key), f'unknown key "{key}"{suggestion(key, allowed) or _few_keys(allowed)}')
 
     # Values ------------------------------------------------------------------------------------------------------
 
@@ -285,6 +285,15 @@ def limit_key_problem(key: str, path: KeyPath, groups: Sequence[SiteGroup]) -> s
             "has it, so this limit would never apply; add the domain to a group, or fix its spelling"
         )
     return None
+
+
+# A table taking no more keys than this lists them when a key is unknown and none is close (a user test wrote
+# `weeknights` in quiet hours); a member's table takes too many to list in one line.
+FEW_KEYS = 12
+
+
+def _few_keys(allowed: Sequence[str]) -> str:
+    return f" (one of: {', '.join(allowed)})" if len(allowed) <= FEW_KEYS else ""
 
 
 def suggestion(word: str, known: Iterable[str]) -> str:

@@ -383,3 +383,10 @@ def test_a_whole_day_is_written_back_as_it_is_read() -> None:
 
     windows = parse_rules(HEAD + '[profiles.me.quiet_hours]\nsun = "00:00-24:00"\n').profile("me").quiet_hours
     assert schedule_to_dict(windows) == {"sun": ["00:00-24:00"]}
+
+
+def test_an_unknown_key_with_nothing_close_lists_the_few_keys_its_table_takes() -> None:
+    """A user test wrote `weeknights = ...` in quiet hours and was told only that the key was unknown."""
+    found = problems('[profiles.me.quiet_hours]\nweeknights = "21:00-07:00"\n')
+    assert len(found) == 1 and 'unknown key "weeknights"' in found[0]
+    assert found[0].endswith("(one of: mon, tue, wed, thu, fri, sat, sun, weekdays, weekend, daily)"), found
