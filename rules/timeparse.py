@@ -30,17 +30,43 @@ _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 def parse_duration(raw: object) -> timedelta:
     """``"45m"``, ``"1h30m"``, ``"90s"``, ``"1d"``; units in falling order, each at most once."""
-    expected = 'expected a duration like "45m" or "1h30m"'
-    if not isinstance(raw, str):
-        raise ValueError(f"{expected}, got {_shown(raw)}")
-    text = raw.strip().lower().replace(" ", "")
+    found = _strict_duration(raw.strip().lower().replace(" ", "")) if isinstance(raw, str) else None
+    if found is None:
+        meant = _meant_duration(raw)
+        hint = f' (did you mean "{format_duration(meant)}"?)' if meant is not None else ""
+        raise ValueError(f'expected a duration like "45m" or "1h30m", got {_shown(raw)}{hint}')
+    return found
+
+
+def _strict_duration(text: str) -> timedelta | None:
     parts = _DURATION_PART.findall(text)
     units = [unit for _, unit in parts]
     well_formed = bool(parts) and "".join(f"{n}{u}" for n, u in parts) == text
     ordered = units == sorted(set(units), key="dhms".index)
     if not (well_formed and ordered):
-        raise ValueError(f"{expected}, got {_shown(raw)}")
+        return None
     return timedelta(seconds=sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts))
+
+
+# How people write units ("45 mins", "2 hrs") and the one letter the rules take for each.
+_SPOKEN_UNITS = re.compile(r"(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)")
+_UNIT_LETTER = {"day": "d", "hou": "h", "hr": "h", "hrs": "h", "min": "m", "sec": "s"}
+
+
+def _meant_duration(raw: object) -> timedelta | None:
+    """What a duration written another way most likely means, for the error's hint (never taken as the value): a
+    bare number is minutes (``90``), a unit may be spelt out (``45 mins``), a number left after hours is minutes
+    (``1h 30``), and hours may have a decimal (``1.5h``). None when it reads as no duration."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        return None
+    text = str(raw).strip().lower()
+    text = _SPOKEN_UNITS.sub(lambda unit: _UNIT_LETTER.get(unit.group(1)[:3], unit.group(1)[:1]), text)
+    text = text.replace(" ", "")
+    if re.fullmatch(r"(\d+h)?\d+", text):  # "90", "1h30": the number left is minutes
+        text += "m"
+    elif (decimal := re.fullmatch(r"(\d+\.\d+)([dh])", text)) is not None:
+        return timedelta(seconds=round(float(decimal.group(1)) * _UNIT_SECONDS[decimal.group(2)]))
+    return _strict_duration(text)
 
 
 def format_duration(value: timedelta) -> str:

@@ -59,7 +59,8 @@ def test_unknown_top_level_and_household_keys() -> None:
 
 def test_wrong_types() -> None:
     assert problems('daily_limit = 45\ncalm = "yes"\nkeywords = "cats"\nmax_snoozes = -1\n') == [
-        'rules.toml:6:1: profiles.me.daily_limit: expected a duration like "45m" or "1h30m", got 45',
+        'rules.toml:6:1: profiles.me.daily_limit: expected a duration like "45m" or "1h30m", got 45 '
+        '(did you mean "45m"?)',
         'rules.toml:7:1: profiles.me.calm: expected true or false, got "yes"',
         'rules.toml:8:1: profiles.me.keywords: expected a list of strings, got "cats"',
         "rules.toml:9:1: profiles.me.max_snoozes: expected a number of at least 0, got -1",
