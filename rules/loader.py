@@ -362,7 +362,8 @@ class _Reader:
         if "domains" not in table:
             raise self.check.fail(path, 'missing "domains": list the domains this site group covers')
         domains = self.check.domains(table["domains"], (*path, "domains"))
-        return SiteGroup(name=name, adapter=adapter, domains=tuple(domains))
+        named = "adapter" in table or name in ADAPTERS
+        return SiteGroup(name=name, adapter=adapter, domains=tuple(domains), adapter_named=named)
 
     def _adapter(self, value: Any, path: KeyPath) -> str:
         try:

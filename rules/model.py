@@ -79,6 +79,17 @@ UNWATCHED_GROUP = (
     "the site group {name} lists no domains, so Breather looks after no site for it: a limit on {name} never applies"
 )
 
+# A site group read as plain pages because the file names no adapter for it (a user test's Mastodon server).
+GENERIC_UNNAMED = (
+    "the site group {name} names no adapter, so Breather reads its pages as plain web pages (posts found by their "
+    'markup, its apps\' data not read); if it is a site Breather knows, name it: adapter = "mastodon" (or {others})'
+)
+
+# A site limit no shorter than the member's daily limit: the daily limit closes every site first.
+LIMIT_PAST_DAILY = (
+    "{name}'s limit on {key} ({limit}) is longer than {name}'s daily limit ({daily}), so it is never reached"
+)
+
 
 @dataclass(frozen=True)
 class SiteGroup:
@@ -87,6 +98,8 @@ class SiteGroup:
     name: str
     adapter: str
     domains: tuple[str, ...]
+    # Whether the file says which adapter (or the group's name is one): not part of what the rules decide.
+    adapter_named: bool = field(default=True, compare=False)
 
     def matches(self, host: str) -> bool:
         return any(host_in_domain(host, domain) for domain in self.domains)
@@ -168,6 +181,40 @@ class Rules:
         """Site groups written with ``domains = []`` (valid: a group no longer looked after). Breather sees none of
         their traffic, so a limit on one never applies (``UNWATCHED_GROUP`` says so)."""
         return tuple(group.name for group in self.groups if not group.domains)
+
+    def generic_unnamed(self) -> tuple[str, ...]:
+        """Site groups read as plain pages only because the file names no adapter for them (``GENERIC_UNNAMED``)."""
+        return tuple(group.name for group in self.groups if group.adapter == "generic" and not group.adapter_named)
+
+    def limits_past_daily(self) -> tuple[tuple[str, str, timedelta, timedelta], ...]:
+        """(profile, key, limit, daily limit) for each site limit no shorter than the member's daily limit: it is
+        never reached (``LIMIT_PAST_DAILY``)."""
+        return tuple(
+            (name, key, limit, profile.daily_limit)
+            for name, profile in self.profiles.items()
+            if profile.daily_limit is not None
+            for key, limit in profile.limits.items()
+            if limit is not None and limit > profile.daily_limit
+        )
+
+    def notes(self) -> list[str]:
+        """What ``rules check`` and the Rules page's preview say about rules that do less, or more, than they look:
+        groups with no domains or no adapter named, limits on part of a site, site limits past the daily limit."""
+        from breather.rules.timeparse import format_duration
+
+        others = ", ".join(f'"{adapter}"' for adapter in ADAPTERS if adapter not in ("mastodon", "generic"))
+        return [
+            *(UNWATCHED_GROUP.format(name=name) for name in self.groups_without_domains()),
+            *(
+                PART_OF_A_SITE.format(key=key, name=name, site=site)
+                for name, key, site in self.limits_on_part_of_a_site()
+            ),
+            *(GENERIC_UNNAMED.format(name=name, others=others) for name in self.generic_unnamed()),
+            *(
+                LIMIT_PAST_DAILY.format(name=name, key=key, limit=format_duration(limit), daily=format_duration(daily))
+                for name, key, limit, daily in self.limits_past_daily()
+            ),
+        ]
 
     def limits_on_part_of_a_site(self) -> tuple[tuple[str, str, str], ...]:
         """(profile, key, site) for each limit written on part of a site (``"old.reddit.com"`` under a group of

@@ -202,7 +202,6 @@ def _problem_text(refused: Any, home: str | None) -> str:
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:
     from breather.rules.loader import RulesError, load_rules
-    from breather.rules.model import PART_OF_A_SITE, UNWATCHED_GROUP
 
     path = _existing_rules_path(args.file, paths)
     try:
@@ -215,10 +214,8 @@ def _check(args: argparse.Namespace, paths: Paths) -> int:
     for name in _plain_text_passwords(rules):
         fix = command_hint("rules", "password", name, *(["--file", args.file] if args.file else []), home=args.home)
         print(f"note: profile {name!r} keeps its password in plain text; `{fix}` hashes it")
-    for name in rules.groups_without_domains():
-        print(f"note: {UNWATCHED_GROUP.format(name=repr(name))}")
-    for name, key, site in rules.limits_on_part_of_a_site():
-        print(f"note: {PART_OF_A_SITE.format(key=key, name=name, site=site)}")
+    for note in rules.notes():
+        print(f"note: {note}")
     return 0
 
 

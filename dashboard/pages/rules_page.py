@@ -31,7 +31,7 @@ from breather.rules.editing import set_key, set_value_in_text, value_at, with_va
 from breather.rules.errors import Problem, RulesError
 from breather.rules.loader import parse_rules
 from breather.rules.locate import Locator
-from breather.rules.model import CATEGORIES, PART_OF_A_SITE, SENSITIVITIES, UNWATCHED_GROUP, Profile, Rules
+from breather.rules.model import CATEGORIES, SENSITIVITIES, Profile, Rules
 from breather.rules.passwords import hash_password, is_hashed, password_problem
 from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, parse_duration, spoken_duration
 from breather.store import usage
@@ -313,11 +313,8 @@ def preview_today(db: Database, old: Rules, new: Rules, now: datetime, in_force:
 
 
 def _notes(rules: Rules) -> list[str]:
-    """What the preview adds about rules that do less, or more, than they look: groups with no domains, limits on
-    part of a site."""
-    unwatched = [_sentence(UNWATCHED_GROUP.format(name=name)) for name in rules.groups_without_domains()]
-    parts = [_sentence(PART_OF_A_SITE.format(key=k, name=n, site=s)) for n, k, s in rules.limits_on_part_of_a_site()]
-    return unwatched + parts
+    """What the preview adds about rules that do less, or more, than they look (``Rules.notes``)."""
+    return [_sentence(note) for note in rules.notes()]
 
 
 def _sentence(words: str) -> str:

@@ -208,7 +208,7 @@ def test_rules_check_names_a_site_group_with_no_domains(tmp_path, capsys) -> Non
     """A review: `domains = []` is valid (a group no longer looked after), but a limit on it never applies."""
     text = FAMILY.replace("[sites.reddit]", "[sites.forum]\ndomains = []\n\n[sites.reddit]")
     assert main(["rules", "check", str(write(tmp_path, text))]) == 0
-    assert "site group 'forum' lists no domains" in capsys.readouterr().out
+    assert "site group forum lists no domains" in capsys.readouterr().out
 
 
 def test_rules_check_says_a_limit_on_part_of_a_site_counts_the_whole_site(tmp_path, capsys) -> None:
@@ -219,6 +219,27 @@ def test_rules_check_says_a_limit_on_part_of_a_site_counts_the_whole_site(tmp_pa
         'note: the limit on "old.reddit.com" (sam) counts and closes all of reddit.com: Breather counts a site as a '
         'whole; writing "reddit.com" says so' in capsys.readouterr().out
     )
+
+
+def test_rules_check_says_a_site_group_without_an_adapter_is_read_as_plain_pages(tmp_path, capsys) -> None:
+    """A user test added `[sites.fosstodon]` (a Mastodon server) with its domains only: read with the generic
+    adapter, its JSON was never read, and nothing said so."""
+    text = FAMILY.replace("[sites.reddit]", '[sites.fosstodon]\ndomains = ["fosstodon.org"]\n\n[sites.reddit]')
+    assert main(["rules", "check", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "note: the site group fosstodon names no adapter, so Breather reads its pages as plain web pages" in out
+    assert 'adapter = "mastodon"' in out
+    named = text.replace("[sites.fosstodon]\ndomains", '[sites.fosstodon]\nadapter = "generic"\ndomains')
+    assert main(["rules", "check", str(write(tmp_path, named))]) == 0
+    assert "names no adapter" not in capsys.readouterr().out
+
+
+def test_rules_check_says_a_site_limit_past_the_daily_limit_is_never_reached(tmp_path, capsys) -> None:
+    """A user test wrote youtube = "1h30m" under a daily limit of 1h and nothing said the first never comes."""
+    text = FAMILY + '\n[profiles.sam.limits]\nreddit = "2h"\n'
+    assert main(["rules", "check", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "note: sam's limit on reddit (2h) is longer than sam's daily limit (45m), so it is never reached" in out
 
 
 def test_rules_password_for_an_unknown_profile_changes_nothing(tmp_path, capsys, monkeypatch) -> None:
