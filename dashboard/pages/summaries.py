@@ -396,45 +396,61 @@ def _online_within(minutes: float, limit: float | None) -> bool:
 POINTS_PER_MEMBER = 2
 
 
-def talking_points(members: list[MemberWeek]) -> list[str]:
+@dataclass(frozen=True)
+class _Voice:
+    """How a talking point names its member: "sam ... their ... they" in a household, "You ... your ... you" to
+    someone alone (a solo user test read "me went over their daily limit" as a meeting about someone else)."""
+
+    who: str  # the sentence's subject, at its start
+    whose: str  # the possessive, at a sentence's start ("sam's", "Your")
+    their: str
+    they: str
+
+
+def _voice(name: str, alone: bool) -> _Voice:
+    return _Voice("You", "Your", "your", "you") if alone else _Voice(name, f"{name}'s", "their", "they")
+
+
+def talking_points(members: list[MemberWeek], alone: bool = False) -> list[str]:
     """A few gentle, factual openers drawn from the week's numbers: at most two per member, the most notable
-    first. Never a ranking or a verdict."""
+    first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them."""
     points: list[str] = []
+    each = POINTS_PER_MEMBER * (2 if alone else 1)  # someone alone has the page to themself
     for member in members:
-        points += _member_points(member)[:POINTS_PER_MEMBER]
+        points += _member_points(member, _voice(member.name, alone))[:each]
     return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
 
 
-def _member_points(member: MemberWeek) -> list[str]:
-    name = member.name
+def _member_points(member: MemberWeek, voice: _Voice) -> list[str]:
+    who, their, they = voice.who, voice.their, voice.they
     found: list[str] = []
     if member.late_minutes >= 30:
-        found.append(f"{name} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?")
+        found.append(f"{who} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?")
     before = member.previous_week
     if before is not None and before >= 1 and abs(member.week - before) >= 0.2 * before:
-        found.append(f"{name}'s time this week: {member.change}. What changed?")
+        found.append(f"{voice.whose} time this week: {member.change}. What changed?")
     if member.daily_limit is not None and member.days_within_limit < member.days:
         found.append(
-            f"{name} stayed within their daily limit on {member.days_within_limit} of the {member.days} days they "
-            "were online."
+            f"{who} stayed within {their} daily limit on {member.days_within_limit} of the {member.days} days "
+            f"{they} were online."
             if member.days > 1
-            else f"{name} went over their daily limit on the one day they were online."
+            else f"{who} went over {their} daily limit on the one day {they} were online."
         )
     taken, shown = member.breaks["break_taken"], member.breaks["break_shown"]
     if shown and taken * 2 < shown:
-        found.append(f"{name} took {taken} of the {shown} breaks suggested. What got in the way?")
+        found.append(f"{who} took {taken} of the {shown} breaks suggested. What got in the way?")
     if member.warnings:
         category, count = member.warnings.most_common(1)[0]
         posts = "1 post" if count == 1 else f"{count} posts"
         about = category.replace("_", " ")
-        level = level_text(name, about, member.warning_levels.get(category))
-        warned = f"{name} saw {posts} with a warning about {about}.{level} Anything to talk about?"
+        level = level_text(voice.whose, about, member.warning_levels.get(category))
+        warned = f"{who} saw {posts} with a warning about {about}.{level} Anything to talk about?"
         # The categories with a crisis line come first: what Breather exists for (a user test's review raised a
         # parent's violence warnings, not a teen's eating-disorder and self-harm ones, cut by late nights and limits).
         found.insert(0 if category in CRISIS_CATEGORIES else len(found), warned)
     if member.daily_limit is not None and member.days and member.days_within_limit == member.days:
         span = "the day" if member.days == 1 else f"all {member.days} days"
-        found.append(f"{name} stayed within their daily limit on {span} they were online. Worth noticing.")
+        found.append(f"{who} stayed within {their} daily limit on {span} {they} were online. Worth noticing.")
     return found
 
 
@@ -446,12 +462,13 @@ LEVEL_MEANINGS = {
 }
 
 
-def level_text(name: str, about: str, level: str | None) -> str:
-    """ " sam's self harm warnings are set to high: ...", so a family reads a count with the level behind it (the
-    level in the rules now: a level changed during the week is not remembered); "" for a person's own topics."""
+def level_text(whose: str, about: str, level: str | None) -> str:
+    """ " sam's self harm warnings are set to high: ..." (``whose``: "sam's", or "Your", said to someone alone), so
+    a family reads a count with the level behind it (the level in the rules now: a level changed during the week is
+    not remembered); "" for a person's own topics."""
     if level not in LEVEL_MEANINGS:
         return ""
-    return f" {name}'s {about} warnings are set to {level}: {LEVEL_MEANINGS[level]}."
+    return f" {whose} {about} warnings are set to {level}: {LEVEL_MEANINGS[level]}."
 
 
 def week_key(day: date) -> str:

@@ -139,6 +139,20 @@ def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClie
     assert far.status_code == 400  # a user test saved goals for any week, never shown anywhere
 
 
+def test_the_review_of_one_person_alone_is_their_own(client: FlaskClient, app: Flask, seed: Seeder) -> None:
+    """A solo user test: "Our week", "To read together", "Our goal" on a household of one."""
+    from tests.dashboard.conftest import FAMILY_RULES
+
+    app.config["PATHS"].rules_file.write_text(FAMILY_RULES[: FAMILY_RULES.index("[profiles.teen]")])
+    seed.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=1), 90)
+    seed.send()
+    page = text_of(client, "/review")
+    assert "Your week, " in page and "Your goal for the week of Monday" in page and "In your own words" in page
+    assert "Our week" not in page and "To read together" not in page
+    points = page.split('id="talking-points">')[1].split("</ol>")[0]
+    assert "You went over your daily limit on the one day you were online." in points, points
+
+
 def test_next_weeks_review_opens_with_the_goal_set_last_time(client: FlaskClient, app: Flask) -> None:
     set_passphrase(client)
     token = form_token(client, "/review")
@@ -707,6 +721,23 @@ def test_a_member_with_no_time_online_is_neither_praised_nor_blamed() -> None:
     assert "sam stayed within their daily limit on the day they were online. Worth noticing." in talking_points([once])
     over = MemberWeek("kim", 90.0, 90.0, 0.0, 60.0, 0, 1, [], Counter(), Counter(), 0.0)
     assert "kim went over their daily limit on the one day they were online." in talking_points([over])
+
+
+def test_one_person_alone_is_spoken_to_not_about() -> None:
+    """A solo user test read its review as a family meeting about someone called "me": "me went over their daily
+    limit", "me took 0 of the 2 breaks suggested"."""
+    from collections import Counter
+
+    from breather.dashboard.pages.summaries import MemberWeek, talking_points
+
+    over = MemberWeek("me", 90.0, 90.0, 0.0, 60.0, 0, 1, [], Counter({"break_shown": 2}), Counter(), 75.0)
+    points = talking_points([over], alone=True)
+    assert points[:3] == [
+        "You spent 75 minutes online after 22:00. How was sleep?",
+        "You went over your daily limit on the one day you were online.",
+        "You took 0 of the 2 breaks suggested. What got in the way?",
+    ]
+    assert not [point for point in points if "me " in point or "their" in point]
 
 
 def test_once_a_passphrase_is_set_pairing_a_browser_needs_it(client: FlaskClient) -> None:
