@@ -592,12 +592,22 @@ class _Reader:
                     origin_key = owner_key if owner_key is not None else key
                     origin = profile.origins.get((table, origin_key), profile.name)
                     path: KeyPath = ("profiles", origin, *label.split("."), key)
+                    inherited = self._inherited_hint(profile, earlier_key) if owner_key is None else ""
                     self.check.problem(
                         path,
                         f'windows overlap: {earlier.describe()} (from "{earlier_key}") and '
-                        f'{window.describe()} (from "{key}")',
+                        f'{window.describe()} (from "{key}"){inherited}',
                     )
                     break
+
+    @staticmethod
+    def _inherited_hint(profile: _Declared, key: str) -> str:
+        """Where a quiet-hours window inherited from a parent comes from, and how to leave it out: a user test's
+        child met seven overlaps with a "daily" their own table did not have."""
+        origin = profile.origins.get(("quiet_hours", key), profile.name)
+        if origin == profile.name:
+            return ""
+        return f'; "{key}" comes from {origin}: write {key} = [] in {profile.name}\'s own quiet hours to leave it out'
 
     def _default_profile(self, raw: Any, profiles: dict[str, Profile]) -> str | None:
         defaults = [name for name, profile in profiles.items() if profile.is_default]

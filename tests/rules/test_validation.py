@@ -391,3 +391,16 @@ def test_an_unknown_key_with_nothing_close_lists_the_few_keys_its_table_takes() 
     found = problems('[profiles.me.quiet_hours]\nweeknights = "21:00-07:00"\n')
     assert len(found) == 1 and 'unknown key "weeknights"' in found[0]
     assert found[0].endswith("(one of: mon, tue, wed, thu, fri, sat, sun, weekdays, weekend, daily)"), found
+
+
+def test_an_overlap_with_an_inherited_window_says_where_it_comes_from_and_how_to_replace_it() -> None:
+    """A user test gave a child `weekdays` quiet hours under a parent's `daily` and met seven overlaps naming
+    "daily", which the child's table did not have: nothing said it came from the parent."""
+    found = problems(
+        '[profiles.me.quiet_hours]\ndaily = "23:00-07:00"\n'
+        '[profiles.mia]\ninherits = "me"\n[profiles.mia.quiet_hours]\nweekdays = "21:30-07:00"\n'
+    )
+    assert found and all("profiles.mia.quiet_hours.weekdays" in line for line in found), found
+    assert found[0].endswith(
+        '(from "weekdays"); "daily" comes from me: write daily = [] in mia\'s own quiet hours to leave it out'
+    ), found[0]
