@@ -243,3 +243,22 @@ def test_the_goal_forms_answer_is_on_screen_after_saving(demo_service: Service, 
     page.click("text=Save the goal")
     expect(page.locator("#goal-problem")).to_be_in_viewport()
     expect(page.locator("textarea#goal")).to_have_value("Phones stay downstairs after nine.")
+
+
+def test_a_refused_field_looks_refused_and_a_long_list_of_limits_shows_whole(
+    demo_service: Service, browser: Any
+) -> None:
+    """A rules user test: a refused field looked exactly like the others (its only sign was the message at the top of
+    the page), and the limits box, two lines tall, cut the third line off."""
+    page = browser.new_page()
+    page.goto(demo_service.web_url + "/rules")
+    limits = page.locator("#leo-limits")
+    limits.fill("reddit = 20m\nyoutube = 30m\ntiktok = 15m")
+    page.fill("#leo-daily", "lots")
+    page.locator("#leo-daily").press("Enter")  # the member form's first button: Preview
+    page.wait_for_selector('#leo-daily[aria-invalid="true"]')
+    border = "(element) => getComputedStyle(element).borderTopColor"
+    refused, other = page.eval_on_selector("#leo-daily", border), page.eval_on_selector("#leo-break", border)
+    assert refused != other, (refused, other)
+    shown = page.locator("#leo-limits")
+    assert page.evaluate("(box) => box.scrollHeight <= box.clientHeight + 1", shown.element_handle())
