@@ -214,7 +214,8 @@ def _save_household(current: Rules, shown: RulesFile) -> BaseResponse:
     outcome = _save(path, old_text, new_text, current, result.rules)
     table, _ = rules_page.crisis_table(context.paths().config_dir)
     shown_now = rules_page.crisis_text(code, table)
-    flash(f"{outcome} Self-harm and eating-disorder warnings now show: {shown_now}.", "ok")
+    # said in the form the page opens at: at the top of the page it was out of sight (a user test)
+    flash(f"{outcome} Self-harm and eating-disorder warnings now show: {shown_now}.", "at-household")
     return redirect(url_for("manage.rules") + "#household")
 
 
