@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from breather.rules.cooling import PendingChange as HeldChange
 from breather.rules.cooling import address_changes, apply_change, held_path, shorter_history_text, zone_text
 from breather.rules.cooling import loosenings as cooling_loosenings
+from breather.rules.decisions import when
 from breather.rules.editing import ChangedMeanwhile, in_force_text, put_back, still_reads_as, value_at
 from breather.rules.errors import RulesError
 from breather.rules.loader import parse_rules
@@ -171,8 +172,9 @@ def _save(
         "outcome": None,
     }
     write(lambda conn: conn.table("pending_rule_changes").insert(row))
-    local = (now + wait).astimezone(base.zone())
-    waits = f"waits {spoken_duration(wait)} and takes effect on {local:%A at %H:%M}"
+    zone = base.zone()
+    due = when((now + wait).astimezone(zone).replace(tzinfo=None), now.astimezone(zone).replace(tzinfo=None))
+    waits = f"waits {spoken_duration(wait)} and takes effect at {due}"
     if applied_text is None:
         return (
             f"This loosens a boundary ({'; '.join(loosened)}), so it {waits}. Tightening is always immediate."

@@ -227,7 +227,9 @@ def test_a_later_loosening_of_the_same_setting_wins_over_one_still_waiting(clien
     edit wins". The page says so at the second save, and a setting the second left alone still comes in."""
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
-    _save_form(client, "teen", daily_limit="2h", break_after="30m")
+    first = _save_form(client, "teen", daily_limit="2h", break_after="30m")
+    # said as every held change is said (a user test met "on Monday at 20:00", "20:00 tomorrow" and "Mon 30 Nov")
+    assert "so it waits 24 hours and takes effect at 20:00 tomorrow." in first
     page = _save_form(client, "teen", daily_limit="1h")
     assert "This edit changes again what an earlier waiting change asked for (teen: a bigger daily limit)" in page
     _later(app, 25)
