@@ -413,7 +413,7 @@ def _voice(name: str, alone: bool) -> _Voice:
 
 def talking_points(members: list[MemberWeek], alone: bool = False) -> list[str]:
     """A few gentle, factual openers drawn from the week's numbers: at most two per member, the most notable
-    first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them."""
+    first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them, with up to four."""
     points: list[str] = []
     each = POINTS_PER_MEMBER * (2 if alone else 1)  # someone alone has the page to themself
     for member in members:
