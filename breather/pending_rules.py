@@ -374,11 +374,7 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
     if before_rules is None or before == written:
         return []
     dropped: list[str] = []
-    rows = db.execute(
-        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha in (?, ?)",
-        versions_of(before),
-    ).fetchall()
-    for row_id, asked_text, summary in rows:
+    for row_id, asked_text, summary in _waiting_on(db, before):
         rebased = _rebased(before_rules, before, asked_text, written)
         if rebased is None:
             write(_mark_done(row_id, REPLACED, stamp))
@@ -388,6 +384,14 @@ def rebase_pending(db: Database, before: str, written: str, write: Writes, stamp
         dropped += lost
         write(_update_pending(row_id, version_of(written), text, "; ".join(kept)))
     return dropped
+
+
+def _waiting_on(db: Database, text: str) -> list[tuple[int, str, str]]:
+    """(id, text asked for, summary) of each change still waiting on the file version ``text``."""
+    return db.execute(
+        "select id, text, summary from pending_rule_changes where applied_at is null and base_sha in (?, ?)",
+        versions_of(text),
+    ).fetchall()
 
 
 def withdraw_asked_again(db: Database, before: str, asked_now: str, write: Writes, stamp: str) -> list[str]:
@@ -401,11 +405,7 @@ def withdraw_asked_again(db: Database, before: str, asked_now: str, write: Write
         return []
     before_document, now_document = tomlkit.parse(before), tomlkit.parse(asked_now)
     dropped: list[str] = []
-    rows = db.execute(
-        "select id, text from pending_rule_changes where applied_at is null and base_sha in (?, ?)",
-        versions_of(before),
-    ).fetchall()
-    for row_id, asked_text in rows:
+    for row_id, asked_text, _ in _waiting_on(db, before):
         asked = rules_or(asked_text, None)
         if asked is None:
             continue

@@ -154,6 +154,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
     members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
+    alone = len(members) == 1  # one person's own review: spoken to them
     week = usage.last_days(today, 7)
     goal_row = db.execute("select goal from weekly_goals where week = ?", [summaries.next_week_key(today)]).fetchone()
     this_row = db.execute("select goal from weekly_goals where week = ?", [summaries.week_key(today)]).fetchone()
@@ -161,8 +162,8 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         "review.html",
         week=week,
         members=members,
-        points=summaries.talking_points(members, alone=len(members) == 1),
-        alone=len(members) == 1,
+        points=summaries.talking_points(members, alone=alone),
+        alone=alone,
         this_weeks_goal=this_row[0] if this_row else "",
         saved=request.args.get("saved") == "1",
         goal=typed_goal if typed_goal is not None else (goal_row[0] if goal_row else ""),

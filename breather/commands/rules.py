@@ -256,21 +256,23 @@ def _password(args: argparse.Namespace, paths: Paths) -> int:
     print(f"stored a hashed password for {profile.name} (sign in to the proxy as {profile.user or profile.name!r})")
     if args.file is None:
         print(_password_in_force(paths, profile.name))
-    shut_out = _cannot_sign_in(text, path.name)
+    shut_out = _cannot_sign_in(rules, profile.name)
     if shut_out:
         print(shut_out)
     return 0
 
 
-def _cannot_sign_in(text: str, name: str) -> str | None:
-    """Once one member has a password every browser signs in (a device named by address excepted), so a member with
-    no user name, password or address has no way through: a user test's parent met a sign-in box they had no answer
-    to. (One with a user name signs in by it alone on this machine.)"""
-    from breather.rules.loader import parse_rules
+def _cannot_sign_in(rules: Any, signed: str) -> str | None:
+    """Once one member (``signed``, just given a password) has a password every browser signs in (a device named by
+    address excepted), so a member with no user name, password or address has no way through: a user test's parent
+    met a sign-in box they had no answer to. (One with a user name signs in by it alone on this machine.)"""
     from breather.rules.timeparse import spoken_list
 
-    rules = parse_rules(text, name)
-    stuck = [p.name for p in rules.profiles.values() if not p.user and not p.password and not p.client_ips]
+    stuck = [
+        p.name
+        for p in rules.profiles.values()
+        if p.name != signed and not p.user and not p.password and not p.client_ips
+    ]
     if not stuck:
         return None
     run = "; ".join(f"`breather rules password {member}`" for member in stuck)
