@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta, tzinfo
 from typing import Literal
 
-from breather.rules.timeparse import DAY_TITLES, format_clock, local_zone, zone_named
+from breather.rules.timeparse import DAY_TITLES, format_clock, format_duration, local_zone, zone_named
 
 # The names a site group's ``adapter`` may take: the same set as breather.proxy.adapters.registry.ADAPTER_NAMES
 # (rules never imports the proxy, so tests/proxy/adapters/test_registry.py compares the two).
@@ -200,8 +200,6 @@ class Rules:
     def notes(self) -> list[str]:
         """What ``rules check`` and the Rules page's preview say about rules that do less, or more, than they look:
         groups with no domains or no adapter named, limits on part of a site, site limits past the daily limit."""
-        from breather.rules.timeparse import format_duration
-
         others = ", ".join(f'"{adapter}"' for adapter in ADAPTERS if adapter not in ("mastodon", "generic"))
         return [
             *(UNWATCHED_GROUP.format(name=name) for name in self.groups_without_domains()),
