@@ -24,6 +24,7 @@ class ApiError(Exception):
         message: str,
         headers: Mapping[str, str] | None = None,
         field: str | None = None,
+        more_fields: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -31,6 +32,8 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
         self.field = field or FIELD_OF_KIND.get(kind)
+        # Every field at fault, the first being ``field``: a form refused for several fields marks each.
+        self.fields = tuple(dict.fromkeys(([self.field] if self.field else []) + list(more_fields)))
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.kind, "message": self.message}

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -652,16 +653,19 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     _refuse_fields_changed_since_shown(rules, text, name, posted, form)
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
-    _set_lines_table(table, "quiet_hours", form.get("quiet_hours"), own_quiet)
-    _set_lines_table(table, "limits", form.get("limits"), own_limits)
-    for key in FORM_DURATIONS:
-        _set_duration(table, key, form.get(key), getattr(current, key))
-    _set_snoozes(table, form.get("max_snoozes", ""), current.max_snoozes)
-    _set_open_anyway(table, form.get("open_anyway"), current.open_anyway)
-    _set_warnings(table, form, current)
-    _set_keywords(table, form.get("keywords"), current.keywords)
     parent = rules.profiles.get(current.inherits) if current.inherits else None
-    _set_topics(table, form.get("topics"), current.topics, parent.topics if parent else {})
+    _set_every_field(
+        [
+            partial(_set_lines_table, table, "quiet_hours", form.get("quiet_hours"), own_quiet),
+            partial(_set_lines_table, table, "limits", form.get("limits"), own_limits),
+            *(partial(_set_duration, table, key, form.get(key), getattr(current, key)) for key in FORM_DURATIONS),
+            partial(_set_snoozes, table, form.get("max_snoozes", ""), current.max_snoozes),
+            partial(_set_open_anyway, table, form.get("open_anyway"), current.open_anyway),
+            *(partial(_set_warning, table, form, current, category) for category in CATEGORIES),
+            partial(_set_keywords, table, form.get("keywords"), current.keywords),
+            partial(_set_topics, table, form.get("topics"), current.topics, parent.topics if parent else {}),
+        ]
+    )
     edited = tomlkit.dumps(document)
     _refuse_at_the_fields(edited, name, form)
     return edited
@@ -731,7 +735,8 @@ def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> No
         said = [found for problem in exc.problems if (found := _at_the_field(problem.key, problem.message, name, form))]
         if said:
             text = "; ".join(dict.fromkeys(text for _, text in said))
-            raise ApiError(422, "InvalidField", text, field=said[0][0]) from None
+            fields = [field for field, _ in said]
+            raise ApiError(422, "InvalidField", text, field=fields[0], more_fields=tuple(fields[1:])) from None
 
 
 def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> tuple[str, str] | None:
@@ -768,6 +773,37 @@ def _edited(form: Mapping[str, str]) -> dict[str, str]:
 
 def _normal(value: str | None) -> str | None:
     return None if value is None else value.replace("\r\n", "\n").strip()
+
+
+# The member form's fields from top to bottom, the order its problems are said in.
+_FORM_ORDER = [
+    *FORM_DURATIONS,
+    "max_snoozes",
+    "open_anyway",
+    *(f"warning_{category}" for category in CATEGORIES),
+    "keywords",
+    "topics",
+    "limits",
+    "quiet_hours",
+]
+
+
+def _set_every_field(setters: list[Callable[[], None]]) -> None:
+    """Write each field, then refuse once with every field that did not read, each marked: a user test typed three
+    fields wrong and met them one Save at a time."""
+    refused: list[ApiError] = []
+    for setter in setters:
+        try:
+            setter()
+        except ApiError as exc:
+            if exc.kind != "InvalidField":
+                raise
+            refused.append(exc)
+    if refused:
+        refused.sort(key=lambda exc: _FORM_ORDER.index(exc.field) if exc.field in _FORM_ORDER else len(_FORM_ORDER))
+        fields = [field for exc in refused for field in exc.fields]
+        message = "; ".join(exc.message for exc in refused)
+        raise ApiError(400, "InvalidField", message, field=fields[0], more_fields=tuple(fields[1:]))
 
 
 def _set_duration(table: Any, key: str, raw: str | None, current: timedelta | None) -> None:
@@ -810,17 +846,16 @@ def _set_open_anyway(table: Any, raw: str | None, current: bool) -> None:
     set_key(table, "open_anyway", raw.strip() == "on")
 
 
-def _set_warnings(table: Any, form: Mapping[str, str], current: Profile) -> None:
-    for category in CATEGORIES:
-        level = form.get(f"warning_{category}", "")
-        if not level or level == current.sensitivity.get(category):
-            continue
-        if level not in SENSITIVITIES:
-            choose = f"{category} warnings: choose one of {', '.join(SENSITIVITIES)}"
-            raise ApiError(400, "InvalidField", choose, field=f"warning_{category}")
-        if "warnings" not in table:
-            table["warnings"] = tomlkit.table()
-        table["warnings"][category] = level
+def _set_warning(table: Any, form: Mapping[str, str], current: Profile, category: str) -> None:
+    level = form.get(f"warning_{category}", "")
+    if not level or level == current.sensitivity.get(category):
+        return
+    if level not in SENSITIVITIES:
+        choose = f"{category.replace('_', ' ')} warnings: choose one of {', '.join(SENSITIVITIES)}"
+        raise ApiError(400, "InvalidField", choose, field=f"warning_{category}")
+    if "warnings" not in table:
+        table["warnings"] = tomlkit.table()
+    table["warnings"][category] = level
 
 
 # Quotes a person may type around a phrase (straight, or curly as a phone or word processor makes them).

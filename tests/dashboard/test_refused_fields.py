@@ -190,3 +190,18 @@ def test_each_of_historys_number_tables_is_named_for_its_chart(client: FlaskClie
         "The same numbers as a table: minutes per member",
         "The same numbers as a table: minutes by weekday and hour",
     ]
+
+
+def test_every_field_that_does_not_read_is_said_and_marked_at_once(client: FlaskClient) -> None:
+    """A user test typed three fields wrong and met them one Save at a time."""
+    set_passphrase(client)
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
+    typed = {"daily_limit": "abc", "break_after": "soon", "max_snoozes": "many", "warning_violence": "loud"}
+    answer = client.post("/rules", data=form | typed | {"passphrase": PASSPHRASE, "action": "save"})
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert set(marked(page, "rules-refused")) == {"teen-daily", "teen-break", "teen-snoozes", "teen-violence"}
+    said = problem_text(page, "rules-refused")
+    for words in ("daily limit:", "break after:", "snoozes in a row:", "violence warnings:"):
+        assert words in said, said
+    assert said.count("teen's settings") == 1, said
