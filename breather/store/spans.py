@@ -9,6 +9,11 @@ Heartbeats from well before the open span merge the same way among themselves, i
 it kept offline, oldest first. It sends one request per heartbeat, so a run reaches the writer over many batches;
 each batch writes, as a closed span, only the part of the run not written before (the parts touch, so the minutes
 add up exactly and none counts twice).
+
+A gap is not bridged when the person was in front of another site during it: the overlay and the extension report
+only the tab in front, so a heartbeat of theirs on another site since this site's last one means the person went
+there and came back, and bridging would count the time away on both sites (a site limit counted the minutes spent
+on the other site). Gaps of a few seconds (a timer's jitter between two heartbeats that touch) are always bridged.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_PULSETIME_S = 60.0
+FRONT_TAB_SOURCES = frozenset({"overlay", "extension"})  # they report only the tab in front of the person
+JITTER_S = 5.0  # a gap this short is two heartbeats that touch, late by their timer
 
 SpanKey = tuple[str, str]
 
@@ -30,6 +37,11 @@ class Span:
     source: str
     row_id: int | None = None
     dirty: bool = True
+    last_beat: float | None = None  # when its latest heartbeat began; None: read back from the store
+
+    @property
+    def latest_beat(self) -> float:
+        return self.end if self.last_beat is None else self.last_beat
 
     @property
     def duration_s(self) -> float:
@@ -39,6 +51,11 @@ class Span:
 # Looks a span up in the database when it is not in memory (after a restart, or after eviction):
 # (profile, site, earliest end that could still merge) -> the latest such span, or None.
 SpanLookup = Callable[[str, str, float], Span | None]
+
+
+def same_site(one: str, other: str) -> bool:
+    """``old.reddit.com`` and ``reddit.com`` are one site here: the overlay and the extension may name one tab so."""
+    return one == other or one.endswith("." + other) or other.endswith("." + one)
 
 
 class SpanTracker:
@@ -52,6 +69,7 @@ class SpanTracker:
         self._late_written: dict[SpanKey, tuple[float, float]] = {}  # the part of that run already written
         self.closed: list[Span] = []
         self.high_water = 0.0
+        self._front: dict[str, tuple[str, float]] = {}  # profile -> (site, when) of the latest front-tab heartbeat
 
     def add(self, profile: str, site: str, at: float, duration_s: float, source: str) -> None:
         end = at + duration_s
@@ -62,20 +80,37 @@ class SpanTracker:
             span = self._lookup(profile, site, at - self.pulsetime_s)
             if span is not None:
                 self.open[key] = span
+        away = self._went_elsewhere(span, at)
+        if source in FRONT_TAB_SOURCES:
+            self._note_front(profile, site, at)
         if span is None:
-            self.open[key] = Span(profile, site, at, end, source)
+            self.open[key] = Span(profile, site, at, end, source, last_beat=at)
             return
-        if span.start - self.pulsetime_s <= at <= span.end + self.pulsetime_s:
+        if span.start - self.pulsetime_s <= at <= span.end + self.pulsetime_s and not away:
             self._extend(span, at, end)
+            span.last_beat = max(span.latest_beat, at)
         elif at > span.end:
             self._retire(span)
-            self.open[key] = Span(profile, site, at, end, source)
+            self.open[key] = Span(profile, site, at, end, source, last_beat=at)
             return
         else:
-            self._add_late(Span(profile, site, at, end, source))
+            self._add_late(Span(profile, site, at, end, source, last_beat=at))
         late = self.late.get(key)
         if late is not None:
             self._bridge(late, span)
+
+    def _went_elsewhere(self, span: Span | None, at: float) -> bool:
+        """Whether a heartbeat at ``at`` would bridge a gap in ``span`` during which the person was in front of
+        another site."""
+        if span is None or at <= span.end + JITTER_S:
+            return False
+        front = self._front.get(span.profile)
+        return front is not None and span.latest_beat < front[1] < at and not same_site(front[0], span.site)
+
+    def _note_front(self, profile: str, site: str, at: float) -> None:
+        front = self._front.get(profile)
+        if front is None or at >= front[1]:
+            self._front[profile] = (site, at)
 
     def _add_late(self, beat: Span) -> None:
         """A heartbeat from well before the open span (which stays open): it extends the late run it touches, or

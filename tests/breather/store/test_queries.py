@@ -316,3 +316,34 @@ def test_rolling_up_in_another_zone_replaces_the_old_zones_rollups(writer: Write
     assert by_day(queries.minutes_per_site_per_day(db, date(2026, 5, 4), date(2026, 5, 4), NEW_YORK)) == {
         ("2026-05-04", "sam", "x.com"): 12
     }
+
+
+def overlay_beats(writer: Writer, site: str, first: datetime, seconds: list[int]) -> None:
+    for offset in seconds:
+        writer.heartbeat(Heartbeat("sam", site, first + timedelta(seconds=offset), 30, "overlay"))
+
+
+def test_time_on_another_site_between_two_visits_counts_on_that_site_only(writer: Writer, db: Database) -> None:
+    """youtube.com 0-30 s, reddit.com 35-65 s, youtube.com again from 80 s: the 50 s between youtube.com's heartbeats
+    were within the minute two heartbeats merge across, so youtube.com's limit counted the time on reddit.com too."""
+    morning = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
+    overlay_beats(writer, "youtube.com", morning, [0])
+    overlay_beats(writer, "reddit.com", morning, [35])
+    overlay_beats(writer, "youtube.com", morning, [80])
+    writer.flush()
+    today = queries.minutes_today(db, "sam", morning + timedelta(minutes=5), BERLIN)
+    assert today.by_site == {"youtube.com": pytest.approx(1.0), "reddit.com": pytest.approx(0.5)}
+    assert today.total == pytest.approx(1.5)
+
+
+def test_a_pause_on_one_site_is_still_bridged_and_so_are_two_windows_side_by_side(writer: Writer, db: Database) -> None:
+    morning = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
+    overlay_beats(writer, "youtube.com", morning, [0, 80])  # 50 s without a counted heartbeat, on the same site
+    later = morning + timedelta(minutes=10)
+    for offset in range(0, 120, 30):  # both windows in view, each reporting, their timers a little late
+        overlay_beats(writer, "youtube.com", later, [offset + offset // 30])
+        overlay_beats(writer, "x.com", later, [offset + 1 + offset // 30])
+    writer.flush()
+    today = queries.minutes_today(db, "sam", morning + timedelta(hours=1), BERLIN)
+    assert today.by_site["youtube.com"] == pytest.approx((110 + 123) / 60)
+    assert today.by_site["x.com"] == pytest.approx(123 / 60)
