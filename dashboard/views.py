@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from sqlite_utils import Database
 from werkzeug.wrappers import Response as BaseResponse
 
 from breather.dashboard import charts, context, security
@@ -148,36 +149,75 @@ def review() -> str:
 
 
 def _review_page(typed_goal: str | None = None, problem: ApiError | None = None) -> str:
-    """The weekly review; after a refused goal, the goal as typed and the problem beside its form (a mistyped
-    passphrase sent a family to an error page, and the goal they had just written together was gone)."""
+    """The weekly review: the last 7 days, or with ``?week=2026-W09`` a week gone by; after a refused goal, the goal
+    as typed and the problem beside its form (a mistyped passphrase sent a family to an error page, and the goal
+    they had just written together was gone)."""
     rules = context.current_rules()
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
-    members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
+    gone_by = _week_gone_by(request.args.get("week"), today)
+    week = gone_by or usage.last_days(today, 7)
+    names = usage.members(db, rules)
+    members = summaries.shared(summaries.member_weeks(db, rules, today, names, gone_by.last if gone_by else None))
     alone = len(members) == 1  # one person's own review: spoken to them
-    week = usage.last_days(today, 7)
-    goal_row = db.execute("select goal from weekly_goals where week = ?", [summaries.next_week_key(today)]).fetchone()
-    this_row = db.execute("select goal from weekly_goals where week = ?", [summaries.week_key(today)]).fetchone()
+    # The goal asked about is the reviewed week's: on a Monday, the week that ended last night (the goal set for the
+    # week just starting is the one the form holds); on other days, this week's.
+    reviewed = summaries.week_key(gone_by.first if gone_by else today - timedelta(days=1))
+    goal_week = None if gone_by else summaries.next_week_key(today - timedelta(days=1))
     return render_template(
         "review.html",
         week=week,
+        gone_by=gone_by,
+        weeks=[
+            (key, usage.period_text(summaries.week_of(key), today)) for key in summaries.weeks_gone_by(db, rules, today)
+        ],
+        shown_week=reviewed if gone_by else None,
         members=members,
         points=summaries.talking_points(members, alone=alone),
         alone=alone,
-        this_weeks_goal=this_row[0] if this_row else "",
+        reviewed_goal=_goal_of(db, reviewed),
+        reviewed_when="that week"
+        if gone_by
+        else ("this week" if reviewed == summaries.week_key(today) else "last week"),
         saved=request.args.get("saved") == "1",
-        goal=typed_goal if typed_goal is not None else (goal_row[0] if goal_row else ""),
+        goal=typed_goal if typed_goal is not None else (_goal_of(db, goal_week) if goal_week else ""),
         goal_problem=problem.as_sentence() if problem is not None else None,
-        goal_week=summaries.next_week_key(today),
-        goal_week_start=summaries.next_week_start(today),
+        goal_week=goal_week,
+        goal_week_start=summaries.week_of(goal_week).first if goal_week else None,
         chart=charts.bar_chart(
             [charts.Bar(m.name, m.week, m.week_limit) for m in members],
-            "Minutes this week per member, against seven days of their daily limit",
+            f"Minutes {'that' if gone_by else 'this'} week per member, against seven days of their daily limit",
             limit_name="seven days of each member's daily limit",
         ),
         minutes=usage.minutes_text,
         period_text=usage.period_text,
     )
+
+
+def _weeks_to_pick(db: Database, rules: Rules, today: date) -> list[tuple[str, str]]:
+    return [
+        (key, usage.period_text(summaries.week_of(key), today)) for key in summaries.weeks_gone_by(db, rules, today)
+    ]
+
+
+def _goal_of(db: Database, week: str) -> str:
+    row = db.execute("select goal from weekly_goals where week = ?", [week]).fetchone()
+    return row[0] if row else ""
+
+
+def _week_gone_by(asked: str | None, today: date) -> usage.Period | None:
+    """The week ``?week=`` asks for, when it has ended; None for none asked or this week (the last 7 days)."""
+    if not asked:
+        return None
+    try:
+        week = summaries.week_of(asked.strip())
+    except ValueError as exc:
+        raise ApiError(400, "InvalidWeek", str(exc)) from None
+    if week.last >= today:
+        if week.first <= today:
+            return None
+        raise ApiError(400, "InvalidWeek", f"the week of {asked} has not ended yet: its review comes after it")
+    return week
 
 
 @bp.post("/review/goal")

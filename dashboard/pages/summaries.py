@@ -6,6 +6,7 @@ categories, never a URL or a post's text (the store holds none).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -226,7 +227,7 @@ def times(count: int) -> str:
     return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
-def boundaries_text(name: str, met: BoundariesMet) -> str:
+def boundaries_text(name: str, met: BoundariesMet, week_words: str = "this week") -> str:
     """The week at the boundaries in plain words, to be read together: what happened, no verdict."""
     sentences = [_limit_sentence(name, met)]
     if met.quiet_hours_blocked:
@@ -235,7 +236,7 @@ def boundaries_text(name: str, met: BoundariesMet) -> str:
         sentences.append(f"{name} chose to open anyway in quiet hours {times(met.opened_past_quiet_hours)}.")
     if met.asked:
         sentences.append(f"{name} asked for more time {times(met.asked)}: {met.answers}.")
-    return " ".join(filter(None, sentences)) or f"{name} did not run into a time limit or quiet hours this week."
+    return " ".join(filter(None, sentences)) or f"{name} did not run into a time limit or quiet hours {week_words}."
 
 
 def _limit_sentence(name: str, met: BoundariesMet) -> str:
@@ -277,6 +278,7 @@ class MemberWeek:
     # "from Sun 29 Nov": the week's first day Breather kept records for them, when that is not the week's first day
     records_from: str = ""
     sites_total: float = 0.0  # every site's own minutes added up (more than ``week`` when sites ran at once)
+    week_words: str = "this week"  # "that week" for a week gone by
 
     @property
     def week_limit(self) -> float | None:
@@ -308,7 +310,7 @@ class MemberWeek:
 
     @property
     def boundaries_text(self) -> str:
-        return boundaries_text(self.name, self.boundaries)
+        return boundaries_text(self.name, self.boundaries, self.week_words)
 
     @property
     def warned_at_high(self) -> bool:
@@ -316,9 +318,12 @@ class MemberWeek:
         return any(self.warning_levels.get(category) == "high" for category in self.warnings)
 
 
-def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> list[MemberWeek]:
-    """Every member over the 7 days ending ``today_``, computed from one pass over the data."""
-    week = usage.last_days(today_, 7)
+def member_weeks(
+    db: Database, rules: Rules, today_: date, names: list[str], last_day: date | None = None
+) -> list[MemberWeek]:
+    """Every member over the 7 days ending ``last_day`` (a week gone by), else ``today_``, computed from one pass
+    over the data."""
+    week = usage.last_days(last_day or today_, 7)
     seen = usage.first_seen(db, rules, today_)
     pieces = list(usage.hours(db, rules, Period(week.previous().first, week.last)))
     happened = usage.events(db, rules, week, (*BREAK_KINDS, "warning_shown", *BOUNDARY_KINDS))
@@ -373,6 +378,7 @@ def member_weeks(db: Database, rules: Rules, today_: date, names: list[str]) -> 
                 if first_day > week.first
                 else "",
                 sites_total=sum(by_site.values()),
+                week_words="this week" if last_day is None else "that week",
             )
         )
     return result
@@ -428,7 +434,7 @@ def _member_points(member: MemberWeek, voice: _Voice) -> list[str]:
         found.append(f"{who} spent {round(member.late_minutes)} minutes online after 22:00. How was sleep?")
     before = member.previous_week
     if before is not None and before >= 1 and abs(member.week - before) >= 0.2 * before:
-        found.append(f"{voice.whose} time this week: {member.change}. What changed?")
+        found.append(f"{voice.whose} time {member.week_words}: {member.change}. What changed?")
     if member.daily_limit is not None and member.days_within_limit < member.days:
         found.append(
             f"{who} stayed within {their} daily limit on {member.days_within_limit} of the {member.days} days "
@@ -478,6 +484,34 @@ def week_key(day: date) -> str:
 
 def next_week_key(day: date) -> str:
     return week_key(day + timedelta(days=7))
+
+
+def week_of(key: str) -> Period:
+    """The Monday to Sunday of a week key like "2026-W09"; ``ValueError`` when it does not read."""
+    found = re.fullmatch(r"(\d{4})-W(\d{2})", key)
+    if not found:
+        raise ValueError(f"{key!r} is not a week like 2026-W09")
+    try:
+        monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+    except ValueError:
+        raise ValueError(
+            f"{key!r} is not a week like 2026-W09: there is no week {int(found[2])} in {found[1]}"
+        ) from None
+    return Period(monday, monday + timedelta(days=6))
+
+
+def weeks_gone_by(db: Database, rules: Rules, today_: date) -> list[str]:
+    """The keys of the weeks that have ended and hold Breather's records, newest first: the review's earlier weeks."""
+    seen = usage.first_seen(db, rules, today_)
+    if not seen:
+        return []
+    monday = today_ - timedelta(days=today_.weekday())
+    first = min(seen.values())
+    weeks = []
+    while monday - timedelta(days=1) >= first:
+        monday -= timedelta(days=7)
+        weeks.append(week_key(monday))
+    return weeks
 
 
 def next_week_start(day: date) -> date:
