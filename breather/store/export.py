@@ -46,6 +46,7 @@ JSON_COLUMNS = {
     ("events", "detail"),
     ("daily_rollups", "counts"),
     ("weekly_reviews", "daily_minutes"),
+    ("weekly_reviews", "daily_limit_minutes"),
     ("weekly_reviews", "warnings"),
 }
 

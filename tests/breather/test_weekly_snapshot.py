@@ -121,6 +121,10 @@ def test_a_member_taken_out_of_the_rules_before_monday_is_in_that_weeks_review(r
     # each day by the limit it had while sam was in the rules; Sunday, out of them, by none
     assert sam["days_within_limit"] == 5 + 1
     assert sam["limit_minutes"] is None
+    # the week's limit as the review counts it: the six days it had one, added up (a user test's export had only
+    # Sunday's to go by)
+    assert json.loads(sam["daily_limit_minutes"]) == [30.0] * 6 + [None]
+    assert sam["week_limit_minutes"] == pytest.approx(6 * 30)
     assert _review(runtime, "alex")["minutes"] == 0  # everyone in the rules still has their row
 
 
