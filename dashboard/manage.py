@@ -525,6 +525,7 @@ def data() -> str:
         "data.html",
         counts=data_pages.counts(db),
         retention=context.current_rules().retention_days,
+        zone=str(context.current_rules().zone()),
         passphrase_set=security.passphrase_is_set(db),
     )
 
@@ -539,7 +540,7 @@ def export_everything() -> Response:
     if security.passphrase_is_set(db):
         security.require_passphrase(request.form.get("passphrase", ""))
     filename, mimetype = data_pages.DOWNLOADS[fmt]
-    body = data_pages.export_text(db, fmt, context.current_rules().zone(), _now())
+    body = data_pages.export_body(db, fmt, context.current_rules().zone(), _now())
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"

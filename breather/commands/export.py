@@ -1,12 +1,14 @@
-"""`breather export`: the usage data as JSON or CSV, to stdout or a file (or one CSV file per table)."""
+"""`breather export`: the usage data as JSON or CSV, to stdout or a file (or one CSV file per table, in a folder or a
+ZIP archive)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from breather.errors import CommandError
 from breather.paths import Paths
@@ -30,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         metavar="PATH",
-        help="write here instead of stdout; with --format csv, a folder (existing, or ending in /) gets one file "
-        "per table",
+        help="write here instead of stdout; with --format csv, a folder (existing, or ending in /) or a .zip file "
+        "gets one file per table, as spreadsheets open them",
     )
     parser.add_argument("--tz", metavar="ZONE", help="time zone for --since (default: the rules' household zone)")
 
@@ -53,7 +55,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             written = export.write_csv_files(db, target, args.since, zone)
             print(f"wrote {len(written)} files to {target}", file=sys.stderr)
             return 0
-        _write_file(args.format, db, target, args.since, zone)
+        if args.format == "csv" and target.suffix.lower() == ".zip":
+            _write_private(target, lambda handle: export.write_csv_zip(db, handle, args.since, zone), binary=True)
+        else:
+            _write_private(target, lambda handle: _write(args.format, db, handle, args.since, zone))
     finally:
         db.close()
     print(f"wrote {target}", file=sys.stderr)
@@ -69,7 +74,7 @@ def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo
         export.write_csv_sections(db, out, since, zone)
 
 
-def _write_file(fmt: str, db: Database, target: Path, since: date | None, zone: tzinfo) -> None:
+def _write_private(target: Path, write: Callable[[Any], None], binary: bool = False) -> None:
     """Write next to the target and rename, so a failed export never leaves half a file under the real name; the
     file is its owner's only, as the store is."""
     from breather.store.export import open_private
@@ -77,7 +82,7 @@ def _write_file(fmt: str, db: Database, target: Path, since: date | None, zone: 
     partial = target.with_name(target.name + ".partial")
     try:
         with open_private(partial) as handle:
-            _write(fmt, db, handle, since, zone)
+            write(handle.buffer if binary else handle)
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)

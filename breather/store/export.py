@@ -8,13 +8,15 @@ household passphrase) and internal state (``meta``, migrations) are never export
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 from sqlite_utils import Database
 
@@ -108,13 +110,30 @@ def _json_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# A spreadsheet reads a cell starting with one of these as a formula: text someone typed (a weekly goal, a reason
+# for a no) is written with a leading apostrophe, which the spreadsheet shows as the text itself.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets read a CSV file as UTF-8 when it starts with the byte-order mark, else in the machine's own code page
+# ("Maya’s" came out as "Mayaâ€™s").
+SPREADSHEET_ENCODING = "utf-8-sig"
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _write_table(table: TableExport, out: TextIO, lineterminator: str = "\r\n") -> None:
+    writer = csv.writer(out, lineterminator=lineterminator)
+    writer.writerow(table.columns)
+    writer.writerows([spreadsheet_cell(value) for value in row] for row in table.rows)
+
+
 def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo) -> None:
-    """One stream: each table as a ``# table: NAME`` line, a header row, its rows and a blank line."""
-    writer = csv.writer(out, lineterminator="\n")
+    """One stream (for a pipe or a script): each table as a ``# table: NAME`` line, a header row, its rows and a
+    blank line."""
     for table in collect(db, since, tz):
         out.write(f"# table: {table.name}\n")
-        writer.writerow(table.columns)
-        writer.writerows(table.rows)
+        _write_table(table, out, lineterminator="\n")
         out.write("\n")
 
 
@@ -124,21 +143,28 @@ def write_csv_files(db: Database, folder: Path, since: date | None, tz: tzinfo) 
     written = []
     for table in collect(db, since, tz):
         target = folder / f"{table.name}.csv"
-        with open_private(target) as handle:
-            writer = csv.writer(handle)
-            writer.writerow(table.columns)
-            writer.writerows(table.rows)
+        with open_private(target, SPREADSHEET_ENCODING) as handle:
+            _write_table(table, handle)
         written.append(target)
     return written
 
 
-def open_private(path: Path) -> TextIO:
+def write_csv_zip(db: Database, out: BinaryIO, since: date | None, tz: tzinfo) -> None:
+    """The files ``write_csv_files`` writes, in one ZIP archive (the Data page's CSV download)."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in collect(db, since, tz):
+            text = io.StringIO()
+            _write_table(table, text)
+            archive.writestr(f"{table.name}.csv", text.getvalue().encode(SPREADSHEET_ENCODING))
+
+
+def open_private(path: Path, encoding: str = "utf-8") -> TextIO:
     """Open ``path`` for writing text, readable by its owner only (0600, whatever the umask): a file an earlier
     export left readable to others is made private too before anything is written into it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
     try:
         os.fchmod(fd, OWNER_ONLY)
-        return os.fdopen(fd, "w", newline="", encoding="utf-8")
+        return os.fdopen(fd, "w", newline="", encoding=encoding)
     except BaseException:
         os.close(fd)
         raise

@@ -17,18 +17,21 @@ from breather.store import export, queries
 # format -> (file name, media type)
 DOWNLOADS = {
     "json": ("breather-export.json", "application/json"),
-    "csv": ("breather-export.csv", "text/csv"),
+    "csv": ("breather-export-csv.zip", "application/zip"),
 }
 
 
-def export_text(db: Database, fmt: str, zone: tzinfo, now: datetime) -> str:
-    """Everything, as ``breather export --format FMT`` writes it to stdout."""
+def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime) -> bytes:
+    """Everything, as ``breather export --format json`` writes it to stdout, or for CSV as ``breather export --format
+    csv --output breather-export-csv.zip`` writes it: one file per table, as spreadsheets open them (a user test's
+    spreadsheet read the one-stream CSV's eight tables as one sheet)."""
+    if fmt == "csv":
+        archive = io.BytesIO()
+        export.write_csv_zip(db, archive, None, zone)
+        return archive.getvalue()
     out = io.StringIO()
-    if fmt == "json":
-        export.write_json(db, out, None, zone, now)
-    else:
-        export.write_csv_sections(db, out, None, zone)
-    return out.getvalue()
+    export.write_json(db, out, None, zone, now)
+    return out.getvalue().encode("utf-8")
 
 
 # The store's function itself, not a wrapper: run through ``context.write``, the writer recognises it and also

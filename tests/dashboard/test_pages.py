@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import re
 import sqlite3
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -437,8 +439,10 @@ def test_data_export_has_minutes_and_categories_but_no_urls(client: FlaskClient,
     assert {row["profile"] for row in exported["activity"]} == {"parent", "teen"}
     assert {row["category"] for row in exported["events"]} >= {"violence", "eating_disorder"}
     assert "http" not in json.dumps(exported) and "api_tokens" not in exported
-    csv_text = client.post("/data/export", data={"csrf_token": token, "format": "csv"}).get_data(as_text=True)
-    assert "# table: activity\nid,profile,site,start,end,duration_s,source" in csv_text
+    archive = client.post("/data/export", data={"csrf_token": token, "format": "csv"}).get_data()
+    with zipfile.ZipFile(io.BytesIO(archive)) as files:
+        activity = files.read("activity.csv").decode("utf-8-sig")
+    assert activity.startswith("id,profile,site,start,end,duration_s,source,") and "http" not in activity
     assert client.post("/data/export", data={"csrf_token": token, "format": "api_tokens"}).status_code == 400
 
 

@@ -5,8 +5,10 @@ about a member), and anyone at the dashboard could download every member's timel
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -324,15 +326,21 @@ def test_the_json_download_is_what_breather_export_writes(
     assert page == command
 
 
-def test_the_csv_download_is_what_breather_export_writes(
-    client: FlaskClient, answered: Seeder, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _unzipped(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_csv_download_is_what_breather_export_writes(client: FlaskClient, answered: Seeder, tmp_path: Path) -> None:
+    """One file per table, in a ZIP archive: a user test's spreadsheet read the one-stream CSV as one sheet."""
     downloaded = _download(client, "csv", passphrase=PASSPHRASE)
     assert downloaded.status_code == 200
-    assert downloaded.mimetype == "text/csv"
-    assert main(["export", "--format", "csv"]) == 0
-    assert downloaded.get_data(as_text=True) == capsys.readouterr().out
-    assert "# table: time_answers" in downloaded.get_data(as_text=True)
+    assert downloaded.mimetype == "application/zip"
+    assert 'filename="breather-export-csv.zip"' in downloaded.headers["Content-Disposition"]
+    assert main(["export", "--format", "csv", "--output", str(tmp_path / "export.zip")]) == 0
+    files = _unzipped(downloaded.get_data())
+    assert files == _unzipped((tmp_path / "export.zip").read_bytes())
+    assert "time_answers.csv" in files and "activity.csv" in files
 
 
 # --- 3. downloading everyone's data needs the passphrase once one is set ------------------------------------------

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import os
+import stat
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,9 +150,31 @@ def test_csv_into_a_folder_writes_one_file_per_table(
         "events.csv",
         "profiles.csv",
     ]
-    with (folder / "activity.csv").open(newline="") as handle:
+    with (folder / "activity.csv").open(newline="", encoding="utf-8-sig") as handle:
         assert [row["site"] for row in csv.DictReader(handle)] == ["reddit.com", "reddit.com"]
     assert "wrote 4 files" in err
+
+
+def test_csv_into_a_zip_archive_opens_in_a_spreadsheet(
+    recorded: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user test: a goal typed as "Maya’s phone — café 🙂" read "Mayaâ€™s phone â€” cafÃ©" in a spreadsheet (no
+    byte-order mark), and one starting "-30 min" is a formula to a spreadsheet."""
+    db = open_database(recorded.database)
+    goals = ["-30 min of TikTok", "Maya’s phone — café 🙂", "=HYPERLINK(1)"]
+    db["weekly_goals"].insert_all(  # type: ignore[union-attr]
+        [{"week": f"2026-W1{n}", "goal": goal, "saved_at": "2026-03-01T19:00:00+00:00"} for n, goal in enumerate(goals)]
+    )
+    db.close()
+    target = tmp_path / "export.zip"
+    assert export(capsys, "--format", "csv", "--output", str(target))[0] == 0
+    with zipfile.ZipFile(target) as archive:
+        raw = archive.read("weekly_goals.csv")
+        assert set(archive.namelist()) >= {"activity.csv", "events.csv", "weekly_goals.csv"}
+    assert raw.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [row["goal"] for row in rows] == ["'-30 min of TikTok", "Maya’s phone — café 🙂", "'=HYPERLINK(1)"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_json_into_a_file(recorded: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
