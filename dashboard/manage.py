@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -552,7 +553,7 @@ def delete_everything() -> BaseResponse:
     if request.form.get("confirm", "").strip().lower() != "delete":
         raise ApiError(400, "NotConfirmed", "type DELETE to confirm; nothing was deleted")
     security.require_passphrase(request.form.get("passphrase", ""))
-    removed = context.write(data_pages.delete_everything)
+    removed = context.write(partial(data_pages.delete_everything, at=_now()))
     forget = getattr(context.runtime(), "forget_usage", None)
     if forget is not None:  # the running proxy's memory of today, or it would still block at the old minutes
         forget()

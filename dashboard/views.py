@@ -131,6 +131,7 @@ def history() -> str:
         today=today,
         day_text=usage.day_text,
         period_text=usage.period_text,
+        deleted=summaries.deleted_note(db, rules, page.period, today),
     )
 
 
@@ -140,7 +141,8 @@ def family() -> str:
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
     members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
-    return render_template("family.html", members=members, minutes=usage.minutes_text)
+    deleted = summaries.deleted_note(db, rules, usage.last_days(today, 7), today)
+    return render_template("family.html", members=members, minutes=usage.minutes_text, deleted=deleted)
 
 
 @bp.get("/review")
@@ -160,6 +162,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
     names = usage.members(db, rules)
     members = summaries.shared(summaries.member_weeks(db, rules, today, names, gone_by.last if gone_by else None))
     alone = len(members) == 1  # one person's own review: spoken to them
+    deleted = summaries.deleted_note(db, rules, week, today)
     # The goal asked about is the reviewed week's: on a Monday, the week that ended last night (the goal set for the
     # week just starting is the one the form holds); on other days, this week's.
     reviewed = summaries.week_key(gone_by.first if gone_by else today - timedelta(days=1))
@@ -173,7 +176,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         ],
         shown_week=reviewed if gone_by else None,
         members=members,
-        points=summaries.talking_points(members, alone=alone),
+        points=summaries.talking_points(members, alone=alone, deleted=bool(deleted)),
         alone=alone,
         reviewed_goal=_goal_of(db, reviewed),
         reviewed_when="that week"
@@ -191,6 +194,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         ),
         minutes=usage.minutes_text,
         period_text=usage.period_text,
+        deleted=deleted,
     )
 
 

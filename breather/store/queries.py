@@ -475,6 +475,12 @@ def get_meta(db: Database, key: str, default: str | None = None) -> str | None:
     return default if row is None else str(row[0])
 
 
+def usage_deleted_at(db: Database) -> datetime | None:
+    """When everything Breather had recorded was last deleted (the Data page, ``breather delete --all``)."""
+    value = get_meta(db, USAGE_DELETED_KEY) if "meta" in db.table_names() else None
+    return datetime.fromisoformat(value) if value else None
+
+
 def set_meta(db: Database, key: str, value: str, now: datetime | None = None) -> None:
     stamp = iso(now or datetime.now(UTC))
     db.execute(
@@ -526,10 +532,13 @@ USAGE_COLUMNS: tuple[tuple[str, str], ...] = (("api_tokens", "last_seen_at"),)
 # The ``meta`` row keeping the key of the proxy's shown-warnings digests (proxy/feed_warnings.py): with the usage
 # gone it opens nothing, and a new one is made when a warning is next shown.
 SHOWN_WARNINGS_KEY = "shown_warnings_salt"
+# When everything was last deleted: the pages say so, or an emptied week read as "A quiet week" (a user test).
+USAGE_DELETED_KEY = "usage_deleted_at"
 
 
-def delete_usage(db: Database) -> dict[str, int]:
-    """Empty every usage table present in one transaction; returns the rows deleted per table.
+def delete_usage(db: Database, at: datetime | None = None) -> dict[str, int]:
+    """Empty every usage table present in one transaction and note when (``at``, else now); returns the rows deleted
+    per table.
 
     Runs on the writer thread in the service (the Data page: ``writer.call(delete_usage)``, which also makes the
     writer forget its open spans) or on its own connection with the service stopped (``breather delete --all``,
@@ -550,6 +559,7 @@ def delete_usage(db: Database) -> dict[str, int]:
                     db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
             if "meta" in present:
                 db.execute("DELETE FROM meta WHERE key = ?", [SHOWN_WARNINGS_KEY])
+                set_meta(db, USAGE_DELETED_KEY, iso(at or datetime.now(UTC)), at)
     finally:
         db.execute(f"PRAGMA secure_delete = {previous}")
     return removed

@@ -500,7 +500,7 @@ class _Batch:
 
     def usage_deleted(self) -> bool:
         """Whether a ``delete_usage`` call in this batch succeeded (a failed call has its Future done already)."""
-        return any(call.fn is delete_usage and not call.future.done() for call in self.calls)
+        return any(getattr(call.fn, "func", call.fn) is delete_usage and not call.future.done() for call in self.calls)
 
     def forget_usage(self) -> None:
         """After ``delete_usage``: the open spans' rows are gone (and their ids will be given again), so forget

@@ -34,8 +34,9 @@ def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-# The store's function itself, not a wrapper: run through ``context.write``, the writer recognises it and also
-# forgets its open spans and compacts the file, so no deleted row stays on disk.
+# The store's function itself, not a wrapper (a ``functools.partial`` of it giving the time is recognised too): run
+# through ``context.write``, the writer recognises it and also forgets its open spans and compacts the file, so no
+# deleted row stays on disk.
 delete_everything = queries.delete_usage
 
 

@@ -48,6 +48,19 @@ def change_text(now: float, before: float | None, than: str = "the period before
     return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than {than}"
 
 
+def deleted_note(db: Database, rules: Rules, period: Period, today_: date) -> str:
+    """ "Everything ... was deleted on Sun 29 Nov at 17:56" when that was on or after the period's first day: an
+    emptied week read as "A quiet week" and as "no change" (a user test)."""
+    deleted = queries.usage_deleted_at(db)
+    if deleted is None:
+        return ""
+    local = deleted.astimezone(rules.zone())
+    if local.date() < period.first:
+        return ""
+    when = f"{usage.day_text(local.date(), today_, weekday=True)} at {local:%H:%M}"
+    return f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
+
+
 # --- Today --------------------------------------------------------------------------------------------------------
 
 
@@ -417,14 +430,19 @@ def _voice(name: str, alone: bool) -> _Voice:
     return _Voice("You", "Your", "your", "you") if alone else _Voice(name, f"{name}'s", "their", "they")
 
 
-def talking_points(members: list[MemberWeek], alone: bool = False) -> list[str]:
+QUIET_WEEK = "A quiet week: nothing stood out in the numbers. What felt good about it?"
+AFTER_DELETION = "The records were deleted this week, so the numbers say little about it. How did the week feel?"
+
+
+def talking_points(members: list[MemberWeek], alone: bool = False, deleted: bool = False) -> list[str]:
     """A few gentle, factual openers drawn from the week's numbers: at most two per member, the most notable
-    first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them, with up to four."""
+    first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them, with up to four;
+    ``deleted``: the records were deleted during the week, so a week with nothing to say is not a quiet one."""
     points: list[str] = []
     each = POINTS_PER_MEMBER * (2 if alone else 1)  # someone alone has the page to themself
     for member in members:
         points += _member_points(member, _voice(member.name, alone))[:each]
-    return points or ["A quiet week: nothing stood out in the numbers. What felt good about it?"]
+    return points or [AFTER_DELETION if deleted else QUIET_WEEK]
 
 
 def _member_points(member: MemberWeek, voice: _Voice) -> list[str]:

@@ -1,0 +1,55 @@
+"""The pages after "Delete everything": they say the records were deleted, rather than read the emptied days as a
+quiet week (a user test of a household's year read "A quiet week: nothing stood out in the numbers" on the review
+and "no change" on Family, with nothing saying that everything had been deleted that evening)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from breather.cli import main
+from tests.dashboard.conftest import NOW, PASSPHRASE, Seeder, flat, form_token, set_passphrase
+
+SAID = "Everything Breather had recorded was deleted on Wed 4 Mar at 20:00 (on the Data page)"
+
+
+def page(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return flat(response.get_data(as_text=True))
+
+
+def used(seed: Seeder) -> None:
+    seed.minutes("teen", "www.youtube.com", NOW - timedelta(days=2), 50)
+    seed.send()
+
+
+def test_the_week_after_a_deletion_says_so_and_is_not_called_quiet(client: FlaskClient, seed: Seeder) -> None:
+    used(seed)
+    set_passphrase(client)
+    assert SAID not in page(client, "/review")
+    form = {"csrf_token": form_token(client, "/data"), "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete", data=form).status_code == 302
+    for path in ("/review", "/family", "/history?days=30"):
+        assert SAID in page(client, path), path
+    assert "A quiet week" not in page(client, "/review")
+
+
+def test_a_deletion_before_the_period_is_not_mentioned(app: Flask, client: FlaskClient, seed: Seeder) -> None:
+    used(seed)
+    set_passphrase(client)
+    form = {"csrf_token": form_token(client, "/data"), "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete", data=form).status_code == 302
+    app.config["CLOCK"] = lambda: NOW + timedelta(days=8)
+    assert "was deleted on" not in page(client, "/review")
+    assert "was deleted on" in page(client, "/history?days=30")
+
+
+def test_breather_delete_all_is_said_too(app: Flask, client: FlaskClient, seed: Seeder) -> None:
+    seed.minutes("teen", "www.youtube.com", NOW - timedelta(hours=3), 20)
+    seed.send()
+    seed.close()
+    assert main(["delete", "--all", "--yes"]) == 0
+    assert "Everything Breather had recorded was deleted on " in page(client, "/family")
