@@ -600,6 +600,12 @@ def retention() -> BaseResponse:
     if checked.rules is None:
         raise ApiError(400, "InvalidRetention", "; ".join(problem.text for problem in checked.problems))
     old_text = _write_readable(path, shown)
+    kept = context.current_rules().retention_days
     outcome = _save(path, old_text, new_text, context.current_rules(), checked.rules)
+    if days < kept:
+        outcome += (
+            f" Then each night deletes the records older than {days} days, with their weekly summaries and goals: to"
+            " keep a copy, download everything above first."
+        )
     flash(outcome, "ok")
     return redirect(url_for("manage.data"))

@@ -856,8 +856,9 @@ def _label(change: PendingChange) -> str:
 
 
 def shorter_history_text(was: int, wants: int) -> str:
-    """A shorter ``retention_days`` for people: ``history kept 1 day instead of 30``."""
-    return f"history kept {wants} day{'' if wants == 1 else 's'} instead of {was}"
+    """A shorter ``retention_days`` for people, saying what it does: ``deleting the records older than 7 days (kept
+    30 days now)`` (a user test read "history kept 90 days instead of 365" without learning 9 months would go)."""
+    return f"deleting the records older than {wants} day{'' if wants == 1 else 's'} (kept {was} days now)"
 
 
 def _identity_label(change: PendingChange | Loosening) -> str:

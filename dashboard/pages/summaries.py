@@ -34,8 +34,11 @@ def limit_minutes(profile: Profile | None, site: str | None = None) -> float | N
     return limit.total_seconds() / 60 if limit is not None else None
 
 
-def change_text(now: float, before: float | None, than: str = "the period before") -> str:
-    """``before`` is None when Breather's records do not cover the period before."""
+def change_text(now: float, before: float | None, than: str = "the period before", kept_days: int | None = None) -> str:
+    """``before`` is None when Breather's records do not cover the period before: it was not keeping them yet, or
+    (``kept_days``) they were deleted as older than the retention."""
+    if before is None and kept_days is not None:
+        return f"nothing to compare with: records are kept {kept_days} days (on the Data page), so {than} is gone"
     if before is None:
         return f"nothing to compare with: Breather was not keeping records for all of {than}"
     if before < 1 and now < 1:
@@ -129,10 +132,11 @@ class History:
     per_day: dict[date, float]
     heatmap: dict[tuple[int, int], float]
     watched_from: date  # the period's first day on which Breather was keeping records
+    kept_days: int | None = None  # the retention, when it is why the period before is not all there
 
     @property
     def change(self) -> str:
-        return change_text(self.total, self.previous_total)
+        return change_text(self.total, self.previous_total, kept_days=self.kept_days)
 
     @property
     def overlap_note(self) -> str:
@@ -173,7 +177,18 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
         per_day=dict(per_day),
         heatmap=now.heatmap,
         watched_from=watched_from(period, seen, profile),
+        kept_days=rules.retention_days if _deleted_as_old(db, rules, period.previous(), today_, profile) else None,
     )
+
+
+def _deleted_as_old(db: Database, rules: Rules, period: Period, today_: date, profile: str | None) -> bool:
+    """Whether some of ``period`` is missing because the retention deleted it: records began before the first day
+    kept, which is after the period's first day (a user test's 90 days read "Breather was not keeping records for
+    all of the period before" after the nightly prune deleted them)."""
+    kept_from = today_ - timedelta(days=rules.retention_days - 1)
+    began = usage.first_seen(db, rules)
+    days = [began[profile]] if profile is not None and profile in began else list(began.values())
+    return kept_from > period.first and bool(days) and min(days) < kept_from
 
 
 def watched_from(period: Period, since: dict[str, date], profile: str | None) -> date:

@@ -493,7 +493,9 @@ def test_retention_is_written_into_the_rules_file_once_its_wait_is_over(client: 
     token = form_token(client, "/data")
     form = {"csrf_token": token, "retention_days": "30", "passphrase": PASSPHRASE}
     answer = client.post("/data/retention", data=form, follow_redirects=True)
-    assert "(history kept 30 days instead of 90)" in html.unescape(answer.get_data(as_text=True))
+    said = html.unescape(answer.get_data(as_text=True))
+    assert "(deleting the records older than 30 days (kept 90 days now))" in said
+    assert "download everything above first" in said  # a user test's household lost 9 months they had not saved
     assert load_rules(app.config["PATHS"].rules_file).retention_days == 90
     app.config["CLOCK"] = lambda: NOW + timedelta(hours=25)
     client.get("/rules")

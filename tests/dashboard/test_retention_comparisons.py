@@ -68,6 +68,8 @@ def test_history_with_the_default_retention_does_not_compare_with_deleted_days(h
     change = re.search(r'id="history-change">([^<]*)<', page)
     assert change is not None
     assert "more than" not in change.group(1), change.group(1)
+    # why, in words: the days before were deleted, not unwatched (a user test read "Breather was not keeping records")
+    assert "records are kept 90 days (on the Data page), so the period before is gone" in change.group(1)
     thirty = flat(app.test_client().get("/history?days=30&member=teen").get_data(as_text=True))
     kept = re.search(r'id="history-change">([^<]*)<', thirty)
     assert kept is not None and "nothing to compare" not in kept.group(1), "30 days before are kept: compared"

@@ -234,9 +234,9 @@ def test_a_device_address_moved_between_members_waits_on_both() -> None:
 def test_a_shorter_retention_waits_so_the_next_prune_keeps_the_weeks_history() -> None:
     in_force, held = apply_change(rules(), rules(HOUSEHOLD.replace("retention_days = 30", "retention_days = 1")), START)
     assert in_force.retention_days == 30
-    assert sentence(held) == "history kept 1 day instead of 30 takes effect at 09:00 tomorrow"
+    assert sentence(held) == "deleting the records older than 1 day (kept 30 days now) takes effect at 09:00 tomorrow"
     assert page_words(rules(), rules(HOUSEHOLD.replace("retention_days = 30", "retention_days = 7"))) == [
-        "history kept 7 days instead of 30"
+        "deleting the records older than 7 days (kept 30 days now)"
     ]
 
 
