@@ -525,6 +525,7 @@ def data() -> str:
     return render_template(
         "data.html",
         counts=data_pages.counts(db),
+        meanings=data_pages.MEANINGS,
         retention=context.current_rules().retention_days,
         zone=str(context.current_rules().zone()),
         passphrase_set=security.passphrase_is_set(db),

@@ -40,5 +40,19 @@ def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime) -> bytes:
 delete_everything = queries.delete_usage
 
 
+# What each kind of record is, in the words of the Data page (a user test met "day limits" and "time answers" bare).
+MEANINGS = {
+    "profiles": "each member Breather has seen, and since when",
+    "activity": "stretches of time on a site",
+    "events": "warnings, breaks, limits reached, asks for more time",
+    "daily_rollups": "each day's minutes per site, added up every night",
+    "weekly_reviews": "each week's summary, kept on Mondays",
+    "day_limits": "each day's daily limit, as it was that day",
+    "time_answers": "the answers to asks for more time",
+    "weekly_goals": "the goals set at the weekly review",
+    "time_requests": "asks for more time, as Breather before 0.2.0 kept them",
+}
+
+
 def counts(db: Database) -> dict[str, int]:
     return {table: db[table].count for table in export.EXPORTED_TABLES if db[table].exists()}

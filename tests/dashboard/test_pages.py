@@ -861,3 +861,13 @@ def test_a_week_of_self_harm_or_eating_disorder_warnings_is_among_the_members_ta
     assert points[0].startswith("maya saw 8 posts with a warning about eating disorder."), points
     alex = MemberWeek("alex", 30.0, 300.0, 200.0, 60.0, 3, 7, [], Counter(), Counter({"violence": 5}), 95.0)
     assert not [point for point in talking_points([alex]) if "violence" in point], "other categories keep their place"
+
+
+def test_the_data_page_says_what_each_kind_of_record_is(client: FlaskClient, household: Seeder) -> None:
+    """A user test met "day limits" and "time answers" with nothing saying what they were."""
+    from breather.dashboard.pages.data import MEANINGS
+    from breather.store.export import EXPORTED_TABLES
+
+    assert set(MEANINGS) == set(EXPORTED_TABLES)  # a new kind of record needs its words
+    page = text_of(client, "/data")
+    assert '<th scope="row">activity</th><td>stretches of time on a site</td>' in page
