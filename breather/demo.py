@@ -21,8 +21,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from breather.paths import Paths
-from breather.rules.loader import load_rules
+from breather.rules.loader import load_rules, with_household_zone
 from breather.rules.model import Profile, Rules
+from breather.rules.timeparse import local_zone_name
 from breather.scheduler import quiet_hours_state
 from breather.store.model import Event, Heartbeat, iso
 from breather.store.writer import Writer
@@ -33,6 +34,7 @@ DEMO_RULES = """\
 
 [household]
 country = "GB"
+# timezone = "Europe/London"
 retention_days = 365
 cooling_off = "24h"
 friction_delay = "10s"
@@ -241,7 +243,8 @@ def check_empty_home(paths: Paths) -> None:
 
 def write_demo_rules(paths: Paths) -> Rules:
     paths.ensure()
-    paths.rules_file.write_text(DEMO_RULES, encoding="utf-8")
+    # the machine's zone written down, as a first run does (left out, each process used its own: a user test)
+    paths.rules_file.write_text(with_household_zone(DEMO_RULES, local_zone_name()), encoding="utf-8")
     return load_rules(paths.rules_file)
 
 

@@ -102,14 +102,14 @@ def first_run_rules_text(zone: str | None = None, environ: Mapping[str, str] | N
     guess = guess_country(machine_zone, environ)
     line = f'{_country_comment(guess)}country = "{guess.code}"\n'
     text = _DEFAULT_COUNTRY_LINE.sub(lambda _: line, default_rules_text(), count=1)
-    return _with_household_zone(text, machine_zone)
+    return with_household_zone(text, machine_zone)
 
 
-# The default file's commented-out time zone, which a first run replaces with the machine's zone, written down.
+# The default file's commented-out time zone (and the demo's), which a first run replaces with the machine's zone.
 _DEFAULT_ZONE_LINE = re.compile(r'^# timezone = "[^"\n]*"\n', re.MULTILINE)
 
 
-def _with_household_zone(text: str, zone: str | None) -> str:
+def with_household_zone(text: str, zone: str | None) -> str:
     """The machine's zone written into a new rules file: left out, each process (the service, the dashboard, a
     ``breather status`` in a shell with another ``TZ``) would use its own, and a user test's dashboard and status
     disagreed on what day it was. A zone the machine cannot name, or one Python does not know, stays left out."""

@@ -16,6 +16,7 @@ from breather.dashboard.pages import requests
 from breather.demo import seed_demo
 from breather.paths import Paths
 from breather.rules.loader import load_rules
+from breather.rules.timeparse import local_zone_name
 from breather.store import queries
 from breather.store.db import open_database
 
@@ -53,6 +54,8 @@ def test_the_household_has_four_profiles_in_a_valid_rules_file(demo: tuple[Paths
     assert rules.default_profile == "alex"
     assert sorted(queries.list_profiles(db)) == ["alex", "jordan", "leo", "maya"]
     assert rules.group_for_host("www.tiktok.com") is not None
+    # the machine's zone written down, as a first run does: each process used its own (a user test)
+    assert rules.timezone == local_zone_name()
 
 
 def test_every_member_uses_the_sites_on_most_days(demo: tuple[Paths, Database]) -> None:
