@@ -588,7 +588,7 @@ class _Reader:
         placed = [(key, window) for key, windows in schedule.items() for window in windows]
         for index, (key, window) in enumerate(placed):
             for earlier_key, earlier in placed[:index]:
-                if window.minutes_of_week() & earlier.minutes_of_week():
+                if window.overlaps(earlier):
                     origin_key = owner_key if owner_key is not None else key
                     origin = profile.origins.get((table, origin_key), profile.name)
                     path: KeyPath = ("profiles", origin, *label.split("."), key)

@@ -47,13 +47,30 @@ class Window:
     def spans_midnight(self) -> bool:
         return self.end <= self.start
 
-    def minutes_of_week(self) -> frozenset[int]:
-        """Each minute of the week (0 = Monday 00:00) the window covers; used to compare schedules."""
+    def _begin_and_length(self) -> tuple[int, int]:
         begin = self.day * 1440 + self.start.hour * 60 + self.start.minute
         length = (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
-        if self.spans_midnight:
-            length += 1440
+        return begin, length + 1440 if self.spans_midnight else length
+
+    def minutes_of_week(self) -> frozenset[int]:
+        """Each minute of the week (0 = Monday 00:00) the window covers; used to compare schedules."""
+        begin, length = self._begin_and_length()
         return frozenset((begin + offset) % 10080 for offset in range(length))
+
+    def stretches_of_week(self) -> tuple[tuple[int, int], ...]:
+        """The window as minutes of the week [begin, end), in two pieces when it runs past Sunday midnight."""
+        begin, length = self._begin_and_length()
+        end = begin + length
+        return ((begin, end),) if end <= 10080 else ((begin, 10080), (0, end - 10080))
+
+    def overlaps(self, other: Window) -> bool:
+        """Whether the two windows share a minute of the week (without listing the minutes: a rules file with many
+        windows took a fifth of a second to check, every save and preview)."""
+        return any(
+            start < other_end and other_start < end
+            for start, end in self.stretches_of_week()
+            for other_start, other_end in other.stretches_of_week()
+        )
 
     def describe(self) -> str:
         end = "24:00" if self.start == self.end else format_clock(self.end)  # the whole day, as it was written

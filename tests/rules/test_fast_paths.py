@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from breather.rules.classify import MAX_CHARS, classify, default_lexicon
 from breather.rules.evaluation import shared_examples
 from breather.rules.learned import LinearModel, PackedWeights, default_model, ngrams, parse_model
 from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load_lexicon, match_at, parse_lexicon
+from breather.rules.model import Window
 from breather.rules.tokenize import (
     _CONTRACTIONS,
     ED_THE_NAME,
@@ -324,3 +326,17 @@ def test_threads_matching_while_the_memo_keeps_filling_get_the_reference_matches
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             assert list(pool.map(lambda tokens: _described(lexicon.find(tokens)), posts)) == expected
+
+
+_windows = st.builds(
+    lambda day, start, end: Window(day, time(*divmod(start, 60)), time(*divmod(end, 60))),
+    st.integers(0, 6),
+    st.integers(0, 1439),
+    st.integers(0, 1439),
+)
+
+
+@given(_windows, _windows)
+def test_two_windows_overlap_exactly_when_they_share_a_minute_of_the_week(one: Window, other: Window) -> None:
+    """``Window.overlaps`` (stretches of the week, used to check a rules file) against the minutes themselves."""
+    assert one.overlaps(other) == bool(one.minutes_of_week() & other.minutes_of_week())
