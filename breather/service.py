@@ -102,9 +102,13 @@ def dashboard_asked_at(paths: Paths) -> Callable[[str, datetime], datetime | Non
 
 
 def start_writer(paths: Paths, settings: dict[str, Any]) -> Any:
+    from breather.dashboard.migrations import migrations as dashboard_migrations
+    from breather.scheduler import SCHEDULER_MIGRATIONS
     from breather.store.writer import Writer
 
-    writer = Writer(paths.database, flush_ms=settings["writer_flush_ms"])
+    # every table the service writes to, so a usage file deleted while it runs is made again whole
+    tables = [SCHEDULER_MIGRATIONS, dashboard_migrations]
+    writer = Writer(paths.database, flush_ms=settings["writer_flush_ms"], migrations=tables)
     writer.start()
     return writer
 

@@ -151,6 +151,8 @@ def store_trouble() -> str | None:
     state = running.state()
     since = running.trouble_since.astimezone(current_rules().zone()).strftime("%H:%M")
     counted = ", and the limits and breaks count them already" if service is not None else ""
+    if trouble == "stopped":
+        return f"Breather cannot save to its usage file: {TROUBLE[trouble]} (since {since}). Restart Breather."
     return (
         f"Breather cannot save to its usage file right now: {TROUBLE[trouble]} (since {since}). "
         f"{state['held']} record(s) wait to be saved and are not in the figures below yet; nothing is lost while it "

@@ -278,10 +278,12 @@ def _store_lines(store: dict[str, Any] | None) -> list[str]:
     lines = []
     if not store.get("saving", True):
         why = TROUBLE.get(str(store.get("trouble")), "it cannot write the file")
-        lines.append(
-            f"  the usage store is not being saved since {store.get('trouble_since')}: {why}; "
-            f"{store.get('held', 0)} record(s) wait and are saved once it can"
+        then = (
+            "restart Breather (breather stop, then breather run)"
+            if store.get("trouble") == "stopped"
+            else f"{store.get('held', 0)} record(s) wait and are saved once it can"
         )
+        lines.append(f"  the usage store is not being saved since {store.get('trouble_since')}: {why}; {then}")
     lost = int(store.get("dropped_records") or 0) + int(store.get("dropped_batches") or 0)
     if lost:
         lines.append(

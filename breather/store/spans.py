@@ -173,6 +173,16 @@ class SpanTracker:
         self.late.clear()
         self._late_written.clear()
 
+    def in_a_new_file(self) -> None:
+        """The database file was replaced: the open spans and late runs held here are written whole, as new rows."""
+        for span in self.open.values():
+            span.row_id, span.dirty = None, True
+        for span in self.closed:
+            span.row_id = None
+        for late in self.late.values():
+            late.dirty = True
+        self._late_written.clear()
+
     def forget_open(self) -> None:
         """Drop every open span without writing it (their rows were deleted); the next heartbeat starts anew."""
         self.open.clear()

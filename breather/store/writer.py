@@ -23,13 +23,13 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
 from breather.store.db import BUSY_TIMEOUT_MS, open_database
 from breather.store.model import Event, Heartbeat, epoch_from_iso, iso_from_epoch
@@ -66,6 +66,7 @@ TROUBLE = {
     "full": "the disk is full",
     "read_only": "the store's file or folder is read-only",
     "io_error": "the disk reported an input/output error",
+    "stopped": "the writer stopped after an unexpected error (see the log) and saves nothing until Breather restarts",
 }
 
 
@@ -111,6 +112,7 @@ class Writer:
         pulsetime_s: float = DEFAULT_PULSETIME_S,
         max_queue: int = DEFAULT_MAX_QUEUE,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        migrations: Iterable[Migrations] = (),
     ) -> None:
         if flush_ms <= 0:
             raise ValueError(f"writer_flush_ms must be positive, got {flush_ms!r}")
@@ -118,6 +120,7 @@ class Writer:
         self.flush_s = flush_ms / 1000
         self.pulsetime_s = pulsetime_s
         self.busy_timeout_ms = busy_timeout_ms
+        self.migrations = list(migrations)  # beyond the store's own, for a new file made while running
         self.max_batch = max_queue
         self.stats = WriterStats()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
@@ -136,6 +139,8 @@ class Writer:
         self.kept = 0  # records the batch keeps while the store cannot save
         # (st_dev, st_ino) of the ``-wal`` file this connection writes to, as first seen after a commit
         self._log_file: tuple[int, int] | None = None
+        self._db: Database | None = None  # the writer thread's connection
+        self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the database file it has open
         self._log_gone_logged = False
         # The heartbeats put but not saved yet, numbered as put, so the proxy can count them while the store cannot
         # save (``unsaved_heartbeats``); bounded like the queue and the batch together.
@@ -243,11 +248,7 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            db = open_database(self.path)
-            if self.busy_timeout_ms != BUSY_TIMEOUT_MS:
-                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            # a log reset after a checkpoint shrinks to what is written next: no old page lingers past its end
-            db.execute("PRAGMA journal_size_limit = 0")
+            db = self._open()
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()
@@ -257,13 +258,68 @@ class Writer:
         except Exception:
             log.exception("usage writer: could not close spans left open by the last run")
         self._ready.set()
-        batch = _Batch(SpanTracker(self.pulsetime_s, lookup=lambda p, s, since: _find_span(db, p, s, since)))
+        batch = _Batch(SpanTracker(self.pulsetime_s, lookup=self._find_span))
         try:
-            self._loop(db, batch)
+            self._loop(batch)
+        except Exception:  # said, in the log, /healthz, `breather status` and the dashboard: never silently
+            self.trouble, self.trouble_since = "stopped", datetime.now(UTC)
+            log.critical(
+                "usage writer: stopped by an unexpected error; nothing more is saved until Breather restarts",
+                exc_info=True,
+            )
         finally:
-            db.close()
+            if self._db is not None:
+                self._db.close()
 
-    def _loop(self, db: Database, batch: _Batch) -> None:
+    def _open(self) -> Database:
+        db = open_database(self.path, extra=self.migrations)
+        try:
+            if self.busy_timeout_ms != BUSY_TIMEOUT_MS:
+                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            # a log reset after a checkpoint shrinks to what is written next: no old page lingers past its end
+            db.execute("PRAGMA journal_size_limit = 0")
+        except BaseException:
+            db.close()
+            raise
+        self._db, self._file, self._log_file = db, _file_id(self.path), None
+        return db
+
+    def _find_span(self, profile: str, site: str, ends_after: float) -> Span | None:
+        """The span to extend from the file; None when the file cannot say (the batch's commit meets the same
+        trouble and keeps its records): a lookup that raised killed the writer thread."""
+        if self._db is None:
+            return None
+        try:
+            return _find_span(self._db, profile, site, ends_after)
+        except sqlite3.Error as exc:
+            log.warning("usage writer: could not look up %s's open span on %s (%s)", profile, site, exc)
+            return None
+
+    def _same_file(self, batch: _Batch) -> Database | None:
+        """The connection to save this batch with. The database file deleted or replaced while the writer runs:
+        the connection would go on committing into the deleted file (gone at the next restart) or fail on an empty
+        one, so the batch is saved into a new file, with every span still open written whole (what the old file
+        held went with it). None while no new file can be made (the batch is kept and tried again)."""
+        if self._db is not None and _file_id(self.path) == self._file:
+            return self._db
+        if self._db is not None:
+            log.error(
+                "usage writer: %s was deleted or replaced while Breather runs; saving into a new file from now on "
+                "(what the old file held is gone; what Breather had not saved yet goes into the new one)",
+                self.path,
+            )
+            # closed first: closing checkpoints into the deleted file and removes its -wal and -shm by name, which
+            # must not be the new file's
+            self._db.close()
+            self._db = None
+            batch.in_a_new_file()
+        try:
+            return self._open()
+        except Exception as exc:
+            self._locked(batch, _trouble(exc) or "io_error", exc)
+            return None
+
+    def _loop(self, batch: _Batch) -> None:
         stop: _Stop | None = None
         while stop is None:
             markers: list[_Flush] = []
@@ -272,6 +328,13 @@ class Writer:
                 batch.spans.close_all()
             else:
                 batch.spans.evict_stale()
+            db = self._same_file(batch)
+            if db is None:
+                for marker in markers:
+                    marker.done.set()
+                if stop is not None:
+                    log.error("usage writer: no usage file to save into; %d record(s) were not saved", batch.size)
+                continue
             self._commit(db, batch)
             self._keep_the_log_in_the_file(db)
             if self.old_copies_remain:
@@ -493,6 +556,13 @@ class _Batch:
         else:
             log.error("usage writer: ignored an unknown record %r", type(item).__name__)
 
+    def in_a_new_file(self) -> None:
+        """The file was replaced: every span still open, and each member it names, is written again."""
+        self.spans.in_a_new_file()
+        self.known_profiles.clear()
+        for span in self.spans.open.values():
+            self._profile(span.profile, span.start)
+
     def _profile(self, name: str, at: float) -> None:
         if name not in self.known_profiles:
             self.known_profiles.add(name)
@@ -650,6 +720,14 @@ def _update_spans(conn: sqlite3.Connection, spans: list[Span], is_open: int) -> 
         'UPDATE activity SET start = ?, "end" = ?, duration_s = ?, is_open = ? WHERE id = ?',
         [(*_span_values(span, is_open), span.row_id) for span in spans],
     )
+
+
+def _file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _find_span(db: Database, profile: str, site: str, ends_after: float) -> Span | None:
