@@ -378,12 +378,53 @@ def run_daily_rollup(runtime: Any, clock: Clock = utc_now) -> list[date]:
     return days
 
 
+# Since when (by the clock) a prune would have deleted every record: one start with the clock a year ahead (a
+# robustness test: a VM restored, a bad clock) deleted a household's whole history, for good.
+EVERYTHING_DUE_KEY = "retention.everything_due_since"
+EVERYTHING_DUE_WAIT = timedelta(days=1)
+
+
 def run_retention(runtime: Any, clock: Clock = utc_now) -> dict[str, int]:
     rules = _rules_of(runtime)
     now = clock()
-    result = on_store(runtime, lambda db: prune_old_data(db, now, rules.retention_days, rules.zone()))
+    result = on_store(runtime, lambda db: prune_unless_all_at_once(db, now, rules.retention_days, rules.zone()))
+    if isinstance(result, datetime):
+        log.warning(
+            "retention: the clock says %s, %d days after Breather's newest record: every record would be deleted. "
+            "If the clock is right, they are deleted a day after this was first seen; if it is wrong, set it "
+            "right and nothing is lost",
+            now.isoformat(timespec="minutes"),
+            (now - result).days,
+        )
+        return {}
     log.info("retention: removed data older than %d days (%s)", rules.retention_days, result)
     return dict(result)
+
+
+def prune_unless_all_at_once(
+    db: Database, now: datetime, retention_days: int, zone: tzinfo
+) -> dict[str, int] | datetime:
+    """``prune_old_data``, except when it would delete every record: then only once the clock has said so for a
+    day (a wrong clock is set right by then, or by the person warned in the log); while it waits, the newest
+    record's time. Someone back after months away has their old records deleted a day later than the retention
+    says."""
+    newest = newest_record(db)
+    if newest is not None and newest < now - timedelta(days=retention_days):
+        seen = queries.get_meta(db, EVERYTHING_DUE_KEY)
+        if seen is None:
+            queries.set_meta(db, EVERYTHING_DUE_KEY, iso(now), now)
+            return newest
+        if now - datetime.fromisoformat(seen) < EVERYTHING_DUE_WAIT:
+            return newest
+    db.execute("DELETE FROM meta WHERE key = ?", [EVERYTHING_DUE_KEY])
+    return prune_old_data(db, now, retention_days, zone)
+
+
+def newest_record(db: Database) -> datetime | None:
+    """When the newest span ended or the newest event happened; None with neither."""
+    row = db.execute('SELECT MAX(m) FROM (SELECT MAX("end") AS m FROM activity UNION ALL SELECT MAX(at) FROM events)')
+    found = row.fetchone()[0]
+    return datetime.fromisoformat(found) if found else None
 
 
 def run_close_stale_spans(runtime: Any, clock: Clock = utc_now) -> int:

@@ -222,15 +222,34 @@ def test_the_service_starting_prunes_what_outlived_the_retention(runtime: Any) -
     review: 200-day-old use kept under a 30-day retention). The start prunes too."""
     now = datetime.now(UTC)
     _write(runtime, Heartbeat("alex", "www.reddit.com", now - timedelta(days=200), duration_s=600))
-    assert _db(runtime)["activity"].count == 1
+    _write(runtime, Heartbeat("alex", "www.reddit.com", now - timedelta(days=1), duration_s=600))  # last evening
+    assert _db(runtime)["activity"].count == 2
     sched = scheduler.start_scheduler(runtime)
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=20)
-        while _db(runtime)["activity"].count and datetime.now(UTC) < deadline:
+        while _db(runtime)["activity"].count > 1 and datetime.now(UTC) < deadline:
             runtime.writer.flush(1)
-        assert _db(runtime)["activity"].count == 0
+        assert _db(runtime)["activity"].count == 1
     finally:
         sched.shutdown(wait=True)
+
+
+def test_a_clock_far_ahead_deletes_nothing_until_it_has_said_so_for_a_day(
+    runtime: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A robustness test started the service with the clock 400 days ahead: the start's prune deleted the whole
+    history. A prune that would delete every record now waits a day; a clock set right meanwhile loses nothing."""
+    now = london(2026, 11, 25, 20, 0)
+    _write(runtime, *[Heartbeat("alex", "www.reddit.com", now - timedelta(days=d), duration_s=600) for d in range(5)])
+    ahead = now + timedelta(days=400)
+    assert scheduler.run_retention(runtime, FakeClock(ahead)) == {}
+    assert "every record would be deleted" in caplog.text
+    assert _db(runtime)["activity"].count == 5
+    scheduler.run_retention(runtime, FakeClock(now + timedelta(hours=1)))  # set right: nothing was due
+    assert scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=25))) == {}  # waits anew
+    assert _db(runtime)["activity"].count == 5
+    removed = scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=49)))  # the clock insisted a day
+    assert removed["activity"] == 5
 
 
 def test_retention_also_drops_old_weekly_reviews(runtime: Any, rules: Rules) -> None:
