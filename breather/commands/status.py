@@ -42,7 +42,8 @@ def rules_report(paths: Paths) -> dict[str, Any]:
     from breather.rules.watcher import read_last_good
 
     if not paths.rules_file.exists():
-        return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True}
+        kept = str(paths.last_good_rules) if paths.last_good_rules.is_file() else None
+        return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True, "kept": kept}
     try:
         rules = load_rules(paths.rules_file)
     except (RulesError, OSError) as exc:
@@ -171,6 +172,8 @@ def _held_on_the_rules_page(paths: Paths, now: datetime) -> list[Any]:
 
     from breather.dashboard.db import connect
     from breather.pending_rules import held_here
+    from breather.rules.errors import RulesError
+    from breather.rules.textfile import read_rules_text
 
     if not paths.database.exists() or not paths.rules_file.exists():
         return []
@@ -179,8 +182,10 @@ def _held_on_the_rules_page(paths: Paths, now: datetime) -> list[Any]:
     except sqlite3.Error:
         return []
     try:
-        return held_here(db, paths.rules_file.read_text(encoding="utf-8"), now)
+        return held_here(db, read_rules_text(paths.rules_file), now)
     except sqlite3.Error:  # no table yet: the dashboard never ran on this store
+        return []
+    except RulesError:  # not UTF-8, unreadable: the report's rules lines say so, located
         return []
     finally:
         db.close()
@@ -325,6 +330,12 @@ def _usage_lines(today: dict[str, Any]) -> list[str]:
 
 def _rules_lines(report: dict[str, Any]) -> list[str]:
     rules = report["rules"]
+    if rules.get("missing") and rules.get("kept"):
+        # deleted after a first run: the service keeps the rules last in force, and a start writes no default
+        return [
+            f"Rules: {rules['file']} is missing; the rules last in force are kept in {rules['kept']}"
+            f"{' and the service goes on with them' if report['running'] else ''}: copy that back"
+        ]
     if rules.get("missing"):
         return [f"Rules: {rules['file']} does not exist yet (the default is written on first run)"]
     if rules["ok"]:

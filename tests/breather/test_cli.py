@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,6 +223,47 @@ def test_status_still_says_in_words_what_is_held_while_the_rules_file_is_broken(
     lines = capsys.readouterr().out.splitlines()
     at = lines.index("  held for the cooling-off:")
     assert lines[at + 1] == "    me's break length (5m → 1m) takes effect at 07:54 tomorrow"
+
+
+def _first_run_home(with_store: bool = True) -> object:
+    """A home after a first run: the default rules, the rules in force kept, a store the dashboard opened."""
+    from breather.dashboard.db import connect
+    from breather.paths import Paths
+    from breather.rules.loader import default_rules_text, load_rules
+    from breather.rules.watcher import RulesWatcher
+
+    paths = Paths.resolve().ensure()
+    paths.rules_file.write_text(default_rules_text(), encoding="utf-8")
+    RulesWatcher(paths.rules_file, last_good=paths.last_good_rules).reload()
+    assert load_rules(paths.rules_file) and paths.last_good_rules.is_file()
+    if with_store:
+        connect(str(paths.database)).close()
+    return paths
+
+
+def test_status_reports_a_rules_file_that_is_not_utf8_instead_of_failing(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A robustness test: `# café` saved in Latin-1 made `breather status` end with "unexpected error: 'utf-8'
+    codec can't decode byte 0xe9", and the service's state was not shown at all."""
+    paths: Any = _first_run_home()
+    paths.rules_file.write_bytes(paths.rules_file.read_bytes() + "# café\n".encode("latin-1"))
+    assert main(["status"]) == 3  # not running, said: no "unexpected error"
+    out = capsys.readouterr().out
+    assert "Breather is not running" in out and "is not UTF-8 text" in out
+
+
+def test_status_says_where_the_rules_in_force_are_when_the_file_is_deleted(
+    breather_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said the file "does not exist yet (the default is written on first run)": a start writes no default
+    once rules were in force; they are kept, and `rules check` says to copy them back."""
+    paths: Any = _first_run_home(with_store=False)
+    paths.rules_file.unlink()
+    main(["status"])
+    out = capsys.readouterr().out
+    assert f"the rules last in force are kept in {paths.last_good_rules}" in out
+    assert "written on first run" not in out
 
 
 def test_status_counts_todays_minutes_from_the_spans_not_a_rollup_of_a_quarter_hour_ago(tmp_path: Path) -> None:
