@@ -42,8 +42,15 @@ def rules_report(paths: Paths) -> dict[str, Any]:
     from breather.rules.watcher import read_last_good
 
     if not paths.rules_file.exists():
-        kept = str(paths.last_good_rules) if paths.last_good_rules.is_file() else None
-        return {"file": str(paths.rules_file), "ok": True, "profiles": [], "errors": [], "missing": True, "kept": kept}
+        in_force = str(paths.last_good_rules) if paths.last_good_rules.is_file() else None
+        return {
+            "file": str(paths.rules_file),
+            "ok": True,
+            "profiles": [],
+            "errors": [],
+            "missing": True,
+            "kept": in_force,
+        }
     try:
         rules = load_rules(paths.rules_file)
     except (RulesError, OSError) as exc:
