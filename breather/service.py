@@ -310,6 +310,11 @@ async def _run_until_stopped(
     try:
         await master.run()
     finally:
+        # Taken back from the loop at once: closing it would give them their defaults (SIGTERM ends the process, exit
+        # 143) for the rest of the stop (a robustness test's second SIGTERM did).
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+        catch_stop_signals(stop)
         # The client connections still open are cancelled as the loop closes, and asyncio logged each as an ERROR
         # with a traceback (a soak test: 54 KB of log at one stop under load); a stop is not an error.
         logging.getLogger("asyncio").addFilter(_not_a_connection_cancelled)
@@ -346,12 +351,15 @@ def _not_a_connection_cancelled(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP too: `breather serve` in a terminal that closes lost what it had not saved (its default ends the process).
+STOP_SIGNALS = tuple(
+    signum for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if signum is not None
+)
 
 
 def catch_stop_signals(stop: threading.Event) -> dict[int, Any]:
-    """From here until mitmproxy's loop takes them (and again once it has closed), SIGTERM and SIGINT only ask for
-    a stop: the start goes on to its end and stops there, cleaning up as any stop does, where SIGTERM's default
+    """From here until mitmproxy's loop takes them (and again once it has closed), SIGTERM, SIGINT and SIGHUP only ask
+    for a stop: the start goes on to its end and stops there, cleaning up as any stop does, where SIGTERM's default
     ended the process at once (exit 143, the store's writer and the service file left as they were). Returns the
     handlers they had, for ``serve`` to give back as it returns."""
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
