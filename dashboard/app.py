@@ -25,6 +25,7 @@ STORE_TROUBLE = {
     "full": "The disk is full; nothing was changed. Free some space and try again.",
     "read_only": "The usage file cannot be written (it or its folder is read-only); nothing was changed.",
     "io_error": "The disk reported an error writing the usage file; nothing was changed. Try again.",
+    "damaged": "The usage file is damaged; nothing was changed. Move it aside (Breather then starts a new one).",
 }
 
 

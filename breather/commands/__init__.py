@@ -60,13 +60,25 @@ def command_hint(*words: str, home: str | os.PathLike[str] | None = None) -> str
     return shlex.join(["breather", *words, *(["--home", os.fspath(home)] if home else [])])
 
 
-def require_household_passphrase(paths: Paths, from_stdin: bool, otherwise: str) -> None:
+def require_household_passphrase(
+    paths: Paths, from_stdin: bool, otherwise: str, when_unreadable: str | None = None
+) -> None:
     """Ask for the household passphrase when one is set (from the terminal, or the first line of stdin), as the
     dashboard does before a rule change; ``otherwise`` says what a wrong one leaves as it was ("nothing was
-    changed"). A household that never set one is not asked."""
+    changed"). A household that never set one is not asked. ``when_unreadable``: what goes ahead, unasked, when the
+    damaged store cannot say whether one is set (else the store's error stands)."""
     from breather.dashboard.security import verify_passphrase
 
-    stored = _household_passphrase_hash(paths)
+    try:
+        stored = _household_passphrase_hash(paths)
+    except sqlite3.DatabaseError as exc:
+        if when_unreadable is None:
+            raise
+        print(
+            f"The usage store cannot be read ({exc}), so the household passphrase cannot be checked; {when_unreadable}",
+            file=sys.stderr,
+        )
+        return
     if stored is None:
         return
     given = (

@@ -40,7 +40,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         return 0
     pid = running.info.pid
     # Stopping switches every member's boundaries off, so it asks what a rule change on the dashboard asks.
-    require_household_passphrase(paths, args.stdin, "Breather keeps running")
+    # A damaged store cannot say: stopping it is the way to move the file aside (Breather runs as the person, who
+    # can end the process anyway), so it is not refused.
+    require_household_passphrase(paths, args.stdin, "Breather keeps running", when_unreadable="stopping anyway.")
     os.kill(pid, signal.SIGTERM)
     if not _gone_within(pid, args.wait):
         raise CommandError(

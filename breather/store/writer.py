@@ -66,6 +66,7 @@ TROUBLE = {
     "full": "the disk is full",
     "read_only": "the store's file or folder is read-only",
     "io_error": "the disk reported an input/output error",
+    "damaged": "the usage file is damaged (move it aside: Breather then starts a new one and saves what waits)",
     "stopped": "the writer stopped after an unexpected error (see the log) and saves nothing until Breather restarts",
 }
 
@@ -674,13 +675,20 @@ def _is_locked(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
-_TROUBLE_CODES = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read_only", sqlite3.SQLITE_IOERR: "io_error"}
+_TROUBLE_CODES = {
+    sqlite3.SQLITE_FULL: "full",
+    sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_IOERR: "io_error",
+    sqlite3.SQLITE_CORRUPT: "damaged",
+    sqlite3.SQLITE_NOTADB: "damaged",
+}
 
 
 def _trouble(exc: BaseException) -> str | None:
     """Why the store cannot save, when the reason passes and the batch is worth keeping: another program's lock, a
     full disk (a download, a sync client), a read-only file or folder (a permissions change, a remount), an I/O
-    error (a disk unplugged and back). None: a broken batch, retried a few times and then dropped."""
+    error (a disk unplugged and back), a damaged file (kept until it is moved aside, when the writer starts a new
+    one). None: a broken batch, retried a few times and then dropped."""
     if _is_locked(exc):
         return "locked"
     if not isinstance(exc, sqlite3.DatabaseError):
@@ -693,6 +701,8 @@ def _trouble(exc: BaseException) -> str | None:
         return "full"
     if "readonly" in text or "read-only" in text:
         return "read_only"
+    if "malformed" in text or "not a database" in text:
+        return "damaged"
     return "io_error" if "disk I/O error" in text else None
 
 

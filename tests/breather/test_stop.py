@@ -90,6 +90,21 @@ def test_with_a_household_passphrase_stopping_needs_it(
     assert service.wait(timeout=5) == 0
 
 
+def test_a_damaged_store_does_not_keep_breather_from_stopping(
+    service: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A robustness test damaged breather.db: `breather stop` read the passphrase from it, failed with the store's
+    error and left the service running, though stopping it is how the file is moved aside."""
+    database = Paths.resolve().database
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(b"not a database " * 500)
+    assert main(["stop"]) == 0
+    assert service.wait(timeout=10) == 0
+    said = capsys.readouterr().err
+    assert "the household passphrase cannot be checked; stopping anyway." in said
+
+
 def test_stop_returns_promptly_while_a_dashboard_tab_keeps_its_connection_open(
     service: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -105,3 +105,23 @@ def test_a_writer_stopped_by_an_unexpected_error_says_it_is_not_saving(
         assert writer.state()["saving"] is False and writer.state()["trouble"] == "stopped"
     finally:
         writer.close()
+
+
+def test_a_damaged_file_keeps_the_records_until_it_is_moved_aside(db_path: Path) -> None:
+    """A robustness test damaged breather.db while the service ran: /healthz said "saving" and every batch was
+    dropped after three tries. The writer now says the file is damaged and keeps what waits; moved aside, a new file
+    gets it."""
+    writer = Writer(db_path, flush_ms=50).start()
+    try:
+        beats(writer, "reddit.com", 0, 60)
+        assert writer.flush()
+        remove_database(db_path, ("", "-wal", "-shm"))
+        db_path.write_bytes(b"this is no longer a database" * 200)  # a sync client's copy gone wrong
+        beats(writer, "youtube.com", 0, 90)
+        assert not writer.flush(3)
+        assert writer.state()["trouble"] == "damaged" and writer.state()["held"] >= 3
+        db_path.rename(db_path.with_name("breather.db.damaged"))
+        assert writer.flush(10)
+        assert minutes_saved(db_path) == {"reddit.com": 1.0, "youtube.com": 1.5}
+    finally:
+        writer.close()
