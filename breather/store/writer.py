@@ -335,6 +335,7 @@ class Writer:
                     marker.done.set()
                 if stop is not None:
                     log.error("usage writer: no usage file to save into; %d record(s) were not saved", batch.size)
+                    batch.drop()  # its calls' callers hear it now, not at their own time-out (a stop waited 60 s)
                 continue
             self._commit(db, batch)
             self._keep_the_log_in_the_file(db)

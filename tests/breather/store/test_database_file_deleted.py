@@ -125,3 +125,16 @@ def test_a_damaged_file_keeps_the_records_until_it_is_moved_aside(db_path: Path)
         assert minutes_saved(db_path) == {"reddit.com": 1.0, "youtube.com": 1.5}
     finally:
         writer.close()
+
+
+def test_a_call_waiting_on_a_damaged_file_hears_at_the_stop(db_path: Path) -> None:
+    """A stop with the usage file damaged waited a minute: a scheduler job's write waited out its own time-out."""
+    writer = Writer(db_path, flush_ms=50).start()
+    remove_database(db_path, ("", "-wal", "-shm"))
+    db_path.write_bytes(b"this is no longer a database" * 200)
+    waiting = writer.call(lambda db: None, timeout=60)
+    beats(writer, "reddit.com", 0, 30)
+    writer.flush(1)
+    writer.close(timeout=2)
+    with pytest.raises(RuntimeError):
+        waiting.result(timeout=1)
