@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from breather.certificates import check_ca
 from breather.errors import EXIT_ALREADY_RUNNING, CommandError
 from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
@@ -415,6 +416,7 @@ def serve(paths: Paths, settings: dict[str, Any], options: ServeOptions) -> int:
 
 def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions, stop: threading.Event) -> int:
     code_fingerprint()  # once, as the code starts: a `git pull` while it runs must not change what it says it runs
+    check_ca(paths)
     runtime = build_runtime(paths, settings)
     usage = StoreUsage(runtime)
     web: WebServer | None = None

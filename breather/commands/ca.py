@@ -44,6 +44,9 @@ def ensure_ca(paths: Paths) -> bool:
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
+    from breather.certificates import check_ca
+
+    check_ca(paths)  # a key file that does not read is said; a public copy that is not the CA's is made again
     created = ensure_ca(paths)
     if args.path:
         print(paths.ca_certificate)
