@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import time
+from typing import Any
 
 from breather import autostart
 from breather.commands import command_hint, require_household_passphrase
@@ -54,7 +56,26 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         f"Stopped Breather (pid {pid}). Your boundaries are off until it runs again. {again} "
         f"`{command_hint('run', home=args.home)}`."
     )
+    unsaved = _waiting_unsaved(running.health)
+    if unsaved:
+        print(unsaved, file=sys.stderr)
     return 0
+
+
+def _waiting_unsaved(health: dict[str, Any]) -> str:
+    """What the store could not save when the stop was asked (a robustness test: another program held the store's
+    lock, the stop lost 65 records, and the command said a plain "Stopped")."""
+    from breather.store.writer import TROUBLE
+
+    store = health.get("store") or {}
+    held = int(store.get("held") or 0)
+    if store.get("saving", True) or not held:
+        return ""
+    why = TROUBLE.get(str(store.get("trouble")), "it could not write the file")
+    return (
+        f"The usage store could not save as Breather stopped ({why}): up to {held} record(s) of usage may be lost "
+        "(the log says how many)."
+    )
 
 
 def _gone_within(pid: int, wait_s: float) -> bool:

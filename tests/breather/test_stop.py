@@ -169,3 +169,17 @@ def test_stop_never_signals_the_program_that_now_has_a_stale_files_pid(
         other.close()
         stranger.kill()
         stranger.wait()
+
+
+def test_a_stop_while_the_store_cannot_save_says_what_may_be_lost() -> None:
+    """A robustness test stopped Breather while another program held the store's lock: 65 records were lost and the
+    command said a plain "Stopped"."""
+    from breather.commands.stop import _waiting_unsaved
+
+    locked = {"store": {"saving": False, "trouble": "locked", "held": 65}}
+    assert _waiting_unsaved(locked) == (
+        "The usage store could not save as Breather stopped (another program holds the store's write lock): up to 65 "
+        "record(s) of usage may be lost (the log says how many)."
+    )
+    assert _waiting_unsaved({"store": {"saving": True, "held": 3}}) == ""
+    assert _waiting_unsaved({}) == ""
