@@ -9,6 +9,7 @@ handed out by ``breather ca`` and the Setup page as it was.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def check_ca(paths: Paths) -> None:
     that does not read (its path and what to do), and make the public copies again when they are not the CA's."""
     confdir = paths.mitmproxy_confdir
     key_file = confdir / CA_KEY_FILE
+    seen = _fingerprint_file(paths)
     if not key_file.exists():
-        if _in_use(paths):
+        if seen.exists():
             log.warning(
                 "the CA in %s is missing: a new one is made now. Browsers and devices that trusted the old one must "
                 "trust this one, or every site in the rules fails there (`breather ca` says how)",
@@ -37,10 +39,29 @@ def check_ca(paths: Paths) -> None:
     certificate = _read_ca(key_file, confdir)
     for name in PUBLIC_COPIES:
         _mend_public_copy(confdir / name, certificate)
+    _note_fingerprint(seen, certificate, confdir)
 
 
-def _in_use(paths: Paths) -> bool:
-    return paths.database.exists() or paths.last_good_rules.exists()
+def _fingerprint_file(paths: Paths) -> Path:
+    """Beside the CA's folder, so a folder emptied or moved aside leaves it: the CA Breather last used."""
+    return paths.mitmproxy_confdir.parent / "ca-fingerprint"
+
+
+def _note_fingerprint(seen: Path, certificate: bytes, confdir: Path) -> None:
+    fingerprint = hashlib.sha256(certificate).hexdigest()
+    try:
+        before = seen.read_text(encoding="ascii").strip()
+    except OSError:
+        before = ""
+    if before == fingerprint:
+        return
+    if before:
+        log.warning(
+            "the CA in %s is not the one Breather used before: browsers and devices that trusted the old one must "
+            "trust this one (`breather ca` says how)",
+            confdir,
+        )
+    seen.write_text(fingerprint + "\n", encoding="ascii")
 
 
 def _read_ca(key_file: Path, confdir: Path) -> bytes:

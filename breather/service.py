@@ -373,6 +373,11 @@ def check_proxy_port(settings: dict[str, Any], options: ServeOptions) -> None:
     Breather's option (mitmproxy's own message advises its ``--mode regular@PORT``, which ``serve`` has not). A
     ``--set`` of where mitmproxy listens is mitmproxy's to report."""
     host, port = settings["listen_host"], settings["proxy_port"]
+    if port and port == settings["web_port"]:
+        raise CommandError(
+            f"--proxy-port and --web-port are both {port}: the proxy and the dashboard each need a port of their own",
+            exit_code=2,
+        )
     if not port or any(option.split("=")[0].strip() in _WHERE_OPTIONS for option in options.set_options):
         return
     try:
@@ -426,7 +431,12 @@ def _serve(paths: Paths, settings: dict[str, Any], options: ServeOptions, stop: 
         try:
             web = WebServer(runtime, "127.0.0.1", settings["web_port"])
         except OSError as exc:
-            raise CommandError(f"cannot listen on 127.0.0.1:{settings['web_port']} for the dashboard: {exc}") from exc
+            advice = ""
+            if exc.errno == errno.EADDRINUSE:
+                advice = "; another program has that port: choose another with --web-port PORT (0 picks a free one)"
+            raise CommandError(
+                f"cannot listen on 127.0.0.1:{settings['web_port']} for the dashboard: {exc}{advice}"
+            ) from exc
         runtime.web_port = web.port
         web.start()
         restore_what_still_runs(runtime)

@@ -48,12 +48,17 @@ def test_a_key_file_that_does_not_read_is_named_with_the_way_out(
     assert f"move {paths.mitmproxy_confdir} aside and start again" in said
 
 
-def test_a_new_ca_for_a_home_in_use_is_said(paths: Paths, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_new_ca_for_a_home_that_used_one_is_said(paths: Paths, caplog: pytest.LogCaptureFixture) -> None:
     from breather.certificates import check_ca
 
-    paths.last_good_rules.write_text("", encoding="utf-8")  # rules were in force here
-    for file in paths.mitmproxy_confdir.iterdir():
-        file.unlink()
     with caplog.at_level(logging.WARNING):
+        check_ca(paths)  # the CA in use, noted
+        assert caplog.text == ""
+        for file in paths.mitmproxy_confdir.iterdir():
+            file.unlink()
         check_ca(paths)
-    assert "must trust this one" in caplog.text
+        assert "is missing: a new one is made now" in caplog.text
+        caplog.clear()
+        assert main(["ca", "--path"]) == 0  # a new CA, as the next start makes it
+        check_ca(paths)
+        assert "is not the one Breather used before" in caplog.text

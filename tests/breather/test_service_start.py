@@ -65,6 +65,34 @@ def test_a_proxy_port_in_use_is_one_line_naming_breathers_own_option(breather_ho
     ]
 
 
+def test_the_dashboards_port_in_use_or_shared_with_the_proxy_is_one_line_with_advice(breather_home: Path) -> None:
+    """A robustness test: the dashboard's port taken gave no advice, and one port for both gave mitmproxy's advice
+    about `--mode regular@PORT` and an empty error line."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        web = subprocess.run(
+            [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert web.returncode == 1, web.stderr
+    assert web.stderr.strip().endswith("choose another with --web-port PORT (0 picks a free one)"), web.stderr
+    both = subprocess.run(
+        [sys.executable, "-m", "breather", "serve", "--proxy-port", "18999", "--web-port", "18999"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (both.returncode, both.stderr.splitlines()) == (
+        2,
+        [
+            "breather serve: --proxy-port and --web-port are both 18999: the proxy and the dashboard each need a "
+            "port of their own"
+        ],
+    )
+
+
 def test_a_sigterm_while_the_service_starts_stops_it_cleanly(breather_home: Path) -> None:
     """A review: SIGTERM in the first second (before mitmproxy's loop took the signals) ended the process at once,
     exit 143 and no clean-up, where the docs promise a clean stop with exit 0. The service lock file appears right
