@@ -34,8 +34,16 @@ def parse_duration(raw: object) -> timedelta:
     if found is None:
         meant = _meant_duration(raw)
         hint = f' (did you mean "{format_duration(meant)}"?)' if meant is not None else ""
+        if _few(raw):  # `daily_limit = 3` is as likely hours: "3m" alone would be a 60-fold tightening if taken
+            hint = f' (did you mean "{raw}h" or "{raw}m"?)'
         raise ValueError(f'expected a duration like "45m" or "1h30m", got {_shown(raw)}{hint}')
     return found
+
+
+def _few(raw: object) -> bool:
+    """A bare whole number a day's hours could be."""
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    return text.isdigit() and 1 <= int(text) <= 24
 
 
 def _strict_duration(text: str) -> timedelta | None:

@@ -34,3 +34,12 @@ def test_nothing_is_guessed_for_what_reads_as_no_duration(written: str) -> None:
     with pytest.raises(ValueError) as refused:
         parse_duration(written)
     assert "did you mean" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("written", "hint"), [(3, '"3h" or "3m"'), ("2", '"2h" or "2m"'), ("24", '"24h" or "24m"')])
+def test_a_bare_number_a_days_hours_could_be_is_answered_with_both(written: object, hint: str) -> None:
+    """A robustness test's `daily_limit = 3` was answered "did you mean "3m"?": taken, a 60-fold tightening of what
+    was most likely meant."""
+    with pytest.raises(ValueError) as refused:
+        parse_duration(written)
+    assert str(refused.value).endswith(f"(did you mean {hint}?)"), str(refused.value)
