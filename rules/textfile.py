@@ -34,7 +34,7 @@ def cannot_read(file: Path, exc: OSError) -> RulesError:
 
 def decode_rules_text(data: bytes, filename: str) -> str:
     """``data`` as text, without a byte-order mark; ``RulesError`` at the first character that is not UTF-8."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_like_utf16(data):
         message = f"the rules file is saved as UTF-16 text, not UTF-8: {SAVE_AS_UTF8}"
         raise RulesError([Problem(filename, 1, 1, "", message)])
     data = data.removeprefix(codecs.BOM_UTF8)
@@ -42,6 +42,13 @@ def decode_rules_text(data: bytes, filename: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _not_utf8(data, exc.start, filename) from None
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte of its first characters is zero, which UTF-8 text never
+    has (a robustness test's file met "invalid initial character for a key part", nothing said of its encoding)."""
+    head = data[:200]
+    return len(head) >= 8 and head.count(0) * 3 >= len(head)
 
 
 def _not_utf8(data: bytes, start: int, filename: str) -> RulesError:

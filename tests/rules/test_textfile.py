@@ -97,6 +97,13 @@ def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_without_a_byte_order_mark_is_named_as_such_too(tmp_path: Path, encoding: str) -> None:
+    watcher = RulesWatcher(_file(tmp_path, RULES.encode(encoding)))
+    assert watcher.current is None
+    assert watcher.last_error is not None and "saved as UTF-16 text, not UTF-8" in watcher.last_error
+
+
 def test_a_file_that_cannot_be_read_is_named_with_its_path(tmp_path: Path) -> None:
     folder = tmp_path / "rules.toml"
     folder.mkdir()
