@@ -407,17 +407,26 @@ def prune_unless_all_at_once(
     """``prune_old_data``, except when it would delete every record: then only once the clock has said so for a
     day (a wrong clock is set right by then, or by the person warned in the log); while it waits, the newest
     record's time. Someone back after months away has their old records deleted a day later than the retention
-    says."""
-    newest = newest_record(db)
+    says.
+
+    The newest record is the one noted when this was first seen: the use recorded meanwhile is stamped by the same
+    clock, and would make everything look recent by the next run (a review)."""
+    noted = queries.get_meta(db, EVERYTHING_DUE_KEY)
+    seen_at, newest = _everything_due(noted) if noted else (None, newest_record(db))
     if newest is not None and newest < now - timedelta(days=retention_days):
-        seen = queries.get_meta(db, EVERYTHING_DUE_KEY)
-        if seen is None:
-            queries.set_meta(db, EVERYTHING_DUE_KEY, iso(now), now)
+        if seen_at is None:
+            queries.set_meta(db, EVERYTHING_DUE_KEY, json.dumps({"seen": iso(now), "newest": iso(newest)}), now)
             return newest
-        if now - datetime.fromisoformat(seen) < EVERYTHING_DUE_WAIT:
+        if now - seen_at < EVERYTHING_DUE_WAIT:
             return newest
     db.execute("DELETE FROM meta WHERE key = ?", [EVERYTHING_DUE_KEY])
     return prune_old_data(db, now, retention_days, zone)
+
+
+def _everything_due(noted: str) -> tuple[datetime, datetime]:
+    """(when a prune of every record was first seen due, the newest record then)."""
+    found = json.loads(noted)
+    return datetime.fromisoformat(found["seen"]), datetime.fromisoformat(found["newest"])
 
 
 def newest_record(db: Database) -> datetime | None:

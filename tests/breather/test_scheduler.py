@@ -238,18 +238,28 @@ def test_a_clock_far_ahead_deletes_nothing_until_it_has_said_so_for_a_day(
     runtime: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A robustness test started the service with the clock 400 days ahead: the start's prune deleted the whole
-    history. A prune that would delete every record now waits a day; a clock set right meanwhile loses nothing."""
+    history. A prune that would delete every record now waits a day."""
     now = london(2026, 11, 25, 20, 0)
     _write(runtime, *[Heartbeat("alex", "www.reddit.com", now - timedelta(days=d), duration_s=600) for d in range(5)])
     ahead = now + timedelta(days=400)
     assert scheduler.run_retention(runtime, FakeClock(ahead)) == {}
     assert "every record would be deleted" in caplog.text
     assert _db(runtime)["activity"].count == 5
-    scheduler.run_retention(runtime, FakeClock(now + timedelta(hours=1)))  # set right: nothing was due
-    assert scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=25))) == {}  # waits anew
+    # use recorded meanwhile is stamped by the same clock: it must not make the old history look recent (a review)
+    _write(runtime, Heartbeat("alex", "www.reddit.com", ahead + timedelta(minutes=5), duration_s=60))
+    assert scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=7))) == {}
+    assert _db(runtime)["activity"].count == 6
+    removed = scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=25)))  # the clock insisted a day
+    assert removed["activity"] == 5 and _db(runtime)["activity"].count == 1
+
+
+def test_a_clock_set_right_in_time_loses_nothing(runtime: Any) -> None:
+    now = london(2026, 11, 25, 20, 0)
+    _write(runtime, *[Heartbeat("alex", "www.reddit.com", now - timedelta(days=d), duration_s=600) for d in range(5)])
+    assert scheduler.run_retention(runtime, FakeClock(now + timedelta(days=400))) == {}
+    assert scheduler.run_retention(runtime, FakeClock(now + timedelta(hours=1)))["activity"] == 0
+    assert scheduler.run_retention(runtime, FakeClock(now + timedelta(days=2)))["activity"] == 0
     assert _db(runtime)["activity"].count == 5
-    removed = scheduler.run_retention(runtime, FakeClock(ahead + timedelta(hours=49)))  # the clock insisted a day
-    assert removed["activity"] == 5
 
 
 def test_retention_also_drops_old_weekly_reviews(runtime: Any, rules: Rules) -> None:
