@@ -141,6 +141,7 @@ class Writer:
         # (st_dev, st_ino) of the ``-wal`` file this connection writes to, as first seen after a commit
         self._log_file: tuple[int, int] | None = None
         self._db: Database | None = None  # the writer thread's connection
+        self._stopped = False  # the thread ended on an unexpected error: nothing more is taken
         self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the database file it has open
         self._log_gone_logged = False
         # The heartbeats put but not saved yet, numbered as put, so the proxy can count them while the store cannot
@@ -233,7 +234,7 @@ class Writer:
         return self._queue.qsize()
 
     def _put(self, item: Any) -> bool:
-        if self._closed:
+        if self._closed or self._stopped:
             log.debug("usage writer closed; dropped %s", type(item).__name__)
             return False
         try:
@@ -264,13 +265,28 @@ class Writer:
             self._loop(batch)
         except Exception:  # said, in the log, /healthz, `breather status` and the dashboard: never silently
             self.trouble, self.trouble_since = "stopped", datetime.now(UTC)
+            self._stopped = True
             log.critical(
                 "usage writer: stopped by an unexpected error; nothing more is saved until Breather restarts",
                 exc_info=True,
             )
+            batch.drop()
+            self._answer_what_waits()
         finally:
             if self._db is not None:
                 self._db.close()
+
+    def _answer_what_waits(self) -> None:
+        """A stopped writer's queue: each call fails and each flush returns now, rather than at their time-outs."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Call) and not item.future.done():
+                item.future.set_exception(RuntimeError("the usage writer has stopped; this write was not made"))
+            elif isinstance(item, _Flush):
+                item.done.set()
 
     def _open(self) -> Database:
         db = open_database(self.path, extra=self.migrations)
@@ -282,7 +298,11 @@ class Writer:
         except BaseException:
             db.close()
             raise
-        self._db, self._file, self._log_file = db, _file_id(self.path), None
+        try:
+            self._file = _file_id(self.path)
+        except OSError:
+            self._file = None
+        self._db, self._log_file = db, None
         return db
 
     def _find_span(self, profile: str, site: str, ends_after: float) -> Span | None:
@@ -301,24 +321,37 @@ class Writer:
         the connection would go on committing into the deleted file (gone at the next restart) or fail on an empty
         one, so the batch is saved into a new file, with every span still open written whole (what the old file
         held went with it). None while no new file can be made (the batch is kept and tried again)."""
-        if self._db is not None and _file_id(self.path) == self._file:
+        try:
+            found = _file_id(self.path)
+        except OSError:  # cannot tell (a folder's permissions, a disk error): not taken for a new file
+            return self._db
+        if self._db is not None and found == self._file:
             return self._db
         if self._db is not None:
             log.error(
-                "usage writer: %s was deleted or replaced while Breather runs; saving into a new file from now on "
-                "(what the old file held is gone; what Breather had not saved yet goes into the new one)",
+                "usage writer: %s was deleted, moved or replaced while Breather runs; saving into a new file from now "
+                "on (what Breather had not saved yet goes into the new one)",
                 self.path,
             )
-            # closed first: closing checkpoints into the deleted file and removes its -wal and -shm by name, which
-            # must not be the new file's
-            self._db.close()
+            self._let_go_of_the_old_file(self._db)
             self._db = None
             batch.in_a_new_file()
         try:
             return self._open()
         except Exception as exc:
             self._locked(batch, _trouble(exc) or "io_error", exc)
+            batch.expire_calls(time.monotonic() + self.flush_s)  # their callers' time-outs hold here too
             return None
+
+    @staticmethod
+    def _let_go_of_the_old_file(db: Database) -> None:
+        """Copy the write-ahead log into the old file before closing: SQLite does not when the file has been moved
+        or deleted, and the new file would take the log over (a file moved aside lost what the log held)."""
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("usage writer: could not copy the log into the old file (%s)", exc)
+        db.close()
 
     def _loop(self, batch: _Batch) -> None:
         stop: _Stop | None = None
@@ -559,11 +592,15 @@ class _Batch:
             log.error("usage writer: ignored an unknown record %r", type(item).__name__)
 
     def in_a_new_file(self) -> None:
-        """The file was replaced: every span still open, and each member it names, is written again."""
+        """The file was replaced: every span still open, and each member this batch or a span names, is written
+        again."""
         self.spans.in_a_new_file()
         self.known_profiles.clear()
-        for span in self.spans.open.values():
+        changed, closed = self.spans.pending()
+        for span in [*self.spans.open.values(), *changed, *closed]:
             self._profile(span.profile, span.start)
+        for at, profile, *_ in self.events:
+            self._profile(profile, epoch_from_iso(at))
 
     def _profile(self, name: str, at: float) -> None:
         if name not in self.known_profiles:
@@ -734,9 +771,10 @@ def _update_spans(conn: sqlite3.Connection, spans: list[Span], is_open: int) -> 
 
 
 def _file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file, None when there is none; another ``OSError`` (cannot tell) is raised."""
     try:
         found = os.stat(path)
-    except OSError:
+    except FileNotFoundError:
         return None
     return found.st_dev, found.st_ino
 

@@ -103,6 +103,26 @@ def test_a_writer_stopped_by_an_unexpected_error_says_it_is_not_saving(
         beats(writer, "reddit.com", 0, 30)
         assert not writer.flush(2)
         assert writer.state()["saving"] is False and writer.state()["trouble"] == "stopped"
+        later = writer.call(lambda db: None)
+        with pytest.raises(RuntimeError):
+            later.result(timeout=1)  # at once, not at the call's own time-out (a review)
+    finally:
+        writer.close()
+
+
+def test_a_file_moved_aside_keeps_what_its_log_held(db_path: Path) -> None:
+    """A review: SQLite does not copy the log into a file that was moved, and the new file took the log over: the
+    file moved aside (as the "damaged" message says to) lost what was saved since the last checkpoint."""
+    writer = Writer(db_path, flush_ms=50).start()
+    try:
+        beats(writer, "reddit.com", 0, 120)
+        assert writer.flush()
+        aside = db_path.with_name("breather.db.aside")
+        db_path.rename(aside)
+        beats(writer, "youtube.com", 0, 60)
+        assert writer.flush()
+        assert minutes_saved(aside) == {"reddit.com": 2.0}
+        assert minutes_saved(db_path) == {"reddit.com": 2.0, "youtube.com": 1.0}  # the open span written whole again
     finally:
         writer.close()
 
