@@ -10,10 +10,11 @@ it kept offline, oldest first. It sends one request per heartbeat, so a run reac
 each batch writes, as a closed span, only the part of the run not written before (the parts touch, so the minutes
 add up exactly and none counts twice).
 
-A gap is not bridged when the person was in front of another site during it: the overlay and the extension report
-only the tab in front, so a heartbeat of theirs on another site since this site's last one means the person went
-there and came back, and bridging would count the time away on both sites (a site limit counted the minutes spent
-on the other site). Gaps of a few seconds (a timer's jitter between two heartbeats that touch) are always bridged.
+A front-tab heartbeat (the overlay's, the extension's) does not bridge a gap in which the person was in front of
+another site: they report only the tab in front, so one of theirs on another site since this site's last one means
+the person went there and came back, and bridging would count the time away on both sites (a site limit counted
+the minutes spent on the other site). Gaps of a few seconds (a timer's jitter between two heartbeats that touch)
+are always bridged.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ class SpanTracker:
             span = self._lookup(profile, site, at - self.pulsetime_s)
             if span is not None:
                 self.open[key] = span
-        away = self._went_elsewhere(span, at)
+        # only a front-tab heartbeat: the proxy's (0 s, bridged) may come from a phone while the laptop shows another
+        # site, whose gaps would then all go uncounted (a review)
+        away = source in FRONT_TAB_SOURCES and self._went_elsewhere(span, at)
         if source in FRONT_TAB_SOURCES:
             self._note_front(profile, site, at)
         if span is None:

@@ -347,3 +347,17 @@ def test_a_pause_on_one_site_is_still_bridged_and_so_are_two_windows_side_by_sid
     today = queries.minutes_today(db, "sam", morning + timedelta(hours=1), BERLIN)
     assert today.by_site["youtube.com"] == pytest.approx((110 + 123) / 60)
     assert today.by_site["x.com"] == pytest.approx(123 / 60)
+
+
+def test_a_phone_on_one_site_keeps_its_minutes_while_the_laptop_shows_another(writer: Writer, db: Database) -> None:
+    """A review: the proxy's heartbeats (a phone's page loads, 0 s each) rely on the minute two heartbeats merge
+    across; the laptop's extension in front of another site must not leave their gaps uncounted."""
+    morning = datetime(2026, 5, 4, 9, 0, tzinfo=BERLIN)
+    for offset in range(0, 300, 40):
+        writer.heartbeat(Heartbeat("sam", "reddit.com", morning + timedelta(seconds=offset), 0, "proxy"))
+        writer.heartbeat(
+            Heartbeat("sam", "docs.example.org", morning + timedelta(seconds=offset + 20), 30, "extension")
+        )
+    writer.flush()
+    today = queries.minutes_today(db, "sam", morning + timedelta(hours=1), BERLIN)
+    assert today.by_site["reddit.com"] == pytest.approx(280 / 60)
