@@ -352,10 +352,15 @@ def _not_a_connection_cancelled(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
-# SIGHUP too: `breather serve` in a terminal that closes lost what it had not saved (its default ends the process).
-STOP_SIGNALS = tuple(
-    signum for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if signum is not None
-)
+def _stop_signals() -> tuple[int, ...]:
+    """SIGINT, SIGTERM, and SIGHUP: `breather serve` in a terminal that closes lost what it had not saved (its
+    default ends the process). Not SIGHUP when the process was started ignoring it (`nohup`): that is asked for."""
+    hangup = getattr(signal, "SIGHUP", None)
+    wanted = hangup is not None and signal.getsignal(hangup) is not signal.SIG_IGN
+    return (signal.SIGINT, signal.SIGTERM, *((hangup,) if wanted and hangup is not None else ()))
+
+
+STOP_SIGNALS = _stop_signals()  # as the process started, before `serve` takes them
 
 
 def catch_stop_signals(stop: threading.Event) -> dict[int, Any]:

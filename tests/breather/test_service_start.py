@@ -222,3 +222,26 @@ def test_more_sigterms_while_it_stops_do_not_cut_the_stop_short(breather_home: P
         service.kill()
     assert service.returncode == 0, said
     assert "Traceback" not in said, said
+
+
+def test_nohup_keeps_the_service_running_when_the_terminal_closes(breather_home: Path) -> None:
+    """A review: SIGHUP taken as a stop overrode `nohup breather serve &`, which asks for the opposite."""
+    paths = Paths.resolve()
+    service = subprocess.Popen(
+        ["nohup", sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not paths.service_file.exists() and service.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        service.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert service.poll() is None, "nohup's SIGHUP stopped the service"
+        service.send_signal(signal.SIGTERM)
+        said, _ = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert service.returncode == 0, said
