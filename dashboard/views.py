@@ -157,7 +157,8 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
     rules = context.current_rules()
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
-    gone_by = _week_gone_by(request.args.get("week"), today)
+    weeks = summaries.weeks_gone_by(db, rules, today)
+    gone_by = _week_gone_by(request.args.get("week"), today, weeks)
     week = gone_by or usage.last_days(today, 7)
     names = usage.members(db, rules)
     members = summaries.shared(summaries.member_weeks(db, rules, today, names, gone_by.last if gone_by else None))
@@ -171,9 +172,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         "review.html",
         week=week,
         gone_by=gone_by,
-        weeks=[
-            (key, usage.period_text(summaries.week_of(key), today)) for key in summaries.weeks_gone_by(db, rules, today)
-        ],
+        weeks=[(key, usage.period_text(summaries.week_of(key), today)) for key in weeks],
         shown_week=reviewed if gone_by else None,
         members=members,
         points=summaries.talking_points(members, alone=alone, deleted=bool(deleted)),
@@ -198,29 +197,27 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
     )
 
 
-def _weeks_to_pick(db: Database, rules: Rules, today: date) -> list[tuple[str, str]]:
-    return [
-        (key, usage.period_text(summaries.week_of(key), today)) for key in summaries.weeks_gone_by(db, rules, today)
-    ]
-
-
 def _goal_of(db: Database, week: str) -> str:
     row = db.execute("select goal from weekly_goals where week = ?", [week]).fetchone()
     return row[0] if row else ""
 
 
-def _week_gone_by(asked: str | None, today: date) -> usage.Period | None:
-    """The week ``?week=`` asks for, when it has ended; None for none asked or this week (the last 7 days)."""
+def _week_gone_by(asked: str | None, today: date, kept: list[str]) -> usage.Period | None:
+    """The week ``?week=`` asks for, one of the weeks gone by whose records are ``kept``; None for none asked or
+    this week (the last 7 days)."""
     if not asked:
         return None
+    key = asked.strip()
     try:
-        week = summaries.week_of(asked.strip())
+        week = summaries.week_of(key)
     except ValueError as exc:
         raise ApiError(400, "InvalidWeek", str(exc)) from None
+    if week.first <= today <= week.last:
+        return None
     if week.last >= today:
-        if week.first <= today:
-            return None
-        raise ApiError(400, "InvalidWeek", f"the week of {asked} has not ended yet: its review comes after it")
+        raise ApiError(400, "InvalidWeek", f"the week of {key} has not ended yet: its review comes after it")
+    if key not in kept:
+        raise ApiError(400, "InvalidWeek", f"Breather keeps no records of the week of {key}")
     return week
 
 

@@ -52,13 +52,13 @@ def change_text(now: float, before: float | None, than: str = "the period before
 
 
 def deleted_note(db: Database, rules: Rules, period: Period, today_: date) -> str:
-    """ "Everything ... was deleted on Sun 29 Nov at 17:56" when that was on or after the period's first day: an
-    emptied week read as "A quiet week" and as "no change" (a user test)."""
+    """ "Everything ... was deleted on Sun 29 Nov at 17:56" when that was within the period: an emptied week read as
+    "A quiet week" and as "no change" (a user test)."""
     deleted = queries.usage_deleted_at(db)
     if deleted is None:
         return ""
     local = deleted.astimezone(rules.zone())
-    if local.date() < period.first:
+    if not period.first <= local.date() <= period.last:
         return ""
     when = f"{usage.day_text(local.date(), today_, weekday=True)} at {local:%H:%M}"
     return f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
@@ -526,11 +526,12 @@ def week_of(key: str) -> Period:
         raise ValueError(f"{key!r} is not a week like 2026-W09")
     try:
         monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
-    except ValueError:
+        sunday = monday + timedelta(days=6)
+    except (ValueError, OverflowError):
         raise ValueError(
             f"{key!r} is not a week like 2026-W09: there is no week {int(found[2])} in {found[1]}"
         ) from None
-    return Period(monday, monday + timedelta(days=6))
+    return Period(monday, sunday)
 
 
 def weeks_gone_by(db: Database, rules: Rules, today_: date) -> list[str]:

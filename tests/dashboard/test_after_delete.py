@@ -4,7 +4,7 @@ and "no change" on Family, with nothing saying that everything had been deleted 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -52,4 +52,5 @@ def test_breather_delete_all_is_said_too(app: Flask, client: FlaskClient, seed: 
     seed.send()
     seed.close()
     assert main(["delete", "--all", "--yes"]) == 0
+    app.config["CLOCK"] = lambda: datetime.now(UTC)  # the command deletes at the machine's time
     assert "Everything Breather had recorded was deleted on " in page(client, "/family")

@@ -76,5 +76,7 @@ def test_earlier_weeks_are_offered_back_to_the_first_kept(client: FlaskClient, s
 def test_a_week_that_does_not_read_or_has_not_been_is_refused_with_what_to_write(client: FlaskClient) -> None:
     assert "a week like 2026-W09" in page_of(client, "/review?week=last", status=400)
     assert "has not ended yet" in page_of(client, "/review?week=2026-W12", status=400)
+    assert "9999-W52" in page_of(client, "/review?week=9999-W52", status=400)  # was a 500 (review)
+    assert "keeps no records of the week of 0001-W01" in page_of(client, "/review?week=0001-W01", status=400)
     this_week = page_of(client, "/review?week=2026-W10")  # this week, not over: the last 7 days, as without one
     assert "Our week, 26 Feb – 4 Mar 2026" in this_week and 'id="goal"' in this_week
