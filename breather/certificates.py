@@ -35,6 +35,7 @@ def check_ca(paths: Paths) -> None:
                 "trust this one, or every site in the rules fails there (`breather ca` says how)",
                 confdir,
             )
+            seen.unlink(missing_ok=True)  # said once: the new CA is noted at the next start
         return
     certificate = _read_ca(key_file, confdir)
     for name in PUBLIC_COPIES:
@@ -61,7 +62,10 @@ def _note_fingerprint(seen: Path, certificate: bytes, confdir: Path) -> None:
             "trust this one (`breather ca` says how)",
             confdir,
         )
-    seen.write_text(fingerprint + "\n", encoding="ascii")
+    try:
+        seen.write_text(fingerprint + "\n", encoding="ascii")
+    except OSError as exc:  # a read-only home: the start goes on, the note waits
+        log.warning("could not note the CA's fingerprint in %s (%s)", seen, exc)
 
 
 def _read_ca(key_file: Path, confdir: Path) -> bytes:

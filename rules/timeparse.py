@@ -43,7 +43,7 @@ def parse_duration(raw: object) -> timedelta:
 def _few(raw: object) -> bool:
     """A bare whole number a day's hours could be."""
     text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
-    return text.isdigit() and 1 <= int(text) <= 24
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= 24
 
 
 def _strict_duration(text: str) -> timedelta | None:

@@ -110,8 +110,9 @@ def _json_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-# A spreadsheet reads a cell starting with one of these as a formula: text someone typed (a weekly goal, a reason
-# for a no) is written with a leading apostrophe, which the spreadsheet shows as the text itself.
+# A spreadsheet reads a cell starting with one of these as a formula: in the files a spreadsheet opens (a folder, a
+# ZIP), text someone typed (a weekly goal, a reason for a no) is written with a leading apostrophe, which the
+# spreadsheet shows as the text itself.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets read a CSV file as UTF-8 when it starts with the byte-order mark, else in the machine's own code page
 # ("Maya’s" came out as "Mayaâ€™s").
@@ -122,10 +123,13 @@ def spreadsheet_cell(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def _write_table(table: TableExport, out: TextIO, lineterminator: str = "\r\n") -> None:
+def _write_table(table: TableExport, out: TextIO, lineterminator: str = "\r\n", spreadsheet: bool = True) -> None:
     writer = csv.writer(out, lineterminator=lineterminator)
     writer.writerow(table.columns)
-    writer.writerows([spreadsheet_cell(value) for value in row] for row in table.rows)
+    if spreadsheet:
+        writer.writerows([spreadsheet_cell(value) for value in row] for row in table.rows)
+    else:
+        writer.writerows(table.rows)
 
 
 def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo) -> None:
@@ -133,7 +137,7 @@ def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo
     blank line."""
     for table in collect(db, since, tz):
         out.write(f"# table: {table.name}\n")
-        _write_table(table, out, lineterminator="\n")
+        _write_table(table, out, lineterminator="\n", spreadsheet=False)  # a script reads the values as stored
         out.write("\n")
 
 

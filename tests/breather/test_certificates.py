@@ -50,6 +50,7 @@ def test_a_key_file_that_does_not_read_is_named_with_the_way_out(
 
 def test_a_new_ca_for_a_home_that_used_one_is_said(paths: Paths, caplog: pytest.LogCaptureFixture) -> None:
     from breather.certificates import check_ca
+    from breather.commands.ca import ensure_ca
 
     with caplog.at_level(logging.WARNING):
         check_ca(paths)  # the CA in use, noted
@@ -59,6 +60,11 @@ def test_a_new_ca_for_a_home_that_used_one_is_said(paths: Paths, caplog: pytest.
         check_ca(paths)
         assert "is missing: a new one is made now" in caplog.text
         caplog.clear()
-        assert main(["ca", "--path"]) == 0  # a new CA, as the next start makes it
+        assert main(["ca", "--path"]) == 0  # a new CA, as the start makes it
+        check_ca(paths)
+        assert caplog.text == "", "said twice (review)"
+        for file in paths.mitmproxy_confdir.iterdir():
+            file.unlink()
+        ensure_ca(paths)  # replaced while Breather was not looking (another program's CA put in its place)
         check_ca(paths)
         assert "is not the one Breather used before" in caplog.text

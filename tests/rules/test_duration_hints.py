@@ -29,7 +29,7 @@ def test_a_duration_written_another_way_is_answered_with_the_way_the_rules_take_
     assert str(refused.value).endswith(f'(did you mean "{meant}"?)'), str(refused.value)
 
 
-@pytest.mark.parametrize("written", ["lots", "", "1h 2h", "-5m", "1.25x"])
+@pytest.mark.parametrize("written", ["lots", "", "1h 2h", "-5m", "1.25x", "²"])
 def test_nothing_is_guessed_for_what_reads_as_no_duration(written: str) -> None:
     with pytest.raises(ValueError) as refused:
         parse_duration(written)

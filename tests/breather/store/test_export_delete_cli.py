@@ -175,6 +175,8 @@ def test_csv_into_a_zip_archive_opens_in_a_spreadsheet(
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [row["goal"] for row in rows] == ["'-30 min of TikTok", "Maya’s phone — café 🙂", "'=HYPERLINK(1)"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    _, streamed, _ = export(capsys, "--format", "csv")  # for a script: the values as stored
+    assert "\n2026-W10,-30 min of TikTok," in streamed
 
 
 def test_json_into_a_file(recorded: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
