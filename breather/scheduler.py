@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -558,8 +559,13 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
 
 
 def prepare_store(runtime: Any) -> None:
-    """Create the scheduler's own table (weekly reviews) before any job writes to it."""
-    open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS]).close()
+    """Create the scheduler's own table (weekly reviews) before any job writes to it. A store that cannot be opened
+    now (damaged or replaced since the service opened it) is said, and the jobs start anyway: quiet hours must still
+    switch, and the writer makes the tables in the new file it saves into (a CI run's service exited 1 here)."""
+    try:
+        open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS]).close()
+    except sqlite3.DatabaseError as exc:
+        log.error("the scheduler could not prepare the usage store (%s); its jobs start anyway", exc)
 
 
 def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler:

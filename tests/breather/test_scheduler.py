@@ -570,3 +570,18 @@ def test_re_registering_keeps_who_is_already_in_quiet_hours(runtime: Any) -> Non
         assert sched.get_job("quiet_hours").func(runtime, clock) == []
     finally:
         sched.shutdown(wait=False)
+
+
+def test_the_jobs_start_though_the_store_was_damaged_meanwhile(runtime: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A CI run damaged breather.db right after the service answered, before its scheduler started: preparing the
+    store raised in mitmproxy's `running` hook and the service exited 1. Quiet hours must still switch."""
+    database = runtime.paths.database
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(b"not a database " * 500)
+    sched = scheduler.start_scheduler(runtime)
+    try:
+        assert "could not prepare the usage store" in caplog.text
+        assert sched.get_job(scheduler.JOB_QUIET_HOURS) is not None
+    finally:
+        sched.shutdown(wait=False)
