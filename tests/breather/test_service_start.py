@@ -179,9 +179,10 @@ def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Pa
     assert "unknown mitmproxy option(s) given with --set: no_such" in done.stdout + done.stderr
 
 
-def _running_service(paths: Paths) -> subprocess.Popen[str]:
+def _running_service(paths: Paths, *before: str) -> subprocess.Popen[str]:
+    """`breather serve` on free ports, once it is up (``before``: a command it runs under, like ``nohup``)."""
     service = subprocess.Popen(
-        [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
+        [*before, sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -226,17 +227,8 @@ def test_more_sigterms_while_it_stops_do_not_cut_the_stop_short(breather_home: P
 
 def test_nohup_keeps_the_service_running_when_the_terminal_closes(breather_home: Path) -> None:
     """A review: SIGHUP taken as a stop overrode `nohup breather serve &`, which asks for the opposite."""
-    paths = Paths.resolve()
-    service = subprocess.Popen(
-        ["nohup", sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    service = _running_service(Paths.resolve(), "nohup")
     try:
-        deadline = time.monotonic() + 60
-        while not paths.service_file.exists() and service.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
         service.send_signal(signal.SIGHUP)
         time.sleep(1.0)
         assert service.poll() is None, "nohup's SIGHUP stopped the service"
