@@ -372,8 +372,11 @@ def first_seen(db: Database, rules: Rules, today: date | None = None) -> dict[st
     the first whole day the rules' retention keeps: the days before it were deleted, not empty (History's 90 days
     read "8900% more than the period before" with the default 90-day retention)."""
     seen = _first_recorded(db, rules.zone())
-    if today is None:
-        return seen
+    return seen if today is None else still_kept(seen, rules, today)
+
+
+def still_kept(seen: dict[str, date], rules: Rules, today: date) -> dict[str, date]:
+    """``first_seen``'s days, none before the first whole day the rules' retention keeps on ``today``."""
     kept_from = today - timedelta(days=rules.retention_days - 1)
     return {name: max(day, kept_from) for name, day in seen.items()}
 

@@ -157,7 +157,8 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
     period = usage.last_days(today_, days)
     now = usage.usage(db, rules, period, profile, today_)
     before = usage.usage(db, rules, period.previous(), profile, today_)
-    seen = usage.first_seen(db, rules, today_)
+    began = usage.first_seen(db, rules)
+    seen = usage.still_kept(began, rules, today_)
     watched = usage.watched_all_of(period.previous(), seen, profile)
     before_sites = before.sites()
     per_day: defaultdict[date, float] = defaultdict(float)
@@ -177,16 +178,15 @@ def history(db: Database, rules: Rules, today_: date, days: int, profile: str | 
         per_day=dict(per_day),
         heatmap=now.heatmap,
         watched_from=watched_from(period, seen, profile),
-        kept_days=rules.retention_days if _deleted_as_old(db, rules, period.previous(), today_, profile) else None,
+        kept_days=rules.retention_days if _deleted_as_old(began, rules, period.previous(), today_, profile) else None,
     )
 
 
-def _deleted_as_old(db: Database, rules: Rules, period: Period, today_: date, profile: str | None) -> bool:
-    """Whether some of ``period`` is missing because the retention deleted it: records began before the first day
-    kept, which is after the period's first day (a user test's 90 days read "Breather was not keeping records for
-    all of the period before" after the nightly prune deleted them)."""
+def _deleted_as_old(began: dict[str, date], rules: Rules, period: Period, today_: date, profile: str | None) -> bool:
+    """Whether some of ``period`` is missing because the retention deleted it: records (``began``: first seen, not
+    cut to the retention) began before the first day kept, which is after the period's first day (a user test's 90
+    days read "Breather was not keeping records for all of the period before" after the nightly prune deleted them)."""
     kept_from = today_ - timedelta(days=rules.retention_days - 1)
-    began = usage.first_seen(db, rules)
     days = [began[profile]] if profile is not None and profile in began else list(began.values())
     return kept_from > period.first and bool(days) and min(days) < kept_from
 
@@ -546,11 +546,6 @@ def weeks_gone_by(db: Database, rules: Rules, today_: date) -> list[str]:
         monday -= timedelta(days=7)
         weeks.append(week_key(monday))
     return weeks
-
-
-def next_week_start(day: date) -> date:
-    """The Monday the week after ``day`` starts on: what a family reads, where the goals table keeps "2026-W11"."""
-    return day + timedelta(days=7 - day.weekday())
 
 
 # How the pages the whole household reads (Family, the printable weekly review) name a member's own topics: a named
