@@ -78,16 +78,17 @@ def _os_problem(exc: OSError) -> str:
 
 def store_problem(exc: sqlite3.Error, database: Path) -> str:
     """One line about the usage database's trouble: what it is, the file, and what to do."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    text = str(exc)
-    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+    from breather.store.writer import trouble_of
+
+    trouble, text = trouble_of(exc), str(exc)
+    if trouble == "full":
         return f"the disk holding the usage database {database} is full: free some space and start again"
-    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+    if trouble == "read_only":
         return (
             f"the usage database {database} cannot be written ({text}): make it and its folder writable "
             "for you, then start again"
         )
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+    if trouble == "damaged":
         return (
             f"the usage database {database} is damaged ({text}); Breather left it as it is. Move it aside (Breather "
             "then starts a new, empty one) and restore a backup of it if you have one"

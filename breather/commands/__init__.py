@@ -68,11 +68,12 @@ def require_household_passphrase(
     changed"). A household that never set one is not asked. ``when_unreadable``: what goes ahead, unasked, when the
     damaged store cannot say whether one is set (else the store's error stands)."""
     from breather.dashboard.security import verify_passphrase
+    from breather.store.writer import trouble_of
 
     try:
         stored = _household_passphrase_hash(paths)
     except sqlite3.DatabaseError as exc:
-        if when_unreadable is None or not _damaged(exc):  # a lock or a permission is not a damaged file (review)
+        if when_unreadable is None or trouble_of(exc) != "damaged":  # a lock or a permission is not (review)
             raise
         print(
             f"The usage store cannot be read ({exc}), so the household passphrase cannot be checked; {when_unreadable}",
@@ -90,13 +91,6 @@ def require_household_passphrase(
         raise CommandError(f"enter the household passphrase; {otherwise}")
     if not verify_passphrase(given, stored):
         raise CommandError(f"that is not the household passphrase; {otherwise}")
-
-
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-    return "malformed" in str(exc) or "not a database" in str(exc)
 
 
 def ask_hidden(prompt: str, what: str, otherwise: str) -> str:

@@ -339,7 +339,7 @@ class Writer:
         try:
             return self._open()
         except Exception as exc:
-            self._locked(batch, _trouble(exc) or "io_error", exc)
+            self._locked(batch, trouble_of(exc) or "io_error", exc)
             batch.expire_calls(time.monotonic() + self.flush_s)  # their callers' time-outs hold here too
             return None
 
@@ -435,7 +435,7 @@ class Writer:
                 new_ids = batch.write(db)
         except Exception as exc:
             self.stats.failed_batches += 1
-            trouble = _trouble(exc)
+            trouble = trouble_of(exc)
             if trouble is not None:
                 self._locked(batch, trouble, exc)
                 return
@@ -695,7 +695,7 @@ def _run_call(db: Database, call: _Call) -> None:
         with db.atomic():
             call.result = call.fn(db)
     except Exception as exc:
-        if _trouble(exc) is not None:
+        if trouble_of(exc) is not None:
             raise
         log.exception("usage writer: a queued call failed")
         call.future.set_exception(exc)
@@ -722,7 +722,7 @@ _TROUBLE_CODES = {
 }
 
 
-def _trouble(exc: BaseException) -> str | None:
+def trouble_of(exc: BaseException) -> str | None:
     """Why the store cannot save, when the reason passes and the batch is worth keeping: another program's lock, a
     full disk (a download, a sync client), a read-only file or folder (a permissions change, a remount), an I/O
     error (a disk unplugged and back), a damaged file (kept until it is moved aside, when the writer starts a new
