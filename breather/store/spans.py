@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from breather.rules.model import host_in_domain
+
 DEFAULT_PULSETIME_S = 60.0
 FRONT_TAB_SOURCES = frozenset({"overlay", "extension"})  # they report only the tab in front of the person
 JITTER_S = 5.0  # a gap this short is two heartbeats that touch, late by their timer
@@ -56,7 +58,7 @@ SpanLookup = Callable[[str, str, float], Span | None]
 
 def same_site(one: str, other: str) -> bool:
     """``old.reddit.com`` and ``reddit.com`` are one site here: the overlay and the extension may name one tab so."""
-    return one == other or one.endswith("." + other) or other.endswith("." + one)
+    return host_in_domain(one, other) or host_in_domain(other, one)
 
 
 class SpanTracker:
