@@ -35,6 +35,11 @@ class ApiError(Exception):
         # Every field at fault, the first being ``field``: a form refused for several fields marks each.
         self.fields = tuple(dict.fromkeys(([self.field] if self.field else []) + list(more_fields)))
 
+    @classmethod
+    def invalid_fields(cls, status: int, message: str, fields: list[str]) -> ApiError:
+        """A form refused for every one of ``fields`` (the first named first), each marked at the form."""
+        return cls(status, "InvalidField", message, field=fields[0], more_fields=tuple(fields[1:]))
+
     def as_json(self) -> dict[str, str]:
         return {"error": self.kind, "message": self.message}
 

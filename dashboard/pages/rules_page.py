@@ -735,8 +735,7 @@ def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> No
         said = [found for problem in exc.problems if (found := _at_the_field(problem.key, problem.message, name, form))]
         if said:
             text = "; ".join(dict.fromkeys(text for _, text in said))
-            fields = [field for field, _ in said]
-            raise ApiError(422, "InvalidField", text, field=fields[0], more_fields=tuple(fields[1:])) from None
+            raise ApiError.invalid_fields(422, text, [field for field, _ in said]) from None
 
 
 def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> tuple[str, str] | None:
@@ -801,9 +800,8 @@ def _set_every_field(setters: list[Callable[[], None]]) -> None:
             refused.append(exc)
     if refused:
         refused.sort(key=lambda exc: _FORM_ORDER.index(exc.field) if exc.field in _FORM_ORDER else len(_FORM_ORDER))
-        fields = [field for exc in refused for field in exc.fields]
         message = "; ".join(exc.message for exc in refused)
-        raise ApiError(400, "InvalidField", message, field=fields[0], more_fields=tuple(fields[1:]))
+        raise ApiError.invalid_fields(400, message, [field for exc in refused for field in exc.fields])
 
 
 def _set_duration(table: Any, key: str, raw: str | None, current: timedelta | None) -> None:
