@@ -565,7 +565,9 @@ def prepare_store(runtime: Any) -> None:
     try:
         open_database(runtime.paths.database, extra=[SCHEDULER_MIGRATIONS]).close()
     except sqlite3.DatabaseError as exc:
-        log.error("the scheduler could not prepare the usage store (%s); its jobs start anyway", exc)
+        # A WARNING: an ERROR logged on the proxy's thread before its `running` hooks are done makes mitmproxy's
+        # start-up check end the whole service (exit 1), which is what this goes on past.
+        log.warning("the scheduler could not prepare the usage store (%s); its jobs start anyway", exc)
 
 
 def start_scheduler(runtime: Any, clock: Clock = utc_now) -> BackgroundScheduler:

@@ -168,6 +168,45 @@ def test_an_error_logged_by_another_thread_while_the_proxy_starts_does_not_stop_
     assert "a batch failed while the proxy started" in said
 
 
+DAMAGES_THE_STORE = '''
+import os
+from pathlib import Path
+
+
+class DamagesTheStore:
+    """Damages breather.db after the service opened it and before mitmproxy's `running` hook starts the scheduler:
+    what a CI run's `breather stop` test did by chance."""
+
+    def load(self, loader):
+        database = Path(os.environ["BREATHER_HOME"]) / "data" / "breather.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        database.write_bytes(b"not a database " * 500)
+
+
+addons = [DamagesTheStore()]
+'''
+
+
+def test_a_store_damaged_while_the_proxy_starts_does_not_stop_the_service(breather_home: Path, tmp_path: Path) -> None:
+    """The scheduler's start logged the damaged store as an ERROR on the proxy's thread, and mitmproxy's start-up
+    check ("Error logged during startup, exiting...") ended the service with exit 1: boundaries off."""
+    script = tmp_path / "damages_the_store.py"
+    script.write_text(DAMAGES_THE_STORE, encoding="utf-8")
+    paths = Paths.resolve()
+    service = _running_service(paths, "-s", str(script))
+    try:
+        time.sleep(1.0)  # the start-up check runs just after the `running` hooks
+        still_running = service.poll() is None
+        service.send_signal(signal.SIGTERM)
+        said, _ = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert still_running, said
+    assert "the scheduler could not prepare the usage store" in said
+    assert service.returncode == 0, said
+
+
 def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0", "--set", "no_such=1"],
@@ -179,10 +218,11 @@ def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Pa
     assert "unknown mitmproxy option(s) given with --set: no_such" in done.stdout + done.stderr
 
 
-def _running_service(paths: Paths, *before: str) -> subprocess.Popen[str]:
-    """`breather serve` on free ports, once it is up (``before``: a command it runs under, like ``nohup``)."""
+def _running_service(paths: Paths, *more: str, before: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """`breather serve` on free ports with ``more`` arguments, once it is up (``before``: a command it runs under,
+    like ``nohup``)."""
     service = subprocess.Popen(
-        [*before, sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0"],
+        [*before, sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0", *more],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -227,7 +267,7 @@ def test_more_sigterms_while_it_stops_do_not_cut_the_stop_short(breather_home: P
 
 def test_nohup_keeps_the_service_running_when_the_terminal_closes(breather_home: Path) -> None:
     """A review: SIGHUP taken as a stop overrode `nohup breather serve &`, which asks for the opposite."""
-    service = _running_service(Paths.resolve(), "nohup")
+    service = _running_service(Paths.resolve(), before=("nohup",))
     try:
         service.send_signal(signal.SIGHUP)
         time.sleep(1.0)
