@@ -28,6 +28,7 @@ from breather.rules.model import Profile, Rules
 from breather.store import queries
 from breather.store.db import open_database
 from breather.store.model import iso
+from breather.store.writer import WriteNotMade
 
 log = logging.getLogger(__name__)
 
@@ -499,13 +500,49 @@ class QuietHoursWatch:
             changed = transitions_between(self._states, states, now)
             self._states = states
         runtime.quiet_hours = states
-        on_store(runtime, lambda db: save_quiet_hours(db, states, now))
         for transition in changed:
             log.info("%s at %s", transition.describe(), iso(now))
+        on_store(runtime, lambda db: save_quiet_hours(db, states, now))  # last: the proxy holds them without it
         return changed
 
 
 # -- registration ----------------------------------------------------------------------------------------------------
+
+# What a job meets when the store cannot be used now: the writer did not make its write (a damaged, locked, full or
+# deleted file), a read on its own connection failed, or the writer did not answer in time.
+STORE_FAILURES: tuple[type[BaseException], ...] = (WriteNotMade, sqlite3.Error, TimeoutError)
+
+
+class SaysStoreTrouble:
+    """Runs a job; when the store cannot be used, says so in one WARNING line the first time (and again when the
+    reason changes) and when it works again, instead of APScheduler's ERROR traceback at every run (every minute for
+    quiet hours, for as long as a damaged file stays). The job runs again at its next time, as it would anyway."""
+
+    def __init__(self, job: Callable[..., Any], what: str) -> None:
+        self.job = job
+        self.what = what
+        self._trouble: str | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = self.job(*args, **kwargs)
+        except STORE_FAILURES as exc:
+            trouble = str(exc) or "it did not answer in time"
+            level = logging.DEBUG if trouble == self._trouble else logging.WARNING
+            log.log(
+                level, "%s: the usage store could not be used (%s); trying again at its next run", self.what, trouble
+            )
+            self._trouble = trouble
+            return None
+        if self._trouble is not None:
+            log.info("%s: the usage store works again", self.what)
+            self._trouble = None
+        return result
+
+
+def add_store_job(scheduler: Any, job: Callable[..., Any], trigger: Any, *, name: str, **options: Any) -> None:
+    """``scheduler.add_job`` for a job that uses the store: its trouble is said as ``SaysStoreTrouble`` says it."""
+    scheduler.add_job(SaysStoreTrouble(job, name), trigger, name=name, **options)
 
 
 def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
@@ -515,8 +552,10 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
     # Keep the watch (and its memory of who is in quiet hours) across re-registrations, or every rules reload
     # during the night would announce that quiet hours "began" again.
     existing = scheduler.get_job(JOB_QUIET_HOURS)
-    watch = existing.func if existing is not None and isinstance(existing.func, QuietHoursWatch) else QuietHoursWatch()
-    scheduler.add_job(
+    kept = getattr(existing.func, "job", None) if existing is not None else None
+    watch = kept if isinstance(kept, QuietHoursWatch) else QuietHoursWatch()
+    add_store_job(
+        scheduler,
         run_daily_rollup,
         IntervalTrigger(minutes=ROLLUP_EVERY_MINUTES, timezone=zone),
         id=JOB_DAILY_ROLLUP,
@@ -524,7 +563,8 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         misfire_grace_time=ROLLUP_EVERY_MINUTES * 60,
         **common,
     )
-    scheduler.add_job(
+    add_store_job(
+        scheduler,
         run_retention,
         CronTrigger(hour=3, minute=30, timezone=zone),
         id=JOB_RETENTION,
@@ -532,7 +572,8 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         misfire_grace_time=24 * 3600,  # a laptop asleep at 03:30 prunes when it wakes
         **common,
     )
-    scheduler.add_job(
+    add_store_job(
+        scheduler,
         watch,
         CronTrigger(second=0, timezone=zone),
         id=JOB_QUIET_HOURS,
@@ -540,7 +581,8 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         misfire_grace_time=50,
         **common,
     )
-    scheduler.add_job(
+    add_store_job(
+        scheduler,
         run_weekly_review,
         CronTrigger(day_of_week="mon", hour=0, minute=15, timezone=zone),
         id=JOB_WEEKLY_REVIEW,
@@ -548,7 +590,8 @@ def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:
         misfire_grace_time=24 * 3600,
         **common,
     )
-    scheduler.add_job(
+    add_store_job(
+        scheduler,
         run_close_stale_spans,
         IntervalTrigger(minutes=5, timezone=zone),
         id=JOB_STALE_SPANS,

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from breather.dashboard.db import connect
 from breather.pending_rules import apply_due_changes
+from breather.scheduler import add_store_job
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def run_held_rule_changes(runtime: Any, clock: Callable[[], datetime] = utc_now)
 
 
 def register(scheduler: Any, runtime: Any, clock: Callable[[], datetime] = utc_now) -> None:
-    scheduler.add_job(
+    add_store_job(
+        scheduler,
         run_held_rule_changes,
         IntervalTrigger(minutes=1),
         args=[runtime, clock],

@@ -47,7 +47,11 @@ LOCK_LOG_EVERY_S = 60.0
 COMPACT_RETRY_S = 1.0  # how often an idle writer looks after its log file (emptied after a delete, still there)
 
 
-class StoreUnwritable(RuntimeError):
+class WriteNotMade(RuntimeError):
+    """A queued call the writer did not run or commit: the writer closed or stopped, or the batch was dropped."""
+
+
+class StoreUnwritable(WriteNotMade):
     """The store could not save a queued call before its caller stopped waiting; ``trouble`` says why (a key of
     ``TROUBLE``: "locked", "full", "read_only", "io_error")."""
 
@@ -207,7 +211,7 @@ class Writer:
         future: Future[Any] = Future()
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._put(_Call(fn, future, deadline=deadline)):
-            future.set_exception(RuntimeError("the usage writer is not accepting work (closed or full)"))
+            future.set_exception(WriteNotMade("the usage writer is not accepting work (closed or full)"))
         return future
 
     def flush(self, timeout: float | None = 10.0) -> bool:
@@ -284,7 +288,7 @@ class Writer:
             except queue.Empty:
                 return
             if isinstance(item, _Call) and not item.future.done():
-                item.future.set_exception(RuntimeError("the usage writer has stopped; this write was not made"))
+                item.future.set_exception(WriteNotMade("the usage writer has stopped; this write was not made"))
             elif isinstance(item, _Flush):
                 item.done.set()
 
@@ -659,7 +663,7 @@ class _Batch:
         self.spans.written({})
         for call in self.calls:
             if not call.future.done():
-                call.future.set_exception(RuntimeError("the usage writer could not commit this batch"))
+                call.future.set_exception(WriteNotMade("the usage writer could not commit this batch"))
         self.known_profiles -= self.profiles.keys()  # not written: queue them again when next seen
         self._forget()
 

@@ -585,3 +585,32 @@ def test_the_jobs_start_though_the_store_was_damaged_meanwhile(runtime: Any, cap
         assert sched.get_job(scheduler.JOB_QUIET_HOURS) is not None
     finally:
         sched.shutdown(wait=False)
+
+
+def test_a_job_says_once_that_the_store_cannot_be_used_and_when_it_works_again(
+    rules: Rules, breather_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A damaged breather.db gave an ERROR with APScheduler's traceback at every run of every job (every minute for
+    quiet hours) until the file was moved aside."""
+    paths = Paths.resolve().ensure()
+    service = ServiceLike(paths=paths, rules=rules)
+    paths.database.write_bytes(b"not a database " * 500)
+    sched = BackgroundScheduler(timezone=UTC)
+    scheduler.register_jobs(sched, service)
+    close_stale = sched.get_job(scheduler.JOB_STALE_SPANS).func
+    clock = FakeClock(datetime(2026, 11, 29, 12, tzinfo=UTC))
+    caplog.set_level("DEBUG", logger="breather.scheduler")
+
+    assert close_stale(service, clock) is None
+    assert close_stale(service, clock) is None
+    said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert said == [
+        "close activity spans left open: the usage store could not be used (file is not a database); trying again "
+        "at its next run"
+    ]
+    assert "Traceback" not in caplog.text
+
+    paths.database.unlink()  # moved aside: the next run has a new file
+    scheduler.prepare_store(service)
+    assert close_stale(service, clock) == 0
+    assert "close activity spans left open: the usage store works again" in caplog.text

@@ -205,6 +205,7 @@ def test_a_store_damaged_while_the_proxy_starts_does_not_stop_the_service(breath
     assert still_running, said
     assert "the scheduler could not prepare the usage store" in said
     assert service.returncode == 0, said
+    assert "Traceback" not in said, said  # the jobs that met it say it in a line each
 
 
 def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Path) -> None:
