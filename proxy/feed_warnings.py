@@ -365,13 +365,18 @@ class StoredSalt:
         """Store ``salt`` in place of any other and wait for the commit: digests made with it are written next."""
         from breather.store.queries import set_meta
 
-        if self.runtime.writer is None:
+        writer = self.runtime.writer
+        if writer is None:
             return False
-        stored = self.runtime.writer.call(lambda db: set_meta(db, SALT_META_KEY, salt.hex()))
+        if writer.trouble is not None:  # waiting would hold a stop for the whole time-out (a damaged store did)
+            log.warning("could not keep the key of the list of warned posts already shown: the store cannot save now")
+            return False
+        stored = writer.call(lambda db: set_meta(db, SALT_META_KEY, salt.hex()), timeout=SALT_KEEP_TIMEOUT_S)
         try:
             stored.result(SALT_KEEP_TIMEOUT_S)
         except Exception as exc:
-            log.warning("could not keep the key of the list of warned posts already shown: %s", exc)
+            said = str(exc) or f"no answer within {SALT_KEEP_TIMEOUT_S:.0f} s"
+            log.warning("could not keep the key of the list of warned posts already shown: %s", said)
             return False
         return True
 

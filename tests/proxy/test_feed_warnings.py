@@ -8,7 +8,9 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -21,6 +23,7 @@ from breather.proxy import feed_warnings, flows
 from breather.proxy.feed_warnings import FeedWarnings
 from breather.rules.model import CATEGORIES
 from breather.runtime import HEAVY_RUN_WARNINGS
+from breather.store.model import Event
 
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
 
@@ -370,6 +373,29 @@ def test_a_list_an_earlier_version_wrote_with_its_key_inside_is_read_and_written
     assert _stored_key(runtime) == key.hex()
     run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))
     assert not [event for event in events_of(runtime) if event["kind"] == "warning_shown"]
+
+
+def test_a_stop_with_a_damaged_store_does_not_wait_to_keep_the_key(make_runtime, caplog) -> None:
+    """A damaged breather.db held a stop for 10 s (and each write of the list of posts shown) while the key waited
+    on a writer that could not save, and the log said "could not keep the key ...: " with nothing after the colon."""
+    runtime = make_runtime(**GENEROUS)
+    addon = FeedWarnings(runtime)
+    asyncio.run(_running(addon))
+    database = runtime.paths.database
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(b"not a database " * 500)
+    runtime.log_event(Event("me", "warning_revealed", datetime.now(UTC), "reddit"))
+    deadline = time.monotonic() + 10
+    while runtime.writer.trouble is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert runtime.writer.trouble == "damaged"
+
+    started = time.monotonic()
+    run(addon, reddit_flow(listing("Cute dog pictures", DISTRESSING)))  # a warning shown: the list is written
+    addon.done()
+    assert time.monotonic() - started < 2
+    assert "could not keep the key of the list of warned posts already shown: the store cannot save now" in caplog.text
 
 
 async def _running(addon: FeedWarnings) -> None:
