@@ -9,13 +9,13 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Problem:
     file: str
-    line: int
+    line: int  # 0 (and column 0): the file as a whole, which could not be read; there is no place in it to name
     column: int
     key: str
     message: str
 
     def __str__(self) -> str:
-        place = f"{self.file}:{self.line}:{self.column}"
+        place = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         return f"{place}: {self.key}: {self.message}" if self.key else f"{place}: {self.message}"
 
 

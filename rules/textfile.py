@@ -29,7 +29,21 @@ def read_rules_text(path: str | os.PathLike[str]) -> str:
 
 
 def cannot_read(file: Path, exc: OSError) -> RulesError:
-    return RulesError([Problem(str(file), 1, 1, "", f"cannot read the rules file: {exc.strerror or exc}")])
+    """The file as a whole (no line of it to name) and what to do: a robustness test got "rules.toml:1:1: cannot read
+    the rules file: Is a directory", a place in a file that was not there, and no advice."""
+    message = f"cannot read the rules file: {exc.strerror or exc}{_what_to_do(file, exc)}"
+    return RulesError([Problem(str(file), 0, 0, "", message)])
+
+
+def _what_to_do(file: Path, exc: OSError) -> str:
+    kept = "a running Breather keeps the rules it last took in until then"
+    if isinstance(exc, IsADirectoryError):
+        return f"; a folder has its name: move the folder aside and put the rules file back ({kept})"
+    if isinstance(exc, FileNotFoundError):
+        return f"; it was deleted or moved: put it back ({kept})"
+    if isinstance(exc, PermissionError):
+        return f"; your user may not read it: give it read access (for example `chmod u+rw {file}`; {kept})"
+    return f" ({kept})"
 
 
 def decode_rules_text(data: bytes, filename: str) -> str:

@@ -194,10 +194,11 @@ def _problem_text(refused: Any, home: str | None) -> str:
     first = refused.problems[0]
     name = Path(first.file).name
     what = f"{first.key}: {first.message}" if first.key else first.message
+    at = f" at line {first.line}" if first.line else ""
     if len(refused.problems) == 1:
-        return f"{name} has a problem at line {first.line}: {what}"
+        return f"{name} has a problem{at}: {what}"
     count, check = len(refused.problems), _check_hint(None, home)
-    return f"{name} has {count} problems (the first at line {first.line}: {what}; `{check}` lists all)"
+    return f"{name} has {count} problems (the first{at}: {what}; `{check}` lists all)"
 
 
 def _check(args: argparse.Namespace, paths: Paths) -> int:

@@ -64,3 +64,4 @@ def test_status_with_an_unreadable_rules_file_says_so_and_the_rest(tmp_path: Pat
     said = breather(tmp_path / "home", "status", prefix=("setpriv", "--bounding-set=-dac_override,-dac_read_search"))
     assert "is not running" in said and "Today (" in said, said
     assert str(paths.rules_file) in said and "Permission denied" in said, said
+    assert f"{paths.rules_file}: cannot read" in said and "give it read access" in said, said  # not at a made-up 1:1

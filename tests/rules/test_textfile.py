@@ -104,11 +104,23 @@ def test_a_utf16_file_without_a_byte_order_mark_is_named_as_such_too(tmp_path: P
     assert watcher.last_error is not None and "saved as UTF-16 text, not UTF-8" in watcher.last_error
 
 
-def test_a_file_that_cannot_be_read_is_named_with_its_path(tmp_path: Path) -> None:
+def test_a_file_that_cannot_be_read_is_named_with_its_path_and_what_to_do(tmp_path: Path) -> None:
+    """A robustness test: a folder in its place (or a deleted file) was said at "rules.toml:1:1", a place in a file
+    that was not there, with no advice."""
     folder = tmp_path / "rules.toml"
     folder.mkdir()
-    with pytest.raises(RulesError, match=r"rules\.toml:1:1: cannot read the rules file: Is a directory"):
+    with pytest.raises(RulesError) as refused:
         read_rules_text(folder)
+    assert str(refused.value) == (
+        f"{folder}: cannot read the rules file: Is a directory; a folder has its name: move the folder aside and "
+        "put the rules file back (a running Breather keeps the rules it last took in until then)"
+    )
+    with pytest.raises(RulesError) as refused:
+        read_rules_text(tmp_path / "gone.toml")
+    assert str(refused.value).endswith(
+        ": cannot read the rules file: No such file or directory; it was deleted or "
+        "moved: put it back (a running Breather keeps the rules it last took in until then)"
+    )
 
 
 def test_the_readable_text_shows_each_bad_byte_as_a_replacement_character() -> None:
