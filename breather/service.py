@@ -71,8 +71,12 @@ def load_rules_watcher(paths: Paths) -> Any:
     watcher = RulesWatcher(
         paths.rules_file, last_good=paths.last_good_rules, cool_loosening=True, asked_at=dashboard_asked_at(paths)
     )
-    if watcher.current is None:
-        raise CommandError(f"the rules file has errors:\n{watcher.last_error}")
+    if watcher.current is None:  # a person's own broken file, and no good rules from an earlier run: exit 2, as a check
+        raise CommandError(
+            f"the rules file {paths.rules_file} has errors and there are no earlier good rules to start with; fix "
+            f"them (`breather rules check` lists them again) and start Breather again:\n{watcher.last_error}",
+            exit_code=2,
+        )
     return watcher
 
 

@@ -6,6 +6,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from breather.errors import CommandError
 from breather.paths import Paths
 from breather.rules.loader import default_rules_text, first_run_rules_text
 from breather.service import load_rules_watcher
@@ -44,3 +47,17 @@ def test_a_start_while_the_file_is_away_keeps_the_rules_last_in_force(tmp_path: 
     assert watcher.current.profile("me").daily_limit == timedelta(hours=3)
     assert watcher.held == ()
     assert watcher.last_error is None
+
+
+def test_a_first_start_on_a_broken_file_of_ones_own_exits_2_saying_where_and_what_to_do(tmp_path: Path) -> None:
+    """A robustness test: a broken rules file in a new home exited 1, as a crash does; `breather rules check` on
+    the same file exits 2."""
+    paths = home(tmp_path)
+    paths.rules_file.write_text('[household]\ntimezone = "Mars/Base"\n', encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        load_rules_watcher(paths)
+    assert refused.value.exit_code == 2
+    said = str(refused.value)
+    assert said.startswith(f"the rules file {paths.rules_file} has errors and there are no earlier good rules")
+    assert "`breather rules check` lists them again" in said
+    assert 'household.timezone: unknown time zone "Mars/Base"' in said
