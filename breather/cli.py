@@ -8,6 +8,7 @@ and ``run(args, paths) -> int``. Modules import heavy libraries (mitmproxy, Flas
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -70,10 +71,20 @@ def _silence_stdout() -> None:
         pass
 
 
-def _os_problem(exc: OSError) -> str:
-    """``PATH: reason`` as the system says it (``reason`` alone when no file is named)."""
+def _os_problem(exc: OSError, paths: Paths | None = None) -> str:
+    """``PATH: reason`` as the system says it (``reason`` alone when no file is named), and what to do where it is
+    the person's to fix: a robustness test's read-only home got "service.lock: Permission denied" alone."""
     reason = exc.strerror or str(exc)
-    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    said = f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    in_home = paths is not None and exc.filename is not None and paths.holds(Path(os.fsdecode(exc.filename)))
+    if exc.errno == errno.ENOSPC:
+        return f"{said}: free some space on that disk and try again"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = "or choose another Breather home with --home DIR" if in_home else "or choose another place"
+        if exc.errno == errno.EROFS:
+            return f"{said}: that disk is mounted read-only; {where} on a writable disk"
+        return f"{said}: you may not write there; make it (and its folder) yours and writable, {where}"
+    return said
 
 
 def store_problem(exc: sqlite3.Error, database: Path) -> str:
@@ -109,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    paths: Paths | None = None
     try:
         paths = Paths.resolve(args.home)
         code = int(args._module.run(args, paths) or 0)
@@ -129,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # as such, not as a bug to debug.
         if args.debug:
             raise
-        print(f"breather {args.command}: {_os_problem(exc)}", file=sys.stderr)
+        print(f"breather {args.command}: {_os_problem(exc, paths)}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:
         # A damaged usage database, a full disk, a read-only folder: the person's to fix, said with the file and

@@ -35,6 +35,12 @@ class Paths:
             state_dir=Path(platformdirs.user_state_dir(APP_NAME)),
         )
 
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` is one of Breather's own folders or inside one."""
+        return any(
+            path == folder or folder in path.parents for folder in (self.config_dir, self.data_dir, self.state_dir)
+        )
+
     @property
     def rules_file(self) -> Path:
         return self.config_dir / "rules.toml"

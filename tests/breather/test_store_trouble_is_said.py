@@ -65,3 +65,28 @@ def test_status_with_an_unreadable_rules_file_says_so_and_the_rest(tmp_path: Pat
     assert "is not running" in said and "Today (" in said, said
     assert str(paths.rules_file) in said and "Permission denied" in said, said
     assert f"{paths.rules_file}: cannot read" in said and "give it read access" in said, said  # not at a made-up 1:1
+
+
+def test_a_home_one_may_not_write_says_what_to_do(tmp_path: Path) -> None:
+    """A robustness test: a read-only home gave "service.lock: Permission denied" and nothing more."""
+    if shutil.which("setpriv") is None:
+        pytest.fail("this test drops root's file-mode override with setpriv (util-linux): install it")
+    home = tmp_path / "home"
+    paths = Paths.resolve(home).ensure()
+    for folder in (home, paths.config_dir, paths.data_dir, paths.state_dir):
+        folder.chmod(0o555)
+    try:
+        said = breather(
+            home,
+            "serve",
+            "--proxy-port",
+            "0",
+            "--web-port",
+            "0",
+            prefix=("setpriv", "--bounding-set=-dac_override,-dac_read_search"),
+        )
+    finally:
+        for folder in (home, paths.config_dir, paths.data_dir, paths.state_dir):
+            folder.chmod(0o755)
+    assert "Permission denied: you may not write there" in said, said
+    assert "choose another Breather home with --home DIR" in said, said
