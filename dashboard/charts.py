@@ -133,42 +133,64 @@ def scale_top(peak: float) -> int:
     return 1440 * -(-int(peak) // 1440)
 
 
+@dataclass(frozen=True)
+class Column:
+    value: float  # minutes
+    label: str  # its hover title, as the table below the chart names it
+    tick: str | None = None  # written under it
+
+
 def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str, today: date) -> Markup:
-    """One column per day (7, 30 or 90 of them), with week starts marked along the bottom and the scale written
-    in the words the rest of the page uses ("8 h", not "480"); each column's hover title names its day as the
-    table below it does (with the year when it is not ``today``'s)."""
+    """One column per day (7, 30 or 90 of them), with week starts marked along the bottom; each column's hover title
+    names its day as the table below it does (with the year when it is not ``today``'s)."""
+    columns, mondays = [], 0
+    for day in days:
+        tick = None
+        if len(days) <= 7:
+            tick = DAY_LETTERS[day.weekday()]
+        elif day.weekday() == 0:
+            mondays += 1
+            if len(days) <= 31 or mondays % 2:  # every other week over 90 days, so the dates do not touch
+                tick = f"{day.day} {day:%b}"
+        value = minutes.get(day, 0.0)
+        columns.append(Column(value, f"{day_text(day, today, weekday=True)}: {minutes_text(value)}", tick))
+    return _columns(columns, title)
+
+
+def week_columns(weeks: Mapping[date, float], title: str, today: date) -> Markup:
+    """One column per week (by its Monday), for a year: each month's name under its first week."""
+    columns, month = [], None
+    for monday, value in weeks.items():
+        tick = f"{monday:%b}" if (monday.year, monday.month) != month else None
+        month = (monday.year, monday.month)
+        columns.append(Column(value, f"Week of {day_text(monday, today, weekday=True)}: {minutes_text(value)}", tick))
+    return _columns(columns, title)
+
+
+def _columns(columns: Sequence[Column], title: str) -> Markup:
+    """Columns on one scale, written in the words the rest of the page uses ("8 h", not "480")."""
     height, base, top, left = 180, 150, 14, AXIS_LEFT
-    gap = 2 if len(days) <= 31 else 1
-    column = (CHART_WIDTH - left) / max(1, len(days))
-    peak = float(scale_top(max([minutes.get(day, 0.0) for day in days] + [1.0])))
+    gap = 2 if len(columns) <= 31 else 1
+    width = (CHART_WIDTH - left) / max(1, len(columns))
+    peak = float(scale_top(max([column.value for column in columns] + [1.0])))
     parts = [
         f'<line class="grid" x1="{left}" x2="{CHART_WIDTH}" y1="{top}" y2="{top}"/>',
         f'<line class="axis" x1="{left}" x2="{CHART_WIDTH}" y1="{base}" y2="{base}"/>',
         f'<text class="tick" x="{left - 6}" y="{top + 5}" text-anchor="end">{minutes_text(peak)}</text>',
         f'<text class="tick" x="{left - 6}" y="{base}" text-anchor="end">0</text>',
     ]
-    mondays = 0
-    for index, day in enumerate(days):
-        value = minutes.get(day, 0.0)
-        bar_height = (base - top) * value / peak
-        x = left + index * column
-        label = f"{day_text(day, today, weekday=True)}: {escape(minutes_text(value))}"
+    for index, column in enumerate(columns):
+        bar_height = (base - top) * column.value / peak
+        x = left + index * width
         parts.append(
-            f'<rect class="bar" x="{x + gap / 2:.1f}" y="{base - bar_height:.1f}" width="{max(1.0, column - gap):.1f}"'
-            f' height="{bar_height:.1f}"><title>{label}</title></rect>'
+            f'<rect class="bar" x="{x + gap / 2:.1f}" y="{base - bar_height:.1f}" width="{max(1.0, width - gap):.1f}"'
+            f' height="{bar_height:.1f}"><title>{escape(column.label)}</title></rect>'
         )
-        if len(days) <= 7:
+        if column.tick is not None:
             parts.append(
-                f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 20}" text-anchor="middle">'
-                f"{DAY_LETTERS[day.weekday()]}</text>"
+                f'<text class="tick" x="{x + width / 2:.1f}" y="{base + 20}" text-anchor="middle">'
+                f"{escape(column.tick)}</text>"
             )
-        elif day.weekday() == 0:
-            mondays += 1
-            if len(days) <= 31 or mondays % 2:  # every other week over 90 days, so the dates do not touch
-                parts.append(
-                    f'<text class="tick" x="{x + column / 2:.1f}" y="{base + 20}" text-anchor="middle">'
-                    f"{day.day} {day:%b}</text>"
-                )
     return _svg(CHART_WIDTH, height, title, "".join(parts), "columns")
 
 

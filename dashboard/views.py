@@ -21,7 +21,8 @@ from breather.store import usage
 bp = Blueprint("views", __name__)
 bp.before_request(security.check_form_request)
 
-HISTORY_DAYS = (7, 30, 90)
+HISTORY_DAYS = (7, 30, 90, 365)
+WEEKLY_FROM_DAYS = 365  # a period this long is charted and listed week by week: 365 day columns would be slivers
 
 
 def _now() -> datetime:
@@ -104,7 +105,7 @@ def history() -> str:
     except ValueError:
         days = 0
     if days not in HISTORY_DAYS:
-        raise ApiError(400, "InvalidPeriod", "choose 7, 30 or 90 days")
+        raise ApiError(400, "InvalidPeriod", "choose 7, 30, 90 or 365 days")
     today = _now().astimezone(rules.zone()).date()
     page = summaries.history(db, rules, today, days, member)
     who = member or "everyone"
@@ -123,7 +124,12 @@ def history() -> str:
             [charts.Bar(name, minutes) for name, minutes in page.by_member.items()],
             f"Minutes per member, last {days} days",
         ),
-        day_chart=charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days", today),
+        weekly=days >= WEEKLY_FROM_DAYS,
+        day_chart=(
+            charts.week_columns(page.per_week(), f"Minutes per week, last {days} days", today)
+            if days >= WEEKLY_FROM_DAYS
+            else charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days", today)
+        ),
         heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
         busiest=charts.busiest_hours(page.heatmap),
         when=charts.heatmap_days(page.heatmap),

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from breather.dashboard.pages.requests import ask_answers
 from breather.rules.model import CRISIS_CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile, Rules
-from breather.scheduler import limits_by_day
+from breather.scheduler import limits_by_day, week_start
 from breather.store import queries, usage
 from breather.store.usage import Period
 
@@ -147,6 +147,15 @@ class History:
         """The days an average is over: every day Breather was keeping records in the period, those without use
         too (a month-old install asked for 90 days averages over the month, not over 60 days before it)."""
         return (self.period.last - self.watched_from).days + 1
+
+    def per_week(self) -> dict[date, float]:
+        """Minutes per week (by its Monday) from the week Breather began keeping records in the period; the first
+        and the last week may hold only some of their days."""
+        weeks = {week_start(day): 0.0 for day in self.period.each_day() if day >= self.watched_from}
+        for day, minutes in self.per_day.items():
+            if week_start(day) in weeks:
+                weeks[week_start(day)] += minutes
+        return weeks
 
     @property
     def daily_average(self) -> float:

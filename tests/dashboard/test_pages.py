@@ -85,7 +85,7 @@ def test_history_compares_periods_and_draws_a_heatmap(client: FlaskClient, house
     average = re.search(r'id="history-average">([^<]*)</p>\s*(<p class="stat-note">[^<]*</p>)?', quarter)
     assert average is not None
     assert average.groups() == ("55 min", '<p class="stat-note">over the 12 days since the first one with data</p>')
-    assert "choose 7, 30 or 90 days" in text_of(client, "/history?days=12", 400)
+    assert "choose 7, 30, 90 or 365 days" in text_of(client, "/history?days=12", 400)
 
     household.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=20), 1)  # watched since 20 days ago
     household.send()
@@ -871,3 +871,23 @@ def test_the_data_page_says_what_each_kind_of_record_is(client: FlaskClient, hou
     assert set(MEANINGS) == set(EXPORTED_TABLES)  # a new kind of record needs its words
     page = text_of(client, "/data")
     assert '<th scope="row">activity</th><td>stretches of time on a site</td>' in page
+
+
+def test_a_years_history_goes_week_by_week(client: FlaskClient, seed: Seeder) -> None:
+    """A household's year of use (a user test): History offered 7, 30 or 90 days; a year could be seen only one
+    week at a time in the review. 365 days are charted and listed per week (365 day columns would be slivers)."""
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=80), 60)  # Sun 14 Dec 2025
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=1), 90)
+    seed.send()
+    year = text_of(client, "/history?days=365&member=teen")
+    assert "History: the last 365 days" in year and 'id="history-total">2 h 30 min<' in year
+    table = year[year.index('id="per-week-table"') : year.index("</table>", year.index('id="per-week-table"'))]
+    weeks = re.findall(r'<tr><th scope="row">([^<]*)</th><td class="time">([^<]*)</td>', table)
+    assert len(weeks) == 13 and weeks[0] == ("Mon 8 Dec 2025", "1 h") and weeks[-1] == ("Mon 2 Mar", "1 h 30 min")
+    assert all(spent == "0 min" for _, spent in weeks[1:-1])
+    assert "the first counts from Sun 14 Dec 2025, the first day with data; this week's, so far" in table
+    chart = year[year.index("Minutes per week, last 365 days") :]
+    assert chart[: chart.index("</svg>")].count('<rect class="bar"') == 13
+    assert "<title>Week of Mon 2 Mar: 1 h 30 min</title>" in chart
+    assert 'id="per-day-table"' not in year
+    assert 'aria-current="page">365 days<' in year

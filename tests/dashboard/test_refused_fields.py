@@ -169,7 +169,8 @@ def test_an_error_page_says_in_its_title_what_went_wrong(client: FlaskClient) ->
     answer = client.post("/data/delete", data=deleted)
     assert answer.status_code == 400
     assert title(answer.get_data(as_text=True)) == "Error: type DELETE to confirm · Breather"
-    assert title(client.get("/history?days=5").get_data(as_text=True)) == "Error: choose 7, 30 or 90 days · Breather"
+    period = client.get("/history?days=5").get_data(as_text=True)
+    assert title(period) == "Error: choose 7, 30, 90 or 365 days · Breather"
     assert title(client.get("/no-such-page").get_data(as_text=True)) == "Page not found · Breather"
     guide = client.get("/learn/no-such-guide").get_data(as_text=True)
     assert title(guide) == "Error: There is no guide called 'no-such-guide' · Breather"
