@@ -529,22 +529,27 @@ def data() -> str:
         retention=context.current_rules().retention_days,
         zone=str(context.current_rules().zone()),
         passphrase_set=security.passphrase_is_set(db),
+        members=data_pages.members(db),
     )
 
 
 @bp.post("/data/export")
 def export_everything() -> Response:
-    """Every member's records in one file: behind the household passphrase once one is set, as deleting them is."""
+    """Every member's records (or one member's) in one file: behind the household passphrase once one is set, as
+    deleting them is."""
     fmt = request.form.get("format", "json")
     if fmt not in data_pages.DOWNLOADS:
         raise ApiError(400, "UnknownFormat", f"choose one of {', '.join(data_pages.DOWNLOADS)}")
     db = get_db()
+    member = request.form.get("member", "") or None
+    if member is not None and member not in data_pages.members(db):
+        raise ApiError(400, "UnknownMember", f"Breather has no records about {member!r}", field="member")
     if security.passphrase_is_set(db):
         security.require_passphrase(request.form.get("passphrase", ""))
-    filename, mimetype = data_pages.DOWNLOADS[fmt]
-    body = data_pages.export_body(db, fmt, context.current_rules().zone(), _now())
+    disposition, mimetype = data_pages.download(fmt, member)
+    body = data_pages.export_body(db, fmt, context.current_rules().zone(), _now(), member)
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = disposition
     response.headers["Cache-Control"] = "no-store"
     return response
 

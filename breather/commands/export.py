@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "gets one file per table, as spreadsheets open them",
     )
     parser.add_argument("--tz", metavar="ZONE", help="time zone for --since (default: the rules' household zone)")
+    parser.add_argument(
+        "--member",
+        metavar="NAME",
+        help="only the records about this member (without the household's weekly goals); default: everyone's",
+    )
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
@@ -47,31 +52,48 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     zone = _zone(args.tz, paths)
     db = open_database(paths.database)
     try:
+        member = _member(db, args.member)
         if args.output is None:
-            _write(args.format, db, sys.stdout, args.since, zone)
+            _write(args.format, db, sys.stdout, args.since, zone, member)
             return 0
         target = Path(args.output)
         if args.format == "csv" and (target.is_dir() or args.output.endswith(("/", "\\"))):
-            written = export.write_csv_files(db, target, args.since, zone)
+            written = export.write_csv_files(db, target, args.since, zone, member)
             print(f"wrote {len(written)} files to {target}", file=sys.stderr)
             return 0
         if args.format == "csv" and target.suffix.lower() == ".zip":
-            _write_private(target, lambda handle: export.write_csv_zip(db, handle, args.since, zone), binary=True)
+            _write_private(
+                target, lambda handle: export.write_csv_zip(db, handle, args.since, zone, member), binary=True
+            )
         else:
-            _write_private(target, lambda handle: _write(args.format, db, handle, args.since, zone))
+            _write_private(target, lambda handle: _write(args.format, db, handle, args.since, zone, member))
     finally:
         db.close()
     print(f"wrote {target}", file=sys.stderr)
     return 0
 
 
-def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo) -> None:
+def _member(db: Database, name: str | None) -> str | None:
+    """``--member`` as the store names them; a name without records is refused, naming those with records (an empty
+    export for a typo would read as "Breather kept nothing about them")."""
+    from breather.store.export import members_with_records
+
+    if name is None:
+        return None
+    known = members_with_records(db)
+    if name in known:
+        return name
+    listed = ", ".join(known) if known else "none yet"
+    raise CommandError(f"--member: Breather has no records about {name!r}; members with records: {listed}", exit_code=2)
+
+
+def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo, member: str | None) -> None:
     from breather.store import export
 
     if fmt == "json":
-        export.write_json(db, out, since, zone)
+        export.write_json(db, out, since, zone, member=member)
     else:
-        export.write_csv_sections(db, out, since, zone)
+        export.write_csv_sections(db, out, since, zone, member)
 
 
 def _write_private(target: Path, write: Callable[[Any], None], binary: bool = False) -> None:

@@ -29,7 +29,7 @@ FORMAT_VERSION = 1
 
 SinceKey = Literal["utc", "day", "week", "monday"]
 
-OWNER_ONLY = 0o600  # an export holds every member's records, as the store does
+OWNER_ONLY = 0o600  # an export holds the members' records, as the store does
 
 # Every usage table (queries.USAGE_TABLES, what `delete --all` empties) -> (column that --since filters on, what it
 # holds: a UTC timestamp, a local day, an ISO week "2026-W11" or the Monday a week starts on)
@@ -60,18 +60,40 @@ class TableExport:
     rows: list[tuple[Any, ...]]
 
 
-def collect(db: Database, since: date | None, tz: tzinfo) -> Iterator[TableExport]:
+def collect(db: Database, since: date | None, tz: tzinfo, member: str | None = None) -> Iterator[TableExport]:
+    """Each exported table's rows, from ``since`` on; with ``member``, only the rows about that member, and none of
+    the tables that are the household's as a whole (the weekly goals set together)."""
     present = set(db.table_names())
     for name, (column, key) in EXPORTED_TABLES.items():
         if name not in present:
             continue
-        sql = f"SELECT * FROM [{name}]"
+        where: list[str] = []
         params: list[str] = []
         if since is not None and column is not None:
-            sql += f" WHERE [{column}] >= ?"
+            where.append(f"[{column}] >= ?")
             params.append(since_value(since, key, tz))
+        if member is not None:
+            whose = member_column(db, name)
+            if whose is None:
+                continue
+            where.append(f"[{whose}] = ?")
+            params.append(member)
+        sql = f"SELECT * FROM [{name}]" + (f" WHERE {' AND '.join(where)}" if where else "")
         cursor = db.execute(sql + " ORDER BY rowid", params)
         yield TableExport(name, [item[0] for item in cursor.description], list(cursor.fetchall()))
+
+
+def member_column(db: Database, table: str) -> str | None:
+    """The column naming the member a row of ``table`` is about; None for a table of the household as a whole."""
+    if table == "profiles":
+        return "name"
+    return "profile" if "profile" in db[table].columns_dict else None
+
+
+def members_with_records(db: Database) -> list[str]:
+    return (
+        [name for (name,) in db.execute("SELECT name FROM profiles ORDER BY name")] if db["profiles"].exists() else []
+    )
 
 
 def since_value(since: date, key: SinceKey, tz: tzinfo) -> str:
@@ -86,16 +108,19 @@ def since_value(since: date, key: SinceKey, tz: tzinfo) -> str:
     return iso(local_midnight(since, tz))
 
 
-def write_json(db: Database, out: TextIO, since: date | None, tz: tzinfo, now: datetime | None = None) -> None:
+def write_json(
+    db: Database, out: TextIO, since: date | None, tz: tzinfo, now: datetime | None = None, member: str | None = None
+) -> None:
     tables = {
         table.name: [_json_row(table.name, dict(zip(table.columns, row, strict=True))) for row in table.rows]
-        for table in collect(db, since, tz)
+        for table in collect(db, since, tz, member)
     }
     document = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "exported_at": iso(now or datetime.now(UTC)),
         "since": since.isoformat() if since else None,
+        "member": member,  # None: every member's
         "time_zone": str(tz),
         "tables": tables,
     }
@@ -132,20 +157,22 @@ def _write_table(table: TableExport, out: TextIO, lineterminator: str = "\r\n", 
         writer.writerows(table.rows)
 
 
-def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo) -> None:
+def write_csv_sections(db: Database, out: TextIO, since: date | None, tz: tzinfo, member: str | None = None) -> None:
     """One stream (for a pipe or a script): each table as a ``# table: NAME`` line, a header row, its rows and a
     blank line."""
-    for table in collect(db, since, tz):
+    for table in collect(db, since, tz, member):
         out.write(f"# table: {table.name}\n")
         _write_table(table, out, lineterminator="\n", spreadsheet=False)  # a script reads the values as stored
         out.write("\n")
 
 
-def write_csv_files(db: Database, folder: Path, since: date | None, tz: tzinfo) -> list[Path]:
+def write_csv_files(
+    db: Database, folder: Path, since: date | None, tz: tzinfo, member: str | None = None
+) -> list[Path]:
     """One ``NAME.csv`` per table in ``folder`` (what spreadsheets open directly). Returns the files written."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
-    for table in collect(db, since, tz):
+    for table in collect(db, since, tz, member):
         target = folder / f"{table.name}.csv"
         with open_private(target, SPREADSHEET_ENCODING) as handle:
             _write_table(table, handle)
@@ -153,10 +180,10 @@ def write_csv_files(db: Database, folder: Path, since: date | None, tz: tzinfo) 
     return written
 
 
-def write_csv_zip(db: Database, out: BinaryIO, since: date | None, tz: tzinfo) -> None:
+def write_csv_zip(db: Database, out: BinaryIO, since: date | None, tz: tzinfo, member: str | None = None) -> None:
     """The files ``write_csv_files`` writes, in one ZIP archive (the Data page's CSV download)."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for table in collect(db, since, tz):
+        for table in collect(db, since, tz, member):
             text = io.StringIO()
             _write_table(table, text)
             archive.writestr(f"{table.name}.csv", text.getvalue().encode(SPREADSHEET_ENCODING))

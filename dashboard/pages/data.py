@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, tzinfo
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -21,16 +22,27 @@ DOWNLOADS = {
 }
 
 
-def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime) -> bytes:
+def download(fmt: str, member: str | None) -> tuple[str, str]:
+    """(Content-Disposition, media type) of a download, named "breather-export-sam.json" for one member's."""
+    filename, mimetype = DOWNLOADS[fmt]
+    if member is None:
+        return f'attachment; filename="{filename}"', mimetype
+    named = filename.replace("breather-export", f"breather-export-{member}", 1)
+    # A name in any script ("zoë", "प्रिया"): plain ASCII for old browsers, the name itself as RFC 6266 says.
+    plain = "".join(char if char.isascii() and (char.isalnum() or char in "-_.") else "_" for char in named)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(named)}", mimetype
+
+
+def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime, member: str | None = None) -> bytes:
     """Everything, as ``breather export --format json`` writes it to stdout, or for CSV as ``breather export --format
     csv --output breather-export-csv.zip`` writes it: one file per table, as spreadsheets open them (a user test's
     spreadsheet read the one-stream CSV's eight tables as one sheet)."""
     if fmt == "csv":
         archive = io.BytesIO()
-        export.write_csv_zip(db, archive, None, zone)
+        export.write_csv_zip(db, archive, None, zone, member)
         return archive.getvalue()
     out = io.StringIO()
-    export.write_json(db, out, None, zone, now)
+    export.write_json(db, out, None, zone, now, member)
     return out.getvalue().encode("utf-8")
 
 
@@ -52,6 +64,9 @@ MEANINGS = {
     "weekly_goals": "the goals set at the weekly review",
     "time_requests": "asks for more time, as Breather before 0.2.0 kept them",
 }
+
+
+members = export.members_with_records  # whose records a download may be limited to
 
 
 def counts(db: Database) -> dict[str, int]:

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from breather.cli import main
 from breather.dashboard import context
+from breather.dashboard.pages import data as data_pages
 from breather.rules.loader import load_rules
 from breather.rules.passwords import hash_password, verify_password
 from tests.dashboard.conftest import (
@@ -341,6 +342,45 @@ def test_the_csv_download_is_what_breather_export_writes(client: FlaskClient, an
     files = _unzipped(downloaded.get_data())
     assert files == _unzipped((tmp_path / "export.zip").read_bytes())
     assert "time_answers.csv" in files and "activity.csv" in files
+
+
+def test_one_members_download_holds_their_records_only(
+    client: FlaskClient, answered: Seeder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A household's year (a user test): a member who wanted their own records could only have everyone's."""
+    answered.minutes("parent", "www.reddit.com", NOW - timedelta(hours=3), 30)
+    answered.send()
+    page = html.unescape(_page(client, "/data"))
+    assert '<option value="teen">teen</option>' in page and '<option value="">Everyone</option>' in page
+    form = {"csrf_token": form_token(client, "/data"), "format": "json", "member": "teen", "passphrase": PASSPHRASE}
+    downloaded = client.post("/data/export", data=form)
+    assert downloaded.status_code == 200
+    assert 'filename="breather-export-teen.json"' in downloaded.headers["Content-Disposition"]
+    teens = json.loads(downloaded.get_data(as_text=True))
+    assert teens["member"] == "teen"
+    assert [row["name"] for row in teens["tables"]["profiles"]] == ["teen"]
+    rows = [row for name, table in teens["tables"].items() if name != "profiles" for row in table]
+    assert rows and {row["profile"] for row in rows} == {"teen"}
+    assert "weekly_goals" not in teens["tables"]  # the household's, set together
+    assert [answer["reason"] for answer in teens["tables"]["time_answers"]] == ["homework first"]
+    assert main(["export", "--member", "teen"]) == 0
+    command = json.loads(capsys.readouterr().out)
+    assert teens.pop("exported_at") and command.pop("exported_at")
+    assert teens == command
+
+    form["member"] = "zoe"
+    refused = client.post("/data/export", data=form)
+    assert refused.status_code == 400 and "tables" not in refused.get_data(as_text=True)
+    assert main(["export", "--member", "zoe"]) == 2
+    said = capsys.readouterr().err
+    assert "--member: Breather has no records about 'zoe'; members with records: parent, teen" in said
+
+
+def test_a_download_named_in_any_script_reaches_the_browser_named_so() -> None:
+    disposition, _ = data_pages.download("csv", "zoë")
+    assert disposition == (
+        "attachment; filename=\"breather-export-zo_-csv.zip\"; filename*=UTF-8''breather-export-zo%C3%AB-csv.zip"
+    )
 
 
 # --- 3. downloading everyone's data needs the passphrase once one is set ------------------------------------------
