@@ -204,13 +204,15 @@ class Sessions:
             if session is not None:
                 session.break_on_screen = None
 
-    def forget_usage(self) -> None:
-        """After the usage data was deleted: today's minutes and active time start from zero here too (a user test
-        deleted everything, Today said 0 min and the proxy still blocked at the limit). Choices made (snoozes,
-        overrides, grants) stay: they are not records of use."""
+    def forget_usage(self, member: str | None = None) -> None:
+        """After the usage data (or ``member``'s) was deleted: today's minutes and active time start from zero here
+        too (a user test deleted everything, Today said 0 min and the proxy still blocked at the limit). Choices made
+        (snoozes, overrides, grants) stay: they are not records of use."""
         with self._lock:
             self.usage_generation += 1
-            for session in self._sessions.values():
+            for name, session in self._sessions.items():
+                if member is not None and name != member:
+                    continue
                 session.seconds_today = {}
                 session.stored_minutes = {}
                 session.stored_total = 0.0
@@ -613,10 +615,12 @@ class Runtime:
     # forgets it too
     shown_posts: Any = None
 
-    def forget_usage(self) -> None:
-        """After the usage data was deleted: nothing of today's use stays in memory or beside the store."""
-        self.sessions.forget_usage()
-        self.blocks_logged.clear()
+    def forget_usage(self, member: str | None = None) -> None:
+        """After the usage data (or ``member``'s) was deleted: nothing of today's use stays in memory or beside the
+        store. The list of warned posts shown goes either way: its digests cannot be told apart by member."""
+        self.sessions.forget_usage(member)
+        for key in [key for key in self.blocks_logged if member is None or key[0] == member]:
+            del self.blocks_logged[key]
         if self.shown_posts is not None:
             self.shown_posts.forget()
         self.paths.shown_warnings.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""`breather delete --all`: remove every record of use from the store, keep what the household set up.
+"""`breather delete --all` (or `--member NAME`): remove every record of use (or one member's) from the store, keep
+what the household set up.
 
 The rows go (see ``breather.store.queries.USAGE_TABLES``), and the file is then rebuilt and its write-ahead log
 emptied, so no deleted row stays in ``breather.db`` or its ``-wal`` file. The passphrase, paired browsers, rule
@@ -8,19 +9,25 @@ changes waiting to apply, the rules and the proxy's CA stay: deleting data must 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sqlite3
 import sys
 
 from breather.errors import CommandError
 from breather.paths import Paths
 
-HELP = "delete all usage data (asks for confirmation); rules, pairings and the passphrase stay"
+HELP = "delete all usage data, or one member's (asks for confirmation); rules, pairings and the passphrase stay"
 WHAT_GOES = "all usage records, warnings, breaks, answers and goals"
 WHAT_STAYS = "rules, pairings and the passphrase stay"
 
 
+MEMBER_STAYS = "the other members' records, the weekly goals, rules, pairings and the passphrase stay"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--all", action="store_true", required=True, help=f"delete {WHAT_GOES}; {WHAT_STAYS}")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help=f"delete {WHAT_GOES}; {WHAT_STAYS}")
+    which.add_argument("--member", metavar="NAME", help=f"delete every record about one member; {MEMBER_STAYS}")
     parser.add_argument("--yes", action="store_true", help="do not ask; required when not run from a terminal")
 
 
@@ -29,17 +36,18 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         print(f"nothing to delete: there is no usage data at {paths.database}")
         return 0
     _refuse_while_service_runs(paths)
-    if not args.yes and not _confirmed(paths):
+    member = _member(paths, args.member)
+    if not args.yes and not _confirmed(paths, member):
         print("nothing deleted")
         return 1
-    removed, clean = _delete(paths)
+    removed, clean = _delete(paths, member)
     paths.shown_warnings.unlink(missing_ok=True)  # when warned posts were shown: a record of use too
     for table, rows in removed.items():
         print(f"deleted {rows} {'row' if rows == 1 else 'rows'} from {table}")
     if not clean:
         raise CommandError(
             f"the usage data is deleted, but another program is reading {paths.database}, so old copies may remain "
-            f"in {paths.database}-wal until it closes; close it and run 'breather delete --all' again"
+            f"in {paths.database}-wal until it closes; close it and run '{_again(member)}' again"
         )
     print(f"compacted {paths.database}: no deleted row is left in the file")
     print(
@@ -49,7 +57,26 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-def _delete(paths: Paths) -> tuple[dict[str, int], bool]:
+def _again(member: str | None) -> str:
+    return "breather delete --all" if member is None else f"breather delete --member {shlex.quote(member)}"
+
+
+def _member(paths: Paths, name: str | None) -> str | None:
+    from breather.store.db import open_database
+    from breather.store.export import member_with_records
+
+    if name is None:
+        return None
+    db = open_database(paths.database)
+    try:
+        return member_with_records(db, name)
+    except ValueError as exc:
+        raise CommandError(f"--member: {exc}; nothing deleted", exit_code=2) from None
+    finally:
+        db.close()
+
+
+def _delete(paths: Paths, member: str | None) -> tuple[dict[str, int], bool]:
     from breather.store import queries
     from breather.store.db import open_database
 
@@ -59,7 +86,7 @@ def _delete(paths: Paths) -> tuple[dict[str, int], bool]:
         raise CommandError(f"could not open {paths.database}: {exc}; nothing deleted") from exc
     try:
         try:
-            removed = queries.delete_usage(db)
+            removed = queries.delete_usage(db) if member is None else queries.delete_member_usage(db, member)
         except sqlite3.Error as exc:
             raise CommandError(f"could not delete from {paths.database}: {exc}; nothing deleted") from exc
         try:
@@ -67,7 +94,7 @@ def _delete(paths: Paths) -> tuple[dict[str, int], bool]:
         except sqlite3.Error as exc:
             raise CommandError(
                 f"the usage data is deleted, but compacting {paths.database} failed ({exc}); run "
-                "'breather delete --all' again"
+                f"'{_again(member)}' again"
             ) from exc
     finally:
         db.close()
@@ -85,11 +112,11 @@ def _refuse_while_service_runs(paths: Paths) -> None:
         raise CommandError(f"the Breather service is running (pid {info.pid}); stop it first, then delete", 1)
 
 
-def _confirmed(paths: Paths) -> bool:
+def _confirmed(paths: Paths, member: str | None) -> bool:
     if not sys.stdin.isatty():
         raise CommandError("refusing to delete without --yes when input is not a terminal", exit_code=2)
+    goes, stays = (WHAT_GOES, WHAT_STAYS) if member is None else (f"every record about {member}", MEMBER_STAYS)
     answer = input(
-        f"Delete {WHAT_GOES} in {paths.database}? {WHAT_STAYS.capitalize()}. This cannot be undone. "
-        "Type 'yes' to confirm: "
+        f"Delete {goes} in {paths.database}? {stays.capitalize()}. This cannot be undone. Type 'yes' to confirm: "
     )
     return answer.strip().lower() == "yes"

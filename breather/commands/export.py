@@ -74,17 +74,14 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _member(db: Database, name: str | None) -> str | None:
-    """``--member`` as the store names them; a name without records is refused, naming those with records (an empty
-    export for a typo would read as "Breather kept nothing about them")."""
-    from breather.store.export import members_with_records
+    from breather.store.export import member_with_records
 
     if name is None:
         return None
-    known = members_with_records(db)
-    if name in known:
-        return name
-    listed = ", ".join(known) if known else "none yet"
-    raise CommandError(f"--member: Breather has no records about {name!r}; members with records: {listed}", exit_code=2)
+    try:
+        return member_with_records(db, name)
+    except ValueError as exc:
+        raise CommandError(f"--member: {exc}", exit_code=2) from None
 
 
 def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo, member: str | None) -> None:

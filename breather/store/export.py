@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from breather.scheduler import first_goal_week_kept, week_start
 from breather.store.model import iso
-from breather.store.queries import local_midnight
+from breather.store.queries import local_midnight, member_column
 
 FORMAT_NAME = "breather-export"
 FORMAT_VERSION = 1
@@ -62,7 +62,7 @@ class TableExport:
 
 def collect(db: Database, since: date | None, tz: tzinfo, member: str | None = None) -> Iterator[TableExport]:
     """Each exported table's rows, from ``since`` on; with ``member``, only the rows about that member, and none of
-    the tables that are the household's as a whole (the weekly goals set together)."""
+    the tables that are the household's as a whole (``member_column``: the weekly goals set together)."""
     present = set(db.table_names())
     for name, (column, key) in EXPORTED_TABLES.items():
         if name not in present:
@@ -83,17 +83,20 @@ def collect(db: Database, since: date | None, tz: tzinfo, member: str | None = N
         yield TableExport(name, [item[0] for item in cursor.description], list(cursor.fetchall()))
 
 
-def member_column(db: Database, table: str) -> str | None:
-    """The column naming the member a row of ``table`` is about; None for a table of the household as a whole."""
-    if table == "profiles":
-        return "name"
-    return "profile" if "profile" in db[table].columns_dict else None
-
-
 def members_with_records(db: Database) -> list[str]:
     return (
         [name for (name,) in db.execute("SELECT name FROM profiles ORDER BY name")] if db["profiles"].exists() else []
     )
+
+
+def member_with_records(db: Database, name: str) -> str:
+    """``name`` when Breather has records about that member, else ``ValueError`` naming those it has records about
+    (an empty export, or a deletion of nothing, for a typo would read as "Breather kept nothing about them")."""
+    known = members_with_records(db)
+    if name not in known:
+        listed = ", ".join(known) if known else "none yet"
+        raise ValueError(f"Breather has no records about {name!r}; members with records: {listed}")
+    return name
 
 
 def since_value(since: date, key: SinceKey, tz: tzinfo) -> str:

@@ -14,6 +14,7 @@ import json
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -536,6 +537,10 @@ SHOWN_WARNINGS_KEY = "shown_warnings_salt"
 USAGE_DELETED_KEY = "usage_deleted_at"
 
 
+# When one member's records were last deleted: {member: ISO time}, as JSON.
+MEMBER_DELETED_KEY = "member_usage_deleted_at"
+
+
 def delete_usage(db: Database, at: datetime | None = None) -> dict[str, int]:
     """Empty every usage table present in one transaction and note when (``at``, else now); returns the rows deleted
     per table.
@@ -544,25 +549,79 @@ def delete_usage(db: Database, at: datetime | None = None) -> dict[str, int]:
     writer forget its open spans) or on its own connection with the service stopped (``breather delete --all``,
     which then calls :func:`compact`).
     """
+    with _securely(db):
+        present = set(db.table_names())
+        removed = {
+            table: db.execute(f"DELETE FROM [{table}]").rowcount
+            for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES)
+            if table in present
+        }
+        for table, column in USAGE_COLUMNS:
+            if table in present and column in db.table(table).columns_dict:
+                db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
+        if "meta" in present:
+            db.execute("DELETE FROM meta WHERE key IN (?, ?)", [SHOWN_WARNINGS_KEY, MEMBER_DELETED_KEY])
+            set_meta(db, USAGE_DELETED_KEY, iso(at or datetime.now(UTC)), at)
+    return removed
+
+
+@dataclass(frozen=True)
+class MemberDeletion:
+    """``delete_member_usage`` as a call for the writer, which knows it by its type: it forgets the member's open
+    spans too, and compacts the file."""
+
+    member: str
+    at: datetime | None = None
+
+    def __call__(self, db: Database) -> dict[str, int]:
+        return delete_member_usage(db, self.member, self.at)
+
+
+def delete_member_usage(db: Database, member: str, at: datetime | None = None) -> dict[str, int]:
+    """Every record about ``member`` (a user test: a member who wanted their own records gone could only have the
+    whole household's deleted), as ``delete_usage`` deletes, and when, by member. Anyone else's records and the
+    household's weekly goals stay. Returns the rows deleted per table."""
+    with _securely(db):
+        present = set(db.table_names())
+        removed = {}
+        for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES):
+            column = member_column(db, table) if table in present else None
+            if column is not None:
+                removed[table] = db.execute(f"DELETE FROM [{table}] WHERE [{column}] = ?", [member]).rowcount
+        for table, column in USAGE_COLUMNS:
+            if table in present and column in db[table].columns_dict and member_column(db, table) == "profile":
+                db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE profile = ?", [member])
+        if "meta" in present:
+            deleted = {name: iso(when) for name, when in members_deleted_at(db).items()}
+            deleted[member] = iso(at or datetime.now(UTC))
+            set_meta(db, MEMBER_DELETED_KEY, json.dumps(deleted, sort_keys=True), at)
+    return removed
+
+
+def member_column(db: Database, table: str) -> str | None:
+    """The column naming the member a row of ``table`` is about; None for a table of the household as a whole (the
+    weekly goals set together)."""
+    if table == "profiles":
+        return "name"
+    return "profile" if "profile" in db[table].columns_dict else None
+
+
+def members_deleted_at(db: Database) -> dict[str, datetime]:
+    """When each member's records were last deleted on their own (forgotten when everything is deleted)."""
+    value = get_meta(db, MEMBER_DELETED_KEY) if "meta" in db.table_names() else None
+    return {name: datetime.fromisoformat(when) for name, when in json.loads(value).items()} if value else {}
+
+
+@contextmanager
+def _securely(db: Database) -> Iterator[None]:
+    """One transaction with SQLite's ``secure_delete`` on: freed cells and pages are overwritten with zeros."""
     previous = int(db.execute("PRAGMA secure_delete").fetchone()[0])
     db.execute("PRAGMA secure_delete = ON")
     try:
         with db.atomic():
-            present = set(db.table_names())
-            removed = {
-                table: db.execute(f"DELETE FROM [{table}]").rowcount
-                for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES)
-                if table in present
-            }
-            for table, column in USAGE_COLUMNS:
-                if table in present and column in db.table(table).columns_dict:
-                    db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
-            if "meta" in present:
-                db.execute("DELETE FROM meta WHERE key = ?", [SHOWN_WARNINGS_KEY])
-                set_meta(db, USAGE_DELETED_KEY, iso(at or datetime.now(UTC)), at)
+            yield
     finally:
         db.execute(f"PRAGMA secure_delete = {previous}")
-    return removed
 
 
 def compact(db: Database) -> bool:

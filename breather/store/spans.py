@@ -188,12 +188,20 @@ class SpanTracker:
             late.dirty = True
         self._late_written.clear()
 
-    def forget_open(self) -> None:
-        """Drop every open span without writing it (their rows were deleted); the next heartbeat starts anew."""
-        self.open.clear()
-        self.late.clear()
-        self._late_written.clear()
-        self.closed.clear()
+    def forget_open(self, profile: str | None = None) -> None:
+        """Drop every open span (or ``profile``'s) without writing it (their rows were deleted); the next heartbeat
+        starts anew."""
+        if profile is None:
+            self.open.clear()
+            self.late.clear()
+            self._late_written.clear()
+            self.closed.clear()
+            return
+        for held in (self.open, self.late, self._late_written):
+            for key in [key for key in held if key[0] == profile]:
+                del held[key]
+        self.closed = [span for span in self.closed if span.profile != profile]
+        self._front.pop(profile, None)
 
     def pending(self) -> tuple[list[Span], list[Span]]:
         """(changed open spans, closed spans) still to be written."""

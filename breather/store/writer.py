@@ -33,7 +33,7 @@ from sqlite_utils import Database, Migrations
 
 from breather.store.db import BUSY_TIMEOUT_MS, open_database
 from breather.store.model import Event, Heartbeat, epoch_from_iso, iso_from_epoch
-from breather.store.queries import close_stale_spans, compact, delete_usage
+from breather.store.queries import MemberDeletion, close_stale_spans, compact, delete_usage
 from breather.store.spans import DEFAULT_PULSETIME_S, Span, SpanTracker
 
 log = logging.getLogger(__name__)
@@ -462,8 +462,9 @@ class Writer:
         self.trouble = self.trouble_since = None
         self.kept = 0
         self._saved_heartbeats(batch.heartbeats_through)
-        if batch.usage_deleted():  # before the callers hear back, so a finished delete has left the file clean
-            self.old_copies_remain = not _after_usage_deleted(db, batch)
+        deletions = batch.deletions()
+        if deletions:  # before the callers hear back, so a finished delete has left the file clean
+            self.old_copies_remain = not _after_usage_deleted(db, batch, deletions)
         batch.done(new_ids)
 
     def _keep_the_log_in_the_file(self, db: Database) -> None:
@@ -611,15 +612,28 @@ class _Batch:
             self.known_profiles.add(name)
             self.profiles[name] = iso_from_epoch(at)
 
-    def usage_deleted(self) -> bool:
-        """Whether a ``delete_usage`` call in this batch succeeded (a failed call has its Future done already)."""
-        return any(getattr(call.fn, "func", call.fn) is delete_usage and not call.future.done() for call in self.calls)
+    def deletions(self) -> list[str | None]:
+        """The deletions in this batch that succeeded (a failed call has its Future done already): None for
+        ``delete_usage`` (everything), a member's name for a ``MemberDeletion``."""
+        found: list[str | None] = []
+        for call in self.calls:
+            if call.future.done():
+                continue
+            if getattr(call.fn, "func", call.fn) is delete_usage:
+                found.append(None)
+            elif isinstance(call.fn, MemberDeletion):
+                found.append(call.fn.member)
+        return found
 
-    def forget_usage(self) -> None:
-        """After ``delete_usage``: the open spans' rows are gone (and their ids will be given again), so forget
-        them; the next heartbeat starts a new span. Profiles are written again when next seen."""
-        self.spans.forget_open()
-        self.known_profiles.clear()
+    def forget_usage(self, member: str | None = None) -> None:
+        """After a deletion of everything (or of ``member``'s records): the open spans' rows are gone (and their ids
+        may be given again), so forget them; the next heartbeat starts a new span. Profiles are written again when
+        next seen."""
+        self.spans.forget_open(member)
+        if member is None:
+            self.known_profiles.clear()
+        else:
+            self.known_profiles.discard(member)
 
     def expire_calls(self, latest_end: float) -> None:
         """Fail the calls whose caller stops waiting before ``latest_end``: they must not land after it gave up."""
@@ -679,10 +693,12 @@ class _Batch:
         self.retry_at = 0.0
 
 
-def _after_usage_deleted(db: Database, batch: _Batch) -> bool:
-    """Forget what the writer holds of the deleted usage, then compact the file so no old row stays in it. False
-    when old copies may remain in the write-ahead log: the writer then keeps trying to empty it."""
-    batch.forget_usage()
+def _after_usage_deleted(db: Database, batch: _Batch, deletions: list[str | None]) -> bool:
+    """Forget what the writer holds of the deleted usage (everything, or the members named), then compact the file
+    so no old row stays in it. False when old copies may remain in the write-ahead log: the writer then keeps trying
+    to empty it."""
+    for member in deletions:
+        batch.forget_usage(member)
     try:
         if compact(db):
             return True

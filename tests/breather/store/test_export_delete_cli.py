@@ -435,3 +435,34 @@ def test_delete_all_decides_for_every_table_breather_creates(paths: Paths, capsy
         db.close()
     for path in _database_files(paths):
         assert TELLTALE_SITE.encode() not in path.read_bytes(), path
+
+
+def test_delete_member_removes_one_members_records_and_keeps_everyone_elses(
+    recorded: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A member who wanted their own records gone could only have the whole household's deleted (a user test)."""
+    writer = Writer(recorded.database, flush_ms=20).start()
+    writer.heartbeat(Heartbeat("ana", "youtube.com", DAY2, duration_s=300))
+    writer.close()
+
+    assert main(["delete", "--member", "zoe", "--yes"]) == 2
+    assert "--member: Breather has no records about 'zoe'; members with records: ana, sam; nothing deleted" in (
+        capsys.readouterr().err
+    )
+    assert main(["delete", "--member", "sam", "--yes"]) == 0
+    out = capsys.readouterr().out
+    for line in ("deleted 2 rows from activity", "deleted 2 rows from events", "deleted 1 row from profiles"):
+        assert f"{line}\n" in out
+    assert f"compacted {recorded.database}" in out
+    code, out, _ = export(capsys)
+    assert code == 0
+    tables = json.loads(out)["tables"]
+    assert [row["name"] for row in tables["profiles"]] == ["ana"]
+    assert {row["profile"] for row in tables["activity"]} == {"ana"} and tables["events"] == []
+    db = open_database(recorded.database)
+    try:
+        assert db["api_tokens"].count == 1  # the paired browser stays
+        assert "sam" in (get_meta(db, "member_usage_deleted_at") or "")
+    finally:
+        db.close()
+    assert main(["export", "--member", "sam"]) == 2  # nothing about sam is left to export

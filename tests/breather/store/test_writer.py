@@ -354,3 +354,30 @@ def test_a_dropped_batch_forgets_its_new_profiles_so_they_are_written_later(
     writer.close()
     assert [row["kind"] for row in db["events"].rows] == ["break_taken"]
     assert [row["name"] for row in db["profiles"].rows] == ["ana"]
+
+
+def test_deleting_one_members_records_forgets_their_open_span_and_keeps_everyone_elses(tmp_path: Path) -> None:
+    """After one member's rows are deleted, their next heartbeat starts a new span (their open span's row is gone)
+    and another member's open span goes on in its own row."""
+    start = datetime(2026, 5, 3, 10, 0, tzinfo=UTC)
+    writer = Writer(tmp_path / "b.db", flush_ms=20).start()
+    try:
+        for member in ("sam", "ana"):
+            writer.heartbeat(Heartbeat(member, "reddit.com", start, duration_s=30))
+        assert writer.flush(5)
+        removed = writer.call(queries.MemberDeletion("sam", start)).result(5)
+        assert removed["activity"] == 1 and removed["profiles"] == 1
+        for member in ("sam", "ana"):
+            writer.heartbeat(Heartbeat(member, "reddit.com", start + timedelta(seconds=30), duration_s=30))
+        assert writer.flush(5)
+    finally:
+        writer.close()
+    db = open_database(tmp_path / "b.db")
+    try:
+        rows = {row["profile"]: row for row in db["activity"].rows}
+        assert set(rows) == {"sam", "ana"} and db["activity"].count == 2
+        assert rows["ana"]["duration_s"] == 60  # one span, carried on across the deletion
+        assert rows["sam"]["duration_s"] == 30 and rows["sam"]["start"].startswith("2026-05-03T10:00:30")
+        assert [row["name"] for row in db["profiles"].rows] == ["ana", "sam"]  # sam seen again since
+    finally:
+        db.close()
