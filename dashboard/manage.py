@@ -556,18 +556,40 @@ def export_everything() -> Response:
 
 @bp.post("/data/delete")
 def delete_everything() -> BaseResponse:
+    _confirmed_with_passphrase()
+    removed = context.write(partial(data_pages.delete_everything, at=_now()))
+    return _deleted(removed, None)
+
+
+@bp.post("/data/delete-member")
+def delete_member() -> BaseResponse:
+    member = request.form.get("member", "")
+    if member not in data_pages.members(get_db()):
+        raise ApiError(400, "UnknownMember", f"Breather has no records about {member!r}; nothing was deleted")
+    _confirmed_with_passphrase()
+    return _deleted(context.write(data_pages.MemberDeletion(member, _now())), member)
+
+
+def _confirmed_with_passphrase() -> None:
     if request.form.get("confirm", "").strip().lower() != "delete":
         raise ApiError(400, "NotConfirmed", "type DELETE to confirm; nothing was deleted")
     security.require_passphrase(request.form.get("passphrase", ""))
-    removed = context.write(partial(data_pages.delete_everything, at=_now()))
+
+
+def _deleted(removed: dict[str, int], member: str | None) -> BaseResponse:
+    """After the store deleted everything (or ``member``'s records): the running proxy forgets it too, or it would
+    still block at the old minutes; the page says how many records went."""
     forget = getattr(context.runtime(), "forget_usage", None)
-    if forget is not None:  # the running proxy's memory of today, or it would still block at the old minutes
-        forget()
+    if forget is not None:
+        forget(member)
     context.paths().shown_warnings.unlink(missing_ok=True)
+    records = sum(removed.values())
     if context.writer().old_copies_remain:
-        flash(_deleted_but_copies_remain(sum(removed.values())), "wait")
+        flash(_deleted_but_copies_remain(records), "wait")
+    elif member is None:
+        flash(f"Deleted {records} records. Breather starts counting again from now.", "ok")
     else:
-        flash(f"Deleted {sum(removed.values())} records. Breather starts counting again from now.", "ok")
+        flash(f"Deleted {records} records about {member}. Breather counts their use again from now.", "ok")
     return redirect(url_for("manage.data"))
 
 

@@ -50,6 +50,7 @@ def export_body(db: Database, fmt: str, zone: tzinfo, now: datetime, member: str
 # through ``context.write``, the writer recognises it and also forgets its open spans and compacts the file, so no
 # deleted row stays on disk.
 delete_everything = queries.delete_usage
+MemberDeletion = queries.MemberDeletion  # one member's records, recognised by the writer in the same way
 
 
 # What each kind of record is, in the words of the Data page (a user test met "day limits" and "time answers" bare).

@@ -52,16 +52,29 @@ def change_text(now: float, before: float | None, than: str = "the period before
 
 
 def deleted_note(db: Database, rules: Rules, period: Period, today_: date) -> str:
-    """ "Everything ... was deleted on Sun 29 Nov at 17:56" when that was within the period: an emptied week read as
-    "A quiet week" and as "no change" (a user test)."""
-    deleted = queries.usage_deleted_at(db)
-    if deleted is None:
-        return ""
-    local = deleted.astimezone(rules.zone())
+    """ "Everything ... was deleted on Sun 29 Nov at 17:56" (or one member's records) when that was within the period:
+    an emptied week read as "A quiet week" and as "no change" (a user test)."""
+    notes = []
+    when = _moment_within(queries.usage_deleted_at(db), rules, period, today_)
+    if when is not None:
+        notes.append(
+            f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
+        )
+    for member, at in sorted(queries.members_deleted_at(db).items()):
+        when = _moment_within(at, rules, period, today_)
+        if when is not None:
+            notes.append(f"{member}'s records were deleted on {when} (on the Data page): theirs count from then.")
+    return " ".join(notes)
+
+
+def _moment_within(at: datetime | None, rules: Rules, period: Period, today_: date) -> str | None:
+    """ "Sun 29 Nov at 17:56" on the household's clock, when ``at`` falls within ``period``."""
+    if at is None:
+        return None
+    local = at.astimezone(rules.zone())
     if not period.first <= local.date() <= period.last:
-        return ""
-    when = f"{usage.day_text(local.date(), today_, weekday=True)} at {local:%H:%M}"
-    return f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
+        return None
+    return f"{usage.day_text(local.date(), today_, weekday=True)} at {local:%H:%M}"
 
 
 # --- Today --------------------------------------------------------------------------------------------------------

@@ -54,3 +54,27 @@ def test_breather_delete_all_is_said_too(app: Flask, client: FlaskClient, seed: 
     assert main(["delete", "--all", "--yes"]) == 0
     app.config["CLOCK"] = lambda: datetime.now(UTC)  # the command deletes at the machine's time
     assert "Everything Breather had recorded was deleted on " in page(client, "/family")
+
+
+def test_one_members_records_deleted_on_the_data_page_go_and_are_said(client: FlaskClient, seed: Seeder) -> None:
+    """A user test: a member who wanted their records gone could only have the whole household's deleted."""
+    used(seed)
+    seed.minutes("parent", "www.reddit.com", NOW - timedelta(days=1), 30)
+    seed.send()
+    set_passphrase(client)
+    data = page(client, "/data")
+    assert "Delete one member's records" in data and '<option value="teen">teen</option>' in data
+    form = {"csrf_token": form_token(client, "/data"), "member": "teen", "confirm": "", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete-member", data=form).status_code == 400  # not confirmed: nothing deleted
+    assert "youtube" in page(client, "/history?days=7&member=teen")
+    form["confirm"] = "DELETE"
+    done = client.post("/data/delete-member", data=form, follow_redirects=True)
+    assert done.status_code == 200 and "records about teen. Breather counts their use again from now." in flat(
+        done.get_data(as_text=True)
+    )
+    history = page(client, "/history?days=7")
+    assert "teen's records were deleted on Wed 4 Mar at 20:00 (on the Data page): theirs count from then." in history
+    assert "reddit" in history and "youtube" not in history  # the parent's half hour stays
+    assert SAID not in history
+    form["member"] = "nobody"
+    assert client.post("/data/delete-member", data=form).status_code == 400

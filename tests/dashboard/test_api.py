@@ -480,3 +480,24 @@ def test_an_ipv6_proxy_address_is_bracketed_for_the_pac_and_the_extension(
     assert '"PROXY [::1]:8080"' in client.get("/api/v1/pac").get_data(as_text=True)
     config = client.get("/api/v1/config", headers=auth(pair(client))).get_json()
     assert config["proxy"] == {"host": "[::1]", "port": 8080}
+
+
+def test_deleting_one_members_records_clears_the_running_proxys_count_of_their_today(
+    breather_home: Path, seed: Seeder
+) -> None:
+    runtime = service_that_saw(breather_home, seed, "teen", 50)
+    seed.minutes("parent", "www.youtube.com", NOW - timedelta(minutes=30), 20)
+    seed.send()
+    db = open_database(runtime.paths.database)
+    try:
+        StoreUsage(runtime).refresh(db, now=NOW)
+    finally:
+        db.close()
+    parent_before = runtime.sessions.read("parent").stored_total
+    assert parent_before == 20
+    client = dashboard_of(runtime)
+    set_passphrase(client)
+    form = {"csrf_token": form_token(client, "/data"), "member": "teen", "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete-member", data=form).status_code == 302
+    assert Boundaries(runtime).decide("teen", "www.youtube.com", NOW).kind != "limit_reached"
+    assert runtime.sessions.read("parent").stored_total == parent_before  # the parent's count is theirs still
