@@ -654,7 +654,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
     own_quiet, own_limits = _own_lines(document, name, "quiet_hours"), _own_lines(document, name, "limits")
     table = profiles[name]
     parent = rules.profiles.get(current.inherits) if current.inherits else None
-    _set_every_field(
+    refused = _set_every_field(
         [
             partial(_set_lines_table, table, "quiet_hours", form.get("quiet_hours"), own_quiet),
             partial(_set_lines_table, table, "limits", form.get("limits"), own_limits),
@@ -667,7 +667,7 @@ def edit_profile(text: str, name: str, form: Mapping[str, str]) -> str:
         ]
     )
     edited = tomlkit.dumps(document)
-    _refuse_at_the_fields(edited, name, form)
+    _refuse_all_at_once([*refused, *_problems_at_the_fields(edited, name, form)])
     return edited
 
 
@@ -725,7 +725,7 @@ FORM_FIELDS = LINE_FIELDS | {"topics": "own topics", "keywords": "own words to w
 _ITEM_INDEX = re.compile(r"^(?P<item>.*?)(?:\[(?P<index>\d+)\])?$")  # "fri[1]": the second of fri's windows
 
 
-def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> None:
+def _problems_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> list[ApiError]:
     """What the edited file's check finds in this member's settings, said at the form field and its line, where it
     was typed: the person never saw the file's lines. The file read before the edit, so its problems are the form's;
     one elsewhere in the file (a profile inheriting these settings) is left to the file's own report."""
@@ -733,9 +733,8 @@ def _refuse_at_the_fields(edited: str, name: str, form: Mapping[str, str]) -> No
         parse_rules(edited)
     except RulesError as exc:
         said = [found for problem in exc.problems if (found := _at_the_field(problem.key, problem.message, name, form))]
-        if said:
-            text = "; ".join(dict.fromkeys(text for _, text in said))
-            raise ApiError.invalid_fields(422, text, [field for field, _ in said]) from None
+        return [ApiError(422, "InvalidField", text, field=field) for field, text in dict.fromkeys(said)]
+    return []
 
 
 def _at_the_field(key: str, message: str, name: str, form: Mapping[str, str]) -> tuple[str, str] | None:
@@ -787,9 +786,9 @@ _FORM_ORDER = [
 ]
 
 
-def _set_every_field(setters: list[Callable[[], None]]) -> None:
-    """Write each field, then refuse once with every field that did not read, each marked: a user test typed three
-    fields wrong and met them one Save at a time."""
+def _set_every_field(setters: list[Callable[[], None]]) -> list[ApiError]:
+    """Write each field; returns every field that did not read (its value left as it was), for one refusal with all
+    of them: a user test typed three fields wrong and met them one Save at a time."""
     refused: list[ApiError] = []
     for setter in setters:
         try:
@@ -798,10 +797,18 @@ def _set_every_field(setters: list[Callable[[], None]]) -> None:
             if exc.kind != "InvalidField":
                 raise
             refused.append(exc)
-    if refused:
-        refused.sort(key=lambda exc: _FORM_ORDER.index(exc.field) if exc.field in _FORM_ORDER else len(_FORM_ORDER))
-        message = "; ".join(exc.message for exc in refused)
-        raise ApiError.invalid_fields(400, message, [field for exc in refused for field in exc.fields])
+    return refused
+
+
+def _refuse_all_at_once(refused: list[ApiError]) -> None:
+    """One refusal naming and marking every field at fault in the form's order: those that did not read (400) and
+    those the whole file's check found wrong (422), which came only after the first were mended."""
+    if not refused:
+        return
+    refused.sort(key=lambda exc: _FORM_ORDER.index(exc.field) if exc.field in _FORM_ORDER else len(_FORM_ORDER))
+    message = "; ".join(dict.fromkeys(exc.message for exc in refused))
+    status = min(exc.status for exc in refused)
+    raise ApiError.invalid_fields(status, message, [field for exc in refused for field in exc.fields])
 
 
 def _set_duration(table: Any, key: str, raw: str | None, current: timedelta | None) -> None:

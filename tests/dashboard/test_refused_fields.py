@@ -206,3 +206,16 @@ def test_every_field_that_does_not_read_is_said_and_marked_at_once(client: Flask
     for words in ("daily limit:", "break after:", "snoozes in a row:", "violence warnings:"):
         assert words in said, said
     assert said.count("teen's settings") == 1, said
+
+
+def test_a_field_that_does_not_read_and_one_the_files_check_refuses_are_said_at_once(client: FlaskClient) -> None:
+    """A daily limit that does not read and a site limit for a site the rules do not have: the site limit was said
+    only after the daily limit was mended (one more Save), as the whole file is checked once every field is written."""
+    form = member_form(client.get("/rules").get_data(as_text=True), "teen")
+    answer = client.post("/rules", data=form | {"daily_limit": "abc", "limits": "redit = 30m", "action": "preview"})
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    said = problem_text(page, "rules-refused")
+    assert "daily limit:" in said and 'site limits, line 1: unknown site "redit"' in said, said
+    assert said.index("daily limit") < said.index("site limits"), "in the form's order"
+    assert set(marked(page, "rules-refused")) == {"teen-daily", "teen-limits"}
