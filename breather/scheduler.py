@@ -28,7 +28,7 @@ from breather.rules.model import Profile, Rules
 from breather.store import queries
 from breather.store.db import open_database
 from breather.store.model import iso
-from breather.store.writer import WriteNotMade
+from breather.store.writer import WriteNotMade, trouble_of
 
 log = logging.getLogger(__name__)
 
@@ -508,9 +508,16 @@ class QuietHoursWatch:
 
 # -- registration ----------------------------------------------------------------------------------------------------
 
-# What a job meets when the store cannot be used now: the writer did not make its write (a damaged, locked, full or
-# deleted file), a read on its own connection failed, or the writer did not answer in time.
-STORE_FAILURES: tuple[type[BaseException], ...] = (WriteNotMade, sqlite3.Error, TimeoutError)
+
+def is_store_trouble(exc: BaseException) -> bool:
+    """What a job meets when the store cannot be used now: the writer did not make its write (a damaged, locked, full
+    or deleted file), a read on its own connection met the same trouble, or the writer did not answer in time. An SQL
+    mistake or a file's own time-out (an OSError) is a bug or another trouble, and keeps its traceback."""
+    if isinstance(exc, WriteNotMade):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        return trouble_of(exc) is not None
+    return isinstance(exc, TimeoutError) and getattr(exc, "errno", None) is None
 
 
 class SaysStoreTrouble:
@@ -526,7 +533,9 @@ class SaysStoreTrouble:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             result = self.job(*args, **kwargs)
-        except STORE_FAILURES as exc:
+        except Exception as exc:
+            if not is_store_trouble(exc):
+                raise
             trouble = str(exc) or "it did not answer in time"
             level = logging.DEBUG if trouble == self._trouble else logging.WARNING
             log.log(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -614,3 +615,18 @@ def test_a_job_says_once_that_the_store_cannot_be_used_and_when_it_works_again(
     scheduler.prepare_store(service)
     assert close_stale(service, clock) == 0
     assert "close activity spans left open: the usage store works again" in caplog.text
+
+
+def test_a_bug_in_a_job_keeps_its_traceback_rather_than_read_as_store_trouble() -> None:
+    """A review: every sqlite3.Error and TimeoutError was said as "the usage store could not be used", so an SQL
+    mistake in a job (or a rules file's own time-out on a network disk) became one WARNING line with no traceback."""
+
+    def mistaken(*_: Any) -> None:
+        raise sqlite3.OperationalError("no such column: minutez")
+
+    def network_disk(*_: Any) -> None:
+        raise TimeoutError(110, "Connection timed out", "rules.toml")
+
+    for job in (mistaken, network_disk):
+        with pytest.raises((sqlite3.OperationalError, TimeoutError)):
+            scheduler.SaysStoreTrouble(job, "a job")()
