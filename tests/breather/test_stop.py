@@ -47,7 +47,7 @@ def ends_cleanly(service: subprocess.Popen[bytes], timeout: float) -> None:
     """A clean stop exits 0 (systemd's Restart=on-failure and launchd then leave it stopped); when not, the
     failure shows the service's own log, the only place that says why."""
     code = service.wait(timeout=timeout)
-    assert code == 0, (Paths.resolve().home / "serve.log").read_text(errors="replace")[-6000:]
+    assert code == 0, (Path(os.environ["BREATHER_HOME"]) / "serve.log").read_text(errors="replace")[-6000:]
 
 
 def test_stop_ends_the_service_cleanly_and_says_how_to_start_it_again(
