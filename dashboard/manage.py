@@ -541,9 +541,7 @@ def export_everything() -> Response:
     if fmt not in data_pages.DOWNLOADS:
         raise ApiError(400, "UnknownFormat", f"choose one of {', '.join(data_pages.DOWNLOADS)}")
     db = get_db()
-    member = request.form.get("member", "") or None
-    if member is not None and member not in data_pages.members(db):
-        raise ApiError(400, "UnknownMember", f"Breather has no records about {member!r}", field="member")
+    member = _member_with_records(request.form.get("member", "")) if request.form.get("member") else None
     if security.passphrase_is_set(db):
         security.require_passphrase(request.form.get("passphrase", ""))
     disposition, mimetype = data_pages.download(fmt, member)
@@ -563,11 +561,19 @@ def delete_everything() -> BaseResponse:
 
 @bp.post("/data/delete-member")
 def delete_member() -> BaseResponse:
-    member = request.form.get("member", "")
-    if member not in data_pages.members(get_db()):
-        raise ApiError(400, "UnknownMember", f"Breather has no records about {member!r}; nothing was deleted")
+    member = _member_with_records(request.form.get("member", ""))
     _confirmed_with_passphrase()
     return _deleted(context.write(data_pages.MemberDeletion(member, _now())), member)
+
+
+def _member_with_records(name: str) -> str:
+    if not name:
+        raise ApiError(400, "UnknownMember", "choose whose records; nothing was done", field="member")
+    if name not in data_pages.members(get_db()):
+        raise ApiError(
+            400, "UnknownMember", f"Breather has no records about {name!r}; nothing was done", field="member"
+        )
+    return name
 
 
 def _confirmed_with_passphrase() -> None:

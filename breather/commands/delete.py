@@ -69,7 +69,7 @@ def _member(paths: Paths, name: str | None) -> str | None:
         return None
     db = open_database(paths.database)
     try:
-        return member_with_records(db, name)
+        return member_with_records(db, name, deleted_too=True)
     except ValueError as exc:
         raise CommandError(f"--member: {exc}; nothing deleted", exit_code=2) from None
     finally:

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from breather.scheduler import first_goal_week_kept, week_start
 from breather.store.model import iso
-from breather.store.queries import local_midnight, member_column
+from breather.store.queries import local_midnight, member_column, members_deleted_at
 
 FORMAT_NAME = "breather-export"
 FORMAT_VERSION = 1
@@ -84,16 +84,23 @@ def collect(db: Database, since: date | None, tz: tzinfo, member: str | None = N
 
 
 def members_with_records(db: Database) -> list[str]:
-    return (
-        [name for (name,) in db.execute("SELECT name FROM profiles ORDER BY name")] if db["profiles"].exists() else []
-    )
+    """Every member some exported table holds a row about: not the list of members seen alone, since the scheduler
+    writes each member's daily limit and weekly review from the rules, whether or not they used a site (a review)."""
+    present = set(db.table_names())
+    names: set[str] = set()
+    for table in EXPORTED_TABLES:
+        column = member_column(db, table) if table in present else None
+        if column is not None:
+            names.update(name for (name,) in db.execute(f"SELECT DISTINCT [{column}] FROM [{table}]") if name)
+    return sorted(names)
 
 
-def member_with_records(db: Database, name: str) -> str:
-    """``name`` when Breather has records about that member, else ``ValueError`` naming those it has records about
-    (an empty export, or a deletion of nothing, for a typo would read as "Breather kept nothing about them")."""
+def member_with_records(db: Database, name: str, deleted_too: bool = False) -> str:
+    """``name`` when Breather has records about that member (or, with ``deleted_too``, had them deleted on their
+    own: a deletion is run again when compacting the file failed), else ``ValueError`` naming those it has records
+    about (an empty export, or a deletion of nothing, for a typo would read as "Breather kept nothing about them")."""
     known = members_with_records(db)
-    if name not in known:
+    if name not in known and not (deleted_too and name in members_deleted_at(db)):
         listed = ", ".join(known) if known else "none yet"
         raise ValueError(f"Breather has no records about {name!r}; members with records: {listed}")
     return name

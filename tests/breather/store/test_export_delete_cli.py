@@ -466,3 +466,17 @@ def test_delete_member_removes_one_members_records_and_keeps_everyone_elses(
     finally:
         db.close()
     assert main(["export", "--member", "sam"]) == 2  # nothing about sam is left to export
+    assert main(["delete", "--member", "sam", "--yes"]) == 0  # again, as told when compacting failed: it compacts
+    assert "deleted 0 rows from activity" in capsys.readouterr().out
+
+
+def test_a_member_with_only_a_daily_limit_recorded_has_records_to_export(
+    recorded: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scheduler writes each member's daily limit from the rules whether or not they used a site: a review found
+    their export (and their deletion) refused as "no records" while rows about them were there."""
+    db = open_database(recorded.database)
+    db["day_limits"].insert({"day": "2026-05-04", "profile": "cleo", "limit_minutes": 60.0, "recorded_at": "x"})
+    db.close()
+    code, out, _ = export(capsys, "--member", "cleo")
+    assert code == 0 and json.loads(out)["tables"]["day_limits"][0]["profile"] == "cleo"
