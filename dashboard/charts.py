@@ -158,11 +158,11 @@ def day_columns(days: Sequence[date], minutes: Mapping[date, float], title: str,
 
 
 def week_columns(weeks: Mapping[date, float], title: str, today: date) -> Markup:
-    """One column per week (by its Monday), for a year: each month's name under its first week."""
-    columns, month = [], None
+    """One column per week (by its Monday), for a year: each month's name under the first Monday in it (so names
+    stay four or five weeks apart: the first week's own month named beside the next one's touched it)."""
+    columns = []
     for monday, value in weeks.items():
-        tick = f"{monday:%b}" if (monday.year, monday.month) != month else None
-        month = (monday.year, monday.month)
+        tick = f"{monday:%b}" if monday.day <= 7 else None
         columns.append(Column(value, f"Week of {day_text(monday, today, weekday=True)}: {minutes_text(value)}", tick))
     return _columns(columns, title)
 

@@ -137,7 +137,7 @@ def history() -> str:
         today=today,
         day_text=usage.day_text,
         period_text=usage.period_text,
-        deleted=summaries.deleted_note(db, rules, page.period, today),
+        deleted=summaries.deleted_note(db, rules, page.period, today, member),
     )
 
 

@@ -51,7 +51,7 @@ def change_text(now: float, before: float | None, than: str = "the period before
     return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than {than}"
 
 
-def deleted_note(db: Database, rules: Rules, period: Period, today_: date) -> str:
+def deleted_note(db: Database, rules: Rules, period: Period, today_: date, member: str | None = None) -> str:
     """ "Everything ... was deleted on Sun 29 Nov at 17:56" (or one member's records) when that was within the period:
     an emptied week read as "A quiet week" and as "no change" (a user test)."""
     notes = []
@@ -60,10 +60,10 @@ def deleted_note(db: Database, rules: Rules, period: Period, today_: date) -> st
         notes.append(
             f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
         )
-    for member, at in sorted(queries.members_deleted_at(db).items()):
+    for name, at in sorted(queries.members_deleted_at(db).items()):
         when = _moment_within(at, rules, period, today_)
-        if when is not None:
-            notes.append(f"{member}'s records were deleted on {when} (on the Data page): theirs count from then.")
+        if when is not None and member in (None, name):  # a page about one member: theirs only
+            notes.append(f"{name}'s records were deleted on {when}: theirs count from then.")
     return " ".join(notes)
 
 

@@ -73,8 +73,9 @@ def test_one_members_records_deleted_on_the_data_page_go_and_are_said(client: Fl
         done.get_data(as_text=True)
     )
     history = page(client, "/history?days=7")
-    assert "teen's records were deleted on Wed 4 Mar at 20:00 (on the Data page): theirs count from then." in history
+    assert "teen's records were deleted on Wed 4 Mar at 20:00: theirs count from then." in history
     assert "reddit" in history and "youtube" not in history  # the parent's half hour stays
     assert SAID not in history
+    assert "teen's records were deleted" not in page(client, "/history?days=7&member=parent")  # not the parent's
     form["member"] = "nobody"
     assert client.post("/data/delete-member", data=form).status_code == 400

@@ -891,3 +891,15 @@ def test_a_years_history_goes_week_by_week(client: FlaskClient, seed: Seeder) ->
     assert "<title>Week of Mon 2 Mar: 1 h 30 min</title>" in chart
     assert 'id="per-day-table"' not in year
     assert 'aria-current="page">365 days<' in year
+
+
+def test_a_years_history_under_a_shorter_retention_says_where_the_kept_records_begin(
+    client: FlaskClient, seed: Seeder
+) -> None:
+    """A review: with 90 days kept, the year's weeks began at the retention's cut, "the first day with data"."""
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=200), 60)
+    seed.minutes("teen", "www.youtube.com", today_at(18) - timedelta(days=1), 90)
+    seed.send()
+    year = text_of(client, "/history?days=365&member=teen")
+    assert "the first day kept (records are kept 90 days)" in year
+    assert "the first day with data" not in year
