@@ -83,7 +83,7 @@ def _os_problem(exc: OSError, paths: Paths | None = None) -> str:
         where = "or choose another Breather home with --home DIR" if in_home else "or choose another place"
         if exc.errno == errno.EROFS:
             return f"{said}: that disk is mounted read-only; {where} on a writable disk"
-        return f"{said}: you may not write there; make it (and its folder) yours and writable, {where}"
+        return f"{said}: you may not use it; make it (and its folder) yours, readable and writable, {where}"
     return said
 
 

@@ -35,6 +35,14 @@ class Paths:
             state_dir=Path(platformdirs.user_state_dir(APP_NAME)),
         )
 
+    @property
+    def home(self) -> Path | None:
+        """The one folder every Breather file is under (``--home`` or ``BREATHER_HOME``); None with the platform's
+        own folders."""
+        root = self.config_dir.parent
+        own = (root / "config", root / "data", root / "state")
+        return root if (self.config_dir, self.data_dir, self.state_dir) == own else None
+
     def holds(self, path: Path) -> bool:
         """Whether ``path`` is one of Breather's own folders or inside one."""
         return any(

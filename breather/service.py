@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from breather.certificates import check_ca
+from breather.commands import command_hint
 from breather.errors import EXIT_ALREADY_RUNNING, CommandError
 from breather.net import is_loopback, listen_hosts
 from breather.paths import Paths
@@ -73,8 +74,9 @@ def load_rules_watcher(paths: Paths) -> Any:
     )
     if watcher.current is None:  # a person's own broken file, and no good rules from an earlier run: exit 2, as a check
         raise CommandError(
-            f"the rules file {paths.rules_file} has errors and there are no earlier good rules to start with; fix "
-            f"them (`breather rules check` lists them again) and start Breather again:\n{watcher.last_error}",
+            f"the rules file {paths.rules_file} cannot be used and there are no earlier good rules to start with; "
+            f"mend it (`{command_hint('rules', 'check', home=paths.home)}` says what is wrong again) and start "
+            f"Breather again:\n{watcher.last_error}",
             exit_code=2,
         )
     return watcher

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import shlex
 from pathlib import Path
 
 from breather.rules.errors import Problem, RulesError
@@ -42,7 +43,8 @@ def _what_to_do(file: Path, exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"; it was deleted or moved: put it back ({kept})"
     if isinstance(exc, PermissionError):
-        return f"; your user may not read it: give it read access (for example `chmod u+rw {file}`; {kept})"
+        command = f"chmod u+rw {shlex.quote(str(file))}"
+        return f"; your user may not read it: give it read access (for example `{command}`; {kept})"
     return f" ({kept})"
 
 

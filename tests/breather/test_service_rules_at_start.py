@@ -58,6 +58,6 @@ def test_a_first_start_on_a_broken_file_of_ones_own_exits_2_saying_where_and_wha
         load_rules_watcher(paths)
     assert refused.value.exit_code == 2
     said = str(refused.value)
-    assert said.startswith(f"the rules file {paths.rules_file} has errors and there are no earlier good rules")
-    assert "`breather rules check` lists them again" in said
+    assert said.startswith(f"the rules file {paths.rules_file} cannot be used and there are no earlier good rules")
+    assert f"`breather rules check --home {tmp_path}` says what is wrong again" in said
     assert 'household.timezone: unknown time zone "Mars/Base"' in said

@@ -88,5 +88,5 @@ def test_a_home_one_may_not_write_says_what_to_do(tmp_path: Path) -> None:
     finally:
         for folder in (home, paths.config_dir, paths.data_dir, paths.state_dir):
             folder.chmod(0o755)
-    assert "Permission denied: you may not write there" in said, said
+    assert "Permission denied: you may not use it" in said, said
     assert "choose another Breather home with --home DIR" in said, said
