@@ -144,27 +144,7 @@ def test_an_error_logged_by_another_thread_while_the_proxy_starts_does_not_stop_
     """mitmproxy's start-up check exited the whole service ("Error logged during startup, exiting...") on an ERROR
     logged by any thread until the proxy was up: Breather's own threads, already running, log their trouble and go
     on, so one of them logging at that moment switched the person's boundaries off."""
-    script = tmp_path / "logs_from_another_thread.py"
-    script.write_text(ERROR_FROM_ANOTHER_THREAD, encoding="utf-8")
-    paths = Paths.resolve()
-    service = subprocess.Popen(
-        [sys.executable, "-m", "breather", "serve", "--proxy-port", "0", "--web-port", "0", "-s", str(script)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not paths.service_file.exists() and service.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(1.0)  # the start-up check runs just after the proxy is up
-        still_running = service.poll() is None
-        service.send_signal(signal.SIGTERM)
-        said, _ = service.communicate(timeout=60)
-    finally:
-        service.kill()
-    assert still_running, said
-    assert service.returncode == 0, said
+    said = _runs_on_past_its_start_with(tmp_path / "logs_from_another_thread.py", ERROR_FROM_ANOTHER_THREAD)
     assert "a batch failed while the proxy started" in said
 
 
@@ -191,20 +171,8 @@ addons = [DamagesTheStore()]
 def test_a_store_damaged_while_the_proxy_starts_does_not_stop_the_service(breather_home: Path, tmp_path: Path) -> None:
     """The scheduler's start logged the damaged store as an ERROR on the proxy's thread, and mitmproxy's start-up
     check ("Error logged during startup, exiting...") ended the service with exit 1: boundaries off."""
-    script = tmp_path / "damages_the_store.py"
-    script.write_text(DAMAGES_THE_STORE, encoding="utf-8")
-    paths = Paths.resolve()
-    service = _running_service(paths, "-s", str(script))
-    try:
-        time.sleep(1.0)  # the start-up check runs just after the `running` hooks
-        still_running = service.poll() is None
-        service.send_signal(signal.SIGTERM)
-        said, _ = service.communicate(timeout=60)
-    finally:
-        service.kill()
-    assert still_running, said
+    said = _runs_on_past_its_start_with(tmp_path / "damages_the_store.py", DAMAGES_THE_STORE)
     assert "the scheduler could not prepare the usage store" in said
-    assert service.returncode == 0, said
     assert "Traceback" not in said, said  # the jobs that met it say it in a line each
 
 
@@ -217,6 +185,23 @@ def test_an_unknown_set_option_still_stops_the_start_naming_it(breather_home: Pa
     )
     assert done.returncode != 0, done.stdout + done.stderr
     assert "unknown mitmproxy option(s) given with --set: no_such" in done.stdout + done.stderr
+
+
+def _runs_on_past_its_start_with(script: Path, addon: str) -> str:
+    """`breather serve -s SCRIPT` (``addon`` written there): it must still run a second after it was up (mitmproxy's
+    start-up check runs just after the ``running`` hooks) and stop cleanly on SIGTERM. Returns what it said."""
+    script.write_text(addon, encoding="utf-8")
+    service = _running_service(Paths.resolve(), "-s", str(script))
+    try:
+        time.sleep(1.0)
+        still_running = service.poll() is None
+        service.send_signal(signal.SIGTERM)
+        said, _ = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert still_running, said
+    assert service.returncode == 0, said
+    return said
 
 
 def _running_service(paths: Paths, *more: str, before: tuple[str, ...] = ()) -> subprocess.Popen[str]:

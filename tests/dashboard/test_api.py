@@ -295,12 +295,17 @@ def service_that_saw(breather_home: Path, seed: Seeder, member: str, minutes: in
     runtime = service(breather_home, seed.writer)
     seed.minutes(member, "www.youtube.com", NOW - timedelta(minutes=minutes + 1), minutes)
     seed.send()
+    read_the_store(runtime)
+    return runtime
+
+
+def read_the_store(runtime: Runtime) -> None:
+    """What the service's refresh thread does every few seconds: today's minutes from the store into the sessions."""
     db = open_database(runtime.paths.database)
     try:
         StoreUsage(runtime).refresh(db, now=NOW)
     finally:
         db.close()
-    return runtime
 
 
 def dashboard_of(runtime: Runtime) -> Any:
@@ -488,11 +493,7 @@ def test_deleting_one_members_records_clears_the_running_proxys_count_of_their_t
     runtime = service_that_saw(breather_home, seed, "teen", 50)
     seed.minutes("parent", "www.youtube.com", NOW - timedelta(minutes=30), 20)
     seed.send()
-    db = open_database(runtime.paths.database)
-    try:
-        StoreUsage(runtime).refresh(db, now=NOW)
-    finally:
-        db.close()
+    read_the_store(runtime)
     parent_before = runtime.sessions.read("parent").stored_total
     assert parent_before == 20
     client = dashboard_of(runtime)
