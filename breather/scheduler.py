@@ -528,7 +528,7 @@ class SaysStoreTrouble:
     def __init__(self, job: Callable[..., Any], what: str) -> None:
         self.job = job
         self.what = what
-        self._trouble: str | None = None
+        self.trouble: str | None = None  # what was last said, while it lasts
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -537,21 +537,26 @@ class SaysStoreTrouble:
             if not is_store_trouble(exc):
                 raise
             trouble = str(exc) or "it did not answer in time"
-            level = logging.DEBUG if trouble == self._trouble else logging.WARNING
+            level = logging.DEBUG if trouble == self.trouble else logging.WARNING
             log.log(
                 level, "%s: the usage store could not be used (%s); trying again at its next run", self.what, trouble
             )
-            self._trouble = trouble
+            self.trouble = trouble
             return None
-        if self._trouble is not None:
+        if self.trouble is not None:
             log.info("%s: the usage store works again", self.what)
-            self._trouble = None
+            self.trouble = None
         return result
 
 
 def add_store_job(scheduler: Any, job: Callable[..., Any], trigger: Any, *, name: str, **options: Any) -> None:
-    """``scheduler.add_job`` for a job that uses the store: its trouble is said as ``SaysStoreTrouble`` says it."""
-    scheduler.add_job(SaysStoreTrouble(job, name), trigger, name=name, **options)
+    """``scheduler.add_job`` for a job that uses the store: its trouble is said as ``SaysStoreTrouble`` says it. A job
+    registered again (the rules reloaded) keeps what it last said, so the same trouble is not said once more."""
+    wrapped = SaysStoreTrouble(job, name)
+    existing = scheduler.get_job(options["id"]) if "id" in options else None
+    if existing is not None and isinstance(existing.func, SaysStoreTrouble):
+        wrapped.trouble = existing.func.trouble
+    scheduler.add_job(wrapped, trigger, name=name, **options)
 
 
 def register_jobs(scheduler: Any, runtime: Any, clock: Clock = utc_now) -> None:

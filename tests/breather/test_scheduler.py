@@ -604,6 +604,8 @@ def test_a_job_says_once_that_the_store_cannot_be_used_and_when_it_works_again(
 
     assert close_stale(service, clock) is None
     assert close_stale(service, clock) is None
+    scheduler.register_jobs(sched, service)  # the rules reloaded: the same trouble is not said again
+    assert sched.get_job(scheduler.JOB_STALE_SPANS).func(service, clock) is None
     said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     assert said == [
         "close activity spans left open: the usage store could not be used (file is not a database); trying again "
