@@ -480,3 +480,19 @@ def test_a_member_with_only_a_daily_limit_recorded_has_records_to_export(
     db.close()
     code, out, _ = export(capsys, "--member", "cleo")
     assert code == 0 and json.loads(out)["tables"]["day_limits"][0]["profile"] == "cleo"
+
+
+def test_one_members_csv_into_a_folder_leaves_no_earlier_file_of_the_households(
+    recorded: Paths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: everyone's export, then sam's into the same folder, left everyone's weekly_goals.csv beside sam's."""
+    db = open_database(recorded.database)
+    db["weekly_goals"].insert({"week": "2026-W19", "goal": "phones away at dinner", "saved_at": "x"})
+    db.close()
+    folder = tmp_path / "usage"
+    assert main(["export", "--format", "csv", "--output", f"{folder}/"]) == 0
+    assert (folder / "weekly_goals.csv").exists()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["export", "--format", "csv", "--member", "sam", "--output", f"{folder}/"]) == 0
+    assert not (folder / "weekly_goals.csv").exists()
+    assert (folder / "activity.csv").exists() and (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
