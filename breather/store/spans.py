@@ -196,6 +196,7 @@ class SpanTracker:
             self.late.clear()
             self._late_written.clear()
             self.closed.clear()
+            self._front.clear()
             return
         for held in (self.open, self.late, self._late_written):
             for key in [key for key in held if key[0] == profile]:
