@@ -37,15 +37,15 @@ def cannot_read(file: Path, exc: OSError) -> RulesError:
 
 
 def _what_to_do(file: Path, exc: OSError) -> str:
-    kept = "a running Breather keeps the rules it last took in until then"
+    """Whether rules are in force meanwhile is the reader's to say (the watcher keeps its last good rules; a first
+    start has none), so it is not said here."""
     if isinstance(exc, IsADirectoryError):
-        return f"; a folder has its name: move the folder aside and put the rules file back ({kept})"
+        return "; a folder has its name: move the folder aside and put the rules file back"
     if isinstance(exc, FileNotFoundError):
-        return f"; it was deleted or moved: put it back ({kept})"
+        return "; it was deleted or moved: put it back"
     if isinstance(exc, PermissionError):
-        command = f"chmod u+rw {shlex.quote(str(file))}"
-        return f"; your user may not read it: give it read access (for example `{command}`; {kept})"
-    return f" ({kept})"
+        return f"; your user may not read it: give it read access (for example `chmod u+rw {shlex.quote(str(file))}`)"
+    return ""
 
 
 def decode_rules_text(data: bytes, filename: str) -> str:

@@ -113,13 +113,12 @@ def test_a_file_that_cannot_be_read_is_named_with_its_path_and_what_to_do(tmp_pa
         read_rules_text(folder)
     assert str(refused.value) == (
         f"{folder}: cannot read the rules file: Is a directory; a folder has its name: move the folder aside and "
-        "put the rules file back (a running Breather keeps the rules it last took in until then)"
+        "put the rules file back"
     )
     with pytest.raises(RulesError) as refused:
         read_rules_text(tmp_path / "gone.toml")
     assert str(refused.value).endswith(
-        ": cannot read the rules file: No such file or directory; it was deleted or "
-        "moved: put it back (a running Breather keeps the rules it last took in until then)"
+        ": cannot read the rules file: No such file or directory; it was deleted or moved: put it back"
     )
 
 
