@@ -550,16 +550,8 @@ def delete_usage(db: Database, at: datetime | None = None) -> dict[str, int]:
     which then calls :func:`compact`).
     """
     with _securely(db):
-        present = set(db.table_names())
-        removed = {
-            table: db.execute(f"DELETE FROM [{table}]").rowcount
-            for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES)
-            if table in present
-        }
-        for table, column in USAGE_COLUMNS:
-            if table in present and column in db.table(table).columns_dict:
-                db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE [{column}] IS NOT NULL")
-        if "meta" in present:
+        removed = _delete_usage_rows(db, None)
+        if "meta" in db.table_names():
             db.execute("DELETE FROM meta WHERE key IN (?, ?)", [SHOWN_WARNINGS_KEY, MEMBER_DELETED_KEY])
             set_meta(db, USAGE_DELETED_KEY, iso(at or datetime.now(UTC)), at)
     return removed
@@ -582,20 +574,36 @@ def delete_member_usage(db: Database, member: str, at: datetime | None = None) -
     whole household's deleted), as ``delete_usage`` deletes, and when, by member. Anyone else's records and the
     household's weekly goals stay. Returns the rows deleted per table."""
     with _securely(db):
-        present = set(db.table_names())
-        removed = {}
-        for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES):
-            column = member_column(db, table) if table in present else None
-            if column is not None:
-                removed[table] = db.execute(f"DELETE FROM [{table}] WHERE [{column}] = ?", [member]).rowcount
-        for table, column in USAGE_COLUMNS:
-            if table in present and column in db[table].columns_dict and member_column(db, table) == "profile":
-                db.execute(f"UPDATE [{table}] SET [{column}] = NULL WHERE profile = ?", [member])
-        if "meta" in present:
+        removed = _delete_usage_rows(db, member)
+        if "meta" in db.table_names():
             deleted = {name: iso(when) for name, when in members_deleted_at(db).items()}
             deleted[member] = iso(at or datetime.now(UTC))
             set_meta(db, MEMBER_DELETED_KEY, json.dumps(deleted, sort_keys=True), at)
     return removed
+
+
+def _delete_usage_rows(db: Database, member: str | None) -> dict[str, int]:
+    """Every usage row (or ``member``'s: the tables without a member column keep theirs) and the usage columns of the
+    kept tables; the rows deleted per table."""
+    present = set(db.table_names())
+    removed = {}
+    for table in (*USAGE_TABLES, *LEGACY_USAGE_TABLES):
+        whose = _whose(db, table, member) if table in present else None
+        if whose is not None:
+            removed[table] = db.execute(f"DELETE FROM [{table}]{whose[0]}", whose[1]).rowcount
+    for table, column in USAGE_COLUMNS:
+        whose = _whose(db, table, member) if table in present and column in db[table].columns_dict else None
+        if whose is not None:
+            db.execute(f"UPDATE [{table}] SET [{column}] = NULL{whose[0]}", whose[1])
+    return removed
+
+
+def _whose(db: Database, table: str, member: str | None) -> tuple[str, list[str]] | None:
+    """The WHERE clause picking ``member``'s rows of ``table`` (every row for None); None: it has no member column."""
+    if member is None:
+        return "", []
+    column = member_column(db, table)
+    return (f" WHERE [{column}] = ?", [member]) if column is not None else None
 
 
 def member_column(db: Database, table: str) -> str | None:
