@@ -13,6 +13,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from breather.errors import CommandError
 from breather.paths import Paths
@@ -91,6 +92,19 @@ def require_household_passphrase(
         raise CommandError(f"enter the household passphrase; {otherwise}")
     if not verify_passphrase(given, stored):
         raise CommandError(f"that is not the household passphrase; {otherwise}")
+
+
+def member_option(db: Any, name: str | None, deleted_too: bool = False, then: str = "") -> str | None:
+    """``--member NAME`` checked against the store (``store.export.member_with_records``): a name without records is
+    refused with exit 2, naming those it has records about, and ``then`` (what did not happen)."""
+    from breather.store.export import member_with_records
+
+    if name is None:
+        return None
+    try:
+        return member_with_records(db, name, deleted_too=deleted_too)
+    except ValueError as exc:
+        raise CommandError(f"--member: {exc}{then}", exit_code=2) from None
 
 
 def ask_hidden(prompt: str, what: str, otherwise: str) -> str:

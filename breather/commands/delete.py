@@ -13,6 +13,7 @@ import shlex
 import sqlite3
 import sys
 
+from breather.commands import member_option
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -63,15 +64,12 @@ def _again(member: str | None) -> str:
 
 def _member(paths: Paths, name: str | None) -> str | None:
     from breather.store.db import open_database
-    from breather.store.export import member_with_records
 
     if name is None:
         return None
     db = open_database(paths.database)
     try:
-        return member_with_records(db, name, deleted_too=True)
-    except ValueError as exc:
-        raise CommandError(f"--member: {exc}; nothing deleted", exit_code=2) from None
+        return member_option(db, name, deleted_too=True, then="; nothing deleted")
     finally:
         db.close()
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from breather.commands import member_option
 from breather.errors import CommandError
 from breather.paths import Paths
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     zone = _zone(args.tz, paths)
     db = open_database(paths.database)
     try:
-        member = _member(db, args.member)
+        member = member_option(db, args.member)
         if args.output is None:
             _write(args.format, db, sys.stdout, args.since, zone, member)
             return 0
@@ -71,17 +72,6 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         db.close()
     print(f"wrote {target}", file=sys.stderr)
     return 0
-
-
-def _member(db: Database, name: str | None) -> str | None:
-    from breather.store.export import member_with_records
-
-    if name is None:
-        return None
-    try:
-        return member_with_records(db, name)
-    except ValueError as exc:
-        raise CommandError(f"--member: {exc}", exit_code=2) from None
 
 
 def _write(fmt: str, db: Database, out: TextIO, since: date | None, zone: tzinfo, member: str | None) -> None:
