@@ -108,6 +108,7 @@ def history() -> str:
         raise ApiError(400, "InvalidPeriod", "choose 7, 30, 90 or 365 days")
     today = _now().astimezone(rules.zone()).date()
     page = summaries.history(db, rules, today, days, member)
+    weeks = page.per_week() if days >= WEEKLY_FROM_DAYS else None  # a year goes week by week
     who = member or "everyone"
     return render_template(
         "history.html",
@@ -124,10 +125,10 @@ def history() -> str:
             [charts.Bar(name, minutes) for name, minutes in page.by_member.items()],
             f"Minutes per member, last {days} days",
         ),
-        weekly=days >= WEEKLY_FROM_DAYS,
+        weeks=weeks,
         day_chart=(
-            charts.week_columns(page.per_week(), f"Minutes per week, last {days} days", today)
-            if days >= WEEKLY_FROM_DAYS
+            charts.week_columns(weeks, f"Minutes per week, last {days} days", today)
+            if weeks is not None
             else charts.day_columns(page.period.each_day(), page.per_day, f"Minutes per day, last {days} days", today)
         ),
         heatmap=charts.heatmap(page.heatmap, f"When: hour of day by weekday, last {days} days, {who}"),
