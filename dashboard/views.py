@@ -170,7 +170,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
     names = usage.members(db, rules)
     members = summaries.shared(summaries.member_weeks(db, rules, today, names, gone_by.last if gone_by else None))
     alone = len(members) == 1  # one person's own review: spoken to them
-    deleted = summaries.deleted_note(db, rules, week, today)
+    deleted = summaries.deletions_within(db, rules, week, today)
     # The goal asked about is the reviewed week's: on a Monday, the week that ended last night (the goal set for the
     # week just starting is the one the form holds); on other days, this week's.
     reviewed = summaries.week_key(gone_by.first if gone_by else today - timedelta(days=1))
@@ -182,7 +182,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         weeks=[(key, usage.period_text(summaries.week_of(key), today)) for key in weeks],
         shown_week=reviewed if gone_by else None,
         members=members,
-        points=summaries.talking_points(members, alone=alone, deleted=bool(deleted)),
+        points=summaries.talking_points(members, alone=alone, deleted=deleted),
         alone=alone,
         reviewed_goal=_goal_of(db, reviewed),
         reviewed_when="that week"
@@ -200,7 +200,7 @@ def _review_page(typed_goal: str | None = None, problem: ApiError | None = None)
         ),
         minutes=usage.minutes_text,
         period_text=usage.period_text,
-        deleted=deleted,
+        deleted=deleted.note(),
     )
 
 

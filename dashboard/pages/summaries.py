@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from breather.dashboard.pages.requests import ask_answers
 from breather.rules.model import CRISIS_CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX, Profile, Rules
+from breather.rules.timeparse import spoken_list
 from breather.scheduler import limits_by_day, week_start
 from breather.store import queries, usage
 from breather.store.usage import Period
@@ -51,20 +52,41 @@ def change_text(now: float, before: float | None, than: str = "the period before
     return f"{abs(percent)}% {'more' if percent > 0 else 'less'} than {than}"
 
 
+@dataclass(frozen=True)
+class Deletions:
+    """Deletions made within a period, each with when on the household's clock ("Sun 29 Nov at 17:56"): an emptied
+    week read as "A quiet week" and as "no change" (a user test)."""
+
+    everything: str | None = None
+    members: Mapping[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.everything is not None or bool(self.members)
+
+    def note(self, member: str | None = None) -> str:
+        """What a page says at its top; a page about one member names only their deletion."""
+        notes = []
+        if self.everything is not None:
+            notes.append(
+                f"Everything Breather had recorded was deleted on {self.everything} (on the Data page): "
+                "these numbers count from then."
+            )
+        for name, when in sorted(self.members.items()):
+            if member in (None, name):
+                notes.append(f"{name}'s records were deleted on {when}: theirs count from then.")
+        return " ".join(notes)
+
+
+def deletions_within(db: Database, rules: Rules, period: Period, today_: date) -> Deletions:
+    everything = _moment_within(queries.usage_deleted_at(db), rules, period, today_)
+    members = {name: _moment_within(at, rules, period, today_) for name, at in queries.members_deleted_at(db).items()}
+    return Deletions(everything, {name: when for name, when in members.items() if when is not None})
+
+
 def deleted_note(db: Database, rules: Rules, period: Period, today_: date, member: str | None = None) -> str:
-    """ "Everything ... was deleted on Sun 29 Nov at 17:56" (or one member's records) when that was within the period:
-    an emptied week read as "A quiet week" and as "no change" (a user test)."""
-    notes = []
-    when = _moment_within(queries.usage_deleted_at(db), rules, period, today_)
-    if when is not None:
-        notes.append(
-            f"Everything Breather had recorded was deleted on {when} (on the Data page): these numbers count from then."
-        )
-    for name, at in sorted(queries.members_deleted_at(db).items()):
-        when = _moment_within(at, rules, period, today_)
-        if when is not None and member in (None, name):  # a page about one member: theirs only
-            notes.append(f"{name}'s records were deleted on {when}: theirs count from then.")
-    return " ".join(notes)
+    """ "Everything ... was deleted on Sun 29 Nov at 17:56" (or one member's records) when that was within the
+    period."""
+    return deletions_within(db, rules, period, today_).note(member)
 
 
 def _moment_within(at: datetime | None, rules: Rules, period: Period, today_: date) -> str | None:
@@ -471,15 +493,27 @@ QUIET_WEEK = "A quiet week: nothing stood out in the numbers. What felt good abo
 AFTER_DELETION = "The records were deleted this week, so the numbers say little about it. How did the week feel?"
 
 
-def talking_points(members: list[MemberWeek], alone: bool = False, deleted: bool = False) -> list[str]:
+def talking_points(members: list[MemberWeek], alone: bool = False, deleted: Deletions | None = None) -> list[str]:
     """A few gentle, factual openers drawn from the week's numbers: at most two per member, the most notable
     first. Never a ranking or a verdict. ``alone``: one person's own review, spoken to them, with up to four;
-    ``deleted``: the records were deleted during the week, so a week with nothing to say is not a quiet one."""
+    ``deleted``: records deleted during the week, so a week with nothing to say is not a quiet one."""
     points: list[str] = []
     each = POINTS_PER_MEMBER * (2 if alone else 1)  # someone alone has the page to themself
     for member in members:
         points += _member_points(member, _voice(member.name, alone))[:each]
-    return points or [AFTER_DELETION if deleted else QUIET_WEEK]
+    return points or [
+        _after_deletion(deleted, [member.name for member in members] if alone else []) if deleted else QUIET_WEEK
+    ]
+
+
+def _after_deletion(deleted: Deletions, spoken_to: list[str]) -> str:
+    """Whose records were deleted: one member's deletion is not "the records" of the whole household. ``spoken_to``:
+    the one person whose own review this is."""
+    if deleted.everything is not None or not deleted.members:
+        return AFTER_DELETION
+    names = sorted(deleted.members)
+    whose = "Your" if names == spoken_to else spoken_list([f"{name}'s" for name in names])
+    return f"{whose} records were deleted this week, so the numbers say little about it. How did the week feel?"
 
 
 def _member_points(member: MemberWeek, voice: _Voice) -> list[str]:

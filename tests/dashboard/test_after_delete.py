@@ -79,3 +79,14 @@ def test_one_members_records_deleted_on_the_data_page_go_and_are_said(client: Fl
     assert "teen's records were deleted" not in page(client, "/history?days=7&member=parent")  # not the parent's
     form["member"] = "nobody"
     assert client.post("/data/delete-member", data=form).status_code == 400
+
+
+def test_the_review_after_one_members_deletion_names_whose_records_went(client: FlaskClient, seed: Seeder) -> None:
+    """The review's opener said "The records were deleted this week" when only teen's were: the parent's had not."""
+    used(seed)
+    set_passphrase(client)
+    form = {"csrf_token": form_token(client, "/data"), "member": "teen", "confirm": "DELETE", "passphrase": PASSPHRASE}
+    assert client.post("/data/delete-member", data=form).status_code == 302
+    review = page(client, "/review")
+    assert "teen's records were deleted this week, so the numbers say little about it." in review
+    assert "The records were deleted this week" not in review and "A quiet week" not in review
