@@ -116,6 +116,16 @@ def test_a_new_household_s_first_review_compares_nothing_breather_did_not_see(
     assert "nothing to compare with: Breather was not keeping records for all of the 7 days before" in family
 
 
+def test_the_family_review_says_where_each_members_records_can_be_downloaded_or_deleted(
+    client: FlaskClient, household: Seeder
+) -> None:
+    """The household sits down with everyone's numbers: what is kept, and that anyone's can go, is said there, not only
+    on a page they may never open."""
+    line = text_of(client, "/review").split('id="whose-records">')[1].split("</p>")[0]
+    assert "never the pages or posts" in line
+    assert 'any one member\'s records can be downloaded or deleted on the <a href="/data">Data page</a>' in line
+
+
 def test_the_weekly_review_has_talking_points_and_saves_a_goal(client: FlaskClient, household: Seeder) -> None:
     household.minutes("parent", "www.reddit.com", today_at(8) - timedelta(days=20), 1)  # watched since 20 days ago
     household.send()
