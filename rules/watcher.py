@@ -3,7 +3,9 @@
 A polling thread (about once a second) compares the file's mtime, size and content hash; polling needs no
 platform-specific file events and catches editors that replace the file instead of writing it in place. A new
 version is taken once two polls in a row read it alike, so a save caught half-written is never taken for the rules;
-a start waits for a save going on the same way (``read_settled``), a few seconds at most.
+a start waits for a save going on the same way (``read_settled``), a few seconds at most. A save that stalls for
+longer than a poll between two writes is still taken half-written; the finished save (within ``HALF_SAVE_WITHIN``)
+is then judged against the rules before that part, not against it.
 
 With a ``last_good`` path, every version taken in is also copied there, so that a service started while the file is
 broken (after a reboot, say) starts with the rules that were last in force instead of none at all.
@@ -28,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -58,7 +60,27 @@ class _Waiting(NamedTuple):
     asked: dict[ChangeKey, datetime]
 
 
+class _Before(NamedTuple):
+    """What a version was judged against when it was taken (cool_loosening), kept for the next one in case that
+    version turns out to have been the start of a save caught half-way."""
+
+    base: Rules | None
+    waiting: _Waiting | None
+    held: tuple[PendingChange, ...]
+
+
+class _Taken(NamedTuple):
+    """The version last taken in, when, and the rules it was judged against."""
+
+    text: str
+    at: datetime
+    before: _Before
+
+
 POLL_INTERVAL = 1.0  # seconds between the watcher's reads of the file
+# A version taken in that the next one only extends, within this long, was a save caught half-way (one that stalled
+# for longer than a poll between its writes): the whole save is judged against the rules before it began.
+HALF_SAVE_WITHIN = timedelta(seconds=10)
 START_SETTLE_LIMIT = 5.0  # seconds a start waits at most for a save still going on, then takes what it has
 
 
@@ -96,6 +118,7 @@ class RulesWatcher:
         # Loosened settings of the file not in force yet (cool_loosening), and the version they come from.
         self.held: tuple[PendingChange, ...] = ()
         self._waiting: _Waiting | None = None
+        self._taken: _Taken | None = None  # the version taken in last (cool_loosening), for a save caught half-way
         self._fingerprint: Fingerprint | None = None
         self._listeners: list[ChangeListener] = []
         self._error_listeners: list[ErrorListener] = []
@@ -208,7 +231,36 @@ class RulesWatcher:
             self._refuse(str(exc))
             return False
         self.last_error = None
-        return self._settle(text, rules)
+        if not self.cool_loosening:
+            return self._settle(text, rules)
+        before = self._before_a_save_caught_half_way(text) or _Before(self._base, self._waiting, self.held)
+        changed = self._settle(text, rules)
+        self._taken = _Taken(text, self._clock(), before)
+        return changed
+
+    def _before_a_save_caught_half_way(self, text: str) -> _Before | None:
+        """The rules before the version just taken, when that version was the start of this one written moments
+        ago: a save in place that stalled for longer than a poll between two writes (a sync tool, a slow disk) is
+        taken half-written, its first part often valid TOML. Judged against that part, what the missing tail seemed
+        to tighten applied at once and came back with the rest as a loosening held for the cooling-off anew (and a
+        loosening already held that the tail carried started its wait again). So the whole save is judged against
+        the rules before it began, as if the part had never been read.
+
+        Only a version that the new one extends (its text is the start of the new text: only added lines, which can
+        add a tightening or a loosening but never redefine a setting) and only within ``HALF_SAVE_WITHIN``: a
+        tightening saved on purpose and then changed back is not an extension, and is judged as usual."""
+        taken = self._taken
+        if taken is None or taken.before.base is None:  # nothing was in force before it: nothing to judge against
+            return None
+        if not (len(text) > len(taken.text) and text.startswith(taken.text)):
+            return None
+        if not timedelta(0) <= self._clock() - taken.at <= HALF_SAVE_WITHIN:
+            return None
+        log.info(
+            "%s was taken half-written a moment ago; judging the whole save against the rules before it", self.path
+        )
+        self._base, self._waiting, self.held = taken.before
+        return taken.before
 
     def _settle(self, text: str, rules: Rules) -> bool:
         """Put a valid version in force, less what it loosens that is still held."""

@@ -596,3 +596,95 @@ def test_a_loosening_taken_back_is_not_logged_as_in_force(
     assert "is in force now" not in caplog.text
     assert "no longer asks for the held loosening" in caplog.text
     assert watcher.held == ()
+
+
+def write_in_two_parts(path: Path, text: str, cut_before: str) -> tuple[bytes, bytes]:
+    """A save in place as a sync tool or a slow disk makes it, split just before ``cut_before``'s line."""
+    data = text.encode()
+    cut = data.index(cut_before.encode())
+    return data[:cut], data[cut:]
+
+
+def stalled_save(watcher: RulesWatcher, path: Path, text: str, cut_before: str, clock: FakeClock) -> None:
+    """The first part stays alone in the file for two polls (it is taken), the rest comes three seconds later."""
+    first, rest = write_in_two_parts(path, text, cut_before)
+    with path.open("r+b") as out:
+        out.truncate(0)
+        out.write(first)
+        out.flush()
+        watcher.poll_once()
+        watcher.poll_once()
+        clock.now += timedelta(seconds=3)
+        out.write(rest)
+    watcher.poll_once()
+    watcher.poll_once()
+
+
+def test_a_save_that_stalls_midway_is_judged_whole_against_the_rules_before_it(tmp_path: Path) -> None:
+    """A save that stalled for longer than a poll was taken half-written: the missing always-allowed site applied at
+    once as a tightening, and the finished save brought it back as a loosening held for a day."""
+    path, clock = tmp_path / "rules.toml", FakeClock(START)
+    allowed = 'always_allowed = ["mastodon.social"]'
+    text = default_rules_text().replace(f"# {allowed}", allowed)
+    path.write_text(text, encoding="utf-8")
+    watcher = cooling_watcher(path, tmp_path / "copy.toml", clock)
+    first, _ = write_in_two_parts(path, text, allowed)
+    with path.open("r+b") as out:
+        out.truncate(0)
+        out.write(first)
+    watcher.poll_once()
+    watcher.poll_once()
+    assert watcher.current is not None and watcher.current.profile("me").always_allowed == ()  # the part is taken
+    clock.now += timedelta(seconds=3)
+    path.write_text(text, encoding="utf-8")
+    watcher.poll_once()
+    watcher.poll_once()
+    assert watcher.current.profile("me").always_allowed == ("mastodon.social",)
+    assert watcher.held == ()
+
+
+def test_a_held_loosening_a_stalled_save_carries_keeps_its_wait(rules_file: Path, tmp_path: Path) -> None:
+    """The daily limit loosened at 09:00 waits until 09:00 tomorrow; an unrelated save at 11:00 that stalled
+    before the limit's line made it wait from 11:00."""
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "3h"')
+    watcher.reload()
+    assert held_times(watcher) == [("daily_limit", START + timedelta(hours=24))]
+    clock.now = START + timedelta(hours=2)
+    text = rules_file.read_text().replace("# calm = false", "calm = true")
+    stalled_save(watcher, rules_file, text, 'daily_limit = "3h"', clock)
+    assert watcher.current is not None and watcher.current.profile("me").calm is True  # the save's tightening
+    assert held_times(watcher) == [("daily_limit", START + timedelta(hours=24))]
+
+
+def test_a_deliberate_tightening_changed_back_moments_later_still_waits(rules_file: Path, tmp_path: Path) -> None:
+    """Judging a save against the rules before the version it extends is no way around the cooling-off: a limit
+    lowered and put back up a second later is a loosening like any other."""
+    clock = FakeClock(START)
+    watcher = cooling_watcher(rules_file, tmp_path / "copy.toml", clock)
+    edit(rules_file, 'daily_limit = "1h"', 'daily_limit = "45m"')
+    watcher.reload()
+    clock.now += timedelta(seconds=1)
+    edit(rules_file, 'daily_limit = "45m"', 'daily_limit = "1h"')
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.profile("me").daily_limit == timedelta(minutes=45)
+    assert held_times(watcher) == [("daily_limit", START + timedelta(seconds=1) + timedelta(hours=24))]
+
+
+def test_a_file_cut_short_on_purpose_and_completed_later_waits(tmp_path: Path) -> None:
+    """Only a save caught moments ago counts as half-written: the always-allowed site taken out on purpose and put
+    back a minute later is a loosening."""
+    path, clock = tmp_path / "rules.toml", FakeClock(START)
+    allowed = 'always_allowed = ["mastodon.social"]'
+    text = default_rules_text().replace(f"# {allowed}", allowed)
+    path.write_text(text, encoding="utf-8")
+    watcher = cooling_watcher(path, tmp_path / "copy.toml", clock)
+    first, _ = write_in_two_parts(path, text, allowed)
+    path.write_bytes(first)
+    watcher.reload()
+    clock.now += timedelta(minutes=1)
+    path.write_text(text, encoding="utf-8")
+    watcher.reload()
+    assert watcher.current is not None and watcher.current.profile("me").always_allowed == ()
+    assert [change.setting for change in watcher.held] == ["always_allowed"]
