@@ -46,6 +46,7 @@ from breather.runtime import (
     paused_for_a_break,
     snooze_break,
 )
+from breather.store.model import as_label
 from breather.store.usage import local_midnight
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ class LocalApi:
             on_screen = ShownBreak(reason, exercise.id)
             self.runtime.sessions.update(profile, lambda s: setattr(s, "break_on_screen", on_screen))
         if not same_break:
-            detail = {"reason": reason, "exercise": exercise.id.replace("/", "-")[:64]}
+            detail = {"reason": reason, "exercise": as_label(exercise.id)}
             self._event(profile, "break_shown", site, at, detail=detail)
         return {"ok": True, "exercise": exercise.to_dict()}
 

@@ -50,6 +50,12 @@ def check_site(site: str) -> str:
     return site
 
 
+def as_label(text: str) -> str:
+    """``text`` made a label ``check_label`` accepts: a person's own name for something ("a walk round the block")
+    becomes ``a-walk-round-the-block``."""
+    return re.sub(r"[^A-Za-z0-9_.:-]+", "-", text).strip("-")[:64] or "-"
+
+
 def check_label(what: str, value: str) -> str:
     if not isinstance(value, str) or not _LABEL.match(value):
         raise ValueError(f"{what} must be 1-64 letters, digits or _.:- characters, got {value!r}")
@@ -74,8 +80,11 @@ def check_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
             continue
         if not isinstance(value, str):
             raise ValueError(f"detail[{key!r}] must be a short text, a number or a boolean, got {type(value).__name__}")
-        if len(value) > DETAIL_MAX_TEXT or "://" in value or "/" in value:
-            raise ValueError(f"detail[{key!r}] must be a short label (no URLs, no post text), got {value[:40]!r}…")
+        if len(value) > DETAIL_MAX_TEXT or not _LABEL.match(value):  # no spaces: a sentence cannot be a label
+            raise ValueError(
+                f"detail[{key!r}] must be a short label of letters, digits or _.:- (no URLs, no post text), "
+                f"got {value[:40]!r}…"
+            )
     return detail
 
 

@@ -90,6 +90,17 @@ def test_a_persons_own_exercises_file_replaces_the_shipped_one(make_runtime) -> 
     assert shown == {"Look out of the window", "Shoulder rolls"}
 
 
+def test_an_own_exercise_named_in_words_is_logged_as_a_label(make_runtime, events_of) -> None:
+    """The store keeps labels only (no sentence fits in an event's detail): an exercise the person named "a walk
+    round the block" is logged under a label made of its name, and its break is logged at all."""
+    runtime = make_runtime()
+    own = OWN_EXERCISES.replace('id = "window"', 'id = "a walk / round the block"')
+    (runtime.paths.config_dir / "exercises.toml").write_text(own, encoding="utf-8")
+    shown = [break_shown(runtime)["exercise"]["id"] for _ in range(2)]
+    logged = [json.loads(event["detail"])["exercise"] for event in events_of(runtime) if event["kind"] == "break_shown"]
+    assert sorted(logged) == ["a-walk-round-the-block", "shoulders"], shown
+
+
 def test_an_exercises_file_nested_too_deeply_to_read_leaves_the_shipped_ones(
     make_runtime, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -183,13 +183,18 @@ def test_readers_on_other_threads_read_while_the_writer_writes(writer: Writer, d
         (lambda: Heartbeat("", "reddit.com", T0), "profile"),
         (lambda: Event("sam", "warning_clicked", T0), "unknown event kind"),
         (lambda: Event("sam", "warning_shown", T0, detail={"post": "https://x.com/a/status/1"}), "no URLs"),
-        (lambda: Event("sam", "warning_shown", T0, detail={"text": "a" * 200}), "short label"),
+        (lambda: Event("sam", "warning_shown", T0, detail={"text": "a" * 65}), "short label"),
+        (lambda: Event("sam", "warning_shown", T0, detail={"text": "I want to die tonight"}), "short label"),
         (lambda: Event("sam", "warning_shown", T0, detail={"nested": {"a": 1}}), "short text"),
     ],
 )
 def test_bad_records_fail_in_the_callers_frame_with_a_clear_message(make: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()  # type: ignore[operator]
+
+
+def test_a_detail_label_of_the_longest_length_is_kept() -> None:
+    assert Event("sam", "break_shown", T0, detail={"exercise": "a" * 64}).detail == {"exercise": "a" * 64}
 
 
 def test_a_failed_batch_is_logged_kept_and_committed_once_the_file_recovers(
@@ -354,6 +359,24 @@ def test_a_dropped_batch_forgets_its_new_profiles_so_they_are_written_later(
     writer.close()
     assert [row["kind"] for row in db["events"].rows] == ["break_taken"]
     assert [row["name"] for row in db["profiles"].rows] == ["ana"]
+
+
+def test_deleting_one_members_records_leaves_no_trace_of_them_on_disk(writer: Writer, db_path: Path) -> None:
+    """The Data page's "Delete one member's records": the site they visited is in none of the store's files
+    afterwards (not in the write-ahead log, not in freed pages), while the other member's record stays readable."""
+    theirs, others = "quokka-telltale-forum.example", "wombat-kept-forum.example"
+    writer.call(lambda conn: conn.execute("PRAGMA secure_delete = OFF")).result(5)  # as on builds without it
+    for second in range(0, 120, 20):
+        writer.heartbeat(Heartbeat("sam", theirs, at(second)))
+        writer.event(Event("sam", "warning_shown", at(second), site=theirs, category="violence"))
+        writer.heartbeat(Heartbeat("ana", others, at(second)))
+    assert writer.flush()
+    removed = writer.call(queries.MemberDeletion("sam", at(120))).result(10)
+    assert removed["activity"] == 1 and removed["events"] == 6
+    files = {path: path.read_bytes() for path in db_path.parent.glob(db_path.name + "*")}
+    for path, data in files.items():
+        assert theirs.encode() not in data, path
+    assert any(others.encode() in data for data in files.values())
 
 
 def test_deleting_one_members_records_forgets_their_open_span_and_keeps_everyone_elses(tmp_path: Path) -> None:
