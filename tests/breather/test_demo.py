@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +23,8 @@ from breather.store import queries
 from breather.store.db import open_database
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # a Wednesday
+HOST_NAME = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")  # www.reddit.com; never a path, a port or a query
+LABEL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # a short label: no spaces, so never a sentence; no slashes
 
 
 def _seed(home: Path, seed: int = 7, days: int = 30) -> tuple[Paths, Database]:
@@ -148,10 +152,19 @@ def test_a_goal_is_saved_for_each_week(demo: tuple[Paths, Database]) -> None:
 
 
 def test_nothing_private_is_stored(demo: tuple[Paths, Database]) -> None:
+    """The demo is what people read to see what Breather keeps: bare site names and short labels, never an address,
+    a page or a post's words."""
     _, db = demo
+    assert db["activity"].count > 100 and db["events"].count > 100
     for table in ("activity", "events"):
         for row in db[table].rows:
             assert not any(isinstance(value, str) and "://" in value for value in row.values())
+    for (site,) in db.execute("SELECT site FROM activity UNION SELECT site FROM events WHERE site IS NOT NULL"):
+        assert HOST_NAME.fullmatch(site), site
+    for (detail,) in db.execute("SELECT detail FROM events WHERE detail IS NOT NULL"):
+        for key, value in json.loads(detail).items():
+            assert LABEL.fullmatch(key), detail
+            assert not isinstance(value, str) or LABEL.fullmatch(value), detail
 
 
 def test_the_same_seed_gives_the_same_household(tmp_path: Path, demo: tuple[Paths, Database]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from breather.paths import Paths
@@ -11,6 +12,7 @@ from breather.runtime import Runtime
 
 
 def test_a_broken_value_is_located_but_not_repeated(breather_home: Path) -> None:
+    """A child's own words typed into rules.toml must not reach every program that asks `/healthz` how it is."""
     paths = Paths.resolve().ensure()
     good = default_rules_text()
     paths.rules_file.write_text(good, encoding="utf-8")
@@ -21,7 +23,9 @@ def test_a_broken_value_is_located_but_not_repeated(breather_home: Path) -> None
     paths.rules_file.write_text(good.replace('daily_limit = "1h"', 'daily_limit = "crush on Alex from 9B"', 1))
     watcher.reload()
 
-    said = runtime.rules_status()["last_error"]
+    health = runtime.health()  # the body /healthz serves
+    said = health["rules"]["last_error"]
     assert said is not None and "rules.toml:" in said and "daily_limit" in said
-    assert "crush" not in said
+    served = json.dumps(health)
+    assert "crush" not in served and "9B" not in served
     assert "crush" in str(watcher.last_error)  # the person's own `breather rules check` still shows it

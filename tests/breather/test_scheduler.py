@@ -202,20 +202,29 @@ def test_a_rolled_up_day_takes_in_minutes_that_arrive_days_later(runtime: Any) -
 
 
 def test_retention_keeps_exactly_the_rules_number_of_days(runtime: Any) -> None:
+    """30 days kept means 30 days to the minute for use and events (a span goes once it ended before the cut-off),
+    and whole days for rollups: the cut-off's own local day is kept, the day before goes."""
     now = london(2026, 11, 25, 3, 30)
+    cutoff = now - timedelta(days=30)  # 26 Oct 03:30, GMT on both dates
+    minute = timedelta(minutes=1)
     _write(
         runtime,
-        Heartbeat("alex", "www.reddit.com", now - timedelta(days=31), duration_s=600),
-        Event("alex", "warning_shown", now - timedelta(days=31), site="www.reddit.com", category="violence"),
-        Heartbeat("alex", "www.reddit.com", now - timedelta(days=29), duration_s=600),
-        Event("alex", "warning_shown", now - timedelta(days=29), site="www.reddit.com", category="violence"),
+        Heartbeat("alex", "www.tiktok.com", london(2026, 10, 25, 21, 0), duration_s=600),  # the day before's
+        Heartbeat("alex", "www.reddit.com", cutoff - 11 * minute, duration_s=600),  # ends a minute before
+        Heartbeat("alex", "www.youtube.com", cutoff - 9 * minute, duration_s=600),  # ends a minute after
+        Event("alex", "break_shown", cutoff - minute, site="www.youtube.com"),
+        Event("alex", "break_taken", cutoff, site="www.youtube.com"),
+        Event("alex", "warning_shown", cutoff + minute, site="www.youtube.com", category="violence"),
     )
-    removed = scheduler.run_retention(runtime, FakeClock(now))
-    assert removed["activity"] == 1
-    assert removed["events"] == 1
+    for day in (date(2026, 10, 25), date(2026, 10, 26)):
+        runtime.writer.call(lambda db, day=day: queries.rollup_day(db, day, LONDON, now)).result(10)
+    assert {row["day"] for row in _db(runtime)["daily_rollups"].rows} == {"2026-10-25", "2026-10-26"}
+
+    scheduler.run_retention(runtime, FakeClock(now))
     db = _db(runtime)
-    assert db["activity"].count == 1
-    assert db["events"].count == 1
+    assert [row["site"] for row in db["activity"].rows] == ["www.youtube.com"]
+    assert sorted(row["kind"] for row in db["events"].rows) == ["break_taken", "warning_shown"]
+    assert {row["day"] for row in db["daily_rollups"].rows} == {"2026-10-26"}
 
 
 def test_the_service_starting_prunes_what_outlived_the_retention(runtime: Any) -> None:

@@ -75,11 +75,14 @@ def test_every_day_of_the_per_day_chart_is_in_a_table_too(demo: FlaskClient, day
 
 
 def test_the_per_day_table_is_for_the_member_chosen(demo: FlaskClient) -> None:
+    """With one member chosen, the table under the chart holds that member's days, as the chart does."""
     page = page_of(demo, "/history?days=7&member=maya")
-    table = flat(part(page, 'id="per-day-table"', "</table>"))
+    table = outside_charts(part(page, 'id="per-day-table"', "</table>"))
     assert "maya: time online per day" in table
-    for _, _, spent in hover_titles(page, "columns"):
-        assert spent in table
+    titles = hover_titles(page, "columns")
+    assert len(titles) == 7
+    for weekday, day, spent in titles:
+        assert f"{weekday} {day} {spent}" in table
 
 
 def test_the_busiest_hours_are_said_in_words_and_every_hour_is_in_a_table(demo: FlaskClient) -> None:

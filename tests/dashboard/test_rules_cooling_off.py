@@ -191,11 +191,17 @@ def _save_form(client: FlaskClient, member: str, **fields: str) -> str:
 
 
 def test_a_second_save_builds_on_a_loosening_still_waiting(client: FlaskClient, app: Flask) -> None:
+    """Two loosenings saved an hour apart each wait their own 24 hours, and the second neither undoes nor hurries
+    the first."""
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
     _save_form(client, "teen", daily_limit="2h")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=45)  # held
     _later(app, 1)
     _save_form(client, "parent", break_after="40m")
+    _later(app, 23)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(minutes=45)  # still held before 24 h
     _later(app, 24.5)  # the first is due, the second not yet
     client.get("/rules")
     assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(hours=2)
@@ -305,6 +311,8 @@ def test_the_raw_editor_saves_when_the_file_is_as_it_showed(client: FlaskClient,
 
 
 def test_a_zero_limit_reads_0m_and_can_be_turned_off(client: FlaskClient, app: Flask) -> None:
+    """A limit of 0m is a tightening (at once) and shows as 0m, not as no limit; turning it off loosens, so the 0m
+    holds for the whole cooling-off."""
     set_passphrase(client)
     rules_file = app.config["PATHS"].rules_file
     _save_form(client, "teen", daily_limit="0m")
@@ -312,6 +320,10 @@ def test_a_zero_limit_reads_0m_and_can_be_turned_off(client: FlaskClient, app: F
     form = member_form(client.get("/rules").get_data(as_text=True), "teen")
     assert form["daily_limit"] == "0m"
     client.post("/rules", data=form | {"daily_limit": "off", "action": "save", "passphrase": PASSPHRASE})
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(0)  # held
+    _later(app, 23)
+    client.get("/rules")
+    assert load_rules(rules_file).profiles["teen"].daily_limit == timedelta(0)  # still held before 24 h
     _later(app, 25)
     client.get("/rules")
     assert load_rules(rules_file).profiles["teen"].daily_limit is None
