@@ -257,6 +257,9 @@ class Upstream:
                 upstream._answer(self)
 
             def do_POST(self) -> None:
+                # Noted before the body is read: a proxy that sent the headers and part of an upload, then cut the
+                # connection, still reached the site.
+                upstream._arrived(self)
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 upstream._answer(self)
@@ -266,11 +269,17 @@ class Upstream:
 
         return Handler
 
+    def _arrived(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        """Note that a request reached the site."""
+        host = (handler.headers.get("host") or "").split(":")[0].lower()
+        with self._lock:
+            self.requests.append((host, urlsplit(handler.path).path))
+
     def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         host = (handler.headers.get("host") or "").split(":")[0].lower()
         parts = urlsplit(handler.path)
-        with self._lock:
-            self.requests.append((host, parts.path))
+        if handler.command != "POST":  # a POST was noted as it arrived, before its body
+            self._arrived(handler)
         route = self.routes.get((host, parts.path))
         if route is None:
             route = Route(f"no route for {host}{parts.path}\n".encode(), "text/plain", status=404)

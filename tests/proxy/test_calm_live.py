@@ -10,7 +10,7 @@ import pytest
 
 from breather.proxy.calm_live import CalmLive
 from breather.proxy.calm_stream import HOLD, calm_socket_message
-from tests.proxy.test_calm import quiet_hours_now
+from tests.proxy.test_calm import opened_anyway, quiet_hours_now
 from tests.proxy.test_calm_pipeline import RULES
 from tests.proxy.test_calm_stream import ANNOUNCEMENT, CONVERSATION, NOTIFICATION, status
 
@@ -153,18 +153,28 @@ def test_other_sites_and_binary_messages_are_left_alone(make_runtime: Any) -> No
 
 
 def test_the_service_chain_calms_the_live_stream(make_runtime: Any) -> None:
-    """The addon is part of what ``breather serve`` loads, not only usable on its own."""
+    """The addon is part of what ``breather serve`` loads, not only usable on its own: with the site opened past
+    quiet hours (so the block lets the stream through), the chain calms what arrives."""
     from breather.proxy.addon import make_addons
 
     runtime = make_runtime(RULES.format(calm="true", quiet=quiet_hours_now()))
-    flow = live_flow()
-    from mitmproxy.websocket import WebSocketMessage
-    from wsproto.frame_protocol import Opcode
+    opened_anyway(runtime, "mastodon.social")
+    addons, flow = make_addons(runtime), live_flow()
 
-    message = WebSocketMessage(Opcode.TEXT, False, socket_message("notification", NOTIFICATION).encode())
-    flow.websocket.messages.append(message)
-    for addon in make_addons(runtime):
-        hook = getattr(addon, "websocket_message", None)
-        if hook is not None:
-            hook(flow)
-    assert message.dropped
+    def through_the_chain(text: str) -> Any:
+        from mitmproxy.websocket import WebSocketMessage
+        from wsproto.frame_protocol import Opcode
+
+        message = WebSocketMessage(Opcode.TEXT, False, text.encode())
+        flow.websocket.messages.append(message)
+        for addon in addons:
+            hook = getattr(addon, "websocket_message", None)
+            if hook is not None:
+                hook(flow)
+        return message
+
+    update = through_the_chain(socket_message("update", status("1")))
+    assert not update.dropped, "open anyway: the stream flows"
+    calmed = payload_of(update.text)
+    assert (calmed["reblogs_count"], calmed["favourites_count"]) == (0, 0)
+    assert through_the_chain(socket_message("notification", NOTIFICATION)).dropped

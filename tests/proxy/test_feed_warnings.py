@@ -157,9 +157,19 @@ def test_a_streamed_response_is_not_touched(make_runtime) -> None:
 
 
 def test_html_fetched_by_a_script_is_not_a_document_and_passes_unchanged(make_runtime) -> None:
-    flow = reddit_flow(f"<html><body><p>{DISTRESSING}</p></body></html>".encode(), ctype="text/html")
-    flow.request.headers["sec-fetch-dest"] = "empty"
-    assert unchanged_after(make_runtime(), flow)
+    """A page's script fetching HTML (a fragment, a template) gets it as the site sent it: warnings are for the page a
+    person loads. The same response as a page load is marked, so the script's copy is spared for being a script's."""
+
+    def html_flow(dest: str) -> Any:
+        body = f"<html><body><article><p>{DISTRESSING}</p></article></body></html>".encode()
+        flow = reddit_flow(body, ctype="text/html")
+        flow.metadata[flows.ADAPTER] = "generic"  # reads any <article>
+        flow.request.headers["sec-fetch-dest"] = dest
+        return flow
+
+    runtime = make_runtime(**GENEROUS)
+    assert not unchanged_after(runtime, html_flow("document")), "a page load of it is marked"
+    assert unchanged_after(runtime, html_flow("empty"))
 
 
 def test_an_adapter_crash_sends_the_original_and_is_counted(make_runtime, monkeypatch) -> None:
@@ -323,7 +333,10 @@ def test_a_restart_does_not_count_the_same_warned_posts_again(make_runtime, even
     runtime.paths.shown_warnings.write_text("{not json", encoding="utf-8")
     broken = FeedWarnings(runtime)
     asyncio.run(_running(broken))  # an unreadable file is ignored, not fatal
-    run(broken, reddit_flow(listing(DISTRESSING)))
+    flow = reddit_flow(listing(DISTRESSING))
+    run(broken, flow)
+    assert [post["spoiler"] for post in posts(flow)] == [True], "still marked"
+    assert len([event for event in events_of(runtime) if event["kind"] == "warning_shown"]) == 2, "and logged"
 
 
 def _digest(key: bytes, post_id: str) -> str:

@@ -191,7 +191,8 @@ def test_shared_beyond_loopback_a_rules_edit_that_drops_every_password_does_not_
 def test_a_members_proxy_sign_in_never_goes_on_to_a_site(make_runtime) -> None:
     """Browsers send the sign-in with every plain-HTTP request through a proxy that asked for it; a review found it
     reaching every ``http://`` site from the second request of a signed-in connection (name and password in base64).
-    Here: first request, a later one on the same connection, a device named by address, and a name-only member."""
+    Here: first request, a later one on the same connection, and a name-only member (a device named by address: in
+    the next test)."""
     identity = Identity(make_runtime(rules_text(extra_profiles=FAMILY)))
     first = connect_flow(auth=basic("sam", "correct horse"))
     identity.requestheaders(first)

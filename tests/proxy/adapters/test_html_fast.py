@@ -310,6 +310,7 @@ def test_facebook_jumping_marks_exactly_what_the_full_scan_marks(request: pytest
             request.getfixturevalue("shared_fixtures")  # skips (or fails in CI) like every fixture test
             return
         pages = [path.read_text(encoding="utf-8") for path in sorted((root / "feeds" / "facebook").glob("*.html"))]
+        assert pages, "no Facebook pages among the fixtures: nothing would be compared"
     adapter = FacebookAdapter()
     ctx = AdapterContext(judge=flag_everything)
     for page in pages:
