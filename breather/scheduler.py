@@ -25,7 +25,7 @@ from sqlite_utils import Database, Migrations
 
 from breather.rules.decisions import quiet_hours_now
 from breather.rules.model import Profile, Rules
-from breather.store import queries
+from breather.store import queries, usage
 from breather.store.db import open_database
 from breather.store.model import iso
 from breather.store.writer import WriteNotMade, trouble_of
@@ -294,8 +294,8 @@ def snapshot_week(db: Database, rules: Rules, monday: date, now: datetime) -> li
     out_of_rules = sorted(with_records - rules.profiles.keys())
     names = [*rules.profiles, *out_of_rules]
     daily: dict[str, list[float]] = {name: [0.0] * 7 for name in names}
-    for usage in minutes:
-        daily[usage.profile][(usage.day - monday).days] += usage.minutes
+    for spent in minutes:
+        daily[spent.profile][(spent.day - monday).days] += spent.minutes
     kinds: dict[str, dict[str, int]] = {name: {} for name in names}
     warnings: dict[str, dict[str, int]] = {name: {} for name in names}
     for count in counts:
@@ -330,9 +330,9 @@ def _review_row(
         "daily_minutes": json.dumps([round(value, 1) for value in daily]),
         "limit_minutes": limits[-1],
         "daily_limit_minutes": json.dumps(limits),
-        "week_limit_minutes": sum(had) if (had := [limit for limit in limits if limit is not None]) else None,
+        "week_limit_minutes": usage.week_limit(limits),
         "days_within_limit": sum(
-            1 for value, limit in zip(daily, limits, strict=True) if value > 0 and (limit is None or value <= limit)
+            1 for value, limit in zip(daily, limits, strict=True) if usage.online_within(value, limit)
         ),
         "breaks_taken": kinds.get("break_taken", 0),
         "breaks_snoozed": kinds.get("break_snoozed", 0),

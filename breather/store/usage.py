@@ -68,6 +68,18 @@ def minutes_text(minutes: float) -> str:
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
+def week_limit(limits: Iterable[float | None]) -> float | None:
+    """A week's limit: each day's own limit added up (a limit lowered today does not shrink the days before), None
+    when no day had one. The kept weekly review and the review page read a week so."""
+    had = [limit for limit in limits if limit is not None]
+    return sum(had) if had else None
+
+
+def online_within(minutes: float, limit: float | None) -> bool:
+    """A day online and within its limit; a day without use is neither kept nor missed."""
+    return minutes > 0 and (limit is None or minutes <= limit)
+
+
 def day_text(day: date, today: date, weekday: bool = False) -> str:
     """A day as the pages name it, "29 Dec" ("Mon 29 Dec" with ``weekday``), with its year when that is not this
     year's: "Mon 29 Dec 2025" read in January, when a week over the new year or the last 90 days hold two of them."""

@@ -354,10 +354,7 @@ class MemberWeek:
 
     @property
     def week_limit(self) -> float | None:
-        """The days' own limits added up (a limit lowered today does not shrink the days before), None when no day
-        had one."""
-        had = [limit for limit in self.limits_each_day if limit is not None]
-        return sum(had) if had else None
+        return usage.week_limit(self.limits_each_day)
 
     @property
     def week_limit_parts(self) -> str:
@@ -433,7 +430,7 @@ def member_weeks(
                 ),
                 daily_limit=limit,
                 days_within_limit=sum(
-                    1 for day, minutes in by_day.items() if _online_within(minutes, limit_on.get(day, limit))
+                    1 for day, minutes in by_day.items() if usage.online_within(minutes, limit_on.get(day, limit))
                 ),
                 days=sum(1 for minutes in by_day.values() if minutes > 0),
                 top_sites=list(usage.ranked(by_site).items())[:3],
@@ -461,11 +458,6 @@ def _last_noted_limit(name: str, week: Period, day_limits: Mapping[tuple[str, da
     the kept weekly review reads it (the page said "no limit set" for a week spent under one)."""
     noted = (day_limits.get((name, day)) for day in reversed(list(week.each_day())))
     return next((limit for limit in noted if limit is not None), None)
-
-
-def _online_within(minutes: float, limit: float | None) -> bool:
-    """A day online and within its limit; a day without use is neither kept nor missed."""
-    return minutes > 0 and (limit is None or minutes <= limit)
 
 
 # --- Weekly review ------------------------------------------------------------------------------------------------
