@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__version__ = "0.2.6"
+__version__ = "0.2.7"
 
 
 def _map_sibling_folders_in_a_checkout() -> None:

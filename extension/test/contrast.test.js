@@ -35,9 +35,9 @@ test("text, links and buttons meet 4.5:1 on the light page", () => {
   assert.ok(contrast("#ffffff", colour(light, "button")) >= 4.5, "white on the button");
 });
 
-test("and on the dark page, where the teal is lighter", () => {
+test("and on the dark page, where the teal and the red are lighter", () => {
   const page = background(dark);
-  for (const name of ["ink", "muted", "teal"]) {
+  for (const name of ["ink", "muted", "teal", "warn"]) {
     assert.ok(contrast(colour(dark, name) || colour(light, name), page) >= 4.5, `${name} on ${page}`);
   }
 });
