@@ -25,6 +25,10 @@ test("a trailing dot or capitals on a social site's name still go through Breath
   const pac = buildPac(["reddit.com"], { host: "127.0.0.1", port: 8080 });
   assert.equal(runPac(pac, "https://reddit.com./"), "PROXY 127.0.0.1:8080");
   assert.equal(runPac(pac, "https://WWW.Reddit.com./r/aww"), "PROXY 127.0.0.1:8080");
+  // the host as a browser may hand it over, not lower-cased by URL() first
+  const context = vm.createContext({});
+  vm.runInContext(pac, context);
+  assert.equal(context.FindProxyForURL("https://WWW.Reddit.com./r/aww", "WWW.Reddit.com."), "PROXY 127.0.0.1:8080");
   assert.equal(runPac(pac, "https://reddit.com.evil.example./"), "DIRECT");
 });
 

@@ -27,6 +27,7 @@ import datetime as dt
 import gzip
 import hashlib
 import http.server
+import ipaddress
 import json
 import os
 import signal
@@ -324,6 +325,15 @@ class Upstream:
 
 
 # -- breather serve -----------------------------------------------------------------------------------------------
+
+
+def lan_address() -> str:
+    """This machine's address on its network (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))
+        address = str(probe.getsockname()[0])
+    assert not ipaddress.ip_address(address).is_loopback, "the end-to-end tests need a network address"
+    return address
 
 
 def free_port() -> int:

@@ -156,7 +156,8 @@ def test_every_page_renders_the_demo_household(demo_service: Service, browser: A
     assert "[profiles.maya]" in page.input_value("#rules-text")
 
 
-def test_charts_are_real_svg_with_the_numbers(demo_service: Service, browser: Any) -> None:
+def test_charts_are_real_svg_drawn_from_the_household_s_use(demo_service: Service, browser: Any) -> None:
+    """In a real browser (that each bar and cell says the table's number is checked in test_chart_accessibility)."""
     page = browser.new_page()
     page.goto(demo_service.web_url + "/history?days=30")
     assert page.locator("svg.heatmap rect.heat").count() == 7 * 24

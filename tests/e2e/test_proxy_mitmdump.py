@@ -35,14 +35,18 @@ default = true
 DISTRESSING = "I want to kill myself tonight, I cannot go on"
 
 
-def first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home, *arguments: str) -> dict[str, Any]:
-    """The first post of a Reddit feed with one distressing post, fetched through a real ``mitmdump -s
-    proxy/addon.py`` started with ``arguments``."""
+def first_posts_through_mitmdump(
+    tmp_path, upstream, test_ca, breather_home, *arguments: str
+) -> dict[str, dict[str, Any]]:
+    """The first post of two Reddit feeds with one distressing post each, ``/new`` (~150 bytes) and ``/top`` (~4 KB:
+    a long calm post after it), fetched through a real ``mitmdump -s proxy/addon.py`` started with ``arguments``."""
     from tests.e2e.conftest import E2E_DIR, UPSTREAM_HOSTS
 
     post = {"kind": "t3", "data": {"name": "t3_a", "title": DISTRESSING}}
-    listing = {"kind": "Listing", "data": {"children": [post]}}
-    upstream.route("oauth.reddit.com", "/new", json.dumps(listing), "application/json")
+    calm = {"kind": "t3", "data": {"name": "t3_b", "title": "Proving the dough overnight. " * 150}}
+    for path, children in (("/new", [post]), ("/top", [post, calm])):
+        listing = {"kind": "Listing", "data": {"children": children}}
+        upstream.route("oauth.reddit.com", path, json.dumps(listing), "application/json")
     (breather_home / "config").mkdir(parents=True)
     (breather_home / "config" / "rules.toml").write_text(RULES)
     confdir = tmp_path / "mitmproxy"
@@ -81,12 +85,13 @@ def first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home, *arg
         with httpx.Client(proxy=f"http://127.0.0.1:{port}", verify=verify, timeout=20) as client:
             for _ in range(50):
                 try:
-                    response = client.get("https://oauth.reddit.com/new")
+                    client.get("https://oauth.reddit.com/new")
                     break
                 except httpx.ConnectError:
                     time.sleep(0.2)
+            firsts = {path: client.get(f"https://oauth.reddit.com{path}").json() for path in ("/new", "/top")}
         assert (breather_home / "data" / "breather.db").exists()
-        return dict(response.json()["data"]["children"][0]["data"])
+        return {path: dict(listing["data"]["children"][0]["data"]) for path, listing in firsts.items()}
     finally:
         process.terminate()
         process.wait(20)
@@ -95,18 +100,22 @@ def first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home, *arg
 
 
 def test_mitmdump_with_the_addon_file_marks_a_feed(tmp_path, upstream, test_ca, breather_home) -> None:
-    assert first_post_through_mitmdump(tmp_path, upstream, test_ca, breather_home)["spoiler"] is True
+    firsts = first_posts_through_mitmdump(tmp_path, upstream, test_ca, breather_home)
+    assert firsts["/new"]["spoiler"] is True and firsts["/top"]["spoiler"] is True
 
 
 def test_a_breather_option_set_on_mitmdump_s_command_line_takes_effect(
     tmp_path, upstream, test_ca, breather_home
 ) -> None:
-    """A feed bigger than the body size cap passes as it came: the distressing post is not marked."""
-    post = first_post_through_mitmdump(
-        tmp_path, upstream, test_ca, breather_home, "--set", "breather_body_size_cap=100"
+    """A feed bigger than the body size cap passes as it came, and one under it is still marked: the option is read
+    as a number (a cap read as text would break every feed, and the big feed's post would come out unmarked all
+    the same)."""
+    firsts = first_posts_through_mitmdump(
+        tmp_path, upstream, test_ca, breather_home, "--set", "breather_body_size_cap=1000"
     )
-    assert post["title"] == DISTRESSING
-    assert "spoiler" not in post
+    assert firsts["/new"]["spoiler"] is True, "a feed under the cap is marked"
+    assert firsts["/top"]["title"] == DISTRESSING
+    assert "spoiler" not in firsts["/top"], "a feed over the cap passes as it came"
 
 
 def test_a_bad_breather_option_stops_mitmdump_naming_it(tmp_path, breather_home) -> None:

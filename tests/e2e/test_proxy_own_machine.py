@@ -8,14 +8,13 @@ that address, not from loopback, exactly as a phone on the household network wou
 from __future__ import annotations
 
 import base64
-import ipaddress
 import socket
 import ssl
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Service
+from tests.e2e.conftest import Service, lan_address
 
 pytestmark = pytest.mark.e2e
 
@@ -36,15 +35,6 @@ password = "teenpass123"
 """
 TEEN = ("teen", "teenpass123")
 REFUSAL = "Breather: the proxy does not carry requests from other devices to the computer it runs on."
-
-
-def lan_address() -> str:
-    """This machine's address on its network (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.1", 9))
-        address = str(probe.getsockname()[0])
-    assert not ipaddress.ip_address(address).is_loopback, "the end-to-end tests need a network address"
-    return address
 
 
 def through(service: Service, proxy_host: str) -> httpx.Client:

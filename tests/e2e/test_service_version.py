@@ -36,7 +36,11 @@ def test_the_service_says_its_version_and_code_and_run_finds_it_is_this_code(
     env = {**os.environ, "BREATHER_HOME": str(service.home)}
     run = _breather(env, "run", "--no-window")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == [run.stdout.splitlines()[0]], run.stdout  # "Already running: ..." alone
+    # the running service is found, and it is this code: no note that another version runs
+    assert run.stdout.splitlines() == [
+        f"Already running: Breather (pid {service.process.pid}, proxy on "
+        f"{service.proxy_port}), dashboard at {service.web_url}/"
+    ], run.stdout
     status = _breather(env, "status", "--json")
     assert json.loads(status.stdout)["service"]["same_code"] is True
 
