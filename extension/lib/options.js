@@ -29,6 +29,15 @@ export function isLoopback(serviceUrl) {
   return LOOPBACK_HOSTS.has(new URL(serviceUrl).hostname);
 }
 
+/**
+ * The host permission a service on another machine needs, without its port: Firefox's match patterns take no port
+ * (a pattern with one does not match), and Chrome's portless pattern covers every port.
+ */
+export function servicePermission(serviceUrl) {
+  const url = new URL(serviceUrl);
+  return `${url.protocol}//${url.hostname}/*`;
+}
+
 function parseBoolean(raw) {
   if (typeof raw === "boolean") {
     return raw;

@@ -1,6 +1,6 @@
 import { detectRaw } from "../lib/browser.js";
 import { send } from "../lib/messages.js";
-import { OPTIONS, isLoopback, parseServiceUrl, withDefaults } from "../lib/options.js";
+import { OPTIONS, isLoopback, parseServiceUrl, servicePermission, withDefaults } from "../lib/options.js";
 
 const raw = detectRaw();
 const $ = (id) => document.getElementById(id);
@@ -65,7 +65,7 @@ $("options-form").addEventListener("submit", async (event) => {
   }
   if (!isLoopback(serviceUrl)) {
     // Another machine needs a host permission, which browsers only grant from a click like this one.
-    const granted = await raw.permissions.request({ origins: [`${serviceUrl}/*`] });
+    const granted = await raw.permissions.request({ origins: [servicePermission(serviceUrl)] });
     if (!granted) {
       $("problem").textContent = `The browser did not allow the extension to talk to ${serviceUrl}.`;
       return;

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { DEFAULT_SERVICE_URL, OPTIONS, isLoopback, parseOptions, parseServiceUrl, withDefaults } from "../lib/options.js";
+import {
+  DEFAULT_SERVICE_URL,
+  OPTIONS,
+  isLoopback,
+  parseOptions,
+  parseServiceUrl,
+  servicePermission,
+  withDefaults,
+} from "../lib/options.js";
 
 test("every option has a default that its own parser accepts, a label and help", () => {
   for (const option of OPTIONS) {
@@ -44,4 +52,10 @@ test("broken stored values fall back to defaults instead of breaking the extensi
   assert.equal(values.serviceUrl, DEFAULT_SERVICE_URL);
   assert.equal(values.notifyLimit, false);
   assert.equal(values.notifyBreak, true);
+});
+
+test("a service on another machine is asked for without its port, which Firefox's match patterns do not take", () => {
+  assert.equal(servicePermission("http://192.168.1.20:8765"), "http://192.168.1.20/*");
+  assert.equal(servicePermission("https://family-pc.local:9000"), "https://family-pc.local/*");
+  assert.equal(servicePermission("http://[fd00::5]:8765"), "http://[fd00::5]/*");
 });
