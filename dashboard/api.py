@@ -47,6 +47,7 @@ def pair() -> Response:
         browser=extension.optional_str(body, "browser") or "unknown",
         origin=request.headers.get("Origin"),
         limiter=current_app.extensions["breather.pairing_limiter"],
+        now=context.now(),
     )
     return jsonify({"token": token, "profile": profile})
 

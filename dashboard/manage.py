@@ -484,7 +484,8 @@ def make_pairing_code() -> BaseResponse:
         # A paired browser reports time as that member: without this, a teen could pair theirs as a parent.
         security.require_passphrase(request.form.get("passphrase", ""))
     ttl = int(current_app.config["PAIRING_CODE_TTL_S"])
-    code = context.write(lambda db: pairing.create_code(db, member, ttl))
+    now = _now()  # here: the write runs on the writer's thread, outside the request
+    code = context.write(lambda db: pairing.create_code(db, member, ttl, now=now))
     flash(f"Pairing code for {member}: {code} (valid for {ttl // 60} minutes).", "ok")
     return redirect(url_for("manage.setup_page") + "#pairing")
 

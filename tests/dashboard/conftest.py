@@ -109,14 +109,23 @@ def set_passphrase(client: FlaskClient, passphrase: str = PASSPHRASE) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-def pair(client: FlaskClient, member: str = "teen") -> str:
-    """Make a pairing code on Setup and redeem it through the API, as the extension does; returns the token."""
+def pairing_code(client: FlaskClient, member: str = "teen") -> str:
+    """Make a pairing code on Setup, as a parent does; returns the code the page shows."""
     token = form_token(client)
     form = {"csrf_token": token, "member": member, "passphrase": PASSPHRASE}  # needed once a passphrase is set
     page = client.post("/setup/pair", data=form, follow_redirects=True)
     code = re.search(r"Pairing code for " + member + r": ([A-Z]{4}-\d{4})", page.get_data(as_text=True))
     assert code, "no pairing code shown"
-    answer = client.post("/api/v1/pair", json={"code": code.group(1), "browser": "chrome"})
+    return code.group(1)
+
+
+def pair(client: FlaskClient, member: str = "teen", origin: str | None = None) -> str:
+    """Make a pairing code on Setup and redeem it through the API, as the extension does (from ``origin``, its
+    extension origin, when given); returns the token."""
+    headers = {"Origin": origin} if origin else {}
+    answer = client.post(
+        "/api/v1/pair", json={"code": pairing_code(client, member), "browser": "chrome"}, headers=headers
+    )
     assert answer.status_code == 200, answer.get_json()
     return str(answer.get_json()["token"])
 

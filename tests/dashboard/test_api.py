@@ -30,6 +30,7 @@ from tests.dashboard.conftest import (
     Seeder,
     form_token,
     pair,
+    pairing_code,
     set_passphrase,
     today_at,
 )
@@ -45,10 +46,36 @@ def test_a_pairing_code_is_exchanged_once_for_a_token(client: FlaskClient) -> No
     assert status["profile"] == "teen"
 
 
-def test_a_used_or_unknown_pairing_code_is_refused(client: FlaskClient) -> None:
+def test_an_unknown_pairing_code_is_refused(client: FlaskClient) -> None:
     answer = client.post("/api/v1/pair", json={"code": "ABCD-2345"})
     assert answer.status_code == 403
     assert answer.get_json()["error"] == "InvalidPairingCode"
+
+
+def paired_browsers(app: Flask) -> int:
+    app.extensions["breather.writer"].flush()
+    db = open_database(app.config["PATHS"].database)
+    try:
+        return int(db["api_tokens"].count)
+    finally:
+        db.close()
+
+
+def test_a_pairing_code_pairs_one_browser_only(client: FlaskClient, app: Flask) -> None:
+    """A code seen over a shoulder on the Setup screen must not pair a second browser once the first has used it."""
+    code = pairing_code(client, "teen")
+    assert client.post("/api/v1/pair", json={"code": code, "browser": "chrome"}).status_code == 200
+    again = client.post("/api/v1/pair", json={"code": code, "browser": "firefox"})
+    assert (again.status_code, again.get_json()["error"]) == (403, "InvalidPairingCode")
+    assert paired_browsers(app) == 1
+
+
+def test_a_pairing_code_left_unused_past_ten_minutes_no_longer_pairs(client: FlaskClient, app: Flask) -> None:
+    code = pairing_code(client, "teen")
+    app.config["CLOCK"] = lambda: NOW + timedelta(seconds=app.config["PAIRING_CODE_TTL_S"] + 1)
+    late = client.post("/api/v1/pair", json={"code": code, "browser": "chrome"})
+    assert (late.status_code, late.get_json()["error"]) == (403, "InvalidPairingCode")
+    assert paired_browsers(app) == 0
 
 
 def test_pairing_guesses_are_rate_limited(client: FlaskClient) -> None:

@@ -193,6 +193,23 @@ def test_cors_is_answered_only_for_a_paired_extension_origin(client: FlaskClient
         assert "Access-Control-Allow-Origin" not in client.options("/api/v1/pair", headers={"Origin": foreign}).headers
 
 
+def test_a_paired_extension_gets_its_answers_until_it_is_unpaired(client: FlaskClient) -> None:
+    """The extension reads every answer from its own origin: without the CORS header its status, config and
+    heartbeats are unreadable to it, and after unpairing on Setup they must be again."""
+    from tests.dashboard.conftest import csrf_from, pair
+
+    origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+    token = pair(client, "teen", origin=origin)
+    headers = {"Origin": origin, "Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/status", headers=headers).headers.get("Access-Control-Allow-Origin") == origin
+    other = {"Origin": "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba", "Authorization": f"Bearer {token}"}
+    assert "Access-Control-Allow-Origin" not in client.get("/api/v1/status", headers=other).headers
+    page = client.get("/setup").get_data(as_text=True)
+    digest = page.split('id="paired"')[1].split('name="token_hash" value="')[1].split('"')[0]
+    assert client.post("/setup/revoke", data={"csrf_token": csrf_from(page), "token_hash": digest}).status_code == 302
+    assert "Access-Control-Allow-Origin" not in client.options("/api/v1/status", headers={"Origin": origin}).headers
+
+
 def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> None:
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
