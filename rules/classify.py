@@ -27,7 +27,7 @@ from breather.rules.lexicon import Lexicon, Match, compile_phrase, load_lexicon,
 from breather.rules.model import CATEGORIES, CRISIS_CATEGORIES, CUSTOM_CATEGORY, OWN_TOPIC_PREFIX
 from breather.rules.quoting import split_quoted
 from breather.rules.screening import Screener
-from breather.rules.tokenize import normalise, words
+from breather.rules.tokenize import normalise, sentence_starts, words
 
 SENSITIVITIES: tuple[str, ...] = ("off", "low", "medium", "high")
 Sensitivity = Literal["off", "low", "medium", "high"]
@@ -602,7 +602,7 @@ def lexical_view(sample: str, *, sentiment: bool = False) -> LexicalView:
     if not tokens:
         return LexicalView(normalised, tokens, {}, {}, (), {})
     lexicon = default_lexicon()
-    matches = lexicon.find(tokens)
+    matches = lexicon.find(tokens, lambda: sentence_starts(normalised, len(tokens)))
     raw_weights, evidence, contexts = _tally(matches, tokens, lexicon)
     if sentiment and any(weight > 0 for weight in raw_weights.values()):
         factor = 1.0 - SENTIMENT_STRENGTH * _polarity(sample)

@@ -9,7 +9,7 @@ phrase at every word (tests/rules/test_fast_paths.py keeps that reference), abou
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -210,6 +210,19 @@ class Match:
     negated: bool
 
 
+class _Once:
+    """``sentence_starts`` asked at most once per post, and only if a negation comes before some phrase."""
+
+    def __init__(self, ask: Callable[[], frozenset[int]] | None) -> None:
+        self._ask = ask
+        self._found: frozenset[int] | None = None
+
+    def __call__(self) -> frozenset[int]:
+        if self._found is None:
+            self._found = self._ask() if self._ask is not None else frozenset()
+        return self._found
+
+
 @dataclass(eq=False)
 class _Entry:
     """A pattern ready for the fast matcher: how to find its first word, and how to check the rest."""
@@ -328,8 +341,10 @@ class Lexicon:
         self._memo = memo
         return memo
 
-    def find(self, tokens: list[str]) -> list[Match]:
+    def find(self, tokens: list[str], sentence_starts: Callable[[], frozenset[int]] | None = None) -> list[Match]:
         """Every phrase found in ``tokens``, each phrase once (its first occurrence), ordered by where it starts.
+        ``sentence_starts`` gives the tokens that begin a sentence (asked only when a negation comes before a
+        phrase): a negation does not reach into the next sentence.
 
         Only the phrases whose anchor (rarest element) is in the post are tried, each from the positions of its
         first element; finding which ones is set arithmetic on the post's distinct words, and most posts wake none.
@@ -347,22 +362,26 @@ class Lexicon:
             return []
         positions = _positions(tokens, set().union(*firsts.values()))
         found: list[tuple[tuple[int, int, int, int], Match]] = []
+        breaks = _Once(sentence_starts)
         for entry, words in firsts.items():
             span = _first_span(entry, tokens, words, positions)
             if span is not None:
                 start, end = span
-                match = Match(entry.pattern, start, end, self._negated(entry.pattern, tokens, start))
+                match = Match(entry.pattern, start, end, self._negated(entry.pattern, tokens, start, breaks))
                 found.append(((start, *entry.order), match))
         found.sort(key=lambda item: item[0])
         return [match for _, match in found]
 
-    def _negated(self, pattern: Pattern, tokens: list[str], start: int) -> bool:
+    def _negated(self, pattern: Pattern, tokens: list[str], start: int, breaks: _Once) -> bool:
         if pattern.starts_negated:
             return False
-        before = tokens[max(0, start - NEGATION_WINDOW) : start]
+        first = max(0, start - NEGATION_WINDOW)
+        before = tokens[first:start]
         last = max((at for at, token in enumerate(before) if token in self.negations), default=None)
         if last is None:
             return False
+        if any(first + last < at <= start for at in breaks()):
+            return False  # the negation ended its own sentence: "Am I okay? No. I want to die."
         return not any(token in self.negation_undone for token in before[last + 1 :])
 
     def trigger_words(self, min_weight: float = 0.0) -> tuple[list[str], list[str]]:

@@ -150,6 +150,23 @@ def words(normalised: str) -> list[str]:
     return " ".join(fixed).split(" ") if contracted & _MULTI_WORD else fixed
 
 
+# A sentence ends at a single full stop, ! ? ; or a line break; an ellipsis ("I'm not... going to") is a pause.
+_SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)|[!?;\n]")
+
+
+def sentence_starts(normalised: str, token_count: int) -> frozenset[int]:
+    """The indices of the tokens (of ``words(normalised)``, ``token_count`` of them) that begin a sentence after the
+    first: what a negation may not reach across ("I'm not okay. I cut myself again" is not a denial). Empty when the
+    sentences' words do not add up to the post's (then nothing is cut short)."""
+    starts: set[int] = set()
+    count = 0
+    for piece in _SENTENCE_END.split(normalised):
+        if count:
+            starts.add(count)
+        count += len(words(piece))
+    return frozenset(starts) if count == token_count else frozenset()
+
+
 def tokenize(text: str) -> list[str]:
     return words(normalise(text))
 

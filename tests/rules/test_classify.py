@@ -19,7 +19,7 @@ from breather.rules.classify import (
     screen,
 )
 from breather.rules.lexicon import compile_phrase, load_lexicon
-from breather.rules.tokenize import latin_lookalikes, tokenize
+from breather.rules.tokenize import latin_lookalikes, normalise, sentence_starts, tokenize, words
 
 
 @pytest.mark.parametrize(
@@ -130,6 +130,34 @@ def test_negation_cancels_a_phrase() -> None:
     for level in ("low", "medium", "high"):
         assert "self_harm" not in classify("I am not going to kill myself, I promise", sensitivity=level).flagged
         assert "self_harm" not in classify("I would never hurt myself", sensitivity=level).flagged
+        assert "self_harm" not in classify("I'm not... going to hurt myself", sensitivity=level).flagged  # a pause
+
+
+@pytest.mark.parametrize(
+    ("post", "category"),
+    [
+        ("I'm not okay. I cut myself again last night.", "self_harm"),
+        ("I don't know. I want to die.", "self_harm"),
+        ("I didn't sleep. I want to die.", "self_harm"),
+        ("Will I stop? Never. I cut myself again tonight.", "self_harm"),
+        ("I'm not hungry. I purge after every meal.", "eating_disorder"),
+        ("Did I stay clean? No. Relapsed on heroin again last night.", "substance"),
+    ],
+)
+def test_a_negation_ends_with_its_sentence(post: str, category: str) -> None:
+    """A negation reached three words on, across the full stop: "I'm not okay. I cut myself again" read as a denial
+    (the property test below found "Never." before a sentence; these were then written in other words)."""
+    assert category in classify(post).flagged
+
+
+def test_sentences_are_counted_in_the_posts_own_words() -> None:
+    """Where sentences begin, in the tokens the lexicon reads; a post whose sentences' words do not add up gets none
+    (so a negation is never cut short by a miscount)."""
+    text = normalise("I'm not okay. I can't... do this! Why? New line\nhere; done")
+    tokens = words(text)
+    starts = sentence_starts(text, len(tokens))
+    assert [tokens[at] for at in sorted(starts)] == ["i", "why", "new", "here", "done"]
+    assert sentence_starts(text, len(tokens) + 1) == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -258,15 +286,34 @@ def test_disguised_spellings_are_undone() -> None:
     assert "self_harm" in classify("I&#39;m suicidal &amp; want to end my life").flagged
 
 
-def test_sensitivity_changes_what_is_flagged() -> None:
+def test_off_flags_nothing_of_the_category() -> None:
     text = "I hate women."
-    score = classify(text).scores["harassment"]
-    assert 0 < score < 1
+    assert "harassment" in classify(text).flagged
     assert classify(text, sensitivity="off").flagged == ()
-    high = classify(text, sensitivity="high").flagged
-    low = classify(text, sensitivity="low").flagged
-    assert set(low) <= set(high)
     assert classify(text, sensitivity={"harassment": "off"}).flagged == ()
+
+
+HELD_OUT_SENTENCES = Path(__file__).parent / "data" / "own_sentences_heldout.csv"
+
+
+def test_each_level_flags_more_than_the_one_below() -> None:
+    """A parent who sets a category to low gets fewer warnings than at medium, and high more: over the project's
+    held-out sentences each level flags everything the one below flags, and more (by the thresholds chosen on dev).
+    "I hate women." could not show it: harassment's three thresholds are one."""
+    import csv
+
+    with HELD_OUT_SENTENCES.open(encoding="utf-8", newline="") as source:
+        texts = [row["text"] for row in csv.DictReader(source)]
+    assert len(texts) > 300
+    flags = {
+        level: {
+            (index, category)
+            for index, text in enumerate(texts)
+            for category in classify(text, sensitivity=level).flagged
+        }
+        for level in ("low", "medium", "high")
+    }
+    assert flags["low"] < flags["medium"] < flags["high"], {level: len(found) for level, found in flags.items()}
 
 
 def test_with_every_category_off_your_own_topics_are_still_flagged() -> None:
@@ -377,10 +424,17 @@ def test_screen_passes_every_post_that_classify_flags() -> None:
     assert screen("the election results", keywords=["election"])
 
 
-def test_cache_returns_the_same_verdict() -> None:
+def test_a_post_seen_again_is_not_scored_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed reloaded costs a cache lookup per post (the warm page's budget), with the same verdict."""
+    import breather.rules.classify as classifier
+
     clear_cache()
+    scored: list[str] = []
+    real_score = classifier._score
+    monkeypatch.setattr(classifier, "_score", lambda text, *a, **k: scored.append(text) or real_score(text, *a, **k))
     first = classify("I want to die")
     assert classify("I want to die") == first
+    assert len(scored) == 1
 
 
 def test_bad_phrases_in_a_lexicon_are_located(tmp_path: Path) -> None:
@@ -404,6 +458,38 @@ def test_any_text_gives_a_verdict(text: str) -> None:
     assert all(0 < score <= 1 for score in verdict.scores.values())
     if verdict.reason is not None:
         assert verdict.flagged == ()
+
+
+DISTRESSING_SENTENCES = {
+    "I want to kill myself tonight.": "self_harm",
+    "I'm going to stab you when you walk home.": "violence",
+    "Shut up you worthless stupid bitch.": "harassment",
+    "Relapsed on heroin again last night.": "substance",
+}
+
+
+# Any text but quotation marks: a threat in quotes is read as quoted (counter-speech), by design.
+UNQUOTED_TEXT = st.text(alphabet=st.characters(exclude_characters='"\u201c\u201d'), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(UNQUOTED_TEXT, st.sampled_from(sorted(DISTRESSING_SENTENCES)), UNQUOTED_TEXT)
+def test_a_distressing_sentence_amid_any_text_is_flagged_or_the_verdict_says_why_not(
+    before: str, sentence: str, after: str
+) -> None:
+    """Any text (the property above) rarely flags anything; here a warning is in every post, on a line of its own, so
+    the verdict's promises are checked where they matter: a flagged category has its score and evidence, and a
+    verdict that cannot judge (a reason) flags nothing and says so instead of missing the sentence silently. (It
+    found a "never" ending the line before negating the sentence: a negation now ends with its sentence.)"""
+    verdict = classify(f"{before}\n{sentence}\n{after}")
+    json.dumps(verdict.to_dict())
+    assert set(verdict.flagged) <= set(verdict.scores)
+    if verdict.reason is not None:
+        assert verdict.flagged == ()
+    else:
+        category = DISTRESSING_SENTENCES[sentence]
+        assert category in verdict.flagged, (verdict.scores, verdict.context)
+        assert verdict.evidence.get(category)
 
 
 @settings(max_examples=200, deadline=None)

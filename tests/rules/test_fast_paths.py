@@ -12,7 +12,7 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import time
 from pathlib import Path
@@ -69,8 +69,12 @@ def _reference_words(normalised: str) -> list[str]:
     return tokens
 
 
-def _reference_find(lexicon: Lexicon, tokens: list[str]) -> list[Match]:
-    """Every phrase, at its first start, in order of start: try each phrase that can begin at each token."""
+def _reference_find(
+    lexicon: Lexicon, tokens: list[str], sentence_starts: Callable[[], frozenset[int]] | None = None
+) -> list[Match]:
+    """Every phrase, at its first start, in order of start: try each phrase that can begin at each token. A negation
+    is looked for among the three words before it, within its sentence."""
+    breaks = sentence_starts() if sentence_starts is not None else frozenset()
     seen: set[int] = set()
     found: list[Match] = []
     for start, token in enumerate(tokens):
@@ -83,7 +87,10 @@ def _reference_find(lexicon: Lexicon, tokens: list[str]) -> list[Match]:
             if end is None or id(pattern) in seen:
                 continue
             seen.add(id(pattern))
-            negated = not pattern.starts_negated and _reference_negated(lexicon, tokens[max(0, start - 3) : start])
+            since = max([at for at in breaks if at <= start], default=0)
+            negated = not pattern.starts_negated and _reference_negated(
+                lexicon, tokens[max(0, start - 3, since) : start]
+            )
             found.append(Match(pattern, start, end, negated))
     return found
 
