@@ -19,8 +19,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for name in ("run", "serve", "open", "rules", "classify", "eval", "export", "ca", "status"):
-        assert name in out
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == list(COMMANDS)  # each command on a line of its own, with its help, in the order they are defined
+    for name in ("run", "serve", "open", "rules", "classify", "eval", "export", "ca", "status", "delete", "stop"):
         assert name in COMMANDS
 
 

@@ -123,5 +123,6 @@ def test_an_unknown_country_says_once_that_the_international_directory_is_shown(
     _stdin_bytes(monkeypatch, b"I want to kill myself\nI want to end my life\n")
     assert main(["classify", "--country", "Narnia", "-"]) == 0
     out, err = capsys.readouterr()
-    assert all(json.loads(line)["crisis_line"]["code"] == "INTERNATIONAL" for line in out.splitlines())
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["crisis_line"]["code"] == "INTERNATIONAL" for line in lines)
     assert err.count("no crisis line for the country 'Narnia'; the verdicts carry the international directory") == 1

@@ -66,11 +66,20 @@ def test_no_column_can_hold_a_url_or_post_text(db: Database) -> None:
             assert not any(word in column.name.lower() for word in FORBIDDEN_COLUMN_WORDS), (table, column.name)
 
 
-def test_readers_on_other_connections_see_committed_rows(db_path: Path) -> None:
-    open_database(db_path).close()
-    raw = sqlite3.connect(db_path)
-    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    raw.close()
+def test_a_reader_sees_committed_rows_while_the_writer_keeps_its_connection(db_path: Path) -> None:
+    """The dashboard reads on its own connection while the writer's stays open (WAL): what was committed is there."""
+    writer = open_database(db_path)
+    try:
+        writer["meta"].insert({"key": "seen", "value": "yes", "updated": "2026-11-30T00:00:00+00:00"})
+        writer.conn.commit()
+        reader = sqlite3.connect(db_path)
+        try:
+            assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert reader.execute("select value from meta where key = 'seen'").fetchall() == [("yes",)]
+        finally:
+            reader.close()
+    finally:
+        writer.close()
 
 
 def test_each_members_first_span_is_one_index_search_in_old_stores_too(db_path: Path) -> None:
