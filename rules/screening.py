@@ -16,11 +16,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from breather.rules.tokenize import latin_lookalikes, normalise
+from breather.rules.tokenize import CENSORED, latin_lookalikes, normalise
 
 _CURLY = re.compile("[\u2019\u2018\u02bc`\u00b4]")
 _ENTITY = re.compile(r"&#?\w+;")
-# Spellings only the full normaliser undoes: digits or symbols inside a word ("h4te"), spaced-out letters.
+# Spellings only the full normaliser undoes: digits or symbols inside a word ("h4te"), spaced-out letters,
+# letters hidden behind asterisks ("k*ll").
 _LEET = re.compile(r"[a-z][4@31!05$7]+[a-z]")
 _SPACED = re.compile(r" \w \w \w")
 _URL_MARKS = frozenset("/=?#")
@@ -79,7 +80,7 @@ class Screener:
 
 
 def _disguised(lowered: str) -> bool:
-    if _SPACED.search(" " + lowered):
+    if _SPACED.search(" " + lowered) or ("*" in lowered and CENSORED.search(lowered)):
         return True
     for match in _LEET.finditer(lowered):
         start = lowered.rfind(" ", 0, match.start()) + 1

@@ -93,6 +93,26 @@ ED_THE_SCHOOLING = re.compile(
 )
 
 
+# A word with letters hidden behind asterisks, as people write to get past a platform's filter ("k*ll", "s**t",
+# "su*cide"): each asterisk stands for one letter. Only these words are restored, and only when one fits.
+CENSORED = re.compile(r"(?<![\w*])[a-z]+\*+[a-z]+(?![\w*])")
+CENSORABLE = frozenset(
+    {
+        "kill", "killed", "killing", "suicide", "suicidal", "die", "dead", "death", "cut", "cutting", "self", "harm",
+        "hang", "rape", "raped", "murder", "shoot", "stab", "purge", "purging", "starve", "starving", "anorexia",
+        "bulimia", "heroin", "meth", "cocaine", "fuck", "fucking", "fucked", "shit", "bitch", "cunt", "whore", "slut",
+        "nigger", "niggers", "faggot", "retard", "retarded",
+    }
+)  # fmt: skip
+
+
+def uncensored(match: re.Match[str]) -> str:
+    hidden = match.group(0)
+    shape = re.compile(re.escape(hidden).replace(r"\*", "[a-z]"))
+    fits = [word for word in CENSORABLE if len(word) == len(hidden) and shape.fullmatch(word)]
+    return fits[0] if len(fits) == 1 else hidden
+
+
 def normalise(text: str) -> str:
     """Lower-cased, entity-free, NFKC text with disguised spellings undone; the input to every matcher."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
@@ -100,6 +120,8 @@ def normalise(text: str) -> str:
     if "Ed " in folded:
         folded = ED_THE_NAME.sub("Edward", folded)
     folded = folded.casefold()
+    if "*" in folded:
+        folded = CENSORED.sub(uncensored, folded)
     if " ed" in folded or "-ed" in folded:
         folded = ED_THE_SCHOOLING.sub(r"\1 education", folded)
     if _LEET_HINT.search(folded):

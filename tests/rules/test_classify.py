@@ -150,6 +150,30 @@ def test_a_negation_ends_with_its_sentence(post: str, category: str) -> None:
     assert category in classify(post).flagged
 
 
+@pytest.mark.parametrize(
+    ("post", "category"),
+    [
+        ("I want to k*ll myself", "self_harm"),
+        ("su*cide is on my mind every day", "self_harm"),
+        ("thinking of sewer slide", "self_harm"),
+        ("f*ck you, you stupid b*tch", "harassment"),
+    ],
+)
+def test_words_written_past_a_filter_are_read(post: str, category: str) -> None:
+    """People hide letters behind asterisks, or say a word aloud, to get past a platform's filter; Breather reads
+    what they meant."""
+    assert category in classify(post).flagged
+
+
+def test_only_a_word_that_fits_is_restored_from_asterisks() -> None:
+    assert normalise("I want to k*ll myself") == "i want to kill myself"
+    assert normalise("sh*t happens") == "shit happens"
+    assert normalise("s**t happens") == "s**t happens"  # shit or slut: two fit, so neither
+    assert normalise("This is **important**, *really*") == "this is **important**, *really*"  # emphasis, not hiding
+    assert normalise("2*3 = 6 and a*b") == "2*3 = 6 and a*b"
+    assert normalise("d*y one") == "d*y one"  # "day"? "dry"? not a word Breather restores
+
+
 def test_sentences_are_counted_in_the_posts_own_words() -> None:
     """Where sentences begin, in the tokens the lexicon reads; a post whose sentences' words do not add up gets none
     (so a negation is never cut short by a miscount)."""

@@ -37,8 +37,8 @@ F1_FLOORS = {"self_harm": 0.49, "eating_disorder": 0.75, "violence": 0.72, "hara
 RECALL_FLOORS = {"self_harm": 0.84}
 NONE_FPR_CEILING = 0.08
 SELF_HARM_NONE_CEILING = 0.03  # the issue's target; shipped 0.0174
-# The issue's target is 0.10; shipped 0.199 on templates the model has not seen (docs/classifier.md: negated
-# condemnations, "We should not allow ... to be raped", are 21 of 56 and counter-references 19 of 85; quoted slurs
+# The issue's target is 0.10; shipped 0.203 on templates the model has not seen (docs/classifier.md: negated
+# condemnations, "We should not allow ... to be raped", are 21 of 56 and counter-references 20 of 85; quoted slurs
 # were 17 of 74 counter-quotes until a quote could no longer raise a score).
 HATECHECK_CONTRAST_CEILING = 0.21
 OTHER_MENTAL_HEALTH_CEILING = 0.30

@@ -30,12 +30,14 @@ from breather.rules.lexicon import Lexicon, Match, Pattern, compile_phrase, load
 from breather.rules.model import Window
 from breather.rules.tokenize import (
     _CONTRACTIONS,
+    CENSORED,
     ED_THE_NAME,
     ED_THE_SCHOOLING,
     _join_spaced,
     _unicode_fold,
     normalise,
     tokenize,
+    uncensored,
     words,
 )
 
@@ -49,7 +51,8 @@ def _reference_normalise(text: str) -> str:
     """Every rewrite, every time: no searches first to skip the ones a text does not need."""
     unescaped = html.unescape(html.unescape(text)) if "&" in text else text
     folded = unescaped if unescaped.isascii() else _unicode_fold(unescaped)
-    folded = ED_THE_SCHOOLING.sub(r"\1 education", ED_THE_NAME.sub("Edward", folded).casefold())
+    folded = CENSORED.sub(uncensored, ED_THE_NAME.sub("Edward", folded).casefold())
+    folded = ED_THE_SCHOOLING.sub(r"\1 education", folded)
     folded = _REFERENCE_LEET_WORD.sub(lambda match: match.group(0).translate(_REFERENCE_LEET), folded)
     folded = re.sub(r"([a-z])\1{2,}", r"\1\1", folded)
     return re.sub(r"(?<![^\W_])(?:[a-z] ){2,}[a-z](?![^\W_])", _join_spaced, folded)
