@@ -209,6 +209,10 @@ def test_a_negation_that_belongs_to_stop_or_wait_does_not_cancel_the_phrase(post
     assert category in classify(post).flagged
 
 
+def test_life_admin_is_not_being_done_with_life() -> None:
+    assert classify("I am done with life admin for today").flagged == ()
+
+
 @pytest.mark.parametrize(
     "post",
     [
@@ -269,6 +273,10 @@ def test_phrasings_the_lexicon_once_missed_are_flagged_with_their_evidence(categ
         "what is even the point of living anymore",
         "no point in living",
         "Some nights I think about ending it",
+        # found unflagged by probing the classifier by hand (2026-11-30)
+        "i just want it all to stop",
+        "I am so done with life",
+        "I feel like a burden to everyone",
     ],
 )
 def test_common_ways_of_saying_it_are_self_harm_warnings(text: str) -> None:

@@ -36,7 +36,7 @@ from breather.rules.evaluation import Example, feed_summary, predictor, shared_e
 F1_FLOORS = {"self_harm": 0.49, "eating_disorder": 0.75, "violence": 0.72, "harassment": 0.86, "substance": 0.83}
 RECALL_FLOORS = {"self_harm": 0.84}
 NONE_FPR_CEILING = 0.08
-SELF_HARM_NONE_CEILING = 0.03  # the target; shipped 0.0174
+SELF_HARM_NONE_CEILING = 0.03  # the target; shipped 0.0181
 # The target is 0.10; shipped 0.203 on templates the model has not seen (docs/classifier.md: negated
 # condemnations, "We should not allow ... to be raped", are 21 of 56 and counter-references 20 of 85; quoted slurs
 # were 17 of 74 counter-quotes until a quote could no longer raise a score).
