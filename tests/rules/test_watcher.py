@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -605,8 +606,16 @@ def write_in_two_parts(path: Path, text: str, cut_before: str) -> tuple[bytes, b
     return data[:cut], data[cut:]
 
 
-def stalled_save(watcher: RulesWatcher, path: Path, text: str, cut_before: str, clock: FakeClock) -> None:
-    """The first part stays alone in the file for two polls (it is taken), the rest comes three seconds later."""
+def stalled_save(
+    watcher: RulesWatcher,
+    path: Path,
+    text: str,
+    cut_before: str,
+    clock: FakeClock,
+    while_stalled: Callable[[], None] = lambda: None,
+) -> None:
+    """The first part stays alone in the file for two polls (it is taken; ``while_stalled`` looks then), the rest
+    comes three seconds later."""
     first, rest = write_in_two_parts(path, text, cut_before)
     with path.open("r+b") as out:
         out.truncate(0)
@@ -614,6 +623,7 @@ def stalled_save(watcher: RulesWatcher, path: Path, text: str, cut_before: str, 
         out.flush()
         watcher.poll_once()
         watcher.poll_once()
+        while_stalled()
         clock.now += timedelta(seconds=3)
         out.write(rest)
     watcher.poll_once()
@@ -628,18 +638,12 @@ def test_a_save_that_stalls_midway_is_judged_whole_against_the_rules_before_it(t
     text = default_rules_text().replace(f"# {allowed}", allowed)
     path.write_text(text, encoding="utf-8")
     watcher = cooling_watcher(path, tmp_path / "copy.toml", clock)
-    first, _ = write_in_two_parts(path, text, allowed)
-    with path.open("r+b") as out:
-        out.truncate(0)
-        out.write(first)
-    watcher.poll_once()
-    watcher.poll_once()
-    assert watcher.current is not None and watcher.current.profile("me").always_allowed == ()  # the part is taken
-    clock.now += timedelta(seconds=3)
-    path.write_text(text, encoding="utf-8")
-    watcher.poll_once()
-    watcher.poll_once()
-    assert watcher.current.profile("me").always_allowed == ("mastodon.social",)
+
+    def the_part_is_taken() -> None:
+        assert watcher.current is not None and watcher.current.profile("me").always_allowed == ()
+
+    stalled_save(watcher, path, text, allowed, clock, while_stalled=the_part_is_taken)
+    assert watcher.current is not None and watcher.current.profile("me").always_allowed == ("mastodon.social",)
     assert watcher.held == ()
 
 
