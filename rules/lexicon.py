@@ -8,6 +8,7 @@ phrase at every word (tests/rules/test_fast_paths.py keeps that reference), abou
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -210,19 +211,6 @@ class Match:
     negated: bool
 
 
-class _Once:
-    """``sentence_starts`` asked at most once per post, and only if a negation comes before some phrase."""
-
-    def __init__(self, ask: Callable[[], frozenset[int]] | None) -> None:
-        self._ask = ask
-        self._found: frozenset[int] | None = None
-
-    def __call__(self) -> frozenset[int]:
-        if self._found is None:
-            self._found = self._ask() if self._ask is not None else frozenset()
-        return self._found
-
-
 @dataclass(eq=False)
 class _Entry:
     """A pattern ready for the fast matcher: how to find its first word, and how to check the rest."""
@@ -362,7 +350,7 @@ class Lexicon:
             return []
         positions = _positions(tokens, set().union(*firsts.values()))
         found: list[tuple[tuple[int, int, int, int], Match]] = []
-        breaks = _Once(sentence_starts)
+        breaks = functools.cache(sentence_starts or _no_sentence_starts)  # asked once, and only if needed
         for entry, words in firsts.items():
             span = _first_span(entry, tokens, words, positions)
             if span is not None:
@@ -372,7 +360,7 @@ class Lexicon:
         found.sort(key=lambda item: item[0])
         return [match for _, match in found]
 
-    def _negated(self, pattern: Pattern, tokens: list[str], start: int, breaks: _Once) -> bool:
+    def _negated(self, pattern: Pattern, tokens: list[str], start: int, breaks: Callable[[], frozenset[int]]) -> bool:
         if pattern.starts_negated:
             return False
         first = max(0, start - NEGATION_WINDOW)
@@ -404,6 +392,10 @@ def _rarity(element: Element) -> tuple[int, int]:
     if element.word in _COMMON:
         return (2, -len(element.word))
     return (0 if len(element.word) >= 4 else 3, -len(element.word))
+
+
+def _no_sentence_starts() -> frozenset[int]:
+    return frozenset()
 
 
 def _first_words(entry: _Entry, present: set[str]) -> frozenset[str] | set[str]:
