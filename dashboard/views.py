@@ -138,7 +138,7 @@ def history() -> str:
         today=today,
         day_text=usage.day_text,
         period_text=usage.period_text,
-        deleted=summaries.deleted_note(db, rules, page.period, today, member),
+        deleted=summaries.deletions_within(db, rules, page.period, today).note(member),
     )
 
 
@@ -148,7 +148,7 @@ def family() -> str:
     db = get_db()
     today = _now().astimezone(rules.zone()).date()
     members = summaries.shared(summaries.member_weeks(db, rules, today, usage.members(db, rules)))
-    deleted = summaries.deleted_note(db, rules, usage.last_days(today, 7), today)
+    deleted = summaries.deletions_within(db, rules, usage.last_days(today, 7), today).note()
     return render_template("family.html", members=members, minutes=usage.minutes_text, deleted=deleted)
 
 

@@ -83,12 +83,6 @@ def deletions_within(db: Database, rules: Rules, period: Period, today_: date) -
     return Deletions(everything, {name: when for name, when in members.items() if when is not None})
 
 
-def deleted_note(db: Database, rules: Rules, period: Period, today_: date, member: str | None = None) -> str:
-    """ "Everything ... was deleted on Sun 29 Nov at 17:56" (or one member's records) when that was within the
-    period."""
-    return deletions_within(db, rules, period, today_).note(member)
-
-
 def _moment_within(at: datetime | None, rules: Rules, period: Period, today_: date) -> str | None:
     """ "Sun 29 Nov at 17:56" on the household's clock, when ``at`` falls within ``period``."""
     if at is None:
